@@ -38,4 +38,6 @@ async function buildTs() {
 }
 
 await buildCore()
+// Native helpers (the process launcher) are built by their own script when it exists.
+if (fs.existsSync('scripts/build-launcher.mjs')) await import('./build-launcher.mjs')
 if (!argv.core) await buildTs()
