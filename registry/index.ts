@@ -1,1 +1,28 @@
-export {}
+// The built-in registry: OCI Distribution v1.1 with ECR's repository model.
+export { Registry } from './registry.js'
+export type { RegistryOptions, DescribeImagesInput } from './registry.js'
+export { realClock } from './clock.js'
+export type { Clock } from './clock.js'
+export { RegistryError, OCI_ERROR_CODES, isRegistryError } from './errors.js'
+export type { ErrorKind, OciErrorCode } from './errors.js'
+export { STORAGE_DRIVERS, createStorageDriver } from './storage/drivers.js'
+export type { StorageConfig, StorageDriverName } from './storage/drivers.js'
+export { FilesystemDriver } from './storage/filesystem.js'
+export { InMemoryDriver } from './storage/memory.js'
+export { PathNotFoundError, InvalidPathError } from './storage/driver.js'
+export type { StorageDriver, FileInfo, FileWriter, WalkFn } from './storage/driver.js'
+export { MediaType } from './media-types.js'
+export { parseDigest, digestOf } from './digest.js'
+export { parseImageReference, isRepositoryName, isTag } from './names.js'
+export type { ImageReference } from './names.js'
+export { parseLifecyclePolicy, evaluateLifecyclePolicy } from './ecr/lifecycle-policy.js'
+export type { LifecyclePolicy, LifecycleRule, LifecycleImage, LifecycleVerdict } from './ecr/lifecycle-policy.js'
+export type {
+  Repository, ImageDetail, ImageIdentifier, ImageFailure, Image, ImageTagMutability, TagStatusFilter,
+  LifecyclePolicyPreview, LifecyclePolicyPreviewResult, AuthorizationData
+} from './ecr/shapes.js'
+export type { AuthOptions } from './auth/authenticator.js'
+export { TOKEN_TTL_MS } from './auth/authenticator.js'
+export { ImageBuilder } from './builder/image-builder.js'
+export type { ImageBuildSpec, PushedImage } from './builder/image-builder.js'
+export type { GarbageCollectReport } from './content/garbage-collector.js'

@@ -1,0 +1,306 @@
+import type { Readable } from 'node:stream'
+import type { Clock } from '../clock.js'
+import { digestOf, parseDigest } from '../digest.js'
+import { ociError, RegistryError } from '../errors.js'
+import { MediaType } from '../media-types.js'
+import type { StorageDriver } from '../storage/driver.js'
+import { BlobStore } from './blobs.js'
+import { SharedLock } from './locks.js'
+import { ByteLru } from './lru.js'
+import { parseManifest, referencedBlobs, type ParsedManifest } from './manifest.js'
+import { Repositories, type ManifestRecord, type RepositoryMeta, type RepositoryState } from './repository.js'
+import { Uploads, type UploadSession } from './uploads.js'
+
+export interface DistributionOptions {
+  driver: StorageDriver
+  clock: Clock
+  /** Push to a missing repository creates it (default) or fails with NAME_UNKNOWN. */
+  createRepositoryOnPush: boolean
+  maxUploadSessions: number
+  manifestCacheBytes: number
+}
+
+export interface StoredManifest {
+  readonly record: ManifestRecord
+  readonly body: Buffer
+}
+
+/**
+ * The content operations behind the /v2/ API, shared by the HTTP handlers, the ECR-style
+ * API and the image builder: repositories, blobs linked into them, uploads, manifests, tags,
+ * referrers. Everything here takes already-validated names; digests are validated here.
+ *
+ * Pushes (blob commits, mounts, manifest PUTs) hold `gcLock` shared; the garbage collector
+ * holds it exclusive.
+ */
+export class Distribution {
+  readonly driver: StorageDriver
+  readonly clock: Clock
+  readonly blobs: BlobStore
+  readonly uploads: Uploads
+  readonly repositories: Repositories
+  readonly gcLock = new SharedLock()
+  readonly #manifestCache: ByteLru<string>
+  readonly #createOnPush: boolean
+
+  constructor (options: DistributionOptions) {
+    this.driver = options.driver
+    this.clock = options.clock
+    this.blobs = new BlobStore(options.driver, options.clock)
+    this.uploads = new Uploads(options.driver, this.blobs, options.clock, { maxSessions: options.maxUploadSessions })
+    this.repositories = new Repositories(options.driver)
+    this.#manifestCache = new ByteLru(options.manifestCacheBytes)
+    this.#createOnPush = options.createRepositoryOnPush
+  }
+
+  async open (): Promise<void> {
+    await this.repositories.open()
+  }
+
+  // --- repositories ---------------------------------------------------------------------
+
+  /** The repository, or NAME_UNKNOWN. */
+  async repository (name: string): Promise<RepositoryState> {
+    const state = this.repositories.get(name)
+    if (state === undefined) {
+      throw ociError('NAME_UNKNOWN', `repository ${name} is not known to the registry`, { detail: { name } })
+    }
+    return state
+  }
+
+  /** The repository a push goes to: created on first push unless the registry refuses. */
+  async repositoryForPush (name: string): Promise<RepositoryState> {
+    const existing = this.repositories.get(name)
+    if (existing !== undefined) return existing
+    if (!this.#createOnPush) {
+      throw ociError('NAME_UNKNOWN', `repository ${name} does not exist and this registry does not create repositories on push`, { detail: { name } })
+    }
+    return this.createRepository({ repositoryName: name }, true)
+  }
+
+  async createRepository (settings: Partial<RepositoryMeta> & { repositoryName: string }, okIfExists = false): Promise<RepositoryState> {
+    return this.repositories.lock.run(async () => {
+      const existing = this.repositories.get(settings.repositoryName)
+      if (existing !== undefined) {
+        if (okIfExists) return existing
+        throw new RegistryError('RepositoryAlreadyExistsException', `The repository with name '${settings.repositoryName}' already exists`, {
+          kind: 'Conflict', field: 'repositoryName'
+        })
+      }
+      return this.repositories.create({
+        createdAt: this.clock.now(),
+        imageTagMutability: 'MUTABLE',
+        scanOnPush: false,
+        allowAnonymousPull: false,
+        ...settings
+      })
+    })
+  }
+
+  // --- blobs ------------------------------------------------------------------------------
+
+  /** Size of `digest` if it is linked into the repository and stored, else undefined. */
+  async blobSize (state: RepositoryState, digest: string): Promise<number | undefined> {
+    parseDigest(digest)
+    if (!state.layers.has(digest) && !state.manifests.has(digest)) return undefined
+    const size = await this.blobs.size(digest)
+    if (size === undefined && state.layers.has(digest)) {
+      // Swept by GC: forget the stale link so the blob can be pushed (and stored) again.
+      await state.lock.run(() => state.unlinkBlob(digest))
+    }
+    return size
+  }
+
+  openBlob (digest: string, offset?: number, length?: number): Promise<Readable> {
+    return this.blobs.reader(digest, offset, length)
+  }
+
+  /** Unlinks a blob from the repository (the bytes go at the next GC if nothing uses them). */
+  async deleteBlob (state: RepositoryState, digest: string): Promise<void> {
+    if (await this.blobSize(state, digest) === undefined) {
+      throw ociError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${state.name}`, { detail: { digest } })
+    }
+    await state.lock.run(() => state.unlinkBlob(digest))
+  }
+
+  /**
+   * Cross-repository mount: links `digest` into `target` when `from` (or, without `from`,
+   * any repository) holds it. Returns false when it cannot, so the caller falls back to an upload.
+   */
+  async mountBlob (target: RepositoryState, from: string | undefined, digest: string): Promise<boolean> {
+    parseDigest(digest)
+    return this.gcLock.shared(async () => {
+      if (from !== undefined) {
+        const source = this.repositories.get(from)
+        if (source === undefined) return false
+        if (await this.blobSize(await source, digest) === undefined) return false
+      } else if (await this.blobs.size(digest) === undefined) {
+        return false
+      }
+      this.blobs.touch(digest)
+      await target.lock.run(() => target.linkBlob(digest))
+      return true
+    })
+  }
+
+  /** Links an already-stored blob (the image builder's base layers). */
+  async linkStoredBlob (target: RepositoryState, digest: string): Promise<void> {
+    await this.gcLock.shared(async () => {
+      if (await this.blobs.size(digest) === undefined) throw ociError('BLOB_UNKNOWN', `blob ${digest} is not stored`)
+      this.blobs.touch(digest)
+      await target.lock.run(() => target.linkBlob(digest))
+    })
+  }
+
+  /** Stores small content (an image config) as a blob linked into the repository. */
+  async putBlobContent (target: RepositoryState, content: Buffer): Promise<string> {
+    const digest = digestOf(content)
+    await this.gcLock.shared(async () => {
+      await this.blobs.putContent(digest, content)
+      await target.lock.run(() => target.linkBlob(digest))
+    })
+    return digest
+  }
+
+  // --- uploads ----------------------------------------------------------------------------
+
+  /** Verifies and commits an upload, then links the blob into the repository. */
+  async completeUpload (state: RepositoryState, session: UploadSession, digest: string): Promise<{ digest: string, size: number }> {
+    parseDigest(digest)
+    return this.gcLock.shared(async () => {
+      const result = await this.uploads.complete(session, digest)
+      await state.lock.run(() => state.linkBlob(digest))
+      return result
+    })
+  }
+
+  // --- manifests --------------------------------------------------------------------------
+
+  /**
+   * Stores a manifest under a tag or a digest reference. Every blob (and, for an index,
+   * every child manifest) must already be in the repository: each missing one is reported
+   * as its own MANIFEST_BLOB_UNKNOWN. Returns the record stored.
+   */
+  async putManifest (state: RepositoryState, reference: string, body: Buffer, contentType: string | undefined): Promise<ManifestRecord> {
+    const byDigest = reference.includes(':')
+    const algorithm = byDigest ? parseDigest(reference, 'reference').algorithm : 'sha256'
+    const parsed = parseManifest(body, contentType)
+    const digest = digestOf(body, algorithm)
+    if (byDigest && digest !== reference) {
+      throw ociError('DIGEST_INVALID', 'manifest digest does not match the reference', { detail: { reference, actual: digest } })
+    }
+    return this.gcLock.shared(() => state.lock.run(async () => {
+      if (state.deleted) throw ociError('NAME_UNKNOWN', `repository ${state.name} was deleted`)
+      await this.#checkReferences(state, parsed)
+      if (!byDigest && state.meta.imageTagMutability === 'IMMUTABLE') {
+        const current = state.tags.get(reference)
+        if (current !== undefined && current !== digest) {
+          throw new RegistryError('ImageTagAlreadyExistsException',
+            `The image tag '${reference}' already exists in the '${state.name}' repository and cannot be overwritten because the repository is immutable.`,
+            { kind: 'Conflict', field: 'imageTag', detail: { tag: reference, digest: current } })
+        }
+      }
+      await this.blobs.putContent(digest, body)
+      this.#manifestCache.set(digest, body)
+      let record = state.manifests.get(digest)
+      if (record === undefined) {
+        record = this.#record(state, parsed, digest, body.length)
+        await state.putManifest(record)
+      }
+      for (const d of record.blobs) this.blobs.touch(d)
+      if (!byDigest) await state.putTag(reference, digest)
+      return record
+    }))
+  }
+
+  async #checkReferences (state: RepositoryState, parsed: ParsedManifest): Promise<void> {
+    const missing: RegistryError[] = []
+    for (const d of referencedBlobs(parsed)) {
+      if (await this.blobSize(state, d.digest) === undefined) {
+        missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `blob ${d.digest} is not in repository ${state.name}`, { detail: { digest: d.digest } }))
+      }
+    }
+    for (const m of parsed.manifests) {
+      if (!state.manifests.has(m.digest)) {
+        missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository ${state.name}`, { detail: { digest: m.digest } }))
+      }
+    }
+    if (missing.length > 0) {
+      const [first, ...rest] = missing
+      throw ociError('MANIFEST_BLOB_UNKNOWN', first.message, { detail: first.detail, siblings: rest, status: 400 })
+    }
+  }
+
+  #record (state: RepositoryState, parsed: ParsedManifest, digest: string, size: number): ManifestRecord {
+    const blobs = referencedBlobs(parsed).map((d) => d.digest)
+    let layersSize = 0
+    for (const layer of parsed.layers) layersSize += layer.size
+    for (const child of parsed.manifests) layersSize += state.manifests.get(child.digest)?.layersSize ?? 0
+    const record: ManifestRecord = {
+      digest,
+      mediaType: parsed.mediaType,
+      size,
+      pushedAt: this.clock.now(),
+      blobs,
+      children: parsed.manifests.map((m) => m.digest),
+      layersSize
+    }
+    if (parsed.config !== undefined) record.configMediaType = parsed.config.mediaType
+    if (parsed.artifactType !== undefined) record.artifactType = parsed.artifactType
+    if (parsed.subject !== undefined) record.subject = parsed.subject.digest
+    if (parsed.annotations !== undefined) record.annotations = parsed.annotations
+    return record
+  }
+
+  /** The manifest a tag or digest names, or MANIFEST_UNKNOWN. */
+  async getManifest (state: RepositoryState, reference: string): Promise<StoredManifest> {
+    if (reference.includes(':')) parseDigest(reference, 'reference')
+    const digest = state.resolve(reference)
+    const record = digest === undefined ? undefined : state.manifests.get(digest)
+    if (record === undefined) {
+      throw ociError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${state.name}`, { detail: { reference } })
+    }
+    return { record, body: await this.manifestBody(record.digest) }
+  }
+
+  async manifestBody (digest: string): Promise<Buffer> {
+    let body = this.#manifestCache.get(digest)
+    if (body === undefined) {
+      body = await this.blobs.getContent(digest)
+      this.#manifestCache.set(digest, body)
+    }
+    return body
+  }
+
+  /** By tag: removes the tag. By digest: removes the manifest and its tags. */
+  async deleteManifest (state: RepositoryState, reference: string): Promise<void> {
+    await state.lock.run(async () => {
+      if (reference.includes(':')) {
+        parseDigest(reference, 'reference')
+        if (!state.manifests.has(reference)) throw ociError('MANIFEST_UNKNOWN', `manifest ${reference} is not in repository ${state.name}`)
+        await state.deleteManifest(reference)
+      } else {
+        if (!state.tags.has(reference)) throw ociError('MANIFEST_UNKNOWN', `tag ${reference} is not in repository ${state.name}`)
+        await state.deleteTag(reference)
+      }
+    })
+  }
+
+  /** Referrers of `digest` as the descriptors of an OCI image index. */
+  referrers (state: RepositoryState, digest: string, artifactType: string | undefined): Array<Record<string, unknown>> {
+    parseDigest(digest)
+    const out: Array<Record<string, unknown>> = []
+    for (const d of [...(state.referrers.get(digest) ?? [])].sort()) {
+      const record = state.manifests.get(d)
+      if (record === undefined) continue
+      if (artifactType !== undefined && record.artifactType !== artifactType) continue
+      const descriptor: Record<string, unknown> = { mediaType: record.mediaType, digest: record.digest, size: record.size }
+      if (record.artifactType !== undefined) descriptor.artifactType = record.artifactType
+      if (record.annotations !== undefined) descriptor.annotations = record.annotations
+      out.push(descriptor)
+    }
+    return out
+  }
+}
+
+export { MediaType }

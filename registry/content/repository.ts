@@ -1,0 +1,243 @@
+import type { StorageDriver } from '../storage/driver.js'
+import { PathNotFoundError } from '../storage/driver.js'
+import { Mutex } from './locks.js'
+import { paths } from './paths.js'
+
+/** ECR settings and policies of one repository, stored as `_repository.json`. */
+export interface RepositoryMeta {
+  repositoryName: string
+  /** Registry-clock ms. */
+  createdAt: number
+  imageTagMutability: 'MUTABLE' | 'IMMUTABLE'
+  scanOnPush: boolean
+  /** Pulls without credentials allowed when authentication is on. */
+  allowAnonymousPull: boolean
+  repositoryPolicyText?: string
+  lifecyclePolicyText?: string
+  lifecycleEvaluatedAt?: number
+}
+
+/** What the registry remembers about one pushed manifest (its bytes are a blob). */
+export interface ManifestRecord {
+  digest: string
+  mediaType: string
+  size: number
+  /** Registry-clock ms of the first push. */
+  pushedAt: number
+  /** Config media type of an image manifest (ECR's artifactMediaType). */
+  configMediaType?: string
+  /** What the referrers API reports as artifactType. */
+  artifactType?: string
+  subject?: string
+  annotations?: Record<string, string>
+  /** Config and layer digests: what the garbage collector marks. */
+  blobs: string[]
+  /** Child manifest digests of an index. */
+  children: string[]
+  /** Sum of the layer sizes (ECR's imageSizeInBytes; for an index, of its children). */
+  layersSize: number
+}
+
+/**
+ * One repository, fully loaded: settings, manifests, tags, blob links and the referrers
+ * index. The registry is the only writer of its storage, so this in-memory view is
+ * authoritative; every change is written through to the driver first. Mutations run under
+ * `lock` so they land in order.
+ */
+export class RepositoryState {
+  readonly manifests = new Map<string, ManifestRecord>()
+  readonly tags = new Map<string, string>()
+  readonly layers = new Set<string>()
+  readonly referrers = new Map<string, Set<string>>()
+  readonly lock = new Mutex()
+  deleted = false
+
+  constructor (public meta: RepositoryMeta, private readonly driver: StorageDriver) {}
+
+  get name (): string { return this.meta.repositoryName }
+
+  async saveMeta (meta: RepositoryMeta): Promise<void> {
+    await this.driver.putContent(paths.repositoryMeta(this.name), JSON.stringify(meta))
+    this.meta = meta
+  }
+
+  tagsOf (digest: string): string[] {
+    const out: string[] = []
+    for (const [tag, d] of this.tags) if (d === digest) out.push(tag)
+    return out.sort()
+  }
+
+  /** A tag or digest → digest, when present. */
+  resolve (reference: string): string | undefined {
+    if (reference.includes(':')) return this.manifests.has(reference) ? reference : undefined
+    return this.tags.get(reference)
+  }
+
+  async linkBlob (digest: string): Promise<void> {
+    if (this.layers.has(digest)) return
+    await this.driver.putContent(paths.layerLink(this.name, digest), digest)
+    this.layers.add(digest)
+  }
+
+  async unlinkBlob (digest: string): Promise<void> {
+    this.layers.delete(digest)
+    await ignoreMissing(this.driver.delete(paths.layerLink(this.name, digest)))
+  }
+
+  async putManifest (record: ManifestRecord): Promise<void> {
+    await this.driver.putContent(paths.revision(this.name, record.digest), JSON.stringify(record))
+    this.manifests.set(record.digest, record)
+    if (record.subject !== undefined) {
+      let set = this.referrers.get(record.subject)
+      if (set === undefined) this.referrers.set(record.subject, set = new Set())
+      set.add(record.digest)
+    }
+  }
+
+  async putTag (tag: string, digest: string): Promise<void> {
+    if (this.tags.get(tag) === digest) return
+    await this.driver.putContent(paths.tagLink(this.name, tag), digest)
+    this.tags.set(tag, digest)
+  }
+
+  async deleteTag (tag: string): Promise<void> {
+    this.tags.delete(tag)
+    await ignoreMissing(this.driver.delete(paths.tagDir(this.name, tag)))
+  }
+
+  /** Removes a manifest and every tag that points at it. */
+  async deleteManifest (digest: string): Promise<void> {
+    for (const tag of this.tagsOf(digest)) await this.deleteTag(tag)
+    const record = this.manifests.get(digest)
+    this.manifests.delete(digest)
+    if (record?.subject !== undefined) {
+      const set = this.referrers.get(record.subject)
+      set?.delete(digest)
+      if (set?.size === 0) this.referrers.delete(record.subject)
+    }
+    await ignoreMissing(this.driver.delete(paths.revision(this.name, digest).replace(/\/link$/, '')))
+  }
+
+  /** Reads everything of repository `meta.repositoryName` from storage. */
+  static async load (meta: RepositoryMeta, driver: StorageDriver): Promise<RepositoryState> {
+    const state = new RepositoryState(meta, driver)
+    const name = meta.repositoryName
+    for (const algorithm of ['sha256', 'sha512']) {
+      for (const dir of await listOrEmpty(driver, `${paths.revisionsRoot(name)}/${algorithm}`)) {
+        try {
+          const record = JSON.parse((await driver.getContent(`${dir}/link`)).toString('utf8')) as ManifestRecord
+          state.manifests.set(record.digest, record)
+          if (record.subject !== undefined) {
+            let set = state.referrers.get(record.subject)
+            if (set === undefined) state.referrers.set(record.subject, set = new Set())
+            set.add(record.digest)
+          }
+        } catch (err) {
+          if (!(err instanceof PathNotFoundError) && !(err instanceof SyntaxError)) throw err
+        }
+      }
+      for (const dir of await listOrEmpty(driver, `${paths.layerLinksRoot(name)}/${algorithm}`)) {
+        state.layers.add(`${algorithm}:${dir.slice(dir.lastIndexOf('/') + 1)}`)
+      }
+    }
+    for (const dir of await listOrEmpty(driver, paths.tagsRoot(name))) {
+      const tag = dir.slice(dir.lastIndexOf('/') + 1)
+      try {
+        const digest = (await driver.getContent(`${dir}/current/link`)).toString('utf8').trim()
+        if (state.manifests.has(digest)) state.tags.set(tag, digest)
+      } catch (err) {
+        if (!(err instanceof PathNotFoundError)) throw err
+      }
+    }
+    return state
+  }
+}
+
+async function listOrEmpty (driver: StorageDriver, path: string): Promise<string[]> {
+  try { return await driver.list(path) } catch (err) {
+    if (err instanceof PathNotFoundError) return []
+    throw err
+  }
+}
+
+async function ignoreMissing (p: Promise<void>): Promise<void> {
+  try { await p } catch (err) { if (!(err instanceof PathNotFoundError)) throw err }
+}
+
+/**
+ * The set of repositories. Names are found at open by walking `/repositories` for
+ * `_repository.json` files; a repository's contents load on first use.
+ */
+export class Repositories {
+  readonly #meta = new Map<string, RepositoryMeta>()
+  readonly #states = new Map<string, Promise<RepositoryState>>()
+  #sorted: string[] | undefined
+  readonly lock = new Mutex()
+
+  constructor (private readonly driver: StorageDriver) {}
+
+  async open (): Promise<void> {
+    try {
+      await this.driver.walk(paths.repositoriesRoot, async (info) => {
+        const base = info.path.slice(info.path.lastIndexOf('/') + 1)
+        if (info.isDir) return base.startsWith('_') ? 'skip' : undefined
+        if (base !== '_repository.json') return
+        try {
+          const meta = JSON.parse((await this.driver.getContent(info.path)).toString('utf8')) as RepositoryMeta
+          this.#meta.set(meta.repositoryName, meta)
+        } catch (err) {
+          if (!(err instanceof SyntaxError)) throw err
+        }
+      })
+    } catch (err) {
+      if (!(err instanceof PathNotFoundError)) throw err
+    }
+  }
+
+  has (name: string): boolean { return this.#meta.has(name) }
+
+  /** All names, sorted (the catalog order). */
+  names (): readonly string[] {
+    this.#sorted ??= [...this.#meta.keys()].sort()
+    return this.#sorted
+  }
+
+  get (name: string): Promise<RepositoryState> | undefined {
+    const meta = this.#meta.get(name)
+    if (meta === undefined) return undefined
+    let state = this.#states.get(name)
+    if (state === undefined) {
+      state = RepositoryState.load(meta, this.driver)
+      state.catch(() => this.#states.delete(name))
+      this.#states.set(name, state)
+    }
+    return state
+  }
+
+  /** Creates the repository; the caller checked it does not exist (under `lock`). */
+  async create (meta: RepositoryMeta): Promise<RepositoryState> {
+    await this.driver.putContent(paths.repositoryMeta(meta.repositoryName), JSON.stringify(meta))
+    const state = new RepositoryState(meta, this.driver)
+    this.#meta.set(meta.repositoryName, meta)
+    this.#states.set(meta.repositoryName, Promise.resolve(state))
+    this.#sorted = undefined
+    return state
+  }
+
+  updateMeta (meta: RepositoryMeta): void {
+    this.#meta.set(meta.repositoryName, meta)
+  }
+
+  /** Deletes the repository's own files (not nested repositories) and forgets it. */
+  async delete (state: RepositoryState): Promise<void> {
+    const name = state.name
+    state.deleted = true
+    await ignoreMissing(this.driver.delete(paths.repositoryMeta(name)))
+    for (const sub of ['_manifests', '_layers']) {
+      await ignoreMissing(this.driver.delete(`${paths.repository(name)}/${sub}`))
+    }
+    this.#meta.delete(name)
+    this.#states.delete(name)
+    this.#sorted = undefined
+  }
+}

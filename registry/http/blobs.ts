@@ -1,0 +1,68 @@
+import { pipeline } from 'node:stream/promises'
+import { ociError } from '../errors.js'
+import { parseDigest } from '../digest.js'
+import type { RepositoryState } from '../content/repository.js'
+import { API_VERSION_HEADER, sendEmpty, type RequestContext } from './context.js'
+
+/** `Range: bytes=a-b | a- | -n` → [start, end] inclusive, or 'unsatisfiable'. */
+function parseRange (value: string, size: number): [number, number] | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(value.trim())
+  if (m === null || (m[1] === '' && m[2] === '')) return undefined // ignored, as RFC 9110 allows
+  if (m[1] === '') {
+    const suffix = Number(m[2])
+    if (suffix === 0) return 'unsatisfiable'
+    return [Math.max(0, size - suffix), size - 1]
+  }
+  const start = Number(m[1])
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)
+  if (start >= size || end < start) return 'unsatisfiable'
+  return [start, end]
+}
+
+/** GET / HEAD /v2/<name>/blobs/<digest>, with Range. */
+export async function getBlob (ctx: RequestContext, state: RepositoryState, digest: string): Promise<void> {
+  parseDigest(digest)
+  const size = await ctx.distribution.blobSize(state, digest)
+  if (size === undefined) throw ociError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${state.name}`, { detail: { digest } })
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    ETag: `"${digest}"`,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'max-age=31536000',
+    [API_VERSION_HEADER]: 'registry/2.0'
+  }
+  let status = 200
+  let start = 0
+  let length = size
+  const rangeHeader = ctx.req.headers.range
+  if (rangeHeader !== undefined) {
+    const range = parseRange(rangeHeader, size)
+    if (range === 'unsatisfiable') {
+      sendEmpty(ctx, 416, { 'Content-Range': `bytes */${size}`, 'Docker-Content-Digest': digest })
+      return
+    }
+    if (range !== undefined) {
+      status = 206
+      start = range[0]
+      length = range[1] - range[0] + 1
+      headers['Content-Range'] = `bytes ${range[0]}-${range[1]}/${size}`
+    }
+  }
+  headers['Content-Length'] = length
+  if (ctx.method === 'HEAD' || length === 0) {
+    ctx.res.writeHead(status, headers)
+    ctx.res.end()
+    return
+  }
+  const stream = await ctx.distribution.openBlob(digest, start, length)
+  ctx.res.writeHead(status, headers)
+  await pipeline(stream, ctx.res)
+}
+
+/** DELETE /v2/<name>/blobs/<digest>: 202, the blob is no longer part of the repository. */
+export async function deleteBlob (ctx: RequestContext, state: RepositoryState, digest: string): Promise<void> {
+  parseDigest(digest)
+  await ctx.distribution.deleteBlob(state, digest)
+  sendEmpty(ctx, 202, { 'Docker-Content-Digest': digest })
+}

@@ -1,0 +1,80 @@
+import { ociError } from '../errors.js'
+import { isTag, TAG_LIMIT } from '../names.js'
+import { baseMediaType, INDEX_TYPES } from '../media-types.js'
+import { MANIFEST_SIZE_LIMIT } from '../content/manifest.js'
+import type { RepositoryState } from '../content/repository.js'
+import type { StoredManifest } from '../content/distribution.js'
+import { API_VERSION_HEADER, readBody, sendEmpty, type RequestContext } from './context.js'
+
+function checkReference (reference: string): void {
+  if (reference.includes(':')) return // a digest: validated where it is used
+  if (!isTag(reference)) {
+    throw ociError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(reference.slice(0, 200))} (${TAG_LIMIT})`, { detail: { reference: reference.slice(0, 200) } })
+  }
+}
+
+function acceptedTypes (header: string | string[] | undefined): Set<string> | undefined {
+  if (header === undefined) return undefined
+  const set = new Set<string>()
+  for (const line of Array.isArray(header) ? header : [header]) {
+    for (const part of line.split(',')) {
+      const type = baseMediaType(part)
+      if (type) set.add(type)
+    }
+  }
+  return set.size === 0 || set.has('*/*') ? undefined : set
+}
+
+/**
+ * Content negotiation: the stored manifest when the client accepts its type; for an index
+ * the client cannot read, the linux/amd64 (else first) child it can, as distribution does
+ * for Docker manifest lists; otherwise MANIFEST_UNKNOWN naming the type.
+ */
+async function negotiate (ctx: RequestContext, state: RepositoryState, found: StoredManifest): Promise<StoredManifest> {
+  const accepted = acceptedTypes(ctx.req.headers.accept)
+  if (accepted === undefined || accepted.has(found.record.mediaType)) return found
+  if (INDEX_TYPES.has(found.record.mediaType)) {
+    const index = JSON.parse(found.body.toString('utf8')) as { manifests: Array<{ digest: string, mediaType: string, platform?: { os?: string, architecture?: string } }> }
+    const candidates = index.manifests.filter((m) => accepted.has(m.mediaType) && state.manifests.has(m.digest))
+    const pick = candidates.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64') ?? candidates[0]
+    if (pick !== undefined) return ctx.distribution.getManifest(state, pick.digest)
+  }
+  throw ociError('MANIFEST_UNKNOWN', `manifest is a ${found.record.mediaType}, which the request's Accept header does not include`, {
+    detail: { mediaType: found.record.mediaType }
+  })
+}
+
+/** GET / HEAD /v2/<name>/manifests/<reference>. */
+export async function getManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
+  checkReference(reference)
+  const found = await negotiate(ctx, state, await ctx.distribution.getManifest(state, reference))
+  const { record, body } = found
+  ctx.res.writeHead(200, {
+    'Content-Type': record.mediaType,
+    'Content-Length': body.length,
+    'Docker-Content-Digest': record.digest,
+    ETag: `"${record.digest}"`,
+    [API_VERSION_HEADER]: 'registry/2.0'
+  })
+  ctx.res.end(ctx.method === 'HEAD' ? undefined : body)
+}
+
+/** PUT /v2/<name>/manifests/<reference>. */
+export async function putManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
+  checkReference(reference)
+  const body = await readBody(ctx.req, MANIFEST_SIZE_LIMIT)
+  const record = await ctx.distribution.putManifest(state, reference, body, ctx.req.headers['content-type'])
+  const headers: Record<string, string> = {
+    Location: `/v2/${state.name}/manifests/${record.digest}`,
+    'Docker-Content-Digest': record.digest
+  }
+  if (record.subject !== undefined) headers['OCI-Subject'] = record.subject
+  sendEmpty(ctx, 201, headers)
+}
+
+/** DELETE /v2/<name>/manifests/<reference>: by digest the manifest (and its tags), by tag the tag. */
+export async function deleteManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
+  checkReference(reference)
+  await ctx.distribution.deleteManifest(state, reference)
+  sendEmpty(ctx, 202)
+}

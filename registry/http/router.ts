@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ociError, RegistryError } from '../errors.js'
+import { checkWireName } from '../names.js'
+import type { Distribution } from '../content/distribution.js'
+import type { RepositoryState } from '../content/repository.js'
+import type { Authenticator, Principal } from '../auth/authenticator.js'
+import { sendJson, type RequestContext } from './context.js'
+import { sendError } from './wire-errors.js'
+import { deleteBlob, getBlob } from './blobs.js'
+import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.js'
+import { deleteManifest, getManifest, putManifest } from './manifests.js'
+import { catalog, listTags, referrers } from './listing.js'
+
+/**
+ * The /v2/ API: one table of routes, each a path pattern and a handler per method.
+ *
+ * Repository names contain `/`, so patterns match from the end of the path. For each
+ * request the router authenticates (when auth is on), resolves the repository (creating
+ * it on push when the registry allows), runs the handler and turns any error into the
+ * spec's error body.
+ */
+type Access = 'pull' | 'push'
+type RepoHandler = (ctx: RequestContext, state: RepositoryState, param: string) => Promise<void> | void
+
+interface RepoRoute {
+  readonly pattern: RegExp
+  readonly methods: Readonly<Record<string, { access: Access, create?: boolean, handler: RepoHandler }>>
+}
+
+const pull = (handler: RepoHandler) => ({ access: 'pull' as const, handler })
+const push = (handler: RepoHandler, create = false) => ({ access: 'push' as const, handler, create })
+
+const ROUTES: readonly RepoRoute[] = [
+  {
+    pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+    methods: { GET: pull(getManifest), HEAD: pull(getManifest), PUT: push(putManifest, true), DELETE: push(deleteManifest) }
+  },
+  {
+    pattern: /^\/v2\/(.+)\/blobs\/uploads\/?()$/,
+    methods: { POST: push((ctx, state) => startUpload(ctx, state), true) }
+  },
+  {
+    pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
+    methods: { GET: push(uploadStatus), PATCH: push(patchUpload), PUT: push(putUpload), DELETE: push(cancelUpload) }
+  },
+  {
+    pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/,
+    methods: { GET: pull(getBlob), HEAD: pull(getBlob), DELETE: push(deleteBlob) }
+  },
+  { pattern: /^\/v2\/(.+)\/tags\/list$/, methods: { GET: pull(listTags) } },
+  { pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: pull(referrers) } }
+]
+
+export interface RouterOptions {
+  distribution: Distribution
+  auth: Authenticator
+  /** Called with errors that are not the client's fault (500s). */
+  onInternalError: (err: unknown) => void
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+function decode (segment: string): string {
+  try { return decodeURIComponent(segment) } catch { return segment }
+}
+
+export function createRouter (options: RouterOptions): RequestHandler {
+  const { distribution, auth } = options
+
+  async function route (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+    let principal: Principal | undefined
+    if (auth.enabled) principal = auth.authenticate(req.headers.authorization)
+    const ctx: RequestContext = { req, res, method, query, distribution, auth, principal }
+    const challenge = (): never => {
+      throw Object.assign(ociError('UNAUTHORIZED', 'authentication required'), { headers: { 'WWW-Authenticate': auth.challenge } })
+    }
+
+    if (path === '/v2/' || path === '/v2') {
+      if (method !== 'GET' && method !== 'HEAD') throw ociError('UNSUPPORTED', `${method} is not supported on /v2/`, { status: 405 })
+      if (auth.enabled && principal === undefined) challenge()
+      sendJson(ctx, 200, {})
+      return
+    }
+    if (path === '/v2/_catalog') {
+      if (method !== 'GET') throw ociError('UNSUPPORTED', `${method} is not supported on /v2/_catalog`, { status: 405 })
+      if (auth.enabled && principal === undefined) challenge()
+      catalog(ctx)
+      return
+    }
+    for (const route of ROUTES) {
+      const m = route.pattern.exec(path)
+      if (m === null) continue
+      const name = checkWireName(m[1])
+      const param = decode(m[2])
+      const spec = route.methods[method]
+      if (spec === undefined) throw ociError('UNSUPPORTED', `${method} is not supported here`, { status: 405 })
+      if (auth.enabled && principal === undefined) {
+        const anonymousOk = spec.access === 'pull' && (await distribution.repositories.get(name))?.meta.allowAnonymousPull === true
+        if (!anonymousOk) challenge()
+      }
+      const state = spec.create === true
+        ? await distribution.repositoryForPush(name)
+        : await distribution.repository(name)
+      await spec.handler(ctx, state, param)
+      return
+    }
+    throw ociError('NAME_UNKNOWN', `no such endpoint ${path.slice(0, 200)}`, { status: 404 })
+  }
+
+  return function handle (req, res) {
+    const method = req.method ?? 'GET'
+    route(req, res, method).catch((err) => {
+      if (!(err instanceof RegistryError) && !req.socket.destroyed) options.onInternalError(err)
+      sendError(res, err, method, (err as { headers?: Record<string, string> })?.headers ?? {})
+    })
+  }
+}
