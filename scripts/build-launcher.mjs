@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Compiles the native helpers with the system C compiler ($CC, else cc):
+//   build/launcher/stratus-launcher   the process launcher (runtime/runners/launcher/launcher.c)
+//   build/bench/posix-spawn-loop      the C baseline of bench/process-spawn.ts
+// Run by scripts/build.mjs during `npm install`; also runnable alone. Never fails the
+// install: without a compiler the launcher falls back to its pure-Node implementation.
+// Up-to-date outputs are kept unless --force.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+
+const root = resolve(import.meta.dirname, '..')
+const force = process.argv.includes('--force')
+const cc = process.env.CC || 'cc'
+
+const targets = [
+  { source: 'runtime/runners/launcher/launcher.c', output: 'build/launcher/stratus-launcher', what: 'process launcher',
+    without: 'the launcher will use its pure-Node fallback' },
+  { source: 'bench/c/posix-spawn-loop.c', output: 'build/bench/posix-spawn-loop', what: 'posix_spawn baseline',
+    without: 'bench:spawn will report no C baseline' }
+]
+
+function upToDate(source, output) {
+  if (force || !existsSync(output)) return false
+  return statSync(output).mtimeMs >= statSync(source).mtimeMs
+}
+
+function compile({ source, output, what, without }) {
+  const src = join(root, source)
+  const out = join(root, output)
+  if (!existsSync(src)) return true
+  if (upToDate(src, out)) return true
+  mkdirSync(dirname(out), { recursive: true })
+  // Build beside the target and rename over it: a running helper keeps its old inode.
+  const tmp = `${out}.tmp-${process.pid}`
+  const result = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] })
+  if (result.error || result.status !== 0) {
+    rmSync(tmp, { force: true })
+    const why = result.error ? result.error.message : `exit code ${result.status}`
+    console.warn(`build-launcher: could not compile the ${what} with ${cc} (${why}); ${without}`)
+    return false
+  }
+  renameSync(tmp, out)
+  return true
+}
+
+let ok = true
+for (const target of targets) ok = compile(target) && ok
+if (!ok && process.argv.includes('--strict')) process.exitCode = 1
