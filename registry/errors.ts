@@ -55,7 +55,7 @@ export interface RegistryErrorOptions {
 }
 
 export class RegistryError extends Error {
-  override readonly name = 'RegistryError'
+  override name: string
   readonly code: string
   readonly kind: ErrorKind
   readonly field: string | undefined
@@ -66,6 +66,7 @@ export class RegistryError extends Error {
 
   constructor (code: string, message: string, options: RegistryErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
     this.code = code
     this.kind = options.kind
     this.field = options.field

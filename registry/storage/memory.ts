@@ -80,6 +80,8 @@ export class InMemoryDriver implements StorageDriver {
       entry.size += stagedBytes
       entry.modTime = clock.now()
       files.set(p, entry)
+      staged.length = 0
+      stagedBytes = 0
     }
     return {
       get size () { return entry.size + stagedBytes },
