@@ -27,7 +27,8 @@
  * (clone3 CLONE_INTO_CGROUP, cgroup v2) or by writing "0" to cgroup.procs from
  * the vfork child (v1, or v2 kernels without clone3). When a job's leader exits
  * the rest of its group and cgroup is killed (container semantics), then the
- * leader is reaped and its cgroup removed.
+ * leader is reaped and its cgroup removed. Jobs die with the helper
+ * (PR_SET_PDEATHSIG), and their orphans are reaped by it (child subreaper).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -413,7 +414,12 @@ static void __attribute__((noreturn)) child_fail(int stage) {
   _exit(127);
 }
 
+static pid_t launcher_pid;
+
 static void __attribute__((noreturn)) child_exec(const struct launch *l) {
+  /* If the launcher dies nobody can report or kill this job: let it die too. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != launcher_pid) _exit(127);
   if ((l->flags & F_PGROUP) && setpgid(0, 0) < 0) child_fail(ST_SETPGID);
   /* Join the job's cgroup before exec, so nothing the program allocates escapes the limit. */
   if (l->procs_fd >= 0 && write(l->procs_fd, "0", 1) != 1) child_fail(ST_CGROUP);
@@ -775,6 +781,7 @@ int main(int argc, char **argv) {
       sigaction(s, &sa, NULL);
     }
   }
+  launcher_pid = getpid();
   sigemptyset(&empty_mask);
   sigset_t mask;
   sigemptyset(&mask);

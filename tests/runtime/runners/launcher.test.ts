@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -243,11 +243,40 @@ async function launcherSuite(t: Test, implementation: LauncherImplementation): P
   })
 }
 
+/** Pids of our stratus-launcher helpers. */
+function helperPids(): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === process.pid && comm.startsWith('stratus-launch')) pids.push(Number(entry))
+    } catch { /* exited */ }
+  }
+  return pids
+}
+
 const binary = findLauncherBinary()
 t.test('native', { skip: !binary && !hasCompiler() ? 'no C compiler: the native helper cannot exist here' : false }, async (t) => {
   t.ok(binary, 'the helper is built (node scripts/build-launcher.mjs)')
   if (!binary) return
   await launcherSuite(t, 'native')
+
+  t.test('losing the helper fails what it was watching, and kills it', async (t) => {
+    const before = helperPids()
+    const own = await ProcessLauncher.start({ implementation: 'native' })
+    t.teardown(() => own.close())
+    const helper = helperPids().find((pid) => !before.includes(pid))
+    t.ok(helper, 'found the helper')
+    const p = await own.spawn({ argv: ['sleep', '1000'], env: { PATH } })
+    process.kill(helper!, 'SIGKILL')
+    await t.rejects(p.exited, { code: 'LauncherLost', kind: 'Unavailable' })
+    await t.rejects(own.spawn({ argv: ['true'], env: { PATH } }), { code: 'LauncherLost' })
+    await until(() => !stillRuns(p.pid))
+    t.pass('the orphaned process died with its launcher')
+  })
 })
 
 t.test('node fallback', async (t) => {
