@@ -1,0 +1,37 @@
+// Upload sessions older than the configured age are purged on the registry clock.
+import t from 'tap'
+import { ManualClock, errorCodes, eventually, req, startRegistry } from './helpers.js'
+
+const HOUR = 3600_000
+
+t.test('stale uploads are purged after the configured age', async (t) => {
+  const clock = new ManualClock()
+  const srv = await startRegistry({ clock, uploadMaxAgeMs: 2 * HOUR, uploadPurgeIntervalMs: HOUR, lifecycleIntervalMs: 0 })
+  t.teardown(() => srv.close())
+  const u = srv.url
+  const old = (await req(u, 'POST', '/v2/stale/app/blobs/uploads/')).headers.location as string
+  await req(u, 'PATCH', old, { body: 'abandoned' })
+  clock.advance(HOUR + 1)
+  const fresh = (await req(u, 'POST', '/v2/stale/app/blobs/uploads/')).headers.location as string
+  t.equal((await req(u, 'GET', old)).status, 204, 'not stale yet after one hour')
+  clock.advance(HOUR + 1)
+  await eventually(async () => (await req(u, 'GET', old)).status === 404, 'the stale session is purged by the periodic run')
+  t.same(errorCodes(await req(u, 'GET', old)), ['BLOB_UPLOAD_UNKNOWN'])
+  t.equal((await req(u, 'GET', fresh)).status, 204, 'a younger session stays')
+  clock.advance(3 * HOUR)
+  t.equal(await srv.registry.purgeStaleUploads(), 1, 'on demand too')
+  t.equal((await req(u, 'GET', fresh)).status, 404)
+})
+
+t.test('too many sessions at once is TOOMANYREQUESTS', async (t) => {
+  const srv = await startRegistry({ maxUploadSessions: 2 })
+  t.teardown(() => srv.close())
+  t.equal((await req(srv.url, 'POST', '/v2/limit/app/blobs/uploads/')).status, 202)
+  const second = await req(srv.url, 'POST', '/v2/limit/app/blobs/uploads/')
+  t.equal(second.status, 202)
+  const third = await req(srv.url, 'POST', '/v2/limit/app/blobs/uploads/')
+  t.equal(third.status, 429)
+  t.same(errorCodes(third), ['TOOMANYREQUESTS'])
+  await req(srv.url, 'DELETE', second.headers.location as string)
+  t.equal((await req(srv.url, 'POST', '/v2/limit/app/blobs/uploads/')).status, 202, 'a cancelled session frees its place')
+})
