@@ -36,7 +36,7 @@ const GZIP_LEVEL = 6
 export function normalizeDest (dest: string, field: string): string {
   if (typeof dest !== 'string' || dest === '') throw invalidParameter(field, 'must be a path inside the image')
   const norm = posix.normalize(`/${dest}`).replace(/^\/+/, '').replace(/\/+$/, '')
-  if (norm === '' || norm.split('/').includes('..')) throw invalidParameter(field, `must name a path inside the image, got ${JSON.stringify(dest)}`)
+  if (norm === '' || dest.split('/').includes('..')) throw invalidParameter(field, `must name a path inside the image, got ${JSON.stringify(dest)}`)
   return norm
 }
 
