@@ -284,6 +284,33 @@ static void cg_disable(const char *fmt, const char *arg, int err) {
   snprintf(cg_note, sizeof cg_note, fmt, arg, err ? strerror(err) : "");
 }
 
+/* Removes what helpers that died without cleaning up (SIGKILL) left below parent. Their jobs
+ * died with them (PR_SET_PDEATHSIG), so their cgroups are empty or about to be. */
+static void cg_sweep_stale(const char *parent) {
+  DIR *d = opendir(parent);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, "stratus-launcher-", 17) != 0) continue;
+    long pid = strtol(e->d_name + 17, NULL, 10);
+    if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    char base[PATH_MAX];
+    if (snprintf(base, sizeof base, "%s/%s", parent, e->d_name) >= (int)sizeof base) continue;
+    DIR *jobs_dir = opendir(base);
+    if (jobs_dir) {
+      struct dirent *j;
+      while ((j = readdir(jobs_dir))) {
+        char job[PATH_MAX];
+        if (strncmp(j->d_name, "job-", 4) != 0) continue;
+        if (snprintf(job, sizeof job, "%s/%s", base, j->d_name) < (int)sizeof job) rmdir(job);
+      }
+      closedir(jobs_dir);
+    }
+    rmdir(base);
+  }
+  closedir(d);
+}
+
 /* Prepares <parent>/stratus-launcher-<pid> under which each limited job gets its own cgroup. */
 static void cg_setup(int mode, const char *parent) {
   char buf[4096];
@@ -302,6 +329,7 @@ static void cg_setup(int mode, const char *parent) {
       }
     }
   }
+  cg_sweep_stale(parent);
   if (snprintf(cg_base, sizeof cg_base, "%s/stratus-launcher-%d", parent, (int)getpid()) >= (int)sizeof cg_base) {
     cg_disable("cgroup path too long: %s%s", parent, 0);
     return;
@@ -491,6 +519,7 @@ static pid_t launch(struct launch *l, int cgroup_dir_fd) {
 /* ---- jobs --------------------------------------------------------------------------- */
 
 static void job_link(struct job *j) {
+  if (j->pid <= 0 || j->pid >= PID_SLOTS) { errno = ERANGE; die("pid out of range"); }
   j->prev = NULL;
   j->next = jobs;
   if (jobs) jobs->prev = j;
@@ -750,8 +779,12 @@ static void read_requests(void) {
     if (in_len - off - 4 < flen) break; /* partial frame: the buffer grows on the next read */
     handle_frame(in_buf + off + 4, flen);
     off += 4 + (size_t)flen;
-    /* Long batches: let Node see the pids already started instead of waiting for the end. */
-    if (out_len && now_ms() - last_flush_ms >= 2) flush_out();
+    /* Long batches: report what started (and reap what already exited) as we go, rather
+     * than at the end of a read that may hold hundreds of requests. */
+    if (out_len && now_ms() - last_flush_ms >= 2) {
+      reap();
+      flush_out();
+    }
   }
   if (off) { memmove(in_buf, in_buf + off, in_len - off); in_len -= off; }
 }

@@ -16,7 +16,7 @@ import type {
 
 /** `{ id, pid, implementation, startMs }` or `{ id, implementation, error }` per spawn. */
 export const spawnChannel = channel('stratus:runner:spawn')
-/** `{ id, pid, exitCode, signal, oomKilled, durationMs }` per exit. */
+/** The ProcessExit (`{ id, pid, exitCode, signal, oomKilled, durationMs, rusage }`) plus `implementation`, per exit. */
 export const exitChannel = channel('stratus:runner:exit')
 
 export const DEFAULT_GRACE_MS = 10_000
@@ -266,7 +266,7 @@ export class ProcessLauncher implements AsyncDisposable {
       durationMs: performance.now() - entry.startedAt, rusage
     }
     entry.resolveExit(exit)
-    if (exitChannel.hasSubscribers) exitChannel.publish(exit)
+    if (exitChannel.hasSubscribers) exitChannel.publish({ ...exit, implementation: this.implementation })
   }
 
   #onLost(error: Error): void {

@@ -62,7 +62,12 @@ export class NodeBackend implements LaunchBackend {
             events.lost(new LauncherError('Unavailable', 'LauncherLost', `a launcher worker failed: ${cause.message}`, { cause }))
           }
         })
-        worker.once('exit', () => onClosed())
+        worker.once('exit', (code) => {
+          onClosed()
+          if (backend && !backend.#closing) {
+            events.lost(new LauncherError('Unavailable', 'LauncherLost', `a launcher worker exited unexpectedly (code ${code})`))
+          }
+        })
       })
       return { lane, ready }
     })

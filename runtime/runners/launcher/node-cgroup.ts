@@ -2,7 +2,7 @@
 // helper (launcher.c), synchronous because it only runs on the fallback's worker thread.
 //
 //   <our memory cgroup>/stratus-<tag>/job-<id>   one per limited process, removed after exit
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import type { MemoryLimitSupport } from './types.js'
 
 export interface CgroupPlace {
@@ -83,6 +83,7 @@ export function setupCgroup(
       }
     }
   }
+  sweepStale(parent)
   const base = `${parent}/stratus-${tag}`
   try {
     mkdirSync(base, { recursive: true })
@@ -93,6 +94,31 @@ export function setupCgroup(
   return {
     place: { version, base },
     support: { enforced: true, mechanism: version === 1 ? 'cgroup-v1' : 'cgroup-v2', cgroup: base }
+  }
+}
+
+/** Removes the cgroups of fallback launchers whose process is gone (killed before cleaning up). */
+function sweepStale(parent: string): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(parent)
+  } catch {
+    return
+  }
+  for (const name of entries) {
+    const m = /^stratus-node-(\d+)-\d+$/.exec(name)
+    if (!m || Number(m[1]) === process.pid) continue
+    try {
+      process.kill(Number(m[1]), 0)
+      continue // still alive
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') continue
+    }
+    const base = `${parent}/${name}`
+    try {
+      for (const job of readdirSync(base)) if (job.startsWith('job-')) removeCgroup(`${base}/${job}`)
+    } catch { /* raced with another sweeper */ }
+    removeCgroup(base)
   }
 }
 

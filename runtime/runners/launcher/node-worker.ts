@@ -13,7 +13,7 @@ import {
 import {
   FLAG_APPEND, FLAG_KILL_GROUP_ON_EXIT, FLAG_PROCESS_GROUP, FLAG_STDERR_TO_STDOUT, type LaunchSpec
 } from './types.js'
-import type { ToWorker, FromWorker, WorkerEvent, WorkerInit } from './node-messages.js'
+import type { FromWorker, ToWorker, WorkerEvent, WorkerInit, WorkerOp } from './node-messages.js'
 
 const port = parentPort!
 const init = workerData as WorkerInit
@@ -195,14 +195,34 @@ function finishClose(): void {
   sweep()
 }
 
+// A burst is worked off in slices, so that exits (and the 'started' reports) are handled
+// in between: libuv checks every live child on each SIGCHLD, and thousands of unreaped
+// children make that quadratic.
+const SLICE = 32
+const backlog: WorkerOp[] = []
+let draining = false
+
+function run(op: WorkerOp): void {
+  if (op.op === 'spawn') start(op.spec)
+  else onSignal(op.wireId, op.signal, op.graceMs)
+}
+
+function drain(): void {
+  for (const op of backlog.splice(0, SLICE)) run(op)
+  if (backlog.length > 0) setImmediate(drain)
+  else draining = false
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.t === 'ops') {
-    for (const op of message.ops) {
-      if (op.op === 'spawn') start(op.spec)
-      else onSignal(op.wireId, op.signal, op.graceMs)
+    for (const op of message.ops) backlog.push(op)
+    if (!draining) {
+      draining = true
+      drain()
     }
   } else if (message.t === 'close') {
     closing = true
+    for (const op of backlog.splice(0)) run(op) // spawns are refused, signals still apply
     for (const job of jobs.values()) onSignal(job.wireId, message.graceMs > 0 ? osConstants.signals.SIGTERM : osConstants.signals.SIGKILL, message.graceMs)
     if (jobs.size === 0 && outbox.length === 0) finishClose()
   }

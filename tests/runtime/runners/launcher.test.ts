@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -276,6 +276,12 @@ t.test('native', { skip: !binary && !hasCompiler() ? 'no C compiler: the native 
     await t.rejects(own.spawn({ argv: ['true'], env: { PATH } }), { code: 'LauncherLost' })
     await until(() => !stillRuns(p.pid))
     t.pass('the orphaned process died with its launcher')
+    if (own.memoryLimit.cgroup) {
+      t.ok(existsSync(own.memoryLimit.cgroup), 'a killed helper cannot remove its cgroup')
+      const next = await ProcessLauncher.start({ implementation: 'native' })
+      await next.close()
+      t.notOk(existsSync(own.memoryLimit.cgroup), 'the next helper sweeps it away')
+    }
   })
 })
 
