@@ -14,7 +14,8 @@ const force = process.argv.includes('--force')
 const cc = process.env.CC || 'cc'
 
 const targets = [
-  { source: 'runtime/runners/launcher/launcher.c', output: 'build/launcher/stratus-launcher', what: 'process launcher',
+  // -z now: no lazy symbol binding inside a vfork child, which shares our memory.
+  { source: 'runtime/runners/launcher/launcher.c', output: 'build/launcher/stratus-launcher', what: 'process launcher', flags: ['-Wl,-z,now'],
     without: 'the launcher will use its pure-Node fallback' },
   { source: 'bench/c/posix-spawn-loop.c', output: 'build/bench/posix-spawn-loop', what: 'posix_spawn baseline',
     without: 'bench:spawn will report no C baseline' }
@@ -25,7 +26,7 @@ function upToDate(source, output) {
   return statSync(output).mtimeMs >= statSync(source).mtimeMs
 }
 
-function compile({ source, output, what, without }) {
+function compile({ source, output, what, without, flags = [] }) {
   const src = join(root, source)
   const out = join(root, output)
   if (!existsSync(src)) return true
@@ -33,7 +34,7 @@ function compile({ source, output, what, without }) {
   mkdirSync(dirname(out), { recursive: true })
   // Build beside the target and rename over it: a running helper keeps its old inode.
   const tmp = `${out}.tmp-${process.pid}`
-  const result = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] })
+  const result = spawnSync(cc, ['-O2', '-Wall', '-Wextra', ...flags, '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] })
   if (result.error || result.status !== 0) {
     rmSync(tmp, { force: true })
     const why = result.error ? result.error.message : `exit code ${result.status}`

@@ -799,6 +799,10 @@ int main(int argc, char **argv) {
     else { fprintf(stderr, "usage: stratus-launcher [--cgroup=auto|none|v1:DIR|v2:DIR]\n"); return 2; }
   }
 
+  /* Files we open must never land on 0-2 (a job's dup2 onto its stdio would clobber them). */
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) return 3;
+  }
   /* Nothing we inherited beyond stdio may leak into jobs. */
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
