@@ -1,0 +1,109 @@
+// Feasibility stage: may this node take the task at all? Capacity is checked
+// against the index (search.ts prunes on it); what remains per leaf are the
+// constraints, which no index covers and which therefore cost a visit:
+//   distinctInstance  no other task of the same group on the node
+//   memberOf          the node's attribute k equals one of a set of value ids
+
+import { CONSTRAINT_NONE, M_FILTERED_CONSTRAINT, M_FILTERED_CPU, M_FILTERED_GPU, M_FILTERED_INACTIVE, M_FILTERED_MEMORY, NODE_ACTIVE, REASON_CONSTRAINT, REASON_CPU, REASON_GPU, REASON_MEMORY, REASON_NO_ACTIVE_NODE } from './abi'
+import { attrOf, BLOCK_RESERVED, blocked, freeCpu, freeGpu, freeMem, i32At, nodeCount, status, values } from './state'
+import { countGet } from './counts'
+import { addEvaluated, addMetric } from './metrics'
+
+// ---- the task's constraints (set by placement.ts) -----------------------------------
+export let group: i32 = 0
+export let distinct: bool = false
+export let constraintAttr: i32 = CONSTRAINT_NONE
+export let constraintOffset: i32 = 0
+export let constraintLength: i32 = 0
+
+export function setConstraints(g: i32, d: bool, attr: i32, offset: i32, length: i32): void {
+  group = g
+  distinct = d
+  constraintAttr = attr
+  constraintOffset = offset
+  constraintLength = length
+}
+
+@inline export function constrained(): bool {
+  return distinct || constraintAttr != CONSTRAINT_NONE
+}
+
+/** Constraints only (capacity already known to fit). Counts a rejection. */
+export function leafPasses(node: i32): bool {
+  if (constraintsHold(node)) return true
+  addMetric(M_FILTERED_CONSTRAINT, 1.0)
+  return false
+}
+
+export function constraintsHold(node: i32): bool {
+  if (distinct && countGet(group, node) > 0) return false
+  if (constraintAttr != CONSTRAINT_NONE) {
+    const v = attrOf(node, constraintAttr)
+    const end = constraintOffset + constraintLength
+    for (let j = constraintOffset; j < end; j++) {
+      if (i32At(values, j) == v) return true
+    }
+    return false
+  }
+  return true
+}
+
+@inline export function fitsNode(node: i32, cpu: i32, mem: i32, gpu: i32): bool {
+  return i32At(freeCpu, node) >= cpu && i32At(freeMem, node) >= mem && i32At(freeGpu, node) >= gpu
+}
+
+/**
+ * Full check of one node, as a probe or a scan sees it: returns 0 when the task
+ * may go there, else the reason that filtered it (and counts it).
+ */
+export function classify(node: i32, cpu: i32, mem: i32, gpu: i32): i32 {
+  addEvaluated()
+  if (load<u8>(status + <usize>node) != NODE_ACTIVE) {
+    addMetric(M_FILTERED_INACTIVE, 1.0)
+    return REASON_NO_ACTIVE_NODE
+  }
+  // A reserved node is held for another task: to this one it is a constraint.
+  if (load<u8>(blocked + <usize>node) == BLOCK_RESERVED || !constraintsHold(node)) {
+    addMetric(M_FILTERED_CONSTRAINT, 1.0)
+    return REASON_CONSTRAINT
+  }
+  if (i32At(freeCpu, node) < cpu) {
+    addMetric(M_FILTERED_CPU, 1.0)
+    return REASON_CPU
+  }
+  if (i32At(freeMem, node) < mem) {
+    addMetric(M_FILTERED_MEMORY, 1.0)
+    return REASON_MEMORY
+  }
+  if (i32At(freeGpu, node) < gpu) {
+    addMetric(M_FILTERED_GPU, 1.0)
+    return REASON_GPU
+  }
+  return 0
+}
+
+/**
+ * Why no node took the task: a scan over every node. With no active node the
+ * reason is NO_ACTIVE_NODE; when constraints ruled out every active node it is
+ * CONSTRAINT; otherwise the resource that filtered the most nodes (ties: cpu,
+ * memory, gpu).
+ */
+export function explainFailure(cpu: i32, mem: i32, gpu: i32): i32 {
+  let byCpu = 0
+  let byMem = 0
+  let byGpu = 0
+  let active = 0
+  for (let node = 0; node < nodeCount; node++) {
+    const r = classify(node, cpu, mem, gpu)
+    if (r != REASON_NO_ACTIVE_NODE) active++
+    if (r == REASON_CPU) byCpu++
+    else if (r == REASON_MEMORY) byMem++
+    else if (r == REASON_GPU) byGpu++
+    assert(r != 0, 'a feasible node was missed by the search')
+  }
+  if (active == 0) return REASON_NO_ACTIVE_NODE
+  if (byCpu + byMem + byGpu == 0) return REASON_CONSTRAINT
+  if (byCpu >= byMem && byCpu >= byGpu) return REASON_CPU
+  if (byMem >= byGpu) return REASON_MEMORY
+  return REASON_GPU
+}

@@ -1,0 +1,191 @@
+// The placement pipeline, wired in one place. For each task, in dispatch order:
+//
+//   1. feasibility  known-infeasible shapes fail at once (memo), no active node fails at once
+//   2. rank+select  the strategy's search over the capacity index (search.ts, spread.ts)
+//   3. commit       account the task on the node before the next task is placed
+//   4. explain      on failure: the reason (a scan), and for an aged task a reservation
+//
+// The memo: within one batch capacity only shrinks, so an unconstrained task at
+// least as large as one that already failed fails too, for the same reason.
+
+import {
+  FLAG_DISTINCT_INSTANCE, M_FAILED, M_PLACED, M_RESERVATIONS, M_FAILURE_SCANS, NODE_ACTIVE,
+  REASON_NO_ACTIVE_NODE, REASON_PLACED, REASON_RESERVED_BIT, SPREAD_NODE, STRATEGY_RANDOM, STRATEGY_SPREAD
+} from './abi'
+import { BLOCK_DEAD, BLOCK_RESERVED, blocked, freeCpu, freeGpu, freeMem, i32At, nodeCount, refreshPotential, setI32At, status, tasksOn, totalCpu, totalGpu, totalMem } from './state'
+import { Tree, update } from './tree'
+import { resetHint, search, searchFromHint, setHint, setTask } from './search'
+import { classify, constrained, constraintsHold, explainFailure, setConstraints } from './feasibility'
+import { countAdd } from './counts'
+import { ensureContext, noteTaskPlaced, refreshSpreadLeaf, selectSpread } from './spread'
+import { addMetric } from './metrics'
+import { nextRandom } from './random'
+
+const RANDOM_PROBES: i32 = 4
+const MEMO_SIZE: i32 = 8
+
+let mainTree: Tree = changetype<Tree>(0)
+let activeNodes: i32 = 0
+let memo: usize = 0 // MEMO_SIZE x (cpu, mem, gpu, reason)
+let memoUsed: i32 = 0
+let memoNext: i32 = 0
+let smallestCpu: i32 = 0 // the batch's smallest request per dimension
+let smallestMem: i32 = 0
+let smallestGpu: i32 = 0
+
+export function pipelineInit(main: Tree, memoBase: usize, minCpu: i32, minMem: i32, minGpu: i32): void {
+  mainTree = main
+  resetHint()
+  smallestCpu = minCpu
+  smallestMem = minMem
+  smallestGpu = minGpu
+  memo = memoBase
+  memoUsed = 0
+  memoNext = 0
+  activeNodes = 0
+  for (let node = 0; node < nodeCount; node++) {
+    if (load<u8>(status + <usize>node) == NODE_ACTIVE) activeNodes++
+  }
+}
+
+function memoLookup(cpu: i32, mem: i32, gpu: i32): i32 {
+  for (let e = 0; e < memoUsed; e++) {
+    const at = memo + (<usize>e << 4)
+    if (cpu >= load<i32>(at) && mem >= load<i32>(at, 4) && gpu >= load<i32>(at, 8)) return load<i32>(at, 12)
+  }
+  return 0
+}
+
+function memoRemember(cpu: i32, mem: i32, gpu: i32, reason: i32): void {
+  const at = memo + (<usize>memoNext << 4)
+  store<i32>(at, cpu)
+  store<i32>(at, mem, 4)
+  store<i32>(at, gpu, 8)
+  store<i32>(at, reason, 12)
+  memoNext = (memoNext + 1) % MEMO_SIZE
+  if (memoUsed < MEMO_SIZE) memoUsed++
+}
+
+function selectRandom(cpu: i32, mem: i32, gpu: i32): i32 {
+  for (let p = 0; p < RANDOM_PROBES; p++) {
+    const node = <i32>(nextRandom() % <u32>nodeCount)
+    if (classify(node, cpu, mem, gpu) == 0) return node
+  }
+  // Fall back to the first feasible position after a random start (wrapping).
+  const start = <i32>(nextRandom() % <u32>nodeCount)
+  return search(mainTree, 0, nodeCount, start)
+}
+
+/** Rank + select for the current task: a node index or -1. */
+function select(strategy: i32, spreadAttr: i32, group: i32, cpu: i32, mem: i32, gpu: i32): i32 {
+  if (strategy == STRATEGY_SPREAD) {
+    ensureContext(group, spreadAttr)
+    if (spreadAttr != SPREAD_NODE) return selectSpread()
+  } else if (strategy == STRATEGY_RANDOM) {
+    return selectRandom(cpu, mem, gpu)
+  }
+  // Main tree positions are node indices.
+  if (strategy == STRATEGY_SPREAD) return search(mainTree, 0, nodeCount, 0)
+  return searchFromHint(mainTree)
+}
+
+function commit(node: i32, group: i32, cpu: i32, mem: i32, gpu: i32): void {
+  setI32At(freeCpu, node, i32At(freeCpu, node) - cpu)
+  setI32At(freeMem, node, i32At(freeMem, node) - mem)
+  setI32At(freeGpu, node, i32At(freeGpu, node) - gpu)
+  setI32At(tasksOn, node, i32At(tasksOn, node) + 1)
+  refreshPotential(node)
+  if (group != 0) countAdd(group, node, 1)
+  noteTaskPlaced(node, group)
+  if (i32At(freeCpu, node) < smallestCpu || i32At(freeMem, node) < smallestMem || i32At(freeGpu, node) < smallestGpu) {
+    store<u8>(blocked + <usize>node, BLOCK_DEAD)
+  }
+  update(mainTree, node)
+  refreshSpreadLeaf(node)
+  setHint(node)
+}
+
+/**
+ * A reservation for a task that waited too long: the active node, passing its
+ * constraints, whose totals can hold it and whose free capacity is closest to
+ * it (least normalised deficit; ties: lower index). No later task of the batch
+ * may use it, so it drains towards the waiting task.
+ */
+function reserve(cpu: i32, mem: i32, gpu: i32): i32 {
+  let best: i32 = -1
+  let bestDeficit: f64 = Infinity
+  for (let node = 0; node < nodeCount; node++) {
+    if (load<u8>(status + <usize>node) != NODE_ACTIVE || load<u8>(blocked + <usize>node) == BLOCK_RESERVED) continue
+    const tc = i32At(totalCpu, node)
+    const tm = i32At(totalMem, node)
+    const tg = i32At(totalGpu, node)
+    if (tc < cpu || tm < mem || tg < gpu || !constraintsHold(node)) continue
+    const dc = max(cpu - i32At(freeCpu, node), 0)
+    const dm = max(mem - i32At(freeMem, node), 0)
+    const dg = max(gpu - i32At(freeGpu, node), 0)
+    const deficit = (tc > 0 ? <f64>dc / <f64>tc : 0.0) + (tm > 0 ? <f64>dm / <f64>tm : 0.0) + (tg > 0 ? <f64>dg / <f64>tg : 0.0)
+    if (deficit < bestDeficit) {
+      bestDeficit = deficit
+      best = node
+    }
+  }
+  if (best >= 0) {
+    store<u8>(blocked + <usize>best, BLOCK_RESERVED)
+    update(mainTree, best)
+    refreshSpreadLeaf(best)
+  }
+  return best
+}
+
+/** Places one task; writes its node (or -1) and reason. */
+export function placeTask(
+  task: i32, cpu: i32, mem: i32, gpu: i32, group: i32, strategy: i32, spreadAttr: i32, flags: i32,
+  constraintAttr: i32, constraintOffset: i32, constraintLength: i32, aged: bool, outNode: usize, outReason: usize
+): void {
+  const nodeAt = outNode + (<usize>task << 2)
+  const reasonAt = outReason + <usize>task
+  // 1. feasibility shortcuts
+  if (activeNodes == 0) {
+    store<i32>(nodeAt, -1)
+    store<u8>(reasonAt, <u8>REASON_NO_ACTIVE_NODE)
+    addMetric(M_FAILED, 1.0)
+    return
+  }
+  setTask(cpu, mem, gpu, strategy)
+  setConstraints(group, (flags & FLAG_DISTINCT_INSTANCE) != 0, constraintAttr, constraintOffset, constraintLength)
+  const memoable = !aged && !constrained()
+  if (memoable) {
+    const known = memoLookup(cpu, mem, gpu)
+    if (known != 0) {
+      store<i32>(nodeAt, -1)
+      store<u8>(reasonAt, <u8>known)
+      addMetric(M_FAILED, 1.0)
+      return
+    }
+  }
+  // 2. rank + select
+  const node = select(strategy, spreadAttr, group, cpu, mem, gpu)
+  // 3. commit
+  if (node >= 0) {
+    commit(node, group, cpu, mem, gpu)
+    store<i32>(nodeAt, node)
+    store<u8>(reasonAt, <u8>REASON_PLACED)
+    addMetric(M_PLACED, 1.0)
+    return
+  }
+  // 4. explain, and reserve for an aged task
+  addMetric(M_FAILURE_SCANS, 1.0)
+  const reason = explainFailure(cpu, mem, gpu)
+  addMetric(M_FAILED, 1.0)
+  if (memoable) memoRemember(cpu, mem, gpu, reason)
+  let held: i32 = -1
+  if (aged) held = reserve(cpu, mem, gpu)
+  store<i32>(nodeAt, held)
+  if (held >= 0) {
+    addMetric(M_RESERVATIONS, 1.0)
+    store<u8>(reasonAt, <u8>(reason | REASON_RESERVED_BIT))
+  } else {
+    store<u8>(reasonAt, <u8>reason)
+  }
+}
+

@@ -1,0 +1,47 @@
+// The contract both placement cores (WebAssembly and the TypeScript twin) meet.
+
+import * as abi from './abi.js'
+import type { BatchShape, PlacementBatch } from './batch.js'
+
+export interface PlanMetrics {
+  placed: number
+  failed: number
+  /** Leaves visited by searches, probes and failure scans. */
+  nodesEvaluated: number
+  filtered: { cpu: number; memory: number; gpu: number; constraint: number; inactive: number }
+  reservations: number
+  /** Failures explained by a scan of every node (each distinct infeasible shape costs one). */
+  failureScans: number
+  /** Spread contexts built (a new group or attribute to spread over). */
+  contextBuilds: number
+}
+
+export interface PlacementCore {
+  readonly kind: 'wasm' | 'typescript'
+  /** A batch whose columns live where this core reads them; zero-filled, defaults set. */
+  allocate(shape: BatchShape): PlacementBatch
+  /** Validates, places every task, fills batch.plan; throws a typed error on bad input. */
+  place(batch: PlacementBatch): PlanMetrics
+  /** Dispatch order of jobs (see core-as/queue.ts): priority desc, env order, sequence. */
+  orderJobs(priority: Int32Array, envOrder: Int32Array, sequence: Int32Array): Int32Array
+  /** Gives the batch's memory back (WebAssembly); the batch must not be used afterwards. */
+  release(batch: PlacementBatch): void
+}
+
+export function readMetrics(m: Float64Array): PlanMetrics {
+  return {
+    placed: m[abi.M_PLACED],
+    failed: m[abi.M_FAILED],
+    nodesEvaluated: m[abi.M_NODES_EVALUATED],
+    filtered: {
+      cpu: m[abi.M_FILTERED_CPU],
+      memory: m[abi.M_FILTERED_MEMORY],
+      gpu: m[abi.M_FILTERED_GPU],
+      constraint: m[abi.M_FILTERED_CONSTRAINT],
+      inactive: m[abi.M_FILTERED_INACTIVE]
+    },
+    reservations: m[abi.M_RESERVATIONS],
+    failureScans: m[abi.M_FAILURE_SCANS],
+    contextBuilds: m[abi.M_CONTEXT_BUILDS]
+  }
+}

@@ -1,0 +1,91 @@
+// Input validation for a placement batch, shared by both cores: the first bad
+// value raises an InvalidArgumentError naming the column, the index and the
+// limit; nothing is placed. (The WebAssembly core re-checks the same rules and
+// returns a status instead of trapping: user data never traps the module.)
+
+import * as abi from './abi.js'
+import { InvalidArgumentError, LimitExceededError } from '../errors.js'
+import type { BatchShape, PlacementBatch } from './batch.js'
+
+/** Largest batch the cores accept (linear memory is 32-bit). */
+export const LIMITS = {
+  nodes: 1_000_000,
+  tasks: 10_000_000,
+  pairs: 10_000_000,
+  values: 10_000_000
+} as const
+
+export function validateShape(shape: BatchShape): void {
+  for (const key of ['nodes', 'tasks', 'pairs', 'values'] as const) {
+    const value = shape[key] ?? 0
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidArgumentError('SchedulerInvalidShape', `batch ${key} must be a non-negative integer, got ${value}`, { field: key })
+    }
+    if (value > LIMITS[key]) {
+      throw new LimitExceededError('SchedulerBatchTooLarge', `batch ${key} is ${value}; the limit is ${LIMITS[key]}`, { field: key, limit: LIMITS[key] })
+    }
+  }
+}
+
+function bad(field: string, index: number, rule: string, value: number, limit?: number): never {
+  throw new InvalidArgumentError('SchedulerInvalidInput', `${field}[${index}] ${rule}, got ${value}`, {
+    field: `${field}[${index}]`,
+    ...(limit === undefined ? {} : { limit })
+  })
+}
+
+export function validateBatch(batch: PlacementBatch): void {
+  const { nodes: n, tasks: t, pairs: pairCount, values: valueCount } = batch.shape
+  const nodes = batch.nodes
+  for (let i = 0; i < n; i++) {
+    for (const dim of ['Cpu', 'Memory', 'Gpu'] as const) {
+      const total = nodes[`total${dim}`][i]
+      const free = nodes[`free${dim}`][i]
+      if (total < 0) bad(`nodes.total${dim}`, i, 'must be >= 0', total, 0)
+      if (free < 0 || free > total) bad(`nodes.free${dim}`, i, `must be between 0 and the node's total (${total})`, free, total)
+    }
+    if (nodes.status[i] > abi.NODE_INACTIVE) bad('nodes.status', i, 'must be ACTIVE (0), DRAINING (1) or INACTIVE (2)', nodes.status[i], abi.NODE_INACTIVE)
+    if (nodes.tasks[i] < 0) bad('nodes.tasks', i, 'must be >= 0', nodes.tasks[i], 0)
+  }
+  const pairs = batch.pairs
+  for (let i = 0; i < pairCount; i++) {
+    if (pairs[i * 3] === 0) bad('pairs.group', i, 'must not be 0 (0 means "no group")', 0)
+    const node = pairs[i * 3 + 1]
+    if (node < 0 || node >= n) bad('pairs.node', i, `must be a node index below ${n}`, node, n - 1)
+    if (pairs[i * 3 + 2] < 0) bad('pairs.count', i, 'must be >= 0', pairs[i * 3 + 2], 0)
+  }
+  const tasks = batch.tasks
+  for (let i = 0; i < t; i++) {
+    if (tasks.cpu[i] < 0) bad('tasks.cpu', i, 'must be >= 0 millicores', tasks.cpu[i], 0)
+    if (tasks.memory[i] < 0) bad('tasks.memory', i, 'must be >= 0 MiB', tasks.memory[i], 0)
+    if (tasks.gpu[i] < 0) bad('tasks.gpu', i, 'must be >= 0', tasks.gpu[i], 0)
+    if (tasks.strategy[i] >= abi.STRATEGY_COUNT) bad('tasks.strategy', i, `must be below ${abi.STRATEGY_COUNT}`, tasks.strategy[i], abi.STRATEGY_COUNT - 1)
+    const spread = tasks.spreadAttribute[i]
+    if (spread < abi.SPREAD_NODE || spread >= abi.ATTR_COUNT) bad('tasks.spreadAttribute', i, `must be -1 (node) or an attribute index below ${abi.ATTR_COUNT}`, spread, abi.ATTR_COUNT - 1)
+    const flags = tasks.flags[i]
+    if ((flags & ~abi.FLAG_DISTINCT_INSTANCE) !== 0) bad('tasks.flags', i, 'has unknown bits', flags)
+    if ((flags & abi.FLAG_DISTINCT_INSTANCE) !== 0 && tasks.group[i] === 0) bad('tasks.group', i, 'must be set (non-zero) for distinctInstance', 0)
+    const attr = tasks.constraintAttribute[i]
+    if (attr < abi.CONSTRAINT_NONE || attr >= abi.ATTR_COUNT) bad('tasks.constraintAttribute', i, `must be -1 (none) or an attribute index below ${abi.ATTR_COUNT}`, attr, abi.ATTR_COUNT - 1)
+    if (attr !== abi.CONSTRAINT_NONE) {
+      const off = tasks.constraintOffset[i]
+      const len = tasks.constraintLength[i]
+      if (off < 0 || off > valueCount) bad('tasks.constraintOffset', i, `must be within the value pool (0..${valueCount})`, off, valueCount)
+      if (len < 0 || off + len > valueCount) bad('tasks.constraintLength', i, `must keep the set within the value pool (${valueCount} values)`, len, valueCount - off)
+    }
+    if (batch.useWait && tasks.wait[i] < 0) bad('tasks.wait', i, 'must be >= 0 rounds', tasks.wait[i], 0)
+  }
+  if (!Number.isSafeInteger(batch.agingRounds) || batch.agingRounds < 0 || batch.agingRounds > 0x7fffffff) {
+    throw new InvalidArgumentError('SchedulerInvalidInput', `agingRounds must be an integer between 0 and 2^31-1, got ${batch.agingRounds}`, { field: 'agingRounds', limit: 0x7fffffff })
+  }
+  if (batch.useOrder) {
+    const seen = new Uint8Array(t)
+    const order = tasks.order
+    for (let i = 0; i < t; i++) {
+      const j = order[i]
+      if (j < 0 || j >= t) bad('tasks.order', i, `must be a task index below ${t}`, j, t - 1)
+      if (seen[j]) bad('tasks.order', i, 'repeats a task index (the order must be a permutation)', j)
+      seen[j] = 1
+    }
+  }
+}
