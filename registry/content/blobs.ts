@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
-import { PathNotFoundError, type StorageDriver } from '../storage/driver.js'
+import { PathNotFoundError, type RandomAccessFile, type StorageDriver } from '../storage/driver.js'
 import { digestFromBlobDir, paths } from './paths.js'
 
 /**
@@ -38,6 +38,10 @@ export class BlobStore {
 
   reader (digest: string, offset?: number, length?: number): Promise<Readable> {
     return this.driver.reader(paths.blobData(digest), offset, length)
+  }
+
+  open (digest: string): Promise<RandomAccessFile> {
+    return this.driver.open(paths.blobData(digest))
   }
 
   async getContent (digest: string): Promise<Buffer> {

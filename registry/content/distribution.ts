@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js'
 import { digestOf, parseDigest } from '../digest.js'
 import { ociError, RegistryError } from '../errors.js'
 import { MediaType } from '../media-types.js'
-import type { StorageDriver } from '../storage/driver.js'
+import type { RandomAccessFile, StorageDriver } from '../storage/driver.js'
 import { BlobStore } from './blobs.js'
 import { SharedLock } from './locks.js'
 import { ByteLru } from './lru.js'
@@ -113,6 +113,10 @@ export class Distribution {
 
   openBlob (digest: string, offset?: number, length?: number): Promise<Readable> {
     return this.blobs.reader(digest, offset, length)
+  }
+
+  openBlobFile (digest: string): Promise<RandomAccessFile> {
+    return this.blobs.open(digest)
   }
 
   /** Unlinks a blob from the repository (the bytes go at the next GC if nothing uses them). */

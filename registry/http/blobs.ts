@@ -1,8 +1,8 @@
-import { pipeline } from 'node:stream/promises'
 import { ociError } from '../errors.js'
 import { parseDigest } from '../digest.js'
 import type { RepositoryState } from '../content/repository.js'
 import { API_VERSION_HEADER, sendEmpty, type RequestContext } from './context.js'
+import { sendFile } from './send-file.js'
 
 /** `Range: bytes=a-b | a- | -n` → [start, end] inclusive, or 'unsatisfiable'. */
 function parseRange (value: string, size: number): [number, number] | 'unsatisfiable' | undefined {
@@ -55,9 +55,13 @@ export async function getBlob (ctx: RequestContext, state: RepositoryState, dige
     ctx.res.end()
     return
   }
-  const stream = await ctx.distribution.openBlob(digest, start, length)
+  const file = await ctx.distribution.openBlobFile(digest)
   ctx.res.writeHead(status, headers)
-  await pipeline(stream, ctx.res)
+  try {
+    await sendFile(ctx.res, file, start, length)
+  } catch (err) {
+    ctx.res.destroy(err as Error)
+  }
 }
 
 /** DELETE /v2/<name>/blobs/<digest>: 202, the blob is no longer part of the repository. */

@@ -16,7 +16,7 @@ import { RegistryError } from '../errors.js'
  *   `PathNotFoundError` (code `PathNotFound`); `delete` of a missing path also does, so that
  *   callers can tell a no-op.
  * - `reader(path, offset, length)` streams bytes from `offset` (past the end: empty stream);
- *   content is never buffered whole.
+ *   content is never buffered whole. `open(path)` gives positioned reads of the same bytes.
  * - `writer(path, append)` returns a `FileWriter`; with `append` it continues after the bytes
  *   already there (an upload resumed after a restart), otherwise it truncates.
  *   Written bytes become visible to `stat`/`reader` after `close` or `commit`.
@@ -34,12 +34,22 @@ export interface StorageDriver {
   getContent (path: string): Promise<Buffer>
   putContent (path: string, content: Uint8Array | string): Promise<void>
   reader (path: string, offset?: number, length?: number): Promise<Readable>
+  /** Random access to a file, for serving with recycled buffers (no allocation per chunk). */
+  open (path: string): Promise<RandomAccessFile>
   writer (path: string, append: boolean): Promise<FileWriter>
   stat (path: string): Promise<FileInfo>
   list (path: string): Promise<string[]>
   move (sourcePath: string, destPath: string): Promise<void>
   delete (path: string): Promise<void>
   walk (path: string, fn: WalkFn): Promise<void>
+}
+
+/** A file opened for reads at positions; `close` exactly once. */
+export interface RandomAccessFile {
+  readonly size: number
+  /** Reads up to `length` bytes at `position` into `buffer` from 0; resolves bytes read (0 at the end). */
+  read (buffer: Buffer, length: number, position: number): Promise<number>
+  close (): Promise<void>
 }
 
 export interface FileInfo {

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { checkPath, PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver, type WalkFn } from './driver.js'
+import { checkPath, PathNotFoundError, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
 
 export interface FilesystemDriverOptions {
   /** Directory under which everything is stored; created if missing. */
@@ -76,6 +76,24 @@ export class FilesystemDriver implements StorageDriver {
     }
     const end = length === undefined ? undefined : offset + length - 1
     return handle.createReadStream({ start: offset, end, highWaterMark: READ_CHUNK, autoClose: true })
+  }
+
+  async open (path: string): Promise<RandomAccessFile> {
+    let handle: FileHandle
+    try {
+      handle = await open(this.#full(path), 'r')
+    } catch (err) {
+      if (isNotFound(err)) throw new PathNotFoundError(path, this.name, err)
+      throw err
+    }
+    const size = (await handle.stat()).size
+    return {
+      size,
+      async read (buffer, length, position) {
+        return (await handle.read(buffer, 0, length, position)).bytesRead
+      },
+      close: () => handle.close()
+    }
   }
 
   async writer (path: string, append: boolean): Promise<FileWriter> {

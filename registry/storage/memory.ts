@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { realClock, type Clock } from '../clock.js'
-import { checkPath, PathNotFoundError, type FileInfo, type FileWriter, type StorageDriver, type WalkFn } from './driver.js'
+import { checkPath, PathNotFoundError, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
 
 export interface InMemoryDriverOptions {
   /** Source of modification times (default: the real clock). */
@@ -64,6 +64,30 @@ export class InMemoryDriver implements StorageDriver {
       }
     }
     return Readable.from(slices(), { objectMode: false })
+  }
+
+  async open (path: string): Promise<RandomAccessFile> {
+    const entry = this.#get(path)
+    const chunks = entry.chunks.slice()
+    const size = entry.size
+    return {
+      size,
+      async read (buffer, length, position) {
+        let copied = 0
+        let pos = 0
+        for (const chunk of chunks) {
+          const cEnd = pos + chunk.length
+          if (cEnd > position + copied && copied < length) {
+            const from = position + copied - pos
+            copied += chunk.copy(buffer, copied, from, Math.min(chunk.length, from + length - copied))
+          }
+          pos = cEnd
+          if (copied >= length) break
+        }
+        return copied
+      },
+      async close () {}
+    }
   }
 
   async writer (path: string, append: boolean): Promise<FileWriter> {

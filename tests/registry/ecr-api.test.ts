@@ -23,7 +23,7 @@ t.test('repositories', async (t) => {
   for (const bad of ['A', 'Team/App', 'team//app', '-team', 'team/', 'x'.repeat(257), '']) {
     await t.rejects(reg.createRepository({ repositoryName: bad }), { code: 'InvalidParameterException', field: 'repositoryName', limit: /2\.\.256/ }, JSON.stringify(bad).slice(0, 20))
   }
-  await t.rejects(reg.createRepository({ repositoryName: 'team/x', imageTagMutability: 'NEVER' as never }), { field: 'imageTagMutability' })
+  await t.rejects(reg.createRepository({ repositoryName: 'team/x', imageTagMutability: 'NEVER' as never }), { code: 'InvalidParameterException', field: 'imageTagMutability' })
   t.same((await reg.describeRepositories()).repositories.map((r) => r.repositoryName), ['team/app'], 'bad input created nothing')
 
   for (const name of ['b/one', 'b/two', 'b/three']) await reg.createRepository({ repositoryName: name })
@@ -140,7 +140,7 @@ t.test('a registry that refuses to create repositories on push', async (t) => {
 
 t.test('options are validated', async (t) => {
   const { Registry } = await import('../../registry/index.js')
-  await t.rejects(Registry.open({ accountId: '12' }), { field: 'accountId' })
-  await t.rejects(Registry.open({ storage: { driver: 'floppy' } as never }), { field: 'storage.driver' })
-  await t.rejects(Registry.open({ auth: { users: { AWS: 'x' } } }), { field: 'auth.users' })
+  await t.rejects(Registry.open({ accountId: '12' }), { code: 'InvalidParameterException', field: 'accountId' })
+  await t.rejects(Registry.open({ storage: { driver: 'floppy' } as never }), { code: 'InvalidParameterException', field: 'storage.driver' })
+  await t.rejects(Registry.open({ auth: { users: { AWS: 'x' } } }), { code: 'InvalidParameterException', field: 'auth.users' })
 })

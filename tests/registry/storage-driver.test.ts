@@ -54,6 +54,15 @@ for (const name of Object.keys(STORAGE_DRIVERS) as Array<keyof typeof STORAGE_DR
       t.same(await collect(await driver.reader('/big/data', 1000)), data.subarray(1000))
       t.same(await collect(await driver.reader('/big/data', 1000, 5000)), data.subarray(1000, 6000))
       t.equal((await collect(await driver.reader('/big/data', data.length + 10))).length, 0)
+      const file = await driver.open('/big/data')
+      t.equal(file.size, data.length)
+      const buf = Buffer.alloc(70000)
+      t.equal(await file.read(buf, 70000, 65530), 70000)
+      t.same(buf, data.subarray(65530, 135530), 'positioned reads span internal chunks')
+      t.equal(await file.read(buf, 70000, data.length - 10), 10)
+      t.equal(await file.read(buf, 100, data.length), 0)
+      await file.close()
+      await t.rejects(driver.open('/nope'), { code: 'PathNotFound' })
     })
 
     t.test('writer appends after a close, truncates without append, cancel deletes', async (t) => {

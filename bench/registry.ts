@@ -1,0 +1,323 @@
+// Registry benchmark: push and pull a generated image (4 layers of 64 MiB random data) with
+// skopeo against Stratus' registry and, in the same run, against CNCF distribution (Debian's
+// `docker-registry`), then a manifest GET load loop at concurrency 16 against both.
+//
+//   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 3] [--get-seconds 5]
+//
+// Stratus runs in a child process (this file with --serve) so its peak RSS (VmHWM) is its own.
+// Figures only: a benchmark never fails on time. The last line with --json is one JSON object.
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { createHash, randomFillSync } from 'node:crypto'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { promisify } from 'node:util'
+import { createGzip, constants as zlibConstants } from 'node:zlib'
+import { Pool } from 'undici'
+
+const run = promisify(execFile)
+const MiB = 1024 * 1024
+
+function arg (name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+// --- server mode (child process) ---------------------------------------------------------
+
+async function serve (dir: string): Promise<void> {
+  const { Registry } = await import('../registry/index.js')
+  const registry = await Registry.open({ storage: { driver: 'filesystem', rootDirectory: dir } })
+  const server = http.createServer((req, res) => registry.handle(req, res))
+  server.keepAliveTimeout = 30_000
+  server.listen(0, '127.0.0.1', () => {
+    const port = (server.address() as { port: number }).port
+    registry.setEndpoint(`127.0.0.1:${port}`)
+    process.stdout.write(JSON.stringify({ port }) + '\n')
+  })
+  process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) })
+}
+
+// --- the image ---------------------------------------------------------------------------
+
+interface Layout { dir: string, bytes: number, layers: number }
+
+/** An OCI layout with `layers` gzip (stored, level 0) layers of `layerBytes` random bytes each. */
+async function generateImage (root: string, layers: number, layerBytes: number): Promise<Layout> {
+  const dir = join(root, 'layout')
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true })
+  const descriptors = []
+  let total = 0
+  const chunk = Buffer.alloc(MiB)
+  for (let i = 0; i < layers; i++) {
+    const tmp = join(dir, 'blobs', `layer-${i}.tmp`)
+    const out = createWriteStream(tmp)
+    const gzip = createGzip({ level: zlibConstants.Z_NO_COMPRESSION })
+    const hash = createHash('sha256')
+    let size = 0
+    gzip.on('data', (c: Buffer) => { hash.update(c); size += c.length })
+    gzip.pipe(out)
+    for (let written = 0; written < layerBytes; written += chunk.length) {
+      randomFillSync(chunk)
+      if (!gzip.write(Buffer.from(chunk))) await once(gzip, 'drain')
+    }
+    gzip.end()
+    await once(out, 'close')
+    const digest = `sha256:${hash.digest('hex')}`
+    await run('mv', [tmp, join(dir, 'blobs', 'sha256', digest.slice(7))])
+    descriptors.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size })
+    total += size
+  }
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: {},
+    rootfs: { type: 'layers', diff_ids: descriptors.map((_, i) => `sha256:${createHash('sha256').update(`layer ${i}`).digest('hex')}`) }
+  }))
+  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`
+  await writeFile(join(dir, 'blobs', 'sha256', configDigest.slice(7)), config)
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+    layers: descriptors
+  }))
+  const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`
+  await writeFile(join(dir, 'blobs', 'sha256', manifestDigest.slice(7)), manifest)
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
+  await writeFile(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }]
+  }))
+  return { dir, bytes: total, layers }
+}
+
+// --- servers -----------------------------------------------------------------------------
+
+interface Target { name: string, host: string, process: ChildProcess, dataDir: string }
+
+async function waitForLine (child: ChildProcess): Promise<string> {
+  let buffered = ''
+  for await (const chunk of child.stdout!) {
+    buffered += String(chunk)
+    const nl = buffered.indexOf('\n')
+    if (nl >= 0) return buffered.slice(0, nl)
+  }
+  throw new Error('server exited before it was ready')
+}
+
+async function startStratus (root: string): Promise<Target> {
+  const dataDir = join(root, 'stratus-data')
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const { port } = JSON.parse(await waitForLine(child)) as { port: number }
+  return { name: 'stratus', host: `127.0.0.1:${port}`, process: child, dataDir }
+}
+
+async function freePort (): Promise<number> {
+  const s = http.createServer()
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as { port: number }).port
+  await new Promise((resolve) => s.close(resolve))
+  return port
+}
+
+async function startDistribution (root: string): Promise<Target> {
+  const dataDir = join(root, 'distribution-data')
+  const port = await freePort()
+  const config = join(root, 'distribution.yml')
+  await writeFile(config, [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${dataDir}`,
+    '  delete:',
+    '    enabled: true',
+    '  cache:',
+    '    blobdescriptor: inmemory',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    ''
+  ].join('\n'))
+  const binary = await run('sh', ['-c', 'command -v docker-registry || command -v registry']).then((r) => r.stdout.trim(), () => '')
+  if (binary === '') throw new Error('CNCF distribution is not installed: apt-get install docker-registry')
+  const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'ignore'] })
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      http.get(`http://127.0.0.1:${port}/v2/`, (res) => { res.resume(); resolve(res.statusCode === 200) }).on('error', () => resolve(false))
+    })
+    if (ok) return { name: 'distribution', host: `127.0.0.1:${port}`, process: child, dataDir }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('distribution did not start')
+}
+
+async function stop (target: Target): Promise<void> {
+  if (target.process.exitCode !== null) return
+  target.process.kill('SIGTERM')
+  await Promise.race([once(target.process, 'exit'), new Promise((resolve) => setTimeout(resolve, 3000))])
+  if (target.process.exitCode === null) target.process.kill('SIGKILL')
+}
+
+/** User + system CPU seconds a process has used so far. */
+async function cpuSeconds (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+async function peakRssMb (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
+  return kb / 1024
+}
+
+// --- measurements ------------------------------------------------------------------------
+
+async function timed (fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint()
+  await fn()
+  return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+async function push (layout: Layout, target: Target, repo: string): Promise<number> {
+  return timed(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout.dir}:bench`, `docker://${target.host}/${repo}:1`], { maxBuffer: 16 * MiB }))
+}
+
+async function pull (target: Target, repo: string, dest: string): Promise<number> {
+  await rm(dest, { recursive: true, force: true })
+  const seconds = await timed(() => run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${target.host}/${repo}:1`, `oci:${dest}:bench`], { maxBuffer: 16 * MiB }))
+  await rm(dest, { recursive: true, force: true })
+  return seconds
+}
+
+/** GET the manifest at `concurrency` for `seconds` (bounded in count too); req/s and p99 ms. */
+async function manifestLoad (target: Target, repo: string, concurrency: number, seconds: number): Promise<{ perSecond: number, p99: number, p50: number }> {
+  const pool = new Pool(`http://${target.host}`, { connections: concurrency, pipelining: 1 })
+  const path = `/v2/${repo}/manifests/1`
+  const headers = { accept: 'application/vnd.oci.image.manifest.v1+json' }
+  const maxRequests = 2_000_000
+  const one = async (): Promise<void> => {
+    const res = await pool.request({ method: 'GET', path, headers })
+    await res.body.arrayBuffer()
+    if (res.statusCode !== 200) throw new Error(`manifest GET: ${res.statusCode}`)
+  }
+  // warm-up
+  await Promise.all(Array.from({ length: concurrency }, async () => { for (let i = 0; i < 200; i++) await one() }))
+  const latencies: number[] = []
+  const deadline = performance.now() + seconds * 1000
+  const start = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < deadline && latencies.length < maxRequests) {
+      const t0 = performance.now()
+      await one()
+      latencies.push(performance.now() - t0)
+    }
+  }))
+  const elapsed = (performance.now() - start) / 1000
+  await pool.close()
+  latencies.sort((a, b) => a - b)
+  return {
+    perSecond: latencies.length / elapsed,
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+    p50: latencies[Math.floor(latencies.length * 0.5)]
+  }
+}
+
+function median (values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+async function main (): Promise<void> {
+  const json = process.argv.includes('--json')
+  const layers = arg('layers', 4)
+  const layerMiB = arg('layer-mib', 64)
+  const rounds = arg('rounds', 3)
+  const getSeconds = arg('get-seconds', 5)
+  const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+  await run('skopeo', ['--version']).catch(() => { throw new Error('skopeo is not installed: apt-get install skopeo') })
+
+  const root = await mkdtemp(join(tmpdir(), 'stratus-bench-registry-'))
+  const targets: Target[] = []
+  try {
+    log(`generating ${layers} layers of ${layerMiB} MiB random data`)
+    const layout = await generateImage(root, layers, layerMiB * MiB)
+    const mb = layout.bytes / MiB
+    // Each round starts both registries on empty storage (so no blob is already there to
+    // mount) and alternates which goes first, so neither gets a warmer page cache.
+    const times: Record<string, { push: number[], pull: number[], pushCpu: number[] }> = {
+      stratus: { push: [], pull: [], pushCpu: [] }, distribution: { push: [], pull: [], pushCpu: [] }
+    }
+    let peakAfterPush = 0
+    let stratus: Target | undefined
+    let distribution: Target | undefined
+    for (let round = 0; round < rounds; round++) {
+      for (const t of targets.splice(0)) await stop(t)
+      await rm(join(root, 'stratus-data'), { recursive: true, force: true })
+      await rm(join(root, 'distribution-data'), { recursive: true, force: true })
+      await run('sync')
+      stratus = await startStratus(root)
+      distribution = await startDistribution(root)
+      targets.push(stratus, distribution)
+      for (const target of round % 2 === 0 ? [stratus, distribution] : [distribution, stratus]) {
+        const repo = 'bench/img'
+        await run('sync')
+        const cpuBefore = await cpuSeconds(target.process.pid!)
+        const p = await push(layout, target, repo)
+        const cpu = await cpuSeconds(target.process.pid!) - cpuBefore
+        if (target === stratus) peakAfterPush = Math.max(peakAfterPush, await peakRssMb(stratus.process.pid!))
+        const q = await pull(target, repo, join(root, 'pulled'))
+        times[target.name].push.push(p)
+        times[target.name].pull.push(q)
+        times[target.name].pushCpu.push(cpu)
+        log(`round ${round + 1} ${target.name.padEnd(12)} push ${(mb / p).toFixed(0)} MB/s (server CPU ${cpu.toFixed(2)} s)  pull ${(mb / q).toFixed(0)} MB/s`)
+      }
+    }
+    if (stratus === undefined || distribution === undefined) throw new Error('--rounds must be at least 1')
+    const rate = (name: string, kind: 'push' | 'pull'): number => mb / median(times[name][kind])
+
+    log(`manifest GET load, concurrency 16, ${getSeconds} s each`)
+    const ours = await manifestLoad(stratus, 'bench/img', 16, getSeconds)
+    const theirs = await manifestLoad(distribution, 'bench/img', 16, getSeconds)
+    const peakRss = await peakRssMb(stratus.process.pid!)
+
+    const result = {
+      image_mb: Number(mb.toFixed(1)),
+      push_mb_s: Number(rate('stratus', 'push').toFixed(1)),
+      pull_mb_s: Number(rate('stratus', 'pull').toFixed(1)),
+      distribution_push_mb_s: Number(rate('distribution', 'push').toFixed(1)),
+      distribution_pull_mb_s: Number(rate('distribution', 'pull').toFixed(1)),
+      push_ratio_vs_distribution: Number((rate('stratus', 'push') / rate('distribution', 'push')).toFixed(2)),
+      pull_ratio_vs_distribution: Number((rate('stratus', 'pull') / rate('distribution', 'pull')).toFixed(2)),
+      manifest_get_per_s: Math.round(ours.perSecond),
+      manifest_get_p50_ms: Number(ours.p50.toFixed(3)),
+      manifest_get_p99_ms: Number(ours.p99.toFixed(3)),
+      distribution_manifest_get_per_s: Math.round(theirs.perSecond),
+      distribution_manifest_get_p99_ms: Number(theirs.p99.toFixed(3)),
+      push_server_cpu_s: Number(median(times.stratus.pushCpu).toFixed(2)),
+      distribution_push_server_cpu_s: Number(median(times.distribution.pushCpu).toFixed(2)),
+      peak_rss_mb: Number(peakAfterPush.toFixed(1)),
+      peak_rss_mb_whole_run: Number(peakRss.toFixed(1))
+    }
+    log('')
+    log(`push   stratus ${result.push_mb_s} MB/s   distribution ${result.distribution_push_mb_s} MB/s   ratio ${result.push_ratio_vs_distribution}`)
+    log(`pull   stratus ${result.pull_mb_s} MB/s   distribution ${result.distribution_pull_mb_s} MB/s   ratio ${result.pull_ratio_vs_distribution}`)
+    log(`manifest GET  stratus ${result.manifest_get_per_s}/s p99 ${result.manifest_get_p99_ms} ms   distribution ${result.distribution_manifest_get_per_s}/s p99 ${result.distribution_manifest_get_p99_ms} ms`)
+    log(`peak RSS of the Stratus process during pushes ${result.peak_rss_mb} MB (whole run ${result.peak_rss_mb_whole_run} MB)`)
+    if (json) process.stdout.write(JSON.stringify(result) + '\n')
+  } finally {
+    for (const target of targets) await stop(target)
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+if (process.argv.includes('--serve')) {
+  await serve(process.argv[process.argv.indexOf('--serve') + 1])
+} else {
+  await main()
+}
