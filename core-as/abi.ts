@@ -87,7 +87,8 @@ export const M_FILTERED_INACTIVE: i32 = 7
 export const M_RESERVATIONS: i32 = 8
 export const M_FAILURE_SCANS: i32 = 9 //       full scans made to explain a failure
 export const M_CONTEXT_BUILDS: i32 = 10 //     spread contexts (re)built
-export const METRIC_COUNT: i32 = 11
+export const M_INDEX_VISITS: i32 = 11 //       capacity-index records a search descended into
+export const METRIC_COUNT: i32 = 12
 
 // ---- status codes returned by exports --------------------------------------------
 export const STATUS_OK: i32 = 0

@@ -13,12 +13,12 @@
 // subtracts the largest per-node term the subtree can have), so pruning never
 // changes the answer; ties go to the lower position.
 
-import { STRATEGY_BESTFIT, STRATEGY_BINPACK_CPU, STRATEGY_BINPACK_MEMORY, STRATEGY_SPREAD } from './abi'
+import { M_INDEX_VISITS, STRATEGY_BESTFIT, STRATEGY_BINPACK_CPU, STRATEGY_BINPACK_MEMORY, STRATEGY_SPREAD } from './abi'
 import { cpuClassOf, memClassOf } from './classes'
 import { fitsRecord, OFF_INV_CPU, OFF_INV_MEM, OFF_MIN_AUX, OFF_MIN_CPU, OFF_MIN_MEM, OFF_POT_CPU, OFF_POT_MEM, record, RECORD_BYTES, Tree } from './tree'
 import { aux, freeCpu, freeMem, i32At, inverseCpu, inverseMem, potential } from './state'
 import { leafPasses } from './feasibility'
-import { addEvaluated } from './metrics'
+import { addEvaluated, addMetric } from './metrics'
 
 // ---- the task being placed (set by placement.ts) ----------------------------------
 export let taskCpu: i32 = 0
@@ -94,6 +94,7 @@ let slots: i32 = 0
 }
 
 function visit(t: Tree, k: i32, lo: i32, width: i32): void {
+  addMetric(M_INDEX_VISITS, 1.0)
   if (width == 1) {
     // The parent checked capacity; only constraints remain (feasibility stage).
     const node = i32At(t.perm, lo)

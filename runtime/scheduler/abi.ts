@@ -83,7 +83,8 @@ export const M_FILTERED_INACTIVE = 7
 export const M_RESERVATIONS = 8
 export const M_FAILURE_SCANS = 9 //       full scans made to explain a failure
 export const M_CONTEXT_BUILDS = 10 //     spread contexts (re)built
-export const METRIC_COUNT = 11
+export const M_INDEX_VISITS = 11 //       capacity-index records a search descended into
+export const METRIC_COUNT = 12
 
 // ---- status codes returned by exports --------------------------------------------
 export const STATUS_OK = 0

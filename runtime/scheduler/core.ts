@@ -14,6 +14,8 @@ export interface PlanMetrics {
   failureScans: number
   /** Spread contexts built (a new group or attribute to spread over). */
   contextBuilds: number
+  /** Capacity-index records searches descended into: the cost of placement, next to nodesEvaluated. */
+  indexVisits: number
 }
 
 export interface PlacementCore {
@@ -42,6 +44,7 @@ export function readMetrics(m: Float64Array): PlanMetrics {
     },
     reservations: m[abi.M_RESERVATIONS],
     failureScans: m[abi.M_FAILURE_SCANS],
-    contextBuilds: m[abi.M_CONTEXT_BUILDS]
+    contextBuilds: m[abi.M_CONTEXT_BUILDS],
+    indexVisits: m[abi.M_INDEX_VISITS]
   }
 }

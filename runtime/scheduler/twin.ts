@@ -383,6 +383,7 @@ class Placement {
   }
 
   visit(t: Tree, k: number, lo: number, width: number): void {
+    this.metrics[abi.M_INDEX_VISITS]++
     if (width === 1) {
       const node = t.perm[lo]
       this.metrics[abi.M_NODES_EVALUATED]++

@@ -136,26 +136,35 @@ export class WasmPlacementCore implements PlacementCore {
 
   place(batch: PlacementBatch): PlanMetrics {
     validateBatch(batch)
+    const status = this.placeUnchecked(batch)
+    if (status !== abi.STATUS_OK) throw statusError(status)
+    return readMetrics(batch.plan.metrics)
+  }
+
+  /**
+   * place() without the host's validation: the core's own checks still run
+   * and their status code is returned (STATUS_OK, or STATUS_INVALID_BASE +
+   * the header slot at fault). For callers that validated already, and for
+   * tests of the core's safety net.
+   */
+  placeUnchecked(batch: PlacementBatch): number {
     batch.writeHeader()
     const header = batch.address('plan', 'header')
     const need = this.#exports.scratchBytes(header)
-    if (need < 0) throw statusError(-need)
+    if (need < 0) return -need
     const scratch = this.#alloc(need, 'placement scratch')
     try {
       const h = batch.views.header // re-read: the allocation may have grown memory
       h[abi.H_SCRATCH] = scratch
       h[abi.H_SCRATCH_BYTES] = need
-      let status: number
       try {
-        status = this.#exports.place(header)
+        return this.#exports.place(header)
       } catch (cause) {
         throw new InternalError('SchedulerCoreTrapped', 'the placement core trapped', { cause })
       }
-      if (status !== abi.STATUS_OK) throw statusError(status)
     } finally {
       this.#exports.release(scratch)
     }
-    return readMetrics(batch.plan.metrics)
   }
 
   orderJobs(priority: Int32Array, envOrder: Int32Array, sequence: Int32Array): Int32Array {
