@@ -13,10 +13,24 @@ function checkReference (reference: string): void {
   }
 }
 
+// Clients send the same few Accept headers over and over: parse each once.
+const acceptCache = new Map<string, Set<string> | undefined>()
+
 function acceptedTypes (header: string | string[] | undefined): Set<string> | undefined {
   if (header === undefined) return undefined
+  if (typeof header === 'string') {
+    if (acceptCache.has(header)) return acceptCache.get(header)
+    const parsed = parseAccept([header])
+    if (acceptCache.size > 256) acceptCache.clear()
+    acceptCache.set(header, parsed)
+    return parsed
+  }
+  return parseAccept(header)
+}
+
+function parseAccept (header: string[]): Set<string> | undefined {
   const set = new Set<string>()
-  for (const line of Array.isArray(header) ? header : [header]) {
+  for (const line of header) {
     for (const part of line.split(',')) {
       const type = baseMediaType(part)
       if (type) set.add(type)
@@ -44,18 +58,26 @@ async function negotiate (ctx: RequestContext, state: RepositoryState, found: St
   })
 }
 
+// Response headers of a manifest never change: build them once per record.
+const headersByRecord = new WeakMap<object, string[]>()
+
 /** GET / HEAD /v2/<name>/manifests/<reference>. */
 export async function getManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
   checkReference(reference)
   const found = await negotiate(ctx, state, await ctx.distribution.getManifest(state, reference))
   const { record, body } = found
-  ctx.res.writeHead(200, {
-    'Content-Type': record.mediaType,
-    'Content-Length': body.length,
-    'Docker-Content-Digest': record.digest,
-    ETag: `"${record.digest}"`,
-    [API_VERSION_HEADER]: 'registry/2.0'
-  })
+  let headers = headersByRecord.get(record)
+  if (headers === undefined) {
+    headers = [
+      'Content-Type', record.mediaType,
+      'Content-Length', String(body.length),
+      'Docker-Content-Digest', record.digest,
+      'ETag', `"${record.digest}"`,
+      API_VERSION_HEADER, 'registry/2.0'
+    ]
+    headersByRecord.set(record, headers)
+  }
+  ctx.res.writeHead(200, headers)
   ctx.res.end(ctx.method === 'HEAD' ? undefined : body)
 }
 

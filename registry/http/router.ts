@@ -61,7 +61,20 @@ export interface RouterOptions {
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 function decode (segment: string): string {
+  if (!segment.includes('%')) return segment
   try { return decodeURIComponent(segment) } catch { return segment }
+}
+
+const NO_QUERY = new URLSearchParams()
+
+// Names already validated (the grammar check is a regex; hot paths repeat the same names).
+const validNames = new Set<string>()
+function checkName (name: string): string {
+  if (validNames.has(name)) return name
+  checkWireName(name)
+  if (validNames.size > 10_000) validNames.clear()
+  validNames.add(name)
+  return name
 }
 
 export function createRouter (options: RouterOptions): RequestHandler {
@@ -71,7 +84,7 @@ export function createRouter (options: RouterOptions): RequestHandler {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
-    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
+    const query = q < 0 ? NO_QUERY : new URLSearchParams(url.slice(q + 1))
     let principal: Principal | undefined
     if (auth.enabled) principal = auth.authenticate(req.headers.authorization)
     const ctx: RequestContext = { req, res, method, query, distribution, auth, principal }
@@ -94,7 +107,7 @@ export function createRouter (options: RouterOptions): RequestHandler {
     for (const route of ROUTES) {
       const m = route.pattern.exec(path)
       if (m === null) continue
-      const name = checkWireName(m[1])
+      const name = checkName(m[1])
       const param = decode(m[2])
       const spec = route.methods[method]
       if (spec === undefined) throw ociError('UNSUPPORTED', `${method} is not supported here`, { status: 405 })

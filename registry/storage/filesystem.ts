@@ -13,6 +13,9 @@ export interface FilesystemDriverOptions {
 // Batched writes: flush once this much is buffered; make `write` wait past this much.
 const FLUSH_AT = 1 << 20
 const MAX_BUFFERED = 8 << 20
+// Start the disk writeback of a long write early (in the background), so the fsync of a
+// commit has little left to do: pushes of large blobs do not stall on it at the end.
+const WRITEBACK_EVERY = 16 << 20
 const READ_CHUNK = 1 << 20
 
 function isNotFound (err: unknown): boolean {
@@ -180,6 +183,8 @@ class FilesystemWriter implements FileWriter {
   #flushing: Promise<void> | undefined
   #failed: unknown
   #done = false
+  #sinceWriteback = 0
+  #writeback: Promise<void> | undefined
 
   constructor (handle: FileHandle, private readonly fullPath: string, size: number) {
     this.#handle = handle
@@ -206,8 +211,15 @@ class FilesystemWriter implements FileWriter {
     const buffers = this.#pending
     this.#pending = []
     this.#pendingBytes = 0
+    let bytes = 0
+    for (const b of buffers) bytes += b.length
     this.#flushing = this.#writeAll(buffers).catch((err) => { this.#failed = err }).finally(() => {
       this.#flushing = undefined
+      this.#sinceWriteback += bytes
+      if (this.#sinceWriteback >= WRITEBACK_EVERY && this.#writeback === undefined && !this.#done) {
+        this.#sinceWriteback = 0
+        this.#writeback = this.#handle.datasync().catch(() => undefined).finally(() => { this.#writeback = undefined })
+      }
       if (this.#pendingBytes >= FLUSH_AT && this.#failed === undefined) this.#startFlush()
     })
   }
@@ -233,6 +245,7 @@ class FilesystemWriter implements FileWriter {
       this.#startFlush()
       while (this.#flushing !== undefined) await this.#flushing
     }
+    while (this.#writeback !== undefined) await this.#writeback
     if (this.#failed !== undefined) throw this.#failed
   }
 
