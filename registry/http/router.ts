@@ -60,7 +60,8 @@ export interface RouterOptions {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
-function decode (segment: string): string {
+function decode (segment: string | undefined): string {
+  if (segment === undefined) return ''
   if (!segment.includes('%')) return segment
   try { return decodeURIComponent(segment) } catch { return segment }
 }
