@@ -193,6 +193,13 @@ function scratchNeed(n: i32, pairs: i32, grouped: i32): u64 {
   return bytes
 }
 
+/** Scratch for n nodes, p running pairs and g grouped tasks (hosts reserve it up front). */
+export function scratchFor(n: i32, pairs: i32, grouped: i32): i32 {
+  if (n < 0 || pairs < 0 || grouped < 0) return -STATUS_INVALID_BASE
+  const need = scratchNeed(n, pairs, grouped)
+  return need > <u64>i32.MAX_VALUE ? -STATUS_SCRATCH_TOO_SMALL : <i32>need
+}
+
 /** Bytes of scratch place(header) needs, or a negative status when the header is unusable. */
 export function scratchBytes(header: usize): i32 {
   if (!inMemory(header, HEADER_SLOTS, 4)) return -STATUS_OUT_OF_BOUNDS

@@ -18,6 +18,7 @@ interface CoreExports {
   alloc(bytes: number): number
   release(ptr: number): void
   scratchBytes(header: number): number
+  scratchFor(nodes: number, pairs: number, grouped: number): number
   place(header: number): number
   orderJobs(count: number, priority: number, envOrder: number, sequence: number, out: number, tmp: number): number
   [name: string]: unknown
@@ -86,6 +87,8 @@ export class WasmPlacementCore implements PlacementCore {
   readonly build: CoreBuild
   readonly #exports: CoreExports
   readonly #memory = () => this.#exports.memory.buffer
+  /** Scratch reserved with each batch (see allocate). */
+  readonly #scratch = new WeakMap<PlacementBatch, { at: number; bytes: number }>()
 
   constructor(exports: CoreExports, build: CoreBuild) {
     this.#exports = exports
@@ -121,16 +124,27 @@ export class WasmPlacementCore implements PlacementCore {
     return ptr
   }
 
+  /**
+   * One block holds the arena and the scratch a batch without groups needs:
+   * the allocator grows linear memory by what one request asks (but doubles it
+   * for a second, larger one), so reserving both at once keeps memory tight.
+   */
   allocate(shape: BatchShape): PlacementBatch {
     validateShape(shape)
     const full = completeShape(shape)
     const layout = layoutArena(full)
-    const base = this.#alloc(layout.bytes, 'batch')
+    const scratch = this.#exports.scratchFor(full.nodes, full.pairs, 0)
+    if (scratch < 0) throw statusError(-scratch)
+    const arena = (layout.bytes + 15) & ~15
+    const base = this.#alloc(arena + scratch, 'batch')
     new Uint8Array(this.#memory(), base, layout.bytes).fill(0)
-    return new PlacementBatch(full, this.#memory, base, layout)
+    const batch = new PlacementBatch(full, this.#memory, base, layout)
+    this.#scratch.set(batch, { at: base + arena, bytes: scratch })
+    return batch
   }
 
   release(batch: PlacementBatch): void {
+    this.#scratch.delete(batch)
     this.#exports.release(batch.base)
   }
 
@@ -152,7 +166,9 @@ export class WasmPlacementCore implements PlacementCore {
     const header = batch.address('plan', 'header')
     const need = this.#exports.scratchBytes(header)
     if (need < 0) return -need
-    const scratch = this.#alloc(need, 'placement scratch')
+    const reserved = this.#scratch.get(batch)
+    const own = reserved === undefined || reserved.bytes < need
+    const scratch = own ? this.#alloc(need, 'placement scratch') : reserved.at
     try {
       const h = batch.views.header // re-read: the allocation may have grown memory
       h[abi.H_SCRATCH] = scratch
@@ -163,7 +179,7 @@ export class WasmPlacementCore implements PlacementCore {
         throw new InternalError('SchedulerCoreTrapped', 'the placement core trapped', { cause })
       }
     } finally {
-      this.#exports.release(scratch)
+      if (own) this.#exports.release(scratch)
     }
   }
 
