@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { promisify } from 'node:util'
 import { createGzip, constants as zlibConstants } from 'node:zlib'
-import { Pool } from 'undici'
+import net from 'node:net'
 
 const run = promisify(execFile)
 const MiB = 1024 * 1024
@@ -195,36 +195,88 @@ async function pull (target: Target, repo: string, dest: string): Promise<number
   return seconds
 }
 
+/**
+ * One keep-alive HTTP/1.1 connection issuing GETs back to back, with a response parser that
+ * only finds the status, Content-Length and the end of the body: a load generator lean
+ * enough that the server, not the client, is what gets measured on a 2-core machine.
+ */
+class LeanConnection {
+  #socket: net.Socket
+  #request: Buffer
+  #buffer: Buffer = Buffer.alloc(0)
+  #waiting: ((status: number) => void) | undefined
+  #failed: ((err: Error) => void) | undefined
+
+  private constructor (socket: net.Socket, request: Buffer) {
+    this.#socket = socket
+    this.#request = request
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('error', (err) => this.#failed?.(err))
+    socket.on('close', () => this.#failed?.(new Error('connection closed')))
+  }
+
+  static async open (host: string, request: Buffer): Promise<LeanConnection> {
+    const [hostname, port] = host.split(':')
+    const socket = net.connect(Number(port), hostname)
+    await once(socket, 'connect')
+    return new LeanConnection(socket, request)
+  }
+
+  #onData (chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk])
+    const headerEnd = this.#buffer.indexOf('\r\n\r\n')
+    if (headerEnd < 0) return
+    const head = this.#buffer.toString('latin1', 0, headerEnd)
+    const status = Number(head.slice(9, 12))
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head)
+    const total = headerEnd + 4 + (m === null ? 0 : Number(m[1]))
+    if (this.#buffer.length < total) return
+    this.#buffer = this.#buffer.subarray(total)
+    const done = this.#waiting
+    this.#waiting = undefined
+    done?.(status)
+  }
+
+  get (): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = resolve
+      this.#failed = reject
+      this.#socket.write(this.#request)
+    })
+  }
+
+  close (): void { this.#socket.destroy() }
+}
+
 /** GET the manifest at `concurrency` for `seconds` (bounded in count too); req/s and p99 ms. */
 async function manifestLoad (target: Target, repo: string, concurrency: number, seconds: number): Promise<{ perSecond: number, p99: number, p50: number }> {
-  const pool = new Pool(`http://${target.host}`, { connections: concurrency, pipelining: 1 })
-  const path = `/v2/${repo}/manifests/1`
-  const headers = { accept: 'application/vnd.oci.image.manifest.v1+json' }
+  const request = Buffer.from(`GET /v2/${repo}/manifests/1 HTTP/1.1\r\nHost: ${target.host}\r\nAccept: application/vnd.oci.image.manifest.v1+json\r\n\r\n`)
+  const connections = await Promise.all(Array.from({ length: concurrency }, () => LeanConnection.open(target.host, request)))
   const maxRequests = 2_000_000
-  const one = async (): Promise<void> => {
-    const res = await pool.request({ method: 'GET', path, headers })
-    await res.body.arrayBuffer()
-    if (res.statusCode !== 200) throw new Error(`manifest GET: ${res.statusCode}`)
-  }
-  // warm-up
-  await Promise.all(Array.from({ length: concurrency }, async () => { for (let i = 0; i < 200; i++) await one() }))
-  const latencies: number[] = []
-  const deadline = performance.now() + seconds * 1000
-  const start = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadline && latencies.length < maxRequests) {
-      const t0 = performance.now()
-      await one()
-      latencies.push(performance.now() - t0)
+  try {
+    // warm-up
+    await Promise.all(connections.map(async (c) => { for (let i = 0; i < 200; i++) await c.get() }))
+    const latencies: number[] = []
+    const deadline = performance.now() + seconds * 1000
+    const start = performance.now()
+    await Promise.all(connections.map(async (c) => {
+      while (performance.now() < deadline && latencies.length < maxRequests) {
+        const t0 = performance.now()
+        const status = await c.get()
+        latencies.push(performance.now() - t0)
+        if (status !== 200) throw new Error(`manifest GET: ${status}`)
+      }
+    }))
+    const elapsed = (performance.now() - start) / 1000
+    latencies.sort((a, b) => a - b)
+    return {
+      perSecond: latencies.length / elapsed,
+      p99: latencies[Math.floor(latencies.length * 0.99)],
+      p50: latencies[Math.floor(latencies.length * 0.5)]
     }
-  }))
-  const elapsed = (performance.now() - start) / 1000
-  await pool.close()
-  latencies.sort((a, b) => a - b)
-  return {
-    perSecond: latencies.length / elapsed,
-    p99: latencies[Math.floor(latencies.length * 0.99)],
-    p50: latencies[Math.floor(latencies.length * 0.5)]
+  } finally {
+    for (const c of connections) c.close()
   }
 }
 
@@ -328,6 +380,12 @@ async function main (): Promise<void> {
 
 if (process.argv.includes('--serve')) {
   await serve(process.argv[process.argv.indexOf('--serve') + 1])
+} else if (process.argv.includes('--load')) {
+  // Only the manifest GET loop, against a running registry: --load HOST:PORT --repo NAME
+  const host = process.argv[process.argv.indexOf('--load') + 1]
+  const repo = process.argv[process.argv.indexOf('--repo') + 1]
+  const r = await manifestLoad({ name: host, host, process: undefined as never, dataDir: '' }, repo, 16, arg('get-seconds', 3))
+  process.stdout.write(`${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms\n`)
 } else {
   await main()
 }

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import { digestOf, parseDigest } from '../digest.js'
@@ -10,6 +11,12 @@ import { ByteLru } from './lru.js'
 import { parseManifest, referencedBlobs, type ParsedManifest } from './manifest.js'
 import { Repositories, type ManifestRecord, type RepositoryMeta, type RepositoryState } from './repository.js'
 import { Uploads, type UploadSession } from './uploads.js'
+
+/**
+ * Published on every manifest push: `{ repositoryName, imageDigest, imageTag?, mediaType }`
+ * (what ECR reports as an image PUSH action).
+ */
+export const pushChannel = channel('stratus:registry:push')
 
 export interface DistributionOptions {
   driver: StorageDriver
@@ -213,6 +220,9 @@ export class Distribution {
       }
       for (const d of record.blobs) this.blobs.touch(d)
       if (!byDigest) await state.putTag(reference, digest)
+      if (pushChannel.hasSubscribers) {
+        pushChannel.publish({ repositoryName: state.name, imageDigest: digest, imageTag: byDigest ? undefined : reference, mediaType: record.mediaType })
+      }
       return record
     }))
   }

@@ -98,5 +98,5 @@ export async function putManifest (ctx: RequestContext, state: RepositoryState, 
 export async function deleteManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
   checkReference(reference)
   await ctx.distribution.deleteManifest(state, reference)
-  sendEmpty(ctx, 202)
+  sendEmpty(ctx, 202, reference.includes(':') ? { 'Docker-Content-Digest': reference } : {})
 }
