@@ -7,7 +7,9 @@
 //   burst   all N requested at once, time until all exited (C and child_process.spawn keep
 //           --window in flight, 64 by default, where the C loop has long reached its plateau)
 //   paced   N requests arriving at --rate per second; request-to-pid latency is measured from
-//           each request's scheduled time, so a blocked event loop shows up in it
+//           each request's scheduled time, so a blocked event loop shows up in it. The C loop
+//           paced the same way gives the machine's own floor (a vfork child waiting for a CPU
+//           holds its parent: on a busy machine that alone costs tens of milliseconds)
 //   closed  --closed-window requests in flight, each replaced when it exits (a busy runner
 //           slot pool): every job is a Node <-> helper round trip
 // The headline contenders run interleaved for --rounds rounds and report their median
@@ -172,6 +174,19 @@ function cLoop(window: number, scenario: Figures['scenario']): Figures | undefin
   return { name: `C posix_spawn loop (${window})`, scenario, count: COUNT, perSecond: parsed.spawns_per_s }
 }
 
+/** The C loop starting a child every 1/rate s: the same-run floor for request-to-pid latency. */
+function cPaced(): Figures | undefined {
+  const binary = findUp('build/bench/posix-spawn-loop')
+  if (!binary) return undefined
+  const run = spawnSync(binary, [String(COUNT), '1', TRUE, String(RATE)], { encoding: 'utf8' })
+  if (run.status !== 0) return undefined
+  const parsed = JSON.parse(run.stdout.trim()) as { seconds: number; p50_ms: number; p99_ms: number; max_ms: number }
+  return {
+    name: 'C posix_spawn loop', scenario: 'paced', count: COUNT, perSecond: COUNT / parsed.seconds,
+    p50StartMs: parsed.p50_ms, p99StartMs: parsed.p99_ms, maxStartMs: parsed.max_ms
+  }
+}
+
 const nodeStart: StartOne = async () => {
   const child = timedCall(() => spawn(TRUE, [], { stdio: 'ignore', env: ENV }))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -200,13 +215,17 @@ async function withLauncher<T>(implementation: LauncherImplementation, request: 
   }
 }
 
-/** The round with the median rate. */
-function median(rounds: Array<Figures | undefined>): Figures | undefined {
-  const ok = rounds.filter((r): r is Figures => r !== undefined && !Number.isNaN(r.perSecond))
+/** The round with the median value of `key` (rate by default). */
+function medianBy(rounds: Array<Figures | undefined>, key: (f: Figures) => number, digits = 0): Figures | undefined {
+  const ok = rounds.filter((r): r is Figures => r !== undefined && !Number.isNaN(key(r)))
   if (ok.length === 0) return undefined
-  ok.sort((a, b) => a.perSecond - b.perSecond)
+  ok.sort((a, b) => key(a) - key(b))
   const mid = ok[(ok.length - 1) >> 1]
-  return ok.length > 1 ? { ...mid, note: `median of ${ok.map((r) => r.perSecond.toFixed(0)).join(' ')}` } : mid
+  return ok.length > 1 ? { ...mid, note: `median of ${ok.map((r) => key(r).toFixed(digits)).join(' ')}` } : mid
+}
+
+function median(rounds: Array<Figures | undefined>): Figures | undefined {
+  return medianBy(rounds, (f) => f.perSecond)
 }
 
 const plain = (): LaunchRequest => ({ argv: [TRUE], env: ENV })
@@ -223,9 +242,16 @@ try {
   }
   const [c, node, native] = [0, 1, 2].map((k) => median(rounds.map((round) => round[k])))
 
-  // Latency under a steady arrival rate.
-  const nodePaced = await paced(`child_process.spawn`, COUNT, RATE, nodeStart)
-  const nativePaced = await withLauncher('native', plain, (start) => paced('launcher', COUNT, RATE, start))
+  // Latency under a steady arrival rate, interleaved too; the median round by p99.
+  const pacedRounds: Array<Array<Figures | undefined>> = []
+  for (let r = 0; r < ROUNDS; r++) {
+    pacedRounds.push([
+      cPaced(),
+      await paced('child_process.spawn', COUNT, RATE, nodeStart),
+      await withLauncher('native', plain, (start) => paced('launcher', COUNT, RATE, start))
+    ])
+  }
+  const [cPace, nodePaced, nativePaced] = [0, 1, 2].map((k) => medianBy(pacedRounds.map((round) => round[k]), (f) => f.p99StartMs ?? NaN, 1))
 
   // A runner's slot pool: every job is a round trip.
   const cClosed = cLoop(CLOSED_WINDOW, 'closed')
@@ -267,7 +293,7 @@ try {
   }
   console.log(`process spawn: ${COUNT} x ${TRUE}, ${process.version}, ${ROUNDS} interleaved rounds\n`)
   table(`burst: all requested at once (C and child_process.spawn: ${WINDOW} in flight)`, c, [c, node, native, logs, limited, fallback])
-  table(`paced: ${RATE} requests/s, latency from each request's scheduled time`, undefined, [nodePaced, nativePaced])
+  table(`paced: ${RATE} requests/s, latency from each request's scheduled time (median round by p99)`, undefined, [cPace, nodePaced, nativePaced])
   table(`closed: ${CLOSED_WINDOW} in flight, each replaced when it exits`, cClosed, [cClosed, nativeClosed])
   console.log('p50/p99/max: request to pid known. loop ms/job: main-thread busy time (event-loop utilisation)')
   console.log('per launch, everything included (paced: also the pacing timer). call ms: mean synchronous time')
@@ -290,10 +316,11 @@ try {
       loop_delay_max_ms: round(nativePaced?.loopDelayMaxMs),
       spawn_call_mean_ms: round(nativePaced?.callMeanMs, 4),
       spawn_call_max_ms: round(nativePaced?.callMaxMs),
-      node_spawn_call_mean_ms: round(nodePaced.callMeanMs, 4),
+      node_spawn_call_mean_ms: round(nodePaced?.callMeanMs, 4),
       node_spawn_per_s: round(node?.perSecond, 1),
-      node_spawn_p99_start_ms: round(nodePaced.p99StartMs),
-      node_spawn_loop_block_ms_per_spawn: round(nodePaced.loopBusyMsPerLaunch),
+      node_spawn_p99_start_ms: round(nodePaced?.p99StartMs),
+      node_spawn_loop_block_ms_per_spawn: round(nodePaced?.loopBusyMsPerLaunch),
+      c_posix_spawn_p99_start_ms: round(cPace?.p99StartMs),
       c_posix_spawn_per_s: round(c?.perSecond, 1),
       ratio_vs_c: ratio(native, c),
       ratio_vs_node: ratio(native, node),

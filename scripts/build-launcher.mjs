@@ -15,7 +15,7 @@ const cc = process.env.CC || 'cc'
 
 const targets = [
   // -z now: no lazy symbol binding inside a vfork child, which shares our memory.
-  { source: 'runtime/runners/launcher/launcher.c', output: 'build/launcher/stratus-launcher', what: 'process launcher', flags: ['-Wl,-z,now'],
+  { source: 'runtime/runners/launcher/launcher.c', output: 'build/launcher/stratus-launcher', what: 'process launcher', flags: ['-pthread', '-Wl,-z,now'],
     without: 'the launcher will use its pure-Node fallback' },
   { source: 'bench/c/posix-spawn-loop.c', output: 'build/bench/posix-spawn-loop', what: 'posix_spawn baseline',
     without: 'bench:spawn will report no C baseline' }

@@ -21,6 +21,12 @@
  *     s <id> <pid> <memory limit enforced 0|1>
  *     f <id> <errno> <stage>            spawn failed before/at exec
  *     x <id> <pid> <code|-1> <signal|0> <oom 0|1> <user us> <sys us> <maxrss KiB>
+ *   For one id, 's' always comes before 'x'; a 'K' right after an 'S' reaches that job.
+ *
+ * Threads: the main thread owns the pipes, the signalfd, reaping and deadlines; a few
+ * spawner threads do the vfork()+execve(). vfork suspends only the calling thread, so a
+ * child that waits for a CPU before it can exec (the norm on a host saturated by its
+ * jobs) holds up one spawner, not every request queued behind it.
  *
  * A job lives in its own process group (when asked) and, with a memory limit,
  * in its own memory cgroup, which it joins BEFORE execve: either born there
@@ -36,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -57,6 +65,8 @@
 #define PROTOCOL_VERSION 1
 #define MAX_FRAME (64u << 20)
 #define PID_SLOTS (4194304 + 1) /* PID_MAX_LIMIT on 64-bit Linux */
+#define MAX_SPAWNERS 64
+#define MAX_EARLY_KILLS 4
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -83,7 +93,24 @@ struct job {
   struct job *prev, *next;
 };
 
-/* Everything the child needs, prepared by the parent so the child only makes syscalls. */
+/* A spawn request, copied out of the input buffer: one allocation, strings included. */
+struct task {
+  uint32_t id, flags;
+  uint64_t memory_limit;
+  const char *cwd, *stdin_path, *stdout_path, *stderr_path, *path;
+  char **argv, **envp;
+  /* kill requests that arrived before the job existed, applied once it does */
+  struct { int sig; uint32_t grace_ms; } kills[MAX_EARLY_KILLS];
+  int nkills;
+  struct task *next;
+};
+
+/* Written by the child, read by its spawner once the child has exec'd or died. It lives in a
+ * MAP_SHARED page so it works both for vfork (shared memory anyway) and for clone3 without
+ * CLONE_VM (copy-on-write memory). One per spawner thread. */
+struct child_report { volatile int err; volatile int stage; volatile pid_t pid; };
+
+/* Everything the child needs, prepared by the spawner so the child only makes syscalls. */
 struct launch {
   const char *file;
   char *const *argv;
@@ -93,31 +120,42 @@ struct launch {
   int in_fd, out_fd, err_fd;
   int procs_fd;     /* cgroup.procs to join before exec, or -1 */
   uint32_t flags;
+  struct child_report *report;
 };
 
-/* Written by the child, read by the parent once the child has exec'd or died. It lives in a
- * MAP_SHARED page so it works both for vfork (shared memory anyway) and for clone3 without
- * CLONE_VM (copy-on-write memory). */
-struct child_report { volatile int err; volatile int stage; };
-static struct child_report *report;
+struct spawner {
+  pthread_t thread;
+  struct child_report *report;
+  struct task *current; /* being started, so that early kills can find it */
+};
 
+/* Everything below `mu` is shared between the main thread and the spawners. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER;
+static struct task *queue_head, *queue_tail;
+static struct spawner spawners[MAX_SPAWNERS];
+static int spawner_count = 4;
+static int spawners_stop;
+static size_t inflight;   /* tasks taken by spawners and not finished */
 static struct job **by_pid;     /* pid -> live job; sparse, untouched pages cost nothing */
 static struct job *jobs;        /* list of live jobs */
 static size_t job_count, deadline_count;
-static int devnull_r = -1, devnull_w = -1, sig_fd = -1;
 static int shutting_down;
 static int64_t shutdown_kill_at_ms, shutdown_give_up_ms;
-static sigset_t empty_mask;
-static char exec_buf[PATH_MAX];
+static char **cg_pending;         /* job cgroups whose rmdir must be retried */
+static size_t cg_pending_len, cg_pending_cap;
+static char *out_buf;             /* reply lines not yet written */
+static size_t out_len, out_cap;
 
-/* cgroup state */
+/* Set up before the threads start, read-only afterwards. */
+static int devnull_r = -1, devnull_w = -1, sig_fd = -1, wake_fd = -1;
+static sigset_t empty_mask;
+static pid_t launcher_pid;
 enum { CG_NONE, CG_V1, CG_V2 };
 static int cg_mode = CG_NONE;
 static char cg_base[PATH_MAX];    /* <our cgroup>/stratus-launcher-<pid> */
 static char cg_note[PATH_MAX + 256];
-static int clone3_usable = 1;
-static char **cg_pending;         /* job cgroups whose rmdir must be retried */
-static size_t cg_pending_len, cg_pending_cap;
+static int clone3_usable = 1;     /* atomic: cleared once if the kernel lacks clone3 */
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -138,10 +176,10 @@ static void *xrealloc(void *p, size_t n) {
   return q;
 }
 
-static char *out_buf;
-static size_t out_len, out_cap;
-static int64_t last_flush_ms;
+static void lock(void) { pthread_mutex_lock(&mu); }
+static void unlock(void) { pthread_mutex_unlock(&mu); }
 
+/* Appends a reply line. Caller holds mu. */
 static void out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void out_printf(const char *fmt, ...) {
   for (;;) {
@@ -156,21 +194,40 @@ static void out_printf(const char *fmt, ...) {
   }
 }
 
+/* Writes pending replies (main thread only; the write happens outside the lock). */
+static char *flush_buf;
+static size_t flush_cap;
+
 static void flush_out(void) {
+  lock();
+  if (out_len == 0) { unlock(); return; }
+  char *buf = out_buf;
+  size_t len = out_len, cap = out_cap;
+  out_buf = flush_buf ? flush_buf : xrealloc(NULL, 65536);
+  out_cap = flush_buf ? flush_cap : 65536;
+  out_len = 0;
+  unlock();
   size_t off = 0;
-  while (off < out_len) {
-    ssize_t n = write(STDOUT_FILENO, out_buf + off, out_len - off);
+  while (off < len) {
+    ssize_t n = write(STDOUT_FILENO, buf + off, len - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       /* The parent is gone (EPIPE): nobody will read results; stop everything. */
-      out_len = 0;
+      lock();
       if (!shutting_down) { shutting_down = 1; shutdown_give_up_ms = now_ms() + 5000; }
-      return;
+      unlock();
+      break;
     }
     off += (size_t)n;
   }
-  out_len = 0;
-  last_flush_ms = now_ms();
+  flush_buf = buf;
+  flush_cap = cap;
+}
+
+static void wake_main(void) {
+  uint64_t one = 1;
+  ssize_t n = write(wake_fd, &one, sizeof one);
+  (void)n;
 }
 
 static int write_file(const char *dir, const char *name, const char *value) {
@@ -434,54 +491,56 @@ static void cg_retry_pending(void) {
   cg_pending_len = keep;
 }
 
-/* ---- the child side (async-signal-safe syscalls only: it shares the parent's memory) --- */
+/* ---- the child side (async-signal-safe calls only: it shares its spawner's memory) ---- */
 
-static void __attribute__((noreturn)) child_fail(int stage) {
+static void __attribute__((noreturn)) child_fail(struct child_report *report, int stage) {
   report->err = errno ? errno : EINVAL;
   report->stage = stage;
   _exit(127);
 }
 
-static pid_t launcher_pid;
-
 static void __attribute__((noreturn)) child_exec(const struct launch *l) {
-  /* If the launcher dies nobody can report or kill this job: let it die too. */
+  /* Tell the reaper that this pid, not yet registered by our spawner, is no orphan. */
+  __atomic_store_n(&l->report->pid, (pid_t)syscall(SYS_getpid), __ATOMIC_RELEASE);
+  /* If the launcher dies nobody can report or kill this job: let it die too. (The signal
+   * follows the death of the parent *thread*: spawners only stop once no job is left.) */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != launcher_pid) _exit(127);
-  if ((l->flags & F_PGROUP) && setpgid(0, 0) < 0) child_fail(ST_SETPGID);
+  if ((l->flags & F_PGROUP) && setpgid(0, 0) < 0) child_fail(l->report, ST_SETPGID);
   /* Join the job's cgroup before exec, so nothing the program allocates escapes the limit. */
-  if (l->procs_fd >= 0 && write(l->procs_fd, "0", 1) != 1) child_fail(ST_CGROUP);
+  if (l->procs_fd >= 0 && write(l->procs_fd, "0", 1) != 1) child_fail(l->report, ST_CGROUP);
   if (dup2(l->in_fd, STDIN_FILENO) < 0 || dup2(l->out_fd, STDOUT_FILENO) < 0 ||
-      dup2(l->err_fd, STDERR_FILENO) < 0) child_fail(ST_DUP);
-  if (l->cwd[0] && chdir(l->cwd) < 0) child_fail(ST_CHDIR);
+      dup2(l->err_fd, STDERR_FILENO) < 0) child_fail(l->report, ST_DUP);
+  if (l->cwd[0] && chdir(l->cwd) < 0) child_fail(l->report, ST_CHDIR);
   sigprocmask(SIG_SETMASK, &empty_mask, NULL);
 
   if (strchr(l->file, '/')) {
     execve(l->file, l->argv, l->envp);
-    child_fail(ST_EXEC);
+    child_fail(l->report, ST_EXEC);
   }
   /* PATH search the way execvp does it, but with the child's PATH, not ours. */
+  char candidate[PATH_MAX];
   size_t flen = strlen(l->file);
   int saw_eacces = 0;
   for (const char *p = l->path;;) {
     const char *end = strchr(p, ':');
     size_t dlen = end ? (size_t)(end - p) : strlen(p);
-    if (dlen + flen + 2 <= sizeof exec_buf) {
-      if (dlen == 0) { exec_buf[0] = '.'; dlen = 1; } else memcpy(exec_buf, p, dlen);
-      exec_buf[dlen] = '/';
-      memcpy(exec_buf + dlen + 1, l->file, flen + 1);
-      execve(exec_buf, l->argv, l->envp);
+    if (dlen + flen + 2 <= sizeof candidate) {
+      if (dlen == 0) { candidate[0] = '.'; dlen = 1; } else memcpy(candidate, p, dlen);
+      candidate[dlen] = '/';
+      memcpy(candidate + dlen + 1, l->file, flen + 1);
+      execve(candidate, l->argv, l->envp);
       switch (errno) {
         case EACCES: saw_eacces = 1; break;
         case ENOENT: case ENOTDIR: case ESTALE: case ELOOP: case ENAMETOOLONG: case ENODEV: case ETIMEDOUT: break;
-        default: child_fail(ST_EXEC);
+        default: child_fail(l->report, ST_EXEC);
       }
     }
     if (!end) break;
     p = end + 1;
   }
   errno = saw_eacces ? EACCES : ENOENT;
-  child_fail(ST_EXEC);
+  child_fail(l->report, ST_EXEC);
 }
 
 struct clone_args_v2 {
@@ -489,10 +548,10 @@ struct clone_args_v2 {
       set_tid_size, cgroup;
 };
 
-/* Starts the child. The parent is suspended until the child has exec'd or failed. */
+/* Starts the child. The calling thread is suspended until the child has exec'd or failed. */
 static pid_t launch(struct launch *l, int cgroup_dir_fd) {
 #ifdef SYS_clone3
-  if (cgroup_dir_fd >= 0 && clone3_usable) {
+  if (cgroup_dir_fd >= 0 && __atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) {
     /* Born inside the cgroup: no migration, no window outside the limit. No CLONE_VM here
      * (a shared stack needs an assembly trampoline), so the tiny launcher is copied on write. */
     int procs_fd = l->procs_fd;
@@ -506,7 +565,7 @@ static pid_t launch(struct launch *l, int cgroup_dir_fd) {
     if (pid == 0) child_exec(l);
     if (pid > 0) return (pid_t)pid;
     if (errno != ENOSYS && errno != E2BIG && errno != EINVAL) return -1;
-    clone3_usable = 0; /* old kernel: fall back to joining from the vfork child */
+    __atomic_store_n(&clone3_usable, 0, __ATOMIC_RELAXED); /* old kernel: join from the vfork child */
     l->procs_fd = procs_fd;
   }
 #endif
@@ -516,7 +575,7 @@ static pid_t launch(struct launch *l, int cgroup_dir_fd) {
   return pid;
 }
 
-/* ---- jobs --------------------------------------------------------------------------- */
+/* ---- jobs (all with mu held) -------------------------------------------------------- */
 
 static void job_link(struct job *j) {
   if (j->pid <= 0 || j->pid >= PID_SLOTS) { errno = ERANGE; die("pid out of range"); }
@@ -552,92 +611,113 @@ static void job_set_deadline(struct job *j, int64_t at) {
   j->kill_at_ms = at;
 }
 
-struct spawn_req {
-  uint32_t id, flags, argc, envc;
-  uint64_t memory_limit;
-  const char *cwd, *stdin_path, *stdout_path, *stderr_path;
-  const char **strings; /* argv then env, pointing into the frame */
-};
-
-static char **argv_buf, **envp_buf;
-static size_t argv_cap, envp_cap;
+static void job_kill_request(struct job *j, int sig, uint32_t grace_ms) {
+  if (sig) job_signal(j, sig);
+  if (grace_ms) job_set_deadline(j, now_ms() + grace_ms);
+}
 
 static void spawn_failed(uint32_t id, int err, int stage) {
   out_printf("f %u %d %s\n", id, err, stage_names[stage]);
 }
+
+/* ---- spawner threads ---------------------------------------------------------------- */
 
 static int open_output(const char *path, uint32_t flags) {
   if (!path[0]) return devnull_w;
   return open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | ((flags & F_APPEND) ? O_APPEND : O_TRUNC), 0644);
 }
 
-static void do_spawn(const struct spawn_req *r) {
+/* Starts one task and reports it: 's' (and any early kills applied) or 'f'. */
+static void run_task(struct spawner *sp, struct task *t) {
   int in_fd = devnull_r, out_fd = devnull_w, err_fd = devnull_w, procs_fd = -1, cg_fd = -1;
   char *cgdir = NULL;
-  int fail_stage = ST_NONE, fail_err = 0;
+  int fail_stage = ST_NONE, fail_err = 0, enforced = 0;
+  pid_t pid = -1;
 
-  if (shutting_down) { spawn_failed(r->id, ESHUTDOWN, ST_LAUNCHER); return; }
-  if (r->argc + 1 > argv_cap) { argv_cap = r->argc + 16; argv_buf = xrealloc(argv_buf, argv_cap * sizeof *argv_buf); }
-  if (r->envc + 1 > envp_cap) { envp_cap = r->envc + 16; envp_buf = xrealloc(envp_buf, envp_cap * sizeof *envp_buf); }
-  const char *path = "/usr/local/bin:/usr/bin:/bin";
-  for (uint32_t i = 0; i < r->argc; i++) argv_buf[i] = (char *)r->strings[i];
-  argv_buf[r->argc] = NULL;
-  for (uint32_t i = 0; i < r->envc; i++) {
-    envp_buf[i] = (char *)r->strings[r->argc + i];
-    if (strncmp(envp_buf[i], "PATH=", 5) == 0) path = envp_buf[i] + 5;
+  if (t->stdin_path[0] && (in_fd = open(t->stdin_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+    fail_stage = ST_STDIN; fail_err = errno; goto report;
   }
-  envp_buf[r->envc] = NULL;
-
-  if (r->stdin_path[0] && (in_fd = open(r->stdin_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-    fail_stage = ST_STDIN; fail_err = errno; goto out;
-  }
-  if ((out_fd = open_output(r->stdout_path, r->flags)) < 0) { fail_stage = ST_STDOUT; fail_err = errno; goto out; }
-  if (r->flags & F_ERR_TO_OUT) err_fd = out_fd;
-  else if ((err_fd = open_output(r->stderr_path, r->flags)) < 0) { fail_stage = ST_STDERR; fail_err = errno; goto out; }
-
-  int enforced = 0;
-  if (r->memory_limit && cg_mode != CG_NONE) {
-    if (!(cgdir = cg_create_job(r->id, r->memory_limit))) { fail_stage = ST_CGROUP; fail_err = errno; goto out; }
-    if (cg_mode == CG_V2 && clone3_usable) cg_fd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if ((out_fd = open_output(t->stdout_path, t->flags)) < 0) { fail_stage = ST_STDOUT; fail_err = errno; goto report; }
+  if (t->flags & F_ERR_TO_OUT) err_fd = out_fd;
+  else if ((err_fd = open_output(t->stderr_path, t->flags)) < 0) { fail_stage = ST_STDERR; fail_err = errno; goto report; }
+  if (t->memory_limit && cg_mode != CG_NONE) {
+    if (!(cgdir = cg_create_job(t->id, t->memory_limit))) { fail_stage = ST_CGROUP; fail_err = errno; goto report; }
+    if (cg_mode == CG_V2 && __atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) cg_fd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char procs[PATH_MAX];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", cgdir);
-    if ((procs_fd = open(procs, O_WRONLY | O_CLOEXEC)) < 0) { fail_stage = ST_CGROUP; fail_err = errno; goto out; }
+    if ((procs_fd = open(procs, O_WRONLY | O_CLOEXEC)) < 0) { fail_stage = ST_CGROUP; fail_err = errno; goto report; }
     enforced = 1;
   }
 
   struct launch l = {
-    .file = r->strings[0], .argv = argv_buf, .envp = envp_buf, .cwd = r->cwd, .path = path,
-    .in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd, .procs_fd = procs_fd, .flags = r->flags,
+    .file = t->argv[0], .argv = t->argv, .envp = t->envp, .cwd = t->cwd, .path = t->path,
+    .in_fd = in_fd, .out_fd = out_fd, .err_fd = err_fd, .procs_fd = procs_fd, .flags = t->flags,
+    .report = sp->report,
   };
-  report->err = 0;
-  report->stage = ST_NONE;
-  pid_t pid = launch(&l, cg_fd);
-  if (pid < 0) { fail_stage = ST_FORK; fail_err = errno; goto out; }
-  if (report->err) {
-    fail_stage = report->stage;
-    fail_err = report->err;
-    waitpid(pid, NULL, 0); /* reap the failed child here; it is no job */
-    goto out;
+  sp->report->err = 0;
+  sp->report->stage = ST_NONE;
+  pid = launch(&l, cg_fd);
+  if (pid < 0) { fail_stage = ST_FORK; fail_err = errno; }
+  else if (sp->report->err) {
+    fail_stage = sp->report->stage;
+    fail_err = sp->report->err;
+    waitpid(pid, NULL, 0); /* the failed child is ours to reap; it is no job */
   }
-  struct job *j = calloc(1, sizeof *j);
-  if (!j) die("out of memory");
-  j->id = r->id;
-  j->pid = pid;
-  j->flags = r->flags;
-  j->cgdir = cgdir;
-  cgdir = NULL;
-  job_link(j);
-  out_printf("s %u %d %d\n", r->id, (int)pid, enforced);
 
-out:
-  if (fail_stage != ST_NONE) spawn_failed(r->id, fail_err, fail_stage);
-  if (cgdir) { if (rmdir(cgdir) < 0) cg_remove_later(cgdir); else free(cgdir); }
+report:
   if (cg_fd >= 0) close(cg_fd);
   if (procs_fd >= 0) close(procs_fd);
   if (in_fd >= 0 && in_fd != devnull_r) close(in_fd);
   if (out_fd >= 0 && out_fd != devnull_w) close(out_fd);
   if (err_fd >= 0 && err_fd != devnull_w && err_fd != out_fd) close(err_fd);
+  struct job *j = NULL;
+  if (fail_stage == ST_NONE) {
+    j = calloc(1, sizeof *j);
+    if (!j) die("out of memory");
+    j->id = t->id;
+    j->pid = pid;
+    j->flags = t->flags;
+    j->cgdir = cgdir;
+    cgdir = NULL;
+  }
+  lock();
+  __atomic_store_n(&sp->report->pid, 0, __ATOMIC_RELEASE); /* registered (or reaped): reaper's now */
+  if (j) {
+    job_link(j);
+    out_printf("s %u %d %d\n", t->id, (int)pid, enforced);
+    for (int i = 0; i < t->nkills; i++) job_kill_request(j, t->kills[i].sig, t->kills[i].grace_ms);
+    if (shutting_down) {
+      if (shutdown_kill_at_ms) { job_signal(j, SIGTERM); job_set_deadline(j, shutdown_kill_at_ms); }
+      else job_signal(j, SIGKILL);
+    }
+  } else {
+    spawn_failed(t->id, fail_err, fail_stage);
+  }
+  if (cgdir) { if (rmdir(cgdir) == 0) free(cgdir); else cg_remove_later(cgdir); }
+  sp->current = NULL;
+  inflight--;
+  unlock();
+  free(t);
+  wake_main();
 }
+
+static void *spawner_main(void *arg) {
+  struct spawner *sp = arg;
+  for (;;) {
+    lock();
+    while (!queue_head && !spawners_stop) pthread_cond_wait(&work, &mu);
+    if (!queue_head) { unlock(); return NULL; }
+    struct task *t = queue_head;
+    queue_head = t->next;
+    if (!queue_head) queue_tail = NULL;
+    sp->current = t;
+    inflight++;
+    unlock();
+    run_task(sp, t);
+  }
+}
+
+/* ---- reaping, deadlines, shutdown (main thread) --------------------------------------- */
 
 static void finish_job(struct job *j, int status, const struct rusage *ru) {
   int oom = j->cgdir ? cg_oom_killed(j->cgdir, status) : 0;
@@ -651,15 +731,25 @@ static void finish_job(struct job *j, int status, const struct rusage *ru) {
   free(j);
 }
 
+/* Is pid a child that a spawner has started but not registered yet? With mu held. */
+static int being_started(pid_t pid) {
+  for (int i = 0; i < spawner_count; i++)
+    if (__atomic_load_n(&spawners[i].report->pid, __ATOMIC_ACQUIRE) == pid) return 1;
+  return 0;
+}
+
 /* Reaps every child that has exited. A job's leftovers (its process group, its cgroup) are
  * killed while the leader is still a zombie, so its pid cannot have been reused yet. */
 static void reap(void) {
+  lock();
   for (;;) {
     siginfo_t si;
     si.si_pid = 0;
-    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) return;
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) break;
     pid_t pid = si.si_pid;
     struct job *j = pid < PID_SLOTS ? by_pid[pid] : NULL;
+    /* Unknown: an orphan, or a child a spawner has not registered yet (then wait for it). */
+    if (!j && being_started(pid)) break;
     if (j && (j->flags & F_PGROUP) && (j->flags & F_KILL_GROUP)) kill(-pid, SIGKILL);
     if (j && j->cgdir && (j->flags & F_KILL_GROUP)) cg_kill_members(j->cgdir);
     int status;
@@ -667,9 +757,11 @@ static void reap(void) {
     if (wait4(pid, &status, 0, &ru) < 0) continue;
     if (j) finish_job(j, status, &ru); /* else an orphaned grandchild: we are its subreaper */
   }
+  unlock();
 }
 
 static void run_deadlines(int64_t now) {
+  lock();
   if (deadline_count) {
     for (struct job *j = jobs; j; j = j->next) {
       if (j->kill_at_ms && j->kill_at_ms <= now) {
@@ -682,31 +774,48 @@ static void run_deadlines(int64_t now) {
     shutdown_kill_at_ms = 0;
     for (struct job *j = jobs; j; j = j->next) job_signal(j, SIGKILL);
   }
+  if (cg_pending_len) cg_retry_pending();
+  unlock();
 }
 
 static int poll_timeout(int64_t now) {
   int64_t next = INT64_MAX;
+  lock();
   if (deadline_count)
     for (struct job *j = jobs; j; j = j->next)
       if (j->kill_at_ms && j->kill_at_ms < next) next = j->kill_at_ms;
   if (shutdown_kill_at_ms && shutdown_kill_at_ms < next) next = shutdown_kill_at_ms;
   if (shutting_down && shutdown_give_up_ms < next) next = shutdown_give_up_ms;
   if (cg_pending_len && now + 20 < next) next = now + 20;
+  unlock();
   if (next == INT64_MAX) return -1;
   return next <= now ? 0 : (int)(next - now);
 }
 
-static void begin_shutdown(uint32_t grace_ms) {
+/* With mu held. Queued requests are refused; running jobs get SIGTERM, or SIGKILL at once. */
+static void begin_shutdown_locked(uint32_t grace_ms) {
   if (shutting_down) return;
   shutting_down = 1;
   int64_t now = now_ms();
+  for (struct task *t = queue_head, *next; t; t = next) {
+    next = t->next;
+    spawn_failed(t->id, ESHUTDOWN, ST_LAUNCHER);
+    free(t);
+  }
+  queue_head = queue_tail = NULL;
   int sig = grace_ms ? SIGTERM : SIGKILL;
   for (struct job *j = jobs; j; j = j->next) job_signal(j, sig);
   shutdown_kill_at_ms = grace_ms ? now + grace_ms : 0;
   shutdown_give_up_ms = now + grace_ms + 5000;
 }
 
-/* ---- request parsing ---------------------------------------------------------------- */
+static void begin_shutdown(uint32_t grace_ms) {
+  lock();
+  begin_shutdown_locked(grace_ms);
+  unlock();
+}
+
+/* ---- request parsing (main thread) ---------------------------------------------------- */
 
 static uint32_t get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
@@ -716,44 +825,87 @@ static void protocol_error(const char *what) {
   exit(3);
 }
 
-static const char **strings_buf;
-static size_t strings_cap;
+/* Copies a spawn frame into a task: the input buffer is reused as soon as we return. */
+static struct task *task_from_frame(const unsigned char *p, uint32_t len) {
+  if (len < 24) protocol_error("short spawn frame");
+  uint32_t argc = get_u32(p + 16), envc = get_u32(p + 20);
+  if (argc < 1 || argc > len || envc > len) protocol_error("bad argc/envc");
+  const char *strings = (const char *)p + 24, *end = (const char *)p + len;
+  size_t count = 4 + (size_t)argc + envc, bytes = 0;
+  for (size_t i = 0; i < count; i++) {
+    const char *nul = memchr(strings + bytes, 0, (size_t)(end - strings) - bytes);
+    if (!nul) protocol_error("unterminated string");
+    bytes = (size_t)(nul + 1 - strings);
+  }
+  size_t pointers = ((size_t)argc + 1 + envc + 1) * sizeof(char *);
+  struct task *t = malloc(sizeof *t + pointers + bytes);
+  if (!t) die("out of memory");
+  memset(t, 0, sizeof *t);
+  t->id = get_u32(p);
+  t->flags = get_u32(p + 4);
+  t->memory_limit = get_u64(p + 8);
+  t->argv = (char **)(t + 1);
+  t->envp = t->argv + argc + 1;
+  char *copy = (char *)(t->envp + envc + 1);
+  memcpy(copy, strings, bytes);
+  const char *fields[4];
+  char *s = copy;
+  for (size_t i = 0; i < count; i++) {
+    if (i < 4) fields[i] = s;
+    else if (i < 4 + argc) t->argv[i - 4] = s;
+    else t->envp[i - 4 - argc] = s;
+    s += strlen(s) + 1;
+  }
+  t->argv[argc] = NULL;
+  t->envp[envc] = NULL;
+  t->cwd = fields[0];
+  t->stdin_path = fields[1];
+  t->stdout_path = fields[2];
+  t->stderr_path = fields[3];
+  t->path = "/usr/local/bin:/usr/bin:/bin";
+  for (uint32_t i = 0; i < envc; i++)
+    if (strncmp(t->envp[i], "PATH=", 5) == 0) t->path = t->envp[i] + 5;
+  return t;
+}
+
+/* A kill for a job that does not exist yet (queued, or being started) waits on its task. */
+static struct task *pending_task(uint32_t id) {
+  for (struct task *t = queue_head; t; t = t->next) if (t->id == id) return t;
+  for (int i = 0; i < spawner_count; i++) if (spawners[i].current && spawners[i].current->id == id) return spawners[i].current;
+  return NULL;
+}
+
+static int queued_any;
 
 static void handle_frame(const unsigned char *p, uint32_t len) {
   if (len < 1) protocol_error("empty frame");
   unsigned char op = p[0];
   p++; len--;
   if (op == 'S') {
-    if (len < 28) protocol_error("short spawn frame");
-    struct spawn_req r;
-    r.id = get_u32(p);
-    r.flags = get_u32(p + 4);
-    r.memory_limit = get_u64(p + 8);
-    r.argc = get_u32(p + 16);
-    r.envc = get_u32(p + 20);
-    if (r.argc < 1 || r.argc > len || r.envc > len) protocol_error("bad argc/envc");
-    size_t want = 4 + (size_t)r.argc + r.envc;
-    if (want > strings_cap) { strings_cap = want + 64; strings_buf = xrealloc(strings_buf, strings_cap * sizeof *strings_buf); }
-    const char *s = (const char *)p + 24, *end = (const char *)p + len;
-    for (size_t i = 0; i < want; i++) {
-      const char *nul = memchr(s, 0, (size_t)(end - s));
-      if (!nul) protocol_error("unterminated string");
-      strings_buf[i] = s;
-      s = nul + 1;
+    struct task *t = task_from_frame(p, len);
+    lock();
+    if (shutting_down) {
+      spawn_failed(t->id, ESHUTDOWN, ST_LAUNCHER);
+      free(t);
+    } else {
+      if (queue_tail) queue_tail->next = t; else queue_head = t;
+      queue_tail = t;
+      queued_any = 1;
     }
-    r.cwd = strings_buf[0];
-    r.stdin_path = strings_buf[1];
-    r.stdout_path = strings_buf[2];
-    r.stderr_path = strings_buf[3];
-    r.strings = strings_buf + 4;
-    do_spawn(&r);
+    unlock();
   } else if (op == 'K') {
     if (len < 12) protocol_error("short kill frame");
-    struct job *j = job_by_id(get_u32(p));
-    if (!j) return; /* already exited: nothing to kill */
-    uint32_t sig = get_u32(p + 4), grace = get_u32(p + 8);
-    if (sig) job_signal(j, (int)sig);
-    if (grace) job_set_deadline(j, now_ms() + grace);
+    uint32_t id = get_u32(p), sig = get_u32(p + 4), grace = get_u32(p + 8);
+    lock();
+    struct job *j = job_by_id(id);
+    struct task *t;
+    if (j) job_kill_request(j, (int)sig, grace);
+    else if ((t = pending_task(id))) {
+      int slot = t->nkills < MAX_EARLY_KILLS ? t->nkills++ : MAX_EARLY_KILLS - 1;
+      t->kills[slot].sig = (int)sig;
+      t->kills[slot].grace_ms = grace;
+    } /* else: already exited, nothing to kill */
+    unlock();
   } else if (op == 'Q') {
     if (len < 4) protocol_error("short quit frame");
     begin_shutdown(get_u32(p));
@@ -779,14 +931,12 @@ static void read_requests(void) {
     if (in_len - off - 4 < flen) break; /* partial frame: the buffer grows on the next read */
     handle_frame(in_buf + off + 4, flen);
     off += 4 + (size_t)flen;
-    /* Long batches: report what started (and reap what already exited) as we go, rather
-     * than at the end of a read that may hold hundreds of requests. */
-    if (out_len && now_ms() - last_flush_ms >= 2) {
-      reap();
-      flush_out();
-    }
   }
   if (off) { memmove(in_buf, in_buf + off, in_len - off); in_len -= off; }
+  if (queued_any) {
+    queued_any = 0;
+    pthread_cond_broadcast(&work);
+  }
 }
 
 /* ---- main --------------------------------------------------------------------------- */
@@ -795,9 +945,11 @@ int main(int argc, char **argv) {
   const char *cgroup_spec = "auto";
   for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], "--cgroup=", 9) == 0) cgroup_spec = argv[i] + 9;
+    else if (strncmp(argv[i], "--spawners=", 11) == 0) spawner_count = atoi(argv[i] + 11);
     else if (strcmp(argv[i], "--version") == 0) { printf("stratus-launcher %d\n", PROTOCOL_VERSION); return 0; }
-    else { fprintf(stderr, "usage: stratus-launcher [--cgroup=auto|none|v1:DIR|v2:DIR]\n"); return 2; }
+    else { fprintf(stderr, "usage: stratus-launcher [--cgroup=auto|none|v1:DIR|v2:DIR] [--spawners=1..64]\n"); return 2; }
   }
+  if (spawner_count < 1 || spawner_count > MAX_SPAWNERS) { fprintf(stderr, "stratus-launcher: --spawners must be 1..%d\n", MAX_SPAWNERS); return 2; }
 
   /* Files we open must never land on 0-2 (a job's dup2 onto its stdio would clobber them). */
   for (int fd = 0; fd <= 2; fd++) {
@@ -820,20 +972,21 @@ int main(int argc, char **argv) {
   }
   launcher_pid = getpid();
   sigemptyset(&empty_mask);
-  sigset_t mask;
+  /* Every thread blocks every signal (spawners inherit this mask); the main thread reads the
+   * ones it cares about from a signalfd; children restore an empty mask before exec. */
+  sigset_t all, mask;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGINT); /* a terminal's ^C is for Node to decide; we stop when it closes us */
-  sigaddset(&mask, SIGPIPE);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
   if ((sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) die("signalfd");
+  if ((wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) die("eventfd");
   /* Orphans of jobs are reparented to us and reaped here, not left to pid 1. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  report = mmap(NULL, sizeof *report, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (report == MAP_FAILED) die("mmap");
   by_pid = mmap(NULL, PID_SLOTS * sizeof *by_pid, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (by_pid == MAP_FAILED) die("mmap");
   if ((devnull_r = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) die("/dev/null");
@@ -845,10 +998,23 @@ int main(int argc, char **argv) {
   out_printf("hello %d %s %s\n", PROTOCOL_VERSION, cg_mode == CG_V1 ? "v1" : cg_mode == CG_V2 ? "v2" : "none", cg_note);
   flush_out();
 
+  for (int i = 0; i < spawner_count; i++) {
+    struct spawner *sp = &spawners[i];
+    sp->report = mmap(NULL, sizeof *sp->report, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sp->report == MAP_FAILED) die("mmap");
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if ((errno = pthread_create(&sp->thread, &attr, spawner_main, sp)) != 0) die("pthread_create");
+    pthread_attr_destroy(&attr);
+  }
+
   for (;;) {
     int64_t now = now_ms();
-    struct pollfd fds[2] = { { stdin_open ? STDIN_FILENO : -1, POLLIN, 0 }, { sig_fd, POLLIN, 0 } };
-    int n = poll(fds, 2, poll_timeout(now));
+    struct pollfd fds[3] = {
+      { stdin_open ? STDIN_FILENO : -1, POLLIN, 0 }, { sig_fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 }
+    };
+    int n = poll(fds, 3, poll_timeout(now));
     if (n < 0 && errno != EINTR) die("poll");
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo si[16];
@@ -858,17 +1024,29 @@ int main(int argc, char **argv) {
           if (si[i].ssi_signo == SIGTERM || si[i].ssi_signo == SIGHUP) begin_shutdown(0);
       }
     }
+    if (fds[2].revents & POLLIN) {
+      uint64_t count;
+      ssize_t got = read(wake_fd, &count, sizeof count);
+      (void)got;
+    }
     reap();
     if (stdin_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) read_requests();
-    now = now_ms();
-    run_deadlines(now);
-    if (cg_pending_len) cg_retry_pending();
-    if (out_len) flush_out();
-    if (shutting_down && ((job_count == 0 && cg_pending_len == 0) || now >= shutdown_give_up_ms)) break;
+    run_deadlines(now_ms());
+    flush_out();
+    lock();
+    int done = shutting_down && ((job_count == 0 && !queue_head && inflight == 0 && cg_pending_len == 0) ||
+                                 (now_ms() >= shutdown_give_up_ms && inflight == 0));
+    unlock();
+    if (done) break;
   }
   reap();
-  if (out_len) flush_out();
+  lock();
+  spawners_stop = 1;
+  pthread_cond_broadcast(&work);
   cg_retry_pending();
+  unlock();
+  flush_out();
+  for (int i = 0; i < spawner_count; i++) pthread_join(spawners[i].thread, NULL);
   if (cg_mode != CG_NONE) rmdir(cg_base);
   return 0;
 }

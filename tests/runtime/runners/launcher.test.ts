@@ -118,6 +118,13 @@ async function launcherSuite(t: Test, implementation: LauncherImplementation): P
     t.pass('the background sleep did not outlive the job')
   })
 
+  t.test('a kill sent before the pid is known still reaches the process', async (t) => {
+    const pending = Array.from({ length: 20 }, (_, i) => launcher.spawn({ id: `early-${i}`, argv: ['sleep', '1000'], env }))
+    for (let i = 0; i < 20; i++) t.equal(launcher.kill(`early-${i}`, 'SIGKILL'), true)
+    const exits = await Promise.all(pending.map(async (p) => (await p).exited))
+    t.same(exits.map((e) => e.signal), Array(20).fill('SIGKILL'))
+  })
+
   t.test('terminate escalates from SIGTERM to SIGKILL', async (t) => {
     const out = join(dir, 'stubborn.out')
     const p = await launcher.spawn({ argv: ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 1; done'], env, stdout: out })
