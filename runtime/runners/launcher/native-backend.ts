@@ -55,6 +55,7 @@ export class NativeBackend implements LaunchBackend {
       })
     })
     child.stdin.on('error', () => { /* EPIPE when the helper dies: reported by 'close' */ })
+    child.on('error', () => { /* spawn failure is handled below; later errors surface as 'close' */ })
     child.stdout.on('data', (chunk: string) => {
       lines.push(chunk, (line) => {
         const reply = parseReply(line)
