@@ -196,6 +196,9 @@ export class Repositories {
 
   has (name: string): boolean { return this.#meta.has(name) }
 
+  /** A repository's settings without loading its contents. */
+  meta (name: string): RepositoryMeta | undefined { return this.#meta.get(name) }
+
   /** All names, sorted (the catalog order). */
   names (): readonly string[] {
     this.#sorted ??= [...this.#meta.keys()].sort()

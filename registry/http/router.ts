@@ -3,7 +3,7 @@ import { ociError, RegistryError } from '../errors.js'
 import { checkWireName } from '../names.js'
 import type { Distribution } from '../content/distribution.js'
 import type { RepositoryState } from '../content/repository.js'
-import type { Authenticator, Principal } from '../auth/authenticator.js'
+import { pullScopes, TOKEN_PATH, type Authenticator, type Principal } from '../auth/authenticator.js'
 import { sendJson, type RequestContext } from './context.js'
 import { sendError } from './wire-errors.js'
 import { deleteBlob, getBlob } from './blobs.js'
@@ -81,6 +81,28 @@ function checkName (name: string): string {
 export function createRouter (options: RouterOptions): RequestHandler {
   const { distribution, auth } = options
 
+  /**
+   * GET /v2/token (distribution's token flow): credentials get a token for everything;
+   * no credentials get a pull grant on the requested repositories that allow anonymous pulls.
+   */
+  function issueToken (ctx: RequestContext): void {
+    const header = ctx.req.headers.authorization
+    let token: { token: string, expiresAt: number }
+    if (header !== undefined && !/^bearer /i.test(header)) {
+      if (ctx.principal === undefined || ctx.principal.pullOnly !== undefined) {
+        throw Object.assign(ociError('UNAUTHORIZED', 'invalid credentials'), { headers: { 'WWW-Authenticate': 'Basic realm="Stratus Registry"' } })
+      }
+      token = auth.issueToken()
+    } else if (ctx.principal !== undefined && ctx.principal.pullOnly === undefined) {
+      token = auth.issueToken()
+    } else {
+      const names = pullScopes(ctx.query.getAll('scope'))
+      token = auth.issueToken(names.filter((name) => distribution.repositories.meta(name)?.allowAnonymousPull === true))
+    }
+    const issuedAt = new Date(token.expiresAt - auth.tokenTtlMs).toISOString()
+    sendJson(ctx, 200, { token: token.token, access_token: token.token, expires_in: Math.floor(auth.tokenTtlMs / 1000), issued_at: issuedAt })
+  }
+
   async function route (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
@@ -89,8 +111,10 @@ export function createRouter (options: RouterOptions): RequestHandler {
     let principal: Principal | undefined
     if (auth.enabled) principal = auth.authenticate(req.headers.authorization)
     const ctx: RequestContext = { req, res, method, query, distribution, auth, principal }
-    const challenge = (): never => {
-      throw Object.assign(ociError('UNAUTHORIZED', 'authentication required'), { headers: { 'WWW-Authenticate': auth.challenge } })
+    const challenge = (scope?: string): never => {
+      throw Object.assign(ociError('UNAUTHORIZED', 'authentication required'), {
+        headers: { 'WWW-Authenticate': auth.challenge(req.headers.host, scope) }
+      })
     }
 
     if (path === '/v2/' || path === '/v2') {
@@ -99,9 +123,15 @@ export function createRouter (options: RouterOptions): RequestHandler {
       sendJson(ctx, 200, {})
       return
     }
+    if (path === TOKEN_PATH && auth.enabled) {
+      if (method !== 'GET') throw ociError('UNSUPPORTED', `${method} is not supported on ${TOKEN_PATH}`, { status: 405 })
+      issueToken(ctx)
+      return
+    }
     if (path === '/v2/_catalog') {
       if (method !== 'GET') throw ociError('UNSUPPORTED', `${method} is not supported on /v2/_catalog`, { status: 405 })
-      if (auth.enabled && principal === undefined) challenge()
+      if (auth.enabled && principal === undefined) challenge('registry:catalog:*')
+      if (principal?.pullOnly !== undefined) throw ociError('DENIED', 'requested access to the resource is denied: the catalog needs credentials')
       catalog(ctx)
       return
     }
@@ -112,9 +142,17 @@ export function createRouter (options: RouterOptions): RequestHandler {
       const param = decode(m[2])
       const spec = route.methods[method]
       if (spec === undefined) throw ociError('UNSUPPORTED', `${method} is not supported here`, { status: 405 })
-      if (auth.enabled && principal === undefined) {
-        const anonymousOk = spec.access === 'pull' && (await distribution.repositories.get(name))?.meta.allowAnonymousPull === true
-        if (!anonymousOk) challenge()
+      if (auth.enabled && (principal === undefined || principal.pullOnly !== undefined)) {
+        // Anonymous: only pulls, only from repositories that allow them (and, with an
+        // anonymous token, only those it was granted).
+        const anonymousOk = spec.access === 'pull' &&
+          (principal?.pullOnly === undefined || principal.pullOnly.has(name)) &&
+          distribution.repositories.meta(name)?.allowAnonymousPull === true
+        if (!anonymousOk) {
+          // A bearer of an anonymous grant is known and refused (no retry); no credentials: challenge.
+          if (principal !== undefined) throw ociError('DENIED', `requested access to the resource is denied: ${spec.access} on ${name} needs credentials`)
+          challenge(`repository:${name}:${spec.access === 'pull' ? 'pull' : 'pull,push'}`)
+        }
       }
       const state = spec.create === true
         ? await distribution.repositoryForPush(name)

@@ -24,7 +24,7 @@ t.test('auth on', async (t) => {
 
   const anon = await req(u, 'GET', '/v2/')
   t.equal(anon.status, 401)
-  t.equal(anon.headers['www-authenticate'], 'Basic realm="Stratus Registry"')
+  t.equal(anon.headers['www-authenticate'], `Bearer realm="http://${srv.host}/v2/token",service="stratus-registry"`)
   t.same(errorCodes(anon), ['UNAUTHORIZED'])
   t.equal((await req(u, 'GET', '/v2/', { headers: { authorization: basic('alice', 'wrong') } })).status, 401)
   t.equal((await req(u, 'GET', '/v2/', { headers: { authorization: basic('bob', 's3cret') } })).status, 401)
@@ -94,7 +94,7 @@ t.test('docker login with an authorization token, then push and pull', async (t)
   await run('docker', ['build', '-q', '-t', image, ctx], { env: { ...env, DOCKER_BUILDKIT: '0' } })
   t.teardown(() => run('docker', ['rmi', '-f', image]).catch(() => undefined))
   const denied = await run('docker', ['push', image], { env }).then(() => 'pushed', (err) => String(err.stderr))
-  t.match(denied, /no basic auth credentials|unauthorized|authentication required/i, 'anonymous docker push is refused')
+  t.match(denied, /denied/i, 'anonymous docker push is refused')
   const password = Buffer.from(srv.registry.getAuthorizationToken().authorizationData[0].authorizationToken, 'base64').toString().slice(4)
   const login = await run('sh', ['-c', `printf '%s' "$PW" | docker login -u AWS --password-stdin ${srv.host}`], { env: { ...env, PW: password } })
   t.match(login.stdout, /Login Succeeded/)
@@ -103,4 +103,39 @@ t.test('docker login with an authorization token, then push and pull', async (t)
   await run('docker', ['pull', image], { env })
   const out = await run('docker', ['run', '--rm', '--network', 'none', image])
   t.equal(out.stdout.trim(), 'authenticated')
+
+  // Anonymous docker pulls: from a repository that allows them, and not from the others.
+  await srv.registry.setAnonymousPull({ repositoryName: 'auth/docker', allowAnonymousPull: true })
+  const anonymousEnv = { ...process.env, DOCKER_CONFIG: await tempDir(t, 'stratus-docker-anon-') }
+  await run('docker', ['rmi', '-f', image])
+  await run('docker', ['pull', image], { env: anonymousEnv })
+  t.equal((await run('docker', ['run', '--rm', '--network', 'none', image])).stdout.trim(), 'authenticated', 'anonymous pull from a public repository')
+  await srv.registry.setAnonymousPull({ repositoryName: 'auth/docker', allowAnonymousPull: false })
+  await run('docker', ['rmi', '-f', image])
+  const refused = await run('docker', ['pull', image], { env: anonymousEnv }).then(() => 'pulled', (err) => String(err.stderr))
+  t.match(refused, /denied|unauthorized/i, 'anonymous pull from a private repository is refused')
+})
+
+t.test('the token endpoint (distribution token flow)', async (t) => {
+  const srv = await startRegistry({ auth: { enabled: true, users: { alice: 's3cret' } } })
+  t.teardown(() => srv.close())
+  const u = srv.url
+  await srv.registry.createRepository({ repositoryName: 'tok/public', allowAnonymousPull: true })
+  await srv.registry.createRepository({ repositoryName: 'tok/private' })
+  const challenge = (await req(u, 'GET', '/v2/tok/private/tags/list')).headers['www-authenticate']
+  t.equal(challenge, `Bearer realm="http://${srv.host}/v2/token",service="stratus-registry",scope="repository:tok/private:pull"`)
+  const anon = await req(u, 'GET', '/v2/token?service=stratus-registry&scope=repository:tok/public:pull&scope=repository:tok/private:pull')
+  t.equal(anon.status, 200)
+  const anonToken = anon.json().token
+  t.equal(anon.json().access_token, anonToken)
+  t.equal(anon.json().expires_in, 12 * 3600)
+  const bearer = { authorization: `Bearer ${anonToken}` }
+  t.equal((await req(u, 'GET', '/v2/tok/public/tags/list', { headers: bearer })).status, 200, 'granted: pull from the public repository')
+  const denied = await req(u, 'GET', '/v2/tok/private/tags/list', { headers: bearer })
+  t.equal(denied.status, 403, 'not granted: the private repository')
+  t.same(errorCodes(denied), ['DENIED'])
+  t.equal((await req(u, 'POST', '/v2/tok/public/blobs/uploads/', { headers: bearer })).status, 403, 'an anonymous grant never pushes')
+  t.equal((await req(u, 'GET', '/v2/token?scope=repository:tok/private:pull', { headers: { authorization: basic('alice', 'nope') } })).status, 401, 'bad credentials get no token')
+  const full = (await req(u, 'GET', '/v2/token?scope=repository:tok/private:pull,push', { headers: { authorization: basic('alice', 's3cret') } })).json().token
+  t.equal((await req(u, 'GET', '/v2/tok/private/tags/list', { headers: { authorization: `Bearer ${full}` } })).status, 200, 'credentials get a full token')
 })
