@@ -18,12 +18,21 @@ const MAX_BUFFERED = 8 << 20
 const WRITEBACK_EVERY = 16 << 20
 const READ_CHUNK = 1 << 20
 
+/** Makes a rename or a new entry in `dir` durable (fsync of the directory). */
+async function syncDirectory (dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try { await handle.sync() } catch { /* some filesystems refuse fsync on directories */ } finally { await handle.close() }
+}
+
 function isNotFound (err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException)?.code
   return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
-/** Stores paths as files under a root directory. Atomic writes: temp file, fsync, rename. */
+/**
+ * Stores paths as files under a root directory. Atomic, durable writes: temp file, fsync,
+ * rename, fsync of the directory (so the rename itself survives a crash).
+ */
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem'
   readonly rootDirectory: string
@@ -62,6 +71,7 @@ export class FilesystemDriver implements StorageDriver {
       await rm(temp, { force: true })
       throw err
     }
+    await syncDirectory(dirname(full))
   }
 
   async reader (path: string, offset = 0, length?: number): Promise<Readable> {
@@ -141,6 +151,7 @@ export class FilesystemDriver implements StorageDriver {
       if (isNotFound(err)) throw new PathNotFoundError(sourcePath, this.name, err)
       throw err
     }
+    await syncDirectory(dirname(dest))
   }
 
   async delete (path: string): Promise<void> {
