@@ -1,6 +1,7 @@
 // The built-in registry: OCI Distribution v1.1 with ECR's repository model.
 export { Registry } from './registry.js'
-export type { RegistryOptions, DescribeImagesInput } from './registry.js'
+export type { RegistryOptions } from './registry.js'
+export type { DescribeImagesInput } from './ecr/images.js'
 export { realClock } from './clock.js'
 export type { Clock } from './clock.js'
 export { RegistryError, OCI_ERROR_CODES, isRegistryError } from './errors.js'

@@ -1,22 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { channel } from 'node:diagnostics_channel'
 import { Periodic, realClock, type Clock } from './clock.js'
-import { digestOf, parseDigest } from './digest.js'
-import { invalidParameter, isRegistryError, RegistryError } from './errors.js'
-import { checkRepositoryName, checkTag, isTag } from './names.js'
+import { invalidParameter, RegistryError } from './errors.js'
+import { checkRepositoryName } from './names.js'
 import { INDEX_TYPES } from './media-types.js'
 import type { StorageDriver } from './storage/driver.js'
 import { createStorageDriver, type StorageConfig } from './storage/drivers.js'
 import { Distribution } from './content/distribution.js'
 import { garbageCollect, type GarbageCollectReport } from './content/garbage-collector.js'
-import type { ManifestRecord, RepositoryMeta, RepositoryState } from './content/repository.js'
+import type { RepositoryMeta, RepositoryState } from './content/repository.js'
 import { Authenticator, type AuthOptions } from './auth/authenticator.js'
 import { createRouter, type RequestHandler } from './http/router.js'
-import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleImage, type LifecycleVerdict } from './ecr/lifecycle-policy.js'
-import type {
-  AuthorizationData, Image, ImageDetail, ImageFailure, ImageIdentifier, ImageTagMutability,
-  LifecyclePolicyPreview, Repository, TagStatusFilter
-} from './ecr/shapes.js'
+import { ImageApi, type EcrContext } from './ecr/images.js'
+import { LifecycleApi } from './ecr/lifecycle.js'
+import { maxResultsOf, pageOffset, pageToken } from './ecr/paging.js'
+import type { AuthorizationData, ImageTagMutability, Repository } from './ecr/shapes.js'
 import { ImageBuilder } from './builder/image-builder.js'
 
 export interface RegistryOptions {
@@ -52,17 +50,8 @@ export interface RegistryOptions {
   onError?: (err: unknown) => void
 }
 
-export interface DescribeImagesInput {
-  repositoryName: string
-  imageIds?: ImageIdentifier[]
-  filter?: { tagStatus?: TagStatusFilter }
-  maxResults?: number
-  nextToken?: string
-}
-
 const HOUR = 60 * 60 * 1000
 const errorChannel = channel('stratus:registry:error')
-const lifecycleChannel = channel('stratus:registry:lifecycle')
 
 function positiveOr (value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback
@@ -75,18 +64,6 @@ function notFoundRepository (name: string, accountId: string): RegistryError {
     `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { kind: 'NotFound', field: 'repositoryName' })
 }
 
-function pageToken (offset: number): string { return Buffer.from(String(offset)).toString('base64url') }
-function pageOffset (token: string | undefined): number {
-  if (token === undefined) return 0
-  const n = Number(Buffer.from(token, 'base64url').toString('utf8'))
-  if (!Number.isSafeInteger(n) || n < 0) throw invalidParameter('nextToken', 'is not a token this registry issued')
-  return n
-}
-function maxResultsOf (value: number | undefined, limit: number): number {
-  if (value === undefined) return limit
-  if (!Number.isInteger(value) || value < 1 || value > limit) throw invalidParameter('maxResults', `must be an integer`, `1..${limit}`)
-  return value
-}
 
 /**
  * The built-in registry: an OCI Distribution v1.1 registry served from `handle(req, res)`,
@@ -102,6 +79,8 @@ export class Registry implements AsyncDisposable {
   readonly handle: RequestHandler
   readonly #distribution: Distribution
   readonly #auth: Authenticator
+  readonly #images: ImageApi
+  readonly #lifecycle: LifecycleApi
   readonly #periodic: Periodic[] = []
   readonly #uploadMaxAgeMs: number
   readonly #gcGracePeriodMs: number
@@ -128,6 +107,15 @@ export class Registry implements AsyncDisposable {
       manifestCacheBytes: options.manifestCacheBytes ?? 32 * 1024 * 1024
     })
     this.#auth = new Authenticator(options.auth ?? {}, clock)
+    const ecr: EcrContext = {
+      accountId: this.accountId,
+      clock,
+      distribution: this.#distribution,
+      state: (name) => this.#state(name),
+      updateMeta: (state, change) => this.#updateMeta(state, change)
+    }
+    this.#images = new ImageApi(ecr)
+    this.#lifecycle = new LifecycleApi(ecr)
     const onError = options.onError ?? ((err: unknown) => { if (errorChannel.hasSubscribers) errorChannel.publish({ error: err }) })
     this.handle = createRouter({ distribution: this.#distribution, auth: this.#auth, onInternalError: onError })
     const lifecycleEvery = positiveOr(options.lifecycleIntervalMs, HOUR, 'lifecycleIntervalMs')
@@ -322,302 +310,24 @@ export class Registry implements AsyncDisposable {
     return existing
   }
 
-  // --- images -----------------------------------------------------------------------------
+  // --- images (ecr/images.ts) -------------------------------------------------------------
 
-  #detail (state: RepositoryState, record: ManifestRecord): ImageDetail {
-    const detail: ImageDetail = {
-      registryId: this.accountId,
-      repositoryName: state.name,
-      imageDigest: record.digest,
-      imageSizeInBytes: record.layersSize,
-      imagePushedAt: new Date(record.pushedAt),
-      imageManifestMediaType: record.mediaType
-    }
-    const tags = state.tagsOf(record.digest)
-    if (tags.length > 0) detail.imageTags = tags
-    if (record.configMediaType !== undefined) detail.artifactMediaType = record.configMediaType
-    return detail
-  }
+  describeImages (input: Parameters<ImageApi['describeImages']>[0]): ReturnType<ImageApi['describeImages']> { return this.#images.describeImages(input) }
+  listImages (input: Parameters<ImageApi['listImages']>[0]): ReturnType<ImageApi['listImages']> { return this.#images.listImages(input) }
+  listTags (input: Parameters<ImageApi['listTags']>[0]): ReturnType<ImageApi['listTags']> { return this.#images.listTags(input) }
+  batchDeleteImage (input: Parameters<ImageApi['batchDeleteImage']>[0]): ReturnType<ImageApi['batchDeleteImage']> { return this.#images.batchDeleteImage(input) }
+  batchGetImage (input: Parameters<ImageApi['batchGetImage']>[0]): ReturnType<ImageApi['batchGetImage']> { return this.#images.batchGetImage(input) }
+  putImage (input: Parameters<ImageApi['putImage']>[0]): ReturnType<ImageApi['putImage']> { return this.#images.putImage(input) }
 
-  /** Resolves ECR image ids; failures as ECR reports them. */
-  #resolveIds (state: RepositoryState, ids: unknown): { found: Array<{ id: ImageIdentifier, digest: string }>, failures: ImageFailure[] } {
-    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 100) throw invalidParameter('imageIds', 'must be a non-empty array', '1..100 image ids')
-    const found: Array<{ id: ImageIdentifier, digest: string }> = []
-    const failures: ImageFailure[] = []
-    for (const raw of ids as ImageIdentifier[]) {
-      const id: ImageIdentifier = {}
-      if (raw?.imageDigest !== undefined) id.imageDigest = raw.imageDigest
-      if (raw?.imageTag !== undefined) id.imageTag = raw.imageTag
-      if (id.imageDigest === undefined && id.imageTag === undefined) {
-        failures.push({ imageId: id, failureCode: 'MissingDigestAndTag', failureReason: 'Requested image has neither a digest nor a tag' })
-        continue
-      }
-      if (id.imageDigest !== undefined) {
-        try { parseDigest(id.imageDigest) } catch {
-          failures.push({ imageId: id, failureCode: 'InvalidImageDigest', failureReason: 'Invalid request parameters: image digest should satisfy the regex \'[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+\'' })
-          continue
-        }
-      }
-      if (id.imageTag !== undefined && !isTag(id.imageTag)) {
-        failures.push({ imageId: id, failureCode: 'InvalidImageTag', failureReason: 'Invalid request parameters: invalid image tag' })
-        continue
-      }
-      const byTag = id.imageTag === undefined ? undefined : state.tags.get(id.imageTag)
-      const digest = id.imageDigest ?? byTag
-      if (digest === undefined || !state.manifests.has(digest)) {
-        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' })
-        continue
-      }
-      if (id.imageTag !== undefined && byTag !== digest) {
-        failures.push({ imageId: id, failureCode: byTag === undefined ? 'ImageNotFound' : 'ImageTagDoesNotMatchDigest', failureReason: 'Invalid request parameters: given tag does not point to the given digest' })
-        continue
-      }
-      found.push({ id, digest })
-    }
-    return { found, failures }
-  }
+  // --- lifecycle policies (ecr/lifecycle.ts) ----------------------------------------------
 
-  async describeImages (input: DescribeImagesInput): Promise<{ imageDetails: ImageDetail[], nextToken?: string }> {
-    const state = await this.#state(input?.repositoryName)
-    let records: ManifestRecord[]
-    if (input.imageIds !== undefined) {
-      const { found, failures } = this.#resolveIds(state, input.imageIds)
-      if (failures.length > 0) {
-        const f = failures[0]
-        throw new RegistryError(f.failureCode === 'ImageNotFound' ? 'ImageNotFoundException' : 'InvalidParameterException',
-          `The image with imageId ${JSON.stringify(f.imageId)} does not exist within the repository with name '${state.name}' in the registry with id '${this.accountId}'`,
-          { kind: f.failureCode === 'ImageNotFound' ? 'NotFound' : 'InvalidArgument', field: 'imageIds' })
-      }
-      records = [...new Set(found.map((f) => f.digest))].map((d) => state.manifests.get(d)!)
-    } else {
-      const status = input.filter?.tagStatus ?? 'ANY'
-      if (status !== 'ANY' && status !== 'TAGGED' && status !== 'UNTAGGED') throw invalidParameter('filter.tagStatus', `invalid value ${JSON.stringify(status)}`, 'TAGGED | UNTAGGED | ANY')
-      records = [...state.manifests.values()].filter((r) => {
-        if (status === 'ANY') return true
-        const tagged = state.tagsOf(r.digest).length > 0
-        return status === 'TAGGED' ? tagged : !tagged
-      })
-      records.sort((a, b) => b.pushedAt - a.pushedAt || (a.digest < b.digest ? -1 : 1))
-    }
-    const offset = pageOffset(input.nextToken)
-    const max = maxResultsOf(input.maxResults, 1000)
-    const out: { imageDetails: ImageDetail[], nextToken?: string } = {
-      imageDetails: records.slice(offset, offset + max).map((r) => this.#detail(state, r))
-    }
-    if (offset + max < records.length) out.nextToken = pageToken(offset + max)
-    return out
-  }
-
-  async listImages (input: { repositoryName: string, filter?: { tagStatus?: TagStatusFilter }, maxResults?: number, nextToken?: string }): Promise<{ imageIds: ImageIdentifier[], nextToken?: string }> {
-    const { imageDetails } = await this.describeImages({ repositoryName: input?.repositoryName, filter: input.filter })
-    const ids: ImageIdentifier[] = []
-    for (const d of imageDetails) {
-      if (d.imageTags === undefined) ids.push({ imageDigest: d.imageDigest })
-      else for (const tag of d.imageTags) ids.push({ imageDigest: d.imageDigest, imageTag: tag })
-    }
-    const offset = pageOffset(input.nextToken)
-    const max = maxResultsOf(input.maxResults, 1000)
-    const out: { imageIds: ImageIdentifier[], nextToken?: string } = { imageIds: ids.slice(offset, offset + max) }
-    if (offset + max < ids.length) out.nextToken = pageToken(offset + max)
-    return out
-  }
-
-  /** The tags of a repository, sorted. */
-  async listTags (input: { repositoryName: string }): Promise<string[]> {
-    const state = await this.#state(input?.repositoryName)
-    return [...state.tags.keys()].sort()
-  }
-
-  /**
-   * ECR BatchDeleteImage: by digest removes the image and its tags; by tag removes the tag,
-   * and the image with it when that was its last tag.
-   */
-  async batchDeleteImage (input: { repositoryName: string, imageIds: ImageIdentifier[] }): Promise<{ imageIds: ImageIdentifier[], failures: ImageFailure[] }> {
-    const state = await this.#state(input?.repositoryName)
-    const { found, failures } = this.#resolveIds(state, input.imageIds)
-    const deleted: ImageIdentifier[] = []
-    await state.lock.run(async () => {
-      for (const { id, digest } of found) {
-        if (!state.manifests.has(digest)) continue
-        if (id.imageDigest === undefined && id.imageTag !== undefined) {
-          await state.deleteTag(id.imageTag)
-          if (state.tagsOf(digest).length === 0) await state.deleteManifest(digest)
-          deleted.push({ imageDigest: digest, imageTag: id.imageTag })
-        } else {
-          const tags = state.tagsOf(digest)
-          await state.deleteManifest(digest)
-          if (tags.length === 0) deleted.push({ imageDigest: digest })
-          for (const tag of tags) deleted.push({ imageDigest: digest, imageTag: tag })
-        }
-      }
-    })
-    return { imageIds: deleted, failures }
-  }
-
-  async batchGetImage (input: { repositoryName: string, imageIds: ImageIdentifier[], acceptedMediaTypes?: string[] }): Promise<{ images: Image[], failures: ImageFailure[] }> {
-    const state = await this.#state(input?.repositoryName)
-    const { found, failures } = this.#resolveIds(state, input.imageIds)
-    const images: Image[] = []
-    for (const { id, digest } of found) {
-      const record = state.manifests.get(digest)!
-      if (input.acceptedMediaTypes !== undefined && !input.acceptedMediaTypes.includes(record.mediaType)) {
-        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: `manifest is a ${record.mediaType}, not an accepted media type` })
-        continue
-      }
-      const body = await this.#distribution.manifestBody(digest)
-      images.push({
-        registryId: this.accountId,
-        repositoryName: state.name,
-        imageId: { imageDigest: digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) },
-        imageManifest: body.toString('utf8'),
-        imageManifestMediaType: record.mediaType
-      })
-    }
-    return { images, failures }
-  }
-
-  /** ECR PutImage: stores a manifest (its blobs must be in the repository), optionally tagged. */
-  async putImage (input: { repositoryName: string, imageManifest: string, imageManifestMediaType?: string, imageTag?: string, imageDigest?: string }): Promise<{ image: Image }> {
-    const state = await this.#state(input?.repositoryName)
-    if (typeof input.imageManifest !== 'string' || input.imageManifest === '') throw invalidParameter('imageManifest', 'must be a manifest JSON string')
-    if (input.imageTag !== undefined) checkTag(input.imageTag)
-    const body = Buffer.from(input.imageManifest)
-    if (input.imageDigest !== undefined) {
-      parseDigest(input.imageDigest, 'imageDigest')
-      if (digestOf(body, parseDigest(input.imageDigest).algorithm) !== input.imageDigest) throw invalidParameter('imageDigest', 'does not match the manifest')
-    }
-    const reference = input.imageTag ?? input.imageDigest ?? digestOf(body)
-    const record = await this.#distribution.putManifest(state, reference, body, input.imageManifestMediaType)
-    return {
-      image: {
-        registryId: this.accountId,
-        repositoryName: state.name,
-        imageId: { imageDigest: record.digest, ...(input.imageTag !== undefined ? { imageTag: input.imageTag } : {}) },
-        imageManifest: input.imageManifest,
-        imageManifestMediaType: record.mediaType
-      }
-    }
-  }
-
-  // --- lifecycle policies -----------------------------------------------------------------
-
-  async putLifecyclePolicy (input: { repositoryName: string, lifecyclePolicyText: string }): Promise<{ registryId: string, repositoryName: string, lifecyclePolicyText: string }> {
-    const state = await this.#state(input?.repositoryName)
-    parseLifecyclePolicy(input.lifecyclePolicyText)
-    await this.#updateMeta(state, { lifecyclePolicyText: input.lifecyclePolicyText, lifecycleEvaluatedAt: undefined })
-    return { registryId: this.accountId, repositoryName: state.name, lifecyclePolicyText: input.lifecyclePolicyText }
-  }
-
-  async getLifecyclePolicy (input: { repositoryName: string }): Promise<{ registryId: string, repositoryName: string, lifecyclePolicyText: string, lastEvaluatedAt?: Date }> {
-    const state = await this.#state(input?.repositoryName)
-    const text = state.meta.lifecyclePolicyText
-    if (text === undefined) {
-      throw new RegistryError('LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
-    }
-    const out: { registryId: string, repositoryName: string, lifecyclePolicyText: string, lastEvaluatedAt?: Date } = {
-      registryId: this.accountId, repositoryName: state.name, lifecyclePolicyText: text
-    }
-    if (state.meta.lifecycleEvaluatedAt !== undefined) out.lastEvaluatedAt = new Date(state.meta.lifecycleEvaluatedAt)
-    return out
-  }
-
-  async deleteLifecyclePolicy (input: { repositoryName: string }): Promise<{ registryId: string, repositoryName: string, lifecyclePolicyText: string, lastEvaluatedAt?: Date }> {
-    const existing = await this.getLifecyclePolicy(input)
-    await this.#updateMeta(await this.#state(input.repositoryName), { lifecyclePolicyText: undefined, lifecycleEvaluatedAt: undefined })
-    return existing
-  }
-
-  /**
-   * Images as lifecycle rules see them. Manifests that are children of an index in the
-   * repository belong to that index: they are not candidates themselves and go with it.
-   */
-  #lifecycleImages (state: RepositoryState): LifecycleImage[] {
-    const children = new Set<string>()
-    for (const r of state.manifests.values()) for (const c of r.children) children.add(c)
-    const images: LifecycleImage[] = []
-    for (const r of state.manifests.values()) {
-      if (children.has(r.digest)) continue
-      images.push({ imageDigest: r.digest, imageTags: state.tagsOf(r.digest), imagePushedAt: r.pushedAt })
-    }
-    return images
-  }
-
-  #preview (state: RepositoryState, text: string): { policyText: string, verdicts: LifecycleVerdict[] } {
-    const policy = parseLifecyclePolicy(text)
-    return { policyText: text, verdicts: evaluateLifecyclePolicy(policy, this.#lifecycleImages(state), this.clock.now()) }
-  }
-
-  #previewShape (state: RepositoryState, text: string, verdicts: LifecycleVerdict[]): LifecyclePolicyPreview {
-    return {
-      registryId: this.accountId,
-      repositoryName: state.name,
-      lifecyclePolicyText: text,
-      status: 'COMPLETE',
-      previewResults: verdicts.map((v) => ({
-        imageTags: [...v.image.imageTags],
-        imageDigest: v.image.imageDigest,
-        imagePushedAt: new Date(v.image.imagePushedAt),
-        action: { type: 'EXPIRE' },
-        appliedRulePriority: v.appliedRulePriority
-      })),
-      summary: { expiringImageTotalCount: verdicts.length }
-    }
-  }
-
-  /** What the stored policy (or `lifecyclePolicyText`, without storing it) would expire now. */
-  async getLifecyclePolicyPreview (input: { repositoryName: string, lifecyclePolicyText?: string }): Promise<LifecyclePolicyPreview> {
-    const state = await this.#state(input?.repositoryName)
-    const text = input.lifecyclePolicyText ?? state.meta.lifecyclePolicyText
-    if (text === undefined) {
-      throw new RegistryError('LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
-    }
-    const { verdicts } = this.#preview(state, text)
-    return this.#previewShape(state, text, verdicts)
-  }
-
-  /** Applies a repository's lifecycle policy now; returns what it expired (preview shape). */
-  async applyLifecyclePolicy (input: { repositoryName: string }): Promise<LifecyclePolicyPreview> {
-    const state = await this.#state(input?.repositoryName)
-    const text = state.meta.lifecyclePolicyText
-    if (text === undefined) {
-      throw new RegistryError('LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
-    }
-    const verdicts = await state.lock.run(async () => {
-      const { verdicts } = this.#preview(state, text)
-      for (const v of verdicts) await this.#expire(state, v.image.imageDigest)
-      return verdicts
-    })
-    await this.#updateMeta(state, { lifecycleEvaluatedAt: this.clock.now() })
-    const shape = this.#previewShape(state, text, verdicts)
-    if (verdicts.length > 0 && lifecycleChannel.hasSubscribers) lifecycleChannel.publish(shape)
-    return shape
-  }
-
-  /** Deletes an image and the children of an index that no other index still uses. Under the state lock. */
-  async #expire (state: RepositoryState, digest: string): Promise<void> {
-    const record = state.manifests.get(digest)
-    if (record === undefined) return
-    await state.deleteManifest(digest)
-    for (const child of record.children) {
-      const stillUsed = [...state.manifests.values()].some((r) => r.children.includes(child))
-      if (!stillUsed && state.tagsOf(child).length === 0) await this.#expire(state, child)
-    }
-  }
-
+  putLifecyclePolicy (input: Parameters<LifecycleApi['putLifecyclePolicy']>[0]): ReturnType<LifecycleApi['putLifecyclePolicy']> { return this.#lifecycle.putLifecyclePolicy(input) }
+  getLifecyclePolicy (input: Parameters<LifecycleApi['getLifecyclePolicy']>[0]): ReturnType<LifecycleApi['getLifecyclePolicy']> { return this.#lifecycle.getLifecyclePolicy(input) }
+  deleteLifecyclePolicy (input: Parameters<LifecycleApi['deleteLifecyclePolicy']>[0]): ReturnType<LifecycleApi['deleteLifecyclePolicy']> { return this.#lifecycle.deleteLifecyclePolicy(input) }
+  getLifecyclePolicyPreview (input: Parameters<LifecycleApi['getLifecyclePolicyPreview']>[0]): ReturnType<LifecycleApi['getLifecyclePolicyPreview']> { return this.#lifecycle.getLifecyclePolicyPreview(input) }
+  applyLifecyclePolicy (input: Parameters<LifecycleApi['applyLifecyclePolicy']>[0]): ReturnType<LifecycleApi['applyLifecyclePolicy']> { return this.#lifecycle.applyLifecyclePolicy(input) }
   /** Applies every repository's lifecycle policy (what the periodic evaluation runs). */
-  async applyLifecyclePolicies (): Promise<LifecyclePolicyPreview[]> {
-    const out: LifecyclePolicyPreview[] = []
-    for (const name of this.#distribution.repositories.names()) {
-      const state = await this.#distribution.repositories.get(name)
-      if (state?.meta.lifecyclePolicyText === undefined) continue
-      try {
-        out.push(await this.applyLifecyclePolicy({ repositoryName: name }))
-      } catch (err) {
-        if (!isRegistryError(err, 'RepositoryNotFoundException')) throw err
-      }
-    }
-    return out
-  }
+  applyLifecyclePolicies (): ReturnType<LifecycleApi['applyLifecyclePolicies']> { return this.#lifecycle.applyLifecyclePolicies() }
 
   // --- authorization ------------------------------------------------------------------------
 
