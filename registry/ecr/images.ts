@@ -1,22 +1,11 @@
-import type { Clock } from '../clock.js'
-import type { Distribution } from '../content/distribution.js'
-import type { ManifestRecord, RepositoryMeta, RepositoryState } from '../content/repository.js'
+import type { ManifestRecord, RepositoryState } from '../content/repository.js'
+import type { EcrContext } from './context.js'
 import { digestOf, parseDigest } from '../digest.js'
 import { invalidParameter, RegistryError } from '../errors.js'
 import { checkTag, isTag } from '../names.js'
 import { maxResultsOf, pageOffset, pageToken } from './paging.js'
 import type { Image, ImageDetail, ImageFailure, ImageIdentifier, TagStatusFilter } from './shapes.js'
 
-/** What the ECR operations need from the registry. */
-export interface EcrContext {
-  readonly accountId: string
-  readonly clock: Clock
-  readonly distribution: Distribution
-  /** The repository named by an input, or RepositoryNotFoundException / InvalidParameterException. */
-  state (repositoryName: unknown): Promise<RepositoryState>
-  /** Changes and persists a repository's settings. */
-  updateMeta (state: RepositoryState, change: Partial<RepositoryMeta>): Promise<RepositoryMeta>
-}
 
 export interface DescribeImagesInput {
   repositoryName: string

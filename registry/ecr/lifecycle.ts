@@ -1,8 +1,8 @@
-import type { RepositoryState } from '../content/repository.js'
 import { channel } from 'node:diagnostics_channel'
+import type { RepositoryState } from '../content/repository.js'
 import { isRegistryError, RegistryError } from '../errors.js'
 import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleImage, type LifecycleVerdict } from './lifecycle-policy.js'
-import type { EcrContext } from './images.js'
+import type { EcrContext } from './context.js'
 import type { LifecyclePolicyPreview } from './shapes.js'
 
 const lifecycleChannel = channel('stratus:registry:lifecycle')
