@@ -6,7 +6,6 @@ import { checkTag, isTag } from '../names.js'
 import { maxResultsOf, pageOffset, pageToken } from './paging.js'
 import type { Image, ImageDetail, ImageFailure, ImageIdentifier, TagStatusFilter } from './shapes.js'
 
-
 export interface DescribeImagesInput {
   repositoryName: string
   imageIds?: ImageIdentifier[]
