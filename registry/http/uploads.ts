@@ -75,8 +75,14 @@ export async function startUpload (ctx: RequestContext, state: RepositoryState):
   const session = await d.uploads.start(name)
   if (digest !== null) {
     await session.lock.run(async () => {
-      await appendBody(ctx, name, session)
-      await d.completeUpload(state, session, digest)
+      try {
+        await appendBody(ctx, name, session)
+        await d.completeUpload(state, session, digest)
+      } catch (err) {
+        // A monolithic upload has no Location to resume from: drop the session.
+        await d.uploads.cancel(session).catch(() => undefined)
+        throw err
+      }
     })
     sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest })
     return
