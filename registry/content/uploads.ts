@@ -178,10 +178,13 @@ export class Uploads {
 
   async #forget (uuid: string): Promise<void> {
     this.#sessions.delete(uuid)
-    if (this.#count !== undefined) this.#count = Math.max(0, this.#count - 1)
-    try { await this.driver.delete(paths.uploadDir(uuid)) } catch (err) {
-      if (!(err instanceof PathNotFoundError)) throw err
+    try {
+      await this.driver.delete(paths.uploadDir(uuid))
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return // already gone: counted already
+      throw err
     }
+    if (this.#count !== undefined) this.#count = Math.max(0, this.#count - 1)
   }
 
   /** Sessions (in storage) in progress, with their start times. */
