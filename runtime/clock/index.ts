@@ -1,0 +1,1 @@
+export { RealClock, ManualClock, type Clock, type TimerHandle } from './clock.js'

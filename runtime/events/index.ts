@@ -1,0 +1,2 @@
+export { EventBus, type CloudEvent, type EventHandler } from './bus.js'
+export { matches, validatePattern, type EventPattern } from './pattern.js'

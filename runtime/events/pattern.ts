@@ -1,0 +1,101 @@
+// EventBridge event patterns. A pattern mirrors the event's shape; at each
+// leaf an array lists what the field may be (any one matches). Besides plain
+// values, a leaf may hold matchers:
+//   { prefix: 'x' }  { suffix: 'x' }  { 'equals-ignore-case': 'x' }  { wildcard: 'a*b' }
+//   { 'anything-but': v | [v…] | { prefix } | { suffix } }
+//   { numeric: ['>', 0, '<=', 5] }  { exists: true | false }
+// An event field that is an array matches when any of its elements does.
+// Fields the pattern does not name are ignored.
+
+import { InvalidArgumentError } from '../errors.js'
+
+export type EventPattern = { [field: string]: EventPattern | readonly unknown[] }
+
+type Json = unknown
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function wildcard(pattern: string, value: string): boolean {
+  const parts = pattern.split('*')
+  if (parts.length === 1) return pattern === value
+  if (!value.startsWith(parts[0]) || !value.endsWith(parts[parts.length - 1])) return false
+  let at = parts[0].length
+  const end = value.length - parts[parts.length - 1].length
+  for (let i = 1; i < parts.length - 1; i++) {
+    const found = value.indexOf(parts[i], at)
+    if (found < 0 || found + parts[i].length > end) return false
+    at = found + parts[i].length
+  }
+  return at <= end
+}
+
+function numeric(conditions: readonly unknown[], value: unknown): boolean {
+  if (typeof value !== 'number') return false
+  for (let i = 0; i < conditions.length; i += 2) {
+    const op = conditions[i]
+    const bound = conditions[i + 1] as number
+    const ok = op === '=' ? value === bound : op === '>' ? value > bound : op === '>=' ? value >= bound : op === '<' ? value < bound : op === '<=' ? value <= bound : false
+    if (!ok) return false
+  }
+  return true
+}
+
+/** Does one (non-array) value match one entry of a pattern's list? */
+function matchOne(entry: unknown, value: Json): boolean {
+  if (!isObject(entry)) return entry === value
+  if ('prefix' in entry) return typeof value === 'string' && value.startsWith(String(entry.prefix))
+  if ('suffix' in entry) return typeof value === 'string' && value.endsWith(String(entry.suffix))
+  if ('equals-ignore-case' in entry) return typeof value === 'string' && value.toLowerCase() === String(entry['equals-ignore-case']).toLowerCase()
+  if ('wildcard' in entry) return typeof value === 'string' && wildcard(String(entry.wildcard), value)
+  if ('numeric' in entry) return numeric(entry.numeric as unknown[], value)
+  if ('anything-but' in entry) {
+    const but = entry['anything-but']
+    if (Array.isArray(but)) return !but.includes(value)
+    if (isObject(but)) return !matchOne(but, value)
+    return value !== but
+  }
+  return false
+}
+
+function matchLeaf(list: readonly unknown[], value: Json, present: boolean): boolean {
+  for (const entry of list) {
+    if (isObject(entry) && 'exists' in entry) {
+      if (entry.exists === present) return true
+      continue
+    }
+    if (!present) continue
+    if (Array.isArray(value) ? value.some((v) => matchOne(entry, v)) : matchOne(entry, value)) return true
+  }
+  return false
+}
+
+export function matches(pattern: EventPattern, event: Json): boolean {
+  for (const [field, rule] of Object.entries(pattern)) {
+    const present = isObject(event) && field in event && event[field] !== undefined
+    const value = present ? (event as Record<string, unknown>)[field] : undefined
+    if (Array.isArray(rule)) {
+      if (!matchLeaf(rule, value, present)) return false
+    } else if (isObject(rule)) {
+      if (!present) return false
+      if (Array.isArray(value) ? !value.some((v) => matches(rule as EventPattern, v)) : !matches(rule as EventPattern, value)) return false
+    }
+  }
+  return true
+}
+
+/** Rejects patterns EventBridge would: leaves must be non-empty arrays, nodes objects. */
+export function validatePattern(pattern: unknown, path = 'pattern'): asserts pattern is EventPattern {
+  if (!isObject(pattern)) throw new InvalidArgumentError('InvalidEventPattern', `${path} must be an object`, { field: path })
+  for (const [field, rule] of Object.entries(pattern)) {
+    const at = `${path}.${field}`
+    if (Array.isArray(rule)) {
+      if (rule.length === 0) throw new InvalidArgumentError('InvalidEventPattern', `${at} must list at least one value`, { field: at })
+    } else if (isObject(rule)) {
+      validatePattern(rule, at)
+    } else {
+      throw new InvalidArgumentError('InvalidEventPattern', `${at} must be an array of values or a nested pattern`, { field: at })
+    }
+  }
+}

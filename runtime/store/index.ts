@@ -1,0 +1,1 @@
+export { MemoryStore, type Store, type Versioned } from './store.js'

@@ -1,0 +1,99 @@
+// The registry part of the SDK: repositories in ECR's shapes, and the image
+// builder that pushes without Docker.
+
+import type { Registry, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability } from '../registry/index.js'
+
+export class RepositoryHandle {
+  readonly name: string
+  readonly #registry: Registry
+
+  constructor(registry: Registry, name: string) {
+    this.#registry = registry
+    this.name = name
+  }
+
+  async create(options: { tagMutability?: ImageTagMutability; scanOnPush?: boolean; allowAnonymousPull?: boolean } = {}): Promise<Repository> {
+    const { repository } = await this.#registry.createRepository({
+      repositoryName: this.name,
+      ...(options.tagMutability ? { imageTagMutability: options.tagMutability } : {}),
+      ...(options.scanOnPush !== undefined ? { imageScanningConfiguration: { scanOnPush: options.scanOnPush } } : {}),
+      ...(options.allowAnonymousPull !== undefined ? { allowAnonymousPull: options.allowAnonymousPull } : {})
+    })
+    return repository
+  }
+
+  async describe(): Promise<Repository> {
+    const { repositories } = await this.#registry.describeRepositories({ repositoryNames: [this.name] })
+    return repositories[0]
+  }
+
+  /** Every image (ECR DescribeImages), all pages. */
+  async images(): Promise<ImageDetail[]> {
+    const out: ImageDetail[] = []
+    let nextToken: string | undefined
+    do {
+      const page = await this.#registry.describeImages({ repositoryName: this.name, ...(nextToken ? { nextToken } : {}) })
+      out.push(...page.imageDetails)
+      nextToken = page.nextToken
+    } while (nextToken !== undefined)
+    return out
+  }
+
+  async tags(): Promise<string[]> {
+    return (await this.images()).flatMap((i) => i.imageTags ?? []).sort()
+  }
+
+  async delete(options: { force?: boolean } = {}): Promise<Repository> {
+    const { repository } = await this.#registry.deleteRepository({ repositoryName: this.name, force: options.force })
+    return repository
+  }
+
+  async setTagMutability(mutability: ImageTagMutability): Promise<void> {
+    await this.#registry.putImageTagMutability({ repositoryName: this.name, imageTagMutability: mutability })
+  }
+
+  /** Sets the lifecycle policy (ECR's JSON, as a string or an object). */
+  async lifecyclePolicy(policy: string | object): Promise<void> {
+    await this.#registry.putLifecyclePolicy({ repositoryName: this.name, lifecyclePolicyText: typeof policy === 'string' ? policy : JSON.stringify(policy) })
+  }
+
+  /** What the lifecycle policy (or `policy`, if given) would expire now. */
+  async preview(policy?: string | object): Promise<LifecyclePolicyPreview> {
+    return this.#registry.getLifecyclePolicyPreview({
+      repositoryName: this.name,
+      ...(policy !== undefined ? { lifecyclePolicyText: typeof policy === 'string' ? policy : JSON.stringify(policy) } : {})
+    })
+  }
+
+  /** Applies the lifecycle policy now. */
+  async expire(): Promise<LifecyclePolicyPreview> {
+    return this.#registry.applyLifecyclePolicy({ repositoryName: this.name })
+  }
+}
+
+export class RegistryClient {
+  readonly registry: Registry
+
+  constructor(registry: Registry) {
+    this.registry = registry
+  }
+
+  /** host:port for docker and skopeo (plain HTTP on loopback). */
+  get endpoint(): string {
+    return this.registry.endpoint ?? ''
+  }
+
+  repository(name: string): RepositoryHandle {
+    return new RepositoryHandle(this.registry, name)
+  }
+
+  /** An image to build and push without Docker: `.fromScratch().addFile(…).cmd([…]).push()`. */
+  image(reference: string): ImageBuilder {
+    return this.registry.image(reference)
+  }
+
+  /** ECR-style credentials (user AWS, valid 12 hours of clock time) for `docker login`. */
+  authorizationToken(): AuthorizationData {
+    return this.registry.getAuthorizationToken().authorizationData[0]
+  }
+}
