@@ -35,3 +35,17 @@ t.test('too many sessions at once is TOOMANYREQUESTS', async (t) => {
   await req(srv.url, 'DELETE', second.headers.location as string)
   t.equal((await req(srv.url, 'POST', '/v2/limit/app/blobs/uploads/')).status, 202, 'a cancelled session frees its place')
 })
+
+t.test('regression: a failed upload frees its place exactly once', async (t) => {
+  const srv = await startRegistry({ maxUploadSessions: 2 })
+  t.teardown(() => srv.close())
+  const u = srv.url
+  const a = (await req(u, 'POST', '/v2/limit/once/blobs/uploads/')).headers.location as string
+  await req(u, 'POST', '/v2/limit/once/blobs/uploads/')
+  await req(u, 'PATCH', a, { body: 'bytes' })
+  const mismatch = await req(u, 'PUT', `${a}?digest=sha256:${'0'.repeat(64)}`)
+  t.equal(mismatch.status, 400, 'the digest mismatch ends session a')
+  t.equal((await req(u, 'DELETE', a)).status, 404, 'cancelling it again finds nothing')
+  t.equal((await req(u, 'POST', '/v2/limit/once/blobs/uploads/')).status, 202, 'its place is free')
+  t.equal((await req(u, 'POST', '/v2/limit/once/blobs/uploads/')).status, 429, 'and only its place')
+})
