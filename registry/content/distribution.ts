@@ -108,14 +108,19 @@ export class Distribution {
 
   /** Size of `digest` if it is linked into the repository and stored, else undefined. */
   async blobSize (state: RepositoryState, digest: string): Promise<number | undefined> {
-    parseDigest(digest)
-    if (!state.layers.has(digest) && !state.manifests.has(digest)) return undefined
-    const size = await this.blobs.size(digest)
+    const size = await this.#linkedSize(state, digest)
     if (size === undefined && state.layers.has(digest)) {
-      // Swept by GC: forget the stale link so the blob can be pushed (and stored) again.
+      // A link without bytes: forget it so the blob can be pushed (and stored) again.
       await state.lock.run(() => state.unlinkBlob(digest))
     }
     return size
+  }
+
+  /** `blobSize` without the repair, for callers already holding the repository lock. */
+  async #linkedSize (state: RepositoryState, digest: string): Promise<number | undefined> {
+    parseDigest(digest)
+    if (!state.layers.has(digest) && !state.manifests.has(digest)) return undefined
+    return this.blobs.size(digest)
   }
 
   openBlob (digest: string, offset?: number, length?: number): Promise<Readable> {
@@ -230,7 +235,7 @@ export class Distribution {
   async #checkReferences (state: RepositoryState, parsed: ParsedManifest): Promise<void> {
     const missing: RegistryError[] = []
     for (const d of referencedBlobs(parsed)) {
-      if (await this.blobSize(state, d.digest) === undefined) {
+      if (await this.#linkedSize(state, d.digest) === undefined) {
         missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `blob ${d.digest} is not in repository ${state.name}`, { detail: { digest: d.digest } }))
       }
     }

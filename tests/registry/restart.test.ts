@@ -4,8 +4,10 @@
 import t from 'tap'
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Registry } from '../../registry/index.js'
-import { ManualClock, eventually, pushImage, req, sha256, startRegistry, tempDir } from './helpers.js'
+import { ManualClock, errorCodes, eventually, pushImage, req, sha256, startRegistry, tempDir } from './helpers.js'
 
 t.test('an upload in progress survives a restart and resumes from its Range', async (t) => {
   const dir = await tempDir(t)
@@ -98,4 +100,22 @@ t.test('a registry opened over an empty directory is empty', async (t) => {
   const registry = await Registry.open({ storage: { driver: 'filesystem', rootDirectory: dir } })
   t.same((await registry.describeRepositories()).repositories, [])
   await registry.close()
+})
+
+t.test('regression: a blob link whose bytes vanished neither hangs a manifest push nor blocks a re-push', async (t) => {
+  const dir = await tempDir(t)
+  const storage = { driver: 'filesystem' as const, rootDirectory: dir }
+  let srv = await startRegistry({ storage })
+  const img = await pushImage(srv.url, 'lost/app', 'v1', 'lost')
+  await srv.close()
+  const hex = img.layer.slice('sha256:'.length)
+  await rm(join(dir, 'blobs', 'sha256', hex.slice(0, 2), hex), { recursive: true })
+  srv = await startRegistry({ storage })
+  t.teardown(() => srv.close())
+  const again = await req(srv.url, 'PUT', '/v2/lost/app/manifests/v2', { headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: img.manifest })
+  t.equal(again.status, 400)
+  t.same(errorCodes(again), ['MANIFEST_BLOB_UNKNOWN'])
+  t.equal((await req(srv.url, 'HEAD', `/v2/lost/app/blobs/${img.layer}`)).status, 404)
+  t.equal((await req(srv.url, 'POST', `/v2/lost/app/blobs/uploads/?digest=${img.layer}`, { body: 'layer-lost' })).status, 201)
+  t.equal((await req(srv.url, 'PUT', '/v2/lost/app/manifests/v2', { headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: img.manifest })).status, 201)
 })
