@@ -719,8 +719,7 @@ export class BatchService {
 
   /** A single job or an array parent reached SUCCEEDED or FAILED. */
   #finished(job: JobRecord): void {
-    if (job.inRunnable) job.queue.runnable = job.queue.runnable.filter((j) => j !== job)
-    job.inRunnable = false
+    // A finished job stays in its queue's runnable list until the next round drops it (no O(n) removal here).
     const succeeded = job.status === S_SUCCEEDED
     for (const d of job.dependants) {
       if (d.type !== 'JOB') continue

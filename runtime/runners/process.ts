@@ -3,8 +3,6 @@
 // block the event loop, stdout and stderr go straight into the job's log file,
 // and the memory limit is a cgroup where the machine has one.
 
-import { mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { ProcessLauncher, type LaunchedProcess, type LauncherOptions } from './launcher/index.js'
 import { MIN_MEMORY_LIMIT_BYTES } from './launcher/index.js'
 import type { KillOptions, RunInfo, RunListener, Runner, RunTask } from './runner.js'
@@ -49,17 +47,18 @@ export class ProcessRunner implements Runner {
     this.#live.set(task.id, live)
     const env = task.env.PATH === undefined ? { PATH: DEFAULT_PATH, ...task.env } : task.env
     const memoryLimitBytes = task.memoryMiB > 0 ? Math.max(MIN_MEMORY_LIMIT_BYTES, Math.round(task.memoryMiB * 1024 * 1024)) : undefined
-    Promise.all([mkdir(task.workDir, { recursive: true }), mkdir(dirname(task.logPath), { recursive: true })])
-      .then(() => this.launcher.spawn({
-        id: task.id,
-        argv: task.command,
-        env,
-        cwd: task.workDir,
-        stdout: task.logPath,
-        stderr: task.logPath,
-        appendOutput: true,
-        memoryLimitBytes
-      }))
+    // The launcher creates the working and log directories off the event loop.
+    this.launcher.spawn({
+      id: task.id,
+      argv: task.command,
+      env,
+      cwd: task.workDir,
+      stdout: task.logPath,
+      stderr: task.logPath,
+      appendOutput: true,
+      createDirectories: true,
+      memoryLimitBytes
+    })
       .then((process) => {
         live.process = process
         live.startedAt = this.#now()

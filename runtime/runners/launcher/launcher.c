@@ -76,7 +76,8 @@ enum {
   F_PGROUP = 1,       /* new process group, pgid = pid; kill() targets the group */
   F_KILL_GROUP = 2,   /* when the leader exits, SIGKILL what is left of its group */
   F_APPEND = 4,       /* open stdout/stderr with O_APPEND instead of O_TRUNC */
-  F_ERR_TO_OUT = 8    /* stderr shares stdout's open file (one interleaved log) */
+  F_ERR_TO_OUT = 8,   /* stderr shares stdout's open file (one interleaved log) */
+  F_MKDIRS = 16       /* create cwd and the output files' directories first (mkdir -p) */
 };
 
 enum stage { ST_NONE, ST_STDIN, ST_STDOUT, ST_STDERR, ST_CGROUP, ST_FORK, ST_SETPGID,
@@ -622,6 +623,33 @@ static void spawn_failed(uint32_t id, int err, int stage) {
 
 /* ---- spawner threads ---------------------------------------------------------------- */
 
+/* mkdir -p: creates path and its missing parents (0755); an existing directory is fine. */
+static int mkdir_p(const char *path) {
+  char buf[PATH_MAX];
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof buf) return n == 0 ? 0 : (errno = ENAMETOOLONG, -1);
+  memcpy(buf, path, n + 1);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return (mkdir(buf, 0755) < 0 && errno != EEXIST) ? -1 : 0;
+}
+
+/* mkdir -p of the directory holding a file path. */
+static int mkdir_parent(const char *file) {
+  char buf[PATH_MAX];
+  const char *slash = strrchr(file, '/');
+  if (!slash || slash == file) return 0;
+  size_t n = (size_t)(slash - file);
+  if (n >= sizeof buf) return errno = ENAMETOOLONG, -1;
+  memcpy(buf, file, n);
+  buf[n] = 0;
+  return mkdir_p(buf);
+}
+
 static int open_output(const char *path, uint32_t flags) {
   if (!path[0]) return devnull_w;
   return open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | ((flags & F_APPEND) ? O_APPEND : O_TRUNC), 0644);
@@ -634,6 +662,12 @@ static void run_task(struct spawner *sp, struct task *t) {
   int fail_stage = ST_NONE, fail_err = 0, enforced = 0;
   pid_t pid = -1;
 
+  if (t->flags & F_MKDIRS) {
+    /* In this spawner thread, not in Node: creating directories costs the event loop nothing. */
+    if (t->cwd[0] && mkdir_p(t->cwd) < 0) { fail_stage = ST_CHDIR; fail_err = errno; goto report; }
+    if (t->stdout_path[0] && mkdir_parent(t->stdout_path) < 0) { fail_stage = ST_STDOUT; fail_err = errno; goto report; }
+    if (t->stderr_path[0] && mkdir_parent(t->stderr_path) < 0) { fail_stage = ST_STDERR; fail_err = errno; goto report; }
+  }
   if (t->stdin_path[0] && (in_fd = open(t->stdin_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
     fail_stage = ST_STDIN; fail_err = errno; goto report;
   }

@@ -2,16 +2,16 @@
 // blocks the calling thread for the whole fork+exec, so it blocks this thread and
 // not Node's main loop. Same rules as the C helper, minus rusage.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, closeSync, constants as fsConstants, openSync, statSync } from 'node:fs'
+import { accessSync, closeSync, constants as fsConstants, mkdirSync, openSync, statSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import type { SpawnStage } from './errors.js'
 import {
   cgroupOomKilled, createJobCgroup, killCgroupMembers, removeCgroup, setupCgroup, type CgroupPlace
 } from './node-cgroup.js'
 import {
-  FLAG_APPEND, FLAG_KILL_GROUP_ON_EXIT, FLAG_PROCESS_GROUP, FLAG_STDERR_TO_STDOUT, type LaunchSpec
+  FLAG_APPEND, FLAG_CREATE_DIRECTORIES, FLAG_KILL_GROUP_ON_EXIT, FLAG_PROCESS_GROUP, FLAG_STDERR_TO_STDOUT, type LaunchSpec
 } from './types.js'
 import type { FromWorker, ToWorker, WorkerEvent, WorkerInit, WorkerOp } from './node-messages.js'
 
@@ -97,6 +97,11 @@ function start(spec: LaunchSpec): void {
   let child: ChildProcess
   try {
     if (closing) throw new StageError('launcher', (osConstants.errno as Record<string, number | undefined>).ESHUTDOWN ?? osConstants.errno.EINVAL)
+    if (spec.flags & FLAG_CREATE_DIRECTORIES) {
+      atStage('chdir', () => mkdirSync(spec.cwd, { recursive: true }))
+      if (spec.stdout !== '') atStage('stdout', () => mkdirSync(dirname(spec.stdout), { recursive: true }))
+      if (spec.stderr !== '') atStage('stderr', () => mkdirSync(dirname(spec.stderr), { recursive: true }))
+    }
     atStage('chdir', () => {
       if (!statSync(spec.cwd).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
     })

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path'
 import { invalidRequest } from './errors.js'
 import {
-  FLAG_APPEND, FLAG_KILL_GROUP_ON_EXIT, FLAG_PROCESS_GROUP, FLAG_STDERR_TO_STDOUT,
+  FLAG_APPEND, FLAG_CREATE_DIRECTORIES, FLAG_KILL_GROUP_ON_EXIT, FLAG_PROCESS_GROUP, FLAG_STDERR_TO_STDOUT,
   type LaunchRequest, type LaunchSpec
 } from './types.js'
 
@@ -105,6 +105,7 @@ export function toLaunchSpec(request: LaunchRequest, wireId: number): LaunchSpec
   if (optionalBoolean(request.killGroupOnExit, 'killGroupOnExit', true)) flags |= FLAG_KILL_GROUP_ON_EXIT
   if (optionalBoolean(request.appendOutput, 'appendOutput', false)) flags |= FLAG_APPEND
   if (stdout !== '' && stdout === stderr) flags |= FLAG_STDERR_TO_STDOUT
+  if (optionalBoolean(request.createDirectories, 'createDirectories', false)) flags |= FLAG_CREATE_DIRECTORIES
 
   return { wireId, argv, env, cwd, stdin, stdout, stderr, flags, memoryLimitBytes }
 }

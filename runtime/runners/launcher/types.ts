@@ -49,6 +49,11 @@ export interface LaunchRequest {
   readonly processGroup?: boolean
   /** When the process exits, SIGKILL what is left of its group and cgroup, like a container (default true). */
   readonly killGroupOnExit?: boolean
+  /**
+   * Create cwd and the directories of stdout/stderr first, like `mkdir -p` (default false).
+   * Done off the event loop (in the helper), so callers need no mkdir of their own per process.
+   */
+  readonly createDirectories?: boolean
 }
 
 export interface ResourceUsage {
@@ -109,6 +114,7 @@ export const FLAG_PROCESS_GROUP = 1
 export const FLAG_KILL_GROUP_ON_EXIT = 2
 export const FLAG_APPEND = 4
 export const FLAG_STDERR_TO_STDOUT = 8
+export const FLAG_CREATE_DIRECTORIES = 16
 
 /** A validated request, as a backend receives it. Paths are absolute; '' means /dev/null. */
 export interface LaunchSpec {
