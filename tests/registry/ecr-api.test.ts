@@ -144,3 +144,24 @@ t.test('options are validated', async (t) => {
   await t.rejects(Registry.open({ storage: { driver: 'floppy' } as never }), { code: 'InvalidParameterException', field: 'storage.driver' })
   await t.rejects(Registry.open({ auth: { users: { AWS: 'x' } } }), { code: 'InvalidParameterException', field: 'auth.users' })
 })
+
+t.test('pushes and lifecycle expiries are published on diagnostics channels', async (t) => {
+  const { subscribe, unsubscribe } = await import('node:diagnostics_channel')
+  const pushes: Array<Record<string, unknown>> = []
+  const expiries: Array<{ repositoryName: string, previewResults: unknown[] }> = []
+  const onPush = (m: unknown): void => { pushes.push(m as Record<string, unknown>) }
+  const onExpire = (m: unknown): void => { expiries.push(m as { repositoryName: string, previewResults: unknown[] }) }
+  subscribe('stratus:registry:push', onPush)
+  subscribe('stratus:registry:lifecycle', onExpire)
+  t.teardown(() => { unsubscribe('stratus:registry:push', onPush); unsubscribe('stratus:registry:lifecycle', onExpire) })
+  const srv = await startRegistry()
+  t.teardown(() => srv.close())
+  const a = await pushImage(srv.url, 'diag/app', 'v1', 'a')
+  await pushImage(srv.url, 'diag/app', 'v2', 'b')
+  t.same(pushes.filter((p) => p.repositoryName === 'diag/app')[0], { repositoryName: 'diag/app', imageDigest: a.digest, imageTag: 'v1', mediaType: 'application/vnd.oci.image.manifest.v1+json' })
+  await srv.registry.putLifecyclePolicy({ repositoryName: 'diag/app', lifecyclePolicyText: JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 }, action: { type: 'expire' } }] }) })
+  await srv.registry.applyLifecyclePolicy({ repositoryName: 'diag/app' })
+  t.equal(expiries.length, 1)
+  t.equal(expiries[0].repositoryName, 'diag/app')
+  t.equal(expiries[0].previewResults.length, 1)
+})

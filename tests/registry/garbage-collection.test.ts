@@ -119,3 +119,20 @@ t.test('garbage collection', async (t) => {
     t.ok(await exists(blobPath(dir, digest)))
   })
 })
+
+t.test('periodic garbage collection on the registry clock', async (t) => {
+  const clock = new ManualClock()
+  const srv = await startRegistry({ clock, gcIntervalMs: HOUR / 2, gcGracePeriodMs: HOUR, lifecycleIntervalMs: 0, uploadPurgeIntervalMs: 0 })
+  t.teardown(() => srv.close())
+  const digest = await pushBlob(srv.url, 'gc/periodic', 'unreferenced')
+  clock.advance(HOUR / 2)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal((await req(srv.url, 'HEAD', `/v2/gc/periodic/blobs/${digest}`)).status, 200, 'the first run is inside the grace period')
+  clock.advance(HOUR)
+  let status = 0
+  for (let i = 0; i < 500 && status !== 404; i++) {
+    status = (await req(srv.url, 'HEAD', `/v2/gc/periodic/blobs/${digest}`)).status
+    if (status !== 404) await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  t.equal(status, 404, 'a later run sweeps it')
+})
