@@ -246,7 +246,7 @@ export class Distribution {
     }
     if (missing.length > 0) {
       const [first, ...rest] = missing
-      throw ociError('MANIFEST_BLOB_UNKNOWN', first.message, { detail: first.detail, siblings: rest, status: 400 })
+      throw ociError('MANIFEST_BLOB_UNKNOWN', first.message, { detail: first.detail, siblings: rest })
     }
   }
 
