@@ -25,6 +25,8 @@ export interface LiveAttempt {
   node: VirtualNode
   environment: ComputeEnvironmentState
   logStreamName: string
+  /** Set when the runner reports the task running. */
+  running: boolean
   startedAt: number
   timeout: TimerHandle | undefined
   /** Why the engine stopped it, if it did: it is then not retried. */

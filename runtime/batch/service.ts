@@ -174,6 +174,9 @@ export class BatchService {
   #seq = 0
   #roundScheduled = false
   #closed = false
+  /** Attempts handed to the runner and not yet RUNNING (or ended). */
+  #starting = 0
+  readonly #removeProbe: (() => void) | undefined
   /** Rounds run so far (diagnostics, tests). */
   rounds = 0
 
@@ -186,6 +189,9 @@ export class BatchService {
       ...options,
       killGraceMs: options.killGraceMs
     }
+    // With a manual clock, advance() waits until dispatch and process starts have settled.
+    const clock = options.clock as { addBusyProbe?: (probe: () => boolean) => () => void }
+    this.#removeProbe = clock.addBusyProbe?.(() => this.#roundScheduled || this.#starting > 0)
   }
 
   get #p(): arn.Partition {
@@ -956,9 +962,10 @@ export class BatchService {
     const id = child >= 0 ? `${job.jobId}:${child}` : job.jobId
     const live: LiveAttempt = {
       job, child, attempt, runId: `${id}#${attempt}`, node, environment: ce,
-      logStreamName: this.#logStreamName(job, child, attempt), startedAt: 0, timeout: undefined, stoppedFor: undefined
+      logStreamName: this.#logStreamName(job, child, attempt), running: false, startedAt: 0, timeout: undefined, stoppedFor: undefined
     }
     this.#live.set(live.runId, live)
+    this.#starting++
     if (c) {
       job.liveChildren.set(child, live)
       this.#setChildStatus(job, child, S_STARTING)
@@ -996,6 +1003,8 @@ export class BatchService {
 
   #attemptRunning(live: LiveAttempt, at: number): void {
     if (this.#live.get(live.runId) !== live) return
+    this.#starting--
+    live.running = true
     live.startedAt = at
     const { job, child } = live
     if (child >= 0) this.#setChildStatus(job, child, S_RUNNING)
@@ -1022,6 +1031,7 @@ export class BatchService {
   #attemptEnded(live: LiveAttempt, exit: RunExit | undefined, error: Error | undefined): void {
     if (this.#live.get(live.runId) !== live) return
     this.#live.delete(live.runId)
+    if (!live.running) this.#starting--
     this.#o.clock.clearTimeout(live.timeout)
     const { job, child, node, environment } = live
     node.usedCpu -= Math.round(job.vcpus * 1000)
@@ -1043,7 +1053,7 @@ export class BatchService {
         containerInstanceArn: node.containerInstanceArn,
         taskArn: `arn:aws:ecs:${this.#p.region}:${this.#p.accountId}:task/${live.runId}`
       },
-      startedAt: live.startedAt || undefined,
+      startedAt: live.running ? live.startedAt : undefined,
       stoppedAt: now,
       statusReason
     }
@@ -1323,6 +1333,7 @@ export class BatchService {
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#removeProbe?.()
     for (const job of this.#jobs.values()) this.#o.clock.clearTimeout(job.purge)
     for (const ce of this.#ces.values()) for (const n of ce.nodes.values()) this.#o.clock.clearTimeout(n.idleTimer as never)
     for (const live of this.#live.values()) this.#o.clock.clearTimeout(live.timeout)

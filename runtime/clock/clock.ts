@@ -52,14 +52,17 @@ class ManualTimer implements TimerHandle {
 /**
  * A clock that moves only when told. advance(ms) fires due timers in order of
  * due time (then creation), each seeing now() equal to its due time, and lets
- * promise reactions and I/O callbacks run between timers so that work a timer
- * starts can schedule the next one before time moves on.
+ * the engine settle between timers — promise reactions, I/O callbacks, and
+ * work that components report through busy probes (a dispatch round pending,
+ * a process being spawned) — so that work a timer starts can schedule the
+ * next timer before time moves on.
  */
 export class ManualClock implements Clock {
   readonly kind = 'manual' as const
   #now: number
   #seq = 0
   #heap: ManualTimer[] = []
+  readonly #probes = new Set<() => boolean>()
 
   constructor(start = Date.now()) {
     this.#now = start
@@ -83,6 +86,16 @@ export class ManualClock implements Clock {
     return new Promise((resolve) => this.setTimeout(resolve, ms))
   }
 
+  /**
+   * Registers a probe that says whether a component still has work in flight
+   * that may set timers (advance() waits for it, within a real-time bound).
+   * Returns the function that removes it.
+   */
+  addBusyProbe(probe: () => boolean): () => void {
+    this.#probes.add(probe)
+    return () => this.#probes.delete(probe)
+  }
+
   /** Timers waiting to fire. */
   get pending(): number {
     return this.#heap.filter((t) => !t.cancelled).length
@@ -92,17 +105,35 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new RangeError(`advance(ms) needs a non-negative number, got ${ms}`)
     const target = this.#now + ms
-    await settle()
+    await this.settle()
     for (;;) {
       const next = this.#peek()
       if (next === undefined || next.due > target) break
       this.#pop()
       this.#now = Math.max(this.#now, next.due)
       next.fn()
-      await settle()
+      await this.settle()
     }
     this.#now = target
-    await settle()
+    await this.settle()
+  }
+
+  /**
+   * Waits until the engine is quiet: no busy probe reports work and no timer
+   * was added for a few turns of the event loop (at most ~2 s of real time,
+   * so a component that never goes quiet cannot hang a test).
+   */
+  async settle(): Promise<void> {
+    const deadline = Date.now() + 2000
+    let quiet = 0
+    let turns = 0
+    while (quiet < 3 && Date.now() < deadline) {
+      const seq = this.#seq
+      if (turns++ < 200) await new Promise<void>((resolve) => setImmediate(resolve))
+      else await new Promise<void>((resolve) => setTimeout(resolve, 1))
+      const busy = [...this.#probes].some((probe) => probe())
+      quiet = busy || seq !== this.#seq ? 0 : quiet + 1
+    }
   }
 
   /** Advances to the next due timer (if any) and fires everything due then. */
@@ -154,9 +185,4 @@ export class ManualClock implements Clock {
     }
     return top
   }
-}
-
-/** Lets pending promise reactions and already-queued I/O callbacks run. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
 }
