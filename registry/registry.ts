@@ -236,7 +236,10 @@ export class Registry implements AsyncDisposable {
     const max = maxResultsOf(input.maxResults, 1000)
     const page = names.slice(offset, offset + max)
     const repositories: Repository[] = []
-    for (const name of page) repositories.push(this.#repositoryShape((await this.#state(name)).meta))
+    for (const name of page) {
+      const meta = this.#distribution.repositories.meta(name)
+      if (meta !== undefined) repositories.push(this.#repositoryShape(meta))
+    }
     const out: { repositories: Repository[], nextToken?: string } = { repositories }
     if (offset + max < names.length) out.nextToken = pageToken(offset + max)
     return out
