@@ -3,7 +3,6 @@ import { channel } from 'node:diagnostics_channel'
 import { Periodic, realClock, type Clock } from './clock.js'
 import { invalidParameter, RegistryError } from './errors.js'
 import { checkRepositoryName } from './names.js'
-import { INDEX_TYPES } from './media-types.js'
 import type { StorageDriver } from './storage/driver.js'
 import { createStorageDriver, type StorageConfig } from './storage/drivers.js'
 import { Distribution } from './content/distribution.js'
@@ -370,9 +369,6 @@ export class Registry implements AsyncDisposable {
   image (reference: string): ImageBuilder {
     return ImageBuilder.create(this, reference)
   }
-
-  /** True for media types of an index (used by the builder to pick a platform). */
-  static isIndex (mediaType: string): boolean { return INDEX_TYPES.has(mediaType) }
 }
 
 export type { IncomingMessage, ServerResponse }
