@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { channel } from 'node:diagnostics_channel'
 import { Periodic, realClock, type Clock } from './clock.js'
 import { invalidParameter, RegistryError } from './errors.js'
@@ -371,4 +370,3 @@ export class Registry implements AsyncDisposable {
   }
 }
 
-export type { IncomingMessage, ServerResponse }
