@@ -1,0 +1,34 @@
+// The examples a user copies from keep working: each runs to completion
+// (built into dist/ by `npm install`) and prints what it promises.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(fileURLToPath(import.meta.url), '..', '..')
+
+function run(example: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'dist', 'examples', `${example}.js`)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: root })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.stderr.on('data', (c) => (out += c))
+    child.once('exit', (code) => resolve({ code, out }))
+  })
+}
+
+const expectations: Record<string, RegExp[]> = {
+  demo: [/prepare\s+single\s+SUCCEEDED/, /cube\s+array of 50 N_TO_N\s+SUCCEEDED\s+50\/50 ok/, /flaky\s+single\s+SUCCEEDED\s+3\s/, /sum of cubes 1\.\.50 = 1625625 \(expected 1625625\)/],
+  'array-dependencies': [/load: SUCCEEDED/, /load:9 printed "load 9 of 10"/, /:3 \(N_TO_N\)/],
+  'retries-and-timeouts': [/flaky\s+FAILED\s+after 3 attempt/, /buggy\s+FAILED\s+after 1 attempt/, /slow\s+FAILED\s+after 1 attempt\(s\): Job attempt duration exceeded timeout/, /a day later: 0 of 3/],
+  events: [/report: .*RUNNABLE → .*STARTING → .*RUNNING → .*SUCCEEDED/, /failed nightly jobs: nightly-backup$/m],
+  'placement-demo': [/bestfit\s+[\d,]+\s+300,000/]
+}
+
+for (const [example, patterns] of Object.entries(expectations)) {
+  t.test(example, async (t) => {
+    const { code, out } = await run(example)
+    t.equal(code, 0, `${example} exits 0`)
+    for (const p of patterns) t.match(out, p)
+  })
+}
