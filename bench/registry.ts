@@ -5,6 +5,11 @@
 //   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 3] [--get-seconds 3]
 //
 // Stratus runs in a child process (this file with --serve) so its peak RSS (VmHWM) is its own.
+// Each round starts both registries on empty storage; push and pull rates are medians over
+// the rounds; server CPU seconds per push are reported for both (the client, skopeo, shares the
+// same two cores, so the registry's CPU per byte shows in the rates). The manifest GET loop
+// uses a lean keep-alive client (16 connections, one request in flight each) and reports the
+// median of three runs. `--load HOST:PORT --repo NAME` runs only that loop against a registry.
 // Figures only: a benchmark never fails on time. The last line with --json is one JSON object.
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
