@@ -29,8 +29,12 @@ export class UploadSession implements UploadInfo {
   size = 0
   /** sha256 over bytes [0, size), when it has been kept in step with the data file. */
   hash: Hash | undefined
+  /** Registry-clock ms of the last bytes received (in this process). */
+  lastActivity: number
   readonly lock = new Mutex()
-  constructor (readonly uuid: string, readonly repositoryName: string, readonly startedAt: number) {}
+  constructor (readonly uuid: string, readonly repositoryName: string, readonly startedAt: number) {
+    this.lastActivity = startedAt
+  }
 }
 
 export interface UploadLimits {
@@ -113,6 +117,7 @@ export class Uploads {
         if (received > maxBytes) throw ociError('SIZE_INVALID', `chunk is longer than its declared ${maxBytes} bytes`)
         hash.update(chunk)
         await writer.write(chunk)
+        session.lastActivity = this.clock.now()
       }
     } catch (err) {
       failure = err
@@ -208,13 +213,16 @@ export class Uploads {
     return out
   }
 
-  /** Deletes sessions started more than `maxAgeMs` ago (registry clock). Returns how many. */
+  /**
+   * Deletes sessions idle for more than `maxAgeMs` (registry clock): started that long ago and
+   * no bytes received since. Returns how many.
+   */
   async purgeStale (maxAgeMs: number): Promise<number> {
     const now = this.clock.now()
     let purged = 0
     for (const info of await this.list()) {
-      if (now - info.startedAt <= maxAgeMs) continue
       const live = this.#sessions.get(info.uuid)
+      if (now - Math.max(info.startedAt, live?.lastActivity ?? 0) <= maxAgeMs) continue
       if (live !== undefined) {
         await live.lock.run(() => this.#forget(info.uuid))
       } else {

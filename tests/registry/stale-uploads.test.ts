@@ -23,6 +23,20 @@ t.test('stale uploads are purged after the configured age', async (t) => {
   t.equal((await req(u, 'GET', fresh)).status, 404)
 })
 
+t.test('an upload still receiving bytes is not stale', async (t) => {
+  const clock = new ManualClock()
+  const srv = await startRegistry({ clock, uploadMaxAgeMs: 2 * HOUR, uploadPurgeIntervalMs: 0, lifecycleIntervalMs: 0 })
+  t.teardown(() => srv.close())
+  const loc = (await req(srv.url, 'POST', '/v2/stale/slow/blobs/uploads/')).headers.location as string
+  for (let i = 0; i < 3; i++) {
+    clock.advance(HOUR + 1)
+    await req(srv.url, 'PATCH', loc, { body: `part ${i};` })
+    t.equal(await srv.registry.purgeStaleUploads(), 0, `still active after ${i + 1} hours`)
+  }
+  clock.advance(2 * HOUR + 1)
+  t.equal(await srv.registry.purgeStaleUploads(), 1, 'idle for longer than the age: purged')
+})
+
 t.test('too many sessions at once is TOOMANYREQUESTS', async (t) => {
   const srv = await startRegistry({ maxUploadSessions: 2 })
   t.teardown(() => srv.close())
