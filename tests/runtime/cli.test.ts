@@ -20,7 +20,7 @@ t.test('serve on a free port, with a data directory, then SIGTERM', async (t) =>
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
       output += chunk
-      const m = /listening on http:\/\/(127\.0\.0\.1:\d+)/.exec(output)
+      const m = /listening on http:\/\/(127\.0\.0\.1:\d+)[\s\S]*runner /.exec(output)
       if (m) resolve(m[1])
     })
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)))

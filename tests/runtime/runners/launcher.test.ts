@@ -65,12 +65,13 @@ async function launcherSuite(t: Test, implementation: LauncherImplementation): P
 
   t.test('passes the environment exactly and runs in the given cwd', async (t) => {
     const out = join(dir, 'env.out')
-    const p = await launcher.spawn({ argv: ['/usr/bin/env'], env: { ONLY: 'this one', EMPTY: '', PATH }, stdout: out })
+    const p = await launcher.spawn({ argv: ['/usr/bin/env', '-0'], env: { ONLY: 'this one', EMPTY: '', PATH }, stdout: out })
     await p.exited
-    let seen = (await readFile(out, 'utf8')).trim().split('\n').sort()
+    // NUL-separated: a value may hold newlines (tap's own variables do, under `npm test`).
+    let seen = (await readFile(out, 'utf8')).split('\0').filter((line) => line !== '').sort()
     // tap instruments child_process.spawn in this process (process-on-spawn) to add its own
     // variables; only the node fallback goes through child_process, so only it sees them.
-    if (implementation === 'node') seen = seen.filter((line) => !/^(NODE_OPTIONS|_TAPJS_\w+)=/.test(line))
+    if (implementation === 'node') seen = seen.filter((line) => !/^(NODE_OPTIONS|_TAPJS_\w+)=/s.test(line))
     t.same(seen, ['EMPTY=', 'ONLY=this one', `PATH=${PATH}`])
 
     const pwd = join(dir, 'pwd.out')
