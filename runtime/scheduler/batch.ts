@@ -8,6 +8,7 @@
 // keep a column across a place() call.
 
 import * as abi from './abi.js'
+import { InvalidArgumentError } from '../errors.js'
 
 export interface BatchShape {
   /** Nodes in the snapshot. */
@@ -186,6 +187,12 @@ export class PlacementBatch {
   useOrder = false
   /** Whether tasks.wait is meaningful (else treated as 0). */
   useWait = false
+  /**
+   * Tasks to place: the first `taskCount` of the task columns (default: all
+   * of them). A batch sized for the most tasks a caller expects can be reused
+   * for fewer, round after round, without reallocating.
+   */
+  #taskCount: number
   #memory: () => ArrayBuffer
   #buffer: ArrayBuffer | undefined
   #views: BatchViews | undefined
@@ -195,7 +202,19 @@ export class PlacementBatch {
     this.layout = layout ?? layoutArena(this.shape)
     this.base = base
     this.#memory = memory
+    this.#taskCount = this.shape.tasks
     this.reset()
+  }
+
+  get taskCount(): number {
+    return this.#taskCount
+  }
+
+  set taskCount(count: number) {
+    if (!Number.isInteger(count) || count < 0 || count > this.shape.tasks) {
+      throw new InvalidArgumentError('SchedulerInvalidShape', `taskCount must be an integer from 0 to the batch's ${this.shape.tasks} tasks, got ${count}`, { field: 'taskCount', limit: this.shape.tasks })
+    }
+    this.#taskCount = count
   }
 
   get views(): BatchViews {
@@ -230,7 +249,7 @@ export class PlacementBatch {
     const h = this.views.header
     h.fill(0)
     h[abi.H_NODE_COUNT] = this.shape.nodes
-    h[abi.H_TASK_COUNT] = this.shape.tasks
+    h[abi.H_TASK_COUNT] = this.#taskCount
     h[abi.H_PAIR_COUNT] = this.shape.pairs
     h[abi.H_VALUE_COUNT] = this.shape.values
     for (const c of COLUMNS) if (c.slot >= 0) h[c.slot] = this.address(c.section, c.name)

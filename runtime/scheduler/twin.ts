@@ -189,9 +189,9 @@ class Placement {
     this.inverseCpu = new Float64Array(n)
     this.inverseMem = new Float64Array(n)
     const tasks = batch.tasks
-    this.cpuThresholds = chooseThresholds(tasks.cpu, 128)
-    this.memThresholds = chooseThresholds(tasks.memory, 256)
-    for (let i = 0; i < batch.shape.tasks; i++) {
+    this.cpuThresholds = chooseThresholds(tasks.cpu.subarray(0, batch.taskCount), 128)
+    this.memThresholds = chooseThresholds(tasks.memory.subarray(0, batch.taskCount), 256)
+    for (let i = 0; i < batch.taskCount; i++) {
       this.smallestCpu = Math.min(this.smallestCpu, tasks.cpu[i])
       this.smallestMem = Math.min(this.smallestMem, tasks.memory[i])
       this.smallestGpu = Math.min(this.smallestGpu, tasks.gpu[i])
@@ -793,7 +793,7 @@ export class TsPlacementCore implements PlacementCore {
     const tasks = batch.tasks
     const useWait = batch.useWait
     const aging = batch.agingRounds
-    for (let j = 0; j < batch.shape.tasks; j++) {
+    for (let j = 0; j < batch.taskCount; j++) {
       const i = batch.useOrder ? tasks.order[j] : j
       const aged = aging > 0 && useWait && tasks.wait[i] >= aging
       p.placeTask(i, batch, outNode, outReason, aged)

@@ -35,7 +35,8 @@ function bad(field: string, index: number, rule: string, value: number, limit?: 
 }
 
 export function validateBatch(batch: PlacementBatch): void {
-  const { nodes: n, tasks: t, pairs: pairCount, values: valueCount } = batch.shape
+  const { nodes: n, pairs: pairCount, values: valueCount } = batch.shape
+  const t = batch.taskCount
   const nodes = batch.nodes
   for (let i = 0; i < n; i++) {
     for (const dim of ['Cpu', 'Memory', 'Gpu'] as const) {

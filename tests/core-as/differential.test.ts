@@ -73,3 +73,34 @@ t.test('the same seed replays the same random plan; another seed differs', async
   t.notSame(plan(wasm, 7), plan(wasm, 8))
   t.ok(new Set(plan(wasm, 7)).size > 20, 'random placements spread over many nodes')
 })
+
+t.test('a batch reused for fewer tasks (taskCount) places exactly those, on both cores', async (t) => {
+  const wasm = await loadWasmCore()
+  const ts = new TsPlacementCore()
+  for (let seed = 1; seed <= 200; seed++) {
+    const a = randomBatch(wasm, seed)
+    const b = randomBatch(ts, seed)
+    const fewer = Math.floor(a.shape.tasks / 2)
+    a.useOrder = b.useOrder = false
+    a.taskCount = b.taskCount = fewer
+    a.plan.node.fill(-7)
+    wasm.place(a)
+    ts.place(b)
+    const fresh = randomBatch(ts, seed)
+    fresh.useOrder = false
+    // The same first `fewer` tasks in a batch of exactly that many.
+    const exact = ts.allocate({ ...fresh.shape, tasks: fewer })
+    for (const key of Object.keys(exact.nodes) as Array<keyof typeof exact.nodes>) exact.nodes[key].set(fresh.nodes[key])
+    for (const key of Object.keys(exact.tasks) as Array<keyof typeof exact.tasks>) exact.tasks[key].set(fresh.tasks[key].subarray(0, fewer))
+    exact.pairs.set(fresh.pairs)
+    exact.values.set(fresh.values)
+    exact.seed = fresh.seed
+    exact.agingRounds = fresh.agingRounds
+    exact.useWait = fresh.useWait
+    ts.place(exact)
+    t.same(Array.from(a.plan.node.subarray(0, fewer)), Array.from(exact.plan.node), `seed ${seed}: wasm`)
+    t.same(Array.from(b.plan.node.subarray(0, fewer)), Array.from(exact.plan.node), `seed ${seed}: typescript`)
+    t.ok(a.plan.node.subarray(fewer).every((v) => v === -7), `seed ${seed}: tasks past taskCount untouched`)
+    wasm.release(a)
+  }
+})
