@@ -256,14 +256,26 @@ class FilesystemWriter implements FileWriter {
       this.#startFlush()
       while (this.#flushing !== undefined) await this.#flushing
     }
-    while (this.#writeback !== undefined) await this.#writeback
     if (this.#failed !== undefined) throw this.#failed
+  }
+
+  /** Closes the file once an early writeback in flight on it has finished. */
+  async #closeHandle (): Promise<void> {
+    while (this.#writeback !== undefined) await this.#writeback
+    await this.#handle.close()
   }
 
   async close (): Promise<void> {
     if (this.#done) return
     this.#done = true
-    try { await this.#drain() } finally { await this.#handle.close() }
+    try {
+      await this.#drain()
+    } finally {
+      // The bytes are written; an early writeback may still run on the descriptor. Let it
+      // finish in the background rather than make the caller (a PATCH response) wait.
+      if (this.#writeback === undefined) await this.#handle.close()
+      else void this.#closeHandle().catch(() => undefined)
+    }
   }
 
   async commit (): Promise<void> {
@@ -271,9 +283,10 @@ class FilesystemWriter implements FileWriter {
     this.#done = true
     try {
       await this.#drain()
+      while (this.#writeback !== undefined) await this.#writeback
       await this.#handle.sync()
     } finally {
-      await this.#handle.close()
+      await this.#closeHandle()
     }
   }
 
@@ -281,7 +294,7 @@ class FilesystemWriter implements FileWriter {
     if (!this.#done) {
       this.#done = true
       await this.#drain().catch(() => undefined)
-      await this.#handle.close()
+      await this.#closeHandle()
     }
     await rm(this.fullPath, { force: true })
   }
