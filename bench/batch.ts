@@ -115,6 +115,7 @@ async function processRunner() {
     p99StartMs: delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.99))],
     p50StartMs: delays[Math.floor(delays.length / 2)],
     loopBusyMsPerLaunch: elu.active / JOBS,
+    rounds: cloud.engine.batch.rounds,
     implementation: (cloud.engine.runner as { launcher?: { implementation: string } }).launcher?.implementation ?? 'unknown'
   }
 }
@@ -166,7 +167,7 @@ const proc = await processRunner()
 const cSecond = ONLY === 'process' ? null : cBaseline(JOBS)
 const cRate = cFirst !== null && cSecond !== null ? (cFirst + cSecond) / 2 : cFirst ?? cSecond
 log(`  ${proc.succeeded}/${proc.jobs} SUCCEEDED in ${fmt(proc.seconds, 2)} s: ${fmt(proc.jobsPerS)} jobs/s (launcher: ${proc.implementation}), ` +
-  `${fmt(proc.loopBusyMsPerLaunch, 3)} ms of main-thread time per launch`)
+  `${fmt(proc.loopBusyMsPerLaunch, 3)} ms of main-thread time per launch, ${proc.rounds} dispatch rounds`)
 log(`  paced at ${PACE}/s: submission to RUNNING p50 ${fmt(proc.p50StartMs, 1)} ms, p99 ${fmt(proc.p99StartMs, 1)} ms`)
 log(`  baselines: child_process.spawn ${fmt(nodeRate)}/s, C posix_spawn loop ${cRate === null ? 'n/a (no cc)' : `${fmt(cRate)}/s`}` +
   (cRate ? ` -> engine at ${fmt(proc.jobsPerS / cRate, 2)} of C` : ''))

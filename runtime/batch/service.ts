@@ -6,12 +6,14 @@
 // timeouts, cancellation and purging run on the engine's clock.
 
 import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import type { Clock } from '../clock/clock.js'
 import type { Store } from '../store/store.js'
 import type { EventBus } from '../events/bus.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import * as abi from '../scheduler/abi.js'
+import type { PlacementBatch } from '../scheduler/batch.js'
 import type { RunExit, Runner } from '../runners/runner.js'
 import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
 import {
@@ -176,6 +178,10 @@ export class BatchService {
   #closed = false
   /** Attempts handed to the runner and not yet RUNNING (or ended). */
   #starting = 0
+  /** One placement batch per environment, reused round after round while its node count holds. */
+  readonly #batches = new Map<ComputeEnvironmentState, PlacementBatch>()
+  /** When the last round ended (performance.now()), to coalesce rounds under load. */
+  #lastRound = 0
   readonly #removeProbe: (() => void) | undefined
   /** Rounds run so far (diagnostics, tests). */
   rounds = 0
@@ -291,6 +297,9 @@ export class BatchService {
     }
     this.#o.store.delete(COLLECTION.ce, ce.name)
     this.#ces.delete(ce.name)
+    const batch = this.#batches.get(ce)
+    if (batch !== undefined) this.#o.scheduler.core.release(batch)
+    this.#batches.delete(ce)
   }
 
   describeComputeEnvironments(names?: string[]): ComputeEnvironmentDetail[] {
@@ -810,7 +819,9 @@ export class BatchService {
   #kick(): void {
     if (this.#roundScheduled || this.#closed) return
     this.#roundScheduled = true
-    setImmediate(() => this.#round())
+    // Under load (a round just ran), wait a millisecond so one round takes many changes at once.
+    if (performance.now() - this.#lastRound < 1) setTimeout(() => this.#round(), 1)
+    else setImmediate(() => this.#round())
   }
 
   /**
@@ -838,6 +849,7 @@ export class BatchService {
     }
     for (const job of waited) if (!placed.has(job)) job.waitRounds++
     for (const job of placed) if (!waited.has(job)) job.waitRounds = 0
+    this.#lastRound = performance.now()
     if (again) this.#kick()
   }
 
@@ -886,45 +898,45 @@ export class BatchService {
     }
     if (tasks.length === 0) return false
     const core = this.#o.scheduler.core
-    const order = core.orderJobs(Int32Array.from(priority), Int32Array.from(envOrder), Int32Array.from(sequence))
-    const batch = core.allocate({ nodes: nodes.length, tasks: tasks.length })
+    // Candidates of one queue are already in dispatch order; several queues are merged by the core.
+    const order = queues.length === 1
+      ? Int32Array.from({ length: tasks.length }, (_, i) => i)
+      : core.orderJobs(Int32Array.from(priority), Int32Array.from(envOrder), Int32Array.from(sequence))
+    const batch = this.#batchFor(ce, nodes.length, tasks.length)
     const unplaced: Array<{ job: JobRecord; child: number }> = []
-    try {
-      const cols = batch.nodes
-      nodes.forEach((n, i) => {
-        cols.totalCpu[i] = n.totalCpu
-        cols.totalMemory[i] = n.totalMemory
-        cols.totalGpu[i] = n.totalGpu
-        cols.freeCpu[i] = n.totalCpu - n.usedCpu
-        cols.freeMemory[i] = n.totalMemory - n.usedMemory
-        cols.freeGpu[i] = n.totalGpu - n.usedGpu
-        cols.tasks[i] = n.running
-      })
-      const t = batch.tasks
-      for (let k = 0; k < order.length; k++) {
-        const { job } = tasks[order[k]]
-        t.cpu[k] = Math.round(job.vcpus * 1000)
-        t.memory[k] = job.memory
-        t.gpu[k] = job.gpus
-        t.strategy[k] = abi.STRATEGY_BESTFIT
-        t.wait[k] = job.waitRounds
+    const cols = batch.nodes
+    nodes.forEach((n, i) => {
+      cols.totalCpu[i] = n.totalCpu
+      cols.totalMemory[i] = n.totalMemory
+      cols.totalGpu[i] = n.totalGpu
+      cols.freeCpu[i] = n.totalCpu - n.usedCpu
+      cols.freeMemory[i] = n.totalMemory - n.usedMemory
+      cols.freeGpu[i] = n.totalGpu - n.usedGpu
+      cols.tasks[i] = n.running
+    })
+    const t = batch.tasks
+    for (let k = 0; k < order.length; k++) {
+      const { job } = tasks[order[k]]
+      t.cpu[k] = Math.round(job.vcpus * 1000)
+      t.memory[k] = job.memory
+      t.gpu[k] = job.gpus
+      t.strategy[k] = abi.STRATEGY_BESTFIT
+      t.wait[k] = job.waitRounds
+    }
+    batch.taskCount = tasks.length
+    batch.useWait = true
+    batch.agingRounds = this.#o.agingRounds
+    core.place(batch)
+    const plan = batch.plan
+    for (let k = 0; k < order.length; k++) {
+      const task = tasks[order[k]]
+      if (plan.reason[k] === abi.REASON_PLACED) {
+        placed.add(task.job)
+        this.#startAttempt(task.job, task.child, ce, nodes[plan.node[k]])
+      } else {
+        waited.add(task.job)
+        unplaced.push(task)
       }
-      batch.useWait = true
-      batch.agingRounds = this.#o.agingRounds
-      core.place(batch)
-      const plan = batch.plan
-      for (let k = 0; k < order.length; k++) {
-        const task = tasks[order[k]]
-        if (plan.reason[k] === abi.REASON_PLACED) {
-          placed.add(task.job)
-          this.#startAttempt(task.job, task.child, ce, nodes[plan.node[k]])
-        } else {
-          waited.add(task.job)
-          unplaced.push(task)
-        }
-      }
-    } finally {
-      core.release(batch)
     }
     // Not placed: back to the front of their job's queue, in order.
     const back = new Map<JobRecord, number[]>()
@@ -940,6 +952,20 @@ export class BatchService {
     for (const type of launch) this.#launch(ce, type)
     if (launch.length > 0) r.desiredvCpus = Math.max(r.minvCpus, ce.vcpus())
     return launch.length > 0
+  }
+
+  /** The environment's reusable batch, reallocated when its node count changes or tasks outgrow it. */
+  #batchFor(ce: ComputeEnvironmentState, nodes: number, tasks: number): PlacementBatch {
+    const core = this.#o.scheduler.core
+    let batch = this.#batches.get(ce)
+    if (batch === undefined || batch.shape.nodes !== nodes || batch.shape.tasks < tasks) {
+      if (batch !== undefined) core.release(batch)
+      let capacity = 64
+      while (capacity < tasks) capacity *= 2
+      batch = core.allocate({ nodes, tasks: capacity })
+      this.#batches.set(ce, batch)
+    }
+    return batch
   }
 
   // ==== attempts ================================================================================
@@ -1334,6 +1360,8 @@ export class BatchService {
   async close(): Promise<void> {
     this.#closed = true
     this.#removeProbe?.()
+    for (const batch of this.#batches.values()) this.#o.scheduler.core.release(batch)
+    this.#batches.clear()
     for (const job of this.#jobs.values()) this.#o.clock.clearTimeout(job.purge)
     for (const ce of this.#ces.values()) for (const n of ce.nodes.values()) this.#o.clock.clearTimeout(n.idleTimer as never)
     for (const live of this.#live.values()) this.#o.clock.clearTimeout(live.timeout)
