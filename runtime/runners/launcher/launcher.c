@@ -91,6 +91,7 @@ struct job {
   uint32_t flags;
   int64_t kill_at_ms; /* SIGKILL escalation deadline (CLOCK_MONOTONIC), 0 = none */
   char *cgdir;        /* job's own memory cgroup, or NULL */
+  long long oom_base; /* the cgroup's OOM-kill count when the job got it (cgroups are reused) */
   struct job *prev, *next;
 };
 
@@ -418,16 +419,40 @@ static void cg_detect(const char *spec) {
 }
 
 /* Creates the job's cgroup with its limit. Returns a malloc'd path, or NULL with errno set. */
-static char *cg_create_job(uint32_t id, uint64_t limit) {
+/* Memory cgroups are pooled: making and removing one costs the kernel far more than
+ * writing a new limit into an idle one. A cgroup goes back to the pool only when its
+ * job's processes are gone and (almost) nothing is still charged to it (see
+ * cg_release), so a job does not inherit another's page cache; the OOM-kill counter is
+ * read when a job takes the cgroup and compared when it ends. Guarded by mu. */
+#define CG_POOL_MAX 128
+#define CG_REUSE_MAX_CHARGE (256 * 1024)
+static char *cg_pool[CG_POOL_MAX];
+static int cg_pool_len = 0;
+static unsigned cg_next = 0;
+
+static long long cg_oom_count(const char *dir);
+
+static char *cg_create_job(uint64_t limit, long long *oom_base) {
   char dir[PATH_MAX], value[32];
-  if (snprintf(dir, sizeof dir, "%s/job-%u", cg_base, id) >= (int)sizeof dir) { errno = ENAMETOOLONG; return NULL; }
-  if (mkdir(dir, 0755) < 0 && errno != EEXIST) return NULL;
+  char *pooled = NULL;
+  lock();
+  if (cg_pool_len > 0) pooled = cg_pool[--cg_pool_len];
+  unsigned seq = cg_next++;
+  unlock();
+  if (pooled) {
+    snprintf(dir, sizeof dir, "%s", pooled);
+    free(pooled);
+  } else {
+    if (snprintf(dir, sizeof dir, "%s/job-%u", cg_base, seq) >= (int)sizeof dir) { errno = ENAMETOOLONG; return NULL; }
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) return NULL;
+  }
   snprintf(value, sizeof value, "%llu", (unsigned long long)limit);
   int rc;
   if (cg_mode == CG_V1) {
+    /* memsw must stay >= limit: when lowering, set the limit first; when raising, memsw first. */
     rc = write_file(dir, "memory.limit_in_bytes", value);
-    /* With swap accounting, also cap memory+swap so the job cannot page out to escape. */
-    if (rc == 0) (void)write_file(dir, "memory.memsw.limit_in_bytes", value);
+    int memsw = write_file(dir, "memory.memsw.limit_in_bytes", value);
+    if (rc < 0 && memsw == 0) rc = write_file(dir, "memory.limit_in_bytes", value);
   } else {
     rc = write_file(dir, "memory.max", value);
     if (rc == 0) {
@@ -441,6 +466,7 @@ static char *cg_create_job(uint32_t id, uint64_t limit) {
     errno = err;
     return NULL;
   }
+  *oom_base = cg_oom_count(dir);
   return strdup(dir);
 }
 
@@ -455,16 +481,23 @@ static void cg_kill_members(const char *dir) {
   }
 }
 
-/* Did the kernel's OOM killer act inside the job's cgroup? */
-static int cg_oom_killed(const char *dir, int status) {
+/* The cgroup's OOM-kill counter, or -1 when the kernel has none (before 4.13). */
+static long long cg_oom_count(const char *dir) {
   char buf[1024];
   const char *file = cg_mode == CG_V1 ? "memory.oom_control" : "memory.events";
-  if (read_file(dir, file, buf, sizeof buf) < 0) return 0;
-  long long kills = keyed_value(buf, "oom_kill");
-  if (kills >= 0) return kills > 0;
+  if (read_file(dir, file, buf, sizeof buf) < 0) return -1;
+  return keyed_value(buf, "oom_kill");
+}
+
+/* Did the kernel's OOM killer act inside the job's cgroup since the job got it? */
+static int cg_oom_killed(const char *dir, int status, long long base) {
+  char buf[1024];
+  long long kills = cg_oom_count(dir);
+  if (kills >= 0) return kills > (base > 0 ? base : 0);
   /* Kernels before 4.13 have no oom_kill counter: a SIGKILL after hitting the limit. */
   int sigkilled = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  if (cg_mode == CG_V2) return sigkilled && keyed_value(buf, "oom") > 0;
+  const char *file = cg_mode == CG_V1 ? "memory.oom_control" : "memory.events";
+  if (cg_mode == CG_V2) return sigkilled && read_file(dir, file, buf, sizeof buf) >= 0 && keyed_value(buf, "oom") > 0;
   if (read_file(dir, "memory.failcnt", buf, sizeof buf) < 0) return 0;
   return sigkilled && strtoll(buf, NULL, 10) > 0;
 }
@@ -481,6 +514,24 @@ static void cg_remove(char *dir) {
   if (rmdir(dir) == 0 || errno == ENOENT) { free(dir); return; }
   cg_kill_members(dir); /* stragglers (already SIGKILLed) may not be reaped yet */
   cg_remove_later(dir);
+}
+
+/* A finished job's cgroup: back to the pool when empty and (almost) uncharged, else removed. */
+static void cg_release(char *dir) {
+  char buf[64];
+  const char *usage = cg_mode == CG_V1 ? "memory.usage_in_bytes" : "memory.current";
+  int idle = read_file(dir, "cgroup.procs", buf, sizeof buf) == 0;
+  if (idle && read_file(dir, usage, buf, sizeof buf) > 0 && strtoll(buf, NULL, 10) <= CG_REUSE_MAX_CHARGE &&
+      cg_pool_len < CG_POOL_MAX) {
+    cg_pool[cg_pool_len++] = dir;
+    return;
+  }
+  cg_remove(dir);
+}
+
+/* Removes every pooled cgroup (at shutdown). With mu held. */
+static void cg_drain_pool(void) {
+  while (cg_pool_len > 0) cg_remove(cg_pool[--cg_pool_len]);
 }
 
 static void cg_retry_pending(void) {
@@ -659,6 +710,7 @@ static int open_output(const char *path, uint32_t flags) {
 static void run_task(struct spawner *sp, struct task *t) {
   int in_fd = devnull_r, out_fd = devnull_w, err_fd = devnull_w, procs_fd = -1, cg_fd = -1;
   char *cgdir = NULL;
+  long long oom_base = 0;
   int fail_stage = ST_NONE, fail_err = 0, enforced = 0;
   pid_t pid = -1;
 
@@ -675,7 +727,7 @@ static void run_task(struct spawner *sp, struct task *t) {
   if (t->flags & F_ERR_TO_OUT) err_fd = out_fd;
   else if ((err_fd = open_output(t->stderr_path, t->flags)) < 0) { fail_stage = ST_STDERR; fail_err = errno; goto report; }
   if (t->memory_limit && cg_mode != CG_NONE) {
-    if (!(cgdir = cg_create_job(t->id, t->memory_limit))) { fail_stage = ST_CGROUP; fail_err = errno; goto report; }
+    if (!(cgdir = cg_create_job(t->memory_limit, &oom_base))) { fail_stage = ST_CGROUP; fail_err = errno; goto report; }
     if (cg_mode == CG_V2 && __atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) cg_fd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char procs[PATH_MAX];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", cgdir);
@@ -712,6 +764,7 @@ report:
     j->pid = pid;
     j->flags = t->flags;
     j->cgdir = cgdir;
+    j->oom_base = oom_base;
     cgdir = NULL;
   }
   lock();
@@ -754,14 +807,14 @@ static void *spawner_main(void *arg) {
 /* ---- reaping, deadlines, shutdown (main thread) --------------------------------------- */
 
 static void finish_job(struct job *j, int status, const struct rusage *ru) {
-  int oom = j->cgdir ? cg_oom_killed(j->cgdir, status) : 0;
+  int oom = j->cgdir ? cg_oom_killed(j->cgdir, status, j->oom_base) : 0;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   long long ut = (long long)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec;
   long long st = (long long)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
   out_printf("x %u %d %d %d %d %lld %lld %ld\n", j->id, (int)j->pid, code, sig, oom, ut, st, ru->ru_maxrss);
   job_unlink(j);
-  if (j->cgdir) cg_remove(j->cgdir);
+  if (j->cgdir) cg_release(j->cgdir);
   free(j);
 }
 
@@ -1077,6 +1130,7 @@ int main(int argc, char **argv) {
   lock();
   spawners_stop = 1;
   pthread_cond_broadcast(&work);
+  cg_drain_pool();
   cg_retry_pending();
   unlock();
   flush_out();
