@@ -2,7 +2,7 @@
 // the Batch service and the registry, behind one loopback HTTP endpoint.
 // `Engine.start()` is what `Stratus.embedded()` and `stratus serve` run.
 
-import { mkdtemp, rm, mkdir } from 'node:fs/promises'
+import { access, constants, mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock, RealClock, type Clock } from './clock/clock.js'
@@ -28,7 +28,12 @@ export interface EngineOptions {
   /** 12-digit account id of ARNs (default 000000000000). */
   accountId?: string
   region?: string
-  /** Where logs, working directories and registry data live (default: a new temporary directory, removed on close). */
+  /**
+   * Where logs, working directories and registry data live. Default: temporary
+   * directories removed on close — registry data under the OS temp directory,
+   * job logs and working directories on /dev/shm where it exists (a tmpfs:
+   * creating a file per attempt there costs no disk I/O).
+   */
   dataDir?: string
   /** HTTP endpoint port on 127.0.0.1 (default: a free port). */
   port?: number
@@ -36,6 +41,16 @@ export interface EngineOptions {
   registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName'>
   batch?: { scaleInIdleMs?: number; retentionMs?: number; agingRounds?: number; maxDispatch?: number; killGraceMs?: number }
   process?: ProcessRunnerOptions
+}
+
+/** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
+async function temporaryRunDir(fallback: string): Promise<string> {
+  try {
+    await access('/dev/shm', constants.W_OK)
+    return await mkdtemp(join('/dev/shm', 'stratus-run-'))
+  } catch {
+    return fallback
+  }
 }
 
 export class Engine {
@@ -48,6 +63,8 @@ export class Engine {
   readonly registry: Registry
   readonly http: HttpEndpoint
   readonly dataDir: string
+  /** Where job logs and working directories live (dataDir, or a tmpfs directory when temporary). */
+  readonly runDir: string
   readonly accountId: string
   readonly region: string
   readonly #ownsDataDir: boolean
@@ -55,7 +72,7 @@ export class Engine {
 
   private constructor(parts: {
     clock: Clock; store: Store; events: EventBus; scheduler: Scheduler; runner: Runner; batch: BatchService; registry: Registry
-    http: HttpEndpoint; dataDir: string; ownsDataDir: boolean; accountId: string; region: string
+    http: HttpEndpoint; dataDir: string; runDir: string; ownsDataDir: boolean; accountId: string; region: string
   }) {
     this.clock = parts.clock
     this.store = parts.store
@@ -66,6 +83,7 @@ export class Engine {
     this.registry = parts.registry
     this.http = parts.http
     this.dataDir = parts.dataDir
+    this.runDir = parts.runDir
     this.#ownsDataDir = parts.ownsDataDir
     this.accountId = parts.accountId
     this.region = parts.region
@@ -78,7 +96,8 @@ export class Engine {
     const clock = typeof options.clock === 'object' ? options.clock : options.clock === 'manual' ? new ManualClock(options.startTime) : new RealClock()
     const ownsDataDir = options.dataDir === undefined
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'stratus-')))
-    await mkdir(join(dataDir, 'logs'), { recursive: true })
+    const runDir = ownsDataDir ? await temporaryRunDir(dataDir) : dataDir
+    await mkdir(join(runDir, 'logs'), { recursive: true })
     const runnerName = options.runner ?? 'process'
     if (!(runnerName in RUNNERS)) throw new InvalidArgumentError('InvalidRunner', `runner must be one of ${Object.keys(RUNNERS).join(', ')}, got ${runnerName}`, { field: 'runner' })
     const [scheduler, runner, registry] = await Promise.all([
@@ -90,14 +109,14 @@ export class Engine {
     const events = new EventBus({ account: accountId, region, now: () => clock.now() })
     const batch = new BatchService({
       partition: { accountId, region }, clock, store, events, scheduler, runner,
-      logs: new LogStore(join(dataDir, 'logs')), workRoot: join(dataDir, 'work'), ...options.batch
+      logs: new LogStore(join(runDir, 'logs')), workRoot: join(runDir, 'work'), ...options.batch
     })
     const http = await startHttp({
       registry: registry.handle,
       health: () => ({ service: 'stratus', accountId, region, clock: clock.kind, runner: runner.kind })
     }, { port: options.port })
     registry.setEndpoint(http.address)
-    return new Engine({ clock, store, events, scheduler, runner, batch, registry, http, dataDir, ownsDataDir, accountId, region })
+    return new Engine({ clock, store, events, scheduler, runner, batch, registry, http, dataDir, runDir, ownsDataDir, accountId, region })
   }
 
   /** host:port of the HTTP endpoint. */
@@ -111,7 +130,10 @@ export class Engine {
       await this.runner.close()
       await this.http.close()
       await this.registry.close()
-      if (this.#ownsDataDir) await rm(this.dataDir, { recursive: true, force: true })
+      if (this.#ownsDataDir) {
+        await rm(this.dataDir, { recursive: true, force: true })
+        if (this.runDir !== this.dataDir) await rm(this.runDir, { recursive: true, force: true })
+      }
     })()
     return this.#closed
   }

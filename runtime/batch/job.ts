@@ -10,8 +10,9 @@ export interface QueueState {
   detail: JobQueueDetail
   /** Its compute environments, in order. */
   environments: ComputeEnvironmentState[]
-  /** Jobs that may have runnable work, by submission sequence (sorted lazily). */
+  /** Jobs that may have runnable work, by submission sequence (sorted lazily), from index `head` on. */
   runnable: JobRecord[]
+  head: number
   sorted: boolean
 }
 

@@ -29,6 +29,7 @@ async function serve(argv: string[]): Promise<void> {
   console.log(`stratus listening on http://${engine.endpoint}`)
   console.log(`  registry  ${engine.endpoint}  (docker push ${engine.endpoint}/<repository>:<tag>)`)
   console.log(`  data      ${where}`)
+  if (engine.runDir !== engine.dataDir) console.log(`  job logs  ${engine.runDir} (temporary)`)
   console.log(`  account   ${engine.accountId}, region ${engine.region}, runner ${engine.runner.kind}`)
   let stopping = false
   const stop = async (signal: string) => {
