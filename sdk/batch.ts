@@ -69,6 +69,7 @@ export class ComputeEnvironment implements AsyncDisposable {
   async delete(): Promise<void> {
     await this.disable()
     this.#batch.deleteComputeEnvironment(this.name)
+    await Promise.resolve() // DELETING → gone on the next microtask
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -137,8 +138,11 @@ export class ComputeEnvironmentBuilder {
     }
   }
 
+  /** Creates it and resolves once it is VALID. */
   async create(): Promise<ComputeEnvironment> {
-    return new ComputeEnvironment(this.#batch, this.#batch.createComputeEnvironment(this.toInput()))
+    const handle = new ComputeEnvironment(this.#batch, this.#batch.createComputeEnvironment(this.toInput()))
+    await Promise.resolve() // CREATING → VALID happens on the next microtask
+    return handle
   }
 }
 

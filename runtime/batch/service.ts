@@ -248,8 +248,8 @@ export class BatchService {
       ecsClusterArn: arn.ecsClusterArn(this.#p, `${name}_Batch_${randomUUID().slice(0, 8)}`),
       type: input.type,
       state,
-      status: 'VALID',
-      statusReason: 'ComputeEnvironment Healthy',
+      status: 'CREATING',
+      statusReason: 'ComputeEnvironment is being created',
       ...(resources ? { computeResources: resources } : { unmanagedvCpus: input.unmanagedvCpus ?? 0 }),
       ...(input.serviceRole ? { serviceRole: input.serviceRole } : {}),
       tags: checkTags(input.tags, 'tags'),
@@ -258,8 +258,20 @@ export class BatchService {
     this.#o.store.put(COLLECTION.ce, name, detail, 0)
     const ce = new ComputeEnvironmentState(detail, types, this.#p.region)
     this.#ces.set(name, ce)
-    if (ce.managed) this.#scaleToMinimum(ce)
+    // CREATING until the next turn, as AWS reports it before the environment is usable.
+    queueMicrotask(() => {
+      if (this.#ces.get(name) !== ce || ce.detail.status !== 'CREATING') return
+      this.#setCeStatus(ce, 'VALID', 'ComputeEnvironment Healthy')
+      if (ce.managed) this.#scaleToMinimum(ce)
+      this.#kick()
+    })
     return structuredClone(detail)
+  }
+
+  #setCeStatus(ce: ComputeEnvironmentState, status: ComputeEnvironmentDetail['status'], reason: string): void {
+    const next = { ...ce.detail, status, statusReason: reason }
+    this.#o.store.put(COLLECTION.ce, ce.name, next, this.#o.store.get(COLLECTION.ce, ce.name)?.version ?? 0)
+    ce.detail = next
   }
 
   updateComputeEnvironment(input: UpdateComputeEnvironmentInput): ComputeEnvironmentDetail {
@@ -297,8 +309,12 @@ export class BatchService {
       if (node.running > 0) throw clientError('computeEnvironment', `${ce.name} still runs jobs on ${node.id}`)
       this.#o.clock.clearTimeout(node.idleTimer as never)
     }
-    this.#o.store.delete(COLLECTION.ce, ce.name)
-    this.#ces.delete(ce.name)
+    // DELETING for a turn, then gone (DescribeComputeEnvironments no longer lists it).
+    this.#setCeStatus(ce, 'DELETING', 'ComputeEnvironment is being deleted')
+    queueMicrotask(() => {
+      this.#o.store.delete(COLLECTION.ce, ce.name)
+      if (this.#ces.get(ce.name) === ce) this.#ces.delete(ce.name)
+    })
     const batch = this.#batches.get(ce)
     if (batch !== undefined) this.#o.scheduler.core.release(batch)
     this.#batches.delete(ce)
