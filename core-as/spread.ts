@@ -16,6 +16,7 @@ import { attrOf, aux, i32At, nodeCount, setI32At, tasksOn } from './state'
 import { countGet } from './counts'
 import { build, Tree, update } from './tree'
 import { search } from './search'
+import { ORDER_BY_ATTR, sortIndices } from './sort'
 import { addMetric } from './metrics'
 
 export let active: bool = false
@@ -45,44 +46,9 @@ export function spreadInit(main: Tree, spread: Tree, pos: usize, nr: usize, rs: 
   ranges = 0
 }
 
-@inline function before(a: i32, b: i32, attr: i32): bool {
-  const va = attrOf(a, attr)
-  const vb = attrOf(b, attr)
-  return va < vb || (va == vb && a < b)
-}
-
-/** Bottom-up merge sort of node indices by (value of attr, index) into spreadTree.perm. */
+/** Node indices sorted by (value of attr, index) into spreadTree.perm. */
 function sortByAttr(attr: i32): void {
-  const n = nodeCount
-  let src = spreadTree.perm
-  let dst = sortTmp
-  for (let i = 0; i < n; i++) setI32At(src, i, i)
-  for (let width = 1; width < n; width <<= 1) {
-    for (let lo = 0; lo < n; lo += width << 1) {
-      const mid = min(lo + width, n)
-      const hi = min(lo + (width << 1), n)
-      let i = lo
-      let j = mid
-      let o = lo
-      while (i < mid && j < hi) {
-        const a = i32At(src, i)
-        const b = i32At(src, j)
-        if (before(b, a, attr)) {
-          setI32At(dst, o++, b)
-          j++
-        } else {
-          setI32At(dst, o++, a)
-          i++
-        }
-      }
-      while (i < mid) setI32At(dst, o++, i32At(src, i++))
-      while (j < hi) setI32At(dst, o++, i32At(src, j++))
-    }
-    const swap = src
-    src = dst
-    dst = swap
-  }
-  if (src != spreadTree.perm) memory.copy(spreadTree.perm, src, <usize>n << 2)
+  sortIndices(nodeCount, spreadTree.perm, sortTmp, ORDER_BY_ATTR, attr)
 }
 
 function buildRanges(attr: i32): void {

@@ -515,32 +515,12 @@ class Placement {
 
   // ---- spread ----------------------------------------------------------------------
   sortByAttr(attr: number): void {
-    const n = this.n
-    let src: Int32Array = this.spread.perm
-    let dst: Int32Array = new Int32Array(this.spread.size)
-    for (let i = 0; i < n; i++) src[i] = i
-    const before = (a: number, b: number) => {
+    const sorted = sortIndices(this.n, (a, b) => {
       const va = this.attrOf(a, attr)
       const vb = this.attrOf(b, attr)
       return va < vb || (va === vb && a < b)
-    }
-    for (let width = 1; width < n; width <<= 1) {
-      for (let lo = 0; lo < n; lo += width << 1) {
-        const mid = Math.min(lo + width, n)
-        const hi = Math.min(lo + (width << 1), n)
-        let i = lo, j = mid, o = lo
-        while (i < mid && j < hi) {
-          if (before(src[j], src[i])) dst[o++] = src[j++]
-          else dst[o++] = src[i++]
-        }
-        while (i < mid) dst[o++] = src[i++]
-        while (j < hi) dst[o++] = src[j++]
-      }
-      const swap = src
-      src = dst
-      dst = swap
-    }
-    if (src !== this.spread.perm) this.spread.perm.set(src.subarray(0, n))
+    })
+    this.spread.perm.set(sorted)
   }
 
   buildRanges(attr: number): void {
@@ -741,15 +721,8 @@ class Placement {
   }
 }
 
-/** Stable order by (priority desc, envOrder asc, sequence asc, index asc). */
-export function orderJobsTs(priority: Int32Array, envOrder: Int32Array, sequence: Int32Array): Int32Array {
-  const count = priority.length
-  const before = (a: number, b: number) => {
-    if (priority[a] !== priority[b]) return priority[a] > priority[b]
-    if (envOrder[a] !== envOrder[b]) return envOrder[a] < envOrder[b]
-    if (sequence[a] !== sequence[b]) return sequence[a] < sequence[b]
-    return a < b
-  }
+/** Stable bottom-up merge sort of indices 0..count-1 by a strict order (core-as/sort.ts). */
+function sortIndices(count: number, before: (a: number, b: number) => boolean): Int32Array {
   let src: Int32Array = new Int32Array(count)
   let dst: Int32Array = new Int32Array(count)
   for (let i = 0; i < count; i++) src[i] = i
@@ -770,6 +743,16 @@ export function orderJobsTs(priority: Int32Array, envOrder: Int32Array, sequence
     dst = swap
   }
   return src
+}
+
+/** Stable order by (priority desc, envOrder asc, sequence asc, index asc). */
+export function orderJobsTs(priority: Int32Array, envOrder: Int32Array, sequence: Int32Array): Int32Array {
+  return sortIndices(priority.length, (a, b) => {
+    if (priority[a] !== priority[b]) return priority[a] > priority[b]
+    if (envOrder[a] !== envOrder[b]) return envOrder[a] < envOrder[b]
+    if (sequence[a] !== sequence[b]) return sequence[a] < sequence[b]
+    return a < b
+  })
 }
 
 export class TsPlacementCore implements PlacementCore {
