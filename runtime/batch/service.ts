@@ -1371,11 +1371,13 @@ export class BatchService {
     const attempts = c ? c.attempts[child] : job.attemptCount
     const attempt = options.attempt ?? Math.max(1, attempts)
     const stream = this.#logStreamName(job, child, attempt)
+    // Following (the default) also waits for an attempt that has not started yet, while the job may still run it.
     const isLive = () => {
       const live = child >= 0 ? job.liveChildren.get(child) : job.live
       if (live !== undefined && live.attempt === attempt) return true
       const s = child >= 0 ? c!.status[child] : job.status
-      return options.follow === true && attempt > attempts && s !== S_SUCCEEDED && s !== S_FAILED
+      const started = c ? c.attempts[child] : job.attemptCount
+      return attempt > started && s !== S_SUCCEEDED && s !== S_FAILED && this.#jobs.has(job.jobId)
     }
     return this.#o.logs.lines(stream, options.follow === false ? {} : { follow: isLive })
   }
