@@ -1117,8 +1117,10 @@ export class BatchService {
     const c = job.children
     if (c !== undefined) {
       c.exitCode[child] = exitCode ?? NO_EXIT
-      if (!(succeeded && live.attempt === 1 && !c.extra.has(child))) c.extraOf(child).attempts.push(attemptDetail)
-      if (succeeded) this.#setChildStatus(job, child, S_SUCCEEDED, statusReason)
+      // A first attempt that succeeds is kept compactly (describe rebuilds it): no reason stored, or the child gets an extra with no attempts.
+      const compact = succeeded && live.attempt === 1 && !c.extra.has(child)
+      if (!compact) c.extraOf(child).attempts.push(attemptDetail)
+      if (succeeded) this.#setChildStatus(job, child, S_SUCCEEDED, compact ? undefined : statusReason)
       else if (retry && !job.isTerminated) {
         this.#setChildStatus(job, child, S_RUNNABLE)
         c.runnable.add(child)
