@@ -11,6 +11,9 @@ export const NO_EXIT = -1
 export interface ChildExtra {
   attempts: AttemptDetail[]
   statusReason?: string
+  /** This child alone was cancelled or terminated (the parent's flags cover the whole job). */
+  isCancelled?: boolean
+  isTerminated?: boolean
 }
 
 /**

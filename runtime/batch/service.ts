@@ -1121,7 +1121,7 @@ export class BatchService {
       const compact = succeeded && live.attempt === 1 && !c.extra.has(child)
       if (!compact) c.extraOf(child).attempts.push(attemptDetail)
       if (succeeded) this.#setChildStatus(job, child, S_SUCCEEDED, compact ? undefined : statusReason)
-      else if (retry && !job.isTerminated) {
+      else if (retry && !job.isTerminated && c.extra.get(child)?.isTerminated !== true) {
         this.#setChildStatus(job, child, S_RUNNABLE)
         c.runnable.add(child)
         this.#enqueue(job)
@@ -1151,7 +1151,8 @@ export class BatchService {
   cancelJob(jobId: string, reason: string): void {
     const { job, child } = this.#resolveJob(jobId, 'jobId')
     if (typeof reason !== 'string' || reason.length === 0) throw clientError('reason', 'is required')
-    job.isCancelled = true
+    if (child < 0) job.isCancelled = true
+    else job.children!.extraOf(child).isCancelled = true
     this.#cancel(job, child, reason)
   }
 
@@ -1159,7 +1160,9 @@ export class BatchService {
   terminateJob(jobId: string, reason: string): void {
     const { job, child } = this.#resolveJob(jobId, 'jobId')
     if (typeof reason !== 'string' || reason.length === 0) throw clientError('reason', 'is required')
-    job.isTerminated = true
+    // Terminating one child leaves its siblings (and their retries) alone.
+    if (child < 0) job.isTerminated = true
+    else job.children!.extraOf(child).isTerminated = true
     this.#cancel(job, child, reason)
     if (job.children === undefined) {
       if (job.live) this.#stop(job.live, 'terminate', reason)
@@ -1266,6 +1269,8 @@ export class BatchService {
     if (extra !== undefined) {
       detail.attempts = extra.attempts.map((a) => structuredClone(a))
       if (extra.statusReason !== undefined) detail.statusReason = extra.statusReason
+      if (extra.isCancelled) detail.isCancelled = true
+      if (extra.isTerminated) detail.isTerminated = true
     } else if (c.status[child] === S_SUCCEEDED) {
       detail.attempts = [{
         container: { exitCode: c.exitCode[child], logStreamName: this.#logStreamName(job, child, 1) },

@@ -1,0 +1,173 @@
+// CancelJob (only SUBMITTED, PENDING and RUNNABLE work is cancelled; STARTING
+// and RUNNING work is not affected) and TerminateJob (running attempts are
+// stopped and not retried; the rest is cancelled), as on AWS.
+import t from 'tap'
+import { oneNode, recordEvents, settle, sim, simulatedCloud } from './fixtures.js'
+
+t.test('cancel: SUBMITTED, PENDING and RUNNABLE jobs become FAILED with the reason, without running', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  const running = await cloud.batch.job('running').queue(queue).definition(def).env(sim(100)).submit()
+  const runnable = await cloud.batch.job('runnable').queue(queue).definition(def).env(sim(10)).submit()
+  const pending = await cloud.batch.job('pending').queue(queue).definition(def).dependsOn(running).env(sim(10)).submit()
+  const { jobId: submitted } = cloud.batch.service.submitJob({ jobName: 'submitted', jobQueue: queue.name, jobDefinition: def.arn })
+  t.equal(cloud.batch.service.describeJobs([submitted])[0].status, 'SUBMITTED')
+  cloud.batch.service.cancelJob(submitted, 'changed my mind')
+  await settle(cloud)
+  t.equal((await runnable.describe()).status, 'RUNNABLE')
+  t.equal((await pending.describe()).status, 'PENDING')
+  await runnable.cancel('changed my mind')
+  await pending.cancel('changed my mind')
+  for (const d of [...cloud.batch.service.describeJobs([submitted]), await runnable.describe(), await pending.describe()]) {
+    t.equal(d.status, 'FAILED', `${d.jobName} is FAILED`)
+    t.equal(d.statusReason, 'changed my mind')
+    t.equal(d.isCancelled, true)
+    t.same(d.attempts, [], `${d.jobName} never ran`)
+  }
+  await cloud.clock.advance(200_000)
+  t.same((await runnable.describe()).attempts, [], 'and never will')
+  t.equal((await running.describe()).status, 'SUCCEEDED')
+})
+
+t.test('cancel: a RUNNING job is not affected', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(10)).submit()
+  await settle(cloud)
+  t.equal((await job.describe()).status, 'RUNNING')
+  await job.cancel('too late')
+  await settle(cloud)
+  t.equal((await job.describe()).status, 'RUNNING')
+  await cloud.clock.advance(10_000)
+  const d = await job.wait()
+  t.equal(d.status, 'SUCCEEDED')
+  t.equal(d.attempts.length, 1)
+})
+
+t.test('cancel: a STARTING job is not affected', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  let seenStarting = ''
+  // The STARTING event is delivered while the job is STARTING: cancel it right then.
+  cloud.events.subscribe({ source: ['aws.batch'], detail: { status: ['STARTING'] } }, (e) => {
+    const id = (e.detail as { jobId: string }).jobId
+    seenStarting = cloud.batch.service.describeJobs([id])[0].status
+    cloud.batch.service.cancelJob(id, 'too late')
+  })
+  const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(10)).submit()
+  await cloud.clock.advance(10_000)
+  t.equal(seenStarting, 'STARTING')
+  const d = await job.wait()
+  t.equal(d.status, 'SUCCEEDED')
+})
+
+t.test('cancel: an array job cancels the children that have not started; running children finish', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 2 })
+  const job = await cloud.batch.job('arr').queue(queue).definition(def).array(5).env(sim(10)).submit()
+  await settle(cloud)
+  await job.cancel('enough')
+  await settle(cloud)
+  const mid = await job.describe()
+  t.equal(mid.status, 'PENDING', 'two children still run')
+  t.same(mid.arrayProperties?.statusSummary, { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 2, SUCCEEDED: 0, FAILED: 3 })
+  t.equal((await job.child(4).describe()).statusReason, 'enough')
+  await cloud.clock.advance(10_000)
+  const d = await job.wait()
+  t.equal(d.status, 'FAILED')
+  t.same(d.arrayProperties?.statusSummary, { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 2, FAILED: 3 })
+})
+
+t.test('terminate: a running attempt is stopped and the job FAILED with the reason, not retried', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  const job = await cloud.batch.job('j').queue(queue).definition(def).retry({ attempts: 5 }).env(sim(1000)).submit()
+  await cloud.clock.advance(5_000)
+  await job.terminate('operator said so')
+  const d = await job.wait()
+  t.equal(d.status, 'FAILED')
+  t.equal(d.statusReason, 'operator said so')
+  t.equal(d.isTerminated, true)
+  t.equal(d.attempts.length, 1, 'not retried')
+  t.equal(d.attempts[0].statusReason, 'operator said so')
+  t.equal(d.stoppedAt, d.startedAt! + 5_000)
+  await cloud.clock.advance(10_000)
+  t.equal((await job.describe()).attempts.length, 1)
+  // The node is free again.
+  const next = await cloud.batch.job('next').queue(queue).definition(def).submit()
+  t.equal((await next.wait()).status, 'SUCCEEDED')
+})
+
+t.test('terminate: RUNNABLE and PENDING jobs are cancelled; dependants fail', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  await cloud.batch.job('blocker').queue(queue).definition(def).env(sim(100)).submit()
+  const runnable = await cloud.batch.job('runnable').queue(queue).definition(def).submit()
+  const dependant = await cloud.batch.job('dependant').queue(queue).definition(def).dependsOn(runnable).submit()
+  await settle(cloud)
+  await runnable.terminate('stop')
+  t.equal((await runnable.wait()).statusReason, 'stop')
+  const d = await dependant.wait()
+  t.equal(d.status, 'FAILED')
+  t.equal(d.statusReason, 'Dependent Job failed')
+})
+
+t.test('terminate: a finished job stays as it was', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  const job = await cloud.batch.job('j').queue(queue).definition(def).submit()
+  const before = await job.wait()
+  await job.terminate('late')
+  await job.cancel('late')
+  const after = await job.describe()
+  t.equal(after.status, 'SUCCEEDED')
+  t.equal(after.statusReason, before.statusReason)
+})
+
+t.test('terminate: an array job stops its running children and cancels the rest', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 2 })
+  const events = recordEvents(cloud, { source: ['aws.batch'], detail: { status: ['FAILED'] } })
+  const job = await cloud.batch.job('arr').queue(queue).definition(def).array(4).retry({ attempts: 3 }).env(sim(100)).submit()
+  await settle(cloud)
+  await job.terminate('all of it')
+  const d = await job.wait()
+  t.equal(d.status, 'FAILED')
+  t.same(d.arrayProperties?.statusSummary?.FAILED, 4)
+  const running = await job.child(0).describe()
+  t.equal(running.attempts.length, 1, 'the running child was stopped and not retried')
+  t.equal(running.statusReason, 'all of it')
+  t.same((await job.child(3).describe()).attempts, [], 'the runnable child never ran')
+  t.equal(events.length, 5, 'four children and the parent')
+})
+
+t.test('terminate one child: its siblings go on, and still retry', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 2 })
+  const job = await cloud.batch.job('arr').queue(queue).definition(def).array(2).retry({ attempts: 2 }).env(sim(10, 1)).submit()
+  await settle(cloud)
+  await job.child(0).terminate('just this one')
+  await cloud.clock.advance(20_000)
+  const d = await job.wait()
+  t.equal(d.status, 'FAILED')
+  t.equal((await job.child(0).describe()).attempts.length, 1)
+  const sibling = await job.child(1).describe()
+  t.equal(sibling.attempts.length, 2, 'the sibling was retried as its strategy says')
+  t.notOk(sibling.isTerminated, 'the sibling was not terminated')
+  const cancelled = await cloud.batch.job('arr2').queue(queue).definition(def).array(3).env(sim(10)).submit()
+  await settle(cloud)
+  await cancelled.child(2).cancel('just this one')
+  await cloud.clock.advance(10_000)
+  t.equal((await cancelled.child(2).describe()).isCancelled, true)
+  t.notOk((await cancelled.child(0).describe()).isCancelled, 'only the cancelled child says it was')
+})
+
+t.test('cancel and terminate need a reason and a known job', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(10)).submit()
+  await t.rejects(job.cancel(''), { code: 'ClientException', field: 'reason' })
+  await t.rejects(job.terminate(''), { code: 'ClientException', field: 'reason' })
+  await t.rejects(cloud.batch.jobById(job.id).child(5).cancel('x'), { kind: 'NotFound', field: 'jobId' }, 'not an array job')
+  t.throws(() => cloud.batch.jobById('no-such-job'), { kind: 'InvalidArgument', field: 'jobId' })
+})
