@@ -739,7 +739,8 @@ export class BatchService {
     this.#emit(job, index)
     if (status === S_SUCCEEDED) this.#childSucceeded(job, index)
     if ((status === S_SUCCEEDED || status === S_FAILED) && c.counts[S_SUCCEEDED] + c.counts[S_FAILED] === c.size) {
-      this.#setJobStatus(job, c.counts[S_FAILED] > 0 ? S_FAILED : S_SUCCEEDED, c.counts[S_FAILED] > 0 ? 'Array Child Job failed' : undefined)
+      // A parent failed as a whole (dependency failed, cancelled, terminated) keeps that reason.
+      this.#setJobStatus(job, c.counts[S_FAILED] > 0 ? S_FAILED : S_SUCCEEDED, c.counts[S_FAILED] > 0 ? job.statusReason ?? 'Array Child Job failed' : undefined)
     }
   }
 
@@ -822,6 +823,7 @@ export class BatchService {
       this.#setJobStatus(job, S_PENDING)
       for (let i = 0; i < c.size; i++) this.#setChildStatus(job, i, S_PENDING)
     }
+    job.statusReason = reason
     for (let i = 0; i < c.size && this.#jobs.has(job.jobId); i++) this.#failChild(job, i, reason)
   }
 
@@ -1182,7 +1184,10 @@ export class BatchService {
       for (let i = 0; i < c.size; i++) this.#setChildStatus(job, i, S_PENDING)
     }
     if (child >= 0) this.#failChild(job, child, reason)
-    else for (let i = 0; i < c.size && this.#jobs.has(job.jobId); i++) this.#failChild(job, i, reason)
+    else {
+      if (job.status !== S_SUCCEEDED && job.status !== S_FAILED) job.statusReason = reason
+      for (let i = 0; i < c.size && this.#jobs.has(job.jobId); i++) this.#failChild(job, i, reason)
+    }
   }
 
   #resolveJob(id: unknown, field: string): { job: JobRecord; child: number } {

@@ -76,6 +76,7 @@ t.test('cancel: an array job cancels the children that have not started; running
   const d = await job.wait()
   t.equal(d.status, 'FAILED')
   t.same(d.arrayProperties?.statusSummary, { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 2, FAILED: 3 })
+  t.equal(d.statusReason, 'enough', 'the parent says why it was cancelled')
 })
 
 t.test('terminate: a running attempt is stopped and the job FAILED with the reason, not retried', async (t) => {
@@ -134,6 +135,7 @@ t.test('terminate: an array job stops its running children and cancels the rest'
   const d = await job.wait()
   t.equal(d.status, 'FAILED')
   t.same(d.arrayProperties?.statusSummary?.FAILED, 4)
+  t.equal(d.statusReason, 'all of it')
   const running = await job.child(0).describe()
   t.equal(running.attempts.length, 1, 'the running child was stopped and not retried')
   t.equal(running.statusReason, 'all of it')
