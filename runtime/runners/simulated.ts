@@ -21,8 +21,14 @@ export class SimulatedRunner implements Runner {
   readonly #clock: Clock
   readonly #live = new Map<string, Live>()
 
+  /** Outputs being written (a manual clock's advance() waits for them). */
+  #writing = 0
+  readonly #removeProbe: (() => void) | undefined
+
   constructor(clock: Clock) {
     this.#clock = clock
+    const manual = clock as { addBusyProbe?: (probe: () => boolean) => () => void }
+    this.#removeProbe = manual.addBusyProbe?.(() => this.#writing > 0)
   }
 
   start(task: RunTask, listener: RunListener): void {
@@ -39,20 +45,31 @@ export class SimulatedRunner implements Runner {
     queueMicrotask(() => {
       if (this.#live.get(task.id) !== live) return
       listener.running(live.startedAt)
-      const finish = () => this.#finish(task.id, live, { exitCode: live.exitCode, signal: null, oomKilled: false })
-      if (output === undefined) {
-        if (seconds === 0) finish()
-        else live.timer = this.#clock.setTimeout(finish, seconds * 1000)
-      } else {
+      // The task lasts `seconds` of clock time from its start, however long its output takes to write;
+      // it exits once both the time has passed and the output is written.
+      let written = output === undefined
+      let due = seconds === 0
+      const finish = () => {
+        if (written && due) this.#finish(task.id, live, { exitCode: live.exitCode, signal: null, oomKilled: false })
+      }
+      if (!due) {
+        live.timer = this.#clock.setTimeout(() => {
+          due = true
+          finish()
+        }, seconds * 1000)
+      }
+      if (output !== undefined) {
+        this.#writing++
         mkdir(dirname(task.logPath), { recursive: true })
           .then(() => appendFile(task.logPath, output.endsWith('\n') ? output : `${output}\n`))
           .catch(() => {})
           .finally(() => {
-            if (this.#live.get(task.id) !== live) return
-            if (seconds === 0) finish()
-            else live.timer = this.#clock.setTimeout(finish, seconds * 1000)
+            this.#writing--
+            written = true
+            finish()
           })
       }
+      finish()
     })
   }
 
@@ -77,6 +94,7 @@ export class SimulatedRunner implements Runner {
   }
 
   async close(): Promise<void> {
+    this.#removeProbe?.()
     for (const [id, live] of [...this.#live]) this.#finish(id, live, { exitCode: null, signal: 'SIGKILL', oomKilled: false })
   }
 }
