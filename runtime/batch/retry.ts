@@ -46,7 +46,7 @@ export function validateRetryStrategy(strategy: RetryStrategy | undefined, field
   if (strategy === null || typeof strategy !== 'object') throw new InvalidArgumentError('ClientException', `${field} must be an object`, { field })
   const attempts = strategy.attempts
   if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS)) {
-    throw new InvalidArgumentError('ClientException', `${field}.attempts must be an integer from 1 to ${MAX_ATTEMPTS}, got ${attempts}`, { field: `${field}.attempts`, limit: MAX_ATTEMPTS })
+    throw new InvalidArgumentError('ClientException', `${field}.attempts must be an integer from 1 to ${MAX_ATTEMPTS}, got ${attempts}`, { field: `${field}.attempts`, limit: typeof attempts === 'number' && attempts < 1 ? 1 : MAX_ATTEMPTS })
   }
   const rules = strategy.evaluateOnExit ?? []
   if (!Array.isArray(rules)) throw new InvalidArgumentError('ClientException', `${field}.evaluateOnExit must be an array`, { field: `${field}.evaluateOnExit` })
