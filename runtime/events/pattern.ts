@@ -85,17 +85,64 @@ export function matches(pattern: EventPattern, event: Json): boolean {
   return true
 }
 
-/** Rejects patterns EventBridge would: leaves must be non-empty arrays, nodes objects. */
+/** Rejects patterns EventBridge would: leaves must be non-empty arrays, nodes objects, matchers well-formed. */
 export function validatePattern(pattern: unknown, path = 'pattern'): asserts pattern is EventPattern {
   if (!isObject(pattern)) throw new InvalidArgumentError('InvalidEventPattern', `${path} must be an object`, { field: path })
   for (const [field, rule] of Object.entries(pattern)) {
     const at = `${path}.${field}`
     if (Array.isArray(rule)) {
       if (rule.length === 0) throw new InvalidArgumentError('InvalidEventPattern', `${at} must list at least one value`, { field: at })
+      for (const entry of rule) validateEntry(entry, at)
     } else if (isObject(rule)) {
       validatePattern(rule, at)
     } else {
       throw new InvalidArgumentError('InvalidEventPattern', `${at} must be an array of values or a nested pattern`, { field: at })
     }
+  }
+}
+
+const NUMERIC_OPERATORS = new Set(['<', '<=', '=', '>', '>='])
+
+/** One entry of a leaf's list: a plain value or one matcher; a typo must not silently never match. */
+function validateEntry(entry: unknown, at: string): void {
+  const bad = (why: string): never => {
+    throw new InvalidArgumentError('InvalidEventPattern', `${at}: ${why}`, { field: at })
+  }
+  if (!isObject(entry)) {
+    if (Array.isArray(entry)) bad('a list of values cannot hold another list')
+    return
+  }
+  const keys = Object.keys(entry)
+  if (keys.length !== 1) bad(`a matcher is an object with one key, got ${JSON.stringify(entry)}`)
+  const [key] = keys
+  const value = entry[key]
+  switch (key) {
+    case 'prefix':
+    case 'suffix':
+    case 'equals-ignore-case':
+    case 'wildcard':
+      if (typeof value !== 'string') bad(`${key} takes a string, got ${JSON.stringify(value)}`)
+      return
+    case 'exists':
+      if (typeof value !== 'boolean') bad(`exists takes true or false, got ${JSON.stringify(value)}`)
+      return
+    case 'numeric': {
+      const ok = Array.isArray(value) && value.length >= 2 && value.length % 2 === 0 &&
+        value.every((v, i) => (i % 2 === 0 ? NUMERIC_OPERATORS.has(v as string) : typeof v === 'number' && Number.isFinite(v)))
+      if (!ok) bad(`numeric takes operator/number pairs (<, <=, =, >, >=), got ${JSON.stringify(value)}`)
+      return
+    }
+    case 'anything-but': {
+      const plain = (v: unknown) => typeof v === 'string' || typeof v === 'number'
+      if (plain(value) || (Array.isArray(value) && value.length > 0 && value.every(plain))) return
+      if (isObject(value)) {
+        validateEntry(value, at)
+        if (!('exists' in value) && !('numeric' in value) && !('anything-but' in value)) return
+      }
+      bad(`anything-but takes a value, a list of values, or a prefix, suffix, equals-ignore-case or wildcard matcher, got ${JSON.stringify(value)}`)
+      return
+    }
+    default:
+      bad(`unknown matcher ${JSON.stringify(key)}`)
   }
 }
