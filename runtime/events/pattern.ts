@@ -1,10 +1,12 @@
 // EventBridge event patterns. A pattern mirrors the event's shape; at each
 // leaf an array lists what the field may be (any one matches). Besides plain
 // values, a leaf may hold matchers:
-//   { prefix: 'x' }  { suffix: 'x' }  { 'equals-ignore-case': 'x' }  { wildcard: 'a*b' }
-//   { 'anything-but': v | [v…] | { prefix } | { suffix } }
+//   { prefix: 'x' | { 'equals-ignore-case': 'x' } }  { suffix: (the same) }
+//   { 'equals-ignore-case': 'x' }  { wildcard: 'a*b' }
+//   { 'anything-but': v | [v…] | { prefix } | { suffix } | { 'equals-ignore-case': 'x' | ['x'…] } | { wildcard } }
 //   { numeric: ['>', 0, '<=', 5] }  { exists: true | false }
 // An event field that is an array matches when any of its elements does.
+// `$or: [pattern, pattern…]` at any level matches when one of the patterns does.
 // Fields the pattern does not name are ignored.
 
 import { InvalidArgumentError } from '../errors.js'
@@ -42,12 +44,24 @@ function numeric(conditions: readonly unknown[], value: unknown): boolean {
   return true
 }
 
+/** prefix / suffix: a string, or { 'equals-ignore-case': string } to ignore case. */
+function affix(spec: unknown, value: Json, test: (value: string, affix: string) => boolean): boolean {
+  if (typeof value !== 'string') return false
+  if (isObject(spec)) return test(value.toLowerCase(), String(spec['equals-ignore-case']).toLowerCase())
+  return test(value, String(spec))
+}
+
 /** Does one (non-array) value match one entry of a pattern's list? */
 function matchOne(entry: unknown, value: Json): boolean {
   if (!isObject(entry)) return entry === value
-  if ('prefix' in entry) return typeof value === 'string' && value.startsWith(String(entry.prefix))
-  if ('suffix' in entry) return typeof value === 'string' && value.endsWith(String(entry.suffix))
-  if ('equals-ignore-case' in entry) return typeof value === 'string' && value.toLowerCase() === String(entry['equals-ignore-case']).toLowerCase()
+  if ('prefix' in entry) return affix(entry.prefix, value, (v, a) => v.startsWith(a))
+  if ('suffix' in entry) return affix(entry.suffix, value, (v, a) => v.endsWith(a))
+  if ('equals-ignore-case' in entry) {
+    const wanted = entry['equals-ignore-case']
+    if (typeof value !== 'string') return false
+    const lower = value.toLowerCase()
+    return Array.isArray(wanted) ? wanted.some((w) => String(w).toLowerCase() === lower) : lower === String(wanted).toLowerCase()
+  }
   if ('wildcard' in entry) return typeof value === 'string' && wildcard(String(entry.wildcard), value)
   if ('numeric' in entry) return numeric(entry.numeric as unknown[], value)
   if ('anything-but' in entry) {
@@ -73,6 +87,10 @@ function matchLeaf(list: readonly unknown[], value: Json, present: boolean): boo
 
 export function matches(pattern: EventPattern, event: Json): boolean {
   for (const [field, rule] of Object.entries(pattern)) {
+    if (field === '$or' && Array.isArray(rule)) {
+      if (!rule.some((branch) => isObject(branch) && matches(branch as EventPattern, event))) return false
+      continue
+    }
     const present = isObject(event) && field in event && event[field] !== undefined
     const value = present ? (event as Record<string, unknown>)[field] : undefined
     if (Array.isArray(rule)) {
@@ -90,6 +108,11 @@ export function validatePattern(pattern: unknown, path = 'pattern'): asserts pat
   if (!isObject(pattern)) throw new InvalidArgumentError('InvalidEventPattern', `${path} must be an object`, { field: path })
   for (const [field, rule] of Object.entries(pattern)) {
     const at = `${path}.${field}`
+    if (field === '$or') {
+      if (!Array.isArray(rule) || rule.length < 2) throw new InvalidArgumentError('InvalidEventPattern', `${at} must list at least two patterns`, { field: at })
+      rule.forEach((branch, i) => validatePattern(branch, `${at}[${i}]`))
+      continue
+    }
     if (Array.isArray(rule)) {
       if (rule.length === 0) throw new InvalidArgumentError('InvalidEventPattern', `${at} must list at least one value`, { field: at })
       for (const entry of rule) validateEntry(entry, at)
@@ -119,6 +142,9 @@ function validateEntry(entry: unknown, at: string): void {
   switch (key) {
     case 'prefix':
     case 'suffix':
+      if (isObject(value) && Object.keys(value).length === 1 && typeof value['equals-ignore-case'] === 'string') return
+      if (typeof value !== 'string') bad(`${key} takes a string or { "equals-ignore-case": string }, got ${JSON.stringify(value)}`)
+      return
     case 'equals-ignore-case':
     case 'wildcard':
       if (typeof value !== 'string') bad(`${key} takes a string, got ${JSON.stringify(value)}`)
@@ -136,6 +162,8 @@ function validateEntry(entry: unknown, at: string): void {
       const plain = (v: unknown) => typeof v === 'string' || typeof v === 'number'
       if (plain(value) || (Array.isArray(value) && value.length > 0 && value.every(plain))) return
       if (isObject(value)) {
+        const list = value['equals-ignore-case']
+        if (Object.keys(value).length === 1 && Array.isArray(list) && list.length > 0 && list.every((v) => typeof v === 'string')) return
         validateEntry(value, at)
         if (!('exists' in value) && !('numeric' in value) && !('anything-but' in value)) return
       }
