@@ -101,9 +101,21 @@ export class ManualClock implements Clock {
     return this.#heap.filter((t) => !t.cancelled).length
   }
 
-  /** Moves time forward by ms, firing every timer that falls due on the way. */
-  async advance(ms: number): Promise<void> {
-    if (!(ms >= 0)) throw new RangeError(`advance(ms) needs a non-negative number, got ${ms}`)
+  /**
+   * Moves time forward by ms, firing every timer that falls due on the way.
+   * Calls made while an advance runs wait for it (and then move time on by
+   * their own ms), so time never goes back and no advance is lost.
+   */
+  advance(ms: number): Promise<void> {
+    if (!(ms >= 0)) return Promise.reject(new RangeError(`advance(ms) needs a non-negative number, got ${ms}`))
+    const run = this.#advancing.then(() => this.#advance(ms))
+    this.#advancing = run.catch(() => {})
+    return run
+  }
+
+  #advancing: Promise<void> = Promise.resolve()
+
+  async #advance(ms: number): Promise<void> {
     const target = this.#now + ms
     await this.settle()
     for (;;) {
