@@ -11,8 +11,20 @@ import { InvalidArgumentError } from '../runtime/errors.js'
 
 type Spec<T> = Readonly<T>
 
+/**
+ * A builder's own copy of its spec, frozen all the way down: neither the
+ * objects a caller passed in (and may change later) nor the forks that share
+ * parts of it can change it.
+ */
 function freeze<T extends object>(spec: T): Spec<T> {
-  return Object.freeze(spec)
+  const deepFreeze = (value: unknown): void => {
+    if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  const copy = structuredClone(spec)
+  deepFreeze(copy)
+  return copy
 }
 
 // ---- compute environments ---------------------------------------------------------------
