@@ -7,7 +7,7 @@ import type {
   ComputeEnvironmentDetail, ComputeResources, DependencyType, EvaluateOnExit, JobDefinition, JobDetail, JobQueueDetail, JobStatus, JobSummary
 } from '../runtime/batch/model.js'
 import type { VirtualNode } from '../runtime/batch/compute.js'
-import { InvalidArgumentError } from '../runtime/errors.js'
+import { InvalidArgumentError, NotFoundError } from '../runtime/errors.js'
 
 type Spec<T> = Readonly<T>
 
@@ -44,7 +44,7 @@ export class ComputeEnvironment implements AsyncDisposable {
 
   async describe(): Promise<ComputeEnvironmentDetail> {
     const [detail] = this.#batch.describeComputeEnvironments([this.name])
-    if (detail === undefined) throw new InvalidArgumentError('ClientException', `compute environment ${this.name} no longer exists`, { field: 'computeEnvironment' })
+    if (detail === undefined) throw new NotFoundError('ClientException', `compute environment ${this.name} no longer exists`, { field: 'computeEnvironment' })
     return detail
   }
 
@@ -173,7 +173,7 @@ export class JobQueue implements AsyncDisposable {
 
   async describe(): Promise<JobQueueDetail> {
     const [detail] = this.#batch.describeJobQueues([this.name])
-    if (detail === undefined) throw new InvalidArgumentError('ClientException', `job queue ${this.name} no longer exists`, { field: 'jobQueue' })
+    if (detail === undefined) throw new NotFoundError('ClientException', `job queue ${this.name} no longer exists`, { field: 'jobQueue' })
     return detail
   }
 
@@ -366,7 +366,7 @@ export class Job implements AsyncDisposable {
 
   async describe(): Promise<JobDetail> {
     const [detail] = this.#batch.describeJobs([this.id])
-    if (detail === undefined) throw new InvalidArgumentError('ClientException', `job ${this.id} does not exist (purged after its retention?)`, { field: 'jobId' })
+    if (detail === undefined) throw new NotFoundError('ClientException', `job ${this.id} does not exist (purged after its retention?)`, { field: 'jobId' })
     return detail
   }
 
@@ -529,7 +529,7 @@ export class BatchClient {
   /** A handle on a job submitted earlier. */
   jobById(jobId: string): Job {
     const [detail] = this.service.describeJobs([jobId])
-    if (detail === undefined) throw new InvalidArgumentError('ClientException', `jobId: job ${jobId} does not exist`, { field: 'jobId' })
+    if (detail === undefined) throw new NotFoundError('ClientException', `jobId: job ${jobId} does not exist`, { field: 'jobId' })
     return new Job(this.service, detail)
   }
 

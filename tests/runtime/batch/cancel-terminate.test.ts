@@ -171,5 +171,5 @@ t.test('cancel and terminate need a reason and a known job', async (t) => {
   await t.rejects(job.cancel(''), { code: 'ClientException', field: 'reason' })
   await t.rejects(job.terminate(''), { code: 'ClientException', field: 'reason' })
   await t.rejects(cloud.batch.jobById(job.id).child(5).cancel('x'), { kind: 'NotFound', field: 'jobId' }, 'not an array job')
-  t.throws(() => cloud.batch.jobById('no-such-job'), { kind: 'InvalidArgument', field: 'jobId' })
+  t.throws(() => cloud.batch.jobById('no-such-job'), { kind: 'NotFound', field: 'jobId' })
 })

@@ -1,0 +1,100 @@
+// SDK handles: their lifecycle (a job handle describes, waits, and is
+// finished), and Symbol.asyncDispose: `await using` terminates an unfinished
+// job, deletes a queue (terminating its jobs) and a compute environment, and
+// closes the whole cloud.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { Stratus, type FinishedJobDetail, type JobStatus } from '../../sdk/index.js'
+
+const sim = (seconds: number) => ({ STRATUS_SIM_SECONDS: String(seconds) })
+
+async function setUp(cloud: Stratus) {
+  const ce = await cloud.batch.computeEnvironment('own').unmanaged().create()
+  await ce.registerNode({ vcpus: 4, memory: 4096 })
+  const queue = await cloud.batch.jobQueue('q').priority(1).computeEnvironments(ce).create()
+  const def = await cloud.batch.jobDefinition('d').command('x').vcpus(1).memory(128).register()
+  return { ce, queue, def }
+}
+
+t.test('a job handle: describe, wait (typed as finished), children, a handle by id', async (t) => {
+  await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+  const { queue, def } = await setUp(cloud)
+  const job = await cloud.batch.job('arr').queue(queue).definition(def).array(2).env(sim(10)).submit()
+  t.match(job, { name: 'arr', id: /^[0-9a-f-]{36}$/, arn: /:job\// })
+  const status: JobStatus = await job.status()
+  t.equal(status, 'PENDING')
+  await cloud.clock.advance(10_000)
+  const done: FinishedJobDetail = await job.wait()
+  const finished: 'SUCCEEDED' | 'FAILED' = done.status
+  t.equal(finished, 'SUCCEEDED')
+  t.same((await job.children()).map((c) => c.jobId), [`${job.id}:0`, `${job.id}:1`])
+  t.same((await job.children('FAILED')), [])
+  t.equal((await job.child(1).wait()).status, 'SUCCEEDED')
+  t.equal(cloud.batch.jobById(job.id).arn, job.arn)
+  t.same((await queue.jobs('SUCCEEDED')).map((s) => s.jobId), [job.id])
+  t.throws(() => job.child(-1), { kind: 'InvalidArgument', field: 'index' })
+})
+
+t.test('await using a job terminates it if it has not finished; a finished one is left alone', async (t) => {
+  await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+  const { queue, def } = await setUp(cloud)
+  let longId = ''
+  let quickId = ''
+  {
+    await using long = await cloud.batch.job('long').queue(queue).definition(def).retry({ attempts: 3 }).env(sim(3600)).submit()
+    await using quick = await cloud.batch.job('quick').queue(queue).definition(def).submit()
+    await quick.wait()
+    longId = long.id
+    quickId = quick.id
+    await cloud.clock.advance(1_000)
+    t.equal(await long.status(), 'RUNNING')
+  }
+  const [long] = await cloud.batch.describeJobs(longId)
+  const d = await cloud.batch.jobById(longId).wait()
+  t.equal(d.status, 'FAILED')
+  t.equal(d.isTerminated, true)
+  t.equal(d.attempts.length, 1, 'terminated, not retried')
+  t.ok(long)
+  const [quick] = await cloud.batch.describeJobs(quickId)
+  t.equal(quick.status, 'SUCCEEDED')
+  t.notOk(quick.isTerminated)
+})
+
+t.test('await using a queue deletes it and terminates its jobs; an environment is deleted after its queue', async (t) => {
+  await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+  const def = await cloud.batch.jobDefinition('d').command('x').vcpus(1).memory(128).register()
+  let jobId = ''
+  {
+    await using ce = await cloud.batch.computeEnvironment('scoped').unmanaged().create()
+    await ce.registerNode({ vcpus: 1, memory: 1024 })
+    await using queue = await cloud.batch.jobQueue('scoped').priority(1).computeEnvironments(ce).create()
+    const job = await cloud.batch.job('running').queue(queue).definition(def).env(sim(3600)).submit()
+    await cloud.clock.advance(0)
+    t.equal(await job.status(), 'RUNNING')
+    jobId = job.id
+  }
+  t.same(cloud.batch.service.describeJobQueues(['scoped']), [], 'the queue is gone')
+  t.same(cloud.batch.service.describeComputeEnvironments(['scoped']), [], 'the environment is gone')
+  t.same(await cloud.batch.describeJobs(jobId), [], 'jobs of a deleted queue go with it')
+})
+
+t.test('await using the cloud closes the engine and removes its temporary directories', async (t) => {
+  let dataDir = ''
+  let closed: Promise<void> | undefined
+  {
+    await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+    dataDir = cloud.engine.dataDir
+    t.ok(existsSync(dataDir))
+    const { queue, def } = await setUp(cloud)
+    await cloud.batch.job('j').queue(queue).definition(def).env(sim(3600)).submit()
+    closed = cloud.engine.close()
+  }
+  await closed
+  t.notOk(existsSync(dataDir), 'its data directory is removed')
+})
+
+t.test('advance() on a real clock is refused with a typed error', async (t) => {
+  await using cloud = await Stratus.embedded({ runner: 'simulated' })
+  t.equal(cloud.clock.kind, 'real')
+  await t.rejects(cloud.clock.advance(1), { code: 'ClockNotManual', kind: 'InvalidArgument' })
+})
