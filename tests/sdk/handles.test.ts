@@ -80,14 +80,18 @@ t.test('await using a queue deletes it and terminates its jobs; an environment i
 
 t.test('await using the cloud closes the engine and removes its temporary directories', async (t) => {
   let dataDir = ''
+  let runDir = ''
   {
     await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
     dataDir = cloud.engine.dataDir
+    runDir = cloud.engine.runDir
     t.ok(existsSync(dataDir))
+    t.ok(existsSync(runDir))
     const { queue, def } = await setUp(cloud)
     await cloud.batch.job('j').queue(queue).definition(def).env(sim(3600)).submit()
   }
   t.notOk(existsSync(dataDir), 'its data directory is removed')
+  t.notOk(existsSync(runDir), 'and the directory of job logs and working directories')
 })
 
 t.test('advance() on a real clock is refused with a typed error', async (t) => {
