@@ -119,6 +119,6 @@ t.test('toInput() is the AWS request the builder stands for', async (t) => {
     dependsOn: [{ jobId: 'a', type: 'N_TO_N' }, { type: 'SEQUENTIAL' }],
     containerOverrides: { environment: [{ name: 'X', value: '1' }] }
   })
-  t.throws(() => cloud.batch.job('j').definition('d').toInput(), { kind: 'InvalidArgument', field: 'jobQueue' })
-  t.throws(() => cloud.batch.job('j').queue('q').toInput(), { kind: 'InvalidArgument', field: 'jobDefinition' })
+  t.throws(() => cloud.batch.job('j').definition('d').toInput(), { code: 'ClientException', kind: 'InvalidArgument', field: 'jobQueue' })
+  t.throws(() => cloud.batch.job('j').queue('q').toInput(), { code: 'ClientException', kind: 'InvalidArgument', field: 'jobDefinition' })
 })

@@ -43,7 +43,7 @@ t.test('a bad request fails as a rejected promise, never a synchronous throw', a
   t.doesNotThrow(() => {
     result = cloud.batch.jobDefinition('d').vcpus(-1).register()
   })
-  await t.rejects(result!, { field: 'containerProperties.vcpus' })
+  await t.rejects(result!, { code: 'ClientException', field: 'containerProperties.vcpus' })
 })
 
 t.test('handles on things that no longer exist fail with NotFoundError', async (t) => {
@@ -56,7 +56,7 @@ t.test('handles on things that no longer exist fail with NotFoundError', async (
   await job.wait()
   await cloud.clock.advance(1000)
   await t.rejects(job.describe(), NotFoundError, 'a purged job')
-  await t.rejects(job.describe(), { kind: 'NotFound', field: 'jobId' })
+  await t.rejects(job.describe(), { code: 'ClientException', kind: 'NotFound', field: 'jobId' })
   t.throws(() => cloud.batch.jobById(job.id), NotFoundError)
   await t.rejects(job.child(3).describe(), NotFoundError)
   await queue.delete()

@@ -32,7 +32,7 @@ t.test('a job handle: describe, wait (typed as finished), children, a handle by 
   t.equal((await job.child(1).wait()).status, 'SUCCEEDED')
   t.equal(cloud.batch.jobById(job.id).arn, job.arn)
   t.same((await queue.jobs('SUCCEEDED')).map((s) => s.jobId), [job.id])
-  t.throws(() => job.child(-1), { kind: 'InvalidArgument', field: 'index' })
+  t.throws(() => job.child(-1), { code: 'ClientException', kind: 'InvalidArgument', field: 'index' })
 })
 
 t.test('await using a job terminates it if it has not finished; a finished one is left alone', async (t) => {

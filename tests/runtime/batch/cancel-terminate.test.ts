@@ -170,6 +170,6 @@ t.test('cancel and terminate need a reason and a known job', async (t) => {
   const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(10)).submit()
   await t.rejects(job.cancel(''), { code: 'ClientException', field: 'reason' })
   await t.rejects(job.terminate(''), { code: 'ClientException', field: 'reason' })
-  await t.rejects(cloud.batch.jobById(job.id).child(5).cancel('x'), { kind: 'NotFound', field: 'jobId' }, 'not an array job')
-  t.throws(() => cloud.batch.jobById('no-such-job'), { kind: 'NotFound', field: 'jobId' })
+  await t.rejects(cloud.batch.jobById(job.id).child(5).cancel('x'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' }, 'not an array job')
+  t.throws(() => cloud.batch.jobById('no-such-job'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' })
 })

@@ -56,8 +56,8 @@ t.test('managed: never above maxvCpus; the rest waits RUNNABLE', async (t) => {
 t.test('managed: a job bigger than the maximum is refused at submit, not left RUNNABLE', async (t) => {
   await using cloud = await simulatedCloud()
   const { queue, def } = await managed(cloud, (b) => b.maxVcpus(4).instanceTypes('m5'))
-  await t.rejects(cloud.batch.job('big').queue(queue).definition(def).vcpus(8).submit(), { kind: 'LimitExceeded', field: 'resources' })
-  await t.rejects(cloud.batch.job('fat').queue(queue).definition(def).memory(400_000).submit(), { kind: 'LimitExceeded', field: 'resources' })
+  await t.rejects(cloud.batch.job('big').queue(queue).definition(def).vcpus(8).submit(), { code: 'ClientException', kind: 'LimitExceeded', field: 'resources' })
+  await t.rejects(cloud.batch.job('fat').queue(queue).definition(def).memory(400_000).submit(), { code: 'ClientException', kind: 'LimitExceeded', field: 'resources' })
 })
 
 t.test('managed: idle instances are removed after the idle time, down to minvCpus', async (t) => {
@@ -103,8 +103,8 @@ t.test('managed: desiredvCpus set by an update launches capacity, which scales i
   await cloud.clock.advance(IDLE)
   t.same(await ce.nodes(), [])
   t.equal((await ce.describe()).computeResources?.desiredvCpus, 0)
-  await t.rejects(ce.update({ desiredVcpus: 17 }), { kind: 'InvalidArgument', field: 'computeResources.desiredvCpus', limit: 16 })
-  await t.rejects(ce.update({ minVcpus: 20 }), { kind: 'InvalidArgument', field: 'computeResources.minvCpus' })
+  await t.rejects(ce.update({ desiredVcpus: 17 }), { code: 'ClientException', kind: 'InvalidArgument', field: 'computeResources.desiredvCpus', limit: 16 })
+  await t.rejects(ce.update({ minVcpus: 20 }), { code: 'ClientException', kind: 'InvalidArgument', field: 'computeResources.minvCpus' })
 })
 
 t.test('managed: BEST_FIT launches one type for all; BEST_FIT_PROGRESSIVE may add cheaper types', async (t) => {
@@ -154,12 +154,12 @@ t.test('unmanaged: jobs run only on registered nodes', async (t) => {
   const d = await job.describe()
   t.equal(d.status, 'RUNNING')
   t.match(d.container.containerInstanceArn, /\/big$/)
-  await t.rejects(ce.deregisterNode('big'), { field: 'nodeId' }, 'a node that runs a job stays')
+  await t.rejects(ce.deregisterNode('big'), { code: 'ClientException', field: 'nodeId' }, 'a node that runs a job stays')
   await ce.deregisterNode(small.id)
   t.same((await ce.nodes()).map((n) => n.id), ['big'])
-  await t.rejects(ce.registerNode({ vcpus: 0, memory: 8 }), { field: 'vcpus' })
-  await t.rejects(ce.registerNode({ vcpus: 1, memory: 8, id: 'big' }), { kind: 'Conflict', field: 'id' })
-  await t.rejects(ce.update({ maxVcpus: 4 }), { field: 'computeResources' })
+  await t.rejects(ce.registerNode({ vcpus: 0, memory: 8 }), { code: 'ClientException', field: 'vcpus' })
+  await t.rejects(ce.registerNode({ vcpus: 1, memory: 8, id: 'big' }), { code: 'ClientException', kind: 'Conflict', field: 'id' })
+  await t.rejects(ce.update({ maxVcpus: 4 }), { code: 'ClientException', field: 'computeResources' })
 })
 
 t.test('a disabled environment and a disabled queue do not dispatch', async (t) => {
@@ -215,7 +215,7 @@ t.test('a queue tries its environments in order (up to 3)', async (t) => {
     ces.push(ce)
   }
   await t.rejects(cloud.batch.jobQueue('four').priority(1).computeEnvironments(...ces).create(),
-    { kind: 'LimitExceeded', field: 'computeEnvironmentOrder', limit: 3 })
+    { code: 'ClientException', kind: 'LimitExceeded', field: 'computeEnvironmentOrder', limit: 3 })
   t.same(await cloud.batch.service.describeJobQueues(['four']), [], 'nothing stored')
   // Listed third, second, first: that is the order they are tried in.
   const queue = await cloud.batch.jobQueue('q').priority(1).computeEnvironments(ces[2], ces[1], ces[0]).create()

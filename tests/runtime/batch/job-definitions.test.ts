@@ -24,7 +24,7 @@ t.test('each registration of a name is a new revision; references by name, name:
   cloud.batch.service.deregisterJobDefinition('etl:2')
   const after = await cloud.batch.job('d').queue(queue).definition('etl').submit()
   t.equal((await after.describe()).jobDefinition, v1.arn, 'an INACTIVE revision is skipped')
-  await t.rejects(cloud.batch.job('e').queue(queue).definition('etl:2').submit(), { field: 'jobDefinition' }, 'an INACTIVE revision cannot be used')
+  await t.rejects(cloud.batch.job('e').queue(queue).definition('etl:2').submit(), { code: 'ClientException', field: 'jobDefinition' }, 'an INACTIVE revision cannot be used')
   t.same(cloud.batch.service.describeJobDefinitions({ status: 'INACTIVE' }).map((d) => d.revision), [2])
 })
 

@@ -26,7 +26,7 @@ t.test('finished jobs are purged 24 hours after they stopped, not before', async
   t.same(await cloud.batch.listJobs({ queue, status: 'FAILED' }), [])
   t.equal(cloud.batch.service.jobCount, 0)
   await t.rejects(ok.describe(), { code: 'ClientException' })
-  await t.rejects(cloud.batch.job('dependant').queue(queue).definition(def).dependsOn(ok).submit(), { kind: 'NotFound', field: 'dependsOn[0].jobId' })
+  await t.rejects(cloud.batch.job('dependant').queue(queue).definition(def).dependsOn(ok).submit(), { code: 'ClientException', kind: 'NotFound', field: 'dependsOn[0].jobId' })
 })
 
 t.test('unfinished jobs are never purged', async (t) => {
