@@ -244,3 +244,22 @@ t.test('a job too big for the first environment runs in the next', async (t) => 
   t.same(await small.nodes(), [])
   t.same((await large.nodes()).map((n) => n.instanceType), ['m5.4xlarge'])
 })
+
+t.test('status: CREATING until usable, VALID, DELETING before it goes', async (t) => {
+  await using cloud = await simulatedCloud()
+  const service = cloud.batch.service
+  const created = service.createComputeEnvironment({ computeEnvironmentName: 'ce', type: 'UNMANAGED' })
+  t.equal(created.status, 'CREATING')
+  t.equal(service.describeComputeEnvironments(['ce'])[0].status, 'CREATING')
+  await settle(cloud)
+  t.match(service.describeComputeEnvironments(['ce'])[0], { status: 'VALID', state: 'ENABLED', type: 'UNMANAGED' })
+  const ce = cloud.batch.computeEnvironment('other').unmanaged()
+  const handle = await ce.create()
+  t.equal((await handle.describe()).status, 'VALID', 'the SDK resolves create() once it is VALID')
+  await t.rejects(Promise.resolve().then(() => service.deleteComputeEnvironment('other')), { code: 'ClientException', field: 'computeEnvironment' }, 'ENABLED: cannot be deleted')
+  await handle.disable()
+  service.deleteComputeEnvironment('other')
+  t.equal(service.describeComputeEnvironments(['other'])[0].status, 'DELETING')
+  await settle(cloud)
+  t.same(service.describeComputeEnvironments(['other']), [])
+})
