@@ -1180,8 +1180,13 @@ export class BatchService {
       return
     }
     if (job.status === S_SUBMITTED) {
-      this.#setJobStatus(job, S_PENDING)
-      for (let i = 0; i < c.size; i++) this.#setChildStatus(job, i, S_PENDING)
+      if (child >= 0) {
+        // One child of an array not yet evaluated: evaluate it now, so its siblings are released as usual.
+        this.#evaluate(job)
+      } else {
+        this.#setJobStatus(job, S_PENDING)
+        for (let i = 0; i < c.size; i++) this.#setChildStatus(job, i, S_PENDING)
+      }
     }
     if (child >= 0) this.#failChild(job, child, reason)
     else {

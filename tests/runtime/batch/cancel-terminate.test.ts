@@ -173,3 +173,16 @@ t.test('cancel and terminate need a reason and a known job', async (t) => {
   await t.rejects(cloud.batch.jobById(job.id).child(5).cancel('x'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' }, 'not an array job')
   t.throws(() => cloud.batch.jobById('no-such-job'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' })
 })
+
+t.test('cancelling one child of an array still SUBMITTED leaves its siblings to run', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 4 })
+  const service = cloud.batch.service
+  const { jobId } = service.submitJob({ jobName: 'arr', jobQueue: queue.name, jobDefinition: def.arn, arrayProperties: { size: 3 } })
+  service.cancelJob(`${jobId}:1`, 'not this one')
+  await settle(cloud)
+  const d = await cloud.batch.jobById(jobId).wait()
+  t.equal(d.status, 'FAILED')
+  t.same(d.arrayProperties?.statusSummary, { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 2, FAILED: 1 })
+  t.equal(service.describeJobs([`${jobId}:1`])[0].statusReason, 'not this one')
+})
