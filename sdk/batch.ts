@@ -253,17 +253,36 @@ export interface RetryOptions {
   evaluateOnExit?: EvaluateOnExit[]
 }
 
-export class JobDefinitionHandle {
+/** One revision of a job definition. Disposing of it deregisters the revision (INACTIVE: no new jobs). */
+export class JobDefinitionHandle implements AsyncDisposable {
   readonly name: string
   readonly revision: number
   readonly arn: string
+  /** As registered. */
   readonly detail: JobDefinition
+  readonly #batch: BatchService
 
-  constructor(detail: JobDefinition) {
+  constructor(batch: BatchService, detail: JobDefinition) {
+    this.#batch = batch
     this.name = detail.jobDefinitionName
     this.revision = detail.revision
     this.arn = detail.jobDefinitionArn
     this.detail = detail
+  }
+
+  /** The revision now (its status becomes INACTIVE once deregistered). */
+  async describe(): Promise<JobDefinition> {
+    const detail = this.#batch.describeJobDefinitions({ jobDefinitionName: this.name }).find((d) => d.revision === this.revision)
+    if (detail === undefined) throw new NotFoundError('ClientException', `job definition ${this.name}:${this.revision} does not exist`, { field: 'jobDefinition' })
+    return detail
+  }
+
+  async deregister(): Promise<void> {
+    this.#batch.deregisterJobDefinition(`${this.name}:${this.revision}`)
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.deregister().catch(() => {})
   }
 }
 
@@ -342,7 +361,7 @@ export class JobDefinitionBuilder {
   }
 
   async register(): Promise<JobDefinitionHandle> {
-    return new JobDefinitionHandle(this.#batch.registerJobDefinition(this.toInput()))
+    return new JobDefinitionHandle(this.#batch, this.#batch.registerJobDefinition(this.toInput()))
   }
 }
 

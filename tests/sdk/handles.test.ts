@@ -99,3 +99,20 @@ t.test('advance() on a real clock is refused with a typed error', async (t) => {
   t.equal(cloud.clock.kind, 'real')
   await t.rejects(cloud.clock.advance(1), { code: 'ClockNotManual', kind: 'InvalidArgument' })
 })
+
+t.test('await using a job definition deregisters that revision', async (t) => {
+  await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+  const { queue } = await setUp(cloud)
+  const base = cloud.batch.jobDefinition('scoped').command('x').vcpus(1).memory(128)
+  const kept = await base.register()
+  {
+    await using scoped = await base.env({ V: '2' }).register()
+    t.equal(scoped.revision, 2)
+    t.equal((await scoped.describe()).status, 'ACTIVE')
+  }
+  t.same(cloud.batch.service.describeJobDefinitions({ jobDefinitionName: 'scoped', status: 'INACTIVE' }).map((d) => d.revision), [2])
+  t.equal((await kept.describe()).status, 'ACTIVE', 'other revisions are untouched')
+  const job = await cloud.batch.job('j').queue(queue).definition('scoped').submit()
+  t.equal((await job.describe()).jobDefinition, kept.arn, 'the name now means revision 1')
+  await t.rejects(cloud.batch.job('j').queue(queue).definition('scoped:2').submit(), { code: 'ClientException', field: 'jobDefinition' })
+})
