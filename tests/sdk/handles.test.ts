@@ -49,12 +49,11 @@ t.test('await using a job terminates it if it has not finished; a finished one i
     await cloud.clock.advance(1_000)
     t.equal(await long.status(), 'RUNNING')
   }
-  const [long] = await cloud.batch.describeJobs(longId)
   const d = await cloud.batch.jobById(longId).wait()
   t.equal(d.status, 'FAILED')
   t.equal(d.isTerminated, true)
+  t.equal(d.statusReason, 'Disposed')
   t.equal(d.attempts.length, 1, 'terminated, not retried')
-  t.ok(long)
   const [quick] = await cloud.batch.describeJobs(quickId)
   t.equal(quick.status, 'SUCCEEDED')
   t.notOk(quick.isTerminated)
