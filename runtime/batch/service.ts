@@ -399,6 +399,8 @@ export class BatchService {
       if (ce.vcpus() - node.totalCpu / 1000 < r.minvCpus) return
       ce.nodes.delete(node.id)
       r.desiredvCpus = Math.max(r.minvCpus, ce.vcpus())
+      // The room it leaves under maxvCpus may be what a waiting job needs (another instance type).
+      this.#kick()
     }, this.#o.scaleInIdleMs)
   }
 
