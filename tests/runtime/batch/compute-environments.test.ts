@@ -280,3 +280,32 @@ t.test('managed: removing an idle instance makes room for the type a waiting job
   t.same((await ce.nodes()).map((n) => n.instanceType), ['r5.xlarge'], 'the c5.large went, an r5.xlarge came')
   t.equal((await big.describe()).status, 'RUNNING')
 })
+
+t.test('managed, random load over two queues: never above maxvCpus, no instance overcommitted, every job runs', async (t) => {
+  for (const strategy of ['BEST_FIT', 'BEST_FIT_PROGRESSIVE'] as const) {
+    await using cloud = await simulatedCloud()
+    const { ce, queue, def } = await managed(cloud, (b) => b.minVcpus(0).maxVcpus(16).instanceTypes('c5', 'm5.large', 'r5.xlarge').allocationStrategy(strategy))
+    const other = await cloud.batch.jobQueue('other').priority(5).computeEnvironments(ce).create()
+    let seed = 7919 // a fixed seed: the same jobs every run
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]
+    const jobs = []
+    for (let i = 0; i < 40; i++) {
+      jobs.push(await cloud.batch.job(`j${i}`).queue(random() < 0.5 ? queue : other).definition(def)
+        .vcpus(pick([0.5, 1, 2, 4])).memory(pick([256, 1024, 4096, 12_000])).env(sim(10 + Math.floor(random() * 50))).submit())
+    }
+    let unfinished = jobs.length
+    for (let step = 0; step < 500 && unfinished > 0; step++) {
+      await settle(cloud)
+      const nodes = await ce.nodes()
+      const vcpus = vcpusOf(nodes)
+      if (vcpus > 16) t.fail(`${strategy}: ${vcpus} vCPUs of instances, above maxvCpus`)
+      for (const n of nodes) if (n.usedCpu > n.totalCpu || n.usedMemory > n.totalMemory) t.fail(`${strategy}: ${n.instanceType} overcommitted`)
+      await cloud.clock.advance(10_000)
+      unfinished = (await Promise.all(jobs.map((j) => j.status()))).filter((s) => s !== 'SUCCEEDED').length
+    }
+    t.equal(unfinished, 0, `${strategy}: every job ran to the end`)
+    await cloud.clock.advance(IDLE)
+    t.same(await ce.nodes(), [], `${strategy}: then every instance went`)
+  }
+})
