@@ -3,6 +3,7 @@
 // dependency fails is FAILED without running ('Dependent Job failed'),
 // including cascades.
 import t from 'tap'
+import type { Job, JobDetail } from '../../../sdk/index.js'
 import { oneNode, recordEvents, settle, sim, simulatedCloud, statusesOf } from './fixtures.js'
 
 const DEPENDENT = 'Dependent Job failed'
@@ -181,4 +182,69 @@ t.test('up to 20 dependencies are accepted', async (t) => {
   t.equal((await job.describe()).status, 'PENDING', 'the last dependency still runs')
   await cloud.clock.advance(1_000)
   t.equal((await job.wait()).status, 'SUCCEEDED')
+})
+
+t.test('random graphs of single and array jobs: every job ends, none before or despite what it depends on', async (t) => {
+  for (const start of [1, 2, 3]) {
+    await using cloud = await simulatedCloud()
+    const { queue, def } = await oneNode(cloud, { vcpus: 3 })
+    let seed = start * 104_729 // fixed seeds: the same graphs every run
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    type Node = { job: Job; size?: number; deps: Array<{ on: number; nToN: boolean }>; sequential: boolean }
+    const nodes: Node[] = []
+    for (let i = 0; i < 25; i++) {
+      const size = random() < 0.4 ? 2 + Math.floor(random() * 3) : undefined
+      let b = cloud.batch.job(`j${i}`).queue(queue).definition(def)
+        .env(sim(1 + Math.floor(random() * 20), random() < 0.15 ? 1 : 0)).retry({ attempts: random() < 0.3 ? 2 : 1 })
+      if (size) b = b.array(size)
+      const deps: Node['deps'] = []
+      for (let k = 0; k < 3 && i > 0; k++) {
+        const on = Math.floor(random() * i)
+        if (random() >= 0.4 || deps.some((d) => d.on === on)) continue
+        const nToN = size !== undefined && nodes[on].size === size && random() < 0.6
+        b = b.dependsOn(nodes[on].job, nToN ? 'N_TO_N' : undefined)
+        deps.push({ on, nToN })
+      }
+      const sequential = size !== undefined && random() < 0.3
+      if (sequential) b = b.sequential()
+      nodes.push({ job: await b.submit(), size, deps, sequential })
+      if (random() < 0.3) await cloud.clock.advance(Math.floor(random() * 5000))
+      if (random() < 0.05) await nodes[Math.floor(random() * nodes.length)].job.cancel('cancelled')
+    }
+    const finished = (s: string) => s === 'SUCCEEDED' || s === 'FAILED'
+    for (let step = 0; step < 400; step++) {
+      await cloud.clock.advance(5_000)
+      if ((await Promise.all(nodes.map((n) => n.job.status()))).every(finished)) break
+    }
+    const details = await Promise.all(nodes.map((n) => n.job.describe()))
+    const problems: string[] = []
+    const notRun = (d: JobDetail) => d.attempts.length === 0 && d.status === 'FAILED' && !['Dependent Job failed', 'cancelled'].includes(d.statusReason ?? '')
+    for (const [i, n] of nodes.entries()) {
+      const d = details[i]
+      if (!finished(d.status)) problems.push(`j${i} is still ${d.status}`)
+      for (const dep of n.deps.filter((x) => !x.nToN)) {
+        const on = details[dep.on]
+        if (on.status === 'FAILED' && d.status === 'SUCCEEDED') problems.push(`j${i} SUCCEEDED although j${dep.on} FAILED`)
+        if (d.startedAt !== undefined && (on.stoppedAt === undefined || d.startedAt < on.stoppedAt)) problems.push(`j${i} started before j${dep.on} stopped`)
+      }
+      if (n.size === undefined) {
+        if (notRun(d)) problems.push(`j${i} FAILED without running, saying ${d.statusReason}`)
+        continue
+      }
+      const summary = d.arrayProperties!.statusSummary!
+      if (summary.SUCCEEDED! + summary.FAILED! !== n.size) problems.push(`j${i} children ${JSON.stringify(summary)}`)
+      if (d.status !== (summary.FAILED! > 0 ? 'FAILED' : 'SUCCEEDED')) problems.push(`j${i} is ${d.status} with ${JSON.stringify(summary)}`)
+      for (let c = 0; c < n.size; c++) {
+        const child = await n.job.child(c).describe()
+        if (notRun(child)) problems.push(`j${i}:${c} FAILED without running, saying ${child.statusReason}`)
+        const before = [...n.deps.filter((x) => x.nToN).map((x) => nodes[x.on].job.child(c)), ...(n.sequential && c > 0 ? [n.job.child(c - 1)] : [])]
+        for (const other of before) {
+          const o = await other.describe()
+          if (o.status === 'FAILED' && child.status === 'SUCCEEDED') problems.push(`${child.jobId} SUCCEEDED although ${o.jobId} FAILED`)
+          if (child.startedAt !== undefined && (o.stoppedAt === undefined || child.startedAt < o.stoppedAt)) problems.push(`${child.jobId} started before ${o.jobId} stopped`)
+        }
+      }
+    }
+    t.same(problems, [], `graph ${start}`)
+  }
 })
