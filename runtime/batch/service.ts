@@ -1155,8 +1155,16 @@ export class BatchService {
   cancelJob(jobId: string, reason: string): void {
     const { job, child } = this.#resolveJob(jobId, 'jobId')
     if (typeof reason !== 'string' || reason.length === 0) throw clientError('reason', 'is required')
-    if (child < 0) job.isCancelled = true
-    else job.children!.extraOf(child).isCancelled = true
+    // Only what has not started is cancelled (AWS: the call succeeds either way); only that says isCancelled.
+    const c = job.children
+    const waiting = (status: number) => status <= S_RUNNABLE
+    if (c === undefined) {
+      if (waiting(job.status)) job.isCancelled = true
+    } else if (child >= 0) {
+      if (waiting(c.status[child])) c.extraOf(child).isCancelled = true
+    } else if (c.counts[S_SUBMITTED] + c.counts[S_PENDING] + c.counts[S_RUNNABLE] > 0) {
+      job.isCancelled = true
+    }
     this.#cancel(job, child, reason)
   }
 

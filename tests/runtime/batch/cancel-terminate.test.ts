@@ -42,6 +42,7 @@ t.test('cancel: a RUNNING job is not affected', async (t) => {
   const d = await job.wait()
   t.equal(d.status, 'SUCCEEDED')
   t.equal(d.attempts.length, 1)
+  t.notOk(d.isCancelled, 'nothing was cancelled, and it does not say it was')
 })
 
 t.test('cancel: a STARTING job is not affected', async (t) => {
