@@ -118,6 +118,27 @@ t.test('advance() waits for busy components before it moves on', async (t) => {
   t.equal(asked, before, 'a removed probe is no longer consulted')
 })
 
+t.test('many timers due at one instant: each one\'s promise reactions run before the next; the engine settles once', async (t) => {
+  const clock = new ManualClock(START)
+  let asked = 0
+  clock.addBusyProbe(() => {
+    asked++
+    return false
+  })
+  const reacted: number[] = []
+  let inOrder = true
+  for (let i = 0; i < 1000; i++) {
+    clock.setTimeout(() => {
+      if (reacted.length !== i) inOrder = false
+      void Promise.resolve().then(() => reacted.push(i))
+    }, 60_000)
+  }
+  await clock.advance(60_000)
+  t.equal(reacted.length, 1000)
+  t.ok(inOrder, 'timer i saw the reaction of timer i-1')
+  t.ok(asked < 100, `the engine was asked whether it is busy ${asked} times, not once per timer`)
+})
+
 t.test('concurrent advance() calls run one after the other: time never goes back', async (t) => {
   const clock = new ManualClock(START)
   const seen: number[] = []
