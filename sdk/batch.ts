@@ -409,7 +409,7 @@ export class Job implements AsyncDisposable {
     return collectJobs(this.#batch, { arrayJobId: this.id, ...(status ? { jobStatus: status } : {}) })
   }
 
-  /** Output lines of the latest attempt (or `attempt`); follows the attempt while it runs. */
+  /** Output lines of the latest attempt (or `attempt`); follows it while it runs, waiting for it to start (`follow: false`: what is there now). */
   logs(options: { attempt?: number; follow?: boolean } = {}): AsyncIterable<string> {
     return this.#batch.logs(this.id, options)
   }
