@@ -5,7 +5,7 @@
 // runner; exits are judged against the retry strategy; dependencies,
 // timeouts, cancellation and purging run on the engine's clock.
 
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import type { Clock } from '../clock/clock.js'
@@ -980,10 +980,33 @@ export class BatchService {
     }
     for (const [job, children] of back) job.children!.runnable.putBack(children.sort((a, b) => a - b))
     if (unplaced.length === 0 || !ce.managed || r === undefined) return false
-    const launch = planScaleOut(this.#o.scheduler, ce, unplaced.map(({ job }) => ({ cpu: Math.round(job.vcpus * 1000), memory: job.memory, gpu: job.gpus })), r.maxvCpus - ce.vcpus())
+    const demands = unplaced.map(({ job }) => ({ cpu: Math.round(job.vcpus * 1000), memory: job.memory, gpu: job.gpus }))
+    let launch = planScaleOut(this.#o.scheduler, ce, demands, r.maxvCpus - ce.vcpus())
+    if (launch.length === 0 && this.#releaseIdle(ce)) {
+      // Idle instances that could take none of the waiting work held the room under maxvCpus: freed now.
+      launch = planScaleOut(this.#o.scheduler, ce, demands, r.maxvCpus - ce.vcpus())
+    }
     for (const type of launch) this.#launch(ce, type)
     if (launch.length > 0) r.desiredvCpus = Math.max(r.minvCpus, ce.vcpus())
     return launch.length > 0
+  }
+
+  /**
+   * Scale-in on demand: removes the managed instances that run nothing (they
+   * just failed to take the waiting work) down to minvCpus, without waiting for
+   * their idle time. True when any went.
+   */
+  #releaseIdle(ce: ComputeEnvironmentState): boolean {
+    const r = ce.detail.computeResources
+    if (r === undefined) return false
+    let released = false
+    for (const node of [...ce.nodes.values()]) {
+      if (!node.managed || node.running > 0 || ce.vcpus() - node.totalCpu / 1000 < r.minvCpus) continue
+      this.#o.clock.clearTimeout(node.idleTimer as never)
+      ce.nodes.delete(node.id)
+      released = true
+    }
+    return released
   }
 
   /** The environment's reusable batch, reallocated when its node count changes or tasks outgrow it. */
@@ -1103,18 +1126,19 @@ export class BatchService {
     const exitCode = exit === undefined ? undefined : exit.exitCode ?? 128 + (SIGNALS[exit.signal ?? 'SIGKILL'] ?? 9)
     const reason = error !== undefined ? `CannotStartContainerError: ${error.message}` : exit?.oomKilled ? OOM_REASON : undefined
     const statusReason = live.stoppedFor?.reason ?? (error !== undefined ? 'Task failed to start' : EXITED_REASON)
-    const attemptDetail: AttemptDetail = {
+    // Built only when kept: a child whose first attempt succeeds is stored compactly.
+    const attemptDetail = (): AttemptDetail => ({
       container: {
         ...(exitCode !== undefined ? { exitCode } : {}),
         ...(reason !== undefined ? { reason } : {}),
         logStreamName: live.logStreamName,
         containerInstanceArn: node.containerInstanceArn,
-        taskArn: `arn:aws:ecs:${this.#p.region}:${this.#p.accountId}:task/${live.runId}`
+        taskArn: this.#taskArn(environment, live.runId)
       },
       startedAt: live.running ? live.startedAt : undefined,
       stoppedAt: now,
       statusReason
-    }
+    })
     const succeeded = exitCode === 0 && live.stoppedFor === undefined
     const retry = !succeeded && live.stoppedFor === undefined &&
       shouldRetry(job.retryStrategy, live.attempt, { exitCode, reason, statusReason })
@@ -1123,7 +1147,7 @@ export class BatchService {
       c.exitCode[child] = exitCode ?? NO_EXIT
       // A first attempt that succeeds is kept compactly (describe rebuilds it): no reason stored, or the child gets an extra with no attempts.
       const compact = succeeded && live.attempt === 1 && !c.extra.has(child)
-      if (!compact) c.extraOf(child).attempts.push(attemptDetail)
+      if (!compact) c.extraOf(child).attempts.push(attemptDetail())
       if (succeeded) this.#setChildStatus(job, child, S_SUCCEEDED, compact ? undefined : statusReason)
       else if (retry && !job.isTerminated && c.extra.get(child)?.isTerminated !== true) {
         this.#setChildStatus(job, child, S_RUNNABLE)
@@ -1134,7 +1158,7 @@ export class BatchService {
         this.#failDependantsOfChild(job, child)
       }
     } else {
-      job.attempts.push(attemptDetail)
+      job.attempts.push(attemptDetail())
       if (succeeded) this.#setJobStatus(job, S_SUCCEEDED, statusReason)
       else if (retry && !job.isTerminated) {
         this.#setJobStatus(job, S_RUNNABLE, statusReason)
@@ -1142,6 +1166,12 @@ export class BatchService {
       } else this.#setJobStatus(job, S_FAILED, statusReason)
     }
     this.#kick()
+  }
+
+  /** ECS-style task ARN of an attempt: task/<cluster>/<32 hex digits>, the same for the same attempt. */
+  #taskArn(environment: ComputeEnvironmentState, runId: string): string {
+    const cluster = environment.detail.ecsClusterArn.slice(environment.detail.ecsClusterArn.indexOf('/') + 1)
+    return `arn:aws:ecs:${this.#p.region}:${this.#p.accountId}:task/${cluster}/${createHash('md5').update(runId).digest('hex')}`
   }
 
   #failDependantsOfChild(job: JobRecord, index: number): void {
