@@ -134,7 +134,7 @@ export class ProcessLauncher implements AsyncDisposable {
       try {
         if (!binary) {
           throw new LauncherError('Unavailable', 'LauncherUnavailable',
-            'the launcher helper is not built (build/launcher/stratus-launcher): run `node scripts/build-launcher.mjs` (needs a C compiler)')
+            'the launcher helper is not built (build/launcher/stratus-launcher): run `npm run build:native` (needs a C compiler)')
         }
         const backend = await NativeBackend.start({ binary, cgroup, startTimeoutMs }, events)
         return new ProcessLauncher(backend, undefined, wire)

@@ -86,7 +86,7 @@ export class NativeBackend implements LaunchBackend {
     if (hello.protocol !== PROTOCOL_VERSION) {
       child.kill('SIGKILL')
       throw new LauncherError('Unavailable', 'LauncherUnavailable',
-        `the launcher helper ${options.binary} speaks protocol ${hello.protocol}, not ${PROTOCOL_VERSION}: rebuild it with \`node scripts/build-launcher.mjs\``)
+        `the launcher helper ${options.binary} speaks protocol ${hello.protocol}, not ${PROTOCOL_VERSION}: rebuild it with \`npm run build:native\``)
     }
     const memoryLimit: MemoryLimitSupport = hello.cgroup === 'none'
       ? { enforced: false, mechanism: 'none', reason: hello.note }

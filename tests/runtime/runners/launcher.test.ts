@@ -268,7 +268,7 @@ function helperPids(): number[] {
 
 const binary = findLauncherBinary()
 t.test('native', { skip: !binary && !hasCompiler() ? 'no C compiler: the native helper cannot exist here' : false }, async (t) => {
-  t.ok(binary, 'the helper is built (node scripts/build-launcher.mjs)')
+  t.ok(binary, 'the helper is built (npm run build:native)')
   if (!binary) return
   await launcherSuite(t, 'native')
 

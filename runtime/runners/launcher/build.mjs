@@ -2,14 +2,14 @@
 // Compiles the native helpers with the system C compiler ($CC, else cc):
 //   build/launcher/stratus-launcher   the process launcher (runtime/runners/launcher/launcher.c)
 //   build/bench/posix-spawn-loop      the C baseline of bench/process-spawn.ts
-// Run by scripts/build.mjs during `npm install`; also runnable alone. Never fails the
+// Run by `npm run build` (so by `npm install`); also runnable alone. Never fails the
 // install: without a compiler the launcher falls back to its pure-Node implementation.
 // Up-to-date outputs are kept unless --force.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 
-const root = resolve(import.meta.dirname, '..')
+const root = resolve(import.meta.dirname, '..', '..', '..')
 const force = process.argv.includes('--force')
 const cc = process.env.CC || 'cc'
 
