@@ -57,6 +57,21 @@ export class RepositoryHandle {
     await this.#registry.putLifecyclePolicy({ repositoryName: this.name, lifecyclePolicyText: typeof policy === 'string' ? policy : JSON.stringify(policy) })
   }
 
+  /** The lifecycle policy's JSON text, or undefined when the repository has none. */
+  async getLifecyclePolicy(): Promise<string | undefined> {
+    try {
+      return (await this.#registry.getLifecyclePolicy({ repositoryName: this.name })).lifecyclePolicyText
+    } catch (error) {
+      if ((error as { code?: string }).code === 'LifecyclePolicyNotFoundException') return undefined
+      throw error
+    }
+  }
+
+  /** ECR-style credentials for this registry (`docker login -u AWS -p …`), valid 12 hours of clock time. */
+  authorizationToken(): AuthorizationData {
+    return this.#registry.getAuthorizationToken().authorizationData[0]
+  }
+
   /** What the lifecycle policy (or `policy`, if given) would expire now. */
   async preview(policy?: string | object): Promise<LifecyclePolicyPreview> {
     return this.#registry.getLifecyclePolicyPreview({

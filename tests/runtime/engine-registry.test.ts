@@ -41,14 +41,16 @@ t.test('repositories, images and lifecycle through cloud.registry', async (t) =>
   await cloud.clock.advance(3 * 24 * 3600 * 1000)
   await cloud.registry.image('team/app:2').fromScratch().addContent('v2', '/version').push()
   const policy = { rules: [{ rulePriority: 1, selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 }, action: { type: 'expire' } }] }
+  t.equal(await repo.getLifecyclePolicy(), undefined, 'no policy yet')
   await repo.lifecyclePolicy(policy)
+  t.same(JSON.parse((await repo.getLifecyclePolicy())!), policy, 'the policy reads back')
   const preview = await repo.preview()
   t.equal(preview.summary.expiringImageTotalCount, 1)
   t.equal(preview.previewResults[0].imageDigest, v1.imageDigest)
   await repo.expire()
   t.same(await repo.tags(), ['2'])
 
-  const token = cloud.registry.authorizationToken()
+  const token = repo.authorizationToken()
   t.match(Buffer.from(token.authorizationToken, 'base64').toString(), /^AWS:/)
   t.equal(new Date(token.expiresAt).getTime() - cloud.clock.now(), 12 * 3600 * 1000, 'valid 12 hours of clock time')
   await repo.delete({ force: true })
