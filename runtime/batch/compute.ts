@@ -94,7 +94,7 @@ export class ComputeEnvironmentState {
   canEverHold(d: NodeDemand): boolean {
     if (!this.managed) return true
     const maxCpu = (this.detail.computeResources?.maxvCpus ?? 0) * 1000
-    return d.cpu <= maxCpu && this.types.some((t) => t.vcpus * 1000 >= d.cpu && t.memory >= d.memory && t.gpus >= d.gpu)
+    return d.cpu <= maxCpu && this.types.some((t) => t.vcpus * 1000 <= maxCpu && t.vcpus * 1000 >= d.cpu && t.memory >= d.memory && t.gpus >= d.gpu)
   }
 
   /** The largest instance the environment can launch, for error messages. */

@@ -261,11 +261,28 @@ export class BatchService {
     // CREATING until the next turn, as AWS reports it before the environment is usable.
     queueMicrotask(() => {
       if (this.#ces.get(name) !== ce || ce.detail.status !== 'CREATING') return
+      const problem = this.#invalidity(ce)
+      if (problem !== undefined) {
+        // As on AWS, a compute environment that cannot work is created, then reported INVALID (and never used).
+        this.#setCeStatus(ce, 'INVALID', problem)
+        return
+      }
       this.#setCeStatus(ce, 'VALID', 'ComputeEnvironment Healthy')
       if (ce.managed) this.#scaleToMinimum(ce)
       this.#kick()
     })
     return structuredClone(detail)
+  }
+
+  /** Why a managed environment could never run a job, if it could not: no allowed instance fits under maxvCpus. */
+  #invalidity(ce: ComputeEnvironmentState): string | undefined {
+    const r = ce.detail.computeResources
+    if (r === undefined) return undefined
+    const smallest = Math.min(...ce.types.map((t) => t.vcpus))
+    if (smallest > r.maxvCpus) {
+      return `CLIENT_ERROR - maxvCpus ${r.maxvCpus} is below the ${smallest} vCPUs of the smallest allowed instance type: no instance can ever be launched`
+    }
+    return undefined
   }
 
   #setCeStatus(ce: ComputeEnvironmentState, status: ComputeEnvironmentDetail['status'], reason: string): void {
@@ -291,7 +308,12 @@ export class BatchService {
     }
     this.#o.store.put(COLLECTION.ce, ce.name, next, this.#o.store.get(COLLECTION.ce, ce.name)?.version ?? 0)
     ce.detail = next
-    if (ce.managed) {
+    if (next.status === 'VALID' || next.status === 'INVALID') {
+      const problem = this.#invalidity(ce)
+      if (problem !== undefined) this.#setCeStatus(ce, 'INVALID', problem)
+      else if (next.status === 'INVALID') this.#setCeStatus(ce, 'VALID', 'ComputeEnvironment Healthy')
+    }
+    if (ce.managed && ce.detail.status === 'VALID') {
       this.#scaleToMinimum(ce)
       for (const node of ce.nodes.values()) if (node.running === 0) this.#nodeIdle(ce, node)
     }

@@ -311,3 +311,19 @@ t.test('managed, random load over two queues: never above maxvCpus, no instance 
     t.same(await ce.nodes(), [], `${strategy}: then every instance went`)
   }
 })
+
+t.test('managed: INVALID when no allowed instance type fits under maxvCpus; VALID again once it does', async (t) => {
+  await using cloud = await simulatedCloud()
+  const ce = await cloud.batch.computeEnvironment('tiny').managed().maxVcpus(1).instanceTypes('m5.large').create()
+  const detail = await ce.describe()
+  t.equal(detail.status, 'INVALID')
+  t.match(detail.statusReason, /maxvCpus 1 is below the 2 vCPUs/)
+  const queue = await cloud.batch.jobQueue('q').priority(1).computeEnvironments(ce).create()
+  const def = await cloud.batch.jobDefinition('d').command('true').vcpus(1).memory(128).register()
+  await t.rejects(cloud.batch.job('j').queue(queue).definition(def).submit(), { code: 'ClientException', field: 'resources' }, 'an INVALID environment can hold nothing')
+  await ce.update({ maxVcpus: 2 })
+  t.equal((await ce.describe()).status, 'VALID')
+  const job = await cloud.batch.job('j').queue(queue).definition(def).submit()
+  await settle(cloud)
+  t.equal((await job.wait()).status, 'SUCCEEDED')
+})
