@@ -85,6 +85,8 @@ export class JobRecord {
   isTerminated = false
   purge: TimerHandle | undefined
   readonly waiters: Array<() => void> = []
+  /** Waiters on single children (sparse: only children someone waits for). */
+  readonly childWaiters = new Map<number, Array<() => void>>()
 
   constructor(init: {
     seq: number; jobId: string; jobName: string; jobArn: string; queue: QueueState; definition: JobDefinition; createdAt: number

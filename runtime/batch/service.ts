@@ -759,7 +759,14 @@ export class BatchService {
       c.startedAt[index] = now
       if (job.startedAt === undefined) job.startedAt = now
     }
-    if (status === S_SUCCEEDED || status === S_FAILED) c.stoppedAt[index] = now
+    if (status === S_SUCCEEDED || status === S_FAILED) {
+      c.stoppedAt[index] = now
+      const waiting = job.childWaiters.get(index)
+      if (waiting !== undefined) {
+        job.childWaiters.delete(index)
+        for (const resolve of waiting) resolve()
+      }
+    }
     this.#emit(job, index)
     if (status === S_SUCCEEDED) this.#childSucceeded(job, index)
     if ((status === S_SUCCEEDED || status === S_FAILED) && c.counts[S_SUCCEEDED] + c.counts[S_FAILED] === c.size) {
@@ -854,6 +861,10 @@ export class BatchService {
   #forget(job: JobRecord): void {
     this.#o.clock.clearTimeout(job.purge)
     this.#jobs.delete(job.jobId)
+    // Whoever still waits learns the job is gone (waitFor then throws NotFound).
+    for (const resolve of job.waiters.splice(0)) resolve()
+    for (const list of job.childWaiters.values()) for (const resolve of list) resolve()
+    job.childWaiters.clear()
     if (job.inRunnable) {
       const q = job.queue
       q.runnable = q.runnable.slice(q.head).filter((j) => j !== job)
@@ -1427,20 +1438,16 @@ export class BatchService {
     for (;;) {
       const status = child >= 0 ? job.children!.status[child] : job.status
       if (status === S_SUCCEEDED || status === S_FAILED) return this.#detail(job, child)
-      if (child >= 0) await new Promise<void>((resolve) => this.#childWaiter(job, child, resolve))
-      else await new Promise<void>((resolve) => job.waiters.push(resolve))
+      await new Promise<void>((resolve) => {
+        if (child < 0) job.waiters.push(resolve)
+        else {
+          const list = job.childWaiters.get(child)
+          if (list === undefined) job.childWaiters.set(child, [resolve])
+          else list.push(resolve)
+        }
+      })
       if (!this.#jobs.has(job.jobId)) throw new NotFoundError('ClientException', `jobId: job ${jobId} was purged`, { field: 'jobId' })
     }
-  }
-
-  #childWaiter(job: JobRecord, child: number, resolve: () => void): void {
-    // Children are compact: a waiter on one polls on each of the parent's transitions' rounds.
-    const check = () => {
-      const s = job.children!.status[child]
-      if (s === S_SUCCEEDED || s === S_FAILED || !this.#jobs.has(job.jobId)) resolve()
-      else setTimeout(check, 10).unref()
-    }
-    check()
   }
 
   /** Log lines of an attempt (default: the latest), following it while it runs. */

@@ -120,3 +120,22 @@ t.test('a retried child keeps each attempt; the others are not affected', async 
     t.same(child.attempts.map((a) => a.container.exitCode), [1, 1])
   }
 })
+
+t.test('waiting on one child resolves when that child ends, and forgetting a job ends every wait', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 4 })
+  const arr = await cloud.batch.job('a').queue(queue).definition(def).array(3).env(sim(30)).submit()
+  const child = arr.child(1).wait()
+  let done = false
+  void child.then(() => (done = true))
+  await cloud.clock.advance(29_000)
+  t.notOk(done, 'not before the child ends')
+  await cloud.clock.advance(1_000)
+  t.equal((await child).status, 'SUCCEEDED')
+  // A job forgotten while someone waits on it (its queue deleted): the wait fails instead of hanging.
+  const long = await cloud.batch.job('long').queue(queue).definition(def).array(2).env(sim(3600)).submit()
+  await settle(cloud)
+  const waits = [long.wait(), long.child(0).wait()]
+  await queue.delete() // disables, terminates what runs, forgets the jobs
+  for (const w of waits) await t.rejects(w, { name: 'NotFoundError' })
+})
