@@ -241,7 +241,8 @@ export function place(header: usize): i32 {
   status = checkValues(header, n, t)
   if (status != STATUS_OK) return status
   const pairCount = slot(header, H_PAIR_COUNT)
-  const need = scratchNeed(n, pairCount, groupedTasks(header, t))
+  const grouped = groupedTasks(header, t)
+  const need = scratchNeed(n, pairCount, grouped)
   if (<u64>slot(header, H_SCRATCH_BYTES) < need) return STATUS_SCRATCH_TOO_SMALL
 
   setSnapshot(n, t, pointer(header, H_NODE_TOTAL_CPU), pointer(header, H_NODE_TOTAL_MEM),
@@ -296,7 +297,7 @@ export function place(header: usize): i32 {
   spreadInit(main, spread, carve(nn * 4), carve(nn * 4), carve((nn + 1) * 4), carve(nn * 4), carve(nn * 4))
 
   // Groups already running.
-  const slots = hashSlots(pairCount, groupedTasks(header, t))
+  const slots = hashSlots(pairCount, grouped)
   countsInit(carve(<u64>slots * 12), slots)
   const pairs = pointer(header, H_PAIRS)
   for (let i = 0; i < pairCount; i++) {

@@ -6,6 +6,7 @@
 // timeouts, cancellation and purging run on the engine's clock.
 
 import { createHash, randomUUID } from 'node:crypto'
+import { constants as osConstants } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import type { Clock } from '../clock/clock.js'
@@ -145,7 +146,6 @@ const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage'
 const EXITED_REASON = 'Essential container in task exited'
 const TIMEOUT_REASON = 'Job attempt duration exceeded timeout'
 const DEPENDENCY_REASON = 'Dependent Job failed'
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 }
 
 function resource(reqs: ResourceRequirement[] | undefined, type: ResourceRequirement['type']): number | undefined {
   const r = reqs?.find((x) => x.type === type)
@@ -555,7 +555,10 @@ export class BatchService {
 
   deregisterJobDefinition(reference: string): void {
     const def = this.#definition(reference, 'jobDefinition')
-    def.status = 'INACTIVE'
+    const key = `${def.jobDefinitionName}:${def.revision}`
+    const inactive: JobDefinition = { ...def, status: 'INACTIVE' }
+    this.#o.store.put(COLLECTION.definition, key, inactive, this.#o.store.get(COLLECTION.definition, key)?.version ?? 0)
+    this.#definitions.get(def.jobDefinitionName)![def.revision - 1] = inactive
   }
 
   describeJobDefinitions(filter: { jobDefinitionName?: string; status?: 'ACTIVE' | 'INACTIVE' } = {}): JobDefinition[] {
@@ -1156,7 +1159,7 @@ export class BatchService {
     if (child >= 0) job.liveChildren.delete(child)
     else job.live = undefined
     const now = this.#o.clock.now()
-    const exitCode = exit === undefined ? undefined : exit.exitCode ?? 128 + (SIGNALS[exit.signal ?? 'SIGKILL'] ?? 9)
+    const exitCode = exit === undefined ? undefined : exit.exitCode ?? 128 + (osConstants.signals[exit.signal ?? 'SIGKILL'] ?? osConstants.signals.SIGKILL)
     const reason = error !== undefined ? `CannotStartContainerError: ${error.message}` : exit?.oomKilled ? OOM_REASON : undefined
     const statusReason = live.stoppedFor?.reason ?? (error !== undefined ? 'Task failed to start' : EXITED_REASON)
     // Built only when kept: a child whose first attempt succeeds is stored compactly.
