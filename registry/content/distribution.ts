@@ -212,7 +212,7 @@ export class Distribution {
         const current = state.tags.get(reference)
         if (current !== undefined && current !== digest) {
           throw new RegistryError('ImageTagAlreadyExistsException',
-            `The image tag '${reference}' already exists in the '${state.name}' repository and cannot be overwritten because the repository is immutable.`,
+            `The image tag '${reference}' already exists in the '${state.name}' repository and cannot be overwritten because the tag is immutable.`,
             { kind: 'Conflict', field: 'imageTag', detail: { tag: reference, digest: current } })
         }
       }

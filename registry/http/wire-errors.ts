@@ -17,6 +17,17 @@ const CODE_BY_KIND: Record<ErrorKind, OciErrorCode> = {
   Unavailable: 'UNSUPPORTED'
 }
 
+/**
+ * ECR-model errors that ECR itself reports with a specific registry code: a push over an
+ * immutable tag is `TAG_INVALID` (400) on ECR, which the docker CLI prints as
+ * "tag invalid: The image tag '…' already exists in the '…' repository and cannot be
+ * overwritten because the tag is immutable." (`TAG_INVALID` is distribution's code; the OCI
+ * spec's list has no closer one.)
+ */
+const WIRE_BY_CODE: Record<string, { code: string, status: number }> = {
+  ImageTagAlreadyExistsException: { code: 'TAG_INVALID', status: 400 }
+}
+
 const STATUS_BY_KIND: Partial<Record<ErrorKind, number>> = {
   InvalidArgument: 400,
   Conflict: 403,
@@ -30,6 +41,8 @@ function toWire (err: RegistryError): { status: number, code: string } {
     const code = err.code as OciErrorCode
     return { status: err.status ?? OCI_ERROR_CODES[code].status, code }
   }
+  const mapped = WIRE_BY_CODE[err.code]
+  if (mapped !== undefined) return mapped
   const code = CODE_BY_KIND[err.kind]
   return { status: err.status ?? STATUS_BY_KIND[err.kind] ?? OCI_ERROR_CODES[code].status, code }
 }

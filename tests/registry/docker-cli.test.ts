@@ -37,4 +37,18 @@ t.test('docker push / pull / run', async (t) => {
   const pushCopy = await run('docker', ['push', copy])
   t.match(pushCopy.stdout, /Mounted from team\/busybox|Layer already exists/, 'the layer is mounted, not uploaded again')
   t.same(await srv.registry.listTags({ repositoryName: 'team/copy' }), ['1'])
+
+  // An immutable repository: docker's own message for the refused overwrite, as on ECR.
+  await srv.registry.createRepository({ repositoryName: 'team/locked', imageTagMutability: 'IMMUTABLE' })
+  const locked = `${srv.host}/team/locked:1`
+  t.teardown(() => run('docker', ['rmi', '-f', locked]).catch(() => undefined))
+  await run('docker', ['tag', image, locked])
+  await run('docker', ['push', locked])
+  await run('sh', ['-c', `printf 'FROM scratch\nCOPY busybox /bin/busybox\nENV GREETING=changed\n' > ${join(ctx, 'Dockerfile')}`])
+  await run('docker', ['build', '-q', '-t', locked, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '0' } })
+  const refused = await run('docker', ['push', locked]).then(() => undefined, (err: { stderr?: string }) => err)
+  t.ok(refused, 'docker push over an immutable tag fails')
+  t.match(refused?.stderr ?? '', /tag invalid: The image tag '1' already exists in the 'team\/locked' repository and cannot be overwritten because the tag is immutable/)
+  const tags = await srv.registry.describeImages({ repositoryName: 'team/locked' })
+  t.same(tags.imageDetails.map((d) => d.imageDigest), [digest], 'the tag still names the first image')
 })
