@@ -75,7 +75,11 @@ export class RepositoryState {
 
   async linkBlob (digest: string): Promise<void> {
     if (this.layers.has(digest)) return
-    await this.driver.putContent(paths.layerLink(this.name, digest), digest)
+    // The blob itself is durable already; its link is not fsynced (one fsync less per layer
+    // pushed). A machine crash may lose the link: the layer then reads as absent from this
+    // repository and is pushed again (stored once). Links are found by their directory name,
+    // so one left empty by a crash still counts.
+    await this.driver.putContent(paths.layerLink(this.name, digest), digest, { durable: false })
     this.layers.add(digest)
   }
 

@@ -68,10 +68,13 @@ export class Uploads {
     }
     const session = new UploadSession(randomUUID(), repositoryName, this.clock.now())
     session.hash = newHash('sha256')
+    // Session bookkeeping is not fsynced: a session lost in a machine crash is an upload the
+    // client starts again; only committed blobs must survive one (see `complete`).
+    const notDurable = { durable: false }
     await this.driver.putContent(paths.uploadInfo(session.uuid), JSON.stringify({
       repositoryName, startedAt: session.startedAt
-    }))
-    await this.driver.putContent(paths.uploadData(session.uuid), '')
+    }), notDurable)
+    await this.driver.putContent(paths.uploadData(session.uuid), '', notDurable)
     this.#sessions.set(session.uuid, session)
     this.#count = (this.#count ?? 0) + 1
     return session

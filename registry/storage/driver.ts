@@ -11,7 +11,10 @@ import { RegistryError } from '../errors.js'
  * Contract every driver keeps (checked by tests/registry/storage-driver.test.ts, one suite
  * run unchanged against every registered driver):
  * - `putContent` is atomic: a reader sees the old content or the new, never a torn write;
- *   it creates parent directories as needed.
+ *   it creates parent directories as needed. It is also durable (survives a machine crash
+ *   once it resolves) unless the caller passes `{ durable: false }`: then the content may
+ *   be lost in a crash but is still never torn — for state that can be rebuilt or redone
+ *   (an upload session's bookkeeping, a repository's link to a blob that is itself durable).
  * - `getContent`, `reader`, `stat` and `move` of a missing path reject with
  *   `PathNotFoundError` (code `PathNotFound`); `delete` of a missing path also does, so that
  *   callers can tell a no-op.
@@ -32,7 +35,7 @@ export interface StorageDriver {
   /** The name under which the driver is registered (see `drivers.ts`). */
   readonly name: string
   getContent (path: string): Promise<Buffer>
-  putContent (path: string, content: Uint8Array | string): Promise<void>
+  putContent (path: string, content: Uint8Array | string, options?: PutOptions): Promise<void>
   reader (path: string, offset?: number, length?: number): Promise<Readable>
   /** Random access to a file, for serving with recycled buffers (no allocation per chunk). */
   open (path: string): Promise<RandomAccessFile>
@@ -42,6 +45,11 @@ export interface StorageDriver {
   move (sourcePath: string, destPath: string): Promise<void>
   delete (path: string): Promise<void>
   walk (path: string, fn: WalkFn): Promise<void>
+}
+
+export interface PutOptions {
+  /** Wait until the content is on stable storage (default true). */
+  readonly durable?: boolean
 }
 
 /** A file opened for reads at positions; `close` exactly once. */

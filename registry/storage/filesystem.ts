@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { checkPath, PathNotFoundError, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
+import { checkPath, PathNotFoundError, type PutOptions, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
 
 export interface FilesystemDriverOptions {
   /** Directory under which everything is stored; created if missing. */
@@ -54,14 +54,15 @@ export class FilesystemDriver implements StorageDriver {
     }
   }
 
-  async putContent (path: string, content: Uint8Array | string): Promise<void> {
+  async putContent (path: string, content: Uint8Array | string, options?: PutOptions): Promise<void> {
+    const durable = options?.durable ?? true
     const full = this.#full(path)
     await mkdir(dirname(full), { recursive: true })
     const temp = `${full}.tmp-${randomBytes(6).toString('hex')}`
     const handle = await open(temp, 'w')
     try {
       await handle.writeFile(content)
-      await handle.sync()
+      if (durable) await handle.sync()
     } finally {
       await handle.close()
     }
@@ -71,7 +72,7 @@ export class FilesystemDriver implements StorageDriver {
       await rm(temp, { force: true })
       throw err
     }
-    await syncDirectory(dirname(full))
+    if (durable) await syncDirectory(dirname(full))
   }
 
   async reader (path: string, offset = 0, length?: number): Promise<Readable> {

@@ -126,5 +126,12 @@ for (const name of Object.keys(STORAGE_DRIVERS) as Array<keyof typeof STORAGE_DR
       await Promise.all(values.map((v) => driver.putContent('/race/file', v)))
       t.ok(values.includes((await driver.getContent('/race/file')).toString()))
     })
+
+    t.test('putContent without durability is still atomic and readable at once', async (t) => {
+      const values = Array.from({ length: 20 }, (_, i) => `quick-${i}-${'y'.repeat(1000 * i)}`)
+      await Promise.all(values.map((v) => driver.putContent('/quick/file', v, { durable: false })))
+      t.ok(values.includes((await driver.getContent('/quick/file')).toString()))
+      t.same(await driver.list('/quick'), ['/quick/file'], 'no temporary file is left behind')
+    })
   })
 }
