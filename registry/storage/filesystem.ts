@@ -14,8 +14,9 @@ export interface FilesystemDriverOptions {
 const FLUSH_AT = 1 << 20
 const MAX_BUFFERED = 8 << 20
 // Start the disk writeback of a long write early (in the background), so the fsync of a
-// commit has little left to do: pushes of large blobs do not stall on it at the end.
-const WRITEBACK_EVERY = 16 << 20
+// commit has little left to do: pushes of large blobs do not stall on it at the end. Every
+// 4 MiB, the commit of a 64 MiB layer waited ~7 ms here (~14 ms at 16 MiB).
+const WRITEBACK_EVERY = 4 << 20
 const READ_CHUNK = 1 << 20
 
 /** Makes a rename or a new entry in `dir` durable (fsync of the directory). */
