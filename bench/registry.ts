@@ -2,7 +2,12 @@
 // skopeo against Stratus' registry and, in the same run, against CNCF distribution (Debian's
 // `docker-registry`), then a manifest GET load loop at concurrency 16 against both.
 //
-//   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 3] [--get-seconds 3]
+//   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 6] [--get-seconds 3]
+//
+// A third target, the "null registry" (this file with --null), does no work at all: it
+// discards pushed bytes without hashing or storing them and serves pulls from memory. It is
+// the ceiling the client (skopeo) reaches alone on this machine, so the report says how
+// close each real registry gets to it (`*_of_client_ceiling`).
 //
 // Stratus runs in a child process (this file with --serve) so its peak RSS (VmHWM) is its own.
 // Each round starts both registries on empty storage; push and pull rates are medians over
@@ -44,6 +49,90 @@ async function serve (dir: string): Promise<void> {
     process.stdout.write(JSON.stringify({ port }) + '\n')
   })
   process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) })
+}
+
+/**
+ * The null registry: enough of the distribution protocol for skopeo to push and pull, with
+ * no work behind it. Pushed bodies are counted and dropped; a blob "exists" once its upload
+ * was completed; pulls are served from the layout's bytes in memory.
+ */
+async function serveNull (layoutDir: string): Promise<void> {
+  const { readdir } = await import('node:fs/promises')
+  const content = new Map<string, Buffer>()
+  for (const hex of await readdir(join(layoutDir, 'blobs', 'sha256'))) content.set(`sha256:${hex}`, await readFile(join(layoutDir, 'blobs', 'sha256', hex)))
+  const present = new Set<string>()
+  const manifests = new Map<string, { body: Buffer, type: string }>()
+  let uploads = 0
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://null')
+    const path = url.pathname
+    const send = (status: number, headers: Record<string, string | number> = {}, body?: Buffer): void => {
+      res.writeHead(status, { 'Docker-Distribution-API-Version': 'registry/2.0', 'Content-Length': body?.length ?? 0, ...headers })
+      res.end(req.method === 'HEAD' ? undefined : body)
+    }
+    const drain = (then: (size: number) => void): void => {
+      let size = 0
+      req.on('data', (c: Buffer) => { size += c.length })
+      req.on('end', () => then(size))
+    }
+    if (path === '/v2/') { send(200); return }
+    let m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(path)
+    if (m !== null) {
+      const location = `/v2/${m[1]}/blobs/uploads/u${m[2] === '' ? uploads++ : m[2].slice(1)}`
+      if (req.method === 'POST') { drain(() => send(202, { Location: location, Range: '0-0' })); return }
+      if (req.method === 'PATCH') { drain((size) => send(202, { Location: location, Range: `0-${Math.max(0, size - 1)}` })); return }
+      if (req.method === 'PUT') {
+        const digest = url.searchParams.get('digest') ?? ''
+        drain(() => { present.add(digest); send(201, { Location: `/v2/${m![1]}/blobs/${digest}`, 'Docker-Content-Digest': digest }) })
+        return
+      }
+    }
+    m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path)
+    if (m !== null) {
+      const body = present.has(m[2]) ? content.get(m[2]) : undefined
+      if (body === undefined) { send(404); return }
+      res.writeHead(200, { 'Content-Length': body.length, 'Docker-Content-Digest': m[2], 'Content-Type': 'application/octet-stream' })
+      if (req.method === 'HEAD') { res.end(); return }
+      let offset = 0
+      const pump = (): void => {
+        while (offset < body.length) {
+          const end = Math.min(offset + MiB, body.length)
+          const more = res.write(body.subarray(offset, end))
+          offset = end
+          if (!more) { res.once('drain', pump); return }
+        }
+        res.end()
+      }
+      pump()
+      return
+    }
+    m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path)
+    if (m !== null) {
+      if (req.method === 'PUT') {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          const body = Buffer.concat(chunks)
+          const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
+          const entry = { body, type: String(req.headers['content-type']) }
+          manifests.set(m![2], entry)
+          manifests.set(digest, entry)
+          send(201, { 'Docker-Content-Digest': digest, Location: `/v2/${m![1]}/manifests/${digest}` })
+        })
+        return
+      }
+      const entry = manifests.get(m[2])
+      if (entry === undefined) { send(404); return }
+      send(200, { 'Content-Type': entry.type, 'Docker-Content-Digest': `sha256:${createHash('sha256').update(entry.body).digest('hex')}` }, entry.body)
+      return
+    }
+    send(404)
+  })
+  server.keepAliveTimeout = 30_000
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n')
+  })
+  process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); process.exit(0) })
 }
 
 // --- the image ---------------------------------------------------------------------------
@@ -117,6 +206,12 @@ async function startStratus (root: string): Promise<Target> {
   const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const { port } = JSON.parse(await waitForLine(child)) as { port: number }
   return { name: 'stratus', host: `127.0.0.1:${port}`, process: child, dataDir }
+}
+
+async function startNull (root: string, layout: Layout): Promise<Target> {
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--null', layout.dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const { port } = JSON.parse(await waitForLine(child)) as { port: number }
+  return { name: 'null', host: `127.0.0.1:${port}`, process: child, dataDir: root }
 }
 
 async function freePort (): Promise<number> {
@@ -294,7 +389,7 @@ async function main (): Promise<void> {
   const json = process.argv.includes('--json')
   const layers = arg('layers', 4)
   const layerMiB = arg('layer-mib', 64)
-  const rounds = arg('rounds', 3)
+  const rounds = arg('rounds', 6)
   const getSeconds = arg('get-seconds', 3)
   const log = (line: string): void => { process.stderr.write(`${line}\n`) }
   await run('skopeo', ['--version']).catch(() => { throw new Error('skopeo is not installed: apt-get install skopeo') })
@@ -308,7 +403,7 @@ async function main (): Promise<void> {
     // Each round starts both registries on empty storage (so no blob is already there to
     // mount) and alternates which goes first, so neither gets a warmer page cache.
     const times: Record<string, { push: number[], pull: number[], pushCpu: number[] }> = {
-      stratus: { push: [], pull: [], pushCpu: [] }, distribution: { push: [], pull: [], pushCpu: [] }
+      stratus: { push: [], pull: [], pushCpu: [] }, distribution: { push: [], pull: [], pushCpu: [] }, null: { push: [], pull: [], pushCpu: [] }
     }
     let peakAfterPush = 0
     let stratus: Target | undefined
@@ -320,8 +415,12 @@ async function main (): Promise<void> {
       await run('sync')
       stratus = await startStratus(root)
       distribution = await startDistribution(root)
-      targets.push(stratus, distribution)
-      for (const target of round % 2 === 0 ? [stratus, distribution] : [distribution, stratus]) {
+      const ceiling = await startNull(root, layout)
+      targets.push(stratus, distribution, ceiling)
+      // Rotate the order each round, so no target always follows another's disk writeback.
+      const order = [stratus, distribution, ceiling]
+      for (let r = 0; r < round % 3; r++) order.push(order.shift()!)
+      for (const target of order) {
         const repo = 'bench/img'
         await run('sync')
         const cpuBefore = await cpuSeconds(target.process.pid!)
@@ -337,6 +436,7 @@ async function main (): Promise<void> {
     }
     if (stratus === undefined || distribution === undefined) throw new Error('--rounds must be at least 1')
     const rate = (name: string, kind: 'push' | 'pull'): number => mb / median(times[name][kind])
+    const ofCeiling = (name: string, kind: 'push' | 'pull'): number => Number((rate(name, kind) / rate('null', kind)).toFixed(2))
 
     // Let the pulls' disk writeback settle, then three load runs per registry, alternating;
     // the median run (by throughput) is reported.
@@ -361,6 +461,12 @@ async function main (): Promise<void> {
       distribution_pull_mb_s: Number(rate('distribution', 'pull').toFixed(1)),
       push_ratio_vs_distribution: Number((rate('stratus', 'push') / rate('distribution', 'push')).toFixed(2)),
       pull_ratio_vs_distribution: Number((rate('stratus', 'pull') / rate('distribution', 'pull')).toFixed(2)),
+      push_client_ceiling_mb_s: Number(rate('null', 'push').toFixed(1)),
+      pull_client_ceiling_mb_s: Number(rate('null', 'pull').toFixed(1)),
+      push_of_client_ceiling: ofCeiling('stratus', 'push'),
+      distribution_push_of_client_ceiling: ofCeiling('distribution', 'push'),
+      pull_of_client_ceiling: ofCeiling('stratus', 'pull'),
+      distribution_pull_of_client_ceiling: ofCeiling('distribution', 'pull'),
       manifest_get_per_s: Math.round(ours.perSecond),
       manifest_get_p50_ms: Number(ours.p50.toFixed(3)),
       manifest_get_p99_ms: Number(ours.p99.toFixed(3)),
@@ -374,6 +480,7 @@ async function main (): Promise<void> {
     log('')
     log(`push   stratus ${result.push_mb_s} MB/s   distribution ${result.distribution_push_mb_s} MB/s   ratio ${result.push_ratio_vs_distribution}`)
     log(`pull   stratus ${result.pull_mb_s} MB/s   distribution ${result.distribution_pull_mb_s} MB/s   ratio ${result.pull_ratio_vs_distribution}`)
+    log(`client ceiling (null registry): push ${result.push_client_ceiling_mb_s} MB/s, pull ${result.pull_client_ceiling_mb_s} MB/s — stratus reaches ${result.push_of_client_ceiling} / ${result.pull_of_client_ceiling} of it, distribution ${result.distribution_push_of_client_ceiling} / ${result.distribution_pull_of_client_ceiling}`)
     log(`manifest GET  stratus ${result.manifest_get_per_s}/s p99 ${result.manifest_get_p99_ms} ms   distribution ${result.distribution_manifest_get_per_s}/s p99 ${result.distribution_manifest_get_p99_ms} ms`)
     log(`peak RSS of the Stratus process during pushes ${result.peak_rss_mb} MB (whole run ${result.peak_rss_mb_whole_run} MB)`)
     if (json) process.stdout.write(JSON.stringify(result) + '\n')
@@ -385,6 +492,8 @@ async function main (): Promise<void> {
 
 if (process.argv.includes('--serve')) {
   await serve(process.argv[process.argv.indexOf('--serve') + 1])
+} else if (process.argv.includes('--null')) {
+  await serveNull(process.argv[process.argv.indexOf('--null') + 1])
 } else if (process.argv.includes('--load')) {
   // Only the manifest GET loop, against a running registry: --load HOST:PORT --repo NAME
   const host = process.argv[process.argv.indexOf('--load') + 1]
