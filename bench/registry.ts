@@ -1,13 +1,14 @@
 // Registry benchmark: push and pull a generated image (4 layers of 64 MiB random data) with
 // skopeo against Stratus' registry and, in the same run, against CNCF distribution (Debian's
-// `docker-registry`), then a manifest GET load loop at concurrency 16 against both.
+// `docker-registry`), then a manifest GET load loop at concurrency 16 against each.
 //
 //   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 6] [--get-seconds 3]
 //
 // A third target, the "null registry" (this file with --null), does no work at all: it
 // discards pushed bytes without hashing or storing them and serves pulls from memory. It is
-// the ceiling the client (skopeo) reaches alone on this machine, so the report says how
-// close each real registry gets to it (`*_of_client_ceiling`).
+// the ceiling the clients (skopeo, and the manifest GET load loop) reach alone on this
+// machine, so the report says how close each real registry gets to it (`*_of_client_ceiling`,
+// `manifest_get_client_ceiling_*`).
 //
 // Stratus runs in a child process (this file with --serve) so its peak RSS (VmHWM) is its own.
 // Each round starts both registries on empty storage; push and pull rates are medians over
@@ -61,7 +62,7 @@ async function serveNull (layoutDir: string): Promise<void> {
   const content = new Map<string, Buffer>()
   for (const hex of await readdir(join(layoutDir, 'blobs', 'sha256'))) content.set(`sha256:${hex}`, await readFile(join(layoutDir, 'blobs', 'sha256', hex)))
   const present = new Set<string>()
-  const manifests = new Map<string, { body: Buffer, type: string }>()
+  const manifests = new Map<string, { body: Buffer, type: string, digest: string }>()
   let uploads = 0
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://null')
@@ -114,7 +115,7 @@ async function serveNull (layoutDir: string): Promise<void> {
         req.on('end', () => {
           const body = Buffer.concat(chunks)
           const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
-          const entry = { body, type: String(req.headers['content-type']) }
+          const entry = { body, type: String(req.headers['content-type']), digest }
           manifests.set(m![2], entry)
           manifests.set(digest, entry)
           send(201, { 'Docker-Content-Digest': digest, Location: `/v2/${m![1]}/manifests/${digest}` })
@@ -123,7 +124,7 @@ async function serveNull (layoutDir: string): Promise<void> {
       }
       const entry = manifests.get(m[2])
       if (entry === undefined) { send(404); return }
-      send(200, { 'Content-Type': entry.type, 'Docker-Content-Digest': `sha256:${createHash('sha256').update(entry.body).digest('hex')}` }, entry.body)
+      send(200, { 'Content-Type': entry.type, 'Docker-Content-Digest': entry.digest }, entry.body)
       return
     }
     send(404)
@@ -408,6 +409,7 @@ async function main (): Promise<void> {
     let peakAfterPush = 0
     let stratus: Target | undefined
     let distribution: Target | undefined
+    let ceilingTarget: Target | undefined
     for (let round = 0; round < rounds; round++) {
       for (const t of targets.splice(0)) await stop(t)
       await rm(join(root, 'stratus-data'), { recursive: true, force: true })
@@ -415,7 +417,7 @@ async function main (): Promise<void> {
       await run('sync')
       stratus = await startStratus(root)
       distribution = await startDistribution(root)
-      const ceiling = await startNull(root, layout)
+      const ceiling = ceilingTarget = await startNull(root, layout)
       targets.push(stratus, distribution, ceiling)
       // Rotate the order each round, so no target always follows another's disk writeback.
       const order = [stratus, distribution, ceiling]
@@ -434,7 +436,7 @@ async function main (): Promise<void> {
         log(`round ${round + 1} ${target.name.padEnd(12)} push ${(mb / p).toFixed(0)} MB/s (server CPU ${cpu.toFixed(2)} s)  pull ${(mb / q).toFixed(0)} MB/s`)
       }
     }
-    if (stratus === undefined || distribution === undefined) throw new Error('--rounds must be at least 1')
+    if (stratus === undefined || distribution === undefined || ceilingTarget === undefined) throw new Error('--rounds must be at least 1')
     const rate = (name: string, kind: 'push' | 'pull'): number => mb / median(times[name][kind])
     const ofCeiling = (name: string, kind: 'push' | 'pull'): number => Number((rate(name, kind) / rate('null', kind)).toFixed(2))
 
@@ -442,15 +444,17 @@ async function main (): Promise<void> {
     // the median run (by throughput) is reported.
     await run('sync')
     log(`manifest GET load, concurrency 16, 3 × ${getSeconds} s each`)
-    const runs: Record<'stratus' | 'distribution', Array<{ perSecond: number, p99: number, p50: number }>> = { stratus: [], distribution: [] }
+    const runs: Record<'stratus' | 'distribution' | 'null', Array<{ perSecond: number, p99: number, p50: number }>> = { stratus: [], distribution: [], null: [] }
     for (let i = 0; i < 3; i++) {
       runs.stratus.push(await manifestLoad(stratus, 'bench/img', 16, getSeconds))
       runs.distribution.push(await manifestLoad(distribution, 'bench/img', 16, getSeconds))
-      log(`  run ${i + 1}: stratus ${Math.round(runs.stratus[i].perSecond)}/s p99 ${runs.stratus[i].p99.toFixed(2)} ms   distribution ${Math.round(runs.distribution[i].perSecond)}/s p99 ${runs.distribution[i].p99.toFixed(2)} ms`)
+      runs.null.push(await manifestLoad(ceilingTarget, 'bench/img', 16, getSeconds))
+      log(`  run ${i + 1}: stratus ${Math.round(runs.stratus[i].perSecond)}/s p99 ${runs.stratus[i].p99.toFixed(2)} ms   distribution ${Math.round(runs.distribution[i].perSecond)}/s p99 ${runs.distribution[i].p99.toFixed(2)} ms   null ${Math.round(runs.null[i].perSecond)}/s p99 ${runs.null[i].p99.toFixed(2)} ms`)
     }
     const medianRun = (list: Array<{ perSecond: number, p99: number, p50: number }>) => [...list].sort((a, b) => a.perSecond - b.perSecond)[1]
     const ours = medianRun(runs.stratus)
     const theirs = medianRun(runs.distribution)
+    const nothing = medianRun(runs.null)
     const peakRss = await peakRssMb(stratus.process.pid!)
 
     const result = {
@@ -472,6 +476,8 @@ async function main (): Promise<void> {
       manifest_get_p99_ms: Number(ours.p99.toFixed(3)),
       distribution_manifest_get_per_s: Math.round(theirs.perSecond),
       distribution_manifest_get_p99_ms: Number(theirs.p99.toFixed(3)),
+      manifest_get_client_ceiling_per_s: Math.round(nothing.perSecond),
+      manifest_get_client_ceiling_p99_ms: Number(nothing.p99.toFixed(3)),
       push_server_cpu_s: Number(median(times.stratus.pushCpu).toFixed(2)),
       distribution_push_server_cpu_s: Number(median(times.distribution.pushCpu).toFixed(2)),
       peak_rss_mb: Number(peakAfterPush.toFixed(1)),
@@ -481,7 +487,7 @@ async function main (): Promise<void> {
     log(`push   stratus ${result.push_mb_s} MB/s   distribution ${result.distribution_push_mb_s} MB/s   ratio ${result.push_ratio_vs_distribution}`)
     log(`pull   stratus ${result.pull_mb_s} MB/s   distribution ${result.distribution_pull_mb_s} MB/s   ratio ${result.pull_ratio_vs_distribution}`)
     log(`client ceiling (null registry): push ${result.push_client_ceiling_mb_s} MB/s, pull ${result.pull_client_ceiling_mb_s} MB/s — stratus reaches ${result.push_of_client_ceiling} / ${result.pull_of_client_ceiling} of it, distribution ${result.distribution_push_of_client_ceiling} / ${result.distribution_pull_of_client_ceiling}`)
-    log(`manifest GET  stratus ${result.manifest_get_per_s}/s p99 ${result.manifest_get_p99_ms} ms   distribution ${result.distribution_manifest_get_per_s}/s p99 ${result.distribution_manifest_get_p99_ms} ms`)
+    log(`manifest GET  stratus ${result.manifest_get_per_s}/s p99 ${result.manifest_get_p99_ms} ms   distribution ${result.distribution_manifest_get_per_s}/s p99 ${result.distribution_manifest_get_p99_ms} ms   null registry ${result.manifest_get_client_ceiling_per_s}/s p99 ${result.manifest_get_client_ceiling_p99_ms} ms`)
     log(`peak RSS of the Stratus process during pushes ${result.peak_rss_mb} MB (whole run ${result.peak_rss_mb_whole_run} MB)`)
     if (json) process.stdout.write(JSON.stringify(result) + '\n')
   } finally {
