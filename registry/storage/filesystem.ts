@@ -76,14 +76,18 @@ export class FilesystemDriver implements StorageDriver {
     if (durable) await syncDirectory(dirname(full))
   }
 
-  async reader (path: string, offset = 0, length?: number): Promise<Readable> {
-    let handle: FileHandle
+  /** Opens a file for reading; a missing one is PathNotFoundError. */
+  async #openForRead (path: string): Promise<FileHandle> {
     try {
-      handle = await open(this.#full(path), 'r')
+      return await open(this.#full(path), 'r')
     } catch (err) {
       if (isNotFound(err)) throw new PathNotFoundError(path, this.name, err)
       throw err
     }
+  }
+
+  async reader (path: string, offset = 0, length?: number): Promise<Readable> {
+    const handle = await this.#openForRead(path)
     if (length === 0) {
       await handle.close()
       const { Readable } = await import('node:stream')
@@ -94,13 +98,7 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async open (path: string): Promise<RandomAccessFile> {
-    let handle: FileHandle
-    try {
-      handle = await open(this.#full(path), 'r')
-    } catch (err) {
-      if (isNotFound(err)) throw new PathNotFoundError(path, this.name, err)
-      throw err
-    }
+    const handle = await this.#openForRead(path)
     const size = (await handle.stat()).size
     return {
       size,
