@@ -5,16 +5,21 @@ import { invalidParameter, ociError } from './errors.js'
  *
  * Repository names follow both the OCI distribution grammar and ECR's limits: lowercase
  * path components separated by `/`, each `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`, 2 to 256
- * characters in all. Tags follow the OCI grammar `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+ * characters in all. Each component is also a directory name in storage, so it is at most
+ * 255 characters (the file-name limit of common file systems; ECR would take a single
+ * 256-character component, the one name this refuses). Tags follow the OCI grammar
+ * `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
  */
-export const REPOSITORY_NAME_LIMIT = '2..256 characters of lowercase path components matching [a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)* separated by /'
+export const REPOSITORY_NAME_LIMIT = '2..256 characters of lowercase path components of at most 255 characters matching [a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)* separated by /'
 export const TAG_LIMIT = '1..128 characters matching [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/
+const COMPONENT_MAX = 255
 
 export function isRepositoryName (name: unknown): name is string {
-  return typeof name === 'string' && name.length >= 2 && name.length <= 256 && NAME.test(name)
+  return typeof name === 'string' && name.length >= 2 && name.length <= 256 && NAME.test(name) &&
+    (name.length <= COMPONENT_MAX || name.split('/').every((component) => component.length <= COMPONENT_MAX))
 }
 
 export function isTag (tag: unknown): boolean {

@@ -79,10 +79,18 @@ export class Distribution {
   async repositoryForPush (name: string): Promise<RepositoryState> {
     const existing = this.repositories.get(name)
     if (existing !== undefined) return existing
-    if (!this.#createOnPush) {
+    this.checkPushTarget(name)
+    return this.createRepository({ repositoryName: name }, true)
+  }
+
+  /**
+   * NAME_UNKNOWN when a push to `name` could not land (no such repository, and the registry
+   * does not create them on push); checked before a push reads its body.
+   */
+  checkPushTarget (name: string): void {
+    if (!this.#createOnPush && !this.repositories.has(name)) {
       throw ociError('NAME_UNKNOWN', `repository ${name} does not exist and this registry does not create repositories on push`, { detail: { name } })
     }
-    return this.createRepository({ repositoryName: name }, true)
   }
 
   async createRepository (settings: Partial<RepositoryMeta> & { repositoryName: string }, okIfExists = false): Promise<RepositoryState> {
@@ -180,11 +188,15 @@ export class Distribution {
 
   // --- uploads ----------------------------------------------------------------------------
 
-  /** Verifies and commits an upload, then links the blob into the repository. */
-  async completeUpload (state: RepositoryState, session: UploadSession, digest: string): Promise<{ digest: string, size: number }> {
+  /**
+   * Verifies and commits an upload, then links the blob into the repository. Given a name,
+   * the repository is created on push only once the bytes verified.
+   */
+  async completeUpload (target: RepositoryState | string, session: UploadSession, digest: string): Promise<{ digest: string, size: number }> {
     parseDigest(digest)
     return this.gcLock.shared(async () => {
       const result = await this.uploads.complete(session, digest)
+      const state = typeof target === 'string' ? await this.repositoryForPush(target) : target
       await state.lock.run(() => state.linkBlob(digest))
       return result
     })
@@ -195,9 +207,10 @@ export class Distribution {
   /**
    * Stores a manifest under a tag or a digest reference. Every blob (and, for an index,
    * every child manifest) must already be in the repository: each missing one is reported
-   * as its own MANIFEST_BLOB_UNKNOWN. Returns the record stored.
+   * as its own MANIFEST_BLOB_UNKNOWN. Given a name, a missing repository is created on push
+   * only for a manifest that can be stored there. Returns the record stored.
    */
-  async putManifest (state: RepositoryState, reference: string, body: Buffer, contentType: string | undefined): Promise<ManifestRecord> {
+  async putManifest (target: RepositoryState | string, reference: string, body: Buffer, contentType: string | undefined): Promise<ManifestRecord> {
     const byDigest = reference.includes(':')
     const algorithm = byDigest ? parseDigest(reference, 'reference').algorithm : 'sha256'
     const parsed = parseManifest(body, contentType)
@@ -205,9 +218,18 @@ export class Distribution {
     if (byDigest && digest !== reference) {
       throw ociError('DIGEST_INVALID', 'manifest digest does not match the reference', { detail: { reference, actual: digest } })
     }
+    let state: RepositoryState
+    if (typeof target !== 'string') {
+      state = target
+    } else {
+      const existing = this.repositories.get(target)
+      // A new repository holds nothing the manifest could reference yet.
+      if (existing === undefined) await this.#checkReferences(undefined, target, parsed)
+      state = await (existing ?? this.repositoryForPush(target))
+    }
     return this.gcLock.shared(() => state.lock.run(async () => {
       if (state.deleted) throw ociError('NAME_UNKNOWN', `repository ${state.name} was deleted`)
-      await this.#checkReferences(state, parsed)
+      await this.#checkReferences(state, state.name, parsed)
       if (!byDigest && state.meta.imageTagMutability === 'IMMUTABLE') {
         const current = state.tags.get(reference)
         if (current !== undefined && current !== digest) {
@@ -232,16 +254,17 @@ export class Distribution {
     }))
   }
 
-  async #checkReferences (state: RepositoryState, parsed: ParsedManifest): Promise<void> {
+  /** `state` undefined: the repository does not exist yet, so every reference is missing. */
+  async #checkReferences (state: RepositoryState | undefined, name: string, parsed: ParsedManifest): Promise<void> {
     const missing: RegistryError[] = []
     for (const d of referencedBlobs(parsed)) {
-      if (await this.#linkedSize(state, d.digest) === undefined) {
-        missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `blob ${d.digest} is not in repository ${state.name}`, { detail: { digest: d.digest } }))
+      if (state === undefined || await this.#linkedSize(state, d.digest) === undefined) {
+        missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `blob ${d.digest} is not in repository ${name}`, { detail: { digest: d.digest } }))
       }
     }
     for (const m of parsed.manifests) {
-      if (!state.manifests.has(m.digest)) {
-        missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository ${state.name}`, { detail: { digest: m.digest } }))
+      if (state === undefined || !state.manifests.has(m.digest)) {
+        missing.push(ociError('MANIFEST_BLOB_UNKNOWN', `manifest ${m.digest} is not in repository ${name}`, { detail: { digest: m.digest } }))
       }
     }
     if (missing.length > 0) {

@@ -40,6 +40,19 @@ function isObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+/**
+ * Annotations are a string-to-string map (OCI image spec). Anything else is refused here: the
+ * record stores them and the referrers API serves them, so a nested value would also reach
+ * JSON.stringify unbounded.
+ */
+function checkAnnotations (value: unknown, where: string): void {
+  if (value === undefined) return
+  if (!isObject(value)) throw invalid(`${where}: must be an object of strings`)
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw invalid(`${where}.${key.slice(0, 100)}: annotation values must be strings`)
+  }
+}
+
 function descriptor (value: unknown, where: string): Descriptor {
   if (!isObject(value)) throw invalid(`${where}: descriptor must be an object`)
   const { mediaType, digest, size } = value
@@ -47,7 +60,7 @@ function descriptor (value: unknown, where: string): Descriptor {
   if (typeof digest !== 'string') throw invalid(`${where}.digest: required string`)
   try { parseDigest(digest, `${where}.digest`) } catch (err) { throw invalid(`${where}.digest: invalid digest`, (err as RegistryError).detail) }
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(`${where}.size: must be a non-negative integer`)
-  if (value.annotations !== undefined && !isObject(value.annotations)) throw invalid(`${where}.annotations: must be an object`)
+  checkAnnotations(value.annotations, `${where}.annotations`)
   if (value.urls !== undefined && !Array.isArray(value.urls)) throw invalid(`${where}.urls: must be an array`)
   return value as unknown as Descriptor
 }
@@ -88,7 +101,7 @@ export function parseManifest (body: Buffer, contentType: string | undefined): P
   }
   if (json.schemaVersion !== 2) throw invalid('schemaVersion: must be 2')
   if (json.artifactType !== undefined && typeof json.artifactType !== 'string') throw invalid('artifactType: must be a string')
-  if (json.annotations !== undefined && !isObject(json.annotations)) throw invalid('annotations: must be an object')
+  checkAnnotations(json.annotations, 'annotations')
   const subject = json.subject === undefined ? undefined : descriptor(json.subject, 'subject')
   const annotations = json.annotations as Record<string, string> | undefined
 

@@ -31,6 +31,13 @@ export class UploadSession implements UploadInfo {
   hash: Hash | undefined
   /** Registry-clock ms of the last bytes received (in this process). */
   lastActivity: number
+  /**
+   * Set once the session is completed, cancelled or purged. A request that found the
+   * session before that and waited for its lock must not append to it or commit it: its
+   * files are gone, so a write would recreate them as debris and a commit would store bytes
+   * that do not match the verified hash.
+   */
+  ended = false
   readonly lock = new Mutex()
   constructor (readonly uuid: string, readonly repositoryName: string, readonly startedAt: number) {
     this.lastActivity = startedAt
@@ -43,6 +50,15 @@ export interface UploadLimits {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+function unknownUpload (uuid: string): Error {
+  return ociError('BLOB_UPLOAD_UNKNOWN', `upload ${uuid.slice(0, 64)} is unknown`, { detail: { uuid: uuid.slice(0, 64) } })
+}
+
+/** BLOB_UPLOAD_UNKNOWN for a session that ended while the caller waited for its lock. */
+function checkLive (session: UploadSession): void {
+  if (session.ended) throw unknownUpload(session.uuid)
+}
 
 export class Uploads {
   readonly #sessions = new Map<string, UploadSession>()
@@ -82,7 +98,7 @@ export class Uploads {
 
   /** Finds a session of `repositoryName`, in memory or (after a restart) in storage. */
   async get (repositoryName: string, uuid: string): Promise<UploadSession> {
-    const unknown = (): Error => ociError('BLOB_UPLOAD_UNKNOWN', `upload ${uuid.slice(0, 64)} is unknown`, { detail: { uuid: uuid.slice(0, 64) } })
+    const unknown = (): Error => unknownUpload(uuid)
     if (!UUID.test(uuid)) throw unknown()
     let session = this.#sessions.get(uuid)
     if (session === undefined) {
@@ -109,6 +125,7 @@ export class Uploads {
    * `maxBytes` bounds the chunk (its declared length); more is BLOB_UPLOAD_INVALID.
    */
   async append (session: UploadSession, source: AsyncIterable<Uint8Array>, maxBytes = Number.POSITIVE_INFINITY): Promise<number> {
+    checkLive(session)
     await this.#ensureHash(session)
     const writer = await this.driver.writer(paths.uploadData(session.uuid), true)
     const hash = session.hash!
@@ -156,6 +173,7 @@ export class Uploads {
    */
   async complete (session: UploadSession, digest: string): Promise<{ digest: string, size: number }> {
     const { algorithm } = parseDigest(digest)
+    checkLive(session)
     let actual: string
     if (algorithm === 'sha256') {
       await this.#ensureHash(session)
@@ -180,11 +198,15 @@ export class Uploads {
     return { digest, size }
   }
 
+  /** Ends the session and deletes its files. The caller holds `session.lock`. */
   async cancel (session: UploadSession): Promise<void> {
+    checkLive(session)
     await this.#forget(session.uuid)
   }
 
   async #forget (uuid: string): Promise<void> {
+    const session = this.#sessions.get(uuid)
+    if (session !== undefined) session.ended = true
     this.#sessions.delete(uuid)
     try {
       await this.driver.delete(paths.uploadDir(uuid))

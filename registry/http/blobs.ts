@@ -11,6 +11,9 @@ function parseRange (value: string, size: number): [number, number] | 'unsatisfi
   if (m[1] === '') {
     const suffix = Number(m[2])
     if (suffix === 0) return 'unsatisfiable'
+    // The last bytes of an empty blob are the whole (empty) blob, which no Content-Range
+    // can describe: serve it whole (RFC 9110 lets a server ignore Range).
+    if (size === 0) return undefined
     return [Math.max(0, size - suffix), size - 1]
   }
   const start = Number(m[1])
@@ -35,7 +38,9 @@ export async function getBlob (ctx: RequestContext, state: RepositoryState, dige
   let status = 200
   let start = 0
   let length = size
-  const rangeHeader = ctx.req.headers.range
+  // RFC 9110 §14.2: Range is defined for GET only; a HEAD describes the whole blob (clients
+  // read its size from Content-Length).
+  const rangeHeader = ctx.method === 'GET' ? ctx.req.headers.range : undefined
   if (rangeHeader !== undefined) {
     const range = parseRange(rangeHeader, size)
     if (range === 'unsatisfiable') {

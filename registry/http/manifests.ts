@@ -41,13 +41,14 @@ function parseAccept (header: string[]): Set<string> | undefined {
 
 /**
  * Content negotiation: the stored manifest when the client accepts its type; for an index
- * the client cannot read, the linux/amd64 (else first) child it can, as distribution does
- * for Docker manifest lists; otherwise MANIFEST_UNKNOWN naming the type.
+ * fetched by tag that the client cannot read, the linux/amd64 (else first) child it can, as
+ * distribution does for Docker manifest lists; otherwise MANIFEST_UNKNOWN naming the type.
+ * Never a child for a digest reference: the bytes would not match the digest asked for.
  */
-async function negotiate (ctx: RequestContext, state: RepositoryState, found: StoredManifest): Promise<StoredManifest> {
+async function negotiate (ctx: RequestContext, state: RepositoryState, reference: string, found: StoredManifest): Promise<StoredManifest> {
   const accepted = acceptedTypes(ctx.req.headers.accept)
   if (accepted === undefined || accepted.has(found.record.mediaType)) return found
-  if (INDEX_TYPES.has(found.record.mediaType)) {
+  if (INDEX_TYPES.has(found.record.mediaType) && !reference.includes(':')) {
     const index = JSON.parse(found.body.toString('utf8')) as { manifests: Array<{ digest: string, mediaType: string, platform?: { os?: string, architecture?: string } }> }
     const candidates = index.manifests.filter((m) => accepted.has(m.mediaType) && state.manifests.has(m.digest))
     const pick = candidates.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64') ?? candidates[0]
@@ -64,7 +65,7 @@ const headersByRecord = new WeakMap<object, string[]>()
 /** GET / HEAD /v2/<name>/manifests/<reference>. */
 export async function getManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
   checkReference(reference)
-  const found = await negotiate(ctx, state, await ctx.distribution.getManifest(state, reference))
+  const found = await negotiate(ctx, state, reference, await ctx.distribution.getManifest(state, reference))
   const { record, body } = found
   let headers = headersByRecord.get(record)
   if (headers === undefined) {
@@ -81,13 +82,13 @@ export async function getManifest (ctx: RequestContext, state: RepositoryState, 
   ctx.res.end(ctx.method === 'HEAD' ? undefined : body)
 }
 
-/** PUT /v2/<name>/manifests/<reference>. */
-export async function putManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
+/** PUT /v2/<name>/manifests/<reference> (the repository is created on push once the manifest can land). */
+export async function putManifest (ctx: RequestContext, name: string, reference: string): Promise<void> {
   checkReference(reference)
   const body = await readBody(ctx.req, MANIFEST_SIZE_LIMIT)
-  const record = await ctx.distribution.putManifest(state, reference, body, ctx.req.headers['content-type'])
+  const record = await ctx.distribution.putManifest(name, reference, body, ctx.req.headers['content-type'])
   const headers: Record<string, string> = {
-    Location: `/v2/${state.name}/manifests/${record.digest}`,
+    Location: `/v2/${name}/manifests/${record.digest}`,
     'Docker-Content-Digest': record.digest
   }
   if (record.subject !== undefined) headers['OCI-Subject'] = record.subject

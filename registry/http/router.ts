@@ -15,29 +15,40 @@ import { catalog, listTags, referrers } from './listing.js'
  * The /v2/ API: one table of routes, each a path pattern and a handler per method.
  *
  * Repository names contain `/`, so patterns match from the end of the path. For each
- * request the router authenticates (when auth is on), resolves the repository (creating
- * it on push when the registry allows), runs the handler and turns any error into the
- * spec's error body.
+ * request the router authenticates (when auth is on), resolves the repository (a push
+ * that may create it gets its name and creates it itself, see `CreatingHandler`), runs the
+ * handler and turns any error into the spec's error body.
  */
 type Access = 'pull' | 'push'
 type RepoHandler = (ctx: RequestContext, state: RepositoryState, param: string) => Promise<void> | void
+/**
+ * A push that may create the repository gets its name, not its state: it checks its input
+ * first and creates the repository (`Distribution.repositoryForPush`) only when the push
+ * can land, so a refused push leaves no empty repository behind.
+ */
+type CreatingHandler = (ctx: RequestContext, name: string, param: string) => Promise<void> | void
+
+type MethodSpec =
+  | { readonly access: Access, readonly create: false, readonly handler: RepoHandler }
+  | { readonly access: 'push', readonly create: true, readonly handler: CreatingHandler }
 
 interface RepoRoute {
   readonly pattern: RegExp
-  readonly methods: Readonly<Record<string, { access: Access, create?: boolean, handler: RepoHandler }>>
+  readonly methods: Readonly<Record<string, MethodSpec>>
 }
 
-const pull = (handler: RepoHandler) => ({ access: 'pull' as const, handler })
-const push = (handler: RepoHandler, create = false) => ({ access: 'push' as const, handler, create })
+const pull = (handler: RepoHandler): MethodSpec => ({ access: 'pull', create: false, handler })
+const push = (handler: RepoHandler): MethodSpec => ({ access: 'push', create: false, handler })
+const pushCreating = (handler: CreatingHandler): MethodSpec => ({ access: 'push', create: true, handler })
 
 const ROUTES: readonly RepoRoute[] = [
   {
     pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
-    methods: { GET: pull(getManifest), HEAD: pull(getManifest), PUT: push(putManifest, true), DELETE: push(deleteManifest) }
+    methods: { GET: pull(getManifest), HEAD: pull(getManifest), PUT: pushCreating(putManifest), DELETE: push(deleteManifest) }
   },
   {
     pattern: /^\/v2\/(.+)\/blobs\/uploads\/?()$/,
-    methods: { POST: push((ctx, state) => startUpload(ctx, state), true) }
+    methods: { POST: pushCreating((ctx, name) => startUpload(ctx, name)) }
   },
   {
     pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
@@ -67,6 +78,13 @@ function decode (segment: string | undefined): string {
 }
 
 const NO_QUERY = new URLSearchParams()
+
+/** 405 with the `Allow` header RFC 9110 requires, listing what the path does support. */
+function methodNotAllowed (method: string, allowed: readonly string[]): Error {
+  return Object.assign(ociError('UNSUPPORTED', `${method} is not supported here (allowed: ${allowed.join(', ')})`, { status: 405 }), {
+    headers: { Allow: allowed.join(', ') }
+  })
+}
 
 // Names already validated (the grammar check is a regex; hot paths repeat the same names).
 const validNames = new Set<string>()
@@ -118,18 +136,18 @@ export function createRouter (options: RouterOptions): RequestHandler {
     }
 
     if (path === '/v2/' || path === '/v2') {
-      if (method !== 'GET' && method !== 'HEAD') throw ociError('UNSUPPORTED', `${method} is not supported on /v2/`, { status: 405 })
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, ['GET', 'HEAD'])
       if (auth.enabled && principal === undefined) challenge()
       sendJson(ctx, 200, {})
       return
     }
     if (path === TOKEN_PATH && auth.enabled) {
-      if (method !== 'GET') throw ociError('UNSUPPORTED', `${method} is not supported on ${TOKEN_PATH}`, { status: 405 })
+      if (method !== 'GET') throw methodNotAllowed(method, ['GET'])
       issueToken(ctx)
       return
     }
     if (path === '/v2/_catalog') {
-      if (method !== 'GET') throw ociError('UNSUPPORTED', `${method} is not supported on /v2/_catalog`, { status: 405 })
+      if (method !== 'GET') throw methodNotAllowed(method, ['GET'])
       if (auth.enabled && principal === undefined) challenge('registry:catalog:*')
       if (principal?.pullOnly !== undefined) throw ociError('DENIED', 'requested access to the resource is denied: the catalog needs credentials')
       catalog(ctx)
@@ -141,7 +159,7 @@ export function createRouter (options: RouterOptions): RequestHandler {
       const name = checkName(m[1])
       const param = decode(m[2])
       const spec = route.methods[method]
-      if (spec === undefined) throw ociError('UNSUPPORTED', `${method} is not supported here`, { status: 405 })
+      if (spec === undefined) throw methodNotAllowed(method, Object.keys(route.methods))
       if (auth.enabled && (principal === undefined || principal.pullOnly !== undefined)) {
         // Anonymous: only pulls, only from repositories that allow them (and, with an
         // anonymous token, only those it was granted).
@@ -154,10 +172,12 @@ export function createRouter (options: RouterOptions): RequestHandler {
           challenge(`repository:${name}:${spec.access === 'pull' ? 'pull' : 'pull,push'}`)
         }
       }
-      const state = spec.create === true
-        ? await distribution.repositoryForPush(name)
-        : await distribution.repository(name)
-      await spec.handler(ctx, state, param)
+      if (spec.create) {
+        distribution.checkPushTarget(name)
+        await spec.handler(ctx, name, param)
+      } else {
+        await spec.handler(ctx, await distribution.repository(name), param)
+      }
       return
     }
     throw ociError('NAME_UNKNOWN', `no such endpoint ${path.slice(0, 200)}`, { status: 404 })

@@ -57,27 +57,30 @@ async function appendBody (ctx: RequestContext, name: string, session: UploadSes
   }
 }
 
-/** POST /v2/<name>/blobs/uploads/: start, mount, or monolithic upload. */
-export async function startUpload (ctx: RequestContext, state: RepositoryState): Promise<void> {
+/**
+ * POST /v2/<name>/blobs/uploads/: start, mount, or monolithic upload. The query is checked
+ * before the repository is created on push; a monolithic upload creates it only once its
+ * bytes verified.
+ */
+export async function startUpload (ctx: RequestContext, name: string): Promise<void> {
   const d = ctx.distribution
   const mount = ctx.query.get('mount')
-  const name = state.name
+  const digest = ctx.query.get('digest')
+  if (mount !== null) parseDigest(mount, 'mount')
+  if (digest !== null) parseDigest(digest)
   if (mount !== null) {
-    parseDigest(mount, 'mount')
     const from = ctx.query.get('from') ?? undefined
-    if (await d.mountBlob(state, from, mount)) {
+    if (await d.mountBlob(await d.repositoryForPush(name), from, mount)) {
       sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount })
       return
     }
   }
-  const digest = ctx.query.get('digest')
-  if (digest !== null) parseDigest(digest)
-  const session = await d.uploads.start(name)
   if (digest !== null) {
+    const session = await d.uploads.start(name)
     await session.lock.run(async () => {
       try {
         await appendBody(ctx, name, session)
-        await d.completeUpload(state, session, digest)
+        await d.completeUpload(name, session, digest)
       } catch (err) {
         // A monolithic upload has no Location to resume from: drop the session.
         await d.uploads.cancel(session).catch(() => undefined)
@@ -87,6 +90,9 @@ export async function startUpload (ctx: RequestContext, state: RepositoryState):
     sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest })
     return
   }
+  // The session's later requests (PATCH, PUT, GET) need the repository: create it now.
+  await d.repositoryForPush(name)
+  const session = await d.uploads.start(name)
   if (hasBody(ctx.req)) ctx.req.resume()
   sendEmpty(ctx, 202, { ...progressHeaders(name, session), 'OCI-Chunk-Min-Length': 0 })
 }
