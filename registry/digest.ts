@@ -44,10 +44,6 @@ export function parseDigest (value: string, field = 'digest'): ParsedDigest {
   return { algorithm: algorithm as DigestAlgorithm, hex, digest: value }
 }
 
-export function isDigest (value: string): boolean {
-  try { parseDigest(value); return true } catch { return false }
-}
-
 export function digestOf (content: Uint8Array | string, algorithm: DigestAlgorithm = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`
 }

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import { PathNotFoundError, type RandomAccessFile, type StorageDriver } from '../storage/driver.js'
 import { digestFromBlobDir, paths } from './paths.js'
@@ -34,10 +33,6 @@ export class BlobStore {
       if (err instanceof PathNotFoundError) return undefined
       throw err
     }
-  }
-
-  reader (digest: string, offset?: number, length?: number): Promise<Readable> {
-    return this.driver.reader(paths.blobData(digest), offset, length)
   }
 
   open (digest: string): Promise<RandomAccessFile> {

@@ -1,9 +1,7 @@
 import { channel } from 'node:diagnostics_channel'
-import type { Readable } from 'node:stream'
 import type { Clock } from '../clock.js'
 import { digestOf, parseDigest } from '../digest.js'
 import { ociError, RegistryError } from '../errors.js'
-import { MediaType } from '../media-types.js'
 import type { RandomAccessFile, StorageDriver } from '../storage/driver.js'
 import { BlobStore } from './blobs.js'
 import { SharedLock } from './locks.js'
@@ -41,7 +39,6 @@ export interface StoredManifest {
  * holds it exclusive.
  */
 export class Distribution {
-  readonly driver: StorageDriver
   readonly clock: Clock
   readonly blobs: BlobStore
   readonly uploads: Uploads
@@ -51,7 +48,6 @@ export class Distribution {
   readonly #createOnPush: boolean
 
   constructor (options: DistributionOptions) {
-    this.driver = options.driver
     this.clock = options.clock
     this.blobs = new BlobStore(options.driver, options.clock)
     this.uploads = new Uploads(options.driver, this.blobs, options.clock, { maxSessions: options.maxUploadSessions })
@@ -129,10 +125,6 @@ export class Distribution {
     parseDigest(digest)
     if (!state.layers.has(digest) && !state.manifests.has(digest)) return undefined
     return this.blobs.size(digest)
-  }
-
-  openBlob (digest: string, offset?: number, length?: number): Promise<Readable> {
-    return this.blobs.reader(digest, offset, length)
   }
 
   openBlobFile (digest: string): Promise<RandomAccessFile> {
@@ -345,4 +337,3 @@ export class Distribution {
   }
 }
 
-export { MediaType }

@@ -98,8 +98,7 @@ export class Uploads {
 
   /** Finds a session of `repositoryName`, in memory or (after a restart) in storage. */
   async get (repositoryName: string, uuid: string): Promise<UploadSession> {
-    const unknown = (): Error => unknownUpload(uuid)
-    if (!UUID.test(uuid)) throw unknown()
+    if (!UUID.test(uuid)) throw unknownUpload(uuid)
     let session = this.#sessions.get(uuid)
     if (session === undefined) {
       let info: { repositoryName: string, startedAt: number }
@@ -108,14 +107,14 @@ export class Uploads {
         info = JSON.parse((await this.driver.getContent(paths.uploadInfo(uuid))).toString('utf8'))
         size = (await this.driver.stat(paths.uploadData(uuid))).size
       } catch (err) {
-        if (err instanceof PathNotFoundError || err instanceof SyntaxError) throw unknown()
+        if (err instanceof PathNotFoundError || err instanceof SyntaxError) throw unknownUpload(uuid)
         throw err
       }
       session = this.#sessions.get(uuid) ?? new UploadSession(uuid, info.repositoryName, info.startedAt)
       if (!this.#sessions.has(uuid)) session.size = size
       this.#sessions.set(uuid, session)
     }
-    if (session.repositoryName !== repositoryName) throw unknown()
+    if (session.repositoryName !== repositoryName) throw unknownUpload(uuid)
     return session
   }
 
@@ -188,12 +187,7 @@ export class Uploads {
       throw ociError('DIGEST_INVALID', 'provided digest did not match uploaded content', { detail: { expected: digest, actual } })
     }
     const size = session.size
-    const dataPath = paths.uploadData(session.uuid)
-    if (await this.blobs.size(digest) === undefined) {
-      const syncer = await this.driver.writer(dataPath, true)
-      await syncer.commit()
-    }
-    await this.blobs.adopt(dataPath, digest, size)
+    await this.blobs.adopt(paths.uploadData(session.uuid), digest, size)
     await this.#forget(session.uuid)
     return { digest, size }
   }

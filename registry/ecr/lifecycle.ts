@@ -52,9 +52,8 @@ export class LifecycleApi {
     return images
   }
 
-  #preview (state: RepositoryState, text: string): { policyText: string, verdicts: LifecycleVerdict[] } {
-    const policy = parseLifecyclePolicy(text)
-    return { policyText: text, verdicts: evaluateLifecyclePolicy(policy, this.#lifecycleImages(state), this.ctx.clock.now()) }
+  #verdicts (state: RepositoryState, text: string): LifecycleVerdict[] {
+    return evaluateLifecyclePolicy(parseLifecyclePolicy(text), this.#lifecycleImages(state), this.ctx.clock.now())
   }
 
   #previewShape (state: RepositoryState, text: string, verdicts: LifecycleVerdict[]): LifecyclePolicyPreview {
@@ -81,8 +80,7 @@ export class LifecycleApi {
     if (text === undefined) {
       throw new RegistryError('LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
     }
-    const { verdicts } = this.#preview(state, text)
-    return this.#previewShape(state, text, verdicts)
+    return this.#previewShape(state, text, this.#verdicts(state, text))
   }
 
   /** Applies a repository's lifecycle policy now; returns what it expired (preview shape). */
@@ -93,7 +91,7 @@ export class LifecycleApi {
       throw new RegistryError('LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
     }
     const verdicts = await state.lock.run(async () => {
-      const { verdicts } = this.#preview(state, text)
+      const verdicts = this.#verdicts(state, text)
       for (const v of verdicts) await this.#expire(state, v.image.imageDigest)
       return verdicts
     })

@@ -34,7 +34,7 @@ function declaredLength (ctx: RequestContext): number | undefined {
  * current size: otherwise 416 with the current `Range`) and `Content-Length`.
  * The caller holds the session lock.
  */
-async function appendBody (ctx: RequestContext, name: string, session: UploadSession): Promise<void> {
+async function appendBody (ctx: RequestContext, session: UploadSession): Promise<void> {
   const range = parseContentRange(ctx.req.headers['content-range'] as string | undefined)
   const length = declaredLength(ctx)
   let max = length ?? Number.POSITIVE_INFINITY
@@ -79,7 +79,7 @@ export async function startUpload (ctx: RequestContext, name: string): Promise<v
     const session = await d.uploads.start(name)
     await session.lock.run(async () => {
       try {
-        await appendBody(ctx, name, session)
+        await appendBody(ctx, session)
         await d.completeUpload(name, session, digest)
       } catch (err) {
         // A monolithic upload has no Location to resume from: drop the session.
@@ -101,7 +101,7 @@ export async function startUpload (ctx: RequestContext, name: string): Promise<v
 export async function patchUpload (ctx: RequestContext, state: RepositoryState, uuid: string): Promise<void> {
   const session = await ctx.distribution.uploads.get(state.name, uuid)
   try {
-    await session.lock.run(() => appendBody(ctx, state.name, session))
+    await session.lock.run(() => appendBody(ctx, session))
   } catch (err) {
     throw withProgress(err, state.name, session)
   }
@@ -116,7 +116,7 @@ export async function putUpload (ctx: RequestContext, state: RepositoryState, uu
   parseDigest(digest)
   await session.lock.run(async () => {
     if (hasBody(ctx.req)) {
-      try { await appendBody(ctx, state.name, session) } catch (err) { throw withProgress(err, state.name, session) }
+      try { await appendBody(ctx, session) } catch (err) { throw withProgress(err, state.name, session) }
     }
     await ctx.distribution.completeUpload(state, session, digest)
   })

@@ -23,7 +23,7 @@ import { RegistryError } from '../errors.js'
  * - `writer(path, append)` returns a `FileWriter`; with `append` it continues after the bytes
  *   already there (an upload resumed after a restart), otherwise it truncates.
  *   Written bytes become visible to `stat`/`reader` after `close` or `commit`.
- * - `move` is atomic and replaces the destination if it exists.
+ * - `move` is atomic and durable, and replaces the destination if it exists.
  * - `list(path)` returns the full paths of the direct children of a directory, sorted;
  *   a missing directory rejects with `PathNotFoundError`.
  * - `walk(path, fn)` visits every file and directory below `path` depth-first in sorted

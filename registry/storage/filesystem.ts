@@ -15,7 +15,8 @@ const FLUSH_AT = 1 << 20
 const MAX_BUFFERED = 8 << 20
 // Start the disk writeback of a long write early (in the background), so the fsync of a
 // commit has little left to do: pushes of large blobs do not stall on it at the end. Every
-// 4 MiB, the commit of a 64 MiB layer waited ~7 ms here (~14 ms at 16 MiB).
+// 4 MiB, the commit of a 64 MiB layer took a median 8.4 ms here (13.2 ms at 16 MiB; 12
+// commits each, skopeo pushes).
 const WRITEBACK_EVERY = 4 << 20
 const READ_CHUNK = 1 << 20
 
@@ -144,6 +145,10 @@ export class FilesystemDriver implements StorageDriver {
   async move (sourcePath: string, destPath: string): Promise<void> {
     const source = this.#full(sourcePath)
     const dest = this.#full(destPath)
+    // Durable: the bytes reach the disk before the rename makes them visible at `dest`, and
+    // the rename itself is made durable after.
+    const handle = await this.#openForRead(sourcePath)
+    try { await handle.sync() } finally { await handle.close() }
     await mkdir(dirname(dest), { recursive: true })
     try {
       await rename(source, dest)

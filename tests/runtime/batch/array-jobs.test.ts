@@ -87,7 +87,7 @@ t.test('array sizes at the limits: 2 and 10,000 children', async (t) => {
   await ce.registerNode({ vcpus: 4096, memory: 4096 * 1024 })
   const queue = await cloud.batch.jobQueue('q').priority(1).computeEnvironments(ce).create()
   const def = await cloud.batch.jobDefinition('d').command('true').vcpus(1).memory(128).register()
-  const two = await cloud.batch.job('two').queue(queue).definition(def).array(2).submit()
+  await cloud.batch.job('two').queue(queue).definition(def).array(2).submit()
   const big = await cloud.batch.job('big').queue(queue).definition(def).array(10_000).env(sim(60)).submit()
   await settle(cloud)
   const running = await big.describe()
