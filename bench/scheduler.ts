@@ -67,12 +67,13 @@ async function main() {
 
   // The headline, on a fresh instance so its linear memory is this run's alone.
   const fresh = await loadWasmCore()
-  const headline = { nodes: 10000, tasks: 1_000_000, strategy: STRATEGIES[2].strategy, spreadAttribute: STRATEGIES[2].spread }
+  const bestfit = STRATEGIES.find((s) => s.name === 'bestfit')!
+  const headline = { nodes: 10000, tasks: 1_000_000, strategy: bestfit.strategy, spreadAttribute: bestfit.spread }
   const r = compare(fresh, twin, headline)
   const result = {
     nodes: headline.nodes,
     tasks: headline.tasks,
-    strategy: 'bestfit',
+    strategy: bestfit.name,
     wasm_placements_per_s: Math.round(r.wasm.perSecond),
     ts_placements_per_s: Math.round(r.ts.perSecond),
     ratio: Number((r.wasm.perSecond / r.ts.perSecond).toFixed(3)),

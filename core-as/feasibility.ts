@@ -48,10 +48,6 @@ export function constraintsHold(node: i32): bool {
   return true
 }
 
-@inline export function fitsNode(node: i32, cpu: i32, mem: i32, gpu: i32): bool {
-  return i32At(freeCpu, node) >= cpu && i32At(freeMem, node) >= mem && i32At(freeGpu, node) >= gpu
-}
-
 /**
  * Full check of one node, as a probe or a scan sees it: returns 0 when the task
  * may go there, else the reason that filtered it (and counts it).

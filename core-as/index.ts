@@ -245,7 +245,7 @@ export function place(header: usize): i32 {
   const need = scratchNeed(n, pairCount, grouped)
   if (<u64>slot(header, H_SCRATCH_BYTES) < need) return STATUS_SCRATCH_TOO_SMALL
 
-  setSnapshot(n, t, pointer(header, H_NODE_TOTAL_CPU), pointer(header, H_NODE_TOTAL_MEM),
+  setSnapshot(n, pointer(header, H_NODE_TOTAL_CPU), pointer(header, H_NODE_TOTAL_MEM),
     pointer(header, H_NODE_TOTAL_GPU), pointer(header, H_NODE_STATUS), pointer(header, H_NODE_ATTRS),
     pointer(header, H_VALUES))
 

@@ -1,7 +1,7 @@
 // Per-batch metrics, written to the host's f64[METRIC_COUNT] buffer at the end
 // of place(). Counted in f64 so a million-task batch never overflows.
 
-import { METRIC_COUNT } from './abi'
+import { M_NODES_EVALUATED, METRIC_COUNT } from './abi'
 
 let base: usize = 0
 
@@ -16,5 +16,5 @@ export function metricsInit(ptr: usize): void {
 }
 
 @inline export function addEvaluated(): void {
-  addMetric(2, 1.0) // M_NODES_EVALUATED
+  addMetric(M_NODES_EVALUATED, 1.0)
 }

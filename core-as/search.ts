@@ -23,7 +23,6 @@ import { addEvaluated, addMetric } from './metrics'
 // ---- the task being placed (set by placement.ts) ----------------------------------
 export let taskCpu: i32 = 0
 export let taskMem: i32 = 0
-export let taskGpu: i32 = 0
 export let taskStrategy: i32 = 0
 let cpuSlot: usize = 0 // byte offsets of the task's size class in a record
 let memSlot: usize = 0
@@ -43,7 +42,6 @@ export function setHint(node: i32): void {
 export function setTask(cpu: i32, mem: i32, gpu: i32, strategy: i32): void {
   taskCpu = cpu
   taskMem = mem
-  taskGpu = gpu
   taskStrategy = strategy
   cpuSlot = <usize>cpuClassOf(cpu) << 2
   memSlot = <usize>memClassOf(mem) << 2

@@ -8,7 +8,6 @@
 
 // ---- snapshot columns (read-only) -------------------------------------------------
 export let nodeCount: i32 = 0
-export let taskCount: i32 = 0
 export let totalCpu: usize = 0
 export let totalMem: usize = 0
 export let totalGpu: usize = 0
@@ -35,9 +34,8 @@ export let potential: usize = 0 //  f64[nodes] free cpu / total cpu + free mem /
 export let inverseCpu: usize = 0 // f64[nodes] 1 / total cpu (0 without cpu)
 export let inverseMem: usize = 0 // f64[nodes] 1 / total mem (0 without memory)
 
-export function setSnapshot(n: i32, t: i32, tc: usize, tm: usize, tg: usize, st: usize, at: usize, vals: usize): void {
+export function setSnapshot(n: i32, tc: usize, tm: usize, tg: usize, st: usize, at: usize, vals: usize): void {
   nodeCount = n
-  taskCount = t
   totalCpu = tc
   totalMem = tm
   totalGpu = tg

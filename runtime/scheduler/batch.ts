@@ -261,4 +261,3 @@ export class PlacementBatch {
   }
 }
 
-export const COLUMN_TABLE = COLUMNS
