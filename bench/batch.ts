@@ -3,15 +3,22 @@
 //   simulated  100 array jobs x 10,000 children on 5,000 simulated nodes, from
 //              submission until every child SUCCEEDED; RSS per child retained
 //   process    2,000 jobs running `true` on the process runner, from submission
-//              until all SUCCEEDED; event-loop block per launch (the synchronous
-//              part of runner.start) and main-thread time per job; then 1,000
-//              more submitted at 400/s for p99 submission-to-RUNNING; baselines
-//              from the same run: plain child_process.spawn of `true` and a C
-//              posix_spawn loop (64 in flight each)
+//              until all SUCCEEDED; time inside the synchronous runner.start()
+//              call per launch and main-thread time per job (throughput phase
+//              only); then 1,000 more submitted at 400/s for p50/p99
+//              submission-to-RUNNING (performance.now() at submit and when the
+//              runner reports the process running); baselines from the same
+//              run: plain child_process.spawn of `true` and a C posix_spawn loop
+//
+// Concurrency: the engine gets 8 nodes x 64 vCPUs and each job takes 1 vCPU, so
+// up to 512 jobs run at once; both baselines keep WINDOW = 512 (the engine's total
+// vCPUs) processes in flight, so every side may run the same number at once.
 //
 //   npm run bench:batch [-- --json] [--arrays=100 --children=10000 --nodes=5000 --jobs=2000]
+//                       [--only=simulated|process]
 //
-// Last line with --json: one JSON object. Figures never fail on time.
+// Last line with --json: one JSON object; figures of a phase that did not run
+// (--only) are null there and 'n/a' in the text. Figures never fail on time.
 
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -28,7 +35,10 @@ const NODES = option('nodes', 5000)
 const JOBS = option('jobs', 2000)
 const PACE = option('pace', 400)
 const PACED = option('paced', 1000)
-const WINDOW = 64
+// The process phase's compute environment; the baselines' window is its total vCPUs.
+const PROCESS_NODES = 8
+const NODE_VCPUS = 64
+const WINDOW = PROCESS_NODES * NODE_VCPUS
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.split('=')[1]
 
 const log = (...args: unknown[]) => {
@@ -59,11 +69,13 @@ async function simulated() {
   const def = await cloud.batch.jobDefinition('sim-task').command('true').vcpus(1).memory(512).register()
   gc()
   const rssBefore = process.memoryUsage().rss
+  const rounds0 = cloud.engine.batch.rounds
   const start = performance.now()
   const jobs = []
   for (let a = 0; a < ARRAYS; a++) jobs.push(await cloud.batch.job(`sweep-${a}`).queue(queue).definition(def).array(CHILDREN).submit())
   const results = await Promise.all(jobs.map((j) => j.wait()))
   const seconds = (performance.now() - start) / 1000
+  const rounds = cloud.engine.batch.rounds - rounds0
   const succeeded = results.reduce((sum, d) => sum + (d.arrayProperties?.statusSummary?.SUCCEEDED ?? 0), 0)
   gc()
   const rssAfter = process.memoryUsage().rss
@@ -74,33 +86,45 @@ async function simulated() {
     seconds,
     jobsPerS: children / seconds,
     rssPerChild: Math.max(0, rssAfter - rssBefore) / children,
-    rounds: cloud.engine.batch.rounds
+    rounds
   }
 }
 
 async function processRunner() {
   await using cloud = await Stratus.embedded({ runner: 'process' })
   const own = await cloud.batch.computeEnvironment('local').unmanaged().create()
-  for (let i = 0; i < 8; i++) await own.registerNode({ vcpus: 64, memory: 262144 })
+  for (let i = 0; i < PROCESS_NODES; i++) await own.registerNode({ vcpus: NODE_VCPUS, memory: 262144 })
   const queue = await cloud.batch.jobQueue('local').priority(1).computeEnvironments(own).create()
   const def = await cloud.batch.jobDefinition('true').command('true').vcpus(1).memory(64).register()
   const submit = (name: string) => cloud.batch.job(name).queue(queue).definition(def).submit()
   // Warm up: the launcher, the placement core, the JIT.
   await Promise.all((await Promise.all(Array.from({ length: 100 }, (_, i) => submit(`warm-${i}`)))).map((j) => j.wait()))
 
-  // The event loop is blocked by a launch for as long as runner.start() runs synchronously.
+  // Time spent inside the synchronous runner.start() call (the rest of a launch runs
+  // off the event loop), and performance.now() when each job's first attempt runs.
   const runner = cloud.engine.runner
   const start0 = runner.start.bind(runner)
-  let launchMs = 0
+  let startCallMs = 0
   let launches = 0
+  const runningAt = new Map<string, number>() // job id -> performance.now()
   runner.start = (task, listener) => {
+    const jobId = task.id.slice(0, task.id.lastIndexOf('#')) // run ids are `${jobId}#${attempt}`
+    const wrapped: typeof listener = {
+      running: (at) => {
+        if (!runningAt.has(jobId)) runningAt.set(jobId, performance.now())
+        listener.running(at)
+      },
+      exited: (exit) => listener.exited(exit),
+      failed: (error) => listener.failed(error)
+    }
     const t0 = performance.now()
-    start0(task, listener)
-    launchMs += performance.now() - t0
+    start0(task, wrapped)
+    startCallMs += performance.now() - t0
     launches++
   }
 
   // Throughput: submit every job at once, wait for all.
+  const rounds0 = cloud.engine.batch.rounds
   const elu0 = performance.eventLoopUtilization()
   const start = performance.now()
   const jobs = []
@@ -108,28 +132,47 @@ async function processRunner() {
   const details = await Promise.all(jobs.map((j) => j.wait()))
   const seconds = (performance.now() - start) / 1000
   const elu = performance.eventLoopUtilization(elu0)
+  // Snapshot before the paced phase adds its own rounds and launches.
+  const rounds = cloud.engine.batch.rounds - rounds0
+  const throughputStartCallMs = startCallMs
+  const throughputLaunches = launches
 
   // Latency: jobs submitted at a steady PACE per second; submission to RUNNING per job.
   const paced = []
+  const submittedAt = new Map<string, number>() // job id -> performance.now() just before submit
   const pacedStart = performance.now()
   for (let i = 0; i < PACED; i++) {
     const due = pacedStart + (i * 1000) / PACE
     const wait = due - performance.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-    paced.push(await submit(`paced-${i}`))
+    const t0 = performance.now()
+    const job = await submit(`paced-${i}`)
+    submittedAt.set(job.id, t0)
+    paced.push(job)
   }
   const pacedDetails = await Promise.all(paced.map((j) => j.wait()))
-  const delays = pacedDetails.map((d) => (d.startedAt ?? d.createdAt) - d.createdAt).sort((a, b) => a - b)
+  // A job that never reached RUNNING has no submission-to-RUNNING time: excluded, and counted.
+  const delays: number[] = []
+  for (const job of paced) {
+    const ran = runningAt.get(job.id)
+    if (ran !== undefined) delays.push(ran - submittedAt.get(job.id)!)
+  }
+  delays.sort((a, b) => a - b)
+  const percentile = (q: number) => (delays.length === 0 ? null : delays[Math.min(delays.length - 1, Math.floor(delays.length * q))])
   return {
     jobs: JOBS,
-    succeeded: details.filter((d) => d.status === 'SUCCEEDED').length + pacedDetails.filter((d) => d.status === 'SUCCEEDED').length - PACED,
+    succeeded: details.filter((d) => d.status === 'SUCCEEDED').length,
+    paced: PACED,
+    pacedSucceeded: pacedDetails.filter((d) => d.status === 'SUCCEEDED').length,
+    pacedNeverRan: PACED - delays.length,
     seconds,
     jobsPerS: JOBS / seconds,
-    p99StartMs: delays[Math.min(delays.length - 1, Math.floor(delays.length * 0.99))],
-    p50StartMs: delays[Math.floor(delays.length / 2)],
+    p99StartMs: percentile(0.99),
+    p50StartMs: percentile(0.5),
     loopBusyMsPerLaunch: elu.active / JOBS,
-    launchBlockMs: launchMs / launches,
-    rounds: cloud.engine.batch.rounds,
+    startCallMsPerLaunch: throughputLaunches === 0 ? null : throughputStartCallMs / throughputLaunches,
+    launches: throughputLaunches,
+    rounds,
     implementation: (cloud.engine.runner as { launcher?: { implementation: string } }).launcher?.implementation ?? 'unknown'
   }
 }
@@ -164,38 +207,60 @@ function cBaseline(count: number): number | null {
 }
 
 const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+/** A figure for the text output: 'n/a' when its phase did not run. */
+const text = (x: number | null | undefined, digits = 0, unit = '') => (x === null || x === undefined ? 'n/a' : `${fmt(x, digits)}${unit}`)
+const round = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? null : Number(x.toFixed(digits)))
 
-let sim = { children: 0, succeeded: 0, seconds: 0, jobsPerS: 0, rssPerChild: 0, rounds: 0 }
+let sim: Awaited<ReturnType<typeof simulated>> | null = null
 if (ONLY === undefined || ONLY === 'simulated') {
   log(`simulated: ${ARRAYS} arrays x ${fmt(CHILDREN)} children on ${fmt(NODES)} nodes…`)
   sim = await simulated()
   log(`  ${fmt(sim.succeeded)} of ${fmt(sim.children)} children SUCCEEDED in ${fmt(sim.seconds, 2)} s: ${fmt(sim.jobsPerS)} jobs/s, ` +
     `${fmt(sim.rssPerChild, 1)} bytes of RSS per child, ${sim.rounds} dispatch rounds`)
+} else {
+  log('simulated: n/a (skipped by --only)')
 }
-if (ONLY === 'simulated') process.exit(0)
 
-log(`process runner: ${fmt(JOBS)} jobs running true, then ${fmt(PACED)} at ${PACE}/s…`)
-const cFirst = ONLY === 'process' ? null : cBaseline(JOBS)
-const nodeRate = ONLY === 'process' ? 0 : await nodeSpawnBaseline(JOBS)
-const proc = await processRunner()
-const cSecond = ONLY === 'process' ? null : cBaseline(JOBS)
-const cRate = cFirst !== null && cSecond !== null ? (cFirst + cSecond) / 2 : cFirst ?? cSecond
-log(`  ${proc.succeeded}/${proc.jobs} SUCCEEDED in ${fmt(proc.seconds, 2)} s: ${fmt(proc.jobsPerS)} jobs/s (launcher: ${proc.implementation}), ${proc.rounds} dispatch rounds`)
-log(`  event loop blocked ${fmt(proc.launchBlockMs, 3)} ms per launch; the whole engine (submit, dispatch, state, exit) ${fmt(proc.loopBusyMsPerLaunch, 3)} ms of main thread per job`)
-log(`  paced at ${PACE}/s: submission to RUNNING p50 ${fmt(proc.p50StartMs, 1)} ms, p99 ${fmt(proc.p99StartMs, 1)} ms`)
-log(`  baselines: child_process.spawn ${fmt(nodeRate)}/s, C posix_spawn loop ${cRate === null ? 'n/a (no cc)' : `${fmt(cRate)}/s`}` +
-  (cRate ? ` -> engine at ${fmt(proc.jobsPerS / cRate, 2)} of C` : ''))
+let proc: Awaited<ReturnType<typeof processRunner>> | null = null
+let nodeRate: number | null = null
+let cRate: number | null = null
+const baselines = ONLY === undefined
+if (ONLY === undefined || ONLY === 'process') {
+  log(`process runner: ${fmt(JOBS)} jobs running true on ${PROCESS_NODES} x ${NODE_VCPUS} vCPUs (up to ${WINDOW} at once), then ${fmt(PACED)} at ${PACE}/s…`)
+  const cFirst = baselines ? cBaseline(JOBS) : null
+  nodeRate = baselines ? await nodeSpawnBaseline(JOBS) : null
+  proc = await processRunner()
+  const cSecond = baselines ? cBaseline(JOBS) : null
+  cRate = cFirst !== null && cSecond !== null ? (cFirst + cSecond) / 2 : cFirst ?? cSecond
+  log(`  throughput: ${proc.succeeded}/${proc.jobs} SUCCEEDED in ${fmt(proc.seconds, 2)} s: ${fmt(proc.jobsPerS)} jobs/s (launcher: ${proc.implementation}), ${proc.rounds} dispatch rounds`)
+  log(`  runner.start() call ${text(proc.startCallMsPerLaunch, 3)} ms per launch (${proc.launches} launches); ` +
+    `the whole engine (submit, dispatch, state, exit) ${fmt(proc.loopBusyMsPerLaunch, 3)} ms of main thread per job`)
+  log(`  paced at ${PACE}/s: ${proc.pacedSucceeded}/${proc.paced} SUCCEEDED; submission to RUNNING p50 ${text(proc.p50StartMs, 1, ' ms')}, ` +
+    `p99 ${text(proc.p99StartMs, 1, ' ms')} (${proc.pacedNeverRan} never RUNNING, excluded)`)
+  const skipped = baselines ? '' : ' (skipped by --only)'
+  log(`  baselines, ${WINDOW} in flight: child_process.spawn ${nodeRate === null ? `n/a${skipped}` : `${fmt(nodeRate)}/s`}, ` +
+    `C posix_spawn loop ${cRate === null ? `n/a${baselines ? ' (no cc)' : skipped}` : `${fmt(cRate)}/s`}` +
+    (cRate ? ` -> engine at ${fmt(proc.jobsPerS / cRate, 2)} of C` : ''))
+} else {
+  log('process runner: n/a (skipped by --only)')
+}
 
 const result = {
-  sim_jobs_per_s: Math.round(sim.jobsPerS),
-  sim_rss_bytes_per_child: Number(sim.rssPerChild.toFixed(1)),
-  sim_children: sim.children,
-  process_jobs_per_s: Math.round(proc.jobsPerS),
-  process_p99_start_ms: Number(proc.p99StartMs.toFixed(2)),
-  loop_block_ms_per_launch: Number(proc.launchBlockMs.toFixed(4)),
-  engine_main_thread_ms_per_job: Number(proc.loopBusyMsPerLaunch.toFixed(3)),
-  node_spawn_per_s: Math.round(nodeRate),
-  c_posix_spawn_per_s: cRate === null ? null : Math.round(cRate),
-  process_ratio_vs_c: cRate ? Number((proc.jobsPerS / cRate).toFixed(3)) : null
+  sim_jobs_per_s: round(sim?.jobsPerS),
+  sim_rss_bytes_per_child: round(sim?.rssPerChild, 1),
+  sim_children: sim?.children ?? null,
+  process_jobs_per_s: round(proc?.jobsPerS),
+  process_succeeded: proc?.succeeded ?? null,
+  paced_succeeded: proc?.pacedSucceeded ?? null,
+  process_p50_start_ms: round(proc?.p50StartMs, 2),
+  process_p99_start_ms: round(proc?.p99StartMs, 2),
+  paced_never_running: proc?.pacedNeverRan ?? null,
+  process_dispatch_rounds: proc?.rounds ?? null,
+  start_call_ms_per_launch: round(proc?.startCallMsPerLaunch, 4),
+  engine_main_thread_ms_per_job: round(proc?.loopBusyMsPerLaunch, 3),
+  baseline_window: WINDOW,
+  node_spawn_per_s: round(nodeRate),
+  c_posix_spawn_per_s: round(cRate),
+  process_ratio_vs_c: proc && cRate ? Number((proc.jobsPerS / cRate).toFixed(3)) : null
 }
 console.log(JSON.stringify(result))
