@@ -68,7 +68,3 @@ export class InternalError extends StratusError {
     super('Internal', code, message, details)
   }
 }
-
-export function isStratusError(value: unknown): value is StratusError {
-  return value instanceof StratusError
-}

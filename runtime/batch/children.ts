@@ -76,10 +76,6 @@ export class RunQueue {
     }
   }
 
-  clear(): void {
-    this.#items = []
-    this.#head = this.#next = this.#end = 0
-  }
 }
 
 export class ArrayChildren {
@@ -126,7 +122,4 @@ export class ArrayChildren {
     JOB_STATUSES.forEach((name, i) => (out[name] = this.counts[i]))
     return out
   }
-
-  /** Bytes held per child (for the benchmark's memory figure). */
-  static readonly BYTES_PER_CHILD = 1 + 1 + 2 + 8 + 8 + 2 + 1
 }

@@ -16,7 +16,7 @@ import type { Scheduler } from '../scheduler/scheduler.js'
 import * as abi from '../scheduler/abi.js'
 import type { PlacementBatch } from '../scheduler/batch.js'
 import type { RunExit, Runner } from '../runners/runner.js'
-import { ConflictError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
+import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import {
   BATCH_SOURCE, JOB_STATE_CHANGE, JOB_STATUSES, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, S_SUCCEEDED,
   type AttemptDetail, type ComputeEnvironmentDetail, type ComputeResources, type ContainerProperties, type JobDefinition,
@@ -595,15 +595,9 @@ export class BatchService {
     const queue = this.#queue(input.jobQueue, 'jobQueue')
     const definition = this.#definition(input.jobDefinition, 'jobDefinition')
     if (definition.status !== 'ACTIVE') throw clientError('jobDefinition', `${definition.jobDefinitionArn} is INACTIVE`)
-    let size: number | undefined
-    if (input.arrayProperties !== undefined) {
-      const s = input.arrayProperties?.size
-      if (typeof s !== 'number' || !Number.isInteger(s) || s < LIMITS.arraySizeMin || s > LIMITS.arraySizeMax) {
-        throw new InvalidArgumentError('ClientException', `arrayProperties.size: must be an integer from ${LIMITS.arraySizeMin} to ${LIMITS.arraySizeMax}, got ${String(s)}`,
-          { field: 'arrayProperties.size', limit: typeof s === 'number' && s < LIMITS.arraySizeMin ? LIMITS.arraySizeMin : LIMITS.arraySizeMax })
-      }
-      size = s
-    }
+    const size = input.arrayProperties === undefined
+      ? undefined
+      : checkInteger(input.arrayProperties?.size, 'arrayProperties.size', LIMITS.arraySizeMin, LIMITS.arraySizeMax)
     const overrides = input.containerOverrides ?? {}
     const props = definition.containerProperties
     const vcpus = checkVcpus(resource(overrides.resourceRequirements, 'VCPU') ?? overrides.vcpus ?? resource(props.resourceRequirements, 'VCPU') ?? props.vcpus, 'vcpus')

@@ -18,4 +18,4 @@ export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Run
 
 export { ProcessRunner, DEFAULT_PATH, type ProcessRunnerOptions } from './process.js'
 export { SimulatedRunner } from './simulated.js'
-export { run, type KillOptions, type RunExit, type RunInfo, type RunListener, type Runner, type RunState, type RunTask } from './runner.js'
+export { type KillOptions, type RunExit, type RunInfo, type RunListener, type Runner, type RunState, type RunTask } from './runner.js'

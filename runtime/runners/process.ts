@@ -4,7 +4,7 @@
 // and the memory limit is a cgroup where the machine has one.
 
 import { ProcessLauncher, type LaunchedProcess, type LauncherOptions } from './launcher/index.js'
-import { MIN_MEMORY_LIMIT_BYTES } from './launcher/index.js'
+import { DEFAULT_GRACE_MS, MIN_MEMORY_LIMIT_BYTES } from './launcher/index.js'
 import type { KillOptions, RunInfo, RunListener, Runner, RunTask } from './runner.js'
 
 /** The PATH a task gets when its environment has none (as a container image's default). */
@@ -39,7 +39,7 @@ export class ProcessRunner implements Runner {
 
   static async create(now: () => number, options: ProcessRunnerOptions = {}): Promise<ProcessRunner> {
     const launcher = await ProcessLauncher.start(options.launcher ?? {})
-    return new ProcessRunner(launcher, now, options.graceMs ?? 10_000)
+    return new ProcessRunner(launcher, now, options.graceMs ?? DEFAULT_GRACE_MS)
   }
 
   start(task: RunTask, listener: RunListener): void {

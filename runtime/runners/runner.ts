@@ -66,16 +66,3 @@ export interface Runner {
   close(): Promise<void>
 }
 
-/** start() as a promise of the exit, for callers that want one task at a time. */
-export function run(runner: Runner, task: RunTask): Promise<RunExit & { startedAt: number }> {
-  return new Promise((resolve, reject) => {
-    let startedAt = 0
-    runner.start(task, {
-      running: (at) => {
-        startedAt = at
-      },
-      exited: (exit) => resolve({ ...exit, startedAt }),
-      failed: reject
-    })
-  })
-}
