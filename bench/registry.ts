@@ -190,7 +190,7 @@ async function generateImage (root: string, layers: number, layerBytes: number):
 
 // --- servers -----------------------------------------------------------------------------
 
-interface Target { name: string, host: string, process: ChildProcess, dataDir: string }
+interface Target { name: string, host: string, process: ChildProcess }
 
 async function waitForLine (child: ChildProcess): Promise<string> {
   let buffered = ''
@@ -202,17 +202,11 @@ async function waitForLine (child: ChildProcess): Promise<string> {
   throw new Error('server exited before it was ready')
 }
 
-async function startStratus (root: string): Promise<Target> {
-  const dataDir = join(root, 'stratus-data')
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** This file run again as a server (`--serve DIR` or `--null LAYOUT`); it prints its port. */
+async function startChild (name: string, mode: '--serve' | '--null', dir: string): Promise<Target> {
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const { port } = JSON.parse(await waitForLine(child)) as { port: number }
-  return { name: 'stratus', host: `127.0.0.1:${port}`, process: child, dataDir }
-}
-
-async function startNull (root: string, layout: Layout): Promise<Target> {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--null', layout.dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const { port } = JSON.parse(await waitForLine(child)) as { port: number }
-  return { name: 'null', host: `127.0.0.1:${port}`, process: child, dataDir: root }
+  return { name, host: `127.0.0.1:${port}`, process: child }
 }
 
 async function freePort (): Promise<number> {
@@ -251,7 +245,7 @@ async function startDistribution (root: string): Promise<Target> {
     const ok = await new Promise<boolean>((resolve) => {
       http.get(`http://127.0.0.1:${port}/v2/`, (res) => { res.resume(); resolve(res.statusCode === 200) }).on('error', () => resolve(false))
     })
-    if (ok) return { name: 'distribution', host: `127.0.0.1:${port}`, process: child, dataDir }
+    if (ok) return { name: 'distribution', host: `127.0.0.1:${port}`, process: child }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error('distribution did not start')
@@ -415,9 +409,9 @@ async function main (): Promise<void> {
       await rm(join(root, 'stratus-data'), { recursive: true, force: true })
       await rm(join(root, 'distribution-data'), { recursive: true, force: true })
       await run('sync')
-      stratus = await startStratus(root)
+      stratus = await startChild('stratus', '--serve', join(root, 'stratus-data'))
       distribution = await startDistribution(root)
-      const ceiling = ceilingTarget = await startNull(root, layout)
+      const ceiling = ceilingTarget = await startChild('null', '--null', layout.dir)
       targets.push(stratus, distribution, ceiling)
       // Rotate the order each round, so no target always follows another's disk writeback.
       const order = [stratus, distribution, ceiling]
@@ -504,7 +498,7 @@ if (process.argv.includes('--serve')) {
   // Only the manifest GET loop, against a running registry: --load HOST:PORT --repo NAME
   const host = process.argv[process.argv.indexOf('--load') + 1]
   const repo = process.argv[process.argv.indexOf('--repo') + 1]
-  const r = await manifestLoad({ name: host, host, process: undefined as never, dataDir: '' }, repo, 16, arg('get-seconds', 3))
+  const r = await manifestLoad({ name: host, host, process: undefined as never }, repo, 16, arg('get-seconds', 3))
   process.stdout.write(`${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms\n`)
 } else {
   await main()
