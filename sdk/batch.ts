@@ -298,7 +298,6 @@ interface JobDefinitionSpec {
   retry?: RetryOptions
   timeout?: number
   tags?: Record<string, string>
-  propagateTags?: boolean
 }
 
 function envList(env: Record<string, string> | undefined) {
@@ -355,8 +354,7 @@ export class JobDefinitionBuilder {
       },
       ...(s.retry ? { retryStrategy: { ...s.retry } } : {}),
       ...(s.timeout !== undefined ? { timeout: { attemptDurationSeconds: s.timeout } } : {}),
-      tags: s.tags,
-      propagateTags: s.propagateTags
+      tags: s.tags
     }
   }
 
@@ -485,10 +483,11 @@ export class JobBuilder {
     const s = this.spec
     if (s.queue === undefined) throw new InvalidArgumentError('ClientException', 'jobQueue: call .queue() before submit()', { field: 'jobQueue' })
     if (s.definition === undefined) throw new InvalidArgumentError('ClientException', 'jobDefinition: call .definition() before submit()', { field: 'jobDefinition' })
+    const resourceRequirements = requirements(s.vcpus, s.memory, s.gpus)
     const overrides = {
       ...(s.command ? { command: s.command } : {}),
       ...(s.env ? { environment: envList(s.env) } : {}),
-      ...(requirements(s.vcpus, s.memory, s.gpus) ? { resourceRequirements: requirements(s.vcpus, s.memory, s.gpus) } : {})
+      ...(resourceRequirements ? { resourceRequirements } : {})
     }
     return {
       jobName: s.name,
