@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import { PathNotFoundError, type RandomAccessFile, type StorageDriver } from '../storage/driver.js'
+import { ignoreMissing, PathNotFoundError, type RandomAccessFile, type StorageDriver } from '../storage/driver.js'
 import { digestFromBlobDir, paths } from './paths.js'
 
 /**
@@ -73,25 +73,17 @@ export class BlobStore {
   async delete (digest: string): Promise<void> {
     this.#sizes.delete(digest)
     this.#lastUsed.delete(digest)
-    try {
-      await this.driver.delete(paths.blobDir(digest))
-    } catch (err) {
-      if (!(err instanceof PathNotFoundError)) throw err
-    }
+    await ignoreMissing(this.driver.delete(paths.blobDir(digest)))
   }
 
   /** Every stored blob digest. */
   async list (): Promise<string[]> {
     const out: string[] = []
-    try {
-      await this.driver.walk(paths.blobsRoot, (info) => {
-        if (!info.isDir) return
-        const digest = digestFromBlobDir(info.path)
-        if (digest !== undefined) { out.push(digest); return 'skip' }
-      })
-    } catch (err) {
-      if (!(err instanceof PathNotFoundError)) throw err
-    }
+    await ignoreMissing(this.driver.walk(paths.blobsRoot, (info) => {
+      if (!info.isDir) return
+      const digest = digestFromBlobDir(info.path)
+      if (digest !== undefined) { out.push(digest); return 'skip' }
+    }))
     return out
   }
 }

@@ -1,5 +1,5 @@
 import type { StorageDriver } from '../storage/driver.js'
-import { PathNotFoundError } from '../storage/driver.js'
+import { ignoreMissing, listOrEmpty, PathNotFoundError } from '../storage/driver.js'
 import { Mutex } from './locks.js'
 import { paths } from './paths.js'
 
@@ -157,17 +157,6 @@ export class RepositoryState {
   }
 }
 
-async function listOrEmpty (driver: StorageDriver, path: string): Promise<string[]> {
-  try { return await driver.list(path) } catch (err) {
-    if (err instanceof PathNotFoundError) return []
-    throw err
-  }
-}
-
-async function ignoreMissing (p: Promise<void>): Promise<void> {
-  try { await p } catch (err) { if (!(err instanceof PathNotFoundError)) throw err }
-}
-
 /**
  * The set of repositories. Names are found at open by walking `/repositories` for
  * `_repository.json` files; a repository's contents load on first use.
@@ -181,21 +170,17 @@ export class Repositories {
   constructor (private readonly driver: StorageDriver) {}
 
   async open (): Promise<void> {
-    try {
-      await this.driver.walk(paths.repositoriesRoot, async (info) => {
-        const base = info.path.slice(info.path.lastIndexOf('/') + 1)
-        if (info.isDir) return base.startsWith('_') ? 'skip' : undefined
-        if (base !== '_repository.json') return
-        try {
-          const meta = JSON.parse((await this.driver.getContent(info.path)).toString('utf8')) as RepositoryMeta
-          this.#meta.set(meta.repositoryName, meta)
-        } catch (err) {
-          if (!(err instanceof SyntaxError)) throw err
-        }
-      })
-    } catch (err) {
-      if (!(err instanceof PathNotFoundError)) throw err
-    }
+    await ignoreMissing(this.driver.walk(paths.repositoriesRoot, async (info) => {
+      const base = info.path.slice(info.path.lastIndexOf('/') + 1)
+      if (info.isDir) return base.startsWith('_') ? 'skip' : undefined
+      if (base !== '_repository.json') return
+      try {
+        const meta = JSON.parse((await this.driver.getContent(info.path)).toString('utf8')) as RepositoryMeta
+        this.#meta.set(meta.repositoryName, meta)
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err
+      }
+    }))
   }
 
   has (name: string): boolean { return this.#meta.has(name) }

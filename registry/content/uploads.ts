@@ -2,7 +2,7 @@ import { randomUUID, type Hash } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import { newHash, parseDigest } from '../digest.js'
 import { ociError } from '../errors.js'
-import { PathNotFoundError, type StorageDriver } from '../storage/driver.js'
+import { listOrEmpty, PathNotFoundError, type StorageDriver } from '../storage/driver.js'
 import type { BlobStore } from './blobs.js'
 import { Mutex } from './locks.js'
 import { paths } from './paths.js'
@@ -213,13 +213,8 @@ export class Uploads {
 
   /** Sessions (in storage) in progress, with their start times. */
   async list (): Promise<UploadInfo[]> {
-    let dirs: string[]
-    try { dirs = await this.driver.list(paths.uploadsRoot) } catch (err) {
-      if (err instanceof PathNotFoundError) return []
-      throw err
-    }
     const out: UploadInfo[] = []
-    for (const dir of dirs) {
+    for (const dir of await listOrEmpty(this.driver, paths.uploadsRoot)) {
       const uuid = dir.slice(dir.lastIndexOf('/') + 1)
       try {
         const info = JSON.parse((await this.driver.getContent(paths.uploadInfo(uuid))).toString('utf8'))

@@ -113,3 +113,32 @@ export function checkPath (path: string, driver: string): string {
   }
   return trimmed
 }
+
+/** Resolves once `operation` has run; a PathNotFoundError (nothing there) counts as done. */
+export async function ignoreMissing (operation: Promise<unknown>): Promise<void> {
+  try { await operation } catch (err) { if (!(err instanceof PathNotFoundError)) throw err }
+}
+
+/** `driver.list(path)`, with a missing directory listed as empty. */
+export async function listOrEmpty (driver: StorageDriver, path: string): Promise<string[]> {
+  try { return await driver.list(path) } catch (err) {
+    if (err instanceof PathNotFoundError) return []
+    throw err
+  }
+}
+
+/**
+ * The `walk` every driver offers, written once over its `list` and `stat`: depth-first in
+ * sorted order; a path removed while walking is skipped.
+ */
+export async function walkTree (driver: StorageDriver, path: string, fn: WalkFn): Promise<void> {
+  for (const child of await driver.list(path)) {
+    let info: FileInfo
+    try { info = await driver.stat(child) } catch (err) {
+      if (err instanceof PathNotFoundError) continue // removed while walking
+      throw err
+    }
+    const verdict = await fn(info)
+    if (info.isDir && verdict !== 'skip') await ignoreMissing(walkTree(driver, child, fn))
+  }
+}

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { checkPath, PathNotFoundError, type PutOptions, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
+import { checkPath, PathNotFoundError, walkTree, type PutOptions, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
 
 export interface FilesystemDriverOptions {
   /** Directory under which everything is stored; created if missing. */
@@ -170,24 +170,8 @@ export class FilesystemDriver implements StorageDriver {
     await rm(full, { recursive: true, force: true })
   }
 
-  async walk (path: string, fn: WalkFn): Promise<void> {
-    for (const child of await this.list(path)) {
-      let info: FileInfo
-      try {
-        info = await this.stat(child)
-      } catch (err) {
-        if (err instanceof PathNotFoundError) continue // removed while walking
-        throw err
-      }
-      const verdict = await fn(info)
-      if (info.isDir && verdict !== 'skip') {
-        try {
-          await this.walk(child, fn)
-        } catch (err) {
-          if (!(err instanceof PathNotFoundError)) throw err
-        }
-      }
-    }
+  walk (path: string, fn: WalkFn): Promise<void> {
+    return walkTree(this, path, fn)
   }
 }
 

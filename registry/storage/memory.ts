@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { realClock, type Clock } from '../clock.js'
-import { checkPath, PathNotFoundError, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
+import { checkPath, PathNotFoundError, walkTree, type FileInfo, type FileWriter, type RandomAccessFile, type StorageDriver, type WalkFn } from './driver.js'
 
 export interface InMemoryDriverOptions {
   /** Source of modification times (default: the real clock). */
@@ -173,17 +173,7 @@ export class InMemoryDriver implements StorageDriver {
     if (!found) throw new PathNotFoundError(path, this.name)
   }
 
-  async walk (path: string, fn: WalkFn): Promise<void> {
-    for (const child of await this.list(path)) {
-      let info: FileInfo
-      try { info = await this.stat(child) } catch (err) {
-        if (err instanceof PathNotFoundError) continue
-        throw err
-      }
-      const verdict = await fn(info)
-      if (info.isDir && verdict !== 'skip') {
-        try { await this.walk(child, fn) } catch (err) { if (!(err instanceof PathNotFoundError)) throw err }
-      }
-    }
+  walk (path: string, fn: WalkFn): Promise<void> {
+    return walkTree(this, path, fn)
   }
 }
