@@ -1393,13 +1393,15 @@ export class BatchService {
     const start = input.nextToken === undefined ? 0 : Number.parseInt(Buffer.from(input.nextToken, 'base64url').toString(), 10)
     if (!Number.isInteger(start) || start < 0) throw clientError('nextToken', 'is not a token this API returned')
     if (input.jobStatus !== undefined && !JOB_STATUSES.includes(input.jobStatus)) throw clientError('jobStatus', `must be one of ${JOB_STATUSES.join(', ')}`)
-    const summaries: JobSummary[] = []
+    // Match first, then build summaries for the page alone: paging through a 10,000-child
+    // array must not build every child's detail on every page.
+    const matched: Array<[JobRecord, number]> = []
     const wanted = (status: JobStatus) => (input.jobStatus ?? (input.arrayJobId !== undefined || input.jobName !== undefined ? status : 'RUNNING')) === status
     if (input.arrayJobId !== undefined) {
       const job = this.#jobs.get(input.arrayJobId)
       if (job?.children === undefined) throw new NotFoundError('ClientException', `arrayJobId: ${input.arrayJobId} is not an array job`, { field: 'arrayJobId' })
       for (let i = 0; i < job.children.size; i++) {
-        if (wanted(JOB_STATUSES[job.children.status[i]])) summaries.push(this.#summary(this.#detail(job, i)))
+        if (wanted(JOB_STATUSES[job.children.status[i]])) matched.push([job, i])
       }
     } else {
       if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId)')
@@ -1407,13 +1409,12 @@ export class BatchService {
       for (const job of this.#jobs.values()) {
         if (job.queue !== q || !wanted(JOB_STATUSES[job.status])) continue
         if (input.jobName !== undefined && !(input.jobName.endsWith('*') ? job.jobName.startsWith(input.jobName.slice(0, -1)) : job.jobName === input.jobName)) continue
-        summaries.push(this.#summary(this.#detail(job, -1)))
+        matched.push([job, -1])
       }
     }
-    const page = summaries.slice(start, start + max)
     return {
-      jobSummaryList: page,
-      ...(start + max < summaries.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {})
+      jobSummaryList: matched.slice(start, start + max).map(([job, child]) => this.#summary(this.#detail(job, child))),
+      ...(start + max < matched.length ? { nextToken: Buffer.from(String(start + max)).toString('base64url') } : {})
     }
   }
 
