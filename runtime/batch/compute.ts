@@ -39,7 +39,9 @@ export class ComputeEnvironmentState {
   detail: ComputeEnvironmentDetail
   /** Allowed instance types (managed), cheapest per vCPU first. */
   readonly types: InstanceType[]
+  /** Its nodes; add and remove them through addNode / removeNode (they keep the vCPU total). */
   readonly nodes = new Map<string, VirtualNode>()
+  #totalMillicpu = 0
   readonly #zones: string[]
   #zoneCursor = 0
 
@@ -63,9 +65,7 @@ export class ComputeEnvironmentState {
 
   /** vCPUs of every instance the environment holds. */
   vcpus(): number {
-    let total = 0
-    for (const n of this.nodes.values()) total += n.totalCpu
-    return total / 1000
+    return this.#totalMillicpu / 1000
   }
 
   addNode(spec: { id?: string; instanceType: string; vcpus: number; memory: number; gpus: number; managed: boolean }, now: number, arn: (id: string) => string): VirtualNode {
@@ -87,7 +87,15 @@ export class ComputeEnvironmentState {
       managed: spec.managed
     }
     this.nodes.set(id, node)
+    this.#totalMillicpu += node.totalCpu
     return node
+  }
+
+  removeNode(id: string): void {
+    const node = this.nodes.get(id)
+    if (node === undefined) return
+    this.nodes.delete(id)
+    this.#totalMillicpu -= node.totalCpu
   }
 
   /** Could any instance type of this environment ever hold the demand (managed), or any node now (unmanaged)? */

@@ -377,7 +377,7 @@ export class BatchService {
     const node = ce.nodes.get(nodeId)
     if (node === undefined) throw new NotFoundError('ClientException', `nodeId: no node ${nodeId} in ${ce.name}`, { field: 'nodeId' })
     if (node.running > 0) throw clientError('nodeId', `node ${nodeId} still runs ${node.running} jobs`)
-    ce.nodes.delete(nodeId)
+    ce.removeNode(nodeId)
   }
 
   #instanceArn(ce: ComputeEnvironmentState, id: string): string {
@@ -419,7 +419,7 @@ export class BatchService {
       const r = ce.detail.computeResources
       if (node.running > 0 || !ce.nodes.has(node.id) || r === undefined) return
       if (ce.vcpus() - node.totalCpu / 1000 < r.minvCpus) return
-      ce.nodes.delete(node.id)
+      ce.removeNode(node.id)
       r.desiredvCpus = Math.max(r.minvCpus, ce.vcpus())
       // The room it leaves under maxvCpus may be what a waiting job needs (another instance type).
       this.#kick()
@@ -1033,7 +1033,7 @@ export class BatchService {
     for (const node of [...ce.nodes.values()]) {
       if (!node.managed || node.running > 0 || ce.vcpus() - node.totalCpu / 1000 < r.minvCpus) continue
       this.#o.clock.clearTimeout(node.idleTimer as never)
-      ce.nodes.delete(node.id)
+      ce.removeNode(node.id)
       released = true
     }
     return released
