@@ -3,7 +3,7 @@
 // tasks with container-sized requests. Same seed, same cluster, same tasks.
 
 import * as abi from '../runtime/scheduler/abi.js'
-import type { PlacementBatch } from '../runtime/scheduler/batch.js'
+import type { PlacementBatch } from '../runtime/scheduler/placement-batch.js'
 import type { PlacementCore } from '../runtime/scheduler/core.js'
 
 /** Large instance types (vCPUs, GiB), as the AWS catalog lists them. */

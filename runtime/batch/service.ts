@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js'
 import type { EventBus } from '../events/bus.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import * as abi from '../scheduler/abi.js'
-import type { PlacementBatch } from '../scheduler/batch.js'
+import type { PlacementBatch } from '../scheduler/placement-batch.js'
 import type { RunExit, Runner } from '../runners/runner.js'
 import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import {

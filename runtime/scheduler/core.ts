@@ -1,7 +1,7 @@
 // The contract both placement cores (WebAssembly and the TypeScript twin) meet.
 
 import * as abi from './abi.js'
-import type { BatchShape, PlacementBatch } from './batch.js'
+import type { BatchShape, PlacementBatch } from './placement-batch.js'
 
 export interface PlanMetrics {
   placed: number

@@ -1,6 +1,6 @@
 // The placement core's host side: the batch layout, both cores, the scheduler.
 export * as abi from './abi.js'
-export { PlacementBatch, layoutArena, type BatchShape, type NodeColumns, type TaskColumns, type PlanColumns } from './batch.js'
+export { PlacementBatch, layoutArena, type BatchShape, type NodeColumns, type TaskColumns, type PlanColumns } from './placement-batch.js'
 export { readMetrics, type PlacementCore, type PlanMetrics } from './core.js'
 export { loadWasmCore, coreWasmPath, WasmPlacementCore, type CoreBuild, type WasmCoreOptions } from './wasm-core.js'
 export { TsPlacementCore, orderJobsTs } from './twin.js'

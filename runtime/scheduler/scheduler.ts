@@ -4,7 +4,7 @@
 // default, or the TypeScript twin), and reads the plan back.
 
 import * as abi from './abi.js'
-import type { PlacementBatch } from './batch.js'
+import type { PlacementBatch } from './placement-batch.js'
 import type { PlacementCore, PlanMetrics } from './core.js'
 import { loadWasmCore } from './wasm-core.js'
 import { TsPlacementCore } from './twin.js'

@@ -5,7 +5,7 @@
 // core-as/README.md for the pipeline and the reasoning behind each stage.
 
 import * as abi from './abi.js'
-import { completeShape, layoutArena, PlacementBatch, type BatchShape } from './batch.js'
+import { completeShape, layoutArena, PlacementBatch, type BatchShape } from './placement-batch.js'
 import { readMetrics, type PlacementCore, type PlanMetrics } from './core.js'
 import { validateBatch, validateShape } from './validate.js'
 import { InvalidArgumentError } from '../errors.js'

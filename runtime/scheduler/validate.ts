@@ -5,7 +5,7 @@
 
 import * as abi from './abi.js'
 import { InvalidArgumentError, LimitExceededError } from '../errors.js'
-import type { BatchShape, PlacementBatch } from './batch.js'
+import type { BatchShape, PlacementBatch } from './placement-batch.js'
 
 /** Largest batch the cores accept (linear memory is 32-bit). */
 export const LIMITS = {

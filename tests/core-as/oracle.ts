@@ -4,7 +4,7 @@
 // Random placements are checked for feasibility only.
 
 import * as abi from '../../runtime/scheduler/abi.js'
-import type { PlacementBatch } from '../../runtime/scheduler/batch.js'
+import type { PlacementBatch } from '../../runtime/scheduler/placement-batch.js'
 
 const frac = (part: number, whole: number) => (whole > 0 ? part / whole : 0)
 const inv = (whole: number) => (whole > 0 ? 1 / whole : 0)

@@ -3,7 +3,7 @@
 // draining, ties between identical nodes, constraints, groups, spreads).
 
 import * as abi from '../../runtime/scheduler/abi.js'
-import type { PlacementBatch } from '../../runtime/scheduler/batch.js'
+import type { PlacementBatch } from '../../runtime/scheduler/placement-batch.js'
 import type { PlacementCore } from '../../runtime/scheduler/core.js'
 
 export class Rng {
