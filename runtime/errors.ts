@@ -3,7 +3,7 @@
 // code (which rule, for programs that branch on it). Bad input names the field
 // and, where there is one, the limit it broke.
 
-export type ErrorKind = 'NotFound' | 'Conflict' | 'InvalidArgument' | 'LimitExceeded' | 'Unavailable' | 'Internal'
+export type ErrorKind = 'NotFound' | 'Conflict' | 'InvalidArgument' | 'LimitExceeded' | 'Unavailable' | 'AccessDenied' | 'Internal'
 
 export interface ErrorDetails {
   /** The input field at fault, as a path: `tasks[3].cpu`, `arrayProperties.size`. */
@@ -60,6 +60,12 @@ export class LimitExceededError extends StratusError {
 export class UnavailableError extends StratusError {
   constructor(code: string, message: string, details?: ErrorDetails) {
     super('Unavailable', code, message, details)
+  }
+}
+
+export class AccessDeniedError extends StratusError {
+  constructor(code: string, message: string, details?: ErrorDetails) {
+    super('AccessDenied', code, message, details)
   }
 }
 

@@ -10,12 +10,12 @@ import { constants as osConstants } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import type { Clock } from '../clock/clock.js'
-import type { Store } from '../store/store.js'
+import type { Store } from '../store/legacy.js'
 import type { EventBus } from '../events/bus.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import * as abi from '../scheduler/abi.js'
 import type { PlacementBatch } from '../scheduler/placement-batch.js'
-import type { RunExit, Runner } from '../runners/runner.js'
+import type { RunExit, Runner } from '../runners/runner-v1.js'
 import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import {
   BATCH_SOURCE, JOB_STATE_CHANGE, JOB_STATUSES, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, S_SUCCEEDED,
@@ -30,7 +30,7 @@ import { ComputeEnvironmentState, planScaleOut, type NodeDemand, type VirtualNod
 import { JobRecord, type LiveAttempt, type QueueState } from './job.js'
 import { shouldRetry, validateRetryStrategy } from './retry.js'
 import { checkCommand, checkInteger, checkMemory, checkName, checkStringRecord, checkTags, checkVcpus, clientError, LIMITS } from './validation.js'
-import type { LogStore } from './log-store.js'
+import type { LogStore } from '../logs/log-store.js'
 
 export interface BatchServiceOptions {
   partition: arn.Partition

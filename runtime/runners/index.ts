@@ -2,7 +2,7 @@
 import type { Clock } from '../clock/clock.js'
 import { ProcessRunner, type ProcessRunnerOptions } from './process.js'
 import { SimulatedRunner } from './simulated.js'
-import type { Runner } from './runner.js'
+import type { Runner } from './runner-v1.js'
 
 export type RunnerName = 'process' | 'simulated'
 
@@ -18,4 +18,4 @@ export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Run
 
 export { ProcessRunner, DEFAULT_PATH, type ProcessRunnerOptions } from './process.js'
 export { SimulatedRunner } from './simulated.js'
-export { type KillOptions, type RunExit, type RunInfo, type RunListener, type Runner, type RunState, type RunTask } from './runner.js'
+export { type KillOptions, type RunExit, type RunInfo, type RunListener, type Runner, type RunState, type RunTask } from './runner-v1.js'

@@ -5,7 +5,7 @@
 
 import { ProcessLauncher, type LaunchedProcess, type LauncherOptions } from './launcher/index.js'
 import { DEFAULT_GRACE_MS, MIN_MEMORY_LIMIT_BYTES } from './launcher/index.js'
-import type { KillOptions, RunInfo, RunListener, Runner, RunTask } from './runner.js'
+import type { KillOptions, RunInfo, RunListener, Runner, RunTask } from './runner-v1.js'
 
 /** The PATH a task gets when its environment has none (as a container image's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -1,68 +1,179 @@
-// The one small interface every runner implements (process, simulated; later
-// docker and OCI), like containerd's Process: start, wait, kill, inspect;
-// output goes to a log file the engine's log store reads. The engine speaks
-// to runners through listeners rather than a promise per task, so a million
-// simulated array children cost no more than their compact state.
+// Runner v2: the one interface every runner implements (process, simulated;
+// docker and oci next). A run is a *sandbox* of one or more containers, like
+// CRI's pod sandbox: they share a network namespace and the sandbox's own
+// 127.x address (handed out by the engine), each container has its own
+// command, environment, limits and log, and the sandbox ends when an
+// essential container exits (the others are then stopped).
+//
+// The engine speaks to a runner through a listener rather than a promise per
+// sandbox, so a million simulated array children cost no more than their
+// compact state. Every runner the engine uses is wrapped once by
+// `instrument()` (instrumented.ts): validation with coded errors, and the
+// diagnostics channels stratus:runner:start, :exit and :error.
+//
+// Contract, checked by tests/runtime/runners/conformance.ts for every runner:
+//   - start() never throws for a valid spec: whatever goes wrong is reported
+//     through the listener. Exactly one of these sequences follows:
+//       running, exited      the sandbox ran (and ended)
+//       failed               it could not be started (nothing of it is left)
+//   - stop() on a sandbox still starting is remembered by the runner and
+//     applied as soon as it runs (the caller asks once; nobody else keeps a
+//     pending kill). stop() on an unknown or ended sandbox returns false.
+//   - stop() sends `signal` (default SIGTERM) to every container and SIGKILL
+//     to those still alive after `graceMs`; the exit says whether it had to
+//     (`escalated`).
+//   - inspect() and list() know a sandbox from start() until its exit or
+//     failure has been reported.
 
-export interface RunTask {
-  /** Unique among live tasks: the Batch job id and attempt. */
-  id: string
-  /** Program and arguments (ignored by the simulated runner). */
-  command: readonly string[]
-  /** The task's environment, exactly (the runner adds only what it needs to exec, e.g. PATH when absent). */
-  env: Readonly<Record<string, string>>
-  /** Container image (container runners; the process runner ignores it). */
+export interface PortMapping {
+  containerPort: number
+  /** 0 or absent: an ephemeral port, reported back in the sandbox's networkBindings. */
+  hostPort?: number
+  protocol?: 'tcp' | 'udp'
+}
+
+export interface NetworkBinding {
+  bindIP: string
+  containerPort: number
+  hostPort: number
+  protocol: 'tcp' | 'udp'
+}
+
+export interface ContainerSpec {
+  /** Unique within the sandbox. */
+  name: string
+  /** The sandbox ends when an essential container exits (default true). At least one container is essential. */
+  essential?: boolean
+  /** Container image (container runners; the process and simulated runners ignore it). */
   image?: string
+  /** Program and arguments: for the process runner the argv exactly; container runners combine it with entryPoint. */
+  command: readonly string[]
+  /** Overrides the image's entry point (container runners). */
+  entryPoint?: readonly string[]
+  /** The container's environment, exactly (a runner adds only what it needs to exec, e.g. PATH when absent). */
+  env: Readonly<Record<string, string>>
+  /** Working directory inside the container (container runners). */
+  workingDirectory?: string
+  /** User to run as (container runners; default the image's). */
+  user?: string
   vcpus: number
-  /** Hard memory limit, MiB. */
+  /** Hard memory limit, MiB (0: none). */
   memoryMiB: number
+  /** Soft limit, MiB (container runners). */
+  memoryReservationMiB?: number
   gpus: number
-  /** File that receives stdout and stderr, interleaved. */
+  portMappings?: readonly PortMapping[]
+  /** File that receives the container's stdout and stderr, interleaved. */
   logPath: string
-  /** The task's own working directory (created by the runner). */
+  /** A host directory of the container's own (the process runner's working directory; created by the runner). */
   workDir: string
 }
 
-export interface RunExit {
+export interface SandboxSpec {
+  /** Unique among the runner's live sandboxes; deterministic for a task (recovery finds it again). */
+  id: string
+  /** Labels the runner keeps with the sandbox (and puts on its containers): list() filters on them. */
+  labels: Readonly<Record<string, string>>
+  /** The sandbox's address, from 127.0.0.0/8 (handed out by the engine). */
+  address?: string
+  /** awsvpc (default): the sandbox's own address; bridge, host or none as ECS defines them (container runners). */
+  networkMode?: 'awsvpc' | 'bridge' | 'host' | 'none'
+  containers: readonly ContainerSpec[]
+}
+
+export interface ContainerState {
+  name: string
+  state: 'starting' | 'running' | 'exited'
+  pid?: number
+  exitCode?: number | null
+  networkBindings?: NetworkBinding[]
+}
+
+export interface SandboxInfo {
+  id: string
+  labels: Readonly<Record<string, string>>
+  state: 'starting' | 'running' | 'exited'
+  /** When the sandbox was reported running (ms since the epoch, on the engine's clock). */
+  startedAt?: number
+  address?: string
+  containers: ContainerState[]
+}
+
+export interface ContainerExit {
+  name: string
+  /** null when a signal ended it. */
   exitCode: number | null
   signal: NodeJS.Signals | null
   /** The kernel killed it for exceeding its memory limit. */
   oomKilled: boolean
 }
 
-export interface RunListener {
-  /** The task is running (its process exists). */
-  running(startedAt: number): void
-  /** The task ended; after running(). */
-  exited(exit: RunExit): void
-  /** The task could not be started (no running() or exited() follow). */
+export interface SandboxExit {
+  /** The essential container whose exit ended the sandbox (or the first essential one, when stop() ended it). */
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  oomKilled: boolean
+  /** Every container, in spec order. */
+  containers: ContainerExit[]
+  /** stop() ended it (rather than an essential container exiting by itself). */
+  stopped: boolean
+  /** stop() had to send SIGKILL after the grace period to a container still alive. */
+  escalated: boolean
+  /** When it ended (engine clock). */
+  stoppedAt: number
+}
+
+export interface SandboxListener {
+  /** The sandbox runs (its essential containers exist). */
+  running(info: SandboxInfo): void
+  /** The sandbox ended; after running(). */
+  exited(exit: SandboxExit): void
+  /** The sandbox could not be started; no running() or exited() follow. The error is a RunnerError. */
   failed(error: Error): void
 }
 
-export type RunState = 'starting' | 'running' | 'exited'
-
-export interface RunInfo {
-  id: string
-  state: RunState
-  pid?: number
-  startedAt?: number
-}
-
-export interface KillOptions {
+export interface StopOptions {
   /** First signal (default SIGTERM). */
   signal?: NodeJS.Signals
   /** SIGKILL after this many ms if still alive (default: the runner's grace period). */
   graceMs?: number
 }
 
-export interface Runner {
-  readonly kind: string
-  /** Whether memory limits are enforced on this machine. */
-  readonly memoryLimits: 'enforced' | 'not-enforced'
-  start(task: RunTask, listener: RunListener): void
-  /** Stops a task (false when unknown or already exited). */
-  kill(id: string, options?: KillOptions): boolean
-  inspect(id: string): RunInfo | undefined
-  close(): Promise<void>
+export interface ExecResult {
+  exitCode: number
+  output: string
 }
 
+export interface RunnerCapabilities {
+  /** Whether memory limits are enforced on this machine. */
+  memoryLimits: 'enforced' | 'not-enforced'
+  /** More than one container per sandbox. */
+  multiContainer: boolean
+  /** Port mappings (published on the sandbox's address). */
+  ports: boolean
+  /** exec() into a running container. */
+  exec: boolean
+  /** Container images (the process and simulated runners run commands, not images). */
+  images: boolean
+}
+
+export interface Runner {
+  readonly kind: string
+  readonly capabilities: RunnerCapabilities
+  start(spec: SandboxSpec, listener: SandboxListener): void
+  /** Stops a sandbox (false when unknown or already ended). */
+  stop(id: string, options?: StopOptions): boolean
+  inspect(id: string): SandboxInfo | undefined
+  /** The live sandboxes whose labels include every given label (all of them without a filter). */
+  list(labels?: Readonly<Record<string, string>>): SandboxInfo[]
+  /**
+   * Output lines of a container of a sandbox (default: its first container),
+   * from its log file; with follow, until the sandbox has ended and everything
+   * written has been read. Unknown sandbox: no lines.
+   */
+  logs(id: string, options?: { container?: string; follow?: boolean }): AsyncIterable<string>
+  /** Runs a command in a running container; runners without exec throw RunnerError RunnerExecUnsupported. */
+  exec(id: string, container: string, command: readonly string[]): Promise<ExecResult>
+  /** Ends every sandbox (SIGKILL) and releases the runner. */
+  close(): Promise<void>
+}

@@ -6,7 +6,7 @@
 import { appendFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Clock, TimerHandle } from '../clock/clock.js'
-import type { KillOptions, RunExit, RunInfo, RunListener, Runner, RunTask } from './runner.js'
+import type { KillOptions, RunExit, RunInfo, RunListener, Runner, RunTask } from './runner-v1.js'
 
 interface Live {
   listener: RunListener

@@ -1,1 +1,1 @@
-export { MemoryStore, type Store, type Versioned } from './store.js'
+export { LegacyMemoryStore, type Store as LegacyStore } from './legacy.js'

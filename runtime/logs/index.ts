@@ -1,0 +1,1 @@
+export { LogStore } from './log-store.js'
