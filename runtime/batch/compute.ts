@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Scheduler } from '../scheduler/scheduler.js'
 import type { ComputeEnvironmentDetail } from './model.js'
-import type { InstanceType } from './instance-types.js'
+import type { InstanceType } from '../cluster/instance-types.js'
 
 export interface VirtualNode {
   /** EC2-style instance id (i-…) or the id an unmanaged node was registered with. */

@@ -24,7 +24,7 @@ import {
   type ResourceRequirement, type RetryStrategy
 } from './model.js'
 import * as arn from './arn.js'
-import { expandInstanceType, type InstanceType } from './instance-types.js'
+import { expandInstanceType, type InstanceType } from '../cluster/instance-types.js'
 import { ArrayChildren, NO_EXIT } from './children.js'
 import { ComputeEnvironmentState, planScaleOut, type NodeDemand, type VirtualNode } from './compute.js'
 import { JobRecord, type LiveAttempt, type QueueState } from './job.js'

@@ -15,6 +15,12 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void
   /** Resolves ms from now (on this clock). */
   sleep(ms: number): Promise<void>
+  /**
+   * Manual clocks only: registers a probe saying whether a component still has
+   * work in flight that may set timers; advance() waits for it. Returns the
+   * function that removes it.
+   */
+  addBusyProbe?(probe: () => boolean): () => void
 }
 
 class RealTimer implements TimerHandle {

@@ -70,14 +70,15 @@ export class EventBus {
     return false
   }
 
-  publish<D>(source: string, detailType: string, resources: string[], detail: D): void {
+  /** Queues an event for delivery; `at` is when it happened (engine clock ms; default now). */
+  publish<D>(source: string, detailType: string, resources: string[], detail: D, at?: number): void {
     const event: CloudEvent<D> = {
       version: '0',
       id: randomUUID(),
       'detail-type': detailType,
       source,
       account: this.account,
-      time: new Date(this.#now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: new Date(at ?? this.#now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: this.region,
       resources,
       detail

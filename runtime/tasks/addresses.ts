@@ -1,0 +1,47 @@
+// Addresses for sandboxes, from 127.0.0.0/8: every run gets one of its own
+// (its containers share it, as a Fargate task shares its ENI's address).
+// 127.0.0.0/16 is left alone (127.0.0.1 is the engine's own endpoint); runs
+// take 127.1.0.1 onwards, never .0 or .255, and an address is free again
+// once its run has ended.
+
+import { UnavailableError } from '../errors.js'
+
+const FIRST = (127 << 24 | 1 << 16 | 0 << 8 | 1) >>> 0
+const LAST = (127 << 24 | 255 << 16 | 255 << 8 | 254) >>> 0
+
+function format(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+}
+
+export class AddressPool {
+  readonly #inUse = new Set<string>()
+  #next = FIRST
+
+  /** Hands out a free address (cycling through the range, so a just-freed address is not reused at once). */
+  take(): string {
+    for (let tries = 0; tries < LAST - FIRST + 1; tries++) {
+      const n = this.#next
+      this.#next = n >= LAST ? FIRST : n + 1
+      const last = n & 255
+      if (last === 0 || last === 255) continue
+      const address = format(n)
+      if (this.#inUse.has(address)) continue
+      this.#inUse.add(address)
+      return address
+    }
+    throw new UnavailableError('AddressesExhausted', 'every address of 127.1.0.0-127.255.255.255 is in use')
+  }
+
+  /** Marks an address in use (a run found again after a restart). */
+  hold(address: string): void {
+    this.#inUse.add(address)
+  }
+
+  release(address: string | undefined): void {
+    if (address !== undefined) this.#inUse.delete(address)
+  }
+
+  get inUse(): number {
+    return this.#inUse.size
+  }
+}
