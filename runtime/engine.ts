@@ -1,18 +1,29 @@
-// The engine: one clock, one store, one event stream, the scheduler, a runner,
-// the Batch service and the registry, behind one loopback HTTP endpoint.
-// `Engine.start()` is what `Stratus.embedded()` and `stratus serve` run.
+// The engine: wires the parts, nothing else. One clock, one store, one event
+// stream (fed from the store's outbox), the placement core and its Placer,
+// the node pools with their PlanApplier and CapacityProvider, the runners
+// (a registration table; a pool names the one that backs it), the
+// TaskLauncher, the Batch service and the registry, behind one loopback HTTP
+// endpoint. `Engine.start()` is what `Stratus.embedded()` and `stratus serve` run.
 
+import { randomUUID } from 'node:crypto'
 import { access, constants, mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock, RealClock, type Clock } from './clock/clock.js'
-import { LegacyMemoryStore as MemoryStore, type Store } from './store/legacy.js'
+import { makePartition, type Partition } from './aws/partition.js'
+import { PageTokens } from './aws/pagination.js'
+import { MemoryStore } from './store/memory.js'
+import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
+import { relayOutbox } from './events/outbox-relay.js'
 import { Scheduler } from './scheduler/scheduler.js'
-import { RUNNERS, type RunnerName } from './runners/index.js'
-import type { Runner } from './runners/runner-v1.js'
-import type { ProcessRunnerOptions } from './runners/process.js'
-import { BatchService } from './batch/service.js'
+import { Placer } from './scheduler/placer.js'
+import { NodePools } from './cluster/node-pool.js'
+import { PlanApplier } from './cluster/plan-applier.js'
+import { CapacityProvider } from './cluster/capacity-provider.js'
+import { TaskLauncher } from './tasks/task-launcher.js'
+import { RUNNERS, type ProcessRunnerOptions, type Runner, type RunnerName } from './runners/index.js'
+import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
 import { startHttp, type HttpEndpoint } from './http/server.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
@@ -29,6 +40,11 @@ export interface EngineOptions {
   accountId?: string
   region?: string
   /**
+   * The engine's state (default: a new memory store). An engine started over
+   * the store of one that stopped picks up where it left off.
+   */
+  store?: Store
+  /**
    * Where logs, working directories and registry data live. Default: temporary
    * directories removed on close — registry data under the OS temp directory,
    * job logs and working directories on /dev/shm where it exists (a tmpfs:
@@ -39,7 +55,7 @@ export interface EngineOptions {
   port?: number
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
   registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName'>
-  batch?: { scaleInIdleMs?: number; retentionMs?: number; agingRounds?: number; maxDispatch?: number; killGraceMs?: number }
+  batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
   process?: ProcessRunnerOptions
 }
 
@@ -53,70 +69,111 @@ async function temporaryRunDir(fallback: string): Promise<string> {
   }
 }
 
+/** The engine's identity in its store: the same across restarts over the same state (sandboxes carry it as a label). */
+function engineIdOf(store: Store): string {
+  const found = store.get<string>('engine', 'id')
+  if (found !== undefined) return found.value
+  const id = randomUUID()
+  store.put('engine', 'id', id, 0)
+  return id
+}
+
+interface EngineParts {
+  clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; registry: Registry; http: HttpEndpoint
+  dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void
+}
+
 export class Engine {
   readonly clock: Clock
+  readonly partition: Partition
   readonly store: Store
   readonly events: EventBus
   readonly scheduler: Scheduler
+  readonly placer: Placer
+  readonly pools: NodePools
+  readonly launcher: TaskLauncher
+  /** The registered runners, by name. */
+  readonly runners: ReadonlyMap<string, Runner>
+  /** The runner new compute environments' instances run on. */
   readonly runner: Runner
-  readonly batch: BatchService
+  readonly batch: Batch
   readonly registry: Registry
   readonly http: HttpEndpoint
   readonly dataDir: string
   /** Where job logs and working directories live (dataDir, or a tmpfs directory when temporary). */
   readonly runDir: string
-  readonly accountId: string
-  readonly region: string
-  readonly #ownsDataDir: boolean
+  readonly #p: EngineParts
   #closed: Promise<void> | undefined
 
-  private constructor(parts: {
-    clock: Clock; store: Store; events: EventBus; scheduler: Scheduler; runner: Runner; batch: BatchService; registry: Registry
-    http: HttpEndpoint; dataDir: string; runDir: string; ownsDataDir: boolean; accountId: string; region: string
-  }) {
-    this.clock = parts.clock
-    this.store = parts.store
-    this.events = parts.events
-    this.scheduler = parts.scheduler
-    this.runner = parts.runner
-    this.batch = parts.batch
-    this.registry = parts.registry
-    this.http = parts.http
-    this.dataDir = parts.dataDir
-    this.runDir = parts.runDir
-    this.#ownsDataDir = parts.ownsDataDir
-    this.accountId = parts.accountId
-    this.region = parts.region
+  private constructor(p: EngineParts) {
+    this.#p = p
+    this.clock = p.clock
+    this.partition = p.partition
+    this.store = p.store
+    this.events = p.events
+    this.scheduler = p.scheduler
+    this.placer = p.placer
+    this.pools = p.pools
+    this.launcher = p.launcher
+    this.runners = p.runners
+    this.runner = p.runner
+    this.batch = p.batch
+    this.registry = p.registry
+    this.http = p.http
+    this.dataDir = p.dataDir
+    this.runDir = p.runDir
+  }
+
+  get accountId(): string {
+    return this.partition.accountId
+  }
+
+  get region(): string {
+    return this.partition.region
   }
 
   static async start(options: EngineOptions = {}): Promise<Engine> {
-    const accountId = options.accountId ?? '000000000000'
-    if (!/^\d{12}$/.test(accountId)) throw new InvalidArgumentError('InvalidAccountId', `accountId must be 12 digits, got ${accountId}`, { field: 'accountId' })
-    const region = options.region ?? 'us-east-1'
+    const partition = makePartition(options.accountId, options.region)
     const clock = typeof options.clock === 'object' ? options.clock : options.clock === 'manual' ? new ManualClock(options.startTime) : new RealClock()
+    const runnerName = options.runner ?? 'process'
+    if (!(runnerName in RUNNERS)) throw new InvalidArgumentError('InvalidRunner', `runner must be one of ${Object.keys(RUNNERS).join(', ')}, got ${runnerName}`, { field: 'runner' })
     const ownsDataDir = options.dataDir === undefined
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'stratus-')))
     const runDir = ownsDataDir ? await temporaryRunDir(dataDir) : dataDir
     await mkdir(join(runDir, 'logs'), { recursive: true })
-    const runnerName = options.runner ?? 'process'
-    if (!(runnerName in RUNNERS)) throw new InvalidArgumentError('InvalidRunner', `runner must be one of ${Object.keys(RUNNERS).join(', ')}, got ${runnerName}`, { field: 'runner' })
-    const [scheduler, runner, registry] = await Promise.all([
+    // The simulated runner costs nothing to have: it is always registered, beside the chosen one.
+    const names: RunnerName[] = runnerName === 'simulated' ? ['simulated'] : [runnerName, 'simulated']
+    const [scheduler, registry, ...made] = await Promise.all([
       Scheduler.create(),
-      RUNNERS[runnerName]({ clock, process: options.process }),
-      Registry.open({ storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry, clock, accountId, regionName: region })
+      Registry.open({ storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry, clock, accountId: partition.accountId, regionName: partition.region }),
+      ...names.map((name) => RUNNERS[name]({ clock, process: options.process }))
     ])
-    const store = new MemoryStore()
-    const events = new EventBus({ account: accountId, region, now: () => clock.now() })
-    const batch = new BatchService({
-      partition: { accountId, region }, clock, store, events, scheduler, runner,
-      logs: new LogStore(join(runDir, 'logs')), workRoot: join(runDir, 'work'), ...options.batch
+    const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
+    const store = options.store ?? new MemoryStore()
+    const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
+    const stopRelay = relayOutbox(store, events)
+    const placer = new Placer(scheduler.core)
+    const now = () => clock.now()
+    const pools = new NodePools({ store, partition, now })
+    const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId: engineIdOf(store) })
+    const batch = new Batch({
+      store, clock, partition, events, scheduler, placer, pools, launcher,
+      capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools),
+      logs: new LogStore(join(runDir, 'logs')), tokens: new PageTokens({ now }),
+      settings: { ...options.batch, workRoot: join(runDir, 'work'), runner: runnerName }
     })
+    // Every owner is registered: tasks of an engine that stopped can be judged now.
+    launcher.recover()
     const http = await startHttp({
       registry: registry.handle,
-      health: () => ({ service: 'stratus', accountId, region, clock: clock.kind, runner: runner.kind })
+      health: () => ({ service: 'stratus', accountId: partition.accountId, region: partition.region, clock: clock.kind, runner: runnerName })
     }, { port: options.port })
     registry.setEndpoint(http.address)
-    return new Engine({ clock, store, events, scheduler, runner, batch, registry, http, dataDir, runDir, ownsDataDir, accountId, region })
+    return new Engine({
+      clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, http,
+      dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay
+    })
   }
 
   /** host:port of the HTTP endpoint. */
@@ -126,11 +183,16 @@ export class Engine {
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      const p = this.#p
       await this.batch.close()
-      await this.runner.close()
+      this.launcher.close()
+      await Promise.all([...p.runners.values()].map((r) => r.close()))
+      p.stopRelay()
+      this.placer.close()
       await this.http.close()
       await this.registry.close()
-      if (this.#ownsDataDir) {
+      if (p.ownsStore) await this.store.close()
+      if (p.ownsDataDir) {
         await rm(this.dataDir, { recursive: true, force: true })
         if (this.runDir !== this.dataDir) await rm(this.runDir, { recursive: true, force: true })
       }

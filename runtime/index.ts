@@ -1,1 +1,24 @@
-export {}
+// The engine's one public surface: the SDK (and anything else outside
+// runtime/) imports from here only.
+
+export { Engine, type EngineOptions } from './engine.js'
+export { ManualClock, RealClock, type Clock, type TimerHandle } from './clock/clock.js'
+export {
+  StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, InternalError,
+  type ErrorKind, type ErrorDetails
+} from './errors.js'
+export type { CloudEvent, EventHandler } from './events/bus.js'
+export type { EventPattern } from './events/pattern.js'
+export type { Partition } from './aws/partition.js'
+export type {
+  BatchApi, BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput, PlacementExplanation,
+  ArrayPropertiesDetail, AttemptDetail, ComputeEnvironmentDetail, ComputeResources, ContainerOverrides, ContainerProperties, DependencyType,
+  EvaluateOnExit, JobDefinition, JobDependency, JobDetail, JobQueueDetail, JobStatus, JobSummary, KeyValuePair, ResourceRequirement, RetryStrategy,
+  CreateComputeEnvironmentRequest, CreateComputeEnvironmentResponse, UpdateComputeEnvironmentRequest, DescribeComputeEnvironmentsRequest,
+  CreateJobQueueRequest, UpdateJobQueueRequest, DescribeJobQueuesRequest, RegisterJobDefinitionRequest, DescribeJobDefinitionsRequest,
+  SubmitJobRequest, SubmitJobResponse, ListJobsRequest, ListJobsResponse
+} from './batch/index.js'
+export type { RunnerName, Runner, RunnerCapabilities, SandboxSpec, SandboxExit, SandboxInfo } from './runners/index.js'
+export type { Store, Transaction, Versioned, ScanOptions, Change } from './store/store.js'
+export { MemoryStore } from './store/memory.js'
+export type { PlacementReason } from './scheduler/scheduler.js'

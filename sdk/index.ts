@@ -2,19 +2,20 @@
 export { Stratus, CloudClock, CloudEvents, type EmbeddedOptions } from './stratus.js'
 export {
   BatchClient, ComputeEnvironment, ComputeEnvironmentBuilder, JobQueue, JobQueueBuilder, JobDefinitionHandle, JobDefinitionBuilder,
-  Job, JobBuilder, type BatchNode, type FinishedJobDetail, type RetryOptions
+  Job, JobBuilder, type FinishedJobDetail, type RetryOptions
 } from './batch.js'
 export { RegistryClient, RepositoryHandle } from './registry.js'
 export type {
   JobDetail, JobSummary, JobStatus, JobDefinition, JobQueueDetail, ComputeEnvironmentDetail, AttemptDetail, EvaluateOnExit,
-  RetryStrategy, JobDependency, ArrayPropertiesDetail
-} from '../runtime/batch/model.js'
-export type { CloudEvent } from '../runtime/events/bus.js'
-export type { EventPattern } from '../runtime/events/pattern.js'
+  RetryStrategy, JobDependency, ArrayPropertiesDetail, BatchNode, BatchService, BatchApi, BatchExtensions, PlacementExplanation,
+  CloudEvent, EventPattern
+} from '../runtime/index.js'
 export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage } from '../registry/index.js'
 export {
   Scheduler, loadWasmCore, TsPlacementCore, abi as placementAbi,
   type NodeInput, type TaskInput, type Plan, type Placement, type PlacementReason, type Strategy, type PlanMetrics,
   type PlacementCore, type PlacementBatch
 } from '../runtime/scheduler/index.js'
-export { StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, type ErrorKind } from '../runtime/errors.js'
+export {
+  StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, type ErrorKind
+} from '../runtime/index.js'

@@ -2,11 +2,7 @@
 // whole engine in-process (Batch, the registry, one loopback HTTP endpoint)
 // in milliseconds; `cloud.clock.advance(ms)` fast-forwards a manual clock.
 
-import { Engine, type EngineOptions } from '../runtime/engine.js'
-import { ManualClock } from '../runtime/clock/clock.js'
-import type { EventPattern } from '../runtime/events/pattern.js'
-import type { CloudEvent } from '../runtime/events/bus.js'
-import { InvalidArgumentError } from '../runtime/errors.js'
+import { Engine, InvalidArgumentError, ManualClock, type CloudEvent, type EngineOptions, type EventPattern } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { RegistryClient } from './registry.js'
 

@@ -4,9 +4,6 @@
 export const JOB_STATUSES = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const
 export type JobStatus = (typeof JOB_STATUSES)[number]
 
-/** Status codes for compact storage (array children): index into JOB_STATUSES. */
-export const S_SUBMITTED = 0, S_PENDING = 1, S_RUNNABLE = 2, S_STARTING = 3, S_RUNNING = 4, S_SUCCEEDED = 5, S_FAILED = 6
-
 export type DependencyType = 'N_TO_N' | 'SEQUENTIAL'
 
 export interface JobDependency {
@@ -184,6 +181,190 @@ export interface JobSummary {
   container?: { exitCode?: number; reason?: string }
   arrayProperties?: { size?: number; index?: number }
   jobDefinition: string
+}
+
+// ---- requests and responses, as the Batch API reference names them ----------------------
+
+export interface CreateComputeEnvironmentRequest {
+  computeEnvironmentName: string
+  type: 'MANAGED' | 'UNMANAGED'
+  state?: 'ENABLED' | 'DISABLED'
+  computeResources?: Partial<ComputeResources> & { maxvCpus: number; instanceTypes?: string[] }
+  unmanagedvCpus?: number
+  serviceRole?: string
+  tags?: Record<string, string>
+}
+
+export interface CreateComputeEnvironmentResponse {
+  computeEnvironmentName: string
+  computeEnvironmentArn: string
+}
+
+export interface UpdateComputeEnvironmentRequest {
+  computeEnvironment: string
+  state?: 'ENABLED' | 'DISABLED'
+  computeResources?: { minvCpus?: number; maxvCpus?: number; desiredvCpus?: number }
+  unmanagedvCpus?: number
+  serviceRole?: string
+}
+
+export type UpdateComputeEnvironmentResponse = CreateComputeEnvironmentResponse
+
+export interface DeleteComputeEnvironmentRequest {
+  computeEnvironment: string
+}
+
+export interface DescribeComputeEnvironmentsRequest {
+  computeEnvironments?: string[]
+  maxResults?: number
+  nextToken?: string
+}
+
+export interface DescribeComputeEnvironmentsResponse {
+  computeEnvironments: ComputeEnvironmentDetail[]
+  nextToken?: string
+}
+
+export interface CreateJobQueueRequest {
+  jobQueueName: string
+  state?: 'ENABLED' | 'DISABLED'
+  priority: number
+  computeEnvironmentOrder: ComputeEnvironmentOrder[]
+  tags?: Record<string, string>
+}
+
+export interface CreateJobQueueResponse {
+  jobQueueName: string
+  jobQueueArn: string
+}
+
+export interface UpdateJobQueueRequest {
+  jobQueue: string
+  state?: 'ENABLED' | 'DISABLED'
+  priority?: number
+  computeEnvironmentOrder?: ComputeEnvironmentOrder[]
+}
+
+export type UpdateJobQueueResponse = CreateJobQueueResponse
+
+export interface DeleteJobQueueRequest {
+  jobQueue: string
+}
+
+export interface DescribeJobQueuesRequest {
+  jobQueues?: string[]
+  maxResults?: number
+  nextToken?: string
+}
+
+export interface DescribeJobQueuesResponse {
+  jobQueues: JobQueueDetail[]
+  nextToken?: string
+}
+
+export interface RegisterJobDefinitionRequest {
+  jobDefinitionName: string
+  type: 'container'
+  parameters?: Record<string, string>
+  containerProperties: ContainerProperties
+  retryStrategy?: RetryStrategy
+  timeout?: JobTimeout
+  tags?: Record<string, string>
+  propagateTags?: boolean
+  platformCapabilities?: Array<'EC2' | 'FARGATE'>
+}
+
+export interface RegisterJobDefinitionResponse {
+  jobDefinitionName: string
+  jobDefinitionArn: string
+  revision: number
+}
+
+export interface DeregisterJobDefinitionRequest {
+  /** name:revision or the ARN of a revision. */
+  jobDefinition: string
+}
+
+export interface DescribeJobDefinitionsRequest {
+  /** name:revision or ARNs (at most 100). */
+  jobDefinitions?: string[]
+  jobDefinitionName?: string
+  status?: 'ACTIVE' | 'INACTIVE'
+  maxResults?: number
+  nextToken?: string
+}
+
+export interface DescribeJobDefinitionsResponse {
+  jobDefinitions: JobDefinition[]
+  nextToken?: string
+}
+
+export interface ContainerOverrides {
+  command?: string[]
+  environment?: KeyValuePair[]
+  resourceRequirements?: ResourceRequirement[]
+  /** Deprecated by AWS in favour of resourceRequirements, still accepted. */
+  vcpus?: number
+  memory?: number
+}
+
+export interface SubmitJobRequest {
+  jobName: string
+  jobQueue: string
+  jobDefinition: string
+  arrayProperties?: { size: number }
+  dependsOn?: JobDependency[]
+  parameters?: Record<string, string>
+  containerOverrides?: ContainerOverrides
+  retryStrategy?: RetryStrategy
+  timeout?: JobTimeout
+  tags?: Record<string, string>
+  propagateTags?: boolean
+}
+
+export interface SubmitJobResponse {
+  jobArn: string
+  jobName: string
+  jobId: string
+}
+
+export interface DescribeJobsRequest {
+  /** Up to 100 job ids (or child ids, <jobId>:<index>). */
+  jobs: string[]
+}
+
+export interface DescribeJobsResponse {
+  jobs: JobDetail[]
+}
+
+export interface KeyValuesPair {
+  name: 'JOB_NAME' | 'BEFORE_CREATED_AT' | 'AFTER_CREATED_AT' | 'JOB_DEFINITION'
+  values: string[]
+}
+
+export interface ListJobsRequest {
+  jobQueue?: string
+  arrayJobId?: string
+  /** Default RUNNING, as on AWS (ignored with a JOB_NAME filter). */
+  jobStatus?: JobStatus
+  maxResults?: number
+  nextToken?: string
+  filters?: KeyValuesPair[]
+}
+
+export interface ListJobsResponse {
+  jobSummaryList: JobSummary[]
+  nextToken?: string
+}
+
+export interface CancelJobRequest {
+  jobId: string
+  reason: string
+}
+
+export interface TerminateJobRequest {
+  jobId: string
+  reason: string
 }
 
 /** EventBridge detail type of Batch job events. */

@@ -2,6 +2,7 @@
 // field and the limit. Checked before anything is stored.
 
 import { InvalidArgumentError, LimitExceededError } from '../errors.js'
+import { checkTags as checkAwsTags } from '../aws/tags.js'
 
 export const LIMITS = {
   nameLength: 128,
@@ -10,8 +11,7 @@ export const LIMITS = {
   dependsOn: 20,
   computeEnvironmentsPerQueue: 3,
   minTimeoutSeconds: 60,
-  priorityMax: 1000,
-  tagCount: 50
+  priorityMax: 1000
 } as const
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
@@ -60,11 +60,9 @@ export function checkStringRecord(value: unknown, field: string): Record<string,
   return { ...(value as Record<string, string>) }
 }
 
+/** Tags as AWS allows them (at most 50; keys 1-128 characters, values up to 256, no aws: prefix). */
 export function checkTags(value: unknown, field: string): Record<string, string> | undefined {
-  if (value === undefined) return undefined
-  const tags = checkStringRecord(value, field)
-  if (Object.keys(tags).length > LIMITS.tagCount) throw new LimitExceededError('ClientException', `${field}: at most ${LIMITS.tagCount} tags`, { field, limit: LIMITS.tagCount })
-  return tags
+  return checkAwsTags(value, field, 'ClientException')
 }
 
 export function checkCommand(value: unknown, field: string): string[] {

@@ -34,6 +34,8 @@ export interface WorkQueueOptions<K extends string> {
   reconciler: Reconciler<K>
   /** Least real time between two turns under load (default 0: every turn runs at once). */
   minGapMs?: number
+  /** Order of the keys within a turn (default: the order they were added in). */
+  sort?: (keys: K[]) => K[]
   /** Backoff of a failing key: first retry after baseMs, doubling up to maxMs (defaults 5 and 10,000). */
   backoff?: { baseMs?: number; maxMs?: number }
 }
@@ -53,6 +55,7 @@ export class WorkQueue<K extends string = string> {
   readonly #clock: Clock
   readonly #reconciler: Reconciler<K>
   readonly #minGapMs: number
+  readonly #sort: ((keys: K[]) => K[]) | undefined
   readonly #baseMs: number
   readonly #maxMs: number
   #dirty = new Set<K>()
@@ -72,6 +75,7 @@ export class WorkQueue<K extends string = string> {
     this.#clock = options.clock
     this.#reconciler = options.reconciler
     this.#minGapMs = options.minGapMs ?? 0
+    this.#sort = options.sort
     this.#baseMs = options.backoff?.baseMs ?? 5
     this.#maxMs = options.backoff?.maxMs ?? 10_000
     this.#removeProbe = options.clock.addBusyProbe?.(() => this.busy)
@@ -147,8 +151,9 @@ export class WorkQueue<K extends string = string> {
     this.#scheduled = false
     if (this.#closed) return
     this.stats.turns++
-    const keys = this.#dirty
+    const dirty = this.#dirty
     this.#dirty = new Set()
+    const keys = this.#sort !== undefined && dirty.size > 1 ? this.#sort([...dirty]) : dirty
     for (const key of keys) {
       if (this.#closed) return
       this.#run(key)

@@ -229,6 +229,8 @@ export class TaskLauncher {
   }
 
   #running(runId: string, info: SandboxInfo): void {
+    // A closed launcher writes nothing more: its rows stay as they are, as after a crash.
+    if (this.#closed) return
     let running: TaskRow | undefined
     this.#o.store.transaction((tx) => {
       const current = tx.get<TaskRow>(TASKS, runId)
@@ -266,6 +268,7 @@ export class TaskLauncher {
   }
 
   #ended(runId: string, exit: SandboxExit | undefined, error: Error | undefined): void {
+    if (this.#closed) return
     this.#clearTimeout(runId)
     let ended: { row: TaskRow; outcome: TaskOutcome } | undefined
     this.#o.store.transaction((tx) => {

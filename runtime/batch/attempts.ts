@@ -1,0 +1,150 @@
+// Job attempts: Batch's side of the TaskLauncher. An attempt starts inside the
+// transaction that commits its placement (its task row, then STARTING), runs
+// (RUNNING when the runner says so), and ends: the outcome is judged against
+// the retry strategy — SUCCEEDED, RUNNABLE again for a retry, or FAILED — in
+// the transaction that ends the task.
+
+import { join } from 'node:path'
+import type { Transaction } from '../store/store.js'
+import type { NodeRecord } from '../cluster/node-pool.js'
+import type { TaskOutcome, TaskOwner, TaskRow } from '../tasks/task-launcher.js'
+import type { BatchContext } from './context.js'
+import { TASK_OWNER } from './context.js'
+import type { AttemptDetail } from './model.js'
+import { CES, CHILDREN, S_FAILED, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, logStreamName, type CeRecord, type JobRow } from './records.js'
+import { shouldRetry } from './retry.js'
+import { enqueue, readChildren, readJob, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
+import { failDependantsOfChild } from './dependencies.js'
+
+export const TIMEOUT_REASON = 'Job attempt duration exceeded timeout'
+
+/** The compute environment whose pool a task ran in. */
+export function poolIdOf(ceName: string): string {
+  return `batch:${ceName}`
+}
+
+export function ceNameOf(poolId: string): string {
+  return poolId.slice('batch:'.length)
+}
+
+/** Splits a task's owner key: a job id, or `<jobId>:<index>` for an array child. */
+function keyOf(ownerKey: string): { jobId: string; child: number } {
+  const colon = ownerKey.lastIndexOf(':')
+  return colon > 0 ? { jobId: ownerKey.slice(0, colon), child: Number(ownerKey.slice(colon + 1)) } : { jobId: ownerKey, child: -1 }
+}
+
+/** Starts an attempt of a job (child -1) or child on node, inside the placement's transaction. */
+export function startAttempt(ctx: BatchContext, tx: Transaction, jobId: string, child: number, node: NodeRecord, ceName: string): void {
+  let row = readJob(tx, jobId).row
+  let attempt: number
+  if (child >= 0) {
+    const c = readChildren(tx, jobId)
+    attempt = c.column('attempts')[child] + 1
+    tx.setCell(CHILDREN, jobId, 'attempts', child, attempt)
+  } else {
+    row = updateJob(tx, jobId, (r) => ({ ...r, attemptCount: r.attemptCount + 1 }))
+    attempt = row.attemptCount
+  }
+  const id = child >= 0 ? childId(jobId, child) : jobId
+  const env: Record<string, string> = {
+    ...row.environment,
+    AWS_BATCH_JOB_ID: id,
+    AWS_BATCH_JOB_ATTEMPT: String(attempt),
+    AWS_BATCH_JQ_NAME: row.queueName,
+    AWS_BATCH_CE_NAME: ceName
+  }
+  if (child >= 0) {
+    env.AWS_BATCH_JOB_ARRAY_INDEX = String(child)
+    env.AWS_BATCH_JOB_ARRAY_SIZE = String(row.arraySize)
+  }
+  const stream = logStreamName(row.definitionName, jobId, child, attempt)
+  // The task row first: the STARTING event already names the attempt's instance and log stream.
+  ctx.launcher.intend(tx, {
+    owner: TASK_OWNER,
+    ownerKey: id,
+    attempt,
+    node,
+    demand: { cpu: Math.round(row.vcpus * 1000), memory: row.memory, gpu: row.gpus },
+    containers: [{
+      name: 'default',
+      essential: true,
+      ...(row.image ? { image: row.image } : {}),
+      command: row.command,
+      env,
+      vcpus: row.vcpus,
+      memoryMiB: row.memory,
+      gpus: row.gpus,
+      logPath: ctx.logs.pathOf(stream),
+      workDir: join(ctx.settings.workRoot, jobId, child >= 0 ? String(child) : '-', String(attempt))
+    }],
+    ...(row.timeoutSeconds !== undefined ? { timeout: { ms: row.timeoutSeconds * 1000, reason: TIMEOUT_REASON } } : {})
+  })
+  if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_STARTING)
+  else setJobStatus(ctx, tx, jobId, 'STARTING')
+}
+
+/** The TaskOwner the launcher reports Batch's tasks to. */
+export function attemptOwner(ctx: BatchContext): TaskOwner {
+  return {
+    running(tx: Transaction, task: TaskRow): void {
+      const { jobId, child } = keyOf(task.ownerKey)
+      if (tx.get(`batch:jobs`, jobId) === undefined) return
+      if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_RUNNING)
+      else setJobStatus(ctx, tx, jobId, 'RUNNING')
+    },
+    ended(tx: Transaction, task: TaskRow, outcome: TaskOutcome): void {
+      attemptEnded(ctx, tx, task, outcome)
+    }
+  }
+}
+
+function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome: TaskOutcome): void {
+  const { jobId, child } = keyOf(task.ownerKey)
+  const ceName = ceNameOf(task.poolId)
+  tx.afterCommit(() => {
+    // The node has room again (and may be idle now).
+    ctx.queues.dispatch.add(ceName)
+    const ce = ctx.store.get<CeRecord>(CES, ceName)?.value
+    if (ce?.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
+  })
+  const record = tx.get<JobRow>('batch:jobs', jobId)
+  if (record === undefined) return
+  const row = record.value
+  const { exitCode, reason, stoppedReason: statusReason } = outcome
+  // Built only when kept: a child whose first attempt succeeds is stored compactly.
+  const detail = (): AttemptDetail => ({
+    container: {
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      logStreamName: logStreamName(row.definitionName, jobId, child, task.attempt),
+      containerInstanceArn: task.containerInstanceArn,
+      taskArn: task.taskArn
+    },
+    startedAt: outcome.startedAt,
+    stoppedAt: outcome.stoppedAt,
+    statusReason
+  })
+  const succeeded = exitCode === 0 && outcome.stop === undefined
+  const retry = !succeeded && outcome.stop === undefined && shouldRetry(row.retryStrategy, task.attempt, { exitCode, reason, statusReason })
+  if (child >= 0) {
+    const c = readChildren(tx, jobId)
+    tx.setCell(CHILDREN, jobId, 'exitCode', child, exitCode === undefined ? -1 : Math.max(-32768, Math.min(32767, exitCode)))
+    // A first attempt that succeeds is kept compactly (describe rebuilds it).
+    const compact = succeeded && task.attempt === 1 && !c.hasSparse(child)
+    if (!compact) setExtra(tx, c, jobId, child, (e) => ({ ...e, attempts: [...e.attempts, detail()] }))
+    const extraTerminated = (c.sparse(child) as { isTerminated?: boolean } | undefined)?.isTerminated === true
+    if (succeeded) setChildStatus(ctx, tx, jobId, child, S_SUCCEEDED, compact ? undefined : statusReason)
+    else if (retry && !row.isTerminated && !extraTerminated) {
+      setChildStatus(ctx, tx, jobId, child, S_RUNNABLE)
+      enqueue(ctx, tx, row, child)
+    } else {
+      setChildStatus(ctx, tx, jobId, child, S_FAILED, statusReason)
+      failDependantsOfChild(ctx, tx, readJob(tx, jobId).row, child)
+    }
+    return
+  }
+  updateJob(tx, jobId, (r) => ({ ...r, attempts: [...r.attempts, detail()] }))
+  if (succeeded) setJobStatus(ctx, tx, jobId, 'SUCCEEDED', statusReason)
+  else if (retry && !row.isTerminated) enqueue(ctx, tx, setJobStatus(ctx, tx, jobId, 'RUNNABLE', statusReason))
+  else setJobStatus(ctx, tx, jobId, 'FAILED', statusReason)
+}

@@ -1,0 +1,208 @@
+// The dispatcher: a reconciler keyed by compute environment. One reconcile
+// takes the runnable work of the queues that use the environment, in dispatch
+// order (queue priority, the environment's place in the queue, submission),
+// asks the Placer for a plan over the environment's pool, and has the
+// PlanApplier commit it — each placement an attempt STARTING with its task
+// row, in one transaction. What does not fit waits (and ages); a managed
+// environment launches instances for it and the environment is reconciled
+// again. A plan refused as stale (the pool moved on) is simply made again.
+
+import { channel } from 'node:diagnostics_channel'
+import type { Reconciler, ReconcileResult } from '../controller/reconciler.js'
+import { againAfter, done } from '../controller/reconciler.js'
+import type { PlacementPlan } from '../scheduler/placer.js'
+import type { ColumnSet } from '../store/columns.js'
+import type { BatchContext } from './context.js'
+import { startAttempt } from './attempts.js'
+import { managedCapacity } from './compute-environments.js'
+import type { JobEntry } from './job-cache.js'
+import type { JobQueueDetail } from './model.js'
+import { CES, CHILDREN, JOBS, QUEUES, S_RUNNABLE, type CeRecord, type JobRow } from './records.js'
+
+const roundChannel = channel('stratus:batch:dispatch')
+
+interface Candidate {
+  entry: JobEntry
+  /** -1 for a single job. */
+  child: number
+  priority: number
+  envOrder: number
+}
+
+export class Dispatcher implements Reconciler {
+  readonly #ctx: BatchContext
+  /** Dispatch rounds run so far (diagnostics, benchmarks). */
+  rounds = 0
+
+  constructor(ctx: BatchContext) {
+    this.#ctx = ctx
+  }
+
+  reconcile(ceName: string): ReconcileResult {
+    const ctx = this.#ctx
+    const ce = ctx.store.get<CeRecord>(CES, ceName)?.value
+    if (ce === undefined || ce.detail.state !== 'ENABLED' || ce.detail.status !== 'VALID') return done
+    const queues = ctx.store.scan<JobQueueDetail>(QUEUES, { index: { name: 'ce', value: ceName } })
+      .map((r) => r.value)
+      .filter((q) => q.state === 'ENABLED' && q.status === 'VALID')
+      .sort((a, b) => b.priority - a.priority)
+    if (queues.length === 0) return done
+    this.rounds++
+    const snapshot = ctx.pools.snapshot(ce.poolId)
+    let freeCpu = 0
+    for (const n of snapshot.nodes) if (n.status === 'ACTIVE') freeCpu += n.totalCpu - n.usedCpu
+    const r = ce.detail.computeResources
+    const managed = ce.detail.type === 'MANAGED' && r !== undefined
+    const headroomCpu = managed ? Math.max(0, r.maxvCpus * 1000 - ctx.pools.vcpus(ce.poolId) * 1000) : 0
+    // Gather candidates: enough demand to fill what is free (and what may be launched).
+    const budget = (freeCpu + headroomCpu) * 1.25 + 1
+    const candidates = this.#gather(queues, ceName, budget)
+    if (candidates.length === 0) return done
+    const ordered = queues.length === 1 ? candidates : this.#order(candidates)
+    const count = ordered.length
+    const cpu = new Int32Array(count)
+    const memory = new Int32Array(count)
+    const gpu = new Int32Array(count)
+    const waitRounds = new Int32Array(count)
+    for (let i = 0; i < count; i++) {
+      const e = ordered[i].entry
+      cpu[i] = e.cpu
+      memory[i] = e.memory
+      gpu[i] = e.gpu
+      waitRounds[i] = e.waitRounds
+    }
+    const plan = ctx.placer.place(snapshot, { count, cpu, memory, gpu, waitRounds }, { agingRounds: ctx.settings.agingRounds })
+    const result = ctx.applier.apply(
+      plan,
+      (i) => ({ cpu: cpu[i], memory: memory[i], gpu: gpu[i] }),
+      (tx, i, node) => startAttempt(ctx, tx, ordered[i].entry.jobId, ordered[i].child, node, ceName)
+    )
+    if (!result.applied) {
+      // Nothing was placed: every candidate goes back, and the round is made again on the pool as it is now.
+      this.#putBack(ordered)
+      return againAfter(0)
+    }
+    const unplaced = this.#settle(ordered, plan, ceName)
+    if (roundChannel.hasSubscribers) roundChannel.publish({ computeEnvironment: ceName, candidates: count, placed: result.placed, metrics: plan.metrics })
+    if (unplaced.length === 0 || !managed) return done
+    const capacity = managedCapacity(ce)
+    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, unplaced.map((c) => ({ cpu: c.entry.cpu, memory: c.entry.memory, gpu: c.entry.gpu }))))
+    return launched.length > 0 ? againAfter(0) : done
+  }
+
+  /** Runnable work of the queues, in each queue's submission order, up to the budget. */
+  #gather(queues: JobQueueDetail[], ceName: string, budget: number): Candidate[] {
+    const ctx = this.#ctx
+    const max = ctx.settings.maxDispatch
+    const out: Candidate[] = []
+    for (const q of queues) {
+      const list = ctx.cache.queue(q.jobQueueName)
+      if (list === undefined) continue
+      // Jobs with nothing runnable leave from the front (no scan of the whole list per round).
+      while (list.head < list.jobs.length && this.#runnable(list.jobs[list.head]) === 0) list.jobs[list.head++].inRunnable = false
+      if (list.head > 1024 && list.head * 2 > list.jobs.length) {
+        list.jobs = list.jobs.slice(list.head)
+        list.head = 0
+      }
+      const envOrder = q.computeEnvironmentOrder.findIndex((o) => o.computeEnvironment.endsWith(`/${ceName}`))
+      let demand = 0
+      for (let at = list.head; at < list.jobs.length; at++) {
+        if (out.length >= max || demand > budget) break
+        const entry = list.jobs[at]
+        if (entry.children === undefined) {
+          if (this.#runnable(entry) === 0) continue
+          out.push({ entry, child: -1, priority: q.priority, envOrder })
+          demand += entry.cpu
+          continue
+        }
+        if (entry.children.size === 0) continue
+        const room = Math.max(1, Math.min(max - out.length, Math.ceil((budget - demand) / Math.max(entry.cpu, 1))))
+        const status = ctx.store.get<ColumnSet>(CHILDREN, entry.jobId)?.value.column('status')
+        for (const child of entry.children.take(room)) {
+          // The queue is a hint; the column is the truth (a child cancelled while queued is skipped).
+          if (status === undefined || status[child] !== S_RUNNABLE) continue
+          out.push({ entry, child, priority: q.priority, envOrder })
+          demand += entry.cpu
+        }
+      }
+    }
+    return out
+  }
+
+  #runnable(entry: JobEntry): number {
+    if (entry.children !== undefined) return entry.children.size
+    return this.#ctx.store.get<JobRow>(JOBS, entry.jobId)?.value.status === 'RUNNABLE' ? 1 : 0
+  }
+
+  /** Candidates of several queues merged into dispatch order by the core. */
+  #order(candidates: Candidate[]): Candidate[] {
+    const n = candidates.length
+    const priority = new Int32Array(n)
+    const envOrder = new Int32Array(n)
+    const sequence = new Int32Array(n)
+    for (let i = 0; i < n; i++) {
+      priority[i] = candidates[i].priority
+      envOrder[i] = candidates[i].envOrder
+      sequence[i] = candidates[i].entry.seq
+    }
+    const order = this.#ctx.placer.orderJobs(priority, envOrder, sequence)
+    return Array.from(order, (i) => candidates[i])
+  }
+
+  /** After a plan was applied: what was not placed goes back to the front of its job, ages, and is explained. */
+  #settle(ordered: Candidate[], plan: PlacementPlan, ceName: string): Candidate[] {
+    const ctx = this.#ctx
+    const turn = ctx.queues.dispatch.stats.turns
+    const unplaced: Candidate[] = []
+    const placedJobs = new Set<JobEntry>()
+    const waitedJobs = new Set<JobEntry>()
+    for (let i = 0; i < ordered.length; i++) {
+      if (plan.node[i] >= 0) placedJobs.add(ordered[i].entry)
+      else {
+        unplaced.push(ordered[i])
+        if (!waitedJobs.has(ordered[i].entry)) {
+          waitedJobs.add(ordered[i].entry)
+          this.#explain(ordered[i].entry, plan, i, ceName)
+        }
+      }
+    }
+    this.#putBack(unplaced)
+    for (const entry of waitedJobs) {
+      // A job waits at most one round per turn, however many environments looked at it.
+      if (!placedJobs.has(entry) && entry.agedAt !== turn) {
+        entry.waitRounds++
+        entry.agedAt = turn
+      }
+    }
+    for (const entry of placedJobs) {
+      if (!waitedJobs.has(entry)) {
+        entry.waitRounds = 0
+        entry.lastPlacement = undefined
+      }
+    }
+    return unplaced
+  }
+
+  #explain(entry: JobEntry, plan: PlacementPlan, i: number, ceName: string): void {
+    entry.lastPlacement = {
+      computeEnvironment: ceName,
+      poolVersion: plan.poolVersion,
+      reason: plan.reason[i],
+      at: this.#ctx.clock.now(),
+      nodes: plan.nodes,
+      plan: { placed: plan.metrics.placed, failed: plan.metrics.failed, nodesEvaluated: plan.metrics.nodesEvaluated }
+    }
+  }
+
+  /** Children taken but not placed go back to the front of their job's queue, in order. */
+  #putBack(candidates: Candidate[]): void {
+    const back = new Map<JobEntry, number[]>()
+    for (const { entry, child } of candidates) {
+      if (child < 0) continue
+      let list = back.get(entry)
+      if (list === undefined) back.set(entry, (list = []))
+      list.push(child)
+    }
+    for (const [entry, children] of back) entry.children!.putBack(children.sort((a, b) => a - b))
+  }
+}

@@ -1,0 +1,147 @@
+// The dispatcher's in-memory view of jobs: which have runnable work, in
+// submission order per queue, their demand, how many rounds they waited
+// (aging) and why they did not start. A cache: rebuilt from the store at
+// start (rebuild()), and only ever a hint — the dispatcher re-reads a job's
+// status before it places it.
+
+import type { FilterCounts, PlacerNode } from '../scheduler/placer.js'
+import type { PlacementReason } from '../scheduler/scheduler.js'
+import type { Store } from '../store/store.js'
+import type { ColumnSet } from '../store/columns.js'
+import { CHILDREN, JOBS, S_RUNNABLE, type JobRow } from './records.js'
+import { RunQueue } from './run-queue.js'
+
+/** What the last dispatch round that passed a job over saw (the counts are made on request, from its snapshot). */
+export interface LastPlacement {
+  computeEnvironment: string
+  poolVersion: number
+  reason: PlacementReason
+  at: number
+  /** The round's snapshot of the pool's nodes (immutable records, shared by the round's jobs). */
+  nodes: readonly PlacerNode[]
+  plan: { placed: number; failed: number; nodesEvaluated: number }
+}
+
+/** Why a RUNNABLE job did not start, as its last dispatch round saw it. */
+export interface PlacementExplanation {
+  computeEnvironment: string
+  /** The pool version the plan was made against. */
+  poolVersion: number
+  reason: PlacementReason
+  /** Clock ms of that round. */
+  at: number
+  /** How many of the pool's nodes were ruled out for this job's demand, per cause. */
+  filtered: FilterCounts
+  /** The round's plan as a whole. */
+  plan: { placed: number; failed: number; nodesEvaluated: number }
+}
+
+export interface JobEntry {
+  readonly jobId: string
+  readonly seq: number
+  readonly queueName: string
+  /** Millicores, MiB, GPUs. */
+  readonly cpu: number
+  readonly memory: number
+  readonly gpu: number
+  /** Array jobs: the runnable children. */
+  readonly children: RunQueue | undefined
+  inRunnable: boolean
+  /** Rounds in which it had runnable work that was not placed. */
+  waitRounds: number
+  /** The dispatch turn in which it last aged (it ages once per turn, however many environments look at it). */
+  agedAt: number
+  lastPlacement: LastPlacement | undefined
+}
+
+interface QueueList {
+  jobs: JobEntry[]
+  head: number
+  sorted: boolean
+}
+
+export class JobCache {
+  readonly #entries = new Map<string, JobEntry>()
+  readonly #queues = new Map<string, QueueList>()
+
+  entryOf(row: JobRow): JobEntry {
+    let entry = this.#entries.get(row.jobId)
+    if (entry === undefined) {
+      entry = {
+        jobId: row.jobId, seq: row.seq, queueName: row.queueName,
+        cpu: Math.round(row.vcpus * 1000), memory: row.memory, gpu: row.gpus,
+        children: row.arraySize === undefined ? undefined : new RunQueue(),
+        inRunnable: false, waitRounds: 0, agedAt: -1, lastPlacement: undefined
+      }
+      this.#entries.set(row.jobId, entry)
+    }
+    return entry
+  }
+
+  get(jobId: string): JobEntry | undefined {
+    return this.#entries.get(jobId)
+  }
+
+  /** The job may have runnable work: it joins its queue's list (once). */
+  enqueue(entry: JobEntry): void {
+    if (entry.inRunnable) return
+    let list = this.#queues.get(entry.queueName)
+    if (list === undefined) this.#queues.set(entry.queueName, (list = { jobs: [], head: 0, sorted: true }))
+    const last = list.jobs.at(-1)
+    if (last !== undefined && last.seq > entry.seq) list.sorted = false
+    list.jobs.push(entry)
+    entry.inRunnable = true
+  }
+
+  /** The queue's jobs that may have runnable work, by submission, from `head` on (sorted now if needed). */
+  queue(queueName: string): QueueList | undefined {
+    const list = this.#queues.get(queueName)
+    if (list !== undefined && !list.sorted) {
+      list.jobs = list.jobs.slice(list.head).sort((a, b) => a.seq - b.seq)
+      list.head = 0
+      list.sorted = true
+    }
+    return list
+  }
+
+  /** Drops what the cache holds of a job (purged, or its queue deleted). */
+  forget(jobId: string): void {
+    const entry = this.#entries.get(jobId)
+    if (entry === undefined) return
+    this.#entries.delete(jobId)
+    if (entry.inRunnable) {
+      const list = this.#queues.get(entry.queueName)
+      if (list !== undefined) {
+        list.jobs = list.jobs.slice(list.head).filter((e) => e !== entry)
+        list.head = 0
+      }
+    }
+  }
+
+  dropQueue(queueName: string): void {
+    this.#queues.delete(queueName)
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /** Rebuilds the cache from the store: every job that is not finished, with its runnable children. */
+  rebuild(store: Store): void {
+    this.#entries.clear()
+    this.#queues.clear()
+    for (const { value: row } of store.scan<JobRow>(JOBS)) {
+      if (row.status === 'SUCCEEDED' || row.status === 'FAILED') continue
+      const entry = this.entryOf(row)
+      if (entry.children === undefined) {
+        if (row.status === 'RUNNABLE') this.enqueue(entry)
+        continue
+      }
+      const children = store.get<ColumnSet>(CHILDREN, row.jobId)?.value
+      if (children === undefined) continue
+      const status = children.column('status')
+      for (let i = 0; i < status.length; i++) if (status[i] === S_RUNNABLE) entry.children.add(i)
+      if (entry.children.size > 0) this.enqueue(entry)
+    }
+  }
+}

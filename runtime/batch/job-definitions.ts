@@ -1,0 +1,136 @@
+// Job definitions: RegisterJobDefinition (a new revision each time),
+// DeregisterJobDefinition (the revision becomes INACTIVE: no new jobs) and
+// DescribeJobDefinitions. A reference is a name (its latest ACTIVE revision),
+// name:revision, or an ARN.
+
+import { arns, nameFromArn } from '../aws/arn.js'
+import { NotFoundError } from '../errors.js'
+import type { StoreReader } from '../store/store.js'
+import type { BatchContext } from './context.js'
+import type {
+  DeregisterJobDefinitionRequest, DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse, JobDefinition, JobTimeout,
+  RegisterJobDefinitionRequest, RegisterJobDefinitionResponse, ResourceRequirement
+} from './model.js'
+import { DEFINITIONS, definitionKey } from './records.js'
+import { validateRetryStrategy } from './retry.js'
+import { LIMITS, checkCommand, checkInteger, checkMemory, checkName, checkStringRecord, checkTags, checkVcpus, clientError } from './validation.js'
+import { envFromList } from './submit.js'
+
+export function resource(reqs: ResourceRequirement[] | undefined, type: ResourceRequirement['type']): number | undefined {
+  const r = Array.isArray(reqs) ? reqs.find((x) => x?.type === type) : undefined
+  return r === undefined ? undefined : Number(r.value)
+}
+
+export function checkTimeout(timeout: JobTimeout | undefined, field: string): number | undefined {
+  if (timeout?.attemptDurationSeconds === undefined) return undefined
+  return checkInteger(timeout.attemptDurationSeconds, `${field}.attemptDurationSeconds`, LIMITS.minTimeoutSeconds, 14 * 24 * 3600)
+}
+
+/** name (latest ACTIVE revision), name:revision, or an ARN. */
+export function readDefinition(reader: StoreReader, reference: unknown, field: string): JobDefinition {
+  if (typeof reference !== 'string' || reference.length === 0) throw clientError(field, 'must name a job definition')
+  const plain = nameFromArn(reference, 'job-definition')
+  const [name, rev] = plain.split(':')
+  let def: JobDefinition | undefined
+  if (rev === undefined) {
+    const revisions = reader.scan<JobDefinition>(DEFINITIONS, { prefix: `${name}:` })
+    def = revisions.map((r) => r.value).filter((d) => d.status === 'ACTIVE').at(-1)
+  } else if (/^\d+$/.test(rev)) {
+    def = reader.get<JobDefinition>(DEFINITIONS, definitionKey(name, Number(rev)))?.value
+  }
+  if (def === undefined) throw new NotFoundError('ClientException', `${field}: job definition ${reference} does not exist`, { field })
+  return def
+}
+
+export function registerJobDefinition(ctx: BatchContext, input: RegisterJobDefinitionRequest): RegisterJobDefinitionResponse {
+  const name = checkName(input?.jobDefinitionName, 'jobDefinitionName')
+  if ((input.type ?? 'container') !== 'container') throw clientError('type', `only container job definitions are supported, got ${String(input.type)}`)
+  const props = input.containerProperties
+  if (props === null || typeof props !== 'object') throw clientError('containerProperties', 'is required')
+  const command = props.command === undefined ? [] : checkCommand(props.command, 'containerProperties.command')
+  envFromList(props.environment, 'containerProperties.environment')
+  const vcpus = resource(props.resourceRequirements, 'VCPU') ?? props.vcpus
+  const memory = resource(props.resourceRequirements, 'MEMORY') ?? props.memory
+  if (vcpus !== undefined) checkVcpus(vcpus, 'containerProperties.vcpus')
+  if (memory !== undefined) checkMemory(memory, 'containerProperties.memory')
+  const gpus = resource(props.resourceRequirements, 'GPU')
+  if (gpus !== undefined) checkInteger(gpus, 'containerProperties.resourceRequirements[GPU]', 0, 1024)
+  if (props.image !== undefined && (typeof props.image !== 'string' || props.image.length === 0 || props.image.length > 255)) {
+    throw clientError('containerProperties.image', 'must be an image reference of 1 to 255 characters', 255)
+  }
+  validateRetryStrategy(input.retryStrategy, 'retryStrategy')
+  checkTimeout(input.timeout, 'timeout')
+  const parameters = checkStringRecord(input.parameters, 'parameters')
+  const tags = checkTags(input.tags, 'tags')
+  const platformCapabilities = input.platformCapabilities ?? ['EC2']
+  if (!Array.isArray(platformCapabilities) || platformCapabilities.some((p) => p !== 'EC2' && p !== 'FARGATE')) {
+    throw clientError('platformCapabilities', 'must be a list of EC2 or FARGATE')
+  }
+  return ctx.store.transaction((tx) => {
+    const latest = tx.scan<JobDefinition>(DEFINITIONS, { prefix: `${name}:` }).at(-1)
+    const revision = (latest?.value.revision ?? 0) + 1
+    const definition: JobDefinition = {
+      jobDefinitionName: name,
+      jobDefinitionArn: arns.batch.jobDefinition(ctx.partition, name, revision),
+      revision,
+      status: 'ACTIVE',
+      type: 'container',
+      parameters,
+      ...(input.retryStrategy ? { retryStrategy: structuredClone(input.retryStrategy) } : {}),
+      containerProperties: { ...structuredClone(props), command },
+      ...(input.timeout ? { timeout: { ...input.timeout } } : {}),
+      ...(tags ? { tags } : {}),
+      ...(input.propagateTags !== undefined ? { propagateTags: input.propagateTags } : {}),
+      platformCapabilities: [...platformCapabilities],
+      containerOrchestrationType: 'ECS'
+    }
+    tx.put(DEFINITIONS, definitionKey(name, revision), definition, 0)
+    return { jobDefinitionName: name, jobDefinitionArn: definition.jobDefinitionArn, revision }
+  })
+}
+
+export function deregisterJobDefinition(ctx: BatchContext, input: DeregisterJobDefinitionRequest): void {
+  ctx.store.transaction((tx) => {
+    const def = readDefinition(tx, input?.jobDefinition, 'jobDefinition')
+    const key = definitionKey(def.jobDefinitionName, def.revision)
+    const current = tx.get<JobDefinition>(DEFINITIONS, key)!
+    tx.put(DEFINITIONS, key, { ...current.value, status: 'INACTIVE' }, current.version)
+  })
+}
+
+export function describeJobDefinitions(ctx: BatchContext, input: DescribeJobDefinitionsRequest = {}): DescribeJobDefinitionsResponse {
+  const max = input.maxResults === undefined ? 100 : checkInteger(input.maxResults, 'maxResults', 1, 100)
+  if (input.status !== undefined && input.status !== 'ACTIVE' && input.status !== 'INACTIVE') throw clientError('status', `must be ACTIVE or INACTIVE, got ${String(input.status)}`)
+  if (input.jobDefinitions !== undefined) {
+    if (!Array.isArray(input.jobDefinitions)) throw clientError('jobDefinitions', 'must be a list of name:revision or ARNs')
+    if (input.jobDefinitions.length > 100) throw clientError('jobDefinitions', `at most 100, got ${input.jobDefinitions.length}`, 100)
+    const out: JobDefinition[] = []
+    for (const reference of input.jobDefinitions) {
+      try {
+        const def = readDefinition(ctx.store, reference, 'jobDefinitions')
+        if (input.status === undefined || def.status === input.status) out.push(structuredClone(def))
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error
+      }
+    }
+    return { jobDefinitions: out }
+  }
+  const name = input.jobDefinitionName
+  if (name !== undefined) checkName(name, 'jobDefinitionName')
+  const scope = `DescribeJobDefinitions|${name ?? ''}|${input.status ?? ''}`
+  let after = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'ClientException' })
+  const out: JobDefinition[] = []
+  let last: string | undefined
+  // Filtered by status: scan in pages until the page is full or the definitions end.
+  for (;;) {
+    const page = ctx.store.scan<JobDefinition>(DEFINITIONS, { ...(name !== undefined ? { prefix: `${name}:` } : {}), after, limit: max + 1 })
+    for (const r of page) {
+      if (out.length === max) return { jobDefinitions: out, nextToken: ctx.tokens.issue(scope, last!) }
+      last = r.key
+      if (input.status === undefined || r.value.status === input.status) out.push(structuredClone(r.value))
+    }
+    if (page.length <= max) return { jobDefinitions: out }
+    after = page[page.length - 1].key
+    if (out.length === max) return { jobDefinitions: out, nextToken: ctx.tokens.issue(scope, last!) }
+  }
+}

@@ -1,0 +1,209 @@
+// Job state changes, each inside the caller's store transaction: the job's
+// row (or an array child's cells) and the EventBridge event announcing it are
+// written together, and what follows from the change — dependants released or
+// failed, the parent of an array finishing — is written in the same
+// transaction. Caches (runnable work) and waiters learn of it after commit.
+//
+//   SUBMITTED → PENDING (waits on dependencies) → RUNNABLE → STARTING → RUNNING → SUCCEEDED | FAILED
+
+import type { ColumnSet } from '../store/columns.js'
+import type { Transaction } from '../store/store.js'
+import { InternalError } from '../errors.js'
+import { emitEvent } from '../events/outbox-relay.js'
+import type { BatchContext } from './context.js'
+import { jobDetail } from './describe.js'
+import { childFinished, childSucceeded, jobFinished } from './dependencies.js'
+import { BATCH_SOURCE, JOB_STATE_CHANGE, type JobStatus } from './model.js'
+import {
+  CHILDREN, JOBS, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, isTerminal,
+  type ChildExtra, type JobRow
+} from './records.js'
+
+export const DEPENDENCY_REASON = 'Dependent Job failed'
+
+export function readJob(tx: Transaction, jobId: string): { row: JobRow; version: number } {
+  const record = tx.get<JobRow>(JOBS, jobId)
+  if (record === undefined) throw new InternalError('BatchJobMissing', `job ${jobId} is not in the store`)
+  return { row: record.value, version: record.version }
+}
+
+/** Rewrites a job's row: `change` gets the current row and returns the next one. */
+export function updateJob(tx: Transaction, jobId: string, change: (row: JobRow) => JobRow): JobRow {
+  const { row, version } = readJob(tx, jobId)
+  const next = change(row)
+  tx.put(JOBS, jobId, next, version)
+  return next
+}
+
+export function readChildren(tx: Transaction, jobId: string): ColumnSet {
+  const c = tx.get<ColumnSet>(CHILDREN, jobId)?.value
+  if (c === undefined) throw new InternalError('BatchChildrenMissing', `array job ${jobId} has no children record`)
+  return c
+}
+
+function emit(ctx: BatchContext, tx: Transaction, row: JobRow, child: number): void {
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, [child >= 0 ? `${row.jobArn}:${child}` : row.jobArn], () => jobDetail(tx, row, child), ctx.clock.now())
+}
+
+/** A single job or an array parent moves to `status` (with its reason, when given). */
+export function setJobStatus(ctx: BatchContext, tx: Transaction, jobId: string, status: JobStatus, reason?: string): JobRow {
+  const now = ctx.clock.now()
+  const row = updateJob(tx, jobId, (r) => ({
+    ...r,
+    status,
+    ...(reason !== undefined ? { statusReason: reason } : {}),
+    ...(status === 'RUNNING' && r.startedAt === undefined ? { startedAt: now } : {}),
+    ...(isTerminal(status) ? { stoppedAt: now } : {})
+  }))
+  if (isTerminal(status)) jobFinished(ctx, tx, row)
+  emit(ctx, tx, row, -1)
+  return row
+}
+
+/** Child `index` of an array job moves to `status`; the parent finishes when its last child does. */
+export function setChildStatus(ctx: BatchContext, tx: Transaction, jobId: string, index: number, status: number, reason?: string): void {
+  const c = readChildren(tx, jobId)
+  const counts = c.column('counts')
+  const previous = c.column('status')[index]
+  tx.setCell(CHILDREN, jobId, 'status', index, status)
+  tx.setCell(CHILDREN, jobId, 'counts', previous, counts[previous] - 1)
+  tx.setCell(CHILDREN, jobId, 'counts', status, counts[status] + 1)
+  if (reason !== undefined) setExtra(tx, c, jobId, index, (e) => ({ ...e, statusReason: reason }))
+  const now = ctx.clock.now()
+  let row = readJob(tx, jobId).row
+  if (status === S_RUNNING) {
+    tx.setCell(CHILDREN, jobId, 'startedAt', index, now)
+    if (row.startedAt === undefined) row = updateJob(tx, jobId, (r) => ({ ...r, startedAt: now }))
+  }
+  const finished = status === S_SUCCEEDED || status === S_FAILED
+  if (finished) {
+    tx.setCell(CHILDREN, jobId, 'stoppedAt', index, now)
+    const id = childId(jobId, index)
+    if (ctx.waiters.has(id)) tx.afterCommit(() => ctx.waiters.wake(id))
+  }
+  emit(ctx, tx, row, index)
+  if (status === S_SUCCEEDED) childSucceeded(ctx, tx, row, index)
+  if (finished && counts[S_SUCCEEDED] + counts[S_FAILED] === row.arraySize) {
+    // A parent failed as a whole (dependency failed, cancelled, terminated) keeps that reason.
+    const failed = counts[S_FAILED] > 0
+    const reason = failed ? readJob(tx, jobId).row.statusReason ?? 'Array Child Job failed' : undefined
+    setJobStatus(ctx, tx, jobId, failed ? 'FAILED' : 'SUCCEEDED', reason)
+  }
+}
+
+/** Rewrites child `index`'s sparse extra (created on first use). */
+export function setExtra(tx: Transaction, c: ColumnSet, jobId: string, index: number, change: (extra: ChildExtra) => ChildExtra): void {
+  const current = (c.sparse(index) as ChildExtra | undefined) ?? { attempts: [] }
+  tx.setSparse(CHILDREN, jobId, index, change(current))
+}
+
+/** The job (or some children of an array) has runnable work: the dispatcher hears of it after commit. */
+export function enqueue(ctx: BatchContext, tx: Transaction, row: JobRow, children?: { from: number; to: number } | number): void {
+  tx.afterCommit(() => {
+    const entry = ctx.cache.entryOf(row)
+    if (entry.children !== undefined && children !== undefined) {
+      if (typeof children === 'number') entry.children.add(children)
+      else entry.children.addRange(children.from, children.to)
+    }
+    ctx.cache.enqueue(entry)
+    kickQueue(ctx, row.queueName)
+  })
+}
+
+/** Asks the dispatcher to look at every compute environment of a queue. */
+export function kickQueue(ctx: BatchContext, queueName: string): void {
+  const queue = ctx.store.get<{ computeEnvironmentOrder: Array<{ computeEnvironment: string }> }>('batch:jobQueues', queueName)?.value
+  if (queue === undefined) return
+  for (const o of queue.computeEnvironmentOrder) ctx.queues.dispatch.add(o.computeEnvironment.slice(o.computeEnvironment.lastIndexOf('/') + 1))
+}
+
+/** SUBMITTED → PENDING or RUNNABLE: the scheduler's first look at a job. */
+export function evaluate(ctx: BatchContext, tx: Transaction, jobId: string): void {
+  const record = tx.get<JobRow>(JOBS, jobId)
+  if (record === undefined || record.value.status !== 'SUBMITTED') return
+  const row = record.value
+  if (row.dependencyFailed) {
+    failJob(ctx, tx, jobId, DEPENDENCY_REASON)
+    return
+  }
+  if (row.arraySize === undefined) {
+    const next = setJobStatus(ctx, tx, jobId, row.pendingJobDeps > 0 ? 'PENDING' : 'RUNNABLE')
+    if (next.status === 'RUNNABLE') enqueue(ctx, tx, next)
+    return
+  }
+  setJobStatus(ctx, tx, jobId, 'PENDING')
+  for (let i = 0; i < row.arraySize; i++) setChildStatus(ctx, tx, jobId, i, S_PENDING)
+  // Children whose N_TO_N counterpart already failed fail now (and take their SEQUENTIAL successors along).
+  for (const dep of row.dependsOn) {
+    if (dep.type !== 'N_TO_N' || dep.jobId === undefined) continue
+    const target = tx.get<ColumnSet>(CHILDREN, dep.jobId)?.value
+    if (target === undefined) continue
+    const status = target.column('status')
+    for (let i = 0; i < row.arraySize; i++) if (status[i] === S_FAILED) failChild(ctx, tx, jobId, i, DEPENDENCY_REASON)
+  }
+  if (readJob(tx, jobId).row.pendingJobDeps === 0) releaseChildren(ctx, tx, jobId)
+}
+
+/** Children with nothing outstanding become RUNNABLE (whole-job dependencies are met). */
+export function releaseChildren(ctx: BatchContext, tx: Transaction, jobId: string): void {
+  const row = readJob(tx, jobId).row
+  const c = readChildren(tx, jobId)
+  const size = row.arraySize!
+  const pending = c.column('pending')
+  const status = c.column('status')
+  let allFree = true
+  for (let i = 0; i < size; i++) if (pending[i] !== 0 || status[i] !== S_PENDING) { allFree = false; break }
+  if (allFree) {
+    for (let i = 0; i < size; i++) setChildStatus(ctx, tx, jobId, i, S_RUNNABLE)
+    enqueue(ctx, tx, row, { from: 0, to: size })
+    return
+  }
+  const released: number[] = []
+  for (let i = 0; i < size; i++) {
+    if (pending[i] === 0 && status[i] === S_PENDING) {
+      setChildStatus(ctx, tx, jobId, i, S_RUNNABLE)
+      released.push(i)
+    }
+  }
+  tx.afterCommit(() => {
+    const entry = ctx.cache.entryOf(row)
+    for (const i of released) entry.children!.add(i)
+  })
+  enqueue(ctx, tx, row)
+}
+
+/** Fails a child that has not started (dependency failed, cancelled) and what waits on it. */
+export function failChild(ctx: BatchContext, tx: Transaction, jobId: string, index: number, reason: string): void {
+  const stack: Array<[string, number]> = [[jobId, index]]
+  while (stack.length > 0) {
+    const [j, i] = stack.pop()!
+    const c = tx.get<ColumnSet>(CHILDREN, j)?.value
+    if (c === undefined) continue
+    const s = c.column('status')[i]
+    if (s === S_SUCCEEDED || s === S_FAILED || s === S_STARTING || s === S_RUNNING) continue
+    setChildStatus(ctx, tx, j, i, S_FAILED, reason)
+    childFinished(tx, j, i, stack)
+  }
+}
+
+/** Fails every part of a job that has not started; running parts finish on their own. */
+export function failJob(ctx: BatchContext, tx: Transaction, jobId: string, reason: string): void {
+  const record = tx.get<JobRow>(JOBS, jobId)
+  if (record === undefined) return
+  const row = record.value
+  if (isTerminal(row.status)) return
+  if (row.arraySize === undefined) {
+    if (row.status === 'STARTING' || row.status === 'RUNNING') return
+    setJobStatus(ctx, tx, jobId, 'FAILED', reason)
+    return
+  }
+  if (row.status === 'SUBMITTED') {
+    setJobStatus(ctx, tx, jobId, 'PENDING')
+    for (let i = 0; i < row.arraySize; i++) setChildStatus(ctx, tx, jobId, i, S_PENDING)
+  }
+  updateJob(tx, jobId, (r) => ({ ...r, statusReason: reason }))
+  for (let i = 0; i < row.arraySize; i++) {
+    if (tx.get(JOBS, jobId) === undefined) break
+    failChild(ctx, tx, jobId, i, reason)
+  }
+}

@@ -1,0 +1,116 @@
+// DescribeJobs and ListJobs. ListJobs pages with tokens that resume after the
+// last job (or child) of the previous page, so paging through a queue while
+// jobs come and go never repeats one; it matches first and builds summaries
+// for the page alone (paging a 10,000-child array does not describe every
+// child on every page).
+
+import { NotFoundError } from '../errors.js'
+import type { BatchContext } from './context.js'
+import { jobDetail, resolveJob, summaryOf, children as childrenOf } from './describe.js'
+import { JOB_STATUSES, type DescribeJobsRequest, type DescribeJobsResponse, type JobDetail, type JobStatus, type JobSummary, type ListJobsRequest, type ListJobsResponse } from './model.js'
+import { JOBS, type JobRow } from './records.js'
+import { checkInteger, clientError } from './validation.js'
+
+export function describeJobs(ctx: BatchContext, input: DescribeJobsRequest): DescribeJobsResponse {
+  const ids = input?.jobs
+  if (!Array.isArray(ids)) throw clientError('jobs', 'must be a list of job ids')
+  if (ids.length > 100) throw clientError('jobs', `at most 100 job ids, got ${ids.length}`, 100)
+  const out: JobDetail[] = []
+  // Unknown ids are left out, as on AWS.
+  for (const id of ids) {
+    const found = resolveJob(ctx.store, id)
+    if (found !== undefined) out.push(jobDetail(ctx.store, found.row, found.child))
+  }
+  return { jobs: out }
+}
+
+interface Filters {
+  name?: (name: string) => boolean
+  before?: number
+  after?: number
+  definition?: (arn: string, name: string) => boolean
+}
+
+function pattern(value: string): (s: string) => boolean {
+  return value.endsWith('*') ? (s) => s.startsWith(value.slice(0, -1)) : (s) => s === value
+}
+
+function readFilters(input: ListJobsRequest): Filters | undefined {
+  if (input.filters === undefined) return undefined
+  if (!Array.isArray(input.filters)) throw clientError('filters', 'must be a list of { name, values }')
+  const out: Filters = {}
+  input.filters.forEach((f, i) => {
+    const at = `filters[${i}]`
+    if (!Array.isArray(f?.values) || f.values.length !== 1 || typeof f.values[0] !== 'string') throw clientError(`${at}.values`, 'must hold exactly one string')
+    const value = f.values[0]
+    switch (f.name) {
+      case 'JOB_NAME': out.name = pattern(value); break
+      case 'JOB_DEFINITION': {
+        const match = pattern(value)
+        out.definition = (arn, name) => match(arn) || match(name) || match(arn.slice(arn.lastIndexOf('/') + 1))
+        break
+      }
+      case 'BEFORE_CREATED_AT':
+      case 'AFTER_CREATED_AT': {
+        const ms = Number(value)
+        if (!Number.isFinite(ms)) throw clientError(`${at}.values`, `must be epoch milliseconds, got ${value}`)
+        if (f.name === 'BEFORE_CREATED_AT') out.before = ms
+        else out.after = ms
+        break
+      }
+      default: throw clientError(`${at}.name`, `must be JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT or AFTER_CREATED_AT, got ${String(f?.name)}`)
+    }
+  })
+  return out
+}
+
+function passes(filters: Filters, row: JobRow): boolean {
+  if (filters.name && !filters.name(row.jobName)) return false
+  if (filters.definition && !filters.definition(row.jobDefinition, row.definitionName)) return false
+  if (filters.before !== undefined && !(row.createdAt < filters.before)) return false
+  if (filters.after !== undefined && !(row.createdAt > filters.after)) return false
+  return true
+}
+
+export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJobsResponse {
+  const max = input.maxResults === undefined ? 100 : checkInteger(input.maxResults, 'maxResults', 1, 1000)
+  if (input.jobStatus !== undefined && !JOB_STATUSES.includes(input.jobStatus)) throw clientError('jobStatus', `must be one of ${JOB_STATUSES.join(', ')}`)
+  const filters = readFilters(input)
+  const scope = `ListJobs|${input.jobQueue ?? ''}|${input.arrayJobId ?? ''}|${input.jobStatus ?? ''}|${JSON.stringify(input.filters ?? null)}`
+  const position = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'ClientException' })
+  const summaries: JobSummary[] = []
+  if (input.arrayJobId !== undefined) {
+    const found = resolveJob(ctx.store, input.arrayJobId)
+    const c = found === undefined || found.child >= 0 ? undefined : childrenOf(ctx.store, found.row.jobId)
+    if (found === undefined || c === undefined) throw new NotFoundError('ClientException', `arrayJobId: ${input.arrayJobId} is not an array job`, { field: 'arrayJobId' })
+    // Without a status, every child (an array's children are listed whatever their state).
+    const wanted = input.jobStatus === undefined ? undefined : JOB_STATUSES.indexOf(input.jobStatus)
+    const status = c.column('status')
+    for (let i = position === undefined ? 0 : Number(position) + 1; i < status.length; i++) {
+      if (wanted !== undefined && status[i] !== wanted) continue
+      if (summaries.length === max) return { jobSummaryList: summaries, nextToken: ctx.tokens.issue(scope, String(i - 1)) }
+      summaries.push(summaryOf(jobDetail(ctx.store, found.row, i)))
+    }
+    return { jobSummaryList: summaries }
+  }
+  if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId)')
+  const queue = ctx.store.get<{ jobQueueName: string }>('batch:jobQueues', input.jobQueue.slice(input.jobQueue.lastIndexOf('/') + 1))?.value
+  if (queue === undefined) throw new NotFoundError('ClientException', `jobQueue: job queue ${input.jobQueue} does not exist`, { field: 'jobQueue' })
+  // With filters, jobs of every status (AWS ignores jobStatus then); without, one status (RUNNING by default).
+  const status: JobStatus | undefined = filters === undefined ? input.jobStatus ?? 'RUNNING' : undefined
+  const index = status === undefined ? { name: 'queue', value: queue.jobQueueName } : { name: 'queueStatus', value: `${queue.jobQueueName}|${status}` }
+  let after = position
+  for (;;) {
+    const page = ctx.store.scan<JobRow>(JOBS, { index, after, limit: max + 1 })
+    for (const { key, value } of page) {
+      if (filters !== undefined && !passes(filters, value)) {
+        after = key
+        continue
+      }
+      if (summaries.length === max) return { jobSummaryList: summaries, nextToken: ctx.tokens.issue(scope, after!) }
+      summaries.push(summaryOf(jobDetail(ctx.store, value, -1)))
+      after = key
+    }
+    if (page.length <= max) return { jobSummaryList: summaries }
+  }
+}

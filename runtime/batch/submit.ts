@@ -1,0 +1,162 @@
+// SubmitJob: every input rule is checked before anything is stored; then the
+// job's row (and, for an array, its children's columns) is written in one
+// transaction together with what its dependencies mean (how many whole-job
+// dependencies are outstanding, which children wait on which). The job stays
+// SUBMITTED until the evaluate controller looks at it on the next turn.
+
+import { randomUUID } from 'node:crypto'
+import { arns } from '../aws/arn.js'
+import { LimitExceededError, NotFoundError } from '../errors.js'
+import type { Transaction } from '../store/store.js'
+import type { BatchContext } from './context.js'
+import { allowedTypes, canEverHold } from './compute-environments.js'
+import { checkTimeout, readDefinition, resource } from './job-definitions.js'
+import { readQueue } from './job-queues.js'
+import type { JobDependency, KeyValuePair, SubmitJobRequest, SubmitJobResponse } from './model.js'
+import { CES, CHILDREN, JOBS, S_SUCCEEDED, newChildren, type CeRecord, type JobRow } from './records.js'
+import type { ColumnSet } from '../store/columns.js'
+import { validateRetryStrategy } from './retry.js'
+import { LIMITS, checkCommand, checkInteger, checkMemory, checkName, checkStringRecord, checkTags, checkVcpus, clientError } from './validation.js'
+
+export function envFromList(list: KeyValuePair[] | undefined, field: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (list === undefined) return out
+  if (!Array.isArray(list)) throw clientError(field, 'must be an array of { name, value }')
+  list.forEach((kv, i) => {
+    if (typeof kv?.name !== 'string' || kv.name.length === 0 || typeof kv.value !== 'string') throw clientError(`${field}[${i}]`, 'must have a string name and value')
+    if (kv.name.startsWith('AWS_BATCH')) throw clientError(`${field}[${i}].name`, `names starting with AWS_BATCH are reserved, got ${kv.name}`)
+    out[kv.name] = kv.value
+  })
+  return out
+}
+
+interface CheckedDependency {
+  entry: JobDependency
+  target: JobRow | undefined
+}
+
+function checkDependencies(tx: Transaction, list: JobDependency[] | undefined, size: number | undefined): CheckedDependency[] {
+  if (list === undefined) return []
+  if (!Array.isArray(list)) throw clientError('dependsOn', 'must be an array')
+  if (list.length > LIMITS.dependsOn) {
+    throw new LimitExceededError('ClientException', `dependsOn: a job may have up to ${LIMITS.dependsOn} dependencies, got ${list.length}`, { field: 'dependsOn', limit: LIMITS.dependsOn })
+  }
+  return list.map((entry, i) => {
+    const at = `dependsOn[${i}]`
+    const type = entry?.type
+    if (type !== undefined && type !== 'N_TO_N' && type !== 'SEQUENTIAL') throw clientError(`${at}.type`, `must be N_TO_N or SEQUENTIAL, got ${String(type)}`)
+    if (type !== undefined && size === undefined) throw clientError(`${at}.type`, `${type} dependencies are for array jobs only`)
+    if (type === 'SEQUENTIAL') {
+      if (entry.jobId !== undefined && entry.jobId !== '') throw clientError(`${at}.jobId`, 'a SEQUENTIAL dependency names no job: it orders the children of this array')
+      return { entry, target: undefined }
+    }
+    const target = typeof entry?.jobId === 'string' ? tx.get<JobRow>(JOBS, entry.jobId)?.value : undefined
+    if (target === undefined) throw new NotFoundError('ClientException', `${at}.jobId: job ${String(entry?.jobId)} does not exist`, { field: `${at}.jobId` })
+    if (type === 'N_TO_N') {
+      if (target.arraySize === undefined) throw clientError(`${at}.jobId`, `N_TO_N needs an array job to depend on; ${target.jobId} is not one`)
+      if (target.arraySize !== size) {
+        throw clientError(`${at}.jobId`, `N_TO_N needs arrays of equal size: this job has ${size} children, ${target.jobId} has ${target.arraySize}`, target.arraySize)
+      }
+    }
+    return { entry, target }
+  })
+}
+
+/** A job bigger than anything its queue can ever run is refused now, not left RUNNABLE forever; the message names the real cap. */
+function checkCapacity(tx: Transaction, queueName: string, ceArns: string[], vcpus: number, memory: number, gpus: number): void {
+  const demand = { cpu: Math.round(vcpus * 1000), memory, gpu: gpus }
+  const ces = ceArns.map((arn) => tx.get<CeRecord>(CES, arn.slice(arn.lastIndexOf('/') + 1))?.value).filter((c) => c !== undefined)
+  if (ces.some((ce) => canEverHold(ce, demand))) return
+  // What each environment can launch at most: its largest allowed instance under maxvCpus.
+  const caps = ces.map((ce) => {
+    const r = ce.detail.computeResources!
+    const types = allowedTypes(r.instanceTypes)
+    const largest = [...types].filter((t) => t.vcpus <= r.maxvCpus).sort((a, b) => b.vcpus - a.vcpus || b.memory - a.memory)[0]
+    const name = ce.detail.computeEnvironmentName
+    if (largest === undefined) return { text: `${name}: maxvCpus ${r.maxvCpus} is below every allowed instance`, limit: `maxvCpus ${r.maxvCpus}` }
+    const capped = r.maxvCpus < Math.max(...types.map((t) => t.vcpus))
+    return {
+      text: `${name}: largest instance ${largest.name} (${largest.vcpus} vCPUs, ${largest.memory} MiB, ${largest.gpus} GPUs)${capped ? ` under its maxvCpus ${r.maxvCpus}` : ''}`,
+      limit: `${largest.vcpus} vCPUs / ${largest.memory} MiB / ${largest.gpus} GPUs`
+    }
+  })
+  throw new LimitExceededError('ClientException',
+    `resources: the job needs ${vcpus} vCPUs, ${memory} MiB and ${gpus} GPUs; no compute environment of ${queueName} can ever hold that (${caps.map((c) => c.text).join('; ')})`,
+    { field: 'resources', limit: caps.map((c) => c.limit).join('; ') })
+}
+
+export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJobResponse {
+  const jobName = checkName(input?.jobName, 'jobName')
+  const size = input.arrayProperties === undefined
+    ? undefined
+    : checkInteger(input.arrayProperties?.size, 'arrayProperties.size', LIMITS.arraySizeMin, LIMITS.arraySizeMax)
+  validateRetryStrategy(input.retryStrategy, 'retryStrategy')
+  const tags = checkTags(input.tags, 'tags')
+  const jobId = randomUUID()
+  const row = ctx.store.transaction((tx) => {
+    const queue = readQueue(tx, input.jobQueue, 'jobQueue').detail
+    const definition = readDefinition(tx, input.jobDefinition, 'jobDefinition')
+    if (definition.status !== 'ACTIVE') throw clientError('jobDefinition', `${definition.jobDefinitionArn} is INACTIVE`)
+    const overrides = input.containerOverrides ?? {}
+    const props = definition.containerProperties
+    const vcpus = checkVcpus(resource(overrides.resourceRequirements, 'VCPU') ?? overrides.vcpus ?? resource(props.resourceRequirements, 'VCPU') ?? props.vcpus, 'vcpus')
+    const memory = checkMemory(resource(overrides.resourceRequirements, 'MEMORY') ?? overrides.memory ?? resource(props.resourceRequirements, 'MEMORY') ?? props.memory, 'memory')
+    const gpus = checkInteger(resource(overrides.resourceRequirements, 'GPU') ?? resource(props.resourceRequirements, 'GPU') ?? 0, 'gpus', 0, 1024)
+    const parameters = { ...definition.parameters, ...checkStringRecord(input.parameters, 'parameters') }
+    const rawCommand = overrides.command !== undefined ? checkCommand(overrides.command, 'containerOverrides.command') : props.command ?? []
+    const command = rawCommand.map((arg) => arg.replace(/Ref::([A-Za-z0-9_-]+)/g, (whole, key: string) => parameters[key] ?? whole))
+    const environment = { ...envFromList(props.environment, 'containerProperties.environment'), ...envFromList(overrides.environment, 'containerOverrides.environment') }
+    const timeoutSeconds = checkTimeout(input.timeout, 'timeout') ?? definition.timeout?.attemptDurationSeconds
+    checkCapacity(tx, queue.jobQueueName, queue.computeEnvironmentOrder.map((o) => o.computeEnvironment), vcpus, memory, gpus)
+    const dependencies = checkDependencies(tx, input.dependsOn, size)
+    // Valid: what the dependencies mean, then the job.
+    let pendingJobDeps = 0
+    let dependencyFailed = false
+    const children = size === undefined ? undefined : newChildren(size)
+    const pending = children?.column('pending')
+    for (const { entry, target } of dependencies) {
+      if (entry.type === 'SEQUENTIAL') {
+        for (let i = 1; i < size!; i++) pending![i]++
+      } else if (entry.type === 'N_TO_N') {
+        const status = tx.get<ColumnSet>(CHILDREN, target!.jobId)!.value.column('status')
+        for (let i = 0; i < size!; i++) if (status[i] !== S_SUCCEEDED) pending![i]++
+      } else if (target!.status === 'FAILED') {
+        dependencyFailed = true
+      } else if (target!.status !== 'SUCCEEDED') {
+        pendingJobDeps++
+      }
+    }
+    const row: JobRow = {
+      seq: ++ctx.sequence.last,
+      jobId, jobName, jobArn: arns.batch.job(ctx.partition, jobId),
+      queueName: queue.jobQueueName, jobQueue: queue.jobQueueArn,
+      definitionName: definition.jobDefinitionName, jobDefinition: definition.jobDefinitionArn,
+      createdAt: ctx.clock.now(),
+      status: 'SUBMITTED',
+      parameters, command, environment,
+      ...(props.image ? { image: props.image } : {}),
+      vcpus, memory, gpus,
+      ...(input.retryStrategy ?? definition.retryStrategy ? { retryStrategy: structuredClone(input.retryStrategy ?? definition.retryStrategy) } : {}),
+      ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+      dependsOn: dependencies.map(({ entry, target }) => ({ ...(target ? { jobId: target.jobId } : {}), ...(entry.type ? { type: entry.type } : {}) })),
+      ...(tags ? { tags } : {}),
+      ...(input.propagateTags ?? definition.propagateTags ? { propagateTags: input.propagateTags ?? definition.propagateTags } : {}),
+      ...(size !== undefined ? { arraySize: size } : {}),
+      pendingJobDeps, dependencyFailed,
+      attempts: [], attemptCount: 0,
+      isCancelled: false, isTerminated: false
+    }
+    tx.put(JOBS, jobId, row, 0)
+    if (children !== undefined) tx.put(CHILDREN, jobId, children, 0)
+    tx.afterCommit(() => ctx.queues.evaluate.add(jobId))
+    return row
+  })
+  return { jobArn: row.jobArn, jobName: row.jobName, jobId: row.jobId }
+}
+
+/** After a restart: sequence numbers continue above the highest stored. */
+export function restoreSequence(ctx: BatchContext): void {
+  let max = 0
+  for (const { value } of ctx.store.scan<JobRow>(JOBS)) max = Math.max(max, value.seq)
+  ctx.sequence.last = max
+}
