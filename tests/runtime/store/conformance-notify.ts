@@ -28,10 +28,13 @@ export function notifyConformance(t: Test, fresh: FreshStore): void {
       tx.put('jobs', 'j2', { status: 'SUBMITTED' }, 0)
       tx.put('jobs', 'tmp', {}, 0)
       tx.delete('jobs', 'tmp')
+      tx.put('jobs', 'again', { life: 1 }, 0)
+      tx.delete('jobs', 'again')
+      tx.put('jobs', 'again', { life: 2 }, 0)
       t.equal(changes.length, 0, 'nothing before the commit')
       return v
     })
-    t.same(changes.map(brief), [['j1', { status: 'RUNNABLE' }, version], ['j2', { status: 'SUBMITTED' }, version], ['tmp', undefined, 0]])
+    t.same(changes.map(brief), [['j1', { status: 'RUNNABLE' }, version], ['j2', { status: 'SUBMITTED' }, version], ['tmp', undefined, 0], ['again', { life: 2 }, version]])
     t.ok(changes.every((c) => c.collection === 'jobs'))
 
     changes.length = 0

@@ -41,7 +41,7 @@ export function scanConformance(t: Test, fresh: FreshStore): void {
 
   t.test('prefix, after and limit narrow a scan', async (t) => {
     const store = await fresh(t)
-    for (const k of shuffled(['q1/j1', 'q1/j2', 'q1/j3', 'q2/j1', 'q10/j1', 'r'])) store.put('jobs', k, {}, 0)
+    for (const k of shuffled(['m', 'q1/j1', 'q1/j2', 'q1/j3', 'q2/j1', 'q10/j1', 'r'])) store.put('jobs', k, {}, 0)
     t.same(keysOf(store, 'jobs', { prefix: 'q1/' }), ['q1/j1', 'q1/j2', 'q1/j3'])
     t.same(keysOf(store, 'jobs', { prefix: 'q1' }), ['q1/j1', 'q1/j2', 'q1/j3', 'q10/j1'])
     t.same(keysOf(store, 'jobs', { prefix: 'nothing' }), [])
@@ -52,9 +52,9 @@ export function scanConformance(t: Test, fresh: FreshStore): void {
     t.same(keysOf(store, 'jobs', { prefix: 'q1/', after: 'q1/j1' }), ['q1/j2', 'q1/j3'])
     t.same(keysOf(store, 'jobs', { prefix: 'q1/', after: 'a' }), ['q1/j1', 'q1/j2', 'q1/j3'], 'after before the prefix')
     t.same(keysOf(store, 'jobs', { prefix: 'q1/', after: 'q2' }), [], 'after beyond the prefix')
-    t.same(keysOf(store, 'jobs', { limit: 2 }), ['q1/j1', 'q1/j2'])
+    t.same(keysOf(store, 'jobs', { limit: 2 }), ['m', 'q1/j1'])
     t.same(keysOf(store, 'jobs', { prefix: 'q', after: 'q1/j2', limit: 2 }), ['q1/j3', 'q10/j1'])
-    t.same(keysOf(store, 'jobs', { limit: 100 }).length, 6)
+    t.same(keysOf(store, 'jobs', { limit: 100 }).length, 7)
   })
 
   t.test('paging with after + limit returns every record exactly once, while records are written between pages', async (t) => {
@@ -110,6 +110,54 @@ export function scanConformance(t: Test, fresh: FreshStore): void {
     t.same(keysOf(store, 'big'), [...model].sort(), `whole scan matches after ${checks} rounds`)
     t.equal(store.count('big'), model.size)
     t.equal(store.count('big', { prefix: 'k1' }), [...model].filter((k) => k.startsWith('k1')).length)
+
+    // Runs of neighbouring keys deleted (whole stretches of the key space emptied), then refilled.
+    let sorted = [...model].sort()
+    for (const [at, run] of [[0.1, 700], [0.3, 130], [0.5, 2000], [0.52, 40], [0.8, 1], [0.9, 450]] as const) {
+      const start = Math.floor(sorted.length * at)
+      const doomed = sorted.slice(start, start + run)
+      store.transaction((tx) => { for (const k of doomed) tx.delete('big', k) })
+      sorted = [...sorted.slice(0, start), ...sorted.slice(start + run)]
+      t.same(keysOf(store, 'big'), sorted, `after deleting ${run} neighbours at ${at}`)
+    }
+    const refill = sorted.filter((_, i) => i % 2 === 0).map((k) => `${k}+`)
+    store.transaction((tx) => { for (const k of refill) tx.put('big', k, {}, 0) })
+    sorted = [...sorted, ...refill].sort()
+    t.same(keysOf(store, 'big'), sorted, 'refilled')
+    t.same(paged(store, 'big', 333), sorted)
+  })
+
+  t.test('random inserts and runs of neighbouring deletes keep scans in order (against a model)', async (t) => {
+    const store = await fresh(t)
+    let seed = 3
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    }
+    let model: string[] = []
+    let wrong = 0
+    for (let round = 0; round < 40; round++) {
+      store.transaction((tx) => {
+        for (let i = 0; i < 1200; i++) {
+          const k = `k${rand(1000000)}`
+          if (tx.get('big', k) === undefined) {
+            tx.put('big', k, {}, 0)
+            model.push(k)
+          }
+        }
+      })
+      model.sort()
+      for (let r = 0; r < 3; r++) {
+        const start = rand(model.length)
+        const doomed = model.slice(start, start + 1 + rand(600))
+        store.transaction((tx) => { for (const k of r % 2 ? [...doomed].reverse() : doomed) tx.delete('big', k) })
+        model = [...model.slice(0, start), ...model.slice(start + doomed.length)]
+      }
+      const got = keysOf(store, 'big')
+      if (got.length !== model.length || got.some((k, i) => k !== model[i])) wrong++
+    }
+    t.equal(wrong, 0, `every round's scan matched the model (${model.length} keys at the end)`)
+    t.same(paged(store, 'big', 97), model)
   })
 
   t.test('indexes: existing records indexed at once, several values, moves on update, removal on delete', async (t) => {
