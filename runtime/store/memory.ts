@@ -270,7 +270,9 @@ export class MemoryStore implements Store {
   #commit(): void {
     if (this.#recordWrites > 0) this.#revision = this.#txRevision
     this.#recordWrites = 0
-    this.#undo.length = 0
+    // Popping the few entries is cheaper than setting length (measured).
+    const undo = this.#undo
+    while (undo.length > 0) undo.pop()
     this.#depth = 0
     const changes = this.#changed.length > 0 ? this.#takeChanges() : undefined
     let outbox = false
