@@ -12,18 +12,26 @@
 // diagnostics channels stratus:runner:start, :exit and :error.
 //
 // Contract, checked by tests/runtime/runners/conformance.ts for every runner:
-//   - start() never throws for a valid spec: whatever goes wrong is reported
-//     through the listener. Exactly one of these sequences follows:
+//   - start() throws a RunnerError synchronously, and starts nothing, only for
+//     a spec the wrapper refuses (RunnerInvalidSpec, RunnerUnsupported) or an
+//     id that a live sandbox already has (RunnerDuplicateId). Whatever else
+//     goes wrong, a closed runner included, is reported through the listener,
+//     never from inside start(). Exactly one of these sequences follows:
 //       running, exited      the sandbox ran (and ended)
 //       failed               it could not be started (nothing of it is left)
+//     A listener must not throw: runners call it from their own callbacks.
 //   - stop() on a sandbox still starting is remembered by the runner and
 //     applied as soon as it runs (the caller asks once; nobody else keeps a
 //     pending kill). stop() on an unknown or ended sandbox returns false.
 //   - stop() sends `signal` (default SIGTERM) to every container and SIGKILL
 //     to those still alive after `graceMs`; the exit says whether it had to
-//     (`escalated`).
+//     (`escalated`). When an essential container exits by itself, the others
+//     are stopped the same way (SIGTERM, SIGKILL after the runner's grace).
 //   - inspect() and list() know a sandbox from start() until its exit or
 //     failure has been reported.
+
+/** SIGTERM → SIGKILL grace of stop() when neither the caller nor the runner's options say (like `docker stop`). */
+export const DEFAULT_STOP_GRACE_MS = 10_000
 
 export interface PortMapping {
   containerPort: number
@@ -117,7 +125,11 @@ export interface SandboxExit {
   containers: ContainerExit[]
   /** stop() ended it (rather than an essential container exiting by itself). */
   stopped: boolean
-  /** stop() had to send SIGKILL after the grace period to a container still alive. */
+  /**
+   * The runner had to send SIGKILL after the grace period to a container still
+   * alive (one that ignored the stop signal), during stop() or while stopping
+   * the other containers once an essential one had exited.
+   */
   escalated: boolean
   /** When it ended (engine clock). */
   stoppedAt: number

@@ -14,6 +14,7 @@ export type ColumnArray = Uint8Array | Uint16Array | Int16Array | Int32Array | U
 
 export interface ColumnDefinition {
   kind: ColumnKind
+  /** Number of entries: every column of a set has the same length. */
   length: number
   /** Initial value of every cell (default 0). */
   fill?: number
@@ -27,6 +28,7 @@ export class ColumnSet {
   readonly #columns = new Map<string, ColumnArray>()
   readonly #kinds = new Map<string, ColumnKind>()
   readonly #sparse = new Map<number, unknown>()
+  #length = 0
 
   private constructor() {}
 
@@ -37,8 +39,7 @@ export class ColumnSet {
       if (!Number.isInteger(length) || length < 0) throw new InvalidArgumentError('StoreInvalidColumn', `column ${name}: length must be a non-negative integer, got ${length}`, { field: name })
       const array = new ARRAYS[kind](length)
       if (fill !== undefined && fill !== 0) array.fill(fill)
-      set.#columns.set(name, array)
-      set.#kinds.set(name, kind)
+      set.#add(name, kind, array)
     }
     return set
   }
@@ -49,11 +50,33 @@ export class ColumnSet {
     for (const [name, array] of columns) {
       const kind = (Object.entries(ARRAYS) as Array<[ColumnKind, new (n: number) => ColumnArray]>).find(([, C]) => array instanceof C)?.[0]
       if (kind === undefined) throw new InvalidArgumentError('StoreInvalidColumn', `column ${name}: not a supported typed array`, { field: name })
-      set.#columns.set(name, array)
-      set.#kinds.set(name, kind)
+      set.#add(name, kind, array)
     }
-    for (const [index, value] of sparse) set.#sparse.set(index, value)
+    for (const [index, value] of sparse) {
+      set.#checkEntry(index)
+      set.#sparse.set(index, value)
+    }
     return set
+  }
+
+  #add(name: string, kind: ColumnKind, array: ColumnArray): void {
+    if (this.#columns.size > 0 && array.length !== this.#length) {
+      throw new InvalidArgumentError('StoreInvalidColumn', `column ${name}: every column must have the set's length ${this.#length}, got ${array.length}`, { field: name, limit: this.#length })
+    }
+    this.#length = array.length
+    this.#columns.set(name, array)
+    this.#kinds.set(name, kind)
+  }
+
+  #checkEntry(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#length) {
+      throw new InvalidArgumentError('StoreInvalidSparse', `sparse entry index must be an integer from 0 to ${this.#length - 1}, got ${index}`, { field: 'index', limit: this.#length - 1 })
+    }
+  }
+
+  /** Number of entries (the length of every column). */
+  get length(): number {
+    return this.#length
   }
 
   get names(): string[] {
@@ -62,14 +85,14 @@ export class ColumnSet {
 
   kind(name: string): ColumnKind {
     const kind = this.#kinds.get(name)
-    if (kind === undefined) throw new InvalidArgumentError('StoreUnknownColumn', `no column ${name}`, { field: name })
+    if (kind === undefined) throw new InvalidArgumentError('StoreUnknownColumn', `no column ${name}`, { field: 'column' })
     return kind
   }
 
   /** The column itself, for reading (a reader must not write to it: writes go through a transaction). */
   column(name: string): ColumnArray {
     const array = this.#columns.get(name)
-    if (array === undefined) throw new InvalidArgumentError('StoreUnknownColumn', `no column ${name}`, { field: name })
+    if (array === undefined) throw new InvalidArgumentError('StoreUnknownColumn', `no column ${name}`, { field: 'column' })
     return array
   }
 
@@ -97,19 +120,20 @@ export class ColumnSet {
   writeCell(name: string, index: number, value: number): number {
     const array = this.column(name)
     if (!Number.isInteger(index) || index < 0 || index >= array.length) {
-      throw new InvalidArgumentError('StoreInvalidCell', `column ${name}: index must be an integer from 0 to ${array.length - 1}, got ${index}`, { field: name, limit: array.length - 1 })
+      throw new InvalidArgumentError('StoreInvalidCell', `column ${name}: index must be an integer from 0 to ${array.length - 1}, got ${index}`, { field: 'index', limit: array.length - 1 })
     }
     const previous = array[index]
     array[index] = value
     if (array[index] !== value && !(Number.isNaN(value) && Number.isNaN(array[index]))) {
       array[index] = previous
-      throw new InvalidArgumentError('StoreInvalidCell', `column ${name} (${this.#kinds.get(name)}): cannot hold ${value}`, { field: name })
+      throw new InvalidArgumentError('StoreInvalidCell', `column ${name} (${this.#kinds.get(name)}): cannot hold ${value}`, { field: 'value' })
     }
     return previous
   }
 
-  /** Stores only: sets (undefined: removes) a sparse entry and returns the previous one. */
+  /** Stores only: sets (undefined: removes) a sparse entry of an entry below length and returns the previous one. */
   writeSparse(index: number, value: unknown): unknown {
+    this.#checkEntry(index)
     const previous = this.#sparse.get(index)
     if (value === undefined) this.#sparse.delete(index)
     else this.#sparse.set(index, value)

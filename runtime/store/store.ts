@@ -20,6 +20,15 @@
 //              (records are frozen at their top level). ColumnSet values are
 //              the exception: they change only through setCell / setSparse.
 //   order      scans return records by key, ascending (JavaScript string order).
+//   after      watchers, afterCommit callbacks and outbox listeners (in that
+//   commit     order) run after the outermost commit, before the call that
+//              committed returns. A commit made by one of them while they run
+//              is delivered after the current one (so every listener sees
+//              commits in order): the nested call returns before its own
+//              listeners ran. What a listener throws is published on a
+//              diagnostics channel (stratus:store:watch-error,
+//              stratus:store:after-commit-error,
+//              stratus:store:outbox-listener-error) and stops nothing else.
 
 import type { ColumnSet } from './columns.js'
 
@@ -87,9 +96,17 @@ export interface Transaction extends StoreReader {
    * unless fn catches the error.
    */
   put<T>(collection: string, key: string, value: T, expected: number): number
-  /** Deletes the record if its version is `expected` (any version when undefined). False if it did not exist. */
+  /**
+   * Deletes the record if its version is `expected` (any version when
+   * undefined). False if it did not exist, unless expected names a version
+   * (> 0): the record is gone, so that is a StoreVersionConflict too.
+   */
   delete(collection: string, key: string, expected?: number): boolean
-  /** Sets one cell of a ColumnSet record (it must exist). Bumps the record's version once per transaction. */
+  /**
+   * Sets one cell of a ColumnSet record (it must exist). Bumps the record's
+   * version once per transaction (watchers hear of the record once, with the
+   * ColumnSet itself as value); its indexes are recomputed.
+   */
   setCell(collection: string, key: string, column: string, index: number, value: number): void
   /** Sets (or, with undefined, removes) the sparse extra of entry `index` of a ColumnSet record. */
   setSparse(collection: string, key: string, index: number, value: unknown): void
@@ -110,19 +127,28 @@ export interface Outbox {
 
 export interface Store extends StoreReader {
   readonly kind: 'memory' | 'sqlite'
-  /** The revision of the last committed transaction that wrote (0 for a new store). */
+  /**
+   * The revision of the last committed transaction that changed a record (0
+   * for a new store). Outbox entries have their own seq: a transaction that
+   * only emits takes no revision.
+   */
   readonly revision: number
   /**
    * Declares an index of a collection (before or after records exist: existing
    * records are indexed at once). Names are per collection; defining one twice
-   * with the same name replaces it.
+   * with the same name replaces it. Not inside a transaction. fn must be pure
+   * (the same value gives the same result) and must not call the store.
    */
   defineIndex<T>(collection: string, name: string, fn: IndexFunction<T>): void
-  /** Runs fn as one transaction (see Transaction); returns what fn returns. fn must not be async. */
+  /**
+   * Runs fn as one transaction (see Transaction); returns what fn returns. fn
+   * must not be async: a thenable result is refused (InvalidArgumentError
+   * StoreAsyncTransaction) and fn's writes are undone.
+   */
   transaction<R>(fn: (tx: Transaction) => R): R
-  /** put() as a transaction of its own. */
+  /** put() as a transaction of its own (a savepoint when a transaction is open). */
   put<T>(collection: string, key: string, value: T, expected: number): number
-  /** delete() as a transaction of its own. */
+  /** delete() as a transaction of its own (a savepoint when a transaction is open). */
   delete(collection: string, key: string, expected?: number): boolean
   /**
    * Calls listener with every committed change to a collection, after the
@@ -132,6 +158,7 @@ export interface Store extends StoreReader {
    */
   watch<T>(collection: string, listener: (change: Change<T>) => void): () => void
   readonly outbox: Outbox
+  /** Every later call throws UnavailableError StoreClosed. Refused inside a transaction. */
   close(): Promise<void>
 }
 

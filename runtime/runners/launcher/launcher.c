@@ -46,6 +46,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,9 @@ enum stage { ST_NONE, ST_STDIN, ST_STDOUT, ST_STDERR, ST_CGROUP, ST_FORK, ST_SET
 static const char *const stage_names[] = { "none", "stdin", "stdout", "stderr", "cgroup", "fork",
                                            "setpgid", "dup", "chdir", "exec", "launcher" };
 
+/* A link in an index by wire id (see "lookup by wire id" below). */
+struct id_link { uint32_t id; struct id_link *next; };
+
 struct job {
   uint32_t id;
   pid_t pid;
@@ -93,6 +97,7 @@ struct job {
   char *cgdir;        /* job's own memory cgroup, or NULL */
   long long oom_base; /* the cgroup's OOM-kill count when the job got it (cgroups are reused) */
   struct job *prev, *next;
+  struct id_link by_id;
 };
 
 /* A spawn request, copied out of the input buffer: one allocation, strings included. */
@@ -105,6 +110,7 @@ struct task {
   struct { int sig; uint32_t grace_ms; } kills[MAX_EARLY_KILLS];
   int nkills;
   struct task *next;
+  struct id_link by_id; /* indexed from the moment it is queued until it is a job (or failed) */
 };
 
 /* Written by the child, read by its spawner once the child has exec'd or died. It lives in a
@@ -128,7 +134,6 @@ struct launch {
 struct spawner {
   pthread_t thread;
   struct child_report *report;
-  struct task *current; /* being started, so that early kills can find it */
 };
 
 /* Everything below `mu` is shared between the main thread and the spawners. */
@@ -627,6 +632,61 @@ static pid_t launch(struct launch *l, int cgroup_dir_fd) {
   return pid;
 }
 
+/* ---- lookup by wire id (with mu held) --------------------------------------------------
+ * A kill frame names its job by the id Node gave it. Live jobs, and tasks not started yet
+ * (queued, or with a spawner), are each indexed by that id, so a kill finds its target in
+ * O(1): terminating a 10,000-child array sends 10,000 kills, and a scan of the job list and
+ * the queue for each made that quadratic. Chained and intrusive (no allocation per entry),
+ * doubled when it holds as many entries as slots; kept in step with the list and the queue. */
+struct id_index { struct id_link **slots; size_t mask, count; };
+static struct id_index jobs_by_id, tasks_by_id;
+
+#define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Multiplying by an odd constant permutes the ids modulo the table size: sequential ids never collide. */
+static size_t id_slot(uint32_t id, size_t mask) { return (size_t)(uint32_t)(id * 2654435761u) & mask; }
+
+static void id_grow(struct id_index *x) {
+  size_t cap = x->slots ? (x->mask + 1) * 2 : 1024;
+  struct id_link **slots = calloc(cap, sizeof *slots);
+  if (!slots) die("out of memory");
+  if (x->slots) {
+    for (size_t i = 0; i <= x->mask; i++) {
+      for (struct id_link *l = x->slots[i], *next; l; l = next) {
+        next = l->next;
+        size_t at = id_slot(l->id, cap - 1);
+        l->next = slots[at];
+        slots[at] = l;
+      }
+    }
+    free(x->slots);
+  }
+  x->slots = slots;
+  x->mask = cap - 1;
+}
+
+static void id_add(struct id_index *x, struct id_link *l, uint32_t id) {
+  if (!x->slots || x->count > x->mask) id_grow(x);
+  size_t at = id_slot(id, x->mask);
+  l->id = id;
+  l->next = x->slots[at];
+  x->slots[at] = l;
+  x->count++;
+}
+
+static void id_remove(struct id_index *x, struct id_link *l) {
+  if (!x->slots) return;
+  for (struct id_link **p = &x->slots[id_slot(l->id, x->mask)]; *p; p = &(*p)->next) {
+    if (*p == l) { *p = l->next; x->count--; return; }
+  }
+}
+
+static struct id_link *id_find(const struct id_index *x, uint32_t id) {
+  if (!x->slots) return NULL;
+  for (struct id_link *l = x->slots[id_slot(id, x->mask)]; l; l = l->next) if (l->id == id) return l;
+  return NULL;
+}
+
 /* ---- jobs (all with mu held) -------------------------------------------------------- */
 
 static void job_link(struct job *j) {
@@ -636,6 +696,7 @@ static void job_link(struct job *j) {
   if (jobs) jobs->prev = j;
   jobs = j;
   by_pid[j->pid] = j;
+  id_add(&jobs_by_id, &j->by_id, j->id);
   job_count++;
 }
 
@@ -643,13 +704,14 @@ static void job_unlink(struct job *j) {
   if (j->prev) j->prev->next = j->next; else jobs = j->next;
   if (j->next) j->next->prev = j->prev;
   by_pid[j->pid] = NULL;
+  id_remove(&jobs_by_id, &j->by_id);
   if (j->kill_at_ms) deadline_count--;
   job_count--;
 }
 
 static struct job *job_by_id(uint32_t id) {
-  for (struct job *j = jobs; j; j = j->next) if (j->id == id) return j;
-  return NULL;
+  struct id_link *l = id_find(&jobs_by_id, id);
+  return l ? CONTAINER_OF(l, struct job, by_id) : NULL;
 }
 
 static void job_signal(struct job *j, int sig) {
@@ -781,7 +843,7 @@ report:
     spawn_failed(t->id, fail_err, fail_stage);
   }
   if (cgdir) { if (rmdir(cgdir) == 0) free(cgdir); else cg_remove_later(cgdir); }
-  sp->current = NULL;
+  id_remove(&tasks_by_id, &t->by_id); /* a job now (found by job_by_id), or failed */
   inflight--;
   unlock();
   free(t);
@@ -797,7 +859,6 @@ static void *spawner_main(void *arg) {
     struct task *t = queue_head;
     queue_head = t->next;
     if (!queue_head) queue_tail = NULL;
-    sp->current = t;
     inflight++;
     unlock();
     run_task(sp, t);
@@ -887,6 +948,7 @@ static void begin_shutdown_locked(uint32_t grace_ms) {
   for (struct task *t = queue_head, *next; t; t = next) {
     next = t->next;
     spawn_failed(t->id, ESHUTDOWN, ST_LAUNCHER);
+    id_remove(&tasks_by_id, &t->by_id);
     free(t);
   }
   queue_head = queue_tail = NULL;
@@ -957,9 +1019,8 @@ static struct task *task_from_frame(const unsigned char *p, uint32_t len) {
 
 /* A kill for a job that does not exist yet (queued, or being started) waits on its task. */
 static struct task *pending_task(uint32_t id) {
-  for (struct task *t = queue_head; t; t = t->next) if (t->id == id) return t;
-  for (int i = 0; i < spawner_count; i++) if (spawners[i].current && spawners[i].current->id == id) return spawners[i].current;
-  return NULL;
+  struct id_link *l = id_find(&tasks_by_id, id);
+  return l ? CONTAINER_OF(l, struct task, by_id) : NULL;
 }
 
 static int queued_any;
@@ -977,6 +1038,7 @@ static void handle_frame(const unsigned char *p, uint32_t len) {
     } else {
       if (queue_tail) queue_tail->next = t; else queue_head = t;
       queue_tail = t;
+      id_add(&tasks_by_id, &t->by_id, t->id);
       queued_any = 1;
     }
     unlock();

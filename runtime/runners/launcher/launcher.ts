@@ -15,9 +15,9 @@ import type {
 } from './types.js'
 
 /** `{ id, pid, implementation, startMs }` or `{ id, implementation, error }` per spawn. */
-export const spawnChannel = channel('stratus:runner:spawn')
+export const spawnChannel = channel('stratus:launcher:spawn')
 /** The ProcessExit (`{ id, pid, exitCode, signal, oomKilled, durationMs, rusage }`) plus `implementation`, per exit. */
-export const exitChannel = channel('stratus:runner:exit')
+export const exitChannel = channel('stratus:launcher:exit')
 
 export const DEFAULT_GRACE_MS = 10_000
 

@@ -1,34 +1,27 @@
 // The runner conformance suite: one body, run unchanged against every runner
-// (as distribution runs one suite against every storage driver). Each task is
-// written so that every runner honours it: a real command for runners that
-// execute (`sh -c 'exit 3'`) AND the simulated runner's variables
-// (STRATUS_SIM_EXIT=3, STRATUS_SIM_SECONDS, STRATUS_SIM_OUTPUT).
-// Not a test file: conformance.test.ts runs it.
+// (as distribution runs one suite against every storage driver), each wrapped
+// by instrument() as the engine uses it. Every container is written so that
+// every runner honours it: a real command for runners that execute
+// (`sh -c 'exit 3'`) AND the simulated runner's variables (STRATUS_SIM_EXIT=3,
+// STRATUS_SIM_SECONDS, STRATUS_SIM_OUTPUT, STRATUS_SIM_IGNORE_SIGTERM,
+// STRATUS_SIM_FAIL). Cases about a capability (several containers, ports,
+// exec) run where the runner has it, and check that the wrapper refuses the
+// spec where it has not. Not a test file: conformance.test.ts runs it.
 import type { Test } from 'tap'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RunExit, Runner, RunTask } from '../../../runtime/runners/index.js'
+import { RunnerError, type Runner, type SandboxSpec } from '../../../runtime/runners/index.js'
+import { collect, logLines, observer, specMaker, starter, until, withoutTime } from './conformance-kit.js'
 
 export interface RunnerFactory {
   name: string
-  /** A fresh runner; the suite closes it (its last test is about close()). */
+  /** A fresh runner, wrapped by instrument(); the suite closes it (its last case is about close()). */
   create(): Promise<Runner>
 }
 
-/** What a listener saw, in order. */
-interface Observed {
-  calls: Array<'running' | 'exited' | 'failed'>
-  startedAt?: number
-  exit?: RunExit
-  error?: Error
-  /** Resolves with the exit, or rejects with the start failure. */
-  done: Promise<RunExit>
-  /** Resolves when running() was called. */
-  running: Promise<void>
-}
-
-let counter = 0
+const LONG = { STRATUS_SIM_SECONDS: '30' }
 
 export function conformance(t: Test, factory: RunnerFactory): void {
   t.test(`runner conformance: ${factory.name}`, async (t) => {
@@ -38,149 +31,305 @@ export function conformance(t: Test, factory: RunnerFactory): void {
       await runner.close()
       await rm(dir, { recursive: true, force: true })
     })
+    const spec = specMaker(dir, `conformance-${factory.name}-${process.pid}`)
+    const start = starter(runner)
+    const caps = runner.capabilities
+    /** Lets the runner work off what it has in flight: a sandbox started after it has ended. */
+    const barrier = async () => { await start(spec.one()).done }
 
-    const task = (script: string, env: Record<string, string> = {}, command?: string[]): RunTask => {
-      const id = `task-${++counter}`
-      return {
-        id, command: command ?? ['sh', '-c', script], env, vcpus: 1, memoryMiB: 256, gpus: 0,
-        logPath: join(dir, 'logs', `${id}.log`), workDir: join(dir, 'work', id)
-      }
-    }
-
-    const start = (spec: RunTask): Observed => {
-      const seen: Partial<Observed> & { calls: Observed['calls'] } = { calls: [] }
-      let markRunning!: () => void
-      seen.running = new Promise((resolve) => (markRunning = resolve))
-      seen.done = new Promise<RunExit>((resolve, reject) => {
-        runner.start(spec, {
-          running: (at) => {
-            seen.calls.push('running')
-            seen.startedAt = at
-            markRunning()
-          },
-          exited: (exit) => {
-            seen.calls.push('exited')
-            seen.exit = exit
-            resolve(exit)
-          },
-          failed: (error) => {
-            seen.calls.push('failed')
-            seen.error = error
-            reject(error)
-          }
-        })
-      })
-      seen.done.catch(() => {})
-      return seen as Observed
-    }
-
-    const log = async (spec: RunTask) => (await readFile(spec.logPath, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '')
-
-    t.test('says whether it enforces memory limits', async (t) => {
-      t.ok(runner.memoryLimits === 'enforced' || runner.memoryLimits === 'not-enforced')
+    t.test('says what it can do', async (t) => {
       t.type(runner.kind, 'string')
+      t.ok(caps.memoryLimits === 'enforced' || caps.memoryLimits === 'not-enforced')
+      for (const c of ['multiContainer', 'ports', 'exec', 'images'] as const) t.type(caps[c], 'boolean', c)
     })
 
-    t.test('reports running, then exit code 0', async (t) => {
-      const seen = start(task('exit 0'))
+    t.test('reports running, then the exit of a sandbox that ends by itself', async (t) => {
+      const s = spec.one({ script: 'exit 0' }, { case: 'exit-0' })
+      const seen = start(s)
       const exit = await seen.done
       t.same(seen.calls, ['running', 'exited'])
-      t.same(exit, { exitCode: 0, signal: null, oomKilled: false })
-      t.type(seen.startedAt, 'number')
-      t.ok(seen.startedAt! > 0)
+      t.match(seen.info, { id: s.id, labels: s.labels, state: 'running', startedAt: Number, containers: [{ name: 'main', state: 'running' }] })
+      t.ok(seen.info!.startedAt! > 0)
+      t.same(withoutTime(exit), {
+        exitCode: 0, signal: null, oomKilled: false, stopped: false, escalated: false,
+        containers: [{ name: 'main', exitCode: 0, signal: null, oomKilled: false }]
+      })
+      t.ok(exit.stoppedAt >= seen.info!.startedAt!, 'stoppedAt is on the same clock, after startedAt')
     })
 
     t.test('reports the exit code', async (t) => {
-      t.match(await start(task('exit 3', { STRATUS_SIM_EXIT: '3' })).done, { exitCode: 3, signal: null, oomKilled: false })
-      t.match(await start(task('exit 255', { STRATUS_SIM_EXIT: '255' })).done, { exitCode: 255 })
+      t.match(await start(spec.one({ script: 'exit 3', env: { STRATUS_SIM_EXIT: '3' } })).done, { exitCode: 3, signal: null, oomKilled: false, stopped: false })
+      t.match(await start(spec.one({ script: 'exit 255', env: { STRATUS_SIM_EXIT: '255' } })).done, { exitCode: 255, containers: [{ exitCode: 255 }] })
     })
 
-    t.test('gives the task its environment', async (t) => {
-      const spec = task('echo "$GREETING"', { GREETING: 'hello there', STRATUS_SIM_OUTPUT: 'hello there' })
-      t.match(await start(spec).done, { exitCode: 0 })
-      t.same(await log(spec), ['hello there'])
+    t.test('gives the container its environment', async (t) => {
+      const s = spec.one({ script: 'echo "$GREETING"', env: { GREETING: 'hello there', STRATUS_SIM_OUTPUT: 'hello there' } })
+      t.match(await start(s).done, { exitCode: 0 })
+      t.same(await logLines(s.containers[0].logPath), ['hello there'])
     })
 
     t.test('writes stdout and stderr to the log file', async (t) => {
-      const spec = task('echo out; echo err >&2', { STRATUS_SIM_OUTPUT: 'out\nerr' })
-      await start(spec).done
-      t.same((await log(spec)).sort(), ['err', 'out'])
+      const s = spec.one({ script: 'echo out; echo err >&2', env: { STRATUS_SIM_OUTPUT: 'out\nerr' } })
+      await start(s).done
+      t.same((await logLines(s.containers[0].logPath)).sort(), ['err', 'out'])
     })
 
-    t.test('kill stops a running task with SIGTERM', async (t) => {
-      const spec = task('exec sleep 30', { STRATUS_SIM_SECONDS: '30' })
-      const seen = start(spec)
+    t.test('stop sends SIGTERM to a running sandbox', async (t) => {
+      const s = spec.one({ script: 'exec sleep 30', env: LONG })
+      const seen = start(s)
       await seen.running
-      t.match(runner.inspect(spec.id), { id: spec.id, state: 'running' })
-      t.equal(runner.kill(spec.id), true)
+      t.match(runner.inspect(s.id), { id: s.id, state: 'running' })
+      t.equal(runner.stop(s.id, { graceMs: 5000 }), true)
       const exit = await seen.done
-      t.same(exit, { exitCode: null, signal: 'SIGTERM', oomKilled: false })
+      t.same(withoutTime(exit), {
+        exitCode: null, signal: 'SIGTERM', oomKilled: false, stopped: true, escalated: false,
+        containers: [{ name: 'main', exitCode: null, signal: 'SIGTERM', oomKilled: false }]
+      })
       t.same(seen.calls, ['running', 'exited'])
-      t.equal(runner.inspect(spec.id), undefined, 'gone once it exited')
-      t.equal(runner.kill(spec.id), false, 'nothing left to kill')
+      t.equal(runner.inspect(s.id), undefined, 'gone once it exited')
+      t.equal(runner.stop(s.id), false, 'nothing left to stop')
     })
 
-    t.test('kill ends a task that ignores SIGTERM once the grace period is over', async (t) => {
-      const spec = task('trap "" TERM; echo ready; while :; do sleep 0.05; done', { STRATUS_SIM_SECONDS: '30', STRATUS_SIM_OUTPUT: 'ready' })
-      const seen = start(spec)
-      await seen.running
-      while (!(await log(spec)).includes('ready')) await new Promise((resolve) => setTimeout(resolve, 10))
-      runner.kill(spec.id, { graceMs: 100 })
-      const exit = await seen.done
-      t.equal(exit.exitCode, null)
-      t.ok(exit.signal === 'SIGKILL' || exit.signal === 'SIGTERM', `killed by a signal (${exit.signal})`)
+    t.test('stop escalates to SIGKILL once the grace is over, and says so, only for a container that ignores SIGTERM', async (t) => {
+      const stubborn = spec.one({
+        script: 'trap "" TERM; echo ready; while :; do sleep 0.05; done',
+        env: { ...LONG, STRATUS_SIM_IGNORE_SIGTERM: '1', STRATUS_SIM_OUTPUT: 'ready' }
+      })
+      const polite = spec.one({ script: 'echo ready; exec sleep 30', env: { ...LONG, STRATUS_SIM_OUTPUT: 'ready' } })
+      const seenStubborn = start(stubborn)
+      const seenPolite = start(polite)
+      for (const s of [stubborn, polite]) await until(async () => (await logLines(s.containers[0].logPath)).includes('ready'))
+      t.equal(runner.stop(stubborn.id, { graceMs: 200 }), true)
+      t.equal(runner.stop(polite.id, { graceMs: 200 }), true)
+      t.match(await seenStubborn.done, { exitCode: null, signal: 'SIGKILL', oomKilled: false, stopped: true, escalated: true })
+      t.match(await seenPolite.done, { exitCode: null, signal: 'SIGTERM', stopped: true, escalated: false })
     })
 
-    t.test('kill right after start: the task is stopped, never reported as exiting by itself', async (t) => {
-      const spec = task('exec sleep 30', { STRATUS_SIM_SECONDS: '30' })
-      const seen = start(spec)
-      t.equal(runner.kill(spec.id), true)
+    t.test('stop while starting is applied once it runs, and reported once', async (t) => {
+      const s = spec.one({ script: 'exec sleep 30', env: LONG })
+      const seen = start(s)
+      t.match(runner.inspect(s.id), { id: s.id, state: 'starting' }, 'known from start()')
+      t.equal(runner.stop(s.id), true)
+      t.equal(runner.stop(s.id), true, 'asking twice is still one stop')
       const exit = await seen.done
-      t.equal(exit.exitCode, null)
-      t.equal(exit.signal, 'SIGTERM')
-      t.equal(seen.calls.at(-1), 'exited')
-      t.ok(seen.calls.indexOf('running') < seen.calls.indexOf('exited'), 'running (if reported) comes before exited')
+      t.match(exit, { exitCode: null, signal: 'SIGTERM', stopped: true, escalated: false })
+      await barrier()
+      t.same(seen.calls, ['running', 'exited'])
     })
 
     t.test('inspect', async (t) => {
-      t.equal(runner.inspect('no-such-task'), undefined)
-      t.equal(runner.kill('no-such-task'), false)
-      const spec = task('exec sleep 30', { STRATUS_SIM_SECONDS: '30' })
-      const seen = start(spec)
+      t.equal(runner.inspect('no-such-sandbox'), undefined)
+      t.equal(runner.stop('no-such-sandbox'), false)
+      const s = spec.one({ script: 'exec sleep 30', env: LONG }, { case: 'inspect' })
+      const seen = start(s)
       await seen.running
-      const info = runner.inspect(spec.id)
-      t.match(info, { id: spec.id, state: 'running' })
-      t.equal(info?.startedAt, seen.startedAt)
-      runner.kill(spec.id)
+      const info = runner.inspect(s.id)
+      t.match(info, { id: s.id, labels: { case: 'inspect' }, state: 'running', containers: [{ name: 'main', state: 'running' }] })
+      t.equal(info?.startedAt, seen.info?.startedAt)
+      runner.stop(s.id)
       await seen.done
-      t.equal(runner.inspect(spec.id), undefined)
+      t.equal(runner.inspect(s.id), undefined)
     })
 
-    t.test('runs many tasks at once, each with its own exit code', async (t) => {
-      const specs = Array.from({ length: 40 }, (_, i) => task(`sleep 0.1; exit ${i}`, { STRATUS_SIM_EXIT: String(i), STRATUS_SIM_SECONDS: '0.1' }))
-      const all = specs.map((spec) => start(spec))
+    t.test('labels: list() filters the live sandboxes', async (t) => {
+      const run = `list-${Date.now()}`
+      const specs = ['a', 'a', 'b'].map((group) => spec.one({ script: 'exec sleep 30', env: LONG }, { run, group }))
+      const all = specs.map((s) => start(s))
+      await Promise.all(all.map((s) => s.running))
+      const ids = (labels?: Record<string, string>) => runner.list(labels).map((i) => i.id).filter((id) => specs.some((s) => s.id === id)).sort()
+      t.same(ids({ run }), specs.map((s) => s.id).sort())
+      t.same(ids({ run, group: 'a' }), [specs[0].id, specs[1].id].sort())
+      t.same(ids({ run, group: 'c' }), [])
+      t.same(ids(), specs.map((s) => s.id).sort(), 'no filter: every live sandbox')
+      t.match(runner.list({ run, group: 'b' }), [{ id: specs[2].id, labels: { run, group: 'b' }, state: 'running' }])
+      t.throws(() => runner.list({ run: 1 as unknown as string }), { code: 'RunnerInvalidArgument', field: 'labels.run' })
+      for (const s of specs) runner.stop(s.id)
+      await Promise.all(all.map((s) => s.done))
+      t.same(ids({ run }), [], 'ended sandboxes are not listed')
+    })
+
+    t.test('runs many sandboxes at once, each with its own exit code', async (t) => {
+      const specs = Array.from({ length: 40 }, (_, i) => spec.one({ script: `sleep 0.1; exit ${i}`, env: { STRATUS_SIM_EXIT: String(i), STRATUS_SIM_SECONDS: '0.1' } }))
+      const all = specs.map((s) => start(s))
       const exits = await Promise.all(all.map((s) => s.done))
       t.same(exits.map((e) => e.exitCode), specs.map((_, i) => i))
       t.ok(all.every((s) => s.calls.join() === 'running,exited'))
     })
 
-    t.test('a task that cannot be started is reported failed, and nothing else', async (t) => {
-      const spec = task('', { STRATUS_SIM_EXIT: 'not an exit code' }, ['/no/such/program'])
-      const seen = start(spec)
-      await t.rejects(seen.done)
-      t.ok(seen.error instanceof Error)
+    t.test('a sandbox that cannot be started is reported failed, and nothing else', async (t) => {
+      const s = spec.one({ command: ['/no/such/program'], env: { STRATUS_SIM_FAIL: 'cannot run /no/such/program' } })
+      const seen = start(s)
+      await t.rejects(seen.done, { code: 'RunnerStartFailed' })
+      t.type(seen.error, RunnerError)
+      t.equal(runner.inspect(s.id), undefined)
+      await barrier()
       t.same(seen.calls, ['failed'])
-      t.equal(runner.inspect(spec.id), undefined)
     })
 
-    t.test('close() ends the tasks still running', async (t) => {
-      const spec = task('exec sleep 30', { STRATUS_SIM_SECONDS: '30' })
-      const seen = start(spec)
+    t.test('a second sandbox with a live id is refused, and the first runs on', async (t) => {
+      const s = spec.one({ script: 'exec sleep 30', env: LONG })
+      const first = start(s)
+      const second = observer()
+      t.throws(() => runner.start({ ...s, labels: { other: 'yes' } }, second.listener), { code: 'RunnerDuplicateId', kind: 'Conflict', field: 'id' })
+      await first.running
+      t.match(runner.inspect(s.id), { state: 'running', labels: s.labels })
+      runner.stop(s.id)
+      t.match(await first.done, { signal: 'SIGTERM' })
+      t.same(second.calls, [])
+    })
+
+    t.test('logs(): what was written; with follow, until the sandbox has ended', async (t) => {
+      const s = spec.one({ script: 'echo one; echo two; exec sleep 30', env: { ...LONG, STRATUS_SIM_OUTPUT: 'one\ntwo' } })
+      const seen = start(s)
+      await until(async () => (await logLines(s.containers[0].logPath)).length === 2)
+      t.same(await collect(runner.logs(s.id)), ['one', 'two'], 'without follow: what is there now, while it runs')
+      t.same(await collect(runner.logs(s.id, { container: 'main' })), ['one', 'two'])
+      t.throws(() => runner.logs(s.id, { container: 'nope' }), { code: 'RunnerInvalidArgument', field: 'container' })
+      runner.stop(s.id)
+      await seen.done
+
+      const f = spec.one({ script: 'echo first; sleep 0.3; echo second', env: { STRATUS_SIM_SECONDS: '0.3', STRATUS_SIM_OUTPUT: 'first\nsecond' } })
+      const followed = start(f)
+      const lines = await collect(runner.logs(f.id, { follow: true }))
+      t.same(lines, ['first', 'second'])
+      t.same(followed.calls, ['running', 'exited'], 'following ends once the sandbox has ended')
+      t.same(await collect(runner.logs(f.id)), [], 'an ended sandbox is unknown to the runner (its log file stays)')
+      t.same(await collect(runner.logs('no-such-sandbox', { follow: true })), [])
+    })
+
+    t.test('exec', async (t) => {
+      const s = spec.one({ script: 'exec sleep 30', env: LONG })
+      const seen = start(s)
+      await seen.running
+      if (caps.exec) {
+        t.match(await runner.exec(s.id, 'main', ['sh', '-c', 'echo hi']), { exitCode: 0, output: 'hi\n' })
+      } else {
+        await t.rejects(runner.exec(s.id, 'main', ['true']), { code: 'RunnerExecUnsupported' })
+      }
+      runner.stop(s.id)
+      await seen.done
+    })
+
+    t.test('invalid specs are refused before anything starts, naming the field', async (t) => {
+      const cases: Array<[string, (s: SandboxSpec) => SandboxSpec, string, string]> = [
+        ['an empty id', (s) => ({ ...s, id: '' }), 'RunnerInvalidSpec', 'id'],
+        ['a label that is no string', (s) => ({ ...s, labels: { a: 1 as unknown as string } }), 'RunnerInvalidSpec', 'labels.a'],
+        ['no containers', (s) => ({ ...s, containers: [] }), 'RunnerInvalidSpec', 'containers'],
+        ['no essential container', (s) => ({ ...s, containers: [{ ...s.containers[0], essential: false }] }), 'RunnerInvalidSpec', 'containers'],
+        ['a negative memory', (s) => ({ ...s, containers: [{ ...s.containers[0], memoryMiB: -1 }] }), 'RunnerInvalidSpec', 'containers[0].memoryMiB'],
+        ['a memory that is no number', (s) => ({ ...s, containers: [{ ...s.containers[0], memoryMiB: NaN }] }), 'RunnerInvalidSpec', 'containers[0].memoryMiB'],
+        ['infinite vCPUs', (s) => ({ ...s, containers: [{ ...s.containers[0], vcpus: Infinity }] }), 'RunnerInvalidSpec', 'containers[0].vcpus'],
+        ['half a GPU', (s) => ({ ...s, containers: [{ ...s.containers[0], gpus: 0.5 }] }), 'RunnerInvalidSpec', 'containers[0].gpus'],
+        ['an environment value that is no string', (s) => ({ ...s, containers: [{ ...s.containers[0], env: { N: 1 as unknown as string } }] }), 'RunnerInvalidSpec', 'containers[0].env.N'],
+        ['a relative log path', (s) => ({ ...s, containers: [{ ...s.containers[0], logPath: 'logs/x.log' }] }), 'RunnerInvalidSpec', 'containers[0].logPath'],
+        ['an address off loopback', (s) => ({ ...s, address: '10.0.0.1' }), 'RunnerInvalidSpec', 'address'],
+        ['two containers of one name', (s) => ({ ...s, containers: [s.containers[0], { ...s.containers[0] }] }),
+          caps.multiContainer ? 'RunnerInvalidSpec' : 'RunnerUnsupported', caps.multiContainer ? 'containers[1].name' : 'containers'],
+        ['a port 0 mapping', (s) => ({ ...s, containers: [{ ...s.containers[0], portMappings: [{ containerPort: 0 }] }] }),
+          caps.ports ? 'RunnerInvalidSpec' : 'RunnerUnsupported', caps.ports ? 'containers[0].portMappings[0].containerPort' : 'containers[0].portMappings']
+      ]
+      const refused = cases.map(([what, change, code, field]) => {
+        const s = change(spec.one({ script: 'exit 0' }))
+        const seen = observer()
+        t.throws(() => runner.start(s, seen.listener), { name: 'RunnerError', code, field, kind: 'InvalidArgument' }, what)
+        t.equal(runner.inspect(s.id), undefined, `${what}: nothing started`)
+        return seen
+      })
+      t.throws(() => runner.stop('no-such-sandbox', { graceMs: -1 }), { code: 'RunnerInvalidArgument', field: 'graceMs' })
+      t.throws(() => runner.stop('no-such-sandbox', { signal: 'SIGNOPE' as NodeJS.Signals }), { code: 'RunnerInvalidArgument', field: 'signal' })
+      await barrier()
+      t.ok(refused.every((seen) => seen.calls.length === 0), 'no listener heard of a refused spec')
+    })
+
+    t.test('several containers: the essential ones decide', async (t) => {
+      const sidecarExits = spec.many([
+        { name: 'main', script: 'sleep 0.3; exit 0', env: { STRATUS_SIM_SECONDS: '0.3' } },
+        { name: 'sidecar', essential: false, script: 'exit 5', env: { STRATUS_SIM_EXIT: '5' } }
+      ])
+      if (!caps.multiContainer) {
+        const seen = observer()
+        t.throws(() => runner.start(sidecarExits, seen.listener), { code: 'RunnerUnsupported', field: 'containers', limit: 1 })
+        t.equal(runner.inspect(sidecarExits.id), undefined)
+        return
+      }
+      const first = start(sidecarExits)
+      t.match(withoutTime(await first.done), {
+        exitCode: 0, signal: null, stopped: false,
+        containers: [{ name: 'main', exitCode: 0 }, { name: 'sidecar', exitCode: 5, signal: null }]
+      }, 'a non-essential container that exits ends nothing')
+
+      const mainExits = spec.many([
+        { name: 'main', script: 'sleep 0.1; exit 3', env: { STRATUS_SIM_SECONDS: '0.1', STRATUS_SIM_EXIT: '3' } },
+        { name: 'sidecar', essential: false, script: 'exec sleep 30', env: LONG }
+      ])
+      const second = start(mainExits)
+      t.match(withoutTime(await second.done), {
+        exitCode: 3, stopped: false, escalated: false,
+        containers: [{ name: 'main', exitCode: 3 }, { name: 'sidecar', exitCode: null, signal: 'SIGTERM' }]
+      }, 'an essential container that exits ends the sandbox; the others are stopped')
+    })
+
+    t.test('port mappings are published on the sandbox address', async (t) => {
+      const make = () => ({ ...spec.one({ script: 'exec sleep 30', env: LONG, portMappings: [{ containerPort: 8080 }] }), address: '127.0.0.1' })
+      if (!caps.ports) {
+        const s = make()
+        t.throws(() => runner.start(s, observer().listener), { code: 'RunnerUnsupported', field: 'containers[0].portMappings' })
+        t.equal(runner.inspect(s.id), undefined)
+        return
+      }
+      const a = make()
+      const b = make()
+      const seenA = start(a)
+      const seenB = start(b)
+      const [infoA, infoB] = await Promise.all([seenA.running, seenB.running])
+      const binding = { bindIP: '127.0.0.1', containerPort: 8080, hostPort: Number, protocol: 'tcp' }
+      t.match(infoA.containers[0].networkBindings, [binding])
+      t.match(infoB.containers[0].networkBindings, [binding])
+      const portA = infoA.containers[0].networkBindings![0].hostPort
+      const portB = infoB.containers[0].networkBindings![0].hostPort
+      t.ok(portA > 0 && portB > 0 && portA !== portB, 'hostPort 0: each sandbox gets its own ephemeral port')
+      t.same(runner.inspect(a.id)?.containers[0].networkBindings, infoA.containers[0].networkBindings)
+      runner.stop(a.id)
+      runner.stop(b.id)
+      await Promise.all([seenA.done, seenB.done])
+    })
+
+    t.test('diagnostics channels publish start, exit and error', async (t) => {
+      const seen: Array<[string, Record<string, unknown>]> = []
+      const on = (name: string) => (message: unknown) => { seen.push([name, message as Record<string, unknown>]) }
+      const handlers = { start: on('start'), exit: on('exit'), error: on('error') }
+      for (const [name, fn] of Object.entries(handlers)) subscribe(`stratus:runner:${name}`, fn)
+      t.teardown(() => { for (const [name, fn] of Object.entries(handlers)) unsubscribe(`stratus:runner:${name}`, fn) })
+
+      const ok = spec.one({ script: 'exit 4', env: { STRATUS_SIM_EXIT: '4' } }, { case: 'channels' })
+      await start(ok).done
+      const broken = spec.one({ command: ['/no/such/program'], env: { STRATUS_SIM_FAIL: 'cannot run /no/such/program' } })
+      await start(broken).done.catch(() => {})
+      const invalid = { ...spec.one(), containers: [{ ...spec.one().containers[0], memoryMiB: -1 }] }
+      t.throws(() => runner.start(invalid, observer().listener), { code: 'RunnerInvalidSpec' })
+
+      const mine = seen.filter(([, m]) => [ok.id, broken.id, invalid.id].includes(m.id as string))
+      t.match(mine, [
+        ['start', { id: ok.id, kind: runner.kind, labels: { case: 'channels' }, containers: [{ name: 'main' }] }],
+        ['exit', { id: ok.id, kind: runner.kind, exit: { exitCode: 4, stopped: false } }],
+        ['start', { id: broken.id, kind: runner.kind }],
+        ['error', { id: broken.id, kind: runner.kind, error: { code: 'RunnerStartFailed' } }],
+        ['error', { id: invalid.id, kind: runner.kind, error: { code: 'RunnerInvalidSpec', field: 'containers[0].memoryMiB' } }]
+      ])
+      t.equal(mine.length, 5)
+    })
+
+    t.test('close() ends what runs, and the runner then refuses work', async (t) => {
+      const s = spec.one({ script: 'exec sleep 30', env: LONG })
+      const seen = start(s)
       await seen.running
       await runner.close()
       const exit = await seen.done
       t.equal(exit.exitCode, null)
-      t.ok(exit.signal !== null, 'killed')
+      t.match(exit, { signal: 'SIGKILL', stopped: true })
+      const after = start(spec.one())
+      await t.rejects(after.done, { code: 'RunnerClosed', kind: 'Unavailable' })
+      t.same(after.calls, ['failed'])
     })
   })
 }

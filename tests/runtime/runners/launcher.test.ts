@@ -214,11 +214,11 @@ async function launcherSuite(t: Test, implementation: LauncherImplementation): P
     const seen: Array<[string, Record<string, unknown>]> = []
     const onSpawn = (m: unknown): void => { seen.push(['spawn', m as Record<string, unknown>]) }
     const onExit = (m: unknown): void => { seen.push(['exit', m as Record<string, unknown>]) }
-    subscribe('stratus:runner:spawn', onSpawn)
-    subscribe('stratus:runner:exit', onExit)
+    subscribe('stratus:launcher:spawn', onSpawn)
+    subscribe('stratus:launcher:exit', onExit)
     t.teardown(() => {
-      unsubscribe('stratus:runner:spawn', onSpawn)
-      unsubscribe('stratus:runner:exit', onExit)
+      unsubscribe('stratus:launcher:spawn', onSpawn)
+      unsubscribe('stratus:launcher:exit', onExit)
     })
     const p = await launcher.spawn({ id: 'observed', argv: ['sh', '-c', 'exit 3'], env })
     await p.exited

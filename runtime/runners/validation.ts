@@ -1,0 +1,211 @@
+// What the instrumented wrapper checks before a runner sees a call: the shape
+// and ranges of a SandboxSpec, and that the runner has the capabilities the
+// spec needs. Each check throws the first fault it finds as a RunnerError
+// naming its path in the spec. It runs for every sandbox (a million simulated
+// array children), so it allocates nothing on a valid spec.
+import { constants } from 'node:os'
+import { invalidArgument, invalidSpec, unsupported } from './errors.js'
+import type { ContainerSpec, RunnerCapabilities, SandboxListener, SandboxSpec, StopOptions } from './runner.js'
+
+export const MAX_ID_LENGTH = 256
+/** As ECS: at most 10 containers in a task. */
+export const MAX_CONTAINERS = 10
+export const MAX_NAME_LENGTH = 255
+export const MAX_VCPUS = 1024
+/** 24 TiB, the largest EC2 instances. */
+export const MAX_MEMORY_MIB = 24 * 1024 * 1024
+export const MAX_GPUS = 64
+export const MAX_PORT_MAPPINGS = 100
+/** What the launcher can time (u32 milliseconds). */
+export const MAX_GRACE_MS = 0xffff_ffff
+
+const NETWORK_MODES = new Set(['awsvpc', 'bridge', 'host', 'none'])
+const LOOPBACK = /^127\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'number') return String(value)
+  return typeof value
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function checkString(value: unknown, field: string, max = Infinity): void {
+  if (typeof value !== 'string') throw invalidSpec(field, `must be a string, got ${describe(value)}`)
+  if (value.length === 0) throw invalidSpec(field, 'must not be empty')
+  if (value.length > max) throw invalidSpec(field, `is ${value.length} characters; the limit is ${max}`, max)
+  if (value.includes('\0')) throw invalidSpec(field, 'must not contain NUL characters')
+}
+
+function checkOptionalString(value: unknown, field: string): void {
+  if (value !== undefined) checkString(value, field)
+}
+
+function checkPath(value: unknown, field: string): void {
+  checkString(value, field)
+  if ((value as string)[0] !== '/') throw invalidSpec(field, `must be an absolute path, got ${describe(value)}`)
+}
+
+function checkStrings(value: unknown, field: string): void {
+  if (!Array.isArray(value)) throw invalidSpec(field, `must be an array of strings, got ${describe(value)}`)
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i]
+    if (typeof item !== 'string') throw invalidSpec(`${field}[${i}]`, `must be a string, got ${describe(item)}`)
+    if (item.includes('\0')) throw invalidSpec(`${field}[${i}]`, 'must not contain NUL characters')
+  }
+}
+
+function checkNumber(value: unknown, field: string, max: number, integer: boolean): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidSpec(field, `must be a finite number, got ${describe(value)}`)
+  if (integer && !Number.isInteger(value)) throw invalidSpec(field, `must be a whole number, got ${value}`)
+  if (value < 0) throw invalidSpec(field, `must not be negative, got ${value}`, 0)
+  if (value > max) throw invalidSpec(field, `is ${value}; the limit is ${max}`, max)
+}
+
+function checkPortNumber(value: unknown, field: string, min: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 65535) {
+    throw invalidSpec(field, `must be a whole number from ${min} to 65535, got ${describe(value)}`, 65535)
+  }
+}
+
+/** Labels (and a list() filter): string keys and string values. */
+function checkLabels(labels: unknown, field: string, fault: (field: string, message: string) => Error): void {
+  if (!isRecord(labels)) throw fault(field, `must be an object of strings, got ${describe(labels)}`)
+  for (const key in labels) {
+    const value = labels[key]
+    if (key.length === 0) throw fault(field, 'a label key must not be empty')
+    if (typeof value !== 'string') throw fault(`${field}.${key}`, `must be a string, got ${describe(value)}`)
+  }
+}
+
+function checkContainer(c: ContainerSpec, i: number, caps: RunnerCapabilities, kind: string): void {
+  const at = `containers[${i}]`
+  if (!isRecord(c)) throw invalidSpec(at, `must be an object, got ${describe(c)}`)
+  checkString(c.name, `${at}.name`, MAX_NAME_LENGTH)
+  if (c.essential !== undefined && typeof c.essential !== 'boolean') throw invalidSpec(`${at}.essential`, `must be a boolean, got ${describe(c.essential)}`)
+  // Runners without images ignore one, but it must still be a name.
+  checkOptionalString(c.image, `${at}.image`)
+  checkStrings(c.command, `${at}.command`)
+  // A runner without images runs the command itself: it needs a program.
+  if (!caps.images && c.command.length === 0) throw invalidSpec(`${at}.command`, `must name a program: the ${kind} runner runs commands, not images`)
+  if (!caps.images && c.command[0] === '') throw invalidSpec(`${at}.command[0]`, 'must name a program: it is empty')
+  if (c.entryPoint !== undefined) checkStrings(c.entryPoint, `${at}.entryPoint`)
+  if (!isRecord(c.env)) throw invalidSpec(`${at}.env`, `must be an object of strings, got ${describe(c.env)}`)
+  for (const key in c.env) {
+    const value: unknown = c.env[key]
+    if (key.length === 0 || key.includes('=') || key.includes('\0')) throw invalidSpec(`${at}.env`, `${describe(key)} is no variable name (empty, or with '=' or NUL)`)
+    if (typeof value !== 'string') throw invalidSpec(`${at}.env.${key}`, `must be a string, got ${describe(value)}`)
+    if (value.includes('\0')) throw invalidSpec(`${at}.env.${key}`, 'must not contain NUL characters')
+  }
+  checkOptionalString(c.workingDirectory, `${at}.workingDirectory`)
+  checkOptionalString(c.user, `${at}.user`)
+  checkNumber(c.vcpus, `${at}.vcpus`, MAX_VCPUS, false)
+  checkNumber(c.memoryMiB, `${at}.memoryMiB`, MAX_MEMORY_MIB, true)
+  if (c.memoryReservationMiB !== undefined) {
+    checkNumber(c.memoryReservationMiB, `${at}.memoryReservationMiB`, c.memoryMiB > 0 ? c.memoryMiB : MAX_MEMORY_MIB, true)
+  }
+  checkNumber(c.gpus, `${at}.gpus`, MAX_GPUS, true)
+  if (c.portMappings !== undefined) {
+    const ports: unknown = c.portMappings
+    if (!Array.isArray(ports)) throw invalidSpec(`${at}.portMappings`, `must be an array, got ${describe(ports)}`)
+    if (ports.length > 0 && !caps.ports) throw unsupported(`${at}.portMappings`, `the ${kind} runner cannot publish ports`)
+    if (ports.length > MAX_PORT_MAPPINGS) throw invalidSpec(`${at}.portMappings`, `has ${ports.length} mappings; the limit is ${MAX_PORT_MAPPINGS}`, MAX_PORT_MAPPINGS)
+    for (let p = 0; p < ports.length; p++) {
+      const m: unknown = ports[p]
+      const pat = `${at}.portMappings[${p}]`
+      if (!isRecord(m)) throw invalidSpec(pat, `must be an object, got ${describe(m)}`)
+      checkPortNumber(m.containerPort, `${pat}.containerPort`, 1)
+      if (m.hostPort !== undefined) checkPortNumber(m.hostPort, `${pat}.hostPort`, 0)
+      if (m.protocol !== undefined && m.protocol !== 'tcp' && m.protocol !== 'udp') {
+        throw invalidSpec(`${pat}.protocol`, `must be tcp or udp, got ${describe(m.protocol)}`)
+      }
+    }
+  }
+  checkPath(c.logPath, `${at}.logPath`)
+  checkPath(c.workDir, `${at}.workDir`)
+}
+
+/** Containers share the sandbox's network namespace: a port (container side, or a fixed host side) is taken once. */
+function checkPortsUnique(containers: readonly ContainerSpec[]): void {
+  for (let i = 0; i < containers.length; i++) {
+    const mine = containers[i].portMappings
+    if (mine === undefined) continue
+    for (let p = 0; p < mine.length; p++) {
+      const a = mine[p]
+      for (let j = i; j < containers.length; j++) {
+        const theirs = containers[j].portMappings
+        if (theirs === undefined) continue
+        for (let q = j === i ? p + 1 : 0; q < theirs.length; q++) {
+          const b = theirs[q]
+          if ((a.protocol ?? 'tcp') !== (b.protocol ?? 'tcp')) continue
+          if (a.containerPort === b.containerPort) {
+            throw invalidSpec(`containers[${j}].portMappings[${q}].containerPort`, `port ${b.containerPort} is already mapped in this sandbox`)
+          }
+          if (a.hostPort && a.hostPort === b.hostPort) {
+            throw invalidSpec(`containers[${j}].portMappings[${q}].hostPort`, `host port ${b.hostPort} is already mapped in this sandbox`)
+          }
+        }
+      }
+    }
+  }
+}
+
+export function checkSpec(spec: SandboxSpec, caps: RunnerCapabilities, kind: string): void {
+  if (!isRecord(spec)) throw invalidSpec('spec', `must be an object, got ${describe(spec)}`)
+  checkString(spec.id, 'id', MAX_ID_LENGTH)
+  checkLabels(spec.labels, 'labels', invalidSpec)
+  if (spec.address !== undefined && (typeof spec.address !== 'string' || !LOOPBACK.test(spec.address))) {
+    throw invalidSpec('address', `must be an IPv4 address in 127.0.0.0/8, got ${describe(spec.address)}`)
+  }
+  if (spec.networkMode !== undefined && !NETWORK_MODES.has(spec.networkMode)) {
+    throw invalidSpec('networkMode', `must be awsvpc, bridge, host or none, got ${describe(spec.networkMode)}`)
+  }
+  const containers: unknown = spec.containers
+  if (!Array.isArray(containers)) throw invalidSpec('containers', `must be an array, got ${describe(containers)}`)
+  if (containers.length === 0) throw invalidSpec('containers', 'a sandbox needs at least one container', 1)
+  if (containers.length > 1 && !caps.multiContainer) throw unsupported('containers', `the ${kind} runner runs one container per sandbox`, 1)
+  if (containers.length > MAX_CONTAINERS) throw invalidSpec('containers', `has ${containers.length} containers; the limit is ${MAX_CONTAINERS}`, MAX_CONTAINERS)
+  let essential = 0
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i] as ContainerSpec
+    checkContainer(c, i, caps, kind)
+    if (c.essential !== false) essential++
+    for (let j = 0; j < i; j++) {
+      if ((containers[j] as ContainerSpec).name === c.name) throw invalidSpec(`containers[${i}].name`, `${describe(c.name)} is already the name of containers[${j}]`)
+    }
+  }
+  if (essential === 0) throw invalidSpec('containers', 'at least one container must be essential')
+  if (caps.ports) checkPortsUnique(containers as ContainerSpec[])
+}
+
+export function checkListener(listener: SandboxListener): void {
+  if (!isRecord(listener) || typeof listener.running !== 'function' || typeof listener.exited !== 'function' || typeof listener.failed !== 'function') {
+    throw invalidArgument('listener', 'must have running(), exited() and failed() methods')
+  }
+}
+
+export function checkStopOptions(options: StopOptions): void {
+  if (!isRecord(options)) throw invalidArgument('options', `must be an object, got ${describe(options)}`)
+  if (options.signal !== undefined && (typeof options.signal !== 'string' || !Object.hasOwn(constants.signals, options.signal))) {
+    throw invalidArgument('signal', `must be a signal name such as SIGTERM, got ${describe(options.signal)}`)
+  }
+  const grace: unknown = options.graceMs
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_MS)) {
+    throw invalidArgument('graceMs', `must be a whole number of milliseconds from 0 to ${MAX_GRACE_MS}, got ${describe(grace)}`, MAX_GRACE_MS)
+  }
+}
+
+export function checkLabelFilter(labels: unknown): void {
+  checkLabels(labels, 'labels', invalidArgument)
+}
+
+export function checkExec(container: unknown, command: unknown): void {
+  if (typeof container !== 'string' || container.length === 0) throw invalidArgument('container', `must be a container name, got ${describe(container)}`)
+  if (!Array.isArray(command) || command.length === 0 || command.some((part) => typeof part !== 'string')) {
+    throw invalidArgument('command', 'must be a non-empty array of strings')
+  }
+}

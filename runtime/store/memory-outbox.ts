@@ -1,0 +1,73 @@
+// The memory store's outbox: committed entries in seq order, a head that
+// acknowledgements move forward (compacted now and then, never shifted one by
+// one), and the listeners told after each commit that added entries.
+
+import { channel } from 'node:diagnostics_channel'
+import { checkFunction, checkLimit, checkVersion } from './arguments.js'
+import type { Outbox, OutboxEntry } from './store.js'
+
+const listenerErrors = channel('stratus:store:outbox-listener-error')
+
+export class MemoryOutbox implements Outbox {
+  readonly #entries: OutboxEntry[] = []
+  #head = 0
+  #seq = 0
+  readonly #listeners = new Set<() => void>()
+  readonly #checkOpen: () => void
+
+  /** checkOpen throws when the store is closed. */
+  constructor(checkOpen: () => void) {
+    this.#checkOpen = checkOpen
+  }
+
+  /** Store only: appends a committed entry. */
+  append(topic: string, payload: unknown): void {
+    this.#entries.push(Object.freeze({ seq: ++this.#seq, topic, payload }))
+  }
+
+  get hasListeners(): boolean {
+    return this.#listeners.size > 0
+  }
+
+  /** Store only: tells every listener, each isolated from the others' failures. */
+  notify(): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener()
+      } catch (error) {
+        listenerErrors.publish({ error })
+      }
+    }
+  }
+
+  pending(limit?: number): OutboxEntry[] {
+    this.#checkOpen()
+    if (limit !== undefined) checkLimit('limit', limit)
+    const end = limit === undefined ? this.#entries.length : Math.min(this.#entries.length, this.#head + limit)
+    return this.#entries.slice(this.#head, end)
+  }
+
+  ack(seq: number): void {
+    this.#checkOpen()
+    checkVersion('seq', seq)
+    const entries = this.#entries
+    let head = this.#head
+    while (head < entries.length && entries[head].seq <= seq) head++
+    if (head > 1024 && head * 2 > entries.length) {
+      entries.splice(0, head)
+      head = 0
+    }
+    this.#head = head
+  }
+
+  onCommit(listener: () => void): () => void {
+    this.#checkOpen()
+    checkFunction('listener', listener)
+    // A wrapper per registration, so registering one function twice needs removing twice.
+    const entry = () => listener()
+    this.#listeners.add(entry)
+    return () => {
+      this.#listeners.delete(entry)
+    }
+  }
+}
