@@ -12,9 +12,4 @@ export type {
 export type { CloudEvent } from '../runtime/events/bus.js'
 export type { EventPattern } from '../runtime/events/pattern.js'
 export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage } from '../registry/index.js'
-export {
-  Scheduler, loadWasmCore, TsPlacementCore, abi as placementAbi,
-  type NodeInput, type TaskInput, type Plan, type Placement, type PlacementReason, type Strategy, type PlanMetrics,
-  type PlacementCore, type PlacementBatch
-} from '../runtime/scheduler/index.js'
 export { StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, type ErrorKind } from '../runtime/errors.js'
