@@ -142,7 +142,7 @@ t.test('install script skipped or without a compiler: the Node backend, said in 
   const noCompiler = await npm(['rebuild', 'stratus', '--foreground-scripts'], dir, userEnv({ CC: '/nonexistent/cc' }))
   t.equal(noCompiler.code, 0, 'the install script does not fail without a compiler')
   t.same(lines(noCompiler.stdout + noCompiler.stderr).filter((line) => /^build-launcher:/.test(line)).length, 1, 'it says so in one line')
-  t.match(noCompiler.stdout + noCompiler.stderr, /could not compile the process launcher with \/nonexistent\/cc .*Node backend/)
+  t.match(noCompiler.stdout + noCompiler.stderr, /could not compile the process launcher with \/nonexistent\/cc .*Node backend/, 'naming the compiler and the Node backend')
   t.notOk(existsSync(join(dir, LAUNCHER)), 'still no launcher')
 
   const jobs = 3
