@@ -4,7 +4,7 @@
 // share of free cpu left stranded on nodes too full for a median task.
 //
 //   npm run demo:placement
-import { loadWasmCore, placementAbi as abi, type PlacementCore } from 'stratus'
+import { loadWasmCore, placementAbi as abi, type PlacementCore } from 'stratus/placement'
 
 const NODES = 4000
 const TASKS = 300_000

@@ -12,10 +12,5 @@ export type {
 } from '../runtime/index.js'
 export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage } from '../registry/index.js'
 export {
-  Scheduler, loadWasmCore, TsPlacementCore, abi as placementAbi,
-  type NodeInput, type TaskInput, type Plan, type Placement, type PlacementReason, type Strategy, type PlanMetrics,
-  type PlacementCore, type PlacementBatch
-} from '../runtime/scheduler/index.js'
-export {
   StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, type ErrorKind
 } from '../runtime/index.js'

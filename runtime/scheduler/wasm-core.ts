@@ -13,8 +13,21 @@ import { InternalError, InvalidArgumentError, UnavailableError } from '../errors
 
 export type CoreBuild = 'release' | 'debug'
 
+// The public types below spell out the slice of WebAssembly they use instead of naming
+// the global WebAssembly namespace: @types/node does not declare it (webassembly.d.ts
+// does, for this build only), so a consumer's tsc would not find it in our .d.ts files.
+
+/** A module's linear memory, as the host reads it (a WebAssembly.Memory). */
+export interface LinearMemory {
+  readonly buffer: ArrayBuffer
+  grow(pages: number): number
+}
+
+/** Imports of a module by module name, then field (the shape of WebAssembly.Imports). */
+export type CoreImports = Record<string, Record<string, unknown>>
+
 interface CoreExports {
-  memory: WebAssembly.Memory
+  memory: LinearMemory
   alloc(bytes: number): number
   release(ptr: number): void
   scratchBytes(header: number): number
@@ -28,7 +41,7 @@ export interface WasmCoreOptions {
   /** `release` (default: -O3, no assertions) or `debug` (assertions, rtrace hooks). */
   build?: CoreBuild
   /** Extra imports, e.g. an `rtrace` module for the debug build. */
-  imports?: WebAssembly.Imports
+  imports?: CoreImports
 }
 
 /** Finds build/core-as/<build>.wasm above this file (works from sources and from dist/). */
@@ -61,13 +74,13 @@ class CoreAbort extends Error {}
 export async function loadWasmCore(options: WasmCoreOptions = {}): Promise<WasmPlacementCore> {
   const build = options.build ?? 'release'
   const module = await compiled(build)
-  let memory: WebAssembly.Memory | undefined
+  let memory: LinearMemory | undefined
   const readString = (ptr: number): string => {
     if (!ptr || memory === undefined) return ''
     const bytes = new Uint32Array(memory.buffer, ptr - 4, 1)[0]
     return Buffer.from(memory.buffer, ptr, bytes).toString('utf16le')
   }
-  const imports: WebAssembly.Imports = {
+  const imports: CoreImports = {
     ...options.imports,
     env: {
       abort(message: number, file: number, line: number, column: number) {
@@ -76,7 +89,7 @@ export async function loadWasmCore(options: WasmCoreOptions = {}): Promise<WasmP
       ...(options.imports?.env ?? {})
     }
   }
-  const instance = await WebAssembly.instantiate(module, imports)
+  const instance = await WebAssembly.instantiate(module, imports as WebAssembly.Imports)
   const exports = instance.exports as unknown as CoreExports
   memory = exports.memory
   return new WasmPlacementCore(exports, build)
@@ -102,7 +115,7 @@ export class WasmPlacementCore implements PlacementCore {
   }
 
   /** The module's linear memory (for tracers and tests). */
-  get memory(): WebAssembly.Memory {
+  get memory(): LinearMemory {
     return this.#exports.memory
   }
 

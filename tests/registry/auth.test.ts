@@ -82,7 +82,7 @@ t.test('tokens stay valid across a restart (filesystem)', async (t) => {
 })
 
 t.test('docker login with an authorization token, then push and pull', async (t) => {
-  await requireTool('docker')
+  await requireTool('docker', 'busybox')
   const srv = await startRegistry({ auth: { enabled: true } })
   t.teardown(() => srv.close())
   const dockerConfig = await tempDir(t, 'stratus-docker-config-')

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { requireTool, run, startRegistry, tempDir } from './helpers.js'
 
 t.test('docker push / pull / run', async (t) => {
-  await requireTool('docker')
+  await requireTool('docker', 'busybox')
   const srv = await startRegistry()
   t.teardown(() => srv.close())
   const ctx = await tempDir(t, 'stratus-docker-ctx-')

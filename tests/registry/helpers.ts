@@ -1,5 +1,5 @@
 // Shared test fixtures for the registry: a real HTTP server on 127.0.0.1:0, a manual clock,
-// tiny raw-protocol helpers and checks that the real clients (docker, skopeo) are present.
+// tiny raw-protocol helpers; requireTool (tests/tools.ts) checks the real clients are present.
 import http from 'node:http'
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { request as undiciRequest } from 'undici'
 import { Registry, type Clock, type RegistryOptions } from '../../registry/index.js'
+
+export { requireTool } from '../tools.js'
 
 export const run = promisify(execFile)
 
@@ -135,16 +137,6 @@ export async function pushImage (base: string, name: string, reference: string, 
   })
   if (r.status !== 201) throw new Error(`push manifest: ${r.status} ${r.body}`)
   return { digest: sha256(manifest), manifest, layer: layerDigest, config: configDigest }
-}
-
-/** Fails loudly (never skips) when a client a test needs is missing. */
-export async function requireTool (name: 'docker' | 'skopeo'): Promise<void> {
-  try {
-    if (name === 'docker') await run('docker', ['info', '--format', '{{.ServerVersion}}'])
-    else await run('skopeo', ['--version'])
-  } catch (err) {
-    throw new Error(`${name} is required by this test (apt-get install ${name === 'docker' ? 'docker.io, and start dockerd' : 'skopeo'}): ${(err as Error).message}`)
-  }
 }
 
 /** Waits (bounded) until `check` holds; for effects of timers fired on the manual clock. */

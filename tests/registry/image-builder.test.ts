@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib'
 import { req, requireTool, run, startRegistry, tempDir } from './helpers.js'
 
 t.test('image builder', async (t) => {
+  await requireTool('busybox')
   const srv = await startRegistry()
   t.teardown(() => srv.close())
   const reg = srv.registry

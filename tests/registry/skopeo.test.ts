@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { req, requireTool, run, startRegistry, tempDir } from './helpers.js'
 
 t.test('skopeo copies to and from an OCI layout', async (t) => {
-  await requireTool('skopeo')
+  await requireTool('skopeo', 'busybox')
   const srv = await startRegistry()
   t.teardown(() => srv.close())
   const pushed = await srv.registry.image('skopeo/src:1').fromScratch()

@@ -7,6 +7,7 @@ import { LauncherError, type SpawnStage } from './errors.js'
 import { findLauncherBinary } from './binary.js'
 import { NativeBackend } from './native-backend.js'
 import { NodeBackend } from './node-backend.js'
+import { noticeNodeFallback } from './fallback-notice.js'
 import { checkId, toLaunchSpec } from './request.js'
 import { errnoName, signalName, signalNumber, type Signal } from './signals.js'
 import type {
@@ -134,7 +135,8 @@ export class ProcessLauncher implements AsyncDisposable {
       try {
         if (!binary) {
           throw new LauncherError('Unavailable', 'LauncherUnavailable',
-            'the launcher helper is not built (build/launcher/stratus-launcher): run `npm run build:native` (needs a C compiler)')
+            'the native launcher is not built (build/launcher/stratus-launcher needs a C compiler: ' +
+            '`npm run build:native` in a clone of Stratus; in an app, approve the install script: `npm install-scripts approve stratus && npm rebuild stratus`)')
         }
         const backend = await NativeBackend.start({ binary, cgroup, startTimeoutMs }, events)
         return new ProcessLauncher(backend, undefined, wire)
@@ -148,6 +150,7 @@ export class ProcessLauncher implements AsyncDisposable {
       throw new LauncherError('InvalidArgument', 'LauncherInvalidRequest', `workers: must be an integer from 1 to 64, got ${workers}`, { field: 'workers', limit: 64 })
     }
     const backend = await NodeBackend.start({ workers, cgroup, startTimeoutMs }, events)
+    if (fallbackReason !== undefined) noticeNodeFallback(fallbackReason)
     return new ProcessLauncher(backend, fallbackReason, wire)
   }
 
