@@ -323,11 +323,12 @@ export class MemoryStore implements Store {
     if (current !== expected) throw conflict(collection, key, current, expected)
     const mark = this.#undo.length
     const version = this.#txRevision
-    coll.records.set(key, { key, value: freeze(value), version })
+    coll.records.set(key, { key, value, version })
     if (previous === undefined) coll.keys.insert(key)
     this.#undo.push(coll, key, previous, OP_RECORD)
     this.#recordWrites++
     if (coll.indexList.length > 0) this.#reindex(coll, key, value, mark)
+    freeze(value) // only once the write stands: a refused value is left as it was
     if (coll.watchers.size > 0 && current !== version) this.#changed.push(coll, key)
     return version
   }
@@ -499,7 +500,11 @@ function isThenable(value: unknown): boolean {
 
 function refuseAsync(result: unknown): InvalidArgumentError {
   // The caller hears of it now; keep the late rejection from crashing the process.
-  ;(result as PromiseLike<unknown>).then(undefined, () => {})
+  try {
+    ;(result as PromiseLike<unknown>).then(undefined, () => {})
+  } catch {
+    // a thenable whose then() throws: nothing to keep quiet
+  }
   return new InvalidArgumentError('StoreAsyncTransaction', 'a transaction function must not be async (it returned a thenable): its writes were undone. Read, await outside the transaction, then write with compare-and-set', { field: 'fn' })
 }
 
