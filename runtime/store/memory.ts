@@ -152,7 +152,7 @@ export class MemoryStore implements Store {
     const coll = this.#collection(collection)
     const index = new RecordIndex(collection, name, fn as IndexFunction<unknown>)
     // Built aside, in key order (appends), and installed only once every record is indexed.
-    coll.keys.range('', undefined, Infinity, (key) => index.move(key, index.valuesOf(coll.records.get(key)!.value)))
+    coll.keys.range('', undefined, Infinity, (key) => index.move(key, undefined, index.valuesOf(coll.records.get(key)!.value)))
     coll.indexes.set(name, index)
     coll.indexList = [...coll.indexes.values()]
   }
@@ -353,7 +353,7 @@ export class MemoryStore implements Store {
       const was = indexes[i].valuesFor(key)
       if (was === undefined) continue
       this.#undo.push(indexes[i], key, was, OP_INDEX)
-      indexes[i].move(key, undefined)
+      indexes[i].move(key, was, undefined)
     }
     if (coll!.watchers.size > 0 && previous.version !== this.#txRevision) this.#changed.push(coll, key)
     return true
@@ -404,7 +404,7 @@ export class MemoryStore implements Store {
         const was = index.valuesFor(key)
         if (sameValues(was, to)) continue
         this.#undo.push(index, key, was, OP_INDEX)
-        index.move(key, to)
+        index.move(key, was, to)
       }
     } catch (error) {
       this.#undoTo(mark)
@@ -434,7 +434,8 @@ export class MemoryStore implements Store {
         case OP_INDEX: {
           const was = undo.pop() as string | readonly string[] | undefined
           const key = undo.pop() as string
-          ;(undo.pop() as RecordIndex).move(key, was)
+          const index = undo.pop() as RecordIndex
+          index.move(key, index.valuesFor(key), was)
           break
         }
         case OP_CELL: {
