@@ -20,7 +20,9 @@ export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Run
   simulated: async (context) => instrument(new SimulatedRunner(context.clock, context.simulated))
 }
 
-export { instrument, uninstrumented, startChannel, exitChannel, errorChannel } from './instrumented.js'
+export {
+  instrument, uninstrumented, startChannel as runnerStartChannel, exitChannel as runnerExitChannel, errorChannel as runnerErrorChannel
+} from './instrumented.js'
 export { RunnerError, type RunnerErrorCode } from './errors.js'
 export { ProcessRunner, DEFAULT_PATH, type ProcessRunnerOptions } from './process.js'
 export { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'

@@ -309,10 +309,15 @@ export class SimulatedRunner implements Runner {
 
   #info(sandbox: SimSandbox): SandboxInfo {
     const { spec } = sandbox
-    const containers: ContainerState[] = new Array(sandbox.containers.length)
-    for (let i = 0; i < sandbox.containers.length; i++) {
-      const c = sandbox.containers[i]
-      const state: ContainerState = { name: spec.containers[i].name, state: sandbox.state === STARTING ? 'starting' : c.done ? 'exited' : 'running' }
+    const containers: ContainerState[] = new Array(spec.containers.length)
+    for (let i = 0; i < spec.containers.length; i++) {
+      // Absent in a sandbox that failed to parse (it is only ever seen starting).
+      const c: SimContainer | undefined = sandbox.containers[i]
+      if (sandbox.state === STARTING || c === undefined) {
+        containers[i] = { name: spec.containers[i].name, state: 'starting' }
+        continue
+      }
+      const state: ContainerState = { name: spec.containers[i].name, state: c.done ? 'exited' : 'running' }
       if (c.done) state.exitCode = c.exitCode
       if (c.bindings !== undefined) state.networkBindings = c.bindings.slice()
       containers[i] = state

@@ -34,36 +34,44 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function checkString(value: unknown, field: string, max = Infinity): void {
-  if (typeof value !== 'string') throw invalidSpec(field, `must be a string, got ${describe(value)}`)
-  if (value.length === 0) throw invalidSpec(field, 'must not be empty')
-  if (value.length > max) throw invalidSpec(field, `is ${value.length} characters; the limit is ${max}`, max)
-  if (value.includes('\0')) throw invalidSpec(field, 'must not contain NUL characters')
+/**
+ * A field's path: `name` of the spec (i < 0) or of its container i. Built only
+ * for a fault, so that a valid spec costs no string.
+ */
+function path(i: number, name: string): string {
+  return i < 0 ? name : `containers[${i}].${name}`
 }
 
-function checkOptionalString(value: unknown, field: string): void {
-  if (value !== undefined) checkString(value, field)
+function checkString(value: unknown, i: number, name: string, max = Infinity): void {
+  if (typeof value !== 'string') throw invalidSpec(path(i, name), `must be a string, got ${describe(value)}`)
+  if (value.length === 0) throw invalidSpec(path(i, name), 'must not be empty')
+  if (value.length > max) throw invalidSpec(path(i, name), `is ${value.length} characters; the limit is ${max}`, max)
+  if (value.includes('\0')) throw invalidSpec(path(i, name), 'must not contain NUL characters')
 }
 
-function checkPath(value: unknown, field: string): void {
-  checkString(value, field)
-  if ((value as string)[0] !== '/') throw invalidSpec(field, `must be an absolute path, got ${describe(value)}`)
+function checkOptionalString(value: unknown, i: number, name: string): void {
+  if (value !== undefined) checkString(value, i, name)
 }
 
-function checkStrings(value: unknown, field: string): void {
-  if (!Array.isArray(value)) throw invalidSpec(field, `must be an array of strings, got ${describe(value)}`)
-  for (let i = 0; i < value.length; i++) {
-    const item: unknown = value[i]
-    if (typeof item !== 'string') throw invalidSpec(`${field}[${i}]`, `must be a string, got ${describe(item)}`)
-    if (item.includes('\0')) throw invalidSpec(`${field}[${i}]`, 'must not contain NUL characters')
+function checkPath(value: unknown, i: number, name: string): void {
+  checkString(value, i, name)
+  if ((value as string)[0] !== '/') throw invalidSpec(path(i, name), `must be an absolute path, got ${describe(value)}`)
+}
+
+function checkStrings(value: unknown, i: number, name: string): void {
+  if (!Array.isArray(value)) throw invalidSpec(path(i, name), `must be an array of strings, got ${describe(value)}`)
+  for (let k = 0; k < value.length; k++) {
+    const item: unknown = value[k]
+    if (typeof item !== 'string') throw invalidSpec(`${path(i, name)}[${k}]`, `must be a string, got ${describe(item)}`)
+    if (item.includes('\0')) throw invalidSpec(`${path(i, name)}[${k}]`, 'must not contain NUL characters')
   }
 }
 
-function checkNumber(value: unknown, field: string, max: number, integer: boolean): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidSpec(field, `must be a finite number, got ${describe(value)}`)
-  if (integer && !Number.isInteger(value)) throw invalidSpec(field, `must be a whole number, got ${value}`)
-  if (value < 0) throw invalidSpec(field, `must not be negative, got ${value}`, 0)
-  if (value > max) throw invalidSpec(field, `is ${value}; the limit is ${max}`, max)
+function checkNumber(value: unknown, i: number, name: string, max: number, integer: boolean): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidSpec(path(i, name), `must be a finite number, got ${describe(value)}`)
+  if (integer && !Number.isInteger(value)) throw invalidSpec(path(i, name), `must be a whole number, got ${value}`)
+  if (value < 0) throw invalidSpec(path(i, name), `must not be negative, got ${value}`, 0)
+  if (value > max) throw invalidSpec(path(i, name), `is ${value}; the limit is ${max}`, max)
 }
 
 function checkPortNumber(value: unknown, field: string, min: number): void {
@@ -82,51 +90,52 @@ function checkLabels(labels: unknown, field: string, fault: (field: string, mess
   }
 }
 
-function checkContainer(c: ContainerSpec, i: number, caps: RunnerCapabilities, kind: string): void {
-  const at = `containers[${i}]`
-  if (!isRecord(c)) throw invalidSpec(at, `must be an object, got ${describe(c)}`)
-  checkString(c.name, `${at}.name`, MAX_NAME_LENGTH)
-  if (c.essential !== undefined && typeof c.essential !== 'boolean') throw invalidSpec(`${at}.essential`, `must be a boolean, got ${describe(c.essential)}`)
-  // Runners without images ignore one, but it must still be a name.
-  checkOptionalString(c.image, `${at}.image`)
-  checkStrings(c.command, `${at}.command`)
-  // A runner without images runs the command itself: it needs a program.
-  if (!caps.images && c.command.length === 0) throw invalidSpec(`${at}.command`, `must name a program: the ${kind} runner runs commands, not images`)
-  if (!caps.images && c.command[0] === '') throw invalidSpec(`${at}.command[0]`, 'must name a program: it is empty')
-  if (c.entryPoint !== undefined) checkStrings(c.entryPoint, `${at}.entryPoint`)
-  if (!isRecord(c.env)) throw invalidSpec(`${at}.env`, `must be an object of strings, got ${describe(c.env)}`)
-  for (const key in c.env) {
-    const value: unknown = c.env[key]
-    if (key.length === 0 || key.includes('=') || key.includes('\0')) throw invalidSpec(`${at}.env`, `${describe(key)} is no variable name (empty, or with '=' or NUL)`)
-    if (typeof value !== 'string') throw invalidSpec(`${at}.env.${key}`, `must be a string, got ${describe(value)}`)
-    if (value.includes('\0')) throw invalidSpec(`${at}.env.${key}`, 'must not contain NUL characters')
-  }
-  checkOptionalString(c.workingDirectory, `${at}.workingDirectory`)
-  checkOptionalString(c.user, `${at}.user`)
-  checkNumber(c.vcpus, `${at}.vcpus`, MAX_VCPUS, false)
-  checkNumber(c.memoryMiB, `${at}.memoryMiB`, MAX_MEMORY_MIB, true)
-  if (c.memoryReservationMiB !== undefined) {
-    checkNumber(c.memoryReservationMiB, `${at}.memoryReservationMiB`, c.memoryMiB > 0 ? c.memoryMiB : MAX_MEMORY_MIB, true)
-  }
-  checkNumber(c.gpus, `${at}.gpus`, MAX_GPUS, true)
-  if (c.portMappings !== undefined) {
-    const ports: unknown = c.portMappings
-    if (!Array.isArray(ports)) throw invalidSpec(`${at}.portMappings`, `must be an array, got ${describe(ports)}`)
-    if (ports.length > 0 && !caps.ports) throw unsupported(`${at}.portMappings`, `the ${kind} runner cannot publish ports`)
-    if (ports.length > MAX_PORT_MAPPINGS) throw invalidSpec(`${at}.portMappings`, `has ${ports.length} mappings; the limit is ${MAX_PORT_MAPPINGS}`, MAX_PORT_MAPPINGS)
-    for (let p = 0; p < ports.length; p++) {
-      const m: unknown = ports[p]
-      const pat = `${at}.portMappings[${p}]`
-      if (!isRecord(m)) throw invalidSpec(pat, `must be an object, got ${describe(m)}`)
-      checkPortNumber(m.containerPort, `${pat}.containerPort`, 1)
-      if (m.hostPort !== undefined) checkPortNumber(m.hostPort, `${pat}.hostPort`, 0)
-      if (m.protocol !== undefined && m.protocol !== 'tcp' && m.protocol !== 'udp') {
-        throw invalidSpec(`${pat}.protocol`, `must be tcp or udp, got ${describe(m.protocol)}`)
-      }
+function checkPortMappings(ports: unknown, i: number, caps: RunnerCapabilities, kind: string): void {
+  const at = path(i, 'portMappings')
+  if (!Array.isArray(ports)) throw invalidSpec(at, `must be an array, got ${describe(ports)}`)
+  if (ports.length > 0 && !caps.ports) throw unsupported(at, `the ${kind} runner cannot publish ports`)
+  if (ports.length > MAX_PORT_MAPPINGS) throw invalidSpec(at, `has ${ports.length} mappings; the limit is ${MAX_PORT_MAPPINGS}`, MAX_PORT_MAPPINGS)
+  for (let p = 0; p < ports.length; p++) {
+    const m: unknown = ports[p]
+    const pat = `${at}[${p}]`
+    if (!isRecord(m)) throw invalidSpec(pat, `must be an object, got ${describe(m)}`)
+    checkPortNumber(m.containerPort, `${pat}.containerPort`, 1)
+    if (m.hostPort !== undefined) checkPortNumber(m.hostPort, `${pat}.hostPort`, 0)
+    if (m.protocol !== undefined && m.protocol !== 'tcp' && m.protocol !== 'udp') {
+      throw invalidSpec(`${pat}.protocol`, `must be tcp or udp, got ${describe(m.protocol)}`)
     }
   }
-  checkPath(c.logPath, `${at}.logPath`)
-  checkPath(c.workDir, `${at}.workDir`)
+}
+
+function checkContainer(c: ContainerSpec, i: number, caps: RunnerCapabilities, kind: string): void {
+  if (!isRecord(c)) throw invalidSpec(`containers[${i}]`, `must be an object, got ${describe(c)}`)
+  checkString(c.name, i, 'name', MAX_NAME_LENGTH)
+  if (c.essential !== undefined && typeof c.essential !== 'boolean') throw invalidSpec(path(i, 'essential'), `must be a boolean, got ${describe(c.essential)}`)
+  // Runners without images ignore one, but it must still be a name.
+  checkOptionalString(c.image, i, 'image')
+  checkStrings(c.command, i, 'command')
+  // A runner without images runs the command itself: it needs a program.
+  if (!caps.images && c.command.length === 0) throw invalidSpec(path(i, 'command'), `must name a program: the ${kind} runner runs commands, not images`)
+  if (!caps.images && c.command[0] === '') throw invalidSpec(path(i, 'command[0]'), 'must name a program: it is empty')
+  if (c.entryPoint !== undefined) checkStrings(c.entryPoint, i, 'entryPoint')
+  if (!isRecord(c.env)) throw invalidSpec(path(i, 'env'), `must be an object of strings, got ${describe(c.env)}`)
+  for (const key in c.env) {
+    const value: unknown = c.env[key]
+    if (key.length === 0 || key.includes('=') || key.includes('\0')) throw invalidSpec(path(i, 'env'), `${describe(key)} is no variable name (empty, or with '=' or NUL)`)
+    if (typeof value !== 'string') throw invalidSpec(path(i, `env.${key}`), `must be a string, got ${describe(value)}`)
+    if (value.includes('\0')) throw invalidSpec(path(i, `env.${key}`), 'must not contain NUL characters')
+  }
+  checkOptionalString(c.workingDirectory, i, 'workingDirectory')
+  checkOptionalString(c.user, i, 'user')
+  checkNumber(c.vcpus, i, 'vcpus', MAX_VCPUS, false)
+  checkNumber(c.memoryMiB, i, 'memoryMiB', MAX_MEMORY_MIB, true)
+  if (c.memoryReservationMiB !== undefined) {
+    checkNumber(c.memoryReservationMiB, i, 'memoryReservationMiB', c.memoryMiB > 0 ? c.memoryMiB : MAX_MEMORY_MIB, true)
+  }
+  checkNumber(c.gpus, i, 'gpus', MAX_GPUS, true)
+  if (c.portMappings !== undefined) checkPortMappings(c.portMappings, i, caps, kind)
+  checkPath(c.logPath, i, 'logPath')
+  checkPath(c.workDir, i, 'workDir')
 }
 
 /** Containers share the sandbox's network namespace: a port (container side, or a fixed host side) is taken once. */
@@ -156,7 +165,7 @@ function checkPortsUnique(containers: readonly ContainerSpec[]): void {
 
 export function checkSpec(spec: SandboxSpec, caps: RunnerCapabilities, kind: string): void {
   if (!isRecord(spec)) throw invalidSpec('spec', `must be an object, got ${describe(spec)}`)
-  checkString(spec.id, 'id', MAX_ID_LENGTH)
+  checkString(spec.id, -1, 'id', MAX_ID_LENGTH)
   checkLabels(spec.labels, 'labels', invalidSpec)
   if (spec.address !== undefined && (typeof spec.address !== 'string' || !LOOPBACK.test(spec.address))) {
     throw invalidSpec('address', `must be an IPv4 address in 127.0.0.0/8, got ${describe(spec.address)}`)

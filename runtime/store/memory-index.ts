@@ -39,9 +39,8 @@ export class RecordIndex {
     return this.#ofKey.get(key)
   }
 
-  /** Moves key from what it is indexed under now to `to`. */
-  move(key: string, to: IndexValues): void {
-    const from = this.#ofKey.get(key)
+  /** Moves key from what it is indexed under now (`from`, as valuesFor returned it) to `to`. */
+  move(key: string, from: IndexValues, to: IndexValues): void {
     if (from !== undefined) {
       if (typeof from === 'string') this.#remove(from, key)
       else for (const v of from) this.#remove(v, key)

@@ -152,7 +152,7 @@ export class MemoryStore implements Store {
     const coll = this.#collection(collection)
     const index = new RecordIndex(collection, name, fn as IndexFunction<unknown>)
     // Built aside, in key order (appends), and installed only once every record is indexed.
-    coll.keys.range('', undefined, Infinity, (key) => index.move(key, index.valuesOf(coll.records.get(key)!.value)))
+    coll.keys.range('', undefined, Infinity, (key) => index.move(key, undefined, index.valuesOf(coll.records.get(key)!.value)))
     coll.indexes.set(name, index)
     coll.indexList = [...coll.indexes.values()]
   }
@@ -323,11 +323,12 @@ export class MemoryStore implements Store {
     if (current !== expected) throw conflict(collection, key, current, expected)
     const mark = this.#undo.length
     const version = this.#txRevision
-    coll.records.set(key, { key, value: freeze(value), version })
+    coll.records.set(key, { key, value, version })
     if (previous === undefined) coll.keys.insert(key)
     this.#undo.push(coll, key, previous, OP_RECORD)
     this.#recordWrites++
     if (coll.indexList.length > 0) this.#reindex(coll, key, value, mark)
+    freeze(value) // only once the write stands: a refused value is left as it was
     if (coll.watchers.size > 0 && current !== version) this.#changed.push(coll, key)
     return version
   }
@@ -352,7 +353,7 @@ export class MemoryStore implements Store {
       const was = indexes[i].valuesFor(key)
       if (was === undefined) continue
       this.#undo.push(indexes[i], key, was, OP_INDEX)
-      indexes[i].move(key, undefined)
+      indexes[i].move(key, was, undefined)
     }
     if (coll!.watchers.size > 0 && previous.version !== this.#txRevision) this.#changed.push(coll, key)
     return true
@@ -403,7 +404,7 @@ export class MemoryStore implements Store {
         const was = index.valuesFor(key)
         if (sameValues(was, to)) continue
         this.#undo.push(index, key, was, OP_INDEX)
-        index.move(key, to)
+        index.move(key, was, to)
       }
     } catch (error) {
       this.#undoTo(mark)
@@ -433,7 +434,8 @@ export class MemoryStore implements Store {
         case OP_INDEX: {
           const was = undo.pop() as string | readonly string[] | undefined
           const key = undo.pop() as string
-          ;(undo.pop() as RecordIndex).move(key, was)
+          const index = undo.pop() as RecordIndex
+          index.move(key, index.valuesFor(key), was)
           break
         }
         case OP_CELL: {
@@ -499,7 +501,11 @@ function isThenable(value: unknown): boolean {
 
 function refuseAsync(result: unknown): InvalidArgumentError {
   // The caller hears of it now; keep the late rejection from crashing the process.
-  ;(result as PromiseLike<unknown>).then(undefined, () => {})
+  try {
+    ;(result as PromiseLike<unknown>).then(undefined, () => {})
+  } catch {
+    // a thenable whose then() throws: nothing to keep quiet
+  }
   return new InvalidArgumentError('StoreAsyncTransaction', 'a transaction function must not be async (it returned a thenable): its writes were undone. Read, await outside the transaction, then write with compare-and-set', { field: 'fn' })
 }
 

@@ -17,11 +17,13 @@
 //              created again (no ABA).
 //   values     belong to the store once put: the writer must not change them
 //              afterwards, and readers must treat what they get as read-only
-//              (records are frozen at their top level). ColumnSet values are
-//              the exception: they change only through setCell / setSparse.
+//              (records are frozen at their top level; so are sparse entries
+//              and outbox payloads). ColumnSet values are the exception: they
+//              change only through setCell / setSparse, and one ColumnSet
+//              belongs to one record.
 //   order      scans return records by key, ascending (JavaScript string order).
-//   after      watchers, afterCommit callbacks and outbox listeners (in that
-//   commit     order) run after the outermost commit, before the call that
+//   delivery   watchers, afterCommit callbacks and outbox listeners (in that
+//              order) run after the outermost commit, before the call that
 //              committed returns. A commit made by one of them while they run
 //              is delivered after the current one (so every listener sees
 //              commits in order): the nested call returns before its own

@@ -165,6 +165,8 @@ export function notifyConformance(t: Test, fresh: FreshStore): void {
 
     // A consumer as the engine runs one: told after each commit, it drains and acknowledges.
     stop()
+    const errors = published(t, 'stratus:store:outbox-listener-error')
+    store.outbox.onCommit(() => { throw new Error('listener failed') })
     const delivered: unknown[] = []
     store.outbox.onCommit(() => {
       for (const entry of store.outbox.pending()) {
@@ -178,6 +180,7 @@ export function notifyConformance(t: Test, fresh: FreshStore): void {
     store.transaction((tx) => tx.emit('n', 'x'))
     t.equal(delivered.length, 7)
     t.same(store.outbox.pending(), [])
+    t.equal(errors.length, 6, 'a throwing listener is isolated, its errors published')
   })
 
   t.test('many outbox entries: each delivered once, seq increasing across acknowledgements', async (t) => {

@@ -212,7 +212,13 @@ export function scanConformance(t: Test, fresh: FreshStore): void {
     t.throws(() => store.put('jobs', 'j1', { status: 42 }, store.get('jobs', 'j1')!.version), coded('InvalidArgument', 'StoreInvalidIndexValue'))
     t.throws(() => store.put('jobs', 'j2', { status: ['ok', 3] }, 0), coded('InvalidArgument', 'StoreInvalidIndexValue'))
     t.throws(() => store.put('jobs', 'j1', { status: 'THROW' }, store.get('jobs', 'j1')!.version), /index says no/)
+    store.transaction((tx) => {
+      t.throws(() => tx.put('jobs', 'j1', { status: 'THROW' }, tx.get('jobs', 'j1')!.version), /index says no/)
+      t.throws(() => tx.put('jobs', 'j3', { status: 'THROW' }, 0), /index says no/)
+      t.same(tx.get('jobs', 'j1')?.value, { status: 'RUNNING' }, 'caught inside a transaction: the write is not half-applied')
+    })
     t.same(snapshot(store), before)
+    t.equal(store.get('jobs', 'j3'), undefined)
     t.same(keysOf(store, 'jobs', { index: { name: 'status', value: 'RUNNING' } }), ['j1'])
     t.throws(() => store.defineIndex('jobs', 'bad', () => 5 as unknown as string), coded('InvalidArgument', 'StoreInvalidIndexValue'))
     t.throws(() => store.scan('jobs', { index: { name: 'bad', value: '5' } }), coded('InvalidArgument', 'StoreUnknownIndex'), 'a refused definition is not installed')

@@ -213,6 +213,13 @@ function coreConformance(t: Test, fresh: FreshStore): void {
     t.throws(() => { (read as { status: string }).status = 'HACKED' }, TypeError)
     t.equal(store.get<typeof value>('jobs', 'j1')!.value.status, 'SUBMITTED')
     t.ok(Object.isFrozen(store.scan('jobs')[0].value), 'scans too')
+    store.put('arrays', 'a1', ColumnSet.create({ state: { kind: 'u8', length: 2 } }), 0)
+    store.transaction((tx) => {
+      tx.setSparse('arrays', 'a1', 1, { attempts: 2 })
+      tx.emit('job', { jobId: 'j1' })
+    })
+    t.ok(Object.isFrozen(store.get<ColumnSet>('arrays', 'a1')!.value.sparse(1)), 'sparse entries too')
+    t.ok(Object.isFrozen(store.outbox.pending()[0].payload), 'outbox payloads too')
   })
 
   t.test('an async transaction function is refused and its writes undone', async (t) => {
