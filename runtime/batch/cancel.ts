@@ -12,8 +12,8 @@ import type { ColumnSet } from '../store/columns.js'
 import type { Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import { liveTask, resolveJob } from './describe.js'
-import { evaluate, failChild, failJob, readChildren, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
-import { CHILDREN, JOBS, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, isTerminal, type JobRow } from './records.js'
+import { evaluate, failChild, failJob, readChildren, readCounts, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
+import { CHILD_COUNTS, CHILDREN, JOBS, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, isTerminal, type JobRow } from './records.js'
 import { clientError } from './validation.js'
 
 export function cancelJob(ctx: BatchContext, jobId: unknown, reason: unknown): void {
@@ -56,7 +56,7 @@ function markCancelled(tx: Transaction, row: JobRow, child: number): void {
     if (waiting(c.column('status')[child])) setExtra(tx, c, row.jobId, child, (e) => ({ ...e, isCancelled: true }))
     return
   }
-  const counts = c.column('counts')
+  const counts = readCounts(tx, row.jobId)
   if (counts[S_SUBMITTED] + counts[S_PENDING] + counts[S_RUNNABLE] > 0) updateJob(tx, row.jobId, (r) => ({ ...r, isCancelled: true }))
 }
 
@@ -103,6 +103,7 @@ function liveRuns(tx: Transaction, row: JobRow, child: number): string[] {
 export function forgetJob(ctx: BatchContext, tx: Transaction, jobId: string): void {
   tx.delete(JOBS, jobId)
   tx.delete(CHILDREN, jobId)
+  tx.delete(CHILD_COUNTS, jobId)
   tx.afterCommit(() => {
     ctx.cache.forget(jobId)
     ctx.queues.retention.forget(jobId)

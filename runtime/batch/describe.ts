@@ -11,7 +11,7 @@ import type { TaskRow } from '../tasks/task-launcher.js'
 import { TASKS } from '../tasks/task-launcher.js'
 import { TASK_OWNER } from './context.js'
 import { JOB_STATUSES, type AttemptDetail, type JobDependency, type JobDetail, type JobSummary, type KeyValuePair } from './model.js'
-import { CHILDREN, JOBS, S_SUCCEEDED, childId, logStreamName, statusSummary, type ChildExtra, type JobRow } from './records.js'
+import { CHILD_COUNTS, CHILDREN, JOBS, S_SUCCEEDED, childId, logStreamName, statusSummary, type ChildExtra, type JobRow } from './records.js'
 
 export function toEnvList(env: Record<string, string>): KeyValuePair[] {
   return Object.entries(env).map(([name, value]) => ({ name, value }))
@@ -70,7 +70,7 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
     return detail
   }
   if (child < 0) {
-    detail.arrayProperties = { statusSummary: statusSummary(c), size: row.arraySize }
+    detail.arrayProperties = { statusSummary: statusSummary(reader.get<ColumnSet>(CHILD_COUNTS, row.jobId)!.value), size: row.arraySize }
     if (row.statusReason !== undefined) detail.statusReason = row.statusReason
     if (row.startedAt !== undefined) detail.startedAt = row.startedAt
     if (row.stoppedAt !== undefined) detail.stoppedAt = row.stoppedAt

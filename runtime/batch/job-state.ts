@@ -15,7 +15,7 @@ import { jobDetail } from './describe.js'
 import { childFinished, childSucceeded, jobFinished } from './dependencies.js'
 import { BATCH_SOURCE, JOB_STATE_CHANGE, type JobStatus } from './model.js'
 import {
-  CHILDREN, JOBS, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, isTerminal,
+  CHILD_COUNTS, CHILDREN, JOBS, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, isTerminal,
   type ChildExtra, type JobRow
 } from './records.js'
 
@@ -33,6 +33,13 @@ export function updateJob(tx: Transaction, jobId: string, change: (row: JobRow) 
   const next = change(row)
   tx.put(JOBS, jobId, next, version)
   return next
+}
+
+/** An array job's children per status (JOB_STATUSES order). */
+export function readCounts(tx: Transaction, jobId: string): ArrayLike<number> {
+  const c = tx.get<ColumnSet>(CHILD_COUNTS, jobId)?.value
+  if (c === undefined) throw new InternalError('BatchChildrenMissing', `array job ${jobId} has no child counts`)
+  return c.column('n')
 }
 
 export function readChildren(tx: Transaction, jobId: string): ColumnSet {
@@ -63,11 +70,11 @@ export function setJobStatus(ctx: BatchContext, tx: Transaction, jobId: string, 
 /** Child `index` of an array job moves to `status`; the parent finishes when its last child does. */
 export function setChildStatus(ctx: BatchContext, tx: Transaction, jobId: string, index: number, status: number, reason?: string): void {
   const c = readChildren(tx, jobId)
-  const counts = c.column('counts')
+  const counts = readCounts(tx, jobId)
   const previous = c.column('status')[index]
   tx.setCell(CHILDREN, jobId, 'status', index, status)
-  tx.setCell(CHILDREN, jobId, 'counts', previous, counts[previous] - 1)
-  tx.setCell(CHILDREN, jobId, 'counts', status, counts[status] + 1)
+  tx.setCell(CHILD_COUNTS, jobId, 'n', previous, counts[previous] - 1)
+  tx.setCell(CHILD_COUNTS, jobId, 'n', status, counts[status] + 1)
   if (reason !== undefined) setExtra(tx, c, jobId, index, (e) => ({ ...e, statusReason: reason }))
   const now = ctx.clock.now()
   let row = readJob(tx, jobId).row

@@ -9,6 +9,7 @@
 //                                                                          index queueStatus → "<queue>|<status>",
 //                                                                          index dependsOn → the jobs it waits for
 //   batch:children             <jobId>           ColumnSet (array jobs)    typed columns per child, sparse ChildExtra
+//   batch:childCounts          <jobId>           ColumnSet (array jobs)    children per status (JOB_STATUSES order)
 //
 // A job's nodes are the compute environment's pool (cluster/), its running
 // attempts are task rows (tasks/).
@@ -24,6 +25,7 @@ export const QUEUES = 'batch:jobQueues'
 export const DEFINITIONS = 'batch:jobDefinitions'
 export const JOBS = 'batch:jobs'
 export const CHILDREN = 'batch:children'
+export const CHILD_COUNTS = 'batch:childCounts'
 
 export interface CeRecord {
   detail: ComputeEnvironmentDetail
@@ -89,8 +91,8 @@ export const S_SUBMITTED = 0, S_PENDING = 1, S_RUNNABLE = 2, S_STARTING = 3, S_R
 export const STATUS_CODE: Record<JobStatus, number> = { SUBMITTED: 0, PENDING: 1, RUNNABLE: 2, STARTING: 3, RUNNING: 4, SUCCEEDED: 5, FAILED: 6 }
 export const NO_EXIT = -1
 
-/** The children of an array job of `size`: a few bytes each. */
-export function newChildren(size: number): ColumnSet {
+/** The children of an array job of `size` (a few bytes each), and their count per status. */
+export function newChildren(size: number): { children: ColumnSet; counts: ColumnSet } {
   const children = ColumnSet.create({
     status: { kind: 'u8', length: size },
     attempts: { kind: 'u8', length: size },
@@ -98,17 +100,16 @@ export function newChildren(size: number): ColumnSet {
     pending: { kind: 'u16', length: size },
     startedAt: { kind: 'f64', length: size },
     stoppedAt: { kind: 'f64', length: size },
-    exitCode: { kind: 'i16', length: size, fill: NO_EXIT },
-    /** Children per status (JOB_STATUSES order). */
-    counts: { kind: 'i32', length: JOB_STATUSES.length }
+    exitCode: { kind: 'i16', length: size, fill: NO_EXIT }
   })
+  const counts = ColumnSet.create({ n: { kind: 'i32', length: JOB_STATUSES.length } })
   // Every child starts SUBMITTED: the count is set before the record is stored.
-  children.writeCell('counts', S_SUBMITTED, size)
-  return children
+  counts.writeCell('n', S_SUBMITTED, size)
+  return { children, counts }
 }
 
-export function statusSummary(children: ColumnSet): Record<JobStatus, number> {
-  const counts = children.column('counts')
+export function statusSummary(countsSet: ColumnSet): Record<JobStatus, number> {
+  const counts = countsSet.column('n')
   const out = {} as Record<JobStatus, number>
   JOB_STATUSES.forEach((name, i) => (out[name] = counts[i]))
   return out

@@ -13,7 +13,7 @@ import { allowedTypes, canEverHold } from './compute-environments.js'
 import { checkTimeout, readDefinition, resource } from './job-definitions.js'
 import { readQueue } from './job-queues.js'
 import type { JobDependency, KeyValuePair, SubmitJobRequest, SubmitJobResponse } from './model.js'
-import { CES, CHILDREN, JOBS, S_SUCCEEDED, newChildren, type CeRecord, type JobRow } from './records.js'
+import { CES, CHILD_COUNTS, CHILDREN, JOBS, S_SUCCEEDED, newChildren, type CeRecord, type JobRow } from './records.js'
 import type { ColumnSet } from '../store/columns.js'
 import { validateRetryStrategy } from './retry.js'
 import { LIMITS, checkCommand, checkInteger, checkMemory, checkName, checkStringRecord, checkTags, checkVcpus, clientError } from './validation.js'
@@ -112,8 +112,8 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
     // Valid: what the dependencies mean, then the job.
     let pendingJobDeps = 0
     let dependencyFailed = false
-    const children = size === undefined ? undefined : newChildren(size)
-    const pending = children?.column('pending')
+    const array = size === undefined ? undefined : newChildren(size)
+    const pending = array?.children.column('pending')
     for (const { entry, target } of dependencies) {
       if (entry.type === 'SEQUENTIAL') {
         for (let i = 1; i < size!; i++) pending![i]++
@@ -147,7 +147,10 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
       isCancelled: false, isTerminated: false
     }
     tx.put(JOBS, jobId, row, 0)
-    if (children !== undefined) tx.put(CHILDREN, jobId, children, 0)
+    if (array !== undefined) {
+      tx.put(CHILDREN, jobId, array.children, 0)
+      tx.put(CHILD_COUNTS, jobId, array.counts, 0)
+    }
     tx.afterCommit(() => ctx.queues.evaluate.add(jobId))
     return row
   })

@@ -1,7 +1,7 @@
-// What the memory store tells after a commit (watchers' changes, afterCommit
-// callbacks, outbox listeners), delivered through one queue: a commit made by
-// a listener while a delivery runs is queued behind it, so every listener
-// sees commits in commit order. Each listener is isolated: what it throws is
+// What the memory store tells after a commit (outbox listeners, watchers'
+// changes, afterCommit callbacks, in that order), delivered through one
+// queue: a commit made by a listener while a delivery runs is queued behind
+// it, so every listener sees commits in commit order. Each listener is isolated: what it throws is
 // published on a diagnostics channel and the others still run.
 
 import { channel } from 'node:diagnostics_channel'
@@ -32,6 +32,8 @@ export class CommitDelivery {
     this.#draining = true
     try {
       for (let i = 0; i < queue.length; i += 3) {
+        // The outbox first: a commit's events are on their way before its side effects begin.
+        if (queue[i + 2] === true) this.#notifyOutbox()
         const cs = queue[i] as Change[] | undefined
         if (cs !== undefined) for (const change of cs) this.#tell(change)
         const fns = queue[i + 1] as Array<() => void> | undefined
@@ -44,7 +46,6 @@ export class CommitDelivery {
             }
           }
         }
-        if (queue[i + 2] === true) this.#notifyOutbox()
       }
     } finally {
       queue.length = 0

@@ -22,8 +22,9 @@
 //              change only through setCell / setSparse, and one ColumnSet
 //              belongs to one record.
 //   order      scans return records by key, ascending (JavaScript string order).
-//   delivery   watchers, afterCommit callbacks and outbox listeners (in that
-//              order) run after the outermost commit, before the call that
+//   delivery   outbox listeners, watchers and afterCommit callbacks (in that
+//              order: a commit's events leave before its side effects begin)
+//              run after the outermost commit, before the call that
 //              committed returns. A commit made by one of them while they run
 //              is delivered after the current one (so every listener sees
 //              commits in order): the nested call returns before its own

@@ -57,7 +57,7 @@ t.test('handles on things that no longer exist fail with NotFoundError', async (
   await cloud.clock.advance(1000)
   await t.rejects(job.describe(), NotFoundError, 'a purged job')
   await t.rejects(job.describe(), { code: 'ClientException', kind: 'NotFound', field: 'jobId' })
-  t.throws(() => cloud.batch.jobById(job.id), NotFoundError)
+  await t.rejects(cloud.batch.jobById(job.id), NotFoundError)
   await t.rejects(job.child(3).describe(), NotFoundError)
   await queue.delete()
   await t.rejects(queue.describe(), NotFoundError, 'a deleted queue')

@@ -21,6 +21,7 @@ t.test('a job handle: describe, wait (typed as finished), children, a handle by 
   const { queue, def } = await setUp(cloud)
   const job = await cloud.batch.job('arr').queue(queue).definition(def).array(2).env(sim(10)).submit()
   t.match(job, { name: 'arr', id: /^[0-9a-f-]{36}$/, arn: /:job\// })
+  await cloud.clock.advance(0) // the scheduler's first look at it (SUBMITTED → PENDING) is its own turn
   const status: JobStatus = await job.status()
   t.equal(status, 'PENDING')
   await cloud.clock.advance(10_000)
@@ -30,7 +31,7 @@ t.test('a job handle: describe, wait (typed as finished), children, a handle by 
   t.same((await job.children()).map((c) => c.jobId), [`${job.id}:0`, `${job.id}:1`])
   t.same((await job.children('FAILED')), [])
   t.equal((await job.child(1).wait()).status, 'SUCCEEDED')
-  t.equal(cloud.batch.jobById(job.id).arn, job.arn)
+  t.equal((await cloud.batch.jobById(job.id)).arn, job.arn)
   t.same((await queue.jobs('SUCCEEDED')).map((s) => s.jobId), [job.id])
   t.throws(() => job.child(-1), { code: 'ClientException', kind: 'InvalidArgument', field: 'index' })
 })
@@ -49,7 +50,7 @@ t.test('await using a job terminates it if it has not finished; a finished one i
     await cloud.clock.advance(1_000)
     t.equal(await long.status(), 'RUNNING')
   }
-  const d = await cloud.batch.jobById(longId).wait()
+  const d = await (await cloud.batch.jobById(longId)).wait()
   t.equal(d.status, 'FAILED')
   t.equal(d.isTerminated, true)
   t.equal(d.statusReason, 'Disposed')
@@ -72,8 +73,8 @@ t.test('await using a queue deletes it and terminates its jobs; an environment i
     t.equal(await job.status(), 'RUNNING')
     jobId = job.id
   }
-  t.same(cloud.batch.service.describeJobQueues(['scoped']), [], 'the queue is gone')
-  t.same(cloud.batch.service.describeComputeEnvironments(['scoped']), [], 'the environment is gone')
+  t.same((await cloud.batch.service.describeJobQueues({ jobQueues: ['scoped'] })).jobQueues, [], 'the queue is gone')
+  t.same((await cloud.batch.service.describeComputeEnvironments({ computeEnvironments: ['scoped'] })).computeEnvironments, [], 'the environment is gone')
   t.same(await cloud.batch.describeJobs(jobId), [], 'jobs of a deleted queue go with it')
 })
 
@@ -109,7 +110,7 @@ t.test('await using a job definition deregisters that revision', async (t) => {
     t.equal(scoped.revision, 2)
     t.equal((await scoped.describe()).status, 'ACTIVE')
   }
-  t.same(cloud.batch.service.describeJobDefinitions({ jobDefinitionName: 'scoped', status: 'INACTIVE' }).map((d) => d.revision), [2])
+  t.same((await cloud.batch.service.describeJobDefinitions({ jobDefinitionName: 'scoped', status: 'INACTIVE' })).jobDefinitions.map((d) => d.revision), [2])
   t.equal((await kept.describe()).status, 'ACTIVE', 'other revisions are untouched')
   const job = await cloud.batch.job('j').queue(queue).definition('scoped').submit()
   t.equal((await job.describe()).jobDefinition, kept.arn, 'the name now means revision 1')

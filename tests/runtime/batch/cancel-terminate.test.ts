@@ -10,15 +10,15 @@ t.test('cancel: SUBMITTED, PENDING and RUNNABLE jobs become FAILED with the reas
   const running = await cloud.batch.job('running').queue(queue).definition(def).env(sim(100)).submit()
   const runnable = await cloud.batch.job('runnable').queue(queue).definition(def).env(sim(10)).submit()
   const pending = await cloud.batch.job('pending').queue(queue).definition(def).dependsOn(running).env(sim(10)).submit()
-  const { jobId: submitted } = cloud.batch.service.submitJob({ jobName: 'submitted', jobQueue: queue.name, jobDefinition: def.arn })
-  t.equal(cloud.batch.service.describeJobs([submitted])[0].status, 'SUBMITTED')
-  cloud.batch.service.cancelJob(submitted, 'changed my mind')
+  const { jobId: submitted } = await cloud.batch.service.submitJob({ jobName: 'submitted', jobQueue: queue.name, jobDefinition: def.arn })
+  t.equal((await cloud.batch.service.describeJobs({ jobs: [submitted] })).jobs[0].status, 'SUBMITTED')
+  await cloud.batch.service.cancelJob({ jobId: submitted, reason: 'changed my mind' })
   await settle(cloud)
   t.equal((await runnable.describe()).status, 'RUNNABLE')
   t.equal((await pending.describe()).status, 'PENDING')
   await runnable.cancel('changed my mind')
   await pending.cancel('changed my mind')
-  for (const d of [...cloud.batch.service.describeJobs([submitted]), await runnable.describe(), await pending.describe()]) {
+  for (const d of [...(await cloud.batch.service.describeJobs({ jobs: [submitted] })).jobs, await runnable.describe(), await pending.describe()]) {
     t.equal(d.status, 'FAILED', `${d.jobName} is FAILED`)
     t.equal(d.statusReason, 'changed my mind')
     t.equal(d.isCancelled, true)
@@ -50,10 +50,12 @@ t.test('cancel: a STARTING job is not affected', async (t) => {
   const { queue, def } = await oneNode(cloud)
   let seenStarting = ''
   // The STARTING event is delivered while the job is STARTING: cancel it right then.
-  cloud.events.subscribe({ source: ['aws.batch'], detail: { status: ['STARTING'] } }, (e) => {
+  cloud.events.subscribe({ source: ['aws.batch'], detail: { status: ['STARTING'] } }, async (e) => {
     const id = (e.detail as { jobId: string }).jobId
-    seenStarting = cloud.batch.service.describeJobs([id])[0].status
-    cloud.batch.service.cancelJob(id, 'too late')
+    const described = cloud.batch.service.describeJobs({ jobs: [id] })
+    const cancelled = cloud.batch.service.cancelJob({ jobId: id, reason: 'too late' })
+    seenStarting = (await described).jobs[0].status
+    await cancelled
   })
   const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(10)).submit()
   await cloud.clock.advance(10_000)
@@ -171,19 +173,19 @@ t.test('cancel and terminate need a reason and a known job', async (t) => {
   const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(10)).submit()
   await t.rejects(job.cancel(''), { code: 'ClientException', field: 'reason' })
   await t.rejects(job.terminate(''), { code: 'ClientException', field: 'reason' })
-  await t.rejects(cloud.batch.jobById(job.id).child(5).cancel('x'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' }, 'not an array job')
-  t.throws(() => cloud.batch.jobById('no-such-job'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' })
+  await t.rejects((await cloud.batch.jobById(job.id)).child(5).cancel('x'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' }, 'not an array job')
+  await t.rejects(cloud.batch.jobById('no-such-job'), { code: 'ClientException', kind: 'NotFound', field: 'jobId' })
 })
 
 t.test('cancelling one child of an array still SUBMITTED leaves its siblings to run', async (t) => {
   await using cloud = await simulatedCloud()
   const { queue, def } = await oneNode(cloud, { vcpus: 4 })
   const service = cloud.batch.service
-  const { jobId } = service.submitJob({ jobName: 'arr', jobQueue: queue.name, jobDefinition: def.arn, arrayProperties: { size: 3 } })
-  service.cancelJob(`${jobId}:1`, 'not this one')
+  const { jobId } = await service.submitJob({ jobName: 'arr', jobQueue: queue.name, jobDefinition: def.arn, arrayProperties: { size: 3 } })
+  await service.cancelJob({ jobId: `${jobId}:1`, reason: 'not this one' })
   await settle(cloud)
-  const d = await cloud.batch.jobById(jobId).wait()
+  const d = await (await cloud.batch.jobById(jobId)).wait()
   t.equal(d.status, 'FAILED')
   t.same(d.arrayProperties?.statusSummary, { SUBMITTED: 0, PENDING: 0, RUNNABLE: 0, STARTING: 0, RUNNING: 0, SUCCEEDED: 2, FAILED: 1 })
-  t.equal(service.describeJobs([`${jobId}:1`])[0].statusReason, 'not this one')
+  t.equal((await service.describeJobs({ jobs: [`${jobId}:1`] })).jobs[0].statusReason, 'not this one')
 })

@@ -216,7 +216,7 @@ t.test('a queue tries its environments in order (up to 3)', async (t) => {
   }
   await t.rejects(cloud.batch.jobQueue('four').priority(1).computeEnvironments(...ces).create(),
     { code: 'ClientException', kind: 'LimitExceeded', field: 'computeEnvironmentOrder', limit: 3 })
-  t.same(await cloud.batch.service.describeJobQueues(['four']), [], 'nothing stored')
+  t.same((await cloud.batch.service.describeJobQueues({ jobQueues: ['four'] })).jobQueues, [], 'nothing stored')
   // Listed third, second, first: that is the order they are tried in.
   const queue = await cloud.batch.jobQueue('q').priority(1).computeEnvironments(ces[2], ces[1], ces[0]).create()
   const def = await cloud.batch.jobDefinition('d').command('x').vcpus(1).memory(128).register()
@@ -248,20 +248,21 @@ t.test('a job too big for the first environment runs in the next', async (t) => 
 t.test('status: CREATING until usable, VALID, DELETING before it goes', async (t) => {
   await using cloud = await simulatedCloud()
   const service = cloud.batch.service
-  const created = service.createComputeEnvironment({ computeEnvironmentName: 'ce', type: 'UNMANAGED' })
-  t.equal(created.status, 'CREATING')
-  t.equal(service.describeComputeEnvironments(['ce'])[0].status, 'CREATING')
+  const describe = async (name: string) => (await service.describeComputeEnvironments({ computeEnvironments: [name] })).computeEnvironments
+  const created = await service.createComputeEnvironment({ computeEnvironmentName: 'ce', type: 'UNMANAGED' })
+  t.same(created, { computeEnvironmentName: 'ce', computeEnvironmentArn: (await describe('ce'))[0].computeEnvironmentArn }, 'CreateComputeEnvironment answers its name and ARN, as on AWS')
+  t.equal((await describe('ce'))[0].status, 'CREATING')
   await settle(cloud)
-  t.match(service.describeComputeEnvironments(['ce'])[0], { status: 'VALID', state: 'ENABLED', type: 'UNMANAGED' })
+  t.match((await describe('ce'))[0], { status: 'VALID', state: 'ENABLED', type: 'UNMANAGED' })
   const ce = cloud.batch.computeEnvironment('other').unmanaged()
   const handle = await ce.create()
   t.equal((await handle.describe()).status, 'VALID', 'the SDK resolves create() once it is VALID')
-  await t.rejects(Promise.resolve().then(() => service.deleteComputeEnvironment('other')), { code: 'ClientException', field: 'computeEnvironment' }, 'ENABLED: cannot be deleted')
+  await t.rejects(service.deleteComputeEnvironment({ computeEnvironment: 'other' }), { code: 'ClientException', field: 'computeEnvironment' }, 'ENABLED: cannot be deleted')
   await handle.disable()
-  service.deleteComputeEnvironment('other')
-  t.equal(service.describeComputeEnvironments(['other'])[0].status, 'DELETING')
+  await service.deleteComputeEnvironment({ computeEnvironment: 'other' })
+  t.equal((await describe('other'))[0].status, 'DELETING')
   await settle(cloud)
-  t.same(service.describeComputeEnvironments(['other']), [])
+  t.same(await describe('other'), [])
 })
 
 t.test('managed: an idle instance of the wrong type is removed on demand to make room for a waiting job', async (t) => {

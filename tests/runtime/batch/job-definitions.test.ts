@@ -21,11 +21,11 @@ t.test('each registration of a name is a new revision; references by name, name:
   t.same((await byRevision.describe()).container.command, ['echo', 'v1'])
   t.equal((await byArn.describe()).jobDefinition, v1.arn)
 
-  cloud.batch.service.deregisterJobDefinition('etl:2')
+  await cloud.batch.service.deregisterJobDefinition({ jobDefinition: 'etl:2' })
   const after = await cloud.batch.job('d').queue(queue).definition('etl').submit()
   t.equal((await after.describe()).jobDefinition, v1.arn, 'an INACTIVE revision is skipped')
   await t.rejects(cloud.batch.job('e').queue(queue).definition('etl:2').submit(), { code: 'ClientException', field: 'jobDefinition' }, 'an INACTIVE revision cannot be used')
-  t.same(cloud.batch.service.describeJobDefinitions({ status: 'INACTIVE' }).map((d) => d.revision), [2])
+  t.same((await cloud.batch.service.describeJobDefinitions({ status: 'INACTIVE' })).jobDefinitions.map((d) => d.revision), [2])
 })
 
 t.test('Ref::name takes the parameter; the job\'s parameters override the definition\'s', async (t) => {

@@ -7,10 +7,10 @@ t.test('a job is SUBMITTED until the scheduler evaluates it', async (t) => {
   await using cloud = await simulatedCloud()
   const { queue, def } = await oneNode(cloud)
   const service = cloud.batch.service
-  const { jobId } = service.submitJob({ jobName: 'fresh', jobQueue: queue.name, jobDefinition: def.arn })
-  t.equal(service.describeJobs([jobId])[0].status, 'SUBMITTED', 'nothing has looked at it yet')
+  const { jobId } = await service.submitJob({ jobName: 'fresh', jobQueue: queue.name, jobDefinition: def.arn })
+  t.equal((await service.describeJobs({ jobs: [jobId] })).jobs[0].status, 'SUBMITTED', 'nothing has looked at it yet')
   await settle(cloud)
-  t.equal(service.describeJobs([jobId])[0].status, 'SUCCEEDED', 'a zero-second job then runs to the end')
+  t.equal((await service.describeJobs({ jobs: [jobId] })).jobs[0].status, 'SUCCEEDED', 'a zero-second job then runs to the end')
 })
 
 t.test('SUBMITTED → PENDING → RUNNABLE → STARTING → RUNNING → SUCCEEDED, with timestamps on the clock', async (t) => {

@@ -55,6 +55,7 @@ t.test('a job whose dependency just finished takes its place by submission, not 
   const { low, def, blocker, started } = await setUp(cloud)
   const early = await cloud.batch.job('early').queue(low).definition(def).dependsOn(blocker).submit()
   await cloud.batch.job('late').queue(low).definition(def).submit()
+  await settle(cloud)
   t.equal((await early.describe()).status, 'PENDING')
   await cloud.clock.advance(30_000)
   t.same(names(started), ['blocker', 'early', 'late'])

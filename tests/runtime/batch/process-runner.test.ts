@@ -108,7 +108,7 @@ t.test('timeout: SIGTERM, then SIGKILL after the grace period; FAILED and not re
 
 t.test('memory limit: a job above its memory is killed with AWS\'s reason', async (t) => {
   await using cloud = await Stratus.embedded({ runner: 'process' })
-  if (cloud.engine.runner.memoryLimits !== 'enforced') {
+  if (cloud.engine.runner.capabilities.memoryLimits !== 'enforced') {
     t.plan(0, 'memory cgroups are not available on this machine')
     return
   }

@@ -24,7 +24,7 @@ t.test('finished jobs are purged 24 hours after they stopped, not before', async
   await cloud.clock.advance(60_000)
   t.same(await cloud.batch.describeJobs(bad.id), [])
   t.same(await cloud.batch.listJobs({ queue, status: 'FAILED' }), [])
-  t.equal(cloud.batch.service.jobCount, 0)
+  t.equal(await cloud.batch.service.countJobs(), 0)
   await t.rejects(ok.describe(), { code: 'ClientException' })
   await t.rejects(cloud.batch.job('dependant').queue(queue).definition(def).dependsOn(ok).submit(), { code: 'ClientException', kind: 'NotFound', field: 'dependsOn[0].jobId' })
 })

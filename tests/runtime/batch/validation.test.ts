@@ -31,7 +31,7 @@ t.test('SubmitJob: every bad input is refused and nothing is stored', async (t) 
   const b = await cloud.batch.job('b').queue(queue).definition(def).array(4).submit()
   const single = await cloud.batch.job('single').queue(queue).definition(def).submit()
   const job = cloud.batch.job('bad').queue(queue).definition(def)
-  const count = cloud.batch.service.jobCount
+  const count = await cloud.batch.service.countJobs()
 
   await refused(t, job.array(1).submit(), { kind: 'InvalidArgument', field: 'arrayProperties.size', limit: 2 }, 'array of 1')
   await refused(t, job.array(10_001).submit(), { kind: 'InvalidArgument', field: 'arrayProperties.size', limit: 10_000 }, 'array of 10,001')
@@ -67,7 +67,7 @@ t.test('SubmitJob: every bad input is refused and nothing is stored', async (t) 
   await refused(t, cloud.batch.job('').queue(queue).definition(def).submit(), { kind: 'InvalidArgument', field: 'jobName' }, 'empty name')
   await refused(t, job.env({ AWS_BATCH_JOB_ID: 'mine' }).submit(), { kind: 'InvalidArgument', field: 'containerOverrides.environment[0].name' }, 'reserved variable')
 
-  t.equal(cloud.batch.service.jobCount, count, 'no job was stored')
+  t.equal(await cloud.batch.service.countJobs(), count, 'no job was stored')
   t.same((await allJobs(cloud, queue.name)).sort(), ['a', 'b', 'single'])
 })
 
@@ -106,7 +106,7 @@ t.test('RegisterJobDefinition: bad input refused, no revision stored', async (t)
     [cloud.batch.jobDefinition('-starts-with-dash').command('x'), { kind: 'InvalidArgument', field: 'jobDefinitionName', limit: 128 }, 'bad name']
   ]
   for (const [builder, expected, message] of cases) await refused(t, builder.register(), expected, message)
-  const revisions = cloud.batch.service.describeJobDefinitions({})
+  const revisions = (await cloud.batch.service.describeJobDefinitions({})).jobDefinitions
   t.same(revisions.map((d) => `${d.jobDefinitionName}:${d.revision}`), ['d:1'], 'only the good registration is stored')
   t.equal((await good.register()).revision, 2, 'and the next good one is revision 2')
 })
@@ -119,7 +119,7 @@ t.test('compute environments and queues: bad input refused, nothing stored', asy
   await refused(t, ce.maxVcpus(0).create(), { kind: 'InvalidArgument', field: 'computeResources.maxvCpus', limit: 1 }, 'max 0')
   await refused(t, ce.desiredVcpus(9).create(), { kind: 'InvalidArgument', field: 'computeResources.desiredvCpus', limit: 8 }, 'desired above max')
   await refused(t, cloud.batch.computeEnvironment('bad/name').unmanaged().create(), { kind: 'InvalidArgument', field: 'computeEnvironmentName', limit: 128 }, 'bad name')
-  t.same(cloud.batch.service.describeComputeEnvironments(), [], 'no environment stored')
+  t.same((await cloud.batch.service.describeComputeEnvironments()).computeEnvironments, [], 'no environment stored')
   const created = await ce.create()
   await refused(t, ce.create(), { kind: 'Conflict', field: 'computeEnvironmentName' }, 'same name twice')
   const q = cloud.batch.jobQueue('q').computeEnvironments(created)
@@ -128,5 +128,5 @@ t.test('compute environments and queues: bad input refused, nothing stored', asy
   await refused(t, q.computeEnvironments('nope').create(), { kind: 'NotFound', field: 'computeEnvironmentOrder[0].computeEnvironment' }, 'unknown environment')
   await refused(t, q.computeEnvironments().create(), { kind: 'InvalidArgument', field: 'computeEnvironmentOrder' }, 'no environment')
   await refused(t, q.computeEnvironments(created, created).create(), { kind: 'InvalidArgument', field: 'computeEnvironmentOrder' }, 'same environment twice')
-  t.same(cloud.batch.service.describeJobQueues(), [], 'no queue stored')
+  t.same((await cloud.batch.service.describeJobQueues()).jobQueues, [], 'no queue stored')
 })
