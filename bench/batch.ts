@@ -15,7 +15,7 @@
 // vCPUs) processes in flight, so every side may run the same number at once.
 //
 //   npm run bench:batch [-- --json] [--arrays=100 --children=10000 --nodes=5000 --jobs=2000]
-//                       [--only=simulated|process]
+//                       [--only=simulated|process|store]
 //
 // Last line with --json: one JSON object; figures of a phase that did not run
 // (--only) are null there and 'n/a' in the text. Figures never fail on time.
@@ -26,6 +26,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { Stratus } from '../sdk/index.js'
+import { uninstrumented } from '../runtime/runners/index.js'
+import { measureStoreOps } from './store.js'
 
 const json = process.argv.includes('--json')
 const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback)
@@ -107,18 +109,18 @@ async function processRunner() {
   let startCallMs = 0
   let launches = 0
   const runningAt = new Map<string, number>() // job id -> performance.now()
-  runner.start = (task, listener) => {
-    const jobId = task.id.slice(0, task.id.lastIndexOf('#')) // run ids are `${jobId}#${attempt}`
+  runner.start = (spec, listener) => {
+    const jobId = spec.labels['stratus.key'] // the task's owner key: the job id (or <jobId>:<index>)
     const wrapped: typeof listener = {
-      running: (at) => {
+      running: (info) => {
         if (!runningAt.has(jobId)) runningAt.set(jobId, performance.now())
-        listener.running(at)
+        listener.running(info)
       },
       exited: (exit) => listener.exited(exit),
       failed: (error) => listener.failed(error)
     }
     const t0 = performance.now()
-    start0(task, wrapped)
+    start0(spec, wrapped)
     startCallMs += performance.now() - t0
     launches++
   }
@@ -173,7 +175,7 @@ async function processRunner() {
     startCallMsPerLaunch: throughputLaunches === 0 ? null : throughputStartCallMs / throughputLaunches,
     launches: throughputLaunches,
     rounds,
-    implementation: (cloud.engine.runner as { launcher?: { implementation: string } }).launcher?.implementation ?? 'unknown'
+    implementation: (uninstrumented(cloud.engine.runner) as { launcher?: { implementation: string } }).launcher?.implementation ?? 'unknown'
   }
 }
 
@@ -245,6 +247,11 @@ if (ONLY === undefined || ONLY === 'process') {
   log('process runner: n/a (skipped by --only)')
 }
 
+// The store's own cost: transactions of one job state change (memory store), against plain Maps.
+log('store: transactions of one job state change…')
+const store = ONLY === undefined || ONLY === 'store' ? await measureStoreOps({ ops: 200_000, repeats: 3 }) : null
+if (store) log(`  ${fmt(store.storeOpsPerS)} transactions/s (get, put with compare-and-set, outbox event); plain Map doing the same ${fmt(store.baselineOpsPerS)}/s -> ${fmt(store.ratio, 2)}; array child ${fmt(store.arrayChild.storeOpsPerS)}/s`)
+
 const result = {
   sim_jobs_per_s: round(sim?.jobsPerS),
   sim_rss_bytes_per_child: round(sim?.rssPerChild, 1),
@@ -261,6 +268,10 @@ const result = {
   baseline_window: WINDOW,
   node_spawn_per_s: round(nodeRate),
   c_posix_spawn_per_s: round(cRate),
-  process_ratio_vs_c: proc && cRate ? Number((proc.jobsPerS / cRate).toFixed(3)) : null
+  process_ratio_vs_c: proc && cRate ? Number((proc.jobsPerS / cRate).toFixed(3)) : null,
+  store_ops_per_s: round(store?.storeOpsPerS),
+  store_baseline_map_ops_per_s: round(store?.baselineOpsPerS),
+  store_ratio_vs_map: store ? Number(store.ratio.toFixed(3)) : null,
+  store_array_child_ops_per_s: round(store?.arrayChild.storeOpsPerS)
 }
 console.log(JSON.stringify(result))
