@@ -10,6 +10,8 @@ import * as abi from './abi.js'
 
 const FRONTIER_SIZE = 8
 const REASON_SLOTS = 32
+/** (cpu, memory) -> entry + 1, linear probing, rebuilt on every track. */
+const INDEX_SLOTS = 64
 // A reason entry: cpu, mem, then the counts (lacking cpu, lacking memory, neither).
 const ENTRY = 5
 const BY_CPU = 2
@@ -23,6 +25,10 @@ export function reasonFrom(byCpu: number, byMem: number, byGpu: number): number 
 }
 
 /** Which count a node with this free cpu and memory is in, for an entry of (cpu, mem). */
+function slotOf(cpu: number, mem: number): number {
+  return (Math.imul(cpu, 0x9e3779b1 | 0) ^ Math.imul(mem, 0x85ebca77 | 0)) >>> 26
+}
+
 function countIndex(freeCpu: number, freeMem: number, cpu: number, mem: number): number {
   return freeCpu < cpu ? BY_CPU : freeMem < mem ? BY_CPU + 1 : BY_CPU + 2
 }
@@ -34,6 +40,12 @@ export class FailedShapes {
   readonly #reasons = new Int32Array(REASON_SLOTS * ENTRY)
   #reasonsUsed = 0
   #reasonsNext = 0
+  readonly #index = new Uint8Array(INDEX_SLOTS)
+  // The least and greatest cpu and memory among the tracked pairs (core-as/memo.ts).
+  #lowCpu = 0x7fffffff
+  #highCpu = 0
+  #lowMem = 0x7fffffff
+  #highMem = 0
 
   /** Does a shape that already failed fit inside this one? Then this one fails too. */
   coversFailed(cpu: number, mem: number, gpu: number): boolean {
@@ -57,11 +69,13 @@ export class FailedShapes {
   /** The reason for a failing task of this cpu and memory, or 0 when they are not tracked. */
   knownReason(cpu: number, mem: number): number {
     const r = this.#reasons
-    for (let e = 0; e < this.#reasonsUsed; e++) {
-      const at = e * ENTRY
+    const index = this.#index
+    for (let slot = slotOf(cpu, mem); ; slot = (slot + 1) & (INDEX_SLOTS - 1)) {
+      const e = index[slot]
+      if (e === 0) return 0
+      const at = (e - 1) * ENTRY
       if (r[at] === cpu && r[at + 1] === mem) return reasonFrom(r[at + 2], r[at + 3], r[at + 4])
     }
-    return 0
   }
 
   /** Starts tracking a failing (cpu, memory) with the counts a scan just made. */
@@ -75,10 +89,35 @@ export class FailedShapes {
     r[at + 4] = byGpu
     this.#reasonsNext = (this.#reasonsNext + 1) % REASON_SLOTS
     if (this.#reasonsUsed < REASON_SLOTS) this.#reasonsUsed++
+    this.#reindex()
+  }
+
+  /** The index and the bounds, rebuilt (the entry replaced may have held a slot or a bound); a scan costs far more. */
+  #reindex(): void {
+    const r = this.#reasons
+    const index = this.#index
+    index.fill(0)
+    this.#lowCpu = 0x7fffffff
+    this.#highCpu = 0
+    this.#lowMem = 0x7fffffff
+    this.#highMem = 0
+    for (let e = 0; e < this.#reasonsUsed; e++) {
+      const cpu = r[e * ENTRY]
+      const mem = r[e * ENTRY + 1]
+      let slot = slotOf(cpu, mem)
+      while (index[slot] !== 0) slot = (slot + 1) & (INDEX_SLOTS - 1)
+      index[slot] = e + 1
+      this.#lowCpu = Math.min(this.#lowCpu, cpu)
+      this.#highCpu = Math.max(this.#highCpu, cpu)
+      this.#lowMem = Math.min(this.#lowMem, mem)
+      this.#highMem = Math.max(this.#highMem, mem)
+    }
   }
 
   /** A commit took capacity from an active unheld node: move it between counts where it changes. */
   noteNodeShrunk(oldCpu: number, oldMem: number, newCpu: number, newMem: number): void {
+    // A node changes case for a pair only when its free cpu or memory drops below the pair's.
+    if (!(newCpu < this.#highCpu && oldCpu >= this.#lowCpu) && !(newMem < this.#highMem && oldMem >= this.#lowMem)) return
     const r = this.#reasons
     for (let e = 0; e < this.#reasonsUsed; e++) {
       const at = e * ENTRY
