@@ -9,7 +9,9 @@ import t from 'tap'
 import * as abi from '../../runtime/scheduler/abi.js'
 import type { PlacementBatch } from '../../runtime/scheduler/placement-batch.js'
 import type { PlacementCore } from '../../runtime/scheduler/core.js'
+import { loadWasmCore } from '../../runtime/scheduler/wasm-core.js'
 import { bothCores, bothSchedulers } from './cores.js'
+import { Rtrace } from './rtrace.js'
 import { oraclePlan, type Explanation } from './oracle.js'
 import { Rng } from './random-batch.js'
 
@@ -208,4 +210,27 @@ t.test('runs of failing tasks of growing shapes: reasons, reservations and metri
   t.ok(reserved > 100, `reservations occur (${reserved})`)
   t.ok(metricChecks > 200, `metrics checked on plain batches (${metricChecks})`)
   t.ok(evicting > 5, `some plain batches fail more than 32 distinct (cpu, memory) pairs (${evicting})`)
+})
+
+t.test('the debug build under rtrace: the same plans on the memo runs, no store outside a live block', async (t) => {
+  const rtrace = new Rtrace()
+  let memory: { buffer: ArrayBuffer } | undefined
+  rtrace.attach({ get buffer() { return memory!.buffer } })
+  const debug = await loadWasmCore({ build: 'debug', imports: { rtrace: rtrace.imports } })
+  memory = debug.memory
+  const release = await loadWasmCore()
+  let diffs = 0
+  for (let seed = 1; seed <= 150; seed++) {
+    const a = memoRun(debug, seed).batch
+    const b = memoRun(release, seed).batch
+    debug.place(a)
+    release.place(b)
+    for (let i = 0; i < a.taskCount; i++) if (a.plan.node[i] !== b.plan.node[i] || a.plan.reason[i] !== b.plan.reason[i]) diffs++
+    debug.release(a)
+    release.release(b)
+  }
+  t.equal(diffs, 0, 'same plans as the release build (assertions on)')
+  t.ok(rtrace.stores > 10_000, `stores traced (${rtrace.stores})`)
+  t.same(rtrace.errors, [], 'no store outside a live block')
+  t.equal(rtrace.live.size, 0, 'nothing leaked')
 })
