@@ -2,16 +2,18 @@
 // synthetic cluster and tasks, in the same run.
 //
 //   npm run bench:scheduler              readable table: 1,000 / 5,000 / 10,000 nodes x every strategy
-//   npm run bench:scheduler -- --json    the headline (10,000 nodes, 1,000,000 tasks, bestfit);
+//   npm run bench:scheduler -- --json    the headline (10,000 nodes, 1,000,000 tasks, bestfit) and
+//                                        an overloaded cluster (2,000 nodes, the same tasks: most
+//                                        fail, so the memo of failed shapes carries the run);
 //                                        last line is one JSON object
 //
-// Figures are placements (tasks decided) per second of place(), validation
-// included; the ratio is the number to read on a shared, noisy machine.
+// Figures are placements (tasks decided, placed or not) per second of place(),
+// validation included; the ratio is the number to read on a shared, noisy machine.
 
 import { performance } from 'node:perf_hooks'
 import { loadWasmCore } from '../runtime/scheduler/wasm-core.js'
 import { TsPlacementCore } from '../runtime/scheduler/twin.js'
-import type { PlacementCore } from '../runtime/scheduler/core.js'
+import type { PlacementCore, PlanMetrics } from '../runtime/scheduler/core.js'
 import { outcome, STRATEGIES, syntheticBatch, type Outcome, type Workload } from './synthetic-cluster.js'
 
 const json = process.argv.includes('--json')
@@ -19,14 +21,15 @@ const repeats = Number(process.argv.find((a) => a.startsWith('--repeats='))?.sli
 
 interface Run extends Outcome {
   perSecond: number
+  metrics: PlanMetrics
 }
 
 function runOnce(core: PlacementCore, w: Workload): Run {
   const batch = syntheticBatch(core, w)
   const start = performance.now()
-  core.place(batch)
+  const metrics = core.place(batch)
   const seconds = (performance.now() - start) / 1000
-  const result = { ...outcome(batch), perSecond: w.tasks / seconds }
+  const result = { ...outcome(batch), perSecond: w.tasks / seconds, metrics }
   core.release(batch)
   return result
 }
@@ -70,6 +73,18 @@ async function main() {
   const bestfit = STRATEGIES.find((s) => s.name === 'bestfit')!
   const headline = { nodes: 10000, tasks: 1_000_000, strategy: bestfit.strategy, spreadAttribute: bestfit.spread }
   const r = compare(fresh, twin, headline)
+  const linearMemory = fresh.memoryBytes // before the overloaded run reuses the instance
+  const overloadedWorkload = { ...headline, nodes: 2000 }
+  const o = compare(fresh, twin, overloadedWorkload)
+  const overloaded = {
+    nodes: overloadedWorkload.nodes,
+    tasks: overloadedWorkload.tasks,
+    failed: o.wasm.metrics.failed,
+    failure_scans: o.wasm.metrics.failureScans,
+    wasm_placements_per_s: Math.round(o.wasm.perSecond),
+    ts_placements_per_s: Math.round(o.ts.perSecond),
+    ratio: Number((o.wasm.perSecond / o.ts.perSecond).toFixed(3))
+  }
   const result = {
     nodes: headline.nodes,
     tasks: headline.tasks,
@@ -78,11 +93,14 @@ async function main() {
     ts_placements_per_s: Math.round(r.ts.perSecond),
     ratio: Number((r.wasm.perSecond / r.ts.perSecond).toFixed(3)),
     utilization: Number(r.wasm.utilization.toFixed(4)),
-    linear_memory_bytes: fresh.memoryBytes
+    linear_memory_bytes: linearMemory,
+    overloaded
   }
   if (!json) {
     console.log(`\nheadline: ${fmt(result.wasm_placements_per_s)} placements/s in WASM, ${fmt(result.ts_placements_per_s)} in TS (x${result.ratio}),` +
       ` ${(result.utilization * 100).toFixed(1)}% cpu placed, ${(result.linear_memory_bytes / 1048576).toFixed(1)} MiB linear memory`)
+    console.log(`overloaded (${fmt(overloaded.nodes)} nodes): ${fmt(overloaded.wasm_placements_per_s)} placements/s in WASM, ${fmt(overloaded.ts_placements_per_s)} in TS` +
+      ` (x${overloaded.ratio}), ${fmt(overloaded.failed)} failed, ${fmt(overloaded.failure_scans)} failure scans`)
   }
   console.log(JSON.stringify(result))
 }

@@ -8,6 +8,7 @@ import { CONSTRAINT_NONE, M_FILTERED_CONSTRAINT, M_FILTERED_CPU, M_FILTERED_GPU,
 import { attrOf, BLOCK_RESERVED, blocked, freeCpu, freeGpu, freeMem, i32At, nodeCount, status, values } from './state'
 import { countGet } from './counts'
 import { addEvaluated, addMetric } from './metrics'
+import { reasonFrom } from './memo'
 
 // ---- the task's constraints (set by placement.ts) -----------------------------------
 export let group: i32 = 0
@@ -78,11 +79,17 @@ export function classify(node: i32, cpu: i32, mem: i32, gpu: i32): i32 {
   return 0
 }
 
+// The counts of the last scan (placement.ts hands them to the memo).
+export let scannedCpu: i32 = 0
+export let scannedMem: i32 = 0
+export let scannedGpu: i32 = 0
+
 /**
  * Why no node took the task: a scan over every node. With no active node the
- * reason is NO_ACTIVE_NODE; when constraints ruled out every active node it is
- * CONSTRAINT; otherwise the resource that filtered the most nodes (ties: cpu,
- * memory, gpu).
+ * reason is NO_ACTIVE_NODE; when constraints (or reservations) ruled out every
+ * active node it is CONSTRAINT; otherwise the resource that filtered the most
+ * nodes, each node counting for the first of cpu, memory, gpu it lacks (ties:
+ * cpu, memory, gpu).
  */
 export function explainFailure(cpu: i32, mem: i32, gpu: i32): i32 {
   let byCpu = 0
@@ -97,9 +104,9 @@ export function explainFailure(cpu: i32, mem: i32, gpu: i32): i32 {
     else if (r == REASON_GPU) byGpu++
     assert(r != 0, 'a feasible node was missed by the search')
   }
+  scannedCpu = byCpu
+  scannedMem = byMem
+  scannedGpu = byGpu
   if (active == 0) return REASON_NO_ACTIVE_NODE
-  if (byCpu + byMem + byGpu == 0) return REASON_CONSTRAINT
-  if (byCpu >= byMem && byCpu >= byGpu) return REASON_CPU
-  if (byMem >= byGpu) return REASON_MEMORY
-  return REASON_GPU
+  return reasonFrom(byCpu, byMem, byGpu)
 }

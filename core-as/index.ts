@@ -29,6 +29,7 @@ import { metricsInit } from './metrics'
 import { seedRandom } from './random'
 import { sortJobs } from './queue'
 import { CLASSES_SCRATCH_BYTES, classesInit } from './classes'
+import { MEMO_SCRATCH_BYTES } from './memo'
 
 export * from './abi'
 
@@ -188,7 +189,7 @@ function scratchNeed(n: i32, pairs: i32, grouped: i32): u64 {
   bytes += 2 * (align8(p * 4) + <u64>RECORD_BYTES * 2 * p + 16) //   main + spread tree (+ Tree structs)
   bytes += align8(nn * 4) * 4 + align8((nn + 1) * 4) //            spread ranges
   bytes += <u64>hashSlots(pairs, grouped) * 12 + 8 //              counts
-  bytes += 16 * 8 //                                               memo
+  bytes += <u64>MEMO_SCRATCH_BYTES + 8 //                           memo
   bytes += <u64>CLASSES_SCRATCH_BYTES + 8 //                       size classes
   return bytes
 }
@@ -305,7 +306,7 @@ export function place(header: usize): i32 {
     if (c > 0) countAdd(i32At(pairs, i * 3), i32At(pairs, i * 3 + 1), c)
   }
 
-  pipelineInit(main, carve(16 * 8), minCpu, minMem, minGpu)
+  pipelineInit(main, carve(<u64>MEMO_SCRATCH_BYTES), minCpu, minMem, minGpu)
   metricsInit(pointer(header, H_METRICS))
   seedRandom(<u32>slot(header, H_SEED))
 

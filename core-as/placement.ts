@@ -1,12 +1,14 @@
 // The placement pipeline, wired in one place. For each task, in dispatch order:
 //
-//   1. feasibility  known-infeasible shapes fail at once (memo), no active node fails at once
+//   1. feasibility  no active node fails at once; an unconstrained task at least as
+//                   large as one that failed fails at once (memo.ts)
 //   2. rank+select  the strategy's search over the capacity index (search.ts, spread.ts)
 //   3. commit       account the task on the node before the next task is placed
-//   4. explain      on failure: the reason (a scan), and for an aged task a reservation
+//   4. explain      on failure: the reason (the memo's exact counts for its cpu and
+//                   memory, or a scan), then for an aged task a reservation
 //
-// The memo: within one batch capacity only shrinks, so an unconstrained task at
-// least as large as one that already failed fails too, for the same reason.
+// A failure decided by the memo still gets its own reason and, when aged, its
+// reservation: the memo only skips the search.
 
 import {
   FLAG_DISTINCT_INSTANCE, M_FAILED, M_PLACED, M_RESERVATIONS, M_FAILURE_SCANS, NODE_ACTIVE,
@@ -15,20 +17,17 @@ import {
 import { BLOCK_DEAD, BLOCK_RESERVED, blocked, freeCpu, freeGpu, freeMem, i32At, nodeCount, refreshPotential, setI32At, status, tasksOn, totalCpu, totalGpu, totalMem } from './state'
 import { Tree, update } from './tree'
 import { resetHint, search, searchFromHint, setHint, setTask } from './search'
-import { classify, constrained, constraintsHold, explainFailure, setConstraints } from './feasibility'
+import { classify, constrained, constraintsHold, explainFailure, scannedCpu, scannedGpu, scannedMem, setConstraints } from './feasibility'
+import { coversFailed, knownReason, memoInit, noteNodeHeld, noteNodeShrunk, rememberFailed, trackReason } from './memo'
 import { countAdd } from './counts'
 import { ensureContext, noteTaskPlaced, refreshSpreadLeaf, selectSpread } from './spread'
 import { addMetric } from './metrics'
 import { nextRandom } from './random'
 
 const RANDOM_PROBES: i32 = 4
-const MEMO_SIZE: i32 = 8
 
 let mainTree: Tree = changetype<Tree>(0)
 let activeNodes: i32 = 0
-let memo: usize = 0 // MEMO_SIZE x (cpu, mem, gpu, reason)
-let memoUsed: i32 = 0
-let memoNext: i32 = 0
 let smallestCpu: i32 = 0 // the batch's smallest request per dimension
 let smallestMem: i32 = 0
 let smallestGpu: i32 = 0
@@ -39,31 +38,11 @@ export function pipelineInit(main: Tree, memoBase: usize, minCpu: i32, minMem: i
   smallestCpu = minCpu
   smallestMem = minMem
   smallestGpu = minGpu
-  memo = memoBase
-  memoUsed = 0
-  memoNext = 0
+  memoInit(memoBase)
   activeNodes = 0
   for (let node = 0; node < nodeCount; node++) {
     if (load<u8>(status + <usize>node) == NODE_ACTIVE) activeNodes++
   }
-}
-
-function memoLookup(cpu: i32, mem: i32, gpu: i32): i32 {
-  for (let e = 0; e < memoUsed; e++) {
-    const at = memo + (<usize>e << 4)
-    if (cpu >= load<i32>(at) && mem >= load<i32>(at, 4) && gpu >= load<i32>(at, 8)) return load<i32>(at, 12)
-  }
-  return 0
-}
-
-function memoRemember(cpu: i32, mem: i32, gpu: i32, reason: i32): void {
-  const at = memo + (<usize>memoNext << 4)
-  store<i32>(at, cpu)
-  store<i32>(at, mem, 4)
-  store<i32>(at, gpu, 8)
-  store<i32>(at, reason, 12)
-  memoNext = (memoNext + 1) % MEMO_SIZE
-  if (memoUsed < MEMO_SIZE) memoUsed++
 }
 
 function selectRandom(cpu: i32, mem: i32, gpu: i32): i32 {
@@ -90,8 +69,11 @@ function select(strategy: i32, spreadAttr: i32, group: i32, cpu: i32, mem: i32, 
 }
 
 function commit(node: i32, group: i32, cpu: i32, mem: i32, gpu: i32): void {
-  setI32At(freeCpu, node, i32At(freeCpu, node) - cpu)
-  setI32At(freeMem, node, i32At(freeMem, node) - mem)
+  const oldCpu = i32At(freeCpu, node)
+  const oldMem = i32At(freeMem, node)
+  setI32At(freeCpu, node, oldCpu - cpu)
+  setI32At(freeMem, node, oldMem - mem)
+  noteNodeShrunk(oldCpu, oldMem, oldCpu - cpu, oldMem - mem)
   setI32At(freeGpu, node, i32At(freeGpu, node) - gpu)
   setI32At(tasksOn, node, i32At(tasksOn, node) + 1)
   refreshPotential(node)
@@ -130,6 +112,7 @@ function reserve(cpu: i32, mem: i32, gpu: i32): i32 {
     }
   }
   if (best >= 0) {
+    noteNodeHeld(i32At(freeCpu, best), i32At(freeMem, best))
     store<u8>(blocked + <usize>best, BLOCK_RESERVED)
     update(mainTree, best)
     refreshSpreadLeaf(best)
@@ -153,31 +136,29 @@ export function placeTask(
   }
   setTask(cpu, mem, gpu, strategy)
   setConstraints(group, (flags & FLAG_DISTINCT_INSTANCE) != 0, constraintAttr, constraintOffset, constraintLength)
-  const memoable = !aged && !constrained()
-  if (memoable) {
-    const known = memoLookup(cpu, mem, gpu)
-    if (known != 0) {
-      store<i32>(nodeAt, -1)
-      store<u8>(reasonAt, <u8>known)
-      addMetric(M_FAILED, 1.0)
+  // An unconstrained task covering a failed shape cannot fit: skip the search, not the rest.
+  const unconstrained = !constrained()
+  if (!unconstrained || !coversFailed(cpu, mem, gpu)) {
+    // 2. rank + select
+    const node = select(strategy, spreadAttr, group, cpu, mem, gpu)
+    // 3. commit
+    if (node >= 0) {
+      commit(node, group, cpu, mem, gpu)
+      store<i32>(nodeAt, node)
+      store<u8>(reasonAt, <u8>REASON_PLACED)
+      addMetric(M_PLACED, 1.0)
       return
     }
-  }
-  // 2. rank + select
-  const node = select(strategy, spreadAttr, group, cpu, mem, gpu)
-  // 3. commit
-  if (node >= 0) {
-    commit(node, group, cpu, mem, gpu)
-    store<i32>(nodeAt, node)
-    store<u8>(reasonAt, <u8>REASON_PLACED)
-    addMetric(M_PLACED, 1.0)
-    return
+    if (unconstrained) rememberFailed(cpu, mem, gpu)
   }
   // 4. explain, and reserve for an aged task
-  addMetric(M_FAILURE_SCANS, 1.0)
-  const reason = explainFailure(cpu, mem, gpu)
+  let reason = unconstrained ? knownReason(cpu, mem) : 0
+  if (reason == 0) {
+    addMetric(M_FAILURE_SCANS, 1.0)
+    reason = explainFailure(cpu, mem, gpu)
+    if (unconstrained) trackReason(cpu, mem, scannedCpu, scannedMem, scannedGpu)
+  }
   addMetric(M_FAILED, 1.0)
-  if (memoable) memoRemember(cpu, mem, gpu, reason)
   let held: i32 = -1
   if (aged) held = reserve(cpu, mem, gpu)
   store<i32>(nodeAt, held)
@@ -188,4 +169,3 @@ export function placeTask(
     store<u8>(reasonAt, <u8>reason)
   }
 }
-

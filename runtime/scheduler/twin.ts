@@ -8,11 +8,11 @@ import * as abi from './abi.js'
 import { completeShape, layoutArena, PlacementBatch, type BatchShape } from './placement-batch.js'
 import { readMetrics, type PlacementCore, type PlanMetrics } from './core.js'
 import { validateBatch, validateShape } from './validate.js'
+import { FailedShapes, reasonFrom } from './twin-memo.js'
 import { InvalidArgumentError } from '../errors.js'
 
 const NONE = 0x7fffffff
 const RANDOM_PROBES = 4
-const MEMO_SIZE = 8
 const SPREAD_UNBUILT = -2
 
 const BLOCK_NONE = 0, BLOCK_INACTIVE = 1, BLOCK_RESERVED = 2, BLOCK_DEAD = 3
@@ -159,9 +159,11 @@ class Placement {
   hint = -1
   // pipeline
   activeNodes = 0
-  readonly memo = new Int32Array(MEMO_SIZE * 4)
-  memoUsed = 0
-  memoNext = 0
+  readonly memo = new FailedShapes()
+  /** The counts of the last failure scan (handed to the memo). */
+  scannedCpu = 0
+  scannedMem = 0
+  scannedGpu = 0
   random = 0
   smallestCpu = NONE
   cpuThresholds!: Int32Array
@@ -506,11 +508,11 @@ class Placement {
       else if (r === abi.REASON_MEMORY) byMem++
       else if (r === abi.REASON_GPU) byGpu++
     }
+    this.scannedCpu = byCpu
+    this.scannedMem = byMem
+    this.scannedGpu = byGpu
     if (active === 0) return abi.REASON_NO_ACTIVE_NODE
-    if (byCpu + byMem + byGpu === 0) return abi.REASON_CONSTRAINT
-    if (byCpu >= byMem && byCpu >= byGpu) return abi.REASON_CPU
-    if (byMem >= byGpu) return abi.REASON_MEMORY
-    return abi.REASON_GPU
+    return reasonFrom(byCpu, byMem, byGpu)
   }
 
   // ---- spread ----------------------------------------------------------------------
@@ -591,25 +593,6 @@ class Placement {
   }
 
   // ---- pipeline --------------------------------------------------------------------
-  memoLookup(): number {
-    const memo = this.memo
-    for (let e = 0; e < this.memoUsed; e++) {
-      const at = e * 4
-      if (this.cpu >= memo[at] && this.mem >= memo[at + 1] && this.gpu >= memo[at + 2]) return memo[at + 3]
-    }
-    return 0
-  }
-
-  memoRemember(reason: number): void {
-    const at = this.memoNext * 4
-    this.memo[at] = this.cpu
-    this.memo[at + 1] = this.mem
-    this.memo[at + 2] = this.gpu
-    this.memo[at + 3] = reason
-    this.memoNext = (this.memoNext + 1) % MEMO_SIZE
-    if (this.memoUsed < MEMO_SIZE) this.memoUsed++
-  }
-
   selectRandom(): number {
     for (let p = 0; p < RANDOM_PROBES; p++) {
       const node = this.nextRandom() % this.n
@@ -631,8 +614,11 @@ class Placement {
   }
 
   commit(node: number): void {
-    this.freeCpu[node] -= this.cpu
-    this.freeMem[node] -= this.mem
+    const oldCpu = this.freeCpu[node]
+    const oldMem = this.freeMem[node]
+    this.freeCpu[node] = oldCpu - this.cpu
+    this.freeMem[node] = oldMem - this.mem
+    this.memo.noteNodeShrunk(oldCpu, oldMem, oldCpu - this.cpu, oldMem - this.mem)
     this.freeGpu[node] -= this.gpu
     this.tasksOn[node]++
     this.refreshPotential(node)
@@ -661,6 +647,7 @@ class Placement {
       }
     }
     if (best >= 0) {
+      this.memo.noteNodeHeld(this.freeCpu[best], this.freeMem[best])
       this.blocked[best] = BLOCK_RESERVED
       this.update(this.main, best)
       this.refreshSpreadLeaf(best)
@@ -688,28 +675,26 @@ class Placement {
     this.constraintAttr = tasks.constraintAttribute[task]
     this.constraintOffset = tasks.constraintOffset[task]
     this.constraintLength = tasks.constraintLength[task]
-    const memoable = !aged && !this.constrained()
-    if (memoable) {
-      const known = this.memoLookup()
-      if (known !== 0) {
-        outNode[task] = -1
-        outReason[task] = known
-        m[abi.M_FAILED]++
+    // An unconstrained task covering a failed shape cannot fit: skip the search, not the rest.
+    const unconstrained = !this.constrained()
+    if (!unconstrained || !this.memo.coversFailed(this.cpu, this.mem, this.gpu)) {
+      const node = this.select(tasks.spreadAttribute[task])
+      if (node >= 0) {
+        this.commit(node)
+        outNode[task] = node
+        outReason[task] = abi.REASON_PLACED
+        m[abi.M_PLACED]++
         return
       }
+      if (unconstrained) this.memo.rememberFailed(this.cpu, this.mem, this.gpu)
     }
-    const node = this.select(tasks.spreadAttribute[task])
-    if (node >= 0) {
-      this.commit(node)
-      outNode[task] = node
-      outReason[task] = abi.REASON_PLACED
-      m[abi.M_PLACED]++
-      return
+    let reason = unconstrained ? this.memo.knownReason(this.cpu, this.mem) : 0
+    if (reason === 0) {
+      m[abi.M_FAILURE_SCANS]++
+      reason = this.explainFailure()
+      if (unconstrained) this.memo.trackReason(this.cpu, this.mem, this.scannedCpu, this.scannedMem, this.scannedGpu)
     }
-    m[abi.M_FAILURE_SCANS]++
-    const reason = this.explainFailure()
     m[abi.M_FAILED]++
-    if (memoable) this.memoRemember(reason)
     const held = aged ? this.reserve() : -1
     outNode[task] = held
     if (held >= 0) {
