@@ -4,13 +4,13 @@
 // the retry strategy — SUCCEEDED, RUNNABLE again for a retry, or FAILED — in
 // the transaction that ends the task.
 
-import { join } from 'node:path'
 import type { Transaction } from '../store/store.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
 import type { TaskOutcome, TaskOwner, TaskRow } from '../tasks/task-launcher.js'
 import type { BatchContext } from './context.js'
 import { TASK_OWNER } from './context.js'
 import type { AttemptDetail } from './model.js'
+import type { JobEntry } from './job-cache.js'
 import { CES, CHILDREN, S_FAILED, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, logStreamName, type CeRecord, type JobRow } from './records.js'
 import { shouldRetry } from './retry.js'
 import { enqueue, readChildren, readJob, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
@@ -23,8 +23,12 @@ export function poolIdOf(ceName: string): string {
   return `batch:${ceName}`
 }
 
+const names = new Map<string, string>()
+
 export function ceNameOf(poolId: string): string {
-  return poolId.slice('batch:'.length)
+  let name = names.get(poolId)
+  if (name === undefined) names.set(poolId, (name = poolId.slice('batch:'.length)))
+  return name
 }
 
 /** Splits a task's owner key: a job id, or `<jobId>:<index>` for an array child. */
@@ -34,7 +38,8 @@ function keyOf(ownerKey: string): { jobId: string; child: number } {
 }
 
 /** Starts an attempt of a job (child -1) or child on node, inside the placement's transaction. */
-export function startAttempt(ctx: BatchContext, tx: Transaction, jobId: string, child: number, node: NodeRecord, ceName: string): void {
+export function startAttempt(ctx: BatchContext, tx: Transaction, entry: JobEntry, child: number, node: NodeRecord, ceName: string): void {
+  const jobId = entry.jobId
   let row = readJob(tx, jobId).row
   let attempt: number
   if (child >= 0) {
@@ -64,7 +69,7 @@ export function startAttempt(ctx: BatchContext, tx: Transaction, jobId: string, 
     ownerKey: id,
     attempt,
     node,
-    demand: { cpu: Math.round(row.vcpus * 1000), memory: row.memory, gpu: row.gpus },
+    demand: entry.demand,
     containers: [{
       name: 'default',
       essential: true,
@@ -75,7 +80,7 @@ export function startAttempt(ctx: BatchContext, tx: Transaction, jobId: string, 
       memoryMiB: row.memory,
       gpus: row.gpus,
       logPath: ctx.logs.pathOf(stream),
-      workDir: join(ctx.settings.workRoot, jobId, child >= 0 ? String(child) : '-', String(attempt))
+      workDir: `${ctx.settings.workRoot}/${jobId}/${child >= 0 ? child : '-'}/${attempt}`
     }],
     ...(row.timeoutSeconds !== undefined ? { timeout: { ms: row.timeoutSeconds * 1000, reason: TIMEOUT_REASON } } : {})
   })
@@ -100,13 +105,10 @@ export function attemptOwner(ctx: BatchContext): TaskOwner {
 
 function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome: TaskOutcome): void {
   const { jobId, child } = keyOf(task.ownerKey)
+  // The node has room again (and may be idle now). A kick, not a change: made at once (see enqueue).
   const ceName = ceNameOf(task.poolId)
-  tx.afterCommit(() => {
-    // The node has room again (and may be idle now).
-    ctx.queues.dispatch.add(ceName)
-    const ce = ctx.store.get<CeRecord>(CES, ceName)?.value
-    if (ce?.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
-  })
+  ctx.queues.dispatch.add(ceName)
+  if (tx.get<CeRecord>(CES, ceName)?.value.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
   const record = tx.get<JobRow>('batch:jobs', jobId)
   if (record === undefined) return
   const row = record.value
@@ -118,7 +120,7 @@ function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome
       ...(reason !== undefined ? { reason } : {}),
       logStreamName: logStreamName(row.definitionName, jobId, child, task.attempt),
       containerInstanceArn: task.containerInstanceArn,
-      taskArn: task.taskArn
+      taskArn: ctx.launcher.taskArn(task)
     },
     startedAt: outcome.startedAt,
     stoppedAt: outcome.stoppedAt,
@@ -136,7 +138,7 @@ function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome
     if (succeeded) setChildStatus(ctx, tx, jobId, child, S_SUCCEEDED, compact ? undefined : statusReason)
     else if (retry && !row.isTerminated && !extraTerminated) {
       setChildStatus(ctx, tx, jobId, child, S_RUNNABLE)
-      enqueue(ctx, tx, row, child)
+      enqueue(ctx, row, child)
     } else {
       setChildStatus(ctx, tx, jobId, child, S_FAILED, statusReason)
       failDependantsOfChild(ctx, tx, readJob(tx, jobId).row, child)
@@ -145,6 +147,6 @@ function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome
   }
   updateJob(tx, jobId, (r) => ({ ...r, attempts: [...r.attempts, detail()] }))
   if (succeeded) setJobStatus(ctx, tx, jobId, 'SUCCEEDED', statusReason)
-  else if (retry && !row.isTerminated) enqueue(ctx, tx, setJobStatus(ctx, tx, jobId, 'RUNNABLE', statusReason))
+  else if (retry && !row.isTerminated) enqueue(ctx, setJobStatus(ctx, tx, jobId, 'RUNNABLE', statusReason))
   else setJobStatus(ctx, tx, jobId, 'FAILED', statusReason)
 }

@@ -10,8 +10,11 @@ import type { BatchContext } from './context.js'
 import { DEPENDENCY_REASON, enqueue, failChild, failJob, readChildren, readJob, releaseChildren, setChildStatus, setJobStatus, updateJob } from './job-state.js'
 import { JOBS, S_PENDING, S_RUNNABLE, type JobRow } from './records.js'
 
-/** The jobs whose dependsOn names jobId. */
-function dependantsOf(tx: Transaction, jobId: string): JobRow[] {
+const NONE: JobRow[] = []
+
+/** The jobs whose dependsOn names jobId (the cache says when there can be none: most jobs have no dependants). */
+function dependantsOf(ctx: BatchContext, tx: Transaction, jobId: string): JobRow[] {
+  if (!ctx.cache.mayHaveDependants(jobId)) return NONE
   return tx.scan<JobRow>(JOBS, { index: { name: 'dependsOn', value: jobId } }).map((r) => r.value)
 }
 
@@ -22,7 +25,7 @@ function isSequential(row: JobRow): boolean {
 /** A single job or an array parent reached SUCCEEDED or FAILED: its whole-job dependants move on. */
 export function jobFinished(ctx: BatchContext, tx: Transaction, row: JobRow): void {
   const succeeded = row.status === 'SUCCEEDED'
-  for (const dependant of dependantsOf(tx, row.jobId)) {
+  for (const dependant of dependantsOf(ctx, tx, row.jobId)) {
     for (const entry of dependant.dependsOn) {
       if (entry.jobId !== row.jobId || entry.type !== undefined) continue
       const d = readJob(tx, dependant.jobId).row
@@ -30,7 +33,7 @@ export function jobFinished(ctx: BatchContext, tx: Transaction, row: JobRow): vo
         const next = updateJob(tx, d.jobId, (r) => ({ ...r, pendingJobDeps: r.pendingJobDeps - 1 }))
         if (next.pendingJobDeps === 0 && next.status === 'PENDING') {
           if (next.arraySize !== undefined) releaseChildren(ctx, tx, next.jobId)
-          else enqueue(ctx, tx, setJobStatus(ctx, tx, next.jobId, 'RUNNABLE'))
+          else enqueue(ctx, setJobStatus(ctx, tx, next.jobId, 'RUNNABLE'))
         }
       } else if (d.status === 'SUBMITTED') {
         updateJob(tx, d.jobId, (r) => ({ ...r, dependencyFailed: true }))
@@ -47,7 +50,7 @@ export function jobFinished(ctx: BatchContext, tx: Transaction, row: JobRow): vo
 
 /** Child `index` SUCCEEDED: its N_TO_N counterparts and its SEQUENTIAL successor may run. */
 export function childSucceeded(ctx: BatchContext, tx: Transaction, row: JobRow, index: number): void {
-  for (const dependant of dependantsOf(tx, row.jobId)) {
+  for (const dependant of dependantsOf(ctx, tx, row.jobId)) {
     for (const entry of dependant.dependsOn) if (entry.jobId === row.jobId && entry.type === 'N_TO_N') releaseOneChild(ctx, tx, dependant.jobId, index)
   }
   if (isSequential(row) && index + 1 < row.arraySize!) releaseOneChild(ctx, tx, row.jobId, index + 1)
@@ -60,13 +63,13 @@ function releaseOneChild(ctx: BatchContext, tx: Transaction, jobId: string, inde
   const row = readJob(tx, jobId).row
   if (pending[index] === 0 && row.pendingJobDeps === 0 && c.column('status')[index] === S_PENDING) {
     setChildStatus(ctx, tx, jobId, index, S_RUNNABLE)
-    enqueue(ctx, tx, row, index)
+    enqueue(ctx, row, index)
   }
 }
 
 /** Child `index` of jobId FAILED before it ran: push what waits on it onto the cascade's stack. */
-export function childFinished(tx: Transaction, jobId: string, index: number, stack: Array<[string, number]>): void {
-  for (const dependant of dependantsOf(tx, jobId)) {
+export function childFinished(ctx: BatchContext, tx: Transaction, jobId: string, index: number, stack: Array<[string, number]>): void {
+  for (const dependant of dependantsOf(ctx, tx, jobId)) {
     for (const entry of dependant.dependsOn) if (entry.jobId === jobId && entry.type === 'N_TO_N') stack.push([dependant.jobId, index])
   }
   const row = tx.get<JobRow>(JOBS, jobId)?.value
@@ -75,7 +78,7 @@ export function childFinished(tx: Transaction, jobId: string, index: number, sta
 
 /** Child `index` FAILED after running: its N_TO_N counterparts and SEQUENTIAL successor fail too. */
 export function failDependantsOfChild(ctx: BatchContext, tx: Transaction, row: JobRow, index: number): void {
-  for (const dependant of dependantsOf(tx, row.jobId)) {
+  for (const dependant of dependantsOf(ctx, tx, row.jobId)) {
     for (const entry of dependant.dependsOn) if (entry.jobId === row.jobId && entry.type === 'N_TO_N') failChild(ctx, tx, dependant.jobId, index, DEPENDENCY_REASON)
   }
   if (isSequential(row) && index + 1 < row.arraySize!) failChild(ctx, tx, row.jobId, index + 1, DEPENDENCY_REASON)

@@ -74,8 +74,8 @@ export class Dispatcher implements Reconciler {
     const plan = ctx.placer.place(snapshot, { count, cpu, memory, gpu, waitRounds }, { agingRounds: ctx.settings.agingRounds })
     const result = ctx.applier.apply(
       plan,
-      (i) => ({ cpu: cpu[i], memory: memory[i], gpu: gpu[i] }),
-      (tx, i, node) => startAttempt(ctx, tx, ordered[i].entry.jobId, ordered[i].child, node, ceName)
+      (i) => ordered[i].entry.demand,
+      (tx, i, node) => startAttempt(ctx, tx, ordered[i].entry, ordered[i].child, node, ceName)
     )
     if (!result.applied) {
       // Nothing was placed: every candidate goes back, and the round is made again on the pool as it is now.
@@ -86,7 +86,7 @@ export class Dispatcher implements Reconciler {
     if (roundChannel.hasSubscribers) roundChannel.publish({ computeEnvironment: ceName, candidates: count, placed: result.placed, metrics: plan.metrics })
     if (unplaced.length === 0 || !managed) return done
     const capacity = managedCapacity(ce)
-    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, unplaced.map((c) => ({ cpu: c.entry.cpu, memory: c.entry.memory, gpu: c.entry.gpu }))))
+    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, unplaced.map((c) => c.entry.demand)))
     return launched.length > 0 ? againAfter(0) : done
   }
 

@@ -4,6 +4,7 @@
 // start (rebuild()), and only ever a hint — the dispatcher re-reads a job's
 // status before it places it.
 
+import type { Demand } from '../cluster/node-pool.js'
 import type { FilterCounts, PlacerNode } from '../scheduler/placer.js'
 import type { PlacementReason } from '../scheduler/scheduler.js'
 import type { Store } from '../store/store.js'
@@ -44,6 +45,8 @@ export interface JobEntry {
   readonly cpu: number
   readonly memory: number
   readonly gpu: number
+  /** The same, as one (shared, never changed) demand. */
+  readonly demand: Readonly<Demand>
   /** Array jobs: the runnable children. */
   readonly children: RunQueue | undefined
   inRunnable: boolean
@@ -63,13 +66,26 @@ interface QueueList {
 export class JobCache {
   readonly #entries = new Map<string, JobEntry>()
   readonly #queues = new Map<string, QueueList>()
+  /** Jobs that some job depends on (a superset: a hint that spares the index lookup for the others). */
+  readonly #targets = new Set<string>()
+
+  /** Could any job depend on jobId? (False only when none does.) */
+  mayHaveDependants(jobId: string): boolean {
+    return this.#targets.has(jobId)
+  }
+
+  /** Some job depends on these. */
+  addTargets(jobIds: readonly string[]): void {
+    for (const id of jobIds) this.#targets.add(id)
+  }
 
   entryOf(row: JobRow): JobEntry {
     let entry = this.#entries.get(row.jobId)
     if (entry === undefined) {
+      const cpu = Math.round(row.vcpus * 1000)
       entry = {
         jobId: row.jobId, seq: row.seq, queueName: row.queueName,
-        cpu: Math.round(row.vcpus * 1000), memory: row.memory, gpu: row.gpus,
+        cpu, memory: row.memory, gpu: row.gpus, demand: Object.freeze({ cpu, memory: row.memory, gpu: row.gpus }),
         children: row.arraySize === undefined ? undefined : new RunQueue(),
         inRunnable: false, waitRounds: 0, agedAt: -1, lastPlacement: undefined
       }
@@ -106,6 +122,7 @@ export class JobCache {
 
   /** Drops what the cache holds of a job (purged, or its queue deleted). */
   forget(jobId: string): void {
+    this.#targets.delete(jobId)
     const entry = this.#entries.get(jobId)
     if (entry === undefined) return
     this.#entries.delete(jobId)
@@ -130,7 +147,9 @@ export class JobCache {
   rebuild(store: Store): void {
     this.#entries.clear()
     this.#queues.clear()
+    this.#targets.clear()
     for (const { value: row } of store.scan<JobRow>(JOBS)) {
+      for (const d of row.dependsOn) if (d.jobId !== undefined) this.#targets.add(d.jobId)
       if (row.status === 'SUCCEEDED' || row.status === 'FAILED') continue
       const entry = this.entryOf(row)
       if (entry.children === undefined) {

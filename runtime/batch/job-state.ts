@@ -49,7 +49,7 @@ export function readChildren(tx: Transaction, jobId: string): ColumnSet {
 }
 
 function emit(ctx: BatchContext, tx: Transaction, row: JobRow, child: number): void {
-  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, [child >= 0 ? `${row.jobArn}:${child}` : row.jobArn], () => jobDetail(tx, row, child), ctx.clock.now())
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? `${row.jobArn}:${child}` : row.jobArn], () => jobDetail(tx, row, child), () => ctx.clock.now())
 }
 
 /** A single job or an array parent moves to `status` (with its reason, when given). */
@@ -85,8 +85,10 @@ export function setChildStatus(ctx: BatchContext, tx: Transaction, jobId: string
   const finished = status === S_SUCCEEDED || status === S_FAILED
   if (finished) {
     tx.setCell(CHILDREN, jobId, 'stoppedAt', index, now)
-    const id = childId(jobId, index)
-    if (ctx.waiters.has(id)) tx.afterCommit(() => ctx.waiters.wake(id))
+    if (ctx.waiters.waitsOnChildrenOf(jobId)) {
+      const id = childId(jobId, index)
+      if (ctx.waiters.has(id)) tx.afterCommit(() => ctx.waiters.wake(id))
+    }
   }
   emit(ctx, tx, row, index)
   if (status === S_SUCCEEDED) childSucceeded(ctx, tx, row, index)
@@ -104,17 +106,21 @@ export function setExtra(tx: Transaction, c: ColumnSet, jobId: string, index: nu
   tx.setSparse(CHILDREN, jobId, index, change(current))
 }
 
-/** The job (or some children of an array) has runnable work: the dispatcher hears of it after commit. */
-export function enqueue(ctx: BatchContext, tx: Transaction, row: JobRow, children?: { from: number; to: number } | number): void {
-  tx.afterCommit(() => {
-    const entry = ctx.cache.entryOf(row)
-    if (entry.children !== undefined && children !== undefined) {
-      if (typeof children === 'number') entry.children.add(children)
-      else entry.children.addRange(children.from, children.to)
-    }
-    ctx.cache.enqueue(entry)
-    kickQueue(ctx, row.queueName)
-  })
+/**
+ * The job (or some children of an array) has runnable work: it joins the
+ * dispatcher's cache and the queue's environments are kicked. Done at once,
+ * not after commit: the cache is a hint the dispatcher checks against the
+ * store, and a kick is a reconcile that finds nothing new if this transaction
+ * is undone — so neither needs a callback per state change.
+ */
+export function enqueue(ctx: BatchContext, row: JobRow, children?: { from: number; to: number } | number): void {
+  const entry = ctx.cache.entryOf(row)
+  if (entry.children !== undefined && children !== undefined) {
+    if (typeof children === 'number') entry.children.add(children)
+    else entry.children.addRange(children.from, children.to)
+  }
+  ctx.cache.enqueue(entry)
+  kickQueue(ctx, row.queueName)
 }
 
 /** Asks the dispatcher to look at every compute environment of a queue. */
@@ -135,7 +141,7 @@ export function evaluate(ctx: BatchContext, tx: Transaction, jobId: string): voi
   }
   if (row.arraySize === undefined) {
     const next = setJobStatus(ctx, tx, jobId, row.pendingJobDeps > 0 ? 'PENDING' : 'RUNNABLE')
-    if (next.status === 'RUNNABLE') enqueue(ctx, tx, next)
+    if (next.status === 'RUNNABLE') enqueue(ctx, next)
     return
   }
   setJobStatus(ctx, tx, jobId, 'PENDING')
@@ -162,21 +168,17 @@ export function releaseChildren(ctx: BatchContext, tx: Transaction, jobId: strin
   for (let i = 0; i < size; i++) if (pending[i] !== 0 || status[i] !== S_PENDING) { allFree = false; break }
   if (allFree) {
     for (let i = 0; i < size; i++) setChildStatus(ctx, tx, jobId, i, S_RUNNABLE)
-    enqueue(ctx, tx, row, { from: 0, to: size })
+    enqueue(ctx, row, { from: 0, to: size })
     return
   }
-  const released: number[] = []
+  const entry = ctx.cache.entryOf(row)
   for (let i = 0; i < size; i++) {
     if (pending[i] === 0 && status[i] === S_PENDING) {
       setChildStatus(ctx, tx, jobId, i, S_RUNNABLE)
-      released.push(i)
+      entry.children!.add(i)
     }
   }
-  tx.afterCommit(() => {
-    const entry = ctx.cache.entryOf(row)
-    for (const i of released) entry.children!.add(i)
-  })
-  enqueue(ctx, tx, row)
+  enqueue(ctx, row)
 }
 
 /** Fails a child that has not started (dependency failed, cancelled) and what waits on it. */
@@ -189,7 +191,7 @@ export function failChild(ctx: BatchContext, tx: Transaction, jobId: string, ind
     const s = c.column('status')[i]
     if (s === S_SUCCEEDED || s === S_FAILED || s === S_STARTING || s === S_RUNNING) continue
     setChildStatus(ctx, tx, j, i, S_FAILED, reason)
-    childFinished(tx, j, i, stack)
+    childFinished(ctx, tx, j, i, stack)
   }
 }
 

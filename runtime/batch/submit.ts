@@ -151,6 +151,8 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
       tx.put(CHILDREN, jobId, array.children, 0)
       tx.put(CHILD_COUNTS, jobId, array.counts, 0)
     }
+    const targets = row.dependsOn.filter((d) => d.jobId !== undefined).map((d) => d.jobId!)
+    if (targets.length > 0) ctx.cache.addTargets(targets)
     tx.afterCommit(() => ctx.queues.evaluate.add(jobId))
     return row
   })

@@ -31,6 +31,8 @@ export interface PoolRecord {
   poolId: string
   /** The ECS cluster the pool's nodes are container instances of. */
   clusterArn: string
+  /** Its name (the ARN's resource part). */
+  cluster: string
   /** The runner (registration table name) that runs this pool's tasks. */
   runner: string
   zones: readonly string[]
@@ -43,6 +45,8 @@ export interface PoolRecord {
 }
 
 export interface NodeRecord {
+  /** Its key in cluster:nodes (<poolId>/<id>). */
+  key: string
   poolId: string
   /** EC2-style instance id (i-…) or the id a node was registered with. */
   id: string
@@ -119,7 +123,8 @@ export class NodePools {
   createPool(tx: Transaction, spec: { poolId: string; clusterArn: string; runner: string }): PoolRecord {
     const r = this.#partition.region
     const pool: PoolRecord = {
-      poolId: spec.poolId, clusterArn: spec.clusterArn, runner: spec.runner, zones: [`${r}a`, `${r}b`, `${r}c`],
+      poolId: spec.poolId, clusterArn: spec.clusterArn, cluster: spec.clusterArn.slice(spec.clusterArn.indexOf('/') + 1), runner: spec.runner,
+      zones: [`${r}a`, `${r}b`, `${r}c`],
       zoneCursor: 0, nodeCount: 0, totalCpu: 0, createdAt: this.#now()
     }
     tx.put(POOLS, spec.poolId, pool, 0)
@@ -172,8 +177,8 @@ export class NodePools {
     const p = pool.value
     const now = this.#now()
     const node: NodeRecord = {
-      poolId, id,
-      containerInstanceArn: arns.ecs.containerInstance(this.#partition, p.clusterArn.slice(p.clusterArn.indexOf('/') + 1), id),
+      key: nodeKey(poolId, id), poolId, id,
+      containerInstanceArn: arns.ecs.containerInstance(this.#partition, p.cluster, id),
       instanceType: spec.instanceType,
       zone: p.zones[p.zoneCursor % p.zones.length],
       status: 'ACTIVE',
@@ -184,7 +189,7 @@ export class NodePools {
       launchedAt: now,
       idleSince: now
     }
-    tx.put(NODES, nodeKey(poolId, id), node, 0)
+    tx.put(NODES, node.key, node, 0)
     tx.put(POOLS, poolId, { ...p, zoneCursor: p.zoneCursor + 1, nodeCount: p.nodeCount + 1, totalCpu: p.totalCpu + node.totalCpu }, pool.version)
     return node
   }
@@ -211,11 +216,10 @@ export class NodePools {
     return next
   }
 
-  /** Takes a task's demand on a node (the PlanApplier, after checking it fits). */
-  reserve(tx: Transaction, poolId: string, nodeId: string, demand: Demand, expected?: number): NodeRecord {
-    const key = nodeKey(poolId, nodeId)
+  /** Takes a task's demand on a node (the PlanApplier, after checking it fits); `key` is the node's store key. */
+  reserve(tx: Transaction, key: string, demand: Demand, expected?: number): NodeRecord {
     const record = tx.get<NodeRecord>(NODES, key)
-    if (record === undefined) throw new NotFoundError('NodeNotFound', `nodeId: no node ${nodeId} in pool ${poolId}`, { field: 'nodeId' })
+    if (record === undefined) throw new NotFoundError('NodeNotFound', `nodeId: no node ${key}`, { field: 'nodeId' })
     const n = record.value
     const next: NodeRecord = {
       ...n, usedCpu: n.usedCpu + demand.cpu, usedMemory: n.usedMemory + demand.memory, usedGpu: n.usedGpu + demand.gpu, running: n.running + 1, idleSince: undefined
@@ -224,9 +228,8 @@ export class NodePools {
     return next
   }
 
-  /** Gives a task's demand back when it ends. A node removed meanwhile has nothing to give back to. */
-  release(tx: Transaction, poolId: string, nodeId: string, demand: Demand): NodeRecord | undefined {
-    const key = nodeKey(poolId, nodeId)
+  /** Gives a task's demand back when it ends (`key`: the node's store key). A node removed meanwhile has nothing to give back to. */
+  release(tx: Transaction, key: string, demand: Demand): NodeRecord | undefined {
     const record = tx.get<NodeRecord>(NODES, key)
     if (record === undefined) return undefined
     const n = record.value

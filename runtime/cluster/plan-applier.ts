@@ -13,7 +13,7 @@
 import { channel } from 'node:diagnostics_channel'
 import type { PlacementPlan } from '../scheduler/placer.js'
 import type { Store, Transaction } from '../store/store.js'
-import { fits, NODES, nodeKey, POOLS, type Demand, type NodePools, type NodeRecord } from './node-pool.js'
+import { fits, NODES, POOLS, type Demand, type NodePools, type NodeRecord } from './node-pool.js'
 
 const refusedChannel = channel('stratus:cluster:plan-refused')
 
@@ -62,11 +62,11 @@ export class PlanApplier {
       for (let i = 0; i < plan.node.length; i++) {
         const at = plan.node[i]
         if (at < 0) continue
-        const nodeId = plan.nodes[at].id
-        const record = tx.get<NodeRecord>(NODES, nodeKey(plan.poolId, nodeId))
+        const key = plan.nodes[at].key
+        const record = tx.get<NodeRecord>(NODES, key)
         const d = demand(i)
-        if (record === undefined || !fits(record.value, d)) throw new Refused(`task ${i} no longer fits node ${nodeId}`)
-        const node = this.#pools.reserve(tx, plan.poolId, nodeId, d, record.version)
+        if (record === undefined || !fits(record.value, d)) throw new Refused(`task ${i} no longer fits node ${plan.nodes[at].id}`)
+        const node = this.#pools.reserve(tx, key, d, record.version)
         commit(tx, i, node)
         placed++
       }

@@ -19,13 +19,13 @@ interface EventEntry {
 }
 
 /**
- * Writes an event in the transaction, if anyone could receive it: `detail` is
- * built only then (building a job's detail for every child state change would
+ * Writes an event in the transaction, if anyone could receive it: what it
+ * carries is built only then (building a job's detail for every child state change would
  * cost more than the change itself while nobody listens).
  */
-export function emitEvent(tx: Transaction, bus: EventBus, source: string, detailType: string, resources: string[], detail: () => unknown, at: number): void {
+export function emitEvent(tx: Transaction, bus: EventBus, source: string, detailType: string, resources: () => string[], detail: () => unknown, at: () => number): void {
   if (!bus.wants(source, detailType)) return
-  const entry: EventEntry = { source, detailType, resources, detail: detail(), at }
+  const entry: EventEntry = { source, detailType, resources: resources(), detail: detail(), at: at() }
   tx.emit(EVENTS_TOPIC, entry)
 }
 

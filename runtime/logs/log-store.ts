@@ -5,6 +5,8 @@
 import { join } from 'node:path'
 import { fileLines } from './file-lines.js'
 
+const SAFE = /^(?:[A-Za-z0-9_:-][A-Za-z0-9._:-]*\/)*[A-Za-z0-9_:-][A-Za-z0-9._:-]*$/
+
 export class LogStore {
   readonly root: string
 
@@ -12,7 +14,11 @@ export class LogStore {
     this.root = root
   }
 
+  /** The file of a stream: each part of its name made safe as a path component. */
   pathOf(logStreamName: string): string {
+    // The common case (every character safe, no empty or dot part) is a plain concatenation:
+    // one path per attempt, on the hot path of a million-child array.
+    if (SAFE.test(logStreamName)) return `${this.root}/${logStreamName}`
     return join(this.root, ...logStreamName.split('/').map((part) => part.replace(/[^A-Za-z0-9._:-]/g, '_')))
   }
 

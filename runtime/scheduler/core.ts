@@ -10,7 +10,7 @@ export interface PlanMetrics {
   nodesEvaluated: number
   filtered: { cpu: number; memory: number; gpu: number; constraint: number; inactive: number }
   reservations: number
-  /** Failures explained by a scan of every node (each distinct infeasible shape costs one). */
+  /** Failures explained by a scan of every node (each distinct failing (cpu, memory) pair costs one). */
   failureScans: number
   /** Spread contexts built (a new group or attribute to spread over). */
   contextBuilds: number

@@ -20,6 +20,8 @@ const planChannel = channel('stratus:scheduler:plan')
 /** What the Placer needs of a node (cluster/NodeRecord has it). */
 export interface PlacerNode {
   id: string
+  /** Its key in the store (what the PlanApplier reads and writes). */
+  key: string
   status: 'ACTIVE' | 'DRAINING'
   totalCpu: number
   totalMemory: number

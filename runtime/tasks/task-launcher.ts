@@ -47,8 +47,11 @@ export interface TaskRow {
   attempt: number
   poolId: string
   nodeId: string
+  /** The node's store key. */
+  nodeKey: string
   containerInstanceArn: string
-  taskArn: string
+  /** The ECS cluster (name) of the node's pool: the task's ARN is task/<cluster>/<id of the run> (see taskArn()). */
+  cluster: string
   runner: string
   demand: Demand
   address: string
@@ -141,6 +144,11 @@ export class TaskLauncher {
     return () => this.#watchers.delete(listener)
   }
 
+  /** A task's ECS-style ARN (built on demand: most tasks never need theirs). */
+  taskArn(row: Pick<TaskRow, 'cluster' | 'runId'>): string {
+    return arns.ecs.task(this.#o.partition, row.cluster, row.runId)
+  }
+
   get(runId: string): TaskRow | undefined {
     return this.#o.store.get<TaskRow>(TASKS, runId)?.value
   }
@@ -161,7 +169,6 @@ export class TaskLauncher {
     if (!this.#o.runners.has(pool.runner)) throw new InvalidArgumentError('RunnerNotRegistered', `pool ${pool.poolId} is backed by runner ${pool.runner}, which this engine has not registered`, { field: 'runner' })
     const runId = `${intent.owner}:${intent.ownerKey}#${intent.attempt}`
     const address = this.#addresses.take()
-    const cluster = pool.clusterArn.slice(pool.clusterArn.indexOf('/') + 1)
     const row: TaskRow = {
       runId,
       owner: intent.owner,
@@ -169,14 +176,15 @@ export class TaskLauncher {
       attempt: intent.attempt,
       poolId: intent.node.poolId,
       nodeId: intent.node.id,
+      nodeKey: intent.node.key,
       containerInstanceArn: intent.node.containerInstanceArn,
-      taskArn: arns.ecs.task(this.#o.partition, cluster, runId),
+      cluster: pool.cluster,
       runner: pool.runner,
       demand: intent.demand,
       address,
       spec: {
         id: runId,
-        labels: { 'stratus.engine': this.#o.engineId, 'stratus.owner': intent.owner, 'stratus.key': intent.ownerKey, 'stratus.run': runId },
+        labels: { 'stratus.engine': this.#o.engineId, 'stratus.run': runId, 'stratus.key': intent.ownerKey },
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
         containers: intent.containers
@@ -285,7 +293,7 @@ export class TaskLauncher {
 
   #end(tx: Transaction, row: TaskRow, version: number, outcome: TaskOutcome) {
     tx.delete(TASKS, row.runId, version)
-    this.#o.pools.release(tx, row.poolId, row.nodeId, row.demand)
+    this.#o.pools.release(tx, row.nodeKey, row.demand)
     this.#owners.get(row.owner)?.ended(tx, row, outcome)
     return { row, outcome }
   }

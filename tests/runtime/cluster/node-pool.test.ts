@@ -18,7 +18,7 @@ t.test('a node is an ECS container instance: ARN, zone, instance type, registere
   const node = store.transaction((tx) => pools.addNode(tx, 'p', { instanceType: 'm5.xlarge', vcpus: 4, memory: 16384, gpus: 0, managed: true }))
   t.match(node.id, /^i-[0-9a-f]{17}$/)
   t.equal(node.containerInstanceArn, `arn:aws:ecs:eu-west-1:123456789012:container-instance/c1/${node.id}`)
-  store.transaction((tx) => pools.reserve(tx, 'p', node.id, { cpu: 1500, memory: 4096, gpu: 0 }))
+  store.transaction((tx) => pools.reserve(tx, node.key, { cpu: 1500, memory: 4096, gpu: 0 }))
   const ecs = toContainerInstance(pools.node('p', node.id)!)
   t.match(ecs, {
     ec2InstanceId: node.id,
@@ -47,8 +47,8 @@ t.test('the pool version changes with capacity, not with tasks', async (t) => {
   const node = store.transaction((tx) => pools.addNode(tx, 'p', { instanceType: 'x', vcpus: 2, memory: 2048, gpus: 0, managed: false }))
   const v1 = version()
   t.ok(v1 > v0, 'a node added: new version')
-  store.transaction((tx) => pools.reserve(tx, 'p', node.id, { cpu: 1000, memory: 512, gpu: 0 }))
-  store.transaction((tx) => pools.release(tx, 'p', node.id, { cpu: 1000, memory: 512, gpu: 0 }))
+  store.transaction((tx) => pools.reserve(tx, node.key, { cpu: 1000, memory: 512, gpu: 0 }))
+  store.transaction((tx) => pools.release(tx, node.key, { cpu: 1000, memory: 512, gpu: 0 }))
   t.equal(version(), v1, 'tasks placed and ended: same version')
   store.transaction((tx) => pools.setStatus(tx, 'p', node.id, 'DRAINING'))
   const v2 = version()
@@ -63,7 +63,7 @@ t.test('the pool version changes with capacity, not with tasks', async (t) => {
 t.test('a node that runs a task cannot be removed, and a pool with one cannot be deleted; nothing changes', async (t) => {
   const { store, pools } = setUp()
   const node = store.transaction((tx) => pools.addNode(tx, 'p', { id: 'n1', instanceType: 'x', vcpus: 2, memory: 2048, gpus: 0, managed: false }))
-  store.transaction((tx) => pools.reserve(tx, 'p', node.id, { cpu: 1000, memory: 512, gpu: 0 }))
+  store.transaction((tx) => pools.reserve(tx, node.key, { cpu: 1000, memory: 512, gpu: 0 }))
   const revision = store.revision
   t.throws(() => store.transaction((tx) => pools.removeNode(tx, 'p', 'n1')), { code: 'NodeInUse', field: 'nodeId' })
   t.throws(() => store.transaction((tx) => pools.deletePool(tx, 'p')), { code: 'PoolInUse' })

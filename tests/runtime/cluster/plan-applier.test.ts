@@ -61,7 +61,7 @@ t.test('a plan whose placement no longer fits is refused whole', async (t) => {
   const { store, pools, applier, plan, demand, placer } = await setUp()
   const p = plan(4)
   // Someone else takes room on node a after the snapshot (capacity use does not move the pool version).
-  store.transaction((tx) => pools.reserve(tx, 'p', 'a', { cpu: 1000, memory: 512, gpu: 0 }))
+  store.transaction((tx) => pools.reserve(tx, 'p/a', { cpu: 1000, memory: 512, gpu: 0 }))
   const result = applier.apply(p, demand, (tx, i) => tx.put('owner', `task-${i}`, {}, 0))
   t.match(result, { applied: false, reason: 'no-fit' })
   t.equal(store.count('owner'), 0, 'no placement of the plan was kept')

@@ -58,7 +58,7 @@ async function setUp(options: { store?: MemoryStore; runner?: Runner } = {}) {
   let n = 0
   const launch = (env: Record<string, string>, timeout?: { ms: number; reason: string }) => store.transaction((tx) => {
     const demand = { cpu: 1000, memory: 512, gpu: 0 }
-    const node = pools.reserve(tx, 'p', 'i-0abc', demand)
+    const node = pools.reserve(tx, 'p/i-0abc', demand)
     return launcher.intend(tx, {
       owner: 'test', ownerKey: `k${++n}`, attempt: 1, node, demand, timeout,
       containers: [{ name: 'main', command: ['true'], env, vcpus: 1, memoryMiB: 512, gpus: 0, logPath: '/dev/null', workDir: '/tmp' }]
@@ -75,9 +75,9 @@ t.test('the task row is committed before the runner starts anything, with a dete
   const s = await setUp()
   const row = s.launch({ STRATUS_SIM_SECONDS: '5' })
   t.equal(row.runId, 'test:k1#1')
-  t.match(row.taskArn, /^arn:aws:ecs:us-east-1:000000000000:task\/c\/[0-9a-f]{32}$/)
+  t.match(s.launcher.taskArn(row), /^arn:aws:ecs:us-east-1:000000000000:task\/c\/[0-9a-f]{32}$/)
   t.match(row.address, /^127\.(?!0\.)\d+\.\d+\.\d+$/, 'its own address from 127.0.0.0/8 (not 127.0.x)')
-  t.same(row.spec.labels, { 'stratus.engine': 'engine-1', 'stratus.owner': 'test', 'stratus.key': 'k1', 'stratus.run': 'test:k1#1' })
+  t.same(row.spec.labels, { 'stratus.engine': 'engine-1', 'stratus.run': 'test:k1#1', 'stratus.key': 'k1' })
   t.same(s.calls.starts, [{ id: 'test:k1#1', rowExisted: true }], 'the runner was asked after the row was there')
   await s.clock.settle()
   t.equal(s.running.length, 1)
