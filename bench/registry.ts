@@ -17,7 +17,11 @@
 // uses a lean keep-alive client (16 connections, one request in flight each) and reports the
 // median of three runs. `--load HOST:PORT --repo NAME` runs only that loop against a registry.
 // Figures only: a benchmark never fails on time. The last line with --json is one JSON object.
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+//
+// Every process it starts (the two servers of this file, distribution, skopeo) is stopped on
+// every way out, failures and SIGINT/SIGTERM included (bench/cleanup.ts), and its temporary
+// directory removed; the servers of this file also exit when their parent dies (stdin closes).
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
@@ -25,11 +29,10 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
-import { promisify } from 'node:util'
 import { createGzip, constants as zlibConstants } from 'node:zlib'
 import net from 'node:net'
+import { exec as run, onCleanup, runBench, stopChild, track } from './cleanup.js'
 
-const run = promisify(execFile)
 const MiB = 1024 * 1024
 
 function arg (name: string, fallback: number): number {
@@ -38,6 +41,13 @@ function arg (name: string, fallback: number): number {
 }
 
 // --- server mode (child process) ---------------------------------------------------------
+
+/** A server child stops when its parent is gone (its stdin, a pipe from the parent, ends). */
+function exitWithParent (stop: () => void): void {
+  process.stdin.on('end', stop)
+  process.stdin.on('error', stop)
+  process.stdin.resume()
+}
 
 async function serve (dir: string): Promise<void> {
   const { Registry } = await import('../registry/index.js')
@@ -49,7 +59,9 @@ async function serve (dir: string): Promise<void> {
     registry.setEndpoint(`127.0.0.1:${port}`)
     process.stdout.write(JSON.stringify({ port }) + '\n')
   })
-  process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) })
+  const stop = (): void => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) }
+  process.on('SIGTERM', stop)
+  exitWithParent(stop)
 }
 
 /**
@@ -133,7 +145,9 @@ async function serveNull (layoutDir: string): Promise<void> {
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n')
   })
-  process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); process.exit(0) })
+  const stop = (): void => { server.closeAllConnections(); server.close(); process.exit(0) }
+  process.on('SIGTERM', stop)
+  exitWithParent(stop)
 }
 
 // --- the image ---------------------------------------------------------------------------
@@ -202,11 +216,17 @@ async function waitForLine (child: ChildProcess): Promise<string> {
   throw new Error('server exited before it was ready')
 }
 
+function started (target: Target): Target {
+  process.stderr.write(`started ${target.name} (pid ${target.process.pid}) on ${target.host}\n`)
+  return target
+}
+
 /** This file run again as a server (`--serve DIR` or `--null LAYOUT`); it prints its port. */
 async function startChild (name: string, mode: '--serve' | '--null', dir: string): Promise<Target> {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // stdin is a pipe only so that the child notices when this process is gone.
+  const child = track(spawn(process.execPath, [new URL(import.meta.url).pathname, mode, dir], { stdio: ['pipe', 'pipe', 'inherit'] }))
   const { port } = JSON.parse(await waitForLine(child)) as { port: number }
-  return { name, host: `127.0.0.1:${port}`, process: child }
+  return started({ name, host: `127.0.0.1:${port}`, process: child })
 }
 
 async function freePort (): Promise<number> {
@@ -240,22 +260,20 @@ async function startDistribution (root: string): Promise<Target> {
   ].join('\n'))
   const binary = await run('sh', ['-c', 'command -v docker-registry || command -v registry']).then((r) => r.stdout.trim(), () => '')
   if (binary === '') throw new Error('CNCF distribution is not installed: apt-get install docker-registry')
-  const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'ignore'] })
+  const child = track(spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'ignore'] }))
   for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`distribution exited (${child.exitCode ?? child.signalCode}) before it was ready`)
     const ok = await new Promise<boolean>((resolve) => {
       http.get(`http://127.0.0.1:${port}/v2/`, (res) => { res.resume(); resolve(res.statusCode === 200) }).on('error', () => resolve(false))
     })
-    if (ok) return { name: 'distribution', host: `127.0.0.1:${port}`, process: child }
+    if (ok) return started({ name: 'distribution', host: `127.0.0.1:${port}`, process: child })
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error('distribution did not start')
 }
 
 async function stop (target: Target): Promise<void> {
-  if (target.process.exitCode !== null) return
-  target.process.kill('SIGTERM')
-  await Promise.race([once(target.process, 'exit'), new Promise((resolve) => setTimeout(resolve, 3000))])
-  if (target.process.exitCode === null) target.process.kill('SIGKILL')
+  await stopChild(target.process)
 }
 
 /** User + system CPU seconds a process has used so far. */
@@ -390,6 +408,8 @@ async function main (): Promise<void> {
   await run('skopeo', ['--version']).catch(() => { throw new Error('skopeo is not installed: apt-get install skopeo') })
 
   const root = await mkdtemp(join(tmpdir(), 'stratus-bench-registry-'))
+  // Runs after every tracked child is stopped, whichever way the run ends.
+  onCleanup(() => rm(root, { recursive: true, force: true }))
   const targets: Target[] = []
   try {
     log(`generating ${layers} layers of ${layerMiB} MiB random data`)
@@ -486,7 +506,6 @@ async function main (): Promise<void> {
     if (json) process.stdout.write(JSON.stringify(result) + '\n')
   } finally {
     for (const target of targets) await stop(target)
-    await rm(root, { recursive: true, force: true })
   }
 }
 
@@ -501,5 +520,5 @@ if (process.argv.includes('--serve')) {
   const r = await manifestLoad({ name: host, host, process: undefined as never }, repo, 16, arg('get-seconds', 3))
   process.stdout.write(`${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms\n`)
 } else {
-  await main()
+  await runBench(main)
 }
