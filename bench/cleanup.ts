@@ -122,3 +122,13 @@ export async function runBench (main: () => Promise<void>): Promise<void> {
     await cleanup()
   }
 }
+
+/**
+ * For a server child of a benchmark: runs `stop` when the parent is gone, even killed with
+ * SIGKILL (no cleanup of its own), by watching stdin, a pipe the parent holds open.
+ */
+export function exitWithParent (stop: () => void): void {
+  process.stdin.on('end', stop)
+  process.stdin.on('error', stop)
+  process.stdin.resume()
+}

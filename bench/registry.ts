@@ -4,16 +4,17 @@
 //
 //   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 6] [--get-seconds 3]
 //
-// A third target, the "null registry" (this file with --null), does no work at all: it
-// discards pushed bytes without hashing or storing them and serves pulls from memory. It is
-// the ceiling the clients (skopeo, and the manifest GET load loop) reach alone on this
-// machine, so the report says how close each real registry gets to it (`*_of_client_ceiling`,
-// `manifest_get_client_ceiling_*`).
+// A third target, the "null registry" (this file with --null, bench/null-registry.ts), does no
+// work at all: it discards pushed bytes without hashing or storing them and serves pulls from
+// memory. It is the ceiling the clients (skopeo, and the manifest GET load loop) reach alone on
+// this machine, so the report says how close each real registry gets to it
+// (`*_of_client_ceiling`, `manifest_get_client_ceiling_*`).
 //
 // Stratus runs in a child process (this file with --serve) so its peak RSS (VmHWM) is its own.
 // Each round starts both registries on empty storage; push and pull rates are medians over
-// the rounds; server CPU seconds per push are reported for both (the client, skopeo, shares the
-// same two cores, so the registry's CPU per byte shows in the rates). The manifest GET loop
+// the rounds; server CPU seconds per push and per pull are reported for both (the client,
+// skopeo, shares the same two cores, so the registry's CPU per byte shows in the rates; Stratus
+// hashes every blob it serves, distribution does not). The manifest GET loop
 // uses a lean keep-alive client (16 connections, one request in flight each) and reports the
 // median of three runs. `--load HOST:PORT --repo NAME` runs only that loop against a registry.
 // Figures only: a benchmark never fails on time. The last line with --json is one JSON object.
@@ -31,7 +32,8 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { createGzip, constants as zlibConstants } from 'node:zlib'
 import net from 'node:net'
-import { exec as run, onCleanup, runBench, stopChild, track } from './cleanup.js'
+import { exec as run, exitWithParent, onCleanup, runBench, stopChild, track } from './cleanup.js'
+import { serveNull } from './null-registry.js'
 
 const MiB = 1024 * 1024
 
@@ -41,13 +43,6 @@ function arg (name: string, fallback: number): number {
 }
 
 // --- server mode (child process) ---------------------------------------------------------
-
-/** A server child stops when its parent is gone (its stdin, a pipe from the parent, ends). */
-function exitWithParent (stop: () => void): void {
-  process.stdin.on('end', stop)
-  process.stdin.on('error', stop)
-  process.stdin.resume()
-}
 
 async function serve (dir: string): Promise<void> {
   const { Registry } = await import('../registry/index.js')
@@ -60,92 +55,6 @@ async function serve (dir: string): Promise<void> {
     process.stdout.write(JSON.stringify({ port }) + '\n')
   })
   const stop = (): void => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) }
-  process.on('SIGTERM', stop)
-  exitWithParent(stop)
-}
-
-/**
- * The null registry: enough of the distribution protocol for skopeo to push and pull, with
- * no work behind it. Pushed bodies are counted and dropped; a blob "exists" once its upload
- * was completed; pulls are served from the layout's bytes in memory.
- */
-async function serveNull (layoutDir: string): Promise<void> {
-  const { readdir } = await import('node:fs/promises')
-  const content = new Map<string, Buffer>()
-  for (const hex of await readdir(join(layoutDir, 'blobs', 'sha256'))) content.set(`sha256:${hex}`, await readFile(join(layoutDir, 'blobs', 'sha256', hex)))
-  const present = new Set<string>()
-  const manifests = new Map<string, { body: Buffer, type: string, digest: string }>()
-  let uploads = 0
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://null')
-    const path = url.pathname
-    const send = (status: number, headers: Record<string, string | number> = {}, body?: Buffer): void => {
-      res.writeHead(status, { 'Docker-Distribution-API-Version': 'registry/2.0', 'Content-Length': body?.length ?? 0, ...headers })
-      res.end(req.method === 'HEAD' ? undefined : body)
-    }
-    const drain = (then: (size: number) => void): void => {
-      let size = 0
-      req.on('data', (c: Buffer) => { size += c.length })
-      req.on('end', () => then(size))
-    }
-    if (path === '/v2/') { send(200); return }
-    let m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(path)
-    if (m !== null) {
-      const location = `/v2/${m[1]}/blobs/uploads/u${m[2] === '' ? uploads++ : m[2].slice(1)}`
-      if (req.method === 'POST') { drain(() => send(202, { Location: location, Range: '0-0' })); return }
-      if (req.method === 'PATCH') { drain((size) => send(202, { Location: location, Range: `0-${Math.max(0, size - 1)}` })); return }
-      if (req.method === 'PUT') {
-        const digest = url.searchParams.get('digest') ?? ''
-        drain(() => { present.add(digest); send(201, { Location: `/v2/${m![1]}/blobs/${digest}`, 'Docker-Content-Digest': digest }) })
-        return
-      }
-    }
-    m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path)
-    if (m !== null) {
-      const body = present.has(m[2]) ? content.get(m[2]) : undefined
-      if (body === undefined) { send(404); return }
-      res.writeHead(200, { 'Content-Length': body.length, 'Docker-Content-Digest': m[2], 'Content-Type': 'application/octet-stream' })
-      if (req.method === 'HEAD') { res.end(); return }
-      let offset = 0
-      const pump = (): void => {
-        while (offset < body.length) {
-          const end = Math.min(offset + MiB, body.length)
-          const more = res.write(body.subarray(offset, end))
-          offset = end
-          if (!more) { res.once('drain', pump); return }
-        }
-        res.end()
-      }
-      pump()
-      return
-    }
-    m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path)
-    if (m !== null) {
-      if (req.method === 'PUT') {
-        const chunks: Buffer[] = []
-        req.on('data', (c: Buffer) => chunks.push(c))
-        req.on('end', () => {
-          const body = Buffer.concat(chunks)
-          const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
-          const entry = { body, type: String(req.headers['content-type']), digest }
-          manifests.set(m![2], entry)
-          manifests.set(digest, entry)
-          send(201, { 'Docker-Content-Digest': digest, Location: `/v2/${m![1]}/manifests/${digest}` })
-        })
-        return
-      }
-      const entry = manifests.get(m[2])
-      if (entry === undefined) { send(404); return }
-      send(200, { 'Content-Type': entry.type, 'Docker-Content-Digest': entry.digest }, entry.body)
-      return
-    }
-    send(404)
-  })
-  server.keepAliveTimeout = 30_000
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n')
-  })
-  const stop = (): void => { server.closeAllConnections(); server.close(); process.exit(0) }
   process.on('SIGTERM', stop)
   exitWithParent(stop)
 }
@@ -417,8 +326,10 @@ async function main (): Promise<void> {
     const mb = layout.bytes / MiB
     // Each round starts both registries on empty storage (so no blob is already there to
     // mount) and alternates which goes first, so neither gets a warmer page cache.
-    const times: Record<string, { push: number[], pull: number[], pushCpu: number[] }> = {
-      stratus: { push: [], pull: [], pushCpu: [] }, distribution: { push: [], pull: [], pushCpu: [] }, null: { push: [], pull: [], pushCpu: [] }
+    const times: Record<string, { push: number[], pull: number[], pushCpu: number[], pullCpu: number[] }> = {
+      stratus: { push: [], pull: [], pushCpu: [], pullCpu: [] },
+      distribution: { push: [], pull: [], pushCpu: [], pullCpu: [] },
+      null: { push: [], pull: [], pushCpu: [], pullCpu: [] }
     }
     let peakAfterPush = 0
     let stratus: Target | undefined
@@ -443,11 +354,14 @@ async function main (): Promise<void> {
         const p = await push(layout, target, repo)
         const cpu = await cpuSeconds(target.process.pid!) - cpuBefore
         if (target === stratus) peakAfterPush = Math.max(peakAfterPush, await peakRssMb(stratus.process.pid!))
+        const pullCpuBefore = await cpuSeconds(target.process.pid!)
         const q = await pull(target, repo, join(root, 'pulled'))
+        const pullCpu = await cpuSeconds(target.process.pid!) - pullCpuBefore
         times[target.name].push.push(p)
         times[target.name].pull.push(q)
         times[target.name].pushCpu.push(cpu)
-        log(`round ${round + 1} ${target.name.padEnd(12)} push ${(mb / p).toFixed(0)} MB/s (server CPU ${cpu.toFixed(2)} s)  pull ${(mb / q).toFixed(0)} MB/s`)
+        times[target.name].pullCpu.push(pullCpu)
+        log(`round ${round + 1} ${target.name.padEnd(12)} push ${(mb / p).toFixed(0)} MB/s (server CPU ${cpu.toFixed(2)} s)  pull ${(mb / q).toFixed(0)} MB/s (server CPU ${pullCpu.toFixed(2)} s)`)
       }
     }
     if (stratus === undefined || distribution === undefined || ceilingTarget === undefined) throw new Error('--rounds must be at least 1')
@@ -494,6 +408,9 @@ async function main (): Promise<void> {
       manifest_get_client_ceiling_p99_ms: Number(nothing.p99.toFixed(3)),
       push_server_cpu_s: Number(median(times.stratus.pushCpu).toFixed(2)),
       distribution_push_server_cpu_s: Number(median(times.distribution.pushCpu).toFixed(2)),
+      // Stratus hashes every blob it serves (a corrupted one is never completed); distribution does not.
+      pull_server_cpu_s: Number(median(times.stratus.pullCpu).toFixed(2)),
+      distribution_pull_server_cpu_s: Number(median(times.distribution.pullCpu).toFixed(2)),
       peak_rss_mb: Number(peakAfterPush.toFixed(1)),
       peak_rss_mb_whole_run: Number(peakRss.toFixed(1))
     }
