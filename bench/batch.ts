@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks'
 import { Stratus } from '../sdk/index.js'
 import { uninstrumented } from '../runtime/runners/index.js'
 import { measureStoreOps } from './store.js'
+import { onCleanup, track } from './cleanup.js'
 
 const json = process.argv.includes('--json')
 const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback)
@@ -65,6 +66,7 @@ function findUp(relative: string): string | undefined {
 
 async function simulated() {
   await using cloud = await Stratus.embedded({ runner: 'simulated' })
+  onCleanup(() => cloud.close()) // SIGINT/SIGTERM, unhandled rejections (close is idempotent)
   const own = await cloud.batch.computeEnvironment('sim-nodes').unmanaged().create()
   for (let i = 0; i < NODES; i++) await own.registerNode({ vcpus: 2, memory: 8192, instanceType: 'm5.large' })
   const queue = await cloud.batch.jobQueue('sim').priority(1).computeEnvironments(own).create()
@@ -94,6 +96,7 @@ async function simulated() {
 
 async function processRunner() {
   await using cloud = await Stratus.embedded({ runner: 'process' })
+  onCleanup(() => cloud.close()) // SIGINT/SIGTERM, unhandled rejections (close is idempotent)
   const own = await cloud.batch.computeEnvironment('local').unmanaged().create()
   for (let i = 0; i < PROCESS_NODES; i++) await own.registerNode({ vcpus: NODE_VCPUS, memory: 262144 })
   const queue = await cloud.batch.jobQueue('local').priority(1).computeEnvironments(own).create()
@@ -188,7 +191,7 @@ async function nodeSpawnBaseline(count: number): Promise<number> {
     const next = () => {
       if (started >= count) return
       started++
-      const child = spawn('true', [], { stdio: 'ignore' })
+      const child = track(spawn('true', [], { stdio: 'ignore' }))
       child.once('error', reject)
       child.once('exit', () => {
         if (++finished === count) resolve()

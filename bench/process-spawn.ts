@@ -15,6 +15,8 @@
 // The headline contenders run interleaved for --rounds rounds and report their median
 // round, so that a neighbour stealing CPU for a while hurts all of them alike.
 // Prints a table; with --json, one JSON object as the last line. Never fails on time.
+// Launchers, children and the scratch directory are cleaned up on every way out, failures
+// and SIGINT/SIGTERM included (bench/cleanup.ts).
 //
 //   node dist/bench/process-spawn.js [--count 2000] [--rate 400] [--rounds 3] [--json]
 import { spawn, spawnSync } from 'node:child_process'
@@ -25,6 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ProcessLauncher, type LaunchRequest, type LauncherImplementation } from '../runtime/runners/launcher/index.js'
+import { onCleanup, runBench, track } from './cleanup.js'
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`)
@@ -188,7 +191,7 @@ function cPaced(): Figures | undefined {
 }
 
 const nodeStart: StartOne = async () => {
-  const child = timedCall(() => spawn(TRUE, [], { stdio: 'ignore', env: ENV }))
+  const child = track(timedCall(() => spawn(TRUE, [], { stdio: 'ignore', env: ENV })))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve)
@@ -207,6 +210,7 @@ async function withLauncher<T>(implementation: LauncherImplementation, request: 
     console.error(`(${implementation} launcher unavailable: ${(error as Error).message})`)
     return undefined
   }
+  onCleanup(() => launcher.close()) // a signal mid-run; close is idempotent
   try {
     for (let i = 0; i < 50; i++) await (await launcher.spawn(request(-i - 1))).exited
     return await run((i) => timedCall(() => launcher.spawn(request(i))), launcher)
@@ -229,8 +233,9 @@ function median(rounds: Array<Figures | undefined>): Figures | undefined {
 }
 
 const plain = (): LaunchRequest => ({ argv: [TRUE], env: ENV })
-const scratch = mkdtempSync(join(tmpdir(), 'stratus-bench-spawn-'))
-try {
+await runBench(async () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'stratus-bench-spawn-'))
+  onCleanup(() => rmSync(scratch, { recursive: true, force: true }))
   // Headline throughput: interleaved rounds.
   const rounds: Array<Array<Figures | undefined>> = []
   for (let r = 0; r < ROUNDS; r++) {
@@ -335,6 +340,4 @@ try {
       fallback_loop_block_ms_per_launch: round(fallback?.loopBusyMsPerLaunch)
     }))
   }
-} finally {
-  rmSync(scratch, { recursive: true, force: true })
-}
+})

@@ -4,20 +4,25 @@
 //
 //   npm run bench:registry -- [--json] [--layers 4] [--layer-mib 64] [--rounds 6] [--get-seconds 3]
 //
-// A third target, the "null registry" (this file with --null), does no work at all: it
-// discards pushed bytes without hashing or storing them and serves pulls from memory. It is
-// the ceiling the clients (skopeo, and the manifest GET load loop) reach alone on this
-// machine, so the report says how close each real registry gets to it (`*_of_client_ceiling`,
-// `manifest_get_client_ceiling_*`).
+// A third target, the "null registry" (this file with --null, bench/null-registry.ts), does no
+// work at all: it discards pushed bytes without hashing or storing them and serves pulls from
+// memory. It is the ceiling the clients (skopeo, and the manifest GET load loop) reach alone on
+// this machine, so the report says how close each real registry gets to it
+// (`*_of_client_ceiling`, `manifest_get_client_ceiling_*`).
 //
 // Stratus runs in a child process (this file with --serve) so its peak RSS (VmHWM) is its own.
 // Each round starts both registries on empty storage; push and pull rates are medians over
-// the rounds; server CPU seconds per push are reported for both (the client, skopeo, shares the
-// same two cores, so the registry's CPU per byte shows in the rates). The manifest GET loop
+// the rounds; server CPU seconds per push and per pull are reported for both (the client,
+// skopeo, shares the same two cores, so the registry's CPU per byte shows in the rates; Stratus
+// hashes every blob it serves, distribution does not). The manifest GET loop
 // uses a lean keep-alive client (16 connections, one request in flight each) and reports the
 // median of three runs. `--load HOST:PORT --repo NAME` runs only that loop against a registry.
 // Figures only: a benchmark never fails on time. The last line with --json is one JSON object.
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
+//
+// Every process it starts (the two servers of this file, distribution, skopeo) is stopped on
+// every way out, failures and SIGINT/SIGTERM included (bench/cleanup.ts), and its temporary
+// directory removed; the servers of this file also exit when their parent dies (stdin closes).
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
@@ -25,11 +30,11 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
-import { promisify } from 'node:util'
 import { createGzip, constants as zlibConstants } from 'node:zlib'
 import net from 'node:net'
+import { exec as run, exitWithParent, onCleanup, runBench, stopChild, track } from './cleanup.js'
+import { serveNull } from './null-registry.js'
 
-const run = promisify(execFile)
 const MiB = 1024 * 1024
 
 function arg (name: string, fallback: number): number {
@@ -49,91 +54,9 @@ async function serve (dir: string): Promise<void> {
     registry.setEndpoint(`127.0.0.1:${port}`)
     process.stdout.write(JSON.stringify({ port }) + '\n')
   })
-  process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) })
-}
-
-/**
- * The null registry: enough of the distribution protocol for skopeo to push and pull, with
- * no work behind it. Pushed bodies are counted and dropped; a blob "exists" once its upload
- * was completed; pulls are served from the layout's bytes in memory.
- */
-async function serveNull (layoutDir: string): Promise<void> {
-  const { readdir } = await import('node:fs/promises')
-  const content = new Map<string, Buffer>()
-  for (const hex of await readdir(join(layoutDir, 'blobs', 'sha256'))) content.set(`sha256:${hex}`, await readFile(join(layoutDir, 'blobs', 'sha256', hex)))
-  const present = new Set<string>()
-  const manifests = new Map<string, { body: Buffer, type: string, digest: string }>()
-  let uploads = 0
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://null')
-    const path = url.pathname
-    const send = (status: number, headers: Record<string, string | number> = {}, body?: Buffer): void => {
-      res.writeHead(status, { 'Docker-Distribution-API-Version': 'registry/2.0', 'Content-Length': body?.length ?? 0, ...headers })
-      res.end(req.method === 'HEAD' ? undefined : body)
-    }
-    const drain = (then: (size: number) => void): void => {
-      let size = 0
-      req.on('data', (c: Buffer) => { size += c.length })
-      req.on('end', () => then(size))
-    }
-    if (path === '/v2/') { send(200); return }
-    let m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(path)
-    if (m !== null) {
-      const location = `/v2/${m[1]}/blobs/uploads/u${m[2] === '' ? uploads++ : m[2].slice(1)}`
-      if (req.method === 'POST') { drain(() => send(202, { Location: location, Range: '0-0' })); return }
-      if (req.method === 'PATCH') { drain((size) => send(202, { Location: location, Range: `0-${Math.max(0, size - 1)}` })); return }
-      if (req.method === 'PUT') {
-        const digest = url.searchParams.get('digest') ?? ''
-        drain(() => { present.add(digest); send(201, { Location: `/v2/${m![1]}/blobs/${digest}`, 'Docker-Content-Digest': digest }) })
-        return
-      }
-    }
-    m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path)
-    if (m !== null) {
-      const body = present.has(m[2]) ? content.get(m[2]) : undefined
-      if (body === undefined) { send(404); return }
-      res.writeHead(200, { 'Content-Length': body.length, 'Docker-Content-Digest': m[2], 'Content-Type': 'application/octet-stream' })
-      if (req.method === 'HEAD') { res.end(); return }
-      let offset = 0
-      const pump = (): void => {
-        while (offset < body.length) {
-          const end = Math.min(offset + MiB, body.length)
-          const more = res.write(body.subarray(offset, end))
-          offset = end
-          if (!more) { res.once('drain', pump); return }
-        }
-        res.end()
-      }
-      pump()
-      return
-    }
-    m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(path)
-    if (m !== null) {
-      if (req.method === 'PUT') {
-        const chunks: Buffer[] = []
-        req.on('data', (c: Buffer) => chunks.push(c))
-        req.on('end', () => {
-          const body = Buffer.concat(chunks)
-          const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`
-          const entry = { body, type: String(req.headers['content-type']), digest }
-          manifests.set(m![2], entry)
-          manifests.set(digest, entry)
-          send(201, { 'Docker-Content-Digest': digest, Location: `/v2/${m![1]}/manifests/${digest}` })
-        })
-        return
-      }
-      const entry = manifests.get(m[2])
-      if (entry === undefined) { send(404); return }
-      send(200, { 'Content-Type': entry.type, 'Docker-Content-Digest': entry.digest }, entry.body)
-      return
-    }
-    send(404)
-  })
-  server.keepAliveTimeout = 30_000
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n')
-  })
-  process.on('SIGTERM', () => { server.closeAllConnections(); server.close(); process.exit(0) })
+  const stop = (): void => { server.closeAllConnections(); server.close(); void registry.close().then(() => process.exit(0)) }
+  process.on('SIGTERM', stop)
+  exitWithParent(stop)
 }
 
 // --- the image ---------------------------------------------------------------------------
@@ -202,11 +125,17 @@ async function waitForLine (child: ChildProcess): Promise<string> {
   throw new Error('server exited before it was ready')
 }
 
+function started (target: Target): Target {
+  process.stderr.write(`started ${target.name} (pid ${target.process.pid}) on ${target.host}\n`)
+  return target
+}
+
 /** This file run again as a server (`--serve DIR` or `--null LAYOUT`); it prints its port. */
 async function startChild (name: string, mode: '--serve' | '--null', dir: string): Promise<Target> {
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, mode, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // stdin is a pipe only so that the child notices when this process is gone.
+  const child = track(spawn(process.execPath, [new URL(import.meta.url).pathname, mode, dir], { stdio: ['pipe', 'pipe', 'inherit'] }))
   const { port } = JSON.parse(await waitForLine(child)) as { port: number }
-  return { name, host: `127.0.0.1:${port}`, process: child }
+  return started({ name, host: `127.0.0.1:${port}`, process: child })
 }
 
 async function freePort (): Promise<number> {
@@ -240,22 +169,20 @@ async function startDistribution (root: string): Promise<Target> {
   ].join('\n'))
   const binary = await run('sh', ['-c', 'command -v docker-registry || command -v registry']).then((r) => r.stdout.trim(), () => '')
   if (binary === '') throw new Error('CNCF distribution is not installed: apt-get install docker-registry')
-  const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'ignore'] })
+  const child = track(spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'ignore'] }))
   for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`distribution exited (${child.exitCode ?? child.signalCode}) before it was ready`)
     const ok = await new Promise<boolean>((resolve) => {
       http.get(`http://127.0.0.1:${port}/v2/`, (res) => { res.resume(); resolve(res.statusCode === 200) }).on('error', () => resolve(false))
     })
-    if (ok) return { name: 'distribution', host: `127.0.0.1:${port}`, process: child }
+    if (ok) return started({ name: 'distribution', host: `127.0.0.1:${port}`, process: child })
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error('distribution did not start')
 }
 
 async function stop (target: Target): Promise<void> {
-  if (target.process.exitCode !== null) return
-  target.process.kill('SIGTERM')
-  await Promise.race([once(target.process, 'exit'), new Promise((resolve) => setTimeout(resolve, 3000))])
-  if (target.process.exitCode === null) target.process.kill('SIGKILL')
+  await stopChild(target.process)
 }
 
 /** User + system CPU seconds a process has used so far. */
@@ -390,6 +317,8 @@ async function main (): Promise<void> {
   await run('skopeo', ['--version']).catch(() => { throw new Error('skopeo is not installed: apt-get install skopeo') })
 
   const root = await mkdtemp(join(tmpdir(), 'stratus-bench-registry-'))
+  // Runs after every tracked child is stopped, whichever way the run ends.
+  onCleanup(() => rm(root, { recursive: true, force: true }))
   const targets: Target[] = []
   try {
     log(`generating ${layers} layers of ${layerMiB} MiB random data`)
@@ -397,8 +326,10 @@ async function main (): Promise<void> {
     const mb = layout.bytes / MiB
     // Each round starts both registries on empty storage (so no blob is already there to
     // mount) and alternates which goes first, so neither gets a warmer page cache.
-    const times: Record<string, { push: number[], pull: number[], pushCpu: number[] }> = {
-      stratus: { push: [], pull: [], pushCpu: [] }, distribution: { push: [], pull: [], pushCpu: [] }, null: { push: [], pull: [], pushCpu: [] }
+    const times: Record<string, { push: number[], pull: number[], pushCpu: number[], pullCpu: number[] }> = {
+      stratus: { push: [], pull: [], pushCpu: [], pullCpu: [] },
+      distribution: { push: [], pull: [], pushCpu: [], pullCpu: [] },
+      null: { push: [], pull: [], pushCpu: [], pullCpu: [] }
     }
     let peakAfterPush = 0
     let stratus: Target | undefined
@@ -423,11 +354,14 @@ async function main (): Promise<void> {
         const p = await push(layout, target, repo)
         const cpu = await cpuSeconds(target.process.pid!) - cpuBefore
         if (target === stratus) peakAfterPush = Math.max(peakAfterPush, await peakRssMb(stratus.process.pid!))
+        const pullCpuBefore = await cpuSeconds(target.process.pid!)
         const q = await pull(target, repo, join(root, 'pulled'))
+        const pullCpu = await cpuSeconds(target.process.pid!) - pullCpuBefore
         times[target.name].push.push(p)
         times[target.name].pull.push(q)
         times[target.name].pushCpu.push(cpu)
-        log(`round ${round + 1} ${target.name.padEnd(12)} push ${(mb / p).toFixed(0)} MB/s (server CPU ${cpu.toFixed(2)} s)  pull ${(mb / q).toFixed(0)} MB/s`)
+        times[target.name].pullCpu.push(pullCpu)
+        log(`round ${round + 1} ${target.name.padEnd(12)} push ${(mb / p).toFixed(0)} MB/s (server CPU ${cpu.toFixed(2)} s)  pull ${(mb / q).toFixed(0)} MB/s (server CPU ${pullCpu.toFixed(2)} s)`)
       }
     }
     if (stratus === undefined || distribution === undefined || ceilingTarget === undefined) throw new Error('--rounds must be at least 1')
@@ -474,6 +408,9 @@ async function main (): Promise<void> {
       manifest_get_client_ceiling_p99_ms: Number(nothing.p99.toFixed(3)),
       push_server_cpu_s: Number(median(times.stratus.pushCpu).toFixed(2)),
       distribution_push_server_cpu_s: Number(median(times.distribution.pushCpu).toFixed(2)),
+      // Stratus hashes every blob it serves (a corrupted one is never completed); distribution does not.
+      pull_server_cpu_s: Number(median(times.stratus.pullCpu).toFixed(2)),
+      distribution_pull_server_cpu_s: Number(median(times.distribution.pullCpu).toFixed(2)),
       peak_rss_mb: Number(peakAfterPush.toFixed(1)),
       peak_rss_mb_whole_run: Number(peakRss.toFixed(1))
     }
@@ -486,7 +423,6 @@ async function main (): Promise<void> {
     if (json) process.stdout.write(JSON.stringify(result) + '\n')
   } finally {
     for (const target of targets) await stop(target)
-    await rm(root, { recursive: true, force: true })
   }
 }
 
@@ -501,5 +437,5 @@ if (process.argv.includes('--serve')) {
   const r = await manifestLoad({ name: host, host, process: undefined as never }, repo, 16, arg('get-seconds', 3))
   process.stdout.write(`${Math.round(r.perSecond)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms\n`)
 } else {
-  await main()
+  await runBench(main)
 }

@@ -15,6 +15,7 @@ import { loadWasmCore } from '../runtime/scheduler/wasm-core.js'
 import { TsPlacementCore } from '../runtime/scheduler/twin.js'
 import type { PlacementCore, PlanMetrics } from '../runtime/scheduler/core.js'
 import { outcome, STRATEGIES, syntheticBatch, type Outcome, type Workload } from './synthetic-cluster.js'
+import { runBench } from './cleanup.js'
 
 const json = process.argv.includes('--json')
 const repeats = Number(process.argv.find((a) => a.startsWith('--repeats='))?.slice(10) ?? (json ? 3 : 1))
@@ -105,4 +106,5 @@ async function main() {
   console.log(JSON.stringify(result))
 }
 
-await main()
+// It starts no process or server; runBench gives it the same exit paths as the others.
+await runBench(main)

@@ -6,6 +6,8 @@ import type { StorageDriver } from './storage/driver.js'
 import { createStorageDriver, type StorageConfig } from './storage/drivers.js'
 import { Distribution } from './content/distribution.js'
 import { garbageCollect, type GarbageCollectReport } from './content/garbage-collector.js'
+import { scrub, type ScrubReport } from './content/scrub.js'
+import type { QuarantinedBlob } from './content/quarantine.js'
 import type { RepositoryMeta, RepositoryState } from './content/repository.js'
 import { Authenticator, type AuthOptions } from './auth/authenticator.js'
 import { createRouter, type RequestHandler } from './http/router.js'
@@ -41,6 +43,12 @@ export interface RegistryOptions {
   gcGracePeriodMs?: number
   /** How often GC runs by itself (default 0: only on demand). */
   gcIntervalMs?: number
+  /**
+   * How often every stored blob is read and checked against its digest (default 24 hours;
+   * 0: only on demand). Serving verifies what it sends; the scrub finds corruption in blobs
+   * nobody pulls. It reads the whole store, one blob at a time.
+   */
+  scrubIntervalMs?: number
   /** Most upload sessions open at once (default 1000). */
   maxUploadSessions?: number
   /** Bytes of manifests kept in memory for fast GETs (default 32 MiB). */
@@ -85,6 +93,7 @@ export class Registry implements AsyncDisposable {
   readonly #gcGracePeriodMs: number
   #endpoint: string | undefined
   #closed = false
+  #scrubbing: Promise<ScrubReport> | undefined
 
   private constructor (options: RegistryOptions, storage: StorageDriver, clock: Clock) {
     this.accountId = options.accountId ?? '000000000000'
@@ -120,9 +129,11 @@ export class Registry implements AsyncDisposable {
     const lifecycleEvery = positiveOr(options.lifecycleIntervalMs, HOUR, 'lifecycleIntervalMs')
     const purgeEvery = positiveOr(options.uploadPurgeIntervalMs, HOUR, 'uploadPurgeIntervalMs')
     const gcEvery = positiveOr(options.gcIntervalMs, 0, 'gcIntervalMs')
+    const scrubEvery = positiveOr(options.scrubIntervalMs, 24 * HOUR, 'scrubIntervalMs')
     if (lifecycleEvery > 0) this.#periodic.push(new Periodic(clock, lifecycleEvery, () => this.applyLifecyclePolicies(), onError))
     if (purgeEvery > 0) this.#periodic.push(new Periodic(clock, purgeEvery, () => this.purgeStaleUploads(), onError))
     if (gcEvery > 0) this.#periodic.push(new Periodic(clock, gcEvery, () => this.garbageCollect(), onError))
+    if (scrubEvery > 0) this.#periodic.push(new Periodic(clock, scrubEvery, () => this.scrub(), onError))
   }
 
   /** Opens a registry over its storage (loading repository names and the token key). */
@@ -157,6 +168,7 @@ export class Registry implements AsyncDisposable {
     if (this.#closed) return
     this.#closed = true
     await Promise.all(this.#periodic.map((p) => p.stop()))
+    await this.#scrubbing?.catch(() => undefined) // stops at the next blob
   }
 
   async [Symbol.asyncDispose] (): Promise<void> { await this.close() }
@@ -355,6 +367,21 @@ export class Registry implements AsyncDisposable {
       gracePeriodMs: positiveOr(options.gracePeriodMs, this.#gcGracePeriodMs, 'gracePeriodMs'),
       dryRun: options.dryRun
     })
+  }
+
+  /**
+   * Reads every stored blob and checks it against its digest; corrupted ones are quarantined
+   * (reported on `stratus:registry:blob-corrupt`, no longer served, repaired by a push of the
+   * same content). A call while a scrub runs gets that scrub's report. See `content/scrub.ts`.
+   */
+  scrub (): Promise<ScrubReport> {
+    this.#scrubbing ??= scrub(this.#distribution, { stopped: () => this.#closed }).finally(() => { this.#scrubbing = undefined })
+    return this.#scrubbing
+  }
+
+  /** Blobs found corrupted and not repaired yet: what was found, when, by whom, and who linked them. */
+  quarantinedBlobs (): QuarantinedBlob[] {
+    return this.#distribution.blobs.quarantine.list()
   }
 
   /** Deletes upload sessions older than `maxAgeMs` (default: the configured age). */

@@ -1,7 +1,9 @@
 // The registry part of the SDK: repositories in ECR's shapes, and the image
 // builder that pushes without Docker.
 
-import type { Registry, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability } from '../registry/index.js'
+import type {
+  Registry, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability, ScrubReport, QuarantinedBlob
+} from '../registry/index.js'
 
 export class RepositoryHandle {
   readonly name: string
@@ -110,5 +112,19 @@ export class RegistryClient {
   /** ECR-style credentials (user AWS, valid 12 hours of clock time) for `docker login`. */
   authorizationToken(): AuthorizationData {
     return this.registry.getAuthorizationToken().authorizationData[0]
+  }
+
+  /**
+   * Reads every stored blob and checks it against its digest now. Corrupted blobs are
+   * quarantined: no repository serves them (404 BLOB_UNKNOWN) until the same content is
+   * pushed again. The registry also does this on its own clock (`scrubIntervalMs`, default daily).
+   */
+  scrub(): Promise<ScrubReport> {
+    return this.registry.scrub()
+  }
+
+  /** Blobs found corrupted (by a scrub, or while being served) and not repaired yet. */
+  quarantinedBlobs(): QuarantinedBlob[] {
+    return this.registry.quarantinedBlobs()
   }
 }

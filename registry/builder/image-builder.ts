@@ -238,7 +238,8 @@ export class ImageBuilder {
       ;({ record, body } = await d.getManifest(state, pick.digest))
     }
     const manifest = JSON.parse(body.toString('utf8')) as { config: { digest: string }, layers: Array<{ digest: string, size: number, mediaType: string }> }
-    const config = JSON.parse((await d.blobs.getContent(manifest.config.digest)).toString('utf8')) as ImageConfig
+    const configBytes = await d.verifiedContent(manifest.config.digest, () => ociError('BLOB_UNKNOWN', `base image config ${manifest.config.digest} is not available (missing or corrupted in storage)`))
+    const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig
     config.config ??= {}
     config.rootfs ??= { type: 'layers', diff_ids: [] }
     config.created = CREATED

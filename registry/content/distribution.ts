@@ -2,8 +2,9 @@ import { channel } from 'node:diagnostics_channel'
 import type { Clock } from '../clock.js'
 import { digestOf, parseDigest } from '../digest.js'
 import { ociError, RegistryError } from '../errors.js'
-import type { RandomAccessFile, StorageDriver } from '../storage/driver.js'
+import { PathNotFoundError, type RandomAccessFile, type StorageDriver } from '../storage/driver.js'
 import { BlobStore } from './blobs.js'
+import type { CorruptionFinding, QuarantinedBlob } from './quarantine.js'
 import { SharedLock } from './locks.js'
 import { ByteLru } from './lru.js'
 import { parseManifest, referencedBlobs, type ParsedManifest } from './manifest.js'
@@ -58,6 +59,7 @@ export class Distribution {
 
   async open (): Promise<void> {
     await this.repositories.open()
+    await this.blobs.load()
   }
 
   // --- repositories ---------------------------------------------------------------------
@@ -127,8 +129,54 @@ export class Distribution {
     return this.blobs.size(digest)
   }
 
-  openBlobFile (digest: string): Promise<RandomAccessFile> {
-    return this.blobs.open(digest)
+  /**
+   * Opens a blob's bytes for serving, with the generation to hand to `quarantineBlob` if they
+   * turn out corrupted; BLOB_UNKNOWN when the blob went away since its size was read.
+   */
+  async openBlobFile (digest: string): Promise<{ file: RandomAccessFile, generation: number }> {
+    const generation = this.blobs.generation(digest)
+    try {
+      return { file: await this.blobs.open(digest), generation }
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw ociError('BLOB_UNKNOWN', `blob ${digest} is not stored`, { detail: { digest } })
+      throw err
+    }
+  }
+
+  /**
+   * Takes a blob found corrupted out of service (see `quarantine.ts`): every repository then
+   * answers BLOB_UNKNOWN for it until a push stores verified bytes again. `generation` is the
+   * one read before the corrupted bytes were. Returns the record (undefined: a repair won).
+   */
+  async quarantineBlob (digest: string, finding: CorruptionFinding, generation: number): Promise<QuarantinedBlob | undefined> {
+    const repositories: string[] = []
+    for (const name of this.repositories.names()) {
+      const state = await this.repositories.get(name)
+      if (state !== undefined && (state.layers.has(digest) || state.manifests.has(digest))) repositories.push(name)
+    }
+    this.#manifestCache.delete(digest)
+    return this.blobs.quarantineBlob({ ...finding, digest, detectedAt: this.clock.now(), repositories }, generation)
+  }
+
+  /**
+   * Small blob content (a manifest, an image config) read whole and checked against its
+   * digest; corrupted bytes are quarantined. `unknown` is the error for a missing or corrupted blob.
+   */
+  async verifiedContent (digest: string, unknown: () => RegistryError): Promise<Buffer> {
+    const generation = this.blobs.generation(digest)
+    let body: Buffer
+    try {
+      body = await this.blobs.getContent(digest)
+    } catch (err) {
+      if (err instanceof PathNotFoundError) throw unknown()
+      throw err
+    }
+    const actual = digestOf(body, parseDigest(digest).algorithm)
+    if (actual !== digest) {
+      await this.quarantineBlob(digest, { reason: 'digest-mismatch', actualDigest: actual, storedSize: body.length, detectedBy: 'read' }, generation)
+      throw unknown()
+    }
+    return body
   }
 
   /** Unlinks a blob from the repository (the bytes go at the next GC if nothing uses them). */
@@ -297,10 +345,11 @@ export class Distribution {
     return { record, body: await this.manifestBody(record.digest) }
   }
 
+  /** A manifest's bytes: from the cache (verified when they entered it), else read and verified. */
   async manifestBody (digest: string): Promise<Buffer> {
     let body = this.#manifestCache.get(digest)
     if (body === undefined) {
-      body = await this.blobs.getContent(digest)
+      body = await this.verifiedContent(digest, () => ociError('MANIFEST_UNKNOWN', `the bytes of manifest ${digest} are not available (missing or corrupted in storage)`, { detail: { digest } }))
       this.#manifestCache.set(digest, body)
     }
     return body

@@ -9,6 +9,9 @@ import type { Distribution } from './distribution.js'
  * referenced) within the grace period is deleted, and the links to it are removed from
  * every repository, so a later push of the same blob really stores it again.
  *
+ * Quarantined copies of corrupted blobs (see `quarantine.ts`) that no manifest references any
+ * more are deleted too: nothing will push them again to repair them.
+ *
  * Runs with the distribution's GC lock held exclusive: no blob commit, mount or manifest PUT
  * interleaves, so a blob checked by a push cannot vanish before its manifest lands. Uploads
  * in progress live outside the blob store and are never touched.
@@ -25,6 +28,8 @@ export interface GarbageCollectReport {
   readonly blobsDeleted: readonly string[]
   readonly bytesFreed: number
   readonly blobsInGracePeriod: number
+  /** Quarantined (corrupted) blobs deleted because nothing references them any more. */
+  readonly quarantinedDeleted: readonly string[]
 }
 
 export async function garbageCollect (d: Distribution, options: GarbageCollectOptions): Promise<GarbageCollectReport> {
@@ -55,6 +60,12 @@ export async function garbageCollect (d: Distribution, options: GarbageCollectOp
       }
       await d.blobs.delete(digest)
     }
-    return { blobsMarked: marked.size, blobsDeleted: deleted, bytesFreed, blobsInGracePeriod: inGrace }
+    const quarantinedDeleted: string[] = []
+    for (const { digest } of d.blobs.quarantine.list()) {
+      if (marked.has(digest)) continue
+      quarantinedDeleted.push(digest)
+      if (options.dryRun !== true) await d.blobs.quarantine.release(digest)
+    }
+    return { blobsMarked: marked.size, blobsDeleted: deleted, bytesFreed, blobsInGracePeriod: inGrace, quarantinedDeleted }
   })
 }

@@ -59,3 +59,20 @@ export class SharedLock {
     }
   }
 }
+
+/**
+ * One FIFO mutex per key, created on first use and dropped once idle: serializes what
+ * writes, quarantines and deletes one blob, without a lock shared by every blob.
+ */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>()
+
+  run<T> (key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve()
+    const result = previous.then(fn, fn)
+    const tail = result.catch(() => undefined)
+    this.#tails.set(key, tail)
+    void tail.then(() => { if (this.#tails.get(key) === tail) this.#tails.delete(key) })
+    return result
+  }
+}

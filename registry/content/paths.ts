@@ -43,6 +43,17 @@ export const paths = Object.freeze({
   tagLink (name: string, tag: string): string {
     return `/repositories/${name}/_manifests/tags/${tag}/current/link`
   },
+  quarantineRoot: '/quarantine',
+  quarantineDir (digest: string): string {
+    const { algorithm, hex } = parseDigest(digest)
+    return `/quarantine/${algorithm}/${hex.slice(0, 2)}/${hex}`
+  },
+  quarantineData (digest: string): string {
+    return `${paths.quarantineDir(digest)}/data`
+  },
+  quarantineInfo (digest: string): string {
+    return `${paths.quarantineDir(digest)}/info.json`
+  },
   uploadsRoot: '/uploads',
   uploadDir (uuid: string): string {
     return `/uploads/${uuid}`
@@ -58,5 +69,11 @@ export const paths = Object.freeze({
 /** `/blobs/sha256/ab/<hex>` → `sha256:<hex>`, for the garbage collector's walk. */
 export function digestFromBlobDir (path: string): string | undefined {
   const m = /^\/blobs\/(sha256|sha512)\/[0-9a-f]{2}\/([0-9a-f]+)$/.exec(path)
+  return m === null ? undefined : `${m[1]}:${m[2]}`
+}
+
+/** `/quarantine/sha256/ab/<hex>` → `sha256:<hex>`, for loading the quarantine at open. */
+export function digestFromQuarantineDir (path: string): string | undefined {
+  const m = /^\/quarantine\/(sha256|sha512)\/[0-9a-f]{2}\/([0-9a-f]+)$/.exec(path)
   return m === null ? undefined : `${m[1]}:${m[2]}`
 }

@@ -1,8 +1,8 @@
 import { ociError } from '../errors.js'
-import { parseDigest } from '../digest.js'
+import { newHash, parseDigest } from '../digest.js'
 import type { RepositoryState } from '../content/repository.js'
 import { API_VERSION_HEADER, sendEmpty, type RequestContext } from './context.js'
-import { sendFile } from './send-file.js'
+import { ContentMismatchError, sendFile } from './send-file.js'
 
 /** `Range: bytes=a-b | a- | -n` → [start, end] inclusive, or 'unsatisfiable'. */
 function parseRange (value: string, size: number): [number, number] | 'unsatisfiable' | undefined {
@@ -22,11 +22,20 @@ function parseRange (value: string, size: number): [number, number] | 'unsatisfi
   return [start, end]
 }
 
-/** GET / HEAD /v2/<name>/blobs/<digest>, with Range. */
+function unknownBlob (state: RepositoryState, digest: string): Error {
+  return ociError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${state.name}`, { detail: { digest } })
+}
+
+/**
+ * GET / HEAD /v2/<name>/blobs/<digest>, with Range. A GET is verified as it streams (see
+ * `send-file.ts`): bytes that do not hash to the digest are never completed as a response;
+ * the connection is aborted before their last chunk and the blob is quarantined, so every
+ * repository answers BLOB_UNKNOWN for it until it is pushed again.
+ */
 export async function getBlob (ctx: RequestContext, state: RepositoryState, digest: string): Promise<void> {
-  parseDigest(digest)
+  const { algorithm, hex } = parseDigest(digest)
   const size = await ctx.distribution.blobSize(state, digest)
-  if (size === undefined) throw ociError('BLOB_UNKNOWN', `blob ${digest} is not in repository ${state.name}`, { detail: { digest } })
+  if (size === undefined) throw unknownBlob(state, digest)
   const headers: Record<string, string | number> = {
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': digest,
@@ -60,12 +69,27 @@ export async function getBlob (ctx: RequestContext, state: RepositoryState, dige
     ctx.res.end()
     return
   }
-  const file = await ctx.distribution.openBlobFile(digest)
+  const d = ctx.distribution
+  const { file, generation } = await d.openBlobFile(digest)
+  if (file.size !== size) {
+    // Not the length it was stored with: corrupted before a byte is sent.
+    await file.close()
+    await d.quarantineBlob(digest, { reason: 'size-mismatch', storedSize: file.size, detectedBy: 'serve' }, generation)
+    throw unknownBlob(state, digest)
+  }
   ctx.res.writeHead(status, headers)
   try {
-    await sendFile(ctx.res, file, start, length)
+    await sendFile(ctx.res, file, start, length, { hash: newHash(algorithm), expectedHex: hex, size })
   } catch (err) {
-    ctx.res.destroy(err as Error)
+    try {
+      if (err instanceof ContentMismatchError) {
+        // Quarantined before the connection is aborted: the client's retry finds it gone.
+        const actualDigest = err.actualHex === undefined ? undefined : `${algorithm}:${err.actualHex}`
+        await d.quarantineBlob(digest, { reason: err.reason, actualDigest, storedSize: err.storedSize, detectedBy: 'serve' }, generation)
+      }
+    } finally {
+      ctx.res.destroy()
+    }
   }
 }
 

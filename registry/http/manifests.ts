@@ -1,4 +1,5 @@
 import { ociError } from '../errors.js'
+import { parseDigest } from '../digest.js'
 import { isTag, TAG_LIMIT } from '../names.js'
 import { baseMediaType, INDEX_TYPES } from '../media-types.js'
 import { MANIFEST_SIZE_LIMIT } from '../content/manifest.js'
@@ -6,11 +7,31 @@ import type { RepositoryState } from '../content/repository.js'
 import type { StoredManifest } from '../content/distribution.js'
 import { API_VERSION_HEADER, readBody, sendEmpty, type RequestContext } from './context.js'
 
+/** PUT: a tag must be valid (MANIFEST_INVALID, 400); a digest is validated where it is used (DIGEST_INVALID). */
 function checkReference (reference: string): void {
   if (reference.includes(':')) return // a digest: validated where it is used
   if (!isTag(reference)) {
     throw ociError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(reference.slice(0, 200))} (${TAG_LIMIT})`, { detail: { reference: reference.slice(0, 200) } })
   }
+}
+
+/**
+ * GET, HEAD, DELETE: a reference that is neither a valid tag nor a valid digest names no
+ * manifest that could exist, so it is MANIFEST_UNKNOWN (404), as the OCI conformance suite
+ * expects (`.INVALID_MANIFEST_NAME`) and distribution answers (such a reference does not
+ * match its manifest route, and a malformed digest is looked up as a tag and not found).
+ */
+function checkLookupReference (reference: string): void {
+  const valid = reference.includes(':') ? isDigest(reference) : isTag(reference)
+  if (!valid) {
+    throw ociError('MANIFEST_UNKNOWN', `no manifest can be named ${JSON.stringify(reference.slice(0, 200))}: not a tag (${TAG_LIMIT}) nor a digest`, {
+      detail: { reference: reference.slice(0, 200) }
+    })
+  }
+}
+
+function isDigest (reference: string): boolean {
+  try { parseDigest(reference, 'reference'); return true } catch { return false }
 }
 
 // Clients send the same few Accept headers over and over: parse each once.
@@ -64,7 +85,7 @@ const headersByRecord = new WeakMap<object, string[]>()
 
 /** GET / HEAD /v2/<name>/manifests/<reference>. */
 export async function getManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
-  checkReference(reference)
+  checkLookupReference(reference)
   const found = await negotiate(ctx, state, reference, await ctx.distribution.getManifest(state, reference))
   const { record, body } = found
   let headers = headersByRecord.get(record)
@@ -97,7 +118,7 @@ export async function putManifest (ctx: RequestContext, name: string, reference:
 
 /** DELETE /v2/<name>/manifests/<reference>: by digest the manifest (and its tags), by tag the tag. */
 export async function deleteManifest (ctx: RequestContext, state: RepositoryState, reference: string): Promise<void> {
-  checkReference(reference)
+  checkLookupReference(reference)
   await ctx.distribution.deleteManifest(state, reference)
   sendEmpty(ctx, 202, reference.includes(':') ? { 'Docker-Content-Digest': reference } : {})
 }

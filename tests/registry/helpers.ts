@@ -2,7 +2,8 @@
 // tiny raw-protocol helpers; requireTool (tests/tools.ts) checks the real clients are present.
 import http from 'node:http'
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
@@ -146,4 +147,32 @@ export async function eventually (check: () => boolean | Promise<boolean>, what:
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   throw new Error(`never happened: ${what}`)
+}
+
+/** Where a filesystem-stored blob's bytes are under the registry root. */
+export function blobDataPath (root: string, digest: string): string {
+  const [algorithm, hex] = digest.split(':')
+  return join(root, 'blobs', algorithm, hex.slice(0, 2), hex, 'data')
+}
+
+/** Corrupts a stored blob in place: flips `count` bytes at `offset` (the length stays). */
+export async function flipBytes (root: string, digest: string, offset: number, count = 4): Promise<void> {
+  const file = await open(blobDataPath(root, digest), 'r+')
+  try {
+    const bytes = Buffer.alloc(count)
+    await file.read(bytes, 0, count, offset)
+    for (let i = 0; i < count; i++) bytes[i] ^= 0xff
+    await file.write(bytes, 0, count, offset)
+  } finally {
+    await file.close()
+  }
+}
+
+/** Every message published on a diagnostics channel during the test. */
+export function recordChannel (t: { teardown (fn: () => unknown): void }, name: string): unknown[] {
+  const seen: unknown[] = []
+  const listener = (message: unknown): void => { seen.push(message) }
+  subscribe(name, listener)
+  t.teardown(() => unsubscribe(name, listener))
+  return seen
 }

@@ -37,6 +37,25 @@ t.test('OCI conformance', async (t) => {
     const missing = await req(u, 'GET', '/v2/conf/pull/manifests/nope')
     t.equal(missing.status, 404)
     t.same(errorCodes(missing), ['MANIFEST_UNKNOWN'])
+    // The conformance suite (v1.1.1) asks for a manifest that cannot exist: neither a tag nor
+    // a digest. Regression: it was 400 MANIFEST_INVALID.
+    const impossible = await req(u, 'GET', '/v2/conf/pull/manifests/.INVALID_MANIFEST_NAME')
+    t.equal(impossible.status, 404, 'GET of a reference that is neither a tag nor a digest: 404')
+    t.same(errorCodes(impossible), ['MANIFEST_UNKNOWN'])
+    const impossibleHead = await req(u, 'HEAD', '/v2/conf/pull/manifests/.INVALID_MANIFEST_NAME')
+    t.equal(impossibleHead.status, 404, 'HEAD of it: 404')
+    t.equal(impossibleHead.body.length, 0)
+    // Storing under such a reference stays refused (the suite accepts 400 or 404 there).
+    const storeImpossible = await req(u, 'PUT', '/v2/conf/pull/manifests/.INVALID_MANIFEST_NAME', {
+      headers: { 'content-type': OCI_MANIFEST }, body: img.manifest
+    })
+    t.equal(storeImpossible.status, 400)
+    t.same(errorCodes(storeImpossible), ['MANIFEST_INVALID'])
+    const totallyWrong = await req(u, 'PUT', '/v2/conf/pull/manifests/sha256:totallywrong', {
+      headers: { 'content-type': OCI_MANIFEST }, body: img.manifest
+    })
+    t.equal(totallyWrong.status, 400)
+    t.same(errorCodes(totallyWrong), ['DIGEST_INVALID'])
     const blob = await req(u, 'GET', `/v2/conf/pull/blobs/${img.layer}`)
     t.equal(blob.status, 200)
     t.equal(blob.body.toString(), 'layer-pull')
