@@ -22,3 +22,11 @@ export type { RunnerName, Runner, RunnerCapabilities, SandboxSpec, SandboxExit, 
 export type { Store, Transaction, Versioned, ScanOptions, Change } from './store/store.js'
 export { MemoryStore } from './store/memory.js'
 export type { PlacementReason } from './scheduler/scheduler.js'
+export type {
+  Registry, RegistryOptions, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability, PushedImage,
+  ScrubReport, QuarantinedBlob, GarbageCollectReport
+} from '../registry/index.js'
+export {
+  Scheduler, loadWasmCore, TsPlacementCore, abi as placementAbi,
+  type NodeInput, type TaskInput, type Plan, type Placement, type Strategy, type PlanMetrics, type PlacementCore, type PlacementBatch
+} from './scheduler/index.js'

@@ -10,7 +10,7 @@ export type {
   RetryStrategy, JobDependency, ArrayPropertiesDetail, BatchNode, BatchService, BatchApi, BatchExtensions, PlacementExplanation,
   CloudEvent, EventPattern
 } from '../runtime/index.js'
-export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage } from '../registry/index.js'
+export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage, ScrubReport, QuarantinedBlob } from '../runtime/index.js'
 export {
   StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, type ErrorKind
 } from '../runtime/index.js'

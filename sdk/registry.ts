@@ -3,7 +3,7 @@
 
 import type {
   Registry, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability, ScrubReport, QuarantinedBlob
-} from '../registry/index.js'
+} from '../runtime/index.js'
 
 export class RepositoryHandle {
   readonly name: string
