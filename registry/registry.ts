@@ -31,6 +31,11 @@ export interface RegistryOptions {
   accountId?: string
   /** Region for ARNs (default us-east-1). */
   regionName?: string
+  /**
+   * The ARN of a repository (the engine passes its one ARN builder, which
+   * knows the partition); standalone, arn:aws:ecr:<region>:<account>:repository/<name>.
+   */
+  repositoryArn?: (repositoryName: string) => string
   /** `host:port` clients reach the registry at (used in repositoryUri); see `setEndpoint`. */
   endpoint?: string
   /** Lifecycle policies are applied this often on the clock (default 1 hour; 0: only on demand). */
@@ -80,6 +85,7 @@ function notFoundRepository (name: string, accountId: string): RegistryError {
 export class Registry implements AsyncDisposable {
   readonly accountId: string
   readonly regionName: string
+  readonly #repositoryArn: (repositoryName: string) => string
   readonly clock: Clock
   readonly storage: StorageDriver
   /** Serves everything under `/v2/` (mount on a `node:http` server). */
@@ -100,6 +106,7 @@ export class Registry implements AsyncDisposable {
     if (!/^\d{12}$/.test(this.accountId)) throw invalidParameter('accountId', 'must be 12 digits')
     this.regionName = options.regionName ?? 'us-east-1'
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(this.regionName)) throw invalidParameter('regionName', `invalid region ${JSON.stringify(this.regionName)}`, 'like us-east-1')
+    this.#repositoryArn = options.repositoryArn ?? ((name) => `arn:aws:ecr:${this.regionName}:${this.accountId}:repository/${name}`)
     this.clock = clock
     this.storage = storage
     this.#endpoint = options.endpoint
@@ -184,7 +191,7 @@ export class Registry implements AsyncDisposable {
 
   #repositoryShape (meta: RepositoryMeta): Repository {
     return {
-      repositoryArn: `arn:aws:ecr:${this.regionName}:${this.accountId}:repository/${meta.repositoryName}`,
+      repositoryArn: this.#repositoryArn(meta.repositoryName),
       registryId: this.accountId,
       repositoryName: meta.repositoryName,
       repositoryUri: `${this.#host()}/${meta.repositoryName}`,

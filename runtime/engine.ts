@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { ManualClock, RealClock, type Clock } from './clock/clock.js'
 import { makePartition, type Partition } from './aws/partition.js'
 import { PageTokens } from './aws/pagination.js'
+import { arns } from './aws/arn.js'
 import { MemoryStore } from './store/memory.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
@@ -54,7 +55,7 @@ export interface EngineOptions {
   /** HTTP endpoint port on 127.0.0.1 (default: a free port). */
   port?: number
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
-  registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName'>
+  registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn'>
   batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
   process?: ProcessRunnerOptions
 }
@@ -146,7 +147,10 @@ export class Engine {
     const names: RunnerName[] = runnerName === 'simulated' ? ['simulated'] : [runnerName, 'simulated']
     const [scheduler, registry, ...made] = await Promise.all([
       Scheduler.create(),
-      Registry.open({ storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry, clock, accountId: partition.accountId, regionName: partition.region }),
+      Registry.open({
+        storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
+        clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name)
+      }),
       ...names.map((name) => RUNNERS[name]({ clock, process: options.process }))
     ])
     const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))

@@ -189,7 +189,6 @@ export class Dispatcher implements Reconciler {
       poolVersion: plan.poolVersion,
       reason: plan.reason[i],
       at: this.#ctx.clock.now(),
-      nodes: plan.nodes,
       plan: { placed: plan.metrics.placed, failed: plan.metrics.failed, nodesEvaluated: plan.metrics.nodesEvaluated }
     }
   }

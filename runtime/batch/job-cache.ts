@@ -5,25 +5,23 @@
 // status before it places it.
 
 import type { Demand } from '../cluster/node-pool.js'
-import type { FilterCounts, PlacerNode } from '../scheduler/placer.js'
+import type { FilterCounts } from '../scheduler/placer.js'
 import type { PlacementReason } from '../scheduler/scheduler.js'
 import type { Store } from '../store/store.js'
 import type { ColumnSet } from '../store/columns.js'
 import { CHILDREN, JOBS, S_RUNNABLE, type JobRow } from './records.js'
 import { RunQueue } from './run-queue.js'
 
-/** What the last dispatch round that passed a job over saw (the counts are made on request, from its snapshot). */
+/** What the last dispatch round that passed a job over saw. */
 export interface LastPlacement {
   computeEnvironment: string
   poolVersion: number
   reason: PlacementReason
   at: number
-  /** The round's snapshot of the pool's nodes (immutable records, shared by the round's jobs). */
-  nodes: readonly PlacerNode[]
   plan: { placed: number; failed: number; nodesEvaluated: number }
 }
 
-/** Why a RUNNABLE job did not start, as its last dispatch round saw it. */
+/** Why a RUNNABLE job did not start: its last dispatch round's plan, and what rules the pool's nodes out for it now. */
 export interface PlacementExplanation {
   computeEnvironment: string
   /** The pool version the plan was made against. */
@@ -31,7 +29,7 @@ export interface PlacementExplanation {
   reason: PlacementReason
   /** Clock ms of that round. */
   at: number
-  /** How many of the pool's nodes were ruled out for this job's demand, per cause. */
+  /** How many of the pool's nodes rule this job's demand out now, per cause (a node short of several counts for each). */
   filtered: FilterCounts
   /** The round's plan as a whole. */
   plan: { placed: number; failed: number; nodesEvaluated: number }

@@ -229,9 +229,11 @@ export class Batch implements BatchService, BatchExtensions {
     const entry = ctx.cache.get(found.row.jobId)
     const last = entry?.lastPlacement
     if (entry === undefined || last === undefined) return undefined
+    const ce = ctx.store.get<CeRecord>(CES, last.computeEnvironment)?.value
+    const nodes = ce === undefined ? [] : ctx.pools.nodes(ce.poolId).map((r) => r.value)
     return {
       computeEnvironment: last.computeEnvironment, poolVersion: last.poolVersion, reason: last.reason, at: last.at,
-      filtered: filterCounts(last.nodes, entry.cpu, entry.memory, entry.gpu), plan: { ...last.plan }
+      filtered: filterCounts(nodes, entry.cpu, entry.memory, entry.gpu), plan: { ...last.plan }
     }
   }
 

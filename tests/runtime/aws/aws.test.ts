@@ -52,3 +52,13 @@ t.test('page tokens: opaque, bound to their query, tamper-checked, expiring', as
   now += 60_001
   t.throws(() => tokens.read(token, 'ListJobs|q|RUNNING', { code: 'ClientException' }), { code: 'ClientException', field: 'nextToken', message: /expired/ })
 })
+
+t.test('the engine hands its partition to every service: Batch and the registry\'s ECR ARNs agree', async (t) => {
+  const { Stratus } = await import('../../../sdk/index.js')
+  await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated', accountId: '123456789012', region: 'cn-north-1' })
+  const repository = await cloud.registry.repository('team/app').create()
+  t.equal(repository.repositoryArn, 'arn:aws-cn:ecr:cn-north-1:123456789012:repository/team/app')
+  const ce = await cloud.batch.computeEnvironment('ce').unmanaged().create()
+  t.equal(ce.arn, 'arn:aws-cn:batch:cn-north-1:123456789012:compute-environment/ce')
+  t.match((await ce.describe()).ecsClusterArn, /^arn:aws-cn:ecs:cn-north-1:123456789012:cluster\/ce_Batch_/)
+})
