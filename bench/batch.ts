@@ -113,7 +113,7 @@ async function processRunner() {
   let launches = 0
   const runningAt = new Map<string, number>() // job id -> performance.now()
   runner.start = (spec, listener) => {
-    const jobId = spec.labels['stratus.key'] // the task's owner key: the job id (or <jobId>:<index>)
+    const jobId = spec.id.slice(spec.id.indexOf(':') + 1, spec.id.lastIndexOf('#')) // run ids are batch:<jobId>#<attempt>
     const wrapped: typeof listener = {
       running: (info) => {
         if (!runningAt.has(jobId)) runningAt.set(jobId, performance.now())

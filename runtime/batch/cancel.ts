@@ -6,7 +6,7 @@
 // TaskLauncher — the one place a stop is decided.
 
 import { NotFoundError } from '../errors.js'
-import type { Reconciler, ReconcileResult } from '../controller/reconciler.js'
+import type { ReconcileResult } from '../controller/reconciler.js'
 import { againAfter, done } from '../controller/reconciler.js'
 import type { ColumnSet } from '../store/columns.js'
 import type { Transaction } from '../store/store.js'
@@ -112,36 +112,19 @@ export function forgetJob(ctx: BatchContext, tx: Transaction, jobId: string): vo
   })
 }
 
-/** The evaluate controller: a SUBMITTED job becomes PENDING or RUNNABLE. */
-export class JobEvaluation implements Reconciler {
-  readonly #ctx: BatchContext
-
-  constructor(ctx: BatchContext) {
-    this.#ctx = ctx
-  }
-
-  reconcile(jobId: string): ReconcileResult {
-    this.#ctx.store.transaction((tx) => evaluate(this.#ctx, tx, jobId))
-    return done
-  }
+/** The evaluate controller (per job): a SUBMITTED job becomes PENDING or RUNNABLE. */
+export function reconcileEvaluation(ctx: BatchContext, jobId: string): ReconcileResult {
+  ctx.store.transaction((tx) => evaluate(ctx, tx, jobId))
+  return done
 }
 
-/** The retention controller: SUCCEEDED and FAILED jobs are kept for the retention time, then purged. */
-export class JobRetention implements Reconciler {
-  readonly #ctx: BatchContext
-
-  constructor(ctx: BatchContext) {
-    this.#ctx = ctx
-  }
-
-  reconcile(jobId: string): ReconcileResult {
-    const ctx = this.#ctx
-    const row = ctx.store.get<JobRow>(JOBS, jobId)?.value
-    if (row === undefined || !isTerminal(row.status) || row.stoppedAt === undefined) return done
-    const due = row.stoppedAt + ctx.settings.retentionMs - ctx.clock.now()
-    if (due > 0) return againAfter(due)
-    ctx.store.transaction((tx) => forgetJob(ctx, tx, jobId))
-    return done
-  }
+/** The retention controller (per job): SUCCEEDED and FAILED jobs are kept for the retention time, then purged. */
+export function reconcileRetention(ctx: BatchContext, jobId: string): ReconcileResult {
+  const row = ctx.store.get<JobRow>(JOBS, jobId)?.value
+  if (row === undefined || !isTerminal(row.status) || row.stoppedAt === undefined) return done
+  const due = row.stoppedAt + ctx.settings.retentionMs - ctx.clock.now()
+  if (due > 0) return againAfter(due)
+  ctx.store.transaction((tx) => forgetJob(ctx, tx, jobId))
+  return done
 }
 

@@ -9,7 +9,7 @@ import { arns, nameFromArn } from '../aws/arn.js'
 import { CapacityProvider, sortByPrice, type ManagedCapacity } from '../cluster/capacity-provider.js'
 import { expandInstanceType, type InstanceType } from '../cluster/instance-types.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
-import { againAfter, done, type ReconcileResult, type Reconciler } from '../controller/reconciler.js'
+import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import type { StoreReader } from '../store/store.js'
 import type { BatchContext } from './context.js'
@@ -202,71 +202,53 @@ export function describeComputeEnvironments(ctx: BatchContext, input: DescribeCo
   }
 }
 
-/** The status controller: CREATING / UPDATING → VALID (scaled to its minimum) or INVALID; DELETING → gone. */
-export class ComputeEnvironmentStatus implements Reconciler {
-  readonly #ctx: BatchContext
-
-  constructor(ctx: BatchContext) {
-    this.#ctx = ctx
-  }
-
-  reconcile(name: string): ReconcileResult {
-    const ctx = this.#ctx
-    ctx.store.transaction((tx) => {
-      const found = tx.get<CeRecord>(CES, name)
-      if (found === undefined) return
-      const record = found.value
-      const status = record.detail.status
-      if (status === 'DELETING') {
-        ctx.pools.deletePool(tx, record.poolId)
-        tx.delete(CES, name, found.version)
-        tx.afterCommit(() => {
-          ctx.placer.forget(record.poolId)
-          ctx.queues.dispatch.forget(name)
-          ctx.queues.scaling.forget(name)
-          ctx.waiters.wake(`ce:${name}`)
-        })
-        return
-      }
-      if (status !== 'CREATING' && status !== 'UPDATING') return
-      const problem = invalidity(record)
-      // As on AWS, an environment that cannot work is created, then reported INVALID (and never used).
-      const detail: ComputeEnvironmentDetail = problem === undefined
-        ? { ...record.detail, status: 'VALID', statusReason: 'ComputeEnvironment Healthy' }
-        : { ...record.detail, status: 'INVALID', statusReason: problem }
-      const next: CeRecord = { detail, poolId: record.poolId }
-      tx.put(CES, name, next, found.version)
-      if (problem === undefined && detail.type === 'MANAGED') {
-        const r = detail.computeResources!
-        ctx.capacity.scaleTo(tx, managedCapacity(next), Math.max(r.minvCpus, record.desiredRequest ?? 0))
-      }
+/** The status controller (per environment): CREATING / UPDATING → VALID (scaled to its minimum) or INVALID; DELETING → gone. */
+export function reconcileStatus(ctx: BatchContext, name: string): ReconcileResult {
+  ctx.store.transaction((tx) => {
+    const found = tx.get<CeRecord>(CES, name)
+    if (found === undefined) return
+    const record = found.value
+    const status = record.detail.status
+    if (status === 'DELETING') {
+      ctx.pools.deletePool(tx, record.poolId)
+      tx.delete(CES, name, found.version)
       tx.afterCommit(() => {
-        ctx.queues.dispatch.add(name)
-        if (detail.type === 'MANAGED') ctx.queues.scaling.add(name)
+        ctx.placer.forget(record.poolId)
+        ctx.queues.dispatch.forget(name)
+        ctx.queues.scaling.forget(name)
         ctx.waiters.wake(`ce:${name}`)
       })
+      return
+    }
+    if (status !== 'CREATING' && status !== 'UPDATING') return
+    const problem = invalidity(record)
+    // As on AWS, an environment that cannot work is created, then reported INVALID (and never used).
+    const detail: ComputeEnvironmentDetail = problem === undefined
+      ? { ...record.detail, status: 'VALID', statusReason: 'ComputeEnvironment Healthy' }
+      : { ...record.detail, status: 'INVALID', statusReason: problem }
+    const next: CeRecord = { detail, poolId: record.poolId }
+    tx.put(CES, name, next, found.version)
+    if (problem === undefined && detail.type === 'MANAGED') {
+      const r = detail.computeResources!
+      ctx.capacity.scaleTo(tx, managedCapacity(next), Math.max(r.minvCpus, record.desiredRequest ?? 0))
+    }
+    tx.afterCommit(() => {
+      ctx.queues.dispatch.add(name)
+      if (detail.type === 'MANAGED') ctx.queues.scaling.add(name)
+      ctx.waiters.wake(`ce:${name}`)
     })
-    return done
-  }
+  })
+  return done
 }
 
-/** The scaling controller of MANAGED environments: instances idle for the idle time go, down to minvCpus. */
-export class ComputeEnvironmentScaling implements Reconciler {
-  readonly #ctx: BatchContext
-
-  constructor(ctx: BatchContext) {
-    this.#ctx = ctx
-  }
-
-  reconcile(name: string): ReconcileResult {
-    const ctx = this.#ctx
-    const record = ctx.store.get<CeRecord>(CES, name)?.value
-    if (record === undefined || record.detail.type !== 'MANAGED' || record.detail.status !== 'VALID') return done
-    const { removed, nextDueMs } = ctx.store.transaction((tx) => ctx.capacity.scaleIn(tx, managedCapacity(record), ctx.clock.now(), ctx.settings.scaleInIdleMs))
-    // The room it leaves under maxvCpus may be what a waiting job needs (another instance type).
-    if (removed > 0) ctx.queues.dispatch.add(name)
-    return nextDueMs === undefined ? done : againAfter(nextDueMs)
-  }
+/** The scaling controller (per MANAGED environment): instances idle for the idle time go, down to minvCpus. */
+export function reconcileScaling(ctx: BatchContext, name: string): ReconcileResult {
+  const record = ctx.store.get<CeRecord>(CES, name)?.value
+  if (record === undefined || record.detail.type !== 'MANAGED' || record.detail.status !== 'VALID') return done
+  const { removed, nextDueMs } = ctx.store.transaction((tx) => ctx.capacity.scaleIn(tx, managedCapacity(record), ctx.clock.now(), ctx.settings.scaleInIdleMs))
+  // The room it leaves under maxvCpus may be what a waiting job needs (another instance type).
+  if (removed > 0) ctx.queues.dispatch.add(name)
+  return nextDueMs === undefined ? done : againAfter(nextDueMs)
 }
 
 // ---- nodes (Stratus extensions: the environment's "ECS container instances") ------------------

@@ -21,9 +21,9 @@ import { NotFoundError } from '../errors.js'
 import type { BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput } from './api.js'
 import { TASK_OWNER, type BatchContext, type BatchQueues, type BatchSettings } from './context.js'
 import { attemptOwner } from './attempts.js'
-import { cancelJob, JobEvaluation, JobRetention, terminateJob } from './cancel.js'
+import { cancelJob, reconcileEvaluation, reconcileRetention, terminateJob } from './cancel.js'
 import {
-  ComputeEnvironmentScaling, ComputeEnvironmentStatus, createComputeEnvironment, deleteComputeEnvironment, deregisterNode, describeComputeEnvironments,
+  reconcileScaling, reconcileStatus, createComputeEnvironment, deleteComputeEnvironment, deregisterNode, describeComputeEnvironments,
   listNodes, readCe, registerNode, updateComputeEnvironment, ceDetail
 } from './compute-environments.js'
 import { jobDetail, liveTask, resolveJob, children as childrenOf } from './describe.js'
@@ -81,13 +81,13 @@ export class Batch implements BatchService, BatchExtensions {
     }
     const ctx = this.#ctx
     this.#dispatcher = new Dispatcher(ctx)
-    queues.evaluate = new WorkQueue({ name: 'batch:evaluate', clock: o.clock, reconciler: new JobEvaluation(ctx) })
+    queues.evaluate = new WorkQueue({ name: 'batch:evaluate', clock: o.clock, reconciler: { reconcile: (id) => reconcileEvaluation(ctx, id) } })
     queues.dispatch = new WorkQueue({
       name: 'batch:dispatch', clock: o.clock, reconciler: this.#dispatcher, minGapMs: DISPATCH_GAP_MS, sort: (names) => this.#dispatchOrder(names)
     })
-    queues.scaling = new WorkQueue({ name: 'batch:scaling', clock: o.clock, reconciler: new ComputeEnvironmentScaling(ctx) })
-    queues.status = new WorkQueue({ name: 'batch:status', clock: o.clock, reconciler: new ComputeEnvironmentStatus(ctx) })
-    queues.retention = new WorkQueue({ name: 'batch:retention', clock: o.clock, reconciler: new JobRetention(ctx) })
+    queues.scaling = new WorkQueue({ name: 'batch:scaling', clock: o.clock, reconciler: { reconcile: (name) => reconcileScaling(ctx, name) } })
+    queues.status = new WorkQueue({ name: 'batch:status', clock: o.clock, reconciler: { reconcile: (name) => reconcileStatus(ctx, name) } })
+    queues.retention = new WorkQueue({ name: 'batch:retention', clock: o.clock, reconciler: { reconcile: (id) => reconcileRetention(ctx, id) } })
     defineBatchIndexes(o.store)
     o.launcher.registerOwner(TASK_OWNER, attemptOwner(ctx))
     this.#resume()

@@ -6,3 +6,14 @@ export function matchesLabels(labels: Readonly<Record<string, string>>, filter: 
   }
   return true
 }
+
+/** What list() answers: the live sandboxes whose labels match, described by `info`. */
+export function listMatching<S extends { spec: { labels: Readonly<Record<string, string>> } }, I>(
+  live: ReadonlyMap<string, S>, labels: Readonly<Record<string, string>> | undefined, info: (sandbox: S) => I
+): I[] {
+  const found: I[] = []
+  for (const sandbox of live.values()) {
+    if (labels === undefined || matchesLabels(sandbox.spec.labels, labels)) found.push(info(sandbox))
+  }
+  return found
+}

@@ -14,7 +14,7 @@ import {
   DEFAULT_STOP_GRACE_MS, type ContainerSpec, type ExecResult, type Runner, type RunnerCapabilities, type SandboxExit,
   type SandboxInfo, type SandboxListener, type SandboxSpec, type StopOptions
 } from './runner.js'
-import { matchesLabels } from './labels.js'
+import { listMatching } from './labels.js'
 
 /** The PATH a container gets when its environment has none (as a container image's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -217,11 +217,7 @@ export class ProcessRunner implements Runner {
   }
 
   list(labels?: Readonly<Record<string, string>>): SandboxInfo[] {
-    const found: SandboxInfo[] = []
-    for (const sandbox of this.#live.values()) {
-      if (labels === undefined || matchesLabels(sandbox.spec.labels, labels)) found.push(this.#info(sandbox))
-    }
-    return found
+    return listMatching(this.#live, labels, (sandbox) => this.#info(sandbox))
   }
 
   logs(id: string, options: { container?: string; follow?: boolean } = {}): AsyncIterable<string> {

@@ -15,7 +15,7 @@ import { dirname } from 'node:path'
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import { fileLines } from '../logs/file-lines.js'
 import { duplicateId, execUnsupported, invalidArgument, invalidSpec, runnerClosed, startFailed, type RunnerError } from './errors.js'
-import { matchesLabels } from './labels.js'
+import { listMatching } from './labels.js'
 import { SimulatedPorts } from './simulated-ports.js'
 import {
   DEFAULT_STOP_GRACE_MS, type ContainerExit, type ContainerSpec, type ContainerState, type ExecResult, type NetworkBinding,
@@ -334,11 +334,7 @@ export class SimulatedRunner implements Runner {
   }
 
   list(labels?: Readonly<Record<string, string>>): SandboxInfo[] {
-    const found: SandboxInfo[] = []
-    for (const sandbox of this.#live.values()) {
-      if (labels === undefined || matchesLabels(sandbox.spec.labels, labels)) found.push(this.#info(sandbox))
-    }
-    return found
+    return listMatching(this.#live, labels, (sandbox) => this.#info(sandbox))
   }
 
   logs(id: string, options: { container?: string; follow?: boolean } = {}): AsyncIterable<string> {

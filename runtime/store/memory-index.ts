@@ -11,8 +11,24 @@ import type { IndexFunction } from './store.js'
 /** What one record is indexed under: nothing, one value, or several (sorted, distinct). */
 export type IndexValues = string | readonly string[] | undefined
 
+/**
+ * The keys under one index value while there is only one (most index values
+ * hold one record: a task's owner, a job's queue and status early on): a key
+ * and no arrays. A second key turns it into SortedKeys.
+ */
+export class OneKey {
+  readonly size = 1
+  constructor(readonly key: string) {}
+
+  range(prefix: string, after: string | undefined, limit: number, visit: (key: string) => void): void {
+    if (limit <= 0 || (prefix.length > 0 && !this.key.startsWith(prefix))) return
+    if (after !== undefined && after >= prefix && this.key <= after) return
+    visit(this.key)
+  }
+}
+
 export class RecordIndex {
-  readonly byValue = new Map<string, SortedKeys>()
+  readonly byValue = new Map<string, SortedKeys | OneKey>()
   readonly #ofKey = new Map<string, string | readonly string[]>()
 
   constructor(
@@ -55,13 +71,27 @@ export class RecordIndex {
   }
 
   #add(value: string, key: string): void {
-    let keys = this.byValue.get(value)
-    if (keys === undefined) this.byValue.set(value, (keys = new SortedKeys()))
+    const keys = this.byValue.get(value)
+    if (keys === undefined) {
+      this.byValue.set(value, new OneKey(key))
+      return
+    }
+    if (keys instanceof OneKey) {
+      const many = new SortedKeys()
+      many.insert(keys.key)
+      many.insert(key)
+      this.byValue.set(value, many)
+      return
+    }
     keys.insert(key)
   }
 
   #remove(value: string, key: string): void {
     const keys = this.byValue.get(value)!
+    if (keys instanceof OneKey) {
+      this.byValue.delete(value)
+      return
+    }
     keys.delete(key)
     if (keys.size === 0) this.byValue.delete(value)
   }

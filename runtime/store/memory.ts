@@ -21,7 +21,7 @@ import { ConflictError, InvalidArgumentError, UnavailableError } from '../errors
 import { checkFunction, checkName, checkScanOptions, checkValue, checkVersion, describe } from './arguments.js'
 import { ColumnSet } from './columns.js'
 import { CommitDelivery, type Watcher } from './memory-delivery.js'
-import { RecordIndex, sameValues } from './memory-index.js'
+import { RecordIndex, sameValues, type OneKey } from './memory-index.js'
 import { MemoryOutbox } from './memory-outbox.js'
 import { SortedKeys } from './sorted-keys.js'
 import type { Change, IndexFunction, ScanOptions, Store, Transaction, Versioned } from './store.js'
@@ -130,7 +130,7 @@ export class MemoryStore implements Store {
     return n
   }
 
-  #keysOf(collection: string, coll: Collection | undefined, index: ScanOptions['index']): SortedKeys | undefined {
+  #keysOf(collection: string, coll: Collection | undefined, index: ScanOptions['index']): SortedKeys | OneKey | undefined {
     if (index === undefined) return coll?.keys
     const idx = coll?.indexes.get(index.name)
     if (idx === undefined) {

@@ -120,6 +120,7 @@ export interface TaskLauncherOptions {
 export class TaskLauncher {
   readonly #o: TaskLauncherOptions
   readonly #owners = new Map<string, TaskOwner>()
+  readonly #ownerLabels = new Map<string, Readonly<Record<string, string>>>()
   readonly #watchers = new Set<(event: TaskEvent) => void>()
   readonly #timeouts = new Map<string, TimerHandle>()
   readonly #addresses = new AddressPool()
@@ -136,6 +137,14 @@ export class TaskLauncher {
 
   registerOwner(owner: string, handler: TaskOwner): void {
     this.#owners.set(owner, handler)
+    this.#ownerLabels.set(owner, Object.freeze({ 'stratus.engine': this.#o.engineId, 'stratus.owner': owner }))
+  }
+
+  /** The labels of an owner's sandboxes: this engine and the owner (the sandbox id is the run id). One object per owner. */
+  #labels(owner: string): Readonly<Record<string, string>> {
+    const labels = this.#ownerLabels.get(owner)
+    if (labels === undefined) throw new InvalidArgumentError('TaskOwnerNotRegistered', `no task owner ${owner} is registered`, { field: 'owner' })
+    return labels
   }
 
   /** Calls listener after each committed task transition; returns the function that removes it. */
@@ -184,7 +193,7 @@ export class TaskLauncher {
       address,
       spec: {
         id: runId,
-        labels: { 'stratus.engine': this.#o.engineId, 'stratus.run': runId, 'stratus.key': intent.ownerKey },
+        labels: this.#labels(intent.owner),
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
         containers: intent.containers
