@@ -16,10 +16,10 @@ import { arns } from './aws/arn.js'
 import { MemoryStore } from './store/memory.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
-import { relayOutbox } from './events/outbox-relay.js'
+import { EVENTS_TOPIC, OutboxRelay, publishEvents } from './events/outbox-relay.js'
 import { Scheduler } from './scheduler/scheduler.js'
 import { Placer } from './scheduler/placer.js'
-import { NodePools } from './cluster/node-pool.js'
+import { NodePools, POOLS, type PoolRecord } from './cluster/node-pool.js'
 import { PlanApplier } from './cluster/plan-applier.js'
 import { CapacityProvider } from './cluster/capacity-provider.js'
 import { TaskLauncher } from './tasks/task-launcher.js'
@@ -68,6 +68,23 @@ async function temporaryRunDir(fallback: string): Promise<string> {
   } catch {
     return fallback
   }
+}
+
+/**
+ * The runners an engine needs: the one new environments run on, the simulated
+ * one (it costs nothing), and every one a pool in the store is backed by (an
+ * engine started over the state of one that ran another runner can still
+ * place work on those pools).
+ */
+function runnersNeeded(chosen: RunnerName, store: Store): RunnerName[] {
+  const names = new Set<RunnerName>([chosen, 'simulated'])
+  for (const { value } of store.scan<PoolRecord>(POOLS)) {
+    if (!(value.runner in RUNNERS)) {
+      throw new InvalidArgumentError('InvalidRunner', `pool ${value.poolId} in the store is backed by runner ${value.runner}, which this engine does not have (${Object.keys(RUNNERS).join(', ')})`, { field: 'runner' })
+    }
+    names.add(value.runner as RunnerName)
+  }
+  return [...names]
 }
 
 /** The engine's identity in its store: the same across restarts over the same state (sandboxes carry it as a label). */
@@ -139,45 +156,59 @@ export class Engine {
     const clock = typeof options.clock === 'object' ? options.clock : options.clock === 'manual' ? new ManualClock(options.startTime) : new RealClock()
     const runnerName = options.runner ?? 'process'
     if (!(runnerName in RUNNERS)) throw new InvalidArgumentError('InvalidRunner', `runner must be one of ${Object.keys(RUNNERS).join(', ')}, got ${runnerName}`, { field: 'runner' })
-    const ownsDataDir = options.dataDir === undefined
-    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'stratus-')))
-    const runDir = ownsDataDir ? await temporaryRunDir(dataDir) : dataDir
-    await mkdir(join(runDir, 'logs'), { recursive: true })
-    // The simulated runner costs nothing to have: it is always registered, beside the chosen one.
-    const names: RunnerName[] = runnerName === 'simulated' ? ['simulated'] : [runnerName, 'simulated']
-    const [scheduler, registry, ...made] = await Promise.all([
-      Scheduler.create(),
-      Registry.open({
-        storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
-        clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name)
-      }),
-      ...names.map((name) => RUNNERS[name]({ clock, process: options.process }))
-    ])
-    const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
     const store = options.store ?? new MemoryStore()
-    const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
-    const stopRelay = relayOutbox(store, events)
-    const placer = new Placer(scheduler.core)
-    const now = () => clock.now()
-    const pools = new NodePools({ store, partition, now })
-    const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId: engineIdOf(store) })
-    const batch = new Batch({
-      store, clock, partition, events, scheduler, placer, pools, launcher,
-      capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools),
-      logs: new LogStore(join(runDir, 'logs')), tokens: new PageTokens({ now }),
-      settings: { ...options.batch, workRoot: join(runDir, 'work'), runner: runnerName }
-    })
-    // Every owner is registered: tasks of an engine that stopped can be judged now.
-    launcher.recover()
-    const http = await startHttp({
-      registry: registry.handle,
-      health: () => ({ service: 'stratus', accountId: partition.accountId, region: partition.region, clock: clock.kind, runner: runnerName })
-    }, { port: options.port })
-    registry.setEndpoint(http.address)
-    return new Engine({
-      clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, http,
-      dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay
-    })
+    // What was started so far is stopped again, in reverse, if a later step fails.
+    const undo: Array<() => unknown> = []
+    try {
+      const ownsDataDir = options.dataDir === undefined
+      const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'stratus-')))
+      const runDir = ownsDataDir ? await temporaryRunDir(dataDir) : dataDir
+      if (ownsDataDir) undo.push(() => rm(dataDir, { recursive: true, force: true }), () => rm(runDir, { recursive: true, force: true }))
+      await mkdir(join(runDir, 'logs'), { recursive: true })
+      const names = runnersNeeded(runnerName, store)
+      const [scheduler, registry, ...made] = await Promise.all([
+        Scheduler.create(),
+        Registry.open({
+          storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
+          clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name)
+        }),
+        ...names.map((name) => RUNNERS[name]({ clock, process: options.process }))
+      ])
+      undo.push(() => registry.close(), ...made.map((r) => () => r.close()))
+      const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
+      const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
+      const relay = new OutboxRelay(store).on(EVENTS_TOPIC, publishEvents(events))
+      relay.start()
+      undo.push(() => relay.stop())
+      const placer = new Placer(scheduler.core)
+      undo.push(() => placer.close())
+      const now = () => clock.now()
+      const pools = new NodePools({ store, partition, now })
+      const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId: engineIdOf(store) })
+      undo.push(() => launcher.close())
+      const batch = new Batch({
+        store, clock, partition, events, scheduler, placer, pools, launcher,
+        capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools),
+        logs: new LogStore(join(runDir, 'logs')), tokens: new PageTokens({ now }),
+        settings: { ...options.batch, workRoot: join(runDir, 'work'), runner: runnerName }
+      })
+      undo.push(() => batch.close())
+      // Every owner is registered: tasks of an engine that stopped can be judged now.
+      launcher.recover()
+      const http = await startHttp({
+        registry: registry.handle,
+        health: () => ({ service: 'stratus', accountId: partition.accountId, region: partition.region, clock: clock.kind, runner: runnerName })
+      }, { port: options.port })
+      registry.setEndpoint(http.address)
+      return new Engine({
+        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, http,
+        dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop()
+      })
+    } catch (error) {
+      for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {})
+      if (options.store === undefined) await store.close().catch(() => {})
+      throw error
+    }
   }
 
   /** host:port of the HTTP endpoint. */

@@ -30,3 +30,4 @@ export {
   Scheduler, loadWasmCore, TsPlacementCore, abi as placementAbi,
   type NodeInput, type TaskInput, type Plan, type Placement, type Strategy, type PlanMetrics, type PlacementCore, type PlacementBatch
 } from './scheduler/index.js'
+export { childJobArn } from './aws/arn.js'

@@ -40,13 +40,14 @@ export class ComputeEnvironment implements AsyncDisposable {
 
   /** Changes its capacity; resolves once the change is applied (VALID again, or INVALID). */
   async update(change: { minVcpus?: number; maxVcpus?: number; desiredVcpus?: number }): Promise<ComputeEnvironmentDetail> {
+    const computeResources = {
+      ...(change.minVcpus !== undefined ? { minvCpus: change.minVcpus } : {}),
+      ...(change.maxVcpus !== undefined ? { maxvCpus: change.maxVcpus } : {}),
+      ...(change.desiredVcpus !== undefined ? { desiredvCpus: change.desiredVcpus } : {})
+    }
     await this.#batch.updateComputeEnvironment({
       computeEnvironment: this.name,
-      computeResources: {
-        ...(change.minVcpus !== undefined ? { minvCpus: change.minVcpus } : {}),
-        ...(change.maxVcpus !== undefined ? { maxvCpus: change.maxVcpus } : {}),
-        ...(change.desiredVcpus !== undefined ? { desiredvCpus: change.desiredVcpus } : {})
-      }
+      ...(Object.keys(computeResources).length > 0 ? { computeResources } : {})
     })
     return this.#settled()
   }
@@ -180,10 +181,13 @@ export class JobQueue implements AsyncDisposable {
     await this.#batch.updateJobQueue({ jobQueue: this.name, state: 'DISABLED' })
   }
 
-  /** Disables and deletes it; unfinished jobs are terminated. */
+  /** Disables and deletes it; unfinished jobs are terminated. Resolves once it (and its jobs) are gone. */
   async delete(): Promise<void> {
     await this.disable()
     await this.#batch.deleteJobQueue({ jobQueue: this.name })
+    await this.#batch.waitForJobQueue(this.name).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error
+    })
   }
 
   async jobs(status: JobStatus = 'RUNNING'): Promise<JobSummary[]> {

@@ -5,7 +5,7 @@ import type {
   BatchService, DependencyType, EvaluateOnExit, JobDefinition, JobDetail, JobStatus, JobSummary, ListJobsRequest, PlacementExplanation,
   RegisterJobDefinitionRequest, SubmitJobRequest
 } from '../runtime/index.js'
-import { InvalidArgumentError, NotFoundError } from '../runtime/index.js'
+import { InvalidArgumentError, NotFoundError, childJobArn } from '../runtime/index.js'
 import { freeze, type Spec } from './spec.js'
 import type { JobQueue } from './batch-compute.js'
 
@@ -168,7 +168,7 @@ export class Job implements AsyncDisposable {
   /** Child i of an array job. */
   child(index: number): Job {
     if (!Number.isInteger(index) || index < 0) throw new InvalidArgumentError('ClientException', `index must be a non-negative integer, got ${index}`, { field: 'index' })
-    return new Job(this.#batch, { jobId: `${this.id}:${index}`, jobArn: `${this.arn}:${index}`, jobName: this.name })
+    return new Job(this.#batch, { jobId: `${this.id}:${index}`, jobArn: childJobArn(this.arn, index), jobName: this.name })
   }
 
   /** The children of an array job, optionally in one status. */

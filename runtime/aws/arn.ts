@@ -59,7 +59,7 @@ export function taskIdOf(runId: string): string {
   return createHash('md5').update(runId).digest('hex')
 }
 
-/** The cluster name of an ECS cluster ARN (or the name itself). */
-export function clusterName(clusterArn: string): string {
-  return nameFromArn(clusterArn, 'cluster')
+/** The ARN of child `index` of an array job: the parent's, with `:<index>` (as AWS builds it). */
+export function childJobArn(jobArn: string, index: number): string {
+  return `${jobArn}:${index}`
 }

@@ -10,7 +10,7 @@ import type {
   CancelJobRequest, ComputeEnvironmentDetail, CreateComputeEnvironmentRequest, CreateComputeEnvironmentResponse, CreateJobQueueRequest,
   CreateJobQueueResponse, DeleteComputeEnvironmentRequest, DeleteJobQueueRequest, DeregisterJobDefinitionRequest, DescribeComputeEnvironmentsRequest,
   DescribeComputeEnvironmentsResponse, DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse, DescribeJobQueuesRequest, DescribeJobQueuesResponse,
-  DescribeJobsRequest, DescribeJobsResponse, JobDetail, ListJobsRequest, ListJobsResponse, RegisterJobDefinitionRequest, RegisterJobDefinitionResponse,
+  DescribeJobsRequest, DescribeJobsResponse, JobDetail, JobQueueDetail, ListJobsRequest, ListJobsResponse, RegisterJobDefinitionRequest, RegisterJobDefinitionResponse,
   SubmitJobRequest, SubmitJobResponse, TerminateJobRequest, UpdateComputeEnvironmentRequest, UpdateComputeEnvironmentResponse, UpdateJobQueueRequest,
   UpdateJobQueueResponse
 } from './model.js'
@@ -84,6 +84,8 @@ export interface BatchExtensions {
    * gone after a delete (then undefined) — with its detail.
    */
   waitForComputeEnvironment(computeEnvironment: string): Promise<ComputeEnvironmentDetail | undefined>
+  /** Resolves once a queue is not DELETING: with its detail, or undefined once it is gone. */
+  waitForJobQueue(jobQueue: string): Promise<JobQueueDetail | undefined>
   /** Resolves with the detail once the job (or child) is SUCCEEDED or FAILED; rejects with NotFound if it is purged or unknown. */
   waitForJob(jobId: string): Promise<JobDetail>
   /** Output lines of an attempt. */

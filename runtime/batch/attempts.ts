@@ -5,31 +5,19 @@
 // the transaction that ends the task.
 
 import type { Transaction } from '../store/store.js'
+import { ConflictError } from '../errors.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
 import type { TaskOutcome, TaskOwner, TaskRow } from '../tasks/task-launcher.js'
 import type { BatchContext } from './context.js'
 import { TASK_OWNER } from './context.js'
 import type { AttemptDetail } from './model.js'
 import type { JobEntry } from './job-cache.js'
-import { CES, CHILDREN, S_FAILED, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, logStreamName, type CeRecord, type JobRow } from './records.js'
+import { CES, CHILDREN, JOBS, ceNameOf, S_FAILED, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, logStreamName, type CeRecord, type JobRow } from './records.js'
 import { shouldRetry } from './retry.js'
 import { enqueue, readChildren, readJob, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
 import { failDependantsOfChild } from './dependencies.js'
 
 export const TIMEOUT_REASON = 'Job attempt duration exceeded timeout'
-
-/** The compute environment whose pool a task ran in. */
-export function poolIdOf(ceName: string): string {
-  return `batch:${ceName}`
-}
-
-const names = new Map<string, string>()
-
-export function ceNameOf(poolId: string): string {
-  let name = names.get(poolId)
-  if (name === undefined) names.set(poolId, (name = poolId.slice('batch:'.length)))
-  return name
-}
 
 /** Splits a task's owner key: a job id, or `<jobId>:<index>` for an array child. */
 function keyOf(ownerKey: string): { jobId: string; child: number } {
@@ -44,9 +32,12 @@ export function startAttempt(ctx: BatchContext, tx: Transaction, entry: JobEntry
   let attempt: number
   if (child >= 0) {
     const c = readChildren(tx, jobId)
+    // The dispatcher's cache is a hint: what it placed must still be RUNNABLE (else the plan is undone).
+    if (c.column('status')[child] !== S_RUNNABLE) throw new ConflictError('BatchNotRunnable', `child ${childId(jobId, child)} is no longer RUNNABLE`)
     attempt = c.column('attempts')[child] + 1
     tx.setCell(CHILDREN, jobId, 'attempts', child, attempt)
   } else {
+    if (row.status !== 'RUNNABLE') throw new ConflictError('BatchNotRunnable', `job ${jobId} is no longer RUNNABLE`)
     row = updateJob(tx, jobId, (r) => ({ ...r, attemptCount: r.attemptCount + 1 }))
     attempt = row.attemptCount
   }
@@ -93,7 +84,7 @@ export function attemptOwner(ctx: BatchContext): TaskOwner {
   return {
     running(tx: Transaction, task: TaskRow): void {
       const { jobId, child } = keyOf(task.ownerKey)
-      if (tx.get(`batch:jobs`, jobId) === undefined) return
+      if (tx.get(JOBS, jobId) === undefined) return
       if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_RUNNING)
       else setJobStatus(ctx, tx, jobId, 'RUNNING')
     },
@@ -109,7 +100,7 @@ function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome
   const ceName = ceNameOf(task.poolId)
   ctx.queues.dispatch.add(ceName)
   if (tx.get<CeRecord>(CES, ceName)?.value.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
-  const record = tx.get<JobRow>('batch:jobs', jobId)
+  const record = tx.get<JobRow>(JOBS, jobId)
   if (record === undefined) return
   const row = record.value
   const { exitCode, reason, stoppedReason: statusReason } = outcome

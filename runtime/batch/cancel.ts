@@ -1,4 +1,4 @@
-// CancelJob, TerminateJob, and the end of a job's life (purge). Cancelling
+// CancelJob and TerminateJob. Cancelling
 // fails what has not started (SUBMITTED, PENDING, RUNNABLE) and leaves
 // STARTING and RUNNING work alone, as on AWS; terminating also stops running
 // attempts (SIGTERM, then SIGKILL after the grace), which are then not
@@ -6,14 +6,12 @@
 // TaskLauncher — the one place a stop is decided.
 
 import { NotFoundError } from '../errors.js'
-import type { ReconcileResult } from '../controller/reconciler.js'
-import { againAfter, done } from '../controller/reconciler.js'
 import type { ColumnSet } from '../store/columns.js'
 import type { Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import { liveTask, resolveJob } from './describe.js'
 import { evaluate, failChild, failJob, readChildren, readCounts, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
-import { CHILD_COUNTS, CHILDREN, JOBS, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, isTerminal, type JobRow } from './records.js'
+import { CHILDREN, JOBS, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, isTerminal, type JobRow } from './records.js'
 import { clientError } from './validation.js'
 
 export function cancelJob(ctx: BatchContext, jobId: unknown, reason: unknown): void {
@@ -28,18 +26,30 @@ export function cancelOrTerminate(ctx: BatchContext, id: unknown, reason: unknow
   if (typeof id !== 'string') throw clientError('jobId', 'must be a job id')
   if (typeof reason !== 'string' || reason.length === 0) throw clientError('reason', 'is required')
   if (reason.length > 1024) throw clientError('reason', `at most 1024 characters, got ${reason.length}`, 1024)
-  const stops: string[] = []
-  ctx.store.transaction((tx) => {
+  const stops = ctx.store.transaction((tx) => {
     const found = resolveJob(tx, id)
     if (found === undefined) throw new NotFoundError('ClientException', `jobId: job ${id} does not exist`, { field: 'jobId' })
-    const { row, child } = found
-    if (how === 'cancel') markCancelled(tx, row, child)
-    else if (child < 0) updateJob(tx, row.jobId, (r) => ({ ...r, isTerminated: true }))
-    else setExtra(tx, readChildren(tx, row.jobId), row.jobId, child, (e) => ({ ...e, isTerminated: true }))
-    cancel(ctx, tx, row.jobId, child, reason)
-    if (how === 'terminate') stops.push(...liveRuns(tx, row, child))
+    return endJob(ctx, tx, found.row, found.child, reason, how)
   })
-  for (const runId of stops) {
+  sendStops(ctx, stops, reason)
+}
+
+/**
+ * Inside a transaction: cancels what has not started and, to terminate,
+ * marks the job (or child) terminated; returns the run ids of its attempts
+ * that are STARTING or RUNNING, to stop once the transaction has committed.
+ */
+export function endJob(ctx: BatchContext, tx: Transaction, row: JobRow, child: number, reason: string, how: 'cancel' | 'terminate'): string[] {
+  if (how === 'cancel') markCancelled(tx, row, child)
+  else if (child < 0) updateJob(tx, row.jobId, (r) => ({ ...r, isTerminated: true }))
+  else setExtra(tx, readChildren(tx, row.jobId), row.jobId, child, (e) => ({ ...e, isTerminated: true }))
+  cancel(ctx, tx, row.jobId, child, reason)
+  return how === 'terminate' ? liveRuns(tx, row, child) : []
+}
+
+/** Stops attempts through the TaskLauncher (each once), with the engine's grace. */
+export function sendStops(ctx: BatchContext, runIds: readonly string[], reason: string): void {
+  for (const runId of runIds) {
     ctx.launcher.stop(runId, { kind: 'terminate', reason, ...(ctx.settings.killGraceMs !== undefined ? { graceMs: ctx.settings.killGraceMs } : {}) })
   }
 }
@@ -98,33 +108,3 @@ function liveRuns(tx: Transaction, row: JobRow, child: number): string[] {
   }
   return out
 }
-
-/** Removes a job from the store; whoever still waits on it learns it is gone. */
-export function forgetJob(ctx: BatchContext, tx: Transaction, jobId: string): void {
-  tx.delete(JOBS, jobId)
-  tx.delete(CHILDREN, jobId)
-  tx.delete(CHILD_COUNTS, jobId)
-  tx.afterCommit(() => {
-    ctx.cache.forget(jobId)
-    ctx.queues.retention.forget(jobId)
-    ctx.waiters.wake(jobId)
-    ctx.waiters.wakePrefix(`${jobId}:`)
-  })
-}
-
-/** The evaluate controller (per job): a SUBMITTED job becomes PENDING or RUNNABLE. */
-export function reconcileEvaluation(ctx: BatchContext, jobId: string): ReconcileResult {
-  ctx.store.transaction((tx) => evaluate(ctx, tx, jobId))
-  return done
-}
-
-/** The retention controller (per job): SUCCEEDED and FAILED jobs are kept for the retention time, then purged. */
-export function reconcileRetention(ctx: BatchContext, jobId: string): ReconcileResult {
-  const row = ctx.store.get<JobRow>(JOBS, jobId)?.value
-  if (row === undefined || !isTerminal(row.status) || row.stoppedAt === undefined) return done
-  const due = row.stoppedAt + ctx.settings.retentionMs - ctx.clock.now()
-  if (due > 0) return againAfter(due)
-  ctx.store.transaction((tx) => forgetJob(ctx, tx, jobId))
-  return done
-}
-

@@ -10,15 +10,14 @@ import { CapacityProvider, sortByPrice, type ManagedCapacity } from '../cluster/
 import { expandInstanceType, type InstanceType } from '../cluster/instance-types.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
 import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
-import { ConflictError, NotFoundError } from '../errors.js'
+import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { StoreReader } from '../store/store.js'
 import type { BatchContext } from './context.js'
-import { poolIdOf } from './attempts.js'
 import type {
   ComputeEnvironmentDetail, ComputeResources, CreateComputeEnvironmentRequest, CreateComputeEnvironmentResponse, DeleteComputeEnvironmentRequest,
   DescribeComputeEnvironmentsRequest, DescribeComputeEnvironmentsResponse, JobQueueDetail, UpdateComputeEnvironmentRequest, UpdateComputeEnvironmentResponse
 } from './model.js'
-import { CES, QUEUES, type CeRecord } from './records.js'
+import { CES, QUEUES, poolIdOf, type CeRecord } from './records.js'
 import { checkInteger, checkMemory, checkName, checkTags, checkVcpus, clientError } from './validation.js'
 
 /** What a MANAGED environment's record says about its capacity, for the CapacityProvider. */
@@ -50,7 +49,7 @@ export function allowedTypes(entries: readonly string[]): InstanceType[] {
 
 export function readCe(reader: StoreReader, value: unknown, field: string): { record: CeRecord; version: number } {
   const name = typeof value === 'string' ? nameFromArn(value, 'compute-environment') : ''
-  const found = reader.get<CeRecord>(CES, name)
+  const found = name === '' ? undefined : reader.get<CeRecord>(CES, name)
   if (found === undefined) throw new NotFoundError('ClientException', `${field}: compute environment ${String(value)} does not exist`, { field })
   return { record: found.value, version: found.version }
 }
@@ -89,9 +88,18 @@ export function createComputeEnvironment(ctx: BatchContext, input: CreateCompute
     instanceTypes.forEach((entry, i) => {
       if (typeof entry !== 'string' || expandInstanceType(entry) === undefined) throw clientError(`computeResources.instanceTypes[${i}]`, `unknown instance type or family ${JSON.stringify(entry)}`)
     })
+    const strings = (value: unknown, field: string, most: number): string[] => {
+      if (value === undefined) return []
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) throw clientError(field, 'must be a list of non-empty strings')
+      if (value.length > most) throw new LimitExceededError('ClientException', `${field}: at most ${most}, got ${value.length}`, { field, limit: most })
+      return [...value]
+    }
+    if (r.instanceRole !== undefined && (typeof r.instanceRole !== 'string' || r.instanceRole.length === 0)) throw clientError('computeResources.instanceRole', 'must be an instance profile name or ARN')
+    const resourceTags = checkTags(r.tags, 'computeResources.tags')
     resources = {
       type, allocationStrategy, minvCpus, maxvCpus, desiredvCpus, instanceTypes: [...instanceTypes],
-      subnets: r.subnets ?? [], securityGroupIds: r.securityGroupIds ?? [], instanceRole: r.instanceRole, tags: r.tags
+      subnets: strings(r.subnets, 'computeResources.subnets', 16), securityGroupIds: strings(r.securityGroupIds, 'computeResources.securityGroupIds', 5),
+      ...(r.instanceRole !== undefined ? { instanceRole: r.instanceRole } : {}), ...(resourceTags ? { tags: resourceTags } : {})
     }
   }
   const unmanagedvCpus = input.type === 'UNMANAGED' ? checkInteger(input.unmanagedvCpus ?? 0, 'unmanagedvCpus', 0, 1_000_000) : undefined
@@ -186,7 +194,7 @@ export function describeComputeEnvironments(ctx: BatchContext, input: DescribeCo
     if (input.computeEnvironments.length > 100) throw clientError('computeEnvironments', `at most 100, got ${input.computeEnvironments.length}`, 100)
     const out: ComputeEnvironmentDetail[] = []
     for (const value of input.computeEnvironments) {
-      const found = typeof value === 'string' ? ctx.store.get<CeRecord>(CES, nameFromArn(value, 'compute-environment')) : undefined
+      const found = typeof value === 'string' && value.length > 0 ? ctx.store.get<CeRecord>(CES, nameFromArn(value, 'compute-environment')) : undefined
       if (found !== undefined) out.push(ceDetail(ctx, found.value))
     }
     return { computeEnvironments: out }
@@ -274,6 +282,9 @@ export function registerNode(ctx: BatchContext, computeEnvironment: string, inpu
     const vcpus = checkVcpus(input?.vcpus, 'vcpus')
     const memory = checkMemory(input.memory, 'memory')
     const gpus = checkInteger(input.gpus ?? 0, 'gpus', 0, 1024)
+    if (input.instanceType !== undefined && (typeof input.instanceType !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(input.instanceType))) {
+      throw clientError('instanceType', `must be 1 to 64 letters, digits, periods, hyphens and underscores, got ${JSON.stringify(input.instanceType)}`, 64)
+    }
     if (input.id !== undefined && (typeof input.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(input.id))) {
       throw clientError('id', `must be 1 to 128 letters, digits, periods, hyphens and underscores, got ${JSON.stringify(input.id)}`, 128)
     }

@@ -45,6 +45,8 @@ export interface BatchQueues {
   status: WorkQueue
   /** Finished jobs, by job id: purged after the retention time. */
   retention: WorkQueue
+  /** DELETING job queues, by name: gone once their jobs have ended. */
+  queueDeletion: WorkQueue
 }
 
 export interface BatchContext {

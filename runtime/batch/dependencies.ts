@@ -8,7 +8,8 @@
 import type { Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import { DEPENDENCY_REASON, enqueue, failChild, failJob, readChildren, readJob, releaseChildren, setChildStatus, setJobStatus, updateJob } from './job-state.js'
-import { JOBS, S_PENDING, S_RUNNABLE, type JobRow } from './records.js'
+import { CHILDREN, JOBS, QUEUES, S_PENDING, S_RUNNABLE, type JobRow } from './records.js'
+import type { JobQueueDetail } from './model.js'
 
 const NONE: JobRow[] = []
 
@@ -42,8 +43,10 @@ export function jobFinished(ctx: BatchContext, tx: Transaction, row: JobRow): vo
       }
     }
   }
+  const deleting = tx.get<JobQueueDetail>(QUEUES, row.queueName)?.value.status === 'DELETING'
   tx.afterCommit(() => {
     ctx.queues.retention.addAfter(row.jobId, ctx.settings.retentionMs)
+    if (deleting) ctx.queues.queueDeletion.add(row.queueName)
     ctx.waiters.wake(row.jobId)
   })
 }
@@ -59,7 +62,7 @@ export function childSucceeded(ctx: BatchContext, tx: Transaction, row: JobRow, 
 function releaseOneChild(ctx: BatchContext, tx: Transaction, jobId: string, index: number): void {
   const c = readChildren(tx, jobId)
   const pending = c.column('pending')
-  if (pending[index] > 0) tx.setCell('batch:children', jobId, 'pending', index, pending[index] - 1)
+  if (pending[index] > 0) tx.setCell(CHILDREN, jobId, 'pending', index, pending[index] - 1)
   const row = readJob(tx, jobId).row
   if (pending[index] === 0 && row.pendingJobDeps === 0 && c.column('status')[index] === S_PENDING) {
     setChildStatus(ctx, tx, jobId, index, S_RUNNABLE)

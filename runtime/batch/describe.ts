@@ -6,6 +6,8 @@
 
 import type { ColumnSet } from '../store/columns.js'
 import type { StoreReader } from '../store/store.js'
+import { arns, childJobArn, parseArn } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
 import { EXITED_REASON } from '../tasks/reasons.js'
 import type { TaskRow } from '../tasks/task-launcher.js'
 import { TASKS } from '../tasks/task-launcher.js'
@@ -31,7 +33,7 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
   const c = row.arraySize === undefined ? undefined : children(reader, row.jobId)
   const status = child >= 0 && c !== undefined ? JOB_STATUSES[c.column('status')[child]] : row.status
   const detail: JobDetail = {
-    jobArn: child >= 0 ? `${row.jobArn}:${child}` : row.jobArn,
+    jobArn: child >= 0 ? childJobArn(row.jobArn, child) : row.jobArn,
     jobName: row.jobName,
     jobId: child >= 0 ? childId(row.jobId, child) : row.jobId,
     jobQueue: row.jobQueue,
@@ -53,7 +55,7 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
       vcpus: row.vcpus,
       memory: row.memory
     },
-    platformCapabilities: ['EC2'],
+    platformCapabilities: [...(row.platformCapabilities ?? ['EC2'])],
     ...(row.retryStrategy ? { retryStrategy: structuredClone(row.retryStrategy) } : {}),
     ...(row.timeoutSeconds !== undefined ? { timeout: { attemptDurationSeconds: row.timeoutSeconds } } : {}),
     ...(row.tags ? { tags: { ...row.tags } } : {}),
@@ -104,6 +106,7 @@ function containerFrom(detail: JobDetail, live: TaskRow | undefined, row: JobRow
   if (live !== undefined) {
     detail.container.logStreamName = logStreamName(row.definitionName, row.jobId, child, live.attempt)
     detail.container.containerInstanceArn = live.containerInstanceArn
+    detail.container.taskArn = taskArnOf(row, live)
     return
   }
   if (last === undefined) return
@@ -111,6 +114,12 @@ function containerFrom(detail: JobDetail, live: TaskRow | undefined, row: JobRow
   if (last.container.reason !== undefined) detail.container.reason = last.container.reason
   if (last.container.logStreamName !== undefined) detail.container.logStreamName = last.container.logStreamName
   if (last.container.containerInstanceArn !== undefined) detail.container.containerInstanceArn = last.container.containerInstanceArn
+}
+
+/** The live attempt's ECS task ARN, in the job's own partition, account and region. */
+function taskArnOf(row: JobRow, live: TaskRow): string {
+  const parsed = parseArn(row.jobArn)!
+  return arns.ecs.task({ partition: parsed.partition as Partition['partition'], accountId: parsed.accountId, region: parsed.region }, live.cluster, live.runId)
 }
 
 function childDependsOn(row: JobRow, child: number): JobDependency[] {

@@ -11,6 +11,8 @@ import { channel } from 'node:diagnostics_channel'
 import type { Reconciler, ReconcileResult } from '../controller/reconciler.js'
 import { againAfter, done } from '../controller/reconciler.js'
 import type { PlacementPlan } from '../scheduler/placer.js'
+import { nameFromArn } from '../aws/arn.js'
+import type { PlanApplier } from '../cluster/plan-applier.js'
 import type { ColumnSet } from '../store/columns.js'
 import type { BatchContext } from './context.js'
 import { startAttempt } from './attempts.js'
@@ -44,7 +46,8 @@ export class Dispatcher implements Reconciler {
     if (ce === undefined || ce.detail.state !== 'ENABLED' || ce.detail.status !== 'VALID') return done
     const queues = ctx.store.scan<JobQueueDetail>(QUEUES, { index: { name: 'ce', value: ceName } })
       .map((r) => r.value)
-      .filter((q) => q.state === 'ENABLED' && q.status === 'VALID')
+      // A DISABLED queue takes no new jobs, but what it holds still runs (AWS); a DELETING one holds nothing more.
+      .filter((q) => q.status === 'VALID')
       .sort((a, b) => b.priority - a.priority)
     if (queues.length === 0) return done
     this.rounds++
@@ -71,12 +74,21 @@ export class Dispatcher implements Reconciler {
       gpu[i] = e.gpu
       waitRounds[i] = e.waitRounds
     }
-    const plan = ctx.placer.place(snapshot, { count, cpu, memory, gpu, waitRounds }, { agingRounds: ctx.settings.agingRounds })
-    const result = ctx.applier.apply(
-      plan,
-      (i) => ordered[i].entry.demand,
-      (tx, i, node) => startAttempt(ctx, tx, ordered[i].entry, ordered[i].child, node, ceName)
-    )
+    let plan: PlacementPlan
+    let result: ReturnType<PlanApplier['apply']>
+    try {
+      plan = ctx.placer.place(snapshot, { count, cpu, memory, gpu, waitRounds }, { agingRounds: ctx.settings.agingRounds })
+      result = ctx.applier.apply(
+        plan,
+        (i) => ordered[i].entry.demand,
+        (tx, i, node) => startAttempt(ctx, tx, ordered[i].entry, ordered[i].child, node, ceName)
+      )
+    } catch (error) {
+      // The plan's transaction was undone (a conflict, a refusal of the runner…): what was taken
+      // from the cache goes back, and the work queue runs this environment again.
+      this.#putBack(ordered)
+      throw error
+    }
     if (!result.applied) {
       // Nothing was placed: every candidate goes back, and the round is made again on the pool as it is now.
       this.#putBack(ordered)
@@ -118,9 +130,12 @@ export class Dispatcher implements Reconciler {
         if (entry.children.size === 0) continue
         const room = Math.max(1, Math.min(max - out.length, Math.ceil((budget - demand) / Math.max(entry.cpu, 1))))
         const status = ctx.store.get<ColumnSet>(CHILDREN, entry.jobId)?.value.column('status')
+        const taken = new Set<number>()
         for (const child of entry.children.take(room)) {
-          // The queue is a hint; the column is the truth (a child cancelled while queued is skipped).
-          if (status === undefined || status[child] !== S_RUNNABLE) continue
+          // The queue is a hint; the column is the truth (a child cancelled while queued is skipped,
+          // and one queued twice is taken once).
+          if (status === undefined || status[child] !== S_RUNNABLE || taken.has(child)) continue
+          taken.add(child)
           out.push({ entry, child, priority: q.priority, envOrder })
           demand += entry.cpu
         }
@@ -189,7 +204,10 @@ export class Dispatcher implements Reconciler {
       poolVersion: plan.poolVersion,
       reason: plan.reason[i],
       at: this.#ctx.clock.now(),
-      plan: { placed: plan.metrics.placed, failed: plan.metrics.failed, nodesEvaluated: plan.metrics.nodesEvaluated }
+      plan: {
+        placed: plan.metrics.placed, failed: plan.metrics.failed, nodesEvaluated: plan.metrics.nodesEvaluated,
+        filtered: { ...plan.metrics.filtered }, reservations: plan.metrics.reservations
+      }
     }
   }
 
@@ -204,4 +222,16 @@ export class Dispatcher implements Reconciler {
     }
     for (const [entry, children] of back) entry.children!.putBack(children.sort((a, b) => a - b))
   }
+}
+
+/** Environments in the order a dispatch turn serves them: the earlier an environment comes in any queue, the sooner. */
+export function dispatchOrder(ctx: BatchContext, names: string[]): string[] {
+  const rank = new Map<string, number>()
+  for (const { value: q } of ctx.store.scan<JobQueueDetail>(QUEUES)) {
+    q.computeEnvironmentOrder.forEach((o, i) => {
+      const name = nameFromArn(o.computeEnvironment, 'compute-environment')
+      rank.set(name, Math.min(rank.get(name) ?? Infinity, i))
+    })
+  }
+  return names.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || a.localeCompare(b))
 }

@@ -12,13 +12,24 @@ import type { ColumnSet } from '../store/columns.js'
 import { CHILDREN, JOBS, S_RUNNABLE, type JobRow } from './records.js'
 import { RunQueue } from './run-queue.js'
 
+/** What the plan of a dispatch round said as a whole (the core's metrics). */
+export interface PlanSummary {
+  placed: number
+  failed: number
+  nodesEvaluated: number
+  /** Nodes the core's filters ruled out, per cause (each node once, for the first rule it failed). */
+  filtered: { cpu: number; memory: number; gpu: number; constraint: number; inactive: number }
+  /** Nodes held for tasks that waited their agingRounds. */
+  reservations: number
+}
+
 /** What the last dispatch round that passed a job over saw. */
 export interface LastPlacement {
   computeEnvironment: string
   poolVersion: number
   reason: PlacementReason
   at: number
-  plan: { placed: number; failed: number; nodesEvaluated: number }
+  plan: PlanSummary
 }
 
 /** Why a RUNNABLE job did not start: its last dispatch round's plan, and what rules the pool's nodes out for it now. */
@@ -26,13 +37,14 @@ export interface PlacementExplanation {
   computeEnvironment: string
   /** The pool version the plan was made against. */
   poolVersion: number
+  /** The core's reason for this job's demand. */
   reason: PlacementReason
   /** Clock ms of that round. */
   at: number
-  /** How many of the pool's nodes rule this job's demand out now, per cause (a node short of several counts for each). */
-  filtered: FilterCounts
-  /** The round's plan as a whole. */
-  plan: { placed: number; failed: number; nodesEvaluated: number }
+  /** That round's plan as a whole. */
+  plan: PlanSummary
+  /** The pool's nodes now, and how many rule this job's demand out per cause (a node short of several counts for each). */
+  nodesNow: FilterCounts
 }
 
 export interface JobEntry {

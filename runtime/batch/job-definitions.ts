@@ -22,15 +22,22 @@ export function resource(reqs: ResourceRequirement[] | undefined, type: Resource
 }
 
 export function checkTimeout(timeout: JobTimeout | undefined, field: string): number | undefined {
-  if (timeout?.attemptDurationSeconds === undefined) return undefined
+  if (timeout === undefined) return undefined
+  if (timeout === null || typeof timeout !== 'object' || Array.isArray(timeout)) throw clientError(field, 'must be an object { attemptDurationSeconds }')
+  if (timeout.attemptDurationSeconds === undefined) return undefined
   return checkInteger(timeout.attemptDurationSeconds, `${field}.attemptDurationSeconds`, LIMITS.minTimeoutSeconds, 14 * 24 * 3600)
 }
 
-/** name (latest ACTIVE revision), name:revision, or an ARN. */
-export function readDefinition(reader: StoreReader, reference: unknown, field: string): JobDefinition {
+/**
+ * name (latest ACTIVE revision), name:revision, or an ARN. Deregistering and
+ * describing by reference name one revision: a bare name is refused there
+ * (`revision: 'required'`), as AWS does.
+ */
+export function readDefinition(reader: StoreReader, reference: unknown, field: string, options: { revision?: 'required' } = {}): JobDefinition {
   if (typeof reference !== 'string' || reference.length === 0) throw clientError(field, 'must name a job definition')
   const plain = nameFromArn(reference, 'job-definition')
   const [name, rev] = plain.split(':')
+  if (rev === undefined && options.revision === 'required') throw clientError(field, `must be name:revision or a job definition ARN, got ${reference}`)
   let def: JobDefinition | undefined
   if (rev === undefined) {
     const revisions = reader.scan<JobDefinition>(DEFINITIONS, { prefix: `${name}:` })
@@ -91,7 +98,7 @@ export function registerJobDefinition(ctx: BatchContext, input: RegisterJobDefin
 
 export function deregisterJobDefinition(ctx: BatchContext, input: DeregisterJobDefinitionRequest): void {
   ctx.store.transaction((tx) => {
-    const def = readDefinition(tx, input?.jobDefinition, 'jobDefinition')
+    const def = readDefinition(tx, input?.jobDefinition, 'jobDefinition', { revision: 'required' })
     const key = definitionKey(def.jobDefinitionName, def.revision)
     const current = tx.get<JobDefinition>(DEFINITIONS, key)!
     tx.put(DEFINITIONS, key, { ...current.value, status: 'INACTIVE' }, current.version)
@@ -107,7 +114,7 @@ export function describeJobDefinitions(ctx: BatchContext, input: DescribeJobDefi
     const out: JobDefinition[] = []
     for (const reference of input.jobDefinitions) {
       try {
-        const def = readDefinition(ctx.store, reference, 'jobDefinitions')
+        const def = readDefinition(ctx.store, reference, 'jobDefinitions', { revision: 'required' })
         if (input.status === undefined || def.status === input.status) out.push(structuredClone(def))
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error

@@ -8,7 +8,9 @@ import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { StoreReader, Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import { readCe } from './compute-environments.js'
-import { cancelOrTerminate, forgetJob } from './cancel.js'
+import { endJob, sendStops } from './cancel.js'
+import { forgetJob } from './retention.js'
+import { done, type ReconcileResult } from '../controller/reconciler.js'
 import { kickQueue } from './job-state.js'
 import type {
   ComputeEnvironmentOrder, CreateJobQueueRequest, CreateJobQueueResponse, DeleteJobQueueRequest, DescribeJobQueuesRequest, DescribeJobQueuesResponse,
@@ -19,7 +21,7 @@ import { LIMITS, checkInteger, checkName, checkTags, clientError } from './valid
 
 export function readQueue(reader: StoreReader, value: unknown, field: string): { detail: JobQueueDetail; version: number } {
   const name = typeof value === 'string' ? nameFromArn(value, 'job-queue') : ''
-  const found = reader.get<JobQueueDetail>(QUEUES, name)
+  const found = name === '' ? undefined : reader.get<JobQueueDetail>(QUEUES, name)
   if (found === undefined) throw new NotFoundError('ClientException', `${field}: job queue ${String(value)} does not exist`, { field })
   return { detail: found.value, version: found.version }
 }
@@ -37,7 +39,8 @@ function environmentOrder(tx: StoreReader, order: unknown, field = 'computeEnvir
     return { order: entry.order!, arn: readCe(tx, entry.computeEnvironment, `${field}[${i}].computeEnvironment`).record.detail.computeEnvironmentArn }
   })
   if (new Set(resolved.map((r) => r.arn)).size !== resolved.length) throw clientError(field, 'lists a compute environment twice')
-  return resolved.sort((a, b) => a.order - b.order).map((r, i) => ({ order: i + 1, computeEnvironment: r.arn }))
+  // Tried in ascending order; the orders are kept as given, as AWS returns them.
+  return resolved.sort((a, b) => a.order - b.order).map((r) => ({ order: r.order, computeEnvironment: r.arn }))
 }
 
 function checkState(state: unknown): 'ENABLED' | 'DISABLED' {
@@ -80,17 +83,50 @@ export function updateJobQueue(ctx: BatchContext, input: UpdateJobQueueRequest):
   })
 }
 
-/** Deletes a DISABLED queue; its unfinished jobs are terminated first, as on AWS, and every job of it is forgotten. */
+export const QUEUE_DELETED_REASON = 'Job queue deleted'
+
+/**
+ * Deletes a DISABLED queue, as AWS does: DELETING at once, its unfinished
+ * jobs terminated (what has not started fails now, running attempts are
+ * stopped), and the queue and its jobs gone once the last of them has
+ * ended (the deletion controller, below). Their dependants in other queues
+ * learn of each end as usual.
+ */
 export function deleteJobQueue(ctx: BatchContext, input: DeleteJobQueueRequest): void {
-  const { detail } = readQueue(ctx.store, input?.jobQueue, 'jobQueue')
-  if (detail.state !== 'DISABLED') throw clientError('jobQueue', `${detail.jobQueueName} must be DISABLED before it is deleted`)
-  const jobs = ctx.store.scan<JobRow>(JOBS, { index: { name: 'queue', value: detail.jobQueueName } }).map((r) => r.value)
-  for (const job of jobs) if (!isTerminal(job.status)) cancelOrTerminate(ctx, job.jobId, 'Job queue deleted', 'terminate')
-  ctx.store.transaction((tx: Transaction) => {
-    for (const job of jobs) forgetJob(ctx, tx, job.jobId)
-    tx.delete(QUEUES, detail.jobQueueName)
-    tx.afterCommit(() => ctx.cache.dropQueue(detail.jobQueueName))
+  const stops = ctx.store.transaction((tx: Transaction) => {
+    const { detail, version } = readQueue(tx, input?.jobQueue, 'jobQueue')
+    const name = detail.jobQueueName
+    if (detail.status === 'DELETING') return []
+    if (detail.state !== 'DISABLED') throw clientError('jobQueue', `${name} must be DISABLED before it is deleted`)
+    tx.put(QUEUES, name, { ...detail, status: 'DELETING', statusReason: 'JobQueue is being deleted' }, version)
+    const runs: string[] = []
+    for (const { value: job } of tx.scan<JobRow>(JOBS, { index: { name: 'queue', value: name } })) {
+      if (!isTerminal(job.status)) runs.push(...endJob(ctx, tx, job, -1, QUEUE_DELETED_REASON, 'terminate'))
+    }
+    tx.afterCommit(() => ctx.queues.queueDeletion.add(name))
+    return runs
   })
+  sendStops(ctx, stops, QUEUE_DELETED_REASON)
+}
+
+/** The deletion controller (per queue): a DELETING queue forgets its finished jobs, and goes once it has none left. */
+export function reconcileQueueDeletion(ctx: BatchContext, name: string): ReconcileResult {
+  ctx.store.transaction((tx) => {
+    const found = tx.get<JobQueueDetail>(QUEUES, name)
+    if (found === undefined || found.value.status !== 'DELETING') return
+    let left = 0
+    for (const { value: job } of tx.scan<JobRow>(JOBS, { index: { name: 'queue', value: name } })) {
+      if (isTerminal(job.status)) forgetJob(ctx, tx, job.jobId)
+      else left++
+    }
+    if (left > 0) return
+    tx.delete(QUEUES, name, found.version)
+    tx.afterCommit(() => {
+      ctx.cache.dropQueue(name)
+      ctx.waiters.wake(`queue:${name}`)
+    })
+  })
+  return done
 }
 
 export function describeJobQueues(ctx: BatchContext, input: DescribeJobQueuesRequest = {}): DescribeJobQueuesResponse {
@@ -100,7 +136,7 @@ export function describeJobQueues(ctx: BatchContext, input: DescribeJobQueuesReq
     if (input.jobQueues.length > 100) throw clientError('jobQueues', `at most 100, got ${input.jobQueues.length}`, 100)
     const out: JobQueueDetail[] = []
     for (const value of input.jobQueues) {
-      const found = typeof value === 'string' ? ctx.store.get<JobQueueDetail>(QUEUES, nameFromArn(value, 'job-queue')) : undefined
+      const found = typeof value === 'string' && value.length > 0 ? ctx.store.get<JobQueueDetail>(QUEUES, nameFromArn(value, 'job-queue')) : undefined
       if (found !== undefined) out.push(structuredClone(found.value))
     }
     return { jobQueues: out }

@@ -9,13 +9,15 @@
 import type { ColumnSet } from '../store/columns.js'
 import type { Transaction } from '../store/store.js'
 import { InternalError } from '../errors.js'
+import { done, type ReconcileResult } from '../controller/reconciler.js'
 import { emitEvent } from '../events/outbox-relay.js'
 import type { BatchContext } from './context.js'
 import { jobDetail } from './describe.js'
 import { childFinished, childSucceeded, jobFinished } from './dependencies.js'
-import { BATCH_SOURCE, JOB_STATE_CHANGE, type JobStatus } from './model.js'
+import { BATCH_SOURCE, JOB_STATE_CHANGE, type JobQueueDetail, type JobStatus } from './model.js'
+import { childJobArn, nameFromArn } from '../aws/arn.js'
 import {
-  CHILD_COUNTS, CHILDREN, JOBS, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, isTerminal,
+  CHILD_COUNTS, CHILDREN, JOBS, QUEUES, S_FAILED, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, S_SUCCEEDED, childId, isTerminal,
   type ChildExtra, type JobRow
 } from './records.js'
 
@@ -49,7 +51,7 @@ export function readChildren(tx: Transaction, jobId: string): ColumnSet {
 }
 
 function emit(ctx: BatchContext, tx: Transaction, row: JobRow, child: number): void {
-  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? `${row.jobArn}:${child}` : row.jobArn], () => jobDetail(tx, row, child), () => ctx.clock.now())
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? childJobArn(row.jobArn, child) : row.jobArn], () => jobDetail(tx, row, child), () => ctx.clock.now())
 }
 
 /** A single job or an array parent moves to `status` (with its reason, when given). */
@@ -125,9 +127,9 @@ export function enqueue(ctx: BatchContext, row: JobRow, children?: { from: numbe
 
 /** Asks the dispatcher to look at every compute environment of a queue. */
 export function kickQueue(ctx: BatchContext, queueName: string): void {
-  const queue = ctx.store.get<{ computeEnvironmentOrder: Array<{ computeEnvironment: string }> }>('batch:jobQueues', queueName)?.value
+  const queue = ctx.store.get<JobQueueDetail>(QUEUES, queueName)?.value
   if (queue === undefined) return
-  for (const o of queue.computeEnvironmentOrder) ctx.queues.dispatch.add(o.computeEnvironment.slice(o.computeEnvironment.lastIndexOf('/') + 1))
+  for (const o of queue.computeEnvironmentOrder) ctx.queues.dispatch.add(nameFromArn(o.computeEnvironment, 'compute-environment'))
 }
 
 /** SUBMITTED → PENDING or RUNNABLE: the scheduler's first look at a job. */
@@ -145,14 +147,15 @@ export function evaluate(ctx: BatchContext, tx: Transaction, jobId: string): voi
     return
   }
   setJobStatus(ctx, tx, jobId, 'PENDING')
-  for (let i = 0; i < row.arraySize; i++) setChildStatus(ctx, tx, jobId, i, S_PENDING)
+  const status = readChildren(tx, jobId).column('status')
+  for (let i = 0; i < row.arraySize; i++) if (status[i] === S_SUBMITTED) setChildStatus(ctx, tx, jobId, i, S_PENDING)
   // Children whose N_TO_N counterpart already failed fail now (and take their SEQUENTIAL successors along).
   for (const dep of row.dependsOn) {
     if (dep.type !== 'N_TO_N' || dep.jobId === undefined) continue
     const target = tx.get<ColumnSet>(CHILDREN, dep.jobId)?.value
     if (target === undefined) continue
-    const status = target.column('status')
-    for (let i = 0; i < row.arraySize; i++) if (status[i] === S_FAILED) failChild(ctx, tx, jobId, i, DEPENDENCY_REASON)
+    const counterpart = target.column('status')
+    for (let i = 0; i < row.arraySize; i++) if (counterpart[i] === S_FAILED) failChild(ctx, tx, jobId, i, DEPENDENCY_REASON)
   }
   if (readJob(tx, jobId).row.pendingJobDeps === 0) releaseChildren(ctx, tx, jobId)
 }
@@ -190,6 +193,9 @@ export function failChild(ctx: BatchContext, tx: Transaction, jobId: string, ind
     if (c === undefined) continue
     const s = c.column('status')[i]
     if (s === S_SUCCEEDED || s === S_FAILED || s === S_STARTING || s === S_RUNNING) continue
+    // An array not yet evaluated is left to its evaluation, which fails what its N_TO_N counterparts
+    // failed (failing it here first would let the evaluation move it back to PENDING: two ends).
+    if (s === S_SUBMITTED) continue
     setChildStatus(ctx, tx, j, i, S_FAILED, reason)
     childFinished(ctx, tx, j, i, stack)
   }
@@ -215,4 +221,10 @@ export function failJob(ctx: BatchContext, tx: Transaction, jobId: string, reaso
     if (tx.get(JOBS, jobId) === undefined) break
     failChild(ctx, tx, jobId, i, reason)
   }
+}
+
+/** The evaluate controller (per job): a SUBMITTED job becomes PENDING or RUNNABLE. */
+export function reconcileEvaluation(ctx: BatchContext, jobId: string): ReconcileResult {
+  ctx.store.transaction((tx) => evaluate(ctx, tx, jobId))
+  return done
 }

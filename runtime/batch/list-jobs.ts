@@ -9,6 +9,7 @@ import type { BatchContext } from './context.js'
 import { jobDetail, resolveJob, summaryOf, children as childrenOf } from './describe.js'
 import { JOB_STATUSES, type DescribeJobsRequest, type DescribeJobsResponse, type JobDetail, type JobStatus, type JobSummary, type ListJobsRequest, type ListJobsResponse } from './model.js'
 import { JOBS, type JobRow } from './records.js'
+import { readQueue } from './job-queues.js'
 import { checkInteger, clientError } from './validation.js'
 
 export function describeJobs(ctx: BatchContext, input: DescribeJobsRequest): DescribeJobsResponse {
@@ -73,9 +74,11 @@ function passes(filters: Filters, row: JobRow): boolean {
 }
 
 export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJobsResponse {
-  const max = input.maxResults === undefined ? 100 : checkInteger(input.maxResults, 'maxResults', 1, 1000)
   if (input.jobStatus !== undefined && !JOB_STATUSES.includes(input.jobStatus)) throw clientError('jobStatus', `must be one of ${JOB_STATUSES.join(', ')}`)
   const filters = readFilters(input)
+  // As AWS pages it: up to 1,000 per page, 100 when filters are used.
+  const limit = filters === undefined ? 1000 : 100
+  const max = input.maxResults === undefined ? limit : checkInteger(input.maxResults, 'maxResults', 1, limit)
   const scope = `ListJobs|${input.jobQueue ?? ''}|${input.arrayJobId ?? ''}|${input.jobStatus ?? ''}|${JSON.stringify(input.filters ?? null)}`
   const position = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'ClientException' })
   const summaries: JobSummary[] = []
@@ -83,6 +86,8 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
     const found = resolveJob(ctx.store, input.arrayJobId)
     const c = found === undefined || found.child >= 0 ? undefined : childrenOf(ctx.store, found.row.jobId)
     if (found === undefined || c === undefined) throw new NotFoundError('ClientException', `arrayJobId: ${input.arrayJobId} is not an array job`, { field: 'arrayJobId' })
+    // Children share their parent's name, definition and creation time: the filters pass all of them or none.
+    if (filters !== undefined && !passes(filters, found.row)) return { jobSummaryList: [] }
     // Without a status, every child (an array's children are listed whatever their state).
     const wanted = input.jobStatus === undefined ? undefined : JOB_STATUSES.indexOf(input.jobStatus)
     const status = c.column('status')
@@ -94,8 +99,7 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
     return { jobSummaryList: summaries }
   }
   if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId)')
-  const queue = ctx.store.get<{ jobQueueName: string }>('batch:jobQueues', input.jobQueue.slice(input.jobQueue.lastIndexOf('/') + 1))?.value
-  if (queue === undefined) throw new NotFoundError('ClientException', `jobQueue: job queue ${input.jobQueue} does not exist`, { field: 'jobQueue' })
+  const queue = readQueue(ctx.store, input.jobQueue, 'jobQueue').detail
   // With filters, jobs of every status (AWS ignores jobStatus then); without, one status (RUNNING by default).
   const status: JobStatus | undefined = filters === undefined ? input.jobStatus ?? 'RUNNING' : undefined
   const index = status === undefined ? { name: 'queue', value: queue.jobQueueName } : { name: 'queueStatus', value: `${queue.jobQueueName}|${status}` }

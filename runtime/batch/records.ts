@@ -15,6 +15,7 @@
 // attempts are task rows (tasks/).
 
 import { ColumnSet } from '../store/columns.js'
+import { nameFromArn } from '../aws/arn.js'
 import type { Store } from '../store/store.js'
 import {
   JOB_STATUSES, type AttemptDetail, type ComputeEnvironmentDetail, type JobDependency, type JobQueueDetail, type JobStatus, type RetryStrategy
@@ -63,6 +64,8 @@ export interface JobRow {
   dependsOn: JobDependency[]
   tags?: Record<string, string>
   propagateTags?: boolean
+  /** From its definition. */
+  platformCapabilities: Array<'EC2' | 'FARGATE'>
   /** Array jobs: the number of children (their state is the job's CHILDREN record). */
   arraySize?: number
   /** Whole-job dependencies not yet SUCCEEDED. */
@@ -125,7 +128,7 @@ export function definitionKey(name: string, revision: number): string {
 
 /** The indexes Batch's scans use. */
 export function defineBatchIndexes(store: Store): void {
-  store.defineIndex<JobQueueDetail>(QUEUES, 'ce', (q) => q.computeEnvironmentOrder.map((o) => o.computeEnvironment.slice(o.computeEnvironment.lastIndexOf('/') + 1)))
+  store.defineIndex<JobQueueDetail>(QUEUES, 'ce', (q) => q.computeEnvironmentOrder.map((o) => nameFromArn(o.computeEnvironment, 'compute-environment')))
   store.defineIndex<JobRow>(JOBS, 'queue', (j) => j.queueName)
   store.defineIndex<JobRow>(JOBS, 'queueStatus', (j) => `${j.queueName}|${j.status}`)
   store.defineIndex<JobRow>(JOBS, 'dependsOn', (j) => {
@@ -141,4 +144,17 @@ export function childId(jobId: string, index: number): string {
 
 export function logStreamName(definitionName: string, jobId: string, child: number, attempt: number): string {
   return `${definitionName}/default/${jobId}${child >= 0 ? `-${child}` : ''}-${attempt}`
+}
+
+/** The node pool of a compute environment (its ECS cluster's instances), and back. */
+export function poolIdOf(ceName: string): string {
+  return `batch:${ceName}`
+}
+
+const names = new Map<string, string>()
+
+export function ceNameOf(poolId: string): string {
+  let name = names.get(poolId)
+  if (name === undefined) names.set(poolId, (name = poolId.slice('batch:'.length)))
+  return name
 }

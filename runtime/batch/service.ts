@@ -10,30 +10,31 @@ import type { PageTokens } from '../aws/pagination.js'
 import type { Store } from '../store/store.js'
 import type { EventBus } from '../events/bus.js'
 import type { Scheduler } from '../scheduler/scheduler.js'
-import { filterCounts, type Placer } from '../scheduler/placer.js'
+import type { Placer } from '../scheduler/placer.js'
 import type { CapacityProvider } from '../cluster/capacity-provider.js'
-import type { NodePools, NodeRecord } from '../cluster/node-pool.js'
+import type { NodePools } from '../cluster/node-pool.js'
 import type { PlanApplier } from '../cluster/plan-applier.js'
 import type { TaskLauncher } from '../tasks/task-launcher.js'
 import type { LogStore } from '../logs/log-store.js'
 import { WorkQueue } from '../controller/work-queue.js'
-import { NotFoundError } from '../errors.js'
 import type { BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput } from './api.js'
 import { TASK_OWNER, type BatchContext, type BatchQueues, type BatchSettings } from './context.js'
 import { attemptOwner } from './attempts.js'
-import { cancelJob, reconcileEvaluation, reconcileRetention, terminateJob } from './cancel.js'
+import { cancelJob, terminateJob } from './cancel.js'
+import { reconcileRetention } from './retention.js'
+import { reconcileEvaluation } from './job-state.js'
 import {
   reconcileScaling, reconcileStatus, createComputeEnvironment, deleteComputeEnvironment, deregisterNode, describeComputeEnvironments,
-  listNodes, readCe, registerNode, updateComputeEnvironment, ceDetail
+  listNodes, registerNode, updateComputeEnvironment
 } from './compute-environments.js'
-import { jobDetail, liveTask, resolveJob, children as childrenOf } from './describe.js'
-import { Dispatcher } from './dispatcher.js'
+import { Dispatcher, dispatchOrder } from './dispatcher.js'
 import { JobCache, type PlacementExplanation } from './job-cache.js'
+import { explainJob, jobLogs, toNode, waitForComputeEnvironment, waitForJob, waitForJobQueue } from './extensions.js'
 import { deregisterJobDefinition, describeJobDefinitions, registerJobDefinition } from './job-definitions.js'
-import { createJobQueue, deleteJobQueue, describeJobQueues, updateJobQueue } from './job-queues.js'
+import { createJobQueue, deleteJobQueue, describeJobQueues, reconcileQueueDeletion, updateJobQueue } from './job-queues.js'
 import { describeJobs, listJobs } from './list-jobs.js'
 import type * as m from './model.js'
-import { CES, JOBS, QUEUES, defineBatchIndexes, isTerminal, logStreamName, type CeRecord, type JobRow } from './records.js'
+import { CES, JOBS, QUEUES, defineBatchIndexes, isTerminal, type CeRecord, type JobRow } from './records.js'
 import { restoreSequence, submitJob } from './submit.js'
 import { Waiters } from './waiters.js'
 import type { JobQueueDetail } from './model.js'
@@ -57,14 +58,6 @@ export interface BatchOptions {
 /** Least real time between two dispatch turns under load: one turn then takes many changes at once. */
 const DISPATCH_GAP_MS = 2
 
-function toNode(n: NodeRecord): BatchNode {
-  return {
-    id: n.id, containerInstanceArn: n.containerInstanceArn, instanceType: n.instanceType, zone: n.zone, status: n.status, managed: n.managed,
-    totalCpu: n.totalCpu, totalMemory: n.totalMemory, totalGpu: n.totalGpu, usedCpu: n.usedCpu, usedMemory: n.usedMemory, usedGpu: n.usedGpu,
-    running: n.running, launchedAt: n.launchedAt
-  }
-}
-
 export class Batch implements BatchService, BatchExtensions {
   readonly #ctx: BatchContext
   readonly #dispatcher: Dispatcher
@@ -83,11 +76,12 @@ export class Batch implements BatchService, BatchExtensions {
     this.#dispatcher = new Dispatcher(ctx)
     queues.evaluate = new WorkQueue({ name: 'batch:evaluate', clock: o.clock, reconciler: { reconcile: (id) => reconcileEvaluation(ctx, id) } })
     queues.dispatch = new WorkQueue({
-      name: 'batch:dispatch', clock: o.clock, reconciler: this.#dispatcher, minGapMs: DISPATCH_GAP_MS, sort: (names) => this.#dispatchOrder(names)
+      name: 'batch:dispatch', clock: o.clock, reconciler: this.#dispatcher, minGapMs: DISPATCH_GAP_MS, sort: (names) => dispatchOrder(ctx, names)
     })
     queues.scaling = new WorkQueue({ name: 'batch:scaling', clock: o.clock, reconciler: { reconcile: (name) => reconcileScaling(ctx, name) } })
     queues.status = new WorkQueue({ name: 'batch:status', clock: o.clock, reconciler: { reconcile: (name) => reconcileStatus(ctx, name) } })
     queues.retention = new WorkQueue({ name: 'batch:retention', clock: o.clock, reconciler: { reconcile: (id) => reconcileRetention(ctx, id) } })
+    queues.queueDeletion = new WorkQueue({ name: 'batch:queue-deletion', clock: o.clock, reconciler: { reconcile: (name) => reconcileQueueDeletion(ctx, name) } })
     defineBatchIndexes(o.store)
     o.launcher.registerOwner(TASK_OWNER, attemptOwner(ctx))
     this.#resume()
@@ -102,23 +96,12 @@ export class Batch implements BatchService, BatchExtensions {
       if (row.status === 'SUBMITTED') ctx.queues.evaluate.add(row.jobId)
       else if (isTerminal(row.status)) ctx.queues.retention.add(row.jobId)
     }
+    for (const { key, value } of ctx.store.scan<JobQueueDetail>(QUEUES)) if (value.status === 'DELETING') ctx.queues.queueDeletion.add(key)
     for (const { key, value } of ctx.store.scan<CeRecord>(CES)) {
       if (value.detail.status !== 'VALID' && value.detail.status !== 'INVALID') ctx.queues.status.add(key)
       ctx.queues.dispatch.add(key)
       if (value.detail.type === 'MANAGED') ctx.queues.scaling.add(key)
     }
-  }
-
-  /** Environments in the order a dispatch turn serves them: the earlier an environment comes in any queue, the sooner. */
-  #dispatchOrder(names: string[]): string[] {
-    const rank = new Map<string, number>()
-    for (const { value: q } of this.#ctx.store.scan<JobQueueDetail>(QUEUES)) {
-      q.computeEnvironmentOrder.forEach((o, i) => {
-        const name = o.computeEnvironment.slice(o.computeEnvironment.lastIndexOf('/') + 1)
-        rank.set(name, Math.min(rank.get(name) ?? Infinity, i))
-      })
-    }
-    return names.sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || a.localeCompare(b))
   }
 
   /** Dispatch rounds run so far (diagnostics, benchmarks). */
@@ -175,66 +158,23 @@ export class Batch implements BatchService, BatchExtensions {
   }
 
   async waitForComputeEnvironment(computeEnvironment: string): Promise<m.ComputeEnvironmentDetail | undefined> {
-    const ctx = this.#ctx
-    const { record } = readCe(ctx.store, computeEnvironment, 'computeEnvironment')
-    const name = record.detail.computeEnvironmentName
-    for (;;) {
-      const current = ctx.store.get<CeRecord>(CES, name)?.value
-      if (current === undefined) return undefined
-      if (current.detail.status === 'VALID' || current.detail.status === 'INVALID') return ceDetail(ctx, current)
-      await ctx.waiters.wait(`ce:${name}`)
-    }
+    return waitForComputeEnvironment(this.#ctx, computeEnvironment)
+  }
+
+  async waitForJobQueue(jobQueue: string): Promise<m.JobQueueDetail | undefined> {
+    return waitForJobQueue(this.#ctx, jobQueue)
   }
 
   async waitForJob(jobId: string): Promise<m.JobDetail> {
-    const ctx = this.#ctx
-    if (resolveJob(ctx.store, jobId) === undefined) throw new NotFoundError('ClientException', `jobId: job ${jobId} does not exist`, { field: 'jobId' })
-    for (;;) {
-      const found = resolveJob(ctx.store, jobId)
-      if (found === undefined) throw new NotFoundError('ClientException', `jobId: job ${jobId} was purged`, { field: 'jobId' })
-      const detail = jobDetail(ctx.store, found.row, found.child)
-      if (detail.status === 'SUCCEEDED' || detail.status === 'FAILED') return detail
-      await ctx.waiters.wait(jobId)
-    }
+    return waitForJob(this.#ctx, jobId)
   }
 
   jobLogs(jobId: string, options: LogOptions = {}): AsyncIterable<string> {
-    const ctx = this.#ctx
-    const found = resolveJob(ctx.store, jobId)
-    if (found === undefined) throw new NotFoundError('ClientException', `jobId: job ${jobId} does not exist`, { field: 'jobId' })
-    const { row, child } = found
-    const startedAttempts = () => {
-      const current = resolveJob(ctx.store, jobId)
-      if (current === undefined) return { attempts: 0, status: 'FAILED' as m.JobStatus, gone: true }
-      const c = child >= 0 ? childrenOf(ctx.store, row.jobId) : undefined
-      const detailStatus = c !== undefined ? (['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const)[c.column('status')[child]] : current.row.status
-      return { attempts: c !== undefined ? c.column('attempts')[child] : current.row.attemptCount, status: detailStatus, gone: false }
-    }
-    const attempt = options.attempt ?? Math.max(1, startedAttempts().attempts)
-    const stream = logStreamName(row.definitionName, row.jobId, child, attempt)
-    // Following (the default) also waits for an attempt that has not started yet, while the job may still run it.
-    const isLive = () => {
-      const live = liveTask(ctx.store, row.jobId, child)
-      if (live !== undefined && live.attempt === attempt) return true
-      const now = startedAttempts()
-      return !now.gone && attempt > now.attempts && !isTerminal(now.status)
-    }
-    return ctx.logs.lines(stream, options.follow === false ? {} : { follow: isLive })
+    return jobLogs(this.#ctx, jobId, options)
   }
 
   async explainJob(jobId: string): Promise<PlacementExplanation | undefined> {
-    const ctx = this.#ctx
-    const found = resolveJob(ctx.store, jobId)
-    if (found === undefined) throw new NotFoundError('ClientException', `jobId: job ${jobId} does not exist`, { field: 'jobId' })
-    const entry = ctx.cache.get(found.row.jobId)
-    const last = entry?.lastPlacement
-    if (entry === undefined || last === undefined) return undefined
-    const ce = ctx.store.get<CeRecord>(CES, last.computeEnvironment)?.value
-    const nodes = ce === undefined ? [] : ctx.pools.nodes(ce.poolId).map((r) => r.value)
-    return {
-      computeEnvironment: last.computeEnvironment, poolVersion: last.poolVersion, reason: last.reason, at: last.at,
-      filtered: filterCounts(nodes, entry.cpu, entry.memory, entry.gpu), plan: { ...last.plan }
-    }
+    return explainJob(this.#ctx, jobId)
   }
 
   async countJobs(): Promise<number> {
@@ -243,5 +183,6 @@ export class Batch implements BatchService, BatchExtensions {
 
   async close(): Promise<void> {
     for (const queue of Object.values(this.#ctx.queues)) queue.close()
+    this.#ctx.waiters.close()
   }
 }

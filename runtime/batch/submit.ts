@@ -5,7 +5,7 @@
 // SUBMITTED until the evaluate controller looks at it on the next turn.
 
 import { randomUUID } from 'node:crypto'
-import { arns } from '../aws/arn.js'
+import { arns, nameFromArn } from '../aws/arn.js'
 import { LimitExceededError, NotFoundError } from '../errors.js'
 import type { Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
@@ -65,7 +65,7 @@ function checkDependencies(tx: Transaction, list: JobDependency[] | undefined, s
 /** A job bigger than anything its queue can ever run is refused now, not left RUNNABLE forever; the message names the real cap. */
 function checkCapacity(tx: Transaction, queueName: string, ceArns: string[], vcpus: number, memory: number, gpus: number): void {
   const demand = { cpu: Math.round(vcpus * 1000), memory, gpu: gpus }
-  const ces = ceArns.map((arn) => tx.get<CeRecord>(CES, arn.slice(arn.lastIndexOf('/') + 1))?.value).filter((c) => c !== undefined)
+  const ces = ceArns.map((arn) => tx.get<CeRecord>(CES, nameFromArn(arn, 'compute-environment'))?.value).filter((c) => c !== undefined)
   if (ces.some((ce) => canEverHold(ce, demand))) return
   // What each environment can launch at most: its largest allowed instance under maxvCpus.
   const caps = ces.map((ce) => {
@@ -95,6 +95,9 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
   const jobId = randomUUID()
   const row = ctx.store.transaction((tx) => {
     const queue = readQueue(tx, input.jobQueue, 'jobQueue').detail
+    if (queue.state !== 'ENABLED' || queue.status === 'DELETING') {
+      throw clientError('jobQueue', `${queue.jobQueueName} is ${queue.status === 'DELETING' ? 'being deleted' : 'DISABLED'}: it accepts no new jobs`)
+    }
     const definition = readDefinition(tx, input.jobDefinition, 'jobDefinition')
     if (definition.status !== 'ACTIVE') throw clientError('jobDefinition', `${definition.jobDefinitionArn} is INACTIVE`)
     const overrides = input.containerOverrides ?? {}
@@ -141,6 +144,7 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
       dependsOn: dependencies.map(({ entry, target }) => ({ ...(target ? { jobId: target.jobId } : {}), ...(entry.type ? { type: entry.type } : {}) })),
       ...(tags ? { tags } : {}),
       ...(input.propagateTags ?? definition.propagateTags ? { propagateTags: input.propagateTags ?? definition.propagateTags } : {}),
+      platformCapabilities: [...(definition.platformCapabilities ?? ['EC2'])],
       ...(size !== undefined ? { arraySize: size } : {}),
       pendingJobDeps, dependencyFailed,
       attempts: [], attemptCount: 0,

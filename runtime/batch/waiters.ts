@@ -5,6 +5,8 @@
 
 export class Waiters {
   readonly #byKey = new Map<string, Array<() => void>>()
+  /** Set when the engine closes: every waiter is woken and sees it. */
+  closed = false
   /** Keys waited on that are children (<jobId>:<index>), by job: most state changes need not build a child's key. */
   readonly #children = new Map<string, number>()
 
@@ -47,7 +49,9 @@ export class Waiters {
     return this.#byKey.has(key)
   }
 
-  wakeAll(): void {
+  /** The engine closes: every waiter wakes (and finds `closed`). */
+  close(): void {
+    this.closed = true
     for (const key of [...this.#byKey.keys()]) this.wake(key)
   }
 }

@@ -12,7 +12,7 @@
 // Never above maxvCpus.
 
 import type { Scheduler } from '../scheduler/scheduler.js'
-import type { StoreReader, Transaction } from '../store/store.js'
+import type { Transaction } from '../store/store.js'
 import type { InstanceType } from './instance-types.js'
 import type { Demand, NodePools, NodeRecord } from './node-pool.js'
 
@@ -107,11 +107,6 @@ export class CapacityProvider {
   static canEverHold(c: Pick<ManagedCapacity, 'types' | 'maxvCpus'>, d: Demand): boolean {
     const maxCpu = c.maxvCpus * 1000
     return d.cpu <= maxCpu && c.types.some((t) => t.vcpus * 1000 <= maxCpu && t.vcpus * 1000 >= d.cpu && t.memory >= d.memory && t.gpus >= d.gpu)
-  }
-
-  /** Vcpus of the pool now. */
-  vcpus(poolId: string, reader?: StoreReader): number {
-    return this.#pools.vcpus(poolId, reader)
   }
 }
 

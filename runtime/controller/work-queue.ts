@@ -12,8 +12,9 @@
 //     runs is reconciled again after it;
 //   - a reconcile that throws is retried with per-key exponential backoff on
 //     the clock, and its error published on the diagnostics channel
-//     stratus:controller:error; a store version conflict (the state moved
-//     under the reconciler) is first retried on the next turn, a few times;
+//     stratus:controller:error; a conflict (a store version conflict: the
+//     state moved under the reconciler) is first retried on the next turn, a
+//     few times;
 //   - on a manual clock the queue registers a busy probe, so advance() waits
 //     until the queue has settled.
 
@@ -43,7 +44,7 @@ export interface WorkQueueOptions<K extends string> {
 export interface WorkQueueStats {
   turns: number
   reconciles: number
-  /** Reconciles that threw a store version conflict (and were retried). */
+  /** Reconciles that threw a conflict (a Conflict-kind error: retried at once). */
   conflicts: number
   /** Reconciles that threw anything else. */
   errors: number
@@ -187,7 +188,8 @@ export class WorkQueue<K extends string = string> {
     this.#running.delete(key)
     if (this.#closed) return
     if (error !== undefined) {
-      const conflict = error instanceof StratusError && error.kind === 'Conflict' && error.code === 'StoreVersionConflict'
+      // A conflict (a store version conflict, or state found changed under a decision) is retried at once.
+      const conflict = error instanceof StratusError && error.kind === 'Conflict'
       if (conflict) this.stats.conflicts++
       else {
         this.stats.errors++

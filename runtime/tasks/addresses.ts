@@ -1,8 +1,9 @@
 // Addresses for sandboxes, from 127.0.0.0/8: every run gets one of its own
 // (its containers share it, as a Fargate task shares its ENI's address).
 // 127.0.0.0/16 is left alone (127.0.0.1 is the engine's own endpoint); runs
-// take 127.1.0.1 onwards, never .0 or .255, and an address is free again
-// once its run has ended.
+// take 127.1.0.1 onwards, never .0 or .255. Which addresses are in use is the
+// store's to say (the task rows hold them), not this cursor's: an address
+// taken in a transaction that is undone is simply free again.
 
 import { UnavailableError } from '../errors.js'
 
@@ -14,34 +15,21 @@ function format(n: number): string {
 }
 
 export class AddressPool {
-  readonly #inUse = new Set<string>()
   #next = FIRST
 
-  /** Hands out a free address (cycling through the range, so a just-freed address is not reused at once). */
-  take(): string {
-    for (let tries = 0; tries < LAST - FIRST + 1; tries++) {
+  /**
+   * The next address `inUse` does not claim, cycling through the range (so a
+   * just-freed address is not handed out again at once).
+   */
+  take(inUse: (address: string) => boolean): string {
+    for (let tries = 0; tries <= LAST - FIRST; tries++) {
       const n = this.#next
       this.#next = n >= LAST ? FIRST : n + 1
       const last = n & 255
       if (last === 0 || last === 255) continue
       const address = format(n)
-      if (this.#inUse.has(address)) continue
-      this.#inUse.add(address)
-      return address
+      if (!inUse(address)) return address
     }
     throw new UnavailableError('AddressesExhausted', 'every address of 127.1.0.0-127.255.255.255 is in use')
-  }
-
-  /** Marks an address in use (a run found again after a restart). */
-  hold(address: string): void {
-    this.#inUse.add(address)
-  }
-
-  release(address: string | undefined): void {
-    if (address !== undefined) this.#inUse.delete(address)
-  }
-
-  get inUse(): number {
-    return this.#inUse.size
   }
 }

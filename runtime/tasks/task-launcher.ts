@@ -132,6 +132,7 @@ export class TaskLauncher {
   constructor(options: TaskLauncherOptions) {
     this.#o = options
     options.store.defineIndex<TaskRow>(TASKS, 'owner', (row) => `${row.owner}/${row.ownerKey}`)
+    options.store.defineIndex<TaskRow>(TASKS, 'address', (row) => row.address)
     this.#removeProbe = options.clock.addBusyProbe?.(() => this.#starting > 0)
   }
 
@@ -162,22 +163,13 @@ export class TaskLauncher {
     return this.#o.store.get<TaskRow>(TASKS, runId)?.value
   }
 
-  /** The live tasks of an owner's key (a job, a job's child…). */
-  byOwner(owner: string, ownerKey: string, reader = this.#o.store as Pick<Store, 'scan'>): TaskRow[] {
-    return reader.scan<TaskRow>(TASKS, { index: { name: 'owner', value: `${owner}/${ownerKey}` } }).map((r) => r.value)
-  }
-
-  get liveCount(): number {
-    return this.#o.store.count(TASKS)
-  }
-
   /** Writes the task's intent in the caller's transaction; the runner starts once it commits. */
   intend(tx: Transaction, intent: TaskIntent): TaskRow {
     const pool = this.#o.pools.pool(intent.node.poolId, tx)
     if (pool === undefined) throw new NotFoundError('PoolNotFound', `no node pool ${intent.node.poolId}`, { field: 'poolId' })
     if (!this.#o.runners.has(pool.runner)) throw new InvalidArgumentError('RunnerNotRegistered', `pool ${pool.poolId} is backed by runner ${pool.runner}, which this engine has not registered`, { field: 'runner' })
     const runId = `${intent.owner}:${intent.ownerKey}#${intent.attempt}`
-    const address = this.#addresses.take()
+    const address = this.#addresses.take((a) => tx.count(TASKS, { index: { name: 'address', value: a } }) > 0)
     const row: TaskRow = {
       runId,
       owner: intent.owner,
@@ -202,12 +194,7 @@ export class TaskLauncher {
       createdAt: this.#o.clock.now(),
       ...(intent.timeout ? { timeout: intent.timeout } : {})
     }
-    try {
-      tx.put(TASKS, runId, row, 0)
-    } catch (error) {
-      this.#addresses.release(address)
-      throw error
-    }
+    tx.put(TASKS, runId, row, 0)
     tx.afterCommit(() => this.#start(row))
     return row
   }
@@ -296,7 +283,6 @@ export class TaskLauncher {
       ended = this.#end(tx, row, current.version, outcome)
     })
     if (ended === undefined) return
-    this.#addresses.release(ended.row.address)
     this.#notify({ type: 'ended', ...ended })
   }
 
@@ -308,29 +294,33 @@ export class TaskLauncher {
   }
 
   /**
-   * After a restart over the same store: every task row whose sandbox its
-   * runner no longer has is ended with its host — `Host EC2 (instance …)
-   * terminated.` — and its owner decides (retry or fail). Sandboxes still
-   * running are left to their rows (their runners report them as usual).
+   * After a restart over the same store: every task row of an engine that
+   * went away ends with its host — `Host EC2 (instance …) terminated.` — and
+   * its owner decides (retry or fail), so each task ends exactly once. A
+   * sandbox a runner still has for such a row is stopped first: Runner v2
+   * cannot hand its exit over to this engine (adopting containers that
+   * outlived the engine needs a runner that can attach to them: the
+   * container runners). Sandboxes labelled with this engine that no row
+   * knows are stopped too (nothing would ever judge them).
    */
   recover(): number {
-    const live = new Set<string>()
-    for (const runner of this.#o.runners.values()) for (const s of runner.list({ 'stratus.engine': this.#o.engineId })) live.add(s.id)
-    let ended = 0
-    for (const { value: row, version } of this.#o.store.scan<TaskRow>(TASKS)) {
-      if (live.has(row.runId)) {
-        this.#addresses.hold(row.address)
-        continue
-      }
+    const live = new Map<string, Runner>()
+    for (const runner of this.#o.runners.values()) {
+      for (const sandbox of runner.list({ 'stratus.engine': this.#o.engineId })) live.set(sandbox.id, runner)
+    }
+    const rows = this.#o.store.scan<TaskRow>(TASKS)
+    const known = new Set(rows.map((r) => r.key))
+    for (const [id, runner] of live) if (!known.has(id)) runner.stop(id, { graceMs: 0 })
+    for (const { value: row, version } of rows) {
+      live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
       const outcome: TaskOutcome = {
         kind: 'host-terminated', stoppedReason: hostTerminatedReason(row.nodeId), oomKilled: false, escalated: false,
         ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), stoppedAt: this.#o.clock.now()
       }
       const result = this.#o.store.transaction((tx) => this.#end(tx, row, version, outcome))
       this.#notify({ type: 'ended', ...result })
-      ended++
     }
-    return ended
+    return rows.length
   }
 
   #clearTimeout(runId: string): void {

@@ -116,3 +116,20 @@ t.test('await using a job definition deregisters that revision', async (t) => {
   t.equal((await job.describe()).jobDefinition, kept.arn, 'the name now means revision 1')
   await t.rejects(cloud.batch.job('j').queue(queue).definition('scoped:2').submit(), { code: 'ClientException', field: 'jobDefinition' })
 })
+
+t.test('regression: closing the cloud ends every wait (they hung forever)', async (t) => {
+  const cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+  const { queue, def } = await setUp(cloud)
+  const job = await cloud.batch.job('long').queue(queue).definition(def).env(sim(3600)).submit()
+  await cloud.clock.advance(0)
+  const waiting = job.wait()
+  waiting.catch(() => {}) // asserted below, once the cloud has closed
+  const lines: string[] = []
+  const following = (async () => {
+    for await (const line of job.logs()) lines.push(line)
+  })()
+  await cloud.close()
+  await t.rejects(waiting, { name: 'UnavailableError', code: 'EngineClosed' })
+  await following
+  t.same(lines, [], 'following the log ends too')
+})

@@ -132,10 +132,12 @@ t.test('waiting on one child resolves when that child ends, and forgetting a job
   t.notOk(done, 'not before the child ends')
   await cloud.clock.advance(1_000)
   t.equal((await child).status, 'SUCCEEDED')
-  // A job forgotten while someone waits on it (its queue deleted): the wait fails instead of hanging.
+  // A job whose queue is deleted while someone waits on it: the wait ends (the job is terminated, then forgotten).
   const long = await cloud.batch.job('long').queue(queue).definition(def).array(2).env(sim(3600)).submit()
   await settle(cloud)
   const waits = [long.wait(), long.child(0).wait()]
-  await queue.delete() // disables, terminates what runs, forgets the jobs
-  for (const w of waits) await t.rejects(w, { name: 'NotFoundError' })
+  await queue.delete() // disables, terminates what runs, forgets the jobs once they have ended
+  for (const w of waits) t.match(await w, { status: 'FAILED' }, 'the wait ends with the job\'s end')
+  t.equal((await waits[0]).statusReason, 'Job queue deleted')
+  await t.rejects(long.wait(), { name: 'NotFoundError' }, 'and the job is gone with its queue')
 })

@@ -248,3 +248,25 @@ t.test('random graphs of single and array jobs: every job ends, none before or d
     t.same(problems, [], `graph ${start}`)
   }
 })
+
+t.test('regression: an N_TO_N child whose counterpart fails before its array is evaluated ends once (it went FAILED, PENDING, FAILED)', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 2 })
+  const events = recordEvents(cloud)
+  const a = await cloud.batch.job('a').queue(queue).definition(def).array(2).env(sim(10, 1)).submit()
+  let b: Awaited<ReturnType<ReturnType<typeof cloud.batch.job>['submit']>> | undefined
+  // b is submitted the moment a:0 fails; a:1 fails at the same instant, before b is evaluated.
+  cloud.events.subscribe({ source: ['aws.batch'], detail: { jobId: [`${a.id}:0`], status: ['FAILED'] } }, async () => {
+    b ??= await cloud.batch.job('b').queue(queue).definition(def).array(2).dependsOn(a, 'N_TO_N').env(sim(1)).submit()
+  })
+  await cloud.clock.advance(10_000)
+  t.ok(b, 'b was submitted')
+  const d = await b!.wait()
+  t.equal(d.status, 'FAILED')
+  for (const i of [0, 1]) {
+    const statuses = statusesOf(events, `${b!.id}:${i}`)
+    t.equal(statuses.filter((s) => s === 'FAILED').length, 1, `b:${i} ended once (${statuses.join(' → ')})`)
+    t.equal(statuses.at(-1), 'FAILED')
+    t.equal((await b!.child(i).describe()).statusReason, 'Dependent Job failed')
+  }
+})

@@ -39,6 +39,16 @@ t.test('DescribeComputeEnvironments, DescribeJobQueues and DescribeJobDefinition
   await t.rejects(svc.describeJobQueues({ maxResults: 0 }), { code: 'ClientException', field: 'maxResults', limit: 1 })
 })
 
+t.test('ListJobs pages up to 1,000 jobs, and 100 with filters, as AWS does', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue } = await oneNode(cloud)
+  const svc = cloud.batch.service
+  await t.rejects(svc.listJobs({ jobQueue: queue.name, maxResults: 1001 }), { code: 'ClientException', field: 'maxResults', limit: 1000 })
+  await t.rejects(svc.listJobs({ jobQueue: queue.name, maxResults: 101, filters: [{ name: 'JOB_NAME', values: ['x*'] }] }), { code: 'ClientException', field: 'maxResults', limit: 100 })
+  await t.rejects(svc.listJobs({ jobQueue: 42 as unknown as string }), { code: 'ClientException', field: 'jobQueue' })
+  await t.rejects(svc.listJobs({ jobQueue: queue.name, filters: [{ name: 'COLOUR' as 'JOB_NAME', values: ['x'] }] }), { code: 'ClientException', field: 'filters[0].name' })
+})
+
 t.test('ListJobs pages every job once while jobs are added between pages', async (t) => {
   await using cloud = await simulatedCloud()
   const { queue, def } = await oneNode(cloud, { vcpus: 1 })
@@ -50,6 +60,7 @@ t.test('ListJobs pages every job once while jobs are added between pages', async
   const seen: string[] = []
   let nextToken: string | undefined
   let added = false
+  let gone: string | undefined
   do {
     const page = await svc.listJobs({ jobQueue: queue.name, jobStatus: 'RUNNABLE', maxResults: 4, ...(nextToken ? { nextToken } : {}) })
     t.ok(page.jobSummaryList.length <= 4)
@@ -57,12 +68,16 @@ t.test('ListJobs pages every job once while jobs are added between pages', async
     nextToken = page.nextToken
     if (!added) {
       added = true
+      // Between pages: a job comes, and one not yet listed goes (cancelled: no longer RUNNABLE).
       await cloud.batch.job('late').queue(queue).definition(def).env(sim(100)).submit()
+      gone = submitted.slice(1).find((id) => !seen.includes(id))
+      await cloud.batch.service.cancelJob({ jobId: gone!, reason: 'gone between pages' })
       await cloud.clock.advance(0)
     }
   } while (nextToken !== undefined)
   t.equal(new Set(seen).size, seen.length, 'no job twice')
-  for (const id of submitted.slice(1)) t.ok(seen.includes(id), `${id} listed`)
+  for (const id of submitted.slice(1)) if (id !== gone) t.ok(seen.includes(id), `${id} listed`)
+  t.notOk(seen.includes(gone!), 'the job that left the status is not listed')
 })
 
 t.test('a token is bound to its query, tamper-checked and expiring', async (t) => {

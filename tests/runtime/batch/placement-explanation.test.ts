@@ -24,8 +24,10 @@ t.test('a RUNNABLE job that does not start says why: the reason and what filtere
   t.match(why, {
     computeEnvironment: 'own',
     reason: 'INSUFFICIENT_MEMORY',
-    filtered: { nodes: 3, inactive: 0, cpu: 1, memory: 2, gpu: 0 },
-    plan: { placed: 1, failed: 1 }
+    // The round's plan, as the core counted it: each node once, for the first rule it failed.
+    plan: { placed: 1, failed: 1, filtered: { cpu: 1, memory: 2, gpu: 0, constraint: 0, inactive: 0 } },
+    // The pool now, for this job's demand: one node has no cpu left, two too little memory.
+    nodesNow: { nodes: 3, inactive: 0, cpu: 1, memory: 2, gpu: 0 }
   })
   t.type(why?.poolVersion, 'number')
   t.equal(why?.at, cloud.clock.now())
@@ -44,7 +46,9 @@ t.test('an array whose children wait is explained as a whole', async (t) => {
   const def = await cloud.batch.jobDefinition('d').command('true').vcpus(1).memory(128).register()
   const array = await cloud.batch.job('a').queue(queue).definition(def).array(5).env(sim(10)).submit()
   await settle(cloud)
-  t.match(await array.explain(), { reason: 'INSUFFICIENT_CPU', filtered: { nodes: 1, cpu: 1 } }, 'two run, three wait for cpu')
+  t.match(await array.explain(), { reason: 'INSUFFICIENT_CPU', nodesNow: { nodes: 1, cpu: 1 } }, 'two run, three wait for cpu')
+  await cloud.batch.service.cancelJob({ jobId: array.id, reason: 'enough' })
+  t.equal(await array.explain(), undefined, 'nothing waits any more: nothing to explain')
 })
 
 t.test('regression: a job above a queue\'s maxvCpus is refused naming maxvCpus, not the largest instance of the family', async (t) => {

@@ -100,3 +100,31 @@ t.test('in the engine, a plan made stale between planning and applying is made a
     unsubscribe('stratus:cluster:plan-refused', onRefused)
   }
 })
+
+t.test('regression: work placed by a plan whose transaction is undone goes back and runs (children were lost from the cache)', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 4 })
+  // Between plan and commit, one child of the array is cancelled: committing its placement is refused
+  // (it is no longer RUNNABLE), the whole plan is undone, and the dispatcher makes a new one.
+  let job: Awaited<ReturnType<ReturnType<typeof cloud.batch.job>['submit']>> | undefined
+  let cancelled = false
+  const onPlan = () => {
+    if (cancelled || job === undefined) return
+    cancelled = true
+    void cloud.batch.service.cancelJob({ jobId: `${job.id}:1`, reason: 'not this one' })
+  }
+  subscribe('stratus:scheduler:plan', onPlan)
+  try {
+    job = await cloud.batch.job('arr').queue(queue).definition(def).array(3).env(sim(10)).submit()
+    await settle(cloud)
+    t.ok(cancelled, 'the child was cancelled between plan and commit')
+    const summary = (await job.describe()).arrayProperties?.statusSummary
+    t.match(summary, { RUNNING: 2, FAILED: 1, RUNNABLE: 0 }, 'the other two were placed again and run')
+    t.same((await job.child(1).describe()).attempts, [], 'the cancelled child never started')
+    t.same((await cloud.batch.service.listNodes('own')).map((n) => n.running), [2], 'the node holds exactly the two that run')
+    await cloud.clock.advance(10_000)
+    t.equal((await job.wait()).status, 'FAILED')
+  } finally {
+    unsubscribe('stratus:scheduler:plan', onPlan)
+  }
+})

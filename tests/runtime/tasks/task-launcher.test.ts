@@ -169,3 +169,36 @@ t.test('recover(): tasks of an engine that stopped end with their host, as AWS r
   t.equal(second.pools.node('p', 'i-0abc')!.running, 0, 'the node\'s room is given back')
   await second.close()
 })
+
+t.test('recover(): a sandbox a runner still has for a row of an engine that went away is stopped, and the task ends once', async (t) => {
+  const store = new MemoryStore()
+  const clock = new ManualClock(1_000_000)
+  const shared = await RUNNERS.simulated({ clock })
+  const first = await setUp({ store, runner: shared })
+  first.launch({ STRATUS_SIM_SECONDS: '10' })
+  await first.clock.settle()
+  first.launcher.close() // the engine goes away; its runner (shared here) keeps the sandbox
+  t.equal(shared.list().length, 1, 'the sandbox outlived its engine')
+  const second = await setUp({ store, runner: shared })
+  t.equal(second.launcher.recover(), 1)
+  await clock.advance(60_000)
+  t.equal(shared.list().length, 0, 'recovery stopped it')
+  t.equal(store.count(TASKS), 0)
+  t.equal(second.ended.length, 1, 'it ended once')
+  t.match(second.ended[0].outcome, { kind: 'host-terminated' })
+  t.equal(second.pools.node('p', 'i-0abc')!.running, 0)
+  await second.close()
+})
+
+t.test('watch(): every committed running and ended transition, after commit', async (t) => {
+  const s = await setUp()
+  const seen: string[] = []
+  const stop = s.launcher.watch((event) => seen.push(`${event.type}:${event.row.ownerKey}:${s.store.get(TASKS, event.row.runId) === undefined ? 'gone' : 'there'}`))
+  s.launch({ STRATUS_SIM_SECONDS: '1' })
+  await s.clock.advance(1000)
+  stop()
+  s.launch({ STRATUS_SIM_SECONDS: '1' })
+  await s.clock.advance(1000)
+  t.same(seen, ['running:k1:there', 'ended:k1:gone'], 'in order, each after its commit; nothing after the watcher stopped')
+  await s.close()
+})
