@@ -283,7 +283,8 @@ export async function collectJobs(batch: BatchService, input: ListJobsRequest): 
   const out: JobSummary[] = []
   let nextToken: string | undefined
   do {
-    const page = await batch.listJobs({ ...input, maxResults: 1000, ...(nextToken ? { nextToken } : {}) })
+    // No maxResults: the largest page ListJobs gives (1,000, or 100 with filters).
+    const page = await batch.listJobs({ ...input, ...(nextToken ? { nextToken } : {}) })
     out.push(...page.jobSummaryList)
     nextToken = page.nextToken
   } while (nextToken !== undefined)
