@@ -1,9 +1,8 @@
 // The memory store: Store v2 in process memory, the embedded default.
 //
-// Writes apply in place. A transaction keeps an undo log (one flat array,
-// reused by every transaction: entries are their fields followed by an op
-// code, so undo pops them backwards) of what each write replaced; undoing a
-// transaction or a savepoint walks it back to the mark taken when it began.
+// Writes apply in place. A transaction keeps an undo log (memory-undo.ts) of
+// what each write replaced; undoing a transaction or a savepoint walks it
+// back to the mark taken when it began.
 // A record's version is the revision its last writing transaction will take,
 // so "already written by this transaction" is `version === #txRevision`.
 //
@@ -19,29 +18,15 @@
 
 import { ConflictError, InvalidArgumentError, UnavailableError } from '../errors.js'
 import { checkFunction, checkName, checkScanOptions, checkValue, checkVersion, describe } from './arguments.js'
-import { ColumnSet } from './columns.js'
+import type { ColumnSet } from './columns.js'
 import { CommitDelivery, type Watcher } from './memory-delivery.js'
+import { columnRecord, freeze, newCollection, type Collection } from './memory-collection.js'
+import { UndoLog } from './memory-undo.js'
 import { RecordIndex, sameValues, type OneKey } from './memory-index.js'
 import { MemoryOutbox } from './memory-outbox.js'
 import { SortedKeys } from './sorted-keys.js'
 import type { Change, IndexFunction, ScanOptions, Store, Transaction, Versioned } from './store.js'
 
-
-interface Collection {
-  readonly name: string
-  readonly records: Map<string, Versioned<unknown>>
-  readonly keys: SortedKeys
-  readonly indexes: Map<string, RecordIndex>
-  /** indexes' values, for loops on the write path without an iterator. */
-  indexList: RecordIndex[]
-  readonly watchers: Set<Watcher>
-}
-
-// Undo log entries: the fields, then the op code.
-const OP_RECORD = 1 // collection, key, previous Versioned (undefined: the key was absent)
-const OP_INDEX = 2 // index, key, previous IndexValues
-const OP_CELL = 3 // ColumnSet, column, index, previous value
-const OP_SPARSE = 4 // ColumnSet, index, previous value
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const
@@ -53,9 +38,7 @@ export class MemoryStore implements Store {
   // The open transaction (depth 0: none).
   #depth = 0
   #txRevision = 0
-  /** Record entries in the undo log: the transaction takes a revision when > 0. */
-  #recordWrites = 0
-  readonly #undo: unknown[] = []
+  readonly #undo = new UndoLog()
   /** Collection, key of each first write to a watched collection. */
   readonly #changed: unknown[] = []
   /** Topic, payload of each emit. */
@@ -234,7 +217,7 @@ export class MemoryStore implements Store {
   }
 
   #savepoint<R>(fn: (tx: Transaction) => R): R {
-    const undo = this.#undo.length
+    const undo = this.#undo.mark
     const changed = this.#changed.length
     const emits = this.#emits.length
     const after = this.#afterCommit.length
@@ -261,18 +244,15 @@ export class MemoryStore implements Store {
   }
 
   #rollback(undo: number, changed: number, emits: number, after: number): void {
-    this.#undoTo(undo)
+    this.#undo.undoTo(undo)
     this.#changed.length = changed
     this.#emits.length = emits
     this.#afterCommit.length = after
   }
 
   #commit(): void {
-    if (this.#recordWrites > 0) this.#revision = this.#txRevision
-    this.#recordWrites = 0
-    // Popping the few entries is cheaper than setting length (measured).
-    const undo = this.#undo
-    while (undo.length > 0) undo.pop()
+    if (this.#undo.recordWrites > 0) this.#revision = this.#txRevision
+    this.#undo.clear()
     this.#depth = 0
     const changes = this.#changed.length > 0 ? this.#takeChanges() : undefined
     let outbox = false
@@ -321,12 +301,11 @@ export class MemoryStore implements Store {
     const previous = coll.records.get(key)
     const current = previous === undefined ? 0 : previous.version
     if (current !== expected) throw conflict(collection, key, current, expected)
-    const mark = this.#undo.length
+    const mark = this.#undo.mark
     const version = this.#txRevision
     coll.records.set(key, { key, value, version })
     if (previous === undefined) coll.keys.insert(key)
-    this.#undo.push(coll, key, previous, OP_RECORD)
-    this.#recordWrites++
+    this.#undo.record(coll, key, previous)
     if (coll.indexList.length > 0) this.#reindex(coll, key, value, mark)
     freeze(value) // only once the write stands: a refused value is left as it was
     if (coll.watchers.size > 0 && current !== version) this.#changed.push(coll, key)
@@ -346,13 +325,12 @@ export class MemoryStore implements Store {
     if (expected !== undefined && previous.version !== expected) throw conflict(collection, key, previous.version, expected)
     coll!.records.delete(key)
     coll!.keys.delete(key)
-    this.#undo.push(coll, key, previous, OP_RECORD)
-    this.#recordWrites++
+    this.#undo.record(coll!, key, previous)
     const indexes = coll!.indexList
     for (let i = 0; i < indexes.length; i++) {
       const was = indexes[i].valuesFor(key)
       if (was === undefined) continue
-      this.#undo.push(indexes[i], key, was, OP_INDEX)
+      this.#undo.index(indexes[i], key, was)
       indexes[i].move(key, was, undefined)
     }
     if (coll!.watchers.size > 0 && previous.version !== this.#txRevision) this.#changed.push(coll, key)
@@ -365,9 +343,9 @@ export class MemoryStore implements Store {
     if (typeof column !== 'string') throw new InvalidArgumentError('StoreUnknownColumn', `column must be a string, got ${describe(column)}`, { field: 'column' })
     if (typeof value !== 'number') throw new InvalidArgumentError('StoreInvalidCell', `value must be a number, got ${describe(value)}`, { field: 'value' })
     const set = record.value as ColumnSet
-    const mark = this.#undo.length
+    const mark = this.#undo.mark
     const previous = set.writeCell(column, index, value)
-    this.#undo.push(set, column, index, previous, OP_CELL)
+    this.#undo.cell(set, column, index, previous)
     this.#touched(coll!, record, mark)
   }
 
@@ -376,10 +354,10 @@ export class MemoryStore implements Store {
     const record = columnRecord(coll, collection, key)
     if (value !== undefined) checkValue('value', value)
     const set = record.value as ColumnSet
-    const mark = this.#undo.length
+    const mark = this.#undo.mark
     const previous = set.writeSparse(index, value)
     freeze(value)
-    this.#undo.push(set, index, previous, OP_SPARSE)
+    this.#undo.sparse(set, index, previous)
     this.#touched(coll!, record, mark)
   }
 
@@ -387,8 +365,7 @@ export class MemoryStore implements Store {
   #touched(coll: Collection, record: Versioned<unknown>, mark: number): void {
     if (record.version !== this.#txRevision) {
       coll.records.set(record.key, { key: record.key, value: record.value, version: this.#txRevision })
-      this.#undo.push(coll, record.key, record, OP_RECORD)
-      this.#recordWrites++
+      this.#undo.record(coll, record.key, record)
       if (coll.watchers.size > 0) this.#changed.push(coll, record.key)
     }
     if (coll.indexList.length > 0) this.#reindex(coll, record.key, record.value, mark)
@@ -403,62 +380,19 @@ export class MemoryStore implements Store {
         const to = index.valuesOf(value)
         const was = index.valuesFor(key)
         if (sameValues(was, to)) continue
-        this.#undo.push(index, key, was, OP_INDEX)
+        this.#undo.index(index, key, was)
         index.move(key, was, to)
       }
     } catch (error) {
-      this.#undoTo(mark)
+      this.#undo.undoTo(mark)
       throw error
-    }
-  }
-
-  #undoTo(mark: number): void {
-    const undo = this.#undo
-    while (undo.length > mark) {
-      switch (undo.pop()) {
-        case OP_RECORD: {
-          const previous = undo.pop() as Versioned<unknown> | undefined
-          const key = undo.pop() as string
-          const coll = undo.pop() as Collection
-          const present = coll.records.has(key)
-          if (previous === undefined) {
-            coll.records.delete(key)
-            if (present) coll.keys.delete(key)
-          } else {
-            coll.records.set(key, previous)
-            if (!present) coll.keys.insert(key)
-          }
-          this.#recordWrites--
-          break
-        }
-        case OP_INDEX: {
-          const was = undo.pop() as string | readonly string[] | undefined
-          const key = undo.pop() as string
-          const index = undo.pop() as RecordIndex
-          index.move(key, index.valuesFor(key), was)
-          break
-        }
-        case OP_CELL: {
-          const previous = undo.pop() as number
-          const index = undo.pop() as number
-          const column = undo.pop() as string
-          ;(undo.pop() as ColumnSet).writeCell(column, index, previous)
-          break
-        }
-        case OP_SPARSE: {
-          const previous = undo.pop()
-          const index = undo.pop() as number
-          ;(undo.pop() as ColumnSet).writeSparse(index, previous)
-          break
-        }
-      }
     }
   }
 
   #collection(name: string): Collection {
     let coll = this.#collections.get(name)
     if (coll === undefined) {
-      coll = { name, records: new Map(), keys: new SortedKeys(), indexes: new Map(), indexList: [], watchers: new Set() }
+      coll = newCollection(name)
       this.#collections.set(name, coll)
     }
     return coll
@@ -474,25 +408,6 @@ export class MemoryStore implements Store {
       throw new UnavailableError('StoreTransactionClosed', 'this transaction has ended: use the Transaction only inside its fn')
     }
   }
-}
-
-/** The record of a ColumnSet, or a coded error naming what is wrong. */
-function columnRecord(coll: Collection | undefined, collection: string, key: string): Versioned<unknown> {
-  checkName('collection', collection)
-  checkName('key', key)
-  const record = coll?.records.get(key)
-  if (record === undefined) {
-    throw new InvalidArgumentError('StoreNoSuchRecord', `${collection}/${key} does not exist: put a ColumnSet there first`, { field: 'key' })
-  }
-  if (!(record.value instanceof ColumnSet)) {
-    throw new InvalidArgumentError('StoreNotColumnSet', `${collection}/${key} does not hold a ColumnSet`, { field: 'key' })
-  }
-  return record
-}
-
-function freeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !(value instanceof ColumnSet)) Object.freeze(value)
-  return value
 }
 
 function isThenable(value: unknown): boolean {
