@@ -18,6 +18,7 @@ import type {
   DescribeComputeEnvironmentsRequest, DescribeComputeEnvironmentsResponse, JobQueueDetail, UpdateComputeEnvironmentRequest, UpdateComputeEnvironmentResponse
 } from './model.js'
 import { CES, QUEUES, poolIdOf, type CeRecord } from './records.js'
+import { describeByNameOrPage } from './describe-page.js'
 import { checkInteger, checkMemory, checkName, checkTags, checkVcpus, clientError } from './validation.js'
 
 /** What a MANAGED environment's record says about its capacity, for the CapacityProvider. */
@@ -188,26 +189,11 @@ export function ceDetail(ctx: BatchContext, record: CeRecord, reader: StoreReade
 }
 
 export function describeComputeEnvironments(ctx: BatchContext, input: DescribeComputeEnvironmentsRequest = {}): DescribeComputeEnvironmentsResponse {
-  const max = input.maxResults === undefined ? 100 : checkInteger(input.maxResults, 'maxResults', 1, 100)
-  if (input.computeEnvironments !== undefined) {
-    if (!Array.isArray(input.computeEnvironments)) throw clientError('computeEnvironments', 'must be a list of names or ARNs')
-    if (input.computeEnvironments.length > 100) throw clientError('computeEnvironments', `at most 100, got ${input.computeEnvironments.length}`, 100)
-    const out: ComputeEnvironmentDetail[] = []
-    for (const value of input.computeEnvironments) {
-      const found = typeof value === 'string' && value.length > 0 ? ctx.store.get<CeRecord>(CES, nameFromArn(value, 'compute-environment')) : undefined
-      if (found !== undefined) out.push(ceDetail(ctx, found.value))
-    }
-    return { computeEnvironments: out }
-  }
-  const scope = 'DescribeComputeEnvironments'
-  const after = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'ClientException' })
-  const page = ctx.store.scan<CeRecord>(CES, { after, limit: max + 1 })
-  const more = page.length > max
-  const shown = more ? page.slice(0, max) : page
-  return {
-    computeEnvironments: shown.map((r) => ceDetail(ctx, r.value)),
-    ...(more ? { nextToken: ctx.tokens.issue(scope, shown[shown.length - 1].key) } : {})
-  }
+  const { items, nextToken } = describeByNameOrPage(ctx, {
+    collection: CES, resourceType: 'compute-environment', field: 'computeEnvironments', scope: 'DescribeComputeEnvironments',
+    detail: (record: CeRecord) => ceDetail(ctx, record)
+  }, input.computeEnvironments, input)
+  return { computeEnvironments: items, ...(nextToken ? { nextToken } : {}) }
 }
 
 /** The status controller (per environment): CREATING / UPDATING → VALID (scaled to its minimum) or INVALID; DELETING → gone. */

@@ -1,15 +1,15 @@
 // The dispatcher's in-memory view of jobs: which have runnable work, in
 // submission order per queue, their demand, how many rounds they waited
 // (aging) and why they did not start. A cache: rebuilt from the store at
-// start (rebuild()), and only ever a hint — the dispatcher re-reads a job's
+// start (restore(), job by job), and only ever a hint — the dispatcher re-reads a job's
 // status before it places it.
 
 import type { Demand } from '../cluster/node-pool.js'
 import type { FilterCounts } from '../scheduler/placer.js'
 import type { PlacementReason } from '../scheduler/scheduler.js'
-import type { Store } from '../store/store.js'
+import type { StoreReader } from '../store/store.js'
 import type { ColumnSet } from '../store/columns.js'
-import { CHILDREN, JOBS, S_RUNNABLE, type JobRow } from './records.js'
+import { CHILDREN, S_RUNNABLE, type JobRow } from './records.js'
 import { RunQueue } from './run-queue.js'
 
 /** What the plan of a dispatch round said as a whole (the core's metrics). */
@@ -154,23 +154,19 @@ export class JobCache {
   }
 
   /** Rebuilds the cache from the store: every job that is not finished, with its runnable children. */
-  rebuild(store: Store): void {
-    this.#entries.clear()
-    this.#queues.clear()
-    this.#targets.clear()
-    for (const { value: row } of store.scan<JobRow>(JOBS)) {
-      for (const d of row.dependsOn) if (d.jobId !== undefined) this.#targets.add(d.jobId)
-      if (row.status === 'SUCCEEDED' || row.status === 'FAILED') continue
-      const entry = this.entryOf(row)
-      if (entry.children === undefined) {
-        if (row.status === 'RUNNABLE') this.enqueue(entry)
-        continue
-      }
-      const children = store.get<ColumnSet>(CHILDREN, row.jobId)?.value
-      if (children === undefined) continue
-      const status = children.column('status')
-      for (let i = 0; i < status.length; i++) if (status[i] === S_RUNNABLE) entry.children.add(i)
-      if (entry.children.size > 0) this.enqueue(entry)
+  /** Takes in a stored job (at start, over a store that already holds jobs): its dependencies and its runnable work. */
+  restore(row: JobRow, store: StoreReader): void {
+    for (const d of row.dependsOn) if (d.jobId !== undefined) this.#targets.add(d.jobId)
+    if (row.status === 'SUCCEEDED' || row.status === 'FAILED') return
+    const entry = this.entryOf(row)
+    if (entry.children === undefined) {
+      if (row.status === 'RUNNABLE') this.enqueue(entry)
+      return
     }
+    const children = store.get<ColumnSet>(CHILDREN, row.jobId)?.value
+    if (children === undefined) return
+    const status = children.column('status')
+    for (let i = 0; i < status.length; i++) if (status[i] === S_RUNNABLE) entry.children.add(i)
+    if (entry.children.size > 0) this.enqueue(entry)
   }
 }

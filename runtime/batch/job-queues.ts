@@ -10,6 +10,7 @@ import type { BatchContext } from './context.js'
 import { readCe } from './compute-environments.js'
 import { endJob, sendStops } from './cancel.js'
 import { forgetJob } from './retention.js'
+import { describeByNameOrPage } from './describe-page.js'
 import { done, type ReconcileResult } from '../controller/reconciler.js'
 import { kickQueue } from './job-state.js'
 import type {
@@ -130,24 +131,9 @@ export function reconcileQueueDeletion(ctx: BatchContext, name: string): Reconci
 }
 
 export function describeJobQueues(ctx: BatchContext, input: DescribeJobQueuesRequest = {}): DescribeJobQueuesResponse {
-  const max = input.maxResults === undefined ? 100 : checkInteger(input.maxResults, 'maxResults', 1, 100)
-  if (input.jobQueues !== undefined) {
-    if (!Array.isArray(input.jobQueues)) throw clientError('jobQueues', 'must be a list of names or ARNs')
-    if (input.jobQueues.length > 100) throw clientError('jobQueues', `at most 100, got ${input.jobQueues.length}`, 100)
-    const out: JobQueueDetail[] = []
-    for (const value of input.jobQueues) {
-      const found = typeof value === 'string' && value.length > 0 ? ctx.store.get<JobQueueDetail>(QUEUES, nameFromArn(value, 'job-queue')) : undefined
-      if (found !== undefined) out.push(structuredClone(found.value))
-    }
-    return { jobQueues: out }
-  }
-  const scope = 'DescribeJobQueues'
-  const after = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'ClientException' })
-  const page = ctx.store.scan<JobQueueDetail>(QUEUES, { after, limit: max + 1 })
-  const more = page.length > max
-  const shown = more ? page.slice(0, max) : page
-  return {
-    jobQueues: shown.map((r) => structuredClone(r.value)),
-    ...(more ? { nextToken: ctx.tokens.issue(scope, shown[shown.length - 1].key) } : {})
-  }
+  const { items, nextToken } = describeByNameOrPage(ctx, {
+    collection: QUEUES, resourceType: 'job-queue', field: 'jobQueues', scope: 'DescribeJobQueues',
+    detail: (queue: JobQueueDetail) => structuredClone(queue)
+  }, input.jobQueues, input)
+  return { jobQueues: items, ...(nextToken ? { nextToken } : {}) }
 }

@@ -91,7 +91,6 @@ export interface ChildExtra {
 
 /** Status codes of the children's status column: index into JOB_STATUSES. */
 export const S_SUBMITTED = 0, S_PENDING = 1, S_RUNNABLE = 2, S_STARTING = 3, S_RUNNING = 4, S_SUCCEEDED = 5, S_FAILED = 6
-export const STATUS_CODE: Record<JobStatus, number> = { SUBMITTED: 0, PENDING: 1, RUNNABLE: 2, STARTING: 3, RUNNING: 4, SUCCEEDED: 5, FAILED: 6 }
 export const NO_EXIT = -1
 
 /** The children of an array job of `size` (a few bytes each), and their count per status. */

@@ -17,7 +17,7 @@ export function forgetJob(ctx: BatchContext, tx: Transaction, jobId: string): vo
     ctx.cache.forget(jobId)
     ctx.queues.retention.forget(jobId)
     ctx.waiters.wake(jobId)
-    ctx.waiters.wakePrefix(`${jobId}:`)
+    if (ctx.waiters.waitsOnChildrenOf(jobId)) ctx.waiters.wakePrefix(`${jobId}:`)
   })
 }
 

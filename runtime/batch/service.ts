@@ -35,7 +35,7 @@ import { createJobQueue, deleteJobQueue, describeJobQueues, reconcileQueueDeleti
 import { describeJobs, listJobs } from './list-jobs.js'
 import type * as m from './model.js'
 import { CES, JOBS, QUEUES, defineBatchIndexes, isTerminal, type CeRecord, type JobRow } from './records.js'
-import { restoreSequence, submitJob } from './submit.js'
+import { submitJob } from './submit.js'
 import { Waiters } from './waiters.js'
 import type { JobQueueDetail } from './model.js'
 
@@ -90,9 +90,10 @@ export class Batch implements BatchService, BatchExtensions {
   /** Picks up whatever the store holds (a restart over a durable store, or a store handed over): caches and controllers. */
   #resume(): void {
     const ctx = this.#ctx
-    ctx.cache.rebuild(ctx.store)
-    restoreSequence(ctx)
+    // One pass over the stored jobs: the cache, the sequence, and the controllers' keys.
     for (const { value: row } of ctx.store.scan<JobRow>(JOBS)) {
+      ctx.cache.restore(row, ctx.store)
+      ctx.sequence.last = Math.max(ctx.sequence.last, row.seq)
       if (row.status === 'SUBMITTED') ctx.queues.evaluate.add(row.jobId)
       else if (isTerminal(row.status)) ctx.queues.retention.add(row.jobId)
     }

@@ -162,10 +162,3 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
   })
   return { jobArn: row.jobArn, jobName: row.jobName, jobId: row.jobId }
 }
-
-/** After a restart: sequence numbers continue above the highest stored. */
-export function restoreSequence(ctx: BatchContext): void {
-  let max = 0
-  for (const { value } of ctx.store.scan<JobRow>(JOBS)) max = Math.max(max, value.seq)
-  ctx.sequence.last = max
-}

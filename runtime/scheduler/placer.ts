@@ -13,7 +13,7 @@ import { channel } from 'node:diagnostics_channel'
 import * as abi from './abi.js'
 import type { PlacementBatch } from './placement-batch.js'
 import type { PlacementCore, PlanMetrics } from './core.js'
-import type { PlacementReason } from './scheduler.js'
+import { REASONS, type PlacementReason } from './scheduler.js'
 
 const planChannel = channel('stratus:scheduler:plan')
 
@@ -79,14 +79,6 @@ export interface FilterCounts {
   gpu: number
 }
 
-const REASONS: Record<number, PlacementReason> = {
-  [abi.REASON_PLACED]: 'PLACED',
-  [abi.REASON_CPU]: 'INSUFFICIENT_CPU',
-  [abi.REASON_MEMORY]: 'INSUFFICIENT_MEMORY',
-  [abi.REASON_GPU]: 'INSUFFICIENT_GPU',
-  [abi.REASON_CONSTRAINT]: 'CONSTRAINT_UNSATISFIED',
-  [abi.REASON_NO_ACTIVE_NODE]: 'NO_ACTIVE_NODE'
-}
 
 export class Placer {
   readonly core: PlacementCore

@@ -97,7 +97,7 @@ export interface JobOrderInput {
 }
 
 /** Reasons by core code: the one table that names them. */
-const REASONS: Record<number, PlacementReason> = {
+export const REASONS: Record<number, PlacementReason> = {
   [abi.REASON_PLACED]: 'PLACED',
   [abi.REASON_CPU]: 'INSUFFICIENT_CPU',
   [abi.REASON_MEMORY]: 'INSUFFICIENT_MEMORY',
