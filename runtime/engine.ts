@@ -23,7 +23,7 @@ import { NodePools, POOLS, type PoolRecord } from './cluster/node-pool.js'
 import { PlanApplier } from './cluster/plan-applier.js'
 import { CapacityProvider } from './cluster/capacity-provider.js'
 import { TaskLauncher } from './tasks/task-launcher.js'
-import { RUNNERS, type ProcessRunnerOptions, type Runner, type RunnerName } from './runners/index.js'
+import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
 import { startHttp, type HttpEndpoint } from './http/server.js'
@@ -166,15 +166,20 @@ export class Engine {
       if (ownsDataDir) undo.push(() => rm(dataDir, { recursive: true, force: true }), () => rm(runDir, { recursive: true, force: true }))
       await mkdir(join(runDir, 'logs'), { recursive: true })
       const names = runnersNeeded(runnerName, store)
-      const [scheduler, registry, ...made] = await Promise.all([
+      const engineId = engineIdOf(store)
+      const [scheduler, registry] = await Promise.all([
         Scheduler.create(),
         Registry.open({
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name)
-        }),
-        ...names.map((name) => RUNNERS[name]({ clock, process: options.process }))
+        })
       ])
-      undo.push(() => registry.close(), ...made.map((r) => () => r.close()))
+      undo.push(() => registry.close())
+      const images = registryImageSource(registry, partition.accountId, partition.region)
+      const made = await Promise.all(names.map((name) => RUNNERS[name]({
+        clock, engineId, images, stateDir: join(dataDir, 'runners', name), process: options.process
+      })))
+      undo.push(...made.map((r) => () => r.close()))
       const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
       const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
       const relay = new OutboxRelay(store).on(EVENTS_TOPIC, publishEvents(events))
@@ -184,7 +189,7 @@ export class Engine {
       undo.push(() => placer.close())
       const now = () => clock.now()
       const pools = new NodePools({ store, partition, now })
-      const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId: engineIdOf(store) })
+      const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId })
       undo.push(() => launcher.close())
       const batch = new Batch({
         store, clock, partition, events, scheduler, placer, pools, launcher,

@@ -10,6 +10,9 @@ export type RunnerErrorCode =
   | 'RunnerStartFailed'      // the sandbox could not be started; `cause` says why (the program's ENOENT…)
   | 'RunnerClosed'           // the runner was closed
   | 'RunnerDuplicateId'      // a live sandbox already has this id
+  | 'CannotPullContainerError'   // an image could not be found or fetched (AWS's reason; the message names the image)
+  | 'CannotCreateContainerError' // the runtime refused to create a container from a valid spec
+  | 'CannotStartContainerError'  // a container was created but could not start (its program is missing…)
 
 const KINDS: Record<RunnerErrorCode, ErrorKind> = {
   RunnerInvalidSpec: 'InvalidArgument',
@@ -18,7 +21,10 @@ const KINDS: Record<RunnerErrorCode, ErrorKind> = {
   RunnerExecUnsupported: 'InvalidArgument',
   RunnerStartFailed: 'Internal',
   RunnerClosed: 'Unavailable',
-  RunnerDuplicateId: 'Conflict'
+  RunnerDuplicateId: 'Conflict',
+  CannotPullContainerError: 'InvalidArgument',
+  CannotCreateContainerError: 'Internal',
+  CannotStartContainerError: 'Internal'
 }
 
 export class RunnerError extends StratusError {
@@ -60,4 +66,9 @@ export function runnerClosed(kind: string): RunnerError {
 
 export function duplicateId(id: string): RunnerError {
   return new RunnerError('RunnerDuplicateId', `id: a sandbox with id ${JSON.stringify(id)} is already live`, { field: 'id' })
+}
+
+/** An image could not be fetched: the reason AWS gives (`CannotPullContainerError: …`) names it. */
+export function cannotPull(image: string, why: string, cause?: unknown): RunnerError {
+  return new RunnerError('CannotPullContainerError', `pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${why}`, { cause, field: 'image' })
 }

@@ -6,11 +6,20 @@ import { instrument } from './instrumented.js'
 import { ProcessRunner, type ProcessRunnerOptions } from './process.js'
 import { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'
 import type { Runner } from './runner.js'
+import type { ImageSource } from './images.js'
 
 export type RunnerName = 'process' | 'simulated'
 
 export interface RunnerContext {
   clock: Clock
+  /** The engine's id: container runners label what they start with it, and find it again after a restart. */
+  engineId: string
+  /** The built-in registry, for container runners' images. */
+  images?: ImageSource
+  /** Privileged containers are refused unless this is true. */
+  allowPrivileged?: boolean
+  /** A directory the runner may keep state in (layer caches, bundles): under the engine's data dir. */
+  stateDir?: string
   process?: ProcessRunnerOptions
   simulated?: SimulatedRunnerOptions
 }
@@ -23,16 +32,19 @@ export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Run
 export {
   instrument, uninstrumented, startChannel as runnerStartChannel, exitChannel as runnerExitChannel, errorChannel as runnerErrorChannel
 } from './instrumented.js'
-export { RunnerError, type RunnerErrorCode } from './errors.js'
+export { registryImageSource, type ImageSource, type RegistryCredentials, type RegistryImage } from './images.js'
+export { RunnerError, cannotPull, type RunnerErrorCode } from './errors.js'
 export { ProcessRunner, DEFAULT_PATH, type ProcessRunnerOptions } from './process.js'
 export { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'
 export { EPHEMERAL_FIRST, EPHEMERAL_LAST } from './simulated-ports.js'
 export {
-  MAX_CONTAINERS, MAX_GPUS, MAX_GRACE_MS, MAX_ID_LENGTH, MAX_MEMORY_MIB, MAX_NAME_LENGTH, MAX_PORT_MAPPINGS, MAX_VCPUS
+  MAX_CONTAINERS, MAX_GPUS, MAX_GRACE_MS, MAX_ID_LENGTH, MAX_MEMORY_MIB, MAX_MOUNTS, MAX_NAME_LENGTH, MAX_PORT_MAPPINGS, MAX_ULIMITS,
+  MAX_VCPUS, ULIMIT_NAMES
 } from './validation.js'
 export {
   DEFAULT_STOP_GRACE_MS,
-  type ContainerExit, type ContainerSpec, type ContainerState, type ExecResult, type NetworkBinding, type PortMapping,
+  type ContainerExit, type ContainerSpec, type ContainerState, type ExecOptions, type ExecResult, type ExecSession, type Mount,
+  type NetworkBinding, type PortMapping, type Ulimit,
   type Runner, type RunnerCapabilities, type SandboxExit, type SandboxInfo, type SandboxListener, type SandboxSpec,
   type StopOptions
 } from './runner.js'

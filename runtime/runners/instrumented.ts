@@ -13,9 +13,10 @@
 // subscribers. A sandbox's exit and failure are observed when some channel had
 // a subscriber at its start (the listener is only wrapped then).
 import { channel } from 'node:diagnostics_channel'
-import { checkExec, checkLabelFilter, checkListener, checkSpec, checkStopOptions } from './validation.js'
+import { checkExec, checkExecOptions, checkLabelFilter, checkListener, checkSpec, checkStopOptions } from './validation.js'
+import { execUnsupported, invalidArgument } from './errors.js'
 import type {
-  ExecResult, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec, StopOptions
+  ExecOptions, ExecResult, ExecSession, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec, StopOptions
 } from './runner.js'
 
 export const startChannel = channel('stratus:runner:start')
@@ -107,6 +108,25 @@ class InstrumentedRunner implements Runner {
       return Promise.reject(error)
     }
     return this.inner.exec(id, container, command)
+  }
+
+  execStream(id: string, container: string, command: readonly string[], options?: ExecOptions): Promise<ExecSession> {
+    try {
+      checkExec(container, command)
+      checkExecOptions(options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (this.inner.execStream === undefined) return Promise.reject(execUnsupported(this.kind))
+    return this.inner.execStream(id, container, command, options)
+  }
+
+  attach(id: string, listener: SandboxListener): boolean {
+    checkListener(listener)
+    if (typeof id !== 'string') throw invalidArgument('id', 'must be a sandbox id')
+    if (this.inner.attach === undefined) return false
+    const observed = exitChannel.hasSubscribers || errorChannel.hasSubscribers
+    return this.inner.attach(id, observed ? new ObservedListener(this.kind, id, listener) : listener)
   }
 
   close(): Promise<void> {

@@ -28,7 +28,12 @@
 //     (`escalated`). When an essential container exits by itself, the others
 //     are stopped the same way (SIGTERM, SIGKILL after the runner's grace).
 //   - inspect() and list() know a sandbox from start() until its exit or
-//     failure has been reported.
+//     failure has been reported. A container runner also knows, from its
+//     creation, the sandboxes a previous runner of the same engine (the
+//     `stratus.engine` label) left running: list() shows them `recovered`,
+//     attach() hands them a listener, stop() ends them.
+//   - close() stops and removes everything the runner started: nothing it
+//     made is left (no container in `docker ps -a`, no bundle, no cgroup).
 
 /** SIGTERM → SIGKILL grace of stop() when neither the caller nor the runner's options say (like `docker stop`). */
 export const DEFAULT_STOP_GRACE_MS = 10_000
@@ -75,6 +80,30 @@ export interface ContainerSpec {
   logPath: string
   /** A host directory of the container's own (the process runner's working directory; created by the runner). */
   workDir: string
+  /** Host paths bound into the container (container runners), only where a definition asks for them. */
+  mounts?: readonly Mount[]
+  /** The root filesystem is mounted read-only (container runners). */
+  readonlyRootFilesystem?: boolean
+  /** Refused by the wrapper unless the runner was created allowing it (container runners). */
+  privileged?: boolean
+  /** An init process as PID 1 that reaps zombies and forwards signals (container runners; default true). */
+  initProcessEnabled?: boolean
+  /** Resource limits (RLIMIT_*), AWS's names: nofile, nproc, core, memlock, stack… */
+  ulimits?: readonly Ulimit[]
+}
+
+export interface Mount {
+  /** An absolute host path (a file or a directory). */
+  sourcePath: string
+  /** An absolute path in the container. */
+  containerPath: string
+  readOnly?: boolean
+}
+
+export interface Ulimit {
+  name: string
+  softLimit: number
+  hardLimit: number
 }
 
 export interface SandboxSpec {
@@ -86,6 +115,11 @@ export interface SandboxSpec {
   address?: string
   /** awsvpc (default): the sandbox's own address; bridge, host or none as ECS defines them (container runners). */
   networkMode?: 'awsvpc' | 'bridge' | 'host' | 'none'
+  /**
+   * Which of the runner's hosts runs the sandbox (a node's `host`: one of the
+   * Docker engines a docker runner was given). Absent: the runner's default host.
+   */
+  host?: string
   containers: readonly ContainerSpec[]
 }
 
@@ -95,6 +129,10 @@ export interface ContainerState {
   pid?: number
   exitCode?: number | null
   networkBindings?: NetworkBinding[]
+  /** The container's id in its runtime (a Docker container id, an OCI container id). */
+  runtimeId?: string
+  /** The digest of the image it runs (container runners). */
+  imageDigest?: string
 }
 
 export interface SandboxInfo {
@@ -104,6 +142,11 @@ export interface SandboxInfo {
   /** When the sandbox was reported running (ms since the epoch, on the engine's clock). */
   startedAt?: number
   address?: string
+  /** When pulling its images began and ended (engine clock; container runners, also when nothing had to be fetched). */
+  pullStartedAt?: number
+  pullStoppedAt?: number
+  /** Found by list() after a restart rather than started by this runner (attach() hands it a listener). */
+  recovered?: boolean
   containers: ContainerState[]
 }
 
@@ -156,6 +199,25 @@ export interface ExecResult {
   output: string
 }
 
+export interface ExecOptions {
+  /** A pseudo-terminal (stdout and stderr arrive as one stream). */
+  tty?: boolean
+  env?: Readonly<Record<string, string>>
+  user?: string
+  workingDirectory?: string
+}
+
+/** An interactive exec: what is written to stdin reaches the command; its output streams back. */
+export interface ExecSession {
+  stdin: NodeJS.WritableStream
+  /** stdout (and stderr, interleaved; with a TTY they are one stream anyway). */
+  output: NodeJS.ReadableStream
+  /** The command's exit code, once it has ended. */
+  exit: Promise<number>
+  /** Resizes the TTY. */
+  resize?(columns: number, rows: number): Promise<void>
+}
+
 export interface RunnerCapabilities {
   /** Whether memory limits are enforced on this machine. */
   memoryLimits: 'enforced' | 'not-enforced'
@@ -167,6 +229,12 @@ export interface RunnerCapabilities {
   exec: boolean
   /** Container images (the process and simulated runners run commands, not images). */
   images: boolean
+  /** Privileged containers (only when the runner was created allowing them). */
+  privileged?: boolean
+  /** Network modes besides awsvpc (bridge, host, none). */
+  networkModes?: ReadonlyArray<'awsvpc' | 'bridge' | 'host' | 'none'>
+  /** The hosts the runner can place a sandbox on (SandboxSpec.host); absent: one. */
+  hosts?: readonly string[]
 }
 
 export interface Runner {
@@ -186,6 +254,14 @@ export interface Runner {
   logs(id: string, options?: { container?: string; follow?: boolean }): AsyncIterable<string>
   /** Runs a command in a running container; runners without exec throw RunnerError RunnerExecUnsupported. */
   exec(id: string, container: string, command: readonly string[]): Promise<ExecResult>
+  /** An interactive exec, streaming both ways (ECS Exec builds on it); runners without it reject with RunnerExecUnsupported. */
+  execStream?(id: string, container: string, command: readonly string[], options?: ExecOptions): Promise<ExecSession>
+  /**
+   * Hands a listener to a sandbox found after a restart (list() shows it with
+   * `recovered: true`): it hears the sandbox's exit from then on (running()
+   * is not repeated). False when no such recovered sandbox is live.
+   */
+  attach?(id: string, listener: SandboxListener): boolean
   /** Ends every sandbox (SIGKILL) and releases the runner. */
   close(): Promise<void>
 }

@@ -18,6 +18,12 @@ export const MAX_GPUS = 64
 export const MAX_PORT_MAPPINGS = 100
 /** What the launcher can time (u32 milliseconds). */
 export const MAX_GRACE_MS = 0xffff_ffff
+export const MAX_MOUNTS = 100
+export const MAX_ULIMITS = 32
+/** The ulimit names AWS accepts (Batch and ECS containerDefinitions.ulimits). */
+export const ULIMIT_NAMES: ReadonlySet<string> = new Set([
+  'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'
+])
 
 const NETWORK_MODES = new Set(['awsvpc', 'bridge', 'host', 'none'])
 const LOOPBACK = /^127\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
@@ -136,6 +142,50 @@ function checkContainer(c: ContainerSpec, i: number, caps: RunnerCapabilities, k
   if (c.portMappings !== undefined) checkPortMappings(c.portMappings, i, caps, kind)
   checkPath(c.logPath, i, 'logPath')
   checkPath(c.workDir, i, 'workDir')
+  if (c.mounts !== undefined) checkMounts(c.mounts, i, caps, kind)
+  if (c.ulimits !== undefined) checkUlimits(c.ulimits, i)
+  for (const flag of ['readonlyRootFilesystem', 'privileged', 'initProcessEnabled'] as const) {
+    if (c[flag] !== undefined && typeof c[flag] !== 'boolean') throw invalidSpec(path(i, flag), `must be a boolean, got ${describe(c[flag])}`)
+  }
+  if (c.privileged === true && caps.privileged !== true) {
+    throw unsupported(path(i, 'privileged'), `the ${kind} runner does not run privileged containers (the engine was not started allowing them)`)
+  }
+}
+
+function checkMounts(mounts: unknown, i: number, caps: RunnerCapabilities, kind: string): void {
+  const at = path(i, 'mounts')
+  if (!Array.isArray(mounts)) throw invalidSpec(at, `must be an array, got ${describe(mounts)}`)
+  if (mounts.length > 0 && !caps.images) throw unsupported(at, `the ${kind} runner runs commands on the host: it has no container filesystem to mount into`)
+  if (mounts.length > MAX_MOUNTS) throw invalidSpec(at, `has ${mounts.length} mounts; the limit is ${MAX_MOUNTS}`, MAX_MOUNTS)
+  for (let m = 0; m < mounts.length; m++) {
+    const mount: unknown = mounts[m]
+    const mat = `${at}[${m}]`
+    if (!isRecord(mount)) throw invalidSpec(mat, `must be an object, got ${describe(mount)}`)
+    for (const key of ['sourcePath', 'containerPath'] as const) {
+      const value = mount[key]
+      if (typeof value !== 'string' || value[0] !== '/' || value.includes('\0')) throw invalidSpec(`${mat}.${key}`, `must be an absolute path, got ${describe(value)}`)
+    }
+    if (mount.readOnly !== undefined && typeof mount.readOnly !== 'boolean') throw invalidSpec(`${mat}.readOnly`, `must be a boolean, got ${describe(mount.readOnly)}`)
+  }
+}
+
+function checkUlimits(ulimits: unknown, i: number): void {
+  const at = path(i, 'ulimits')
+  if (!Array.isArray(ulimits)) throw invalidSpec(at, `must be an array, got ${describe(ulimits)}`)
+  if (ulimits.length > MAX_ULIMITS) throw invalidSpec(at, `has ${ulimits.length} ulimits; the limit is ${MAX_ULIMITS}`, MAX_ULIMITS)
+  for (let u = 0; u < ulimits.length; u++) {
+    const limit: unknown = ulimits[u]
+    const uat = `${at}[${u}]`
+    if (!isRecord(limit)) throw invalidSpec(uat, `must be an object, got ${describe(limit)}`)
+    if (typeof limit.name !== 'string' || !ULIMIT_NAMES.has(limit.name)) throw invalidSpec(`${uat}.name`, `must be one of ${[...ULIMIT_NAMES].join(', ')}, got ${describe(limit.name)}`)
+    for (const key of ['softLimit', 'hardLimit'] as const) {
+      const value = limit[key]
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < -1) throw invalidSpec(`${uat}.${key}`, `must be a whole number (-1: unlimited), got ${describe(value)}`)
+    }
+    if ((limit.hardLimit as number) !== -1 && ((limit.softLimit as number) === -1 || (limit.softLimit as number) > (limit.hardLimit as number))) {
+      throw invalidSpec(`${uat}.softLimit`, `must not exceed hardLimit ${String(limit.hardLimit)}`, limit.hardLimit as number)
+    }
+  }
 }
 
 /** Containers share the sandbox's network namespace: a port (container side, or a fixed host side) is taken once. */
@@ -172,6 +222,13 @@ export function checkSpec(spec: SandboxSpec, caps: RunnerCapabilities, kind: str
   }
   if (spec.networkMode !== undefined && !NETWORK_MODES.has(spec.networkMode)) {
     throw invalidSpec('networkMode', `must be awsvpc, bridge, host or none, got ${describe(spec.networkMode)}`)
+  }
+  if (spec.networkMode !== undefined && spec.networkMode !== 'awsvpc' && !(caps.networkModes ?? ['awsvpc']).includes(spec.networkMode)) {
+    throw unsupported('networkMode', `the ${kind} runner does not have network mode ${spec.networkMode}`)
+  }
+  if (spec.host !== undefined) {
+    if (typeof spec.host !== 'string' || spec.host.length === 0) throw invalidSpec('host', `must be a host name, got ${describe(spec.host)}`)
+    if (!(caps.hosts ?? []).includes(spec.host)) throw invalidSpec('host', `the ${kind} runner has no host ${describe(spec.host)} (it has ${(caps.hosts ?? []).join(', ') || 'one, unnamed'})`)
   }
   const containers: unknown = spec.containers
   if (!Array.isArray(containers)) throw invalidSpec('containers', `must be an array, got ${describe(containers)}`)
@@ -210,6 +267,16 @@ export function checkStopOptions(options: StopOptions): void {
 
 export function checkLabelFilter(labels: unknown): void {
   checkLabels(labels, 'labels', invalidArgument)
+}
+
+export function checkExecOptions(options: unknown): void {
+  if (options === undefined) return
+  if (!isRecord(options)) throw invalidArgument('options', `must be an object, got ${describe(options)}`)
+  if (options.tty !== undefined && typeof options.tty !== 'boolean') throw invalidArgument('options.tty', `must be a boolean, got ${describe(options.tty)}`)
+  if (options.env !== undefined) checkLabels(options.env, 'options.env', invalidArgument)
+  for (const key of ['user', 'workingDirectory'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') throw invalidArgument(`options.${key}`, `must be a string, got ${describe(options[key])}`)
+  }
 }
 
 export function checkExec(container: unknown, command: unknown): void {

@@ -39,7 +39,7 @@ async function setUp(options: { store?: MemoryStore; runner?: Runner } = {}) {
   const store = options.store ?? new MemoryStore()
   const partition = makePartition()
   const pools = new NodePools({ store, partition, now: () => clock.now() })
-  const sim = options.runner ?? await RUNNERS.simulated({ clock })
+  const sim = options.runner ?? await RUNNERS.simulated({ clock, engineId: 'test-engine' })
   const { runner, calls } = spy(sim, store)
   const launcher = new TaskLauncher({ store, clock, partition, pools, runners: new Map([['simulated', runner]]), engineId: 'engine-1' })
   const ended: Array<{ row: TaskRow; outcome: TaskOutcome; nodeRunning: number }> = []
@@ -173,7 +173,7 @@ t.test('recover(): tasks of an engine that stopped end with their host, as AWS r
 t.test('recover(): a sandbox a runner still has for a row of an engine that went away is stopped, and the task ends once', async (t) => {
   const store = new MemoryStore()
   const clock = new ManualClock(1_000_000)
-  const shared = await RUNNERS.simulated({ clock })
+  const shared = await RUNNERS.simulated({ clock, engineId: 'test-engine' })
   const first = await setUp({ store, runner: shared })
   first.launch({ STRATUS_SIM_SECONDS: '10' })
   await first.clock.settle()
