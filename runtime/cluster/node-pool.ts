@@ -36,6 +36,8 @@ export interface PoolRecord {
   /** The runner (registration table name) that runs this pool's tasks. */
   runner: string
   zones: readonly string[]
+  /** The runner's hosts (its Docker engines) new nodes are spread over, round robin; absent: one host. */
+  hosts?: readonly string[]
   /** Zone of the next node (round robin). */
   zoneCursor: number
   nodeCount: number
@@ -67,6 +69,8 @@ export interface NodeRecord {
   running: number
   /** ECS-style attributes beyond zone and instance type (custom ones). */
   attributes: Readonly<Record<string, string>>
+  /** Which of the runner's hosts (Docker engines) backs this node: its tasks' sandboxes run there. Absent: the runner's default. */
+  host?: string
   launchedAt: number
   /** Since when nothing runs on it (for scale-in); undefined while something runs. */
   idleSince: number | undefined
@@ -87,6 +91,8 @@ export interface NodeSpec {
   gpus: number
   managed: boolean
   attributes?: Record<string, string>
+  /** One of the pool's hosts (see PoolRecord.hosts); absent: the next in turn. */
+  host?: string
 }
 
 /** An ECS container instance's resource, as DescribeContainerInstances gives it. */
@@ -105,6 +111,17 @@ export interface PoolSnapshot {
   nodeVersions: number[]
 }
 
+/** A node's host: the one asked for (it must be one of the pool's), else the pool's hosts in turn (with the zones' cursor). */
+function hostOf(pool: PoolRecord, spec: NodeSpec): { host?: string } {
+  if (spec.host !== undefined) {
+    if (pool.hosts !== undefined && !pool.hosts.includes(spec.host)) {
+      throw new InvalidArgumentError('UnknownHost', `host: pool ${pool.poolId} is backed by hosts ${pool.hosts.join(', ')}, not ${spec.host}`, { field: 'host' })
+    }
+    return { host: spec.host }
+  }
+  return pool.hosts === undefined ? {} : { host: pool.hosts[pool.zoneCursor % pool.hosts.length] }
+}
+
 export function nodeKey(poolId: string, nodeId: string): string {
   return `${poolId}/${nodeId}`
 }
@@ -114,17 +131,23 @@ export class NodePools {
   readonly #partition: Partition
   readonly #now: () => number
 
-  constructor(options: { store: Store; partition: Partition; now: () => number }) {
+  readonly #hostsOf: (runner: string) => readonly string[] | undefined
+
+  /** hostsOf: the hosts a runner has (a docker runner's engines), for spreading a pool's nodes over them. */
+  constructor(options: { store: Store; partition: Partition; now: () => number; hostsOf?: (runner: string) => readonly string[] | undefined }) {
     this.#store = options.store
     this.#partition = options.partition
     this.#now = options.now
+    this.#hostsOf = options.hostsOf ?? (() => undefined)
   }
 
   createPool(tx: Transaction, spec: { poolId: string; clusterArn: string; runner: string }): PoolRecord {
     const r = this.#partition.region
+    const hosts = this.#hostsOf(spec.runner)
     const pool: PoolRecord = {
       poolId: spec.poolId, clusterArn: spec.clusterArn, cluster: spec.clusterArn.slice(spec.clusterArn.indexOf('/') + 1), runner: spec.runner,
       zones: [`${r}a`, `${r}b`, `${r}c`],
+      ...(hosts !== undefined && hosts.length > 1 ? { hosts: [...hosts] } : {}),
       zoneCursor: 0, nodeCount: 0, totalCpu: 0, createdAt: this.#now()
     }
     tx.put(POOLS, spec.poolId, pool, 0)
@@ -186,6 +209,7 @@ export class NodePools {
       totalCpu: Math.round(spec.vcpus * 1000), totalMemory: spec.memory, totalGpu: spec.gpus,
       usedCpu: 0, usedMemory: 0, usedGpu: 0, running: 0,
       attributes: { ...spec.attributes },
+      ...hostOf(p, spec),
       launchedAt: now,
       idleSince: now
     }

@@ -28,6 +28,7 @@ import type { Store, Transaction } from '../store/store.js'
 import type { Demand, NodePools, NodeRecord } from '../cluster/node-pool.js'
 import type { ContainerSpec, Runner, SandboxExit, SandboxInfo, SandboxSpec } from '../runners/runner.js'
 import { InvalidArgumentError, NotFoundError, StratusError } from '../errors.js'
+import { RunnerError } from '../runners/errors.js'
 import { AddressPool } from './addresses.js'
 import { EXITED_REASON, FAILED_TO_START_REASON, OOM_REASON, hostTerminatedReason } from './reasons.js'
 
@@ -59,6 +60,9 @@ export interface TaskRow {
   lastStatus: 'PROVISIONING' | 'RUNNING'
   createdAt: number
   startedAt?: number
+  /** When pulling its images began and ended (container runners). */
+  pullStartedAt?: number
+  pullStoppedAt?: number
   /** Stopped with this reason when it runs longer (clock ms). */
   timeout?: { ms: number; reason: string }
   stop?: StopRequest
@@ -100,6 +104,8 @@ export interface TaskIntent {
   containers: readonly ContainerSpec[]
   networkMode?: SandboxSpec['networkMode']
   timeout?: { ms: number; reason: string }
+  /** The runner (registration name) when not the one the launcher picks (see TaskLauncherOptions.commandRunners). */
+  runner?: string
 }
 
 export type TaskEvent =
@@ -115,6 +121,12 @@ export interface TaskLauncherOptions {
   runners: ReadonlyMap<string, Runner>
   /** Identifies this engine on its sandboxes' labels. */
   engineId: string
+  /**
+   * For a pool backed by a container runner, the runner that runs its work
+   * without an image (docker → process): a Batch job with only a command runs
+   * as a process, one with an image in a container.
+   */
+  commandRunners?: Readonly<Record<string, string>>
 }
 
 export class TaskLauncher {
@@ -167,7 +179,8 @@ export class TaskLauncher {
   intend(tx: Transaction, intent: TaskIntent): TaskRow {
     const pool = this.#o.pools.pool(intent.node.poolId, tx)
     if (pool === undefined) throw new NotFoundError('PoolNotFound', `no node pool ${intent.node.poolId}`, { field: 'poolId' })
-    if (!this.#o.runners.has(pool.runner)) throw new InvalidArgumentError('RunnerNotRegistered', `pool ${pool.poolId} is backed by runner ${pool.runner}, which this engine has not registered`, { field: 'runner' })
+    const runner = intent.runner ?? this.#runnerFor(pool.runner, intent.containers)
+    if (!this.#o.runners.has(runner)) throw new InvalidArgumentError('RunnerNotRegistered', `pool ${pool.poolId} is backed by runner ${runner}, which this engine has not registered`, { field: 'runner' })
     const runId = `${intent.owner}:${intent.ownerKey}#${intent.attempt}`
     const address = this.#addresses.take((a) => tx.count(TASKS, { index: { name: 'address', value: a } }) > 0)
     const row: TaskRow = {
@@ -180,7 +193,7 @@ export class TaskLauncher {
       nodeKey: intent.node.key,
       containerInstanceArn: intent.node.containerInstanceArn,
       cluster: pool.cluster,
-      runner: pool.runner,
+      runner,
       demand: intent.demand,
       address,
       spec: {
@@ -188,6 +201,7 @@ export class TaskLauncher {
         labels: this.#labels(intent.owner),
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
+        ...(intent.node.host !== undefined && runner === pool.runner ? { host: intent.node.host } : {}),
         containers: intent.containers
       },
       lastStatus: 'PROVISIONING',
@@ -199,9 +213,22 @@ export class TaskLauncher {
     return row
   }
 
+  /** The pool's runner, or its command runner for work without an image. */
+  #runnerFor(poolRunner: string, containers: readonly ContainerSpec[]): string {
+    const commands = this.#o.commandRunners?.[poolRunner]
+    return commands !== undefined && !containers.some((c) => c.image !== undefined) ? commands : poolRunner
+  }
+
   #start(row: TaskRow): void {
     if (this.#closed) return
     const runner = this.#o.runners.get(row.runner)!
+    const image = runner.capabilities.images ? undefined : row.spec.containers.find((c) => c.image !== undefined)?.image
+    if (image !== undefined) {
+      // A command runner never runs an image's command on the host as if it were the container.
+      const error = new RunnerError('CannotStartContainerError', `the ${runner.kind} runner runs commands, not images: image ${image} needs a container runner (start the engine with runner docker, oci or auto)`, { field: 'image' })
+      queueMicrotask(() => this.#ended(row.runId, undefined, error))
+      return
+    }
     this.#starting++
     let settled = false
     const settle = () => {
@@ -239,7 +266,10 @@ export class TaskLauncher {
     this.#o.store.transaction((tx) => {
       const current = tx.get<TaskRow>(TASKS, runId)
       if (current === undefined || current.value.lastStatus === 'RUNNING') return
-      running = { ...current.value, lastStatus: 'RUNNING', startedAt: info.startedAt ?? this.#o.clock.now() }
+      running = {
+        ...current.value, lastStatus: 'RUNNING', startedAt: info.startedAt ?? this.#o.clock.now(),
+        ...(info.pullStartedAt !== undefined ? { pullStartedAt: info.pullStartedAt, pullStoppedAt: info.pullStoppedAt ?? info.pullStartedAt } : {})
+      }
       tx.put(TASKS, runId, running, current.version)
       this.#owners.get(running.owner)?.running(tx, running)
     })
