@@ -28,15 +28,23 @@ import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
 import { startHttp, type HttpEndpoint } from './http/server.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
-import { InvalidArgumentError } from './errors.js'
+import { InvalidArgumentError, UnavailableError } from './errors.js'
+import { COMMAND_RUNNERS, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
 export interface EngineOptions {
   /** 'real' (default) or 'manual' (moves only on advance()), or a Clock of your own. */
   clock?: 'real' | 'manual' | Clock
   /** Start time of a manual clock (epoch ms; default now). */
   startTime?: number
-  /** How jobs run: 'process' (default) or 'simulated'. */
-  runner?: RunnerName
+  /**
+   * How work runs: 'auto' (default: docker when a Docker engine answers, else
+   * oci when runc/crun can run, else process), 'docker', 'oci' (containers;
+   * work without an image runs as a process), 'process' (commands only) or
+   * 'simulated' (nothing runs; see runners/README.md).
+   */
+  runner?: RunnerChoice
+  /** Privileged containers are refused unless this is true. */
+  allowPrivileged?: boolean
   /** 12-digit account id of ARNs (default 000000000000). */
   accountId?: string
   region?: string
@@ -78,13 +86,31 @@ async function temporaryRunDir(fallback: string): Promise<string> {
  */
 function runnersNeeded(chosen: RunnerName, store: Store): RunnerName[] {
   const names = new Set<RunnerName>([chosen, 'simulated'])
+  const commands = COMMAND_RUNNERS[chosen] as RunnerName | undefined
+  if (commands !== undefined) names.add(commands)
   for (const { value } of store.scan<PoolRecord>(POOLS)) {
     if (!(value.runner in RUNNERS)) {
       throw new InvalidArgumentError('InvalidRunner', `pool ${value.poolId} in the store is backed by runner ${value.runner}, which this engine does not have (${Object.keys(RUNNERS).join(', ')})`, { field: 'runner' })
     }
     names.add(value.runner as RunnerName)
+    const theirs = COMMAND_RUNNERS[value.runner] as RunnerName | undefined
+    if (theirs !== undefined) names.add(theirs)
   }
   return [...names]
+}
+
+/** The registered runner a choice stands for on this machine; a container runner asked for by name must be available. */
+async function chooseRunner(choice: RunnerChoice): Promise<RunnerName> {
+  const registered = new Set(Object.keys(RUNNERS))
+  if (choice === 'auto') return resolveAuto(await probeRunners(), registered) as RunnerName
+  if (!registered.has(choice)) {
+    throw new InvalidArgumentError('InvalidRunner', `runner must be one of auto, ${Object.keys(RUNNERS).join(', ')}, got ${String(choice)}`, { field: 'runner' })
+  }
+  if (choice === 'docker' || choice === 'oci') {
+    const why = (await probeRunners()).unavailable[choice]
+    if (why !== undefined) throw new UnavailableError('RunnerUnavailable', `runner ${choice}: ${why}`, { field: 'runner' })
+  }
+  return choice as RunnerName
 }
 
 /** The engine's identity in its store: the same across restarts over the same state (sandboxes carry it as a label). */
@@ -154,8 +180,7 @@ export class Engine {
   static async start(options: EngineOptions = {}): Promise<Engine> {
     const partition = makePartition(options.accountId, options.region)
     const clock = typeof options.clock === 'object' ? options.clock : options.clock === 'manual' ? new ManualClock(options.startTime) : new RealClock()
-    const runnerName = options.runner ?? 'process'
-    if (!(runnerName in RUNNERS)) throw new InvalidArgumentError('InvalidRunner', `runner must be one of ${Object.keys(RUNNERS).join(', ')}, got ${runnerName}`, { field: 'runner' })
+    const runnerName = await chooseRunner(options.runner ?? 'auto')
     const store = options.store ?? new MemoryStore()
     // What was started so far is stopped again, in reverse, if a later step fails.
     const undo: Array<() => unknown> = []
@@ -177,7 +202,7 @@ export class Engine {
       undo.push(() => registry.close())
       const images = registryImageSource(registry, partition.accountId, partition.region)
       const made = await Promise.all(names.map((name) => RUNNERS[name]({
-        clock, engineId, images, stateDir: join(dataDir, 'runners', name), process: options.process
+        clock, engineId, images, stateDir: join(dataDir, 'runners', name), allowPrivileged: options.allowPrivileged === true, process: options.process
       })))
       undo.push(...made.map((r) => () => r.close()))
       const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
@@ -188,8 +213,8 @@ export class Engine {
       const placer = new Placer(scheduler.core)
       undo.push(() => placer.close())
       const now = () => clock.now()
-      const pools = new NodePools({ store, partition, now })
-      const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId })
+      const pools = new NodePools({ store, partition, now, hostsOf: (name) => runners.get(name)?.capabilities.hosts })
+      const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId, commandRunners: COMMAND_RUNNERS })
       undo.push(() => launcher.close())
       const batch = new Batch({
         store, clock, partition, events, scheduler, placer, pools, launcher,

@@ -19,6 +19,7 @@ export type {
   SubmitJobRequest, SubmitJobResponse, ListJobsRequest, ListJobsResponse
 } from './batch/index.js'
 export type { RunnerName, Runner, RunnerCapabilities, SandboxSpec, SandboxExit, SandboxInfo } from './runners/index.js'
+export { RUNNER_CHOICES, type RunnerChoice } from './runners/choice.js'
 export type { Store, Transaction, Versioned, ScanOptions, Change } from './store/store.js'
 export { MemoryStore } from './store/memory.js'
 export type { PlacementReason } from './scheduler/scheduler.js'

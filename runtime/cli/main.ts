@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // stratus — the engine's command line.
 //
-//   stratus serve [--port 4750] [--data-dir DIR] [--runner process|simulated]
+//   stratus serve [--port 4750] [--data-dir DIR] [--runner auto|docker|oci|process|simulated] [--allow-privileged]
 //   stratus registry scrub --data-dir DIR [--json]
 //
 // serve starts the engine's HTTP endpoint on 127.0.0.1 (the registry under /v2/)
@@ -14,9 +14,9 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Registry } from '../../registry/index.js'
 import { Engine } from '../engine.js'
-import type { RunnerName } from '../runners/index.js'
+import { RUNNER_CHOICES, type RunnerChoice } from '../runners/choice.js'
 
-const USAGE = `usage: stratus serve [--port 4750] [--data-dir DIR] [--runner process|simulated]
+const USAGE = `usage: stratus serve [--port 4750] [--data-dir DIR] [--runner auto|docker|oci|process|simulated] [--allow-privileged]
        stratus registry scrub --data-dir DIR [--json]`
 
 async function serve(argv: string[]): Promise<void> {
@@ -25,13 +25,17 @@ async function serve(argv: string[]): Promise<void> {
     options: {
       port: { type: 'string', default: '4750' },
       'data-dir': { type: 'string' },
-      runner: { type: 'string', default: 'process' }
+      runner: { type: 'string', default: 'auto' },
+      'allow-privileged': { type: 'boolean', default: false }
     },
     strict: true
   })
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`)
-  const engine = await Engine.start({ port, dataDir: values['data-dir'], runner: values.runner as RunnerName })
+  if (!(RUNNER_CHOICES as readonly string[]).includes(values.runner)) throw new Error(`--runner must be one of ${RUNNER_CHOICES.join(', ')}, got ${values.runner}`)
+  const engine = await Engine.start({
+    port, dataDir: values['data-dir'], runner: values.runner as RunnerChoice, allowPrivileged: values['allow-privileged']
+  })
   const where = values['data-dir'] === undefined ? `${engine.dataDir} (temporary: removed on exit; pass --data-dir to keep it)` : engine.dataDir
   console.log(`stratus listening on http://${engine.endpoint}`)
   console.log(`  registry  ${engine.endpoint}  (docker push ${engine.endpoint}/<repository>:<tag>)`)

@@ -44,6 +44,9 @@ t.test('docker push / pull / run', async (t) => {
   t.teardown(() => run('docker', ['rmi', '-f', locked]).catch(() => undefined))
   await run('docker', ['tag', image, locked])
   await run('docker', ['push', locked])
+  // The rebuild below takes the tag from this image: removed by id, so no dangling image stays behind.
+  const first = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', locked])).stdout.trim()
+  t.teardown(() => run('docker', ['rmi', '-f', first]).catch(() => undefined))
   await run('sh', ['-c', `printf 'FROM scratch\nCOPY busybox /bin/busybox\nENV GREETING=changed\n' > ${join(ctx, 'Dockerfile')}`])
   await run('docker', ['build', '-q', '-t', locked, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '0' } })
   const refused = await run('docker', ['push', locked]).then(() => undefined, (err: { stderr?: string }) => err)
