@@ -125,10 +125,12 @@ function engineIdOf(store: Store): string {
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
   launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; registry: Registry; http: HttpEndpoint
-  dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void
+  dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; id: string
 }
 
 export class Engine {
+  /** The engine's identity, kept in its store: the label `stratus.engine` on everything its runners start. */
+  readonly id: string
   readonly clock: Clock
   readonly partition: Partition
   readonly store: Store
@@ -152,6 +154,7 @@ export class Engine {
 
   private constructor(p: EngineParts) {
     this.#p = p
+    this.id = p.id
     this.clock = p.clock
     this.partition = p.partition
     this.store = p.store
@@ -232,7 +235,7 @@ export class Engine {
       registry.setEndpoint(http.address)
       return new Engine({
         clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, http,
-        dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop()
+        dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), id: engineId
       })
     } catch (error) {
       for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {})

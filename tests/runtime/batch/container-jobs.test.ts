@@ -1,0 +1,120 @@
+// Batch container jobs for real, on the docker and the oci runner: the image's
+// filesystem (not the host's), images from the built-in registry with auth on
+// (by the endpoint and by the ECR form of the repository URI), a missing image
+// failing with AWS's reason, exit codes, OOM, timeouts, retries, the
+// AWS_BATCH_* environment, logs, work without an image running as a process
+// beside them, and nothing left behind once the engine is closed.
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { Stratus, type Job } from '../../../sdk/index.js'
+import { loadBusyboxIntoDocker, pushBusybox, BUSYBOX_TAG } from '../../fixtures/busybox-image.js'
+import { requireTool } from '../../tools.js'
+
+const exec = promisify(execFile)
+const TIMEOUT = 'Job attempt duration exceeded timeout'
+
+async function logOf(job: Job, attempt?: number): Promise<string[]> {
+  const lines: string[] = []
+  for await (const line of job.logs({ follow: false, ...(attempt ? { attempt } : {}) })) lines.push(line)
+  return lines
+}
+
+/** What each runner left of an engine: containers (docker) or runc containers and mounts (oci). */
+async function leftovers(runner: 'docker' | 'oci', cloud: Stratus): Promise<string[]> {
+  if (runner === 'docker') {
+    const { stdout } = await exec('docker', ['ps', '-aq', '--filter', `label=stratus.engine=${cloud.engine.id}`])
+    return stdout.split('\n').filter(Boolean)
+  }
+  const { stdout } = await exec('sh', ['-c', `grep -F ${JSON.stringify(cloud.engine.dataDir)} /proc/mounts || true`])
+  return stdout.split('\n').filter(Boolean)
+}
+
+await requireTool('docker', 'busybox')
+await loadBusyboxIntoDocker()
+
+for (const runner of ['docker', 'oci'] as const) {
+  t.test(`container jobs on the ${runner} runner`, async (t) => {
+    const cloud = await Stratus.embedded({ runner, clock: 'manual', registry: { auth: { enabled: true } }, batch: { killGraceMs: 200 } })
+    let closed = false
+    t.teardown(async () => { if (!closed) await cloud.close() })
+    // The oci runner's local images are the built-in registry's; docker has busybox:1.36 locally.
+    await pushBusybox(cloud.engine.registry, BUSYBOX_TAG)
+    await pushBusybox(cloud.engine.registry, 'team/tool:1')
+    const ce = await cloud.batch.computeEnvironment('local').unmanaged().create()
+    await ce.registerNode({ vcpus: 4, memory: 4096 })
+    const queue = await cloud.batch.jobQueue('jobs').computeEnvironments(ce).create()
+    const run = async (name: string, image: string, script: string, more: (j: ReturnType<typeof cloud.batch.jobDefinition>) => ReturnType<typeof cloud.batch.jobDefinition> = (j) => j) => {
+      const def = await more(cloud.batch.jobDefinition(name).image(image).command('sh', '-c', script).vcpus(1).memory(128)).register()
+      return cloud.batch.job(name).queue(queue).definition(def).submit()
+    }
+
+    t.test('the command runs in the image, not on the host, with the AWS_BATCH_* environment', async (t) => {
+      const job = await run('inside', BUSYBOX_TAG, 'test -e /etc/os-release && echo host || echo image; echo "$AWS_BATCH_JOB_ID|$AWS_BATCH_JQ_NAME|$AWS_BATCH_CE_NAME|$AWS_BATCH_JOB_ATTEMPT"; ls /bin/busybox')
+      const done = await job.wait()
+      t.equal(done.status, 'SUCCEEDED')
+      t.same(await logOf(job), ['image', `${job.id}|jobs|local|1`, '/bin/busybox'])
+      t.match(done.attempts[0].container, { exitCode: 0, logStreamName: /^inside\/default\//, taskArn: /:task\//, containerInstanceArn: /:container-instance\// })
+    })
+
+    t.test('images from the built-in registry with auth on: by its endpoint and by the ECR repository URI', async (t) => {
+      const byEndpoint = await run('endpoint', `${cloud.endpoint}/team/tool:1`, 'echo pulled')
+      const ecr = `${cloud.engine.accountId}.dkr.ecr.${cloud.engine.region}.amazonaws.com/team/tool:1`
+      const byEcr = await run('ecr', ecr, 'echo pulled too')
+      t.equal((await byEndpoint.wait()).status, 'SUCCEEDED')
+      t.equal((await byEcr.wait()).status, 'SUCCEEDED')
+      t.same(await logOf(byEndpoint), ['pulled'])
+      t.same(await logOf(byEcr), ['pulled too'])
+    })
+
+    t.test('a missing image fails the job with CannotPullContainerError naming it — never a success', async (t) => {
+      const missing = await run('missing', `${cloud.endpoint}/team/nothing-here:1`, 'echo never')
+      const done = await missing.wait()
+      t.equal(done.status, 'FAILED')
+      t.match(done.attempts[0].container.reason, /^CannotPullContainerError: .*team\/nothing-here:1/)
+      const elsewhere = await run('elsewhere', 'registry.example.com/app:1', 'echo never')
+      const other = await elsewhere.wait()
+      t.equal(other.status, 'FAILED')
+      t.match(other.attempts[0].container.reason, /^CannotPullContainerError: .*registry\.example\.com\/app:1/)
+    })
+
+    t.test('exit codes, retries and OOM as AWS reports them', async (t) => {
+      const three = await run('three', BUSYBOX_TAG, 'exit 3', (d) => d.retry({ attempts: 2 }))
+      const done = await three.wait()
+      t.equal(done.status, 'FAILED')
+      t.same(done.attempts.map((a) => a.container.exitCode), [3, 3], 'retried once, each attempt in a container')
+      const hog = await run('hog', BUSYBOX_TAG, 'head -c 200m /dev/zero | tail > /dev/null', (d) => d.memory(32))
+      const oom = await hog.wait()
+      t.equal(oom.status, 'FAILED')
+      t.match(oom.attempts[0].container, { exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' })
+    })
+
+    t.test('a timeout stops and removes the container, and is not retried', async (t) => {
+      const slow = await run('slow', BUSYBOX_TAG, 'echo started; exec sleep 600', (d) => d.timeout(60).retry({ attempts: 3 }))
+      for await (const line of slow.logs()) if (line === 'started') break
+      t.equal((await slow.describe()).status, 'RUNNING')
+      await cloud.clock.advance(61_000)
+      const done = await slow.wait()
+      t.equal(done.status, 'FAILED')
+      t.equal(done.statusReason, TIMEOUT)
+      t.equal(done.attempts.length, 1)
+      t.same(await logOf(slow), ['started'])
+    })
+
+    t.test('a job without an image runs as a process beside the containers', async (t) => {
+      const def = await cloud.batch.jobDefinition('plain').command('sh', '-c', 'test -e /etc/os-release && echo host').vcpus(1).memory(64).register()
+      const job = await cloud.batch.job('plain').queue(queue).definition(def).submit()
+      t.equal((await job.wait()).status, 'SUCCEEDED')
+      t.same(await logOf(job), ['host'])
+    })
+
+    t.test('closing the engine leaves nothing behind', async (t) => {
+      const sleeper = await run('sleeper', BUSYBOX_TAG, 'echo up; exec sleep 600')
+      for await (const line of sleeper.logs()) if (line === 'up') break
+      t.not((await leftovers(runner, cloud)).length, 0, 'something runs')
+      await cloud.close()
+      closed = true
+      t.same(await leftovers(runner, cloud), [])
+    })
+  })
+}
