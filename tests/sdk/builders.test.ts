@@ -46,8 +46,8 @@ t.test('forks of one builder are independent', async (t) => {
   t.same(slow.spec.env, { COMMON: 'yes', SPEED: 'slow' })
   const [d1, d2] = [await fast.register(), await slow.register()]
   t.same([d1.revision, d2.revision], [1, 2])
-  t.same(d1.detail.containerProperties.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'fast' }])
-  t.same(d2.detail.containerProperties.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'slow' }])
+  t.same(d1.detail.containerProperties?.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'fast' }])
+  t.same(d2.detail.containerProperties?.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'slow' }])
 
   // Jobs: one base, dependencies added on forks do not leak into each other.
   const template = cloud.batch.job('step').queue(queue).definition(d1)
