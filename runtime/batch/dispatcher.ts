@@ -98,11 +98,16 @@ export class Dispatcher implements Reconciler {
       this.#putBack(ordered)
       return againAfter(0)
     }
-    const unplaced = this.#settle(ordered, plan, ceName, refused)
+    const { unplaced, gangs } = this.#settle(ordered, plan, ceName, refused)
     if (roundChannel.hasSubscribers) roundChannel.publish({ computeEnvironment: ceName, candidates: count, placed: result.placed, metrics: plan.metrics })
-    if (unplaced.length === 0 || !managed) return done
+    if (!managed || unplaced.length + gangs.length === 0) return done
     const capacity = managedCapacity(ce)
-    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, unplaced))
+    // A multi-node job's missing instances are launched only while there is room for one: idle instances it
+    // would use are not work that cannot use them, and must not be released to make room (they would come back).
+    const room = r.maxvCpus - ctx.pools.vcpus(ce.poolId)
+    const launchable = gangs.filter((d) => capacity.types.some((t) => t.vcpus <= room && t.vcpus * 1000 >= d.cpu && t.memory >= d.memory && t.gpus >= d.gpu))
+    if (unplaced.length + launchable.length === 0) return done
+    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, [...unplaced, ...launchable]))
     return launched.length > 0 ? againAfter(0) : done
   }
 
@@ -180,20 +185,24 @@ export class Dispatcher implements Reconciler {
 
   /**
    * After a plan was applied: what was not placed goes back to the front of
-   * its job, ages, and is explained; returns the demands a managed environment
-   * may launch instances for (a refused multi-node job's: every node's).
+   * its job, ages, and is explained. Returns the demands a managed environment
+   * may launch instances for: those of what was not placed, and apart from
+   * them those of the nodes of refused multi-node jobs that found no instance
+   * of their own.
    */
-  #settle(ordered: Candidate[], plan: PlacementPlan, ceName: string, refused: GangRefusal[]): Demand[] {
+  #settle(ordered: Candidate[], plan: PlacementPlan, ceName: string, refused: GangRefusal[]): { unplaced: Demand[]; gangs: Demand[] } {
     const ctx = this.#ctx
     const turn = ctx.queues.dispatch.stats.turns
     const unplaced: Candidate[] = []
     const placedJobs = new Set<JobEntry>()
     const waitedJobs = new Set<JobEntry>()
-    const demands: Demand[] = []
+    const gangs: Demand[] = []
     for (const { candidate, plan: probe, failed } of refused) {
       waitedJobs.add(candidate.entry)
       this.#explain(candidate.entry, probe, failed, ceName)
-      demands.push(...candidate.entry.nodes!.demands)
+      probe.node.forEach((at, i) => {
+        if (at < 0) gangs.push(candidate.entry.nodes!.demands[i])
+      })
     }
     for (let i = 0; i < ordered.length; i++) {
       if (plan.node[i] >= 0) placedJobs.add(ordered[i].entry)
@@ -219,8 +228,7 @@ export class Dispatcher implements Reconciler {
         entry.lastPlacement = undefined
       }
     }
-    for (const c of unplaced) demands.push(c.demand)
-    return demands
+    return { unplaced: unplaced.map((c) => c.demand), gangs }
   }
 
   #explain(entry: JobEntry, plan: PlacementPlan, i: number, ceName: string): void {
