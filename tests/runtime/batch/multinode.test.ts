@@ -355,3 +355,97 @@ t.test('the store is the state: a second engine over the first one\'s store ends
   t.equal((await again.wait()).status, 'SUCCEEDED')
   t.equal(events.filter((e) => e.detail.jobId === job.id && ['SUCCEEDED', 'FAILED'].includes(e.detail.status)).length, 1, 'the job ended once')
 })
+
+// ---- the process runner: real processes, a real exchange over the main node's address --------------------
+
+async function logOf(job: Job): Promise<string[]> {
+  const lines: string[] = []
+  for await (const line of job.logs({ follow: false })) lines.push(line)
+  return lines
+}
+
+/** The main node: listens on its address (port 0), publishes the port in PORT_DIR, answers each child node, ends after the last. */
+const MAIN = `
+const net = require('node:net'), fs = require('node:fs'), path = require('node:path')
+const address = process.env.AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS
+let left = Number(process.env.AWS_BATCH_JOB_NUM_NODES) - 1
+const server = net.createServer((socket) => {
+  let text = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk) => {
+    text += chunk
+    if (!text.endsWith('\\n')) return
+    console.log('main got ' + text.trim())
+    socket.end('hello ' + text.trim() + '\\n')
+  })
+  socket.on('close', () => { if (--left === 0) server.close() })
+})
+server.listen(0, address, () => {
+  console.log('main listening on ' + address)
+  const file = path.join(process.env.PORT_DIR, 'port')
+  fs.writeFileSync(file + '.tmp', String(server.address().port))
+  fs.renameSync(file + '.tmp', file)
+})
+`
+
+/** A child node: waits for the main node's port, connects to its address, says who it is, prints the answer. */
+const CHILD = `
+const net = require('node:net'), fs = require('node:fs'), path = require('node:path')
+const address = process.env.AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS
+const me = 'node ' + process.env.AWS_BATCH_JOB_NODE_INDEX
+const file = path.join(process.env.PORT_DIR, 'port')
+function talk() {
+  if (!fs.existsSync(file)) return setTimeout(talk, 20)
+  const socket = net.connect(Number(fs.readFileSync(file, 'utf8')), address, () => socket.write(me + '\\n'))
+  let reply = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk) => { reply += chunk })
+  socket.on('end', () => console.log('reply: ' + reply.trim()))
+  socket.on('error', (error) => { console.log('error: ' + error.message); process.exitCode = 2 })
+}
+talk()
+`
+
+t.test('process runner: the main node listens on its address, the child nodes connect to it there', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const portDir = await mkdtemp(join(tmpdir(), 'stratus-mnp-'))
+  t.teardown(() => rm(portDir, { recursive: true, force: true }))
+  await using cloud = await Stratus.embedded({ runner: 'process' })
+  const { queue } = await environment(cloud)
+  const def = await cloud.batch.jobDefinition('talk').vcpus(1).memory(256).env({ PORT_DIR: portDir }).multiNode({ numNodes: 3, mainNode: 0 })
+    .nodeRange('0', (c) => c.command(process.execPath, '-e', MAIN))
+    .nodeRange('1:', (c) => c.command(process.execPath, '-e', CHILD))
+    .register()
+  const job = await cloud.batch.job('talk').queue(queue).definition(def).submit()
+  const d = await job.wait()
+  t.equal(d.status, 'SUCCEEDED', 'the main node answered both and exited 0')
+  const main = await job.node(0).describe()
+  const address = main.attempts[0].container.networkInterfaces![0].privateIpv4Address!
+  t.match(address, /^127\.\d+\.\d+\.\d+$/)
+  const mainLog = await logOf(job.node(0))
+  t.equal(mainLog[0], `main listening on ${address}`, 'it bound its own 127.x address')
+  t.same(mainLog.slice(1).sort(), ['main got node 1', 'main got node 2'])
+  t.same(await logOf(job), mainLog, 'the job\'s log is its main node\'s')
+  for (const i of [1, 2]) t.same(await logOf(job.node(i)), [`reply: hello node ${i}`], `node ${i} reached the main node and heard back`)
+})
+
+t.test('process runner: terminating the job stops the real process of every node', async (t) => {
+  await using cloud = await Stratus.embedded({ runner: 'process', batch: { killGraceMs: 2_000 } })
+  const { queue } = await environment(cloud)
+  const def = await cloud.batch.jobDefinition('sleepers').vcpus(1).memory(128).multiNode({ numNodes: 3 })
+    .nodeRange(':', (c) => c.command('sh', '-c', 'echo started; exec sleep 600')).register()
+  const job = await cloud.batch.job('sleepers').queue(queue).definition(def).submit()
+  for (let i = 0; i < 3; i++) for await (const line of job.node(i).logs()) if (line === 'started') break
+  t.same(await nodeStatuses(job, 3), ['RUNNING', 'RUNNING', 'RUNNING'])
+  await job.terminate('no more sleeping')
+  const d = await job.wait()
+  t.equal(d.status, 'FAILED')
+  t.equal(d.statusReason, 'no more sleeping')
+  for (let i = 0; i < 3; i++) {
+    const node = await job.node(i).wait()
+    t.equal(node.status, 'FAILED')
+    t.equal(node.container.exitCode, 143, `node ${i}: its process ended by SIGTERM`)
+  }
+})
