@@ -66,6 +66,10 @@ export interface GangRefusal {
  * candidates that stay (in order) and the jobs that must wait.
  */
 export function probeGangs(ctx: BatchContext, snapshot: PlacerSnapshot, ordered: Candidate[]): { kept: Candidate[]; refused: GangRefusal[] } {
+  // Most rounds have no multi-node job: no copy of the candidates then.
+  let any = false
+  for (let i = 0; i < ordered.length && !any; i++) any = ordered[i].node
+  if (!any) return { kept: ordered, refused: [] }
   const refused: GangRefusal[] = []
   const kept = ordered.filter((c) => {
     if (!c.node || c.child !== c.entry.nodes!.mainNode) return true
@@ -90,7 +94,9 @@ export function probeGangs(ctx: BatchContext, snapshot: PlacerSnapshot, ordered:
  * hold. Undefined when the round places no child node.
  */
 export function distinctColumns(ctx: BatchContext, snapshot: PlacerSnapshot, ordered: Candidate[]): { group: Int32Array; distinct: Uint8Array; running: number[] } | undefined {
-  if (!ordered.some((c) => c.node)) return undefined
+  let any = false
+  for (let i = 0; i < ordered.length && !any; i++) any = ordered[i].node
+  if (!any) return undefined
   const group = new Int32Array(ordered.length)
   const distinct = new Uint8Array(ordered.length)
   const groups = new Map<JobEntry, number>()
