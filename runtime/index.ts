@@ -16,7 +16,8 @@ export type {
   EvaluateOnExit, JobDefinition, JobDependency, JobDetail, JobQueueDetail, JobStatus, JobSummary, KeyValuePair, ResourceRequirement, RetryStrategy,
   CreateComputeEnvironmentRequest, CreateComputeEnvironmentResponse, UpdateComputeEnvironmentRequest, DescribeComputeEnvironmentsRequest,
   CreateJobQueueRequest, UpdateJobQueueRequest, DescribeJobQueuesRequest, RegisterJobDefinitionRequest, DescribeJobDefinitionsRequest,
-  SubmitJobRequest, SubmitJobResponse, ListJobsRequest, ListJobsResponse
+  SubmitJobRequest, SubmitJobResponse, ListJobsRequest, ListJobsResponse, ContainerDetail, Volume, Host, MountPoint, Ulimit, LinuxParameters,
+  LogConfiguration, NetworkInterface, NodeProperties, NodeRangeProperty, NodeOverrides, NodePropertyOverride, NodeDetails, NodePropertiesSummary
 } from './batch/index.js'
 export type { RunnerName, Runner, RunnerCapabilities, SandboxSpec, SandboxExit, SandboxInfo } from './runners/index.js'
 export { RUNNER_CHOICES, type RunnerChoice } from './runners/choice.js'

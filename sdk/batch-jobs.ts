@@ -8,6 +8,8 @@ import type {
 import { InvalidArgumentError, NotFoundError, childJobArn } from '../runtime/index.js'
 import { freeze, type Spec } from './spec.js'
 import type { JobQueue } from './batch-compute.js'
+import { ContainerSettingsBuilder, containerFieldsOf, toContainerProperties, type ContainerFields } from './batch-containers.js'
+import { MultiNodeDefinitionBuilder } from './batch-multinode.js'
 
 export interface RetryOptions {
   attempts?: number
@@ -47,14 +49,8 @@ export class JobDefinitionHandle implements AsyncDisposable {
   }
 }
 
-interface JobDefinitionSpec {
+interface JobDefinitionSpec extends ContainerFields {
   name: string
-  command?: string[]
-  image?: string
-  vcpus?: number
-  memory?: number
-  gpus?: number
-  env?: Record<string, string>
   parameters?: Record<string, string>
   retry?: RetryOptions
   timeout?: number
@@ -73,49 +69,63 @@ function requirements(vcpus: number | undefined, memory: number | undefined, gpu
   return out.length === 0 ? undefined : out
 }
 
-export class JobDefinitionBuilder {
+/** Registers a definition and returns its handle (the revision as stored). */
+export async function registerDefinition(batch: BatchService, input: RegisterJobDefinitionRequest): Promise<JobDefinitionHandle> {
+  const { jobDefinitionArn } = await batch.registerJobDefinition(input)
+  const [detail] = (await batch.describeJobDefinitions({ jobDefinitions: [jobDefinitionArn] })).jobDefinitions
+  return new JobDefinitionHandle(batch, detail)
+}
+
+export class JobDefinitionBuilder extends ContainerSettingsBuilder<JobDefinitionBuilder> {
   readonly spec: Spec<JobDefinitionSpec>
   readonly #batch: BatchService
 
   constructor(batch: BatchService, spec: JobDefinitionSpec) {
+    super()
     this.#batch = batch
     this.spec = freeze(spec)
+  }
+
+  protected get fields(): Spec<ContainerFields> {
+    return this.spec
+  }
+
+  protected withContainer(change: Partial<ContainerFields>): JobDefinitionBuilder {
+    return this.#with(change)
   }
 
   #with(change: Partial<JobDefinitionSpec>): JobDefinitionBuilder {
     return new JobDefinitionBuilder(this.#batch, { ...this.spec, ...change })
   }
 
-  /** The command: a shell script via ('sh', '-c', '…') or an executable and its arguments; `Ref::name` takes a parameter. */
-  command(...argv: string[]): JobDefinitionBuilder { return this.#with({ command: argv }) }
-  /** Container image (for container runners; the process runner ignores it). */
-  image(image: string): JobDefinitionBuilder { return this.#with({ image }) }
-  vcpus(n: number): JobDefinitionBuilder { return this.#with({ vcpus: n }) }
-  /** MiB; a hard limit. */
-  memory(mib: number): JobDefinitionBuilder { return this.#with({ memory: mib }) }
-  gpus(n: number): JobDefinitionBuilder { return this.#with({ gpus: n }) }
-  env(env: Record<string, string>): JobDefinitionBuilder { return this.#with({ env: { ...this.spec.env, ...env } }) }
   parameters(parameters: Record<string, string>): JobDefinitionBuilder { return this.#with({ parameters: { ...this.spec.parameters, ...parameters } }) }
   retry(retry: RetryOptions): JobDefinitionBuilder { return this.#with({ retry }) }
-  /** attemptDurationSeconds (at least 60, as on AWS). */
+  /** attemptDurationSeconds (at least 60, as on AWS); for a multi-node job, of the whole job. */
   timeout(seconds: number): JobDefinitionBuilder { return this.#with({ timeout: seconds }) }
   tags(tags: Record<string, string>): JobDefinitionBuilder { return this.#with({ tags: { ...this.spec.tags, ...tags } }) }
+
+  /**
+   * A multi-node parallel job definition of `numNodes` nodes (main node
+   * `mainNode`, default 0): give each range of nodes its container with
+   * nodeRange(); each range starts from the container set on this builder.
+   */
+  multiNode(options: { numNodes: number; mainNode?: number }): MultiNodeDefinitionBuilder {
+    const s = this.spec
+    return new MultiNodeDefinitionBuilder(this.#batch, {
+      name: s.name, numNodes: options.numNodes, mainNode: options.mainNode ?? 0, base: containerFieldsOf(s), ranges: [],
+      ...(s.parameters ? { parameters: s.parameters } : {}), ...(s.retry ? { retry: s.retry } : {}),
+      ...(s.timeout !== undefined ? { timeout: s.timeout } : {}), ...(s.tags ? { tags: s.tags } : {})
+    })
+  }
 
   /** The RegisterJobDefinition request this builder stands for. */
   toInput(): RegisterJobDefinitionRequest {
     const s = this.spec
-    const environment = envList(s.env)
-    const resourceRequirements = requirements(s.vcpus, s.memory, s.gpus)
     return {
       jobDefinitionName: s.name,
       type: 'container',
       ...(s.parameters ? { parameters: { ...s.parameters } } : {}),
-      containerProperties: {
-        ...(s.image ? { image: s.image } : {}),
-        command: [...(s.command ?? [])],
-        ...(environment ? { environment } : {}),
-        ...(resourceRequirements ? { resourceRequirements } : {})
-      },
+      containerProperties: toContainerProperties(s),
       ...(s.retry ? { retryStrategy: structuredClone(s.retry) as RetryOptions } : {}),
       ...(s.timeout !== undefined ? { timeout: { attemptDurationSeconds: s.timeout } } : {}),
       ...(s.tags ? { tags: { ...s.tags } } : {})
@@ -123,9 +133,7 @@ export class JobDefinitionBuilder {
   }
 
   async register(): Promise<JobDefinitionHandle> {
-    const { jobDefinitionArn } = await this.#batch.registerJobDefinition(this.toInput())
-    const [detail] = (await this.#batch.describeJobDefinitions({ jobDefinitions: [jobDefinitionArn] })).jobDefinitions
-    return new JobDefinitionHandle(this.#batch, detail)
+    return registerDefinition(this.#batch, this.toInput())
   }
 }
 
@@ -171,6 +179,18 @@ export class Job implements AsyncDisposable {
     return new Job(this.#batch, { jobId: `${this.id}:${index}`, jobArn: childJobArn(this.arn, index), jobName: this.name })
   }
 
+  /** Node i of a multi-node parallel job (`<jobId>#<i>`): describe, wait for and read the logs of it like a job. */
+  node(index: number): Job {
+    if (!Number.isInteger(index) || index < 0) throw new InvalidArgumentError('ClientException', `index must be a non-negative integer, got ${index}`, { field: 'index' })
+    return new Job(this.#batch, { jobId: `${this.id}#${index}`, jobArn: `${this.arn}#${index}`, jobName: this.name })
+  }
+
+  /** Every node of a multi-node parallel job, in index order (ListJobs with multiNodeJobId). */
+  async nodes(): Promise<Job[]> {
+    const nodes = await collectJobs(this.#batch, { multiNodeJobId: this.id })
+    return nodes.map((n) => new Job(this.#batch, n))
+  }
+
   /** The children of an array job, optionally in one status. */
   async children(status?: JobStatus): Promise<JobSummary[]> {
     return collectJobs(this.#batch, { arrayJobId: this.id, ...(status ? { jobStatus: status } : {}) })
@@ -211,6 +231,18 @@ interface JobSpec {
   retry?: RetryOptions
   timeout?: number
   tags?: Record<string, string>
+  /** Multi-node parallel jobs: nodeOverrides. */
+  numNodes?: number
+  nodeOverrides?: Array<{ targetNodes: string; command?: string[]; env?: Record<string, string>; vcpus?: number; memory?: number; gpus?: number }>
+}
+
+/** What a node range's overrides may change (AWS's ContainerOverrides). */
+export interface NodeOverrideOptions {
+  command?: string[]
+  env?: Record<string, string>
+  vcpus?: number
+  memory?: number
+  gpus?: number
 }
 
 export class JobBuilder {
@@ -247,6 +279,12 @@ export class JobBuilder {
   retry(retry: RetryOptions): JobBuilder { return this.#with({ retry }) }
   timeout(seconds: number): JobBuilder { return this.#with({ timeout: seconds }) }
   tags(tags: Record<string, string>): JobBuilder { return this.#with({ tags: { ...this.spec.tags, ...tags } }) }
+  /** A multi-node parallel job of `numNodes` nodes instead of its definition's (the definition needs an open-ended range, such as `1:`). */
+  nodes(numNodes: number): JobBuilder { return this.#with({ numNodes }) }
+  /** Overrides the container of the nodes in `targetNodes` (`0`, `1:`, `2:3`…) of a multi-node parallel job. */
+  nodeOverride(targetNodes: string, options: NodeOverrideOptions): JobBuilder {
+    return this.#with({ nodeOverrides: [...(this.spec.nodeOverrides ?? []), { targetNodes, ...options }] })
+  }
 
   /** The SubmitJob request this builder stands for. */
   toInput(): SubmitJobRequest {
@@ -267,6 +305,20 @@ export class JobBuilder {
       ...(s.dependsOn.length > 0 ? { dependsOn: s.dependsOn.map((d) => ({ ...d })) } : {}),
       ...(s.parameters ? { parameters: { ...s.parameters } } : {}),
       ...(Object.keys(overrides).length > 0 ? { containerOverrides: overrides } : {}),
+      ...(s.numNodes !== undefined || s.nodeOverrides !== undefined ? {
+        nodeOverrides: {
+          ...(s.numNodes !== undefined ? { numNodes: s.numNodes } : {}),
+          ...(s.nodeOverrides !== undefined ? {
+            nodePropertyOverrides: s.nodeOverrides.map((o) => {
+              const resources = requirements(o.vcpus, o.memory, o.gpus)
+              const containerOverrides = {
+                ...(o.command ? { command: [...o.command] } : {}), ...(o.env ? { environment: envList(o.env) } : {}), ...(resources ? { resourceRequirements: resources } : {})
+              }
+              return { targetNodes: o.targetNodes, containerOverrides }
+            })
+          } : {})
+        }
+      } : {}),
       ...(s.retry ? { retryStrategy: structuredClone(s.retry) as RetryOptions } : {}),
       ...(s.timeout !== undefined ? { timeout: { attemptDurationSeconds: s.timeout } } : {}),
       ...(s.tags ? { tags: { ...s.tags } } : {})

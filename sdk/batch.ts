@@ -9,7 +9,9 @@ import { ComputeEnvironmentBuilder, JobQueueBuilder, type JobQueue } from './bat
 import { Job, JobBuilder, JobDefinitionBuilder, collectJobs } from './batch-jobs.js'
 
 export { ComputeEnvironment, ComputeEnvironmentBuilder, JobQueue, JobQueueBuilder } from './batch-compute.js'
-export { Job, JobBuilder, JobDefinitionBuilder, JobDefinitionHandle, type FinishedJobDetail, type RetryOptions } from './batch-jobs.js'
+export { Job, JobBuilder, JobDefinitionBuilder, JobDefinitionHandle, type FinishedJobDetail, type NodeOverrideOptions, type RetryOptions } from './batch-jobs.js'
+export { MultiNodeDefinitionBuilder, NodeRangeBuilder } from './batch-multinode.js'
+export { ContainerSettingsBuilder, type ContainerFields } from './batch-containers.js'
 
 export class BatchClient {
   /** The Batch operations in AWS's shapes, and Stratus's extensions. */

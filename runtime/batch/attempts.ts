@@ -4,14 +4,18 @@
 // the retry strategy — SUCCEEDED, RUNNABLE again for a retry, or FAILED — in
 // the transaction that ends the task.
 
+import { mkdirSync } from 'node:fs'
 import type { Transaction } from '../store/store.js'
 import { ConflictError } from '../errors.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
+import type { ContainerSpec } from '../runners/runner.js'
 import type { TaskOutcome, TaskOwner, TaskRow } from '../tasks/task-launcher.js'
 import type { BatchContext } from './context.js'
 import { TASK_OWNER } from './context.js'
 import type { AttemptDetail } from './model.js'
 import type { JobEntry } from './job-cache.js'
+import { specExtras, type ResolvedContainer } from './container-properties.js'
+import { isNodeKey, nodeEnded, nodeRunning } from './multinode.js'
 import { CES, CHILDREN, JOBS, ceNameOf, S_FAILED, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUCCEEDED, childId, logStreamName, type CeRecord, type JobRow } from './records.js'
 import { shouldRetry } from './retry.js'
 import { enqueue, readChildren, readJob, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
@@ -61,62 +65,95 @@ export function startAttempt(ctx: BatchContext, tx: Transaction, entry: JobEntry
     attempt,
     node,
     demand: entry.demand,
-    containers: [{
-      name: 'default',
-      essential: true,
-      ...(row.image ? { image: row.image } : {}),
-      command: row.command,
-      env,
-      vcpus: row.vcpus,
-      memoryMiB: row.memory,
-      gpus: row.gpus,
-      logPath: ctx.logs.pathOf(stream),
-      workDir: `${ctx.settings.workRoot}/${jobId}/${child >= 0 ? child : '-'}/${attempt}`
-    }],
+    containers: [containerOf(ctx, tx, row, env, stream, `${ctx.settings.workRoot}/${jobId}/${child >= 0 ? child : '-'}/${attempt}`)],
     ...(row.timeoutSeconds !== undefined ? { timeout: { ms: row.timeoutSeconds * 1000, reason: TIMEOUT_REASON } } : {})
   })
   if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_STARTING)
   else setJobStatus(ctx, tx, jobId, 'STARTING')
 }
 
+/**
+ * The runner's spec of an attempt's one container: what the job (or node)
+ * runs, its environment, log and working directory, and its container
+ * settings; the job's scratch volumes are created once the placement commits,
+ * before the runner starts.
+ */
+export function containerOf(
+  ctx: BatchContext, tx: Transaction, c: Omit<ResolvedContainer, 'environment'>, env: Record<string, string>, stream: string, workDir: string
+): ContainerSpec {
+  const { extras, scratch } = specExtras(c.settings, workDir)
+  if (scratch.length > 0) {
+    tx.afterCommit(() => {
+      // A directory that cannot be made leaves the mount's source missing: the runner then fails the attempt with its reason.
+      for (const dir of scratch) try { mkdirSync(dir, { recursive: true }) } catch { /* reported by the runner */ }
+    })
+  }
+  return {
+    name: 'default',
+    essential: true,
+    ...(c.image ? { image: c.image } : {}),
+    command: c.command,
+    env,
+    vcpus: c.vcpus,
+    memoryMiB: c.memory,
+    gpus: c.gpus,
+    logPath: ctx.logs.pathOf(stream),
+    workDir,
+    ...extras
+  }
+}
+
+/** An ended attempt as DescribeJobs lists it. */
+export function attemptDetailOf(ctx: BatchContext, task: TaskRow, outcome: TaskOutcome, stream: string): AttemptDetail {
+  const { exitCode, reason } = outcome
+  return {
+    container: {
+      ...(exitCode !== undefined ? { exitCode } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      logStreamName: stream,
+      containerInstanceArn: task.containerInstanceArn,
+      taskArn: ctx.launcher.taskArn(task),
+      networkInterfaces: [{ privateIpv4Address: task.address }]
+    },
+    startedAt: outcome.startedAt,
+    stoppedAt: outcome.stoppedAt,
+    statusReason: outcome.stoppedReason
+  }
+}
+
+/** A task ended: its node has room again (and may be idle now). A kick, not a change: made at once (see enqueue). */
+export function kickAfterEnd(ctx: BatchContext, tx: Transaction, task: TaskRow): void {
+  const ceName = ceNameOf(task.poolId)
+  ctx.queues.dispatch.add(ceName)
+  if (tx.get<CeRecord>(CES, ceName)?.value.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
+}
+
 /** The TaskOwner the launcher reports Batch's tasks to. */
 export function attemptOwner(ctx: BatchContext): TaskOwner {
   return {
     running(tx: Transaction, task: TaskRow): void {
+      if (isNodeKey(task.ownerKey)) return nodeRunning(ctx, tx, task)
       const { jobId, child } = keyOf(task.ownerKey)
       if (tx.get(JOBS, jobId) === undefined) return
       if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_RUNNING)
       else setJobStatus(ctx, tx, jobId, 'RUNNING')
     },
     ended(tx: Transaction, task: TaskRow, outcome: TaskOutcome): void {
-      attemptEnded(ctx, tx, task, outcome)
+      if (isNodeKey(task.ownerKey)) nodeEnded(ctx, tx, task, outcome)
+      else attemptEnded(ctx, tx, task, outcome)
     }
   }
 }
 
 function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome: TaskOutcome): void {
   const { jobId, child } = keyOf(task.ownerKey)
-  // The node has room again (and may be idle now). A kick, not a change: made at once (see enqueue).
-  const ceName = ceNameOf(task.poolId)
-  ctx.queues.dispatch.add(ceName)
-  if (tx.get<CeRecord>(CES, ceName)?.value.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
+  kickAfterEnd(ctx, tx, task)
   const record = tx.get<JobRow>(JOBS, jobId)
   if (record === undefined) return
   const row = record.value
   const { exitCode, reason, stoppedReason: statusReason } = outcome
   // Built only when kept: a child whose first attempt succeeds is stored compactly.
-  const detail = (): AttemptDetail => ({
-    container: {
-      ...(exitCode !== undefined ? { exitCode } : {}),
-      ...(reason !== undefined ? { reason } : {}),
-      logStreamName: logStreamName(row.definitionName, jobId, child, task.attempt),
-      containerInstanceArn: task.containerInstanceArn,
-      taskArn: ctx.launcher.taskArn(task)
-    },
-    startedAt: outcome.startedAt,
-    stoppedAt: outcome.stoppedAt,
-    statusReason
-  })
+  const detail = (): AttemptDetail => attemptDetailOf(ctx, task, outcome, logStreamName(row.definitionName, jobId, child, task.attempt))
   const succeeded = exitCode === 0 && outcome.stop === undefined
   const retry = !succeeded && outcome.stop === undefined && shouldRetry(row.retryStrategy, task.attempt, { exitCode, reason, statusReason })
   if (child >= 0) {

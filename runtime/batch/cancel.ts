@@ -13,6 +13,7 @@ import { liveTask, resolveJob } from './describe.js'
 import { evaluate, failChild, failJob, readChildren, readCounts, setChildStatus, setExtra, setJobStatus, updateJob } from './job-state.js'
 import { CHILDREN, JOBS, S_PENDING, S_RUNNABLE, S_RUNNING, S_STARTING, S_SUBMITTED, isTerminal, type JobRow } from './records.js'
 import { clientError } from './validation.js'
+import { liveNodeRuns } from './multinode.js'
 
 export function cancelJob(ctx: BatchContext, jobId: unknown, reason: unknown): void {
   cancelOrTerminate(ctx, jobId, reason, 'cancel')
@@ -29,6 +30,7 @@ export function cancelOrTerminate(ctx: BatchContext, id: unknown, reason: unknow
   const stops = ctx.store.transaction((tx) => {
     const found = resolveJob(tx, id)
     if (found === undefined) throw new NotFoundError('ClientException', `jobId: job ${id} does not exist`, { field: 'jobId' })
+    if (found.node >= 0) throw clientError('jobId', `${id} is a node of multi-node parallel job ${found.row.jobId}: its nodes are cancelled and terminated with the job`)
     return endJob(ctx, tx, found.row, found.child, reason, how)
   })
   sendStops(ctx, stops, reason)
@@ -95,6 +97,7 @@ function cancel(ctx: BatchContext, tx: Transaction, jobId: string, child: number
 
 /** The run ids of the job's (or one child's) attempts that are STARTING or RUNNING. */
 function liveRuns(tx: Transaction, row: JobRow, child: number): string[] {
+  if (row.nodeProperties !== undefined) return liveNodeRuns(tx, row.jobId)
   if (row.arraySize === undefined || child >= 0) {
     const live = liveTask(tx, row.jobId, child)
     return live === undefined ? [] : [live.runId]

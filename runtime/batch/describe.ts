@@ -12,11 +12,29 @@ import { EXITED_REASON } from '../tasks/reasons.js'
 import type { TaskRow } from '../tasks/task-launcher.js'
 import { TASKS } from '../tasks/task-launcher.js'
 import { TASK_OWNER } from './context.js'
-import { JOB_STATUSES, type AttemptDetail, type JobDependency, type JobDetail, type JobSummary, type KeyValuePair } from './model.js'
-import { CHILD_COUNTS, CHILDREN, JOBS, S_SUCCEEDED, childId, logStreamName, statusSummary, type ChildExtra, type JobRow } from './records.js'
+import { JOB_STATUSES, type AttemptDetail, type ContainerDetail, type JobDependency, type JobDetail, type JobSummary } from './model.js'
+import { CHILD_COUNTS, CHILDREN, JOBS, NODES, S_SUCCEEDED, childId, logStreamName, statusSummary, type ChildExtra, type JobRow, type NodeRow } from './records.js'
+import { settingsDetail, type ResolvedContainer } from './container-properties.js'
+import { toEnvList } from './environment.js'
+import { nodeDetail } from './describe-nodes.js'
 
-export function toEnvList(env: Record<string, string>): KeyValuePair[] {
-  return Object.entries(env).map(([name, value]) => ({ name, value }))
+export { toEnvList }
+
+/** A job's (or node's) container as DescribeJobs shows it, before any attempt says more. */
+export function containerDetail(c: ResolvedContainer): ContainerDetail {
+  return {
+    ...(c.image ? { image: c.image } : {}),
+    command: [...c.command],
+    environment: toEnvList(c.environment),
+    resourceRequirements: [
+      { type: 'VCPU', value: String(c.vcpus) },
+      { type: 'MEMORY', value: String(c.memory) },
+      ...(c.gpus > 0 ? [{ type: 'GPU' as const, value: String(c.gpus) }] : [])
+    ],
+    vcpus: c.vcpus,
+    memory: c.memory,
+    ...settingsDetail(c.settings)
+  }
 }
 
 /** The live attempt of a job or child (its task row), if one is STARTING or RUNNING. */
@@ -43,19 +61,9 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
     dependsOn: row.dependsOn.map((d) => ({ ...d })),
     jobDefinition: row.jobDefinition,
     parameters: { ...row.parameters },
-    container: {
-      ...(row.image ? { image: row.image } : {}),
-      command: [...row.command],
-      environment: toEnvList(row.environment),
-      resourceRequirements: [
-        { type: 'VCPU', value: String(row.vcpus) },
-        { type: 'MEMORY', value: String(row.memory) },
-        ...(row.gpus > 0 ? [{ type: 'GPU' as const, value: String(row.gpus) }] : [])
-      ],
-      vcpus: row.vcpus,
-      memory: row.memory
-    },
+    container: containerDetail(row),
     platformCapabilities: [...(row.platformCapabilities ?? ['EC2'])],
+    ...(row.nodeProperties ? { nodeProperties: structuredClone(row.nodeProperties) } : {}),
     ...(row.retryStrategy ? { retryStrategy: structuredClone(row.retryStrategy) } : {}),
     ...(row.timeoutSeconds !== undefined ? { timeout: { attemptDurationSeconds: row.timeoutSeconds } } : {}),
     ...(row.tags ? { tags: { ...row.tags } } : {}),
@@ -68,7 +76,9 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
     if (row.statusReason !== undefined) detail.statusReason = row.statusReason
     if (row.startedAt !== undefined) detail.startedAt = row.startedAt
     if (row.stoppedAt !== undefined) detail.stoppedAt = row.stoppedAt
-    containerFrom(detail, liveTask(reader, row.jobId, -1), row, -1, row.attempts.at(-1))
+    // A multi-node job's container and attempts are its main node's.
+    const live = row.nodeProperties === undefined ? liveTask(reader, row.jobId, -1) : liveMainNode(reader, row)
+    containerFrom(detail, live, live === undefined ? '' : logStreamName(row.definitionName, live.ownerKey, -1, live.attempt), row.attempts.at(-1))
     return detail
   }
   if (child < 0) {
@@ -98,27 +108,39 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
   }
   if (startedAt > 0) detail.startedAt = startedAt
   if (stoppedAt > 0) detail.stoppedAt = stoppedAt
-  containerFrom(detail, liveTask(reader, row.jobId, child), row, child, detail.attempts.at(-1))
+  const live = liveTask(reader, row.jobId, child)
+  containerFrom(detail, live, live === undefined ? '' : logStreamName(row.definitionName, row.jobId, child, live.attempt), detail.attempts.at(-1))
   return detail
 }
 
-function containerFrom(detail: JobDetail, live: TaskRow | undefined, row: JobRow, child: number, last: AttemptDetail | undefined): void {
+/** The main node's live task of a multi-node job, if it has one. */
+function liveMainNode(reader: StoreReader, row: JobRow): TaskRow | undefined {
+  const runId = reader.get<NodeRow>(NODES, `${row.jobId}#${row.nodeProperties!.mainNode}`)?.value.runId
+  return runId === undefined ? undefined : reader.get<TaskRow>(TASKS, runId)?.value
+}
+
+/** What the live attempt (its task, logging to `stream`) or else the last attempt says of the container. */
+export function containerFrom(detail: JobDetail, live: TaskRow | undefined, stream: string, last: AttemptDetail | undefined): void {
   if (live !== undefined) {
-    detail.container.logStreamName = logStreamName(row.definitionName, row.jobId, child, live.attempt)
+    detail.container.logStreamName = stream
     detail.container.containerInstanceArn = live.containerInstanceArn
-    detail.container.taskArn = taskArnOf(row, live)
+    detail.container.taskArn = taskArnOf(detail.jobArn, live)
+    detail.container.networkInterfaces = [{ privateIpv4Address: live.address }]
     return
   }
   if (last === undefined) return
-  if (last.container.exitCode !== undefined) detail.container.exitCode = last.container.exitCode
-  if (last.container.reason !== undefined) detail.container.reason = last.container.reason
-  if (last.container.logStreamName !== undefined) detail.container.logStreamName = last.container.logStreamName
-  if (last.container.containerInstanceArn !== undefined) detail.container.containerInstanceArn = last.container.containerInstanceArn
+  const c = last.container
+  if (c.exitCode !== undefined) detail.container.exitCode = c.exitCode
+  if (c.reason !== undefined) detail.container.reason = c.reason
+  if (c.logStreamName !== undefined) detail.container.logStreamName = c.logStreamName
+  if (c.containerInstanceArn !== undefined) detail.container.containerInstanceArn = c.containerInstanceArn
+  if (c.taskArn !== undefined) detail.container.taskArn = c.taskArn
+  if (c.networkInterfaces !== undefined) detail.container.networkInterfaces = structuredClone(c.networkInterfaces)
 }
 
 /** The live attempt's ECS task ARN, in the job's own partition, account and region. */
-function taskArnOf(row: JobRow, live: TaskRow): string {
-  const parsed = parseArn(row.jobArn)!
+function taskArnOf(jobArn: string, live: TaskRow): string {
+  const parsed = parseArn(jobArn)!
   return arns.ecs.task({ partition: parsed.partition as Partition['partition'], accountId: parsed.accountId, region: parsed.region }, live.cluster, live.runId)
 }
 
@@ -133,7 +155,8 @@ function childDependsOn(row: JobRow, child: number): JobDependency[] {
   return out
 }
 
-export function summaryOf(d: JobDetail): JobSummary {
+/** A ListJobs summary of a detail (`numNodes`: of the job a node belongs to). */
+export function summaryOf(d: JobDetail, numNodes?: number): JobSummary {
   return {
     jobArn: d.jobArn, jobId: d.jobId, jobName: d.jobName, createdAt: d.createdAt, status: d.status,
     ...(d.statusReason !== undefined ? { statusReason: d.statusReason } : {}),
@@ -141,18 +164,43 @@ export function summaryOf(d: JobDetail): JobSummary {
     ...(d.stoppedAt !== undefined ? { stoppedAt: d.stoppedAt } : {}),
     ...(d.container.exitCode !== undefined || d.container.reason !== undefined ? { container: { exitCode: d.container.exitCode, reason: d.container.reason } } : {}),
     ...(d.arrayProperties ? { arrayProperties: { size: d.arrayProperties.size, index: d.arrayProperties.index } } : {}),
+    ...(d.nodeProperties ? { nodeProperties: { numNodes: d.nodeProperties.numNodes } } : {}),
+    ...(d.nodeDetails ? { nodeProperties: { isMainNode: d.nodeDetails.isMainNode, numNodes, nodeIndex: d.nodeDetails.nodeIndex } } : {}),
     jobDefinition: d.jobDefinition
   }
 }
 
-/** A job id or child id (`<jobId>:<index>`), resolved; undefined when there is no such job or child. */
-export function resolveJob(reader: StoreReader, id: unknown): { row: JobRow; version: number; child: number } | undefined {
+/** A job found by its id: a job, an array child (`child` >= 0) or a node of a multi-node job (`node` >= 0). */
+export interface FoundJob {
+  row: JobRow
+  version: number
+  /** -1 unless an array child. */
+  child: number
+  /** -1 unless a node. */
+  node: number
+}
+
+/** A job id, child id (`<jobId>:<index>`) or node id (`<jobId>#<index>`), resolved; undefined when there is no such job, child or node. */
+export function resolveJob(reader: StoreReader, id: unknown): FoundJob | undefined {
   if (typeof id !== 'string' || id.length === 0) return undefined
+  const hash = id.lastIndexOf('#')
+  if (hash > 0 && /^\d+$/.test(id.slice(hash + 1))) {
+    const record = reader.get<JobRow>(JOBS, id.slice(0, hash))
+    const node = Number(id.slice(hash + 1))
+    if (record === undefined || record.value.nodeProperties === undefined || node >= record.value.nodeProperties.numNodes) return undefined
+    return { row: record.value, version: record.version, child: -1, node }
+  }
   const colon = id.lastIndexOf(':')
   const base = colon > 0 && /^\d+$/.test(id.slice(colon + 1)) ? id.slice(0, colon) : id
   const record = reader.get<JobRow>(JOBS, base)
   if (record === undefined) return undefined
   const child = base === id ? -1 : Number(id.slice(colon + 1))
   if (child >= 0 && (record.value.arraySize === undefined || child >= record.value.arraySize)) return undefined
-  return { row: record.value, version: record.version, child }
+  return { row: record.value, version: record.version, child, node: -1 }
+}
+
+/** What DescribeJobs shows of a found job, child or node. */
+export function detailOf(reader: StoreReader, found: FoundJob): JobDetail {
+  if (found.node < 0) return jobDetail(reader, found.row, found.child)
+  return nodeDetail(reader, found.row, reader.get<NodeRow>(NODES, `${found.row.jobId}#${found.node}`)!.value)
 }

@@ -14,22 +14,17 @@ import type { PlacementPlan } from '../scheduler/placer.js'
 import { nameFromArn } from '../aws/arn.js'
 import type { PlanApplier } from '../cluster/plan-applier.js'
 import type { ColumnSet } from '../store/columns.js'
+import type { Demand } from '../cluster/node-pool.js'
 import type { BatchContext } from './context.js'
 import { startAttempt } from './attempts.js'
 import { managedCapacity } from './compute-environments.js'
 import type { JobEntry } from './job-cache.js'
 import type { JobQueueDetail } from './model.js'
 import { CES, CHILDREN, JOBS, QUEUES, S_RUNNABLE, type CeRecord, type JobRow } from './records.js'
+import { startNodeAttempt } from './multinode.js'
+import { distinctColumns, nodesToPlace, probeGangs, runnableNodes, type Candidate, type GangRefusal } from './node-dispatch.js'
 
 const roundChannel = channel('stratus:batch:dispatch')
-
-interface Candidate {
-  entry: JobEntry
-  /** -1 for a single job. */
-  child: number
-  priority: number
-  envOrder: number
-}
 
 export class Dispatcher implements Reconciler {
   readonly #ctx: BatchContext
@@ -61,27 +56,36 @@ export class Dispatcher implements Reconciler {
     const budget = (freeCpu + headroomCpu) * 1.25 + 1
     const candidates = this.#gather(queues, ceName, budget)
     if (candidates.length === 0) return done
-    const ordered = queues.length === 1 ? candidates : this.#order(candidates)
+    const sorted = queues.length === 1 ? candidates : this.#order(candidates)
+    // A multi-node job's main node is placed only when all of its nodes could be (see node-dispatch.ts).
+    const { kept: ordered, refused } = probeGangs(ctx, snapshot, sorted)
     const count = ordered.length
     const cpu = new Int32Array(count)
     const memory = new Int32Array(count)
     const gpu = new Int32Array(count)
     const waitRounds = new Int32Array(count)
     for (let i = 0; i < count; i++) {
-      const e = ordered[i].entry
-      cpu[i] = e.cpu
-      memory[i] = e.memory
-      gpu[i] = e.gpu
-      waitRounds[i] = e.waitRounds
+      const d = ordered[i].demand
+      cpu[i] = d.cpu
+      memory[i] = d.memory
+      gpu[i] = d.gpu
+      waitRounds[i] = ordered[i].entry.waitRounds
     }
+    const distinct = distinctColumns(ctx, snapshot, ordered)
     let plan: PlacementPlan
     let result: ReturnType<PlanApplier['apply']>
     try {
-      plan = ctx.placer.place(snapshot, { count, cpu, memory, gpu, waitRounds }, { agingRounds: ctx.settings.agingRounds })
+      plan = ctx.placer.place(snapshot, { count, cpu, memory, gpu, waitRounds, ...(distinct ? { group: distinct.group, distinct: distinct.distinct } : {}) }, {
+        agingRounds: ctx.settings.agingRounds, ...(distinct ? { running: distinct.running } : {})
+      })
       result = ctx.applier.apply(
         plan,
-        (i) => ordered[i].entry.demand,
-        (tx, i, node) => startAttempt(ctx, tx, ordered[i].entry, ordered[i].child, node, ceName)
+        (i) => ordered[i].demand,
+        (tx, i, node) => {
+          const c = ordered[i]
+          if (c.node) startNodeAttempt(ctx, tx, c.entry, c.child, c.demand, node, ceName)
+          else startAttempt(ctx, tx, c.entry, c.child, node, ceName)
+        }
       )
     } catch (error) {
       // The plan's transaction was undone (a conflict, a refusal of the runner…): what was taken
@@ -94,11 +98,16 @@ export class Dispatcher implements Reconciler {
       this.#putBack(ordered)
       return againAfter(0)
     }
-    const unplaced = this.#settle(ordered, plan, ceName)
+    const { unplaced, gangs } = this.#settle(ordered, plan, ceName, refused)
     if (roundChannel.hasSubscribers) roundChannel.publish({ computeEnvironment: ceName, candidates: count, placed: result.placed, metrics: plan.metrics })
-    if (unplaced.length === 0 || !managed) return done
+    if (!managed || unplaced.length + gangs.length === 0) return done
     const capacity = managedCapacity(ce)
-    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, unplaced.map((c) => c.entry.demand)))
+    // A multi-node job's missing instances are launched only while there is room for one: idle instances it
+    // would use are not work that cannot use them, and must not be released to make room (they would come back).
+    const room = r.maxvCpus - ctx.pools.vcpus(ce.poolId)
+    const launchable = gangs.filter((d) => capacity.types.some((t) => t.vcpus <= room && t.vcpus * 1000 >= d.cpu && t.memory >= d.memory && t.gpus >= d.gpu))
+    if (unplaced.length + launchable.length === 0) return done
+    const launched = ctx.store.transaction((tx) => ctx.capacity.scaleOut(tx, capacity, [...unplaced, ...launchable]))
     return launched.length > 0 ? againAfter(0) : done
   }
 
@@ -121,9 +130,18 @@ export class Dispatcher implements Reconciler {
       for (let at = list.head; at < list.jobs.length; at++) {
         if (out.length >= max || demand > budget) break
         const entry = list.jobs[at]
+        if (entry.nodes !== undefined) {
+          const room = Math.max(1, Math.min(max - out.length, Math.ceil((budget - demand) / Math.max(entry.cpu, 1))))
+          for (const index of nodesToPlace(ctx, entry, room)) {
+            const nodeDemand = entry.nodes.demands[index]
+            out.push({ entry, child: index, node: true, priority: q.priority, envOrder, demand: nodeDemand })
+            demand += nodeDemand.cpu
+          }
+          continue
+        }
         if (entry.children === undefined) {
           if (this.#runnable(entry) === 0) continue
-          out.push({ entry, child: -1, priority: q.priority, envOrder })
+          out.push({ entry, child: -1, node: false, priority: q.priority, envOrder, demand: entry.demand })
           demand += entry.cpu
           continue
         }
@@ -136,7 +154,7 @@ export class Dispatcher implements Reconciler {
           // and one queued twice is taken once).
           if (status === undefined || status[child] !== S_RUNNABLE || taken.has(child)) continue
           taken.add(child)
-          out.push({ entry, child, priority: q.priority, envOrder })
+          out.push({ entry, child, node: false, priority: q.priority, envOrder, demand: entry.demand })
           demand += entry.cpu
         }
       }
@@ -145,6 +163,7 @@ export class Dispatcher implements Reconciler {
   }
 
   #runnable(entry: JobEntry): number {
+    if (entry.nodes !== undefined) return runnableNodes(this.#ctx, entry)
     if (entry.children !== undefined) return entry.children.size
     return this.#ctx.store.get<JobRow>(JOBS, entry.jobId)?.value.status === 'RUNNABLE' ? 1 : 0
   }
@@ -164,13 +183,27 @@ export class Dispatcher implements Reconciler {
     return Array.from(order, (i) => candidates[i])
   }
 
-  /** After a plan was applied: what was not placed goes back to the front of its job, ages, and is explained. */
-  #settle(ordered: Candidate[], plan: PlacementPlan, ceName: string): Candidate[] {
+  /**
+   * After a plan was applied: what was not placed goes back to the front of
+   * its job, ages, and is explained. Returns the demands a managed environment
+   * may launch instances for: those of what was not placed, and apart from
+   * them those of the nodes of refused multi-node jobs that found no instance
+   * of their own.
+   */
+  #settle(ordered: Candidate[], plan: PlacementPlan, ceName: string, refused: GangRefusal[]): { unplaced: Demand[]; gangs: Demand[] } {
     const ctx = this.#ctx
     const turn = ctx.queues.dispatch.stats.turns
     const unplaced: Candidate[] = []
     const placedJobs = new Set<JobEntry>()
     const waitedJobs = new Set<JobEntry>()
+    const gangs: Demand[] = []
+    for (const { candidate, plan: probe, failed } of refused) {
+      waitedJobs.add(candidate.entry)
+      this.#explain(candidate.entry, probe, failed, ceName)
+      probe.node.forEach((at, i) => {
+        if (at < 0) gangs.push(candidate.entry.nodes!.demands[i])
+      })
+    }
     for (let i = 0; i < ordered.length; i++) {
       if (plan.node[i] >= 0) placedJobs.add(ordered[i].entry)
       else {
@@ -195,7 +228,7 @@ export class Dispatcher implements Reconciler {
         entry.lastPlacement = undefined
       }
     }
-    return unplaced
+    return { unplaced: unplaced.map((c) => c.demand), gangs }
   }
 
   #explain(entry: JobEntry, plan: PlacementPlan, i: number, ceName: string): void {
@@ -211,16 +244,16 @@ export class Dispatcher implements Reconciler {
     }
   }
 
-  /** Children taken but not placed go back to the front of their job's queue, in order. */
+  /** Children (and child nodes) taken but not placed go back to the front of their job's queue, in order. */
   #putBack(candidates: Candidate[]): void {
     const back = new Map<JobEntry, number[]>()
-    for (const { entry, child } of candidates) {
-      if (child < 0) continue
+    for (const { entry, child, node } of candidates) {
+      if (child < 0 || (node && child === entry.nodes!.mainNode)) continue
       let list = back.get(entry)
       if (list === undefined) back.set(entry, (list = []))
       list.push(child)
     }
-    for (const [entry, children] of back) entry.children!.putBack(children.sort((a, b) => a - b))
+    for (const [entry, children] of back) (entry.nodes?.children ?? entry.children!).putBack(children.sort((a, b) => a - b))
   }
 }
 

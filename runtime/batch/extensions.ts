@@ -9,11 +9,13 @@ import type { NodeRecord } from '../cluster/node-pool.js'
 import type { BatchContext } from './context.js'
 import type { BatchNode, LogOptions } from './api.js'
 import { ceDetail, readCe } from './compute-environments.js'
-import { children as childrenOf, jobDetail, liveTask, resolveJob } from './describe.js'
+import { children as childrenOf, detailOf, liveTask, resolveJob } from './describe.js'
 import type { PlacementExplanation } from './job-cache.js'
 import { JOB_STATUSES, type ComputeEnvironmentDetail, type JobDetail, type JobQueueDetail, type JobStatus } from './model.js'
 import { readQueue } from './job-queues.js'
-import { CES, QUEUES, S_RUNNABLE, isTerminal, logStreamName, type CeRecord } from './records.js'
+import { CES, NODES, QUEUES, S_RUNNABLE, isTerminal, logStreamName, nodeId, type CeRecord, type NodeRow } from './records.js'
+import { TASKS, type TaskRow } from '../tasks/task-launcher.js'
+import { readNodes } from './multinode.js'
 
 export function toNode(n: NodeRecord): BatchNode {
   return {
@@ -59,7 +61,7 @@ export async function waitForJob(ctx: BatchContext, jobId: string): Promise<JobD
     if (ctx.waiters.closed) throw closed()
     const found = resolveJob(ctx.store, jobId)
     if (found === undefined) throw new NotFoundError('ClientException', `jobId: job ${jobId} was purged`, { field: 'jobId' })
-    const detail = jobDetail(ctx.store, found.row, found.child)
+    const detail = detailOf(ctx.store, found)
     if (detail.status === 'SUCCEEDED' || detail.status === 'FAILED') return detail
     await ctx.waiters.wait(jobId)
   }
@@ -69,6 +71,10 @@ export async function waitForJob(ctx: BatchContext, jobId: string): Promise<JobD
 function progress(ctx: BatchContext, jobId: string): { attempts: number; status: JobStatus } | undefined {
   const found = resolveJob(ctx.store, jobId)
   if (found === undefined) return undefined
+  if (found.node >= 0) {
+    const node = ctx.store.get<NodeRow>(NODES, nodeId(found.row.jobId, found.node))!.value
+    return { attempts: node.attempt, status: node.status }
+  }
   const c = found.child >= 0 ? childrenOf(ctx.store, found.row.jobId) : undefined
   if (c === undefined) return { attempts: found.row.attemptCount, status: found.row.status }
   return { attempts: c.column('attempts')[found.child], status: JOB_STATUSES[c.column('status')[found.child]] }
@@ -77,13 +83,15 @@ function progress(ctx: BatchContext, jobId: string): { attempts: number; status:
 export function jobLogs(ctx: BatchContext, jobId: string, options: LogOptions = {}): AsyncIterable<string> {
   const found = resolveJob(ctx.store, jobId)
   if (found === undefined) throw notFound(jobId)
-  const { row, child } = found
+  const { row, child, node } = found
   const attempt = options.attempt ?? Math.max(1, progress(ctx, jobId)?.attempts ?? 1)
-  const stream = logStreamName(row.definitionName, row.jobId, child, attempt)
+  // A node logs as a job named after it; a multi-node job's own log is its main node's.
+  const key = node >= 0 ? nodeId(row.jobId, node) : row.nodeProperties !== undefined ? nodeId(row.jobId, row.nodeProperties.mainNode) : undefined
+  const stream = logStreamName(row.definitionName, key ?? row.jobId, key === undefined ? child : -1, attempt)
   // Following (the default) also waits for an attempt that has not started yet, while the job may still run it.
   const isLive = () => {
     if (ctx.waiters.closed) return false
-    const live = liveTask(ctx.store, row.jobId, child)
+    const live = key === undefined ? liveTask(ctx.store, row.jobId, child) : liveNodeTask(ctx, key)
     if (live !== undefined && live.attempt === attempt) return true
     const now = progress(ctx, jobId)
     return now !== undefined && attempt > now.attempts && !isTerminal(now.status)
@@ -91,14 +99,21 @@ export function jobLogs(ctx: BatchContext, jobId: string, options: LogOptions = 
   return ctx.logs.lines(stream, options.follow === false ? {} : { follow: isLive })
 }
 
-/** Why a RUNNABLE job (or an array with RUNNABLE children) waits; undefined when it does not, or no round passed it over. */
+function liveNodeTask(ctx: BatchContext, key: string): TaskRow | undefined {
+  const runId = ctx.store.get<NodeRow>(NODES, key)?.value.runId
+  return runId === undefined ? undefined : ctx.store.get<TaskRow>(TASKS, runId)?.value
+}
+
+/** Why a RUNNABLE job (or an array with RUNNABLE children, or a multi-node job with RUNNABLE nodes) waits; undefined when it does not, or no round passed it over. */
 export function explainJob(ctx: BatchContext, jobId: string): PlacementExplanation | undefined {
   const found = resolveJob(ctx.store, jobId)
   if (found === undefined) throw notFound(jobId)
   const { row } = found
-  const waiting = row.arraySize === undefined
-    ? row.status === 'RUNNABLE'
-    : (childrenOf(ctx.store, row.jobId)?.column('status') ?? []).some((s) => s === S_RUNNABLE)
+  const waiting = row.nodeProperties !== undefined
+    ? row.status === 'RUNNABLE' || (row.status === 'RUNNING' && readNodes(ctx.store, row.jobId).some((n) => n.status === 'RUNNABLE' && n.runId === undefined))
+    : row.arraySize === undefined
+      ? row.status === 'RUNNABLE'
+      : (childrenOf(ctx.store, row.jobId)?.column('status') ?? []).some((s) => s === S_RUNNABLE)
   const entry = ctx.cache.get(row.jobId)
   const last = entry?.lastPlacement
   if (!waiting || entry === undefined || last === undefined) return undefined

@@ -9,8 +9,9 @@ import type { FilterCounts } from '../scheduler/placer.js'
 import type { PlacementReason } from '../scheduler/scheduler.js'
 import type { StoreReader } from '../store/store.js'
 import type { ColumnSet } from '../store/columns.js'
-import { CHILDREN, S_RUNNABLE, type JobRow } from './records.js'
+import { CHILDREN, NODES, S_RUNNABLE, type JobRow, type NodeRow } from './records.js'
 import { RunQueue } from './run-queue.js'
+import { resolveNode } from './node-properties.js'
 
 /** What the plan of a dispatch round said as a whole (the core's metrics). */
 export interface PlanSummary {
@@ -59,12 +60,40 @@ export interface JobEntry {
   readonly demand: Readonly<Demand>
   /** Array jobs: the runnable children. */
   readonly children: RunQueue | undefined
+  /** Multi-node parallel jobs: their nodes' demands, and the child nodes that may be placed now. */
+  readonly nodes: NodeGang | undefined
   inRunnable: boolean
   /** Rounds in which it had runnable work that was not placed. */
   waitRounds: number
   /** The dispatch turn in which it last aged (it ages once per turn, however many environments look at it). */
   agedAt: number
   lastPlacement: LastPlacement | undefined
+}
+
+/** A multi-node job's nodes as the dispatcher places them: the main node first (with a check that every node could be placed), the others once it runs. */
+export interface NodeGang {
+  numNodes: number
+  mainNode: number
+  /** Per node index (nodes asking for the same resources share one object). */
+  demands: ReadonlyArray<Readonly<Demand>>
+  /** Child nodes RUNNABLE while the main node runs (a hint: the node rows are the truth). */
+  children: RunQueue
+}
+
+function gangOf(row: JobRow): NodeGang | undefined {
+  const np = row.nodeProperties
+  if (np === undefined) return undefined
+  const shared = new Map<string, Readonly<Demand>>()
+  const demands: Array<Readonly<Demand>> = []
+  for (let i = 0; i < np.numNodes; i++) {
+    const c = resolveNode(np, row.nodeOverrides ?? [], row.parameters, i)
+    const cpu = Math.round(c.vcpus * 1000)
+    const key = `${cpu}/${c.memory}/${c.gpus}`
+    let demand = shared.get(key)
+    if (demand === undefined) shared.set(key, (demand = Object.freeze({ cpu, memory: c.memory, gpu: c.gpus })))
+    demands.push(demand)
+  }
+  return { numNodes: np.numNodes, mainNode: np.mainNode, demands, children: new RunQueue() }
 }
 
 interface QueueList {
@@ -97,6 +126,7 @@ export class JobCache {
         jobId: row.jobId, seq: row.seq, queueName: row.queueName,
         cpu, memory: row.memory, gpu: row.gpus, demand: Object.freeze({ cpu, memory: row.memory, gpu: row.gpus }),
         children: row.arraySize === undefined ? undefined : new RunQueue(),
+        nodes: gangOf(row),
         inRunnable: false, waitRounds: 0, agedAt: -1, lastPlacement: undefined
       }
       this.#entries.set(row.jobId, entry)
@@ -153,12 +183,20 @@ export class JobCache {
     return this.#entries.size
   }
 
-  /** Rebuilds the cache from the store: every job that is not finished, with its runnable children. */
   /** Takes in a stored job (at start, over a store that already holds jobs): its dependencies and its runnable work. */
   restore(row: JobRow, store: StoreReader): void {
     for (const d of row.dependsOn) if (d.jobId !== undefined) this.#targets.add(d.jobId)
     if (row.status === 'SUCCEEDED' || row.status === 'FAILED') return
     const entry = this.entryOf(row)
+    if (entry.nodes !== undefined) {
+      if (row.status === 'RUNNABLE') this.enqueue(entry)
+      if (row.status !== 'RUNNING') return
+      for (const { value: node } of store.scan<NodeRow>(NODES, { prefix: `${row.jobId}#` })) {
+        if (node.index !== entry.nodes.mainNode && node.status === 'RUNNABLE' && node.runId === undefined) entry.nodes.children.add(node.index)
+      }
+      if (entry.nodes.children.size > 0) this.enqueue(entry)
+      return
+    }
     if (entry.children === undefined) {
       if (row.status === 'RUNNABLE') this.enqueue(entry)
       return

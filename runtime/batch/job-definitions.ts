@@ -8,13 +8,14 @@ import { NotFoundError } from '../errors.js'
 import type { StoreReader } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import type {
-  DeregisterJobDefinitionRequest, DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse, JobDefinition, JobTimeout,
+  ContainerProperties, DeregisterJobDefinitionRequest, NodeProperties, DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse, JobDefinition, JobTimeout,
   RegisterJobDefinitionRequest, RegisterJobDefinitionResponse, ResourceRequirement
 } from './model.js'
 import { DEFINITIONS, definitionKey } from './records.js'
 import { validateRetryStrategy } from './retry.js'
-import { LIMITS, checkCommand, checkInteger, checkMemory, checkName, checkStringRecord, checkTags, checkVcpus, clientError } from './validation.js'
-import { envFromList } from './submit.js'
+import { LIMITS, checkInteger, checkName, checkStringRecord, checkTags, clientError } from './validation.js'
+import { checkContainerProperties } from './container-properties.js'
+import { checkNodeProperties } from './node-properties.js'
 
 export function resource(reqs: ResourceRequirement[] | undefined, type: ResourceRequirement['type']): number | undefined {
   const r = Array.isArray(reqs) ? reqs.find((x) => x?.type === type) : undefined
@@ -51,28 +52,28 @@ export function readDefinition(reader: StoreReader, reference: unknown, field: s
 
 export function registerJobDefinition(ctx: BatchContext, input: RegisterJobDefinitionRequest): RegisterJobDefinitionResponse {
   const name = checkName(input?.jobDefinitionName, 'jobDefinitionName')
-  if ((input.type ?? 'container') !== 'container') throw clientError('type', `only container job definitions are supported, got ${String(input.type)}`)
-  const props = input.containerProperties
-  if (props === null || typeof props !== 'object') throw clientError('containerProperties', 'is required')
-  const command = props.command === undefined ? [] : checkCommand(props.command, 'containerProperties.command')
-  envFromList(props.environment, 'containerProperties.environment')
-  const vcpus = resource(props.resourceRequirements, 'VCPU') ?? props.vcpus
-  const memory = resource(props.resourceRequirements, 'MEMORY') ?? props.memory
-  if (vcpus !== undefined) checkVcpus(vcpus, 'containerProperties.vcpus')
-  if (memory !== undefined) checkMemory(memory, 'containerProperties.memory')
-  const gpus = resource(props.resourceRequirements, 'GPU')
-  if (gpus !== undefined) checkInteger(gpus, 'containerProperties.resourceRequirements[GPU]', 0, 1024)
-  if (props.image !== undefined && (typeof props.image !== 'string' || props.image.length === 0 || props.image.length > 255)) {
-    throw clientError('containerProperties.image', 'must be an image reference of 1 to 255 characters', 255)
+  const type = input.type ?? 'container'
+  if (type !== 'container' && type !== 'multinode') throw clientError('type', `must be container or multinode, got ${String(input.type)}`)
+  const platformCapabilities = input.platformCapabilities ?? ['EC2']
+  if (!Array.isArray(platformCapabilities) || platformCapabilities.length === 0 || platformCapabilities.some((p) => p !== 'EC2' && p !== 'FARGATE')) {
+    throw clientError('platformCapabilities', 'must be a list of EC2 or FARGATE')
+  }
+  let containerProperties: ContainerProperties | undefined
+  let nodeProperties: NodeProperties | undefined
+  if (type === 'container') {
+    if (input.nodeProperties !== undefined) throw clientError('nodeProperties', 'applies to multinode job definitions only (type multinode)')
+    const command = checkContainerProperties(input.containerProperties, 'containerProperties')
+    containerProperties = { ...structuredClone(input.containerProperties!), command }
+  } else {
+    if (input.containerProperties !== undefined) throw clientError('containerProperties', 'a multinode job definition gives each node range its container (nodeProperties.nodeRangeProperties[].container)')
+    // AWS Fargate does not run multi-node parallel jobs.
+    if (platformCapabilities.includes('FARGATE')) throw clientError('platformCapabilities', 'multi-node parallel jobs run on EC2 only (Fargate does not support them)')
+    nodeProperties = checkNodeProperties(input.nodeProperties)
   }
   validateRetryStrategy(input.retryStrategy, 'retryStrategy')
   checkTimeout(input.timeout, 'timeout')
   const parameters = checkStringRecord(input.parameters, 'parameters')
   const tags = checkTags(input.tags, 'tags')
-  const platformCapabilities = input.platformCapabilities ?? ['EC2']
-  if (!Array.isArray(platformCapabilities) || platformCapabilities.some((p) => p !== 'EC2' && p !== 'FARGATE')) {
-    throw clientError('platformCapabilities', 'must be a list of EC2 or FARGATE')
-  }
   return ctx.store.transaction((tx) => {
     const latest = tx.scan<JobDefinition>(DEFINITIONS, { prefix: `${name}:` }).at(-1)
     const revision = (latest?.value.revision ?? 0) + 1
@@ -81,10 +82,11 @@ export function registerJobDefinition(ctx: BatchContext, input: RegisterJobDefin
       jobDefinitionArn: arns.batch.jobDefinition(ctx.partition, name, revision),
       revision,
       status: 'ACTIVE',
-      type: 'container',
+      type,
       parameters,
       ...(input.retryStrategy ? { retryStrategy: structuredClone(input.retryStrategy) } : {}),
-      containerProperties: { ...structuredClone(props), command },
+      ...(containerProperties ? { containerProperties } : {}),
+      ...(nodeProperties ? { nodeProperties } : {}),
       ...(input.timeout ? { timeout: { ...input.timeout } } : {}),
       ...(tags ? { tags } : {}),
       ...(input.propagateTags !== undefined ? { propagateTags: input.propagateTags } : {}),

@@ -14,6 +14,7 @@ import { emitEvent } from '../events/outbox-relay.js'
 import type { BatchContext } from './context.js'
 import { jobDetail } from './describe.js'
 import { childFinished, childSucceeded, jobFinished } from './dependencies.js'
+import { syncNodes } from './multinode.js'
 import { BATCH_SOURCE, JOB_STATE_CHANGE, type JobQueueDetail, type JobStatus } from './model.js'
 import { childJobArn, nameFromArn } from '../aws/arn.js'
 import {
@@ -64,6 +65,7 @@ export function setJobStatus(ctx: BatchContext, tx: Transaction, jobId: string, 
     ...(status === 'RUNNING' && r.startedAt === undefined ? { startedAt: now } : {}),
     ...(isTerminal(status) ? { stoppedAt: now } : {})
   }))
+  if (row.nodeProperties !== undefined) syncNodes(ctx, tx, row, status, reason)
   if (isTerminal(status)) jobFinished(ctx, tx, row)
   emit(ctx, tx, row, -1)
   return row

@@ -6,7 +6,9 @@
 
 import { NotFoundError } from '../errors.js'
 import type { BatchContext } from './context.js'
-import { jobDetail, resolveJob, summaryOf, children as childrenOf } from './describe.js'
+import { detailOf, jobDetail, resolveJob, summaryOf, children as childrenOf } from './describe.js'
+import { nodeDetail } from './describe-nodes.js'
+import { readNodes } from './multinode.js'
 import { JOB_STATUSES, type DescribeJobsRequest, type DescribeJobsResponse, type JobDetail, type JobStatus, type JobSummary, type ListJobsRequest, type ListJobsResponse } from './model.js'
 import { JOBS, type JobRow } from './records.js'
 import { readQueue } from './job-queues.js'
@@ -20,7 +22,7 @@ export function describeJobs(ctx: BatchContext, input: DescribeJobsRequest): Des
   // Unknown ids are left out, as on AWS.
   for (const id of ids) {
     const found = resolveJob(ctx.store, id)
-    if (found !== undefined) out.push(jobDetail(ctx.store, found.row, found.child))
+    if (found !== undefined) out.push(detailOf(ctx.store, found))
   }
   return { jobs: out }
 }
@@ -79,12 +81,30 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
   // As AWS pages it: up to 1,000 per page, 100 when filters are used.
   const limit = filters === undefined ? 1000 : 100
   const max = input.maxResults === undefined ? limit : checkInteger(input.maxResults, 'maxResults', 1, limit)
-  const scope = `ListJobs|${input.jobQueue ?? ''}|${input.arrayJobId ?? ''}|${input.jobStatus ?? ''}|${JSON.stringify(input.filters ?? null)}`
+  const scope = `ListJobs|${input.jobQueue ?? ''}|${input.arrayJobId ?? ''}|${input.multiNodeJobId ?? ''}|${input.jobStatus ?? ''}|${JSON.stringify(input.filters ?? null)}`
   const position = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'ClientException' })
   const summaries: JobSummary[] = []
+  const scopes = [input.jobQueue, input.arrayJobId, input.multiNodeJobId].filter((v) => v !== undefined).length
+  if (scopes > 1) throw clientError('jobQueue', 'give one of jobQueue, arrayJobId and multiNodeJobId')
+  if (input.multiNodeJobId !== undefined) {
+    const found = resolveJob(ctx.store, input.multiNodeJobId)
+    if (found === undefined || found.child >= 0 || found.node >= 0 || found.row.nodeProperties === undefined) {
+      throw new NotFoundError('ClientException', `multiNodeJobId: ${input.multiNodeJobId} is not a multi-node parallel job`, { field: 'multiNodeJobId' })
+    }
+    const row = found.row
+    if (filters !== undefined && !passes(filters, row)) return { jobSummaryList: [] }
+    // Every node, in index order, without a status (as an array's children are listed); or the nodes in one.
+    const nodes = readNodes(ctx.store, row.jobId)
+    for (let i = position === undefined ? 0 : Number(position) + 1; i < nodes.length; i++) {
+      if (input.jobStatus !== undefined && nodes[i].status !== input.jobStatus) continue
+      if (summaries.length === max) return { jobSummaryList: summaries, nextToken: ctx.tokens.issue(scope, String(i - 1)) }
+      summaries.push(summaryOf(nodeDetail(ctx.store, row, nodes[i]), nodes.length))
+    }
+    return { jobSummaryList: summaries }
+  }
   if (input.arrayJobId !== undefined) {
     const found = resolveJob(ctx.store, input.arrayJobId)
-    const c = found === undefined || found.child >= 0 ? undefined : childrenOf(ctx.store, found.row.jobId)
+    const c = found === undefined || found.child >= 0 || found.node >= 0 ? undefined : childrenOf(ctx.store, found.row.jobId)
     if (found === undefined || c === undefined) throw new NotFoundError('ClientException', `arrayJobId: ${input.arrayJobId} is not an array job`, { field: 'arrayJobId' })
     // Children share their parent's name, definition and creation time: the filters pass all of them or none.
     if (filters !== undefined && !passes(filters, found.row)) return { jobSummaryList: [] }
@@ -98,7 +118,7 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
     }
     return { jobSummaryList: summaries }
   }
-  if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId)')
+  if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId, or multiNodeJobId)')
   const queue = readQueue(ctx.store, input.jobQueue, 'jobQueue').detail
   // With filters, jobs of every status (AWS ignores jobStatus then); without, one status (RUNNING by default).
   const status: JobStatus | undefined = filters === undefined ? input.jobStatus ?? 'RUNNING' : undefined

@@ -38,6 +38,55 @@ export interface JobTimeout {
   attemptDurationSeconds?: number
 }
 
+/** A volume's host path; absent (or without sourcePath): the job's scratch, a directory of its own attempt. */
+export interface Host {
+  sourcePath?: string
+}
+
+export interface Volume {
+  name?: string
+  host?: Host
+  /** Refused: Stratus has no EFS. */
+  efsVolumeConfiguration?: Record<string, unknown>
+}
+
+export interface MountPoint {
+  containerPath?: string
+  readOnly?: boolean
+  sourceVolume?: string
+}
+
+export interface Ulimit {
+  name: string
+  softLimit: number
+  hardLimit: number
+}
+
+export interface LinuxParameters {
+  initProcessEnabled?: boolean
+  /** The fields below are AWS's, refused: the runners have no such settings. */
+  devices?: unknown[]
+  sharedMemorySize?: number
+  tmpfs?: unknown[]
+  maxSwap?: number
+  swappiness?: number
+}
+
+export type LogDriver = 'json-file' | 'syslog' | 'journald' | 'gelf' | 'fluentd' | 'awslogs' | 'splunk' | 'awsfirelens'
+
+export interface LogConfiguration {
+  logDriver: LogDriver
+  options?: Record<string, string>
+  secretOptions?: Array<{ name: string; valueFrom: string }>
+}
+
+/** A task's network interface (awsvpc): its 127.x address. */
+export interface NetworkInterface {
+  attachmentId?: string
+  ipv6Address?: string
+  privateIpv4Address?: string
+}
+
 export interface ContainerProperties {
   image?: string
   command?: string[]
@@ -47,6 +96,51 @@ export interface ContainerProperties {
   vcpus?: number
   memory?: number
   jobRoleArn?: string
+  executionRoleArn?: string
+  volumes?: Volume[]
+  mountPoints?: MountPoint[]
+  readonlyRootFilesystem?: boolean
+  privileged?: boolean
+  ulimits?: Ulimit[]
+  user?: string
+  linuxParameters?: LinuxParameters
+  logConfiguration?: LogConfiguration
+  /** Multi-node parallel jobs only on AWS; refused (Stratus places nodes by their resources). */
+  instanceType?: string
+}
+
+/** A range of node indices (`0:3`, `4:`, `:3`, `5`) and the container its nodes run. */
+export interface NodeRangeProperty {
+  targetNodes: string
+  container?: ContainerProperties
+}
+
+export interface NodeProperties {
+  numNodes: number
+  mainNode: number
+  nodeRangeProperties: NodeRangeProperty[]
+}
+
+export interface NodePropertyOverride {
+  targetNodes: string
+  containerOverrides?: ContainerOverrides
+}
+
+export interface NodeOverrides {
+  numNodes?: number
+  nodePropertyOverrides?: NodePropertyOverride[]
+}
+
+/** What DescribeJobs says of one node of a multi-node parallel job (`<jobId>#<index>`). */
+export interface NodeDetails {
+  nodeIndex?: number
+  isMainNode?: boolean
+}
+
+export interface NodePropertiesSummary {
+  isMainNode?: boolean
+  numNodes?: number
+  nodeIndex?: number
 }
 
 export interface JobDefinition {
@@ -54,10 +148,13 @@ export interface JobDefinition {
   jobDefinitionArn: string
   revision: number
   status: 'ACTIVE' | 'INACTIVE'
-  type: 'container'
+  type: 'container' | 'multinode'
   parameters?: Record<string, string>
   retryStrategy?: RetryStrategy
-  containerProperties: ContainerProperties
+  /** Container jobs (type container). */
+  containerProperties?: ContainerProperties
+  /** Multi-node parallel jobs (type multinode). */
+  nodeProperties?: NodeProperties
   timeout?: JobTimeout
   tags?: Record<string, string>
   propagateTags?: boolean
@@ -115,6 +212,7 @@ export interface AttemptContainerDetail {
   exitCode?: number
   reason?: string
   logStreamName?: string
+  networkInterfaces?: NetworkInterface[]
 }
 
 export interface AttemptDetail {
@@ -131,11 +229,20 @@ export interface ContainerDetail {
   resourceRequirements: ResourceRequirement[]
   vcpus: number
   memory: number
+  volumes?: Volume[]
+  mountPoints?: MountPoint[]
+  readonlyRootFilesystem?: boolean
+  privileged?: boolean
+  ulimits?: Ulimit[]
+  user?: string
+  linuxParameters?: LinuxParameters
+  logConfiguration?: LogConfiguration
   exitCode?: number
   reason?: string
   logStreamName?: string
   containerInstanceArn?: string
   taskArn?: string
+  networkInterfaces?: NetworkInterface[]
 }
 
 export interface ArrayPropertiesDetail {
@@ -165,6 +272,10 @@ export interface JobDetail {
   tags?: Record<string, string>
   propagateTags?: boolean
   platformCapabilities: Array<'EC2' | 'FARGATE'>
+  /** A multi-node parallel job: its nodes (after the submission's overrides). */
+  nodeProperties?: NodeProperties
+  /** One node of a multi-node parallel job (`<jobId>#<index>`). */
+  nodeDetails?: NodeDetails
   isCancelled?: boolean
   isTerminated?: boolean
 }
@@ -180,6 +291,7 @@ export interface JobSummary {
   stoppedAt?: number
   container?: { exitCode?: number; reason?: string }
   arrayProperties?: { size?: number; index?: number }
+  nodeProperties?: NodePropertiesSummary
   jobDefinition: string
 }
 
@@ -264,9 +376,10 @@ export interface DescribeJobQueuesResponse {
 
 export interface RegisterJobDefinitionRequest {
   jobDefinitionName: string
-  type: 'container'
+  type: 'container' | 'multinode'
   parameters?: Record<string, string>
-  containerProperties: ContainerProperties
+  containerProperties?: ContainerProperties
+  nodeProperties?: NodeProperties
   retryStrategy?: RetryStrategy
   timeout?: JobTimeout
   tags?: Record<string, string>
@@ -306,6 +419,8 @@ export interface ContainerOverrides {
   /** Deprecated by AWS in favour of resourceRequirements, still accepted. */
   vcpus?: number
   memory?: number
+  /** Multi-node parallel jobs only on AWS; refused (Stratus places nodes by their resources). */
+  instanceType?: string
 }
 
 export interface SubmitJobRequest {
@@ -316,6 +431,8 @@ export interface SubmitJobRequest {
   dependsOn?: JobDependency[]
   parameters?: Record<string, string>
   containerOverrides?: ContainerOverrides
+  /** Multi-node parallel jobs: the number of nodes, and per range of nodes their container overrides. */
+  nodeOverrides?: NodeOverrides
   retryStrategy?: RetryStrategy
   timeout?: JobTimeout
   tags?: Record<string, string>
@@ -329,7 +446,7 @@ export interface SubmitJobResponse {
 }
 
 export interface DescribeJobsRequest {
-  /** Up to 100 job ids (or child ids, <jobId>:<index>). */
+  /** Up to 100 job ids (or child ids, <jobId>:<index>, or node ids, <jobId>#<index>). */
   jobs: string[]
 }
 
@@ -345,6 +462,8 @@ export interface KeyValuesPair {
 export interface ListJobsRequest {
   jobQueue?: string
   arrayJobId?: string
+  /** Lists the nodes of a multi-node parallel job. */
+  multiNodeJobId?: string
   /** Default RUNNING, as on AWS (ignored with a JOB_NAME filter). */
   jobStatus?: JobStatus
   maxResults?: number

@@ -10,6 +10,7 @@
 //                                                                          index dependsOn → the jobs it waits for
 //   batch:children             <jobId>           ColumnSet (array jobs)    typed columns per child, sparse ChildExtra
 //   batch:childCounts          <jobId>           ColumnSet (array jobs)    children per status (JOB_STATUSES order)
+//   batch:nodes                <jobId>#<index>   NodeRow (multi-node jobs) one node's status, attempts and live task
 //
 // A job's nodes are the compute environment's pool (cluster/), its running
 // attempts are task rows (tasks/).
@@ -18,8 +19,10 @@ import { ColumnSet } from '../store/columns.js'
 import { nameFromArn } from '../aws/arn.js'
 import type { Store } from '../store/store.js'
 import {
-  JOB_STATUSES, type AttemptDetail, type ComputeEnvironmentDetail, type JobDependency, type JobQueueDetail, type JobStatus, type RetryStrategy
+  JOB_STATUSES, type AttemptDetail, type ComputeEnvironmentDetail, type JobDependency, type JobQueueDetail, type JobStatus, type NodeProperties,
+  type NodePropertyOverride, type RetryStrategy
 } from './model.js'
+import type { ContainerSettings } from './container-properties.js'
 
 export const CES = 'batch:computeEnvironments'
 export const QUEUES = 'batch:jobQueues'
@@ -27,6 +30,7 @@ export const DEFINITIONS = 'batch:jobDefinitions'
 export const JOBS = 'batch:jobs'
 export const CHILDREN = 'batch:children'
 export const CHILD_COUNTS = 'batch:childCounts'
+export const NODES = 'batch:nodes'
 
 export interface CeRecord {
   detail: ComputeEnvironmentDetail
@@ -59,6 +63,15 @@ export interface JobRow {
   vcpus: number
   memory: number
   gpus: number
+  /** Container properties beyond command, environment, image and resources (volumes, ulimits, user…), when any is set. */
+  settings?: ContainerSettings
+  /**
+   * Multi-node parallel jobs: the nodes (numNodes after the submission's
+   * override) and the submission's node property overrides; the job's own
+   * command, environment, image and resources are its main node's.
+   */
+  nodeProperties?: NodeProperties
+  nodeOverrides?: NodePropertyOverride[]
   retryStrategy?: RetryStrategy
   timeoutSeconds?: number
   dependsOn: JobDependency[]
@@ -72,9 +85,9 @@ export interface JobRow {
   pendingJobDeps: number
   /** A whole-job dependency FAILED before this job was evaluated. */
   dependencyFailed: boolean
-  /** Single jobs: the attempts that ended. */
+  /** Single jobs: the attempts that ended (multi-node jobs: their main node's). */
   attempts: AttemptDetail[]
-  /** Single jobs: attempts started. */
+  /** Single jobs: attempts started (multi-node jobs: the job's attempts, each a start of its main node). */
   attemptCount: number
   isCancelled: boolean
   isTerminated: boolean
@@ -87,6 +100,27 @@ export interface ChildExtra {
   /** This child alone was cancelled or terminated (the parent's flags cover the whole job). */
   isCancelled?: boolean
   isTerminated?: boolean
+}
+
+/** One node of a multi-node parallel job. */
+export interface NodeRow {
+  jobId: string
+  index: number
+  status: JobStatus
+  statusReason?: string
+  startedAt?: number
+  stoppedAt?: number
+  /** The job attempt it last ran in (0: none yet). */
+  attempt: number
+  /** Its task's run id while one is starting, running or being stopped. */
+  runId?: string
+  /** Its attempts that ended. */
+  attempts: AttemptDetail[]
+}
+
+/** A node's id and its key in batch:nodes: `<jobId>#<index>`. */
+export function nodeId(jobId: string, index: number): string {
+  return `${jobId}#${index}`
 }
 
 /** Status codes of the children's status column: index into JOB_STATUSES. */
@@ -143,6 +177,11 @@ export function childId(jobId: string, index: number): string {
 
 export function logStreamName(definitionName: string, jobId: string, child: number, attempt: number): string {
   return `${definitionName}/default/${jobId}${child >= 0 ? `-${child}` : ''}-${attempt}`
+}
+
+/** A node's log stream: as a job's, named after the node (`<jobId>#<index>`). */
+export function nodeLogStreamName(definitionName: string, jobId: string, index: number, attempt: number): string {
+  return logStreamName(definitionName, nodeId(jobId, index), -1, attempt)
 }
 
 /** The node pool of a compute environment (its ECS cluster's instances), and back. */

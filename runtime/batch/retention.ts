@@ -7,9 +7,12 @@ import { againAfter, done, type ReconcileResult } from '../controller/reconciler
 import type { Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import { CHILD_COUNTS, CHILDREN, JOBS, isTerminal, type JobRow } from './records.js'
+import { forgetNodes } from './multinode.js'
 
 /** Removes a job from the store; whoever still waits on it learns it is gone. */
 export function forgetJob(ctx: BatchContext, tx: Transaction, jobId: string): void {
+  const row = tx.get<JobRow>(JOBS, jobId)?.value
+  if (row?.nodeProperties !== undefined) forgetNodes(ctx, tx, row)
   tx.delete(JOBS, jobId)
   tx.delete(CHILDREN, jobId)
   tx.delete(CHILD_COUNTS, jobId)

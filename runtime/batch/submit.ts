@@ -10,24 +10,35 @@ import { LimitExceededError, NotFoundError } from '../errors.js'
 import type { Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
 import { allowedTypes, canEverHold } from './compute-environments.js'
-import { checkTimeout, readDefinition, resource } from './job-definitions.js'
+import { checkTimeout, readDefinition } from './job-definitions.js'
 import { readQueue } from './job-queues.js'
-import type { JobDependency, KeyValuePair, SubmitJobRequest, SubmitJobResponse } from './model.js'
+import type { JobDefinition, JobDependency, JobQueueDetail, NodeProperties, NodePropertyOverride, SubmitJobRequest, SubmitJobResponse } from './model.js'
 import { CES, CHILD_COUNTS, CHILDREN, JOBS, S_SUCCEEDED, newChildren, type CeRecord, type JobRow } from './records.js'
 import type { ColumnSet } from '../store/columns.js'
 import { validateRetryStrategy } from './retry.js'
-import { LIMITS, checkCommand, checkInteger, checkMemory, checkName, checkStringRecord, checkTags, checkVcpus, clientError } from './validation.js'
+import { LIMITS, checkInteger, checkName, checkStringRecord, checkTags, clientError } from './validation.js'
+import { resolveContainer, type ResolvedContainer } from './container-properties.js'
+import { applyNodeOverrides, resolveNode } from './node-properties.js'
+import { checkMultiNodeQueue, createNodes } from './multinode.js'
 
-export function envFromList(list: KeyValuePair[] | undefined, field: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (list === undefined) return out
-  if (!Array.isArray(list)) throw clientError(field, 'must be an array of { name, value }')
-  list.forEach((kv, i) => {
-    if (typeof kv?.name !== 'string' || kv.name.length === 0 || typeof kv.value !== 'string') throw clientError(`${field}[${i}]`, 'must have a string name and value')
-    if (kv.name.startsWith('AWS_BATCH')) throw clientError(`${field}[${i}].name`, `names starting with AWS_BATCH are reserved, got ${kv.name}`)
-    out[kv.name] = kv.value
-  })
-  return out
+/** What a job runs: its container (a multi-node job's main node's) and, for a multi-node job, its nodes. */
+interface Resolved {
+  container: ResolvedContainer
+  nodes?: { nodeProperties: NodeProperties; overrides: NodePropertyOverride[]; containers: ResolvedContainer[] }
+}
+
+function resolveSubmission(tx: Transaction, input: SubmitJobRequest, definition: JobDefinition, queue: JobQueueDetail, parameters: Record<string, string>, size: number | undefined): Resolved {
+  if (definition.type !== 'multinode') {
+    if (input.nodeOverrides !== undefined) throw clientError('nodeOverrides', `applies to multi-node parallel jobs only; ${definition.jobDefinitionName} is a container job definition`)
+    const overrides = input.containerOverrides === undefined ? [] : [{ value: input.containerOverrides, field: 'containerOverrides' }]
+    return { container: resolveContainer(definition.containerProperties ?? {}, overrides, parameters, '') }
+  }
+  if (input.containerOverrides !== undefined) throw clientError('containerOverrides', 'a multi-node parallel job takes nodeOverrides (nodePropertyOverrides per range of nodes)')
+  if (size !== undefined) throw clientError('arrayProperties', 'a multi-node parallel job cannot be an array job')
+  checkMultiNodeQueue(tx, queue)
+  const { nodeProperties, overrides } = applyNodeOverrides(definition.nodeProperties!, input.nodeOverrides)
+  const containers = Array.from({ length: nodeProperties.numNodes }, (_, i) => resolveNode(nodeProperties, overrides, parameters, i))
+  return { container: containers[nodeProperties.mainNode], nodes: { nodeProperties, overrides, containers } }
 }
 
 interface CheckedDependency {
@@ -100,17 +111,19 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
     }
     const definition = readDefinition(tx, input.jobDefinition, 'jobDefinition')
     if (definition.status !== 'ACTIVE') throw clientError('jobDefinition', `${definition.jobDefinitionArn} is INACTIVE`)
-    const overrides = input.containerOverrides ?? {}
-    const props = definition.containerProperties
-    const vcpus = checkVcpus(resource(overrides.resourceRequirements, 'VCPU') ?? overrides.vcpus ?? resource(props.resourceRequirements, 'VCPU') ?? props.vcpus, 'vcpus')
-    const memory = checkMemory(resource(overrides.resourceRequirements, 'MEMORY') ?? overrides.memory ?? resource(props.resourceRequirements, 'MEMORY') ?? props.memory, 'memory')
-    const gpus = checkInteger(resource(overrides.resourceRequirements, 'GPU') ?? resource(props.resourceRequirements, 'GPU') ?? 0, 'gpus', 0, 1024)
     const parameters = { ...definition.parameters, ...checkStringRecord(input.parameters, 'parameters') }
-    const rawCommand = overrides.command !== undefined ? checkCommand(overrides.command, 'containerOverrides.command') : props.command ?? []
-    const command = rawCommand.map((arg) => arg.replace(/Ref::([A-Za-z0-9_-]+)/g, (whole, key: string) => parameters[key] ?? whole))
-    const environment = { ...envFromList(props.environment, 'containerProperties.environment'), ...envFromList(overrides.environment, 'containerOverrides.environment') }
+    const resolved = resolveSubmission(tx, input, definition, queue, parameters, size)
+    const { command, environment, vcpus, memory, gpus, image, settings } = resolved.container
     const timeoutSeconds = checkTimeout(input.timeout, 'timeout') ?? definition.timeout?.attemptDurationSeconds
-    checkCapacity(tx, queue.jobQueueName, queue.computeEnvironmentOrder.map((o) => o.computeEnvironment), vcpus, memory, gpus)
+    const ceArns = queue.computeEnvironmentOrder.map((o) => o.computeEnvironment)
+    const demands = new Set<string>()
+    for (const c of resolved.nodes?.containers ?? [resolved.container]) {
+      // Each distinct demand once (a thousand nodes usually ask for one or two shapes).
+      const key = `${c.vcpus}/${c.memory}/${c.gpus}`
+      if (demands.has(key)) continue
+      demands.add(key)
+      checkCapacity(tx, queue.jobQueueName, ceArns, c.vcpus, c.memory, c.gpus)
+    }
     const dependencies = checkDependencies(tx, input.dependsOn, size)
     // Valid: what the dependencies mean, then the job.
     let pendingJobDeps = 0
@@ -137,8 +150,10 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
       createdAt: ctx.clock.now(),
       status: 'SUBMITTED',
       parameters, command, environment,
-      ...(props.image ? { image: props.image } : {}),
+      ...(image ? { image } : {}),
       vcpus, memory, gpus,
+      ...(settings ? { settings } : {}),
+      ...(resolved.nodes ? { nodeProperties: resolved.nodes.nodeProperties, ...(resolved.nodes.overrides.length > 0 ? { nodeOverrides: resolved.nodes.overrides } : {}) } : {}),
       ...(input.retryStrategy ?? definition.retryStrategy ? { retryStrategy: structuredClone(input.retryStrategy ?? definition.retryStrategy) } : {}),
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
       dependsOn: dependencies.map(({ entry, target }) => ({ ...(target ? { jobId: target.jobId } : {}), ...(entry.type ? { type: entry.type } : {}) })),
@@ -151,6 +166,7 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
       isCancelled: false, isTerminated: false
     }
     tx.put(JOBS, jobId, row, 0)
+    if (resolved.nodes !== undefined) createNodes(tx, row)
     if (array !== undefined) {
       tx.put(CHILDREN, jobId, array.children, 0)
       tx.put(CHILD_COUNTS, jobId, array.counts, 0)

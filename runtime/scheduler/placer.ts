@@ -45,6 +45,10 @@ export interface PlacerTasks {
   memory: ArrayLike<number>
   gpu: ArrayLike<number>
   waitRounds: ArrayLike<number>
+  /** Groups (> 0; 0: none): tasks of a group with `distinct` set go to nodes no other task of the group is on. */
+  group?: ArrayLike<number>
+  /** Non-zero: distinctInstance (needs a group). */
+  distinct?: ArrayLike<number>
 }
 
 export interface PlacerOptions {
@@ -53,7 +57,15 @@ export interface PlacerOptions {
   /** Rounds after which a task that does not fit reserves a node; 0 = never. */
   agingRounds?: number
   seed?: number
+  /**
+   * Tasks of the groups already running, as (group, node index, count)
+   * triples: a distinct task of the group does not go to those nodes.
+   */
+  running?: ArrayLike<number>
 }
+
+/** The group unused pair slots of a reused batch name: no task has it, and its count is 0. */
+const PAD_GROUP = 0x7fffffff
 
 export interface PlacementPlan {
   poolId: string
@@ -90,7 +102,15 @@ export class Placer {
 
   place(snapshot: PlacerSnapshot, tasks: PlacerTasks, options: PlacerOptions = {}): PlacementPlan {
     const nodes = snapshot.nodes
-    const batch = this.#batchFor(snapshot.poolId, nodes.length, tasks.count)
+    const running = options.running
+    const pairs = running === undefined ? 0 : running.length / 3
+    const batch = this.#batchFor(snapshot.poolId, nodes.length, tasks.count, pairs)
+    const slots = batch.pairs
+    for (let p = 0; p < batch.shape.pairs; p++) {
+      slots[p * 3] = p < pairs ? running![p * 3] : PAD_GROUP
+      slots[p * 3 + 1] = p < pairs ? running![p * 3 + 1] : 0
+      slots[p * 3 + 2] = p < pairs ? running![p * 3 + 2] : 0
+    }
     const cols = batch.nodes
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]
@@ -114,6 +134,9 @@ export class Placer {
       t.gpu[k] = tasks.gpu[i]
       t.strategy[k] = abi.STRATEGY_BESTFIT
       t.wait[k] = tasks.waitRounds[i]
+      // Written for every task: the batch is reused round after round.
+      t.group[k] = tasks.group === undefined ? 0 : tasks.group[i]
+      t.flags[k] = tasks.distinct !== undefined && tasks.distinct[i] !== 0 ? abi.FLAG_DISTINCT_INSTANCE : 0
     }
     batch.taskCount = count
     batch.useWait = true
@@ -157,13 +180,16 @@ export class Placer {
     this.#batches.clear()
   }
 
-  #batchFor(poolId: string, nodes: number, tasks: number): PlacementBatch {
+  #batchFor(poolId: string, nodes: number, tasks: number, pairs: number): PlacementBatch {
     let batch = this.#batches.get(poolId)
-    if (batch === undefined || batch.shape.nodes !== nodes || batch.shape.tasks < tasks) {
+    if (batch === undefined || batch.shape.nodes !== nodes || batch.shape.tasks < tasks || batch.shape.pairs < pairs) {
       if (batch !== undefined) this.core.release(batch)
       let capacity = 64
       while (capacity < tasks) capacity *= 2
-      batch = this.core.allocate({ nodes, tasks: capacity })
+      // Pair slots too grow by doubling (unused ones are padding: PAD_GROUP, count 0).
+      let pairSlots = pairs === 0 ? 0 : 8
+      while (pairSlots < pairs) pairSlots *= 2
+      batch = this.core.allocate({ nodes, tasks: capacity, pairs: pairSlots })
       this.#batches.set(poolId, batch)
     }
     return batch

@@ -46,8 +46,8 @@ t.test('forks of one builder are independent', async (t) => {
   t.same(slow.spec.env, { COMMON: 'yes', SPEED: 'slow' })
   const [d1, d2] = [await fast.register(), await slow.register()]
   t.same([d1.revision, d2.revision], [1, 2])
-  t.same(d1.detail.containerProperties.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'fast' }])
-  t.same(d2.detail.containerProperties.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'slow' }])
+  t.same(d1.detail.containerProperties?.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'fast' }])
+  t.same(d2.detail.containerProperties?.environment, [{ name: 'COMMON', value: 'yes' }, { name: 'SPEED', value: 'slow' }])
 
   // Jobs: one base, dependencies added on forks do not leak into each other.
   const template = cloud.batch.job('step').queue(queue).definition(d1)
@@ -121,4 +121,50 @@ t.test('toInput() is the AWS request the builder stands for', async (t) => {
   })
   t.throws(() => cloud.batch.job('j').definition('d').toInput(), { code: 'ClientException', kind: 'InvalidArgument', field: 'jobQueue' })
   t.throws(() => cloud.batch.job('j').queue('q').toInput(), { code: 'ClientException', kind: 'InvalidArgument', field: 'jobDefinition' })
+})
+
+t.test('container settings and multi-node definitions: forks are independent, toInput() is the AWS request', async (t) => {
+  await using cloud = await Stratus.embedded({ clock: 'manual', runner: 'simulated' })
+  const base = cloud.batch.jobDefinition('c').image('busybox').command('true').vcpus(1).memory(128).volume('data', '/srv/data').mount('data', '/data')
+  const locked = base.readonlyRootFilesystem().user('nobody').ulimit('nofile', 1024, 2048).initProcess(false)
+  const scratch = base.volume('tmp').mount('tmp', '/tmp', { readOnly: true }).privileged()
+  t.same(base.spec.volumes, [{ name: 'data', host: { sourcePath: '/srv/data' } }], 'forks leave the base as it was')
+  t.equal(base.spec.user, undefined)
+  t.equal(scratch.spec.user, undefined)
+  t.same(scratch.spec.mountPoints, [{ sourceVolume: 'data', containerPath: '/data' }, { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: true }])
+  t.throws(() => (locked.spec.ulimits as unknown[]).push({}), TypeError, 'frozen all the way down')
+  t.match(locked.logConfiguration({ logDriver: 'awslogs', options: { 'awslogs-group': 'g' } }).toInput(), {
+    type: 'container',
+    containerProperties: {
+      image: 'busybox', volumes: [{ name: 'data', host: { sourcePath: '/srv/data' } }], mountPoints: [{ sourceVolume: 'data', containerPath: '/data' }],
+      readonlyRootFilesystem: true, user: 'nobody', ulimits: [{ name: 'nofile', softLimit: 1024, hardLimit: 2048 }],
+      linuxParameters: { initProcessEnabled: false }, logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'g' } }
+    }
+  })
+  t.match(scratch.toInput().containerProperties, { privileged: true, volumes: [{ name: 'data' }, { name: 'tmp' }] })
+
+  const mnp = cloud.batch.jobDefinition('m').vcpus(1).memory(256).env({ COMMON: 'yes' }).multiNode({ numNodes: 4, mainNode: 1 })
+  const one = mnp.nodeRange(':', (c) => c.command('all'))
+  const two = one.nodeRange('1', (c) => c.image('busybox').command('main').vcpus(2).env({ ROLE: 'main' }))
+  t.equal(mnp.spec.ranges.length, 0)
+  t.equal(one.spec.ranges.length, 1)
+  t.same(two.toInput(), {
+    jobDefinitionName: 'm', type: 'multinode',
+    nodeProperties: {
+      numNodes: 4, mainNode: 1,
+      nodeRangeProperties: [
+        { targetNodes: ':', container: { command: ['all'], environment: [{ name: 'COMMON', value: 'yes' }], resourceRequirements: [{ type: 'VCPU', value: '1' }, { type: 'MEMORY', value: '256' }] } },
+        { targetNodes: '1', container: { image: 'busybox', command: ['main'], environment: [{ name: 'COMMON', value: 'yes' }, { name: 'ROLE', value: 'main' }], resourceRequirements: [{ type: 'VCPU', value: '2' }, { type: 'MEMORY', value: '256' }] } }
+      ]
+    }
+  }, 'each range starts from the definition\'s container')
+  const job = cloud.batch.job('j').queue('q').definition('m').nodes(6).nodeOverride('2:', { env: { X: '1' }, vcpus: 2 })
+  t.same(job.toInput().nodeOverrides, {
+    numNodes: 6,
+    nodePropertyOverrides: [{ targetNodes: '2:', containerOverrides: { environment: [{ name: 'X', value: '1' }], resourceRequirements: [{ type: 'VCPU', value: '2' }] } }]
+  })
+  t.equal(cloud.batch.job('j').spec.nodeOverrides, undefined)
+  const registered = await two.register()
+  t.equal(registered.detail.type, 'multinode', 'registered as a multinode definition')
+  t.equal(registered.detail.nodeProperties?.nodeRangeProperties.length, 2)
 })

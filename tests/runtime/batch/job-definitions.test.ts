@@ -47,7 +47,7 @@ t.test('a job inherits environment, resources, retry strategy, timeout and tags;
   const { queue } = await oneNode(cloud, { vcpus: 4 })
   const def = await cloud.batch.jobDefinition('inherit').command('x').image('busybox:1.36').vcpus(0.5).memory(256)
     .env({ A: '1', B: '2' }).retry({ attempts: 3 }).timeout(300).tags({ team: 'data' }).register()
-  t.same(def.detail.containerProperties.resourceRequirements, [{ type: 'VCPU', value: '0.5' }, { type: 'MEMORY', value: '256' }])
+  t.same(def.detail.containerProperties?.resourceRequirements, [{ type: 'VCPU', value: '0.5' }, { type: 'MEMORY', value: '256' }])
   t.same(def.detail.tags, { team: 'data' })
   const plain = await (await cloud.batch.job('plain').queue(queue).definition(def).submit()).describe()
   t.same(plain.container.environment, [{ name: 'A', value: '1' }, { name: 'B', value: '2' }])
