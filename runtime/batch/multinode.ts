@@ -155,19 +155,19 @@ export function startNodeAttempt(ctx: BatchContext, tx: Transaction, entry: JobE
   }
   const stream = nodeLogStreamName(row.definitionName, row.jobId, index, attempt)
   const container = containerOf(ctx, tx, spec, env, stream, `${ctx.settings.workRoot}/${row.jobId}/node-${index}/${attempt}`)
+  // On a container runner, nodes share the host's network, as Batch runs EC2 jobs: each binds its own
+  // 127.x address, and the child nodes reach the main node's on any port it listens on.
+  const caps = container.image === undefined ? undefined : ctx.launcher.capabilitiesFor(node, [container], tx)
   const task = ctx.launcher.intend(tx, {
     owner: TASK_OWNER, ownerKey: id, attempt, node, demand, containers: [container],
+    ...(caps?.networkModes?.includes('host') ? { networkMode: 'host' as const } : {}),
+    // AWS sets the main node's address on the child nodes only. Stratus gives it to the main node too: a
+    // main node that runs as a process (or in the host's network) binds this address rather than every
+    // address of the host. The launcher sets it once it has picked the address.
+    ...(isMain ? { addressEnv: ['AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS'] } : {}),
     // The job's timeout applies to the whole job: its main node (whose end stops the others).
     ...(isMain && row.timeoutSeconds !== undefined ? { timeout: { ms: row.timeoutSeconds * 1000, reason: TIMEOUT_REASON } } : {})
   })
-  if (isMain) {
-    // AWS sets the main node's address on the child nodes only. Stratus gives it to the main node too: a
-    // main node that runs as a process has no network namespace of its own, and binds this address
-    // rather than every address of the host. The address is the launcher's, known once the intent is
-    // written: the task row is written again with it, in the same transaction, before anything starts.
-    env.AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS = task.address
-    tx.put(TASKS, task.runId, task, tx.get(TASKS, task.runId)!.version)
-  }
   setNodeStatus(ctx, tx, row, current, 'STARTING', undefined, { runId: task.runId, attempt })
   if (isMain) setJobStatus(ctx, tx, row.jobId, 'STARTING')
 }

@@ -24,9 +24,9 @@ import { constants as osConstants } from 'node:os'
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { Partition } from '../aws/partition.js'
 import { arns } from '../aws/arn.js'
-import type { Store, Transaction } from '../store/store.js'
+import type { Store, StoreReader, Transaction } from '../store/store.js'
 import type { Demand, NodePools, NodeRecord } from '../cluster/node-pool.js'
-import type { ContainerSpec, Runner, SandboxExit, SandboxInfo, SandboxSpec } from '../runners/runner.js'
+import type { ContainerSpec, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxSpec } from '../runners/runner.js'
 import { InvalidArgumentError, NotFoundError, StratusError } from '../errors.js'
 import { RunnerError } from '../runners/errors.js'
 import { AddressPool } from './addresses.js'
@@ -106,6 +106,8 @@ export interface TaskIntent {
   timeout?: { ms: number; reason: string }
   /** The runner (registration name) when not the one the launcher picks (see TaskLauncherOptions.commandRunners). */
   runner?: string
+  /** Environment variables every container gets set to the task's address (known once the launcher has picked it). */
+  addressEnv?: readonly string[]
 }
 
 export type TaskEvent =
@@ -183,6 +185,9 @@ export class TaskLauncher {
     if (!this.#o.runners.has(runner)) throw new InvalidArgumentError('RunnerNotRegistered', `pool ${pool.poolId} is backed by runner ${runner}, which this engine has not registered`, { field: 'runner' })
     const runId = `${intent.owner}:${intent.ownerKey}#${intent.attempt}`
     const address = this.#addresses.take((a) => tx.count(TASKS, { index: { name: 'address', value: a } }) > 0)
+    const containers = intent.addressEnv === undefined || intent.addressEnv.length === 0
+      ? intent.containers
+      : intent.containers.map((c) => ({ ...c, env: { ...c.env, ...Object.fromEntries(intent.addressEnv!.map((name) => [name, address])) } }))
     const row: TaskRow = {
       runId,
       owner: intent.owner,
@@ -202,7 +207,7 @@ export class TaskLauncher {
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
         ...(intent.node.host !== undefined && runner === pool.runner ? { host: intent.node.host } : {}),
-        containers: intent.containers
+        containers
       },
       lastStatus: 'PROVISIONING',
       createdAt: this.#o.clock.now(),
@@ -211,6 +216,12 @@ export class TaskLauncher {
     tx.put(TASKS, runId, row, 0)
     tx.afterCommit(() => this.#start(row))
     return row
+  }
+
+  /** What the runner that would run these containers on this node can do (undefined: the pool or runner is unknown). */
+  capabilitiesFor(node: NodeRecord, containers: readonly ContainerSpec[], reader: StoreReader = this.#o.store): RunnerCapabilities | undefined {
+    const pool = this.#o.pools.pool(node.poolId, reader)
+    return pool === undefined ? undefined : this.#o.runners.get(this.#runnerFor(pool.runner, containers))?.capabilities
   }
 
   /** The pool's runner, or its command runner for work without an image. */
