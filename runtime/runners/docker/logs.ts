@@ -6,12 +6,9 @@
 //
 // `pumpLogs` follows GET /containers/{id}/logs from the start (the engine's
 // json-file log keeps everything a container wrote, so starting to follow
-// after POST /start loses nothing) and appends every chunk to the log file;
+// after POST /start loses nothing) and appends every message to the log file;
 // the stream ends when the container has stopped and its output is drained.
-import { createWriteStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { once } from 'node:events'
-import { Transform, type TransformCallback } from 'node:stream'
+import { open, stat, type FileHandle } from 'node:fs/promises'
 import type { DockerClient } from './client.js'
 
 export const STDOUT = 1
@@ -44,19 +41,6 @@ export class Demultiplexer {
   }
 }
 
-/** A Transform from a multiplexed stream to its payloads (stdout and stderr interleaved, as written). */
-export function demultiplexed(): Transform {
-  let out: Transform
-  const demux = new Demultiplexer((_stream, payload) => out.push(payload))
-  out = new Transform({
-    transform(chunk: Buffer, _encoding: string, callback: TransformCallback) {
-      demux.push(chunk)
-      callback()
-    }
-  })
-  return out
-}
-
 export interface LogPump {
   /** Resolves once everything the container wrote is in the file (or the stream broke off). */
   done: Promise<void>
@@ -64,46 +48,60 @@ export interface LogPump {
   abort(): void
 }
 
+/** Seconds since the epoch of an engine timestamp (RFC 3339 with nanoseconds), to a double's precision. */
+export function timestampSeconds(stamp: string): number {
+  const dot = stamp.indexOf('.')
+  if (dot < 0) return Date.parse(stamp) / 1000
+  const zone = stamp.slice(dot).search(/[Z+-]/) + dot
+  return Date.parse(stamp.slice(0, dot) + stamp.slice(zone)) / 1000 + Number(`0${stamp.slice(dot, zone)}`)
+}
+
 /**
- * Appends a container's output to `logPath` as the engine streams it. `since`
- * (seconds since the epoch, fractions allowed) skips what is older: a recovered
- * container's output that an earlier runner already wrote.
+ * Appends a container's output to `logPath` as the engine streams it. The
+ * stream carries each message's timestamp (stripped from the file); the file's
+ * mtime is set to the last one written, so that a runner recovering the
+ * container after a crash resumes right after it (`since`, from resumePoint()):
+ * every line lands in the file once.
  */
-export function pumpLogs(client: DockerClient, containerId: string, logPath: string, since?: number): LogPump {
+export function pumpLogs(client: DockerClient, containerId: string, logPath: string, since?: string): LogPump {
   const controller = new AbortController()
   const done = (async () => {
-    const file = createWriteStream(logPath, { flags: 'a' })
-    const opened = once(file, 'open')
+    let file: FileHandle | undefined
     try {
-      await opened
+      file = await open(logPath, 'a')
       const body = await client.stream('GET', `/containers/${containerId}/logs`, {
-        query: { follow: true, stdout: true, stderr: true, since: since === undefined ? undefined : since.toFixed(9) },
+        query: { follow: true, stdout: true, stderr: true, timestamps: true, since },
         noTimeout: true,
         signal: controller.signal
       })
-      const demux = new Demultiplexer((_stream, payload) => {
-        file.write(payload)
+      const payloads: Buffer[] = []
+      let last: string | undefined
+      const demux = new Demultiplexer((_stream, frame) => {
+        const space = frame.indexOf(0x20)
+        last = frame.subarray(0, space).toString('latin1')
+        payloads.push(frame.subarray(space + 1))
       })
       for await (const chunk of body) {
         demux.push(chunk as Buffer)
-        // Backpressure: a slow disk holds the engine's stream, never our memory.
-        if (file.writableNeedDrain) await once(file, 'drain')
+        if (payloads.length === 0) continue
+        // Awaited: a slow disk holds the engine's stream, never our memory.
+        await file.writev(payloads.splice(0))
+        await file.utimes(new Date(), timestampSeconds(last!))
       }
     } catch {
       // The container vanished or the engine went away: what arrived is in the file.
     } finally {
-      file.end()
-      await once(file, 'close').catch(() => {})
+      await file?.close().catch(() => {})
     }
   })()
   return { done, abort: () => controller.abort() }
 }
 
-/** When the log file was last written (seconds since the epoch), to resume a recovered container's output. */
-export async function lastWritten(logPath: string): Promise<number | undefined> {
+/** Where to resume a recovered container's output: 1 µs after the last message its log file holds (its mtime). */
+export async function resumePoint(logPath: string): Promise<string | undefined> {
   try {
-    const info = await stat(logPath, { bigint: true })
-    return Number(info.mtimeNs / 1000n) / 1e6
+    const ns = (await stat(logPath, { bigint: true })).mtimeNs + 1000n
+    return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
   } catch {
     return undefined
   }

@@ -22,7 +22,7 @@ import { DockerApiError, type DockerHost } from './client.js'
 import { execCollect, execInteractive } from './exec.js'
 import { connectHosts, LOCAL_HOST, type EngineHost } from './hosts.js'
 import type { ResolvedImage } from './images.js'
-import { lastWritten, pumpLogs } from './logs.js'
+import { pumpLogs, resumePoint } from './logs.js'
 import { labelFilter, listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
 import {
   containerCreate, holderCreate, LABEL, needsHolder, networkBindings, networkModeOf, networkProblem, bindAddress, programCandidates,
@@ -239,14 +239,15 @@ export class DockerRunner implements Runner {
 
   // --- exits ---------------------------------------------------------------------------------
 
-  /** Follows a started container: its output into its log file, its exit (from `since`, for a recovered one). */
-  #watch(s: DockerSandbox, c: DockerContainer, since?: number): void {
-    const client = s.host.client
-    c.logs = pumpLogs(client, c.id!, c.spec.logPath, since)
-    if (c.exit !== undefined) return
-    client.request('POST', `/containers/${c.id}/wait`, { query: { condition: 'not-running' }, noTimeout: true })
-      .catch(() => {})
-      .then(() => this.#exited(s, c))
+  /** Follows a started container: its output into its log file (from `since`, for a recovered one), and its exit. */
+  #watch(s: DockerSandbox, c: DockerContainer, since?: string): void {
+    c.logs = pumpLogs(s.host.client, c.id!, c.spec.logPath, since)
+    if (c.exit === undefined) this.#wait(s, c)
+  }
+
+  #wait(s: DockerSandbox, c: DockerContainer): void {
+    s.host.client.request('POST', `/containers/${c.id}/wait`, { query: { condition: 'not-running' }, noTimeout: true })
+      .then(() => this.#exited(s, c), () => this.#exited(s, c))
   }
 
   async #exited(s: DockerSandbox, c: DockerContainer): Promise<void> {
@@ -254,7 +255,7 @@ export class DockerRunner implements Runner {
     const inspect = await s.host.client.request<ContainerInspect>('GET', `/containers/${c.id}/json`).catch(() => undefined)
     if (s.discarded || c.exit !== undefined) return
     if (inspect?.State.Running) {
-      this.#watch(s, c) // the wait broke off (the engine restarted its API?) while it runs on: wait again
+      this.#wait(s, c) // the wait broke off (the engine restarted its API?) while it runs on: wait again
       return
     }
     // Gone without a trace (removed behind the runner's back): it was killed.
@@ -347,8 +348,10 @@ export class DockerRunner implements Runner {
         if (s === undefined) continue
         this.#live.set(id, s)
         // Output written after the earlier runner stopped reading is appended from where its file ends.
-        for (const c of s.containers) if (c.id !== undefined) this.#watch(s, c, await lastWritten(c.spec.logPath))
-        for (const c of s.containers) if (c.exit !== undefined) this.#decide(s, c)
+        for (const c of s.containers) if (c.id !== undefined) this.#watch(s, c, await resumePoint(c.spec.logPath))
+        // One that ended while no runner watched is known as ended once its output is in.
+        if (s.allExited) await this.#finish(s)
+        else for (const c of s.containers) if (c.exit !== undefined) this.#decide(s, c)
       }
     }
   }
