@@ -8,10 +8,8 @@
 // stratus.sandbox, stratus.container, …): a later runner of the same engine
 // finds them (recovery.ts), and close() removes them.
 import { randomUUID } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { fileLines } from '../../logs/file-lines.js'
-import { duplicateId, invalidArgument, invalidSpec, RunnerError, runnerClosed, startFailed } from '../errors.js'
+import { duplicateId, invalidArgument, RunnerError, runnerClosed, startFailed } from '../errors.js'
 import type { ImageSource } from '../images.js'
 import { listMatching } from '../labels.js'
 import {
@@ -21,13 +19,10 @@ import {
 import { DockerApiError, type DockerHost } from './client.js'
 import { execCollect, execInteractive } from './exec.js'
 import { connectHosts, LOCAL_HOST, type EngineHost } from './hosts.js'
-import type { ResolvedImage } from './images.js'
+import { launch } from './launch.js'
 import { pumpLogs, resumePoint } from './logs.js'
 import { labelFilter, listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
-import {
-  containerCreate, holderCreate, LABEL, needsHolder, networkBindings, networkModeOf, networkProblem, bindAddress, programCandidates,
-  type ContainerCreate
-} from './sandbox.js'
+import { LABEL } from './sandbox.js'
 import { DockerSandbox, type DockerContainer } from './state.js'
 
 export interface DockerRunnerOptions {
@@ -109,47 +104,13 @@ export class DockerRunner implements Runner {
     void this.#launch(sandbox)
   }
 
-  #checkClosing(): void {
-    if (this.#closing) throw new RunnerError('RunnerClosed', `the ${this.kind} runner closed before the sandbox started`)
-  }
-
   async #launch(s: DockerSandbox): Promise<void> {
-    const { spec, host } = s
     try {
-      const missing = spec.containers.findIndex((c) => !c.image)
-      if (missing >= 0) throw invalidSpec(`containers[${missing}].image`, 'the docker runner runs images: every container needs one')
-      const problem = networkProblem(spec)
-      if (problem !== undefined) throw invalidSpec(problem.field, problem.message)
-      const directories = Promise.all(spec.containers.flatMap((c) => [mkdir(dirname(c.logPath), { recursive: true }), mkdir(c.workDir, { recursive: true })]))
-      s.pullStartedAt = this.#now()
-      const references = [...new Set(spec.containers.map((c) => c.image!))]
-      const images = new Map(await Promise.all(references.map(async (r) => [r, await host.images.ensure(r)] as const)))
-      s.pullStoppedAt = this.#now()
-      await directories
-      this.#checkClosing()
-      if (needsHolder(spec)) {
-        s.holderId = await this.#create(s, holderCreate(host.facts, spec, await host.holderImage()), 'holder')
-        await this.#startContainer(s, s.holderId, 'the sandbox holder')
-      }
-      await Promise.all(s.containers.map(async (c) => {
-        let image = images.get(c.spec.image!)!
-        c.imageDigest = image.digest
-        c.id = await this.#create(s, containerCreate(host.facts, spec, c.index, image, s.holderId), c.spec.name, async () => {
-          // The engine lost a local image since it was looked up: look again (a CannotPullContainerError if it is gone).
-          host.images.forget(c.spec.image!)
-          image = await host.images.ensure(c.spec.image!)
-          c.imageDigest = image.digest
-          return containerCreate(host.facts, spec, c.index, image, s.holderId)
-        })
-        await this.#checkProgram(s, c, image)
-      }))
-      this.#checkClosing()
-      await Promise.all(s.containers.map(async (c) => {
-        await this.#startContainer(s, c.id!, `container ${c.spec.name}`, c.index)
-        c.state = 'running'
-        this.#watch(s, c)
-      }))
-      await this.#readBindings(s)
+      await launch(s, {
+        now: this.#now,
+        checkClosing: () => { if (this.#closing) throw new RunnerError('RunnerClosed', `the ${this.kind} runner closed before the sandbox started`) },
+        started: (c) => this.#watch(s, c)
+      })
     } catch (error) {
       await this.#abandon(s, error)
       return
@@ -164,64 +125,6 @@ export class DockerRunner implements Runner {
     }
     s.listener?.running(s.info())
     for (const c of s.containers) if (c.exit !== undefined) this.#decide(s, c)
-  }
-
-  async #create(s: DockerSandbox, create: ContainerCreate, what: string, retry?: () => Promise<ContainerCreate>): Promise<string> {
-    const client = s.host.client
-    const attempt = async (body: Record<string, unknown>) => {
-      const { Id } = await client.request<{ Id: string }>('POST', '/containers/create', { query: { name: create.name }, body })
-      s.created.push(Id)
-      return Id
-    }
-    try {
-      return await attempt(create.body)
-    } catch (error) {
-      if (retry !== undefined && error instanceof DockerApiError && error.statusCode === 404 && /image/i.test(error.message)) {
-        return attempt((await retry()).body)
-      }
-      throw new RunnerError('CannotCreateContainerError', `${what}: the engine ${s.host.name} refused to create it: ${(error as Error).message}`, { cause: error })
-    }
-  }
-
-  async #startContainer(s: DockerSandbox, id: string, what: string, index?: number): Promise<void> {
-    try {
-      await s.host.client.request('POST', `/containers/${id}/start`)
-    } catch (error) {
-      throw startFailed(`${what} could not be started: ${(error as Error).message}`, error, index === undefined ? undefined : `containers[${index}]`)
-    }
-  }
-
-  /** docker-init starts even when the program is missing (and exits 127): the runner looks first, once per image and program. */
-  async #checkProgram(s: DockerSandbox, c: DockerContainer, image: ResolvedImage): Promise<void> {
-    if (c.spec.initProcessEnabled === false || (c.spec.mounts?.length ?? 0) > 0) return
-    const candidates = programCandidates(c.spec, image)
-    if (candidates === undefined) return
-    const key = `${image.id}\0${candidates.join('\0')}`
-    let known = s.host.programs.get(key)
-    if (known === undefined) {
-      known = Promise.all(candidates.map((path) => s.host.client.head(`/containers/${c.id}/archive`, { path }).catch(() => 200)))
-        .then((statuses) => statuses.some((status) => status !== 404))
-      s.host.programs.set(key, known)
-    }
-    if (!(await known)) {
-      const program = candidates.length === 1 ? candidates[0] : candidates[0].split('/').pop()!
-      const field = c.spec.entryPoint !== undefined ? `containers[${c.index}].entryPoint` : `containers[${c.index}].command`
-      throw startFailed(`container ${c.spec.name} could not be started: ${program} is not in image ${c.spec.image} (looked in ${candidates.join(', ')})`, undefined, field)
-    }
-  }
-
-  async #readBindings(s: DockerSandbox): Promise<void> {
-    const mode = networkModeOf(s.spec)
-    const address = bindAddress(s.spec)
-    const withPorts = s.containers.filter((c) => (c.spec.portMappings?.length ?? 0) > 0)
-    if (withPorts.length === 0) return
-    const holderPorts = s.holderId === undefined || mode === 'host'
-      ? undefined
-      : (await s.host.client.request<ContainerInspect>('GET', `/containers/${s.holderId}/json`)).NetworkSettings?.Ports
-    await Promise.all(withPorts.map(async (c) => {
-      const ports = holderPorts ?? (mode === 'host' ? undefined : (await s.host.client.request<ContainerInspect>('GET', `/containers/${c.id}/json`)).NetworkSettings?.Ports)
-      c.bindings = networkBindings(c.spec, mode, address, ports ?? undefined)
-    }))
   }
 
   /** A start that did not complete: whatever was created is removed, and the listener hears why. */
