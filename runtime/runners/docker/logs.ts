@@ -17,27 +17,63 @@ const HEADER = 8
 
 export type FrameHandler = (stream: number, payload: Buffer) => void
 
-/** Splits a multiplexed stream into frames; tolerates headers and payloads cut anywhere. */
+/** Splits a multiplexed stream into frames; tolerates headers and payloads cut anywhere, in time linear in the bytes. */
 export class Demultiplexer {
-  #pending: Buffer = Buffer.alloc(0)
+  readonly #chunks: Buffer[] = []
+  #length = 0
+  /** The frame whose header has been read: its stream and payload size. */
+  #stream = 0
+  #need: number | undefined = undefined
 
   constructor(readonly onFrame: FrameHandler) {}
 
   push(chunk: Buffer): void {
-    let data = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
-    while (data.length >= HEADER) {
-      const size = data.readUInt32BE(4)
-      if (data.length < HEADER + size) break
-      const stream = data[0]
-      if (size > 0) this.onFrame(stream, data.subarray(HEADER, HEADER + size))
-      data = data.subarray(HEADER + size)
+    this.#chunks.push(chunk)
+    this.#length += chunk.length
+    for (;;) {
+      if (this.#need === undefined) {
+        if (this.#length < HEADER) return
+        const header = this.#take(HEADER)
+        this.#stream = header[0]
+        this.#need = header.readUInt32BE(4)
+      }
+      if (this.#length < this.#need) return
+      const payload = this.#take(this.#need)
+      this.#need = undefined
+      if (payload.length > 0) this.onFrame(this.#stream, payload)
     }
-    this.#pending = data.length === 0 ? Buffer.alloc(0) : Buffer.from(data)
+  }
+
+  /** The first n buffered bytes (joining only the chunks they span). */
+  #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0)
+    this.#length -= n
+    const first = this.#chunks[0]
+    if (first.length >= n) {
+      if (first.length === n) this.#chunks.shift()
+      else this.#chunks[0] = first.subarray(n)
+      return first.subarray(0, n)
+    }
+    const parts: Buffer[] = []
+    let left = n
+    while (left > 0) {
+      const chunk = this.#chunks[0]
+      if (chunk.length <= left) {
+        parts.push(chunk)
+        this.#chunks.shift()
+        left -= chunk.length
+      } else {
+        parts.push(chunk.subarray(0, left))
+        this.#chunks[0] = chunk.subarray(left)
+        left = 0
+      }
+    }
+    return Buffer.concat(parts, n)
   }
 
   /** Bytes of an unfinished frame (a stream cut short). */
   get pendingBytes(): number {
-    return this.#pending.length
+    return this.#length + (this.#need === undefined ? 0 : HEADER)
   }
 }
 
