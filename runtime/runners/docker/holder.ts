@@ -11,7 +11,6 @@
 // images may have no `sleep` (distroless, scratch), and Docker Hub's pause
 // image is out of reach. PID 1 of its namespace has no signal handlers, so
 // only SIGKILL ends it, which is all the runner ever sends it.
-import { arch } from 'node:os'
 import { pack } from 'tar-stream'
 import { DockerApiError, type DockerClient } from './client.js'
 
@@ -59,8 +58,10 @@ export async function holderRootfs(): Promise<Buffer> {
 }
 
 /** Makes sure the engine has the holder image (imported once; quick when it is there). */
-export async function ensureHolderImage(client: DockerClient): Promise<string> {
-  if (arch() !== 'x64') throw new Error(`the holder of multi-container sandboxes is an x86-64 program; this machine is ${arch()}`)
+export async function ensureHolderImage(client: DockerClient, architecture: string): Promise<string> {
+  if (architecture !== 'x86_64' && architecture !== 'amd64') {
+    throw new Error(`the holder of multi-container sandboxes is an x86-64 program; the engine ${client.name} runs on ${architecture}`)
+  }
   try {
     await client.request('GET', `/images/${encodeURIComponent(HOLDER_IMAGE)}/json`)
     return HOLDER_IMAGE

@@ -19,6 +19,8 @@ export const LOCAL_HOST: DockerHost = { name: 'local', socketPath: '/var/run/doc
 interface EngineInfo {
   NCPU?: number
   MemoryLimit?: boolean
+  /** uname -m of the engine's machine (x86_64, aarch64). */
+  Architecture?: string
 }
 
 export class EngineHost {
@@ -30,7 +32,8 @@ export class EngineHost {
     readonly client: DockerClient,
     readonly facts: EngineFacts,
     readonly images: HostImages,
-    readonly memoryLimits: boolean
+    readonly memoryLimits: boolean,
+    readonly architecture: string
   ) {}
 
   get name(): string {
@@ -40,7 +43,7 @@ export class EngineHost {
   /** The holder image, imported into this engine the first time a sandbox needs one. */
   holderImage(): Promise<string> {
     if (this.#holder === undefined) {
-      this.#holder = ensureHolderImage(this.client)
+      this.#holder = ensureHolderImage(this.client, this.architecture)
       this.#holder.catch(() => { this.#holder = undefined })
     }
     return this.#holder
@@ -83,7 +86,7 @@ export async function connectHosts(
           engineId: options.engineId, runnerId: options.runnerId, allowPrivileged: options.allowPrivileged,
           cpus: info.NCPU ?? 1, bridgeNetwork: await bridgeNetwork(client, options.engineId)
         }
-        connected.push(new EngineHost(client, facts, new HostImages(client, options.images), info.MemoryLimit !== false))
+        connected.push(new EngineHost(client, facts, new HostImages(client, options.images), info.MemoryLimit !== false, info.Architecture ?? 'unknown'))
       } catch (error) {
         await client.close()
         throw error
