@@ -25,20 +25,37 @@ async function createExec(client: DockerClient, containerId: string, command: re
   return Id
 }
 
+/** How long an exec may run on after its stream ended (the connection broke off) before exit is rejected. */
+const EXIT_WAIT_MS = 10_000
+
 /** The exec's exit code; the engine records it a moment after the output ends. */
 async function exitCodeOf(client: DockerClient, execId: string): Promise<number> {
+  const deadline = performance.now() + EXIT_WAIT_MS
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     const state = await client.request<ExecInspect>('GET', `/exec/${execId}/json`)
     if (!state.Running && state.ExitCode !== null) return state.ExitCode
+    if (performance.now() > deadline) throw new Error(`exec ${execId}: its stream ended but it still runs`)
     await new Promise((resolve) => setTimeout(resolve, delay))
   }
 }
 
 /** Pipes the hijacked socket's output into `output`, demultiplexed unless it is a TTY. */
 function readOutput(socket: Duplex, tty: boolean, output: PassThrough): Promise<void> {
-  const demux = tty ? undefined : new Demultiplexer((_stream, payload) => output.write(payload))
+  // A reader that falls behind holds the engine's stream (the socket pauses), never our memory.
+  let paused = false
+  const forward = (payload: Buffer) => {
+    if (!output.write(payload) && !paused) {
+      paused = true
+      socket.pause()
+      output.once('drain', () => {
+        paused = false
+        socket.resume()
+      })
+    }
+  }
+  const demux = tty ? undefined : new Demultiplexer((_stream, payload) => forward(payload))
   return new Promise<void>((resolve) => {
-    socket.on('data', (chunk: Buffer) => (demux ? demux.push(chunk) : output.write(chunk)))
+    socket.on('data', (chunk: Buffer) => (demux ? demux.push(chunk) : forward(chunk)))
     socket.on('error', () => {}) // a reset after the exec ended: 'close' follows
     socket.on('close', () => {
       output.end()
