@@ -42,6 +42,8 @@ export interface DockerRunnerOptions {
 
 /** How long a log stream may run on after its container's exit before it is broken off. */
 const LOG_DRAIN_MS = 5000
+/** The pause before waiting again on a container whose wait broke off while it runs. */
+const REWAIT_MS = 100
 const NO_LISTENER: SandboxListener = { running() {}, exited() {}, failed() {} }
 
 async function* noLines(): AsyncGenerator<string> {}
@@ -158,7 +160,12 @@ export class DockerRunner implements Runner {
     const inspect = await s.host.client.request<ContainerInspect>('GET', `/containers/${c.id}/json`).catch(() => undefined)
     if (s.discarded || c.exit !== undefined) return
     if (inspect?.State.Running) {
-      this.#wait(s, c) // the wait broke off (the engine restarted its API?) while it runs on: wait again
+      // The wait broke off while it runs on (the engine dropped the connection): wait again, a moment later.
+      const timer = setTimeout(() => {
+        s.timers.delete(timer)
+        this.#wait(s, c)
+      }, REWAIT_MS)
+      s.timers.add(timer)
       return
     }
     // Gone without a trace (removed behind the runner's back): it was killed.
