@@ -5,10 +5,11 @@ import type { Clock } from '../clock/clock.js'
 import { instrument } from './instrumented.js'
 import { ProcessRunner, type ProcessRunnerOptions } from './process.js'
 import { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'
+import { DockerRunner, type DockerRunnerOptions } from './docker/index.js'
 import type { Runner } from './runner.js'
 import type { ImageSource } from './images.js'
 
-export type RunnerName = 'process' | 'simulated'
+export type RunnerName = 'process' | 'simulated' | 'docker'
 
 export interface RunnerContext {
   clock: Clock
@@ -22,11 +23,16 @@ export interface RunnerContext {
   stateDir?: string
   process?: ProcessRunnerOptions
   simulated?: SimulatedRunnerOptions
+  /** The docker runner's engines and grace (engineId, images, allowPrivileged and the clock come from the context). */
+  docker?: Pick<DockerRunnerOptions, 'hosts' | 'graceMs'>
 }
 
 export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Runner>> = {
   process: async (context) => instrument(await ProcessRunner.create(() => context.clock.now(), context.process)),
-  simulated: async (context) => instrument(new SimulatedRunner(context.clock, context.simulated))
+  simulated: async (context) => instrument(new SimulatedRunner(context.clock, context.simulated)),
+  docker: async (context) => instrument(await DockerRunner.create({
+    ...context.docker, engineId: context.engineId, now: () => context.clock.now(), images: context.images, allowPrivileged: context.allowPrivileged
+  }))
 }
 
 export {
@@ -36,6 +42,7 @@ export { registryImageSource, type ImageSource, type RegistryCredentials, type R
 export { RunnerError, cannotPull, type RunnerErrorCode } from './errors.js'
 export { ProcessRunner, DEFAULT_PATH, type ProcessRunnerOptions } from './process.js'
 export { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'
+export { DockerRunner, type DockerRunnerOptions, type DockerHost } from './docker/index.js'
 export { EPHEMERAL_FIRST, EPHEMERAL_LAST } from './simulated-ports.js'
 export {
   MAX_CONTAINERS, MAX_GPUS, MAX_GRACE_MS, MAX_ID_LENGTH, MAX_MEMORY_MIB, MAX_MOUNTS, MAX_NAME_LENGTH, MAX_PORT_MAPPINGS, MAX_ULIMITS,

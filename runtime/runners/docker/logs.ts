@@ -1,0 +1,144 @@
+// Container output, from the engine into the container's log file as it is
+// written. A container without a TTY streams multiplexed frames — an 8-byte
+// header (stream: 1 stdout, 2 stderr; three zero bytes; a big-endian uint32
+// payload length) then the payload — which `Demultiplexer` splits back into
+// stdout and stderr chunks, whatever way the bytes were cut in transit.
+//
+// `pumpLogs` follows GET /containers/{id}/logs from the start (the engine's
+// json-file log keeps everything a container wrote, so starting to follow
+// after POST /start loses nothing) and appends every message to the log file;
+// the stream ends when the container has stopped and its output is drained.
+import { open, stat, type FileHandle } from 'node:fs/promises'
+import type { DockerClient } from './client.js'
+
+export const STDOUT = 1
+export const STDERR = 2
+const HEADER = 8
+
+export type FrameHandler = (stream: number, payload: Buffer) => void
+
+/** Splits a multiplexed stream into frames; tolerates headers and payloads cut anywhere, in time linear in the bytes. */
+export class Demultiplexer {
+  readonly #chunks: Buffer[] = []
+  #length = 0
+  /** The frame whose header has been read: its stream and payload size. */
+  #stream = 0
+  #need: number | undefined = undefined
+
+  constructor(readonly onFrame: FrameHandler) {}
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk)
+    this.#length += chunk.length
+    for (;;) {
+      if (this.#need === undefined) {
+        if (this.#length < HEADER) return
+        const header = this.#take(HEADER)
+        this.#stream = header[0]
+        this.#need = header.readUInt32BE(4)
+      }
+      if (this.#length < this.#need) return
+      const payload = this.#take(this.#need)
+      this.#need = undefined
+      if (payload.length > 0) this.onFrame(this.#stream, payload)
+    }
+  }
+
+  /** The first n buffered bytes (joining only the chunks they span). */
+  #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0)
+    this.#length -= n
+    const first = this.#chunks[0]
+    if (first.length >= n) {
+      if (first.length === n) this.#chunks.shift()
+      else this.#chunks[0] = first.subarray(n)
+      return first.subarray(0, n)
+    }
+    const parts: Buffer[] = []
+    let left = n
+    while (left > 0) {
+      const chunk = this.#chunks[0]
+      if (chunk.length <= left) {
+        parts.push(chunk)
+        this.#chunks.shift()
+        left -= chunk.length
+      } else {
+        parts.push(chunk.subarray(0, left))
+        this.#chunks[0] = chunk.subarray(left)
+        left = 0
+      }
+    }
+    return Buffer.concat(parts, n)
+  }
+
+  /** Bytes of an unfinished frame (a stream cut short). */
+  get pendingBytes(): number {
+    return this.#length + (this.#need === undefined ? 0 : HEADER)
+  }
+}
+
+export interface LogPump {
+  /** Resolves once everything the container wrote is in the file (or the stream broke off). */
+  done: Promise<void>
+  /** Breaks off following (a container whose stream does not end). */
+  abort(): void
+}
+
+/** Seconds since the epoch of an engine timestamp (RFC 3339 with nanoseconds), to a double's precision. */
+export function timestampSeconds(stamp: string): number {
+  const dot = stamp.indexOf('.')
+  if (dot < 0) return Date.parse(stamp) / 1000
+  const zone = stamp.slice(dot).search(/[Z+-]/) + dot
+  return Date.parse(stamp.slice(0, dot) + stamp.slice(zone)) / 1000 + Number(`0${stamp.slice(dot, zone)}`)
+}
+
+/**
+ * Appends a container's output to `logPath` as the engine streams it. The
+ * stream carries each message's timestamp (stripped from the file); the file's
+ * mtime is set to the last one written, so that a runner recovering the
+ * container after a crash resumes right after it (`since`, from resumePoint()):
+ * every line lands in the file once.
+ */
+export function pumpLogs(client: DockerClient, containerId: string, logPath: string, since?: string): LogPump {
+  const controller = new AbortController()
+  const done = (async () => {
+    let file: FileHandle | undefined
+    try {
+      file = await open(logPath, 'a')
+      const body = await client.stream('GET', `/containers/${containerId}/logs`, {
+        query: { follow: true, stdout: true, stderr: true, timestamps: true, since },
+        noTimeout: true,
+        signal: controller.signal
+      })
+      const payloads: Buffer[] = []
+      let last: string | undefined
+      const demux = new Demultiplexer((_stream, frame) => {
+        const space = frame.indexOf(0x20)
+        last = frame.subarray(0, space).toString('latin1')
+        payloads.push(frame.subarray(space + 1))
+      })
+      for await (const chunk of body) {
+        demux.push(chunk as Buffer)
+        if (payloads.length === 0) continue
+        // Awaited: a slow disk holds the engine's stream, never our memory.
+        await file.writev(payloads.splice(0))
+        await file.utimes(new Date(), timestampSeconds(last!))
+      }
+    } catch {
+      // The container vanished or the engine went away: what arrived is in the file.
+    } finally {
+      await file?.close().catch(() => {})
+    }
+  })()
+  return { done, abort: () => controller.abort() }
+}
+
+/** Where to resume a recovered container's output: 1 µs after the last message its log file holds (its mtime). */
+export async function resumePoint(logPath: string): Promise<string | undefined> {
+  try {
+    const ns = (await stat(logPath, { bigint: true })).mtimeNs + 1000n
+    return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,112 @@
+// Recovery: a runner of an engine finds, on every host, the containers an
+// earlier runner of the same engine left (label stratus.engine), and rebuilds
+// each sandbox from its containers' labels — its id, its own labels, its
+// address and network mode, and per container its name, place, essential
+// flag, log file and port mappings. What it needs of the live state (which
+// containers still run, the exit status of those that ended, the published
+// ports) it asks the engine.
+import type { ContainerSpec, PortMapping, SandboxSpec } from '../runner.js'
+import type { EngineHost } from './hosts.js'
+import { LABEL, networkBindings, networkModeOf, type NetworkMode } from './sandbox.js'
+import { DockerSandbox } from './state.js'
+
+interface ListedContainer {
+  Id: string
+  ImageID: string
+  Labels: Record<string, string>
+  State: string
+}
+
+export interface ContainerInspect {
+  Id: string
+  State: { Status: string; Running: boolean; ExitCode: number; OOMKilled: boolean; StartedAt: string; Pid: number }
+  NetworkSettings?: { Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> }
+}
+
+/** The label filter of GET /containers/json and /events. */
+export function labelFilter(labels: Record<string, string>): string {
+  return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) })
+}
+
+function parseJson<T>(text: string | undefined, fallback: T): T {
+  try {
+    return text === undefined || text === '' ? fallback : (JSON.parse(text) as T)
+  } catch {
+    return fallback
+  }
+}
+
+/** The containers of an engine id on one host, grouped by sandbox. */
+export async function listEngineContainers(host: EngineHost, engineId: string): Promise<Map<string, ListedContainer[]>> {
+  const listed = await host.client.request<ListedContainer[]>('GET', '/containers/json', {
+    query: { all: true, filters: labelFilter({ [LABEL.engine]: engineId }) }
+  })
+  const groups = new Map<string, ListedContainer[]>()
+  for (const c of listed) {
+    const id = c.Labels[LABEL.sandbox]
+    if (id === undefined) continue
+    const group = groups.get(id) ?? []
+    group.push(c)
+    groups.set(id, group)
+  }
+  return groups
+}
+
+/** A recovered container's spec: what its labels say (the rest of a ContainerSpec is not needed any more). */
+function containerSpec(labels: Record<string, string>): ContainerSpec {
+  return {
+    name: labels[LABEL.container], essential: labels[LABEL.essential] !== 'false', command: [], env: {},
+    vcpus: 0, memoryMiB: 0, gpus: 0, logPath: labels[LABEL.logPath] ?? '', workDir: '',
+    portMappings: parseJson<PortMapping[] | undefined>(labels[LABEL.ports], undefined)
+  }
+}
+
+/**
+ * Rebuilds one sandbox from its containers. Containers that ended carry their
+ * exit; a sandbox whose containers were never all created (an earlier runner
+ * died while starting it) is rebuilt from those that were.
+ */
+export async function recoverSandbox(host: EngineHost, id: string, listed: ListedContainer[]): Promise<DockerSandbox | undefined> {
+  const holder = listed.find((c) => c.Labels[LABEL.role] === 'holder')
+  const members = listed.filter((c) => c !== holder && c.Labels[LABEL.container] !== undefined)
+    .sort((a, b) => Number(a.Labels[LABEL.index]) - Number(b.Labels[LABEL.index]))
+  const first = (members[0] ?? holder)?.Labels
+  if (first === undefined) return undefined
+  const address = first[LABEL.address]
+  const spec: SandboxSpec = {
+    id,
+    labels: parseJson<Record<string, string>>(first[LABEL.labels], {}),
+    ...(address ? { address } : {}),
+    networkMode: (first[LABEL.networkMode] as NetworkMode | undefined) ?? 'awsvpc',
+    containers: members.map((c) => containerSpec(c.Labels))
+  }
+  const sandbox = new DockerSandbox(spec, host, undefined, true)
+  for (const c of listed) sandbox.created.push(c.Id)
+  sandbox.holderId = holder?.Id
+  const inspects = await Promise.all(members.map((c) => host.client.request<ContainerInspect>('GET', `/containers/${c.Id}/json`).catch(() => undefined)))
+  const publisher = holder === undefined ? undefined : await host.client.request<ContainerInspect>('GET', `/containers/${holder.Id}/json`).catch(() => undefined)
+  const bindIp = networkModeOf(spec) === 'awsvpc' ? address || '127.0.0.1' : '127.0.0.1'
+  let startedAt: number | undefined
+  members.forEach((listedContainer, i) => {
+    const container = sandbox.containers[i]
+    const inspect = inspects[i]
+    container.id = listedContainer.Id
+    container.imageDigest = listedContainer.ImageID
+    if (inspect === undefined || !inspect.State.Running) {
+      container.state = 'exited'
+      // Never started (created only), or gone: no exit status of its own.
+      container.exit = inspect === undefined || inspect.State.Status === 'created'
+        ? { name: container.spec.name, exitCode: null, signal: null, oomKilled: false }
+        : container.exitFrom(inspect.State.ExitCode, inspect.State.OOMKilled)
+    } else {
+      container.state = 'running'
+    }
+    const ports = (publisher ?? inspect)?.NetworkSettings?.Ports
+    container.bindings = networkBindings(container.spec, networkModeOf(spec), bindIp, ports ?? undefined)
+    const started = inspect === undefined ? NaN : Date.parse(inspect.State.StartedAt)
+    if (Number.isFinite(started) && started > 0 && (startedAt === undefined || started < startedAt)) startedAt = started
+  })
+  sandbox.startedAt = startedAt
+  sandbox.state = 'running'
+  return sandbox
+}

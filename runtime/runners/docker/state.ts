@@ -1,0 +1,125 @@
+// What the docker runner knows of each sandbox and container it has in hand,
+// and how an engine's exit status becomes a ContainerExit: the engine reports
+// a container killed by signal N as exit code 128+N (so does docker-init), so
+// such a code is read as that signal only when the runner sent it — a program
+// that itself exits 143 keeps its code. The kernel's OOM kill (State.OOMKilled
+// with 137) is SIGKILL with oomKilled, as the process runner reports it.
+import { constants } from 'node:os'
+import type { ContainerExit, ContainerSpec, ContainerState, NetworkBinding, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec, StopOptions } from '../runner.js'
+import type { EngineHost } from './hosts.js'
+import type { LogPump } from './logs.js'
+
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals])
+)
+
+export class DockerContainer {
+  /** The engine's container id, once created. */
+  id: string | undefined = undefined
+  state: ContainerState['state'] = 'starting'
+  imageDigest: string | undefined = undefined
+  bindings: NetworkBinding[] | undefined = undefined
+  /** Signals the runner sent it: an exit status of 128+N is read as signal N only for these. */
+  readonly signals = new Set<NodeJS.Signals>()
+  /** The runner sent SIGKILL after a grace period (an escalation, when it died of it). */
+  escalatedKill = false
+  exit: ContainerExit | undefined = undefined
+  logs: LogPump | undefined = undefined
+
+  constructor(readonly spec: ContainerSpec, readonly index: number) {}
+
+  get essential(): boolean {
+    return this.spec.essential !== false
+  }
+
+  /** Reads the engine's State.ExitCode and State.OOMKilled. */
+  exitFrom(exitCode: number, oomKilled: boolean): ContainerExit {
+    const name = this.spec.name
+    if (oomKilled && exitCode === 137) return { name, exitCode: null, signal: 'SIGKILL', oomKilled: true }
+    const signal = exitCode > 128 ? SIGNAL_NAMES.get(exitCode - 128) : undefined
+    if (signal !== undefined && this.signals.has(signal)) return { name, exitCode: null, signal, oomKilled }
+    return { name, exitCode, signal: null, oomKilled }
+  }
+
+  info(): ContainerState {
+    const state: ContainerState = { name: this.spec.name, state: this.state }
+    if (this.id !== undefined) state.runtimeId = this.id
+    if (this.imageDigest !== undefined) state.imageDigest = this.imageDigest
+    if (this.bindings !== undefined) state.networkBindings = this.bindings
+    if (this.exit !== undefined) state.exitCode = this.exit.exitCode
+    return state
+  }
+}
+
+export class DockerSandbox {
+  readonly containers: DockerContainer[]
+  state: SandboxInfo['state'] = 'starting'
+  /** The holder's container id (a multi-container awsvpc sandbox). */
+  holderId: string | undefined = undefined
+  /** Every container id created for it, the holder included: what is removed at its end. */
+  readonly created: string[] = []
+  startedAt: number | undefined = undefined
+  pullStartedAt: number | undefined = undefined
+  pullStoppedAt: number | undefined = undefined
+  /** stop() before it ran: applied once it runs. */
+  pendingStop: StopOptions | undefined = undefined
+  stopped = false
+  /** The essential container whose exit ended it. */
+  decider: DockerContainer | undefined = undefined
+  /** Every container has exited and its output is being drained into its log file. */
+  finishing = false
+  /** Every container has exited and its output is in its log file. */
+  drained = false
+  /** Being torn down (its end reported, or its start abandoned): late answers are ignored. */
+  discarded = false
+  readonly timers = new Set<NodeJS.Timeout>()
+  #settle!: () => void
+  /** Resolves once the sandbox is gone: reported and removed, or failed and cleaned up. */
+  readonly settled = new Promise<void>((resolve) => (this.#settle = resolve))
+
+  constructor(
+    readonly spec: SandboxSpec,
+    readonly host: EngineHost,
+    public listener: SandboxListener | undefined,
+    readonly recovered: boolean
+  ) {
+    this.containers = spec.containers.map((c, i) => new DockerContainer(c, i))
+  }
+
+  settle(): void {
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+    this.#settle()
+  }
+
+  container(name: string | undefined): DockerContainer | undefined {
+    return name === undefined ? this.containers[0] : this.containers.find((c) => c.spec.name === name)
+  }
+
+  /** Whether every container has exited (or was never created). */
+  get allExited(): boolean {
+    return this.containers.every((c) => c.exit !== undefined)
+  }
+
+  info(): SandboxInfo {
+    const info: SandboxInfo = { id: this.spec.id, labels: this.spec.labels, state: this.state, containers: this.containers.map((c) => c.info()) }
+    if (this.startedAt !== undefined) info.startedAt = this.startedAt
+    if (this.spec.address !== undefined) info.address = this.spec.address
+    if (this.pullStartedAt !== undefined) info.pullStartedAt = this.pullStartedAt
+    if (this.pullStoppedAt !== undefined) info.pullStoppedAt = this.pullStoppedAt
+    if (this.recovered) info.recovered = true
+    return info
+  }
+
+  /** The sandbox's exit, once every container has exited. */
+  exit(stoppedAt: number): SandboxExit {
+    const exits = this.containers.map((c) => c.exit ?? { name: c.spec.name, exitCode: null, signal: null, oomKilled: false })
+    const decider = this.decider ?? this.containers.find((c) => c.essential) ?? this.containers[0]
+    const deciding = exits[decider.index]
+    const escalated = this.containers.some((c) => c.escalatedKill && c.exit?.signal === 'SIGKILL' && !c.exit.oomKilled)
+    return {
+      exitCode: deciding.exitCode, signal: deciding.signal, oomKilled: deciding.oomKilled,
+      containers: exits, stopped: this.stopped, escalated, stoppedAt
+    }
+  }
+}
