@@ -23,7 +23,7 @@ import { NodePools, POOLS, type PoolRecord } from './cluster/node-pool.js'
 import { PlanApplier } from './cluster/plan-applier.js'
 import { CapacityProvider } from './cluster/capacity-provider.js'
 import { TaskLauncher } from './tasks/task-launcher.js'
-import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerName } from './runners/index.js'
+import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
 import { startHttp, type HttpEndpoint } from './http/server.js'
@@ -66,6 +66,12 @@ export interface EngineOptions {
   registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn'>
   batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
   process?: ProcessRunnerOptions
+  /**
+   * The docker runner's Docker engines (default: the local one): each
+   * compute environment's instances are spread over them, so one pool spans
+   * several machines (`{ name, url: 'tcp://host:2376', tls: { ca, cert, key } }`).
+   */
+  docker?: RunnerContext['docker']
 }
 
 /** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
@@ -205,7 +211,8 @@ export class Engine {
       undo.push(() => registry.close())
       const images = registryImageSource(registry, partition.accountId, partition.region)
       const made = await Promise.all(names.map((name) => RUNNERS[name]({
-        clock, engineId, images, stateDir: join(dataDir, 'runners', name), allowPrivileged: options.allowPrivileged === true, process: options.process
+        clock, engineId, images, stateDir: join(dataDir, 'runners', name), allowPrivileged: options.allowPrivileged === true, process: options.process,
+        ...(options.docker !== undefined ? { docker: options.docker } : {})
       })))
       undo.push(...made.map((r) => () => r.close()))
       const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
