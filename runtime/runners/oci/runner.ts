@@ -395,7 +395,8 @@ export class OciRunner implements Runner {
     if (s === undefined) return (async function* () {})()
     const c = options.container === undefined ? s.containers[0] : s.containers.find((x) => x.spec.name === options.container)
     if (c === undefined) throw invalidArgument('container', `sandbox ${JSON.stringify(id)} has no container ${JSON.stringify(options.container)}`)
-    return fileLines(c.spec.logPath, options.follow ? { follow: () => this.#live.get(id) === s && s.state !== 'exited' } : {})
+    // Followed until the exit has been reported (the sandbox is forgotten right before its listener hears it).
+    return fileLines(c.spec.logPath, options.follow ? { follow: () => this.#live.get(id) === s && s.unclaimedExit === undefined } : {})
   }
 
   #execTarget(id: string, container: string): OciContainer {
