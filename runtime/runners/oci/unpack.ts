@@ -64,20 +64,20 @@ type Kind = 'dir' | 'file' | 'symlink'
  * The path of an entry inside the layer ('' for the root), or an UnsafeLayerError.
  * `..` is resolved against the components before it and refused when it would climb above the root.
  */
-export function entryPath(name: string, what = 'path'): string {
+export function entryPath(name: string, entry = name, what = 'path'): string {
   const parts: string[] = []
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue
     if (part === '..') {
-      if (parts.length === 0) throw new UnsafeLayerError(name, `has a ${what} that climbs out of the layer (../)`)
+      if (parts.length === 0) throw new UnsafeLayerError(entry, `has a ${what} that climbs out of the layer (${JSON.stringify(name)})`)
       parts.pop()
       continue
     }
-    if (part.length > NAME_MAX) throw new UnsafeLayerError(name, `has a component longer than ${NAME_MAX} bytes`)
+    if (part.length > NAME_MAX) throw new UnsafeLayerError(entry, `has a ${what} component longer than ${NAME_MAX} bytes`)
     parts.push(part)
   }
   const path = parts.join('/')
-  if (path.length > PATH_MAX) throw new UnsafeLayerError(name, `has a ${what} longer than ${PATH_MAX} bytes`)
+  if (path.length > PATH_MAX) throw new UnsafeLayerError(entry, `has a ${what} longer than ${PATH_MAX} bytes`)
   return path
 }
 
@@ -220,7 +220,7 @@ class LayerWriter {
   }
 
   async hardlink(path: string, header: Header): Promise<void> {
-    const target = entryPath(header.linkname ?? '', 'link target')
+    const target = entryPath(header.linkname ?? '', header.name, 'link target')
     const kind = this.kinds.get(target)
     if (kind === undefined || target === '') {
       throw new UnsafeLayerError(header.name, `is a hardlink to ${JSON.stringify(header.linkname)}, which is no file of this layer`)
