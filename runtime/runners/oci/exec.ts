@@ -60,16 +60,17 @@ export async function execInteractive(runtime: OciRuntime, helpers: TtyHelper, i
 }
 
 /**
- * A TTY: the helper runs `<runtime> exec --tty --console-socket <its socket>`, takes
- * the master end it is sent, and relays it to its own stdin and stdout; a line
- * "<columns> <rows>" on its fd 3 resizes the terminal.
+ * A TTY: the helper runs `<runtime> exec --detach --tty --console-socket <its socket>`,
+ * takes the master end it is sent, relays it to its own stdin and stdout, and waits
+ * for the command; a line "<columns> <rows>" on its fd 3 resizes the terminal.
  */
 function ttySession(runtime: OciRuntime, helpers: TtyHelper, id: string, command: readonly string[], base: { env?: Readonly<Record<string, string>>; user?: string; cwd?: string }): ExecSession {
-  const socketPlaceholder = '{console-socket}'
-  const args = runtime.execArgs(id, command, { ...base, tty: true, consoleSocket: socketPlaceholder })
-  const child = spawn(helpers.ttyExec, [socketPlaceholder, '--', runtime.binary, ...args], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] })
+  const args = runtime.execArgs(id, command, { ...base, tty: true, consoleSocket: '{console-socket}', pidFile: '{pid-file}' })
+  const child = spawn(helpers.ttyExec, ['--', runtime.binary, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
   const output = new PassThrough()
   child.stdout!.pipe(output)
+  // The runtime's own complaints, should it refuse, are part of the session's output.
+  child.stderr!.pipe(output, { end: false })
   const control = child.stdio[3] as NodeJS.WritableStream
   const exit = new Promise<number>((resolve, reject) => {
     child.on('error', reject)

@@ -19,6 +19,7 @@ import { bundleDir, prepareBundle, removeBundle, type BundleContext } from './bu
 import { memoryCgroups, oomKills, removeCgroupParent, type MemoryCgroups } from './cgroups.js'
 import { execCollect, execInteractive } from './exec.js'
 import { ImageStore, type PulledImage } from './image-store.js'
+import { resolveUser } from './image-user.js'
 import { processArgs } from './oci-config.js'
 import { publish, spawnForwarder, unpublish } from './port-forward.js'
 import { probeOverlay, type RootfsMode } from './rootfs.js'
@@ -415,7 +416,14 @@ export class OciRunner implements Runner {
 
   async execStream(id: string, container: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecSession> {
     const c = this.#execTarget(id, container)
-    return execInteractive(this.runtime, this.#binaries, c.record.runtimeId, command, options)
+    let user = options.user
+    if (user !== undefined && !/^\d+(:\d+)?$/.test(user)) {
+      // A name: looked up in the container's own files, resolved inside its root (never the host's).
+      const root = { digest: '', root: `/proc/${c.record.pid}/root`, unpacked: { whiteouts: [], opaque: [], skipped: [], entries: 0, bytes: 0 } }
+      const found = await resolveUser([root], user).catch((error: Error) => { throw invalidArgument('options.user', error.message) })
+      user = `${found.uid}:${found.gid}`
+    }
+    return execInteractive(this.runtime, this.#binaries, c.record.runtimeId, command, { ...options, user })
   }
 
   attach(id: string, listener: SandboxListener): boolean {

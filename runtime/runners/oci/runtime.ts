@@ -113,12 +113,15 @@ export class OciRuntime {
   }
 
   /** `exec` argv (without the runtime binary): a process in a running container. */
-  execArgs(id: string, command: readonly string[], options: { env?: Readonly<Record<string, string>>; user?: string; cwd?: string; tty?: boolean; consoleSocket?: string } = {}): string[] {
+  execArgs(id: string, command: readonly string[], options: {
+    env?: Readonly<Record<string, string>>; user?: string; cwd?: string; tty?: boolean; consoleSocket?: string; pidFile?: string
+  } = {}): string[] {
     const args = [...this.#global(), 'exec']
     for (const [k, v] of Object.entries(options.env ?? {})) args.push('--env', `${k}=${v}`)
     if (options.user !== undefined) args.push('--user', options.user)
     if (options.cwd !== undefined) args.push('--cwd', options.cwd)
-    if (options.tty) args.push('--tty', '--console-socket', options.consoleSocket!)
+    // The runtime hands a terminal out only to a detached exec (tty-exec.c waits for it).
+    if (options.tty) args.push('--detach', '--tty', '--console-socket', options.consoleSocket!, '--pid-file', options.pidFile!)
     args.push(id, ...command)
     return args
   }

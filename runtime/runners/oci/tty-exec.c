@@ -1,16 +1,18 @@
 /*
  * stratus-oci-tty-exec: an exec with a TTY for the OCI runner. The runtime
- * (`runc exec --tty --console-socket <path>`) sends the pseudo-terminal's
- * master over a unix socket as SCM_RIGHTS, which Node cannot receive; this
- * helper receives it and relays it.
+ * hands a pseudo-terminal out only to a detached exec (`runc exec --detach
+ * --tty --console-socket <path> --pid-file <path>`), sending its master over a
+ * unix socket as SCM_RIGHTS, which Node cannot receive: this helper receives
+ * it and relays it. Being a child subreaper, it inherits the detached command
+ * when the runtime exits, and waits for it, so its status is the command's.
  *
- *   stratus-oci-tty-exec <placeholder> -- <runtime argv...>
+ *   stratus-oci-tty-exec -- <runtime argv...>
  *
- * Every argument equal to <placeholder> is replaced by the socket's path (a
- * fresh directory under /tmp). fds: 0 input for the terminal, 1 its output,
+ * The arguments {console-socket} and {pid-file} are replaced by paths in a
+ * fresh directory under /tmp. fds: 0 input for the terminal, 1 its output,
  * 2 errors, 3 control: lines "<columns> <rows>" resize the terminal. End of
- * input sends the terminal's EOF character (^D). Exits with the runtime's
- * status, which is the command's.
+ * input sends the terminal's EOF character (^D). Exits with the command's
+ * status (128 + a signal), or the runtime's when it could not start it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -56,11 +59,12 @@ static int exit_status(int status) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4 || strcmp(argv[2], "--") != 0) {
-    fprintf(stderr, "usage: stratus-oci-tty-exec <placeholder> -- <runtime argv...>\n");
+  if (argc < 3 || strcmp(argv[1], "--") != 0) {
+    fprintf(stderr, "usage: stratus-oci-tty-exec -- <runtime argv...>\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   char dir[] = "/tmp/stratus-tty-XXXXXX";
   if (mkdtemp(dir) == NULL) {
     perror("stratus-oci-tty-exec: mkdtemp");
@@ -74,8 +78,13 @@ int main(int argc, char **argv) {
     rmdir(dir);
     return 2;
   }
-  char **runtime_argv = argv + 3;
-  for (char **a = runtime_argv; *a != NULL; a++) if (strcmp(*a, argv[1]) == 0) *a = addr.sun_path;
+  char pid_path[sizeof dir + 8];
+  snprintf(pid_path, sizeof pid_path, "%s/pid", dir);
+  char **runtime_argv = argv + 2;
+  for (char **a = runtime_argv; *a != NULL; a++) {
+    if (strcmp(*a, "{console-socket}") == 0) *a = addr.sun_path;
+    else if (strcmp(*a, "{pid-file}") == 0) *a = pid_path;
+  }
 
   pid_t child = fork();
   if (child == 0) {
@@ -106,7 +115,18 @@ int main(int argc, char **argv) {
   }
   close(listener);
   unlink(addr.sun_path);
+  /* The runtime exits once the command runs; then the command is ours (a subreaper's). */
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  pid_t command = 0;
+  char pid_text[32] = { 0 };
+  int pid_fd = open(pid_path, O_RDONLY | O_CLOEXEC);
+  if (pid_fd >= 0) {
+    if (read(pid_fd, pid_text, sizeof pid_text - 1) > 0) command = (pid_t)atoi(pid_text);
+    close(pid_fd);
+  }
+  unlink(pid_path);
   rmdir(dir);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || command <= 0) return exit_status(status) == 0 ? 255 : exit_status(status);
 
   struct pollfd fds[3] = { { .fd = 0, .events = POLLIN }, { .fd = master, .events = POLLIN }, { .fd = 3, .events = POLLIN } };
   if (fcntl(3, F_GETFD) < 0) fds[2].fd = -1;
@@ -158,6 +178,10 @@ int main(int argc, char **argv) {
     }
   }
   close(master);
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-  return exit_status(status);
+  for (;;) {
+    pid_t got = waitpid(-1, &status, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return 255; /* not ours after all: its status is unknown */
+    if (got == command) return exit_status(status);
+  }
 }
