@@ -131,9 +131,14 @@ export async function recoverSandboxes(context: RecoveryContext): Promise<Recove
     if (!known.has(name)) await rm(join(bundles, name), { recursive: true, force: true })
   }
 
+  // Like a started container's shim pipe, the watch keeps the process alive while a recovered container runs.
   let polling = false
   const timer = setInterval(() => {
     if (polling) return
+    if (watched.every(([, c]) => c.state !== 'running')) {
+      clearInterval(timer)
+      return
+    }
     polling = true
     void (async () => {
       for (const [s, c] of watched) {
@@ -148,6 +153,6 @@ export async function recoverSandboxes(context: RecoveryContext): Promise<Recove
       }
     })().finally(() => { polling = false })
   }, POLL_MS)
-  timer.unref()
+  if (watched.length === 0) clearInterval(timer)
   return { stop: () => clearInterval(timer) }
 }

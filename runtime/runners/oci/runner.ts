@@ -442,7 +442,6 @@ export class OciRunner implements Runner {
 
   async close(): Promise<void> {
     this.#closing = true
-    this.#recovery?.stop()
     const waiting: Promise<void>[] = []
     for (const s of this.#live.values()) {
       s.stopped = true
@@ -450,6 +449,7 @@ export class OciRunner implements Runner {
       waiting.push(s.done)
     }
     await Promise.all(waiting)
+    this.#recovery?.stop()
     for (const s of [...this.#live.values()]) if (s.unclaimedExit !== undefined) this.#forget(s)
     // Anything of this engine the runtime still has (a crash between create and record): gone too.
     for (const c of await this.runtime.list()) if (c.id.startsWith(this.#prefix)) await this.runtime.delete(c.id).catch(() => {})
