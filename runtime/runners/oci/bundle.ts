@@ -32,8 +32,8 @@ export interface BundleRequest {
   address: string
   network: 'new' | 'host' | string
   privileged: boolean
-  /** No cgroup of its own below cgroupParent: the runtime's default (the raw bundle of the benchmark). */
-  defaultCgroup?: boolean
+  /** The benchmark's raw bundle: in this directory, a copied rootfs, the runtime's default cgroup (one per container id). */
+  raw?: { dir: string }
 }
 
 export interface Bundle {
@@ -84,12 +84,12 @@ async function containerUser(pulled: PulledImage, user: string | undefined, view
 
 export async function prepareBundle(context: BundleContext, request: BundleRequest): Promise<Bundle> {
   const { container: c, pulled } = request
-  const dir = bundleDir(context.stateDir, request.runtimeId)
+  const dir = request.raw?.dir ?? bundleDir(context.stateDir, request.runtimeId)
   const rootfs = join(dir, 'rootfs')
   await mkdir(rootfs, { recursive: true })
   let overlay: string[] | undefined
   let view: readonly CachedLayer[] = pulled.layers
-  if (context.mode === 'overlay') {
+  if (context.mode === 'overlay' && request.raw === undefined) {
     const lowers = await Promise.all(pulled.layers.map((l) => shortLayerPath(context.stateDir, l)))
     if (lowers.length === 0) {
       lowers.push(join(dir, 'empty'))
@@ -108,7 +108,7 @@ export async function prepareBundle(context: BundleContext, request: BundleReque
   const config = ociConfig({
     container: c, image: pulled.image.config, user, hostname: request.hostname, overlay, rootPath: rootfs,
     init: withInit ? context.init : undefined, hostsFile, hostnameFile, network: request.network,
-    cgroupsPath: request.defaultCgroup ? '' : `${context.cgroupParent}/${request.runtimeId}`,
+    cgroupsPath: request.raw !== undefined ? '' : `${context.cgroupParent}/${request.runtimeId}`,
     swapAccounting: context.swapAccounting, privileged: request.privileged
   })
   // Bind sources the task names must exist: a missing host directory is made, as Docker does for volumes.

@@ -26,11 +26,56 @@ export interface RecoveryContext {
   /** A container's events say it ended. */
   ended(sandbox: OciSandbox, container: OciContainer): Promise<void>
   settle(sandbox: OciSandbox): void
+  watcher: EventsWatcher
 }
 
-export interface Recovery {
-  /** Stops watching (close()). */
-  stop(): void
+/**
+ * Containers whose shim this runner cannot hear (a previous runner started them, or
+ * the shim server died): their events files are polled until they end. Like a shim's
+ * pipe, the watch keeps the process alive while a watched container runs.
+ */
+export class EventsWatcher {
+  readonly #watched: Array<[OciSandbox, OciContainer]> = []
+  readonly #ended: (sandbox: OciSandbox, container: OciContainer) => Promise<void>
+  #timer: NodeJS.Timeout | undefined
+  #polling = false
+
+  constructor(ended: (sandbox: OciSandbox, container: OciContainer) => Promise<void>) {
+    this.#ended = ended
+  }
+
+  watch(sandbox: OciSandbox, container: OciContainer): void {
+    this.#watched.push([sandbox, container])
+    this.#timer ??= setInterval(() => void this.#poll(), POLL_MS)
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling) return
+    this.#polling = true
+    try {
+      for (let i = this.#watched.length - 1; i >= 0; i--) {
+        const [s, c] = this.#watched[i]
+        if (c.state === 'running') {
+          // Looked at before the events: a shim that writes its last line and exits in between is not taken for lost.
+          const shimAlive = alive(c.record.shimPid)
+          const events = await readEvents(join(c.record.bundle, 'events'))
+          if (events.ended === undefined && !shimAlive) events.ended = 'lost'
+          if (events.ended === undefined) continue
+          c.events = events
+          await this.#ended(s, c)
+        }
+        this.#watched.splice(i, 1)
+      }
+    } finally {
+      this.#polling = false
+    }
+    if (this.#watched.length === 0) this.stop()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
 }
 
 const POLL_MS = 100
@@ -85,7 +130,7 @@ async function republish(s: OciSandbox): Promise<void> {
   record.bindings = kept
 }
 
-export async function recoverSandboxes(context: RecoveryContext): Promise<Recovery> {
+export async function recoverSandboxes(context: RecoveryContext): Promise<void> {
   const records = await context.store.list()
   const listed = new Map((await context.runtime.list()).map((c) => [c.id, c]))
   const known = new Set<string>()
@@ -131,28 +176,6 @@ export async function recoverSandboxes(context: RecoveryContext): Promise<Recove
     if (!known.has(name)) await rm(join(bundles, name), { recursive: true, force: true })
   }
 
-  // Like a started container's shim pipe, the watch keeps the process alive while a recovered container runs.
-  let polling = false
-  const timer = setInterval(() => {
-    if (polling) return
-    if (watched.every(([, c]) => c.state !== 'running')) {
-      clearInterval(timer)
-      return
-    }
-    polling = true
-    void (async () => {
-      for (const [s, c] of watched) {
-        if (c.state !== 'running') continue
-        const shimAlive = alive(c.record.shimPid)
-        const events = await readEvents(join(c.record.bundle, 'events'))
-        if (events.ended === undefined && !shimAlive) events.ended = 'lost'
-        if (events.ended !== undefined) {
-          c.events = events
-          await context.ended(s, c)
-        }
-      }
-    })().finally(() => { polling = false })
-  }, POLL_MS)
-  if (watched.length === 0) clearInterval(timer)
-  return { stop: () => clearInterval(timer) }
+  for (const [sandbox, container] of watched) context.watcher.watch(sandbox, container)
 }
+

@@ -2,7 +2,6 @@
 // it prepares itself, images from the built-in registry's store. See README.md
 // for the picture; this file is the Runner contract (runner.ts one level up):
 // start → pull → bundles → shims → running → exits → teardown → exited.
-import { createInterface } from 'node:readline'
 import { mkdir, open, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { getSystemErrorMessage } from './errno.js'
@@ -23,10 +22,10 @@ import { resolveUser } from './image-user.js'
 import { processArgs } from './oci-config.js'
 import { publish, spawnForwarder, unpublish } from './port-forward.js'
 import { probeOverlay, type RootfsMode } from './rootfs.js'
-import { OciRuntime, runtimeError, type RuntimeName } from './runtime.js'
+import { OciRuntime, runtimeError, ShimServer, type RuntimeName } from './runtime.js'
 import { containerExit, OciContainer, OciSandbox, sandboxExit, sandboxInfo } from './sandbox.js'
 import { applyEvent, enginePrefix, sandboxKey, SandboxStore, type SandboxRecord } from './state.js'
-import { recoverSandboxes, type Recovery } from './recovery.js'
+import { EventsWatcher, recoverSandboxes } from './recovery.js'
 import type { UnpackLimits } from './unpack.js'
 
 export interface OciRunnerOptions {
@@ -64,7 +63,8 @@ export class OciRunner implements Runner {
   readonly #prefix: string
   readonly #graceMs: number
   readonly #live = new Map<string, OciSandbox>()
-  #recovery: Recovery | undefined
+  readonly #watcher = new EventsWatcher((s, c) => this.#containerEnded(s, c))
+  #server: ShimServer | undefined
   #closing = false
 
   private constructor(options: OciRunnerOptions, parts: {
@@ -113,13 +113,19 @@ export class OciRunner implements Runner {
     await images.open()
     const runner = new OciRunner(options, { runtime, binaries, memory, mode, reason, images })
     await runner.#store.open()
-    runner.#recovery = await recoverSandboxes({
-      store: runner.#store, runtime, prefix: runner.#prefix, stateDir,
+    await recoverSandboxes({
+      store: runner.#store, runtime, prefix: runner.#prefix, stateDir, watcher: runner.#watcher,
       adopt: (s) => runner.#live.set(s.spec.id, s),
       ended: (s, c) => runner.#containerEnded(s, c),
       settle: (s) => runner.#settle(s)
     })
     return runner
+  }
+
+  /** The shim server, started again should it have died (its shims live on: their containers are watched by file then). */
+  get #shims(): ShimServer {
+    this.#server ??= new ShimServer(this.#binaries.shim, () => { this.#server = undefined })
+    return this.#server
   }
 
   // --- start ---------------------------------------------------------------------------
@@ -227,18 +233,16 @@ export class OciRunner implements Runner {
     })
     if (this.#memory !== undefined) c.record.memoryCgroup = join(this.#memory.own, this.#bundle.cgroupParent, c.record.runtimeId)
     this.#checkOpen()
-    const log = await open(cs.logPath, 'a')
     const args = this.runtime.runArgs(c.record.runtimeId, bundle.dir, bundle.pidFile, bundle.runtimeLog, bundle.withInit)
-    const shim = this.runtime.spawnShim(this.#binaries.shim, bundle.events, bundle.pidFile, bundle.withInit, args, log.fd)
-    await log.close()
-    c.shim = shim
-    c.record.shimPid = shim.pid
     c.created = true
     await new Promise<void>((resolve, reject) => {
       let settled = false
       const fail = (error: RunnerError) => { if (!settled) { settled = true; reject(error) } }
-      shim.on('error', (error) => fail(startFailed(`the shim of container ${cs.name} could not be started: ${error.message}`, error)))
-      createInterface({ input: shim.stdout! }).on('line', (line) => {
+      this.#shims.start(c.record.runtimeId, bundle.events, bundle.pidFile, bundle.withInit, cs.logPath, args, { line: (line) => {
+        if (line.startsWith('spawned ')) {
+          c.record.shimPid = Number(line.slice(8))
+          return
+        }
         applyEvent(c.events, line)
         if (line.startsWith('execfail ')) {
           fail(startFailed(`container ${cs.name}: cannot run ${JSON.stringify(processArgs(cs, pulled.image.config)[0])}: ${getSystemErrorMessage(c.events.execFailed!)}`, undefined, `containers[${i}].command`))
@@ -250,15 +254,17 @@ export class OciRunner implements Runner {
           c.state = 'running'
           resolve()
         }
-      })
-      shim.on('close', () => {
+      }, serverGone: () => {
+        if (!settled) fail(startFailed(`the shim server exited while container ${cs.name} was starting`))
+        else this.#watcher.watch(s, c)
+      }, closed: () => {
         if (!settled) {
           if (c.events.failed !== undefined) return // the runtime's reason is on its way
           fail(startFailed(`the shim of container ${cs.name} ended before it ran (${c.events.ended === undefined ? 'no reason' : JSON.stringify(c.events.ended)})`))
           return
         }
         void this.#containerEnded(s, c)
-      })
+      } })
     })
   }
 
@@ -368,6 +374,24 @@ export class OciRunner implements Runner {
     if (this.#live.get(s.spec.id) === s) this.#live.delete(s.spec.id)
   }
 
+  /**
+   * For benchmarks (bench/containers.ts): a bundle of `image` running `command` in `dir`,
+   * configured as this runner configures a container (init, limits, namespaces), with a
+   * copied read-only rootfs that any number of containers can share, for a raw loop of
+   * `<binary> --root <root> run -d --bundle <bundle> <id>` and `delete --force <id>`.
+   */
+  async prepareRawBundle(options: { image: string; command: readonly string[]; dir: string; memoryMiB?: number }): Promise<{ bundle: string; binary: string; root: string }> {
+    const pulled = await this.images.pull(options.image)
+    const container = {
+      name: 'raw', image: options.image, command: options.command, env: {}, vcpus: 1, memoryMiB: options.memoryMiB ?? 0, gpus: 0,
+      logPath: join(options.dir, 'raw.log'), workDir: options.dir, readonlyRootFilesystem: true
+    }
+    await prepareBundle(this.#bundle, {
+      runtimeId: 'raw', container, pulled, hostname: 'raw', address: '127.0.0.1', network: 'new', privileged: false, raw: { dir: options.dir }
+    })
+    return { bundle: options.dir, binary: this.runtime.binary, root: this.runtime.root }
+  }
+
   // --- the rest of the Runner interface -------------------------------------------------
 
   stop(id: string, options: StopOptions = {}): boolean {
@@ -449,7 +473,9 @@ export class OciRunner implements Runner {
       waiting.push(s.done)
     }
     await Promise.all(waiting)
-    this.#recovery?.stop()
+    this.#watcher.stop()
+    this.#server?.close()
+    this.#server = undefined
     for (const s of [...this.#live.values()]) if (s.unclaimedExit !== undefined) this.#forget(s)
     // Anything of this engine the runtime still has (a crash between create and record): gone too.
     for (const c of await this.runtime.list()) if (c.id.startsWith(this.#prefix)) await this.runtime.delete(c.id).catch(() => {})

@@ -1,9 +1,11 @@
 // The OCI runtime (runc or crun) as the runner drives it: one shim per
 // container (shim.c) that runs `<runtime> run -d` and waits for the container,
-// and the runtime's CLI for the rest (delete, list, exec). Every runtime call
-// uses a root of the runner's own (`--root <stateDir>/runtime`), so `list`
-// shows only this runner's containers and two runners never meet.
+// forked by one small shim server per runner (ShimServer), and the runtime's
+// CLI for the rest (delete, list, exec). Every runtime call uses a root of the
+// runner's own (`--root <stateDir>/runtime`), so `list` shows only this
+// runner's containers and two runners never meet.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { access, constants, readFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -79,13 +81,6 @@ export class OciRuntime {
     return [this.binary, ...this.#global(logFile), 'run', '-d', '--pid-file', pidFile, ...(withInit ? ['--preserve-fds', '1'] : []), '--bundle', bundle, id]
   }
 
-  /**
-   * Starts the shim of one container: detached (a session of its own, so it outlives
-   * the runner), stdout a pipe of its events, stderr the container's log (`logFd`).
-   */
-  spawnShim(shim: string, events: string, pidFile: string, withInit: boolean, runArgs: string[], logFd: number): ChildProcess {
-    return spawn(shim, [events, pidFile, withInit ? '1' : '0', '--', ...runArgs], { detached: true, stdio: ['ignore', 'pipe', logFd] })
-  }
 
   /** Removes a container (killing it first when it still runs); a container that is not there is fine. */
   async delete(id: string): Promise<void> {
@@ -146,4 +141,64 @@ export async function runtimeError(logFile: string): Promise<string | undefined>
     }
   }
   return last
+}
+
+export interface ShimHandlers {
+  /** An event line of the shim (state.ts applyEvent), or `spawned <pid>`. */
+  line(text: string): void
+  /** The shim ended (every event of it came before). */
+  closed(): void
+  /** The server died: the shim lives on, unheard (its events file says what it does). */
+  serverGone(): void
+}
+
+/**
+ * The shim server (`stratus-oci-shim serve`): it forks a shim per container, each in a
+ * session of its own, so starting one costs a fork of a small C program instead of a
+ * fork of this (large) Node process, and the shims outlive the server and the runner.
+ */
+export class ShimServer {
+  readonly #child: ChildProcess
+  readonly #handlers = new Map<string, ShimHandlers>()
+  #gone: ((error: Error) => void) | undefined
+
+  constructor(binary: string, onGone: (error: Error) => void) {
+    this.#gone = onGone
+    this.#child = spawn(binary, ['serve'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    this.#child.stdin!.on('error', () => {})
+    createInterface({ input: this.#child.stdout! }).on('line', (line) => {
+      const space = line.indexOf(' ')
+      const tag = line.slice(0, space)
+      const text = line.slice(space + 1)
+      const handlers = this.#handlers.get(tag)
+      if (handlers === undefined) return
+      if (text === 'closed') {
+        this.#handlers.delete(tag)
+        handlers.closed()
+      } else {
+        handlers.line(text)
+      }
+    })
+    this.#child.on('exit', (code, signal) => {
+      const gone = this.#gone
+      this.#gone = undefined
+      if (gone === undefined) return
+      gone(new Error(`the shim server exited (${signal ?? code})`))
+      for (const handlers of this.#handlers.values()) handlers.serverGone()
+      this.#handlers.clear()
+    })
+  }
+
+  /** Starts the shim of one container; `tag` names it in the server's lines (the container id). */
+  start(tag: string, events: string, pidFile: string, withInit: boolean, logFile: string, runArgs: readonly string[], handlers: ShimHandlers): void {
+    const fields = [tag, events, pidFile, withInit ? '1' : '0', logFile, ...runArgs]
+    this.#handlers.set(tag, handlers)
+    this.#child.stdin!.write(`${fields.length}\n${fields.map((f) => `${f}\0`).join('')}`)
+  }
+
+  /** Ends the server (its shims go on). */
+  close(): void {
+    this.#gone = undefined
+    this.#child.stdin!.end()
+  }
 }

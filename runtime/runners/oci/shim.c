@@ -1,22 +1,29 @@
 /*
- * stratus-oci-shim: watches one OCI runner container, like containerd's shim.
- * The runner starts one per container, in a session of its own, so it
- * outlives the runner (a runner killed with SIGKILL finds its containers
- * again, and their exits, when it restarts).
+ * stratus-oci-shim: watches the OCI runner's containers, one shim process per
+ * container, like containerd's shims; started by a tiny fork server, so that
+ * starting one costs a fork of this small program rather than a fork of Node.
  *
- *   stratus-oci-shim <events-file> <pid-file> <init 0|1> -- <runtime> ... run -d --pid-file <pid-file> ...
+ *   stratus-oci-shim serve
  *
- * fds on entry: 0 /dev/null, 1 the runner's pipe (may go away), 2 the container's log.
- * The shim is a child subreaper, then runs the runtime (`runc run -d`, or
- * crun) with stdin /dev/null, stdout and stderr the log, and, with init, fd 3
- * the write end of a pipe the container's init reports on (init.c). When
- * the runtime has started the container it exits, and the container's init
- * is reparented to the shim, which waits for it: so the shim learns how it
- * ended (a signal or a code), which `runc run` alone cannot say.
+ * The server reads requests on stdin, each a line "<n>\n" then n NUL-terminated
+ * strings:  tag, events-file, pid-file, init (0|1), log-file, runtime argv...
+ * and forks a shim per request, in a session of its own, so that it outlives
+ * the server and the runner (a runner killed with SIGKILL finds its containers
+ * again, and their exits, when it restarts). On stdout it says, one line each:
+ *   <tag> spawned <shim pid>
+ *   <tag> <event>                   each event of that shim, as it happens
+ *   <tag> closed                    the shim ended (its last event came before)
+ * The server exits at the end of its stdin; the shims go on.
  *
- * Events, one line each, written to fd 1 and appended to <events-file>:
+ * A shim is a child subreaper, then runs the runtime (`runc run -d`) with
+ * stdin /dev/null, stdout and stderr the container's log, and, with init, fd 3
+ * the write end of a pipe the container's init reports on (init.c). When the
+ * runtime has started the container it exits, the container's init is
+ * reparented to the shim, and the shim waits for it: so it learns how it ended
+ * (a signal or a code), which `runc run` alone cannot say. Its events, written
+ * to the server and appended to <events-file> (what a restarted runner reads):
  *   failed <runtime exit status>     the runtime could not start it (its log says why)
- *   execfail <errno>                 init could not exec the program (then exit 127/126 follows)
+ *   execfail <errno>                 init could not exec the program (exit 127/126 follows)
  *   pid <pid>                        it runs (with init: the program was exec'd)
  *   exit <code> | signal <number>    it ended; the last line
  *   lost                             it is no child of the shim (reparenting failed); the last line
@@ -24,13 +31,17 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* ---- one shim ------------------------------------------------------------------------ */
 
 static int events_fd = -1;
 
@@ -76,42 +87,26 @@ static int wait_for(pid_t pid, int *status) {
   }
 }
 
-int main(int argc, char **argv) {
-  if (argc < 6 || strcmp(argv[4], "--") != 0) {
-    fprintf(stderr, "usage: stratus-oci-shim <events-file> <pid-file> <init 0|1> -- <runtime argv...>\n");
-    return 2;
-  }
-  const char *events_path = argv[1];
-  const char *pid_path = argv[2];
-  int with_init = strcmp(argv[3], "1") == 0;
-  char **runtime_argv = argv + 5;
-
-  signal(SIGPIPE, SIG_IGN);
+/* fds: 0 /dev/null, 1 the server's pipe, 2 the container's log. */
+static int shim(const char *events_path, const char *pid_path, int with_init, char **runtime_argv) {
   events_fd = open(events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (events_fd < 0) {
-    perror("stratus-oci-shim: events file");
-    return 2;
+  if (events_fd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    event("failed 254\n");
+    return 1;
   }
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
-    perror("stratus-oci-shim: PR_SET_CHILD_SUBREAPER");
-    return 2;
-  }
-
   int status_pipe[2] = { -1, -1 };
   if (with_init && pipe2(status_pipe, O_CLOEXEC) != 0) {
-    perror("stratus-oci-shim: pipe");
-    return 2;
+    event("failed 254\n");
+    return 1;
   }
   pid_t runtime = fork();
   if (runtime < 0) {
-    perror("stratus-oci-shim: fork");
-    return 2;
+    event("failed 254\n");
+    return 1;
   }
   if (runtime == 0) {
     dup2(2, 1);
-    if (with_init) {
-      dup2(status_pipe[1], 3); /* dup2 clears FD_CLOEXEC on the copy */
-    }
+    if (with_init) dup2(status_pipe[1], 3); /* dup2 clears FD_CLOEXEC on the copy */
     execvp(runtime_argv[0], runtime_argv);
     fprintf(stderr, "stratus-oci-shim: cannot run %s: %s\n", runtime_argv[0], strerror(errno));
     _exit(127);
@@ -135,15 +130,11 @@ int main(int argc, char **argv) {
     event("failed 255\n");
     return 1;
   }
-
   char report[64] = { 0 };
-  if (with_init) {
-    /* EOF without a line: init died before its program ran (killed): its own status says how. */
-    if (read_line(status_pipe[0], report, sizeof report) && strncmp(report, "execfail ", 9) == 0) {
-      snprintf(line, sizeof line, "%s\n", report);
-      event(line);
-      report[0] = '\0';
-    }
+  /* EOF without a line: init died before its program ran (killed): its own status says how. */
+  if (with_init && read_line(status_pipe[0], report, sizeof report) && strncmp(report, "execfail ", 9) == 0) {
+    snprintf(line, sizeof line, "%s\n", report);
+    event(line);
   }
   snprintf(line, sizeof line, "pid %d\n", (int)container);
   event(line);
@@ -153,10 +144,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   /* The program's own end, as init saw it, wins over init's exit status (128 + n for a signal). */
-  char final_report[64] = { 0 };
-  if (with_init && read_line(status_pipe[0], final_report, sizeof final_report) &&
-      (strncmp(final_report, "exit ", 5) == 0 || strncmp(final_report, "signal ", 7) == 0)) {
-    snprintf(line, sizeof line, "%s\n", final_report);
+  if (with_init && read_line(status_pipe[0], report, sizeof report) &&
+      (strncmp(report, "exit ", 5) == 0 || strncmp(report, "signal ", 7) == 0)) {
+    snprintf(line, sizeof line, "%s\n", report);
   } else if (WIFSIGNALED(status)) {
     snprintf(line, sizeof line, "signal %d\n", WTERMSIG(status));
   } else {
@@ -164,4 +154,163 @@ int main(int argc, char **argv) {
   }
   event(line);
   return 0;
+}
+
+/* ---- the fork server ----------------------------------------------------------------- */
+
+#define MAX_SHIMS 4096
+#define MAX_FIELDS 4096
+
+struct watched {
+  int fd;
+  char tag[96];
+  char buf[512];
+  size_t len;
+};
+
+static struct watched shims[MAX_SHIMS];
+static int shim_count = 0;
+static int signal_fd = -1;
+
+static void say(const char *tag, const char *text) {
+  char line[700];
+  int n = snprintf(line, sizeof line, "%s %s\n", tag, text);
+  if (n > 0) write_all(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void spawn_shim(char **fields, int count, const sigset_t *original) {
+  const char *tag = fields[0];
+  if (count < 6 || shim_count >= MAX_SHIMS || strlen(tag) >= sizeof shims[0].tag) {
+    say(tag, "failed 253");
+    say(tag, "closed");
+    return;
+  }
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    say(tag, "failed 254");
+    say(tag, "closed");
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, original, NULL);
+    setsid();
+    for (int i = 0; i < shim_count; i++) close(shims[i].fd);
+    close(signal_fd);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(p[1], 1);
+    int log = open(fields[4], O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log < 0) {
+      fprintf(stderr, "stratus-oci-shim: %s: %s\n", fields[4], strerror(errno));
+      write_all(1, "failed 252\n", 11);
+      _exit(1);
+    }
+    dup2(log, 2);
+    if (null > 2) close(null);
+    if (log > 2) close(log);
+    _exit(shim(fields[1], fields[2], strcmp(fields[3], "1") == 0, fields + 5));
+  }
+  close(p[1]);
+  if (pid < 0) {
+    close(p[0]);
+    say(tag, "failed 254");
+    say(tag, "closed");
+    return;
+  }
+  struct watched *w = &shims[shim_count++];
+  w->fd = p[0];
+  w->len = 0;
+  snprintf(w->tag, sizeof w->tag, "%s", tag);
+  char text[32];
+  snprintf(text, sizeof text, "spawned %d", (int)pid);
+  say(tag, text);
+}
+
+/* Reads what a shim wrote; 0 once it closed its end. */
+static int pump(struct watched *w) {
+  ssize_t n = read(w->fd, w->buf + w->len, sizeof w->buf - 1 - w->len);
+  if (n < 0 && errno == EINTR) return 1;
+  if (n <= 0) return 0;
+  w->len += (size_t)n;
+  w->buf[w->len] = '\0';
+  char *start = w->buf, *nl;
+  while ((nl = strchr(start, '\n')) != NULL) {
+    *nl = '\0';
+    say(w->tag, start);
+    start = nl + 1;
+  }
+  w->len = strlen(start);
+  memmove(w->buf, start, w->len + 1);
+  if (w->len == sizeof w->buf - 1) w->len = 0;
+  return 1;
+}
+
+static int serve(void) {
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t chld, original;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &original);
+  int sfd = signal_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  static char input[1 << 20];
+  size_t input_len = 0;
+  static struct pollfd fds[MAX_SHIMS + 2];
+  for (;;) {
+    fds[0].fd = 0;
+    fds[0].events = POLLIN;
+    fds[1].fd = sfd;
+    fds[1].events = POLLIN;
+    for (int i = 0; i < shim_count; i++) {
+      fds[i + 2].fd = shims[i].fd;
+      fds[i + 2].events = POLLIN;
+    }
+    if (poll(fds, (nfds_t)shim_count + 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return 1;
+    }
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(sfd, &info, sizeof info) == sizeof info) {}
+      while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    }
+    for (int i = shim_count - 1; i >= 0; i--) {
+      if (!(fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (pump(&shims[i])) continue;
+      close(shims[i].fd);
+      say(shims[i].tag, "closed");
+      shims[i] = shims[--shim_count];
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(0, input + input_len, sizeof input - input_len);
+      if (n <= 0) return 0; /* the runner is gone or closing: the shims go on by themselves */
+      input_len += (size_t)n;
+      /* Every complete request: "<n>\n" then n NUL-terminated strings. */
+      for (;;) {
+        char *nl = memchr(input, '\n', input_len);
+        if (nl == NULL) break;
+        int count = atoi(input);
+        char *fields[MAX_FIELDS + 1];
+        char *p = nl + 1;
+        int found = 0;
+        while (found < count && found < MAX_FIELDS) {
+          char *end = memchr(p, '\0', (size_t)(input + input_len - p));
+          if (end == NULL) break;
+          fields[found++] = p;
+          p = end + 1;
+        }
+        if (found < count) break;
+        fields[found] = NULL;
+        spawn_shim(fields, found, &original);
+        input_len -= (size_t)(p - input);
+        memmove(input, p, input_len);
+      }
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "serve") == 0) return serve();
+  fprintf(stderr, "usage: stratus-oci-shim serve   (requests on stdin: see shim.c)\n");
+  return 2;
 }
