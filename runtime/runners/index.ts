@@ -1,14 +1,18 @@
 // Runners, listed in one table: the engine picks one by name. Every runner the
 // table makes comes wrapped by instrument() (validation, coded errors,
 // diagnostics channels); the engine uses them through the Runner interface.
+import { createHash } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Clock } from '../clock/clock.js'
 import { instrument } from './instrumented.js'
 import { ProcessRunner, type ProcessRunnerOptions } from './process.js'
 import { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'
+import { OciRunner, type OciRunnerOptions } from './oci/index.js'
 import type { Runner } from './runner.js'
 import type { ImageSource } from './images.js'
 
-export type RunnerName = 'process' | 'simulated'
+export type RunnerName = 'process' | 'simulated' | 'oci'
 
 export interface RunnerContext {
   clock: Clock
@@ -22,11 +26,19 @@ export interface RunnerContext {
   stateDir?: string
   process?: ProcessRunnerOptions
   simulated?: SimulatedRunnerOptions
+  /** runc or crun, the rootfs mode, the stop grace, unpack limits. */
+  oci?: Partial<Pick<OciRunnerOptions, 'runtime' | 'rootfs' | 'graceMs' | 'unpackLimits'>>
 }
 
 export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Runner>> = {
   process: async (context) => instrument(await ProcessRunner.create(() => context.clock.now(), context.process)),
-  simulated: async (context) => instrument(new SimulatedRunner(context.clock, context.simulated))
+  simulated: async (context) => instrument(new SimulatedRunner(context.clock, context.simulated)),
+  oci: async (context) => instrument(await OciRunner.create({
+    now: () => context.clock.now(), engineId: context.engineId, images: context.images, allowPrivileged: context.allowPrivileged,
+    // Without a data dir, a directory per engine id: a restarted engine of the same id finds its containers.
+    stateDir: context.stateDir ?? join(tmpdir(), `stratus-oci-${createHash('sha256').update(context.engineId).digest('hex').slice(0, 12)}`),
+    ...context.oci
+  }))
 }
 
 export {
@@ -36,6 +48,7 @@ export { registryImageSource, type ImageSource, type RegistryCredentials, type R
 export { RunnerError, cannotPull, type RunnerErrorCode } from './errors.js'
 export { ProcessRunner, DEFAULT_PATH, type ProcessRunnerOptions } from './process.js'
 export { SimulatedRunner, type SimulatedRunnerOptions } from './simulated.js'
+export { OciRunner, type OciRunnerOptions } from './oci/index.js'
 export { EPHEMERAL_FIRST, EPHEMERAL_LAST } from './simulated-ports.js'
 export {
   MAX_CONTAINERS, MAX_GPUS, MAX_GRACE_MS, MAX_ID_LENGTH, MAX_MEMORY_MIB, MAX_MOUNTS, MAX_NAME_LENGTH, MAX_PORT_MAPPINGS, MAX_ULIMITS,

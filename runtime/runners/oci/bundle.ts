@@ -21,6 +21,8 @@ export interface BundleContext {
   /** Container cgroups go below this (relative to the runtime's own cgroup). */
   cgroupParent: string
   swapAccounting: boolean
+  /** The runner's own bounding capabilities (oci-config.ts boundingCapabilities). */
+  bounding: readonly string[]
 }
 
 export interface BundleRequest {
@@ -109,7 +111,7 @@ export async function prepareBundle(context: BundleContext, request: BundleReque
     container: c, image: pulled.image.config, user, hostname: request.hostname, overlay, rootPath: rootfs,
     init: withInit ? context.init : undefined, hostsFile, hostnameFile, network: request.network,
     cgroupsPath: request.raw !== undefined ? '' : `${context.cgroupParent}/${request.runtimeId}`,
-    swapAccounting: context.swapAccounting, privileged: request.privileged
+    swapAccounting: context.swapAccounting, privileged: request.privileged, bounding: context.bounding
   })
   // Bind sources the task names must exist: a missing host directory is made, as Docker does for volumes.
   for (const m of c.mounts ?? []) await mkdir(m.sourcePath, { recursive: true }).catch(() => {})
@@ -123,4 +125,15 @@ export async function prepareBundle(context: BundleContext, request: BundleReque
 
 export async function removeBundle(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
+}
+
+/** The benchmark's raw bundle (OciRunner.prepareRawBundle): a container as the runner makes it, rootfs copied and read-only. */
+export async function prepareRawBundle(context: BundleContext, pulled: PulledImage, options: { image: string; command: readonly string[]; dir: string; memoryMiB?: number }): Promise<void> {
+  const container: ContainerSpec = {
+    name: 'raw', image: options.image, command: options.command, env: {}, vcpus: 1, memoryMiB: options.memoryMiB ?? 0, gpus: 0,
+    logPath: join(options.dir, 'raw.log'), workDir: options.dir, readonlyRootFilesystem: true
+  }
+  await prepareBundle(context, {
+    runtimeId: 'raw', container, pulled, hostname: 'raw', address: '127.0.0.1', network: 'new', privileged: false, raw: { dir: options.dir }
+  })
 }

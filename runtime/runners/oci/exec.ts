@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process'
 import { PassThrough } from 'node:stream'
 import { invalidArgument } from '../errors.js'
 import type { ExecOptions, ExecResult, ExecSession } from '../runner.js'
+import { resolveUser } from './image-user.js'
 import type { OciRuntime } from './runtime.js'
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -39,9 +40,19 @@ export interface TtyHelper {
   ttyExec: string
 }
 
-export async function execInteractive(runtime: OciRuntime, helpers: TtyHelper, id: string, command: readonly string[], options: ExecOptions & { user?: string }): Promise<ExecSession> {
-  checkUser(options.user)
-  const base = { env: options.env, user: options.user, cwd: options.workingDirectory }
+/** A user given by name is looked up in the container's own files, resolved inside its root (never the host's). */
+async function execUser(pid: number, user: string | undefined): Promise<string | undefined> {
+  if (user === undefined || /^\d+(:\d+)?$/.test(user)) return user
+  const root = { digest: '', root: `/proc/${pid}/root`, unpacked: { whiteouts: [], opaque: [], skipped: [], entries: 0, bytes: 0 } }
+  const found = await resolveUser([root], user).catch((error: Error) => { throw invalidArgument('options.user', error.message) })
+  return `${found.uid}:${found.gid}`
+}
+
+/** `pid`: the container's init on the host (its root is where a user name is looked up). */
+export async function execInteractive(runtime: OciRuntime, helpers: TtyHelper, id: string, pid: number, command: readonly string[], options: ExecOptions): Promise<ExecSession> {
+  const user = await execUser(pid, options.user)
+  checkUser(user)
+  const base = { env: options.env, user, cwd: options.workingDirectory }
   if (options.tty === true) return ttySession(runtime, helpers, id, command, base)
   const child = spawn(runtime.binary, runtime.execArgs(id, command, base), { stdio: ['pipe', 'pipe', 'pipe'] })
   const output = new PassThrough()

@@ -33,13 +33,25 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'
 ]
-/** Every capability of Linux 6.x (privileged containers). */
-const ALL_CAPABILITIES = [
-  ...DEFAULT_CAPABILITIES, 'CAP_DAC_READ_SEARCH', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_LEASE', 'CAP_AUDIT_CONTROL', 'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE'
-]
+/** Linux's capabilities by number (capability.h), to read a bounding set. */
+const CAPABILITY_NUMBERS = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'
+].map((name) => `CAP_${name}`)
+
+/**
+ * The capabilities this process may hand out (its bounding set, from /proc/self/status
+ * CapBnd): a privileged container gets them all, which may be fewer than Linux has.
+ */
+export function boundingCapabilities(status: string): string[] {
+  const match = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)
+  if (match === null) return DEFAULT_CAPABILITIES
+  const mask = BigInt(`0x${match[1]}`)
+  return CAPABILITY_NUMBERS.filter((_, n) => (mask >> BigInt(n)) & 1n)
+}
 /** runc's spec defaults (and Docker's powercap). */
 export const MASKED_PATHS = [
   '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
@@ -68,6 +80,8 @@ export interface BundleInputs {
   /** The machine accounts swap (memory.memsw.*): the limit then covers swap too. */
   swapAccounting: boolean
   privileged: boolean
+  /** What the runner itself may hand out (boundingCapabilities): a privileged container's set, and a ceiling for the default one. */
+  bounding: readonly string[]
 }
 
 /** The program and its arguments, ECS's way; empty means the image and the task gave none. */
@@ -147,7 +161,7 @@ function mounts(inputs: BundleInputs): Array<Record<string, unknown>> {
 export function ociConfig(inputs: BundleInputs): Record<string, unknown> {
   const { container: c, image, user, privileged } = inputs
   const args = processArgs(c, image)
-  const caps = privileged ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES
+  const caps = privileged ? [...inputs.bounding] : DEFAULT_CAPABILITIES.filter((c) => inputs.bounding.includes(c))
   const namespaces: Array<Record<string, string>> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }]
   if (inputs.network === 'new') namespaces.push({ type: 'network' })
   else if (inputs.network !== 'host') namespaces.push({ type: 'network', path: inputs.network })

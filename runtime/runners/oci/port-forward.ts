@@ -16,8 +16,13 @@
 // starts another (its host listeners died with the old runner). Connections
 // made before the forwarder listens wait for it (a few seconds at most).
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
 import net from 'node:net'
-import type { NetworkBinding } from '../runner.js'
+import { dirname, join } from 'node:path'
+import { RunnerError } from '../errors.js'
+import type { NetworkBinding, SandboxSpec } from '../runner.js'
+import type { OciSandbox } from './sandbox.js'
+import { sandboxKey } from './state.js'
 
 /** The forwarder, run by `node --input-type=module -e`: argv[1] is its socket. */
 const FORWARDER = `
@@ -119,4 +124,23 @@ export async function unpublish(ports: readonly PublishedPort[]): Promise<void> 
     p.server.close(() => resolve())
     for (const client of p.clients) client.destroy()
   })))
+}
+
+/** Publishes every port mapping of a sandbox on its address, through a forwarder in its namespace (`netns`). */
+export async function publishSandbox(s: OciSandbox, spec: SandboxSpec, netns: string, stateDir: string): Promise<void> {
+  const socket = join(stateDir, 'fwd', `${sandboxKey(spec.id)}.sock`)
+  await mkdir(dirname(socket), { recursive: true })
+  const forwarder = spawnForwarder(netns, socket)
+  s.record.forwarder = { pid: forwarder.pid!, socket }
+  const address = spec.address ?? '127.0.0.1'
+  for (const c of spec.containers) {
+    for (const m of c.portMappings ?? []) {
+      if ((m.protocol ?? 'tcp') !== 'tcp') throw new RunnerError('CannotCreateContainerError', `container ${c.name}: udp port ${m.containerPort}: the oci runner forwards tcp only`, { field: 'portMappings' })
+      const port = await publish(address, m.hostPort ?? 0, m.containerPort, socket).catch((error: Error) => {
+        throw new RunnerError('CannotStartContainerError', `container ${c.name}: cannot publish port ${m.containerPort} on ${address}:${m.hostPort ?? 0}: ${error.message}`, { cause: error })
+      })
+      s.ports.push(port)
+      s.record.bindings.push(port.binding)
+    }
+  }
 }

@@ -2,11 +2,10 @@
 // it prepares itself, images from the built-in registry's store. See README.md
 // for the picture; this file is the Runner contract (runner.ts one level up):
 // start → pull → bundles → shims → running → exits → teardown → exited.
-import { mkdir, open, readdir, rm } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { getSystemErrorMessage } from './errno.js'
 import { fileLines } from '../../logs/file-lines.js'
-import { duplicateId, invalidArgument, runnerClosed, startFailed, RunnerError } from '../errors.js'
+import { duplicateId, invalidArgument, invalidSpec, runnerClosed, startFailed, RunnerError } from '../errors.js'
 import type { ImageSource } from '../images.js'
 import { listMatching } from '../labels.js'
 import {
@@ -14,17 +13,17 @@ import {
   type SandboxInfo, type SandboxListener, type SandboxSpec, type StopOptions
 } from '../runner.js'
 import { ociBinaries, type OciBinaries } from './binaries.js'
-import { bundleDir, prepareBundle, removeBundle, type BundleContext } from './bundle.js'
+import { bundleDir, prepareRawBundle, removeBundle, type BundleContext } from './bundle.js'
+import { startContainer, type StartContext } from './container-start.js'
 import { memoryCgroups, oomKills, removeCgroupParent, type MemoryCgroups } from './cgroups.js'
 import { execCollect, execInteractive } from './exec.js'
-import { ImageStore, type PulledImage } from './image-store.js'
-import { resolveUser } from './image-user.js'
-import { processArgs } from './oci-config.js'
-import { publish, spawnForwarder, unpublish } from './port-forward.js'
+import { ImageStore } from './image-store.js'
+import { boundingCapabilities } from './oci-config.js'
+import { publishSandbox, unpublish } from './port-forward.js'
 import { probeOverlay, type RootfsMode } from './rootfs.js'
-import { OciRuntime, runtimeError, ShimServer, type RuntimeName } from './runtime.js'
+import { OciRuntime, ShimServer, type RuntimeName } from './runtime.js'
 import { containerExit, OciContainer, OciSandbox, sandboxExit, sandboxInfo } from './sandbox.js'
-import { applyEvent, enginePrefix, sandboxKey, SandboxStore, type SandboxRecord } from './state.js'
+import { enginePrefix, sandboxKey, SandboxStore, type SandboxRecord } from './state.js'
 import { EventsWatcher, recoverSandboxes } from './recovery.js'
 import type { UnpackLimits } from './unpack.js'
 
@@ -45,6 +44,16 @@ export interface OciRunnerOptions {
   /** Default: overlay when the kernel allows it (probed at create), else copy. */
   rootfs?: RootfsMode
   unpackLimits?: UnpackLimits
+}
+
+/** What ECS refuses per network mode: no ports without a network, host ports other than the container's on the host's. */
+function checkNetworkMode(spec: SandboxSpec): void {
+  spec.containers.forEach((c, i) => (c.portMappings ?? []).forEach((m, p) => {
+    if (spec.networkMode === 'none') throw invalidSpec(`containers[${i}].portMappings`, 'network mode none has no ports to publish')
+    if (spec.networkMode === 'host' && m.hostPort !== undefined && m.hostPort !== 0 && m.hostPort !== m.containerPort) {
+      throw invalidSpec(`containers[${i}].portMappings[${p}].hostPort`, `in network mode host it must be the containerPort (${m.containerPort})`)
+    }
+  }))
 }
 
 export class OciRunner implements Runner {
@@ -69,6 +78,7 @@ export class OciRunner implements Runner {
 
   private constructor(options: OciRunnerOptions, parts: {
     runtime: OciRuntime; binaries: OciBinaries; memory: MemoryCgroups | undefined; mode: RootfsMode; reason?: string; images: ImageStore
+    bounding: readonly string[]
   }) {
     this.#options = options
     this.runtime = parts.runtime
@@ -82,7 +92,7 @@ export class OciRunner implements Runner {
     this.#graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS
     this.#bundle = {
       stateDir: options.stateDir, mode: parts.mode, init: parts.binaries.init,
-      cgroupParent: `stratus-oci-${this.#prefix.slice(8, 16)}`, swapAccounting: parts.memory?.swapAccounting ?? false
+      cgroupParent: `stratus-oci-${this.#prefix.slice(8, 16)}`, swapAccounting: parts.memory?.swapAccounting ?? false, bounding: parts.bounding
     }
     this.capabilities = {
       memoryLimits: parts.memory === undefined ? 'not-enforced' : 'enforced',
@@ -111,7 +121,8 @@ export class OciRunner implements Runner {
       overlayMarks: mode === 'overlay' ? binaries.overlayMarks : undefined
     })
     await images.open()
-    const runner = new OciRunner(options, { runtime, binaries, memory, mode, reason, images })
+    const bounding = boundingCapabilities(await readFile('/proc/self/status', 'utf8'))
+    const runner = new OciRunner(options, { runtime, binaries, memory, mode, reason, images, bounding })
     await runner.#store.open()
     await recoverSandboxes({
       store: runner.#store, runtime, prefix: runner.#prefix, stateDir, watcher: runner.#watcher,
@@ -126,6 +137,16 @@ export class OciRunner implements Runner {
   get #shims(): ShimServer {
     this.#server ??= new ShimServer(this.#binaries.shim, () => { this.#server = undefined })
     return this.#server
+  }
+
+  /** What starting a container needs of the runner. */
+  get #starting(): StartContext {
+    return {
+      bundle: this.#bundle, runtime: this.runtime, shims: this.#shims, memory: this.#memory,
+      checkOpen: () => this.#checkOpen(),
+      ended: (s, c) => void this.#containerEnded(s, c),
+      watch: (s, c) => this.#watcher.watch(s, c)
+    }
   }
 
   // --- start ---------------------------------------------------------------------------
@@ -158,6 +179,7 @@ export class OciRunner implements Runner {
       if (spec.containers.some((c) => c.privileged) && this.#options.allowPrivileged !== true) {
         throw new RunnerError('RunnerUnsupported', 'privileged: the oci runner was not created allowing privileged containers', { field: 'privileged' })
       }
+      checkNetworkMode(spec)
       s.pullStartedAt = now()
       const pulled = await Promise.all(spec.containers.map((c) => this.images.pull(c.image ?? '')))
       s.pullStoppedAt = now()
@@ -169,7 +191,7 @@ export class OciRunner implements Runner {
       this.#checkOpen()
       await this.#store.write(s.record)
       const host = s.spec.networkMode === 'host'
-      await this.#startContainer(s, 0, spec, pulled[0], host ? 'host' : 'new')
+      await startContainer(this.#starting, s, 0, spec, pulled[0], host ? 'host' : 'new')
       const ports = spec.containers.flatMap((c) => c.portMappings ?? [])
       let shared: string = host ? 'host' : 'new'
       if (!host && (spec.containers.length > 1 || ports.length > 0)) {
@@ -180,10 +202,12 @@ export class OciRunner implements Runner {
         shared = `/proc/${process.pid}/fd/${s.netns.fd}`
       }
       // Every start settles before a failure is handled, so the teardown meets no container still being made.
-      const rest = await Promise.allSettled(spec.containers.slice(1).map((_, i) => this.#startContainer(s, i + 1, spec, pulled[i + 1], shared)))
+      const rest = await Promise.allSettled(spec.containers.slice(1).map((_, i) => startContainer(this.#starting, s, i + 1, spec, pulled[i + 1], shared)))
       const failure = rest.find((r) => r.status === 'rejected')
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
-      if (ports.length > 0 && s.spec.networkMode !== 'none') await this.#publish(s, spec, shared)
+      if (ports.length > 0 && !host) await publishSandbox(s, spec, shared, this.#options.stateDir)
+      // host: the container's ports are the host's own (ECS: hostPort is containerPort).
+      if (host) s.record.bindings = ports.map((m) => ({ bindIP: '0.0.0.0', containerPort: m.containerPort, hostPort: m.containerPort, protocol: m.protocol ?? 'tcp' }))
       this.#checkOpen()
       s.state = 'running'
       s.startedAt = now()
@@ -218,81 +242,6 @@ export class OciRunner implements Runner {
     if (error instanceof RunnerError) return error
     if (this.#closing) return new RunnerError('RunnerClosed', `the ${this.kind} runner closed before the sandbox started`, { cause: error })
     return startFailed(`the sandbox could not be started: ${(error as Error).message}`, error)
-  }
-
-  /** Prepares one container's bundle and starts its shim; resolves once it runs. */
-  async #startContainer(s: OciSandbox, i: number, spec: SandboxSpec, pulled: PulledImage, network: string): Promise<void> {
-    const c = s.containers[i]
-    const cs = spec.containers[i]
-    if (processArgs(cs, pulled.image.config).length === 0) {
-      throw new RunnerError('CannotCreateContainerError', `container ${cs.name}: no command specified (the image ${cs.image} has no Entrypoint or Cmd, and the task gives no command)`, { field: `containers[${i}].command` })
-    }
-    const bundle = await prepareBundle(this.#bundle, {
-      runtimeId: c.record.runtimeId, container: cs, pulled, hostname: sandboxKey(spec.id),
-      address: spec.address ?? '127.0.0.1', network, privileged: cs.privileged === true
-    })
-    if (this.#memory !== undefined) c.record.memoryCgroup = join(this.#memory.own, this.#bundle.cgroupParent, c.record.runtimeId)
-    this.#checkOpen()
-    const args = this.runtime.runArgs(c.record.runtimeId, bundle.dir, bundle.pidFile, bundle.runtimeLog, bundle.withInit)
-    c.created = true
-    await new Promise<void>((resolve, reject) => {
-      let settled = false
-      const fail = (error: RunnerError) => { if (!settled) { settled = true; reject(error) } }
-      this.#shims.start(c.record.runtimeId, bundle.events, bundle.pidFile, bundle.withInit, cs.logPath, args, { line: (line) => {
-        if (line.startsWith('spawned ')) {
-          c.record.shimPid = Number(line.slice(8))
-          return
-        }
-        applyEvent(c.events, line)
-        if (line.startsWith('execfail ')) {
-          fail(startFailed(`container ${cs.name}: cannot run ${JSON.stringify(processArgs(cs, pulled.image.config)[0])}: ${getSystemErrorMessage(c.events.execFailed!)}`, undefined, `containers[${i}].command`))
-        } else if (line.startsWith('failed ')) {
-          void runtimeError(bundle.runtimeLog).then((why) => fail(this.#runtimeFailure(cs.name, i, why)))
-        } else if (line.startsWith('pid ') && !settled) {
-          settled = true
-          c.record.pid = c.events.pid
-          c.state = 'running'
-          resolve()
-        }
-      }, serverGone: () => {
-        if (!settled) fail(startFailed(`the shim server exited while container ${cs.name} was starting`))
-        else this.#watcher.watch(s, c)
-      }, closed: () => {
-        if (!settled) {
-          if (c.events.failed !== undefined) return // the runtime's reason is on its way
-          fail(startFailed(`the shim of container ${cs.name} ended before it ran (${c.events.ended === undefined ? 'no reason' : JSON.stringify(c.events.ended)})`))
-          return
-        }
-        void this.#containerEnded(s, c)
-      } })
-    })
-  }
-
-  /** The runtime refused: a program it cannot exec is a start failure, anything else a create failure. */
-  #runtimeFailure(name: string, i: number, why: string | undefined): RunnerError {
-    const message = `container ${name}: ${this.runtime.name} could not start it: ${why ?? 'no reason logged'}`
-    if (why !== undefined && /exec|executable file not found|no such file or directory|permission denied/i.test(why) && /unable to start container process/.test(why)) {
-      return startFailed(message, undefined, `containers[${i}].command`)
-    }
-    return new RunnerError('CannotCreateContainerError', message, { field: `containers[${i}]` })
-  }
-
-  async #publish(s: OciSandbox, spec: SandboxSpec, netns: string): Promise<void> {
-    const socket = join(this.#options.stateDir, 'fwd', `${sandboxKey(spec.id)}.sock`)
-    await mkdir(dirname(socket), { recursive: true })
-    const forwarder = spawnForwarder(netns, socket)
-    s.record.forwarder = { pid: forwarder.pid!, socket }
-    const address = spec.address ?? '127.0.0.1'
-    for (const c of spec.containers) {
-      for (const m of c.portMappings ?? []) {
-        if ((m.protocol ?? 'tcp') !== 'tcp') throw new RunnerError('CannotCreateContainerError', `container ${c.name}: udp port ${m.containerPort}: the oci runner forwards tcp only`, { field: 'portMappings' })
-        const port = await publish(address, m.hostPort ?? 0, m.containerPort, socket).catch((error: Error) => {
-          throw new RunnerError('CannotStartContainerError', `container ${c.name}: cannot publish port ${m.containerPort} on ${address}:${m.hostPort ?? 0}: ${error.message}`, { cause: error })
-        })
-        s.ports.push(port)
-        s.record.bindings.push(port.binding)
-      }
-    }
   }
 
   // --- exits ---------------------------------------------------------------------------
@@ -381,14 +330,7 @@ export class OciRunner implements Runner {
    * `<binary> --root <root> run -d --bundle <bundle> <id>` and `delete --force <id>`.
    */
   async prepareRawBundle(options: { image: string; command: readonly string[]; dir: string; memoryMiB?: number }): Promise<{ bundle: string; binary: string; root: string }> {
-    const pulled = await this.images.pull(options.image)
-    const container = {
-      name: 'raw', image: options.image, command: options.command, env: {}, vcpus: 1, memoryMiB: options.memoryMiB ?? 0, gpus: 0,
-      logPath: join(options.dir, 'raw.log'), workDir: options.dir, readonlyRootFilesystem: true
-    }
-    await prepareBundle(this.#bundle, {
-      runtimeId: 'raw', container, pulled, hostname: 'raw', address: '127.0.0.1', network: 'new', privileged: false, raw: { dir: options.dir }
-    })
+    await prepareRawBundle(this.#bundle, await this.images.pull(options.image), options)
     return { bundle: options.dir, binary: this.runtime.binary, root: this.runtime.root }
   }
 
@@ -440,14 +382,7 @@ export class OciRunner implements Runner {
 
   async execStream(id: string, container: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecSession> {
     const c = this.#execTarget(id, container)
-    let user = options.user
-    if (user !== undefined && !/^\d+(:\d+)?$/.test(user)) {
-      // A name: looked up in the container's own files, resolved inside its root (never the host's).
-      const root = { digest: '', root: `/proc/${c.record.pid}/root`, unpacked: { whiteouts: [], opaque: [], skipped: [], entries: 0, bytes: 0 } }
-      const found = await resolveUser([root], user).catch((error: Error) => { throw invalidArgument('options.user', error.message) })
-      user = `${found.uid}:${found.gid}`
-    }
-    return execInteractive(this.runtime, this.#binaries, c.record.runtimeId, command, { ...options, user })
+    return execInteractive(this.runtime, this.#binaries, c.record.runtimeId, c.record.pid!, command, options)
   }
 
   attach(id: string, listener: SandboxListener): boolean {
