@@ -23,6 +23,8 @@ export interface BundleContext {
   swapAccounting: boolean
   /** The runner's own bounding capabilities (oci-config.ts boundingCapabilities). */
   bounding: readonly string[]
+  /** Short layer links known to exist. */
+  linked: Set<string>
 }
 
 export interface BundleRequest {
@@ -51,23 +53,21 @@ export function bundleDir(stateDir: string, runtimeId: string): string {
   return join(stateDir, 'bundles', runtimeId)
 }
 
-const linked = new Set<string>()
-
 /**
  * A short name for a layer (<stateDir>/l/<16 hex>, a symlink to it): the overlay's
  * options are one page at most, and a long state dir times forty layers is more.
  */
-async function shortLayerPath(stateDir: string, layer: CachedLayer): Promise<string> {
+async function shortLayerPath(context: BundleContext, layer: CachedLayer): Promise<string> {
   const hex = layer.digest.slice(layer.digest.indexOf(':') + 1, layer.digest.indexOf(':') + 17)
-  const path = join(stateDir, 'l', hex)
-  if (linked.has(path)) return path
+  const path = join(context.stateDir, 'l', hex)
+  if (context.linked.has(path)) return path
   try {
     await lstat(path)
   } catch {
-    await mkdir(join(stateDir, 'l'), { recursive: true })
+    await mkdir(join(context.stateDir, 'l'), { recursive: true })
     await symlink(layer.root, path).catch((error: NodeJS.ErrnoException) => { if (error.code !== 'EEXIST') throw error })
   }
-  linked.add(path)
+  context.linked.add(path)
   return path
 }
 
@@ -88,11 +88,13 @@ export async function prepareBundle(context: BundleContext, request: BundleReque
   const { container: c, pulled } = request
   const dir = request.raw?.dir ?? bundleDir(context.stateDir, request.runtimeId)
   const rootfs = join(dir, 'rootfs')
+  // The bundle holds the task's environment (config.json): only root reads it.
+  await mkdir(dir, { recursive: true, mode: 0o700 })
   await mkdir(rootfs, { recursive: true })
   let overlay: string[] | undefined
   let view: readonly CachedLayer[] = pulled.layers
   if (context.mode === 'overlay' && request.raw === undefined) {
-    const lowers = await Promise.all(pulled.layers.map((l) => shortLayerPath(context.stateDir, l)))
+    const lowers = await Promise.all(pulled.layers.map((l) => shortLayerPath(context, l)))
     if (lowers.length === 0) {
       lowers.push(join(dir, 'empty'))
       await mkdir(lowers[0])

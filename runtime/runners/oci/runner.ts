@@ -92,7 +92,7 @@ export class OciRunner implements Runner {
     this.#graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS
     this.#bundle = {
       stateDir: options.stateDir, mode: parts.mode, init: parts.binaries.init,
-      cgroupParent: `stratus-oci-${this.#prefix.slice(8, 16)}`, swapAccounting: parts.memory?.swapAccounting ?? false, bounding: parts.bounding
+      cgroupParent: `stratus-oci-${this.#prefix.slice(8, 16)}`, swapAccounting: parts.memory?.swapAccounting ?? false, bounding: parts.bounding, linked: new Set()
     }
     this.capabilities = {
       memoryLimits: parts.memory === undefined ? 'not-enforced' : 'enforced',

@@ -87,6 +87,14 @@ t.test('bind mounts, read-write and read-only', async (t) => {
   t.equal(await readFile(join(host, 'out'), 'utf8'), 'from-container\n')
 })
 
+t.test('vCPUs and memory become the cgroup limits the container lives under', async (t) => {
+  const { lines } = await run({
+    user: 'root', vcpus: 0.5, memoryMiB: 64, memoryReservationMiB: 32,
+    command: ['cd /sys/fs/cgroup; cat cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes memory/memory.memsw.limit_in_bytes']
+  })
+  t.same(lines, ['50000', '100000', '512', String(64 * 1024 * 1024), String(32 * 1024 * 1024), String(64 * 1024 * 1024)])
+})
+
 t.test('ulimits become rlimits', async (t) => {
   t.same((await run({ command: ['ulimit -n; ulimit -Hn'], ulimits: [{ name: 'nofile', softLimit: 321, hardLimit: 654 }] })).lines, ['321', '654'])
 })
