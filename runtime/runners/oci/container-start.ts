@@ -49,7 +49,11 @@ export async function startContainer(context: StartContext, s: OciSandbox, i: nu
   await new Promise<void>((resolve, reject) => {
     let settled = false
     const fail = (error: RunnerError) => { if (!settled) { settled = true; reject(error) } }
-    context.shims.start(c.record.runtimeId, bundle.events, bundle.pidFile, bundle.withInit, cs.logPath, args, { line: (line) => {
+    const oomFile = c.record.memoryCgroup === undefined ? undefined : join(c.record.memoryCgroup, context.memory!.version === 1 ? 'memory.oom_control' : 'memory.events')
+    context.shims.start(c.record.runtimeId, {
+      events: bundle.events, pidFile: bundle.pidFile, withInit: bundle.withInit, logFile: cs.logPath, oomFile,
+      deleteArgs: context.runtime.deleteArgs(c.record.runtimeId), runArgs: args
+    }, { line: (line) => {
       if (line.startsWith('spawned ')) {
         c.record.shimPid = Number(line.slice(8))
         return

@@ -248,7 +248,8 @@ export class OciRunner implements Runner {
 
   async #containerEnded(s: OciSandbox, c: OciContainer): Promise<void> {
     if (c.state === 'exited' || s.state === 'failed') return
-    const oom = await oomKills(c.record.memoryCgroup, this.#memory?.version ?? 1)
+    // The shim read the count before deleting the container (and its cgroup); older records: read it here.
+    const oom = c.events.oom ?? await oomKills(c.record.memoryCgroup, this.#memory?.version ?? 1)
     if ((c.state as OciContainer['state']) === 'exited') return
     c.exit = containerExit(c.spec.name, c.events, oom > 0)
     c.state = 'exited'
@@ -313,7 +314,7 @@ export class OciRunner implements Runner {
     await s.netns?.close().catch(() => {})
     s.netns = undefined
     await Promise.all(s.containers.map(async (c) => {
-      if (c.created) await this.runtime.delete(c.record.runtimeId).catch(() => {})
+      if (c.created && c.events.deleted !== true) await this.runtime.delete(c.record.runtimeId).catch(() => {})
       await removeBundle(c.record.bundle)
     }))
     await this.#store.remove(s.spec.id)

@@ -82,6 +82,11 @@ export class OciRuntime {
   }
 
 
+  /** argv of the delete a shim runs once its container ended. */
+  deleteArgs(id: string): string[] {
+    return [this.binary, ...this.#global(), 'delete', id]
+  }
+
   /** Removes a container (killing it first when it still runs); a container that is not there is fine. */
   async delete(id: string): Promise<void> {
     try {
@@ -189,9 +194,13 @@ export class ShimServer {
     })
   }
 
-  /** Starts the shim of one container; `tag` names it in the server's lines (the container id). */
-  start(tag: string, events: string, pidFile: string, withInit: boolean, logFile: string, runArgs: readonly string[], handlers: ShimHandlers): void {
-    const fields = [tag, events, pidFile, withInit ? '1' : '0', logFile, ...runArgs]
+  /**
+   * Starts the shim of one container; `tag` names it in the server's lines (the container id).
+   * Once the container ended, the shim reads `oomFile` (its memory cgroup's OOM count) and
+   * runs `deleteArgs` (the runtime's delete), before its last event.
+   */
+  start(tag: string, shim: { events: string; pidFile: string; withInit: boolean; logFile: string; oomFile: string | undefined; deleteArgs: readonly string[]; runArgs: readonly string[] }, handlers: ShimHandlers): void {
+    const fields = [tag, shim.events, shim.pidFile, shim.withInit ? '1' : '0', shim.logFile, shim.oomFile ?? '', String(shim.deleteArgs.length), ...shim.deleteArgs, ...shim.runArgs]
     this.#handlers.set(tag, handlers)
     this.#child.stdin!.write(`${fields.length}\n${fields.map((f) => `${f}\0`).join('')}`)
   }

@@ -6,7 +6,8 @@
  *   stratus-oci-shim serve
  *
  * The server reads requests on stdin, each a line "<n>\n" then n NUL-terminated
- * strings:  tag, events-file, pid-file, init (0|1), log-file, runtime argv...
+ * strings:  tag, events-file, pid-file, init (0|1), log-file, oom-file (or ""),
+ *           k, the k strings of the runtime's delete argv, then the runtime's run argv.
  * and forks a shim per request, in a session of its own, so that it outlives
  * the server and the runner (a runner killed with SIGKILL finds its containers
  * again, and their exits, when it restarts). On stdout it says, one line each:
@@ -25,6 +26,8 @@
  *   failed <runtime exit status>     the runtime could not start it (its log says why)
  *   execfail <errno>                 init could not exec the program (exit 127/126 follows)
  *   pid <pid>                        it runs (with init: the program was exec'd)
+ *   oom <count>                      the kernel's OOM kills in its memory cgroup (from oom-file)
+ *   deleted                          the runtime deleted it (its cgroup too: hence oom first)
  *   exit <code> | signal <number>    it ended; the last line
  *   lost                             it is no child of the shim (reparenting failed); the last line
  */
@@ -87,8 +90,42 @@ static int wait_for(pid_t pid, int *status) {
   }
 }
 
+/* `oom_kill <n>` of a memory cgroup's memory.oom_control (v1) or memory.events (v2); -1 when unknown. */
+static long oom_kills(const char *path) {
+  if (path[0] == '\0') return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  for (char *line = buf; line != NULL && *line; ) {
+    if (strncmp(line, "oom_kill ", 9) == 0) return atol(line + 9);
+    line = strchr(line, '\n');
+    if (line != NULL) line++;
+  }
+  return -1;
+}
+
+/* Runs argv with no stdio, waits; 1 when it succeeded. */
+static int run_quietly(char **argv) {
+  pid_t pid = fork();
+  if (pid < 0) return 0;
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int status;
+  return wait_for(pid, &status) == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* fds: 0 /dev/null, 1 the server's pipe, 2 the container's log. */
-static int shim(const char *events_path, const char *pid_path, int with_init, char **runtime_argv) {
+static int shim(const char *events_path, const char *pid_path, int with_init, const char *oom_path, char **delete_argv, char **runtime_argv) {
   events_fd = open(events_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (events_fd < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     event("failed 254\n");
@@ -144,15 +181,23 @@ static int shim(const char *events_path, const char *pid_path, int with_init, ch
     return 1;
   }
   /* The program's own end, as init saw it, wins over init's exit status (128 + n for a signal). */
+  char final[128];
   if (with_init && read_line(status_pipe[0], report, sizeof report) &&
       (strncmp(report, "exit ", 5) == 0 || strncmp(report, "signal ", 7) == 0)) {
-    snprintf(line, sizeof line, "%s\n", report);
+    snprintf(final, sizeof final, "%s\n", report);
   } else if (WIFSIGNALED(status)) {
-    snprintf(line, sizeof line, "signal %d\n", WTERMSIG(status));
+    snprintf(final, sizeof final, "signal %d\n", WTERMSIG(status));
   } else {
-    snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(status));
+    snprintf(final, sizeof final, "exit %d\n", WEXITSTATUS(status));
   }
-  event(line);
+  /* Read before the delete removes the cgroup; the delete here spares the runner a fork of itself. */
+  long ooms = oom_kills(oom_path);
+  if (ooms >= 0) {
+    snprintf(line, sizeof line, "oom %ld\n", ooms);
+    event(line);
+  }
+  if (delete_argv[0] != NULL && run_quietly(delete_argv)) event("deleted\n");
+  event(final);
   return 0;
 }
 
@@ -180,7 +225,8 @@ static void say(const char *tag, const char *text) {
 
 static void spawn_shim(char **fields, int count, const sigset_t *original) {
   const char *tag = fields[0];
-  if (count < 6 || shim_count >= MAX_SHIMS || strlen(tag) >= sizeof shims[0].tag) {
+  int deletes = count > 6 ? atoi(fields[6]) : -1;
+  if (count < 8 || deletes < 0 || 7 + deletes >= count || shim_count >= MAX_SHIMS || strlen(tag) >= sizeof shims[0].tag) {
     say(tag, "failed 253");
     say(tag, "closed");
     return;
@@ -209,7 +255,10 @@ static void spawn_shim(char **fields, int count, const sigset_t *original) {
     dup2(log, 2);
     if (null > 2) close(null);
     if (log > 2) close(log);
-    _exit(shim(fields[1], fields[2], strcmp(fields[3], "1") == 0, fields + 5));
+    /* The delete argv, NULL-terminated; the run argv is the rest (fields[count] is NULL). */
+    char *delete_argv[64] = { NULL };
+    for (int i = 0; i < deletes && i < 63; i++) delete_argv[i] = fields[7 + i];
+    _exit(shim(fields[1], fields[2], strcmp(fields[3], "1") == 0, fields[5], delete_argv, fields + 7 + deletes));
   }
   close(p[1]);
   if (pid < 0) {

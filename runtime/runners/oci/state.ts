@@ -100,6 +100,10 @@ export interface ShimEvents {
   failed?: number
   /** Its init could not exec the program (errno). */
   execFailed?: number
+  /** OOM kills in its memory cgroup, read by the shim once it ended. */
+  oom?: number
+  /** The shim deleted it from the runtime. */
+  deleted?: boolean
   /** How it ended: an exit code or a signal number; `lost` when the shim could not wait for it. */
   ended?: { code: number } | { signal: number } | 'lost'
 }
@@ -114,6 +118,8 @@ export function applyEvent(events: ShimEvents, line: string): void {
   else if (word === 'exit') events.ended = { code: n }
   else if (word === 'signal') events.ended = { signal: n }
   else if (word === 'lost') events.ended = 'lost'
+  else if (word === 'oom') events.oom = n
+  else if (word === 'deleted') events.deleted = true
 }
 
 export async function readEvents(path: string): Promise<ShimEvents> {
