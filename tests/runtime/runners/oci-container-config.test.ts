@@ -95,6 +95,15 @@ t.test('vCPUs and memory become the cgroup limits the container lives under', as
   t.same(lines, ['50000', '100000', '512', String(64 * 1024 * 1024), String(32 * 1024 * 1024), String(64 * 1024 * 1024)])
 })
 
+t.test('an init is PID 1 and reaps orphans, unless initProcessEnabled is false', async (t) => {
+  const orphans = 'sh -c "sleep 0.2 & exit 0"; sleep 0.8; echo zombies=$(ps -o stat= | grep -c "^Z")'
+  const withInit = await run({ user: 'root', command: [`tr "\\0" " " < /proc/1/cmdline; echo; ${orphans}`] })
+  t.match(withInit.lines[0], /^\/dev\/\.stratus-init -s 3 -- \/bin\/sh -c /)
+  t.equal(withInit.lines[1], 'zombies=0', 'the orphaned sleep was reaped')
+  const without = await run({ user: 'root', initProcessEnabled: false, command: ['tr "\\0" " " < /proc/1/cmdline; echo'] })
+  t.match(without.lines[0], /^\/bin\/sh -c /)
+})
+
 t.test('ulimits become rlimits', async (t) => {
   t.same((await run({ command: ['ulimit -n; ulimit -Hn'], ulimits: [{ name: 'nofile', softLimit: 321, hardLimit: 654 }] })).lines, ['321', '654'])
 })

@@ -2,6 +2,7 @@
 // endpoint form, the ECR form of the repository URI, or a plain name in the same
 // registry; a missing one fails the task with CannotPullContainerError naming it.
 import t from 'tap'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Registry } from '../../../registry/index.js'
 import type { SandboxSpec } from '../../../runtime/runners/index.js'
@@ -37,6 +38,48 @@ t.test('the endpoint form, the ECR form and a plain name all name the registry i
     t.match(await seen.done, { exitCode: 0 })
     t.same(await logLines(s.containers[0].logPath), ['ran'])
   }
+})
+
+t.test('an image index: the linux/amd64 manifest is run', async (t) => {
+  const d = registry.distribution
+  const state = await d.repository('team/busybox')
+  const manifest = await d.getManifest(state, '1.36')
+  const index = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { mediaType: manifest.record.mediaType, digest: manifest.record.digest, size: manifest.record.size, platform: { os: 'linux', architecture: 'arm64' } },
+      { mediaType: manifest.record.mediaType, digest: manifest.record.digest, size: manifest.record.size, platform: { os: 'linux', architecture: 'amd64' } }
+    ]
+  }))
+  await d.putManifest(state, 'multi', index, 'application/vnd.oci.image.index.v1+json')
+  const s = spec('team/busybox:multi')
+  const seen = observer()
+  made.runner.start(s, seen.listener)
+  t.match(await seen.running, { containers: [{ imageDigest: manifest.record.digest }] }, "the platform manifest's digest")
+  t.match(await seen.done, { exitCode: 0 })
+  const only = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ mediaType: manifest.record.mediaType, digest: manifest.record.digest, size: manifest.record.size, platform: { os: 'linux', architecture: 's390x' } }]
+  }))
+  await d.putManifest(state, 's390x', only, 'application/vnd.oci.image.index.v1+json')
+  const other = observer()
+  made.runner.start(spec('team/busybox:s390x'), other.listener)
+  await t.rejects(other.done, { code: 'CannotPullContainerError', message: /team\/busybox:s390x.*no linux\/amd64 manifest/ })
+})
+
+t.test('each layer is unpacked once, whatever the number of containers', async (t) => {
+  const cache = join(made.stateDir, 'layers', made.runner.rootfsMode)
+  const before = await readdir(cache)
+  t.equal(before.length, pushed.layers.length, 'one directory per layer digest')
+  const inodes = await Promise.all(before.map(async (name) => (await stat(join(cache, name))).ino))
+  const runs = Array.from({ length: 4 }, () => {
+    const seen = observer()
+    made.runner.start(spec('team/busybox:1.36'), seen.listener)
+    return seen.done
+  })
+  await Promise.all(runs)
+  t.same(await readdir(cache), before)
+  t.same(await Promise.all(before.map(async (name) => (await stat(join(cache, name))).ino)), inodes, 'not unpacked again')
 })
 
 t.test('a missing image fails with CannotPullContainerError naming it, and nothing runs', async (t) => {
