@@ -46,8 +46,14 @@ export interface OciRunnerOptions {
   unpackLimits?: UnpackLimits
 }
 
-/** What ECS refuses per network mode: no ports without a network, host ports other than the container's on the host's. */
-function checkNetworkMode(spec: SandboxSpec): void {
+/**
+ * What this runner needs beyond the wrapper's checks: an image per container, and what ECS
+ * refuses per network mode (no ports without a network; on the host's, a host port is the container's).
+ */
+function preflight(spec: SandboxSpec): void {
+  spec.containers.forEach((c, i) => {
+    if (c.image === undefined) throw invalidSpec(`containers[${i}].image`, 'the oci runner runs images: one is required')
+  })
   spec.containers.forEach((c, i) => (c.portMappings ?? []).forEach((m, p) => {
     if (spec.networkMode === 'none') throw invalidSpec(`containers[${i}].portMappings`, 'network mode none has no ports to publish')
     if (spec.networkMode === 'host' && m.hostPort !== undefined && m.hostPort !== 0 && m.hostPort !== m.containerPort) {
@@ -179,9 +185,9 @@ export class OciRunner implements Runner {
       if (spec.containers.some((c) => c.privileged) && this.#options.allowPrivileged !== true) {
         throw new RunnerError('RunnerUnsupported', 'privileged: the oci runner was not created allowing privileged containers', { field: 'privileged' })
       }
-      checkNetworkMode(spec)
+      preflight(spec)
       s.pullStartedAt = now()
-      const pulled = await Promise.all(spec.containers.map((c) => this.images.pull(c.image ?? '')))
+      const pulled = await Promise.all(spec.containers.map((c) => this.images.pull(c.image!)))
       s.pullStoppedAt = now()
       pulled.forEach((p, i) => { s.record.containers[i].imageDigest = p.image.digest })
       await Promise.all(spec.containers.map(async (c) => {

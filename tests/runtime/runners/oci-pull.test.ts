@@ -97,4 +97,8 @@ t.test('a missing image fails with CannotPullContainerError naming it, and nothi
     t.same(seen.calls, ['failed'])
     t.equal(made.runner.inspect(s.id), undefined)
   }
+  const none = spec('unused')
+  const seen = observer()
+  made.runner.start({ ...none, containers: [{ ...none.containers[0], image: undefined }] }, seen.listener)
+  await t.rejects(seen.done, { code: 'RunnerInvalidSpec', field: 'containers[0].image' }, 'a container without an image')
 })
