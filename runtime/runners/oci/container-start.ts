@@ -7,7 +7,7 @@
 //   pid <pid>          it runs
 // After that, the shim's end means the container's (its last event said how).
 import { join } from 'node:path'
-import { RunnerError, startFailed } from '../errors.js'
+import { invalidSpec, RunnerError, startFailed } from '../errors.js'
 import type { SandboxSpec } from '../runner.js'
 import { prepareBundle, type BundleContext } from './bundle.js'
 import type { MemoryCgroups } from './cgroups.js'
@@ -17,6 +17,22 @@ import { processArgs } from './oci-config.js'
 import { runtimeError, type OciRuntime, type ShimServer } from './runtime.js'
 import type { OciContainer, OciSandbox } from './sandbox.js'
 import { applyEvent, sandboxKey } from './state.js'
+
+/**
+ * What this runner needs beyond the wrapper's checks: an image per container, and what ECS
+ * refuses per network mode (no ports without a network; on the host's, a host port is the container's).
+ */
+export function preflight(spec: SandboxSpec): void {
+  spec.containers.forEach((c, i) => {
+    if (c.image === undefined) throw invalidSpec(`containers[${i}].image`, 'the oci runner runs images: one is required')
+  })
+  spec.containers.forEach((c, i) => (c.portMappings ?? []).forEach((m, p) => {
+    if (spec.networkMode === 'none') throw invalidSpec(`containers[${i}].portMappings`, 'network mode none has no ports to publish')
+    if (spec.networkMode === 'host' && m.hostPort !== undefined && m.hostPort !== 0 && m.hostPort !== m.containerPort) {
+      throw invalidSpec(`containers[${i}].portMappings[${p}].hostPort`, `in network mode host it must be the containerPort (${m.containerPort})`)
+    }
+  }))
+}
 
 export interface StartContext {
   bundle: BundleContext

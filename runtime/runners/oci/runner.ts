@@ -5,7 +5,7 @@
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileLines } from '../../logs/file-lines.js'
-import { duplicateId, invalidArgument, invalidSpec, runnerClosed, startFailed, RunnerError } from '../errors.js'
+import { duplicateId, invalidArgument, runnerClosed, startFailed, RunnerError } from '../errors.js'
 import type { ImageSource } from '../images.js'
 import { listMatching } from '../labels.js'
 import {
@@ -14,7 +14,7 @@ import {
 } from '../runner.js'
 import { ociBinaries, type OciBinaries } from './binaries.js'
 import { bundleDir, prepareRawBundle, removeBundle, type BundleContext } from './bundle.js'
-import { startContainer, type StartContext } from './container-start.js'
+import { preflight, startContainer, type StartContext } from './container-start.js'
 import { memoryCgroups, oomKills, removeCgroupParent, type MemoryCgroups } from './cgroups.js'
 import { execCollect, execInteractive } from './exec.js'
 import { ImageStore } from './image-store.js'
@@ -44,22 +44,6 @@ export interface OciRunnerOptions {
   /** Default: overlay when the kernel allows it (probed at create), else copy. */
   rootfs?: RootfsMode
   unpackLimits?: UnpackLimits
-}
-
-/**
- * What this runner needs beyond the wrapper's checks: an image per container, and what ECS
- * refuses per network mode (no ports without a network; on the host's, a host port is the container's).
- */
-function preflight(spec: SandboxSpec): void {
-  spec.containers.forEach((c, i) => {
-    if (c.image === undefined) throw invalidSpec(`containers[${i}].image`, 'the oci runner runs images: one is required')
-  })
-  spec.containers.forEach((c, i) => (c.portMappings ?? []).forEach((m, p) => {
-    if (spec.networkMode === 'none') throw invalidSpec(`containers[${i}].portMappings`, 'network mode none has no ports to publish')
-    if (spec.networkMode === 'host' && m.hostPort !== undefined && m.hostPort !== 0 && m.hostPort !== m.containerPort) {
-      throw invalidSpec(`containers[${i}].portMappings[${p}].hostPort`, `in network mode host it must be the containerPort (${m.containerPort})`)
-    }
-  }))
 }
 
 export class OciRunner implements Runner {
