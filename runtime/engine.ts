@@ -72,6 +72,8 @@ export interface EngineOptions {
    * several machines (`{ name, url: 'tcp://host:2376', tls: { ca, cert, key } }`).
    */
   docker?: RunnerContext['docker']
+  /** The oci runner's runtime (runc or crun), rootfs mode (overlay or copy), grace and unpack limits. */
+  oci?: RunnerContext['oci']
 }
 
 /** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
@@ -212,7 +214,8 @@ export class Engine {
       const images = registryImageSource(registry, partition.accountId, partition.region)
       const made = await Promise.all(names.map((name) => RUNNERS[name]({
         clock, engineId, images, stateDir: join(dataDir, 'runners', name), allowPrivileged: options.allowPrivileged === true, process: options.process,
-        ...(options.docker !== undefined ? { docker: options.docker } : {})
+        ...(options.docker !== undefined ? { docker: options.docker } : {}),
+        ...(options.oci !== undefined ? { oci: options.oci } : {})
       })))
       undo.push(...made.map((r) => () => r.close()))
       const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))

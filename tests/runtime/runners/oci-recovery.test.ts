@@ -1,0 +1,92 @@
+// Recovery after the runner's process is killed with SIGKILL: its containers run
+// on (each with its shim), and a new runner with the same engine id and state
+// dir finds them: list() shows them recovered, with their labels; attach() hears
+// their exits, also of one that ended while no runner was alive; stop() ends one;
+// published ports answer again; close() leaves nothing.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { Registry } from '../../../registry/index.js'
+import { registryImageSource, type SandboxInfo } from '../../../runtime/runners/index.js'
+import { OciRunner } from '../../../runtime/runners/oci/index.js'
+import { observer, until } from './conformance-kit.js'
+
+const get = (host: string, port: number) => new Promise<string>((resolve, reject) => {
+  http.get({ host, port, path: '/', agent: false }, (res) => {
+    let body = ''
+    res.on('data', (c) => (body += c))
+    res.on('end', () => resolve(body))
+  }).on('error', reject)
+})
+
+t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratus-oci-recovery-'))
+  const stateDir = join(dir, 'state')
+  const engineId = `recovery-${process.pid}`
+  const registry = await Registry.open({ storage: { driver: 'inmemory' } })
+  let second: OciRunner | undefined
+  t.teardown(async () => {
+    await second?.close()
+    await registry.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  // The first runner lives in a child process, with the loader this test runs under.
+  const loader = process.execArgv.filter((a) => a.includes('typescript'))
+  const child = spawn(process.execPath, [...loader, join(import.meta.dirname, 'oci-recovery-child.ts'), stateDir, engineId, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const ready = await new Promise<SandboxInfo[]>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{')) resolve((JSON.parse(line) as { ready: SandboxInfo[] }).ready)
+    })
+    child.on('exit', (code) => reject(new Error(`the first runner exited (${code}) before it was ready`)))
+  })
+  const port = ready[0].containers[0].networkBindings![0].hostPort
+  await until(async () => (await get('127.0.0.6', port).catch(() => '')) === 'recovered-web\n')
+  child.kill('SIGKILL')
+  await new Promise((resolve) => child.once('exit', resolve))
+  await new Promise((resolve) => setTimeout(resolve, 1500)) // 'short' ends meanwhile, with no runner alive
+
+  second = await OciRunner.create({ now: () => Date.now(), engineId, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir, graceMs: 2000 })
+  const found = second.list().sort((a, b) => a.id.localeCompare(b.id))
+  t.same(found.map((s) => [s.id, s.labels.role, s.recovered, s.state]), [
+    ['late', 'late', true, 'running'], ['pair', 'pair', true, 'running'], ['short', 'short', true, 'exited'], ['web', 'web', true, 'running']
+  ])
+  t.same(second.list({ role: 'web' }).map((s) => s.id), ['web'], 'found by label')
+  const byId = new Map(ready.map((s) => [s.id, s]))
+  for (const s of found) t.equal(s.startedAt, byId.get(s.id)!.startedAt, `${s.id} keeps its start time`)
+  t.match(second.inspect('web')?.containers[0], { state: 'running', pid: ready[0].containers[0].pid, networkBindings: [{ bindIP: '127.0.0.6', hostPort: port }] })
+  t.equal(await get('127.0.0.6', port), 'recovered-web\n', 'its port answers again, on the same host port')
+
+  const short = observer()
+  t.equal(second.attach!('short', short.listener), true)
+  t.match(await short.done, { exitCode: 7, stopped: false }, 'an exit while no runner was alive is heard')
+  t.equal(second.inspect('short'), undefined)
+
+  const late = observer()
+  t.equal(second.attach!('late', late.listener), true)
+  t.equal(second.attach!('late', observer().listener), false, 'one listener per sandbox')
+  t.equal(second.attach!('nope', observer().listener), false)
+  t.match(await late.done, { exitCode: 5, stopped: false }, 'an exit after attach() is heard')
+
+  const web = observer()
+  second.attach!('web', web.listener)
+  t.equal(second.stop('web', { graceMs: 2000 }), true)
+  t.match(await web.done, { exitCode: null, signal: 'SIGTERM', stopped: true })
+  t.same(web.calls, ['exited'], 'running() is not repeated')
+  t.equal(await get('127.0.0.6', port).then(() => 'answered', () => 'refused'), 'refused')
+
+  const pair = observer()
+  second.attach!('pair', pair.listener)
+  await second.close()
+  t.match(await pair.done, { signal: 'SIGKILL', stopped: true })
+  second = undefined
+
+  const third = await OciRunner.create({ now: () => Date.now(), engineId, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir })
+  t.same(third.list(), [], 'nothing is left for a third runner')
+  t.same((await third.runtime.list()).map((c) => c.id), [], 'the runtime has no container left')
+  await third.close()
+})
