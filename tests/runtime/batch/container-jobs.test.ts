@@ -6,6 +6,8 @@
 // beside them, and nothing left behind once the engine is closed.
 import t from 'tap'
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Stratus, type Job } from '../../../sdk/index.js'
 import { loadBusyboxIntoDocker, pushBusybox, BUSYBOX_TAG } from '../../fixtures/busybox-image.js'
@@ -20,14 +22,19 @@ async function logOf(job: Job, attempt?: number): Promise<string[]> {
   return lines
 }
 
-/** What each runner left of an engine: containers (docker) or runc containers and mounts (oci). */
-async function leftovers(runner: 'docker' | 'oci', cloud: Stratus): Promise<string[]> {
+/** What each runner has of an engine: its containers (docker), or the pids of its runc containers (oci) still alive. */
+async function leftovers(runner: 'docker' | 'oci', cloud: Stratus, pids: number[] = []): Promise<string[]> {
   if (runner === 'docker') {
     const { stdout } = await exec('docker', ['ps', '-aq', '--filter', `label=stratus.engine=${cloud.engine.id}`])
     return stdout.split('\n').filter(Boolean)
   }
-  const { stdout } = await exec('sh', ['-c', `grep -F ${JSON.stringify(cloud.engine.dataDir)} /proc/mounts || true`])
-  return stdout.split('\n').filter(Boolean)
+  return pids.filter((pid) => existsSync(`/proc/${pid}`)).map(String)
+}
+
+/** The pids of the oci runner's containers (its own runc root, under the engine's data dir). */
+async function ociPids(cloud: Stratus): Promise<number[]> {
+  const { stdout } = await exec('runc', ['--root', join(cloud.engine.dataDir, 'runners', 'oci', 'runtime'), 'list', '--format', 'json'])
+  return ((JSON.parse(stdout || '[]') ?? []) as Array<{ pid: number; status: string }>).filter((c) => c.status === 'running').map((c) => c.pid)
 }
 
 await requireTool('docker', 'busybox')
@@ -111,10 +118,11 @@ for (const runner of ['docker', 'oci'] as const) {
     t.test('closing the engine leaves nothing behind', async (t) => {
       const sleeper = await run('sleeper', BUSYBOX_TAG, 'echo up; exec sleep 600')
       for await (const line of sleeper.logs()) if (line === 'up') break
-      t.not((await leftovers(runner, cloud)).length, 0, 'something runs')
+      const pids = runner === 'oci' ? await ociPids(cloud) : []
+      t.not((await leftovers(runner, cloud, pids)).length, 0, 'something runs')
       await cloud.close()
       closed = true
-      t.same(await leftovers(runner, cloud), [])
+      t.same(await leftovers(runner, cloud, pids), [])
     })
   })
 }
