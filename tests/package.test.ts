@@ -95,11 +95,13 @@ t.test('the tarball holds what the package runs, and no tests, benches, maps or 
   for (const wanted of [
     'package.json', 'README.md', 'LICENSE', 'dist/sdk/index.js', 'dist/sdk/index.d.ts', 'dist/sdk/placement.js', 'dist/sdk/placement.d.ts',
     'dist/runtime/engine.js', 'dist/registry/index.js', 'build/core-as/release.wasm',
-    'runtime/runners/launcher/launcher.c', 'runtime/runners/launcher/build.mjs'
+    'runtime/runners/launcher/launcher.c', 'runtime/runners/launcher/build.mjs',
+    // The OCI runner's C helpers, compiled on first use.
+    'runtime/runners/oci/init.c', 'runtime/runners/oci/shim.c', 'runtime/runners/oci/overlay-marks.c', 'runtime/runners/oci/tty-exec.c'
   ]) t.ok(files.includes(wanted), `has ${wanted}`)
   const unwanted = files.filter((f) =>
     /^(tests|bench|examples|core-as|dist\/(tests|bench|examples))\//.test(f) || /\.map$/.test(f) || /debug\.wasm$|\.wat$/.test(f) ||
-    (/^(sdk|runtime|registry)\//.test(f) && !/^runtime\/runners\/launcher\/(launcher\.c|build\.mjs)$/.test(f)))
+    (/^(sdk|runtime|registry)\//.test(f) && !/^runtime\/runners\/(launcher\/(launcher\.c|build\.mjs)|oci\/[a-z-]+\.c)$/.test(f)))
   t.same(unwanted, [], 'nothing but the package (no tests, benches, examples, sources, maps, debug core)')
 })
 

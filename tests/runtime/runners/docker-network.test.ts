@@ -53,7 +53,7 @@ t.test('the containers of one sandbox reach each other on localhost; the holder 
   const { runner, engineId } = await dockerRunner(t, 'localhost')
   const client = container(dir, 'client', {
     // Fetches, then waits for the test to say it is done (exec touches /tmp/done).
-    script: 'for i in $(seq 1 100); do wget -qO- http://127.0.0.1:8080/index.html && break; sleep 0.05; done; until [ -f /tmp/done ]; do sleep 0.05; done'
+    script: 'for i in $(seq 1 100); do wget -qO- http://127.0.0.1:8080/index.html 2>/dev/null && break; sleep 0.05; done; until [ -f /tmp/done ]; do sleep 0.05; done'
   })
   const s = sandbox([serve(dir, 'hello-from-web', 8080, { essential: false, portMappings: [{ containerPort: 8080 }] }), client], { address: '127.0.0.53' })
   const seen = observer()
