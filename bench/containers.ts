@@ -4,7 +4,7 @@
 //   docker API floor  a minimal client doing only the Engine API's create + start of the same image
 //   docker CLI        `docker run -d` of the same image
 //   oci runner        RUNNERS.oci: start() → running() (layer cache warm)
-//   runc raw          `runc run -d` over a bundle prepared once (rootfs exported from the image)
+//   runc raw          `runc run -d` over a bundle the oci runner prepared once (same rootfs and config)
 // and 100 Batch container jobs of `true` to SUCCEEDED on an engine with the docker runner,
 // beside a `docker run --rm … true` loop at the same concurrency.
 // Contenders run interleaved for --rounds rounds (medians), so a noisy neighbour hurts all
@@ -15,14 +15,14 @@
 //   node dist/bench/containers.js [--count 30] [--jobs 100] [--rounds 3] [--json]
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { Agent, request } from 'undici'
 import { RealClock } from '../runtime/clock/clock.js'
-import { RUNNERS, registryImageSource, type Runner, type RunnerContext, type SandboxSpec } from '../runtime/runners/index.js'
+import { RUNNERS, registryImageSource, uninstrumented, type OciRunner, type Runner, type RunnerContext, type SandboxSpec } from '../runtime/runners/index.js'
 import { dockerSocketPath } from '../runtime/runners/choice.js'
+import { connectEngine, floorStart, removeLabelled } from '../runtime/runners/docker/index.js'
 import { Registry } from '../registry/index.js'
 import { Stratus } from '../sdk/index.js'
 import { loadBusyboxIntoDocker, pushBusybox, BUSYBOX_TAG } from '../tests/fixtures/busybox-image.js'
@@ -77,29 +77,16 @@ async function measure(c: Contender): Promise<Figures> {
   return { startMsP50: median(times), perSecond1, perSecond8 }
 }
 
-// --- the Docker Engine API floor: create + start, nothing else ---------------------------
+// --- the Docker Engine API floor: create + start, nothing else, over the runner's own client ---
 async function dockerFloor(socketPath: string): Promise<Contender> {
-  const dispatcher = new Agent({ connect: { socketPath }, connections: 16 })
-  onCleanup(() => dispatcher.close())
-  const { body } = await request('http://docker/version', { dispatcher })
-  const version = (await body.json() as { ApiVersion: string }).ApiVersion
-  const api = (path: string, method: 'POST' | 'DELETE', json?: unknown) => request(`http://docker/v${version}${path}`, {
-    dispatcher, method, ...(json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json' } })
-  }).then(async (res) => {
-    const text = await res.body.text()
-    if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`)
-    return text
-  })
-  const ids: string[] = []
+  const client = await connectEngine({ name: 'local', socketPath })
   return {
     name: 'docker API floor',
     async start() {
-      const { Id } = JSON.parse(await api('/containers/create', 'POST', { Image: BUSYBOX_TAG, Cmd: SLEEP, Labels: LABELS })) as { Id: string }
-      ids.push(Id)
-      await api(`/containers/${Id}/start`, 'POST')
+      await floorStart(client, { image: BUSYBOX_TAG, command: SLEEP, labels: LABELS })
     },
     async clear() {
-      await Promise.all(ids.splice(0).map((id) => api(`/containers/${id}?force=true`, 'DELETE')))
+      await removeLabelled(client, LABELS)
     }
   }
 }
@@ -153,31 +140,17 @@ function runnerContender(name: string, runner: Runner, dir: string): Contender {
   }
 }
 
-// --- raw runc over a prepared bundle ---------------------------------------------------------
-async function runcRaw(dir: string): Promise<Contender | undefined> {
-  const runc = await exec('runc', ['--version']).then(() => 'runc', () => undefined)
-  if (runc === undefined) return undefined
-  const bundle = join(dir, 'bundle')
-  await mkdir(join(bundle, 'rootfs'), { recursive: true })
-  const { stdout } = await exec('docker', ['create', '--label', `stratus.bench=${RUN}`, BUSYBOX_TAG])
-  const exported = join(dir, 'rootfs.tar')
-  await exec('docker', ['export', '-o', exported, stdout.trim()])
-  await exec('tar', ['-xf', exported, '-C', join(bundle, 'rootfs')])
-  await exec('runc', ['spec', '--bundle', bundle])
-  const config = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8'))
-  config.process.terminal = false
-  config.process.args = SLEEP
-  config.root.readonly = false
-  await writeFile(join(bundle, 'config.json'), JSON.stringify(config))
-  const root = join(dir, 'runc-state')
+// --- raw runc over a bundle the oci runner prepared once (its own config.json and rootfs) ------
+async function runcRaw(oci: OciRunner, dir: string): Promise<Contender> {
+  const { bundle, binary, root } = await oci.prepareRawBundle({ image: BUSYBOX_TAG, command: SLEEP, dir: join(dir, 'raw-bundle') })
   const ids: string[] = []
-  const runcCmd = (args: string[]) => new Promise<void>((resolve, reject) => {
-    const child = track(spawn('runc', ['--root', root, ...args], { stdio: 'ignore' }))
+  const runc = (args: string[]) => new Promise<void>((resolve, reject) => {
+    const child = track(spawn(binary, ['--root', root, ...args], { stdio: 'ignore' }))
     child.once('error', reject)
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args.join(' ')} exited ${code}`))))
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${binary} ${args.join(' ')} exited ${code}`))))
   })
   const clear = async () => {
-    await Promise.all(ids.splice(0).map((id) => runcCmd(['delete', '--force', id]).catch(() => {})))
+    await Promise.all(ids.splice(0).map((id) => runc(['delete', '--force', id]).catch(() => {})))
   }
   onCleanup(clear)
   return {
@@ -185,7 +158,7 @@ async function runcRaw(dir: string): Promise<Contender | undefined> {
     async start(i) {
       const id = `${RUN}-runc-${i}`
       ids.push(id)
-      await runcCmd(['run', '-d', '--bundle', bundle, id])
+      await runc(['run', '-d', '--bundle', bundle, id])
     },
     clear
   }
@@ -230,6 +203,7 @@ await runBench(async () => {
   const context: RunnerContext = { clock, engineId: RUN, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir: join(dir, 'state') }
   const table = RUNNERS as unknown as Record<string, ((c: RunnerContext) => Promise<Runner>) | undefined>
   const contenders: Contender[] = []
+  let oci: OciRunner | undefined
   for (const name of ['docker', 'oci']) {
     const make = table[name]
     if (make === undefined) { process.stderr.write(`${name} runner: not registered\n`); continue }
@@ -239,11 +213,11 @@ await runBench(async () => {
     })
     if (runner === undefined) continue
     onCleanup(() => runner.close())
+    if (name === 'oci') oci = uninstrumented(runner) as OciRunner
     contenders.push(runnerContender(name, runner, join(dir, name)))
   }
   contenders.push(await dockerFloor(dockerSocketPath()), dockerCli())
-  const raw = await runcRaw(dir)
-  if (raw !== undefined) contenders.push(raw)
+  if (oci !== undefined) contenders.push(await runcRaw(oci, dir))
 
   const results = new Map<string, Figures[]>()
   for (let round = 0; round < ROUNDS; round++) {
@@ -263,7 +237,7 @@ await runBench(async () => {
   const docker = fig['docker runner']
   const floor = fig['docker API floor']
   const cli = fig['docker CLI']
-  const oci = fig['oci runner']
+  const ociFig = fig['oci runner']
   const runc = fig['runc raw']
   const round2 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100)
   console.log(`containers: ${COUNT} starts per contender per concurrency, ${ROUNDS} rounds (medians)`)
@@ -274,7 +248,7 @@ await runBench(async () => {
   }
   if (docker && floor) console.log(`docker runner / API floor: ${(docker.startMsP50 / floor.startMsP50).toFixed(2)}× (target ≤ 1.15)`)
   if (docker && cli) console.log(`docker runner / CLI: ${(docker.startMsP50 / cli.startMsP50).toFixed(2)}× (target ≤ 0.8)`)
-  if (oci && runc) console.log(`oci runner / raw runc: ${(oci.startMsP50 / runc.startMsP50).toFixed(2)}× (target ≤ 1.3)`)
+  if (ociFig && runc) console.log(`oci runner / raw runc: ${(ociFig.startMsP50 / runc.startMsP50).toFixed(2)}× (target ≤ 1.3)`)
   if (batch) console.log(`batch: ${JOBS} container jobs at ${batch.jobsPerSecond.toFixed(1)}/s, docker run loop (8 at a time) ${batch.cliLoopPerSecond.toFixed(1)}/s: ${(batch.jobsPerSecond / batch.cliLoopPerSecond).toFixed(2)}× (target ≥ 0.8)`)
   if (JSON_OUT) {
     console.log(JSON.stringify({
@@ -282,11 +256,11 @@ await runBench(async () => {
       docker_runner_start_ms_p50: round2(docker?.startMsP50),
       docker_api_floor_ms_p50: round2(floor?.startMsP50),
       docker_cli_start_ms_p50: round2(cli?.startMsP50),
-      oci_runner_start_ms_p50: round2(oci?.startMsP50),
+      oci_runner_start_ms_p50: round2(ociFig?.startMsP50),
       runc_raw_start_ms_p50: round2(runc?.startMsP50),
       docker_runner_of_api_floor: round2(docker && floor ? docker.startMsP50 / floor.startMsP50 : undefined),
       docker_runner_of_cli: round2(docker && cli ? docker.startMsP50 / cli.startMsP50 : undefined),
-      oci_runner_of_runc: round2(oci && runc ? oci.startMsP50 / runc.startMsP50 : undefined),
+      oci_runner_of_runc: round2(ociFig && runc ? ociFig.startMsP50 / runc.startMsP50 : undefined),
       containers_per_s: Object.fromEntries(contenders.map((c) => [c.name.replace(/ /g, '_'), { c1: round2(fig[c.name].perSecond1), c8: round2(fig[c.name].perSecond8) }])),
       batch_container_jobs_per_s: round2(batch?.jobsPerSecond),
       docker_cli_loop_per_s: round2(batch?.cliLoopPerSecond),
