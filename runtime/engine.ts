@@ -29,7 +29,7 @@ import { LogStore } from './logs/log-store.js'
 import { startHttp, type HttpEndpoint } from './http/server.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
-import { COMMAND_RUNNERS, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
+import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
 export interface EngineOptions {
   /** 'real' (default) or 'manual' (moves only on advance()), or a Clock of your own. */
@@ -214,7 +214,8 @@ export class Engine {
       const images = registryImageSource(registry, partition.accountId, partition.region)
       const made = await Promise.all(names.map((name) => RUNNERS[name]({
         clock, engineId, images, stateDir: join(dataDir, 'runners', name), allowPrivileged: options.allowPrivileged === true, process: options.process,
-        ...(options.docker !== undefined ? { docker: options.docker } : {}),
+        // The local engine is the one `auto` probed: DOCKER_HOST=unix://… or /var/run/docker.sock.
+        docker: options.docker ?? { hosts: [{ name: 'local', socketPath: dockerSocketPath() }] },
         ...(options.oci !== undefined ? { oci: options.oci } : {})
       })))
       undo.push(...made.map((r) => () => r.close()))

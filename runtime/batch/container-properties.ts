@@ -43,7 +43,7 @@ const SETTINGS = ['volumes', 'mountPoints', 'readonlyRootFilesystem', 'privilege
 const VOLUME_NAME = /^[A-Za-z0-9_-]{1,255}$/
 const MAX_VOLUMES = 100
 const MAX_ULIMITS = 32
-const LOG_DRIVERS = new Set(['json-file', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'awsfirelens'])
+const LOG_DRIVERS = new Set(['json-file', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'awsfirelens', 'logentries'])
 const AWSLOGS_OPTIONS = new Set([
   'awslogs-group', 'awslogs-region', 'awslogs-stream-prefix', 'awslogs-create-group', 'awslogs-datetime-format', 'awslogs-multiline-pattern',
   'mode', 'max-buffer-size'
@@ -182,6 +182,10 @@ export function checkContainerProperties(props: unknown, field: string): string[
   checkLinuxParameters(p.linuxParameters, `${field}.linuxParameters`)
   checkLogConfiguration(p.logConfiguration, `${field}.logConfiguration`)
   if (p.instanceType !== undefined) throw clientError(`${field}.instanceType`, 'is not available in Stratus: nodes are placed by their resources (resourceRequirements)')
+  // Settings that would change what the job sees (environment, pull credentials) are refused rather than dropped.
+  const extra = p as Record<string, unknown>
+  if (extra.secrets !== undefined) throw clientError(`${field}.secrets`, 'is not available in Stratus (no Secrets Manager or Parameter Store): pass the values as environment')
+  if (extra.repositoryCredentials !== undefined) throw clientError(`${field}.repositoryCredentials`, 'is not available in Stratus: images come from the built-in registry or the local engine')
   return command
 }
 
@@ -227,11 +231,10 @@ export function specExtras(settings: ContainerSettings | undefined, workDir: str
     const mounts: Mount[] = []
     for (const mp of settings.mountPoints) {
       const volume = volumes.get(mp.sourceVolume!)!
-      let sourcePath = volume.host?.sourcePath
-      if (sourcePath === undefined) {
-        sourcePath = scratchPath(workDir, volume.name!)
-        if (!scratch.includes(sourcePath)) scratch.push(sourcePath)
-      }
+      // A host path that does not exist yet is created, as the Docker daemon does for ECS and Batch
+      // bind mounts; a scratch volume is a directory of the attempt's own. Both before the runner starts.
+      const sourcePath = volume.host?.sourcePath ?? scratchPath(workDir, volume.name!)
+      if (!scratch.includes(sourcePath)) scratch.push(sourcePath)
       mounts.push({ sourcePath, containerPath: mp.containerPath!, ...(mp.readOnly ? { readOnly: true } : {}) })
     }
     extras.mounts = mounts

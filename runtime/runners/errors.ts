@@ -70,5 +70,5 @@ export function duplicateId(id: string): RunnerError {
 
 /** An image could not be fetched: the reason AWS gives (`CannotPullContainerError: …`) names it. */
 export function cannotPull(image: string, why: string, cause?: unknown): RunnerError {
-  return new RunnerError('CannotPullContainerError', `pull image manifest has been retried 1 time(s): failed to resolve ref ${image}: ${why}`, { cause, field: 'image' })
+  return new RunnerError('CannotPullContainerError', `pull image manifest has been retried 1 time(s): failed to resolve ref "${image}": ${why}`, { cause, field: 'image' })
 }

@@ -143,6 +143,13 @@ function checkContainer(c: ContainerSpec, i: number, caps: RunnerCapabilities, k
   checkPath(c.logPath, i, 'logPath')
   checkPath(c.workDir, i, 'workDir')
   if (c.mounts !== undefined) checkMounts(c.mounts, i, caps, kind)
+  // A runner without images runs the command as the engine's own user, on the host's filesystem: it
+  // refuses what only a container can give rather than run without it.
+  if (!caps.images) {
+    if (c.user !== undefined) throw unsupported(path(i, 'user'), `the ${kind} runner runs commands as the engine's user; a user needs a container runner`)
+    if (c.readonlyRootFilesystem === true) throw unsupported(path(i, 'readonlyRootFilesystem'), `the ${kind} runner has no root filesystem of the container's own`)
+    if (c.ulimits !== undefined && c.ulimits.length > 0) throw unsupported(path(i, 'ulimits'), `the ${kind} runner does not set resource limits; ulimits need a container runner`)
+  }
   if (c.ulimits !== undefined) checkUlimits(c.ulimits, i)
   for (const flag of ['readonlyRootFilesystem', 'privileged', 'initProcessEnabled'] as const) {
     if (c[flag] !== undefined && typeof c[flag] !== 'boolean') throw invalidSpec(path(i, flag), `must be a boolean, got ${describe(c[flag])}`)

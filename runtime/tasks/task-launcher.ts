@@ -405,13 +405,15 @@ export function outcomeOf(row: TaskRow, exit: SandboxExit | undefined, error: Er
   }
   const signals = osConstants.signals as Record<string, number>
   const exitCode = exit.exitCode ?? 128 + (signals[exit.signal ?? 'SIGKILL'] ?? signals.SIGKILL)
+  // Out of memory only when the kill ended it: a container whose child the kernel killed but which exited by itself did not run out.
+  const oom = exit.oomKilled && exitCode === 137
   return {
     kind: 'exited',
     exitCode,
-    ...(exit.oomKilled ? { reason: OOM_REASON } : {}),
+    ...(oom ? { reason: OOM_REASON } : {}),
     stoppedReason: stop?.reason ?? EXITED_REASON,
     ...(stop ? { stop } : {}),
-    oomKilled: exit.oomKilled,
+    oomKilled: oom,
     escalated: exit.escalated,
     ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}),
     stoppedAt: exit.stoppedAt || now

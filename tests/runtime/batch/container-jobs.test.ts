@@ -7,6 +7,8 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Stratus, type Job } from '../../../sdk/index.js'
@@ -106,6 +108,39 @@ for (const runner of ['docker', 'oci'] as const) {
       t.equal(done.statusReason, TIMEOUT)
       t.equal(done.attempts.length, 1)
       t.same(await logOf(slow), ['started'])
+      if (runner === 'docker') {
+        const { stdout } = await exec('docker', ['ps', '-aq', '--filter', `label=stratus.engine=${cloud.engine.id}`])
+        t.same(stdout.split('\n').filter(Boolean), [], 'its container is removed')
+      } else {
+        t.same(await ociPids(cloud), [], 'its container is gone')
+      }
+    })
+
+    t.test('volumes, mount points, user, ulimits and a read-only root, as the container sees them', async (t) => {
+      const host = await mkdtemp(join(tmpdir(), `stratus-batch-volume-${runner}-`))
+      t.teardown(() => rm(host, { recursive: true, force: true }))
+      await writeFile(join(host, 'input.txt'), 'from the host\n')
+      const created = join(host, 'made', 'by-batch')
+      const script = [
+        'cat /data/input.txt',
+        'touch /data/nope 2>/dev/null && echo data-writable || echo data-read-only',
+        'echo scratch > /scratch/out && cat /scratch/out',
+        'touch /rootfs-write 2>/dev/null && echo root-writable || echo root-read-only',
+        'echo "nofile $(ulimit -n)"',
+        'test -d /made && echo made-exists'
+      ].join('; ')
+      const job = await run('settings', BUSYBOX_TAG, script, (d) => d
+        .volume('data', host).mount('data', '/data', { readOnly: true })
+        .volume('scratch').mount('scratch', '/scratch')
+        .volume('made', created).mount('made', '/made')
+        .ulimit('nofile', 1024, 2048).readonlyRootFilesystem())
+      const done = await job.wait()
+      t.equal(done.status, 'SUCCEEDED')
+      t.same(await logOf(job), ['from the host', 'data-read-only', 'scratch', 'root-read-only', 'nofile 1024', 'made-exists'])
+      t.ok(existsSync(created), 'a host path that did not exist was created, as the Docker daemon does')
+      const nobody = await run('nobody', BUSYBOX_TAG, 'echo "uid $(id -u) gid $(id -g)"', (d) => d.user('65534:65534'))
+      t.equal((await nobody.wait()).status, 'SUCCEEDED')
+      t.same(await logOf(nobody), ['uid 65534 gid 65534'], 'the user the definition names, not root')
     })
 
     t.test('a job without an image runs as a process beside the containers', async (t) => {
