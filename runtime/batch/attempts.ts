@@ -59,13 +59,15 @@ export function startAttempt(ctx: BatchContext, tx: Transaction, entry: JobEntry
   }
   const stream = logStreamName(row.definitionName, jobId, child, attempt)
   // The task row first: the STARTING event already names the attempt's instance and log stream.
+  const container = containerOf(ctx, tx, row, env, stream, `${ctx.settings.workRoot}/${jobId}/${child >= 0 ? child : '-'}/${attempt}`)
   ctx.launcher.intend(tx, {
     owner: TASK_OWNER,
     ownerKey: id,
     attempt,
     node,
     demand: entry.demand,
-    containers: [containerOf(ctx, tx, row, env, stream, `${ctx.settings.workRoot}/${jobId}/${child >= 0 ? child : '-'}/${attempt}`)],
+    containers: [container],
+    ...networkModeOf(ctx, tx, node, container),
     ...(row.timeoutSeconds !== undefined ? { timeout: { ms: row.timeoutSeconds * 1000, reason: TIMEOUT_REASON } } : {})
   })
   if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_STARTING)
@@ -126,6 +128,20 @@ export function kickAfterEnd(ctx: BatchContext, tx: Transaction, task: TaskRow):
   const ceName = ceNameOf(task.poolId)
   ctx.queues.dispatch.add(ceName)
   if (tx.get<CeRecord>(CES, ceName)?.value.detail.type === 'MANAGED') ctx.queues.scaling.add(ceName)
+}
+
+/**
+ * Batch runs a container job on EC2 in the host's network (AWS's networking
+ * modes table: ECS-EC2 simple jobs use host, multi-node jobs awsvpc): it
+ * reaches what the host reaches, the engine's endpoint on 127.0.0.1 among
+ * them. Multi-node nodes share it too, each on its own 127.x address, which
+ * is how the other nodes reach it on any port (a network namespace of its own
+ * would need an address outside loopback). Work without an image runs as a
+ * process, in the host's network anyway.
+ */
+export function networkModeOf(ctx: BatchContext, tx: Transaction, node: NodeRecord, container: ContainerSpec): { networkMode?: 'host' } {
+  if (container.image === undefined) return {}
+  return ctx.launcher.capabilitiesFor(node, [container], tx)?.networkModes?.includes('host') ? { networkMode: 'host' } : {}
 }
 
 /** The TaskOwner the launcher reports Batch's tasks to. */

@@ -22,7 +22,7 @@ import type { Transaction } from '../store/store.js'
 import { TASKS, type TaskOutcome, type TaskRow } from '../tasks/task-launcher.js'
 import type { BatchContext } from './context.js'
 import { TASK_OWNER } from './context.js'
-import { attemptDetailOf, containerOf, kickAfterEnd, TIMEOUT_REASON } from './attempts.js'
+import { attemptDetailOf, containerOf, kickAfterEnd, networkModeOf, TIMEOUT_REASON } from './attempts.js'
 import { nodeDetail } from './describe-nodes.js'
 import { enqueue, readJob, setJobStatus, updateJob } from './job-state.js'
 import type { JobEntry } from './job-cache.js'
@@ -155,12 +155,9 @@ export function startNodeAttempt(ctx: BatchContext, tx: Transaction, entry: JobE
   }
   const stream = nodeLogStreamName(row.definitionName, row.jobId, index, attempt)
   const container = containerOf(ctx, tx, spec, env, stream, `${ctx.settings.workRoot}/${row.jobId}/node-${index}/${attempt}`)
-  // On a container runner, nodes share the host's network, as Batch runs EC2 jobs: each binds its own
-  // 127.x address, and the child nodes reach the main node's on any port it listens on.
-  const caps = container.image === undefined ? undefined : ctx.launcher.capabilitiesFor(node, [container], tx)
   const task = ctx.launcher.intend(tx, {
     owner: TASK_OWNER, ownerKey: id, attempt, node, demand, containers: [container],
-    ...(caps?.networkModes?.includes('host') ? { networkMode: 'host' as const } : {}),
+    ...networkModeOf(ctx, tx, node, container),
     // AWS sets the main node's address on the child nodes only. Stratus gives it to the main node too: a
     // main node that runs as a process (or in the host's network) binds this address rather than every
     // address of the host. The launcher sets it once it has picked the address.

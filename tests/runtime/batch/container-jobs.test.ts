@@ -143,6 +143,12 @@ for (const runner of ['docker', 'oci'] as const) {
       t.same(await logOf(nobody), ['uid 65534 gid 65534'], 'the user the definition names, not root')
     })
 
+    t.test('a container job is in the host\'s network, as Batch runs EC2 jobs: it reaches the engine\'s endpoint', async (t) => {
+      const job = await run('endpoint-call', BUSYBOX_TAG, `wget -qO- http://${cloud.endpoint}/health`)
+      t.equal((await job.wait()).status, 'SUCCEEDED')
+      t.match(JSON.parse((await logOf(job)).join('')), { service: 'stratus', accountId: cloud.engine.accountId })
+    })
+
     t.test('a job without an image runs as a process beside the containers', async (t) => {
       const def = await cloud.batch.jobDefinition('plain').command('sh', '-c', 'test -e /etc/os-release && echo host').vcpus(1).memory(64).register()
       const job = await cloud.batch.job('plain').queue(queue).definition(def).submit()
