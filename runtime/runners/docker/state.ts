@@ -115,7 +115,8 @@ export class DockerSandbox {
   exit(stoppedAt: number): SandboxExit {
     const exits = this.containers.map((c) => c.exit ?? { name: c.spec.name, exitCode: null, signal: null, oomKilled: false })
     const decider = this.decider ?? this.containers.find((c) => c.essential) ?? this.containers[0]
-    const deciding = exits[decider.index]
+    // No container at all (nothing was created): no status of its own.
+    const deciding = decider === undefined ? { exitCode: null, signal: null, oomKilled: false } : exits[decider.index]
     const escalated = this.containers.some((c) => c.escalatedKill && c.exit?.signal === 'SIGKILL' && !c.exit.oomKilled)
     return {
       exitCode: deciding.exitCode, signal: deciding.signal, oomKilled: deciding.oomKilled,
