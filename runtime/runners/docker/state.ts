@@ -13,6 +13,12 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals])
 )
 
+/** A docker sandbox's exit: a SandboxExit, and why its end is not known, when close() gave up on its engine. */
+export interface DockerSandboxExit extends SandboxExit {
+  /** The engine did not answer: the exits of containers still running there are unknown (no code, no signal). */
+  lost?: string
+}
+
 export class DockerContainer {
   /** The engine's container id, once created. */
   id: string | undefined = undefined
@@ -73,6 +79,8 @@ export class DockerSandbox {
   /** Being torn down (its end reported, or its start abandoned): late answers are ignored. */
   discarded = false
   readonly timers = new Set<NodeJS.Timeout>()
+  /** Settled: nothing more is done for it. */
+  gone = false
   #settle!: () => void
   /** Resolves once the sandbox is gone: reported and removed, or failed and cleaned up. */
   readonly settled = new Promise<void>((resolve) => (this.#settle = resolve))
@@ -87,6 +95,7 @@ export class DockerSandbox {
   }
 
   settle(): void {
+    this.gone = true
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
     this.#settle()
