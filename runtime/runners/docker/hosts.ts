@@ -9,7 +9,8 @@
 // over what an earlier one left) removes it at close() when no container is
 // on it any more; a runner that found one made by another engine id leaves it.
 import type { ImageSource } from '../images.js'
-import { DockerApiError, DockerClient, type DockerHost } from './client.js'
+import { invalidArgument } from '../errors.js'
+import { DockerApiError, DockerClient, hostProblem, type DockerHost } from './client.js'
 import { ensureHolderImage } from './holder.js'
 import { HostImages } from './images.js'
 import { LABEL, type EngineFacts } from './sandbox.js'
@@ -112,6 +113,11 @@ async function bridgeNetwork(client: DockerClient, engineId: string): Promise<{ 
 export async function connectHosts(
   hosts: readonly DockerHost[], options: { engineId: string; runnerId: string; allowPrivileged: boolean; images: ImageSource | undefined }
 ): Promise<EngineHost[]> {
+  // Every host is checked before any is dialled: a bad one changes nothing, and sends nothing anywhere.
+  hosts.forEach((host, i) => {
+    const problem = hostProblem(host)
+    if (problem !== undefined) throw invalidArgument(`hosts[${i}].${problem.field}`, `${host.name}: ${problem.message}`)
+  })
   const connected: EngineHost[] = []
   try {
     for (const host of hosts) {
