@@ -98,8 +98,9 @@ export function timestampSeconds(stamp: string): number {
  * Appends a container's output to `logPath` as the engine streams it. The
  * stream carries each message's timestamp (stripped from the file); the file's
  * mtime is set to the last one written, so that a runner recovering the
- * container after a crash resumes right after it (`since`, from resumePoint()):
- * every line lands in the file once.
+ * container after a crash resumes right after it (`since`, from resumePoint()).
+ * Not exact across a kill between the append and the utimes (the mtime is then
+ * the write's own time: lines stamped in between are skipped; README.md).
  */
 export function pumpLogs(client: DockerClient, containerId: string, logPath: string, since?: string): LogPump {
   const controller = new AbortController()
