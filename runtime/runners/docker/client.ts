@@ -7,6 +7,7 @@
 // Every answer that is not 2xx becomes a DockerApiError carrying the status
 // and the engine's own message; the runner turns those into RunnerErrors.
 import { Agent, type Dispatcher } from 'undici'
+import { isIPv4 } from 'node:net'
 import type { Duplex, Readable } from 'node:stream'
 
 /**
@@ -34,7 +35,7 @@ export interface DockerHost {
   name: string
   /** A unix socket: /var/run/docker.sock. */
   socketPath?: string
-  /** `tcp://host:port` (TLS when `tls` is given, plain HTTP otherwise: only for loopback). */
+  /** `tcp://host:port` (TLS when `tls` is given; plain HTTP otherwise, which is refused unless the host is a loopback address). */
   url?: string
   tls?: DockerTls
 }
@@ -84,6 +85,37 @@ export function negotiateVersion(server: { ApiVersion?: string; MinAPIVersion?: 
   return version
 }
 
+/** Whether a URL's host is this machine's loopback (127.0.0.0/8, ::1, localhost): the only place plain HTTP may go. */
+export function isLoopbackHost(hostname: string): boolean {
+  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return bare === 'localhost' || bare === '::1' || (isIPv4(bare) && bare.startsWith('127.'))
+}
+
+/**
+ * What is wrong with a host's description, or undefined: which field (`url`,
+ * `socketPath`) and why. The Engine API without TLS carries no authentication
+ * and gives whoever reaches it root on its machine: it is only spoken to
+ * loopback.
+ */
+export function hostProblem(host: DockerHost): { field: 'url' | 'socketPath'; message: string } | undefined {
+  if (host.socketPath !== undefined) return undefined
+  if (host.url === undefined) return { field: 'socketPath', message: 'a Docker host needs a socketPath or a url' }
+  let url: URL
+  try {
+    url = new URL(host.url)
+  } catch {
+    return { field: 'url', message: `a Docker host URL is tcp://host:port, got ${JSON.stringify(host.url)}` }
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { field: 'url', message: `a Docker host URL is tcp://host:port, got ${JSON.stringify(host.url)}` }
+  }
+  const secure = host.tls !== undefined || url.protocol === 'https:'
+  if (!secure && !isLoopbackHost(url.hostname)) {
+    return { field: 'url', message: `plain HTTP (no tls) is only for a loopback engine; ${url.hostname} is not one: give tls (ca, cert, key)` }
+  }
+  return undefined
+}
+
 function queryString(query: RequestOptions['query']): string {
   if (query === undefined) return ''
   const params = new URLSearchParams()
@@ -100,12 +132,13 @@ export class DockerClient {
 
   private constructor(host: DockerHost) {
     this.name = host.name
+    const problem = hostProblem(host)
+    if (problem !== undefined) throw new Error(`${host.name}: ${problem.field}: ${problem.message}`)
     if (host.socketPath !== undefined) {
       this.#origin = 'http://docker'
       this.#dispatcher = new Agent({ connect: { socketPath: host.socketPath }, keepAliveTimeout: 30_000 })
     } else if (host.url !== undefined) {
       const url = new URL(host.url)
-      if (url.protocol !== 'tcp:' && url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`${host.name}: a Docker host URL is tcp://host:port, got ${host.url}`)
       const secure = host.tls !== undefined || url.protocol === 'https:'
       this.#origin = `${secure ? 'https' : 'http'}://${url.host}`
       this.#dispatcher = new Agent({

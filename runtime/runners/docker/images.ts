@@ -3,8 +3,10 @@
 // it — by the endpoint name, with the registry's credentials as
 // X-Registry-Auth when its auth is on — before every run that uses it, as ECS
 // pulls by default (a pushed tag is seen at once); concurrent runs share one
-// pull. Any other reference is the engine's own business: used when the
-// engine has it, and otherwise the run fails fast with AWS's
+// pull. Any other reference is the engine's own business: looked up (inspected)
+// for every run, since `docker tag` may move it to another image between two —
+// a cheap request; concurrent runs share one — used when the engine has it,
+// and otherwise the run fails fast with AWS's
 // CannotPullContainerError naming the image — there is no network beyond this
 // machine, so nothing is ever pulled from another registry.
 //
@@ -63,7 +65,7 @@ function resolved(name: string, inspect: ImageInspect, repository?: string): Res
   }
 }
 
-/** The images of one engine: local references inspected once, registry references pulled per run. */
+/** The images of one engine: local references inspected per run, registry references pulled per run (each shared while in flight). */
 export class HostImages {
   readonly #local = new Map<string, Promise<ResolvedImage>>()
   readonly #pulls = new Map<string, Promise<ResolvedImage>>()
@@ -77,7 +79,7 @@ export class HostImages {
     return this.#shared(this.#local, reference, () => this.#localImage(reference))
   }
 
-  /** Forgets what is known of a local reference (the engine no longer has it). */
+  /** Forgets a look-up of a local reference still in flight (the engine no longer has the image it found). */
   forget(reference: string): void {
     this.#local.delete(reference)
   }
@@ -87,9 +89,9 @@ export class HostImages {
     if (pending === undefined) {
       pending = make()
       cache.set(key, pending)
-      // Failures are not kept; pulls are shared only while in flight (the next run pulls again).
-      const keep = cache === this.#local
-      pending.then(() => { if (!keep) cache.delete(key) }, () => cache.delete(key))
+      // Shared only while in flight: the next run pulls again, or looks again (a tag may have moved).
+      const done = () => { if (cache.get(key) === pending) cache.delete(key) }
+      pending.then(done, done)
     }
     return pending
   }

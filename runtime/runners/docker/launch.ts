@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { invalidSpec, RunnerError, startFailed } from '../errors.js'
 import { DockerApiError } from './client.js'
+import { RUNNER_NETWORK } from './hosts.js'
 import type { ResolvedImage } from './images.js'
 import type { ContainerInspect } from './recovery.js'
 import {
@@ -85,7 +86,15 @@ async function create(s: DockerSandbox, request: ContainerCreate, what: string, 
 
 async function start(s: DockerSandbox, id: string, what: string, index?: number): Promise<void> {
   try {
-    await s.host.client.request('POST', `/containers/${id}/start`)
+    try {
+      await s.host.client.request('POST', `/containers/${id}/start`)
+    } catch (error) {
+      const networkGone = error instanceof DockerApiError && error.statusCode === 404 && /network/i.test(error.message)
+      if (!networkGone || s.host.facts.bridgeNetwork !== RUNNER_NETWORK) throw error
+      // Another runner that had made the network removed it at its close, while nothing of this one was on it: made again.
+      await s.host.recreateNetwork()
+      await s.host.client.request('POST', `/containers/${id}/start`)
+    }
   } catch (error) {
     throw startFailed(`${what} could not be started: ${(error as Error).message}`, error, index === undefined ? undefined : `containers[${index}]`)
   }

@@ -80,6 +80,8 @@ export class Demultiplexer {
 export interface LogPump {
   /** Resolves once everything the container wrote is in the file (or the stream broke off). */
   done: Promise<void>
+  /** The stream has ended (the container stopped, or the engine went away). */
+  readonly ended: boolean
   /** Breaks off following (a container whose stream does not end). */
   abort(): void
 }
@@ -96,11 +98,13 @@ export function timestampSeconds(stamp: string): number {
  * Appends a container's output to `logPath` as the engine streams it. The
  * stream carries each message's timestamp (stripped from the file); the file's
  * mtime is set to the last one written, so that a runner recovering the
- * container after a crash resumes right after it (`since`, from resumePoint()):
- * every line lands in the file once.
+ * container after a crash resumes right after it (`since`, from resumePoint()).
+ * Not exact across a kill between the append and the utimes (the mtime is then
+ * the write's own time: lines stamped in between are skipped; README.md).
  */
 export function pumpLogs(client: DockerClient, containerId: string, logPath: string, since?: string): LogPump {
   const controller = new AbortController()
+  let ended = false
   const done = (async () => {
     let file: FileHandle | undefined
     try {
@@ -128,9 +132,10 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
       // The container vanished or the engine went away: what arrived is in the file.
     } finally {
       await file?.close().catch(() => {})
+      ended = true
     }
   })()
-  return { done, abort: () => controller.abort() }
+  return { done, get ended() { return ended }, abort: () => controller.abort() }
 }
 
 /** Where to resume a recovered container's output: 1 µs after the last message its log file holds (its mtime). */

@@ -64,14 +64,20 @@ function containerSpec(labels: Record<string, string>): ContainerSpec {
 /**
  * Rebuilds one sandbox from its containers. Containers that ended carry their
  * exit; a sandbox whose containers were never all created (an earlier runner
- * died while starting it) is rebuilt from those that were.
+ * died while starting it) is rebuilt from those that were. One with no member
+ * container at all — only its holder, the runner having died between creating
+ * it and its members — never ran: its containers are removed and nothing is
+ * recovered (undefined).
  */
 export async function recoverSandbox(host: EngineHost, id: string, listed: ListedContainer[]): Promise<DockerSandbox | undefined> {
   const holder = listed.find((c) => c.Labels[LABEL.role] === 'holder')
-  const members = listed.filter((c) => c !== holder && c.Labels[LABEL.container] !== undefined)
+  const members = listed.filter((c) => c !== holder && c.Labels[LABEL.container] !== undefined && c.Labels[LABEL.container] !== '')
     .sort((a, b) => Number(a.Labels[LABEL.index]) - Number(b.Labels[LABEL.index]))
-  const first = (members[0] ?? holder)?.Labels
-  if (first === undefined) return undefined
+  if (members.length === 0) {
+    await Promise.allSettled(listed.map((c) => host.client.request('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true } })))
+    return undefined
+  }
+  const first = members[0].Labels
   const address = first[LABEL.address]
   const spec: SandboxSpec = {
     id,

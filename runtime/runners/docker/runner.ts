@@ -23,7 +23,7 @@ import { launch } from './launch.js'
 import { pumpLogs, resumePoint } from './logs.js'
 import { labelFilter, listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
 import { LABEL } from './sandbox.js'
-import { DockerSandbox, type DockerContainer } from './state.js'
+import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './state.js'
 
 export interface DockerRunnerOptions {
   /** The engine's id: every container is labelled with it, and a runner of the same id recovers them. */
@@ -38,12 +38,21 @@ export interface DockerRunnerOptions {
   allowPrivileged?: boolean
   /** SIGTERM → SIGKILL grace of stop() and of stopping the others after an essential exit (default 10 s). */
   graceMs?: number
+  /**
+   * How long close() waits for its sandboxes to end and be removed (default 30 s). An engine that
+   * does not answer by then is given up on: its sandboxes are reported ended (`lost` says why).
+   */
+  closeTimeoutMs?: number
 }
 
 /** How long a log stream may run on after its container's exit before it is broken off. */
 const LOG_DRAIN_MS = 5000
-/** The pause before waiting again on a container whose wait broke off while it runs. */
+/** The pause before waiting again on a container whose wait broke off while it runs; doubled per failed inspect, up to MAX_RETRY_MS. */
 const REWAIT_MS = 100
+const MAX_RETRY_MS = 5000
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000
+/** How long each request of close()'s last sweep may take, after its deadline. */
+const SWEEP_MS = 5000
 const NO_LISTENER: SandboxListener = { running() {}, exited() {}, failed() {} }
 
 async function* noLines(): AsyncGenerator<string> {}
@@ -55,6 +64,7 @@ export class DockerRunner implements Runner {
   readonly #hosts: EngineHost[]
   readonly #now: () => number
   readonly #graceMs: number
+  readonly #closeTimeoutMs: number
   readonly #runnerId: string
   readonly #live = new Map<string, DockerSandbox>()
   #closing = false
@@ -65,6 +75,7 @@ export class DockerRunner implements Runner {
     this.engineId = options.engineId
     this.#now = options.now ?? Date.now
     this.#graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.#runnerId = runnerId
     this.capabilities = {
       memoryLimits: hosts.every((h) => h.memoryLimits) ? 'enforced' : 'not-enforced',
@@ -155,20 +166,43 @@ export class DockerRunner implements Runner {
       .then(() => this.#exited(s, c), () => this.#exited(s, c))
   }
 
-  async #exited(s: DockerSandbox, c: DockerContainer): Promise<void> {
+  /** Runs `then` after `ms` unless the sandbox is torn down meanwhile (its timers are cleared when it settles). */
+  #later(s: DockerSandbox, ms: number, then: () => void): void {
+    if (s.discarded) return
+    const timer = setTimeout(() => {
+      s.timers.delete(timer)
+      then()
+    }, ms)
+    s.timers.add(timer)
+  }
+
+  /**
+   * A container's wait returned (or broke off): how is it? Only the engine's 404 means it is gone;
+   * any other failure (connection refused or reset, a 5xx while the engine restarts) says nothing
+   * of the container, which may run on: it is asked again, later and later.
+   */
+  async #exited(s: DockerSandbox, c: DockerContainer, failures = 0): Promise<void> {
     if (s.discarded || c.exit !== undefined) return
-    const inspect = await s.host.client.request<ContainerInspect>('GET', `/containers/${c.id}/json`).catch(() => undefined)
+    let inspect: ContainerInspect | undefined
+    try {
+      inspect = await s.host.client.request<ContainerInspect>('GET', `/containers/${c.id}/json`)
+    } catch (error) {
+      if (!(error instanceof DockerApiError && error.statusCode === 404)) {
+        this.#later(s, Math.min(REWAIT_MS * 2 ** failures, MAX_RETRY_MS), () => void this.#exited(s, c, failures + 1))
+        return
+      }
+    }
     if (s.discarded || c.exit !== undefined) return
     if (inspect?.State.Running) {
+      // A kill sent while the engine did not answer may never have arrived: close() sends it again.
+      if (this.#closing && c.signals.has('SIGKILL')) this.#kill(s, c, 'SIGKILL')
+      // Output the engine sent while its stream was broken off is followed again, from where the file ends.
+      if (c.logs?.ended && !s.finishing) c.logs = pumpLogs(s.host.client, c.id!, c.spec.logPath, await resumePoint(c.spec.logPath))
       // The wait broke off while it runs on (the engine dropped the connection): wait again, a moment later.
-      const timer = setTimeout(() => {
-        s.timers.delete(timer)
-        this.#wait(s, c)
-      }, REWAIT_MS)
-      s.timers.add(timer)
+      this.#later(s, REWAIT_MS, () => this.#wait(s, c))
       return
     }
-    // Gone without a trace (removed behind the runner's back): it was killed.
+    // Gone without a trace (removed behind the runner's back, the engine answered 404): it was killed.
     c.exit = inspect === undefined ? { name: c.spec.name, exitCode: null, signal: 'SIGKILL', oomKilled: false } : c.exitFrom(inspect.State.ExitCode, inspect.State.OOMKilled)
     c.state = 'exited'
     if (s.state !== 'starting') this.#decide(s, c)
@@ -354,14 +388,49 @@ export class DockerRunner implements Runner {
       if (s.state === 'starting') s.pendingStop = { signal: 'SIGKILL', graceMs: 0 }
       else this.#stopNow(s, { signal: 'SIGKILL', graceMs: 0 })
     }
-    await Promise.all(all.map((s) => s.settled))
-    // Whatever this runner created and lost track of (a start broken off by an engine error) goes too.
+    let deadline: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(all.map((s) => s.settled)),
+      new Promise((resolve) => { deadline = setTimeout(resolve, this.#closeTimeoutMs) })
+    ])
+    clearTimeout(deadline)
+    const left = all.filter((s) => !s.gone)
+    // Whatever this runner created and lost track of (a start broken off by an engine error) goes too,
+    // and so does what is left of the sandboxes whose engine did not answer in time, as far as it answers now.
+    const removed = new Set<string>()
     await Promise.all(this.#hosts.map(async (host) => {
+      const signal = left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined
       const mine = await host.client.request<Array<{ Id: string }>>('GET', '/containers/json', {
-        query: { all: true, filters: labelFilter({ [LABEL.engine]: this.engineId, [LABEL.runner]: this.#runnerId }) }
+        query: { all: true, filters: labelFilter({ [LABEL.engine]: this.engineId, [LABEL.runner]: this.#runnerId }) }, signal
       }).catch(() => [])
-      await Promise.allSettled(mine.map((c) => host.client.request('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true } })))
+      const ids = new Set([...mine.map((c) => c.Id), ...left.filter((s) => s.host === host).flatMap((s) => s.created)])
+      await Promise.all([...ids].map((id) => host.client.request('DELETE', `/containers/${id}`, { query: { force: true, v: true }, signal }).then(
+        () => removed.add(id),
+        (error) => { if (error instanceof DockerApiError && error.statusCode === 404) removed.add(id) }
+      )))
     }))
+    for (const s of left) this.#giveUp(s, s.created.every((id) => removed.has(id)))
+    // The network it made on an engine without a bridge (its pause image stays, cached like a pulled image).
+    await Promise.all(this.#hosts.map((h) => h.removeNetwork(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
     await Promise.all(this.#hosts.map((h) => h.client.close()))
+  }
+
+  /** close() ran out of time on a sandbox whose engine did not answer: it is reported ended, with what the runner knows. */
+  #giveUp(s: DockerSandbox, removed: boolean): void {
+    if (s.gone) return
+    s.discarded = true
+    for (const c of s.containers) c.logs?.abort()
+    this.#forget(s)
+    s.settle()
+    const listener = s.listener
+    s.listener = NO_LISTENER // a request still under way when the engine comes back reports nothing more
+    const why = `the Docker engine ${s.host.name} did not answer within ${this.#closeTimeoutMs} ms of close(): ` +
+      (removed ? 'its containers were removed without their exits being read' : 'its containers may still run there, and were not removed')
+    if (s.state === 'starting') {
+      listener?.failed(new RunnerError('RunnerClosed', `the ${this.kind} runner closed before the sandbox started; ${why}`, { kind: 'Unavailable' }))
+      return
+    }
+    const exit: DockerSandboxExit = { ...s.exit(this.#now()), lost: why }
+    listener?.exited(exit)
   }
 }

@@ -13,6 +13,12 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals])
 )
 
+/** A docker sandbox's exit: a SandboxExit, and why its end is not known, when close() gave up on its engine. */
+export interface DockerSandboxExit extends SandboxExit {
+  /** The engine did not answer: the exits of containers still running there are unknown (no code, no signal). */
+  lost?: string
+}
+
 export class DockerContainer {
   /** The engine's container id, once created. */
   id: string | undefined = undefined
@@ -73,6 +79,8 @@ export class DockerSandbox {
   /** Being torn down (its end reported, or its start abandoned): late answers are ignored. */
   discarded = false
   readonly timers = new Set<NodeJS.Timeout>()
+  /** Settled: nothing more is done for it. */
+  gone = false
   #settle!: () => void
   /** Resolves once the sandbox is gone: reported and removed, or failed and cleaned up. */
   readonly settled = new Promise<void>((resolve) => (this.#settle = resolve))
@@ -87,6 +95,7 @@ export class DockerSandbox {
   }
 
   settle(): void {
+    this.gone = true
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
     this.#settle()
@@ -115,7 +124,8 @@ export class DockerSandbox {
   exit(stoppedAt: number): SandboxExit {
     const exits = this.containers.map((c) => c.exit ?? { name: c.spec.name, exitCode: null, signal: null, oomKilled: false })
     const decider = this.decider ?? this.containers.find((c) => c.essential) ?? this.containers[0]
-    const deciding = exits[decider.index]
+    // No container at all (nothing was created): no status of its own.
+    const deciding = decider === undefined ? { exitCode: null, signal: null, oomKilled: false } : exits[decider.index]
     const escalated = this.containers.some((c) => c.escalatedKill && c.exit?.signal === 'SIGKILL' && !c.exit.oomKilled)
     return {
       exitCode: deciding.exitCode, signal: deciding.signal, oomKilled: deciding.oomKilled,

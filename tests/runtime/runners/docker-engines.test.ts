@@ -82,4 +82,44 @@ t.test('a runner with three engines starts sandboxes on each, with ports publish
   await runner.close()
   await Promise.all(seen.map((o) => o.done))
   for (const host of [undefined, remote.host, isolated.host]) t.same(await dockerPs(`stratus.engine=${engineId}`, host), [], `nothing left on ${host ?? 'the local engine'}`)
+  t.notOk((await isolatedNetworks()).includes(RUNNER_NETWORK), 'the network it made is removed by close() (regression: it stayed)')
+})
+
+async function isolatedNetworks(): Promise<string[]> {
+  const { stdout } = await run('docker', ['-H', isolated.host, 'network', 'ls', '--format', '{{.Name}}'])
+  return stdout.split('\n')
+}
+
+t.test('the runner\'s network on an engine without a bridge: kept while another runner uses it, made again when removed', async (t) => {
+  const dir = await tempDir(t)
+  t.teardown(() => run('docker', ['-H', isolated.host, 'network', 'rm', RUNNER_NETWORK]).catch(() => {}))
+  const onIsolated = { hosts: [{ name: 'isolated', socketPath: isolated.socketPath }] }
+  const web = () => container(dir, 'web', { script: 'echo up > /tmp/index.html; exec httpd -f -p 8080 -h /tmp', portMappings: [{ containerPort: 8080 }] })
+  const reach = (info: { containers: Array<{ networkBindings?: Array<{ hostPort: number }> }> }) =>
+    eventually(() => isolated.inNamespace(['busybox', 'wget', '-qO-', `http://127.0.0.44:${info.containers[0].networkBindings![0].hostPort}/index.html`]))
+
+  const maker = await dockerRunner(t, 'network-maker', onIsolated)
+  t.ok((await isolatedNetworks()).includes(RUNNER_NETWORK), 'made by the first runner')
+  const user = await dockerRunner(t, 'network-user', onIsolated)
+  const used = observer()
+  user.runner.start(sandbox([web()], { address: '127.0.0.44' }), used.listener)
+  const info = await used.running
+  await maker.runner.close()
+  t.ok((await isolatedNetworks()).includes(RUNNER_NETWORK), 'its maker closed while another runner\'s container is on it: kept')
+  t.equal(await reach(info), 'up\n', 'that container is still reachable')
+  await user.runner.close()
+  await used.done
+  await run('docker', ['-H', isolated.host, 'network', 'rm', RUNNER_NETWORK])
+
+  const second = await dockerRunner(t, 'network-maker', onIsolated)
+  const finder = await dockerRunner(t, 'network-finder', onIsolated)
+  await second.runner.close()
+  t.notOk((await isolatedNetworks()).includes(RUNNER_NETWORK), 'its maker closed with nothing on it: removed')
+  const late = observer()
+  finder.runner.start(sandbox([web()], { address: '127.0.0.44' }), late.listener)
+  // A start failure (the network missing) rejects here rather than leaving running() unheard.
+  t.equal(await reach(await Promise.race([late.running, late.done.then(() => { throw new Error('ended before it ran') })])), 'up\n', 'a runner that found it before makes it again when it needs it')
+  await finder.runner.close()
+  await late.done
+  t.notOk((await isolatedNetworks()).includes(RUNNER_NETWORK), 'and removes it at its close')
 })
