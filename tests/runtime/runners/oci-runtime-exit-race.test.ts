@@ -1,0 +1,54 @@
+// Regression: a container whose program ended before its runtime process
+// (`runc run -d`) had exited was reported lost (exitCode null, SIGKILL). Its
+// init is reparented to the shim while runc exits, so the shim, waiting for
+// runc, could reap the container's init first and then find nothing to wait
+// for. It happened under load (a busy machine slows runc's exit); here a runtime
+// that lingers after runc returned makes it happen every time: the real runc,
+// run by a wrapper that sleeps once `run` is done.
+import t from 'tap'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { logLines, observer } from './conformance-kit.js'
+import { ociTestRunner } from './oci-kit.js'
+import { OciRuntime } from '../../../runtime/runners/oci/runtime.js'
+
+const real = (await OciRuntime.find('/nonexistent', 'runc')).binary
+const made = await ociTestRunner({ rootfs: 'copy' })
+t.teardown(() => made.close())
+
+// The wrapper, first on the PATH while a second runner is created (the runner finds its runtime there).
+const bin = join(made.dir, 'slow-bin')
+await mkdir(bin)
+await writeFile(join(bin, 'runc'), `#!/bin/sh\n${real} "$@"\nstatus=$?\ncase " $* " in *" run "*) sleep 1 ;; esac\nexit $status\n`)
+await chmod(join(bin, 'runc'), 0o755)
+const path = process.env.PATH
+process.env.PATH = `${bin}:${path}`
+const slow = await ociTestRunner({ rootfs: 'copy' }, made.registry).finally(() => { process.env.PATH = path })
+t.teardown(() => slow.close())
+t.equal(slow.runner.runtime.binary, join(bin, 'runc'), 'the second runner runs the lingering wrapper')
+
+for (const init of [true, false]) {
+  t.test(`a program that ends while the runtime is still exiting reports its own exit (init ${init ? 'on' : 'off'})`, async (t) => {
+    const logPath = join(slow.dir, `quick-${init}.log`)
+    const seen = observer()
+    slow.runner.start({
+      id: `quick-${init}`, labels: {}, containers: [{
+        name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo done; exit 3'], initProcessEnabled: init,
+        env: {}, vcpus: 1, memoryMiB: 0, gpus: 0, logPath, workDir: join(slow.dir, 'work')
+      }]
+    }, seen.listener)
+    t.match(await seen.done, { exitCode: 3, signal: null, oomKilled: false, containers: [{ name: 'main', exitCode: 3, signal: null }] })
+    t.same(await logLines(logPath), ['done'])
+  })
+}
+
+t.test('a signal is still told apart from an exit when the runtime lingers', async (t) => {
+  const seen = observer()
+  slow.runner.start({
+    id: 'killed', labels: {}, containers: [{
+      name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'kill -TERM $$'],
+      env: {}, vcpus: 1, memoryMiB: 0, gpus: 0, logPath: join(slow.dir, 'killed.log'), workDir: join(slow.dir, 'work')
+    }]
+  }, seen.listener)
+  t.match(await seen.done, { exitCode: null, signal: 'SIGTERM' })
+})
