@@ -282,14 +282,15 @@ export class OciRunner implements Runner {
     clearTimeout(s.killTimer)
     await this.#teardown(s)
     const exit = sandboxExit(s, this.#options.now())
-    if (s.listener === undefined) {
+    // A recovered sandbox nobody attached to keeps its exit for attach(), unless it was stopped: then nobody wants it.
+    if (s.listener === undefined && !s.stopped) {
       s.unclaimedExit = exit
       s.markDone()
       return
     }
     this.#forget(s)
     s.markDone()
-    s.listener.exited(exit)
+    s.listener?.exited(exit)
   }
 
   /** Removes everything a sandbox made: ports, forwarder, containers, bundles, its record. */
@@ -329,6 +330,12 @@ export class OciRunner implements Runner {
 
   stop(id: string, options: StopOptions = {}): boolean {
     const s = this.#live.get(id)
+    if (s !== undefined && s.unclaimedExit !== undefined && s.listener === undefined) {
+      // A recovered sandbox that ended before anyone attached: stop() removes what is left of it, its exit.
+      s.stopped = true
+      this.#forget(s)
+      return true
+    }
     if (s === undefined || s.state === 'exited' || s.state === 'failed') return false
     s.stopped = true
     if (s.state === 'starting') {
