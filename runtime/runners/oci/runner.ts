@@ -241,7 +241,7 @@ export class OciRunner implements Runner {
     // The shim read the count before deleting the container (and its cgroup); older records: read it here.
     const oom = c.events.oom ?? await oomKills(c.record.memoryCgroup, this.#memory?.version ?? 1)
     if ((c.state as OciContainer['state']) === 'exited') return
-    c.exit = containerExit(c.spec.name, c.events, oom > 0)
+    c.exit = containerExit(c.spec.name, c.events, oom)
     c.state = 'exited'
     if (c.essential && !s.stopped && !s.ending && s.decider === undefined) s.decider = c
     this.#settle(s)

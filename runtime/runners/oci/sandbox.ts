@@ -71,13 +71,20 @@ export class OciSandbox {
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
 
-/** A container's exit from what its shim said (and the cgroup's OOM count). */
-export function containerExit(name: string, events: ShimEvents, oomKilled: boolean): ContainerExit {
+const SIGKILL = constants.signals.SIGKILL
+
+/**
+ * A container's exit from what its shim said, and `oomKills`, the OOM kills in its memory
+ * cgroup (0 when it was made). OOM-killed only when its own process died of SIGKILL and the
+ * count rose: the kernel may kill a child of the program (the biggest process of the cgroup)
+ * while the program itself goes on and exits as it will; that exit is the container's.
+ * An end the shim could not see (`lost`) is reported as a SIGKILL, an OOM kill when the count rose.
+ */
+export function containerExit(name: string, events: ShimEvents, oomKills: number): ContainerExit {
   const ended = events.ended
-  if (oomKilled) return { name, exitCode: null, signal: 'SIGKILL', oomKilled: true }
-  if (ended === undefined || ended === 'lost') return { name, exitCode: null, signal: 'SIGKILL', oomKilled: false }
+  if (ended === undefined || ended === 'lost') return { name, exitCode: null, signal: 'SIGKILL', oomKilled: oomKills > 0 }
   if ('code' in ended) return { name, exitCode: ended.code, signal: null, oomKilled: false }
-  return { name, exitCode: null, signal: SIGNAL_NAMES.get(ended.signal) ?? 'SIGKILL', oomKilled: false }
+  return { name, exitCode: null, signal: SIGNAL_NAMES.get(ended.signal) ?? 'SIGKILL', oomKilled: ended.signal === SIGKILL && oomKills > 0 }
 }
 
 export function sandboxExit(s: OciSandbox, stoppedAt: number): SandboxExit {
