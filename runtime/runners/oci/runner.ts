@@ -2,7 +2,7 @@
 // it prepares itself, images from the built-in registry's store. See README.md
 // for the picture; this file is the Runner contract (runner.ts one level up):
 // start → pull → bundles → shims → running → exits → teardown → exited.
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileLines } from '../../logs/file-lines.js'
 import { duplicateId, invalidArgument, runnerClosed, startFailed, RunnerError } from '../errors.js'
@@ -18,6 +18,7 @@ import { preflight, startContainer, type StartContext } from './container-start.
 import { memoryCgroups, oomKills, removeCgroupParent, type MemoryCgroups } from './cgroups.js'
 import { execCollect, execInteractive } from './exec.js'
 import { ImageStore } from './image-store.js'
+import { newNetworkNamespace } from './netns.js'
 import { boundingCapabilities } from './oci-config.js'
 import { publishSandbox, unpublish } from './port-forward.js'
 import { probeOverlay, type RootfsMode } from './rootfs.js'
@@ -178,24 +179,23 @@ export class OciRunner implements Runner {
         await mkdir(dirname(c.logPath), { recursive: true })
         await mkdir(c.workDir, { recursive: true })
       }))
+      const host = s.spec.networkMode === 'host'
+      const ports = spec.containers.flatMap((c) => c.portMappings ?? [])
+      let network: string = host ? 'host' : 'new'
+      if (!host && (spec.containers.length > 1 || ports.length > 0)) {
+        // Shared: a namespace of the sandbox's own, held by this process (netns.ts), whatever its containers do.
+        s.netns = await newNetworkNamespace(this.#binaries.shim)
+        network = `/proc/${process.pid}/fd/${s.netns.fd}`
+      }
       this.#checkOpen()
       await this.#store.write(s.record)
-      const host = s.spec.networkMode === 'host'
-      await startContainer(this.#starting, s, 0, spec, pulled[0], host ? 'host' : 'new')
-      const ports = spec.containers.flatMap((c) => c.portMappings ?? [])
-      let shared: string = host ? 'host' : 'new'
-      if (!host && (spec.containers.length > 1 || ports.length > 0)) {
-        // Holding the first container's namespace open keeps it for the others, whatever the first does next.
-        s.netns = await open(`/proc/${s.containers[0].record.pid}/ns/net`, 'r').catch(() => {
-          throw startFailed(`container ${spec.containers[0].name} ended before the sandbox's network namespace could be shared`)
-        })
-        shared = `/proc/${process.pid}/fd/${s.netns.fd}`
-      }
-      // Every start settles before a failure is handled, so the teardown meets no container still being made.
-      const rest = await Promise.allSettled(spec.containers.slice(1).map((_, i) => startContainer(this.#starting, s, i + 1, spec, pulled[i + 1], shared)))
+      // The first container first (the others start once it runs, as they always have), then the rest together:
+      // every start settles before a failure is handled, so the teardown meets no container still being made.
+      await startContainer(this.#starting, s, 0, spec, pulled[0], network)
+      const rest = await Promise.allSettled(spec.containers.slice(1).map((_, i) => startContainer(this.#starting, s, i + 1, spec, pulled[i + 1], network)))
       const failure = rest.find((r) => r.status === 'rejected')
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
-      if (ports.length > 0 && !host) await publishSandbox(s, spec, shared, this.#options.stateDir)
+      if (ports.length > 0 && !host) await publishSandbox(s, spec, network, this.#options.stateDir)
       // host: the container's ports are the host's own (ECS: hostPort is containerPort).
       if (host) s.record.bindings = ports.map((m) => ({ bindIP: '0.0.0.0', containerPort: m.containerPort, hostPort: m.containerPort, protocol: m.protocol ?? 'tcp' }))
       this.#checkOpen()

@@ -42,7 +42,7 @@ export class OciSandbox {
   decider: OciContainer | undefined = undefined
   killTimer: NodeJS.Timeout | undefined = undefined
   ports: PublishedPort[] = []
-  /** The sandbox's network namespace, held open while its containers join it. */
+  /** The sandbox's network namespace (netns.ts), held until its teardown: containers and forwarder join it through this fd. */
   netns: FileHandle | undefined = undefined
   /** A recovered sandbox that ended before anyone attached: its exit, kept for attach(). */
   unclaimedExit: SandboxExit | undefined = undefined

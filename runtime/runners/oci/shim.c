@@ -4,6 +4,7 @@
  * starting one costs a fork of this small program rather than a fork of Node.
  *
  *   stratus-oci-shim serve
+ *   stratus-oci-shim netns          a sandbox's network namespace (netns() below)
  *
  * The server reads requests on stdin, each a line "<n>\n" then n NUL-terminated
  * strings:  tag, events-file, pid-file, init (0|1), log-file, oom-file (or ""),
@@ -39,7 +40,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -391,8 +396,45 @@ static int serve(void) {
   }
 }
 
+/* ---- a sandbox's network namespace --------------------------------------------------- */
+
+/*
+ * Makes a network namespace with its loopback up, says "ready" (or "error <why>") on
+ * stdout, and stays in it until its stdin ends. Meanwhile the runner opens
+ * /proc/<pid>/ns/net: that fd holds the namespace from then on, and every container of the
+ * sandbox joins it, so none of them owns it (the first may end at once: the others and the
+ * port forwarder still find it).
+ */
+static int netns(void) {
+  char line[160];
+  if (unshare(CLONE_NEWNET) != 0) {
+    snprintf(line, sizeof line, "error unshare(CLONE_NEWNET): %s\n", strerror(errno));
+    write_all(1, line, strlen(line));
+    return 1;
+  }
+  /* What the runtime does for a namespace it makes itself: loopback up (127.0.0.1, ::1). */
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)) {
+    snprintf(line, sizeof line, "error bringing up lo: %s\n", strerror(errno));
+    write_all(1, line, strlen(line));
+    return 1;
+  }
+  close(fd);
+  write_all(1, "ready\n", 6);
+  char buf[64];
+  for (;;) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    return 0;
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return serve();
-  fprintf(stderr, "usage: stratus-oci-shim serve   (requests on stdin: see shim.c)\n");
+  if (argc == 2 && strcmp(argv[1], "netns") == 0) return netns();
+  fprintf(stderr, "usage: stratus-oci-shim serve | netns   (see shim.c)\n");
   return 2;
 }

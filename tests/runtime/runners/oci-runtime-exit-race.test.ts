@@ -4,28 +4,16 @@
 // runc, could reap the container's init first and then find nothing to wait
 // for. It happened under load (a busy machine slows runc's exit); here a runtime
 // that lingers after runc returned makes it happen every time: the real runc,
-// run by a wrapper that sleeps once `run` is done.
+// run by a wrapper that sleeps once `run` is done (oci-kit.ts lingeringRuntimeRunner).
 import t from 'tap'
-import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logLines, observer } from './conformance-kit.js'
-import { ociTestRunner } from './oci-kit.js'
-import { OciRuntime } from '../../../runtime/runners/oci/runtime.js'
+import { lingeringRuntimeRunner, ociTestRunner } from './oci-kit.js'
 
-const real = (await OciRuntime.find('/nonexistent', 'runc')).binary
 const made = await ociTestRunner({ rootfs: 'copy' })
 t.teardown(() => made.close())
-
-// The wrapper, first on the PATH while a second runner is created (the runner finds its runtime there).
-const bin = join(made.dir, 'slow-bin')
-await mkdir(bin)
-await writeFile(join(bin, 'runc'), `#!/bin/sh\n${real} "$@"\nstatus=$?\ncase " $* " in *" run "*) sleep 1 ;; esac\nexit $status\n`)
-await chmod(join(bin, 'runc'), 0o755)
-const path = process.env.PATH
-process.env.PATH = `${bin}:${path}`
-const slow = await ociTestRunner({ rootfs: 'copy' }, made.registry).finally(() => { process.env.PATH = path })
+const slow = await lingeringRuntimeRunner({ rootfs: 'copy' }, made.registry)
 t.teardown(() => slow.close())
-t.equal(slow.runner.runtime.binary, join(bin, 'runc'), 'the second runner runs the lingering wrapper')
 
 for (const init of [true, false]) {
   t.test(`a program that ends while the runtime is still exiting reports its own exit (init ${init ? 'on' : 'off'})`, async (t) => {
