@@ -198,14 +198,16 @@ export class OciRunner implements Runner {
       if (ports.length > 0 && !host) await publishSandbox(s, spec, network, this.#options.stateDir)
       // host: the container's ports are the host's own (ECS: hostPort is containerPort).
       if (host) s.record.bindings = ports.map((m) => ({ bindIP: '0.0.0.0', containerPort: m.containerPort, hostPort: m.containerPort, protocol: m.protocol ?? 'tcp' }))
-      this.#checkOpen()
-      s.state = 'running'
-      s.startedAt = now()
+      const startedAt = now()
       s.record.state = 'running'
-      s.record.startedAt = s.startedAt
+      s.record.startedAt = startedAt
       s.record.pullStartedAt = s.pullStartedAt
       s.record.pullStoppedAt = s.pullStoppedAt
       await this.#store.write(s.record)
+      this.#checkOpen()
+      // From here to running() nothing is awaited: no exit is handled (nor reported) in between.
+      s.state = 'running'
+      s.startedAt = startedAt
     } catch (error) {
       s.state = 'failed'
       await this.#teardown(s)
@@ -221,6 +223,7 @@ export class OciRunner implements Runner {
       this.#signal(s, options.signal ?? 'SIGTERM', options.graceMs ?? this.#graceMs)
     }
     s.listener!.running(sandboxInfo(s))
+    for (const c of s.endedWhileStarting.splice(0)) void this.#containerEnded(s, c)
     this.#settle(s)
   }
 
@@ -238,6 +241,11 @@ export class OciRunner implements Runner {
 
   async #containerEnded(s: OciSandbox, c: OciContainer): Promise<void> {
     if (c.state === 'exited' || s.state === 'failed') return
+    // Heard once running() has been: its info shows the sandbox as it started, and the exits follow it.
+    if (s.state === 'starting') {
+      if (!s.endedWhileStarting.includes(c)) s.endedWhileStarting.push(c)
+      return
+    }
     // The shim read the count before deleting the container (and its cgroup); older records: read it here.
     const oom = c.events.oom ?? await oomKills(c.record.memoryCgroup, this.#memory?.version ?? 1)
     if ((c.state as OciContainer['state']) === 'exited') return
@@ -261,6 +269,7 @@ export class OciRunner implements Runner {
   #signal(s: OciSandbox, signal: NodeJS.Signals, graceMs: number): void {
     s.ending = true
     for (const c of s.running()) {
+      if (c.events.ended !== undefined) continue // its shim said it ended (its pid may be another process's by now)
       try {
         process.kill(c.record.pid!, signal)
       } catch {

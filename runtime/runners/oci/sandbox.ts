@@ -44,6 +44,8 @@ export class OciSandbox {
   ports: PublishedPort[] = []
   /** The sandbox's network namespace (netns.ts), held until its teardown: containers and forwarder join it through this fd. */
   netns: FileHandle | undefined = undefined
+  /** Containers whose end was heard while the sandbox was starting: handled once running() was reported. */
+  readonly endedWhileStarting: OciContainer[] = []
   /** A recovered sandbox that ended before anyone attached: its exit, kept for attach(). */
   unclaimedExit: SandboxExit | undefined = undefined
   /** Settles once the sandbox is gone (its exit or failure reported, or kept for attach()). */

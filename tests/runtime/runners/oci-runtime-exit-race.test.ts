@@ -40,3 +40,22 @@ t.test('a signal is still told apart from an exit when the runtime lingers', asy
   }, seen.listener)
   t.match(await seen.done, { exitCode: null, signal: 'SIGTERM' })
 })
+
+// Regression: an exit heard while the runner was still writing the sandbox's record (right before running())
+// ended the sandbox there and then: running() then said state 'exited', and its exit could even come first.
+// Here the exit arrives right after the runtime returns, so about every other such start met it (one a run
+// of the conformance suite on a busy machine): several starts in a row.
+t.test('running() comes first and says running, when the program ended before the runtime returned', async (t) => {
+  for (let i = 0; i < 6; i++) {
+    const seen = observer()
+    slow.runner.start({
+      id: `first-${i}`, labels: {}, containers: [{
+        name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'exit 0'],
+        env: {}, vcpus: 1, memoryMiB: 0, gpus: 0, logPath: join(slow.dir, `first-${i}.log`), workDir: join(slow.dir, 'work')
+      }]
+    }, seen.listener)
+    t.match(await seen.done, { exitCode: 0 })
+    t.same(seen.calls, ['running', 'exited'], `start ${i}: running, then exited`)
+    t.match(seen.info, { state: 'running', startedAt: Number, containers: [{ name: 'main', state: 'running' }] }, `start ${i}: running() says running`)
+  }
+})
