@@ -77,15 +77,17 @@ const SIGKILL = constants.signals.SIGKILL
 
 /**
  * A container's exit from what its shim said, and `oomKills`, the OOM kills in its memory
- * cgroup (0 when it was made). OOM-killed only when its own process died of SIGKILL and the
- * count rose: the kernel may kill a child of the program (the biggest process of the cgroup)
- * while the program itself goes on and exits as it will; that exit is the container's.
+ * cgroup (0 when it was made). The exit is always the program's own. OOM-killed only when
+ * the count rose and the program died of SIGKILL, or exited 137 (128 + SIGKILL: how a shell
+ * reports the SIGKILL of its last command, as in `sh -c 'hog | tail'`; Docker calls that an
+ * OOM kill too). The kernel kills the cgroup's biggest process, which may be a child the
+ * program survives: a program that then exits as it will (0, say) is no OOM kill.
  * An end the shim could not see (`lost`) is reported as a SIGKILL, an OOM kill when the count rose.
  */
 export function containerExit(name: string, events: ShimEvents, oomKills: number): ContainerExit {
   const ended = events.ended
   if (ended === undefined || ended === 'lost') return { name, exitCode: null, signal: 'SIGKILL', oomKilled: oomKills > 0 }
-  if ('code' in ended) return { name, exitCode: ended.code, signal: null, oomKilled: false }
+  if ('code' in ended) return { name, exitCode: ended.code, signal: null, oomKilled: ended.code === 128 + SIGKILL && oomKills > 0 }
   return { name, exitCode: null, signal: SIGNAL_NAMES.get(ended.signal) ?? 'SIGKILL', oomKilled: ended.signal === SIGKILL && oomKills > 0 }
 }
 

@@ -46,3 +46,15 @@ t.test('a container whose child is OOM-killed but which exits 0 itself is no OOM
   t.match(await seen.done, { exitCode: 0, signal: null, oomKilled: false, containers: [{ name: 'main', exitCode: 0, oomKilled: false }] })
   t.same(await logLines(logPath), ['Killed', 'child 137'], 'its child really was killed (SIGKILL: 128 + 9)')
 })
+
+t.test('a shell whose last command is OOM-killed exits 137: an OOM kill, as Docker says', { skip: made.runner.capabilities.memoryLimits !== 'enforced' && 'no memory cgroup here' }, async (t) => {
+  const seen = observer()
+  made.runner.start({
+    id: 'pipeline-oom', labels: {}, containers: [{
+      // tail holds its whole input (no newline in it): it is the one killed; sh reports that as its own exit 137.
+      name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'head -c 200000000 /dev/zero | tail > /dev/null'],
+      env: {}, vcpus: 1, memoryMiB: 32, gpus: 0, logPath: join(made.dir, 'pipeline-oom.log'), workDir: join(made.dir, 'work')
+    }]
+  }, seen.listener)
+  t.match(await seen.done, { exitCode: 137, signal: null, oomKilled: true, containers: [{ name: 'main', exitCode: 137, oomKilled: true }] })
+})
