@@ -7,7 +7,7 @@
 //   pid <pid>          it runs
 // After that, the shim's end means the container's (its last event said how).
 import { join } from 'node:path'
-import { invalidSpec, RunnerError, startFailed } from '../errors.js'
+import { invalidSpec, RunnerError, startFailed, unsupported } from '../errors.js'
 import type { SandboxSpec } from '../runner.js'
 import { prepareBundle, type BundleContext } from './bundle.js'
 import type { MemoryCgroups } from './cgroups.js'
@@ -19,8 +19,11 @@ import type { OciContainer, OciSandbox } from './sandbox.js'
 import { applyEvent, sandboxKey } from './state.js'
 
 /**
- * What this runner needs beyond the wrapper's checks: an image per container, and what ECS
- * refuses per network mode (no ports without a network; on the host's, a host port is the container's).
+ * What this runner needs beyond the wrapper's checks, before anything is pulled or started:
+ * an image per container, what ECS refuses per network mode (no ports without a network; on
+ * the host's, a host port is the container's), and what this runner cannot do: publish a udp
+ * port from a namespace of the sandbox's own (port-forward.ts forwards tcp; on the host's
+ * network the container binds the host's port itself, udp too).
  */
 export function preflight(spec: SandboxSpec): void {
   spec.containers.forEach((c, i) => {
@@ -30,6 +33,9 @@ export function preflight(spec: SandboxSpec): void {
     if (spec.networkMode === 'none') throw invalidSpec(`containers[${i}].portMappings`, 'network mode none has no ports to publish')
     if (spec.networkMode === 'host' && m.hostPort !== undefined && m.hostPort !== 0 && m.hostPort !== m.containerPort) {
       throw invalidSpec(`containers[${i}].portMappings[${p}].hostPort`, `in network mode host it must be the containerPort (${m.containerPort})`)
+    }
+    if ((m.protocol ?? 'tcp') !== 'tcp' && spec.networkMode !== 'host') {
+      throw unsupported(`containers[${i}].portMappings[${p}].protocol`, `the oci runner publishes tcp ports only (${m.protocol} port ${m.containerPort}); in network mode host the container binds it itself`)
     }
   }))
 }

@@ -16,7 +16,9 @@
 // is unpacked into <dir>/.tmp-… and renamed into place, so a crash never
 // leaves half a layer where a runner would use it. In overlay mode the
 // whiteouts are also marks overlayfs understands (char 0/0, opaque xattr),
-// made by the overlay-marks helper before the rename.
+// made by the overlay-marks helper before the rename. Every digest a manifest or
+// an index names is checked before it is used, in a path or a registry read: a
+// digest such as `sha256:../../x` would otherwise point the cache anywhere.
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
@@ -83,6 +85,19 @@ const LAYER_TYPES = new Set<string>([
   'application/vnd.docker.image.rootfs.diff.tar'
 ])
 const READ_CHUNK = 1024 * 1024
+/**
+ * A digest the runner may turn into a path (the layer cache is <dir>/<hex>). The registry's
+ * own checks are not relied on: a manifest comes from its storage, which something else may
+ * have written. sha256, and sha512 (the registry accepts both; either is hex only).
+ */
+const SAFE_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/
+
+/** Throws CannotPullContainerError naming `what` and the digest, unless it is one. */
+function checkDigest(image: string, what: string, digest: unknown): asserts digest is string {
+  if (typeof digest !== 'string' || !SAFE_DIGEST.test(digest)) {
+    throw cannotPull(image, `${what} has an invalid digest ${JSON.stringify(digest)?.slice(0, 200)} (a digest is sha256:<64 lowercase hex> or sha512:<128>)`)
+  }
+}
 
 function registryMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -186,10 +201,13 @@ export class ImageStore {
         const index = JSON.parse(body.toString('utf8')) as { manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string } }> }
         const pick = index.manifests?.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === arch)
         if (pick === undefined) throw cannotPull(reference, `the image index has no linux/${arch} manifest`)
+        checkDigest(reference, `the image index's linux/${arch} manifest`, pick.digest)
         ;({ record, body } = await d.getManifest(state, pick.digest))
       }
       const manifest = JSON.parse(body.toString('utf8')) as { config?: { digest: string }; layers?: LayerRef[] }
       if (manifest.config === undefined || !Array.isArray(manifest.layers)) throw cannotPull(reference, `manifest ${record.digest} is no image manifest`)
+      checkDigest(reference, `the image config of manifest ${record.digest}`, manifest.config.digest)
+      manifest.layers.forEach((layer, i) => checkDigest(reference, `layer ${i} of manifest ${record.digest}`, layer?.digest))
       for (const layer of manifest.layers) {
         if (!LAYER_TYPES.has(layer.mediaType)) throw cannotPull(reference, `layer ${layer.digest} has media type ${layer.mediaType}, which is no layer this runner can unpack`)
       }
@@ -205,6 +223,11 @@ export class ImageStore {
 
   /** A layer's directory, unpacked on first use (concurrent callers share one unpack). */
   layer(ref: LayerRef, image: string): Promise<CachedLayer> {
+    try {
+      checkDigest(image, 'a layer', ref.digest) // its digest becomes a path
+    } catch (error) {
+      return Promise.reject(error)
+    }
     let pending = this.#layers.get(ref.digest)
     if (pending === undefined) {
       pending = this.#load(ref, image)

@@ -13,8 +13,8 @@
 //             when the runner allows it) lifts all of that
 //   mounts    runc's defaults, the init binary, /etc/hosts and /etc/hostname, and the
 //             task's bind mounts; in overlay mode the root itself is an overlay at "/"
-//   network   a new namespace (the sandbox's first container: loopback only, which the
-//             runtime brings up), or the sandbox's (`netns`), or the host's
+//   network   a new namespace (a sandbox of one container without ports: loopback only,
+//             which the runtime brings up), or the sandbox's (netns.ts), or the host's
 import type { ContainerSpec } from '../runner.js'
 import type { ImageRunConfig } from './image-store.js'
 import type { ProcessUser } from './image-user.js'

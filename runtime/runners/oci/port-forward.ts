@@ -126,7 +126,7 @@ export async function unpublish(ports: readonly PublishedPort[]): Promise<void> 
   })))
 }
 
-/** Publishes every port mapping of a sandbox on its address, through a forwarder in its namespace (`netns`). */
+/** Publishes every port mapping of a sandbox on its address, through a forwarder in its namespace (`netns`); tcp only (preflight refused udp). */
 export async function publishSandbox(s: OciSandbox, spec: SandboxSpec, netns: string, stateDir: string): Promise<void> {
   const socket = join(stateDir, 'fwd', `${sandboxKey(spec.id)}.sock`)
   await mkdir(dirname(socket), { recursive: true })
@@ -135,7 +135,6 @@ export async function publishSandbox(s: OciSandbox, spec: SandboxSpec, netns: st
   const address = spec.address ?? '127.0.0.1'
   for (const c of spec.containers) {
     for (const m of c.portMappings ?? []) {
-      if ((m.protocol ?? 'tcp') !== 'tcp') throw new RunnerError('CannotCreateContainerError', `container ${c.name}: udp port ${m.containerPort}: the oci runner forwards tcp only`, { field: 'portMappings' })
       const port = await publish(address, m.hostPort ?? 0, m.containerPort, socket).catch((error: Error) => {
         throw new RunnerError('CannotStartContainerError', `container ${c.name}: cannot publish port ${m.containerPort} on ${address}:${m.hostPort ?? 0}: ${error.message}`, { cause: error })
       })

@@ -2,7 +2,7 @@
 // it prepares itself, images from the built-in registry's store. See README.md
 // for the picture; this file is the Runner contract (runner.ts one level up):
 // start → pull → bundles → shims → running → exits → teardown → exited.
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileLines } from '../../logs/file-lines.js'
 import { duplicateId, invalidArgument, runnerClosed, startFailed, RunnerError } from '../errors.js'
@@ -18,6 +18,7 @@ import { preflight, startContainer, type StartContext } from './container-start.
 import { memoryCgroups, oomKills, removeCgroupParent, type MemoryCgroups } from './cgroups.js'
 import { execCollect, execInteractive } from './exec.js'
 import { ImageStore } from './image-store.js'
+import { newNetworkNamespace } from './netns.js'
 import { boundingCapabilities } from './oci-config.js'
 import { publishSandbox, unpublish } from './port-forward.js'
 import { probeOverlay, type RootfsMode } from './rootfs.js'
@@ -178,34 +179,35 @@ export class OciRunner implements Runner {
         await mkdir(dirname(c.logPath), { recursive: true })
         await mkdir(c.workDir, { recursive: true })
       }))
+      const host = s.spec.networkMode === 'host'
+      const ports = spec.containers.flatMap((c) => c.portMappings ?? [])
+      let network: string = host ? 'host' : 'new'
+      if (!host && (spec.containers.length > 1 || ports.length > 0)) {
+        // Shared: a namespace of the sandbox's own, held by this process (netns.ts), whatever its containers do.
+        s.netns = await newNetworkNamespace(this.#binaries.shim)
+        network = `/proc/${process.pid}/fd/${s.netns.fd}`
+      }
       this.#checkOpen()
       await this.#store.write(s.record)
-      const host = s.spec.networkMode === 'host'
-      await startContainer(this.#starting, s, 0, spec, pulled[0], host ? 'host' : 'new')
-      const ports = spec.containers.flatMap((c) => c.portMappings ?? [])
-      let shared: string = host ? 'host' : 'new'
-      if (!host && (spec.containers.length > 1 || ports.length > 0)) {
-        // Holding the first container's namespace open keeps it for the others, whatever the first does next.
-        s.netns = await open(`/proc/${s.containers[0].record.pid}/ns/net`, 'r').catch(() => {
-          throw startFailed(`container ${spec.containers[0].name} ended before the sandbox's network namespace could be shared`)
-        })
-        shared = `/proc/${process.pid}/fd/${s.netns.fd}`
-      }
-      // Every start settles before a failure is handled, so the teardown meets no container still being made.
-      const rest = await Promise.allSettled(spec.containers.slice(1).map((_, i) => startContainer(this.#starting, s, i + 1, spec, pulled[i + 1], shared)))
+      // The first container first (the others start once it runs, as they always have), then the rest together:
+      // every start settles before a failure is handled, so the teardown meets no container still being made.
+      await startContainer(this.#starting, s, 0, spec, pulled[0], network)
+      const rest = await Promise.allSettled(spec.containers.slice(1).map((_, i) => startContainer(this.#starting, s, i + 1, spec, pulled[i + 1], network)))
       const failure = rest.find((r) => r.status === 'rejected')
       if (failure !== undefined) throw (failure as PromiseRejectedResult).reason
-      if (ports.length > 0 && !host) await publishSandbox(s, spec, shared, this.#options.stateDir)
+      if (ports.length > 0 && !host) await publishSandbox(s, spec, network, this.#options.stateDir)
       // host: the container's ports are the host's own (ECS: hostPort is containerPort).
       if (host) s.record.bindings = ports.map((m) => ({ bindIP: '0.0.0.0', containerPort: m.containerPort, hostPort: m.containerPort, protocol: m.protocol ?? 'tcp' }))
-      this.#checkOpen()
-      s.state = 'running'
-      s.startedAt = now()
+      const startedAt = now()
       s.record.state = 'running'
-      s.record.startedAt = s.startedAt
+      s.record.startedAt = startedAt
       s.record.pullStartedAt = s.pullStartedAt
       s.record.pullStoppedAt = s.pullStoppedAt
       await this.#store.write(s.record)
+      this.#checkOpen()
+      // From here to running() nothing is awaited: no exit is handled (nor reported) in between.
+      s.state = 'running'
+      s.startedAt = startedAt
     } catch (error) {
       s.state = 'failed'
       await this.#teardown(s)
@@ -221,6 +223,7 @@ export class OciRunner implements Runner {
       this.#signal(s, options.signal ?? 'SIGTERM', options.graceMs ?? this.#graceMs)
     }
     s.listener!.running(sandboxInfo(s))
+    for (const c of s.endedWhileStarting.splice(0)) void this.#containerEnded(s, c)
     this.#settle(s)
   }
 
@@ -238,10 +241,15 @@ export class OciRunner implements Runner {
 
   async #containerEnded(s: OciSandbox, c: OciContainer): Promise<void> {
     if (c.state === 'exited' || s.state === 'failed') return
+    // Heard once running() has been: its info shows the sandbox as it started, and the exits follow it.
+    if (s.state === 'starting') {
+      if (!s.endedWhileStarting.includes(c)) s.endedWhileStarting.push(c)
+      return
+    }
     // The shim read the count before deleting the container (and its cgroup); older records: read it here.
     const oom = c.events.oom ?? await oomKills(c.record.memoryCgroup, this.#memory?.version ?? 1)
     if ((c.state as OciContainer['state']) === 'exited') return
-    c.exit = containerExit(c.spec.name, c.events, oom > 0)
+    c.exit = containerExit(c.spec.name, c.events, oom)
     c.state = 'exited'
     if (c.essential && !s.stopped && !s.ending && s.decider === undefined) s.decider = c
     this.#settle(s)
@@ -261,6 +269,7 @@ export class OciRunner implements Runner {
   #signal(s: OciSandbox, signal: NodeJS.Signals, graceMs: number): void {
     s.ending = true
     for (const c of s.running()) {
+      if (c.events.ended !== undefined) continue // its shim said it ended (its pid may be another process's by now)
       try {
         process.kill(c.record.pid!, signal)
       } catch {
@@ -282,14 +291,15 @@ export class OciRunner implements Runner {
     clearTimeout(s.killTimer)
     await this.#teardown(s)
     const exit = sandboxExit(s, this.#options.now())
-    if (s.listener === undefined) {
+    // A recovered sandbox nobody attached to keeps its exit for attach(), unless it was stopped: then nobody wants it.
+    if (s.listener === undefined && !s.stopped) {
       s.unclaimedExit = exit
       s.markDone()
       return
     }
     this.#forget(s)
     s.markDone()
-    s.listener.exited(exit)
+    s.listener?.exited(exit)
   }
 
   /** Removes everything a sandbox made: ports, forwarder, containers, bundles, its record. */
@@ -329,6 +339,12 @@ export class OciRunner implements Runner {
 
   stop(id: string, options: StopOptions = {}): boolean {
     const s = this.#live.get(id)
+    if (s !== undefined && s.unclaimedExit !== undefined && s.listener === undefined) {
+      // A recovered sandbox that ended before anyone attached: stop() removes what is left of it, its exit.
+      s.stopped = true
+      this.#forget(s)
+      return true
+    }
     if (s === undefined || s.state === 'exited' || s.state === 'failed') return false
     s.stopped = true
     if (s.state === 'starting') {

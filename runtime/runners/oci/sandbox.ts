@@ -42,8 +42,10 @@ export class OciSandbox {
   decider: OciContainer | undefined = undefined
   killTimer: NodeJS.Timeout | undefined = undefined
   ports: PublishedPort[] = []
-  /** The sandbox's network namespace, held open while its containers join it. */
+  /** The sandbox's network namespace (netns.ts), held until its teardown: containers and forwarder join it through this fd. */
   netns: FileHandle | undefined = undefined
+  /** Containers whose end was heard while the sandbox was starting: handled once running() was reported. */
+  readonly endedWhileStarting: OciContainer[] = []
   /** A recovered sandbox that ended before anyone attached: its exit, kept for attach(). */
   unclaimedExit: SandboxExit | undefined = undefined
   /** Settles once the sandbox is gone (its exit or failure reported, or kept for attach()). */
@@ -71,13 +73,22 @@ export class OciSandbox {
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]))
 
-/** A container's exit from what its shim said (and the cgroup's OOM count). */
-export function containerExit(name: string, events: ShimEvents, oomKilled: boolean): ContainerExit {
+const SIGKILL = constants.signals.SIGKILL
+
+/**
+ * A container's exit from what its shim said, and `oomKills`, the OOM kills in its memory
+ * cgroup (0 when it was made). The exit is always the program's own. OOM-killed only when
+ * the count rose and the program died of SIGKILL, or exited 137 (128 + SIGKILL: how a shell
+ * reports the SIGKILL of its last command, as in `sh -c 'hog | tail'`; Docker calls that an
+ * OOM kill too). The kernel kills the cgroup's biggest process, which may be a child the
+ * program survives: a program that then exits as it will (0, say) is no OOM kill.
+ * An end the shim could not see (`lost`) is reported as a SIGKILL, an OOM kill when the count rose.
+ */
+export function containerExit(name: string, events: ShimEvents, oomKills: number): ContainerExit {
   const ended = events.ended
-  if (oomKilled) return { name, exitCode: null, signal: 'SIGKILL', oomKilled: true }
-  if (ended === undefined || ended === 'lost') return { name, exitCode: null, signal: 'SIGKILL', oomKilled: false }
-  if ('code' in ended) return { name, exitCode: ended.code, signal: null, oomKilled: false }
-  return { name, exitCode: null, signal: SIGNAL_NAMES.get(ended.signal) ?? 'SIGKILL', oomKilled: false }
+  if (ended === undefined || ended === 'lost') return { name, exitCode: null, signal: 'SIGKILL', oomKilled: oomKills > 0 }
+  if ('code' in ended) return { name, exitCode: ended.code, signal: null, oomKilled: ended.code === 128 + SIGKILL && oomKills > 0 }
+  return { name, exitCode: null, signal: SIGNAL_NAMES.get(ended.signal) ?? 'SIGKILL', oomKilled: ended.signal === SIGKILL && oomKills > 0 }
 }
 
 export function sandboxExit(s: OciSandbox, stoppedAt: number): SandboxExit {

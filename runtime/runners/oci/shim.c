@@ -4,6 +4,7 @@
  * starting one costs a fork of this small program rather than a fork of Node.
  *
  *   stratus-oci-shim serve
+ *   stratus-oci-shim netns          a sandbox's network namespace (netns() below)
  *
  * The server reads requests on stdin, each a line "<n>\n" then n NUL-terminated
  * strings:  tag, events-file, pid-file, init (0|1), log-file, oom-file (or ""),
@@ -29,7 +30,7 @@
  *   oom <count>                      the kernel's OOM kills in its memory cgroup (from oom-file)
  *   deleted                          the runtime deleted it (its cgroup too: hence oom first)
  *   exit <code> | signal <number>    it ended; the last line
- *   lost                             it is no child of the shim (reparenting failed); the last line
+ *   lost                             it is no child of the shim, and no init said how it ended; the last line
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,7 +40,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,13 +85,42 @@ static int read_line(int fd, char *buf, size_t size) {
   return 1;
 }
 
-/* Waits for `pid`, reaping every other child (orphans reparented to us) on the way. */
+/*
+ * Children reaped while waiting for another, with their status. The container's init
+ * becomes our child (we are the subreaper) while the runtime is still exiting: a
+ * program that ends at once is then reaped by the wait for the runtime, before we even
+ * know its pid (the pid file), and its status must not be thrown away. Only the
+ * runtime's leftovers and the init ever get here (the container's own processes are
+ * reparented to its init, inside its PID namespace): a few slots are plenty; the
+ * oldest is dropped should they ever fill.
+ */
+#define REAPED_SLOTS 64
+static struct { pid_t pid; int status; } reaped[REAPED_SLOTS];
+static int reaped_next = 0;
+
+/* Waits for `pid`, reaping (and remembering) every other child on the way. */
 static int wait_for(pid_t pid, int *status) {
+  /* Newest first: a pid the kernel reused is the later child. */
+  for (int k = 1; k <= REAPED_SLOTS; k++) {
+    int i = (reaped_next - k + REAPED_SLOTS) % REAPED_SLOTS;
+    if (reaped[i].pid == pid) {
+      *status = reaped[i].status;
+      reaped[i].pid = 0;
+      return 0;
+    }
+  }
   for (;;) {
-    pid_t got = waitpid(-1, status, 0);
+    int got_status;
+    pid_t got = waitpid(-1, &got_status, 0);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return -1;
-    if (got == pid) return 0;
+    if (got == pid) {
+      *status = got_status;
+      return 0;
+    }
+    reaped[reaped_next].pid = got;
+    reaped[reaped_next].status = got_status;
+    reaped_next = (reaped_next + 1) % REAPED_SLOTS;
   }
 }
 
@@ -176,15 +210,19 @@ static int shim(const char *events_path, const char *pid_path, int with_init, co
   snprintf(line, sizeof line, "pid %d\n", (int)container);
   event(line);
 
-  if (wait_for(container, &status) != 0) {
-    event("lost\n");
-    return 1;
-  }
-  /* The program's own end, as init saw it, wins over init's exit status (128 + n for a signal). */
+  int waited = wait_for(container, &status) == 0;
+  /*
+   * The program's own end, as init saw it, wins over init's exit status (128 + n for a
+   * signal). Should the container be no child of ours after all, the pipe still says how
+   * it ended: its read returns once init reported, or ended (its write end closes then).
+   */
   char final[128];
   if (with_init && read_line(status_pipe[0], report, sizeof report) &&
       (strncmp(report, "exit ", 5) == 0 || strncmp(report, "signal ", 7) == 0)) {
     snprintf(final, sizeof final, "%s\n", report);
+  } else if (!waited) {
+    event("lost\n");
+    return 1;
   } else if (WIFSIGNALED(status)) {
     snprintf(final, sizeof final, "signal %d\n", WTERMSIG(status));
   } else {
@@ -358,8 +396,45 @@ static int serve(void) {
   }
 }
 
+/* ---- a sandbox's network namespace --------------------------------------------------- */
+
+/*
+ * Makes a network namespace with its loopback up, says "ready" (or "error <why>") on
+ * stdout, and stays in it until its stdin ends. Meanwhile the runner opens
+ * /proc/<pid>/ns/net: that fd holds the namespace from then on, and every container of the
+ * sandbox joins it, so none of them owns it (the first may end at once: the others and the
+ * port forwarder still find it).
+ */
+static int netns(void) {
+  char line[160];
+  if (unshare(CLONE_NEWNET) != 0) {
+    snprintf(line, sizeof line, "error unshare(CLONE_NEWNET): %s\n", strerror(errno));
+    write_all(1, line, strlen(line));
+    return 1;
+  }
+  /* What the runtime does for a namespace it makes itself: loopback up (127.0.0.1, ::1). */
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)) {
+    snprintf(line, sizeof line, "error bringing up lo: %s\n", strerror(errno));
+    write_all(1, line, strlen(line));
+    return 1;
+  }
+  close(fd);
+  write_all(1, "ready\n", 6);
+  char buf[64];
+  for (;;) {
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    return 0;
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "serve") == 0) return serve();
-  fprintf(stderr, "usage: stratus-oci-shim serve   (requests on stdin: see shim.c)\n");
+  if (argc == 2 && strcmp(argv[1], "netns") == 0) return netns();
+  fprintf(stderr, "usage: stratus-oci-shim serve | netns   (see shim.c)\n");
   return 2;
 }

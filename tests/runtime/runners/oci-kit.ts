@@ -1,7 +1,7 @@
 // What the OCI runner's tests build on: crafted layer tars (tar-stream), images
 // pushed into a Registry layer by layer (so a test can push a hostile one), and
 // a runner over a fresh state dir. Not a test file.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -9,6 +9,7 @@ import { pack, type Header } from 'tar-stream'
 import { MediaType, Registry } from '../../../registry/index.js'
 import { registryImageSource } from '../../../runtime/runners/index.js'
 import { OciRunner, type OciRunnerOptions } from '../../../runtime/runners/oci/index.js'
+import { OciRuntime } from '../../../runtime/runners/oci/runtime.js'
 import { pushBusybox } from '../../fixtures/busybox-image.js'
 
 export interface TarEntry {
@@ -116,4 +117,27 @@ export async function ociTestRunner(options: Partial<OciRunnerOptions> = {}, reg
       await rm(dir, { recursive: true, force: true })
     }
   }
+}
+
+/**
+ * An OCI runner whose runtime is slow to return, as on a busy machine: the real runc, run by
+ * a wrapper (first on the PATH while the runner is created, which is where it finds its
+ * runtime) that sleeps a second once `run` is done. A program that ends at once has ended,
+ * and its init been reaped, before the runner hears that the container runs.
+ */
+export async function lingeringRuntimeRunner(options: Partial<OciRunnerOptions>, registry: Registry): Promise<TestRunner> {
+  const real = (await OciRuntime.find('/nonexistent', 'runc')).binary
+  const bin = await mkdtemp(join(tmpdir(), 'stratus-oci-slow-runc-'))
+  await writeFile(join(bin, 'runc'), `#!/bin/sh\n${real} "$@"\nstatus=$?\ncase " $* " in *" run "*) sleep 1 ;; esac\nexit $status\n`)
+  await chmod(join(bin, 'runc'), 0o755)
+  const path = process.env.PATH
+  process.env.PATH = `${bin}:${path}`
+  let made: TestRunner
+  try {
+    made = await ociTestRunner({ ...options, runtime: 'runc' }, registry)
+  } finally {
+    process.env.PATH = path
+  }
+  if (made.runner.runtime.binary !== join(bin, 'runc')) throw new Error(`the runner found ${made.runner.runtime.binary}, not the lingering wrapper`)
+  return { ...made, close: async () => { await made.close(); await rm(bin, { recursive: true, force: true }) } }
 }

@@ -98,3 +98,33 @@ t.test('the container has its own network: loopback only', async (t) => {
   await seen.done
   t.same(await logLines(logPath), ['lo'])
 })
+
+t.test('a udp port is refused before anything starts', async (t) => {
+  const container = (name: string, portMappings: SandboxSpec['containers'][number]['portMappings']) => ({
+    name, image: 'busybox:1.36', command: ['sh', '-c', 'echo ran; sleep 5'], env: {}, vcpus: 1, memoryMiB: 0, gpus: 0,
+    portMappings, logPath: join(made.dir, `udp-${name}.log`), workDir: join(made.dir, 'work', `udp-${name}`)
+  })
+  const seen = observer()
+  made.runner.start({
+    id: 'udp', labels: {}, address: '127.0.0.4', containers: [
+      container('tcp', [{ containerPort: 8080 }]),
+      container('dns', [{ containerPort: 8080, protocol: 'tcp' }, { containerPort: 53, protocol: 'udp' }])
+    ]
+  }, seen.listener)
+  await t.rejects(seen.done, { code: 'RunnerUnsupported', field: 'containers[1].portMappings[1].protocol', message: /udp port 53/ })
+  t.same(seen.calls, ['failed'])
+  t.same(await logLines(join(made.dir, 'udp-tcp.log')), [], 'no container ran, not even the first')
+})
+
+t.test('in network mode host a udp port is the container\'s own', async (t) => {
+  const seen = observer()
+  made.runner.start({
+    id: 'udp-host', labels: {}, networkMode: 'host', containers: [{
+      name: 'main', image: 'busybox:1.36', command: ['true'], env: {}, vcpus: 1, memoryMiB: 0, gpus: 0,
+      portMappings: [{ containerPort: 5353, protocol: 'udp' }], logPath: join(made.dir, 'udp-host.log'), workDir: join(made.dir, 'work', 'udp-host')
+    }]
+  }, seen.listener)
+  const info = await seen.running
+  t.match(info.containers[0].networkBindings, [{ containerPort: 5353, hostPort: 5353, protocol: 'udp' }])
+  t.match(await seen.done, { exitCode: 0 })
+})

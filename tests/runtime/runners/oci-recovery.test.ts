@@ -5,7 +5,7 @@
 // published ports answer again; close() leaves nothing.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline'
 import { Registry } from '../../../registry/index.js'
 import { registryImageSource, type SandboxInfo } from '../../../runtime/runners/index.js'
 import { OciRunner } from '../../../runtime/runners/oci/index.js'
+import { sandboxKey } from '../../../runtime/runners/oci/state.js'
 import { observer, until } from './conformance-kit.js'
 
 const get = (host: string, port: number) => new Promise<string>((resolve, reject) => {
@@ -22,6 +23,24 @@ const get = (host: string, port: number) => new Promise<string>((resolve, reject
     res.on('end', () => resolve(body))
   }).on('error', reject)
 })
+
+/** The first runner lives in a child process (oci-recovery-child.ts, with the loader this test runs under). */
+function firstRunner(stateDir: string, engineId: string, dir: string, scenario: string) {
+  const loader = process.execArgv.filter((a) => a.includes('typescript'))
+  const child = spawn(process.execPath, [...loader, join(import.meta.dirname, 'oci-recovery-child.ts'), stateDir, engineId, dir, scenario], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const ready = new Promise<SandboxInfo[]>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('{')) resolve((JSON.parse(line) as { ready: SandboxInfo[] }).ready)
+    })
+    child.on('exit', (code) => reject(new Error(`the first runner exited (${code}) before it was ready`)))
+  })
+  return { child, ready }
+}
+
+async function killed(child: ReturnType<typeof spawn>): Promise<void> {
+  child.kill('SIGKILL')
+  await new Promise((resolve) => child.once('exit', resolve))
+}
 
 t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratus-oci-recovery-'))
@@ -35,19 +54,11 @@ t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) 
     await rm(dir, { recursive: true, force: true })
   })
 
-  // The first runner lives in a child process, with the loader this test runs under.
-  const loader = process.execArgv.filter((a) => a.includes('typescript'))
-  const child = spawn(process.execPath, [...loader, join(import.meta.dirname, 'oci-recovery-child.ts'), stateDir, engineId, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const ready = await new Promise<SandboxInfo[]>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('{')) resolve((JSON.parse(line) as { ready: SandboxInfo[] }).ready)
-    })
-    child.on('exit', (code) => reject(new Error(`the first runner exited (${code}) before it was ready`)))
-  })
+  const { child, ready: starting } = firstRunner(stateDir, engineId, dir, 'main')
+  const ready = await starting
   const port = ready[0].containers[0].networkBindings![0].hostPort
   await until(async () => (await get('127.0.0.6', port).catch(() => '')) === 'recovered-web\n')
-  child.kill('SIGKILL')
-  await new Promise((resolve) => child.once('exit', resolve))
+  await killed(child)
   await new Promise((resolve) => setTimeout(resolve, 1500)) // 'short' ends meanwhile, with no runner alive
 
   second = await OciRunner.create({ now: () => Date.now(), engineId, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir, graceMs: 2000 })
@@ -89,4 +100,37 @@ t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) 
   t.same(third.list(), [], 'nothing is left for a third runner')
   t.same((await third.runtime.list()).map((c) => c.id), [], 'the runtime has no container left')
   await third.close()
+})
+
+t.test('a recovered sandbox stopped without a listener leaves list()', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratus-oci-recovery-'))
+  const stateDir = join(dir, 'state')
+  const engineId = `recovery-stop-${process.pid}`
+  const registry = await Registry.open({ storage: { driver: 'inmemory' } })
+  let second: OciRunner | undefined
+  t.teardown(async () => {
+    await second?.close()
+    await registry.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const { child, ready } = firstRunner(stateDir, engineId, dir, 'stop')
+  await ready
+  await killed(child)
+  await new Promise((resolve) => setTimeout(resolve, 1500)) // 'gone' ends meanwhile, with no runner alive
+
+  second = await OciRunner.create({ now: () => Date.now(), engineId, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir, graceMs: 2000 })
+  t.same(second.list().map((s) => [s.id, s.state]).sort(), [['gone', 'exited'], ['orphan', 'running']])
+
+  // As the TaskLauncher does after a restart: stop every recovered sandbox, attaching to none.
+  t.equal(second.stop('orphan', { graceMs: 2000 }), true)
+  // Its teardown removes its record last: once that is gone, the sandbox is forgotten, or kept (what broke).
+  await until(async () => !(await readdir(join(stateDir, 'sandboxes'))).includes(`${sandboxKey('orphan')}.json`))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(second.inspect('orphan'), undefined, 'a stopped recovered sandbox is gone once it ended')
+  t.equal(second.stop('gone'), true, 'stop() removes a recovered sandbox that ended before anyone attached')
+  t.same(second.list(), [], 'neither lingers in list()')
+  t.equal(second.attach!('orphan', observer().listener), false)
+  t.equal(second.attach!('gone', observer().listener), false)
+  t.same(await readdir(join(stateDir, 'sandboxes')), [], 'their records are gone')
+  t.same((await second.runtime.list()).map((c) => c.id), [], 'and their containers')
 })
