@@ -101,7 +101,8 @@ for (const runner of ['docker', 'oci'] as const) {
     t.test('a timeout stops and removes the container, and is not retried', async (t) => {
       const slow = await run('slow', BUSYBOX_TAG, 'echo started; exec sleep 600', (d) => d.timeout(60).retry({ attempts: 3 }))
       for await (const line of slow.logs()) if (line === 'started') break
-      t.equal((await slow.describe()).status, 'RUNNING')
+      // The program may print before the runner has heard that its container started.
+      while ((await slow.describe()).status !== 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 20))
       await cloud.clock.advance(61_000)
       const done = await slow.wait()
       t.equal(done.status, 'FAILED')

@@ -267,6 +267,18 @@ export function conformance(t: Test, factory: RunnerFactory): void {
         exitCode: 3, stopped: false, escalated: false,
         containers: [{ name: 'main', exitCode: 3 }, { name: 'sidecar', exitCode: null, signal: 'SIGTERM' }]
       }, 'an essential container that exits ends the sandbox; the others are stopped')
+
+      // Regression (oci): the first container's namespace was shared only once it ran; one that exited at once failed the start.
+      const quickFirst = spec.many([
+        { name: 'init', essential: false, script: 'exit 0' },
+        { name: 'main', script: 'sleep 0.3; exit 2', env: { STRATUS_SIM_SECONDS: '0.3', STRATUS_SIM_EXIT: '2' } }
+      ])
+      const third = start(quickFirst)
+      t.match(withoutTime(await third.done), {
+        exitCode: 2, stopped: false,
+        containers: [{ name: 'init', exitCode: 0, signal: null }, { name: 'main', exitCode: 2 }]
+      }, 'a first container that exits at once reports its exit, and the sandbox runs on')
+      t.same(third.calls, ['running', 'exited'])
     })
 
     t.test('port mappings are published on the sandbox address', async (t) => {
