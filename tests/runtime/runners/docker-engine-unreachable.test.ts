@@ -94,7 +94,7 @@ t.test('an engine that refuses connections for a while: the container runs on, a
   await run('docker', ['exec', id, 'touch', '/tmp/go']) // it writes while the runner cannot read
 
   proxy.restore()
-  await until(async () => (await logLines(main.logPath)).length === 2)
+  await until(async () => (await logLines(main.logPath)).length >= 2)
   t.same(await logLines(main.logPath), ['before', 'after'], 'output written meanwhile reaches the log file, once')
   t.equal(runner.stop(spec.id, { graceMs: 5000 }), true)
   t.match(await seen.done, { signal: 'SIGTERM', stopped: true, escalated: false }, 'its real end, once the engine answers again')
