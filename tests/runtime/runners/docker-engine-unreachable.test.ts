@@ -78,6 +78,10 @@ t.test('an engine that refuses connections for a while: the container runs on, a
   const proxy = await engineProxy(t, dir)
   const rejections = noUnhandledRejections(t)
   const { runner, engineId } = await dockerRunner(t, 'refusing', { hosts: [{ name: 'proxied', socketPath: proxy.path }] })
+  t.teardown(async () => {
+    // A failure while the proxy refuses leaves the runner unable to remove it: this test's own engine id.
+    for (const id of await dockerPs(`stratus.engine=${engineId}`)) await run('docker', ['rm', '-f', id])
+  })
   const main = container(dir, 'main', { script: 'echo before; until [ -f /tmp/go ]; do sleep 0.05; done; echo after; exec sleep 300' })
   const spec = sandbox([main])
   const seen = observer()
