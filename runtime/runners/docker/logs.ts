@@ -86,19 +86,34 @@ export interface LogPump {
   abort(): void
 }
 
-/** Seconds since the epoch of an engine timestamp (RFC 3339 with nanoseconds), to a double's precision. */
-export function timestampSeconds(stamp: string): number {
+/** Nanoseconds since the epoch of an engine timestamp (RFC 3339, up to nanoseconds), exactly. */
+export function timestampNanos(stamp: string): bigint {
   const dot = stamp.indexOf('.')
-  if (dot < 0) return Date.parse(stamp) / 1000
+  if (dot < 0) return BigInt(Date.parse(stamp)) * 1_000_000n
   const zone = stamp.slice(dot).search(/[Z+-]/) + dot
-  return Date.parse(stamp.slice(0, dot) + stamp.slice(zone)) / 1000 + Number(`0${stamp.slice(dot, zone)}`)
+  const fraction = stamp.slice(dot + 1, zone).padEnd(9, '0').slice(0, 9)
+  return BigInt(Date.parse(stamp.slice(0, dot) + stamp.slice(zone))) * 1_000_000n + BigInt(fraction)
+}
+
+/**
+ * The mtime (seconds, for utimes) that marks everything up to `stamp` copied:
+ * the first whole microsecond after it. File times are set through libuv,
+ * which keeps whole microseconds (it drops the rest); the seconds are given
+ * half a microsecond into that one, so that a double's rounding (±0.2 µs at
+ * today's dates) cannot move the mark to a neighbour — below the stamp, the
+ * line would be copied again on resume.
+ */
+export function resumeMark(stamp: string): number {
+  const micros = timestampNanos(stamp) / 1000n + 1n
+  return (Number(micros) + 0.5) / 1e6
 }
 
 /**
  * Appends a container's output to `logPath` as the engine streams it. The
  * stream carries each message's timestamp (stripped from the file); the file's
- * mtime is set to the last one written, so that a runner recovering the
- * container after a crash resumes right after it (`since`, from resumePoint()).
+ * mtime is set just after the last one written (resumeMark), so that a runner
+ * recovering the container after a crash resumes right after it (`since`,
+ * from resumePoint()).
  * Not exact across a kill between the append and the utimes (the mtime is then
  * the write's own time: lines stamped in between are skipped; README.md).
  */
@@ -126,7 +141,7 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
         if (payloads.length === 0) continue
         // Awaited: a slow disk holds the engine's stream, never our memory.
         await file.writev(payloads.splice(0))
-        await file.utimes(new Date(), timestampSeconds(last!))
+        await file.utimes(new Date(), resumeMark(last!))
       }
     } catch {
       // The container vanished or the engine went away: what arrived is in the file.
@@ -138,10 +153,10 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
   return { done, get ended() { return ended }, abort: () => controller.abort() }
 }
 
-/** Where to resume a recovered container's output: 1 µs after the last message its log file holds (its mtime). */
+/** Where to resume a recovered container's output (`since`): its log file's mtime, the mark resumeMark() set after the last message. */
 export async function resumePoint(logPath: string): Promise<string | undefined> {
   try {
-    const ns = (await stat(logPath, { bigint: true })).mtimeNs + 1000n
+    const ns = (await stat(logPath, { bigint: true })).mtimeNs
     return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
   } catch {
     return undefined

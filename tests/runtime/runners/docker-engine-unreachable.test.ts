@@ -78,6 +78,10 @@ t.test('an engine that refuses connections for a while: the container runs on, a
   const proxy = await engineProxy(t, dir)
   const rejections = noUnhandledRejections(t)
   const { runner, engineId } = await dockerRunner(t, 'refusing', { hosts: [{ name: 'proxied', socketPath: proxy.path }] })
+  t.teardown(async () => {
+    // A failure while the proxy refuses leaves the runner unable to remove it: this test's own engine id.
+    for (const id of await dockerPs(`stratus.engine=${engineId}`)) await run('docker', ['rm', '-f', id])
+  })
   const main = container(dir, 'main', { script: 'echo before; until [ -f /tmp/go ]; do sleep 0.05; done; echo after; exec sleep 300' })
   const spec = sandbox([main])
   const seen = observer()
@@ -94,7 +98,7 @@ t.test('an engine that refuses connections for a while: the container runs on, a
   await run('docker', ['exec', id, 'touch', '/tmp/go']) // it writes while the runner cannot read
 
   proxy.restore()
-  await until(async () => (await logLines(main.logPath)).length === 2)
+  await until(async () => (await logLines(main.logPath)).length >= 2)
   t.same(await logLines(main.logPath), ['before', 'after'], 'output written meanwhile reaches the log file, once')
   t.equal(runner.stop(spec.id, { graceMs: 5000 }), true)
   t.match(await seen.done, { signal: 'SIGTERM', stopped: true, escalated: false }, 'its real end, once the engine answers again')

@@ -4,11 +4,11 @@
 // create requests it sends (labels, limits, security, network modes).
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Demultiplexer, negotiateVersion, pauseProgram } from '../../../runtime/runners/docker/index.js'
-import { timestampSeconds } from '../../../runtime/runners/docker/logs.js'
+import { resumeMark, resumePoint, timestampNanos } from '../../../runtime/runners/docker/logs.js'
 import { containerCreate, holderCreate, programCandidates, type EngineFacts } from '../../../runtime/runners/docker/sandbox.js'
 import type { ResolvedImage } from '../../../runtime/runners/docker/images.js'
 import type { ContainerSpec, SandboxSpec } from '../../../runtime/runners/index.js'
@@ -44,10 +44,36 @@ t.test('frames are demultiplexed however the stream is cut', async (t) => {
   t.equal(partial.pendingBytes, 12, 'an unfinished frame waits for the rest')
 })
 
-t.test('engine timestamps in seconds', async (t) => {
-  t.equal(timestampSeconds('1970-01-01T00:00:01.500000000Z'), 1.5)
-  t.equal(timestampSeconds('2026-12-01T13:28:37Z'), Date.UTC(2026, 11, 1, 13, 28, 37) / 1000)
-  t.ok(Math.abs(timestampSeconds('2026-12-01T13:28:37.891485949Z') - (Date.UTC(2026, 11, 1, 13, 28, 37) / 1000 + 0.891485949)) < 1e-6)
+t.test('engine timestamps in nanoseconds, exactly', async (t) => {
+  t.equal(timestampNanos('1970-01-01T00:00:01.500000000Z'), 1_500_000_000n)
+  t.equal(timestampNanos('2026-12-01T13:28:37Z'), BigInt(Date.UTC(2026, 11, 1, 13, 28, 37)) * 1_000_000n)
+  t.equal(timestampNanos('2026-12-01T13:28:37.891485949Z'), BigInt(Date.UTC(2026, 11, 1, 13, 28, 37)) * 1_000_000n + 891_485_949n)
+  t.equal(timestampNanos('2026-12-01T13:28:37.8914859Z'), BigInt(Date.UTC(2026, 11, 1, 13, 28, 37)) * 1_000_000n + 891_485_900n, 'trailing zeros trimmed (RFC3339Nano)')
+  t.equal(timestampNanos('2026-12-01T15:28:37.5+02:00'), BigInt(Date.UTC(2026, 11, 1, 13, 28, 37)) * 1_000_000n + 500_000_000n, 'an offset')
+})
+
+// Regression: the mark was the stamp's seconds as a double, and the resume point 1 µs after the
+// mtime; libuv keeps whole microseconds of a time it sets (it drops the rest), and a double's
+// rounding could put the mtime a microsecond below the stamp: about one resume in ten copied the
+// last line again.
+t.test('the resume point set on a log file is after its last line, whatever the stamp\'s nanoseconds', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratus-resume-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const path = join(dir, 'main.log')
+  await writeFile(path, 'a line\n')
+  const base = BigInt(Date.UTC(2026, 11, 1, 13, 28, 37)) * 1_000_000n
+  let wrong = 0
+  for (let i = 0; i < 2000; i++) {
+    // Every position within a microsecond, the boundaries included, across many microseconds.
+    const ns = base + BigInt(i) * 1_234_567n + BigInt([0, 1, 100, 499, 500, 501, 900, 999][i % 8])
+    const stamp = `${new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`
+    if (timestampNanos(stamp) !== ns) wrong++
+    await utimes(path, new Date(), resumeMark(stamp))
+    const [seconds, nanos] = (await resumePoint(path))!.split('.')
+    const since = BigInt(seconds) * 1_000_000_000n + BigInt(nanos)
+    if (!(since > ns && since - ns <= 1000n)) wrong++
+  }
+  t.equal(wrong, 0, 'since is after the stamp (the line is not read again) and within a microsecond of it')
 })
 
 t.test('the pause program is a static x86-64 executable that blocks until killed', { skip: process.arch !== 'x64' ? 'x86-64 only' : false }, async (t) => {
