@@ -69,6 +69,8 @@ function resolved(name: string, inspect: ImageInspect, repository?: string): Res
 export class HostImages {
   readonly #local = new Map<string, Promise<ResolvedImage>>()
   readonly #pulls = new Map<string, Promise<ResolvedImage>>()
+  /** The names this runner pulled images by: the engine's endpoint, ephemeral, so close() untags them. */
+  readonly #pulled = new Set<string>()
 
   constructor(readonly client: DockerClient, readonly source: ImageSource | undefined) {}
 
@@ -94,6 +96,18 @@ export class HostImages {
       pending.then(done, done)
     }
     return pending
+  }
+
+  /**
+   * Untags what this runner pulled (close()): the names carry the engine's
+   * endpoint, whose port dies with it, and would pile up on the engine run after
+   * run. The layers stay while another name or a container still uses them;
+   * a name still in use (a container of another runner) is left.
+   */
+  async removePulled(signal?: AbortSignal): Promise<void> {
+    const names = [...this.#pulled]
+    this.#pulled.clear()
+    await Promise.all(names.map((name) => this.client.request('DELETE', `/images/${encodeURIComponent(name)}`, { signal }).catch(() => {})))
   }
 
   async #inspect(name: string): Promise<ImageInspect | undefined> {
@@ -142,6 +156,7 @@ export class HostImages {
       })
       const inspect = await this.#inspect(image.pullReference)
       if (inspect === undefined) throw new Error(`the engine reported the pull done but has no image ${image.pullReference}`)
+      this.#pulled.add(image.pullReference)
       const result = resolved(image.pullReference, inspect, repository)
       if (digest !== undefined) result.digest = digest
       publish({ phase: 'done', digest: result.digest })

@@ -412,6 +412,7 @@ export class DockerRunner implements Runner {
     for (const s of left) this.#giveUp(s, s.created.every((id) => removed.has(id)))
     // The network it made on an engine without a bridge (its pause image stays, cached like a pulled image).
     await Promise.all(this.#hosts.map((h) => h.removeNetwork(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
+    await Promise.all(this.#hosts.map((h) => h.images.removePulled(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
     await Promise.all(this.#hosts.map((h) => h.client.close()))
   }
 

@@ -145,7 +145,7 @@ for (const runner of ['docker', 'oci'] as const) {
     })
 
     t.test('a container job is in the host\'s network, as Batch runs EC2 jobs: it reaches the engine\'s endpoint', async (t) => {
-      const job = await run('endpoint-call', BUSYBOX_TAG, `wget -qO- http://${cloud.endpoint}/health`)
+      const job = await run('endpoint-call', BUSYBOX_TAG, `wget -qO- http://${cloud.endpoint}/health; echo`)
       t.equal((await job.wait()).status, 'SUCCEEDED')
       t.match(JSON.parse((await logOf(job)).join('')), { service: 'stratus', accountId: cloud.engine.accountId })
     })
@@ -165,6 +165,10 @@ for (const runner of ['docker', 'oci'] as const) {
       await cloud.close()
       closed = true
       t.same(await leftovers(runner, cloud, pids), [])
+      if (runner === 'docker') {
+        const { stdout } = await exec('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'])
+        t.same(stdout.split('\n').filter((name) => name.startsWith(`${cloud.endpoint}/`)), [], 'the images it pulled by the engine\'s endpoint are untagged')
+      }
     })
   })
 }
