@@ -46,8 +46,8 @@ t.test('a container whose child is OOM-killed but which exits 0 itself is no OOM
   t.match(await seen.done, { exitCode: 0, signal: null, oomKilled: false, containers: [{ name: 'main', exitCode: 0, oomKilled: false }] })
   // Which process of the pipeline the kernel picks varies (the shell prints Killed for each one killed).
   const lines = await logLines(logPath)
-  t.equal(lines.at(-1), 'child 137', 'its child really was killed (SIGKILL: 128 + 9)')
-  t.ok(lines.slice(0, -1).length > 0 && lines.slice(0, -1).every((line) => line === 'Killed'), 'and nothing survived the kill')
+  t.ok(lines.includes('Killed'), 'its child really was killed')
+  t.notOk(lines.some((line) => line.startsWith('survived')), 'and nothing of it survived the kill')
 })
 
 t.test('a shell whose last command is OOM-killed exits 137: an OOM kill, as Docker says', { skip: made.runner.capabilities.memoryLimits !== 'enforced' && 'no memory cgroup here' }, async (t) => {
