@@ -59,5 +59,8 @@ t.test('a shell whose last command is OOM-killed exits 137: an OOM kill, as Dock
       env: {}, vcpus: 1, memoryMiB: 32, gpus: 0, logPath: join(made.dir, 'pipeline-oom.log'), workDir: join(made.dir, 'work')
     }]
   }, seen.listener)
-  t.match(await seen.done, { exitCode: 137, signal: null, oomKilled: true, containers: [{ name: 'main', exitCode: 137, oomKilled: true }] })
+  // Usually tail is the one killed and sh exits 137; under load the kernel may pick sh itself (SIGKILL). Both are OOM kills.
+  const exit = await seen.done
+  t.match(exit, { oomKilled: true, containers: [{ name: 'main', oomKilled: true }] })
+  t.ok(exit.exitCode === 137 || exit.signal === 'SIGKILL', `ended by the kill (exit ${exit.exitCode}, signal ${exit.signal})`)
 })
