@@ -21,23 +21,14 @@
 
 import type { ContainerSpec, Mount } from '../runners/runner.js'
 import { ULIMIT_NAMES } from '../runners/index.js'
-import type { ContainerDetail, ContainerOverrides, ContainerProperties, LinuxParameters, LogConfiguration, MountPoint, Ulimit, Volume } from './model.js'
+import type { ContainerDetail, ContainerOverrides, ContainerProperties } from './model.js'
 import { checkCommand, checkInteger, checkMemory, checkVcpus, clientError } from './validation.js'
 import { envFromList } from './environment.js'
 
-/** What a job keeps of its container properties beyond command, environment, image and resources (absent when none is set). */
-export interface ContainerSettings {
-  volumes?: Volume[]
-  mountPoints?: MountPoint[]
-  readonlyRootFilesystem?: boolean
-  privileged?: boolean
-  ulimits?: Ulimit[]
-  user?: string
-  linuxParameters?: LinuxParameters
-  logConfiguration?: LogConfiguration
-}
-
 const SETTINGS = ['volumes', 'mountPoints', 'readonlyRootFilesystem', 'privileged', 'ulimits', 'user', 'linuxParameters', 'logConfiguration'] as const
+
+/** What a job keeps of its container properties beyond command, environment, image and resources (absent when none is set). */
+export type ContainerSettings = Pick<ContainerProperties, (typeof SETTINGS)[number]>
 
 /** As AWS names volumes. */
 const VOLUME_NAME = /^[A-Za-z0-9_-]{1,255}$/
