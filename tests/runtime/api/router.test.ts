@@ -31,7 +31,7 @@ t.test('requests no operation takes are errors, never an empty success', async (
   const base = `http://${cloud.endpoint}`
   const noTarget = await fetch(`${base}/`, { method: 'POST', headers: { 'content-type': JSON11 }, body: '{}' })
   t.equal(noTarget.status, 400)
-  t.equal((await noTarget.json()).__type, 'UnknownOperationException', 'POST / without X-Amz-Target')
+  t.equal(((await noTarget.json()) as { __type: string }).__type, 'UnknownOperationException', 'POST / without X-Amz-Target')
   const unknownPrefix = await fetch(`${base}/`, { method: 'POST', headers: { 'content-type': JSON11, 'x-amz-target': 'NoSuchService_2020.DoIt' }, body: '{}' })
   t.equal(unknownPrefix.status, 400)
   t.match(await unknownPrefix.json(), { __type: 'UnknownOperationException', message: /NoSuchService_2020/ })
@@ -53,7 +53,7 @@ t.test('malformed JSON is SerializationException; a missing required member is t
   const malformed = await fetch(`${base}/`, { method: 'POST', headers: { 'content-type': JSON11, 'x-amz-target': `${ECR}.CreateRepository` }, body: '{"repositoryName": "a"' })
   t.equal(malformed.status, 400)
   t.equal(malformed.headers.get('x-amzn-errortype'), 'SerializationException')
-  t.equal((await malformed.json()).__type, 'SerializationException')
+  t.equal(((await malformed.json()) as { __type: string }).__type, 'SerializationException')
   const ecrMissing = await fetch(`${base}/`, { method: 'POST', headers: { 'content-type': JSON11, 'x-amz-target': `${ECR}.CreateRepository` }, body: '{}' })
   t.match(await ecrMissing.json(), { __type: 'InvalidParameterException', message: /repositoryName/ })
   const batchMissing = await fetch(`${base}/v1/submitjob`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobName: 'x', jobQueue: 'q' }) })
