@@ -8,7 +8,7 @@ export {
   type ErrorKind, type ErrorDetails
 } from './errors.js'
 export type { CloudEvent, EventHandler } from './events/bus.js'
-export type { EventPattern } from './events/pattern.js'
+export { validatePattern, type EventPattern } from './events/pattern.js'
 export type { Partition } from './aws/partition.js'
 export type {
   BatchApi, BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput, PlacementExplanation,

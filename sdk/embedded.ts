@@ -34,7 +34,11 @@ export function embeddedClock(engine: Engine): ClockService {
     async advance(ms) {
       const clock = engine.clock
       if (!(clock instanceof ManualClock)) {
-        throw new InvalidArgumentError('ClockNotManual', 'advance() needs Stratus.embedded({ clock: "manual" })', { field: 'clock' })
+        throw new InvalidArgumentError('ClockNotManual', 'advance() needs an engine started with the manual clock (clock: "manual")', { field: 'clock' })
+      }
+      // The same check, code and words as the /stratus/ API's AdvanceClock.
+      if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) {
+        throw new InvalidArgumentError('InvalidDuration', `advance(ms) needs a non-negative number of milliseconds, got ${String(ms)}`, { field: 'ms', limit: '>= 0' })
       }
       await clock.advance(ms)
     }

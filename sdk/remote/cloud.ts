@@ -1,6 +1,6 @@
 // The clock and the event stream over the /stratus/ API.
 
-import type { CloudEvent, EventPattern } from '../../runtime/index.js'
+import { validatePattern, type CloudEvent, type EventPattern } from '../../runtime/index.js'
 import type { ClockService, EventsService, Subscription } from '../services.js'
 import type { StratusApi } from './stratus-api.js'
 
@@ -38,6 +38,8 @@ type SubscribeLine = { ready: true } | { event: CloudEvent }
 export function remoteEvents(stratus: StratusApi, onError: (error: unknown) => void): EventsService {
   return {
     subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): Subscription {
+      // Refused here as the engine's bus refuses it (synchronously, the same error); the server checks again.
+      validatePattern(pattern)
       const controller = new AbortController()
       let markReady!: () => void
       let fail!: (error: unknown) => void
