@@ -197,7 +197,7 @@ export function conformance(t: Test, open: OpenSdk): void {
     await done
     subscription()
     t.same(seen, ['RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED'], 'every state change of the job, in order (as AWS Batch sends them: from RUNNABLE on)')
-    t.throws(() => cloud.events.subscribe({ source: 'aws.batch' } as never, () => undefined), { kind: 'InvalidArgument', field: 'pattern.source' }, 'a bad pattern is refused at once')
+    t.throws(() => cloud.events.subscribe({ source: 'aws.batch' } as never, () => undefined), { code: 'InvalidEventPattern', kind: 'InvalidArgument', field: 'pattern.source' }, 'a bad pattern is refused at once')
   })
 
   t.test('repositories and images', async (t) => {
