@@ -244,7 +244,7 @@ export class Engine {
       undo.push(() => batch.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
-      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry }), partition, now })
+      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events }), partition, now })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
         getRoute('health', ['/health', '/'], jsonDocument(() => ({
