@@ -37,6 +37,20 @@ export interface ApiRouterOptions {
   readonly now?: () => number
   /** Largest request body accepted (default 10 MiB): bigger → 413 RequestEntityTooLargeException. */
   readonly maxBodyBytes?: number
+  /** Told once per answered call (the request log of `stratus serve`): never throws into the router. */
+  readonly onCall?: (call: CallSummary) => void
+}
+
+/** One call as the request log shows it. */
+export interface CallSummary {
+  readonly service: string
+  readonly operation: string
+  readonly status: number
+  /** Wall time from the request's arrival to the answer, in milliseconds. */
+  readonly ms: number
+  readonly principal: string
+  readonly requestId: string
+  readonly errorCode?: string
 }
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024
@@ -71,6 +85,7 @@ export class ApiRouter {
   readonly #audit: AuditSink | undefined
   readonly #now: () => number
   readonly #maxBody: number
+  readonly #onCall: ((call: CallSummary) => void) | undefined
   readonly #root: Principal
   readonly #anonymous: Principal
 
@@ -82,6 +97,7 @@ export class ApiRouter {
     this.#audit = options.audit
     this.#now = options.now ?? Date.now
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
+    this.#onCall = options.onCall
     this.#root = Object.freeze(rootPrincipal(options.partition.accountId, options.partition.partition))
     this.#anonymous = Object.freeze({ type: 'Anonymous', arn: '', accountId: options.partition.accountId, principalId: '', tags: {} })
     for (const table of options.tables) {
@@ -148,6 +164,7 @@ export class ApiRouter {
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID()
+    const started = this.#onCall === undefined ? 0 : performance.now()
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const rawPath = q < 0 ? url : url.slice(0, q)
@@ -157,6 +174,7 @@ export class ApiRouter {
     if (routed instanceof RouterError) {
       req.resume()
       sendError(res, 'restJson1', requestId, routed.wire, routed)
+      this.#told(started, '-', `${method} ${rawPath}`, routed.wire, '-', requestId)
       return
     }
     let { protocol, mounted, opName, op } = routed
@@ -221,6 +239,21 @@ export class ApiRouter {
     }
     if (this.#audit !== undefined && mounted !== undefined && opName !== undefined && opName !== '') {
       this.#record(mounted.table, opName, op, input, output, ctx, failure === undefined ? undefined : wire)
+    }
+    if (this.#onCall !== undefined) {
+      this.#told(started, mounted?.table.signingName ?? '-', opName || '-', failure === undefined ? undefined : wire, ctx.principal.arn || 'anonymous', requestId)
+    }
+  }
+
+  #told(started: number, service: string, operation: string, wire: WireError | undefined, principal: string, requestId: string): void {
+    if (this.#onCall === undefined) return
+    try {
+      this.#onCall({
+        service, operation, status: wire?.status ?? 200, ms: performance.now() - started, principal, requestId,
+        ...(wire !== undefined ? { errorCode: wire.type } : {})
+      })
+    } catch {
+      // a log line's failure does not change the answer
     }
   }
 

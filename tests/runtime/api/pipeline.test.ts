@@ -6,7 +6,7 @@
 // rule sets written for the test (runtime/iam has the real ones).
 import t from 'tap'
 import { BatchClient, CreateComputeEnvironmentCommand, CreateJobQueueCommand, DescribeJobQueuesCommand, ListJobsCommand, RegisterJobDefinitionCommand, SubmitJobCommand } from '@aws-sdk/client-batch'
-import { ApiRouter, type AuditEntry, type AuthorizationRequest, type Authenticator, type Authorizer } from '../../../runtime/api/index.js'
+import { ApiRouter, type AuditEntry, type CallSummary, type AuthorizationRequest, type Authenticator, type Authorizer } from '../../../runtime/api/index.js'
 import { batchTable } from '../../../runtime/api/tables/batch.js'
 import { anyRoute, startHttp } from '../../../runtime/http/server.js'
 import { AccessDeniedError } from '../../../runtime/errors.js'
@@ -42,7 +42,9 @@ t.test('authenticate, authorize per resource with its tags, call, audit', async 
     }
   }
   const records: AuditEntry[] = []
+  const calls: CallSummary[] = []
   const router = new ApiRouter({
+    onCall: (c) => calls.push(c),
     tables: [batchTable(cloud.engine.batch, cloud.engine.partition)], partition: cloud.engine.partition,
     authenticator, authorizer, audit: { record: (e) => records.push(e) }, now: () => cloud.clock.now()
   })
@@ -93,4 +95,7 @@ t.test('authenticate, authorize per resource with its tags, call, audit', async 
   t.equal(failed.name, 'ClientException')
   t.match(records.at(-1), { eventName: 'SubmitJob', errorCode: 'ClientException', errorMessage: /missing/ })
   t.ok(records.every((r) => /^[0-9a-f-]{36}$/.test(r.requestId)))
+  t.equal(calls.length, records.length, 'the request log has one line per call')
+  t.match(calls.find((c) => c.errorCode === 'AccessDeniedException'), { service: 'batch', operation: 'SubmitJob', status: 403, principal: ALICE.arn })
+  t.match(calls[0], { operation: 'CreateComputeEnvironment', status: 403, principal: 'anonymous', errorCode: 'UnrecognizedClientException' })
 })
