@@ -5,20 +5,21 @@
 // on its terminal.
 
 import pino from 'pino'
-import type { CallObserver, CallRecord } from '../api/observer.js'
+import type { CallSummary } from '../api/router.js'
 
 export type LogFormat = 'text' | 'json'
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json']
 
 export interface CallLog {
-  readonly observe: CallObserver | undefined
+  readonly observe: ((call: CallSummary) => void) | undefined
   /** Writes what is buffered (before exit). */
   flush(): void
 }
 
-function textLine(c: CallRecord): string {
+// Stamped when told (the call just ended): the router's summary carries its duration, not its start.
+function textLine(c: CallSummary): string {
   const error = c.errorCode === undefined ? '' : ` ${c.errorCode}`
-  return `${new Date(c.time).toISOString()} ${c.service} ${c.operation} ${c.status} ${c.durationMs.toFixed(1)}ms ${c.principal}${error}\n`
+  return `${new Date().toISOString()} ${c.service} ${c.operation} ${c.status} ${c.ms.toFixed(1)}ms ${c.principal}${error}\n`
 }
 
 export function callLog(options: { format: LogFormat; quiet: boolean; fd?: number }): CallLog {
@@ -31,8 +32,8 @@ export function callLog(options: { format: LogFormat; quiet: boolean; fd?: numbe
   return {
     observe: (call) => {
       logger.info({
-        time: new Date(call.time).toISOString(), service: call.service, operation: call.operation, status: call.status,
-        ms: Math.round(call.durationMs * 1000) / 1000, principal: call.principal, requestId: call.requestId, sourceIp: call.sourceIp,
+        time: new Date().toISOString(), service: call.service, operation: call.operation, status: call.status,
+        ms: Math.round(call.ms * 1000) / 1000, principal: call.principal, requestId: call.requestId,
         ...(call.errorCode === undefined ? {} : { errorCode: call.errorCode })
       }, 'api call')
     },
