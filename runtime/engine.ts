@@ -27,7 +27,7 @@ import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, t
 import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
 import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
-import { ApiRouter } from './api/router.js'
+import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
@@ -76,6 +76,8 @@ export interface EngineOptions {
   docker?: RunnerContext['docker']
   /** The oci runner's runtime (runc or crun), rootfs mode (overlay or copy), grace and unpack limits. */
   oci?: RunnerContext['oci']
+  /** Told once per answered API call (the request log of `stratus serve`). */
+  onCall?: (call: CallSummary) => void
 }
 
 /** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
@@ -244,7 +246,7 @@ export class Engine {
       undo.push(() => batch.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
-      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events }), partition, now })
+      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events }), partition, now: Date.now, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
         getRoute('health', ['/health', '/'], jsonDocument(() => ({
