@@ -18,6 +18,10 @@ import { maxResultsOf, pageOffset, pageToken } from './ecr/paging.js'
 import type { AuthorizationData, ImageTagMutability, Repository } from './ecr/shapes.js'
 import { ImageBuilder } from './builder/image-builder.js'
 import { localImageTarget } from './builder/local-target.js'
+import { LayerApi } from './ecr/layers.js'
+import { checkTagList, TagApi, type Tag } from './ecr/tags.js'
+import type { RegistryAuthorize } from './auth/authorize.js'
+import { parseLifecyclePolicy } from './ecr/lifecycle-policy.js'
 
 export interface RegistryOptions {
   /** A driver instance or a configuration from the registration table (default: in memory). */
@@ -61,6 +65,12 @@ export interface RegistryOptions {
   manifestCacheBytes?: number
   /** Errors that are not the client's fault (default: published on `stratus:registry:error`). */
   onError?: (err: unknown) => void
+  /**
+   * With auth on, asked for every /v2/ pull and push made with a principal-bound token
+   * (see auth/authorize.ts); a denial answers the OCI DENIED (403) with its message. The
+   * engine connects it to IAM, so repository policies are enforced on /v2/.
+   */
+  authorize?: RegistryAuthorize
 }
 
 const HOUR = 60 * 60 * 1000
@@ -95,6 +105,8 @@ export class Registry implements AsyncDisposable {
   readonly #auth: Authenticator
   readonly #images: ImageApi
   readonly #lifecycle: LifecycleApi
+  readonly #layers: LayerApi
+  readonly #tags: TagApi
   readonly #periodic: Periodic[] = []
   readonly #uploadMaxAgeMs: number
   readonly #gcGracePeriodMs: number
@@ -132,8 +144,12 @@ export class Registry implements AsyncDisposable {
     }
     this.#images = new ImageApi(ecr)
     this.#lifecycle = new LifecycleApi(ecr)
+    this.#layers = new LayerApi(ecr, () => `http://${this.#host()}`)
+    this.#tags = new TagApi(ecr, this.#repositoryArn)
     const onError = options.onError ?? ((err: unknown) => { if (errorChannel.hasSubscribers) errorChannel.publish({ error: err }) })
-    this.handle = createRouter({ distribution: this.#distribution, auth: this.#auth, onInternalError: onError })
+    this.handle = createRouter({
+      distribution: this.#distribution, auth: this.#auth, onInternalError: onError, authorize: options.authorize, repositoryArn: this.#repositoryArn
+    })
     const lifecycleEvery = positiveOr(options.lifecycleIntervalMs, HOUR, 'lifecycleIntervalMs')
     const purgeEvery = positiveOr(options.uploadPurgeIntervalMs, HOUR, 'uploadPurgeIntervalMs')
     const gcEvery = positiveOr(options.gcIntervalMs, 0, 'gcIntervalMs')
@@ -225,6 +241,8 @@ export class Registry implements AsyncDisposable {
     imageScanningConfiguration?: { scanOnPush?: boolean }
     /** Allow pulls without credentials when authentication is on. */
     allowAnonymousPull?: boolean
+    /** ECR tags, kept (ListTagsForResource). */
+    tags?: Tag[]
   }): Promise<{ repository: Repository }> {
     const name = checkRepositoryName(input?.repositoryName)
     const mutability = input.imageTagMutability ?? 'MUTABLE'
@@ -233,8 +251,10 @@ export class Registry implements AsyncDisposable {
     if (typeof scanOnPush !== 'boolean') throw invalidParameter('imageScanningConfiguration.scanOnPush', 'must be a boolean')
     const anonymous = input.allowAnonymousPull ?? false
     if (typeof anonymous !== 'boolean') throw invalidParameter('allowAnonymousPull', 'must be a boolean')
+    const tags = checkTagList(input.tags)
     const state = await this.#distribution.createRepository({
-      repositoryName: name, imageTagMutability: mutability, scanOnPush, allowAnonymousPull: anonymous
+      repositoryName: name, imageTagMutability: mutability, scanOnPush, allowAnonymousPull: anonymous,
+      ...(tags !== undefined && Object.keys(tags).length > 0 ? { tags } : {})
     })
     return { repository: this.#repositoryShape(state.meta) }
   }
@@ -346,16 +366,74 @@ export class Registry implements AsyncDisposable {
   putLifecyclePolicy (input: Parameters<LifecycleApi['putLifecyclePolicy']>[0]): ReturnType<LifecycleApi['putLifecyclePolicy']> { return this.#lifecycle.putLifecyclePolicy(input) }
   getLifecyclePolicy (input: Parameters<LifecycleApi['getLifecyclePolicy']>[0]): ReturnType<LifecycleApi['getLifecyclePolicy']> { return this.#lifecycle.getLifecyclePolicy(input) }
   deleteLifecyclePolicy (input: Parameters<LifecycleApi['deleteLifecyclePolicy']>[0]): ReturnType<LifecycleApi['deleteLifecyclePolicy']> { return this.#lifecycle.deleteLifecyclePolicy(input) }
-  getLifecyclePolicyPreview (input: Parameters<LifecycleApi['getLifecyclePolicyPreview']>[0]): ReturnType<LifecycleApi['getLifecyclePolicyPreview']> { return this.#lifecycle.getLifecyclePolicyPreview(input) }
+  /**
+   * What the last StartLifecyclePolicyPreview's policy (else the stored policy, or
+   * `lifecyclePolicyText` given here) would expire now.
+   */
+  async getLifecyclePolicyPreview (input: Parameters<LifecycleApi['getLifecyclePolicyPreview']>[0]): ReturnType<LifecycleApi['getLifecyclePolicyPreview']> {
+    const state = await this.#state(input?.repositoryName)
+    const text = input.lifecyclePolicyText ?? state.meta.lifecyclePreviewText
+    return this.#lifecycle.getLifecyclePolicyPreview({ repositoryName: state.name, ...(text !== undefined ? { lifecyclePolicyText: text } : {}) })
+  }
+
+  /**
+   * ECR StartLifecyclePolicyPreview: records the policy to preview (given, else the stored
+   * one); GetLifecyclePolicyPreview shows its result. The evaluation is immediate, so the
+   * preview is COMPLETE by the time it is asked for.
+   */
+  async startLifecyclePolicyPreview (input: { repositoryName: string, lifecyclePolicyText?: string }): Promise<{ registryId: string, repositoryName: string, lifecyclePolicyText: string, status: 'IN_PROGRESS' }> {
+    const state = await this.#state(input?.repositoryName)
+    const text = input.lifecyclePolicyText ?? state.meta.lifecyclePolicyText
+    if (text === undefined) {
+      throw new RegistryError('LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
+    }
+    parseLifecyclePolicy(text)
+    await this.#updateMeta(state, { lifecyclePreviewText: text })
+    return { registryId: this.accountId, repositoryName: state.name, lifecyclePolicyText: text, status: 'IN_PROGRESS' }
+  }
   applyLifecyclePolicy (input: Parameters<LifecycleApi['applyLifecyclePolicy']>[0]): ReturnType<LifecycleApi['applyLifecyclePolicy']> { return this.#lifecycle.applyLifecyclePolicy(input) }
   /** Applies every repository's lifecycle policy (what the periodic evaluation runs). */
   applyLifecyclePolicies (): ReturnType<LifecycleApi['applyLifecyclePolicies']> { return this.#lifecycle.applyLifecyclePolicies() }
 
+  // --- layers (ecr/layers.ts) ---------------------------------------------------------------
+
+  batchCheckLayerAvailability (input: Parameters<LayerApi['batchCheckLayerAvailability']>[0]): ReturnType<LayerApi['batchCheckLayerAvailability']> { return this.#layers.batchCheckLayerAvailability(input) }
+  initiateLayerUpload (input: Parameters<LayerApi['initiateLayerUpload']>[0]): ReturnType<LayerApi['initiateLayerUpload']> { return this.#layers.initiateLayerUpload(input) }
+  uploadLayerPart (input: Parameters<LayerApi['uploadLayerPart']>[0]): ReturnType<LayerApi['uploadLayerPart']> { return this.#layers.uploadLayerPart(input) }
+  completeLayerUpload (input: Parameters<LayerApi['completeLayerUpload']>[0]): ReturnType<LayerApi['completeLayerUpload']> { return this.#layers.completeLayerUpload(input) }
+  getDownloadUrlForLayer (input: Parameters<LayerApi['getDownloadUrlForLayer']>[0]): ReturnType<LayerApi['getDownloadUrlForLayer']> { return this.#layers.getDownloadUrlForLayer(input) }
+
+  // --- tags (ecr/tags.ts) and the registry -------------------------------------------------
+
+  tagResource (input: Parameters<TagApi['tagResource']>[0]): ReturnType<TagApi['tagResource']> { return this.#tags.tagResource(input) }
+  untagResource (input: Parameters<TagApi['untagResource']>[0]): ReturnType<TagApi['untagResource']> { return this.#tags.untagResource(input) }
+  listTagsForResource (input: Parameters<TagApi['listTagsForResource']>[0]): ReturnType<TagApi['listTagsForResource']> { return this.#tags.listTagsForResource(input) }
+  /** A repository's tags for IAM's aws:ResourceTag/<key>; undefined when it does not exist. */
+  resourceTags (repositoryArn: string): Record<string, string> | undefined { return this.#tags.resourceTags(repositoryArn) }
+  /** A repository's policy text for IAM (resource-based policy); undefined when it has none. */
+  resourcePolicy (repositoryArn: string): string | undefined {
+    const at = repositoryArn.indexOf(':repository/')
+    const name = at < 0 ? '' : repositoryArn.slice(at + ':repository/'.length)
+    return name === '' || this.#repositoryArn(name) !== repositoryArn ? undefined : this.#distribution.repositories.meta(name)?.repositoryPolicyText
+  }
+
+  /** ECR DescribeRegistry: this registry's id; replication is not configured (Stratus has one region). */
+  describeRegistry (): { registryId: string, replicationConfiguration: { rules: never[] } } {
+    return { registryId: this.accountId, replicationConfiguration: { rules: [] } }
+  }
+
   // --- authorization ------------------------------------------------------------------------
 
-  /** ECR GetAuthorizationToken: `docker login -u AWS -p <token>` for 12 hours of clock time. */
-  getAuthorizationToken (): { authorizationData: AuthorizationData[] } {
-    const { token, expiresAt } = this.#auth.issueToken()
+  /**
+   * ECR GetAuthorizationToken: `docker login -u AWS -p <token>` for 12 hours of clock time.
+   * Given the caller's principal (an IAM ARN), the token is bound to it: /v2/ requests made
+   * with it are put to the `authorize` hook as that principal.
+   */
+  getAuthorizationToken (input: { principal?: string } = {}): { authorizationData: AuthorizationData[] } {
+    if (input.principal !== undefined && (typeof input.principal !== 'string' || !input.principal.startsWith('arn:') || input.principal.length > 2048)) {
+      throw invalidParameter('principal', 'must be an IAM principal ARN', 'arn:…, up to 2048 characters')
+    }
+    const { token, expiresAt } = this.#auth.issueToken(undefined, input.principal)
     return {
       authorizationData: [{
         authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'),

@@ -17,7 +17,9 @@ export type {
   CreateComputeEnvironmentRequest, CreateComputeEnvironmentResponse, UpdateComputeEnvironmentRequest, DescribeComputeEnvironmentsRequest,
   CreateJobQueueRequest, UpdateJobQueueRequest, DescribeJobQueuesRequest, RegisterJobDefinitionRequest, DescribeJobDefinitionsRequest,
   SubmitJobRequest, SubmitJobResponse, ListJobsRequest, ListJobsResponse, ContainerDetail, Volume, Host, MountPoint, Ulimit, LinuxParameters,
-  LogConfiguration, NetworkInterface, NodeProperties, NodeRangeProperty, NodeOverrides, NodePropertyOverride, NodeDetails, NodePropertiesSummary
+  LogConfiguration, NetworkInterface, NodeProperties, NodeRangeProperty, NodeOverrides, NodePropertyOverride, NodeDetails, NodePropertiesSummary,
+  TagResourceRequest, UntagResourceRequest, ListTagsForResourceRequest, ListTagsForResourceResponse, SchedulingPolicyDetail, CreateSchedulingPolicyRequest,
+  CreateSchedulingPolicyResponse, UpdateSchedulingPolicyRequest, DeleteSchedulingPolicyRequest
 } from './batch/index.js'
 export type { RunnerName, Runner, RunnerCapabilities, SandboxSpec, SandboxExit, SandboxInfo } from './runners/index.js'
 export { RUNNER_CHOICES, type RunnerChoice } from './runners/choice.js'

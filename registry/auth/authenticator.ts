@@ -19,8 +19,9 @@ import { PathNotFoundError, type StorageDriver } from '../storage/driver.js'
  *
  * Tokens are stateless, `<expiry ms>.<nonce>.<grant>.<HMAC-SHA256>` under a key kept in
  * storage (so they survive restarts) and expire on the registry clock. The grant is `*`
- * (everything, for a proven principal) or the base64url JSON list of repositories an
- * anonymous token may pull.
+ * (everything, for a proven principal), `~<base64url principal ARN>` (what that IAM
+ * principal is allowed: the registry's `authorize` hook decides each request), or the
+ * base64url JSON list of repositories an anonymous token may pull.
  */
 export interface AuthOptions {
   /** Require credentials (default false). */
@@ -36,6 +37,8 @@ export interface Principal {
   readonly name: string
   /** For anonymous tokens: the repositories it may pull. Undefined: no restriction. */
   readonly pullOnly?: ReadonlySet<string>
+  /** A token bound to an IAM principal (GetAuthorizationToken called by it): its ARN. */
+  readonly principalArn?: string
 }
 
 export const TOKEN_TTL_MS = 12 * 60 * 60 * 1000
@@ -43,6 +46,8 @@ export const TOKEN_PATH = '/v2/token'
 export const TOKEN_SERVICE = 'stratus-registry'
 const KEY_PATH = '/auth/token-key'
 const FULL = '*'
+/** The grant prefix of a principal-bound token (not a base64url character, so never an anonymous grant's). */
+const BOUND = '~'
 
 export class Authenticator {
   readonly enabled: boolean
@@ -80,10 +85,15 @@ export class Authenticator {
     return value
   }
 
-  /** A token for a proven principal (`pullOnly` undefined) or an anonymous pull grant. */
-  issueToken (pullOnly?: readonly string[]): { token: string, expiresAt: number } {
+  /**
+   * A token for a proven principal (`pullOnly` undefined), bound to an IAM principal's ARN
+   * when one is given, or an anonymous pull grant.
+   */
+  issueToken (pullOnly?: readonly string[], principalArn?: string): { token: string, expiresAt: number } {
     const expiresAt = this.clock.now() + this.#ttl
-    const grant = pullOnly === undefined ? FULL : Buffer.from(JSON.stringify(pullOnly)).toString('base64url')
+    const grant = pullOnly !== undefined
+      ? Buffer.from(JSON.stringify(pullOnly)).toString('base64url')
+      : principalArn !== undefined ? `${BOUND}${Buffer.from(principalArn).toString('base64url')}` : FULL
     const body = `${expiresAt}.${randomBytes(12).toString('base64url')}.${grant}`
     return { token: `${body}.${this.#sign(body)}`, expiresAt }
   }
@@ -106,6 +116,10 @@ export class Authenticator {
     const expiresAt = Number(expiry)
     if (!Number.isFinite(expiresAt) || this.clock.now() >= expiresAt || grant === undefined) return undefined
     if (grant === FULL) return { kind: 'token', name: 'AWS' }
+    if (grant.startsWith(BOUND)) {
+      const principalArn = Buffer.from(grant.slice(BOUND.length), 'base64url').toString('utf8')
+      return { kind: 'token', name: 'AWS', principalArn }
+    }
     try {
       const repos = JSON.parse(Buffer.from(grant, 'base64url').toString('utf8')) as unknown
       if (!Array.isArray(repos)) return undefined

@@ -15,6 +15,10 @@ export interface RepositoryMeta {
   repositoryPolicyText?: string
   lifecyclePolicyText?: string
   lifecycleEvaluatedAt?: number
+  /** ECR tags, key → value (kept in the order they were first set). */
+  tags?: Record<string, string>
+  /** The policy text of the last StartLifecyclePolicyPreview (GetLifecyclePolicyPreview evaluates it). */
+  lifecyclePreviewText?: string
 }
 
 /** What the registry remembers about one pushed manifest (its bytes are a blob). */

@@ -5,6 +5,7 @@ import type { Distribution } from '../content/distribution.js'
 import type { RepositoryState } from '../content/repository.js'
 import { pullScopes, TOKEN_PATH, type Authenticator, type Principal } from '../auth/authenticator.js'
 import { sendJson, type RequestContext } from './context.js'
+import { actionOf, type RegistryAuthorize } from '../auth/authorize.js'
 import { sendError } from './wire-errors.js'
 import { deleteBlob, getBlob } from './blobs.js'
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.js'
@@ -33,6 +34,8 @@ type MethodSpec =
   | { readonly access: 'push', readonly create: true, readonly handler: CreatingHandler }
 
 interface RepoRoute {
+  /** What the route is, for the ECR action it needs (auth/authorize.ts). */
+  readonly kind: Parameters<typeof actionOf>[0]
   readonly pattern: RegExp
   readonly methods: Readonly<Record<string, MethodSpec>>
 }
@@ -43,23 +46,27 @@ const pushCreating = (handler: CreatingHandler): MethodSpec => ({ access: 'push'
 
 const ROUTES: readonly RepoRoute[] = [
   {
+    kind: 'manifests',
     pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
     methods: { GET: pull(getManifest), HEAD: pull(getManifest), PUT: pushCreating(putManifest), DELETE: push(deleteManifest) }
   },
   {
+    kind: 'uploads-start',
     pattern: /^\/v2\/(.+)\/blobs\/uploads\/?()$/,
     methods: { POST: pushCreating((ctx, name) => startUpload(ctx, name)) }
   },
   {
+    kind: 'uploads',
     pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
     methods: { GET: push(uploadStatus), PATCH: push(patchUpload), PUT: push(putUpload), DELETE: push(cancelUpload) }
   },
   {
+    kind: 'blobs',
     pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/,
     methods: { GET: pull(getBlob), HEAD: pull(getBlob), DELETE: push(deleteBlob) }
   },
-  { pattern: /^\/v2\/(.+)\/tags\/list$/, methods: { GET: pull(listTags) } },
-  { pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: pull(referrers) } }
+  { kind: 'tags', pattern: /^\/v2\/(.+)\/tags\/list$/, methods: { GET: pull(listTags) } },
+  { kind: 'referrers', pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: pull(referrers) } }
 ]
 
 export interface RouterOptions {
@@ -67,6 +74,10 @@ export interface RouterOptions {
   auth: Authenticator
   /** Called with errors that are not the client's fault (500s). */
   onInternalError: (err: unknown) => void
+  /** Asked for every request made with a principal-bound token when auth is on (auth/authorize.ts). */
+  authorize?: RegistryAuthorize
+  /** A repository's ARN (for authorize). */
+  repositoryArn: (name: string) => string
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
@@ -110,9 +121,9 @@ export function createRouter (options: RouterOptions): RequestHandler {
       if (ctx.principal === undefined || ctx.principal.pullOnly !== undefined) {
         throw Object.assign(ociError('UNAUTHORIZED', 'invalid credentials'), { headers: { 'WWW-Authenticate': 'Basic realm="Stratus Registry"' } })
       }
-      token = auth.issueToken()
+      token = auth.issueToken(undefined, ctx.principal.principalArn)
     } else if (ctx.principal !== undefined && ctx.principal.pullOnly === undefined) {
-      token = auth.issueToken()
+      token = auth.issueToken(undefined, ctx.principal.principalArn)
     } else {
       const names = pullScopes(ctx.query.getAll('scope'))
       token = auth.issueToken(names.filter((name) => distribution.repositories.meta(name)?.allowAnonymousPull === true))
@@ -171,6 +182,17 @@ export function createRouter (options: RouterOptions): RequestHandler {
           if (principal !== undefined) throw ociError('DENIED', `requested access to the resource is denied: ${spec.access} on ${name} needs credentials`)
           challenge(`repository:${name}:${spec.access === 'pull' ? 'pull' : 'pull,push'}`)
         }
+      }
+      if (auth.enabled && principal?.principalArn !== undefined && options.authorize !== undefined) {
+        const meta = distribution.repositories.meta(name)
+        const decision = await options.authorize({
+          principal: principal.principalArn,
+          action: actionOf(route.kind, method),
+          repositoryName: name,
+          repositoryArn: options.repositoryArn(name),
+          ...(meta?.repositoryPolicyText !== undefined ? { policyText: meta.repositoryPolicyText } : {})
+        })
+        if (!decision.allowed) throw ociError('DENIED', decision.message)
       }
       if (spec.create) {
         distribution.checkPushTarget(name)

@@ -39,7 +39,8 @@ export const arns = {
     computeEnvironment: (p: Partition, name: string) => arn(p, 'batch', `compute-environment/${name}`),
     jobQueue: (p: Partition, name: string) => arn(p, 'batch', `job-queue/${name}`),
     jobDefinition: (p: Partition, name: string, revision: number) => arn(p, 'batch', `job-definition/${name}:${revision}`),
-    job: (p: Partition, jobId: string) => arn(p, 'batch', `job/${jobId}`)
+    job: (p: Partition, jobId: string) => arn(p, 'batch', `job/${jobId}`),
+    schedulingPolicy: (p: Partition, name: string) => arn(p, 'batch', `scheduling-policy/${name}`)
   },
   ecs: {
     cluster: (p: Partition, name: string) => arn(p, 'ecs', `cluster/${name}`),
@@ -51,6 +52,11 @@ export const arns = {
   },
   ecr: {
     repository: (p: Partition, name: string) => arn(p, 'ecr', `repository/${name}`)
+  },
+  logs: {
+    /** As DescribeLogGroups reports it and IAM matches it: with the trailing `:*`. */
+    logGroup: (p: Partition, name: string) => arn(p, 'logs', `log-group:${name}:*`),
+    logStream: (p: Partition, group: string, stream: string) => arn(p, 'logs', `log-group:${group}:log-stream:${stream}`)
   }
 } as const
 

@@ -12,7 +12,9 @@ import type {
   DescribeComputeEnvironmentsResponse, DescribeJobDefinitionsRequest, DescribeJobDefinitionsResponse, DescribeJobQueuesRequest, DescribeJobQueuesResponse,
   DescribeJobsRequest, DescribeJobsResponse, JobDetail, JobQueueDetail, ListJobsRequest, ListJobsResponse, RegisterJobDefinitionRequest, RegisterJobDefinitionResponse,
   SubmitJobRequest, SubmitJobResponse, TerminateJobRequest, UpdateComputeEnvironmentRequest, UpdateComputeEnvironmentResponse, UpdateJobQueueRequest,
-  UpdateJobQueueResponse
+  UpdateJobQueueResponse, TagResourceRequest, UntagResourceRequest, ListTagsForResourceRequest, ListTagsForResourceResponse,
+  CreateSchedulingPolicyRequest, CreateSchedulingPolicyResponse, UpdateSchedulingPolicyRequest, DeleteSchedulingPolicyRequest,
+  DescribeSchedulingPoliciesRequest, DescribeSchedulingPoliciesResponse, ListSchedulingPoliciesRequest, ListSchedulingPoliciesResponse
 } from './model.js'
 
 /** An empty AWS response. */
@@ -35,6 +37,14 @@ export interface BatchApi {
   listJobs(input: ListJobsRequest): Promise<ListJobsResponse>
   cancelJob(input: CancelJobRequest): Promise<Empty>
   terminateJob(input: TerminateJobRequest): Promise<Empty>
+  tagResource(input: TagResourceRequest): Promise<Empty>
+  untagResource(input: UntagResourceRequest): Promise<Empty>
+  listTagsForResource(input: ListTagsForResourceRequest): Promise<ListTagsForResourceResponse>
+  createSchedulingPolicy(input: CreateSchedulingPolicyRequest): Promise<CreateSchedulingPolicyResponse>
+  updateSchedulingPolicy(input: UpdateSchedulingPolicyRequest): Promise<Empty>
+  deleteSchedulingPolicy(input: DeleteSchedulingPolicyRequest): Promise<Empty>
+  describeSchedulingPolicies(input: DescribeSchedulingPoliciesRequest): Promise<DescribeSchedulingPoliciesResponse>
+  listSchedulingPolicies(input?: ListSchedulingPoliciesRequest): Promise<ListSchedulingPoliciesResponse>
 }
 
 /** An instance of a compute environment (a managed one's, or a node registered to an unmanaged one). */

@@ -84,6 +84,8 @@ export function containerOf(
   ctx: BatchContext, tx: Transaction, c: Omit<ResolvedContainer, 'environment'>, env: Record<string, string>, stream: string, workDir: string
 ): ContainerSpec {
   const { extras, scratch } = specExtras(c.settings, workDir)
+  // The log group /aws/batch/job exists from the first attempt on, as on AWS.
+  if (!ctx.logs.hasGroup) tx.afterCommit(() => ctx.logs.noteGroup(ctx.clock.now()))
   if (scratch.length > 0) {
     tx.afterCommit(() => {
       // A directory that cannot be made leaves the mount's source missing: the runner then fails the attempt with its reason.

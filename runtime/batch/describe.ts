@@ -68,6 +68,8 @@ export function jobDetail(reader: StoreReader, row: JobRow, child: number): JobD
     ...(row.timeoutSeconds !== undefined ? { timeout: { attemptDurationSeconds: row.timeoutSeconds } } : {}),
     ...(row.tags ? { tags: { ...row.tags } } : {}),
     ...(row.propagateTags !== undefined ? { propagateTags: row.propagateTags } : {}),
+    ...(row.shareIdentifier !== undefined ? { shareIdentifier: row.shareIdentifier } : {}),
+    ...(row.schedulingPriority !== undefined ? { schedulingPriority: row.schedulingPriority } : {}),
     ...(row.isCancelled ? { isCancelled: true } : {}),
     ...(row.isTerminated ? { isTerminated: true } : {})
   }

@@ -18,6 +18,7 @@ import type {
   JobQueueDetail, UpdateJobQueueRequest, UpdateJobQueueResponse
 } from './model.js'
 import { JOBS, QUEUES, isTerminal, type JobRow } from './records.js'
+import { readPolicy } from './scheduling-policies.js'
 import { LIMITS, checkInteger, checkName, checkTags, clientError } from './validation.js'
 
 export function readQueue(reader: StoreReader, value: unknown, field: string): { detail: JobQueueDetail; version: number } {
@@ -64,6 +65,7 @@ export function createJobQueue(ctx: BatchContext, input: CreateJobQueueRequest):
       statusReason: 'JobQueue Healthy',
       priority,
       computeEnvironmentOrder: environmentOrder(tx, input.computeEnvironmentOrder),
+      ...(input.schedulingPolicyArn !== undefined ? { schedulingPolicyArn: readPolicy(tx, input.schedulingPolicyArn, 'schedulingPolicyArn').detail.arn } : {}),
       ...(tags ? { tags } : {})
     }
     tx.put(QUEUES, name, detail, 0)
@@ -78,6 +80,11 @@ export function updateJobQueue(ctx: BatchContext, input: UpdateJobQueueRequest):
     if (input.state !== undefined) next.state = checkState(input.state)
     if (input.priority !== undefined) next.priority = checkInteger(input.priority, 'priority', 0, LIMITS.priorityMax)
     if (input.computeEnvironmentOrder !== undefined) next.computeEnvironmentOrder = environmentOrder(tx, input.computeEnvironmentOrder)
+    if (input.schedulingPolicyArn !== undefined) {
+      // As on AWS: a fair-share queue's policy can be replaced, a FIFO queue stays FIFO.
+      if (detail.schedulingPolicyArn === undefined) throw clientError('schedulingPolicyArn', `${detail.jobQueueName} is a FIFO queue (created without a scheduling policy): it cannot get one`)
+      next.schedulingPolicyArn = readPolicy(tx, input.schedulingPolicyArn, 'schedulingPolicyArn').detail.arn
+    }
     tx.put(QUEUES, next.jobQueueName, next, version)
     tx.afterCommit(() => kickQueue(ctx, next.jobQueueName))
     return { jobQueueName: next.jobQueueName, jobQueueArn: next.jobQueueArn }

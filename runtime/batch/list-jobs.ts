@@ -32,36 +32,51 @@ interface Filters {
   before?: number
   after?: number
   definition?: (arn: string, name: string) => boolean
+  share?: string
 }
 
-function pattern(value: string): (s: string) => boolean {
-  return value.endsWith('*') ? (s) => s.startsWith(value.slice(0, -1)) : (s) => s === value
+/** As AWS matches JOB_NAME and JOB_DEFINITION: the value, or with a trailing `*` a prefix of it. */
+function pattern(value: string, caseless: boolean): (s: string) => boolean {
+  const fold = caseless ? (s: string) => s.toLowerCase() : (s: string) => s
+  const v = fold(value)
+  return v.endsWith('*') ? (s) => fold(s).startsWith(v.slice(0, -1)) : (s) => fold(s) === v
 }
 
 function readFilters(input: ListJobsRequest): Filters | undefined {
   if (input.filters === undefined) return undefined
   if (!Array.isArray(input.filters)) throw clientError('filters', 'must be a list of { name, values }')
+  // "Only one filter can be used at a time", as the Batch API reference says.
+  if (input.filters.length !== 1) throw clientError('filters', `give exactly one filter, got ${input.filters.length}`, 1)
   const out: Filters = {}
   input.filters.forEach((f, i) => {
     const at = `filters[${i}]`
-    if (!Array.isArray(f?.values) || f.values.length !== 1 || typeof f.values[0] !== 'string') throw clientError(`${at}.values`, 'must hold exactly one string')
+    if (!Array.isArray(f?.values) || f.values.length !== 1 || typeof f.values[0] !== 'string') throw clientError(`${at}.values`, 'must hold exactly one string', 1)
     const value = f.values[0]
     switch (f.name) {
-      case 'JOB_NAME': out.name = pattern(value); break
+      // Case-insensitive, as AWS matches job names.
+      case 'JOB_NAME': out.name = pattern(value, true); break
       case 'JOB_DEFINITION': {
-        const match = pattern(value)
-        out.definition = (arn, name) => match(arn) || match(name) || match(arn.slice(arn.lastIndexOf('/') + 1))
+        if (value.startsWith('arn:')) {
+          // An ARN names one revision, and takes no `*`.
+          if (value.includes('*')) throw clientError(`${at}.values`, `* is not supported with a job definition ARN, got ${value}`)
+          out.definition = (arn) => arn === value
+        } else {
+          // A name matches every revision of it.
+          const match = pattern(value, false)
+          out.definition = (_arn, name) => match(name)
+        }
         break
       }
       case 'BEFORE_CREATED_AT':
       case 'AFTER_CREATED_AT': {
         const ms = Number(value)
-        if (!Number.isFinite(ms)) throw clientError(`${at}.values`, `must be epoch milliseconds, got ${value}`)
+        if (value.trim() === '' || !Number.isFinite(ms)) throw clientError(`${at}.values`, `must be epoch milliseconds, got ${value}`)
         if (f.name === 'BEFORE_CREATED_AT') out.before = ms
         else out.after = ms
         break
       }
-      default: throw clientError(`${at}.name`, `must be JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT or AFTER_CREATED_AT, got ${String(f?.name)}`)
+      case 'SHARE_IDENTIFIER': out.share = value; break
+      default: throw clientError(`${at}.name`, `must be JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT, AFTER_CREATED_AT or SHARE_IDENTIFIER, got ${String(f?.name)}`)
     }
   })
   return out
@@ -72,6 +87,7 @@ function passes(filters: Filters, row: JobRow): boolean {
   if (filters.definition && !filters.definition(row.jobDefinition, row.definitionName)) return false
   if (filters.before !== undefined && !(row.createdAt < filters.before)) return false
   if (filters.after !== undefined && !(row.createdAt > filters.after)) return false
+  if (filters.share !== undefined && row.shareIdentifier !== filters.share) return false
   return true
 }
 
@@ -86,13 +102,13 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
   const summaries: JobSummary[] = []
   const scopes = [input.jobQueue, input.arrayJobId, input.multiNodeJobId].filter((v) => v !== undefined).length
   if (scopes > 1) throw clientError('jobQueue', 'give one of jobQueue, arrayJobId and multiNodeJobId')
+  // "The filter doesn't apply to child jobs in an array or multi-node parallel jobs" (the Batch API reference): listing those, it is not used.
   if (input.multiNodeJobId !== undefined) {
     const found = resolveJob(ctx.store, input.multiNodeJobId)
     if (found === undefined || found.child >= 0 || found.node >= 0 || found.row.nodeProperties === undefined) {
       throw new NotFoundError('ClientException', `multiNodeJobId: ${input.multiNodeJobId} is not a multi-node parallel job`, { field: 'multiNodeJobId' })
     }
     const row = found.row
-    if (filters !== undefined && !passes(filters, row)) return { jobSummaryList: [] }
     // Every node, in index order, without a status (as an array's children are listed); or the nodes in one.
     const nodes = readNodes(ctx.store, row.jobId)
     for (let i = position === undefined ? 0 : Number(position) + 1; i < nodes.length; i++) {
@@ -106,8 +122,6 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
     const found = resolveJob(ctx.store, input.arrayJobId)
     const c = found === undefined || found.child >= 0 || found.node >= 0 ? undefined : childrenOf(ctx.store, found.row.jobId)
     if (found === undefined || c === undefined) throw new NotFoundError('ClientException', `arrayJobId: ${input.arrayJobId} is not an array job`, { field: 'arrayJobId' })
-    // Children share their parent's name, definition and creation time: the filters pass all of them or none.
-    if (filters !== undefined && !passes(filters, found.row)) return { jobSummaryList: [] }
     // Without a status, every child (an array's children are listed whatever their state).
     const wanted = input.jobStatus === undefined ? undefined : JOB_STATUSES.indexOf(input.jobStatus)
     const status = c.column('status')
@@ -120,8 +134,8 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
   }
   if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId, or multiNodeJobId)')
   const queue = readQueue(ctx.store, input.jobQueue, 'jobQueue').detail
-  // With filters, jobs of every status (AWS ignores jobStatus then); without, one status (RUNNING by default).
-  const status: JobStatus | undefined = filters === undefined ? input.jobStatus ?? 'RUNNING' : undefined
+  // With filters, jobs of every status (AWS ignores jobStatus then, but for SHARE_IDENTIFIER); without, one status (RUNNING by default).
+  const status: JobStatus | undefined = filters === undefined ? input.jobStatus ?? 'RUNNING' : filters.share !== undefined ? input.jobStatus : undefined
   const index = status === undefined ? { name: 'queue', value: queue.jobQueueName } : { name: 'queueStatus', value: `${queue.jobQueueName}|${status}` }
   let after = position
   for (;;) {

@@ -1,6 +1,9 @@
 // AWS Batch's API shapes, field for field (what DescribeJobs & co. return),
 // so the AWS-compatible API is a thin adapter and SDK users recognise them.
 
+export * from './tagging-model.js'
+export * from './scheduling-policy-model.js'
+
 export const JOB_STATUSES = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const
 export type JobStatus = (typeof JOB_STATUSES)[number]
 
@@ -203,6 +206,8 @@ export interface JobQueueDetail {
   statusReason: string
   priority: number
   computeEnvironmentOrder: ComputeEnvironmentOrder[]
+  /** A fair-share queue's scheduling policy (absent: a FIFO queue). */
+  schedulingPolicyArn?: string
   tags?: Record<string, string>
 }
 
@@ -278,6 +283,10 @@ export interface JobDetail {
   nodeDetails?: NodeDetails
   isCancelled?: boolean
   isTerminated?: boolean
+  /** Fair-share queues: the job's share. */
+  shareIdentifier?: string
+  /** Fair-share queues: the submission's schedulingPriorityOverride. */
+  schedulingPriority?: number
 }
 
 export interface JobSummary {
@@ -342,6 +351,8 @@ export interface CreateJobQueueRequest {
   state?: 'ENABLED' | 'DISABLED'
   priority: number
   computeEnvironmentOrder: ComputeEnvironmentOrder[]
+  /** Makes it a fair-share queue (ARN of a scheduling policy); absent, it is FIFO for good. */
+  schedulingPolicyArn?: string
   tags?: Record<string, string>
 }
 
@@ -355,6 +366,8 @@ export interface UpdateJobQueueRequest {
   state?: 'ENABLED' | 'DISABLED'
   priority?: number
   computeEnvironmentOrder?: ComputeEnvironmentOrder[]
+  /** Replaces a fair-share queue's policy (it cannot be removed, nor added to a FIFO queue). */
+  schedulingPolicyArn?: string
 }
 
 export type UpdateJobQueueResponse = CreateJobQueueResponse
@@ -437,6 +450,10 @@ export interface SubmitJobRequest {
   timeout?: JobTimeout
   tags?: Record<string, string>
   propagateTags?: boolean
+  /** Required on a fair-share queue, refused on a FIFO one (at most 255 characters). */
+  shareIdentifier?: string
+  /** 0 to 9999; fair-share queues only. */
+  schedulingPriorityOverride?: number
 }
 
 export interface SubmitJobResponse {
@@ -455,7 +472,7 @@ export interface DescribeJobsResponse {
 }
 
 export interface KeyValuesPair {
-  name: 'JOB_NAME' | 'BEFORE_CREATED_AT' | 'AFTER_CREATED_AT' | 'JOB_DEFINITION'
+  name: 'JOB_NAME' | 'BEFORE_CREATED_AT' | 'AFTER_CREATED_AT' | 'JOB_DEFINITION' | 'SHARE_IDENTIFIER'
   values: string[]
 }
 
@@ -464,7 +481,7 @@ export interface ListJobsRequest {
   arrayJobId?: string
   /** Lists the nodes of a multi-node parallel job. */
   multiNodeJobId?: string
-  /** Default RUNNING, as on AWS (ignored with a JOB_NAME filter). */
+  /** Default RUNNING, as on AWS (ignored with a filter, except SHARE_IDENTIFIER). */
   jobStatus?: JobStatus
   maxResults?: number
   nextToken?: string

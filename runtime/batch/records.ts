@@ -11,6 +11,7 @@
 //   batch:children             <jobId>           ColumnSet (array jobs)    typed columns per child, sparse ChildExtra
 //   batch:childCounts          <jobId>           ColumnSet (array jobs)    children per status (JOB_STATUSES order)
 //   batch:nodes                <jobId>#<index>   NodeRow (multi-node jobs) one node's status, attempts and live task
+//   batch:schedulingPolicies   <name>            SchedulingPolicyDetail    (queues index policy → its name)
 //
 // A job's nodes are the compute environment's pool (cluster/), its running
 // attempts are task rows (tasks/).
@@ -31,6 +32,7 @@ export const JOBS = 'batch:jobs'
 export const CHILDREN = 'batch:children'
 export const CHILD_COUNTS = 'batch:childCounts'
 export const NODES = 'batch:nodes'
+export const POLICIES = 'batch:schedulingPolicies'
 
 export interface CeRecord {
   detail: ComputeEnvironmentDetail
@@ -77,6 +79,9 @@ export interface JobRow {
   dependsOn: JobDependency[]
   tags?: Record<string, string>
   propagateTags?: boolean
+  /** Fair-share queues: the job's share and its scheduling priority override. */
+  shareIdentifier?: string
+  schedulingPriority?: number
   /** From its definition. */
   platformCapabilities: Array<'EC2' | 'FARGATE'>
   /** Array jobs: the number of children (their state is the job's CHILDREN record). */
@@ -162,6 +167,7 @@ export function definitionKey(name: string, revision: number): string {
 /** The indexes Batch's scans use. */
 export function defineBatchIndexes(store: Store): void {
   store.defineIndex<JobQueueDetail>(QUEUES, 'ce', (q) => q.computeEnvironmentOrder.map((o) => nameFromArn(o.computeEnvironment, 'compute-environment')))
+  store.defineIndex<JobQueueDetail>(QUEUES, 'policy', (q) => q.schedulingPolicyArn === undefined ? undefined : nameFromArn(q.schedulingPolicyArn, 'scheduling-policy'))
   store.defineIndex<JobRow>(JOBS, 'queue', (j) => j.queueName)
   store.defineIndex<JobRow>(JOBS, 'queueStatus', (j) => `${j.queueName}|${j.status}`)
   store.defineIndex<JobRow>(JOBS, 'dependsOn', (j) => {

@@ -37,6 +37,11 @@ import type * as m from './model.js'
 import { CES, JOBS, QUEUES, defineBatchIndexes, isTerminal, type CeRecord, type JobRow } from './records.js'
 import { submitJob } from './submit.js'
 import { Waiters } from './waiters.js'
+import { streamAttempt, type StreamAttempt } from './log-streams.js'
+import { batchResourceTags, listTagsForResource, tagResource, untagResource } from './tagging.js'
+import {
+  createSchedulingPolicy, deleteSchedulingPolicy, describeSchedulingPolicies, listSchedulingPolicies, updateSchedulingPolicy
+} from './scheduling-policies.js'
 import type { JobQueueDetail } from './model.js'
 
 export interface BatchOptions {
@@ -144,6 +149,27 @@ export class Batch implements BatchService, BatchExtensions {
     return {}
   }
 
+  async tagResource(input: m.TagResourceRequest): Promise<Empty> {
+    tagResource(this.#ctx, input)
+    return {}
+  }
+  async untagResource(input: m.UntagResourceRequest): Promise<Empty> {
+    untagResource(this.#ctx, input)
+    return {}
+  }
+  async listTagsForResource(input: m.ListTagsForResourceRequest) { return listTagsForResource(this.#ctx, input) }
+  async createSchedulingPolicy(input: m.CreateSchedulingPolicyRequest) { return createSchedulingPolicy(this.#ctx, input) }
+  async updateSchedulingPolicy(input: m.UpdateSchedulingPolicyRequest): Promise<Empty> {
+    updateSchedulingPolicy(this.#ctx, input)
+    return {}
+  }
+  async deleteSchedulingPolicy(input: m.DeleteSchedulingPolicyRequest): Promise<Empty> {
+    deleteSchedulingPolicy(this.#ctx, input)
+    return {}
+  }
+  async describeSchedulingPolicies(input: m.DescribeSchedulingPoliciesRequest) { return describeSchedulingPolicies(this.#ctx, input) }
+  async listSchedulingPolicies(input: m.ListSchedulingPoliciesRequest = {}) { return listSchedulingPolicies(this.#ctx, input) }
+
   // ---- Stratus extensions ---------------------------------------------------------------------
 
   async listNodes(computeEnvironment: string): Promise<BatchNode[]> {
@@ -180,6 +206,21 @@ export class Batch implements BatchService, BatchExtensions {
 
   async countJobs(): Promise<number> {
     return this.#ctx.store.count(JOBS)
+  }
+
+  /**
+   * A resource's tags, for IAM's aws:ResourceTag/<key> (synchronous: the wire
+   * layer asks once per resource before a call). Undefined when the ARN names
+   * nothing taggable that exists; array children and nodes answer with their
+   * job's. Engine-side only (not part of BatchService: a remote SDK has no use for it).
+   */
+  /** The attempt a log stream belongs to (CloudWatch Logs bounds its lines' times by it). Engine-side only. */
+  logStreamAttempt(logStreamName: string): StreamAttempt | undefined {
+    return streamAttempt(this.#ctx, logStreamName)
+  }
+
+  resourceTags(resourceArn: string): Readonly<Record<string, string>> | undefined {
+    return batchResourceTags(this.#ctx, resourceArn)
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import { LIMITS, checkInteger, checkName, checkStringRecord, checkTags, clientEr
 import { resolveContainer, type ResolvedContainer } from './container-properties.js'
 import { applyNodeOverrides, resolveNode } from './node-properties.js'
 import { checkMultiNodeQueue, createNodes } from './multinode.js'
+import { checkShareIdentifier } from './scheduling-policies.js'
 
 /** What a job runs: its container (a multi-node job's main node's) and, for a multi-node job, its nodes. */
 interface Resolved {
@@ -96,6 +97,25 @@ function checkCapacity(tx: Transaction, queueName: string, ceArns: string[], vcp
     { field: 'resources', limit: caps.map((c) => c.limit).join('; ') })
 }
 
+/** A fair-share queue's jobs name their share (and may set a priority); a FIFO queue's may not. */
+function checkShare(input: SubmitJobRequest, queue: JobQueueDetail): { shareIdentifier?: string; schedulingPriority?: number } {
+  if (queue.schedulingPolicyArn === undefined) {
+    if (input.shareIdentifier !== undefined) throw clientError('shareIdentifier', `${queue.jobQueueName} has no scheduling policy: a share identifier is refused`)
+    if (input.schedulingPriorityOverride !== undefined) throw clientError('schedulingPriorityOverride', `${queue.jobQueueName} has no scheduling policy: a scheduling priority is refused`)
+    return {}
+  }
+  if (input.shareIdentifier === undefined) throw clientError('shareIdentifier', `is required: ${queue.jobQueueName} has a fair-share scheduling policy`)
+  return {
+    shareIdentifier: checkShareIdentifier(input.shareIdentifier, 'shareIdentifier'),
+    ...(input.schedulingPriorityOverride !== undefined
+      ? { schedulingPriority: checkInteger(input.schedulingPriorityOverride, 'schedulingPriorityOverride', 0, SCHEDULING_PRIORITY_MAX) }
+      : {})
+  }
+}
+
+/** schedulingPriorityOverride's range, as AWS documents it. */
+const SCHEDULING_PRIORITY_MAX = 9999
+
 export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJobResponse {
   const jobName = checkName(input?.jobName, 'jobName')
   const size = input.arrayProperties === undefined
@@ -109,6 +129,7 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
     if (queue.state !== 'ENABLED' || queue.status === 'DELETING') {
       throw clientError('jobQueue', `${queue.jobQueueName} is ${queue.status === 'DELETING' ? 'being deleted' : 'DISABLED'}: it accepts no new jobs`)
     }
+    const share = checkShare(input, queue)
     const definition = readDefinition(tx, input.jobDefinition, 'jobDefinition')
     if (definition.status !== 'ACTIVE') throw clientError('jobDefinition', `${definition.jobDefinitionArn} is INACTIVE`)
     const parameters = { ...definition.parameters, ...checkStringRecord(input.parameters, 'parameters') }
@@ -158,6 +179,7 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
       ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
       dependsOn: dependencies.map(({ entry, target }) => ({ ...(target ? { jobId: target.jobId } : {}), ...(entry.type ? { type: entry.type } : {}) })),
       ...(tags ? { tags } : {}),
+      ...share,
       ...(input.propagateTags ?? definition.propagateTags ? { propagateTags: input.propagateTags ?? definition.propagateTags } : {}),
       platformCapabilities: [...(definition.platformCapabilities ?? ['EC2'])],
       ...(size !== undefined ? { arraySize: size } : {}),

@@ -1,2 +1,6 @@
 export { LogStore } from './log-store.js'
 export { fileLines, type FileLinesOptions } from './file-lines.js'
+export { CloudWatchLogs, type CloudWatchLogsApi, type CloudWatchLogsOptions } from './cloudwatch-logs.js'
+export type { StreamAttempt } from './context.js'
+export { compileFilterPattern } from './filter-pattern.js'
+export * from './model.js'

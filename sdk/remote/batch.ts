@@ -4,13 +4,16 @@
 // extensions (nodes, waits, logs, explanations) over the /stratus/ API.
 
 import type {
-  BatchApi, BatchNode, BatchService, ComputeEnvironmentDetail, JobDetail, JobQueueDetail, LogOptions, PlacementExplanation, RegisterNodeInput
+  BatchApi, BatchNode, BatchService, ComputeEnvironmentDetail, Empty, JobDetail, JobQueueDetail, ListTagsForResourceResponse, LogOptions, PlacementExplanation,
+  RegisterNodeInput
 } from '../../runtime/index.js'
 import { encode } from './codec.js'
 import type { StratusApi } from './stratus-api.js'
 import type { WireClient } from './wire.js'
 
-type Op = keyof BatchApi
+/** Tags live under `/v1/tags/{resourceArn}` (POST tags, DELETE untags, GET lists), as Batch's model says. */
+type TagOp = 'tagResource' | 'untagResource' | 'listTagsForResource'
+type Op = Exclude<keyof BatchApi, TagOp>
 
 /** The AWS operation name of each BatchApi method (its restJson1 path is `/v1/` + the name in lower case). */
 const OPERATIONS: Readonly<Record<Op, string>> = {
@@ -29,10 +32,15 @@ const OPERATIONS: Readonly<Record<Op, string>> = {
   describeJobs: 'DescribeJobs',
   listJobs: 'ListJobs',
   cancelJob: 'CancelJob',
-  terminateJob: 'TerminateJob'
+  terminateJob: 'TerminateJob',
+  createSchedulingPolicy: 'CreateSchedulingPolicy',
+  updateSchedulingPolicy: 'UpdateSchedulingPolicy',
+  deleteSchedulingPolicy: 'DeleteSchedulingPolicy',
+  describeSchedulingPolicies: 'DescribeSchedulingPolicies',
+  listSchedulingPolicies: 'ListSchedulingPolicies'
 }
 
-type Api = { [K in Op]: BatchApi[K] }
+type Api = { [K in keyof BatchApi]: BatchApi[K] }
 
 function batchApi(wire: WireClient): Api {
   const api = {} as Record<Op, (input?: unknown) => Promise<unknown>>
@@ -40,7 +48,15 @@ function batchApi(wire: WireClient): Api {
     const path = `/v1/${operation.toLowerCase()}`
     api[method] = (input) => wire.json({ service: 'batch', path, body: encode(input), family: 'stratus' })
   }
-  return api as unknown as Api
+  const tags = (arn: unknown) => `/v1/tags/${encodeURIComponent(String(arn))}`
+  const tagging: Pick<BatchApi, TagOp> = {
+    tagResource: async (input) => wire.json({ service: 'batch', path: tags(input?.resourceArn), body: encode({ tags: input?.tags }), family: 'stratus' }) as Promise<Empty>,
+    untagResource: async (input) => wire.json({
+      service: 'batch', method: 'DELETE', path: tags(input?.resourceArn), query: { tagKeys: (input?.tagKeys ?? []).map(String) }, body: '', family: 'stratus'
+    }) as Promise<Empty>,
+    listTagsForResource: async (input) => wire.json({ service: 'batch', method: 'GET', path: tags(input?.resourceArn), body: '', family: 'stratus' }) as Promise<ListTagsForResourceResponse>
+  }
+  return { ...(api as unknown as Omit<Api, TagOp>), ...tagging }
 }
 
 export function remoteBatch(wire: WireClient, stratus: StratusApi): BatchService {

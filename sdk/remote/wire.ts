@@ -34,7 +34,11 @@ export interface RawResponse {
 export interface SignedCall {
   /** SigV4 signing name (credential scope service): batch, ecr, stratus. */
   service: string
+  /** Default POST (restJson1's GET and DELETE carry no body). */
+  method?: 'GET' | 'POST' | 'DELETE'
   path: string
+  /** Query members (a list repeats its name). */
+  query?: Record<string, string | string[]>
   headers?: Record<string, string>
   body: string
   family: ErrorFamily
@@ -77,19 +81,24 @@ export class WireClient {
   }
 
   async #send(call: SignedCall): Promise<{ status: number; headers: Headers; body: AsyncIterable<Buffer> & { text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer>; destroy(): unknown } }> {
+    const method = call.method ?? 'POST'
+    const query = call.query ?? {}
+    const search = new URLSearchParams()
+    for (const [name, value] of Object.entries(query)) for (const v of Array.isArray(value) ? value : [value]) search.append(name, v)
+    const qs = search.toString().replace(/\+/g, '%20')
     const signed = await this.#signer(call.service).sign({
-      method: 'POST',
+      method,
       protocol: this.origin.protocol,
       hostname: this.origin.hostname,
       port: Number(this.origin.port) || undefined,
       path: call.path,
-      query: {},
+      query,
       headers: { host: this.host, 'content-type': 'application/json', ...call.headers },
       body: call.body
     })
     const response = await this.#pool.request({
-      method: 'POST',
-      path: call.path,
+      method,
+      path: qs === '' ? call.path : `${call.path}?${qs}`,
       headers: signed.headers,
       body: call.body,
       signal: call.signal,

@@ -1,0 +1,121 @@
+// What the CloudWatch Logs operations share: the LogStore, the engine's clock
+// and partition, page tokens, and what Batch knows of each stream's attempt.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { arns } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
+import type { PageTokens } from '../aws/pagination.js'
+import { InvalidArgumentError, NotFoundError } from '../errors.js'
+import type { LogStore } from './log-store.js'
+import type { StreamRead } from './stream-marks.js'
+import { BATCH_LOG_GROUP } from './model.js'
+
+/** What the owner of a stream (Batch) knows of its attempt. */
+export interface StreamAttempt {
+  startedAt?: number
+  stoppedAt?: number
+  /** Still running: its output may grow. */
+  live: boolean
+}
+
+export interface LogsContext {
+  readonly logs: LogStore
+  readonly now: () => number
+  readonly partition: Partition
+  readonly tokens: PageTokens
+  readonly attempt: (logStreamName: string) => StreamAttempt | undefined
+  /** HMAC key of GetLogEvents' tokens (they must repeat exactly: see eventToken). */
+  readonly secret: Buffer
+}
+
+export function newSecret(): Buffer {
+  return randomBytes(32)
+}
+
+export function invalid(field: string, message: string, limit?: number): InvalidArgumentError {
+  return new InvalidArgumentError('InvalidParameterException', `${field}: ${message}`, { field, ...(limit === undefined ? {} : { limit }) })
+}
+
+export function groupNotFound(field: string): NotFoundError {
+  return new NotFoundError('ResourceNotFoundException', 'The specified log group does not exist.', { field })
+}
+
+export function streamNotFound(): NotFoundError {
+  return new NotFoundError('ResourceNotFoundException', 'The specified log stream does not exist.', { field: 'logStreamName' })
+}
+
+/** An optional integer member in [min, max]. */
+export function checkLimit(value: unknown, field: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(field, `must be an integer from ${min} to ${max}, got ${String(value)}`, typeof value === 'number' && value < min ? min : max)
+  }
+  return value
+}
+
+/** An optional epoch-ms member. */
+export function checkTime(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalid(field, `must be epoch milliseconds (a non-negative integer), got ${String(value)}`, 0)
+  return value
+}
+
+/**
+ * The log group a request names (logGroupName or logGroupIdentifier, a name
+ * or an ARN, not both). The only group is Batch's, and it exists once an
+ * attempt started.
+ */
+export function resolveGroup(ctx: LogsContext, input: { logGroupName?: unknown; logGroupIdentifier?: unknown }): string {
+  if (input.logGroupName !== undefined && input.logGroupIdentifier !== undefined) {
+    throw invalid('logGroupIdentifier', 'give logGroupName or logGroupIdentifier, not both')
+  }
+  const field = input.logGroupName !== undefined ? 'logGroupName' : 'logGroupIdentifier'
+  const value = input.logGroupName ?? input.logGroupIdentifier
+  if (value === undefined) throw invalid('logGroupName', 'is required (or logGroupIdentifier)')
+  if (typeof value !== 'string' || value.length < 1 || value.length > 2048) throw invalid(field, 'must be a log group name or ARN (1 to 2048 characters)', 2048)
+  const name = groupName(ctx, value)
+  if (name !== BATCH_LOG_GROUP || ctx.logs.groupCreatedAt() === undefined) throw groupNotFound(field)
+  return name
+}
+
+/** A group's name from a name or an ARN (`arn:…:logs:<region>:<account>:log-group:<name>[:*]`). */
+export function groupName(ctx: LogsContext, value: string): string {
+  if (!value.startsWith('arn:')) return value
+  const prefix = `arn:${ctx.partition.partition}:logs:${ctx.partition.region}:${ctx.partition.accountId}:log-group:`
+  if (!value.startsWith(prefix)) return ''
+  const rest = value.slice(prefix.length)
+  return rest.endsWith(':*') ? rest.slice(0, -2) : rest
+}
+
+export function groupArn(ctx: LogsContext, name: string): string {
+  return arns.logs.logGroup(ctx.partition, name)
+}
+
+/** Reads a stream with its lines' times bounded by its attempt: never after it ended, never before it started. */
+export async function readBounded(ctx: LogsContext, stream: string): Promise<StreamRead & { attempt?: StreamAttempt }> {
+  const attempt = ctx.attempt(stream)
+  let now = ctx.now()
+  if (attempt !== undefined && !attempt.live && attempt.stoppedAt !== undefined) now = Math.min(now, attempt.stoppedAt)
+  if (attempt?.startedAt !== undefined) now = Math.max(now, attempt.startedAt)
+  const read = await ctx.logs.read(stream, { now, live: attempt?.live === true })
+  return { ...read, ...(attempt ? { attempt } : {}) }
+}
+
+/**
+ * GetLogEvents' tokens: `f/<n>` or `b/<n>` (a position among the stream's
+ * events) with a MAC binding them to the request. No expiry inside, so asking
+ * again with nothing new gives the very same forward token (the aws CLI and
+ * the SDK paginators stop on that).
+ */
+export function eventToken(ctx: LogsContext, scope: string, direction: 'f' | 'b', position: number): string {
+  const body = `${direction}/${position}`
+  return `${body}/${createHmac('sha256', ctx.secret).update(`${scope}|${body}`).digest('base64url').slice(0, 16)}`
+}
+
+export function readEventToken(ctx: LogsContext, scope: string, token: unknown): { direction: 'f' | 'b'; position: number } {
+  const m = typeof token === 'string' ? /^([fb])\/(\d{1,12})\/([A-Za-z0-9_-]{16})$/.exec(token) : null
+  if (m === null) throw invalid('nextToken', 'is not a token GetLogEvents returned')
+  const expected = Buffer.from(eventToken(ctx, scope, m[1] as 'f' | 'b', Number(m[2])).slice(-16))
+  if (!timingSafeEqual(expected, Buffer.from(m[3]))) throw invalid('nextToken', 'was issued for another stream or time range')
+  return { direction: m[1] as 'f' | 'b', position: Number(m[2]) }
+}
