@@ -26,6 +26,7 @@ import { TaskLauncher } from './tasks/task-launcher.js'
 import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
+import { CloudWatchLogs } from './logs/cloudwatch-logs.js'
 import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
 import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
@@ -136,7 +137,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; registry: Registry; api: ApiRouter; http: HttpEndpoint
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; id: string
 }
 
@@ -156,6 +157,8 @@ export class Engine {
   /** The runner new compute environments' instances run on. */
   readonly runner: Runner
   readonly batch: Batch
+  /** CloudWatch Logs over the job logs. */
+  readonly logs: CloudWatchLogs
   readonly registry: Registry
   /** The AWS wire API on the endpoint (its tables, for the banner). */
   readonly api: ApiRouter
@@ -180,6 +183,7 @@ export class Engine {
     this.runners = p.runners
     this.runner = p.runner
     this.batch = p.batch
+    this.logs = p.logs
     this.registry = p.registry
     this.api = p.api
     this.http = p.http
@@ -237,16 +241,18 @@ export class Engine {
       const pools = new NodePools({ store, partition, now, hostsOf: (name) => runners.get(name)?.capabilities.hosts })
       const launcher = new TaskLauncher({ store, clock, partition, pools, runners, engineId, commandRunners: COMMAND_RUNNERS })
       undo.push(() => launcher.close())
+      const logStore = new LogStore(join(runDir, 'logs'))
       const batch = new Batch({
         store, clock, partition, events, scheduler, placer, pools, launcher,
         capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools),
-        logs: new LogStore(join(runDir, 'logs')), tokens: new PageTokens({ now }),
+        logs: logStore, tokens: new PageTokens({ now }),
         settings: { ...options.batch, workRoot: join(runDir, 'work'), runner: runnerName }
       })
       undo.push(() => batch.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
-      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events }), partition, now: Date.now, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
+      const logs = new CloudWatchLogs({ logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
+      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events, logs }), partition, now: Date.now, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
         getRoute('health', ['/health', '/'], jsonDocument(() => ({
@@ -257,7 +263,7 @@ export class Engine {
       ], { port: options.port })
       registry.setEndpoint(http.address)
       return new Engine({
-        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, api, http,
+        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), id: engineId
       })
     } catch (error) {

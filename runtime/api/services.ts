@@ -3,14 +3,18 @@
 // operations may come from several arrays, composed here
 // (`batchTable(batch, p, [...batchOperations(batch, p), ...more])`).
 
-import type { BatchService } from '../batch/api.js'
+import type { Batch } from '../batch/service.js'
+import type { CloudWatchLogsApi } from '../logs/cloudwatch-logs.js'
 import type { Partition } from '../aws/partition.js'
 import type { Registry } from '../../registry/index.js'
 import type { Clock } from '../clock/clock.js'
 import type { EventBus } from '../events/bus.js'
 import type { ServiceTable } from './operation.js'
-import { batchTable } from './tables/batch.js'
-import { ecrTable } from './tables/ecr.js'
+import { batchOperations, batchTable } from './tables/batch.js'
+import { batchExtraOperations } from './tables/batch-extra.js'
+import { ecrOperations, ecrTable } from './tables/ecr.js'
+import { ecrExtraOperations } from './tables/ecr-extra.js'
+import { logsTable } from './tables/logs.js'
 import { ecsTable } from './tables/ecs.js'
 import { lightsailTable } from './tables/lightsail.js'
 import { stratusTable } from './tables/stratus.js'
@@ -18,18 +22,23 @@ import { stratusTable } from './tables/stratus.js'
 /** What the tables are built from. */
 export interface ServiceParts {
   readonly partition: Partition
-  readonly batch: BatchService
+  readonly batch: Batch
+  readonly logs: CloudWatchLogsApi
   readonly registry: Registry
   readonly clock: Clock
   readonly events: EventBus
 }
 
 export function serviceTables(parts: ServiceParts): ServiceTable[] {
-  const { partition, batch, registry, clock, events } = parts
+  const { partition, batch, registry, clock, events, logs } = parts
   return [
     stratusTable({ batch, clock, events, registry, partition }),
-    batchTable(batch, partition),
-    ecrTable(registry, partition),
+    {
+      ...batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
+      resourceTags: (arn) => batch.resourceTags(arn)
+    },
+    { ...ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]), resourceTags: (arn) => registry.resourceTags(arn) },
+    logsTable(logs, partition),
     ecsTable(),
     lightsailTable()
   ]

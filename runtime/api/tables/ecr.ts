@@ -72,7 +72,7 @@ export function ecrOperations(registry: Registry, p: Partition): Operation[] {
     op('SetRepositoryPolicy', { required: ['repositoryName', 'policyText'], authorize: repository(p, 'ecr:SetRepositoryPolicy'), call: (i) => registry.setRepositoryPolicy(i) }),
     op('GetRepositoryPolicy', { required: ['repositoryName'], authorize: repository(p, 'ecr:GetRepositoryPolicy'), call: (i) => registry.getRepositoryPolicy(i) }),
     op('DeleteRepositoryPolicy', { required: ['repositoryName'], authorize: repository(p, 'ecr:DeleteRepositoryPolicy'), call: (i) => registry.deleteRepositoryPolicy(i) }),
-    op('GetAuthorizationToken', { readOnly: true, authorize: () => ({ action: 'ecr:GetAuthorizationToken', resources: ['*'] }), call: () => registry.getAuthorizationToken() })
+    op('GetAuthorizationToken', { readOnly: true, authorize: () => ({ action: 'ecr:GetAuthorizationToken', resources: ['*'] }), call: (_input, ctx) => registry.getAuthorizationToken({ principal: ctx.principal.arn }) })
   ]
 }
 
