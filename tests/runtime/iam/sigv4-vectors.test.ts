@@ -115,8 +115,8 @@ for (const v of VECTORS) {
     const principal = verifier.verify(requestOf(v, authorization))
     t.equal(principal.arn, 'arn:aws:iam::000000000000:root')
     t.equal(principal.accessKeyId, KEY)
-    const wrong = v.signature.slice(0, 63) + (v.signature.endsWith('0') ? '1' : '0')
-    t.throws(() => verifier.verify(requestOf(v, authorization.replace(v.signature, wrong))), { code: 'InvalidSignature', kind: 'AccessDenied' })
+    const wrong = v.signature!.slice(0, 63) + (v.signature.endsWith('0') ? '1' : '0')
+    t.throws(() => verifier.verify(requestOf(v, authorization.replace(v.signature!, wrong))), { code: 'InvalidSignature', kind: 'AccessDenied' })
   })
 }
 
