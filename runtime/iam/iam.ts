@@ -184,6 +184,8 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
   authorize(request: AuthorizationRequest): Decision {
     const p = request.principal
     if (p.type === 'Root' && p.accountId === this.#partition.accountId) return { allowed: true }
+    // AWS: no permission is needed for GetCallerIdentity, and a Deny does not stop it.
+    if (request.action.toLowerCase() === 'sts:getcalleridentity') return { allowed: true }
     const resourcePolicy = request.resourcePolicy === undefined ? undefined : this.#compile(request.resourcePolicy, 'resource')
     const outcome = evaluate(this.#identityPolicies(p), resourcePolicy, {
       principal: p, action: request.action, resource: request.resource, context: this.#context(request)
