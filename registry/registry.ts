@@ -17,6 +17,7 @@ import { LifecycleApi } from './ecr/lifecycle.js'
 import { maxResultsOf, pageOffset, pageToken } from './ecr/paging.js'
 import type { AuthorizationData, ImageTagMutability, Repository } from './ecr/shapes.js'
 import { ImageBuilder } from './builder/image-builder.js'
+import { localImageTarget } from './builder/local-target.js'
 
 export interface RegistryOptions {
   /** A driver instance or a configuration from the registration table (default: in memory). */
@@ -400,7 +401,7 @@ export class Registry implements AsyncDisposable {
 
   /** A Docker-free image builder for `name:tag` (see `builder/image-builder.ts`). */
   image (reference: string): ImageBuilder {
-    return ImageBuilder.create(this, reference)
+    return ImageBuilder.create(localImageTarget(this), reference)
   }
 }
 

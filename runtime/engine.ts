@@ -3,7 +3,7 @@
 // the node pools with their PlanApplier and CapacityProvider, the runners
 // (a registration table; a pool names the one that backs it), the
 // TaskLauncher, the Batch service and the registry, behind one loopback HTTP
-// endpoint. `Engine.start()` is what `Stratus.embedded()` and `stratus serve` run.
+// endpoint (registry /v2/, health, the AWS wire API). `Engine.start()` is what `Stratus.embedded()` and `stratus serve` run.
 
 import { randomUUID } from 'node:crypto'
 import { access, constants, mkdtemp, rm, mkdir } from 'node:fs/promises'
@@ -26,7 +26,9 @@ import { TaskLauncher } from './tasks/task-launcher.js'
 import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
-import { startHttp, type HttpEndpoint } from './http/server.js'
+import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
+import { ApiRouter } from './api/router.js'
+import { serviceTables } from './api/services.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
@@ -132,7 +134,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; registry: Registry; http: HttpEndpoint
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; registry: Registry; api: ApiRouter; http: HttpEndpoint
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; id: string
 }
 
@@ -153,6 +155,8 @@ export class Engine {
   readonly runner: Runner
   readonly batch: Batch
   readonly registry: Registry
+  /** The AWS wire API on the endpoint (its tables, for the banner). */
+  readonly api: ApiRouter
   readonly http: HttpEndpoint
   readonly dataDir: string
   /** Where job logs and working directories live (dataDir, or a tmpfs directory when temporary). */
@@ -175,6 +179,7 @@ export class Engine {
     this.runner = p.runner
     this.batch = p.batch
     this.registry = p.registry
+    this.api = p.api
     this.http = p.http
     this.dataDir = p.dataDir
     this.runDir = p.runDir
@@ -239,13 +244,18 @@ export class Engine {
       undo.push(() => batch.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
-      const http = await startHttp({
-        registry: registry.handle,
-        health: () => ({ service: 'stratus', accountId: partition.accountId, region: partition.region, clock: clock.kind, runner: runnerName })
-      }, { port: options.port })
+      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events }), partition, now })
+      const http = await startHttp([
+        prefixRoute('registry', '/v2', registry.handle),
+        getRoute('health', ['/health', '/'], jsonDocument(() => ({
+          service: 'stratus', accountId: partition.accountId, region: partition.region, clock: clock.kind, runner: runnerName,
+          services: api.tables.map((t) => t.signingName)
+        }))),
+        anyRoute('api', api.handle)
+      ], { port: options.port })
       registry.setEndpoint(http.address)
       return new Engine({
-        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, http,
+        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, registry, api, http,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), id: engineId
       })
     } catch (error) {

@@ -8,7 +8,7 @@ export {
   type ErrorKind, type ErrorDetails
 } from './errors.js'
 export type { CloudEvent, EventHandler } from './events/bus.js'
-export type { EventPattern } from './events/pattern.js'
+export { validatePattern, type EventPattern } from './events/pattern.js'
 export type { Partition } from './aws/partition.js'
 export type {
   BatchApi, BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput, PlacementExplanation,
@@ -25,9 +25,10 @@ export type { Store, Transaction, Versioned, ScanOptions, Change } from './store
 export { MemoryStore } from './store/memory.js'
 export type { PlacementReason } from './scheduler/scheduler.js'
 export type {
-  Registry, RegistryOptions, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability, PushedImage,
-  ScrubReport, QuarantinedBlob, GarbageCollectReport
+  Registry, RegistryOptions, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageTagMutability, PushedImage,
+  ScrubReport, QuarantinedBlob, GarbageCollectReport, ImageTarget, ImagePush, BuiltLayer, DescribeImagesInput, ErrorKind as RegistryErrorKind
 } from '../registry/index.js'
+export { RegistryError, ImageBuilder } from '../registry/index.js'
 export {
   Scheduler, loadWasmCore, TsPlacementCore, abi as placementAbi,
   type NodeInput, type TaskInput, type Plan, type Placement, type Strategy, type PlanMetrics, type PlacementCore, type PlacementBatch

@@ -1,5 +1,6 @@
 // Stratus SDK: the package root (`import { … } from 'stratus'`).
-export { Stratus, CloudClock, CloudEvents, type EmbeddedOptions } from './stratus.js'
+export { Stratus, StratusClient, CloudClock, CloudEvents, type EmbeddedOptions, type ConnectOptions, type Credentials } from './stratus.js'
+export type { Subscription } from './services.js'
 export {
   BatchClient, ComputeEnvironment, ComputeEnvironmentBuilder, JobQueue, JobQueueBuilder, JobDefinitionHandle, JobDefinitionBuilder,
   Job, JobBuilder, MultiNodeDefinitionBuilder, NodeRangeBuilder, ContainerSettingsBuilder, type ContainerFields, type NodeOverrideOptions,
@@ -12,7 +13,8 @@ export type {
   CloudEvent, EventPattern, ContainerProperties, ContainerDetail, Volume, MountPoint, Ulimit, LinuxParameters, LogConfiguration, NetworkInterface,
   NodeProperties, NodeRangeProperty, NodeOverrides, NodePropertyOverride, NodeDetails, NodePropertiesSummary
 } from '../runtime/index.js'
-export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage, ScrubReport, QuarantinedBlob } from '../runtime/index.js'
+export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage, ScrubReport, QuarantinedBlob, GarbageCollectReport } from '../runtime/index.js'
+export { RegistryError } from '../runtime/index.js'
 export {
   StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, type ErrorKind
 } from '../runtime/index.js'

@@ -1,15 +1,17 @@
 // The registry part of the SDK: repositories in ECR's shapes, and the image
-// builder that pushes without Docker.
+// builder that pushes without Docker, over the RegistryService (the engine's
+// registry in this process, the ECR API and /v2/ remotely).
 
 import type {
-  Registry, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability, ScrubReport, QuarantinedBlob
+  Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, ImageTagMutability, ScrubReport, QuarantinedBlob, GarbageCollectReport
 } from '../runtime/index.js'
+import type { RegistryService } from './services.js'
 
 export class RepositoryHandle {
   readonly name: string
-  readonly #registry: Registry
+  readonly #registry: RegistryService
 
-  constructor(registry: Registry, name: string) {
+  constructor(registry: RegistryService, name: string) {
     this.#registry = registry
     this.name = name
   }
@@ -70,8 +72,13 @@ export class RepositoryHandle {
   }
 
   /** ECR-style credentials for this registry (`docker login -u AWS -p …`), valid 12 hours of clock time. */
-  authorizationToken(): AuthorizationData {
-    return this.#registry.getAuthorizationToken().authorizationData[0]
+  async authorizationToken(): Promise<AuthorizationData> {
+    return (await this.#registry.getAuthorizationToken()).authorizationData[0]
+  }
+
+  /** Allows or refuses pulls without credentials (when the registry requires them). */
+  async allowAnonymousPull(allow: boolean): Promise<void> {
+    await this.#registry.setAnonymousPull({ repositoryName: this.name, allowAnonymousPull: allow })
   }
 
   /** What the lifecycle policy (or `policy`, if given) would expire now. */
@@ -89,9 +96,9 @@ export class RepositoryHandle {
 }
 
 export class RegistryClient {
-  readonly registry: Registry
+  readonly registry: RegistryService
 
-  constructor(registry: Registry) {
+  constructor(registry: RegistryService) {
     this.registry = registry
   }
 
@@ -110,8 +117,8 @@ export class RegistryClient {
   }
 
   /** ECR-style credentials (user AWS, valid 12 hours of clock time) for `docker login`. */
-  authorizationToken(): AuthorizationData {
-    return this.registry.getAuthorizationToken().authorizationData[0]
+  async authorizationToken(): Promise<AuthorizationData> {
+    return (await this.registry.getAuthorizationToken()).authorizationData[0]
   }
 
   /**
@@ -124,7 +131,12 @@ export class RegistryClient {
   }
 
   /** Blobs found corrupted (by a scrub, or while being served) and not repaired yet. */
-  quarantinedBlobs(): QuarantinedBlob[] {
+  quarantinedBlobs(): Promise<QuarantinedBlob[]> {
     return this.registry.quarantinedBlobs()
+  }
+
+  /** Deletes blobs no manifest references (past the grace period; `dryRun` reports without deleting). */
+  garbageCollect(options: { gracePeriodMs?: number; dryRun?: boolean } = {}): Promise<GarbageCollectReport> {
+    return this.registry.garbageCollect(options)
   }
 }

@@ -1,65 +1,106 @@
 // The entry point: `await using cloud = await Stratus.embedded()` starts the
 // whole engine in-process (Batch, the registry, one loopback HTTP endpoint)
 // in milliseconds; `cloud.clock.advance(ms)` fast-forwards a manual clock.
+// `await Stratus.connect('http://127.0.0.1:4750')` gives the same SDK over
+// the wire API of a running engine (`stratus serve`, or another process's
+// embedded one). Both run over the service interfaces of services.ts.
 
-import { Engine, InvalidArgumentError, ManualClock, type CloudEvent, type EngineOptions, type EventPattern } from '../runtime/index.js'
+import { Engine, type CloudEvent, type EngineOptions, type EventPattern } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { RegistryClient } from './registry.js'
+import { embeddedBackend } from './embedded.js'
+import { connectBackend, type ConnectOptions } from './remote/connect.js'
+import type { CloudBackend, ClockService, EventsService, Subscription } from './services.js'
 
 export interface EmbeddedOptions extends EngineOptions {}
+export type { ConnectOptions, Credentials } from './remote/connect.js'
 
 export class CloudClock {
-  readonly #engine: Engine
+  readonly #clock: ClockService
 
-  constructor(engine: Engine) {
-    this.#engine = engine
+  constructor(clock: ClockService) {
+    this.#clock = clock
   }
 
   get kind(): 'real' | 'manual' {
-    return this.#engine.clock.kind
+    return this.#clock.kind
   }
 
-  /** Milliseconds since the epoch, on the engine's clock. */
+  /** Milliseconds since the epoch, on the engine's clock (remotely: as last seen; see `read()`). */
   now(): number {
-    return this.#engine.clock.now()
+    return this.#clock.now()
+  }
+
+  /** The engine's clock, asked now (a round trip when remote). */
+  read(): Promise<number> {
+    return this.#clock.read()
   }
 
   /** Moves a manual clock forward, firing every timer due on the way (timeouts, retries, purges…). */
   async advance(ms: number): Promise<void> {
-    const clock = this.#engine.clock
-    if (!(clock instanceof ManualClock)) {
-      throw new InvalidArgumentError('ClockNotManual', 'advance() needs Stratus.embedded({ clock: "manual" })', { field: 'clock' })
-    }
-    await clock.advance(ms)
+    await this.#clock.advance(ms)
   }
 }
 
 export class CloudEvents {
-  readonly #engine: Engine
+  readonly #events: EventsService
 
-  constructor(engine: Engine) {
-    this.#engine = engine
+  constructor(events: EventsService) {
+    this.#events = events
   }
 
-  /** Calls handler with every event (EventBridge shape) matching an EventBridge pattern; returns unsubscribe. */
-  subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): () => void {
-    return this.#engine.events.subscribe(pattern, handler)
+  /**
+   * Calls handler with every event (EventBridge shape) matching an EventBridge pattern.
+   * Returns the unsubscribe function; its `ready` resolves once events flow (at once
+   * in this process; remotely once the server holds the subscription).
+   */
+  subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): Subscription {
+    return this.#events.subscribe(pattern, handler)
   }
 }
 
-export class Stratus implements AsyncDisposable {
-  readonly engine: Engine
+/**
+ * The SDK over a cloud: Batch, the registry, the clock and events. What
+ * `Stratus.connect(url)` returns; `Stratus` (an engine in this process) is one.
+ * Code written against StratusClient runs the same embedded and remote.
+ */
+export class StratusClient implements AsyncDisposable {
   readonly clock: CloudClock
   readonly events: CloudEvents
   readonly batch: BatchClient
   readonly registry: RegistryClient
+  readonly #backend: CloudBackend
+
+  constructor(backend: CloudBackend) {
+    this.#backend = backend
+    this.clock = new CloudClock(backend.clock)
+    this.events = new CloudEvents(backend.events)
+    this.batch = new BatchClient(backend.batch)
+    this.registry = new RegistryClient(backend.registry)
+  }
+
+  /** host:port of the engine's HTTP endpoint (the registry is under /v2/, the wire API beside it). */
+  get endpoint(): string {
+    return this.#backend.endpoint
+  }
+
+  /** Embedded: stops the engine. Remote: closes the connections (the engine keeps running). */
+  async close(): Promise<void> {
+    await this.#backend.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+/** The whole cloud in this process (`Stratus.embedded()`): `.engine` reaches every part of it. */
+export class Stratus extends StratusClient {
+  readonly engine: Engine
 
   private constructor(engine: Engine) {
+    super(embeddedBackend(engine))
     this.engine = engine
-    this.clock = new CloudClock(engine)
-    this.events = new CloudEvents(engine)
-    this.batch = new BatchClient(engine.batch)
-    this.registry = new RegistryClient(engine.registry)
   }
 
   /** The whole cloud in this process. */
@@ -67,16 +108,11 @@ export class Stratus implements AsyncDisposable {
     return new Stratus(await Engine.start(options))
   }
 
-  /** host:port of the engine's HTTP endpoint (the registry is under /v2/). */
-  get endpoint(): string {
-    return this.engine.endpoint
-  }
-
-  async close(): Promise<void> {
-    await this.engine.close()
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close()
+  /**
+   * The cloud of a running engine, over its wire API (`http://127.0.0.1:4750`): the same SDK,
+   * SigV4-signed with `credentials` (default test/test) for `region` (default us-east-1).
+   */
+  static async connect(url: string, options: ConnectOptions = {}): Promise<StratusClient> {
+    return new StratusClient(await connectBackend(url, options))
   }
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Provisions what the tests use besides Node: the real clients and runtimes (Debian
-# packages docker.io, skopeo, runc, crun, busybox-static, docker-registry) and a running
+# packages docker.io, skopeo, runc, crun, busybox-static, docker-registry, awscli) and a running
 # dockerd. `npm test` runs it first (pretest); .ci/run gets it through `npm test`.
 #
 # Idempotent and quick when everything is there (a few `command -v`, one `docker info`).
@@ -38,6 +38,8 @@ missing() {
     command -v "${entry%%:*}" >/dev/null 2>&1 || printf '%s ' "$entry"
   done
   is_static_elf /bin/busybox || printf '%s ' 'static-/bin/busybox:busybox-static'
+  # Debian's aws CLI at its own path: another `aws` earlier on PATH (a pip one) is not it.
+  [ -x /usr/bin/aws ] || printf '%s ' '/usr/bin/aws:awscli'
 }
 
 # Space-separated lists without a trailing space.

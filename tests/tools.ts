@@ -8,7 +8,10 @@ import { promisify } from 'node:util'
 
 const exec = promisify(execFile)
 
-export type Tool = 'docker' | 'skopeo' | 'busybox'
+export type Tool = 'docker' | 'skopeo' | 'busybox' | 'aws'
+
+/** Debian's aws CLI (awscli): the tests call it by path, since another `aws` may come first on PATH. */
+export const AWS_CLI = '/usr/bin/aws'
 
 const PROVISION = 'npm test runs tests/provision.sh, which installs and starts it when run as root (sudo sh tests/provision.sh)'
 
@@ -58,6 +61,14 @@ const CHECKS: Record<Tool, () => Promise<string | undefined>> = {
       return undefined
     } catch (error) {
       return `skopeo does not run (${why(error)}; Debian: apt-get install skopeo)`
+    }
+  },
+  async aws() {
+    try {
+      await exec(AWS_CLI, ['--version'])
+      return undefined
+    } catch (error) {
+      return `Debian's aws CLI does not run at ${AWS_CLI} (${why(error)}; Debian: apt-get install awscli)`
     }
   },
   async busybox() {

@@ -2,8 +2,8 @@ import { arch } from 'node:process'
 import { invalidParameter, ociError } from '../errors.js'
 import { parseImageReference, type ImageReference } from '../names.js'
 import { INDEX_TYPES, MediaType } from '../media-types.js'
-import type { Registry } from '../registry.js'
 import { buildLayer, normalizeDest, type BuiltLayer, type LayerStep } from './layer.js'
+import type { ImageTarget } from './target.js'
 
 /**
  * A Docker-free image builder: `registry.image('team/app:1').fromScratch()
@@ -13,8 +13,8 @@ import { buildLayer, normalizeDest, type BuiltLayer, type LayerStep } from './la
  * builder can be kept and forked (`const base = b.env({...}); base.cmd(['a']); base.cmd(['b'])`).
  * Each `addFile` / `addDirectory` / `addContent` is one layer, built with tar-stream and
  * gzip deterministically (see `layer.ts`): the same inputs push the same digests.
- * `push()` streams layers into the registry's storage (no HTTP, nothing held whole), then
- * stores the config and an OCI image manifest under the tag.
+ * `push()` streams layers into its target (the registry's storage with no HTTP, or a registry
+ * over `/v2/`; nothing held whole), then stores the config and an OCI image manifest under the tag.
  */
 export interface ImageBuildSpec {
   readonly target: ImageReference
@@ -62,15 +62,15 @@ function stringArray (value: unknown, field: string): readonly string[] {
 }
 
 export class ImageBuilder {
-  private constructor (private readonly registry: Registry, readonly spec: ImageBuildSpec) {
+  private constructor (private readonly target: ImageTarget, readonly spec: ImageBuildSpec) {
     Object.freeze(this)
   }
 
-  static create (registry: Registry, reference: string): ImageBuilder {
-    const target = parseImageReference(reference)
-    if (target.digest !== undefined) throw invalidParameter('image', 'the image to build is named by a tag, not a digest')
-    return new ImageBuilder(registry, Object.freeze({
-      target,
+  static create (target: ImageTarget, reference: string): ImageBuilder {
+    const ref = parseImageReference(reference)
+    if (ref.digest !== undefined) throw invalidParameter('image', 'the image to build is named by a tag, not a digest')
+    return new ImageBuilder(target, Object.freeze({
+      target: ref,
       base: undefined,
       steps: Object.freeze([]),
       env: Object.freeze({}),
@@ -81,7 +81,7 @@ export class ImageBuilder {
   }
 
   #with (change: Partial<ImageBuildSpec>): ImageBuilder {
-    return new ImageBuilder(this.registry, Object.freeze({ ...this.spec, ...change }))
+    return new ImageBuilder(this.target, Object.freeze({ ...this.spec, ...change }))
   }
 
   /** Starts from an empty filesystem and config. */
@@ -154,22 +154,13 @@ export class ImageBuilder {
   async push (): Promise<PushedImage> {
     const spec = this.spec
     if (spec.base === undefined) throw invalidParameter('base', 'call fromScratch() or from(reference) before push()')
-    const d = this.registry.distribution
-    const state = await d.repositoryForPush(spec.target.repositoryName)
-    const { config, layers: baseLayers } = await this.#base()
-    for (const layer of baseLayers) await d.linkStoredBlob(state, layer.digest)
+    const push = await this.target.openPush(spec.target.repositoryName)
+    const { config, layers: baseLayers, from } = await this.#base()
+    for (const layer of baseLayers) await push.linkBlob(layer.digest, from)
 
     const built: Array<BuiltLayer & { mediaType: string }> = []
     for (const step of spec.steps) {
-      const session = await d.uploads.start(state.name)
-      let layer: BuiltLayer
-      try {
-        layer = await session.lock.run(() => buildLayer(step, (chunks) => d.uploads.append(session, chunks)))
-        await d.completeUpload(state, session, layer.digest)
-      } catch (err) {
-        await d.uploads.cancel(session).catch(() => undefined)
-        throw err
-      }
+      const layer = await push.uploadLayer((sink) => buildLayer(step, sink))
       built.push({ ...layer, mediaType: MediaType.OciLayerGzip })
     }
 
@@ -197,7 +188,7 @@ export class ImageBuilder {
     }))]
 
     const configBody = Buffer.from(JSON.stringify(config))
-    const configDigest = await d.putBlobContent(state, configBody)
+    const configDigest = await push.putBlob(configBody)
     const allLayers = [...baseLayers, ...built]
     const manifest = {
       schemaVersion: 2,
@@ -206,13 +197,12 @@ export class ImageBuilder {
       layers: allLayers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size }))
     }
     const tag = spec.target.tag ?? 'latest'
-    const record = await d.putManifest(state, tag, Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest)
-    const host = this.registry.endpoint ?? `${this.registry.accountId}.dkr.ecr.${this.registry.regionName}.amazonaws.com`
+    const record = await push.putManifest(tag, Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest)
     return Object.freeze({
-      repositoryName: state.name,
+      repositoryName: push.repositoryName,
       imageTag: tag,
       imageDigest: record.digest,
-      imageUri: `${host}/${state.name}:${tag}`,
+      imageUri: `${this.target.host}/${push.repositoryName}:${tag}`,
       imageManifestMediaType: record.mediaType,
       imageSizeInBytes: record.layersSize,
       configDigest,
@@ -221,24 +211,22 @@ export class ImageBuilder {
   }
 
   /** The starting config and layers: empty for scratch, else the base image's (for our platform). */
-  async #base (): Promise<{ config: ImageConfig, layers: Array<{ digest: string, diffId: string, size: number, mediaType: string }> }> {
+  async #base (): Promise<{ config: ImageConfig, layers: Array<{ digest: string, diffId: string, size: number, mediaType: string }>, from: string }> {
     const spec = this.spec
     const { os, architecture } = spec.platform
     if (spec.base?.kind !== 'image') {
-      return { config: { architecture, os, created: CREATED, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, layers: [] }
+      return { config: { architecture, os, created: CREATED, config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, layers: [], from: spec.target.repositoryName }
     }
     const ref = spec.base.reference
-    const d = this.registry.distribution
-    const state = await d.repository(ref.repositoryName)
-    let { record, body } = await d.getManifest(state, ref.digest ?? ref.tag ?? 'latest')
-    if (INDEX_TYPES.has(record.mediaType)) {
+    let { mediaType, body } = await this.target.readManifest(ref.repositoryName, ref.digest ?? ref.tag ?? 'latest')
+    if (INDEX_TYPES.has(mediaType)) {
       const index = JSON.parse(body.toString('utf8')) as { manifests: Array<{ digest: string, platform?: { os?: string, architecture?: string } }> }
       const pick = index.manifests.find((m) => m.platform?.os === os && m.platform?.architecture === architecture)
       if (pick === undefined) throw ociError('MANIFEST_UNKNOWN', `base image has no ${os}/${architecture} manifest`, { kind: 'NotFound' })
-      ;({ record, body } = await d.getManifest(state, pick.digest))
+      ;({ mediaType, body } = await this.target.readManifest(ref.repositoryName, pick.digest))
     }
     const manifest = JSON.parse(body.toString('utf8')) as { config: { digest: string }, layers: Array<{ digest: string, size: number, mediaType: string }> }
-    const configBytes = await d.verifiedContent(manifest.config.digest, () => ociError('BLOB_UNKNOWN', `base image config ${manifest.config.digest} is not available (missing or corrupted in storage)`))
+    const configBytes = await this.target.readBlob(ref.repositoryName, manifest.config.digest)
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig
     config.config ??= {}
     config.rootfs ??= { type: 'layers', diff_ids: [] }
@@ -249,7 +237,7 @@ export class ImageBuilder {
       diffId: config.rootfs.diff_ids[i],
       mediaType: l.mediaType === MediaType.DockerLayerGzip ? MediaType.OciLayerGzip : l.mediaType
     }))
-    return { config, layers }
+    return { config, layers, from: ref.repositoryName }
   }
 }
 

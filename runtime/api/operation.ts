@@ -34,7 +34,11 @@ export interface Authorization {
 export interface Operation<I = any, O = any> {
   /** The AWS operation name: `SubmitJob`. */
   readonly name: string
-  /** restJson1 only: method and path template (`/v1/tags/{resourceArn}`; `{x}` binds input member x, percent-decoded). */
+  /**
+   * restJson1 only: method and path template (`/v1/tags/{resourceArn}`; `{x}` binds input member x, percent-decoded;
+   * `{x+}` a greedy label spanning `/`). `query` maps a query parameter to the input member it binds; a member
+   * written `tagKeys[]` is a list (every occurrence, always an array), any other one takes the first occurrence.
+   */
   readonly http?: { readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'; readonly path: string; readonly query?: Readonly<Record<string, string>> }
   /** CloudTrail's readOnly (Describe/List/Get). */
   readonly readOnly: boolean
@@ -73,6 +77,11 @@ export interface ServiceTable {
   /** awsQuery: the API version and the XML namespace of responses. */
   readonly query?: { readonly version: string; readonly xmlns: string }
   readonly operations: readonly Operation[]
+  /**
+   * JSON protocols: the outputs hold no Date and no Buffer (Batch's timestamps are epoch-ms numbers), so
+   * they are encoded by a plain JSON.stringify, without the replacer that converts those (twice as fast).
+   */
+  readonly plainJson?: boolean
   /** An engine error (StratusError, RegistryError, …) → this service's exception. */
   error(err: unknown): WireError
   /** A missing or malformed required member → this service's validation exception. */

@@ -1,10 +1,21 @@
-// The engine's one HTTP endpoint, on loopback: the registry under /v2/, and a
-// health document at /. (The AWS-compatible API mounts here later.)
+// The engine's one HTTP endpoint, on loopback, as a route table tried in
+// order: the registry under /v2/, the health document at GET /health (and
+// GET /), and the AWS API router for everything else (it answers a JSON 404
+// or UnknownOperationException for what no service knows: never a 200 for a
+// request that did nothing).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void
+
+export interface Route {
+  /** For messages and listings: `registry`, `health`, `api`. */
+  readonly name: string
+  /** Whether the route takes a request (path without the query string). */
+  matches(method: string, path: string): boolean
+  readonly handler: Handler
+}
 
 export interface HttpEndpoint {
   readonly server: Server
@@ -14,19 +25,48 @@ export interface HttpEndpoint {
   close(): Promise<void>
 }
 
-export async function startHttp(routes: { registry?: Handler; health: () => unknown }, options: { host?: string; port?: number } = {}): Promise<HttpEndpoint> {
+/** Everything under a path prefix (`/v2` takes `/v2` and `/v2/…`). */
+export function prefixRoute(name: string, prefix: string, handler: Handler): Route {
+  return { name, handler, matches: (_method, path) => path === prefix || path.startsWith(`${prefix}/`) }
+}
+
+/** GET or HEAD on one of the paths. */
+export function getRoute(name: string, paths: readonly string[], handler: Handler): Route {
+  return { name, handler, matches: (method, path) => (method === 'GET' || method === 'HEAD') && paths.includes(path) }
+}
+
+/** Every request (the last entry of a table). */
+export function anyRoute(name: string, handler: Handler): Route {
+  return { name, handler, matches: () => true }
+}
+
+/** A JSON document answered with 200 (the health document). */
+export function jsonDocument(document: () => unknown): Handler {
+  return (_req, res) => {
+    const body = JSON.stringify(document())
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  }
+}
+
+function noRoute(req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({ __type: 'NotFoundException', message: `no route for ${req.method} ${req.url}` })
+  res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-amzn-errortype': 'NotFoundException' })
+  res.end(body)
+}
+
+export async function startHttp(routes: readonly Route[], options: { host?: string; port?: number } = {}): Promise<HttpEndpoint> {
   const host = options.host ?? '127.0.0.1'
   const server = createServer((req, res) => {
     const url = req.url ?? '/'
-    if ((url === '/v2' || url.startsWith('/v2/')) && routes.registry) return routes.registry(req, res)
-    if (url === '/' || url === '/health') {
-      const body = JSON.stringify(routes.health())
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-      res.end(body)
-      return
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    const method = req.method ?? 'GET'
+    for (const route of routes) {
+      if (route.matches(method, path)) return route.handler(req, res)
     }
-    res.writeHead(404, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ message: `no route for ${req.method} ${url}` }))
+    req.resume()
+    noRoute(req, res)
   })
   server.keepAliveTimeout = 65_000
   await new Promise<void>((resolve, reject) => {

@@ -134,7 +134,7 @@ t.test('SDK: cloud.registry.scrub(), and the engine passes the scrub interval to
   await flipBytes(root, layer, 500)
   const report = await cloud.registry.scrub()
   t.same(report.blobsCorrupted, [layer], 'exactly the corrupted layer')
-  t.match(cloud.registry.quarantinedBlobs(), [{ digest: layer, repositories: ['sdk/app'] }])
+  t.match(await cloud.registry.quarantinedBlobs(), [{ digest: layer, repositories: ['sdk/app'] }])
   const base = `http://${cloud.endpoint}`
   t.equal((await req(base, 'GET', `/v2/sdk/app/blobs/${layer}`)).status, 404, 'not served')
   t.equal((await req(base, 'GET', `/v2/sdk/other/blobs/${second.layers[0].digest}`)).status, 200)
@@ -142,11 +142,11 @@ t.test('SDK: cloud.registry.scrub(), and the engine passes the scrub interval to
   // Pushing the same image again (the builder's layers are deterministic) repairs it.
   const again = await cloud.registry.image('sdk/app:1').fromScratch().addContent(payload, '/data/one').push()
   t.equal(again.layers[0].digest, layer)
-  t.same(cloud.registry.quarantinedBlobs(), [])
+  t.same(await cloud.registry.quarantinedBlobs(), [])
   t.equal((await req(base, 'GET', `/v2/sdk/app/blobs/${layer}`)).status, 200, 'served again')
 
   // Periodic, on the engine's manual clock.
   await flipBytes(root, second.layers[0].digest, 10)
   await cloud.clock.advance(HOUR)
-  await eventually(() => cloud.registry.quarantinedBlobs().some((q) => q.digest === second.layers[0].digest), 'the hourly scrub finds the second layer')
+  await eventually(async () => (await cloud.registry.quarantinedBlobs()).some((q) => q.digest === second.layers[0].digest), 'the hourly scrub finds the second layer')
 })

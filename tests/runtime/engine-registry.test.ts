@@ -50,7 +50,7 @@ t.test('repositories, images and lifecycle through cloud.registry', async (t) =>
   await repo.expire()
   t.same(await repo.tags(), ['2'])
 
-  const token = repo.authorizationToken()
+  const token = await repo.authorizationToken()
   t.match(Buffer.from(token.authorizationToken, 'base64').toString(), /^AWS:/)
   t.equal(new Date(token.expiresAt).getTime() - cloud.clock.now(), 12 * 3600 * 1000, 'valid 12 hours of clock time')
   await repo.delete({ force: true })

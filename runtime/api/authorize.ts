@@ -1,0 +1,62 @@
+// IAM around a call: the operation says which action on which resources;
+// this adds the global condition keys (request tags, tag keys, source IP,
+// time, transport) and, per resource, its tags and its resource-based policy,
+// and asks the Authorizer once per resource. The first denial stops the call
+// before anything changes. The principal's own keys are the Authorizer's.
+
+import { AccessDeniedError } from '../errors.js'
+import type { Operation, ServiceTable } from './operation.js'
+import type { AuditEntry, Authorizer } from './security.js'
+import type { RequestContext } from './call-context.js'
+
+type ConditionValue = string | readonly string[] | number | boolean
+
+export async function authorizeCall(
+  authorizer: Authorizer, table: ServiceTable, op: Operation, input: unknown, ctx: RequestContext, now: number, region: string
+): Promise<void> {
+  const wanted = op.authorize(input, ctx)
+  const base: Record<string, ConditionValue> = {
+    'aws:SourceIp': ctx.sourceIp,
+    'aws:CurrentTime': new Date(now).toISOString(),
+    'aws:EpochTime': Math.floor(now / 1000),
+    'aws:SecureTransport': false,
+    'aws:RequestedRegion': region,
+    'aws:UserAgent': ctx.userAgent
+  }
+  if (wanted.requestTags !== undefined) {
+    for (const key in wanted.requestTags) base[`aws:RequestTag/${key}`] = wanted.requestTags[key]
+  }
+  const tagKeys = wanted.tagKeys ?? (wanted.requestTags !== undefined ? Object.keys(wanted.requestTags) : undefined)
+  if (tagKeys !== undefined) base['aws:TagKeys'] = tagKeys
+  if (wanted.context !== undefined) Object.assign(base, wanted.context)
+  for (const resource of wanted.resources) {
+    let context = base
+    let resourcePolicy: string | undefined
+    if (resource !== '*') {
+      const tags = table.resourceTags === undefined ? undefined : await table.resourceTags(resource)
+      if (tags !== undefined) {
+        context = { ...base }
+        for (const key in tags) context[`aws:ResourceTag/${key}`] = tags[key]
+      }
+      resourcePolicy = table.resourcePolicy === undefined ? undefined : await table.resourcePolicy(resource)
+    }
+    const decision = authorizer.authorize({
+      principal: ctx.principal, action: wanted.action, resource, context, ...(resourcePolicy !== undefined ? { resourcePolicy } : {})
+    })
+    if (!decision.allowed) throw new AccessDeniedError('AccessDenied', decision.message, { field: resource })
+  }
+}
+
+/** requestParameters as CloudTrail keeps them: the decoded input, blobs replaced by their length. */
+export function auditedInput(op: Operation, input: Record<string, unknown> | undefined): unknown {
+  if (input === undefined) return null
+  if (op.blobs === undefined) return input
+  const copy: Record<string, unknown> = { ...input }
+  for (const member of op.blobs) {
+    const v = copy[member]
+    if (v instanceof Uint8Array) copy[member] = v.length
+  }
+  return copy
+}
+
+export type { AuditEntry }

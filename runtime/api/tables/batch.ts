@@ -1,0 +1,188 @@
+// AWS Batch (restJson1) as a table: each operation is the BatchApi call of
+// the same name, at `POST /v1/<lowercase name>` as the Batch service model
+// routes it, with the IAM action `batch:<Name>` on the resources AWS's
+// service authorization reference lists. Required members are the model's.
+// Errors: ClientException (400) for the caller's mistakes, ServerException
+// (500) for the engine's.
+
+import type { BatchService } from '../../batch/api.js'
+import type { Partition } from '../../aws/partition.js'
+import { arn, arns, parseArn } from '../../aws/arn.js'
+import type { Authorization, Operation, ServiceTable, WireError } from '../operation.js'
+import { byKind } from '../errors.js'
+
+type Input = Record<string, any>
+
+/** A job queue, compute environment (name or ARN) → its ARN. */
+function queueArn(p: Partition, value: unknown): string {
+  const v = String(value)
+  return v.startsWith('arn:') ? v : arns.batch.jobQueue(p, v)
+}
+
+function environmentArn(p: Partition, value: unknown): string {
+  const v = String(value)
+  return v.startsWith('arn:') ? v : arns.batch.computeEnvironment(p, v)
+}
+
+/** name, name:revision or ARN → the job definition ARN (a bare name: the definition's ARN without revision). */
+function definitionArn(p: Partition, value: unknown): string {
+  const v = String(value)
+  if (v.startsWith('arn:')) return v
+  const colon = v.lastIndexOf(':')
+  const revision = colon < 0 ? NaN : Number(v.slice(colon + 1))
+  return Number.isInteger(revision) ? arns.batch.jobDefinition(p, v.slice(0, colon), revision) : arn(p, 'batch', `job-definition/${v}`)
+}
+
+function tagsOf(input: Input): Pick<Authorization, 'requestTags'> {
+  const tags = input.tags
+  return tags !== undefined && tags !== null && typeof tags === 'object' ? { requestTags: tags as Record<string, string> } : {}
+}
+
+function any(action: string): Authorization {
+  return { action, resources: ['*'] }
+}
+
+type Path = `/v1/${string}`
+
+function op(name: string, spec: Omit<Operation, 'name' | 'http' | 'readOnly'> & { readOnly?: boolean; path?: Path }): Operation {
+  return {
+    name,
+    http: { method: 'POST', path: spec.path ?? `/v1/${name.toLowerCase()}` },
+    readOnly: spec.readOnly ?? /^(Describe|List|Get)/.test(name),
+    ...(spec.required !== undefined ? { required: spec.required } : {}),
+    authorize: spec.authorize,
+    call: spec.call
+  }
+}
+
+/** The Batch operations of BatchApi. */
+export function batchOperations(batch: BatchService, p: Partition): Operation[] {
+  return [
+    op('CreateComputeEnvironment', {
+      required: ['computeEnvironmentName', 'type'],
+      authorize: (i: Input) => ({ action: 'batch:CreateComputeEnvironment', resources: [environmentArn(p, i.computeEnvironmentName)], ...tagsOf(i) }),
+      call: (i) => batch.createComputeEnvironment(i)
+    }),
+    op('UpdateComputeEnvironment', {
+      required: ['computeEnvironment'],
+      authorize: (i: Input) => ({ action: 'batch:UpdateComputeEnvironment', resources: [environmentArn(p, i.computeEnvironment)] }),
+      call: (i) => batch.updateComputeEnvironment(i)
+    }),
+    op('DeleteComputeEnvironment', {
+      required: ['computeEnvironment'],
+      authorize: (i: Input) => ({ action: 'batch:DeleteComputeEnvironment', resources: [environmentArn(p, i.computeEnvironment)] }),
+      call: (i) => batch.deleteComputeEnvironment(i)
+    }),
+    op('DescribeComputeEnvironments', { authorize: () => any('batch:DescribeComputeEnvironments'), call: (i) => batch.describeComputeEnvironments(i) }),
+    op('CreateJobQueue', {
+      required: ['jobQueueName', 'priority'],
+      authorize: (i: Input) => ({
+        action: 'batch:CreateJobQueue',
+        resources: [queueArn(p, i.jobQueueName), ...orderArns(p, i), ...(typeof i.schedulingPolicyArn === 'string' ? [i.schedulingPolicyArn] : [])],
+        ...tagsOf(i)
+      }),
+      call: (i) => batch.createJobQueue(i)
+    }),
+    op('UpdateJobQueue', {
+      required: ['jobQueue'],
+      authorize: (i: Input) => ({
+        action: 'batch:UpdateJobQueue',
+        resources: [queueArn(p, i.jobQueue), ...orderArns(p, i), ...(typeof i.schedulingPolicyArn === 'string' ? [i.schedulingPolicyArn] : [])]
+      }),
+      call: (i) => batch.updateJobQueue(i)
+    }),
+    op('DeleteJobQueue', {
+      required: ['jobQueue'],
+      authorize: (i: Input) => ({ action: 'batch:DeleteJobQueue', resources: [queueArn(p, i.jobQueue)] }),
+      call: (i) => batch.deleteJobQueue(i)
+    }),
+    op('DescribeJobQueues', { authorize: () => any('batch:DescribeJobQueues'), call: (i) => batch.describeJobQueues(i) }),
+    op('RegisterJobDefinition', {
+      required: ['jobDefinitionName', 'type'],
+      authorize: (i: Input) => ({
+        action: 'batch:RegisterJobDefinition', resources: [definitionArn(p, i.jobDefinitionName)], ...tagsOf(i), context: definitionKeys(i)
+      }),
+      call: (i) => batch.registerJobDefinition(i)
+    }),
+    op('DeregisterJobDefinition', {
+      required: ['jobDefinition'],
+      authorize: (i: Input) => ({ action: 'batch:DeregisterJobDefinition', resources: [definitionArn(p, i.jobDefinition)] }),
+      call: (i) => batch.deregisterJobDefinition(i)
+    }),
+    op('DescribeJobDefinitions', { authorize: () => any('batch:DescribeJobDefinitions'), call: (i) => batch.describeJobDefinitions(i) }),
+    op('SubmitJob', {
+      required: ['jobName', 'jobQueue', 'jobDefinition'],
+      authorize: (i: Input) => ({
+        action: 'batch:SubmitJob', resources: [queueArn(p, i.jobQueue), definitionArn(p, i.jobDefinition)], ...tagsOf(i),
+        ...(typeof i.shareIdentifier === 'string' ? { context: { 'batch:ShareIdentifier': i.shareIdentifier } } : {})
+      }),
+      call: (i) => batch.submitJob(i)
+    }),
+    op('DescribeJobs', { required: ['jobs'], authorize: () => any('batch:DescribeJobs'), call: (i) => batch.describeJobs(i) }),
+    op('ListJobs', { authorize: () => any('batch:ListJobs'), call: (i) => batch.listJobs(i) }),
+    op('CancelJob', {
+      required: ['jobId', 'reason'],
+      authorize: (i: Input) => ({ action: 'batch:CancelJob', resources: [arns.batch.job(p, String(i.jobId))] }),
+      call: (i) => batch.cancelJob(i)
+    }),
+    op('TerminateJob', {
+      required: ['jobId', 'reason'],
+      authorize: (i: Input) => ({ action: 'batch:TerminateJob', resources: [arns.batch.job(p, String(i.jobId))] }),
+      call: (i) => batch.terminateJob(i)
+    })
+  ]
+}
+
+function orderArns(p: Partition, i: Input): string[] {
+  const order = i.computeEnvironmentOrder
+  if (!Array.isArray(order)) return []
+  return order.filter((o) => o !== null && typeof o === 'object' && o.computeEnvironment !== undefined).map((o) => environmentArn(p, o.computeEnvironment))
+}
+
+/** RegisterJobDefinition's condition keys (batch:Image, batch:Privileged, batch:User) from the container properties. */
+function definitionKeys(i: Input): Record<string, string | boolean> {
+  const c = i.containerProperties
+  const keys: Record<string, string | boolean> = {}
+  if (c === null || typeof c !== 'object') return keys
+  if (typeof c.image === 'string') keys['batch:Image'] = c.image
+  if (typeof c.privileged === 'boolean') keys['batch:Privileged'] = c.privileged
+  if (typeof c.user === 'string') keys['batch:User'] = c.user
+  return keys
+}
+
+/** Batch's exceptions: ClientException (400) or ServerException (500); an IAM denial is AccessDeniedException (403, not in Batch's model). */
+export function batchError(err: unknown): WireError {
+  const wire = byKind(err, () => 'ClientException', 'ServerException')
+  if ((err as { kind?: unknown })?.kind === 'AccessDenied' && wire.status === 400) return { type: 'AccessDeniedException', status: 403, message: wire.message }
+  return wire
+}
+
+/** Tags of a Batch resource by ARN (compute environment, job queue, job definition revision, job), for aws:ResourceTag. */
+async function batchResourceTags(batch: BatchService, resourceArn: string): Promise<Record<string, string> | undefined> {
+  const resource = parseArn(resourceArn)?.resource
+  if (resource === undefined) return undefined
+  try {
+    if (resource.startsWith('job-queue/')) return (await batch.describeJobQueues({ jobQueues: [resourceArn] })).jobQueues[0]?.tags
+    if (resource.startsWith('compute-environment/')) return (await batch.describeComputeEnvironments({ computeEnvironments: [resourceArn] })).computeEnvironments[0]?.tags
+    if (resource.startsWith('job-definition/') && /:\d+$/.test(resource)) {
+      return (await batch.describeJobDefinitions({ jobDefinitions: [resourceArn] })).jobDefinitions[0]?.tags
+    }
+    if (resource.startsWith('job/')) return (await batch.describeJobs({ jobs: [resource.slice(4)] })).jobs[0]?.tags
+  } catch {
+    // a resource that does not exist has no tags
+  }
+  return undefined
+}
+
+export function batchTable(batch: BatchService, p: Partition, operations: readonly Operation[] = batchOperations(batch, p)): ServiceTable {
+  return {
+    signingName: 'batch',
+    eventSource: 'batch.amazonaws.com',
+    protocol: 'restJson1',
+    operations,
+    plainJson: true,
+    error: batchError,
+    invalid: (member, message) => ({ type: 'ClientException', status: 400, message: message || `${member} is required` }),
+    resourceTags: (resourceArn) => batchResourceTags(batch, resourceArn)
+  }
+}

@@ -1,0 +1,66 @@
+// The SDK's services over the engine in this process: Batch is the engine's
+// own BatchService; the registry, clock and events are thin adapters (the
+// registry's few synchronous calls become promises, as they are remotely).
+
+import { InvalidArgumentError, ManualClock, type Engine, type Registry } from '../runtime/index.js'
+import type { CloudBackend, ClockService, EventsService, RegistryService, Subscription } from './services.js'
+
+export function embeddedRegistry(registry: Registry): RegistryService {
+  return {
+    get endpoint() { return registry.endpoint },
+    createRepository: (input) => registry.createRepository(input),
+    describeRepositories: (input) => registry.describeRepositories(input),
+    deleteRepository: (input) => registry.deleteRepository(input),
+    describeImages: (input) => registry.describeImages(input),
+    putImageTagMutability: (input) => registry.putImageTagMutability(input),
+    putLifecyclePolicy: (input) => registry.putLifecyclePolicy(input),
+    getLifecyclePolicy: (input) => registry.getLifecyclePolicy(input),
+    getLifecyclePolicyPreview: (input) => registry.getLifecyclePolicyPreview(input),
+    applyLifecyclePolicy: (input) => registry.applyLifecyclePolicy(input),
+    getAuthorizationToken: async () => registry.getAuthorizationToken(),
+    setAnonymousPull: (input) => registry.setAnonymousPull(input),
+    scrub: () => registry.scrub(),
+    quarantinedBlobs: async () => registry.quarantinedBlobs(),
+    garbageCollect: (options) => registry.garbageCollect(options),
+    image: (reference) => registry.image(reference)
+  }
+}
+
+export function embeddedClock(engine: Engine): ClockService {
+  return {
+    get kind() { return engine.clock.kind },
+    now: () => engine.clock.now(),
+    read: async () => engine.clock.now(),
+    async advance(ms) {
+      const clock = engine.clock
+      if (!(clock instanceof ManualClock)) {
+        throw new InvalidArgumentError('ClockNotManual', 'advance() needs an engine started with the manual clock (clock: "manual")', { field: 'clock' })
+      }
+      // The same check, code and words as the /stratus/ API's AdvanceClock.
+      if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) {
+        throw new InvalidArgumentError('InvalidDuration', `advance(ms) needs a non-negative number of milliseconds, got ${String(ms)}`, { field: 'ms', limit: '>= 0' })
+      }
+      await clock.advance(ms)
+    }
+  }
+}
+
+export function embeddedEvents(engine: Engine): EventsService {
+  return {
+    subscribe(pattern, handler): Subscription {
+      const unsubscribe = engine.events.subscribe(pattern, handler)
+      return Object.assign(() => unsubscribe(), { ready: Promise.resolve() })
+    }
+  }
+}
+
+export function embeddedBackend(engine: Engine): CloudBackend {
+  return {
+    get endpoint() { return engine.endpoint },
+    batch: engine.batch,
+    registry: embeddedRegistry(engine.registry),
+    clock: embeddedClock(engine),
+    events: embeddedEvents(engine),
+    close: () => engine.close()
+  }
+}

@@ -1,0 +1,60 @@
+// `Stratus.connect(url, options)`: the SDK's services over a running engine's
+// wire API. One keep-alive pool carries every call; closing the SDK closes it
+// (the engine keeps running).
+
+import { channel } from 'node:diagnostics_channel'
+import type { CloudBackend } from '../services.js'
+import { remoteBatch } from './batch.js'
+import { remoteClock, remoteEvents } from './cloud.js'
+import { remoteRegistry } from './registry.js'
+import { StratusApi } from './stratus-api.js'
+import { WireClient, type Credentials } from './wire.js'
+
+export type { Credentials } from './wire.js'
+
+export interface ConnectOptions {
+  /** SigV4 credentials (default test/test: accepted by an engine with auth off). */
+  credentials?: Credentials
+  /** The region requests are signed for (default us-east-1). */
+  region?: string
+  /** Most connections open at once (default 16). */
+  connections?: number
+}
+
+const handlerErrors = channel('stratus:sdk:subscription-error')
+
+export async function connectBackend(url: string, options: ConnectOptions = {}): Promise<CloudBackend> {
+  const wire = new WireClient(url, {
+    credentials: options.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
+    region: options.region ?? 'us-east-1',
+    ...(options.connections !== undefined ? { connections: options.connections } : {})
+  })
+  try {
+    const stratus = new StratusApi(wire)
+    // The first call proves the endpoint answers the /stratus/ API (and learns the clock's kind).
+    const clock = await remoteClock(stratus)
+    const subscriptions = new Set<() => void>()
+    const events = remoteEvents(stratus, (error) => { if (handlerErrors.hasSubscribers) handlerErrors.publish({ error }) })
+    return {
+      endpoint: wire.host,
+      batch: remoteBatch(wire, stratus),
+      registry: remoteRegistry(wire, stratus),
+      clock,
+      events: {
+        subscribe(pattern, handler) {
+          const subscription = events.subscribe(pattern, handler)
+          const unsubscribe = Object.assign(() => { subscriptions.delete(unsubscribe); subscription() }, { ready: subscription.ready })
+          subscriptions.add(unsubscribe)
+          return unsubscribe
+        }
+      },
+      async close() {
+        for (const unsubscribe of [...subscriptions]) unsubscribe()
+        await wire.close()
+      }
+    }
+  } catch (error) {
+    await wire.close()
+    throw error
+  }
+}

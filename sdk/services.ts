@@ -1,0 +1,76 @@
+// What the fluent SDK runs over: one interface per part of the cloud, each
+// implemented twice — by the engine in this process (embedded.ts) and over the
+// wire API (remote/). The builders and handles see only these, so the same
+// code runs against `Stratus.embedded()` and `Stratus.connect(url)`.
+
+import type {
+  AuthorizationData, BatchService, CloudEvent, DescribeImagesInput, EventPattern, GarbageCollectReport, ImageBuilder, ImageDetail,
+  ImageTagMutability, LifecyclePolicyPreview, QuarantinedBlob, Registry, Repository, ScrubReport
+} from '../runtime/index.js'
+
+export type { BatchService } from '../runtime/index.js'
+
+/** The manual or real clock the engine runs on. */
+export interface ClockService {
+  readonly kind: 'real' | 'manual'
+  /**
+   * Milliseconds since the epoch on the engine's clock, without a round trip:
+   * exact in this process; remotely the last value the server reported (at
+   * connect and after each advance) for a manual clock, the local clock corrected
+   * by the offset measured at connect for a real one. `read()` asks the engine.
+   */
+  now(): number
+  /** The engine's clock, asked now. */
+  read(): Promise<number>
+  /** Moves a manual clock forward, firing every timer due on the way; InvalidArgument ClockNotManual on a real clock. */
+  advance(ms: number): Promise<void>
+}
+
+/** What `subscribe` returns: call it to unsubscribe; `ready` resolves once events are being delivered. */
+export type Subscription = (() => void) & { readonly ready: Promise<void> }
+
+export interface EventsService {
+  /** Calls handler with every event (EventBridge shape) matching an EventBridge pattern, in publish order. */
+  subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): Subscription
+}
+
+type Input<K extends keyof Registry> = Registry[K] extends (input: infer I, ...rest: never[]) => unknown ? I : never
+type Output<K extends keyof Registry> = Registry[K] extends (...args: never[]) => infer O ? Awaited<O> : never
+
+/**
+ * The registry operations the SDK uses, in ECR's shapes (the ECR API remotely),
+ * the Stratus-only ones (scrub, garbage collection, quarantine, anonymous pulls,
+ * applying a lifecycle policy now; the /stratus/ API remotely), and the image
+ * builder (pushing into the registry's storage here, through /v2/ remotely).
+ */
+export interface RegistryService {
+  /** host:port of the registry (`docker push <endpoint>/<name>:<tag>`). */
+  readonly endpoint: string | undefined
+  createRepository(input: Input<'createRepository'>): Promise<{ repository: Repository }>
+  describeRepositories(input?: Input<'describeRepositories'>): Promise<{ repositories: Repository[]; nextToken?: string }>
+  deleteRepository(input: Input<'deleteRepository'>): Promise<{ repository: Repository }>
+  describeImages(input: DescribeImagesInput): Promise<{ imageDetails: ImageDetail[]; nextToken?: string }>
+  putImageTagMutability(input: { repositoryName: string; imageTagMutability: ImageTagMutability }): Promise<Output<'putImageTagMutability'>>
+  putLifecyclePolicy(input: Input<'putLifecyclePolicy'>): Promise<Output<'putLifecyclePolicy'>>
+  getLifecyclePolicy(input: Input<'getLifecyclePolicy'>): Promise<Output<'getLifecyclePolicy'>>
+  getLifecyclePolicyPreview(input: Input<'getLifecyclePolicyPreview'>): Promise<LifecyclePolicyPreview>
+  applyLifecyclePolicy(input: Input<'applyLifecyclePolicy'>): Promise<LifecyclePolicyPreview>
+  getAuthorizationToken(): Promise<{ authorizationData: AuthorizationData[] }>
+  setAnonymousPull(input: Input<'setAnonymousPull'>): Promise<Output<'setAnonymousPull'>>
+  scrub(): Promise<ScrubReport>
+  quarantinedBlobs(): Promise<QuarantinedBlob[]>
+  garbageCollect(options?: { gracePeriodMs?: number; dryRun?: boolean }): Promise<GarbageCollectReport>
+  /** A Docker-free image builder for `name:tag`. */
+  image(reference: string): ImageBuilder
+}
+
+/** Everything a Stratus SDK object runs over. */
+export interface CloudBackend {
+  /** host:port of the engine's endpoint. */
+  readonly endpoint: string
+  readonly batch: BatchService
+  readonly registry: RegistryService
+  readonly clock: ClockService
+  readonly events: EventsService
+  close(): Promise<void>
+}

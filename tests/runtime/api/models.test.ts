@@ -1,0 +1,52 @@
+// The tables against the official service models the SDK v3 packages ship
+// as schemas: every operation exists in the model, its required members are
+// the model's, Batch's restJson1 routes are the model's, and the error names
+// the ECR table hands out are exceptions of the ECR model with their statuses.
+import t from 'tap'
+import * as batchModel from '@aws-sdk/client-batch'
+import * as ecrModel from '@aws-sdk/client-ecr'
+import { serviceTables } from '../../../runtime/api/services.js'
+import { ecrError } from '../../../runtime/api/tables/ecr.js'
+import { RegistryError } from '../../../registry/errors.js'
+import { simulatedCloud } from './clients.js'
+
+type Schema = [number, string, string, Record<string, unknown>, string[], unknown[], number?]
+
+function requiredOf(model: Record<string, unknown>, op: string): string[] | undefined {
+  const s = model[`${op}Request$`] as Schema | undefined
+  return s === undefined ? undefined : s[4].slice(0, typeof s[6] === 'number' ? s[6] : 0)
+}
+
+t.test('required members and routes are the models\'', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events })
+  const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel }
+  for (const table of tables) {
+    const model = models[table.signingName]
+    if (model === undefined) continue
+    for (const op of table.operations) {
+      const required = requiredOf(model, op.name)
+      t.ok(required !== undefined, `${table.signingName} ${op.name} is in the model`)
+      t.same([...(op.required ?? [])].sort(), [...(required ?? [])].sort(), `${table.signingName} ${op.name}: required members`)
+      if (table.protocol === 'restJson1') {
+        const opSchema = model[`${op.name}$`] as Schema
+        const http = Object.values(opSchema[3])[0] as [string, string, number]
+        t.same([op.http?.method, op.http?.path], [http[0], http[1]], `${op.name}: ${http[0]} ${http[1]}`)
+      }
+    }
+  }
+})
+
+t.test('ECR exception names from RegistryError codes are the model\'s, with its statuses', async (t) => {
+  const codes = ['RepositoryNotFoundException', 'RepositoryAlreadyExistsException', 'RepositoryNotEmptyException', 'ImageNotFoundException',
+    'ImageTagAlreadyExistsException', 'InvalidParameterException', 'LifecyclePolicyNotFoundException', 'RepositoryPolicyNotFoundException', 'LayersNotFoundException']
+  for (const code of [...codes, 'NAME_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'MANIFEST_UNKNOWN', 'DIGEST_INVALID']) {
+    const wire = ecrError(new RegistryError(code, 'x', { kind: 'InvalidArgument' }))
+    const schema = (ecrModel as Record<string, unknown>)[`${wire.type}$`] as Schema | undefined
+    t.ok(schema !== undefined && schema[0] === -3, `${code} → ${wire.type}, an exception of the ECR model`)
+    const traits = schema?.[3] ?? {}
+    const status = Object.values(traits).find((v) => typeof v === 'number') ?? (Object.values(traits).includes('server') ? 500 : 400)
+    t.equal(wire.status, status, `${wire.type}: ${status}`)
+  }
+})
