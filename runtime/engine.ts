@@ -26,11 +26,13 @@ import { TaskLauncher } from './tasks/task-launcher.js'
 import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
 import { LogStore } from './logs/log-store.js'
+import { Iam, type IamConfig } from './iam/index.js'
+import { AuditTrail } from './audit/index.js'
 import { CloudWatchLogs } from './logs/cloudwatch-logs.js'
 import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
 import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
-import { Registry, type RegistryOptions } from '../registry/index.js'
+import { Registry, type RegistryAuthorize, type RegistryOptions } from '../registry/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
@@ -79,6 +81,15 @@ export interface EngineOptions {
   oci?: RunnerContext['oci']
   /** Told once per answered API call (the request log of `stratus serve`). */
   onCall?: (call: CallSummary) => void
+  /**
+   * 'off' (default): any credentials, or none, are accepted, as the peers do.
+   * 'iam': every API call must be SigV4-signed by a known access key and is
+   * allowed only as the principal's IAM policies say; the registry's /v2/ then
+   * requires a token too, and ECR repository policies apply to pulls and pushes.
+   */
+  auth?: 'off' | 'iam'
+  /** IAM users, roles, access keys and policies: the JSON file's path or its content (see runtime/iam/README.md). */
+  iam?: IamConfig | object | string
 }
 
 /** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
@@ -126,6 +137,23 @@ async function chooseRunner(choice: RunnerChoice): Promise<RunnerName> {
   return choice as RunnerName
 }
 
+/**
+ * The registry's /v2/ authorization, as IAM evaluates it: a token bound to a
+ * principal pulls and pushes only as its identity policies and the
+ * repository's policy allow.
+ */
+function registryAuthorizer(iam: Iam): RegistryAuthorize {
+  return (request) => {
+    const principal = iam.principalByArn(request.principal)
+    if (principal === undefined) return { allowed: false, message: `${request.principal} no longer exists` }
+    const decision = iam.authorize({
+      principal, action: request.action, resource: request.repositoryArn, context: {},
+      ...(request.policyText !== undefined ? { resourcePolicy: request.policyText } : {})
+    })
+    return decision.allowed ? decision : { allowed: false, message: decision.message }
+  }
+}
+
 /** The engine's identity in its store: the same across restarts over the same state (sandboxes carry it as a label). */
 function engineIdOf(store: Store): string {
   const found = store.get<string>('engine', 'id')
@@ -137,7 +165,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; id: string
 }
 
@@ -159,6 +187,10 @@ export class Engine {
   readonly batch: Batch
   /** CloudWatch Logs over the job logs. */
   readonly logs: CloudWatchLogs
+  /** Principals, keys and policies; SigV4 verification and policy evaluation for the API. */
+  readonly iam: Iam
+  /** One CloudTrail-shaped record per API call. */
+  readonly audit: AuditTrail
   readonly registry: Registry
   /** The AWS wire API on the endpoint (its tables, for the banner). */
   readonly api: ApiRouter
@@ -184,6 +216,8 @@ export class Engine {
     this.runner = p.runner
     this.batch = p.batch
     this.logs = p.logs
+    this.iam = p.iam
+    this.audit = p.audit
     this.registry = p.registry
     this.api = p.api
     this.http = p.http
@@ -214,11 +248,17 @@ export class Engine {
       await mkdir(join(runDir, 'logs'), { recursive: true })
       const names = runnersNeeded(runnerName, store)
       const engineId = engineIdOf(store)
+      // Checked whole before anything starts: a malformed IAM file is refused here, naming the member.
+      const iam = new Iam({ store, partition, mode: options.auth ?? 'off', ...(options.iam !== undefined ? { config: options.iam } : {}), now: () => clock.now() })
+      const audit = new AuditTrail({ store, partition, now: () => clock.now() })
+      undo.push(() => audit.close())
       const [scheduler, registry] = await Promise.all([
         Scheduler.create(),
         Registry.open({
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
-          clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name)
+          ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
+          clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
+          authorize: registryAuthorizer(iam)
         })
       ])
       undo.push(() => registry.close())
@@ -252,7 +292,9 @@ export class Engine {
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
       const logs = new CloudWatchLogs({ logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
-      const api = new ApiRouter({ tables: serviceTables({ partition, batch, registry, clock, events, logs }), partition, now: Date.now, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
+      const api = new ApiRouter({
+        tables: serviceTables({ partition, batch, registry, clock, events, logs, iam, audit }), partition, now,
+        authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
         getRoute('health', ['/health', '/'], jsonDocument(() => ({
@@ -263,7 +305,7 @@ export class Engine {
       ], { port: options.port })
       registry.setEndpoint(http.address)
       return new Engine({
-        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http,
+        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), id: engineId
       })
     } catch (error) {
@@ -288,6 +330,8 @@ export class Engine {
       this.placer.close()
       await this.http.close()
       await this.registry.close()
+      // What is queued reaches the store before it closes.
+      this.audit.close()
       if (p.ownsStore) await this.store.close()
       if (p.ownsDataDir) {
         await rm(this.dataDir, { recursive: true, force: true })

@@ -15,6 +15,11 @@ import { batchExtraOperations } from './tables/batch-extra.js'
 import { ecrOperations, ecrTable } from './tables/ecr.js'
 import { ecrExtraOperations } from './tables/ecr-extra.js'
 import { logsTable } from './tables/logs.js'
+import { iamTable } from './tables/iam.js'
+import { stsTable } from './tables/sts.js'
+import { cloudTrailTable } from './tables/cloudtrail.js'
+import type { Iam } from '../iam/index.js'
+import type { AuditService } from '../audit/index.js'
 import { ecsTable } from './tables/ecs.js'
 import { lightsailTable } from './tables/lightsail.js'
 import { stratusTable } from './tables/stratus.js'
@@ -24,22 +29,27 @@ export interface ServiceParts {
   readonly partition: Partition
   readonly batch: Batch
   readonly logs: CloudWatchLogsApi
+  readonly iam: Iam
+  readonly audit: AuditService
   readonly registry: Registry
   readonly clock: Clock
   readonly events: EventBus
 }
 
 export function serviceTables(parts: ServiceParts): ServiceTable[] {
-  const { partition, batch, registry, clock, events, logs } = parts
+  const { partition, batch, registry, clock, events, logs, iam, audit } = parts
   return [
-    stratusTable({ batch, clock, events, registry, partition }),
     {
       ...batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
       resourceTags: (arn) => batch.resourceTags(arn)
     },
     { ...ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]), resourceTags: (arn) => registry.resourceTags(arn) },
     logsTable(logs, partition),
+    iamTable(iam),
+    stsTable(iam),
+    cloudTrailTable(audit),
     ecsTable(),
-    lightsailTable()
+    lightsailTable(),
+    stratusTable({ batch, clock, events, registry, partition })
   ]
 }

@@ -127,6 +127,29 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     return { secretAccessKey: key.secretAccessKey, principal, ...(key.sessionToken === undefined ? {} : { sessionToken: key.sessionToken }) }
   }
 
+  /**
+   * The principal an ARN names now (root, a user, or a role's session), as
+   * authentication would have proved it; undefined when it no longer exists.
+   * Registry tokens carry their caller's ARN: /v2/ requests are authorized as it.
+   */
+  principalByArn(arn: string): Principal | undefined {
+    const { accountId, partition } = this.#partition
+    if (arn === `arn:${partition}:iam::${accountId}:root`) return rootPrincipal(accountId, partition)
+    const user = new RegExp(`^arn:${partition}:iam::${accountId}:user/(?:.*/)?([^/]+)$`).exec(arn)
+    if (user !== null) {
+      const record = this.#store.get<UserRecord>(USERS, user[1])?.value
+      if (record === undefined || record.arn !== arn) return undefined
+      return { type: 'IAMUser', arn: record.arn, accountId, principalId: record.userId, userName: record.userName, tags: record.tags }
+    }
+    const session = new RegExp(`^arn:${partition}:sts::${accountId}:assumed-role/([^/]+)/([^/]+)$`).exec(arn)
+    if (session !== null) {
+      const role = this.#store.get<RoleRecord>(ROLES, session[1])?.value
+      if (role === undefined) return undefined
+      return { type: 'AssumedRole', arn, accountId, principalId: `${role.roleId}:${session[2]}`, roleName: role.roleName, tags: role.tags }
+    }
+    return undefined
+  }
+
   authenticate(request: SignedRequest): Principal {
     if (this.mode === 'iam') return this.#verifier.verify(request)
     const accessKeyId = this.#verifier.accessKeyOf(request)

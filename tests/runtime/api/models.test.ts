@@ -20,7 +20,7 @@ function requiredOf(model: Record<string, unknown>, op: string): string[] | unde
 t.test('required members and routes are the models\'', async (t) => {
   const cloud = await simulatedCloud()
   t.teardown(() => cloud.close())
-  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, logs: cloud.engine.logs })
+  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
   const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel }
   for (const table of tables) {
     const model = models[table.signingName]
