@@ -24,7 +24,7 @@ function textLine(c: CallSummary): string {
 
 export function callLog(options: { format: LogFormat; quiet: boolean; fd?: number }): CallLog {
   if (options.quiet) return { observe: undefined, flush() {} }
-  const destination = pino.destination({ dest: options.fd ?? 1, sync: false, minLength: 4096 })
+  const destination = pino.destination({ dest: options.fd ?? 1, sync: false })
   if (options.format === 'text') {
     return { observe: (call) => { destination.write(textLine(call)) }, flush: () => destination.flushSync() }
   }

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // stratus — the engine's command line.
 //
-//   stratus serve [--port 4750] [--data-dir DIR] [--runner auto|docker|oci|process|simulated] [--allow-privileged]
+//   stratus serve [options]            (stratus serve --help lists them)
 //   stratus registry scrub --data-dir DIR [--json]
 //
-// serve starts the engine's HTTP endpoint on 127.0.0.1 (the registry under /v2/)
-// and runs until interrupted. registry scrub checks every blob of a data
-// directory's registry against its digest, quarantines the corrupted ones and
-// exits 1 when any blob is corrupted (found now, or earlier and not repaired).
+// serve starts the engine's one HTTP endpoint on 127.0.0.1 — the AWS API
+// (SigV4 and IAM with --auth iam), the registry under /v2/, the health
+// document — logs one line per API call, and runs until interrupted.
+// registry scrub checks every blob of a data directory's registry against its
+// digest, quarantines the corrupted ones and exits 1 when any blob is
+// corrupted (found now, or earlier and not repaired).
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,39 +17,141 @@ import { parseArgs } from 'node:util'
 import { Registry } from '../../registry/index.js'
 import { Engine } from '../engine.js'
 import { RUNNER_CHOICES, type RunnerChoice } from '../runners/choice.js'
+import { callLog, LOG_FORMATS, type LogFormat } from './call-log.js'
 
-const USAGE = `usage: stratus serve [--port 4750] [--data-dir DIR] [--runner auto|docker|oci|process|simulated] [--allow-privileged]
+const USAGE = `usage: stratus <command> [options]
+
+commands:
+  serve            run the engine: the AWS API, the registry (/v2/) and /health on one loopback endpoint
+  registry scrub   check a data directory's registry blobs against their digests
+  help             this text; stratus serve --help lists serve's options
+
+       stratus serve [--port 4750] [--data-dir DIR] [--runner auto|docker|oci|process|simulated] [--auth off|iam] [--iam FILE] …
        stratus registry scrub --data-dir DIR [--json]`
 
-async function serve(argv: string[]): Promise<void> {
+const SERVE_USAGE = `usage: stratus serve [options]
+
+  --port N               port on 127.0.0.1 (default 4750; 0 picks a free one)
+  --data-dir DIR         keep the registry, job logs and working directories in DIR
+                         (default: a temporary directory, removed on exit)
+  --runner NAME          how work runs: auto (default: docker when a Docker engine answers,
+                         else oci with runc/crun as root, else process), docker, oci,
+                         process or simulated
+  --allow-privileged     allow privileged containers (refused otherwise)
+  --auth MODE            off (default: any credentials are accepted, as the peers do) or
+                         iam (requests must be SigV4-signed by a known key; IAM policies apply)
+  --iam FILE             IAM users, roles, access keys and policies, as JSON:
+                         { "users": [{ "userName", "accessKeys": [{ "accessKeyId", "secretAccessKey" }],
+                           "policies": [{ "policyName", "policyDocument" }], "tags": {} }], "roles": [...] }
+  --account-id ID        the 12-digit account of every ARN (default 000000000000)
+  --region NAME          the region (default us-east-1)
+  --clock real|manual    manual: time moves only when advanced (the /stratus/ API, or the SDK)
+  --log-format FORMAT    text (default: one readable line per API call) or json (JSON lines)
+  --quiet                no line per API call
+  -h, --help             this text`
+
+/** Thrown for bad command-line input: printed with the usage, exit 2. */
+class UsageError extends Error {}
+
+function parseServe(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
       port: { type: 'string', default: '4750' },
       'data-dir': { type: 'string' },
       runner: { type: 'string', default: 'auto' },
-      'allow-privileged': { type: 'boolean', default: false }
+      'allow-privileged': { type: 'boolean', default: false },
+      auth: { type: 'string', default: 'off' },
+      iam: { type: 'string' },
+      'account-id': { type: 'string' },
+      region: { type: 'string' },
+      clock: { type: 'string', default: 'real' },
+      'log-format': { type: 'string', default: 'text' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
   })
   const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`)
-  if (!(RUNNER_CHOICES as readonly string[]).includes(values.runner)) throw new Error(`--runner must be one of ${RUNNER_CHOICES.join(', ')}, got ${values.runner}`)
+  if (!/^\d+$/.test(values.port) || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`)
+  const oneOf = (flag: string, value: string, allowed: readonly string[]) => {
+    if (!allowed.includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${value}`)
+  }
+  oneOf('runner', values.runner, RUNNER_CHOICES)
+  oneOf('auth', values.auth, ['off', 'iam'])
+  oneOf('clock', values.clock, ['real', 'manual'])
+  oneOf('log-format', values['log-format'], LOG_FORMATS)
+  if (values.iam !== undefined && !existsSync(values.iam)) throw new UsageError(`--iam: no such file ${values.iam}`)
+  return { ...values, port }
+}
+
+/** Display names of the services the wire API answers, by signing name. */
+const SERVICE_NAMES: Record<string, string> = {
+  batch: 'AWS Batch', ecr: 'Amazon ECR', logs: 'CloudWatch Logs', iam: 'IAM', sts: 'STS', cloudtrail: 'CloudTrail',
+  ecs: 'Amazon ECS', lightsail: 'Amazon Lightsail', stratus: 'Stratus extensions (/stratus/v1/)'
+}
+
+/** The banner's lines on the wire API: each service with its protocol, and those answering no operation yet. */
+function servicesLines(engine: Engine): string[] {
+  const served = engine.api.tables.filter((t) => t.operations.length > 0)
+  const pending = engine.api.tables.filter((t) => t.operations.length === 0)
+  const byProtocol = new Map<string, string[]>()
+  for (const table of served) byProtocol.set(table.protocol, [...(byProtocol.get(table.protocol) ?? []), `${SERVICE_NAMES[table.signingName] ?? table.signingName} (${table.operations.length})`])
+  const lines = [...byProtocol].map(([protocol, names], i) => `${i === 0 ? '  api       ' : '            '}${protocol.padEnd(12)}${names.join(', ')}`)
+  if (pending.length > 0) lines.push(`  not yet   ${pending.map((t) => SERVICE_NAMES[t.signingName] ?? t.signingName).join(', ')} (their calls answer UnknownOperationException)`)
+  return lines
+}
+
+/** What a user exports to point the AWS CLI and SDKs at this engine. */
+function exportsFor(endpoint: string, region: string, auth: string): string[] {
+  return [
+    `export AWS_ENDPOINT_URL=http://${endpoint}`,
+    `export AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`,
+    auth === 'off'
+      ? 'export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test   # any credentials are accepted'
+      : 'export AWS_ACCESS_KEY_ID=<an access key of --iam> AWS_SECRET_ACCESS_KEY=<its secret>',
+    `(aws CLI before 2.13 ignores AWS_ENDPOINT_URL: pass --endpoint-url http://${endpoint})`
+  ]
+}
+
+async function serve(argv: string[]): Promise<void> {
+  const options = parseServe(argv)
+  if (options.help) {
+    console.log(SERVE_USAGE)
+    return
+  }
+  const log = callLog({ format: options['log-format'] as LogFormat, quiet: options.quiet })
   const engine = await Engine.start({
-    port, dataDir: values['data-dir'], runner: values.runner as RunnerChoice, allowPrivileged: values['allow-privileged']
+    port: options.port, dataDir: options['data-dir'], runner: options.runner as RunnerChoice, allowPrivileged: options['allow-privileged'],
+    auth: options.auth as 'off' | 'iam', ...(options.iam !== undefined ? { iam: options.iam } : {}),
+    ...(options['account-id'] !== undefined ? { accountId: options['account-id'] } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    clock: options.clock as 'real' | 'manual',
+    ...(log.observe !== undefined ? { onCall: log.observe } : {})
   })
-  const where = values['data-dir'] === undefined ? `${engine.dataDir} (temporary: removed on exit; pass --data-dir to keep it)` : engine.dataDir
-  console.log(`stratus listening on http://${engine.endpoint}`)
-  console.log(`  registry  ${engine.endpoint}  (docker push ${engine.endpoint}/<repository>:<tag>)`)
-  console.log(`  data      ${where}`)
-  if (engine.runDir !== engine.dataDir) console.log(`  job logs  ${engine.runDir} (temporary)`)
-  console.log(`  account   ${engine.accountId}, region ${engine.region}, runner ${engine.runner.kind}`)
+  const where = options['data-dir'] === undefined ? `${engine.dataDir} (temporary: removed on exit; pass --data-dir to keep it)` : engine.dataDir
+  const lines = [
+    `stratus listening on http://${engine.endpoint}`,
+    ...servicesLines(engine),
+    `  registry  ${engine.endpoint}  (docker push ${engine.endpoint}/<repository>:<tag>; OCI distribution under /v2/)`,
+    `  auth      ${options.auth === 'off' ? 'off — any credentials are accepted (--auth iam to require SigV4 and IAM)' : `iam — SigV4-signed requests from known keys, IAM policies enforced${options.iam !== undefined ? ` (${options.iam})` : ''}`}`,
+    `  data      ${where}`,
+    ...(engine.runDir !== engine.dataDir ? [`  job logs  ${engine.runDir} (temporary)`] : []),
+    `  account   ${engine.accountId}, region ${engine.region}, runner ${engine.runner.kind}, clock ${engine.clock.kind}`,
+    `  calls     ${options.quiet ? 'not logged (--quiet)' : `one line each, ${options['log-format']}`}`,
+    '',
+    'point the AWS CLI and SDKs at it:',
+    ...exportsFor(engine.endpoint, engine.region, options.auth).map((line) => `  ${line}`),
+    ''
+  ]
+  console.log(lines.join('\n'))
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
     console.log(`\n${signal}: stopping`)
     await engine.close()
+    log.flush()
     process.exit(0)
   }
   process.on('SIGINT', () => void stop('SIGINT'))
@@ -94,11 +198,13 @@ const [command, ...rest] = process.argv.slice(2)
 try {
   if (command === 'serve') await serve(rest)
   else if (command === 'registry' && rest[0] === 'scrub') await registryScrub(rest.slice(1))
+  else if (command === undefined || command === 'help' || command === '--help' || command === '-h') console.log(USAGE)
   else {
-    console.error(USAGE)
-    process.exitCode = command === undefined || command === 'help' || command === '--help' ? 0 : 2
+    console.error(`stratus: unknown command ${command}\n${USAGE}`)
+    process.exitCode = 2
   }
 } catch (error) {
-  console.error(`stratus: ${(error as Error).message}`)
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+  console.error(`stratus: ${(error as Error).message}${usage && command === 'serve' ? `\n${SERVE_USAGE}` : ''}`)
   process.exit(2)
 }
