@@ -7,7 +7,11 @@
 //
 //   record() ─► pending[] ─(setImmediate | batchSize)─► flush(): one transaction
 //                                                      puts + prunes oldest
-//   lookupEvents() ─► flush() ─► scan (index per attribute, newest first)
+//   lookupEvents() ─► flush() ─► scan newest first, matching the attribute
+//
+// No store index per lookup attribute: eight index updates per call cost the
+// wire more than the rare lookup saves (LookupEvents is rate-limited to 2/s on
+// AWS); a lookup walks the newest-first keys and stops at a page or StartTime.
 
 import { InvalidArgumentError } from '../errors.js'
 import { PageTokens } from '../aws/pagination.js'
@@ -60,7 +64,15 @@ export interface AuditService {
   lookupEvents(input: LookupEventsRequest): Promise<LookupEventsResponse> | LookupEventsResponse
 }
 
-const INDEX_NAME: Record<LookupAttributeKey, string> = Object.fromEntries(LOOKUP_ATTRIBUTES.map((a) => [a, a.toLowerCase()])) as Record<LookupAttributeKey, string>
+const SCAN_CHUNK = 1024
+
+/** Whether an attribute function maps a record to `value` (one of its values, for lists). */
+function matcher(of: (e: StoredEvent) => string | readonly string[] | undefined, value: string): (e: StoredEvent) => boolean {
+  return (e) => {
+    const found = of(e)
+    return typeof found === 'string' ? found === value : found !== undefined && found.includes(value)
+  }
+}
 
 function invalid(code: string, message: string, field: string, limit?: number): InvalidArgumentError {
   return new InvalidArgumentError(code, message, { field, ...(limit === undefined ? {} : { limit }) })
@@ -97,7 +109,6 @@ export class AuditTrail implements AuditSink, AuditService {
     this.#batchSize = options.batchSize ?? AUDIT_DEFAULTS.batchSize
     if (!Number.isInteger(this.#maxRecords) || this.#maxRecords < 1) throw invalid('InvalidAuditLimit', `maxRecords must be a positive integer, got ${this.#maxRecords}`, 'maxRecords', 1)
     this.#tokens = new PageTokens({ now: this.#now })
-    for (const attribute of LOOKUP_ATTRIBUTES) this.#store.defineIndex<StoredEvent>(AUDIT_EVENTS, INDEX_NAME[attribute], ATTRIBUTE_INDEX[attribute])
     this.#byAge = this.#store.scan(AUDIT_EVENTS).map((r) => r.key).reverse()
   }
 
@@ -183,13 +194,10 @@ export class AuditTrail implements AuditSink, AuditService {
     if (input.EventCategory === 'insight') return { Events: [] }
     this.flush()
     const value = attribute === undefined ? undefined : attribute.AttributeKey === 'ReadOnly' ? attribute.AttributeValue.toLowerCase() : attribute.AttributeValue
-    const rows = this.#store.scan<StoredEvent>(AUDIT_EVENTS, {
-      ...(attribute === undefined ? {} : { index: { name: INDEX_NAME[attribute.AttributeKey as LookupAttributeKey], value: value! } }),
-      ...(after === undefined ? {} : { after }), limit: max + 1
-    })
-    const inRange = start === undefined ? rows : rows.filter((r) => r.value.time >= start)
-    const page = inRange.slice(0, max)
-    const more = inRange.length > max
+    const matches = attribute === undefined ? undefined : matcher(ATTRIBUTE_INDEX[attribute.AttributeKey as LookupAttributeKey], value!)
+    const rows = this.#newestFirst(after, start, max + 1, matches)
+    const page = rows.slice(0, max)
+    const more = rows.length > max
     return {
       Events: page.map(({ value: e }) => ({
         EventId: e.event.eventID, EventName: e.event.eventName, ReadOnly: String(e.event.readOnly),
@@ -197,6 +205,23 @@ export class AuditTrail implements AuditSink, AuditService {
         EventTime: new Date(e.time), EventSource: e.event.eventSource, Username: e.username, Resources: [...e.resources], CloudTrailEvent: JSON.stringify(e.event)
       })),
       ...(more ? { NextToken: this.#tokens.issue(scope, rows[max - 1].key) } : {})
+    }
+  }
+
+  /** Up to `limit` records after key `after` (newest first), at or after `start`, that `matches` accepts. */
+  #newestFirst(after: string | undefined, start: number | undefined, limit: number, matches: ((e: StoredEvent) => boolean) | undefined) {
+    const out: Array<{ key: string; value: StoredEvent }> = []
+    let from = after
+    for (;;) {
+      const chunk = this.#store.scan<StoredEvent>(AUDIT_EVENTS, { ...(from === undefined ? {} : { after: from }), limit: SCAN_CHUNK })
+      for (const row of chunk) {
+        if (start !== undefined && row.value.time < start) return out
+        if (matches !== undefined && !matches(row.value)) continue
+        out.push(row)
+        if (out.length === limit) return out
+      }
+      if (chunk.length < SCAN_CHUNK) return out
+      from = chunk[chunk.length - 1].key
     }
   }
 
