@@ -90,7 +90,7 @@ export class LayerApi {
       const received = session.size
       const refuse = (why: string): never => {
         throw new RegistryError('InvalidLayerPartException', `${why} (last valid byte received: ${received - 1})`, {
-          kind: 'InvalidArgument', field: 'partFirstByte', detail: { lastValidByteReceived: received - 1, uploadId: session.uuid }
+          kind: 'InvalidArgument', field: 'partFirstByte', detail: { registryId: this.ctx.accountId, repositoryName: state.name, uploadId: session.uuid, lastValidByteReceived: received - 1 }
         })
       }
       if (first !== received) refuse(`partFirstByte ${first} must be the byte after the last one received, ${received}`)

@@ -64,6 +64,8 @@ export interface WireError {
   readonly message: string
   /** awsQuery: Sender (4xx) or Receiver (5xx); default from status. */
   readonly fault?: 'Sender' | 'Receiver'
+  /** JSON protocols: the exception's other members in its model (ECR InvalidLayerPartException's lastValidByteReceived…), beside __type and message. */
+  readonly members?: Readonly<Record<string, unknown>>
 }
 
 export interface ServiceTable {

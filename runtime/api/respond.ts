@@ -41,7 +41,7 @@ export function sendError(res: ServerResponse, protocol: Protocol, requestId: st
     send(res, wire.status, headers, encodeQueryError(wire, xmlns, requestId))
   } else {
     headers['content-type'] = CONTENT_TYPE[protocol]
-    send(res, wire.status, headers, JSON.stringify({ __type: wire.type, message: wire.message }))
+    send(res, wire.status, headers, JSON.stringify({ ...wire.members, __type: wire.type, message: wire.message }))
   }
 }
 

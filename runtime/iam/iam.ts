@@ -210,11 +210,13 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     // AWS: no permission is needed for GetCallerIdentity, and a Deny does not stop it.
     if (request.action.toLowerCase() === 'sts:getcalleridentity') return { allowed: true }
     const resourcePolicy = request.resourcePolicy === undefined ? undefined : this.#compile(request.resourcePolicy, 'resource')
+    const head = `User: ${p.arn} is not authorized to perform: ${request.action} on resource: ${request.resource}`
+    // Fail closed: a resource policy that cannot be evaluated may hold a Deny; ignoring it would let its principals through.
+    if (request.resourcePolicy !== undefined && resourcePolicy === undefined) return { allowed: false, explicit: true, message: `${head} because its resource-based policy cannot be evaluated` }
     const outcome = evaluate(this.#identityPolicies(p), resourcePolicy, {
       principal: p, action: request.action, resource: request.resource, context: this.#context(request)
     })
     if (outcome.effect === 'Allow') return { allowed: true }
-    const head = `User: ${p.arn} is not authorized to perform: ${request.action} on resource: ${request.resource}`
     if (outcome.effect === 'Deny') return { allowed: false, explicit: true, message: `${head} with an explicit deny in ${outcome.source === 'identity' ? 'an identity-based' : 'a resource-based'} policy` }
     return { allowed: false, explicit: false, message: `${head} because no identity-based policy allows the ${request.action} action` }
   }

@@ -123,7 +123,9 @@ function statement(raw: unknown, kind: PolicyKind, field: string): CompiledState
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) malformed('Syntax errors in policy: a statement must be an object', field)
   const s = raw as Record<string, unknown>
   for (const key of Object.keys(s)) if (!STATEMENT_KEYS.has(key)) malformed(`Syntax errors in policy: unknown statement element ${key}`, `${field}.${key}`)
-  if (s.Sid !== undefined && (typeof s.Sid !== 'string' || !/^[A-Za-z0-9]*$/.test(s.Sid))) malformed('Statement IDs (SID) must be alpha-numeric', `${field}.Sid`)
+  // IAM's own policies take alphanumeric Sids; resource-based ones (ECR, S3…) any string ("new statement", "allow-pull").
+  if (s.Sid !== undefined && typeof s.Sid !== 'string') malformed('Statement IDs (SID) must be strings', `${field}.Sid`)
+  if (kind === 'identity' && s.Sid !== undefined && !/^[A-Za-z0-9]*$/.test(s.Sid as string)) malformed('Statement IDs (SID) must be alpha-numeric', `${field}.Sid`)
   if (s.Effect !== 'Allow' && s.Effect !== 'Deny') malformed(`Invalid effect: ${String(s.Effect)} (Allow or Deny)`, `${field}.Effect`)
   if ((s.Action === undefined) === (s.NotAction === undefined)) malformed('Policy statement must contain exactly one of Action or NotAction', `${field}.Action`)
   if (s.Resource !== undefined && s.NotResource !== undefined) malformed('Policy statement must contain only one of Resource or NotResource', `${field}.Resource`)

@@ -105,7 +105,11 @@ export function ecrError(err: unknown): WireError {
   if (err instanceof RegistryError || err instanceof StratusError) {
     const kind = err.kind as string
     if (kind === 'AccessDenied' || kind === 'Forbidden' || kind === 'Unauthorized') return { type: 'AccessDeniedException', status: 403, message }
-    if (err instanceof RegistryError && err.code.endsWith('Exception')) return { type: err.code, status: err.code === 'ServerException' ? 500 : 400, message }
+    if (err instanceof RegistryError && err.code.endsWith('Exception')) {
+      // ECR's own exceptions carry their model's members in detail (where an upload resumes…).
+      const members = typeof err.detail === 'object' && err.detail !== null ? err.detail as Record<string, unknown> : undefined
+      return { type: err.code, status: err.code === 'ServerException' ? 500 : 400, message, ...(members !== undefined ? { members } : {}) }
+    }
     const type = (err instanceof RegistryError ? ECR_OF_OCI[err.code] : undefined) ?? ECR_OF_KIND[kind]
     if (type !== undefined) return { type, status: 400, message }
   }

@@ -151,6 +151,20 @@ t.test('a resource policy allows a principal with no identity policy; its explic
   t.notOk(iam.authorize({ principal: bob, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policy }).allowed, 'a principal the policy does not name')
 })
 
+t.test('a repository policy with a hyphenated Sid was ignored, its Deny with it: resource policies take any Sid, and one that cannot be evaluated denies', async (t) => {
+  const { iam, alice } = setup([allow('ecr:*')])
+  const repo = `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/app`
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'not alice-here', Effect: 'Deny', Principal: { AWS: alice.arn }, Action: 'ecr:*' }] })
+  t.match(iam.authorize({ principal: alice, action: 'ecr:DescribeImages', resource: repo, context: {}, resourcePolicy: policy }), {
+    allowed: false, explicit: true, message: /with an explicit deny in a resource-based policy$/
+  }, 'the Deny applies over her ecr:*')
+  t.match(iam.authorize({ principal: alice, action: 'ecr:DescribeImages', resource: repo, context: {}, resourcePolicy: '{"Statement": "nonsense"}' }), {
+    allowed: false, explicit: true, message: /resource-based policy cannot be evaluated/
+  }, 'fail closed')
+  t.throws(() => iam.putUserPolicy({ UserName: 'alice', PolicyName: 'sid', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'a-b', Effect: 'Allow', Action: '*', Resource: '*' }] }) }),
+    { code: 'MalformedPolicyDocument', message: /alpha-numeric/ }, 'identity policies keep IAM\'s alphanumeric Sids')
+})
+
 t.test('the account root is allowed everything', async (t) => {
   const { iam } = setup([])
   t.ok(iam.authorize({ principal: rootPrincipal(ACCOUNT), action: 'iam:DeleteUser', resource: '*', context: {} }).allowed)
