@@ -20,5 +20,5 @@ export type {
 export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage, ScrubReport, QuarantinedBlob, GarbageCollectReport } from '../runtime/index.js'
 export { RegistryError } from '../runtime/index.js'
 export {
-  StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, type ErrorKind
+  StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, InternalError, type ErrorKind
 } from '../runtime/index.js'

@@ -65,6 +65,7 @@ t.test('a user\'s key over the wire: allowed calls work, denied ones throw the e
   await cloud.batch.jobQueue('q').computeEnvironments(ce).create()
   await cloud.registry.repository('team/app').create()
   await cloud.iam.user('other').create()
+  await cloud.iam.role('builder').create()
 
   t.match(await rejection(Stratus.connect(url, { credentials: { ...DEV_KEY, secretAccessKey: 'wrong' } })), { kind: 'AccessDenied' }, 'a wrong secret is refused at connect')
   const dev: StratusClient = await Stratus.connect(url, { credentials: DEV_KEY })
@@ -83,7 +84,8 @@ t.test('a user\'s key over the wire: allowed calls work, denied ones throw the e
     ['Batch', dev.batch.computeEnvironment('x').unmanaged().create(), 'batch:CreateComputeEnvironment', `arn:aws:batch:us-east-1:${ACCOUNT}:compute-environment/x`],
     ['IAM', dev.iam.user('eve').create(), 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/eve`],
     ['IAM on another user', dev.iam.user('other').describe(), 'iam:GetUser', `arn:aws:iam::${ACCOUNT}:user/other`],
-    ['the /stratus/ API', dev.clock.advance(1_000), 'stratus:AdvanceClock', '*']
+    ['the /stratus/ API', dev.clock.advance(1_000), 'stratus:AdvanceClock', '*'],
+    ['a role\'s key (over /stratus/, as an IAM action)', dev.iam.role('builder').accessKey(), 'iam:CreateRoleAccessKey', `arn:aws:iam::${ACCOUNT}:role/builder`]
   ]
   for (const [what, call, action, resource] of denials) {
     const error = await rejection(call)
