@@ -1,6 +1,8 @@
 // The SDK's services over the engine in this process: Batch is the engine's
 // own BatchService; the registry, clock and events are thin adapters (the
 // registry's few synchronous calls become promises, as they are remotely).
+// IAM and the audit trail are the engine's own (the SDK's clients await
+// whatever they answer).
 
 import { InvalidArgumentError, ManualClock, type Engine, type Registry } from '../runtime/index.js'
 import type { CloudBackend, ClockService, EventsService, RegistryService, Subscription } from './services.js'
@@ -61,6 +63,8 @@ export function embeddedBackend(engine: Engine): CloudBackend {
     registry: embeddedRegistry(engine.registry),
     clock: embeddedClock(engine),
     events: embeddedEvents(engine),
+    iam: engine.iam,
+    audit: engine.audit,
     close: () => engine.close()
   }
 }

@@ -7,6 +7,10 @@ export {
   type FinishedJobDetail, type RetryOptions
 } from './batch.js'
 export { RegistryClient, RepositoryHandle } from './registry.js'
+export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
+export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'
+export type { User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag, IamService } from '../runtime/iam/index.js'
+export type { AuditService, TrailEvent, CloudTrailRecord, LookupEventsRequest, LookupEventsResponse } from '../runtime/audit/index.js'
 export type {
   JobDetail, JobSummary, JobStatus, JobDefinition, JobQueueDetail, ComputeEnvironmentDetail, AttemptDetail, EvaluateOnExit,
   RetryStrategy, JobDependency, ArrayPropertiesDetail, BatchNode, BatchService, BatchApi, BatchExtensions, PlacementExplanation,
@@ -16,5 +20,5 @@ export type {
 export type { Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageBuilder, PushedImage, ScrubReport, QuarantinedBlob, GarbageCollectReport } from '../runtime/index.js'
 export { RegistryError } from '../runtime/index.js'
 export {
-  StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, type ErrorKind
+  StratusError, NotFoundError, ConflictError, InvalidArgumentError, LimitExceededError, UnavailableError, AccessDeniedError, InternalError, type ErrorKind
 } from '../runtime/index.js'

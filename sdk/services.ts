@@ -7,8 +7,12 @@ import type {
   AuthorizationData, BatchService, CloudEvent, DescribeImagesInput, EventPattern, GarbageCollectReport, ImageBuilder, ImageDetail,
   ImageTagMutability, LifecyclePolicyPreview, QuarantinedBlob, Registry, Repository, ScrubReport
 } from '../runtime/index.js'
+import type { IamService } from '../runtime/iam/index.js'
+import type { AuditService } from '../runtime/audit/index.js'
 
 export type { BatchService } from '../runtime/index.js'
+export type { IamService } from '../runtime/iam/index.js'
+export type { AuditService } from '../runtime/audit/index.js'
 
 /** The manual or real clock the engine runs on. */
 export interface ClockService {
@@ -72,5 +76,9 @@ export interface CloudBackend {
   readonly registry: RegistryService
   readonly clock: ClockService
   readonly events: EventsService
+  /** IAM: users, roles, keys, policies (the IAM API remotely, in IAM's shapes both ways). */
+  readonly iam: IamService
+  /** The audit trail of the engine's API calls (CloudTrail's LookupEvents remotely). */
+  readonly audit: AuditService
   close(): Promise<void>
 }

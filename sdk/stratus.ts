@@ -8,6 +8,8 @@
 import { Engine, type CloudEvent, type EngineOptions, type EventPattern } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { RegistryClient } from './registry.js'
+import { IamClient } from './iam.js'
+import { AuditClient } from './audit.js'
 import { embeddedBackend } from './embedded.js'
 import { connectBackend, type ConnectOptions } from './remote/connect.js'
 import type { CloudBackend, ClockService, EventsService, Subscription } from './services.js'
@@ -60,7 +62,7 @@ export class CloudEvents {
 }
 
 /**
- * The SDK over a cloud: Batch, the registry, the clock and events. What
+ * The SDK over a cloud: Batch, the registry, the clock, events, IAM and the audit trail. What
  * `Stratus.connect(url)` returns; `Stratus` (an engine in this process) is one.
  * Code written against StratusClient runs the same embedded and remote.
  */
@@ -69,6 +71,10 @@ export class StratusClient implements AsyncDisposable {
   readonly events: CloudEvents
   readonly batch: BatchClient
   readonly registry: RegistryClient
+  /** Users, roles, access keys, inline policies, tags. */
+  readonly iam: IamClient
+  /** The engine's API calls as CloudTrail records (calls through the wire API; the embedded SDK's own calls are not API calls). */
+  readonly audit: AuditClient
   readonly #backend: CloudBackend
 
   constructor(backend: CloudBackend) {
@@ -77,6 +83,8 @@ export class StratusClient implements AsyncDisposable {
     this.events = new CloudEvents(backend.events)
     this.batch = new BatchClient(backend.batch)
     this.registry = new RegistryClient(backend.registry)
+    this.iam = new IamClient(backend.iam)
+    this.audit = new AuditClient(backend.audit)
   }
 
   /** host:port of the engine's HTTP endpoint (the registry is under /v2/, the wire API beside it). */

@@ -50,6 +50,6 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     cloudTrailTable(audit),
     ecsTable(),
     lightsailTable(),
-    stratusTable({ batch, clock, events, registry, partition })
+    stratusTable({ batch, clock, events, registry, partition, iam })
   ]
 }

@@ -7,6 +7,8 @@ import type { CloudBackend } from '../services.js'
 import { remoteBatch } from './batch.js'
 import { remoteClock, remoteEvents } from './cloud.js'
 import { remoteRegistry } from './registry.js'
+import { remoteIam } from './iam.js'
+import { remoteAudit } from './audit.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -40,6 +42,8 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
       batch: remoteBatch(wire, stratus),
       registry: remoteRegistry(wire, stratus),
       clock,
+      iam: remoteIam(wire, stratus),
+      audit: remoteAudit(wire),
       events: {
         subscribe(pattern, handler) {
           const subscription = events.subscribe(pattern, handler)

@@ -10,6 +10,7 @@ import {
   AccessDeniedError, ConflictError, InternalError, InvalidArgumentError, LimitExceededError, NotFoundError, RegistryError, StratusError, UnavailableError,
   type ErrorKind, type RegistryErrorKind
 } from '../../runtime/index.js'
+import { child, parseXml } from './xml.js'
 
 /** Which family of errors a service throws when embedded. */
 export type ErrorFamily = 'stratus' | 'registry'
@@ -55,10 +56,25 @@ function parseHeader(value: string | string[] | undefined): StratusErrorHeader |
   }
 }
 
-/** AWS's JSON error body: `{"__type": "…#Name", "message": "…"}` (some services say Message). */
-function parseBody(body: Buffer): { type?: string; message?: string } {
+/** awsQuery's XML error body: `<ErrorResponse><Error><Code>…</Code><Message>…</Message>`. */
+function parseXmlBody(text: string): { type?: string; message?: string } {
   try {
-    const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+    const error = child(parseXml(text), 'Error')
+    if (error === undefined) return {}
+    const code = child(error, 'Code')?.text
+    const message = child(error, 'Message')?.text
+    return { ...(code !== undefined ? { type: code } : {}), ...(message !== undefined ? { message } : {}) }
+  } catch {
+    return {}
+  }
+}
+
+/** AWS's JSON error body: `{"__type": "…#Name", "message": "…"}` (some services say Message), or awsQuery's XML one. */
+function parseBody(body: Buffer): { type?: string; message?: string } {
+  const text = body.toString('utf8')
+  if (text.trimStart().startsWith('<')) return parseXmlBody(text)
+  try {
+    const json = JSON.parse(text) as Record<string, unknown>
     const type = typeof json.__type === 'string' ? json.__type.slice(json.__type.lastIndexOf('#') + 1) : undefined
     const message = typeof json.message === 'string' ? json.message : typeof json.Message === 'string' ? json.Message : undefined
     return { type, message }

@@ -32,7 +32,7 @@ export interface RawResponse {
 }
 
 export interface SignedCall {
-  /** SigV4 signing name (credential scope service): batch, ecr, stratus. */
+  /** SigV4 signing name (credential scope service): batch, ecr, iam, cloudtrail, stratus. */
   service: string
   /** Default POST (restJson1's GET and DELETE carry no body). */
   method?: 'GET' | 'POST' | 'DELETE'
@@ -107,11 +107,17 @@ export class WireClient {
     return { status: response.statusCode, headers: response.headers, body: response.body }
   }
 
-  /** A signed JSON call: resolves with the parsed body, or rejects with the error the embedded SDK would throw. */
-  async json(call: SignedCall): Promise<unknown> {
+  /** A signed call answered whole: resolves with the body, or rejects with the error the embedded SDK would throw. */
+  async signed(call: SignedCall): Promise<Buffer> {
     const response = await this.#send(call)
     const body = Buffer.from(await response.body.arrayBuffer())
     if (response.status >= 300) throw errorFromResponse(call.family, response.status, response.headers, body)
+    return body
+  }
+
+  /** A signed JSON call: resolves with the parsed body, or rejects with the error the embedded SDK would throw. */
+  async json(call: SignedCall): Promise<unknown> {
+    const body = await this.signed(call)
     if (body.length === 0) return {}
     return JSON.parse(body.toString('utf8')) as unknown
   }

@@ -11,6 +11,7 @@ import {
   Stratus, StratusClient, StratusError, NotFoundError, ConflictError, InvalidArgumentError, RegistryError,
   type CloudEvent, type EmbeddedOptions, type JobDetail, type JobStatus
 } from '../../sdk/index.js'
+import { iamConformance } from './conformance-iam-kit.js'
 
 export interface SdkUnderTest {
   readonly cloud: StratusClient
@@ -276,6 +277,8 @@ export function conformance(t: Test, open: OpenSdk): void {
     t.match(await failure(cloud.registry.repository('nope').describe()), { registry: true, kind: 'NotFound', code: 'RepositoryNotFoundException' })
     t.match(await failure(cloud.registry.repository('Bad Name').create()), { registry: true, kind: 'InvalidArgument' })
   })
+
+  iamConformance(t, (t) => using(t, open, SIMULATED))
 
   t.test('a real clock refuses advance()', async (t) => {
     const cloud = await using(t, open, { runner: 'simulated' })

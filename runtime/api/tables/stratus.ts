@@ -1,7 +1,9 @@
 // The Stratus-only API (`POST /stratus/v1/<Operation>`, protocol stratusJson,
 // signing name `stratus`, IAM actions `stratus:<Operation>`): what the remote
 // SDK needs beyond the AWS APIs — Batch's extensions (nodes, waits, logs,
-// explanations), the clock, the event stream and the registry's own calls.
+// explanations), the clock, the event stream, the registry's own calls and
+// IAM's one (CreateRoleAccessKey, authorized as iam:CreateRoleAccessKey: it
+// mints credentials, so `stratus:*` must not grant it and `iam:*` should).
 // Like every table it has no logic: decode → engine call → encode. Long calls
 // (waits) and streams (logs, events) end when the client goes away
 // (ctx.signal). Documented in sdk/remote/README.md.
@@ -15,6 +17,7 @@ import type { Partition } from '../../aws/partition.js'
 import { arns } from '../../aws/arn.js'
 import { InvalidArgumentError, LimitExceededError, StratusError, UnavailableError } from '../../errors.js'
 import { RegistryError, type Registry } from '../../../registry/index.js'
+import type { Iam } from '../../iam/iam.js'
 
 export interface StratusTableParts {
   batch: BatchService
@@ -22,6 +25,8 @@ export interface StratusTableParts {
   events: EventBus
   registry: Registry
   partition: Partition
+  /** IAM's Stratus-only call (a role's long-lived key); without it, CreateRoleAccessKey is not served. */
+  iam?: Pick<Iam, 'createRoleAccessKey' | 'directory'>
 }
 
 /** Events a slow subscriber may fall behind by before its stream ends (LimitExceeded SubscriptionOverflow). */
@@ -128,7 +133,7 @@ function optionalNumber(input: Record<string, unknown>, field: string): number |
 type Input = Record<string, unknown>
 
 export function stratusTable(parts: StratusTableParts): ServiceTable {
-  const { batch, clock, events, registry, partition } = parts
+  const { batch, clock, events, registry, partition, iam } = parts
   const arnOr = (value: unknown, build: (name: string) => string): string[] =>
     typeof value === 'string' && value !== '' ? [value.startsWith('arn:') ? value : build(value)] : ['*']
   const ce = (input: Input) => arnOr(input.computeEnvironment, (n) => arns.batch.computeEnvironment(partition, n))
@@ -137,8 +142,14 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
   const everything = () => ['*']
   const reading = () => ({ kind: clock.kind, now: clock.now() })
 
-  const op = (name: string, readOnly: boolean, required: string[], resources: (input: Input) => string[], call: (input: Input, ctx: CallContext) => unknown): Operation<Input> => ({
-    name, readOnly, required, authorize: (input) => ({ action: `stratus:${name}`, resources: resources(input) }), call: call as Operation<Input>['call']
+  const op = (
+    name: string, readOnly: boolean, required: string[], resources: (input: Input) => string[], call: (input: Input, ctx: CallContext) => unknown, action = `stratus:${name}`
+  ): Operation<Input> => ({
+    name, readOnly, required, authorize: (input) => ({ action, resources: resources(input) }), call: call as Operation<Input>['call']
+  })
+  /** The role's ARN as the IAM table names it (with its path), or the one it would have. */
+  const role = (input: Input) => arnOr(input.RoleName, (n) => {
+    try { return iam!.directory.role(n).arn } catch { return iam!.directory.roleArn(n) }
   })
 
   const operations: Operation<Input>[] = [
@@ -191,7 +202,11 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
       const gracePeriodMs = optionalNumber(i, 'gracePeriodMs')
       const dryRun = optionalBoolean(i, 'dryRun')
       return registry.garbageCollect({ ...(gracePeriodMs !== undefined ? { gracePeriodMs } : {}), ...(dryRun !== undefined ? { dryRun } : {}) })
-    })
+    }),
+    // IAM's Stratus-only call
+    ...(iam === undefined ? [] : [
+      op('CreateRoleAccessKey', false, ['RoleName'], role, (i) => iam.createRoleAccessKey({ RoleName: text(i, 'RoleName') }), 'iam:CreateRoleAccessKey')
+    ])
   ]
 
   return {
