@@ -11,8 +11,19 @@ export interface NodeBackendOptions {
   startTimeoutMs: number
 }
 
-// From source (tests run TypeScript through a loader that workers inherit) or from dist/.
-const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './node-worker.ts' : './node-worker.js', import.meta.url)
+// From dist/, or from source when tests run the TypeScript through tsx. A
+// worker does not reliably get tsx's hooks from the --import it inherits (it
+// depends on the order the hooks thread comes up), so from source the worker
+// registers tsx itself before it imports the TypeScript.
+const fromSource = import.meta.url.endsWith('.ts')
+const workerUrl = new URL(fromSource ? './node-worker.ts' : './node-worker.js', import.meta.url)
+
+function newWorker(workerData: WorkerInit): Worker {
+  if (!fromSource) return new Worker(workerUrl, { workerData })
+  const tsx = import.meta.resolve('tsx/esm/api')
+  const source = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}) })`
+  return new Worker(source, { eval: true, workerData })
+}
 
 interface Lane {
   readonly worker: Worker
@@ -39,7 +50,7 @@ export class NodeBackend implements LaunchBackend {
   static async start(options: NodeBackendOptions, events: BackendEvents): Promise<NodeBackend> {
     let backend: NodeBackend | undefined
     const starting = Array.from({ length: Math.max(1, options.workers) }, () => {
-      const worker = new Worker(workerUrl, { workerData: { cgroup: options.cgroup } satisfies WorkerInit })
+      const worker = newWorker({ cgroup: options.cgroup })
       let onClosed: () => void = () => {}
       const lane: Lane = { worker, ops: [], closed: new Promise<void>((resolve) => { onClosed = resolve }) }
       const ready = new Promise<MemoryLimitSupport>((resolve, reject) => {

@@ -26,7 +26,7 @@ const get = (host: string, port: number) => new Promise<string>((resolve, reject
 
 /** The first runner lives in a child process (oci-recovery-child.ts, with the loader this test runs under). */
 function firstRunner(stateDir: string, engineId: string, dir: string, scenario: string) {
-  const loader = process.execArgv.filter((a) => a.includes('typescript'))
+  const loader = process.execArgv.filter((a) => a.includes('typescript') || a === '--import=tsx')
   const child = spawn(process.execPath, [...loader, join(import.meta.dirname, 'oci-recovery-child.ts'), stateDir, engineId, dir, scenario], { stdio: ['ignore', 'pipe', 'inherit'] })
   const ready = new Promise<SandboxInfo[]>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
