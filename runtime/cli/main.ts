@@ -42,7 +42,10 @@ const SERVE_USAGE = `usage: stratus serve [options]
                          iam (requests must be SigV4-signed by a known key; IAM policies apply)
   --iam FILE             IAM users, roles, access keys and policies, as JSON:
                          { "users": [{ "userName", "accessKeys": [{ "accessKeyId", "secretAccessKey" }],
-                           "policies": [{ "policyName", "policyDocument" }], "tags": {} }], "roles": [...] }
+                           "policies": [{ "policyName", "policyDocument" }], "tags": {} }], "roles": [...],
+                           "root": { "accessKeys": [...] } }
+                         With --auth iam and no --iam, the account's root signs with test/test;
+                         with --iam, root has only the keys its "root" member lists.
   --account-id ID        the 12-digit account of every ARN (default 000000000000)
   --region NAME          the region (default us-east-1)
   --clock real|manual    manual: time moves only when advanced (the /stratus/ API, or the SDK)
@@ -102,14 +105,23 @@ function servicesLines(engine: Engine): string[] {
   return lines
 }
 
+/** The account root's access keys, as the banner shows them (a secret only when it is the well-known default). */
+function rootKeys(engine: Engine): string {
+  const keys = engine.iam.directory.keysOf('root')
+  if (keys.length === 0) return 'none (root cannot sign; add "root": { "accessKeys": [...] } to the IAM file)'
+  return keys.map((k) => (k.accessKeyId === 'test' && k.secretAccessKey === 'test' ? 'test / test (the default: every policy check passes for it)' : k.accessKeyId)).join(', ')
+}
+
 /** What a user exports to point the AWS CLI and SDKs at this engine. */
-function exportsFor(endpoint: string, region: string, auth: string): string[] {
+function exportsFor(endpoint: string, region: string, auth: string, iamFile: string | undefined): string[] {
   return [
     `export AWS_ENDPOINT_URL=http://${endpoint}`,
     `export AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`,
     auth === 'off'
       ? 'export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test   # any credentials are accepted'
-      : 'export AWS_ACCESS_KEY_ID=<an access key of --iam> AWS_SECRET_ACCESS_KEY=<its secret>',
+      : iamFile === undefined
+        ? 'export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test   # the account root'
+        : 'export AWS_ACCESS_KEY_ID=<an access key of --iam> AWS_SECRET_ACCESS_KEY=<its secret>',
     `(aws CLI before 2.13 ignores AWS_ENDPOINT_URL: pass --endpoint-url http://${endpoint})`
   ]
 }
@@ -135,13 +147,14 @@ async function serve(argv: string[]): Promise<void> {
     ...servicesLines(engine),
     `  registry  ${engine.endpoint}  (docker push ${engine.endpoint}/<repository>:<tag>; OCI distribution under /v2/)`,
     `  auth      ${options.auth === 'off' ? 'off — any credentials are accepted (--auth iam to require SigV4 and IAM)' : `iam — SigV4-signed requests from known keys, IAM policies enforced${options.iam !== undefined ? ` (${options.iam})` : ''}`}`,
+    ...(options.auth === 'iam' ? [`            root key: ${rootKeys(engine)}`] : []),
     `  data      ${where}`,
     ...(engine.runDir !== engine.dataDir ? [`  job logs  ${engine.runDir} (temporary)`] : []),
     `  account   ${engine.accountId}, region ${engine.region}, runner ${engine.runner.kind}, clock ${engine.clock.kind}`,
     `  calls     ${options.quiet ? 'not logged (--quiet)' : `one line each, ${options['log-format']}`}`,
     '',
     'point the AWS CLI and SDKs at it:',
-    ...exportsFor(engine.endpoint, engine.region, options.auth).map((line) => `  ${line}`),
+    ...exportsFor(engine.endpoint, engine.region, options.auth, options.iam).map((line) => `  ${line}`),
     ''
   ]
   console.log(lines.join('\n'))

@@ -1,6 +1,6 @@
 // The aws CLI (Debian's awscli) against Stratus, unchanged but for
 // --endpoint-url: a queue and a definition, an array job that really runs,
-// its log through `aws logs get-log-events`, then `aws ecr get-login-password
+// its log through `aws logs get-log-events` and `aws logs tail`, then `aws ecr get-login-password
 // | docker login --password-stdin`, a real `docker push` and `aws ecr
 // describe-images`. With authentication on, so every call is SigV4-signed by
 // the CLI and verified by the engine.
@@ -80,6 +80,9 @@ t.test('aws CLI: batch, logs and ecr with docker login and push', async (t) => {
   const events = await aws('logs', 'get-log-events', '--log-group-name', '/aws/batch/job', '--log-stream-name', stream, '--start-from-head')
   t.same(events.events.map((e: { message: string }) => e.message), ['hello from child 1'], 'get-log-events shows what the child printed')
   t.ok(events.events[0].timestamp > 0, 'with a timestamp')
+  // aws logs tail (FilterLogEvents over the last 10 minutes) shows every child's line.
+  const tail = (await exec(AWS_CLI, ['--endpoint-url', endpoint, 'logs', 'tail', '/aws/batch/job', '--format', 'short'], { env })).stdout
+  for (const i of [0, 1, 2]) t.match(tail, new RegExp(`hello from child ${i}$`, 'm'), `aws logs tail shows child ${i}`)
 
   // ECR: the token the CLI gets logs docker in; a real push lands in the repository.
   const repo = await aws('ecr', 'create-repository', '--repository-name', 'smoke/app')
