@@ -6,12 +6,16 @@
 // and UpdateJobQueue/DeleteJobQueue with `arn:x:y:z:1:job-queue/qb` changed
 // the local qb. Now such an ARN is refused (ClientException naming the
 // member) and changes nothing; a local ARN is authorized as the canonical ARN.
+// ECR the same: a resourceArn of another account or region is refused before
+// IAM (and the local repository's policy) is asked, and a registryId of
+// another account no longer acts on the local repository of that name.
 import t, { type Test } from 'tap'
 import {
   BatchClient, CreateComputeEnvironmentCommand, CreateJobQueueCommand, DeleteJobQueueCommand, DescribeJobQueuesCommand, ListJobsCommand,
   RegisterJobDefinitionCommand, SubmitJobCommand, UpdateJobQueueCommand, DeregisterJobDefinitionCommand, DescribeJobDefinitionsCommand,
   UpdateComputeEnvironmentCommand, DescribeComputeEnvironmentsCommand, CreateSchedulingPolicyCommand, DeleteSchedulingPolicyCommand, DescribeSchedulingPoliciesCommand
 } from '@aws-sdk/client-batch'
+import { ECRClient, CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-ecr'
 import { Stratus } from '../../../sdk/index.js'
 import './clients.js'
 
@@ -111,4 +115,25 @@ t.test('a Batch ARN of another region, account, partition or service does not ge
   }
   t.equal((await root.send(new DescribeSchedulingPoliciesCommand({ arns: [`${LOCAL}:scheduling-policy/sp`] }))).schedulingPolicies?.length, 1, 'sp is still there')
   t.same((await root.send(new DescribeJobQueuesCommand({}))).jobQueues?.map((q) => q.jobQueueName).sort(), ['qb', 'tagged'], 'no queue q2 was made')
+})
+
+t.test('ECR: a registry id or repository ARN of another account or region does not reach the local repository', async (t) => {
+  const { client } = await iamCloud(t)
+  const root = client(ECRClient, ROOT)
+  const bob = client(ECRClient, BOB)
+  await root.send(new CreateRepositoryCommand({ repositoryName: 'rr' }))
+  const deleted = await failure(root.send(new DeleteRepositoryCommand({ repositoryName: 'rr', registryId: '999999999999' })))
+  t.equal(deleted.name, 'InvalidParameterException', 'DeleteRepository in another account\'s registry: refused')
+  t.match(deleted.message, /registryId/, 'naming the member')
+  t.same((await root.send(new DescribeRepositoriesCommand({}))).repositories?.map((r) => r.repositoryName), ['rr'], 'rr is still there')
+  t.equal((await failure(bob.send(new DeleteRepositoryCommand({ repositoryName: 'rr', registryId: '000000000000' })))).name, 'AccessDeniedException', 'its own registry id: IAM decides')
+
+  for (const resourceArn of ['arn:aws:ecr:us-west-2:999999999999:repository/rr', 'arn:aws:ecr:us-east-1:999999999999:repository/rr', 'arn:x:y:z:1:repository/rr']) {
+    const tagged = await failure(bob.send(new TagResourceCommand({ resourceArn, tags: [{ Key: 'k', Value: 'v' }] })))
+    t.equal(tagged.name, 'InvalidParameterException', `TagResource ${resourceArn}: refused`)
+    t.match(tagged.message, /resourceArn/, 'naming the member')
+  }
+  t.equal((await failure(bob.send(new TagResourceCommand({ resourceArn: 'arn:aws:ecr:us-east-1:000000000000:repository/rr', tags: [{ Key: 'k', Value: 'v' }] })))).name,
+    'AccessDeniedException', 'the local ARN: denied')
+  t.same((await root.send(new ListTagsForResourceCommand({ resourceArn: 'arn:aws:ecr:us-east-1:000000000000:repository/rr' }))).tags, [], 'rr has no tags')
 })
