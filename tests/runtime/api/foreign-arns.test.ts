@@ -9,12 +9,16 @@
 // ECR the same: a resourceArn of another account or region is refused before
 // IAM (and the local repository's policy) is asked, and a registryId of
 // another account no longer acts on the local repository of that name.
+// CloudWatch Logs: a logGroupIdentifier of another account or region is
+// refused before IAM is asked, and an IAM denial is AccessDeniedException
+// (400), not ServiceUnavailableException (500).
 import t, { type Test } from 'tap'
 import {
   BatchClient, CreateComputeEnvironmentCommand, CreateJobQueueCommand, DeleteJobQueueCommand, DescribeJobQueuesCommand, ListJobsCommand,
   RegisterJobDefinitionCommand, SubmitJobCommand, UpdateJobQueueCommand, DeregisterJobDefinitionCommand, DescribeJobDefinitionsCommand,
   UpdateComputeEnvironmentCommand, DescribeComputeEnvironmentsCommand, CreateSchedulingPolicyCommand, DeleteSchedulingPolicyCommand, DescribeSchedulingPoliciesCommand
 } from '@aws-sdk/client-batch'
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { ECRClient, CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ListTagsForResourceCommand, TagResourceCommand } from '@aws-sdk/client-ecr'
 import { Stratus } from '../../../sdk/index.js'
 import './clients.js'
@@ -136,4 +140,19 @@ t.test('ECR: a registry id or repository ARN of another account or region does n
   t.equal((await failure(bob.send(new TagResourceCommand({ resourceArn: 'arn:aws:ecr:us-east-1:000000000000:repository/rr', tags: [{ Key: 'k', Value: 'v' }] })))).name,
     'AccessDeniedException', 'the local ARN: denied')
   t.same((await root.send(new ListTagsForResourceCommand({ resourceArn: 'arn:aws:ecr:us-east-1:000000000000:repository/rr' }))).tags, [], 'rr has no tags')
+})
+
+t.test('Logs: a log group ARN of another account or region is refused before IAM is asked; a denial is AccessDeniedException', async (t) => {
+  const { client } = await iamCloud(t)
+  const bob = client(CloudWatchLogsClient, BOB)
+  for (const logGroupIdentifier of ['arn:aws:logs:us-east-1:000000000000:log-group:/aws/batch/job', 'arn:aws:logs:us-east-1:000000000000:log-group:/aws/batch/job:*', '/aws/batch/job']) {
+    const denied = await failure(bob.send(new GetLogEventsCommand({ logGroupIdentifier, logStreamName: 's' })))
+    t.equal(denied.name, 'AccessDeniedException', `${logGroupIdentifier}: the canonical ARN is denied`)
+    t.equal(denied.$metadata.httpStatusCode, 400, 'a 400, as CloudWatch Logs answers it')
+  }
+  for (const logGroupIdentifier of ['arn:aws:logs:us-west-2:999999999999:log-group:/aws/batch/job', 'arn:aws:logs:us-east-1:999999999999:log-group:/aws/batch/job:*', 'arn:x:y:z:1:log-group:/aws/batch/job']) {
+    const read = await failure(bob.send(new GetLogEventsCommand({ logGroupIdentifier, logStreamName: 's' })))
+    t.equal(read.name, 'InvalidParameterException', `${logGroupIdentifier}: refused`)
+    t.match(read.message, /logGroupIdentifier/, 'naming the member')
+  }
 })
