@@ -26,7 +26,36 @@ export function parseArn(value: string): ParsedArn | undefined {
   return { partition, service, region, accountId, resource: parts.slice(5).join(':') }
 }
 
-/** The name in an ARN of the given resource type (`job-queue`), or the string itself when it is a plain name. */
+/**
+ * What a request's name-or-ARN member names among this engine's resources:
+ * a plain name is itself; an ARN must be of this partition, region and
+ * account, of `service`, and its resource must start with `prefix`
+ * (`job-queue/`, `log-group:`), the id being what follows. Any other ARN names
+ * nothing here, whatever name it ends in: `refused` says why, for the caller
+ * to refuse it naming its member (an ARN of another account must never reach
+ * the local resource of the same name, nor be what IAM is asked about).
+ */
+export function localId(p: Partition, service: ArnService, prefix: string, value: string): { id: string } | { refused: string } {
+  if (!value.startsWith('arn:')) return { id: value }
+  const parsed = parseArn(value)
+  const shown = value.length > 300 ? `${value.slice(0, 300)}…` : value
+  if (parsed === undefined) return { refused: `${shown} is not a valid ARN` }
+  if (parsed.partition !== p.partition || parsed.region !== p.region || parsed.accountId !== p.accountId) {
+    return { refused: `${shown} is not in this partition, account and region (${p.partition}, ${p.accountId}, ${p.region})` }
+  }
+  if (parsed.service !== service) return { refused: `${shown} is not a ${service} ARN` }
+  if (!parsed.resource.startsWith(prefix) || parsed.resource.length === prefix.length) {
+    return { refused: `${shown} is not a ${prefix.slice(0, -1)} ARN (${arn(p, service, `${prefix}<name>`)})` }
+  }
+  return { id: parsed.resource.slice(prefix.length) }
+}
+
+/**
+ * The name in an ARN of the given resource type (`job-queue`), or the string
+ * itself when it is a plain name. For ARNs the engine built and stored itself
+ * only: it ignores partition, region and account; a request's member goes
+ * through localId.
+ */
 export function nameFromArn(value: string, resourceType: string): string {
   const marker = `:${resourceType}/`
   const at = value.indexOf(marker)

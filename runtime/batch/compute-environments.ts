@@ -5,7 +5,8 @@
 // the CapacityProvider, an UNMANAGED one holds the nodes its user registers.
 
 import { randomUUID } from 'node:crypto'
-import { arns, nameFromArn } from '../aws/arn.js'
+import { arns } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
 import { CapacityProvider, sortByPrice, type ManagedCapacity } from '../cluster/capacity-provider.js'
 import { expandInstanceType, type InstanceType } from '../cluster/instance-types.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
@@ -19,7 +20,7 @@ import type {
 } from './model.js'
 import { CES, QUEUES, poolIdOf, type CeRecord } from './records.js'
 import { describeByNameOrPage } from './describe-page.js'
-import { checkInteger, checkMemory, checkName, checkTags, checkVcpus, clientError } from './validation.js'
+import { checkInteger, checkMemory, checkName, checkTags, checkVcpus, clientError, localName } from './validation.js'
 
 /** What a MANAGED environment's record says about its capacity, for the CapacityProvider. */
 export function managedCapacity(ce: CeRecord): ManagedCapacity {
@@ -48,8 +49,8 @@ export function allowedTypes(entries: readonly string[]): InstanceType[] {
   return types
 }
 
-export function readCe(reader: StoreReader, value: unknown, field: string): { record: CeRecord; version: number } {
-  const name = typeof value === 'string' ? nameFromArn(value, 'compute-environment') : ''
+export function readCe(p: Partition, reader: StoreReader, value: unknown, field: string): { record: CeRecord; version: number } {
+  const name = typeof value === 'string' ? localName(p, value, 'compute-environment', field) : ''
   const found = name === '' ? undefined : reader.get<CeRecord>(CES, name)
   if (found === undefined) throw new NotFoundError('ClientException', `${field}: compute environment ${String(value)} does not exist`, { field })
   return { record: found.value, version: found.version }
@@ -131,7 +132,7 @@ export function createComputeEnvironment(ctx: BatchContext, input: CreateCompute
 
 export function updateComputeEnvironment(ctx: BatchContext, input: UpdateComputeEnvironmentRequest): UpdateComputeEnvironmentResponse {
   return ctx.store.transaction((tx) => {
-    const { record, version } = readCe(tx, input?.computeEnvironment, 'computeEnvironment')
+    const { record, version } = readCe(ctx.partition, tx, input?.computeEnvironment, 'computeEnvironment')
     const detail = structuredClone(record.detail)
     if (detail.status === 'DELETING') throw clientError('computeEnvironment', `${detail.computeEnvironmentName} is being deleted`)
     if (input.state !== undefined) {
@@ -167,7 +168,7 @@ export function updateComputeEnvironment(ctx: BatchContext, input: UpdateCompute
 
 export function deleteComputeEnvironment(ctx: BatchContext, input: DeleteComputeEnvironmentRequest): void {
   ctx.store.transaction((tx) => {
-    const { record, version } = readCe(tx, input?.computeEnvironment, 'computeEnvironment')
+    const { record, version } = readCe(ctx.partition, tx, input?.computeEnvironment, 'computeEnvironment')
     const name = record.detail.computeEnvironmentName
     if (record.detail.state !== 'DISABLED') throw clientError('computeEnvironment', `${name} must be DISABLED before it is deleted`)
     const user = tx.scan<JobQueueDetail>(QUEUES, { index: { name: 'ce', value: name }, limit: 1 })[0]
@@ -256,13 +257,13 @@ export interface RegisterNodeRequest {
 }
 
 export function listNodes(ctx: BatchContext, computeEnvironment: string): NodeRecord[] {
-  const { record } = readCe(ctx.store, computeEnvironment, 'computeEnvironment')
+  const { record } = readCe(ctx.partition, ctx.store, computeEnvironment, 'computeEnvironment')
   return ctx.pools.nodes(record.poolId).map((r) => r.value)
 }
 
 export function registerNode(ctx: BatchContext, computeEnvironment: string, input: RegisterNodeRequest): NodeRecord {
   const node = ctx.store.transaction((tx) => {
-    const { record } = readCe(tx, computeEnvironment, 'computeEnvironment')
+    const { record } = readCe(ctx.partition, tx, computeEnvironment, 'computeEnvironment')
     const name = record.detail.computeEnvironmentName
     if (record.detail.type === 'MANAGED') throw clientError('computeEnvironment', `${name} is MANAGED: Batch launches its instances`)
     const vcpus = checkVcpus(input?.vcpus, 'vcpus')
@@ -286,7 +287,7 @@ export function registerNode(ctx: BatchContext, computeEnvironment: string, inpu
 
 export function deregisterNode(ctx: BatchContext, computeEnvironment: string, nodeId: string): void {
   ctx.store.transaction((tx) => {
-    const { record } = readCe(tx, computeEnvironment, 'computeEnvironment')
+    const { record } = readCe(ctx.partition, tx, computeEnvironment, 'computeEnvironment')
     const node = ctx.pools.node(record.poolId, nodeId, tx)
     if (node === undefined) throw new NotFoundError('ClientException', `nodeId: no node ${nodeId} in ${record.detail.computeEnvironmentName}`, { field: 'nodeId' })
     if (node.running > 0) throw clientError('nodeId', `node ${nodeId} still runs ${node.running} jobs`)

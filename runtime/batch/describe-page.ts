@@ -2,9 +2,8 @@
 // 100 names or ARNs (unknown ones left out, as on AWS), or a page of every
 // record in key order, resumed by a page token.
 
-import { nameFromArn } from '../aws/arn.js'
 import type { BatchContext } from './context.js'
-import { checkInteger, clientError } from './validation.js'
+import { checkInteger, clientError, localName } from './validation.js'
 
 export interface DescribeInput {
   maxResults?: number
@@ -29,7 +28,7 @@ export function describeByNameOrPage<R, D>(ctx: BatchContext, of: DescribeOf<R, 
     if (names.length > 100) throw clientError(of.field, `at most 100, got ${names.length}`, 100)
     const items: D[] = []
     for (const value of names) {
-      const found = typeof value === 'string' && value.length > 0 ? ctx.store.get<R>(of.collection, nameFromArn(value, of.resourceType)) : undefined
+      const found = typeof value === 'string' && value.length > 0 ? ctx.store.get<R>(of.collection, localName(ctx.partition, value, of.resourceType, of.field)) : undefined
       if (found !== undefined) items.push(of.detail(found.value))
     }
     return { items }

@@ -34,7 +34,7 @@ function notFound(jobId: string): NotFoundError {
 }
 
 export async function waitForComputeEnvironment(ctx: BatchContext, computeEnvironment: string): Promise<ComputeEnvironmentDetail | undefined> {
-  const name = readCe(ctx.store, computeEnvironment, 'computeEnvironment').record.detail.computeEnvironmentName
+  const name = readCe(ctx.partition, ctx.store, computeEnvironment, 'computeEnvironment').record.detail.computeEnvironmentName
   for (;;) {
     if (ctx.waiters.closed) throw closed()
     const current = ctx.store.get<CeRecord>(CES, name)?.value
@@ -45,7 +45,7 @@ export async function waitForComputeEnvironment(ctx: BatchContext, computeEnviro
 }
 
 export async function waitForJobQueue(ctx: BatchContext, jobQueue: string): Promise<JobQueueDetail | undefined> {
-  const name = readQueue(ctx.store, jobQueue, 'jobQueue').detail.jobQueueName
+  const name = readQueue(ctx.partition, ctx.store, jobQueue, 'jobQueue').detail.jobQueueName
   for (;;) {
     if (ctx.waiters.closed) throw closed()
     const current = ctx.store.get<JobQueueDetail>(QUEUES, name)?.value

@@ -3,7 +3,8 @@
 // DescribeJobDefinitions. A reference is a name (its latest ACTIVE revision),
 // name:revision, or an ARN.
 
-import { arns, nameFromArn } from '../aws/arn.js'
+import { arns } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
 import { NotFoundError } from '../errors.js'
 import type { StoreReader } from '../store/store.js'
 import type { BatchContext } from './context.js'
@@ -13,7 +14,7 @@ import type {
 } from './model.js'
 import { DEFINITIONS, definitionKey } from './records.js'
 import { validateRetryStrategy } from './retry.js'
-import { LIMITS, checkInteger, checkName, checkStringRecord, checkTags, clientError } from './validation.js'
+import { LIMITS, checkInteger, checkName, checkStringRecord, checkTags, clientError, localName } from './validation.js'
 import { checkContainerProperties } from './container-properties.js'
 import { checkNodeProperties } from './node-properties.js'
 
@@ -34,9 +35,9 @@ export function checkTimeout(timeout: JobTimeout | undefined, field: string): nu
  * describing by reference name one revision: a bare name is refused there
  * (`revision: 'required'`), as AWS does.
  */
-export function readDefinition(reader: StoreReader, reference: unknown, field: string, options: { revision?: 'required' } = {}): JobDefinition {
+export function readDefinition(p: Partition, reader: StoreReader, reference: unknown, field: string, options: { revision?: 'required' } = {}): JobDefinition {
   if (typeof reference !== 'string' || reference.length === 0) throw clientError(field, 'must name a job definition')
-  const plain = nameFromArn(reference, 'job-definition')
+  const plain = localName(p, reference, 'job-definition', field)
   const [name, rev] = plain.split(':')
   if (rev === undefined && options.revision === 'required') throw clientError(field, `must be name:revision or a job definition ARN, got ${reference}`)
   let def: JobDefinition | undefined
@@ -100,7 +101,7 @@ export function registerJobDefinition(ctx: BatchContext, input: RegisterJobDefin
 
 export function deregisterJobDefinition(ctx: BatchContext, input: DeregisterJobDefinitionRequest): void {
   ctx.store.transaction((tx) => {
-    const def = readDefinition(tx, input?.jobDefinition, 'jobDefinition', { revision: 'required' })
+    const def = readDefinition(ctx.partition, tx, input?.jobDefinition, 'jobDefinition', { revision: 'required' })
     const key = definitionKey(def.jobDefinitionName, def.revision)
     const current = tx.get<JobDefinition>(DEFINITIONS, key)!
     tx.put(DEFINITIONS, key, { ...current.value, status: 'INACTIVE' }, current.version)
@@ -116,7 +117,7 @@ export function describeJobDefinitions(ctx: BatchContext, input: DescribeJobDefi
     const out: JobDefinition[] = []
     for (const reference of input.jobDefinitions) {
       try {
-        const def = readDefinition(ctx.store, reference, 'jobDefinitions', { revision: 'required' })
+        const def = readDefinition(ctx.partition, ctx.store, reference, 'jobDefinitions', { revision: 'required' })
         if (input.status === undefined || def.status === input.status) out.push(structuredClone(def))
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error

@@ -3,7 +3,8 @@
 // environments tried in order. Deleting one terminates its unfinished jobs,
 // as on AWS, and forgets them.
 
-import { arns, nameFromArn } from '../aws/arn.js'
+import { arns } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
 import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { StoreReader, Transaction } from '../store/store.js'
 import type { BatchContext } from './context.js'
@@ -19,16 +20,16 @@ import type {
 } from './model.js'
 import { JOBS, QUEUES, isTerminal, type JobRow } from './records.js'
 import { readPolicy } from './scheduling-policies.js'
-import { LIMITS, checkInteger, checkName, checkTags, clientError } from './validation.js'
+import { LIMITS, checkInteger, checkName, checkTags, clientError, localName } from './validation.js'
 
-export function readQueue(reader: StoreReader, value: unknown, field: string): { detail: JobQueueDetail; version: number } {
-  const name = typeof value === 'string' ? nameFromArn(value, 'job-queue') : ''
+export function readQueue(p: Partition, reader: StoreReader, value: unknown, field: string): { detail: JobQueueDetail; version: number } {
+  const name = typeof value === 'string' ? localName(p, value, 'job-queue', field) : ''
   const found = name === '' ? undefined : reader.get<JobQueueDetail>(QUEUES, name)
   if (found === undefined) throw new NotFoundError('ClientException', `${field}: job queue ${String(value)} does not exist`, { field })
   return { detail: found.value, version: found.version }
 }
 
-function environmentOrder(tx: StoreReader, order: unknown, field = 'computeEnvironmentOrder'): ComputeEnvironmentOrder[] {
+function environmentOrder(p: Partition, tx: StoreReader, order: unknown, field = 'computeEnvironmentOrder'): ComputeEnvironmentOrder[] {
   if (!Array.isArray(order) || order.length === 0) throw clientError(field, 'must list at least one compute environment')
   if (order.length > LIMITS.computeEnvironmentsPerQueue) {
     throw new LimitExceededError('ClientException', `${field}: at most ${LIMITS.computeEnvironmentsPerQueue} compute environments per job queue, got ${order.length}`, { field, limit: LIMITS.computeEnvironmentsPerQueue })
@@ -38,7 +39,7 @@ function environmentOrder(tx: StoreReader, order: unknown, field = 'computeEnvir
     checkInteger(entry?.order, `${field}[${i}].order`, 0, 1_000_000)
     if (orders.has(entry.order!)) throw clientError(`${field}[${i}].order`, `order ${entry.order} is used twice`)
     orders.add(entry.order!)
-    return { order: entry.order!, arn: readCe(tx, entry.computeEnvironment, `${field}[${i}].computeEnvironment`).record.detail.computeEnvironmentArn }
+    return { order: entry.order!, arn: readCe(p, tx, entry.computeEnvironment, `${field}[${i}].computeEnvironment`).record.detail.computeEnvironmentArn }
   })
   if (new Set(resolved.map((r) => r.arn)).size !== resolved.length) throw clientError(field, 'lists a compute environment twice')
   // Tried in ascending order; the orders are kept as given, as AWS returns them.
@@ -64,8 +65,8 @@ export function createJobQueue(ctx: BatchContext, input: CreateJobQueueRequest):
       status: 'VALID',
       statusReason: 'JobQueue Healthy',
       priority,
-      computeEnvironmentOrder: environmentOrder(tx, input.computeEnvironmentOrder),
-      ...(input.schedulingPolicyArn !== undefined ? { schedulingPolicyArn: readPolicy(tx, input.schedulingPolicyArn, 'schedulingPolicyArn').detail.arn } : {}),
+      computeEnvironmentOrder: environmentOrder(ctx.partition, tx, input.computeEnvironmentOrder),
+      ...(input.schedulingPolicyArn !== undefined ? { schedulingPolicyArn: readPolicy(ctx.partition, tx, input.schedulingPolicyArn, 'schedulingPolicyArn').detail.arn } : {}),
       ...(tags ? { tags } : {})
     }
     tx.put(QUEUES, name, detail, 0)
@@ -75,15 +76,15 @@ export function createJobQueue(ctx: BatchContext, input: CreateJobQueueRequest):
 
 export function updateJobQueue(ctx: BatchContext, input: UpdateJobQueueRequest): UpdateJobQueueResponse {
   return ctx.store.transaction((tx) => {
-    const { detail, version } = readQueue(tx, input?.jobQueue, 'jobQueue')
+    const { detail, version } = readQueue(ctx.partition, tx, input?.jobQueue, 'jobQueue')
     const next = structuredClone(detail)
     if (input.state !== undefined) next.state = checkState(input.state)
     if (input.priority !== undefined) next.priority = checkInteger(input.priority, 'priority', 0, LIMITS.priorityMax)
-    if (input.computeEnvironmentOrder !== undefined) next.computeEnvironmentOrder = environmentOrder(tx, input.computeEnvironmentOrder)
+    if (input.computeEnvironmentOrder !== undefined) next.computeEnvironmentOrder = environmentOrder(ctx.partition, tx, input.computeEnvironmentOrder)
     if (input.schedulingPolicyArn !== undefined) {
       // As on AWS: a fair-share queue's policy can be replaced, a FIFO queue stays FIFO.
       if (detail.schedulingPolicyArn === undefined) throw clientError('schedulingPolicyArn', `${detail.jobQueueName} is a FIFO queue (created without a scheduling policy): it cannot get one`)
-      next.schedulingPolicyArn = readPolicy(tx, input.schedulingPolicyArn, 'schedulingPolicyArn').detail.arn
+      next.schedulingPolicyArn = readPolicy(ctx.partition, tx, input.schedulingPolicyArn, 'schedulingPolicyArn').detail.arn
     }
     tx.put(QUEUES, next.jobQueueName, next, version)
     tx.afterCommit(() => kickQueue(ctx, next.jobQueueName))
@@ -102,7 +103,7 @@ export const QUEUE_DELETED_REASON = 'Job queue deleted'
  */
 export function deleteJobQueue(ctx: BatchContext, input: DeleteJobQueueRequest): void {
   const stops = ctx.store.transaction((tx: Transaction) => {
-    const { detail, version } = readQueue(tx, input?.jobQueue, 'jobQueue')
+    const { detail, version } = readQueue(ctx.partition, tx, input?.jobQueue, 'jobQueue')
     const name = detail.jobQueueName
     if (detail.status === 'DELETING') return []
     if (detail.state !== 'DISABLED') throw clientError('jobQueue', `${name} must be DISABLED before it is deleted`)

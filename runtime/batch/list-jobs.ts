@@ -133,7 +133,7 @@ export function listJobs(ctx: BatchContext, input: ListJobsRequest = {}): ListJo
     return { jobSummaryList: summaries }
   }
   if (input.jobQueue === undefined) throw clientError('jobQueue', 'is required (or arrayJobId, or multiNodeJobId)')
-  const queue = readQueue(ctx.store, input.jobQueue, 'jobQueue').detail
+  const queue = readQueue(ctx.partition, ctx.store, input.jobQueue, 'jobQueue').detail
   // With filters, jobs of every status (AWS ignores jobStatus then, but for SHARE_IDENTIFIER); without, one status (RUNNING by default).
   const status: JobStatus | undefined = filters === undefined ? input.jobStatus ?? 'RUNNING' : filters.share !== undefined ? input.jobStatus : undefined
   const index = status === undefined ? { name: 'queue', value: queue.jobQueueName } : { name: 'queueStatus', value: `${queue.jobQueueName}|${status}` }

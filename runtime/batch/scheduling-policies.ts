@@ -4,7 +4,8 @@
 // job's share identifier); its dispatcher still orders a queue's jobs by
 // submission, not by share usage.
 
-import { arns, nameFromArn } from '../aws/arn.js'
+import { arns } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
 import { ConflictError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { StoreReader } from '../store/store.js'
 import type { BatchContext } from './context.js'
@@ -14,7 +15,7 @@ import type {
   SchedulingPolicyDetail, ShareAttributes, UpdateSchedulingPolicyRequest
 } from './model.js'
 import { POLICIES, QUEUES } from './records.js'
-import { checkInteger, checkName, checkTags, clientError } from './validation.js'
+import { checkInteger, checkName, checkTags, clientError, localName } from './validation.js'
 
 export const POLICY_LIMITS = {
   shareDecaySecondsMax: 604_800,
@@ -88,8 +89,8 @@ function checkQuotaShare(value: unknown, field: string): QuotaSharePolicy | unde
 }
 
 /** A policy by ARN (or name); NotFound (ClientException) naming the field otherwise. */
-export function readPolicy(reader: StoreReader, value: unknown, field: string): { detail: SchedulingPolicyDetail; version: number } {
-  const name = typeof value === 'string' ? nameFromArn(value, 'scheduling-policy') : ''
+export function readPolicy(p: Partition, reader: StoreReader, value: unknown, field: string): { detail: SchedulingPolicyDetail; version: number } {
+  const name = typeof value === 'string' ? localName(p, value, 'scheduling-policy', field) : ''
   const found = name === '' ? undefined : reader.get<SchedulingPolicyDetail>(POLICIES, name)
   if (found === undefined) throw new NotFoundError('ClientException', `${field}: scheduling policy ${String(value)} does not exist`, { field })
   return { detail: found.value, version: found.version }
@@ -118,7 +119,7 @@ export function updateSchedulingPolicy(ctx: BatchContext, input: UpdateSchedulin
   const fairsharePolicy = checkFairshare(input?.fairsharePolicy, 'fairsharePolicy')
   const quotaSharePolicy = checkQuotaShare(input?.quotaSharePolicy, 'quotaSharePolicy')
   ctx.store.transaction((tx) => {
-    const { detail, version } = readPolicy(tx, input?.arn, 'arn')
+    const { detail, version } = readPolicy(ctx.partition, tx, input?.arn, 'arn')
     const next: SchedulingPolicyDetail = { ...detail }
     if (fairsharePolicy !== undefined) next.fairsharePolicy = fairsharePolicy
     if (quotaSharePolicy !== undefined) next.quotaSharePolicy = quotaSharePolicy
@@ -128,7 +129,7 @@ export function updateSchedulingPolicy(ctx: BatchContext, input: UpdateSchedulin
 
 export function deleteSchedulingPolicy(ctx: BatchContext, input: DeleteSchedulingPolicyRequest): void {
   ctx.store.transaction((tx) => {
-    const { detail, version } = readPolicy(tx, input?.arn, 'arn')
+    const { detail, version } = readPolicy(ctx.partition, tx, input?.arn, 'arn')
     const users = tx.scan<{ jobQueueName: string }>(QUEUES, { index: { name: 'policy', value: detail.name }, limit: 3 })
     if (users.length > 0) {
       throw new ConflictError('ClientException', `arn: scheduling policy ${detail.name} is used by job queue ${users.map((u) => u.value.jobQueueName).join(', ')}; update or delete the queue first`, { field: 'arn' })
@@ -144,7 +145,7 @@ export function describeSchedulingPolicies(ctx: BatchContext, input: DescribeSch
   const out: SchedulingPolicyDetail[] = []
   // Unknown ARNs are left out, as for the other Describe calls.
   for (const value of list) {
-    const name = typeof value === 'string' ? nameFromArn(value, 'scheduling-policy') : ''
+    const name = typeof value === 'string' ? localName(ctx.partition, value, 'scheduling-policy', 'arns') : ''
     const found = name === '' ? undefined : ctx.store.get<SchedulingPolicyDetail>(POLICIES, name)
     if (found !== undefined) out.push(structuredClone(found.value))
   }

@@ -125,12 +125,12 @@ export function submitJob(ctx: BatchContext, input: SubmitJobRequest): SubmitJob
   const tags = checkTags(input.tags, 'tags')
   const jobId = randomUUID()
   const row = ctx.store.transaction((tx) => {
-    const queue = readQueue(tx, input.jobQueue, 'jobQueue').detail
+    const queue = readQueue(ctx.partition, tx, input.jobQueue, 'jobQueue').detail
     if (queue.state !== 'ENABLED' || queue.status === 'DELETING') {
       throw clientError('jobQueue', `${queue.jobQueueName} is ${queue.status === 'DELETING' ? 'being deleted' : 'DISABLED'}: it accepts no new jobs`)
     }
     const share = checkShare(input, queue)
-    const definition = readDefinition(tx, input.jobDefinition, 'jobDefinition')
+    const definition = readDefinition(ctx.partition, tx, input.jobDefinition, 'jobDefinition')
     if (definition.status !== 'ACTIVE') throw clientError('jobDefinition', `${definition.jobDefinitionArn} is INACTIVE`)
     const parameters = { ...definition.parameters, ...checkStringRecord(input.parameters, 'parameters') }
     const resolved = resolveSubmission(tx, input, definition, queue, parameters, size)

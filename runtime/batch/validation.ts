@@ -3,6 +3,8 @@
 
 import { InvalidArgumentError, LimitExceededError } from '../errors.js'
 import { checkTags as checkAwsTags } from '../aws/tags.js'
+import { localId } from '../aws/arn.js'
+import type { Partition } from '../aws/partition.js'
 
 export const LIMITS = {
   nameLength: 128,
@@ -18,6 +20,18 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
 
 export function clientError(field: string, message: string, limit?: number | string): InvalidArgumentError {
   return new InvalidArgumentError('ClientException', `${field}: ${message}`, { field, ...(limit === undefined ? {} : { limit }) })
+}
+
+/**
+ * The name a name-or-ARN member gives for a Batch resource of `resourceType`
+ * (job-queue, compute-environment, job-definition, scheduling-policy). An ARN
+ * of another partition, region, account or service is refused naming the
+ * member, never resolved by the name it ends in.
+ */
+export function localName(p: Partition, value: string, resourceType: string, field: string): string {
+  const named = localId(p, 'batch', `${resourceType}/`, value)
+  if ('refused' in named) throw clientError(field, named.refused)
+  return named.id
 }
 
 export function checkName(value: unknown, field: string): string {

@@ -8,26 +8,33 @@
 import type { BatchService } from '../../batch/api.js'
 import type { Partition } from '../../aws/partition.js'
 import { arn, arns, parseArn } from '../../aws/arn.js'
+import { localName } from '../../batch/validation.js'
 import type { Authorization, Operation, ServiceTable, WireError } from '../operation.js'
 import { byKind } from '../errors.js'
 
 type Input = Record<string, any>
 
-/** A job queue, compute environment (name or ARN) → its ARN. */
-function queueArn(p: Partition, value: unknown): string {
-  const v = String(value)
-  return v.startsWith('arn:') ? v : arns.batch.jobQueue(p, v)
+// A name-or-ARN member → the canonical ARN IAM is asked about, rebuilt from
+// the name (so a Deny on the resource's ARN or on its tags always applies).
+// An ARN of another partition, region, account or service is refused here,
+// naming the member, before IAM is asked; the service refuses it too.
+
+/** A job queue (name or ARN) → its ARN. */
+export function queueArn(p: Partition, value: unknown, field = 'jobQueue'): string {
+  return arns.batch.jobQueue(p, localName(p, String(value), 'job-queue', field))
 }
 
-function environmentArn(p: Partition, value: unknown): string {
-  const v = String(value)
-  return v.startsWith('arn:') ? v : arns.batch.computeEnvironment(p, v)
+export function environmentArn(p: Partition, value: unknown, field = 'computeEnvironment'): string {
+  return arns.batch.computeEnvironment(p, localName(p, String(value), 'compute-environment', field))
+}
+
+export function schedulingPolicyArn(p: Partition, value: unknown, field: string): string {
+  return arns.batch.schedulingPolicy(p, localName(p, String(value), 'scheduling-policy', field))
 }
 
 /** name, name:revision or ARN → the job definition ARN (a bare name: the definition's ARN without revision). */
-function definitionArn(p: Partition, value: unknown): string {
-  const v = String(value)
-  if (v.startsWith('arn:')) return v
+function definitionArn(p: Partition, value: unknown, field: string): string {
+  const v = localName(p, String(value), 'job-definition', field)
   const colon = v.lastIndexOf(':')
   const revision = colon < 0 ? NaN : Number(v.slice(colon + 1))
   return Number.isInteger(revision) ? arns.batch.jobDefinition(p, v.slice(0, colon), revision) : arn(p, 'batch', `job-definition/${v}`)
@@ -60,7 +67,7 @@ export function batchOperations(batch: BatchService, p: Partition): Operation[] 
   return [
     op('CreateComputeEnvironment', {
       required: ['computeEnvironmentName', 'type'],
-      authorize: (i: Input) => ({ action: 'batch:CreateComputeEnvironment', resources: [environmentArn(p, i.computeEnvironmentName)], ...tagsOf(i) }),
+      authorize: (i: Input) => ({ action: 'batch:CreateComputeEnvironment', resources: [environmentArn(p, i.computeEnvironmentName, 'computeEnvironmentName')], ...tagsOf(i) }),
       call: (i) => batch.createComputeEnvironment(i)
     }),
     op('UpdateComputeEnvironment', {
@@ -78,7 +85,7 @@ export function batchOperations(batch: BatchService, p: Partition): Operation[] 
       required: ['jobQueueName', 'priority'],
       authorize: (i: Input) => ({
         action: 'batch:CreateJobQueue',
-        resources: [queueArn(p, i.jobQueueName), ...orderArns(p, i), ...(typeof i.schedulingPolicyArn === 'string' ? [i.schedulingPolicyArn] : [])],
+        resources: [queueArn(p, i.jobQueueName, 'jobQueueName'), ...orderArns(p, i), ...policyOf(p, i)],
         ...tagsOf(i)
       }),
       call: (i) => batch.createJobQueue(i)
@@ -87,7 +94,7 @@ export function batchOperations(batch: BatchService, p: Partition): Operation[] 
       required: ['jobQueue'],
       authorize: (i: Input) => ({
         action: 'batch:UpdateJobQueue',
-        resources: [queueArn(p, i.jobQueue), ...orderArns(p, i), ...(typeof i.schedulingPolicyArn === 'string' ? [i.schedulingPolicyArn] : [])]
+        resources: [queueArn(p, i.jobQueue), ...orderArns(p, i), ...policyOf(p, i)]
       }),
       call: (i) => batch.updateJobQueue(i)
     }),
@@ -100,20 +107,20 @@ export function batchOperations(batch: BatchService, p: Partition): Operation[] 
     op('RegisterJobDefinition', {
       required: ['jobDefinitionName', 'type'],
       authorize: (i: Input) => ({
-        action: 'batch:RegisterJobDefinition', resources: [definitionArn(p, i.jobDefinitionName)], ...tagsOf(i), context: definitionKeys(i)
+        action: 'batch:RegisterJobDefinition', resources: [definitionArn(p, i.jobDefinitionName, 'jobDefinitionName')], ...tagsOf(i), context: definitionKeys(i)
       }),
       call: (i) => batch.registerJobDefinition(i)
     }),
     op('DeregisterJobDefinition', {
       required: ['jobDefinition'],
-      authorize: (i: Input) => ({ action: 'batch:DeregisterJobDefinition', resources: [definitionArn(p, i.jobDefinition)] }),
+      authorize: (i: Input) => ({ action: 'batch:DeregisterJobDefinition', resources: [definitionArn(p, i.jobDefinition, 'jobDefinition')] }),
       call: (i) => batch.deregisterJobDefinition(i)
     }),
     op('DescribeJobDefinitions', { authorize: () => any('batch:DescribeJobDefinitions'), call: (i) => batch.describeJobDefinitions(i) }),
     op('SubmitJob', {
       required: ['jobName', 'jobQueue', 'jobDefinition'],
       authorize: (i: Input) => ({
-        action: 'batch:SubmitJob', resources: [queueArn(p, i.jobQueue), definitionArn(p, i.jobDefinition)], ...tagsOf(i),
+        action: 'batch:SubmitJob', resources: [queueArn(p, i.jobQueue), definitionArn(p, i.jobDefinition, 'jobDefinition')], ...tagsOf(i),
         ...(typeof i.shareIdentifier === 'string' ? { context: { 'batch:ShareIdentifier': i.shareIdentifier } } : {})
       }),
       call: (i) => batch.submitJob(i)
@@ -136,7 +143,13 @@ export function batchOperations(batch: BatchService, p: Partition): Operation[] 
 function orderArns(p: Partition, i: Input): string[] {
   const order = i.computeEnvironmentOrder
   if (!Array.isArray(order)) return []
-  return order.filter((o) => o !== null && typeof o === 'object' && o.computeEnvironment !== undefined).map((o) => environmentArn(p, o.computeEnvironment))
+  return order.flatMap((o, at) => o !== null && typeof o === 'object' && o.computeEnvironment !== undefined
+    ? [environmentArn(p, o.computeEnvironment, `computeEnvironmentOrder[${at}].computeEnvironment`)]
+    : [])
+}
+
+function policyOf(p: Partition, i: Input): string[] {
+  return typeof i.schedulingPolicyArn === 'string' ? [schedulingPolicyArn(p, i.schedulingPolicyArn, 'schedulingPolicyArn')] : []
 }
 
 /** RegisterJobDefinition's condition keys (batch:Image, batch:Privileged, batch:User) from the container properties. */

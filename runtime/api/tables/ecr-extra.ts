@@ -6,6 +6,7 @@ import type { Registry } from '../../../registry/index.js'
 import type { Partition } from '../../aws/partition.js'
 import { arns } from '../../aws/arn.js'
 import type { Authorization, Operation } from '../operation.js'
+import { repositoryArnOf } from './ecr.js'
 
 type Input = Record<string, any>
 
@@ -44,16 +45,16 @@ export function ecrExtraOperations(registry: Registry, p: Partition): Operation[
     op('DescribeRegistry', { authorize: () => ({ action: 'ecr:DescribeRegistry', resources: ['*'] }), call: () => registry.describeRegistry() }),
     op('TagResource', {
       required: ['resourceArn', 'tags'],
-      authorize: (i: Input) => ({ action: 'ecr:TagResource', resources: [String(i.resourceArn)], requestTags: tagList(i), tagKeys: Object.keys(tagList(i)) }),
+      authorize: (i: Input) => ({ action: 'ecr:TagResource', resources: [repositoryArnOf(p, i.resourceArn)], requestTags: tagList(i), tagKeys: Object.keys(tagList(i)) }),
       call: (i) => registry.tagResource(i)
     }),
     op('UntagResource', {
       required: ['resourceArn', 'tagKeys'],
-      authorize: (i: Input) => ({ action: 'ecr:UntagResource', resources: [String(i.resourceArn)], ...(Array.isArray(i.tagKeys) ? { tagKeys: i.tagKeys.map(String) } : {}) }),
+      authorize: (i: Input) => ({ action: 'ecr:UntagResource', resources: [repositoryArnOf(p, i.resourceArn)], ...(Array.isArray(i.tagKeys) ? { tagKeys: i.tagKeys.map(String) } : {}) }),
       call: (i) => registry.untagResource(i)
     }),
     op('ListTagsForResource', {
-      required: ['resourceArn'], authorize: (i: Input) => ({ action: 'ecr:ListTagsForResource', resources: [String(i.resourceArn)] }), call: (i) => registry.listTagsForResource(i)
+      required: ['resourceArn'], authorize: (i: Input) => ({ action: 'ecr:ListTagsForResource', resources: [repositoryArnOf(p, i.resourceArn)] }), call: (i) => registry.listTagsForResource(i)
     }),
     op('StartLifecyclePolicyPreview', {
       required: ['repositoryName'], authorize: repository(p, 'ecr:StartLifecyclePolicyPreview'), call: (i) => registry.startLifecyclePolicyPreview(i)

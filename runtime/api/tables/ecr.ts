@@ -6,15 +6,44 @@
 // OCI codes the content layer raises map to their ECR counterparts.
 
 import type { Registry } from '../../../registry/index.js'
-import { RegistryError } from '../../../registry/errors.js'
+import { RegistryError, invalidParameter } from '../../../registry/errors.js'
 import { StratusError } from '../../errors.js'
 import type { Partition } from '../../aws/partition.js'
-import { arns, nameFromArn } from '../../aws/arn.js'
+import { arns, localId } from '../../aws/arn.js'
 import type { Authorization, Operation, ServiceTable, WireError } from '../operation.js'
 
 type Input = Record<string, any>
 
 export const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921'
+
+/**
+ * A resourceArn member as IAM is asked about it: a repository ARN of this
+ * partition, region and account, rebuilt from its name. Any other ARN (of
+ * another account or region, even one ending in a local repository's name)
+ * is refused naming the member before IAM or a repository policy is asked.
+ */
+export function repositoryArnOf(p: Partition, value: unknown, field = 'resourceArn'): string {
+  const v = String(value)
+  if (!v.startsWith('arn:')) throw invalidParameter(field, `must be a repository ARN (${arns.ecr.repository(p, '<name>')}), got ${v.slice(0, 300)}`)
+  const named = localId(p, 'ecr', 'repository/', v)
+  if ('refused' in named) throw invalidParameter(field, named.refused)
+  return arns.ecr.repository(p, named.id)
+}
+
+/**
+ * registryId (registryIds), where a request gives it, must be this account:
+ * the engine holds one registry, and a call naming another account's must not
+ * act on the local repository of the same name.
+ */
+function checkRegistryId(p: Partition, input: unknown): void {
+  if (input === null || typeof input !== 'object') return
+  const i = input as Input
+  const ids: Array<[string, unknown]> = i.registryId !== undefined ? [['registryId', i.registryId]] : []
+  if (Array.isArray(i.registryIds)) i.registryIds.forEach((id: unknown, at: number) => ids.push([`registryIds[${at}]`, id]))
+  for (const [field, id] of ids) {
+    if (id !== p.accountId) throw invalidParameter(field, `${String(id).slice(0, 64)} is not this registry (${p.accountId}); the engine holds one registry`)
+  }
+}
 
 function repository(p: Partition, action: string) {
   return (i: Input): Authorization => ({ action, resources: [arns.ecr.repository(p, String(i.repositoryName))] })
@@ -122,12 +151,15 @@ export function ecrTable(registry: Registry, p: Partition, operations: readonly 
     eventSource: 'ecr.amazonaws.com',
     protocol: 'awsJson1_1',
     targets: [ECR_TARGET],
-    operations,
+    // Every operation refuses another account's registryId before IAM is asked.
+    operations: operations.map((o) => ({ ...o, authorize: (input, ctx) => { checkRegistryId(p, input); return o.authorize(input, ctx) } })),
     error: ecrError,
     invalid: (member, message) => ({ type: 'InvalidParameterException', status: 400, message: message || `${member} is required` }),
     resourcePolicy: async (resourceArn) => {
       try {
-        return (await registry.getRepositoryPolicy({ repositoryName: nameFromArn(resourceArn, 'repository') })).policyText
+        const named = localId(p, 'ecr', 'repository/', resourceArn)
+        if ('refused' in named || !resourceArn.startsWith('arn:')) return undefined
+        return (await registry.getRepositoryPolicy({ repositoryName: named.id })).policyText
       } catch {
         return undefined
       }

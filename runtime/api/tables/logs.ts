@@ -1,11 +1,14 @@
 // CloudWatch Logs' operation table (awsJson1_1, X-Amz-Target Logs_20140328.<Op>):
 // decode → CloudWatchLogs → encode, no logic. Actions are logs:<Op> on the
 // log group's ARN (`arn:…:log-group:<name>:*`), as the service authorization
-// reference lists them.
+// reference lists them: the canonical ARN rebuilt from the group's name. A
+// log group ARN of another partition, region or account is refused naming its
+// member before IAM is asked (the service would not find it either). An IAM
+// denial is AccessDeniedException, a 400 as CloudWatch Logs answers it.
 
-import { arn } from '../../aws/arn.js'
+import { arn, localId } from '../../aws/arn.js'
 import type { Partition } from '../../aws/partition.js'
-import { StratusError } from '../../errors.js'
+import { InvalidArgumentError, StratusError } from '../../errors.js'
 import type { CloudWatchLogsApi } from '../../logs/cloudwatch-logs.js'
 import type { Operation, ServiceTable, WireError } from '../operation.js'
 
@@ -20,9 +23,13 @@ const EXCEPTIONS: Record<string, number> = {
 
 export function logsTable(logs: CloudWatchLogsApi, partition: Partition): ServiceTable {
   const groupArn = (input: { logGroupName?: unknown; logGroupIdentifier?: unknown } | undefined): string => {
+    const field = input?.logGroupName !== undefined ? 'logGroupName' : 'logGroupIdentifier'
     const v = input?.logGroupName ?? input?.logGroupIdentifier
-    if (typeof v === 'string' && v.startsWith('arn:')) return v.endsWith(':*') ? v : `${v}:*`
-    return arn(partition, 'logs', `log-group:${typeof v === 'string' ? v : '*'}:*`)
+    if (typeof v !== 'string') return arn(partition, 'logs', 'log-group:*:*')
+    const named = localId(partition, 'logs', 'log-group:', v)
+    if ('refused' in named) throw new InvalidArgumentError('InvalidParameterException', `${field}: ${named.refused}`, { field })
+    const name = named.id.endsWith(':*') ? named.id.slice(0, -2) : named.id
+    return arn(partition, 'logs', `log-group:${name}:*`)
   }
   const op = (name: string, call: (input: any) => Promise<unknown>, required: string[] = []): Operation => ({
     name,
@@ -48,6 +55,7 @@ export function logsTable(logs: CloudWatchLogsApi, partition: Partition): Servic
         if (err.kind === 'NotFound') return { type: 'ResourceNotFoundException', status: 400, message: err.message }
         if (err.kind === 'InvalidArgument') return { type: 'InvalidParameterException', status: 400, message: err.message }
         if (err.kind === 'LimitExceeded') return { type: 'LimitExceededException', status: 400, message: err.message }
+        if (err.kind === 'AccessDenied') return { type: 'AccessDeniedException', status: 400, message: err.message }
       }
       return { type: 'ServiceUnavailableException', status: 500, message: err instanceof Error ? err.message : String(err) }
     },
