@@ -82,6 +82,12 @@ export interface RouterOptions {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
+/** The client's address as IAM's aws:SourceIp takes it (IPv4-mapped IPv6 as IPv4). */
+function sourceIpOf (req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? ''
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip
+}
+
 function decode (segment: string | undefined): string {
   if (segment === undefined) return ''
   if (!segment.includes('%')) return segment
@@ -190,6 +196,9 @@ export function createRouter (options: RouterOptions): RequestHandler {
           action: actionOf(route.kind, method),
           repositoryName: name,
           repositoryArn: options.repositoryArn(name),
+          repositoryTags: meta?.tags ?? {},
+          sourceIp: sourceIpOf(req),
+          userAgent: req.headers['user-agent'] ?? '',
           ...(meta?.repositoryPolicyText !== undefined ? { policyText: meta.repositoryPolicyText } : {})
         })
         if (!decision.allowed) throw ociError('DENIED', decision.message)
