@@ -33,7 +33,7 @@ import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndp
 import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
-import { registryAuthorizer } from './api/registry-security.js'
+import { registryAuditor, registryAuthorizer } from './api/registry-security.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
@@ -242,8 +242,9 @@ export class Engine {
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
-          // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are.
-          authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now())
+          // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are, and recorded in the same trail.
+          authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now()),
+          audit: registryAuditor(audit, (arn) => iam.principalByArn(arn), partition, () => clock.now())
         })
       ])
       undo.push(() => registry.close())

@@ -1,13 +1,16 @@
-// IAM for the registry's /v2/: what authorize.ts does
+// IAM and audit for the registry's /v2/: what authorize.ts and the router do
 // for an ECR API call, done for the pull or push a principal-bound token makes
 // (registry/auth/authorize.ts). The decision is asked with the same condition
 // keys as the API's (the repository's tags, source IP, time, transport, region,
-// user agent; the principal's own keys are the Authorizer's).
+// user agent; the principal's own keys are the Authorizer's), and each request
+// is recorded as the ECR event it stands for, allowed or denied.
 
-import type { RegistryAuthorize } from '../../registry/index.js'
+import { randomUUID } from 'node:crypto'
+import type { RegistryAudit, RegistryAuthorize } from '../../registry/index.js'
 import type { Partition } from '../aws/partition.js'
 import type { Principal } from '../iam/principal.js'
-import type { Authorizer } from './security.js'
+import type { AuditSink, Authorizer } from './security.js'
+import { ecrError } from './tables/ecr.js'
 
 /** Who a token's ARN stands for now (undefined: the principal was deleted since the token was issued). */
 export type PrincipalLookup = (arn: string) => Principal | undefined
@@ -32,5 +35,21 @@ export function registryAuthorizer(authorizer: Authorizer, principalByArn: Princ
       ...(request.policyText !== undefined ? { resourcePolicy: request.policyText } : {})
     })
     return decision.allowed ? decision : { allowed: false, message: decision.message }
+  }
+}
+
+/** Each reported /v2/ request as a CloudTrail record of ecr.amazonaws.com: the ECR call's name, its caller, its error. */
+export function registryAuditor(audit: AuditSink, principalByArn: PrincipalLookup, partition: Partition, now: () => number): RegistryAudit {
+  return (event) => {
+    // A token outliving its principal is still recorded under the ARN it was bound to.
+    const principal = principalByArn(event.principal) ?? { type: 'Anonymous', arn: event.principal, accountId: partition.accountId, principalId: '', tags: {} }
+    const wire = event.error === undefined ? undefined : ecrError(event.error)
+    audit.record({
+      time: now(), eventSource: 'ecr.amazonaws.com', eventName: event.action.slice('ecr:'.length), region: partition.region,
+      sourceIp: event.sourceIp, userAgent: event.userAgent, principal,
+      requestParameters: { registryId: partition.accountId, ...event.requestParameters }, responseElements: null,
+      ...(wire !== undefined ? { errorCode: wire.type, errorMessage: wire.message } : {}),
+      requestId: randomUUID(), readOnly: event.readOnly
+    })
   }
 }

@@ -2,9 +2,12 @@
 // `auth: 'iam'`: a docker-style client (Basic AWS:<token> from the user's own
 // GetAuthorizationToken) is decided with the same condition keys as the ECR
 // API (aws:ResourceTag of the repository, aws:SourceIp, aws:CurrentTime,
-// aws:SecureTransport).
+// aws:SecureTransport), and each of its requests is recorded as the ECR event
+// it stands for, allowed or denied.
 import t, { type Test } from 'tap'
+import { createHash } from 'node:crypto'
 import { BatchGetImageCommand, CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail'
 import { Stratus } from '../../../sdk/index.js'
 import './clients.js'
 
@@ -95,4 +98,36 @@ t.test('/v2/ applies aws:SourceIp, aws:SecureTransport and aws:CurrentTime: an A
   const late = await gina('GET', '/v2/dev-app/manifests/v1')
   t.equal(late.status, 403, 'past the hour (on the engine clock): refused')
   t.match(late.text, /ecr:BatchGetImage/)
+})
+
+t.test('/v2/ requests are audited as the ECR events they stand for, allowed and denied, with the caller, source IP and user agent', async (t) => {
+  const { client, v2As } = await iamCloud(t)
+  const eve = await v2As('eve')
+  t.equal((await eve('GET', '/v2/dev-app/manifests/v1')).status, 200)
+  t.equal((await eve('GET', '/v2/prod-app/manifests/v1')).status, 403)
+  t.equal((await eve('GET', '/v2/dev-app/manifests/nope')).status, 404)
+  const layer = Buffer.from('a layer pushed in one request\n')
+  const digest = `sha256:${createHash('sha256').update(layer).digest('hex')}`
+  t.equal((await eve('POST', `/v2/dev-app/blobs/uploads/?digest=${digest}`, layer)).status, 201, 'a monolithic blob push')
+  t.equal((await eve('HEAD', `/v2/dev-app/blobs/${digest}`)).status, 200)
+
+  const trail = client(CloudTrailClient, ROOT)
+  const events = (await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'eve' }] }))).Events!
+  t.same(events.map((e) => e.EventName), ['BatchCheckLayerAvailability', 'InitiateLayerUpload', 'BatchGetImage', 'BatchGetImage', 'BatchGetImage', 'GetAuthorizationToken'],
+    'newest first: one record per /v2/ request, after the token call')
+  const [check, push, missing, denied, pulled] = events.map((e) => JSON.parse(e.CloudTrailEvent!))
+  const caller = {
+    eventSource: 'ecr.amazonaws.com', awsRegion: 'us-east-1', sourceIPAddress: '127.0.0.1', userAgent: 'docker/test (eve)',
+    userIdentity: { type: 'IAMUser', userName: 'eve', arn: 'arn:aws:iam::000000000000:user/eve' }
+  }
+  t.match(pulled, { ...caller, eventName: 'BatchGetImage', readOnly: true, requestParameters: { registryId: '000000000000', repositoryName: 'dev-app', imageIds: [{ imageTag: 'v1' }] } })
+  t.equal(pulled.errorCode, undefined, 'the allowed pull has no error')
+  t.match(denied, {
+    ...caller, eventName: 'BatchGetImage', errorCode: 'AccessDeniedException', errorMessage: /user\/eve is not authorized to perform: ecr:BatchGetImage/,
+    requestParameters: { repositoryName: 'prod-app' }
+  })
+  t.match(missing, { ...caller, eventName: 'BatchGetImage', errorCode: 'ImageNotFoundException', requestParameters: { imageIds: [{ imageTag: 'nope' }] } })
+  t.match(push, { ...caller, eventName: 'InitiateLayerUpload', readOnly: false, requestParameters: { repositoryName: 'dev-app' } })
+  t.equal(push.errorCode, undefined)
+  t.match(check, { ...caller, eventName: 'BatchCheckLayerAvailability', readOnly: true, requestParameters: { layerDigests: [digest] } })
 })
