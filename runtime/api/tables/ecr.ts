@@ -5,7 +5,7 @@
 // (every ECR exception is a 400 in its model but ServerException, 500); the
 // OCI codes the content layer raises map to their ECR counterparts.
 
-import type { Registry } from '../../../registry/index.js'
+import { LAYER_LIMITS, type Registry } from '../../../registry/index.js'
 import { RegistryError } from '../../../registry/errors.js'
 import { StratusError } from '../../errors.js'
 import type { Partition } from '../../aws/partition.js'
@@ -15,6 +15,12 @@ import type { Authorization, Operation, ServiceTable, WireError } from '../opera
 type Input = Record<string, any>
 
 export const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921'
+
+/**
+ * An UploadLayerPart of the part size InitiateLayerUpload advertises (20 MiB) is 4/3 of it as
+ * base64 in the JSON body, with the other members beside it: past the router's default 10 MiB.
+ */
+export const ECR_MAX_BODY_BYTES = Math.ceil(LAYER_LIMITS.partBytes / 3) * 4 + 1024 * 1024
 
 function repository(p: Partition, action: string) {
   return (i: Input): Authorization => ({ action, resources: [arns.ecr.repository(p, String(i.repositoryName))] })
@@ -123,6 +129,7 @@ export function ecrTable(registry: Registry, p: Partition, operations: readonly 
     protocol: 'awsJson1_1',
     targets: [ECR_TARGET],
     operations,
+    maxBodyBytes: ECR_MAX_BODY_BYTES,
     error: ecrError,
     invalid: (member, message) => ({ type: 'InvalidParameterException', status: 400, message: message || `${member} is required` }),
     resourcePolicy: async (resourceArn) => {
