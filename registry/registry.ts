@@ -20,7 +20,7 @@ import { ImageBuilder } from './builder/image-builder.js'
 import { localImageTarget } from './builder/local-target.js'
 import { LayerApi } from './ecr/layers.js'
 import { checkTagList, TagApi, type Tag } from './ecr/tags.js'
-import type { RegistryAuthorize } from './auth/authorize.js'
+import type { RegistryAudit, RegistryAuthorize } from './auth/authorize.js'
 import { parseLifecyclePolicy } from './ecr/lifecycle-policy.js'
 
 export interface RegistryOptions {
@@ -71,6 +71,12 @@ export interface RegistryOptions {
    * engine connects it to IAM, so repository policies are enforced on /v2/.
    */
   authorize?: RegistryAuthorize
+  /**
+   * With auth on, told once per /v2/ request made with a principal-bound token, allowed or
+   * denied, as the ECR event it stands for (see auth/authorize.ts). The engine records it
+   * in its audit trail.
+   */
+  audit?: RegistryAudit
 }
 
 const HOUR = 60 * 60 * 1000
@@ -148,7 +154,7 @@ export class Registry implements AsyncDisposable {
     this.#tags = new TagApi(ecr, this.#repositoryArn)
     const onError = options.onError ?? ((err: unknown) => { if (errorChannel.hasSubscribers) errorChannel.publish({ error: err }) })
     this.handle = createRouter({
-      distribution: this.#distribution, auth: this.#auth, onInternalError: onError, authorize: options.authorize, repositoryArn: this.#repositoryArn
+      distribution: this.#distribution, auth: this.#auth, onInternalError: onError, authorize: options.authorize, audit: options.audit, repositoryArn: this.#repositoryArn
     })
     const lifecycleEvery = positiveOr(options.lifecycleIntervalMs, HOUR, 'lifecycleIntervalMs')
     const purgeEvery = positiveOr(options.uploadPurgeIntervalMs, HOUR, 'uploadPurgeIntervalMs')

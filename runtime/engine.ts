@@ -32,7 +32,8 @@ import { CloudWatchLogs } from './logs/cloudwatch-logs.js'
 import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
 import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
-import { Registry, type RegistryAuthorize, type RegistryOptions } from '../registry/index.js'
+import { Registry, type RegistryOptions } from '../registry/index.js'
+import { registryAuditor, registryAuthorizer } from './api/registry-security.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
@@ -135,23 +136,6 @@ async function chooseRunner(choice: RunnerChoice): Promise<RunnerName> {
     if (why !== undefined) throw new UnavailableError('RunnerUnavailable', `runner ${choice}: ${why}`, { field: 'runner' })
   }
   return choice as RunnerName
-}
-
-/**
- * The registry's /v2/ authorization, as IAM evaluates it: a token bound to a
- * principal pulls and pushes only as its identity policies and the
- * repository's policy allow.
- */
-function registryAuthorizer(iam: Iam): RegistryAuthorize {
-  return (request) => {
-    const principal = iam.principalByArn(request.principal)
-    if (principal === undefined) return { allowed: false, message: `${request.principal} no longer exists` }
-    const decision = iam.authorize({
-      principal, action: request.action, resource: request.repositoryArn, context: {},
-      ...(request.policyText !== undefined ? { resourcePolicy: request.policyText } : {})
-    })
-    return decision.allowed ? decision : { allowed: false, message: decision.message }
-  }
 }
 
 /** The engine's identity in its store: the same across restarts over the same state (sandboxes carry it as a label). */
@@ -258,7 +242,9 @@ export class Engine {
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
-          authorize: registryAuthorizer(iam)
+          // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are, and recorded in the same trail.
+          authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now()),
+          audit: registryAuditor(audit, (arn) => iam.principalByArn(arn), partition, () => clock.now())
         })
       ])
       undo.push(() => registry.close())

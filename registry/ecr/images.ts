@@ -9,9 +9,28 @@ import type { Image, ImageDetail, ImageFailure, ImageIdentifier, TagStatusFilter
 export interface DescribeImagesInput {
   repositoryName: string
   imageIds?: ImageIdentifier[]
-  filter?: { tagStatus?: TagStatusFilter }
+  filter?: { tagStatus?: TagStatusFilter, imageStatus?: 'ACTIVE' | 'ANY' | 'ARCHIVED' | 'ACTIVATING' }
   maxResults?: number
   nextToken?: string
+}
+
+const TAG_STATUSES = ['TAGGED', 'UNTAGGED', 'ANY']
+/** Every image here is ACTIVE (nothing is archived), so ARCHIVED and ACTIVATING match none. */
+const IMAGE_STATUSES = ['ACTIVE', 'ANY', 'ARCHIVED', 'ACTIVATING']
+
+/** ListImages' and DescribeImages' filter, checked whole: a filter that is not the model's shape is refused, naming the member. */
+function checkFilter (filter: unknown): { tagStatus: TagStatusFilter, none: boolean } {
+  if (filter === undefined || filter === null) return { tagStatus: 'ANY', none: false }
+  if (typeof filter !== 'object' || Array.isArray(filter)) throw invalidParameter('filter', `must be an object with tagStatus and imageStatus, got ${JSON.stringify(filter).slice(0, 100)}`)
+  const f = filter as Record<string, unknown>
+  for (const member of Object.keys(f)) {
+    if (member !== 'tagStatus' && member !== 'imageStatus') throw invalidParameter(`filter.${member.slice(0, 100)}`, 'is not a member of the filter', 'tagStatus, imageStatus')
+  }
+  const tagStatus = f.tagStatus ?? 'ANY'
+  if (typeof tagStatus !== 'string' || !TAG_STATUSES.includes(tagStatus)) throw invalidParameter('filter.tagStatus', `invalid value ${JSON.stringify(tagStatus)?.slice(0, 100)}`, TAG_STATUSES.join(' | '))
+  const imageStatus = f.imageStatus ?? 'ACTIVE'
+  if (typeof imageStatus !== 'string' || !IMAGE_STATUSES.includes(imageStatus)) throw invalidParameter('filter.imageStatus', `invalid value ${JSON.stringify(imageStatus)?.slice(0, 100)}`, IMAGE_STATUSES.join(' | '))
+  return { tagStatus: tagStatus as TagStatusFilter, none: imageStatus === 'ARCHIVED' || imageStatus === 'ACTIVATING' }
 }
 
 /** ECR's image operations (DescribeImages, ListImages, BatchDeleteImage, BatchGetImage, PutImage). */
@@ -73,6 +92,7 @@ export class ImageApi {
 
   async describeImages (input: DescribeImagesInput): Promise<{ imageDetails: ImageDetail[], nextToken?: string }> {
     const state = await this.ctx.state(input?.repositoryName)
+    const filter = checkFilter(input.filter)
     let records: ManifestRecord[]
     if (input.imageIds !== undefined) {
       const { found, failures } = this.#resolveIds(state, input.imageIds)
@@ -84,9 +104,8 @@ export class ImageApi {
       }
       records = [...new Set(found.map((f) => f.digest))].map((d) => state.manifests.get(d)!)
     } else {
-      const status = input.filter?.tagStatus ?? 'ANY'
-      if (status !== 'ANY' && status !== 'TAGGED' && status !== 'UNTAGGED') throw invalidParameter('filter.tagStatus', `invalid value ${JSON.stringify(status)}`, 'TAGGED | UNTAGGED | ANY')
-      records = [...state.manifests.values()].filter((r) => {
+      const status = filter.tagStatus
+      records = filter.none ? [] : [...state.manifests.values()].filter((r) => {
         if (status === 'ANY') return true
         const tagged = state.tagsOf(r.digest).length > 0
         return status === 'TAGGED' ? tagged : !tagged
@@ -102,7 +121,7 @@ export class ImageApi {
     return out
   }
 
-  async listImages (input: { repositoryName: string, filter?: { tagStatus?: TagStatusFilter }, maxResults?: number, nextToken?: string }): Promise<{ imageIds: ImageIdentifier[], nextToken?: string }> {
+  async listImages (input: { repositoryName: string, filter?: DescribeImagesInput['filter'], maxResults?: number, nextToken?: string }): Promise<{ imageIds: ImageIdentifier[], nextToken?: string }> {
     const { imageDetails } = await this.describeImages({ repositoryName: input?.repositoryName, filter: input.filter })
     const ids: ImageIdentifier[] = []
     for (const d of imageDetails) {

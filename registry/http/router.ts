@@ -5,7 +5,7 @@ import type { Distribution } from '../content/distribution.js'
 import type { RepositoryState } from '../content/repository.js'
 import { pullScopes, TOKEN_PATH, type Authenticator, type Principal } from '../auth/authenticator.js'
 import { sendJson, type RequestContext } from './context.js'
-import { actionOf, type RegistryAuthorize } from '../auth/authorize.js'
+import { actionOf, requestParametersOf, type RegistryAudit, type RegistryAuthorize } from '../auth/authorize.js'
 import { sendError } from './wire-errors.js'
 import { deleteBlob, getBlob } from './blobs.js'
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.js'
@@ -76,11 +76,19 @@ export interface RouterOptions {
   onInternalError: (err: unknown) => void
   /** Asked for every request made with a principal-bound token when auth is on (auth/authorize.ts). */
   authorize?: RegistryAuthorize
+  /** Told once per request made with a principal-bound token when auth is on, allowed or denied (auth/authorize.ts). */
+  audit?: RegistryAudit
   /** A repository's ARN (for authorize). */
   repositoryArn: (name: string) => string
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+/** The client's address as IAM's aws:SourceIp takes it (IPv4-mapped IPv6 as IPv4). */
+function sourceIpOf (req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? ''
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip
+}
 
 function decode (segment: string | undefined): string {
   if (segment === undefined) return ''
@@ -183,23 +191,54 @@ export function createRouter (options: RouterOptions): RequestHandler {
           challenge(`repository:${name}:${spec.access === 'pull' ? 'pull' : 'pull,push'}`)
         }
       }
-      if (auth.enabled && principal?.principalArn !== undefined && options.authorize !== undefined) {
+      const run = async (): Promise<void> => {
+        if (spec.create) {
+          distribution.checkPushTarget(name)
+          await spec.handler(ctx, name, param)
+        } else {
+          await spec.handler(ctx, await distribution.repository(name), param)
+        }
+      }
+      if (!auth.enabled || principal?.principalArn === undefined) {
+        await run()
+        return
+      }
+      // A principal-bound token: authorized as the ECR action, then reported once, allowed or denied.
+      const principalArn = principal.principalArn
+      const action = actionOf(route.kind, method)
+      const sourceIp = sourceIpOf(req)
+      const userAgent = req.headers['user-agent'] ?? ''
+      const report = (error?: unknown): void => {
+        if (options.audit === undefined) return
+        try {
+          options.audit({
+            principal: principalArn, action, repositoryName: name, requestParameters: requestParametersOf(route.kind, method, name, param, query),
+            readOnly: spec.access === 'pull', sourceIp, userAgent, ...(error !== undefined ? { error } : {})
+          })
+        } catch {
+          // the audit's failure does not change the answer
+        }
+      }
+      if (options.authorize !== undefined) {
         const meta = distribution.repositories.meta(name)
         const decision = await options.authorize({
-          principal: principal.principalArn,
-          action: actionOf(route.kind, method),
-          repositoryName: name,
-          repositoryArn: options.repositoryArn(name),
+          principal: principalArn, action, repositoryName: name, repositoryArn: options.repositoryArn(name),
+          repositoryTags: meta?.tags ?? {}, sourceIp, userAgent,
           ...(meta?.repositoryPolicyText !== undefined ? { policyText: meta.repositoryPolicyText } : {})
         })
-        if (!decision.allowed) throw ociError('DENIED', decision.message)
+        if (!decision.allowed) {
+          const denied = ociError('DENIED', decision.message)
+          report(denied)
+          throw denied
+        }
       }
-      if (spec.create) {
-        distribution.checkPushTarget(name)
-        await spec.handler(ctx, name, param)
-      } else {
-        await spec.handler(ctx, await distribution.repository(name), param)
+      try {
+        await run()
+      } catch (err) {
+        report(err)
+        throw err
       }
+      report()
       return
     }
     throw ociError('NAME_UNKNOWN', `no such endpoint ${path.slice(0, 200)}`, { status: 404 })

@@ -84,6 +84,12 @@ export interface ServiceTable {
    * they are encoded by a plain JSON.stringify, without the replacer that converts those (twice as fast).
    */
   readonly plainJson?: boolean
+  /**
+   * Largest request body this service accepts, when it is not the router's (default 10 MiB): ECR's
+   * UploadLayerPart carries a part of up to 20 MiB as base64. Only where the table is known before
+   * the body is read (awsJson1_1, restJson1, stratusJson; an awsQuery call finds its table in the body).
+   */
+  readonly maxBodyBytes?: number
   /** An engine error (StratusError, RegistryError, …) → this service's exception. */
   error(err: unknown): WireError
   /** A missing or malformed required member → this service's validation exception. */

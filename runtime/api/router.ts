@@ -35,7 +35,7 @@ export interface ApiRouterOptions {
   readonly audit?: AuditSink
   /** Epoch ms, from the engine's clock (aws:CurrentTime, audit times). */
   readonly now?: () => number
-  /** Largest request body accepted (default 10 MiB): bigger → 413 RequestEntityTooLargeException. */
+  /** Largest request body accepted (default 10 MiB; a table's maxBodyBytes is its own): bigger → 413 RequestEntityTooLargeException. */
   readonly maxBodyBytes?: number
   /** Told once per answered call (the request log of `stratus serve`): never throws into the router. */
   readonly onCall?: (call: CallSummary) => void
@@ -184,7 +184,7 @@ export class ApiRouter {
     let failure: unknown
     let wire: WireError | undefined
     try {
-      const body = await readBody(req, this.#maxBody)
+      const body = await readBody(req, mounted?.table.maxBodyBytes ?? this.#maxBody)
       const signed: SignedRequest = { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body }
       if (protocol === 'awsQuery') {
         const decoded = decodeQuery(body.toString('utf8'))

@@ -1,9 +1,9 @@
-// Principal-bound tokens and the authorize hook: with auth on, /v2/ requests made with a
+// Principal-bound tokens and the authorize and audit hooks: with auth on, /v2/ requests made with a
 // token GetAuthorizationToken bound to an IAM principal are put to `authorize` as ECR
 // actions with the repository's policy; a denial is OCI DENIED (403) with its message.
 // Checked with the real skopeo, the hook a small resource-policy evaluator.
 import t from 'tap'
-import type { RegistryAuthorizationRequest, RegistryDecision } from '../../registry/index.js'
+import type { RegistryAuthorizationRequest, RegistryDecision, RegistryRequestEvent } from '../../registry/index.js'
 import { errorCodes, req, requireTool, run, startRegistry } from './helpers.js'
 
 const ALICE = 'arn:aws:iam::000000000000:user/alice'
@@ -65,4 +65,40 @@ t.test('a repository policy decides per principal on /v2/, for skopeo as for pla
   t.equal((await req(srv.url, 'GET', '/v2/team/app/manifests/v1', { headers: { authorization: `Bearer ${tokenOf()}` } })).status, 200)
   t.equal(seen.length, before, 'an unbound token (the registry\'s own) is not put to the hook')
   t.throws(() => reg.getAuthorizationToken({ principal: 'alice' }), { code: 'InvalidParameterException', field: 'principal' })
+})
+
+t.test('the hooks see where a request came from and the repository\'s tags; audit is told once per request, allowed or denied', async (t) => {
+  const asked: RegistryAuthorizationRequest[] = []
+  const told: RegistryRequestEvent[] = []
+  const srv = await startRegistry({
+    auth: { enabled: true },
+    authorize: (r) => { asked.push(r); return r.principal === ALICE ? { allowed: true } : { allowed: false, message: `${r.principal} may not` } },
+    audit: (e) => { told.push(e) }
+  })
+  t.teardown(() => srv.close())
+  const reg = srv.registry
+  await reg.createRepository({ repositoryName: 'team/app', tags: [{ Key: 'env', Value: 'prod' }] })
+  const bearer = (principal?: string) => `Bearer ${Buffer.from(reg.getAuthorizationToken(principal ? { principal } : {}).authorizationData[0].authorizationToken, 'base64').toString().slice(4)}`
+  const as = (principal: string | undefined, method: string, path: string, body?: string) =>
+    req(srv.url, method, path, { headers: { authorization: bearer(principal), 'user-agent': 'test-agent/1' }, ...(body !== undefined ? { body } : {}) })
+
+  t.equal((await as(BOB, 'GET', '/v2/team/app/tags/list')).status, 403)
+  t.match(asked[0], { principal: BOB, action: 'ecr:ListImages', sourceIp: '127.0.0.1', userAgent: 'test-agent/1', repositoryTags: { env: 'prod' } })
+  t.match(told, [{ principal: BOB, action: 'ecr:ListImages', readOnly: true, sourceIp: '127.0.0.1', userAgent: 'test-agent/1', requestParameters: { repositoryName: 'team/app' }, error: { code: 'DENIED' } }])
+
+  // A chunked upload: each request reported once, with what the handler answered.
+  told.length = 0
+  const started = await as(ALICE, 'POST', '/v2/team/app/blobs/uploads/')
+  t.equal(started.status, 202)
+  const location = String(started.headers.location)
+  t.equal((await as(ALICE, 'PATCH', location, 'part one ')).status, 202)
+  t.equal((await as(ALICE, 'PATCH', location, 'part two')).status, 202)
+  t.equal((await as(ALICE, 'GET', '/v2/team/app/manifests/missing')).status, 404)
+  t.same(told.map((e) => [e.action, e.error === undefined ? 'ok' : (e.error as { code: string }).code]),
+    [['ecr:InitiateLayerUpload', 'ok'], ['ecr:UploadLayerPart', 'ok'], ['ecr:UploadLayerPart', 'ok'], ['ecr:BatchGetImage', 'MANIFEST_UNKNOWN']])
+  t.same(told[3].requestParameters, { repositoryName: 'team/app', imageIds: [{ imageTag: 'missing' }] })
+
+  told.length = 0
+  t.equal((await as(undefined, 'GET', '/v2/team/app/tags/list')).status, 200)
+  t.same(told, [], 'an unbound token (the registry\'s own) is not reported')
 })

@@ -12,6 +12,7 @@ import {
   TooManyTagsException, UntagResourceCommand, UploadLayerPartCommand, UploadNotFoundException, type ECRClient as Client
 } from '@aws-sdk/client-ecr'
 import { clientConfig, simulatedCloud } from './clients.js'
+import { ECR_MAX_BODY_BYTES } from '../../../runtime/api/tables/ecr.js'
 
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 
@@ -100,6 +101,42 @@ t.test('a layer pushed in parts through the ECR API, made an image with PutImage
   const noRepo = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'absent' })).catch((e) => e)
   t.ok(noRepo instanceof RepositoryNotFoundException)
   t.same((await ecr.send(new ListImagesCommand({ repositoryName: 'team/app' }))).imageIds?.map((i) => i.imageTag), ['v1'], 'one image: the refused calls made none')
+})
+
+t.test('an UploadLayerPart of the advertised part size (20 MiB) fits through the SDK: no 413 from the body limit', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  const ecr = new ECRClient(clientConfig(cloud))
+  t.teardown(() => ecr.destroy())
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'big' }))
+  const { uploadId, partSize } = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'big' }))
+  t.equal(partSize, 20 * 1024 * 1024, 'the part size ECR advertises')
+  const part = Buffer.alloc(partSize!)
+  for (let i = 0; i < part.length; i += 4096) part.writeUInt32BE(i, i)
+  const tail = Buffer.from('and a small last part\n')
+  const one = await ecr.send(new UploadLayerPartCommand({ repositoryName: 'big', uploadId, partFirstByte: 0, partLastByte: part.length - 1, layerPartBlob: part }))
+  t.equal(one.lastByteReceived, part.length - 1, 'a whole 20 MiB part (27 MiB of base64) arrived')
+  await ecr.send(new UploadLayerPartCommand({ repositoryName: 'big', uploadId, partFirstByte: part.length, partLastByte: part.length + tail.length - 1, layerPartBlob: tail }))
+  const layer = Buffer.concat([part, tail])
+  const done = await ecr.send(new CompleteLayerUploadCommand({ repositoryName: 'big', uploadId, layerDigests: [sha256(layer)] }))
+  t.equal(done.layerDigest, sha256(layer), 'the bytes are the layer\'s')
+  const check = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: 'big', layerDigests: [sha256(layer)] }))
+  t.same(check.layers, [{ layerDigest: sha256(layer), layerAvailability: 'AVAILABLE', layerSize: layer.length }])
+
+  // One byte over the part size reaches the service, which names the member and its limit.
+  const next = await ecr.send(new InitiateLayerUploadCommand({ repositoryName: 'big' }))
+  const over = Buffer.alloc(partSize! + 1)
+  const refused = await ecr.send(new UploadLayerPartCommand({ repositoryName: 'big', uploadId: next.uploadId, partFirstByte: 0, partLastByte: over.length - 1, layerPartBlob: over })).catch((e) => e)
+  t.equal(refused.name, 'InvalidParameterException')
+  t.match(refused.message, /layerPartBlob.*at most 20971520 bytes/)
+
+  // ECR's body limit is its own, still a limit: past it, 413 naming it, before the call.
+  const huge = await fetch(`http://${cloud.endpoint}/`, {
+    method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.UploadLayerPart' },
+    body: JSON.stringify({ repositoryName: 'big', layerPartBlob: 'A'.repeat(ECR_MAX_BODY_BYTES) })
+  })
+  t.equal(huge.status, 413)
+  t.match(await huge.json(), { __type: 'RequestEntityTooLargeException', message: new RegExp(`${ECR_MAX_BODY_BYTES} bytes`) })
 })
 
 t.test('ECR tags, DescribeRegistry, lifecycle policy previews', async (t) => {

@@ -120,3 +120,30 @@ t.test('ECR errors are the SDK\'s typed exceptions, with their statuses', async 
   t.match(badMutability.message, /imageTagMutability/)
   t.same((await ecr.send(new DescribeRepositoriesCommand({}))).repositories?.map((r) => r.repositoryName), ['one'], 'nothing changed')
 })
+
+t.test('ListImages refuses a malformed filter (it listed every image): InvalidParameterException naming the member', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  const ecr = new ECRClient(clientConfig(cloud))
+  t.teardown(() => ecr.destroy())
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'app' }))
+  const tagged = await cloud.registry.image('app:v1').fromScratch().addContent('one', '/version').push()
+  const listImages = async (filter: unknown) => {
+    const res = await fetch(`http://${cloud.endpoint}/`, {
+      method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.ListImages' },
+      body: JSON.stringify({ repositoryName: 'app', filter })
+    })
+    return { status: res.status, body: await res.json() as { __type?: string; message?: string; imageIds?: unknown[] } }
+  }
+  for (const [filter, named] of [['TAGGED', /^filter: must be an object/], [['TAGGED'], /^filter: /], [{ tagstatus: 'TAGGED' }, /^filter\.tagstatus: is not a member/],
+    [{ tagStatus: 'tagged' }, /^filter\.tagStatus: invalid value "tagged"/], [{ tagStatus: 1 }, /^filter\.tagStatus: /], [{ imageStatus: 'GONE' }, /^filter\.imageStatus: /]] as const) {
+    const res = await listImages(filter)
+    t.equal(res.status, 400, `${JSON.stringify(filter)} is refused`)
+    t.equal(res.body.__type, 'InvalidParameterException')
+    t.match(res.body.message, named, 'naming the member')
+  }
+  t.same((await ecr.send(new ListImagesCommand({ repositoryName: 'app', filter: { tagStatus: 'TAGGED', imageStatus: 'ACTIVE' } }))).imageIds,
+    [{ imageDigest: tagged.imageDigest, imageTag: 'v1' }], 'the model\'s filter still works')
+  t.same((await ecr.send(new ListImagesCommand({ repositoryName: 'app', filter: { imageStatus: 'ARCHIVED' } }))).imageIds, [], 'nothing is archived here')
+  t.equal((await listImages(null)).body.imageIds?.length, 1, 'a null filter is no filter')
+})

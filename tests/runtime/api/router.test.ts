@@ -83,8 +83,9 @@ t.test('every answer carries x-amzn-RequestId; engine errors carry x-stratus-err
 t.test('a body over 10 MiB is refused with 413, before the call', async (t) => {
   const cloud = await simulatedCloud()
   t.teardown(() => cloud.close())
-  const body = JSON.stringify({ repositoryName: 'big', imageManifest: 'x'.repeat(11 * 1024 * 1024) })
-  const res = await fetch(`http://${cloud.endpoint}/`, { method: 'POST', headers: { 'content-type': JSON11, 'x-amz-target': `${ECR}.PutImage` }, body })
+  // Batch keeps the router's limit (ECR's is its own, for UploadLayerPart: ecr-extra.test.ts).
+  const body = JSON.stringify({ jobDefinitionName: 'big', type: 'container', containerProperties: { command: ['x'.repeat(11 * 1024 * 1024)] } })
+  const res = await fetch(`http://${cloud.endpoint}/v1/registerjobdefinition`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
   t.equal(res.status, 413)
   t.match(await res.json(), { __type: 'RequestEntityTooLargeException', message: /10485760 bytes/ })
   t.match(JSON.parse(res.headers.get('x-stratus-error')!), { kind: 'LimitExceeded', code: 'RequestTooLarge', limit: 10485760 })
