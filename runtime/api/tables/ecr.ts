@@ -5,13 +5,8 @@
 // (every ECR exception is a 400 in its model but ServerException, 500); the
 // OCI codes the content layer raises map to their ECR counterparts.
 
-<<<<<<< HEAD
-import type { Registry } from '../../../registry/index.js'
-import { RegistryError, invalidParameter } from '../../../registry/errors.js'
-=======
 import { LAYER_LIMITS, type Registry } from '../../../registry/index.js'
-import { RegistryError } from '../../../registry/errors.js'
->>>>>>> helper-fixc
+import { RegistryError, invalidParameter } from '../../../registry/errors.js'
 import { StratusError } from '../../errors.js'
 import type { Partition } from '../../aws/partition.js'
 import { arns, localId } from '../../aws/arn.js'
@@ -22,7 +17,6 @@ type Input = Record<string, any>
 export const ECR_TARGET = 'AmazonEC2ContainerRegistry_V20150921'
 
 /**
-<<<<<<< HEAD
  * A resourceArn member as IAM is asked about it: a repository ARN of this
  * partition, region and account, rebuilt from its name. Any other ARN (of
  * another account or region, even one ending in a local repository's name)
@@ -50,12 +44,12 @@ function checkRegistryId(p: Partition, input: unknown): void {
     if (id !== p.accountId) throw invalidParameter(field, `${String(id).slice(0, 64)} is not this registry (${p.accountId}); the engine holds one registry`)
   }
 }
-=======
+
+/**
  * An UploadLayerPart of the part size InitiateLayerUpload advertises (20 MiB) is 4/3 of it as
  * base64 in the JSON body, with the other members beside it: past the router's default 10 MiB.
  */
 export const ECR_MAX_BODY_BYTES = Math.ceil(LAYER_LIMITS.partBytes / 3) * 4 + 1024 * 1024
->>>>>>> helper-fixc
 
 function repository(p: Partition, action: string) {
   return (i: Input): Authorization => ({ action, resources: [arns.ecr.repository(p, String(i.repositoryName))] })
