@@ -18,7 +18,7 @@ import type { Operation, Protocol, ServiceTable, WireError } from './operation.j
 import type { Authenticator, Authorizer, AuditSink, SignedRequest } from './security.js'
 import { readBody } from './body.js'
 import { RequestContext } from './call-context.js'
-import { authorizeCall, auditedInput } from './authorize.js'
+import { authorizeCall, auditedInput, auditedOutput } from './authorize.js'
 import { RestPaths, bindQuery } from './rest-paths.js'
 import { decodeQuery } from './aws-query.js'
 import { decodeMembers, missingRequired, parseJsonBody } from './json.js'
@@ -278,7 +278,7 @@ export class ApiRouter {
         time: this.#now(), eventSource: table.eventSource, eventName: opName, region: this.#partition.region,
         sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, principal: ctx.principal,
         requestParameters: op === undefined ? (input ?? null) : auditedInput(op, input),
-        responseElements: readOnly || wire !== undefined || output === undefined ? null : output,
+        responseElements: readOnly || wire !== undefined || output === undefined ? null : auditedOutput(op, output),
         ...(wire !== undefined ? { errorCode: wire.type, errorMessage: wire.message } : {}),
         requestId: ctx.requestId, readOnly
       })
