@@ -42,7 +42,7 @@ export interface SignatureClaim {
   readonly signature: string
   /** yyyymmddThhmmssZ */
   readonly amzDate: string | undefined
-  /** Presigned: X-Amz-Expires, seconds. */
+  /** Presigned: X-Amz-Expires, seconds (1–604800; always there when presigned). */
   readonly expires?: number
   readonly sessionToken?: string
 }
@@ -148,19 +148,20 @@ export class SigV4Verifier {
     const algorithm = query.get('X-Amz-Algorithm')
     if (algorithm === undefined) return undefined
     if (algorithm !== ALGORITHM) return incomplete(`Unsupported AWS 'algorithm': '${algorithm}'`)
-    const missing = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter((name) => !query.has(name))
+    // X-Amz-Expires is required, as AWS requires it: without it a presigned request would never expire.
+    const missing = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter((name) => !query.has(name))
     if (missing.length > 0) return incomplete(`AWS query-string parameters must include ${missing.map((m) => `'${m}'`).join(', ')}. Re-examine the query-string parameters.`)
     const credential = parseCredential(query.get('X-Amz-Credential')!)
     if (typeof credential === 'string') return incomplete(credential)
-    const expiresText = query.get('X-Amz-Expires')
-    const expires = expiresText === undefined ? undefined : Number(expiresText)
-    if (expires !== undefined && (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS)) {
+    const expiresText = query.get('X-Amz-Expires')!
+    const expires = /^\d+$/.test(expiresText) ? Number(expiresText) : NaN
+    if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS) {
       return incomplete(`X-Amz-Expires must be an integer from 1 to ${MAX_PRESIGNED_SECONDS} (one week), got ${expiresText}`)
     }
     const token = query.get('X-Amz-Security-Token')
     return {
       presigned: true, ...credential, signedHeaders: query.get('X-Amz-SignedHeaders')!.split(';'), signature: query.get('X-Amz-Signature')!,
-      amzDate: query.get('X-Amz-Date'), ...(expires === undefined ? {} : { expires }), ...(token === undefined ? {} : { sessionToken: token })
+      amzDate: query.get('X-Amz-Date'), expires, ...(token === undefined ? {} : { sessionToken: token })
     }
   }
 
@@ -227,7 +228,7 @@ export class SigV4Verifier {
       throw denied('InvalidSignature', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${claim.scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`)
     }
     const now = this.#now()
-    if (claim.presigned && claim.expires !== undefined && now > signedAt + claim.expires * 1000) {
+    if (claim.presigned && now > signedAt + (claim.expires ?? 0) * 1000) {
       throw denied('SignatureExpired', `Request has expired: signed at ${amzDate}, valid for ${claim.expires} seconds, now ${formatAmzDate(now)}`)
     }
     if (!claim.presigned && signedAt < now - SKEW_MS) {
