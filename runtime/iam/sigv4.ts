@@ -42,7 +42,7 @@ export interface SignatureClaim {
   readonly signature: string
   /** yyyymmddThhmmssZ */
   readonly amzDate: string | undefined
-  /** Presigned: X-Amz-Expires, seconds (1–604800; always there when presigned). */
+  /** Presigned: X-Amz-Expires, seconds (1–604800); verify() refuses a presigned request without it. */
   readonly expires?: number
   readonly sessionToken?: string
 }
@@ -148,20 +148,19 @@ export class SigV4Verifier {
     const algorithm = query.get('X-Amz-Algorithm')
     if (algorithm === undefined) return undefined
     if (algorithm !== ALGORITHM) return incomplete(`Unsupported AWS 'algorithm': '${algorithm}'`)
-    // X-Amz-Expires is required, as AWS requires it: without it a presigned request would never expire.
-    const missing = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter((name) => !query.has(name))
+    const missing = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].filter((name) => !query.has(name))
     if (missing.length > 0) return incomplete(`AWS query-string parameters must include ${missing.map((m) => `'${m}'`).join(', ')}. Re-examine the query-string parameters.`)
     const credential = parseCredential(query.get('X-Amz-Credential')!)
     if (typeof credential === 'string') return incomplete(credential)
-    const expiresText = query.get('X-Amz-Expires')!
-    const expires = /^\d+$/.test(expiresText) ? Number(expiresText) : NaN
-    if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS) {
+    const expiresText = query.get('X-Amz-Expires')
+    const expires = expiresText === undefined ? undefined : /^\d+$/.test(expiresText) ? Number(expiresText) : NaN
+    if (expires !== undefined && (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS)) {
       return incomplete(`X-Amz-Expires must be an integer from 1 to ${MAX_PRESIGNED_SECONDS} (one week), got ${expiresText}`)
     }
     const token = query.get('X-Amz-Security-Token')
     return {
       presigned: true, ...credential, signedHeaders: query.get('X-Amz-SignedHeaders')!.split(';'), signature: query.get('X-Amz-Signature')!,
-      amzDate: query.get('X-Amz-Date'), expires, ...(token === undefined ? {} : { sessionToken: token })
+      amzDate: query.get('X-Amz-Date'), ...(expires === undefined ? {} : { expires }), ...(token === undefined ? {} : { sessionToken: token })
     }
   }
 
@@ -179,6 +178,10 @@ export class SigV4Verifier {
   verify(request: SignedRequest): Principal {
     const claim = this.claim(request)
     if (claim === undefined) throw denied('MissingAuthenticationToken', 'Missing Authentication Token')
+    // AWS requires X-Amz-Expires on a presigned request: without it, one would never expire.
+    if (claim.presigned && claim.expires === undefined) {
+      throw denied('IncompleteSignature', "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders' and 'X-Amz-Signature'. Re-examine the query-string parameters.")
+    }
     const owner = this.#lookup(claim.accessKeyId)
     if (owner === undefined) throw denied('UnrecognizedClient', INVALID_TOKEN)
     if (owner.sessionToken !== undefined ? claim.sessionToken !== owner.sessionToken : claim.sessionToken !== undefined) {

@@ -119,7 +119,7 @@ function presignedByHand(params: Record<string, string>): SignedRequest {
 
 t.test('a presigned request without X-Amz-Expires never expired: it is refused, as is an X-Amz-Expires outside 1–604800', async (t) => {
   const aYearLater = verifierAt(SIGNED_AT + 365 * 86_400_000)
-  t.throws(() => aYearLater.verify(presignedByHand({})), { code: 'IncompleteSignature', message: /must include 'X-Amz-Expires'/ }, 'no X-Amz-Expires')
+  t.throws(() => aYearLater.verify(presignedByHand({})), { code: 'IncompleteSignature', message: /must include .*'X-Amz-Expires'/ }, 'no X-Amz-Expires')
   t.throws(() => verifierAt(SIGNED_AT).verify(presignedByHand({})), { code: 'IncompleteSignature' }, 'not even at the time it was signed')
   t.equal(verifierAt(SIGNED_AT + 60_000).verify(presignedByHand({ 'X-Amz-Expires': '60' })).userName, 'alice', 'the same request with X-Amz-Expires verifies')
   t.throws(() => verifierAt(SIGNED_AT + 61_000).verify(presignedByHand({ 'X-Amz-Expires': '60' })), { code: 'SignatureExpired' })
