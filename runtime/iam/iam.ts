@@ -32,7 +32,7 @@ export interface IamOptions {
   wallClock?: () => number
 }
 
-/** The root key an engine with auth 'iam' gets when none is configured: `test` / `test`, what the AWS tools' local setups use. */
+/** The root key an engine with auth 'iam' gets when no IAM config is given: `test` / `test`, what the AWS tools' local setups use. */
 export const DEFAULT_ROOT_KEY = { accessKeyId: 'test', secretAccessKey: 'test' } as const
 
 const POLICY_CACHE_LIMIT = 2048
@@ -58,8 +58,10 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     this.#now = now
     this.directory = new IamDirectory(options.store, options.partition, now, new PageTokens({ now }))
     this.#verifier = new SigV4Verifier({ lookup: (id) => this.#keyOwner(id), now: this.#wall })
+    // The default root key only when no IAM config is given at all: a config that restricts users must not leave
+    // test/test signing as root beside them. With one, root has exactly the keys its `root` member lists.
     if (config !== undefined) this.applyConfig(config)
-    if (this.mode === 'iam' && this.directory.keysOf('root').length === 0) this.directory.addKey('root', DEFAULT_ROOT_KEY)
+    else if (this.mode === 'iam' && this.directory.keysOf('root').length === 0) this.directory.addKey('root', DEFAULT_ROOT_KEY)
   }
 
   /** Writes a checked config in one transaction: its users and roles replace those of the same names (ids and creation dates kept). */
@@ -70,6 +72,11 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
         const found = tx.get<AccessKeyRecord>(ACCESS_KEYS, k.accessKeyId)
         const record: AccessKeyRecord = { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, status: 'Active', createDate: found?.value.createDate ?? this.#now(), owner }
         tx.put(ACCESS_KEYS, k.accessKeyId, record, found?.version ?? 0)
+      }
+      // Root's keys are the config's: one left in the store by an earlier start (the default test/test) goes.
+      const rootKeys = new Set(config.root.accessKeys.map((k) => k.accessKeyId))
+      for (const k of tx.scan<AccessKeyRecord>(ACCESS_KEYS, { index: { name: 'owner', value: 'root' } })) {
+        if (!rootKeys.has(k.key)) tx.delete(ACCESS_KEYS, k.key)
       }
       for (const k of config.root.accessKeys) putKey('root', k)
       for (const u of config.users) {
