@@ -197,7 +197,7 @@ export class ApiRouter {
       }
       if (this.#authenticator !== undefined) {
         try {
-          ctx.principal = this.#authenticator.authenticate(signed)
+          ctx.principal = this.#authenticator.authenticate(signed, { service: mounted!.table.signingName })
         } catch (err) {
           ctx.principal = this.#anonymous
           throw err

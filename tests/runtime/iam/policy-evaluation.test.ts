@@ -203,6 +203,20 @@ t.test('the account root is allowed everything', async (t) => {
   t.ok(iam.authorize({ principal: rootPrincipal(ACCOUNT), action: 'iam:DeleteUser', resource: '*', context: {} }).allowed)
 })
 
+t.test('the account root bypassed an explicit Deny in a resource policy: it applies to root too', async (t) => {
+  const { iam } = setup([])
+  const root = rootPrincipal(ACCOUNT)
+  const repo = `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/app`
+  const denying = (Principal: unknown) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal, Action: 'ecr:PutImage' }] })
+  for (const principal of ['*', { AWS: ACCOUNT }, { AWS: `arn:aws:iam::${ACCOUNT}:root` }]) {
+    t.match(iam.authorize({ principal: root, action: 'ecr:PutImage', resource: repo, context: {}, resourcePolicy: denying(principal) }), {
+      allowed: false, explicit: true, message: `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: ecr:PutImage on resource: ${repo} with an explicit deny in a resource-based policy`
+    }, `Principal ${JSON.stringify(principal)}`)
+  }
+  t.ok(iam.authorize({ principal: root, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: denying('*') }).allowed, 'other actions: still no Allow needed')
+  t.ok(iam.authorize({ principal: root, action: 'ecr:PutImage', resource: repo, context: {}, resourcePolicy: denying({ AWS: `arn:aws:iam::${ACCOUNT}:user/alice` }) }).allowed, 'a Deny naming someone else')
+})
+
 t.test('policy documents are checked when put: MalformedPolicyDocument naming the problem, nothing changed', async (t) => {
   const { iam } = setup([])
   const put = (doc: unknown) => () => iam.putUserPolicy({ UserName: 'alice', PolicyName: 'bad', PolicyDocument: typeof doc === 'string' ? doc : JSON.stringify(doc) })
