@@ -174,7 +174,7 @@ export class ApiRouter {
     if (routed instanceof RouterError) {
       req.resume()
       sendError(res, 'restJson1', requestId, routed.wire, routed)
-      this.#told(started, '-', `${method} ${rawPath}`, routed.wire, '-', requestId)
+      this.#refusedAtRouting(req, res, method, rawPath, rawQuery, routed, requestId, started)
       return
     }
     let { protocol, mounted, opName, op } = routed
@@ -242,6 +242,45 @@ export class ApiRouter {
     }
     if (this.#onCall !== undefined) {
       this.#told(started, mounted?.table.signingName ?? '-', opName || '-', failure === undefined ? undefined : wire, ctx.principal.arn || 'anonymous', requestId)
+    }
+  }
+
+  /**
+   * A request no table took is still a call someone made: the request log gets
+   * it with its service when the path (/v1/ is Batch's, /stratus/ Stratus's)
+   * or the credential scope names one, and the audit trail records it then
+   * (unverified: with auth off the key's principal or root, as for every
+   * call; with auth iam anonymous, as for any call refused before authentication).
+   */
+  #refusedAtRouting(req: IncomingMessage, res: ServerResponse, method: string, rawPath: string, rawQuery: string, err: RouterError, requestId: string, started: number): void {
+    const scope = credentialScopeService(req.headers.authorization, rawQuery)
+    const table = rawPath.startsWith('/stratus/') ? this.#stratus?.table
+      : rawPath.startsWith('/v1/') ? this.#tables.find((t) => t.signingName === 'batch')
+        : this.#tables.find((t) => t.signingName === scope)
+    const service = table?.signingName ?? scope
+    const target = req.headers['x-amz-target']
+    const eventName = typeof target === 'string' ? target.slice(target.lastIndexOf('.') + 1) || target
+      : rawPath.startsWith('/stratus/v1/') ? rawPath.slice('/stratus/v1/'.length) : `${method} ${rawPath}`
+    // With auth off the authenticator never verifies (the body is not needed): the key's principal, else root.
+    let principal = this.#authenticator === undefined ? this.#root : this.#anonymous
+    if (this.#authenticator?.mode === 'off') {
+      try {
+        principal = this.#authenticator.authenticate({ method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) })
+      } catch {
+        // stays anonymous
+      }
+    }
+    this.#told(started, service ?? '-', eventName, err.wire, principal.arn || 'anonymous', requestId)
+    if (this.#audit === undefined || service === undefined) return
+    const ctx = new RequestContext(req, res, requestId, principal)
+    try {
+      this.#audit.record({
+        time: this.#now(), eventSource: table?.eventSource ?? `${service}.amazonaws.com`, eventName, region: this.#partition.region,
+        sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, principal, requestParameters: null, responseElements: null,
+        errorCode: err.wire.type, errorMessage: err.wire.message, requestId, readOnly: false
+      })
+    } catch {
+      // The audit sink's failure does not change the answer already sent.
     }
   }
 
