@@ -60,3 +60,26 @@ export function auditedInput(op: Operation, input: Record<string, unknown> | und
 }
 
 export type { AuditEntry }
+
+/** responseElements as CloudTrail keeps them: the output without the members the operation declares secret. */
+export function auditedOutput(op: Operation | undefined, output: unknown): unknown {
+  if (op?.secretOutputs === undefined || output === null || typeof output !== 'object') return output
+  const copy: Record<string, unknown> = { ...(output as Record<string, unknown>) }
+  for (const path of op.secretOutputs) dropPath(copy, path.split('.'))
+  return copy
+}
+
+/** Deletes obj[a][b]…[last], copying each object on the way so the caller's output (already sent) is not touched. */
+function dropPath(obj: Record<string, unknown>, path: readonly string[]): void {
+  const [head, ...rest] = path
+  if (!(head in obj)) return
+  if (rest.length === 0) {
+    delete obj[head]
+    return
+  }
+  const inner = obj[head]
+  if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) return
+  const copy = { ...(inner as Record<string, unknown>) }
+  obj[head] = copy
+  dropPath(copy, rest)
+}

@@ -34,15 +34,19 @@ export function bodyTooLarge(limit: number): RouterError {
 
 /**
  * Authentication failures (codes from security.ts) per protocol, with the
- * exception names and statuses AWS sends: JSON protocols use the
- * *Exception names, awsQuery the short ones (IAM/STS/ELB).
+ * exception names and statuses AWS sends: JSON protocols use the *Exception
+ * names — 400 from the awsJson1_1 services (ECR, ECS, Logs, CloudTrail,
+ * Lightsail: `{"__type":"UnrecognizedClientException"}` with 400 Bad Request),
+ * 403 from the restJson1 ones (Batch) and the Stratus API — awsQuery
+ * (IAM, STS) the short names with their own statuses.
  */
-const AUTH_ERRORS: Record<string, { json: [string, number]; query: [string, number] }> = {
-  MissingAuthenticationToken: { json: ['MissingAuthenticationTokenException', 403], query: ['MissingAuthenticationToken', 403] },
-  IncompleteSignature: { json: ['IncompleteSignatureException', 403], query: ['IncompleteSignature', 400] },
-  UnrecognizedClient: { json: ['UnrecognizedClientException', 403], query: ['InvalidClientTokenId', 403] },
-  InvalidSignature: { json: ['InvalidSignatureException', 403], query: ['SignatureDoesNotMatch', 403] },
-  SignatureExpired: { json: ['InvalidSignatureException', 403], query: ['RequestExpired', 400] }
+const AUTH_ERRORS: Record<string, { json: string; query: [string, number] }> = {
+  MissingAuthenticationToken: { json: 'MissingAuthenticationTokenException', query: ['MissingAuthenticationToken', 403] },
+  IncompleteSignature: { json: 'IncompleteSignatureException', query: ['IncompleteSignature', 400] },
+  UnrecognizedClient: { json: 'UnrecognizedClientException', query: ['InvalidClientTokenId', 403] },
+  ExpiredToken: { json: 'ExpiredTokenException', query: ['ExpiredToken', 403] },
+  InvalidSignature: { json: 'InvalidSignatureException', query: ['SignatureDoesNotMatch', 403] },
+  SignatureExpired: { json: 'InvalidSignatureException', query: ['RequestExpired', 400] }
 }
 
 /** The wire form of an authentication failure, or undefined when err is not one. */
@@ -50,8 +54,8 @@ export function authWireError(err: unknown, protocol: Protocol): WireError | und
   if (!(err instanceof StratusError) || err.kind !== 'AccessDenied') return undefined
   const known = AUTH_ERRORS[err.code]
   if (known === undefined) return undefined
-  const [type, status] = protocol === 'awsQuery' ? known.query : known.json
-  return { type, status, message: err.message }
+  if (protocol === 'awsQuery') return { type: known.query[0], status: known.query[1], message: err.message }
+  return { type: known.json, status: protocol === 'awsJson1_1' ? 400 : 403, message: err.message }
 }
 
 /** A denial by IAM: AccessDeniedException with the status the service's model gives it. */

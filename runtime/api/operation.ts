@@ -48,6 +48,11 @@ export interface Operation<I = any, O = any> {
   readonly timestamps?: readonly string[]
   /** Top-level members that are blobs on the wire (base64 in JSON): decoded to Buffer before call(). */
   readonly blobs?: readonly string[]
+  /**
+   * Output members the audit trail must not keep (secrets a call returns once: `AccessKey.SecretAccessKey`,
+   * `Credentials.SessionToken`), as dotted paths; CloudTrail leaves them out of responseElements.
+   */
+  readonly secretOutputs?: readonly string[]
   authorize(input: I, ctx: CallContext): Authorization
   /**
    * The service call. Its result is encoded by the protocol (Dates become epoch

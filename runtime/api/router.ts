@@ -18,7 +18,7 @@ import type { Operation, Protocol, ServiceTable, WireError } from './operation.j
 import type { Authenticator, Authorizer, AuditSink, SignedRequest } from './security.js'
 import { readBody } from './body.js'
 import { RequestContext } from './call-context.js'
-import { authorizeCall, auditedInput } from './authorize.js'
+import { authorizeCall, auditedInput, auditedOutput } from './authorize.js'
 import { RestPaths, bindQuery } from './rest-paths.js'
 import { decodeQuery } from './aws-query.js'
 import { decodeMembers, missingRequired, parseJsonBody } from './json.js'
@@ -174,7 +174,7 @@ export class ApiRouter {
     if (routed instanceof RouterError) {
       req.resume()
       sendError(res, 'restJson1', requestId, routed.wire, routed)
-      this.#told(started, '-', `${method} ${rawPath}`, routed.wire, '-', requestId)
+      this.#refusedAtRouting(req, res, method, rawPath, rawQuery, routed, requestId, started)
       return
     }
     let { protocol, mounted, opName, op } = routed
@@ -197,7 +197,7 @@ export class ApiRouter {
       }
       if (this.#authenticator !== undefined) {
         try {
-          ctx.principal = this.#authenticator.authenticate(signed)
+          ctx.principal = this.#authenticator.authenticate(signed, { service: mounted!.table.signingName })
         } catch (err) {
           ctx.principal = this.#anonymous
           throw err
@@ -245,6 +245,45 @@ export class ApiRouter {
     }
   }
 
+  /**
+   * A request no table took is still a call someone made: the request log gets
+   * it with its service when the path (/v1/ is Batch's, /stratus/ Stratus's)
+   * or the credential scope names one, and the audit trail records it then
+   * (unverified: with auth off the key's principal or root, as for every
+   * call; with auth iam anonymous, as for any call refused before authentication).
+   */
+  #refusedAtRouting(req: IncomingMessage, res: ServerResponse, method: string, rawPath: string, rawQuery: string, err: RouterError, requestId: string, started: number): void {
+    const scope = credentialScopeService(req.headers.authorization, rawQuery)
+    const table = rawPath.startsWith('/stratus/') ? this.#stratus?.table
+      : rawPath.startsWith('/v1/') ? this.#tables.find((t) => t.signingName === 'batch')
+        : this.#tables.find((t) => t.signingName === scope)
+    const service = table?.signingName ?? scope
+    const target = req.headers['x-amz-target']
+    const eventName = typeof target === 'string' ? target.slice(target.lastIndexOf('.') + 1) || target
+      : rawPath.startsWith('/stratus/v1/') ? rawPath.slice('/stratus/v1/'.length) : `${method} ${rawPath}`
+    // With auth off the authenticator never verifies (the body is not needed): the key's principal, else root.
+    let principal = this.#authenticator === undefined ? this.#root : this.#anonymous
+    if (this.#authenticator?.mode === 'off') {
+      try {
+        principal = this.#authenticator.authenticate({ method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body: Buffer.alloc(0) })
+      } catch {
+        // stays anonymous
+      }
+    }
+    this.#told(started, service ?? '-', eventName, err.wire, principal.arn || 'anonymous', requestId)
+    if (this.#audit === undefined || service === undefined) return
+    const ctx = new RequestContext(req, res, requestId, principal)
+    try {
+      this.#audit.record({
+        time: this.#now(), eventSource: table?.eventSource ?? `${service}.amazonaws.com`, eventName, region: this.#partition.region,
+        sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, principal, requestParameters: null, responseElements: null,
+        errorCode: err.wire.type, errorMessage: err.wire.message, requestId, readOnly: false
+      })
+    } catch {
+      // The audit sink's failure does not change the answer already sent.
+    }
+  }
+
   #told(started: number, service: string, operation: string, wire: WireError | undefined, principal: string, requestId: string): void {
     if (this.#onCall === undefined) return
     try {
@@ -278,7 +317,7 @@ export class ApiRouter {
         time: this.#now(), eventSource: table.eventSource, eventName: opName, region: this.#partition.region,
         sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, principal: ctx.principal,
         requestParameters: op === undefined ? (input ?? null) : auditedInput(op, input),
-        responseElements: readOnly || wire !== undefined || output === undefined ? null : output,
+        responseElements: readOnly || wire !== undefined || output === undefined ? null : auditedOutput(op, output),
         ...(wire !== undefined ? { errorCode: wire.type, errorMessage: wire.message } : {}),
         requestId: ctx.requestId, readOnly
       })

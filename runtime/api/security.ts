@@ -23,10 +23,12 @@ export interface Authenticator {
    * Who signed the request. With mode 'iam' an unsigned, unknown, mis-signed or
    * skewed request throws an AccessDenied StratusError whose code is one of
    * MissingAuthenticationToken, IncompleteSignature, UnrecognizedClient,
-   * InvalidSignature, SignatureExpired (the router maps it to each protocol's
-   * exception). With 'off' it never throws: the known key's principal, else root.
+   * ExpiredToken, InvalidSignature, SignatureExpired (the router maps it to
+   * each protocol's exception); a credential scope for another service than
+   * `scope.service`, or a region the engine does not answer for, is
+   * InvalidSignature. With 'off' it never throws: the known key's principal, else root.
    */
-  authenticate(request: SignedRequest): Principal
+  authenticate(request: SignedRequest, scope?: { readonly service: string }): Principal
   /** The credential scope's service name of a signed request (header or presigned), if any. */
   signingService(request: SignedRequest): string | undefined
 }

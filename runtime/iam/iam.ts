@@ -32,10 +32,13 @@ export interface IamOptions {
   wallClock?: () => number
 }
 
-/** The root key an engine with auth 'iam' gets when none is configured: `test` / `test`, what the AWS tools' local setups use. */
+/** The root key an engine with auth 'iam' gets when no IAM config is given: `test` / `test`, what the AWS tools' local setups use. */
 export const DEFAULT_ROOT_KEY = { accessKeyId: 'test', secretAccessKey: 'test' } as const
 
 const POLICY_CACHE_LIMIT = 2048
+
+/** Where each partition's global services (IAM, STS's global endpoint) are signed for. */
+const GLOBAL_SIGNING_REGION: Record<string, string> = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' }
 
 export class Iam implements Authenticator, Authorizer, T.IamService, T.StsService {
   readonly mode: 'off' | 'iam'
@@ -58,8 +61,10 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     this.#now = now
     this.directory = new IamDirectory(options.store, options.partition, now, new PageTokens({ now }))
     this.#verifier = new SigV4Verifier({ lookup: (id) => this.#keyOwner(id), now: this.#wall })
+    // The default root key only when no IAM config is given at all: a config that restricts users must not leave
+    // test/test signing as root beside them. With one, root has exactly the keys its `root` member lists.
     if (config !== undefined) this.applyConfig(config)
-    if (this.mode === 'iam' && this.directory.keysOf('root').length === 0) this.directory.addKey('root', DEFAULT_ROOT_KEY)
+    else if (this.mode === 'iam' && this.directory.keysOf('root').length === 0) this.directory.addKey('root', DEFAULT_ROOT_KEY)
   }
 
   /** Writes a checked config in one transaction: its users and roles replace those of the same names (ids and creation dates kept). */
@@ -70,6 +75,11 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
         const found = tx.get<AccessKeyRecord>(ACCESS_KEYS, k.accessKeyId)
         const record: AccessKeyRecord = { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, status: 'Active', createDate: found?.value.createDate ?? this.#now(), owner }
         tx.put(ACCESS_KEYS, k.accessKeyId, record, found?.version ?? 0)
+      }
+      // Root's keys are the config's: one left in the store by an earlier start (the default test/test) goes.
+      const rootKeys = new Set(config.root.accessKeys.map((k) => k.accessKeyId))
+      for (const k of tx.scan<AccessKeyRecord>(ACCESS_KEYS, { index: { name: 'owner', value: 'root' } })) {
+        if (!rootKeys.has(k.key)) tx.delete(ACCESS_KEYS, k.key)
       }
       for (const k of config.root.accessKeys) putKey('root', k)
       for (const u of config.users) {
@@ -118,13 +128,28 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     }
   }
 
+  /** A known active key's owner; an expired session key too (with its expiration: the verifier answers ExpiredToken). */
   #keyOwner(accessKeyId: string): KeyOwner | undefined {
     const key = this.#store.get<AccessKeyRecord>(ACCESS_KEYS, accessKeyId)?.value
     if (key === undefined || key.status !== 'Active') return undefined
-    if (key.expiration !== undefined && key.expiration <= this.#wall()) return undefined
     const principal = this.#principalOf(key)
     if (principal === undefined) return undefined
-    return { secretAccessKey: key.secretAccessKey, principal, ...(key.sessionToken === undefined ? {} : { sessionToken: key.sessionToken }) }
+    return {
+      secretAccessKey: key.secretAccessKey, principal, ...(key.sessionToken === undefined ? {} : { sessionToken: key.sessionToken }),
+      ...(key.expiration === undefined ? {} : { expiration: key.expiration })
+    }
+  }
+
+  /**
+   * The regions a service's credential scope may name: the engine's; IAM and
+   * STS also the partition's global signing region (the SDKs sign IAM for
+   * us-east-1 whatever their region). The Stratus-only API takes any (the
+   * remote SDK signs for its own region setting).
+   */
+  #scopeRegions(service: string): readonly string[] | undefined {
+    if (service === 'stratus') return undefined
+    if (service === 'iam' || service === 'sts') return [this.#partition.region, GLOBAL_SIGNING_REGION[this.#partition.partition] ?? 'us-east-1']
+    return [this.#partition.region]
   }
 
   /**
@@ -150,11 +175,16 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     return undefined
   }
 
-  authenticate(request: SignedRequest): Principal {
-    if (this.mode === 'iam') return this.#verifier.verify(request)
+  authenticate(request: SignedRequest, scope?: { readonly service: string }): Principal {
+    if (this.mode === 'iam') {
+      if (scope === undefined) return this.#verifier.verify(request)
+      const regions = this.#scopeRegions(scope.service)
+      return this.#verifier.verify(request, { service: scope.service, ...(regions === undefined ? {} : { regions }) })
+    }
     const accessKeyId = this.#verifier.accessKeyOf(request)
     const owner = accessKeyId === undefined ? undefined : this.#keyOwner(accessKeyId)
-    return owner?.principal ?? rootPrincipal(this.#partition.accountId, this.#partition.partition, accessKeyId)
+    const current = owner !== undefined && (owner.expiration === undefined || owner.expiration > this.#wall())
+    return current ? owner.principal : rootPrincipal(this.#partition.accountId, this.#partition.partition, accessKeyId)
   }
 
   signingService(request: SignedRequest): string | undefined {
@@ -206,11 +236,17 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
 
   authorize(request: AuthorizationRequest): Decision {
     const p = request.principal
-    if (p.type === 'Root' && p.accountId === this.#partition.accountId) return { allowed: true }
     // AWS: no permission is needed for GetCallerIdentity, and a Deny does not stop it.
     if (request.action.toLowerCase() === 'sts:getcalleridentity') return { allowed: true }
     const resourcePolicy = request.resourcePolicy === undefined ? undefined : this.#compile(request.resourcePolicy, 'resource')
     const head = `User: ${p.arn} is not authorized to perform: ${request.action} on resource: ${request.resource}`
+    if (p.type === 'Root' && p.accountId === this.#partition.accountId) {
+      // Root needs no Allow, but an explicit Deny in the resource's policy applies to it too (as in AWS). A policy
+      // that cannot be evaluated does not lock root out: root is who can replace it.
+      if (resourcePolicy === undefined) return { allowed: true }
+      const outcome = evaluate([], resourcePolicy, { principal: p, action: request.action, resource: request.resource, context: this.#context(request) })
+      return outcome.effect === 'Deny' ? { allowed: false, explicit: true, message: `${head} with an explicit deny in a resource-based policy` } : { allowed: true }
+    }
     // Fail closed: a resource policy that cannot be evaluated may hold a Deny; ignoring it would let its principals through.
     if (request.resourcePolicy !== undefined && resourcePolicy === undefined) return { allowed: false, explicit: true, message: `${head} because its resource-based policy cannot be evaluated` }
     const outcome = evaluate(this.#identityPolicies(p), resourcePolicy, {

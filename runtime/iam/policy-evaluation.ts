@@ -1,7 +1,9 @@
 // IAM's evaluation logic for one account: an explicit Deny in any policy that
 // applies wins; else an Allow in an identity policy of the principal, or in
-// the resource's policy naming the principal, allows; else the request is
-// implicitly denied. A statement applies when its action, resource,
+// the resource's policy naming the principal itself (its ARN, its role's ARN,
+// or "*"), allows; a resource policy naming only the account defers to the
+// identity policies (its Deny still applies); else the request is implicitly
+// denied. A statement applies when its action, resource,
 // principal (resource policies) and every condition match.
 
 import type { CompiledPolicy, CompiledStatement, PrincipalSet } from './policy-document.js'
@@ -39,14 +41,24 @@ export function substitute(text: string, context: RequestContext): string | unde
   return missing ? undefined : out
 }
 
-function principalNamed(set: PrincipalSet, p: Principal): boolean {
-  if (set.any) return true
-  const roleArn = p.type === 'AssumedRole' && p.roleName !== undefined ? `arn:${p.arn.split(':')[1]}:iam::${p.accountId}:role/${p.roleName}` : undefined
-  return set.aws.some((name) =>
-    name === p.accountId || name === `arn:${p.arn.split(':')[1]}:iam::${p.accountId}:root` || name === p.arn || (roleArn !== undefined && name === roleArn))
+/**
+ * How a resource-policy statement's Principal names the caller: 'self' (its own
+ * ARN, its role's ARN for a session, or "*"), 'account' (the account id or its
+ * root ARN: a delegation to the account's identity policies), or not at all.
+ * For the account's root, naming the account is naming root itself.
+ */
+function principalNamed(set: PrincipalSet, p: Principal): 'self' | 'account' | undefined {
+  if (set.any) return 'self'
+  const partition = p.arn.split(':')[1]
+  const rootArn = `arn:${partition}:iam::${p.accountId}:root`
+  const roleArn = p.type === 'AssumedRole' && p.roleName !== undefined ? `arn:${partition}:iam::${p.accountId}:role/${p.roleName}` : undefined
+  if (set.aws.some((name) => name === p.arn || (roleArn !== undefined && name === roleArn))) return 'self'
+  if (set.aws.some((name) => name === p.accountId || name === rootArn)) return p.type === 'Root' ? 'self' : 'account'
+  return undefined
 }
 
-function matches(s: CompiledStatement, policy: CompiledPolicy, input: EvaluationInput, resourcePolicy: boolean): boolean {
+/** Whether a statement's action, resource and conditions match (not its principal). */
+function matches(s: CompiledStatement, policy: CompiledPolicy, input: EvaluationInput): boolean {
   const actionHit = s.actions.some((a) => wildcardMatch(input.action, a, true))
   if (actionHit === s.notAction) return false
   const resourceHit = s.resources.some((r) => {
@@ -54,10 +66,6 @@ function matches(s: CompiledStatement, policy: CompiledPolicy, input: Evaluation
     return pattern !== undefined && wildcardMatch(input.resource, pattern)
   })
   if (resourceHit === s.notResource) return false
-  if (resourcePolicy) {
-    if (s.principals === undefined) return false
-    if (principalNamed(s.principals, input.principal) === s.notPrincipal) return false
-  }
   for (const c of s.conditions) {
     const values = policy.variables ? c.values.map((v) => substitute(v, input.context)) : c.values
     if (!conditionHolds({ base: c.base, ifExists: c.ifExists, set: c.set, key: c.key, values }, input.context)) return false
@@ -65,20 +73,35 @@ function matches(s: CompiledStatement, policy: CompiledPolicy, input: Evaluation
   return true
 }
 
+/**
+ * How a resource-policy statement applies to the caller: 'grant' (an Allow
+ * there allows by itself), 'account' (it names the caller's account: its Deny
+ * applies, its Allow only defers to the identity policies, as AWS's
+ * evaluation does within one account), or not at all.
+ */
+function resourceStatementApplies(s: CompiledStatement, input: EvaluationInput): 'grant' | 'account' | undefined {
+  if (s.principals === undefined) return undefined
+  const named = principalNamed(s.principals, input.principal)
+  // NotPrincipal: the statement is about everyone it does not name (the caller's account named counts as naming the caller).
+  if (s.notPrincipal) return named === undefined ? 'grant' : undefined
+  return named === 'self' ? 'grant' : named
+}
+
 export function evaluate(identity: readonly CompiledPolicy[], resource: CompiledPolicy | undefined, input: EvaluationInput): Outcome {
   let allowed = false
   for (const policy of identity) {
     for (const s of policy.statements) {
-      if (!matches(s, policy, input, false)) continue
+      if (!matches(s, policy, input)) continue
       if (s.effect === 'Deny') return { effect: 'Deny', source: 'identity' }
       allowed = true
     }
   }
   if (resource !== undefined) {
     for (const s of resource.statements) {
-      if (!matches(s, resource, input, true)) continue
+      const applies = resourceStatementApplies(s, input)
+      if (applies === undefined || !matches(s, resource, input)) continue
       if (s.effect === 'Deny') return { effect: 'Deny', source: 'resource' }
-      allowed = true
+      if (applies === 'grant') allowed = true
     }
   }
   return allowed ? { effect: 'Allow' } : { effect: 'None' }

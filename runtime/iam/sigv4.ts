@@ -21,6 +21,16 @@ export interface KeyOwner {
   readonly principal: Principal
   /** Temporary credentials (AssumeRole) carry a session token the request must present. */
   readonly sessionToken?: string
+  /** Temporary credentials: wall-clock epoch ms after which a request signed with them is ExpiredToken. */
+  readonly expiration?: number
+}
+
+/** What the credential scope must say for the endpoint the request reached. */
+export interface ExpectedScope {
+  /** The routed service's signing name: another is `Credential should be scoped to correct service`. */
+  readonly service?: string
+  /** The regions the service answers for (the engine's; us-east-1 too for global IAM and STS); undefined: any. */
+  readonly regions?: readonly string[]
 }
 
 export interface SigV4Options {
@@ -42,7 +52,7 @@ export interface SignatureClaim {
   readonly signature: string
   /** yyyymmddThhmmssZ */
   readonly amzDate: string | undefined
-  /** Presigned: X-Amz-Expires, seconds. */
+  /** Presigned: X-Amz-Expires, seconds (1–604800); verify() refuses a presigned request without it. */
   readonly expires?: number
   readonly sessionToken?: string
 }
@@ -51,6 +61,7 @@ export const SKEW_MS = 15 * 60_000
 const MAX_PRESIGNED_SECONDS = 604_800
 const MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.'
 const INVALID_TOKEN = 'The security token included in the request is invalid.'
+const EXPIRED_TOKEN = 'The security token included in the request is expired'
 
 function denied(code: string, message: string): AccessDeniedError {
   return new AccessDeniedError(code, message)
@@ -153,7 +164,7 @@ export class SigV4Verifier {
     const credential = parseCredential(query.get('X-Amz-Credential')!)
     if (typeof credential === 'string') return incomplete(credential)
     const expiresText = query.get('X-Amz-Expires')
-    const expires = expiresText === undefined ? undefined : Number(expiresText)
+    const expires = expiresText === undefined ? undefined : /^\d+$/.test(expiresText) ? Number(expiresText) : NaN
     if (expires !== undefined && (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS)) {
       return incomplete(`X-Amz-Expires must be an integer from 1 to ${MAX_PRESIGNED_SECONDS} (one week), got ${expiresText}`)
     }
@@ -172,17 +183,30 @@ export class SigV4Verifier {
   /**
    * The principal that signed the request. Throws an AccessDenied StratusError:
    * MissingAuthenticationToken, IncompleteSignature, UnrecognizedClient,
-   * InvalidSignature or SignatureExpired. Nothing is cached across requests
-   * but derived signing keys.
+   * ExpiredToken, InvalidSignature (also a credential scope for another region
+   * or service than `expectedScope`) or SignatureExpired. Nothing is cached across
+   * requests but derived signing keys.
    */
-  verify(request: SignedRequest): Principal {
+  verify(request: SignedRequest, expectedScope: ExpectedScope = {}): Principal {
     const claim = this.claim(request)
     if (claim === undefined) throw denied('MissingAuthenticationToken', 'Missing Authentication Token')
+    // AWS requires X-Amz-Expires on a presigned request: without it, one would never expire.
+    if (claim.presigned && claim.expires === undefined) {
+      throw denied('IncompleteSignature', "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders' and 'X-Amz-Signature'. Re-examine the query-string parameters.")
+    }
+    // AWS's wording; both are InvalidSignatureException / SignatureDoesNotMatch on the wire.
+    if (expectedScope.regions !== undefined && !expectedScope.regions.includes(claim.region)) {
+      throw denied('InvalidSignature', `Credential should be scoped to a valid region, not '${claim.region}'.`)
+    }
+    if (expectedScope.service !== undefined && claim.service !== expectedScope.service) {
+      throw denied('InvalidSignature', `Credential should be scoped to correct service: '${expectedScope.service}'.`)
+    }
     const owner = this.#lookup(claim.accessKeyId)
     if (owner === undefined) throw denied('UnrecognizedClient', INVALID_TOKEN)
     if (owner.sessionToken !== undefined ? claim.sessionToken !== owner.sessionToken : claim.sessionToken !== undefined) {
       throw denied('UnrecognizedClient', INVALID_TOKEN)
     }
+    if (owner.expiration !== undefined && owner.expiration <= this.#now()) throw denied('ExpiredToken', EXPIRED_TOKEN)
     this.#checkTime(claim)
     const headers = headerMap(request.rawHeaders)
     if (!claim.signedHeaders.includes('host')) {
@@ -227,7 +251,7 @@ export class SigV4Verifier {
       throw denied('InvalidSignature', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${claim.scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`)
     }
     const now = this.#now()
-    if (claim.presigned && claim.expires !== undefined && now > signedAt + claim.expires * 1000) {
+    if (claim.presigned && now > signedAt + (claim.expires ?? 0) * 1000) {
       throw denied('SignatureExpired', `Request has expired: signed at ${amzDate}, valid for ${claim.expires} seconds, now ${formatAmzDate(now)}`)
     }
     if (!claim.presigned && signedAt < now - SKEW_MS) {

@@ -52,7 +52,7 @@ async function pull(endpoint: string, repository: string, tag: string, basic: st
 t.test('a user\'s key over the wire: allowed calls work, denied ones throw the engine\'s AccessDeniedError', async (t) => {
   const cloud = await Stratus.embedded({
     clock: 'manual', runner: 'simulated', auth: 'iam',
-    iam: { users: [{ userName: 'dev', accessKeys: [DEV_KEY], policies: [{ policyName: 'dev', policyDocument: devPolicy }], tags: { team: 'a' } }] }
+    iam: { root: { accessKeys: [{ accessKeyId: 'test', secretAccessKey: 'test' }] }, users: [{ userName: 'dev', accessKeys: [DEV_KEY], policies: [{ policyName: 'dev', policyDocument: devPolicy }], tags: { team: 'a' } }] }
   })
   t.teardown(() => cloud.close())
   const url = `http://${cloud.endpoint}`

@@ -70,8 +70,10 @@ export function iamTable(iam: Iam): ServiceTable {
       return directory.roleArn(input.RoleName)
     }
   }
-  const op = (name: string, readOnly: boolean, required: string[], resource: 'user' | 'role' | 'none', call: (input: Input, ctx: CallContext) => unknown): Operation => ({
-    name, readOnly, required,
+  const op = (
+    name: string, readOnly: boolean, required: string[], resource: 'user' | 'role' | 'none', call: (input: Input, ctx: CallContext) => unknown, secretOutputs?: string[]
+  ): Operation => ({
+    name, readOnly, required, ...(secretOutputs === undefined ? {} : { secretOutputs }),
     authorize: (input: Input, ctx: CallContext) => ({
       action: `iam:${name}`,
       resources: [resource === 'user' ? userArn(input, ctx) : resource === 'role' ? roleArn(input) : '*'],
@@ -85,7 +87,7 @@ export function iamTable(iam: Iam): ServiceTable {
     op('GetUser', true, [], 'user', (i, ctx) => iam.getUser(i as any, ctx.principal)),
     op('ListUsers', true, [], 'none', (i) => iam.listUsers(i as any)),
     op('DeleteUser', false, ['UserName'], 'user', (i) => iam.deleteUser(i as any)),
-    op('CreateAccessKey', false, [], 'user', (i, ctx) => iam.createAccessKey(i as any, ctx.principal)),
+    op('CreateAccessKey', false, [], 'user', (i, ctx) => iam.createAccessKey(i as any, ctx.principal), ['AccessKey.SecretAccessKey']),
     op('ListAccessKeys', true, [], 'user', (i, ctx) => iam.listAccessKeys(i as any, ctx.principal)),
     op('UpdateAccessKey', false, ['AccessKeyId', 'Status'], 'user', (i, ctx) => iam.updateAccessKey(i as any, ctx.principal)),
     op('DeleteAccessKey', false, ['AccessKeyId'], 'user', (i, ctx) => iam.deleteAccessKey(i as any, ctx.principal)),

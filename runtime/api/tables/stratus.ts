@@ -143,9 +143,10 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
   const reading = () => ({ kind: clock.kind, now: clock.now() })
 
   const op = (
-    name: string, readOnly: boolean, required: string[], resources: (input: Input) => string[], call: (input: Input, ctx: CallContext) => unknown, action = `stratus:${name}`
+    name: string, readOnly: boolean, required: string[], resources: (input: Input) => string[], call: (input: Input, ctx: CallContext) => unknown, action = `stratus:${name}`,
+    secretOutputs?: string[]
   ): Operation<Input> => ({
-    name, readOnly, required, authorize: (input) => ({ action, resources: resources(input) }), call: call as Operation<Input>['call']
+    name, readOnly, required, ...(secretOutputs === undefined ? {} : { secretOutputs }), authorize: (input) => ({ action, resources: resources(input) }), call: call as Operation<Input>['call']
   })
   /** The role's ARN as the IAM table names it (with its path), or the one it would have. */
   const role = (input: Input) => arnOr(input.RoleName, (n) => {
@@ -205,7 +206,7 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
     }),
     // IAM's Stratus-only call
     ...(iam === undefined ? [] : [
-      op('CreateRoleAccessKey', false, ['RoleName'], role, (i) => iam.createRoleAccessKey({ RoleName: text(i, 'RoleName') }), 'iam:CreateRoleAccessKey')
+      op('CreateRoleAccessKey', false, ['RoleName'], role, (i) => iam.createRoleAccessKey({ RoleName: text(i, 'RoleName') }), 'iam:CreateRoleAccessKey', ['AccessKey.SecretAccessKey'])
     ])
   ]
 

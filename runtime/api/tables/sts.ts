@@ -22,6 +22,8 @@ export function stsTable(iam: Iam): ServiceTable {
     },
     {
       name: 'AssumeRole', readOnly: false, required: ['RoleArn', 'RoleSessionName'],
+      // The trail keeps the session's key id and expiry, never what signs with it.
+      secretOutputs: ['Credentials.SecretAccessKey', 'Credentials.SessionToken'],
       authorize: (input: { RoleArn?: string }) => ({ action: 'sts:AssumeRole', resources: [typeof input.RoleArn === 'string' ? input.RoleArn : '*'] }),
       call: (input: Record<string, unknown>, ctx) => iam.assumeRole({ ...(input as any), DurationSeconds: queryNumber(input.DurationSeconds) }, ctx.principal)
     }

@@ -27,6 +27,8 @@ const allow = (Action: string | string[], Resource: string | string[] = '*', Con
 const doc = (...Statement: object[]) => ({ Version: '2012-10-17', Statement })
 
 const IAM_CONFIG = {
+  // With an IAM config, root signs only with the keys it lists (no default test/test).
+  root: { accessKeys: [{ ...ROOT }] },
   users: [
     {
       userName: 'alice', accessKeys: [key('alice')], tags: { team: 'a' },

@@ -5,6 +5,10 @@
 import t from 'tap'
 import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs'
 import { clientConfig, signedRequest, simulatedCloud } from './clients.js'
+import { ApiRouter, type AuditEntry, type CallSummary } from '../../../runtime/api/index.js'
+import { batchTable } from '../../../runtime/api/tables/batch.js'
+import { ecrTable } from '../../../runtime/api/tables/ecr.js'
+import { anyRoute, startHttp } from '../../../runtime/http/server.js'
 
 const ECR = 'AmazonEC2ContainerRegistry_V20150921'
 const JSON11 = 'application/x-amz-json-1.1'
@@ -44,6 +48,43 @@ t.test('requests no operation takes are errors, never an empty success', async (
   t.equal(nowhere.status, 404)
   t.match(await nowhere.json(), { message: /no route for GET \/somewhere\/else/ })
   t.ok(nowhere.headers.get('x-amzn-requestid'), 'a request id on a 404 too')
+})
+
+t.test('requests refused at routing were neither audited nor logged with their service', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  const { partition } = cloud.engine
+  const records: AuditEntry[] = []
+  const calls: CallSummary[] = []
+  const router = new ApiRouter({
+    tables: [batchTable(cloud.engine.batch, partition), ecrTable(cloud.engine.registry, partition)], partition,
+    audit: { record: (e) => records.push(e) }, onCall: (c) => calls.push(c)
+  })
+  const http = await startHttp([anyRoute('api', router.handle)])
+  t.teardown(() => http.close())
+
+  // ECS is not mounted here: its X-Amz-Target prefix is unknown, the credential scope names the service.
+  const ecs = await signedRequest(http.address, { service: 'ecs', headers: { 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.ListClusters', 'content-type': JSON11 }, body: '{}' })
+  t.equal(ecs.status, 400)
+  const batch = await fetch(`http://${http.address}/v1/nosuchoperation`, { method: 'POST', body: '{}' })
+  t.equal(batch.status, 400)
+  const ecr = await signedRequest(http.address, { service: 'ecr', method: 'GET', path: '/nowhere' })
+  t.equal(ecr.status, 404)
+  const stray = await fetch(`http://${http.address}/favicon.ico`)
+  t.equal(stray.status, 404)
+
+  t.match(calls, [
+    { service: 'ecs', operation: 'ListClusters', status: 400, errorCode: 'UnknownOperationException', principal: 'arn:aws:iam::000000000000:root' },
+    { service: 'batch', operation: 'POST /v1/nosuchoperation', status: 400, errorCode: 'UnknownOperationException' },
+    { service: 'ecr', operation: 'GET /nowhere', status: 404, errorCode: 'NotFoundException' },
+    { service: '-', operation: 'GET /favicon.ico', status: 404 }
+  ], 'each refusal is in the request log, with its service when known')
+  t.match(records, [
+    { eventSource: 'ecs.amazonaws.com', eventName: 'ListClusters', errorCode: 'UnknownOperationException', errorMessage: /AmazonEC2ContainerServiceV20141113/, requestId: ecs.headers.get('x-amzn-requestid') },
+    { eventSource: 'batch.amazonaws.com', eventName: 'POST /v1/nosuchoperation', errorCode: 'UnknownOperationException', requestId: batch.headers.get('x-amzn-requestid') },
+    { eventSource: 'ecr.amazonaws.com', eventName: 'GET /nowhere', errorCode: 'NotFoundException' }
+  ], 'and in the audit trail when it names a service; a stray GET with none is not')
+  t.equal(records.length, 3)
 })
 
 t.test('malformed JSON is SerializationException; a missing required member is the service\'s validation error naming it', async (t) => {

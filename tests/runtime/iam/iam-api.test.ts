@@ -115,5 +115,5 @@ t.test('STS: GetCallerIdentity; AssumeRole allowed by the trust policy, denied o
   t.match(strict.authenticate(await sign()), { type: 'AssumedRole', arn: 'arn:aws:sts::000000000000:assumed-role/builder/ci', roleName: 'builder' })
   wall += 3601_000
   const late = await sign()
-  t.throws(() => strict.authenticate(late), { code: 'UnrecognizedClient' }, 'the temporary key expired with its session')
+  t.throws(() => strict.authenticate(late), { code: 'ExpiredToken', message: 'The security token included in the request is expired' }, 'the temporary key expired with its session')
 })

@@ -1,7 +1,8 @@
 // The IAM file given at start: its users, roles and root keys are what the
 // engine authenticates and authorizes with; a malformed file is refused whole,
 // naming the bad member, and changes nothing; state survives as the store
-// does; auth iam with no root key gets test/test.
+// does; auth iam with no IAM config gets test/test, and with one root has
+// only the keys it lists.
 import t from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -59,6 +60,23 @@ t.test('auth iam with no root key configured: root signs with test / test', asyn
   const iam = new Iam({ store: new MemoryStore(), partition, mode: 'iam' })
   t.same(DEFAULT_ROOT_KEY, { accessKeyId: 'test', secretAccessKey: 'test' })
   t.match(iam.authenticate(await signedBy('test', 'test')), { type: 'Root', accessKeyId: 'test' })
+})
+
+t.test('the default root key test/test was active beside an IAM config restricting its users: with a config, root has only the keys it lists', async (t) => {
+  const { root: _root, ...withoutRoot } = CONFIG
+  const iam = new Iam({ store: new MemoryStore(), partition, mode: 'iam', config: withoutRoot })
+  const byDefaultKey = await signedBy('test', 'test')
+  t.throws(() => iam.authenticate(byDefaultKey), { code: 'UnrecognizedClient' }, 'no root key listed: test/test does not sign as root')
+  t.match(iam.authenticate(await signedBy('AKIAALICE0000001', 'alice-secret')), { userName: 'alice' }, 'the users\' keys work')
+  t.same(iam.directory.keysOf('root'), [], 'root has no key at all')
+
+  // A store an earlier start without a config gave test/test: a start with a config takes it away.
+  const store = new MemoryStore()
+  const before = new Iam({ store, partition, mode: 'iam' })
+  t.match(before.authenticate(byDefaultKey), { type: 'Root' })
+  const after = new Iam({ store, partition, mode: 'iam', config: CONFIG })
+  t.throws(() => after.authenticate(byDefaultKey), { code: 'UnrecognizedClient' }, 'the stored default key is gone')
+  t.match(after.authenticate(await signedBy('ROOTKEY1', 'root-secret')), { type: 'Root' }, 'the listed one signs')
 })
 
 t.test('auth off: nothing is refused; a known key is its principal, anything else is root', async (t) => {

@@ -151,6 +151,39 @@ t.test('a resource policy allows a principal with no identity policy; its explic
   t.notOk(iam.authorize({ principal: bob, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policy }).allowed, 'a principal the policy does not name')
 })
 
+t.test('a resource policy naming the account granted its action to every principal of the account: it defers to identity policies, its Deny applies', async (t) => {
+  const { iam, alice } = setup([])
+  const repo = `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/app`
+  const policyNaming = (AWS: string, Effect = 'Allow') => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect, Principal: { AWS }, Action: 'ecr:BatchGetImage' }] })
+  for (const name of [ACCOUNT, `arn:aws:iam::${ACCOUNT}:root`]) {
+    t.match(iam.authorize({ principal: alice, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(name) }), {
+      allowed: false, explicit: false, message: /because no identity-based policy allows the ecr:BatchGetImage action$/
+    }, `${name}: alice, with no identity policy, is not allowed`)
+  }
+  const withIdentity = setup([allow('ecr:BatchGetImage')])
+  t.ok(withIdentity.iam.authorize({ principal: withIdentity.alice, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(ACCOUNT) }).allowed,
+    'with an identity-policy Allow she is')
+  t.match(withIdentity.iam.authorize({ principal: withIdentity.alice, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(`arn:aws:iam::${ACCOUNT}:root`, 'Deny') }), {
+    allowed: false, explicit: true, message: /explicit deny in a resource-based policy$/
+  }, 'a Deny naming the account applies to its principals')
+  t.ok(iam.authorize({ principal: alice, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(alice.arn) }).allowed, 'naming her own ARN grants by itself')
+  t.ok(iam.authorize({ principal: alice, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'ecr:BatchGetImage' }] }) }).allowed, 'so does "*"')
+  iam.createRole({ RoleName: 'builder', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: alice.arn }, Action: 'sts:AssumeRole' }] }) })
+  const role = iam.getRole({ RoleName: 'builder' }).Role
+  const session: Principal = { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/builder/ci`, accountId: ACCOUNT, principalId: `${role.RoleId}:ci`, roleName: 'builder', tags: {} }
+  t.ok(iam.authorize({ principal: session, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(role.Arn) }).allowed, 'a role\'s ARN grants its sessions')
+  t.ok(iam.authorize({ principal: session, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(session.arn) }).allowed, 'as does the session\'s ARN')
+  t.notOk(iam.authorize({ principal: session, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: policyNaming(ACCOUNT) }).allowed, 'the account does not')
+  // The default trust policy names the account: a user needs sts:AssumeRole in her identity policy to assume the role.
+  iam.createUser({ UserName: 'bob' })
+  const bob: Principal = { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/bob`, accountId: ACCOUNT, principalId: iam.getUser({ UserName: 'bob' }).User.UserId, userName: 'bob', tags: {} }
+  const accountTrust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] })
+  iam.createRole({ RoleName: 'shared', AssumeRolePolicyDocument: accountTrust })
+  t.throws(() => iam.assumeRole({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/shared`, RoleSessionName: 'ci' }, bob), { code: 'AccessDenied' }, 'bob, with no identity policy, cannot assume it')
+  iam.putUserPolicy({ UserName: 'bob', PolicyName: 'assume', PolicyDocument: JSON.stringify(allow('sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/shared`)) })
+  t.ok(iam.assumeRole({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/shared`, RoleSessionName: 'ci' }, bob).Credentials.AccessKeyId, 'with it he can')
+})
+
 t.test('a repository policy with a hyphenated Sid was ignored, its Deny with it: resource policies take any Sid, and one that cannot be evaluated denies', async (t) => {
   const { iam, alice } = setup([allow('ecr:*')])
   const repo = `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/app`
@@ -168,6 +201,20 @@ t.test('a repository policy with a hyphenated Sid was ignored, its Deny with it:
 t.test('the account root is allowed everything', async (t) => {
   const { iam } = setup([])
   t.ok(iam.authorize({ principal: rootPrincipal(ACCOUNT), action: 'iam:DeleteUser', resource: '*', context: {} }).allowed)
+})
+
+t.test('the account root bypassed an explicit Deny in a resource policy: it applies to root too', async (t) => {
+  const { iam } = setup([])
+  const root = rootPrincipal(ACCOUNT)
+  const repo = `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/app`
+  const denying = (Principal: unknown) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal, Action: 'ecr:PutImage' }] })
+  for (const principal of ['*', { AWS: ACCOUNT }, { AWS: `arn:aws:iam::${ACCOUNT}:root` }]) {
+    t.match(iam.authorize({ principal: root, action: 'ecr:PutImage', resource: repo, context: {}, resourcePolicy: denying(principal) }), {
+      allowed: false, explicit: true, message: `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: ecr:PutImage on resource: ${repo} with an explicit deny in a resource-based policy`
+    }, `Principal ${JSON.stringify(principal)}`)
+  }
+  t.ok(iam.authorize({ principal: root, action: 'ecr:BatchGetImage', resource: repo, context: {}, resourcePolicy: denying('*') }).allowed, 'other actions: still no Allow needed')
+  t.ok(iam.authorize({ principal: root, action: 'ecr:PutImage', resource: repo, context: {}, resourcePolicy: denying({ AWS: `arn:aws:iam::${ACCOUNT}:user/alice` }) }).allowed, 'a Deny naming someone else')
 })
 
 t.test('policy documents are checked when put: MalformedPolicyDocument naming the problem, nothing changed', async (t) => {

@@ -8,6 +8,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { SigV4Verifier, type KeyOwner } from '../../../runtime/iam/sigv4.js'
 import { rootPrincipal } from '../../../runtime/iam/principal.js'
+import { EMPTY_SHA256, canonicalRequest, headerMap, signature, signingKey, stringToSign } from '../../../runtime/iam/sigv4-canonical.js'
 import type { SignedRequest } from '../../../runtime/api/security.js'
 
 const KEY = 'AKIAEXAMPLEKEY000001'
@@ -102,6 +103,30 @@ t.test('presigned query strings verify until X-Amz-Expires', async (t) => {
   t.throws(() => verifierAt(SIGNED_AT).verify({ ...request, rawQuery: request.rawQuery.replace('jobs=j-1', 'jobs=j-2') }), { code: 'InvalidSignature' })
   t.throws(() => verifierAt(SIGNED_AT).verify({ ...request, rawQuery: request.rawQuery.replace('X-Amz-Expires=300', 'X-Amz-Expires=900') }), { code: 'InvalidSignature' }, 'the expiry is signed')
   t.equal(verifierAt(SIGNED_AT).signingService(request), 'batch')
+})
+
+/** A presigned GET signed by hand (the SDK's presign always sets X-Amz-Expires), with `params` among the X-Amz-* parameters. */
+function presignedByHand(params: Record<string, string>): SignedRequest {
+  const date = '20260115T100000Z'
+  const scope = '20260115/us-east-1/batch/aws4_request'
+  const query = Object.entries({ 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': `${KEY}/${scope}`, 'X-Amz-Date': date, ...params, 'X-Amz-SignedHeaders': 'host' })
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')
+  const rawHeaders = ['host', '127.0.0.1:4750']
+  const canonical = canonicalRequest({ method: 'GET', rawPath: '/v1/describejobs', rawQuery: query, headers: headerMap(rawHeaders), signedHeaders: ['host'], payloadHash: EMPTY_SHA256 })
+  const sig = signature(signingKey(SECRET, '20260115', 'us-east-1', 'batch'), stringToSign(date, scope, canonical)).toString('hex')
+  return { method: 'GET', rawPath: '/v1/describejobs', rawQuery: `${query}&X-Amz-Signature=${sig}`, rawHeaders, body: Buffer.alloc(0) }
+}
+
+t.test('a presigned request without X-Amz-Expires never expired: it is refused, as is an X-Amz-Expires outside 1–604800', async (t) => {
+  const aYearLater = verifierAt(SIGNED_AT + 365 * 86_400_000)
+  t.throws(() => aYearLater.verify(presignedByHand({})), { code: 'IncompleteSignature', message: /must include .*'X-Amz-Expires'/ }, 'no X-Amz-Expires')
+  t.throws(() => verifierAt(SIGNED_AT).verify(presignedByHand({})), { code: 'IncompleteSignature' }, 'not even at the time it was signed')
+  t.equal(verifierAt(SIGNED_AT + 60_000).verify(presignedByHand({ 'X-Amz-Expires': '60' })).userName, 'alice', 'the same request with X-Amz-Expires verifies')
+  t.throws(() => verifierAt(SIGNED_AT + 61_000).verify(presignedByHand({ 'X-Amz-Expires': '60' })), { code: 'SignatureExpired' })
+  t.equal(verifierAt(SIGNED_AT + 604_800_000).verify(presignedByHand({ 'X-Amz-Expires': '604800' })).userName, 'alice', 'a week, the longest')
+  for (const bad of ['0', '604801', '-5', '1.5', 'soon']) {
+    t.throws(() => verifierAt(SIGNED_AT).verify(presignedByHand({ 'X-Amz-Expires': bad })), { code: 'IncompleteSignature', message: /X-Amz-Expires must be an integer from 1 to 604800/ }, `X-Amz-Expires=${bad}`)
+  }
 })
 
 t.test('unknown key, no signature, a malformed one', async (t) => {
