@@ -17,7 +17,7 @@ export type { Credentials } from './wire.js'
 export interface ConnectOptions {
   /** SigV4 credentials (default test/test: accepted by an engine with auth off). */
   credentials?: Credentials
-  /** The region requests are signed for (default us-east-1). */
+  /** The region requests are signed for (default: the engine's, from its /health document; us-east-1 if it does not say). */
   region?: string
   /** Most connections open at once (default 16). */
   connections?: number
@@ -25,10 +25,21 @@ export interface ConnectOptions {
 
 const handlerErrors = channel('stratus:sdk:subscription-error')
 
+/** The region an engine answers as, from its health document (undefined when it cannot be read). */
+async function engineRegion(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(new URL('/health', url), { signal: AbortSignal.timeout(5000) })
+    const region = ((await res.json()) as { region?: unknown }).region
+    return typeof region === 'string' ? region : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export async function connectBackend(url: string, options: ConnectOptions = {}): Promise<CloudBackend> {
   const wire = new WireClient(url, {
     credentials: options.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
-    region: options.region ?? 'us-east-1',
+    region: options.region ?? (URL.canParse(url) ? await engineRegion(url) : undefined) ?? 'us-east-1',
     ...(options.connections !== undefined ? { connections: options.connections } : {})
   })
   try {
