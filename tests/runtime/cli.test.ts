@@ -203,6 +203,7 @@ t.test('--auth iam with --iam FILE: unsigned calls are refused; a malformed file
   await writeFile(file, JSON.stringify({ users: [{ userName: 'ci', accessKeys: [{ accessKeyId: 'AKIACLITEST000000001', secretAccessKey: 'cli/test/secret' }] }] }))
   const server = await startServe(t, ['--auth', 'iam', '--iam', file])
   t.match(server.output(), /auth\s+iam/, 'the banner says iam')
+  t.match(server.output(), /root key: none/, 'and that root has no key: the file gives it none')
   const res = await fetch(`http://${server.endpoint}/`, { method: 'POST', headers: signedHeaders, body: '{}' })
   t.equal(res.status, 400, 'an unsigned call is refused (awsJson1_1 services answer authentication errors with 400)')
   t.equal(res.headers.get('x-amzn-errortype')?.split(':')[0], 'MissingAuthenticationTokenException')
