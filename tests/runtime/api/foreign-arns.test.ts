@@ -31,6 +31,8 @@ const doc = (...Statement: object[]) => ({ Version: '2012-10-17', Statement })
 
 // bob may do anything in Batch and ECR but touch queue qb (by its ARN, or by its tag team=b) or repository rr.
 const IAM_CONFIG = {
+  // With an IAM config, root signs only with the keys it lists.
+  root: { accessKeys: [{ ...ROOT }] },
   users: [{
     userName: 'bob', accessKeys: [BOB],
     policies: [{

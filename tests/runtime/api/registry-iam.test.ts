@@ -19,6 +19,8 @@ const START = Date.parse('2030-01-01T00:00:00Z')
 const HOUR = 3_600_000
 
 const IAM_CONFIG = {
+  // With an IAM config, root signs only with the keys it lists.
+  root: { accessKeys: [{ ...ROOT }] },
   users: [
     // Everything on ECR but what is tagged env=prod.
     {
