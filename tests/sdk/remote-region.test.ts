@@ -16,5 +16,5 @@ t.test('connect without a region signs for the engine\'s region (from /health)',
 
   const wrong = await Stratus.connect(`http://${cloud.endpoint}`, { region: 'us-east-1' })
   t.teardown(() => wrong.close())
-  await t.rejects(wrong.batch.service.describeJobQueues({}), { kind: 'AccessDenied' }, 'a region given explicitly is used as given (and refused here)')
+  await t.rejects(wrong.batch.service.describeJobQueues({}), { name: 'AccessDeniedError' }, 'a region given explicitly is used as given (and refused here)')
 })
