@@ -49,6 +49,9 @@ export interface DockerRunnerOptions {
 const LOG_DRAIN_MS = 5000
 /** The pause before waiting again on a container whose wait broke off while it runs; doubled per failed inspect, up to MAX_RETRY_MS. */
 const REWAIT_MS = 100
+/** How often, and how far apart, a 137 under a memory limit is asked about again for the OOM event that may follow it. */
+const OOM_RECHECKS = 10
+const OOM_RECHECK_MS = 50
 const MAX_RETRY_MS = 5000
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000
 /** How long each request of close()'s last sweep may take, after its deadline. */
@@ -181,7 +184,7 @@ export class DockerRunner implements Runner {
    * any other failure (connection refused or reset, a 5xx while the engine restarts) says nothing
    * of the container, which may run on: it is asked again, later and later.
    */
-  async #exited(s: DockerSandbox, c: DockerContainer, failures = 0): Promise<void> {
+  async #exited(s: DockerSandbox, c: DockerContainer, failures = 0, oomChecks = 0): Promise<void> {
     if (s.discarded || c.exit !== undefined) return
     let inspect: ContainerInspect | undefined
     try {
@@ -200,6 +203,12 @@ export class DockerRunner implements Runner {
       if (c.logs?.ended && !s.finishing) c.logs = pumpLogs(s.host.client, c.id!, c.spec.logPath, await resumePoint(c.spec.logPath))
       // The wait broke off while it runs on (the engine dropped the connection): wait again, a moment later.
       this.#later(s, REWAIT_MS, () => this.#wait(s, c))
+      return
+    }
+    // The engine learns of an OOM kill from an event of its own, which under load can come after the exit:
+    // a 137 under a hard memory limit that the runner did not send is asked about again, briefly.
+    if (inspect !== undefined && inspect.State.ExitCode === 137 && !inspect.State.OOMKilled && c.spec.memoryMiB > 0 && !c.signals.has('SIGKILL') && oomChecks < OOM_RECHECKS) {
+      this.#later(s, OOM_RECHECK_MS, () => void this.#exited(s, c, failures, oomChecks + 1))
       return
     }
     // Gone without a trace (removed behind the runner's back, the engine answered 404): it was killed.
