@@ -2,7 +2,8 @@
 // (the resource and job shapes they carry are in model.ts).
 
 import type {
-  ContainerOverrides, ComputeEnvironmentDetail, ComputeEnvironmentOrder, ComputeResources, ContainerProperties, JobDefinition, JobDependency, JobDetail, JobQueueDetail, JobStatus, JobSummary, JobTimeout, NodeOverrides, NodeProperties, RetryStrategy
+  ComputeEnvironmentDetail, ComputeEnvironmentOrder, ComputeResources, ContainerOverrides, ContainerProperties, JobDefinition, JobDependency,
+  JobDetail, JobQueueDetail, JobStatus, JobSummary, JobTimeout, NodeOverrides, NodeProperties, RetryStrategy
 } from './model.js'
 
 export interface CreateComputeEnvironmentRequest {
