@@ -2,6 +2,11 @@
 // members, as the service model and the SDK clients have them), so the wire
 // table is a table and SDK users recognise what they see.
 
+import type { Principal } from './principal.js'
+
+/** What a service method answers: at once (embedded) or later (over the wire). */
+type Answer<T> = T | Promise<T>
+
 export interface Tag { Key: string; Value: string }
 
 export interface User { Path: string; UserName: string; UserId: string; Arn: string; CreateDate: Date; Tags?: Tag[] }
@@ -64,37 +69,37 @@ export type Empty = Record<string, never>
  * optional act on the caller's own user, as IAM does.
  */
 export interface IamService {
-  createUser(input: CreateUserRequest): Promise<{ User: User }> | { User: User }
-  getUser(input: Partial<UserNameRequest>, caller?: import('./principal.js').Principal): Promise<{ User: User }> | { User: User }
-  listUsers(input: ListUsersRequest): Promise<ListUsersResponse> | ListUsersResponse
-  deleteUser(input: UserNameRequest): Promise<Empty> | Empty
-  createAccessKey(input: CreateAccessKeyRequest, caller?: import('./principal.js').Principal): Promise<{ AccessKey: AccessKey }> | { AccessKey: AccessKey }
-  listAccessKeys(input: ListAccessKeysRequest, caller?: import('./principal.js').Principal): Promise<ListAccessKeysResponse> | ListAccessKeysResponse
-  updateAccessKey(input: UpdateAccessKeyRequest, caller?: import('./principal.js').Principal): Promise<Empty> | Empty
-  deleteAccessKey(input: DeleteAccessKeyRequest, caller?: import('./principal.js').Principal): Promise<Empty> | Empty
-  putUserPolicy(input: PutUserPolicyRequest): Promise<Empty> | Empty
-  getUserPolicy(input: UserPolicyRequest): Promise<GetUserPolicyResponse> | GetUserPolicyResponse
-  listUserPolicies(input: ListUserPoliciesRequest): Promise<ListPoliciesResponse> | ListPoliciesResponse
-  deleteUserPolicy(input: UserPolicyRequest): Promise<Empty> | Empty
-  tagUser(input: TagUserRequest): Promise<Empty> | Empty
-  untagUser(input: UntagUserRequest): Promise<Empty> | Empty
-  listUserTags(input: UserNameRequest & Paged): Promise<ListTagsResponse> | ListTagsResponse
-  createRole(input: CreateRoleRequest): Promise<{ Role: Role }> | { Role: Role }
-  getRole(input: RoleNameRequest): Promise<{ Role: Role }> | { Role: Role }
-  listRoles(input: ListRolesRequest): Promise<ListRolesResponse> | ListRolesResponse
-  deleteRole(input: RoleNameRequest): Promise<Empty> | Empty
-  putRolePolicy(input: PutRolePolicyRequest): Promise<Empty> | Empty
-  getRolePolicy(input: RolePolicyRequest): Promise<GetRolePolicyResponse> | GetRolePolicyResponse
-  listRolePolicies(input: ListRolePoliciesRequest): Promise<ListPoliciesResponse> | ListPoliciesResponse
-  deleteRolePolicy(input: RolePolicyRequest): Promise<Empty> | Empty
-  tagRole(input: TagRoleRequest): Promise<Empty> | Empty
-  untagRole(input: UntagRoleRequest): Promise<Empty> | Empty
-  listRoleTags(input: RoleNameRequest & Paged): Promise<ListTagsResponse> | ListTagsResponse
+  createUser(input: CreateUserRequest): Answer<{ User: User }>
+  getUser(input: Partial<UserNameRequest>, caller?: Principal): Answer<{ User: User }>
+  listUsers(input: ListUsersRequest): Answer<ListUsersResponse>
+  deleteUser(input: UserNameRequest): Answer<Empty>
+  createAccessKey(input: CreateAccessKeyRequest, caller?: Principal): Answer<{ AccessKey: AccessKey }>
+  listAccessKeys(input: ListAccessKeysRequest, caller?: Principal): Answer<ListAccessKeysResponse>
+  updateAccessKey(input: UpdateAccessKeyRequest, caller?: Principal): Answer<Empty>
+  deleteAccessKey(input: DeleteAccessKeyRequest, caller?: Principal): Answer<Empty>
+  putUserPolicy(input: PutUserPolicyRequest): Answer<Empty>
+  getUserPolicy(input: UserPolicyRequest): Answer<GetUserPolicyResponse>
+  listUserPolicies(input: ListUserPoliciesRequest): Answer<ListPoliciesResponse>
+  deleteUserPolicy(input: UserPolicyRequest): Answer<Empty>
+  tagUser(input: TagUserRequest): Answer<Empty>
+  untagUser(input: UntagUserRequest): Answer<Empty>
+  listUserTags(input: UserNameRequest & Paged): Answer<ListTagsResponse>
+  createRole(input: CreateRoleRequest): Answer<{ Role: Role }>
+  getRole(input: RoleNameRequest): Answer<{ Role: Role }>
+  listRoles(input: ListRolesRequest): Answer<ListRolesResponse>
+  deleteRole(input: RoleNameRequest): Answer<Empty>
+  putRolePolicy(input: PutRolePolicyRequest): Answer<Empty>
+  getRolePolicy(input: RolePolicyRequest): Answer<GetRolePolicyResponse>
+  listRolePolicies(input: ListRolePoliciesRequest): Answer<ListPoliciesResponse>
+  deleteRolePolicy(input: RolePolicyRequest): Answer<Empty>
+  tagRole(input: TagRoleRequest): Answer<Empty>
+  untagRole(input: UntagRoleRequest): Answer<Empty>
+  listRoleTags(input: RoleNameRequest & Paged): Answer<ListTagsResponse>
   /** Stratus only: a long-lived access key of a role. */
-  createRoleAccessKey(input: RoleNameRequest): Promise<{ AccessKey: RoleAccessKey }> | { AccessKey: RoleAccessKey }
+  createRoleAccessKey(input: RoleNameRequest): Answer<{ AccessKey: RoleAccessKey }>
 }
 
 export interface StsService {
-  getCallerIdentity(input: Empty, caller: import('./principal.js').Principal): Promise<GetCallerIdentityResponse> | GetCallerIdentityResponse
-  assumeRole(input: AssumeRoleRequest, caller: import('./principal.js').Principal): Promise<AssumeRoleResponse> | AssumeRoleResponse
+  getCallerIdentity(input: Empty, caller: Principal): Answer<GetCallerIdentityResponse>
+  assumeRole(input: AssumeRoleRequest, caller: Principal): Answer<AssumeRoleResponse>
 }
