@@ -51,6 +51,11 @@ function requestTagsOf(input: Input): Record<string, string> | undefined {
   return Object.fromEntries(list.filter((t) => typeof t?.Key === 'string').map((t) => [t.Key!, t.Value ?? '']))
 }
 
+/** IAM's and STS's validation error, in the Coral wording their front ends use. */
+export function queryInvalid(member: string, message: string): WireError {
+  return { type: 'ValidationError', status: 400, message: message || `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null` }
+}
+
 export function iamTable(iam: Iam): ServiceTable {
   const { directory } = iam
   const userArn = (input: Input, ctx: CallContext): string => {
@@ -117,7 +122,7 @@ export function iamTable(iam: Iam): ServiceTable {
     query: { version: '2010-05-08', xmlns: 'https://iam.amazonaws.com/doc/2010-05-08/' },
     operations,
     error: (err) => queryServiceError(err, IAM_ERRORS, BY_KIND, 'ServiceFailure'),
-    invalid: (member, message) => ({ type: 'ValidationError', status: 400, message: message || `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null` }),
+    invalid: queryInvalid,
     resourceTags: (arn) => {
       const at = arn.indexOf(':user/') >= 0 ? 'user' : arn.indexOf(':role/') >= 0 ? 'role' : undefined
       if (at === undefined) return undefined

@@ -5,7 +5,7 @@
 
 import type { Iam } from '../../iam/iam.js'
 import type { Operation, ServiceTable } from '../operation.js'
-import { queryServiceError } from './iam.js'
+import { queryInvalid, queryServiceError } from './iam.js'
 import { queryNumber } from './query-lists.js'
 
 const STS_ERRORS: Record<string, number> = { AccessDenied: 403, ValidationError: 400, ExpiredToken: 400, MalformedPolicyDocument: 400, RegionDisabled: 403 }
@@ -35,7 +35,7 @@ export function stsTable(iam: Iam): ServiceTable {
     query: { version: '2011-06-15', xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/' },
     operations,
     error: (err) => queryServiceError(err, STS_ERRORS, BY_KIND, 'InternalFailure'),
-    invalid: (member, message) => ({ type: 'ValidationError', status: 400, message: message || `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null` }),
+    invalid: queryInvalid,
     resourcePolicy: (arn) => iam.trustPolicy(arn)
   }
 }
