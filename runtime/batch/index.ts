@@ -1,6 +1,5 @@
 export { Batch, type BatchOptions } from './service.js'
 export type { BatchApi, BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput } from './api.js'
 export type { PlacementExplanation } from './job-cache.js'
-export type { StreamAttempt } from './log-streams.js'
 export type { BatchSettings } from './context.js'
 export * from './model.js'

@@ -2,15 +2,9 @@
 // its attempt's start and end, and whether it still runs. CloudWatch Logs
 // (runtime/logs/) bounds the times of a stream's lines by it.
 
+import type { StreamAttempt } from '../logs/index.js'
 import type { BatchContext } from './context.js'
 import { detailOf, resolveJob } from './describe.js'
-
-export interface StreamAttempt {
-  startedAt?: number
-  stoppedAt?: number
-  /** The attempt has not ended: its output may still grow. */
-  live: boolean
-}
 
 const TASK = /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-(\d+)|#(\d+))?-(\d+)$/
 

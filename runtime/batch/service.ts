@@ -37,7 +37,8 @@ import type * as m from './model.js'
 import { CES, JOBS, QUEUES, defineBatchIndexes, isTerminal, type CeRecord, type JobRow } from './records.js'
 import { submitJob } from './submit.js'
 import { Waiters } from './waiters.js'
-import { streamAttempt, type StreamAttempt } from './log-streams.js'
+import { streamAttempt } from './log-streams.js'
+import type { StreamAttempt } from '../logs/index.js'
 import { batchResourceTags, listTagsForResource, tagResource, untagResource } from './tagging.js'
 import {
   createSchedulingPolicy, deleteSchedulingPolicy, describeSchedulingPolicies, listSchedulingPolicies, updateSchedulingPolicy

@@ -130,9 +130,4 @@ export class CloudWatchLogs implements CloudWatchLogsApi {
   filterLogEvents(input: FilterLogEventsRequest): Promise<FilterLogEventsResponse> {
     return filterLogEvents(this.#ctx, input)
   }
-
-  /** The ARN IAM checks for an operation on a group (`arn:…:log-group:<name>:*`). */
-  groupArn(name: string): string {
-    return groupArn(this.#ctx, name)
-  }
 }

@@ -2,7 +2,7 @@
 // and partition, page tokens, and what Batch knows of each stream's attempt.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { arns } from '../aws/arn.js'
+import { arns, localId } from '../aws/arn.js'
 import type { Partition } from '../aws/partition.js'
 import type { PageTokens } from '../aws/pagination.js'
 import { InvalidArgumentError, NotFoundError } from '../errors.js'
@@ -81,10 +81,10 @@ export function resolveGroup(ctx: LogsContext, input: { logGroupName?: unknown; 
 /** A group's name from a name or an ARN (`arn:…:logs:<region>:<account>:log-group:<name>[:*]`). */
 export function groupName(ctx: LogsContext, value: string): string {
   if (!value.startsWith('arn:')) return value
-  const prefix = `arn:${ctx.partition.partition}:logs:${ctx.partition.region}:${ctx.partition.accountId}:log-group:`
-  if (!value.startsWith(prefix)) return ''
-  const rest = value.slice(prefix.length)
-  return rest.endsWith(':*') ? rest.slice(0, -2) : rest
+  // Another partition's, region's or account's group is none of this engine's: '' is found nowhere.
+  const named = localId(ctx.partition, 'logs', 'log-group:', value)
+  if ('refused' in named) return ''
+  return named.id.endsWith(':*') ? named.id.slice(0, -2) : named.id
 }
 
 export function groupArn(ctx: LogsContext, name: string): string {

@@ -6,7 +6,7 @@
 // member before IAM is asked (the service would not find it either). An IAM
 // denial is AccessDeniedException, a 400 as CloudWatch Logs answers it.
 
-import { arn, localId } from '../../aws/arn.js'
+import { arn, arns, localId } from '../../aws/arn.js'
 import type { Partition } from '../../aws/partition.js'
 import { InvalidArgumentError, StratusError } from '../../errors.js'
 import type { CloudWatchLogsApi } from '../../logs/cloudwatch-logs.js'
@@ -29,7 +29,7 @@ export function logsTable(logs: CloudWatchLogsApi, partition: Partition): Servic
     const named = localId(partition, 'logs', 'log-group:', v)
     if ('refused' in named) throw new InvalidArgumentError('InvalidParameterException', `${field}: ${named.refused}`, { field })
     const name = named.id.endsWith(':*') ? named.id.slice(0, -2) : named.id
-    return arn(partition, 'logs', `log-group:${name}:*`)
+    return arns.logs.logGroup(partition, name)
   }
   const op = (name: string, call: (input: any) => Promise<unknown>, required: string[] = []): Operation => ({
     name,
