@@ -39,11 +39,8 @@ export interface ServiceParts {
 export function serviceTables(parts: ServiceParts): ServiceTable[] {
   const { partition, batch, registry, clock, events, logs, iam, audit } = parts
   return [
-    {
-      ...batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
-      resourceTags: (arn) => batch.resourceTags(arn)
-    },
-    { ...ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]), resourceTags: (arn) => registry.resourceTags(arn) },
+    batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
+    ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]),
     logsTable(logs, partition),
     iamTable(iam),
     stsTable(iam),

@@ -7,7 +7,7 @@
 
 import type { BatchService } from '../../batch/api.js'
 import type { Partition } from '../../aws/partition.js'
-import { arn, arns, parseArn } from '../../aws/arn.js'
+import { arn, arns } from '../../aws/arn.js'
 import { localName } from '../../batch/validation.js'
 import type { Authorization, Operation, ServiceTable, WireError } from '../operation.js'
 import { byKind } from '../errors.js'
@@ -170,24 +170,10 @@ export function batchError(err: unknown): WireError {
   return wire
 }
 
-/** Tags of a Batch resource by ARN (compute environment, job queue, job definition revision, job), for aws:ResourceTag. */
-async function batchResourceTags(batch: BatchService, resourceArn: string): Promise<Record<string, string> | undefined> {
-  const resource = parseArn(resourceArn)?.resource
-  if (resource === undefined) return undefined
-  try {
-    if (resource.startsWith('job-queue/')) return (await batch.describeJobQueues({ jobQueues: [resourceArn] })).jobQueues[0]?.tags
-    if (resource.startsWith('compute-environment/')) return (await batch.describeComputeEnvironments({ computeEnvironments: [resourceArn] })).computeEnvironments[0]?.tags
-    if (resource.startsWith('job-definition/') && /:\d+$/.test(resource)) {
-      return (await batch.describeJobDefinitions({ jobDefinitions: [resourceArn] })).jobDefinitions[0]?.tags
-    }
-    if (resource.startsWith('job/')) return (await batch.describeJobs({ jobs: [resource.slice(4)] })).jobs[0]?.tags
-  } catch {
-    // a resource that does not exist has no tags
-  }
-  return undefined
-}
+/** The Batch service as the table needs it: the API, and the tags of a resource for aws:ResourceTag/<key>. */
+export type TaggedBatch = BatchService & { resourceTags(resourceArn: string): Readonly<Record<string, string>> | undefined }
 
-export function batchTable(batch: BatchService, p: Partition, operations: readonly Operation[] = batchOperations(batch, p)): ServiceTable {
+export function batchTable(batch: TaggedBatch, p: Partition, operations: readonly Operation[] = batchOperations(batch, p)): ServiceTable {
   return {
     signingName: 'batch',
     eventSource: 'batch.amazonaws.com',
@@ -196,6 +182,6 @@ export function batchTable(batch: BatchService, p: Partition, operations: readon
     plainJson: true,
     error: batchError,
     invalid: (member, message) => ({ type: 'ClientException', status: 400, message: message || `${member} is required` }),
-    resourceTags: (resourceArn) => batchResourceTags(batch, resourceArn)
+    resourceTags: (resourceArn) => batch.resourceTags(resourceArn)
   }
 }

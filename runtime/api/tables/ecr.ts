@@ -162,14 +162,8 @@ export function ecrTable(registry: Registry, p: Partition, operations: readonly 
     maxBodyBytes: ECR_MAX_BODY_BYTES,
     error: ecrError,
     invalid: (member, message) => ({ type: 'InvalidParameterException', status: 400, message: message || `${member} is required` }),
-    resourcePolicy: async (resourceArn) => {
-      try {
-        const named = localId(p, 'ecr', 'repository/', resourceArn)
-        if ('refused' in named || !resourceArn.startsWith('arn:')) return undefined
-        return (await registry.getRepositoryPolicy({ repositoryName: named.id })).policyText
-      } catch {
-        return undefined
-      }
-    }
+    resourceTags: (resourceArn) => registry.resourceTags(resourceArn),
+    // Only this account's exact repository ARN has a policy (Registry.resourcePolicy checks it, without throwing).
+    resourcePolicy: (resourceArn) => registry.resourcePolicy(resourceArn)
   }
 }
