@@ -33,9 +33,4 @@ export class RequestContext implements CallContext {
     }
     return this.#controller.signal
   }
-
-  /** Whether the client went away before the answer was complete. */
-  get gone(): boolean {
-    return this.#res.destroyed && !this.#res.writableFinished
-  }
 }

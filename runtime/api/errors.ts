@@ -58,10 +58,6 @@ export function authWireError(err: unknown, protocol: Protocol): WireError | und
   return { type: known.json, status: protocol === 'awsJson1_1' ? 400 : 403, message: err.message }
 }
 
-/** A denial by IAM: AccessDeniedException with the status the service's model gives it. */
-export function accessDenied(message: string, status = 403, type = 'AccessDeniedException'): RouterError {
-  return new RouterError('AccessDenied', 'AccessDenied', { type, status, message })
-}
 
 /** What an error is, for the engine: kind, code, field, limit (both error families). */
 export interface CodedError {

@@ -1,7 +1,8 @@
 // Audit records as CloudTrail writes them (event version 1.08), and how they
 // are kept in the Store: one collection, keyed so that ascending key order is
-// newest first (an inverted time, then an inverted sequence), with one index
-// per LookupEvents attribute.
+// newest first (an inverted time, then an inverted sequence). No index per
+// LookupEvents attribute: a lookup walks the keys and reads each record's
+// value for the attribute (ATTRIBUTE_INDEX).
 
 import { randomUUID } from 'node:crypto'
 import type { AuditEntry } from '../api/security.js'
@@ -9,7 +10,7 @@ import type { Partition } from '../aws/partition.js'
 
 export const AUDIT_EVENTS = 'audit:events'
 
-/** The lookup attributes CloudTrail has, each an index of AUDIT_EVENTS. */
+/** The lookup attributes CloudTrail has. */
 export const LOOKUP_ATTRIBUTES = ['EventId', 'EventName', 'ReadOnly', 'Username', 'ResourceType', 'ResourceName', 'EventSource', 'AccessKeyId'] as const
 export type LookupAttributeKey = (typeof LOOKUP_ATTRIBUTES)[number]
 

@@ -209,17 +209,17 @@ export class Batch implements BatchService, BatchExtensions {
     return this.#ctx.store.count(JOBS)
   }
 
+  /** The attempt a log stream belongs to (CloudWatch Logs bounds its lines' times by it). Engine-side only. */
+  logStreamAttempt(logStreamName: string): StreamAttempt | undefined {
+    return streamAttempt(this.#ctx, logStreamName)
+  }
+
   /**
    * A resource's tags, for IAM's aws:ResourceTag/<key> (synchronous: the wire
    * layer asks once per resource before a call). Undefined when the ARN names
    * nothing taggable that exists; array children and nodes answer with their
    * job's. Engine-side only (not part of BatchService: a remote SDK has no use for it).
    */
-  /** The attempt a log stream belongs to (CloudWatch Logs bounds its lines' times by it). Engine-side only. */
-  logStreamAttempt(logStreamName: string): StreamAttempt | undefined {
-    return streamAttempt(this.#ctx, logStreamName)
-  }
-
   resourceTags(resourceArn: string): Readonly<Record<string, string>> | undefined {
     return batchResourceTags(this.#ctx, resourceArn)
   }

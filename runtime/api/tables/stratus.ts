@@ -12,7 +12,7 @@ import type { Operation, ServiceTable, WireError, CallContext } from '../operati
 import type { BatchService, LogOptions, RegisterNodeInput } from '../../batch/index.js'
 import { ManualClock, type Clock } from '../../clock/clock.js'
 import type { EventBus, CloudEvent } from '../../events/bus.js'
-import type { EventPattern } from '../../events/pattern.js'
+import { validatePattern, type EventPattern } from '../../events/pattern.js'
 import type { Partition } from '../../aws/partition.js'
 import { arns } from '../../aws/arn.js'
 import { InvalidArgumentError, LimitExceededError, StratusError, UnavailableError } from '../../errors.js'
@@ -188,7 +188,7 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
     // Events
     op('Subscribe', true, ['pattern'], everything, (i, ctx) => {
       const pattern = i.pattern as EventPattern
-      events.subscribe(pattern, () => undefined)() // refuses a bad pattern before the stream starts
+      validatePattern(pattern) // a bad pattern is refused before the stream starts
       return subscription(events, pattern, ctx.signal)
     }),
     // The registry's own calls

@@ -73,5 +73,5 @@ t.test('a fair-share queue names its policy, which cannot be deleted while in us
   await svc.updateJobQueue({ jobQueue: 'fq', schedulingPolicyArn: other.arn })
   t.equal((await svc.describeJobQueues({ jobQueues: ['fq'] })).jobQueues[0].schedulingPolicyArn, other.arn, 'replaced')
   await svc.deleteSchedulingPolicy({ arn: policy.arn })
-  t.pass('no longer in use: deleted')
+  t.same((await svc.describeSchedulingPolicies({ arns: [policy.arn] })).schedulingPolicies ?? [], [], 'no longer in use: deleted')
 })
