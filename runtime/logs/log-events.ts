@@ -63,10 +63,15 @@ export async function getLogEvents(ctx: LogsContext, input: GetLogEventsRequest)
   }
 }
 
-/** A stable id for an event: its stream and position, as digits (AWS's are 56-digit strings). */
-function eventId(stream: string, index: number, timestamp: number): string {
+/** The stream's part of its events' ids (hashed once per stream, not per event). */
+function streamDigits(stream: string): string {
   const h = createHash('sha256').update(stream).digest()
-  return `${String(timestamp).padStart(15, '0')}${String(h.readUInt32BE(0)).padStart(10, '0')}${String(h.readUInt32BE(4)).padStart(10, '0')}${String(index).padStart(21, '0')}`
+  return `${String(h.readUInt32BE(0)).padStart(10, '0')}${String(h.readUInt32BE(4)).padStart(10, '0')}`
+}
+
+/** A stable id for an event: its time, stream and position, as digits (AWS's are 56-digit strings). */
+function eventId(streamPart: string, index: number, timestamp: number): string {
+  return `${String(timestamp).padStart(15, '0')}${streamPart}${String(index).padStart(21, '0')}`
 }
 
 export async function filterLogEvents(ctx: LogsContext, input: FilterLogEventsRequest): Promise<FilterLogEventsResponse> {
@@ -100,13 +105,13 @@ export async function filterLogEvents(ctx: LogsContext, input: FilterLogEventsRe
   const found: Array<FilteredLogEvent & { key: string }> = []
   for (const stream of names) {
     const { events } = await readBounded(ctx, stream)
+    const streamPart = streamDigits(stream)
     events.forEach((e, i) => {
       if (!inRange(e, start, end) || !match(e.message)) return
-      const id = eventId(stream, i, e.timestamp)
       // Time first, then stream and position: the order events interleave in, and the position a token resumes after.
       const key = `${String(e.timestamp).padStart(15, '0')}|${stream}|${String(i).padStart(12, '0')}`
       if (after !== undefined && key <= after) return
-      found.push({ logStreamName: stream, ...output(e), eventId: id, key })
+      found.push({ logStreamName: stream, ...output(e), eventId: eventId(streamPart, i, e.timestamp), key })
     })
   }
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
