@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RegistryAudit, RegistryAuthorize } from '../../registry/index.js'
 import type { Partition } from '../aws/partition.js'
-import type { Principal } from '../iam/principal.js'
+import { anonymousPrincipal, type Principal } from '../iam/principal.js'
 import type { AuditSink, Authorizer } from './security.js'
 import { ecrError } from './tables/ecr.js'
 
@@ -42,7 +42,7 @@ export function registryAuthorizer(authorizer: Authorizer, principalByArn: Princ
 export function registryAuditor(audit: AuditSink, principalByArn: PrincipalLookup, partition: Partition, now: () => number): RegistryAudit {
   return (event) => {
     // A token outliving its principal is still recorded under the ARN it was bound to.
-    const principal = principalByArn(event.principal) ?? { type: 'Anonymous', arn: event.principal, accountId: partition.accountId, principalId: '', tags: {} }
+    const principal = principalByArn(event.principal) ?? anonymousPrincipal(partition.accountId, event.principal)
     const wire = event.error === undefined ? undefined : ecrError(event.error)
     audit.record({
       time: now(), eventSource: 'ecr.amazonaws.com', eventName: event.action.slice('ecr:'.length), region: partition.region,

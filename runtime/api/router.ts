@@ -12,7 +12,7 @@
 
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { rootPrincipal, type Principal } from '../iam/principal.js'
+import { anonymousPrincipal, rootPrincipal, type Principal } from '../iam/principal.js'
 import type { Partition } from '../aws/partition.js'
 import type { Operation, Protocol, ServiceTable, WireError } from './operation.js'
 import type { Authenticator, Authorizer, AuditSink, SignedRequest } from './security.js'
@@ -99,7 +99,7 @@ export class ApiRouter {
     this.#maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
     this.#onCall = options.onCall
     this.#root = Object.freeze(rootPrincipal(options.partition.accountId, options.partition.partition))
-    this.#anonymous = Object.freeze({ type: 'Anonymous', arn: '', accountId: options.partition.accountId, principalId: '', tags: {} })
+    this.#anonymous = Object.freeze(anonymousPrincipal(options.partition.accountId))
     for (const table of options.tables) {
       const ops = new Map(table.operations.map((op) => [op.name, op]))
       switch (table.protocol) {

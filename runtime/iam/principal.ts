@@ -26,3 +26,8 @@ export function rootPrincipal(accountId: string, partition = 'aws', accessKeyId?
     ...(accessKeyId === undefined ? {} : { accessKeyId })
   }
 }
+
+/** A caller not (or no longer) proven: what a refused request is recorded as (`arn` when it named one). */
+export function anonymousPrincipal(accountId: string, arn = ''): Principal {
+  return { type: 'Anonymous', arn, accountId, principalId: '', tags: {} }
+}
