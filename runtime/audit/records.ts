@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto'
 import type { AuditEntry } from '../api/security.js'
+import { sessionRoleArn } from '../iam/principal.js'
 import type { Partition } from '../aws/partition.js'
 
 export const AUDIT_EVENTS = 'audit:events'
@@ -126,7 +127,7 @@ export function toStoredEvent(entry: AuditEntry, partition: Partition): StoredEv
     ...(p.accessKeyId === undefined ? {} : { accessKeyId: p.accessKeyId }),
     ...(p.userName === undefined ? {} : { userName: p.userName }),
     ...(p.type === 'AssumedRole' && p.roleName !== undefined
-      ? { sessionContext: { sessionIssuer: { type: 'Role' as const, principalId: p.principalId.split(':')[0], arn: `arn:${partition.partition}:iam::${p.accountId}:role/${p.roleName}`, accountId: p.accountId, userName: p.roleName } } }
+      ? { sessionContext: { sessionIssuer: { type: 'Role' as const, principalId: p.principalId.split(':')[0], arn: sessionRoleArn(p)!, accountId: p.accountId, userName: p.roleName } } }
       : {})
   }
   const resources = resourcesOf(entry.requestParameters, entry.responseElements)

@@ -9,7 +9,7 @@ import type { Partition } from '../aws/partition.js'
 import { PageTokens } from '../aws/pagination.js'
 import type { Store } from '../store/store.js'
 import type { AuthorizationRequest, Authenticator, Authorizer, Decision, SignedRequest } from '../api/security.js'
-import { rootPrincipal, type Principal } from './principal.js'
+import { rootPrincipal, sessionRoleArn, type Principal } from './principal.js'
 import { SigV4Verifier, type KeyOwner } from './sigv4.js'
 import { compilePolicy, type CompiledPolicy } from './policy-document.js'
 import { evaluate } from './policy-evaluation.js'
@@ -224,7 +224,7 @@ export class Iam implements Authenticator, Authorizer, T.IamService, T.StsServic
     const context = new Map<string, ContextValue>()
     for (const [k, v] of Object.entries(request.context)) context.set(k.toLowerCase(), v)
     const p = request.principal
-    const principalArn = p.type === 'AssumedRole' && p.roleName !== undefined ? `arn:${this.#partition.partition}:iam::${p.accountId}:role/${p.roleName}` : p.arn
+    const principalArn = sessionRoleArn(p) ?? p.arn
     context.set('aws:principalarn', principalArn)
     context.set('aws:principalaccount', p.accountId)
     context.set('aws:userid', p.principalId)

@@ -8,7 +8,7 @@
 
 import type { CompiledPolicy, CompiledStatement, PrincipalSet } from './policy-document.js'
 import { conditionHolds, wildcardMatch, type RequestContext } from './policy-conditions.js'
-import type { Principal } from './principal.js'
+import { sessionRoleArn, type Principal } from './principal.js'
 
 export interface EvaluationInput {
   readonly principal: Principal
@@ -51,7 +51,7 @@ function principalNamed(set: PrincipalSet, p: Principal): 'self' | 'account' | u
   if (set.any) return 'self'
   const partition = p.arn.split(':')[1]
   const rootArn = `arn:${partition}:iam::${p.accountId}:root`
-  const roleArn = p.type === 'AssumedRole' && p.roleName !== undefined ? `arn:${partition}:iam::${p.accountId}:role/${p.roleName}` : undefined
+  const roleArn = sessionRoleArn(p)
   if (set.aws.some((name) => name === p.arn || (roleArn !== undefined && name === roleArn))) return 'self'
   if (set.aws.some((name) => name === p.accountId || name === rootArn)) return p.type === 'Root' ? 'self' : 'account'
   return undefined

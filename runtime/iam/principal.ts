@@ -31,3 +31,9 @@ export function rootPrincipal(accountId: string, partition = 'aws', accessKeyId?
 export function anonymousPrincipal(accountId: string, arn = ''): Principal {
   return { type: 'Anonymous', arn, accountId, principalId: '', tags: {} }
 }
+
+/** The role a session acts for (`arn:<partition>:iam::<account>:role/<name>`); undefined for anyone else. */
+export function sessionRoleArn(p: Principal): string | undefined {
+  if (p.type !== 'AssumedRole' || p.roleName === undefined) return undefined
+  return `arn:${p.arn.split(':')[1]}:iam::${p.accountId}:role/${p.roleName}`
+}
