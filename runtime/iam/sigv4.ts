@@ -120,9 +120,9 @@ export class SigV4Verifier {
   /**
    * The signature a request claims, or undefined when it carries none. Throws
    * IncompleteSignature when one is there but malformed, unless `lenient`.
+   * `headers`: the request's header map, when the caller has built it already.
    */
-  claim(request: SignedRequest, lenient = false): SignatureClaim | undefined {
-    const headers = headerMap(request.rawHeaders)
+  claim(request: SignedRequest, lenient = false, headers = headerMap(request.rawHeaders)): SignatureClaim | undefined {
     const authorization = headers.get('authorization')?.[0]
     const incomplete = (message: string): undefined => {
       if (lenient) return undefined
@@ -188,7 +188,9 @@ export class SigV4Verifier {
    * requests but derived signing keys.
    */
   verify(request: SignedRequest, expectedScope: ExpectedScope = {}): Principal {
-    const claim = this.claim(request)
+    // One header map for the claim and the canonical request.
+    const headers = headerMap(request.rawHeaders)
+    const claim = this.claim(request, false, headers)
     if (claim === undefined) throw denied('MissingAuthenticationToken', 'Missing Authentication Token')
     // AWS requires X-Amz-Expires on a presigned request: without it, one would never expire.
     if (claim.presigned && claim.expires === undefined) {
@@ -208,7 +210,6 @@ export class SigV4Verifier {
     }
     if (owner.expiration !== undefined && owner.expiration <= this.#now()) throw denied('ExpiredToken', EXPIRED_TOKEN)
     this.#checkTime(claim)
-    const headers = headerMap(request.rawHeaders)
     if (!claim.signedHeaders.includes('host')) {
       throw denied('IncompleteSignature', `'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.`)
     }
@@ -236,9 +237,7 @@ export class SigV4Verifier {
 
   /** The access key a request names (header or presigned), verified or not: what authentication 'off' goes by. */
   accessKeyOf(request: SignedRequest): string | undefined {
-    const claim = this.claim(request, true)
-    if (claim !== undefined) return claim.accessKeyId
-    return undefined
+    return this.claim(request, true)?.accessKeyId
   }
 
   #checkTime(claim: SignatureClaim): void {
