@@ -36,3 +36,6 @@ export {
   type NodeInput, type TaskInput, type Plan, type Placement, type Strategy, type PlanMetrics, type PlacementCore, type PlacementBatch
 } from './scheduler/index.js'
 export { childJobArn } from './aws/arn.js'
+export { Iam, type IamConfig } from './iam/index.js'
+export type { User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag, IamService } from './iam/index.js'
+export type { AuditService, TrailEvent, CloudTrailRecord, LookupEventsRequest, LookupEventsResponse } from './audit/index.js'

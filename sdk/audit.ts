@@ -3,7 +3,7 @@
 // service interface (runtime/audit) — embedded or remote.
 
 import { InvalidArgumentError } from '../runtime/index.js'
-import type { AuditService, CloudTrailRecord, LookupEventsRequest, TrailEvent } from '../runtime/audit/index.js'
+import type { AuditService, CloudTrailRecord, LookupEventsRequest, TrailEvent } from '../runtime/index.js'
 
 export interface AuditFilter {
   eventName?: string

@@ -3,7 +3,7 @@
 // over the IAM service interface (runtime/iam/api-types.ts) — the engine in
 // this process, or a remote engine implementing the same interface.
 
-import type { IamService, User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag } from '../runtime/iam/index.js'
+import type { IamService, User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag } from '../runtime/index.js'
 
 export type PolicyDocument = string | { Version?: string; Statement: unknown }
 

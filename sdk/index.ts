@@ -9,8 +9,8 @@ export {
 export { RegistryClient, RepositoryHandle } from './registry.js'
 export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
 export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'
-export type { User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag, IamService } from '../runtime/iam/index.js'
-export type { AuditService, TrailEvent, CloudTrailRecord, LookupEventsRequest, LookupEventsResponse } from '../runtime/audit/index.js'
+export type { User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag, IamService } from '../runtime/index.js'
+export type { AuditService, TrailEvent, CloudTrailRecord, LookupEventsRequest, LookupEventsResponse } from '../runtime/index.js'
 export type {
   JobDetail, JobSummary, JobStatus, JobDefinition, JobQueueDetail, ComputeEnvironmentDetail, AttemptDetail, EvaluateOnExit,
   RetryStrategy, JobDependency, ArrayPropertiesDetail, BatchNode, BatchService, BatchApi, BatchExtensions, PlacementExplanation,

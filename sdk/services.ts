@@ -7,12 +7,12 @@ import type {
   AuthorizationData, BatchService, CloudEvent, DescribeImagesInput, EventPattern, GarbageCollectReport, ImageBuilder, ImageDetail,
   ImageTagMutability, LifecyclePolicyPreview, QuarantinedBlob, Registry, Repository, ScrubReport
 } from '../runtime/index.js'
-import type { IamService } from '../runtime/iam/index.js'
-import type { AuditService } from '../runtime/audit/index.js'
+import type { IamService } from '../runtime/index.js'
+import type { AuditService } from '../runtime/index.js'
 
 export type { BatchService } from '../runtime/index.js'
-export type { IamService } from '../runtime/iam/index.js'
-export type { AuditService } from '../runtime/audit/index.js'
+export type { IamService } from '../runtime/index.js'
+export type { AuditService } from '../runtime/index.js'
 
 /** The manual or real clock the engine runs on. */
 export interface ClockService {

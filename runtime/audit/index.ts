@@ -1,2 +1,2 @@
-export { AuditTrail, AUDIT_DEFAULTS, type AuditTrailOptions, type AuditService, type LookupEventsRequest, type LookupEventsResponse, type TrailEvent } from './audit-trail.js'
-export { AUDIT_EVENTS, LOOKUP_ATTRIBUTES, resourceTypeOf, type CloudTrailRecord, type CloudTrailUserIdentity, type LookupAttributeKey, type LookupResource } from './records.js'
+export { AuditTrail, type AuditTrailOptions, type AuditService, type LookupEventsRequest, type LookupEventsResponse, type TrailEvent } from './audit-trail.js'
+export type { CloudTrailRecord, CloudTrailUserIdentity, LookupAttributeKey, LookupResource } from './records.js'

@@ -3,7 +3,7 @@
 // PascalCase members as the embedded trail has them; StartTime/EndTime go as
 // epoch seconds and each event's EventTime comes back as one, revived to a Date.
 
-import type { AuditService, LookupEventsResponse } from '../../runtime/audit/index.js'
+import type { AuditService, LookupEventsResponse } from '../../runtime/index.js'
 import { encode, reviveDates } from './codec.js'
 import type { WireClient } from './wire.js'
 

@@ -4,7 +4,7 @@
 // same `iam:<Action>` and audited with eventSource iam.amazonaws.com. The one
 // Stratus-only call (a role's long-lived access key) goes over /stratus/.
 
-import type { IamService, RoleAccessKey } from '../../runtime/iam/index.js'
+import type { IamService, RoleAccessKey } from '../../runtime/index.js'
 import { reviveDates } from './codec.js'
 import { queryCall, type QueryService } from './query.js'
 import type { StratusApi } from './stratus-api.js'
