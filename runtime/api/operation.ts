@@ -104,3 +104,8 @@ export interface ServiceTable {
   /** The resource-based policy document of a resource (an ECR repository policy), as JSON text. */
   resourcePolicy?(arn: string): string | undefined | Promise<string | undefined>
 }
+
+/** CloudTrail's readOnly of an operation by its name, as AWS's naming goes (Describe/List/Get/BatchGet/BatchCheck…). */
+export function readOnlyByName(name: string): boolean {
+  return /^(Describe|List|Get|BatchGet|BatchCheck)/.test(name)
+}

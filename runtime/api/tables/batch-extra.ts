@@ -7,7 +7,7 @@ import type { BatchService } from '../../batch/api.js'
 import type { Partition } from '../../aws/partition.js'
 import { localId } from '../../aws/arn.js'
 import { clientError } from '../../batch/validation.js'
-import type { Authorization, Operation } from '../operation.js'
+import { readOnlyByName, type Authorization, type Operation } from '../operation.js'
 import { schedulingPolicyArn } from './batch.js'
 
 type Input = Record<string, any>
@@ -21,7 +21,7 @@ function taggedArn(p: Partition, value: unknown): string {
 }
 
 function op(name: string, http: NonNullable<Operation['http']>, spec: Omit<Operation, 'name' | 'http' | 'readOnly'> & { readOnly?: boolean }): Operation {
-  return { name, http, readOnly: spec.readOnly ?? /^(Describe|List|Get)/.test(name), ...spec }
+  return { name, http, readOnly: spec.readOnly ?? readOnlyByName(name), ...spec }
 }
 
 function tagged(p: Partition, action: string, extra: (i: Input) => Partial<Authorization> = () => ({})) {

@@ -9,7 +9,7 @@ import type { BatchService } from '../../batch/api.js'
 import type { Partition } from '../../aws/partition.js'
 import { arn, arns } from '../../aws/arn.js'
 import { localName } from '../../batch/validation.js'
-import type { Authorization, Operation, ServiceTable, WireError } from '../operation.js'
+import { readOnlyByName, type Authorization, type Operation, type ServiceTable, type WireError } from '../operation.js'
 import { byKind } from '../errors.js'
 
 type Input = Record<string, any>
@@ -55,7 +55,7 @@ function op(name: string, spec: Omit<Operation, 'name' | 'http' | 'readOnly'> & 
   return {
     name,
     http: { method: 'POST', path: spec.path ?? `/v1/${name.toLowerCase()}` },
-    readOnly: spec.readOnly ?? /^(Describe|List|Get)/.test(name),
+    readOnly: spec.readOnly ?? readOnlyByName(name),
     ...(spec.required !== undefined ? { required: spec.required } : {}),
     authorize: spec.authorize,
     call: spec.call

@@ -4,25 +4,11 @@
 
 import type { Registry } from '../../../registry/index.js'
 import type { Partition } from '../../aws/partition.js'
-import { arns } from '../../aws/arn.js'
-import type { Authorization, Operation } from '../operation.js'
-import { repositoryArnOf } from './ecr.js'
+import type { Operation } from '../operation.js'
+import { op, repository, repositoryArnOf, requestTags } from './ecr.js'
 
 type Input = Record<string, any>
 
-function op(name: string, spec: Omit<Operation, 'name' | 'readOnly'> & { readOnly?: boolean }): Operation {
-  return { name, readOnly: spec.readOnly ?? /^(Describe|List|Get|BatchCheck)/.test(name), ...spec }
-}
-
-function repository(p: Partition, action: string) {
-  return (i: Input): Authorization => ({ action, resources: [arns.ecr.repository(p, String(i.repositoryName))] })
-}
-
-function tagList(i: Input): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (Array.isArray(i.tags)) for (const t of i.tags) if (t !== null && typeof t === 'object' && typeof t.Key === 'string') out[t.Key] = String(t.Value ?? '')
-  return out
-}
 
 export function ecrExtraOperations(registry: Registry, p: Partition): Operation[] {
   return [
@@ -45,7 +31,7 @@ export function ecrExtraOperations(registry: Registry, p: Partition): Operation[
     op('DescribeRegistry', { authorize: () => ({ action: 'ecr:DescribeRegistry', resources: ['*'] }), call: () => registry.describeRegistry() }),
     op('TagResource', {
       required: ['resourceArn', 'tags'],
-      authorize: (i: Input) => ({ action: 'ecr:TagResource', resources: [repositoryArnOf(p, i.resourceArn)], requestTags: tagList(i), tagKeys: Object.keys(tagList(i)) }),
+      authorize: (i: Input) => ({ action: 'ecr:TagResource', resources: [repositoryArnOf(p, i.resourceArn)], ...requestTags(i) }),
       call: (i) => registry.tagResource(i)
     }),
     op('UntagResource', {

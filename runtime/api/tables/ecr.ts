@@ -10,7 +10,7 @@ import { RegistryError, invalidParameter } from '../../../registry/errors.js'
 import { StratusError } from '../../errors.js'
 import type { Partition } from '../../aws/partition.js'
 import { arns, localId } from '../../aws/arn.js'
-import type { Authorization, Operation, ServiceTable, WireError } from '../operation.js'
+import { readOnlyByName, type Authorization, type Operation, type ServiceTable, type WireError } from '../operation.js'
 
 type Input = Record<string, any>
 
@@ -51,20 +51,20 @@ function checkRegistryId(p: Partition, input: unknown): void {
  */
 export const ECR_MAX_BODY_BYTES = Math.ceil(LAYER_LIMITS.partBytes / 3) * 4 + 1024 * 1024
 
-function repository(p: Partition, action: string) {
+export function repository(p: Partition, action: string) {
   return (i: Input): Authorization => ({ action, resources: [arns.ecr.repository(p, String(i.repositoryName))] })
 }
 
 /** ECR's tag list ([{ Key, Value }]) as aws:RequestTag values. */
-function requestTags(i: Input): Pick<Authorization, 'requestTags'> {
+export function requestTags(i: Input): Pick<Authorization, 'requestTags'> {
   if (!Array.isArray(i.tags)) return {}
   const tags: Record<string, string> = {}
   for (const t of i.tags) if (t !== null && typeof t === 'object' && typeof t.Key === 'string') tags[t.Key] = String(t.Value ?? '')
   return { requestTags: tags }
 }
 
-function op(name: string, spec: Omit<Operation, 'name' | 'readOnly'> & { readOnly?: boolean }): Operation {
-  return { name, readOnly: spec.readOnly ?? /^(Describe|List|Get|BatchGet)/.test(name), ...spec }
+export function op(name: string, spec: Omit<Operation, 'name' | 'readOnly'> & { readOnly?: boolean }): Operation {
+  return { name, readOnly: spec.readOnly ?? readOnlyByName(name), ...spec }
 }
 
 /** The ECR operations of the Registry. */
