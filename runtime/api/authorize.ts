@@ -11,18 +11,24 @@ import type { RequestContext } from './call-context.js'
 
 type ConditionValue = string | readonly string[] | number | boolean
 
+/** The global condition keys of a request, the same for the API and the registry's /v2/. */
+export function globalConditions(sourceIp: string, userAgent: string, now: number, region: string): Record<string, ConditionValue> {
+  return {
+    'aws:SourceIp': sourceIp,
+    'aws:CurrentTime': new Date(now).toISOString(),
+    'aws:EpochTime': Math.floor(now / 1000),
+    // The endpoint is plain HTTP on loopback.
+    'aws:SecureTransport': false,
+    'aws:RequestedRegion': region,
+    'aws:UserAgent': userAgent
+  }
+}
+
 export async function authorizeCall(
   authorizer: Authorizer, table: ServiceTable, op: Operation, input: unknown, ctx: RequestContext, now: number, region: string
 ): Promise<void> {
   const wanted = op.authorize(input, ctx)
-  const base: Record<string, ConditionValue> = {
-    'aws:SourceIp': ctx.sourceIp,
-    'aws:CurrentTime': new Date(now).toISOString(),
-    'aws:EpochTime': Math.floor(now / 1000),
-    'aws:SecureTransport': false,
-    'aws:RequestedRegion': region,
-    'aws:UserAgent': ctx.userAgent
-  }
+  const base = globalConditions(ctx.sourceIp, ctx.userAgent, now, region)
   if (wanted.requestTags !== undefined) {
     for (const key in wanted.requestTags) base[`aws:RequestTag/${key}`] = wanted.requestTags[key]
   }

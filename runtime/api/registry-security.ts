@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { RegistryAudit, RegistryAuthorize } from '../../registry/index.js'
 import type { Partition } from '../aws/partition.js'
+import { globalConditions } from './authorize.js'
 import { anonymousPrincipal, type Principal } from '../iam/principal.js'
 import type { AuditSink, Authorizer } from './security.js'
 import { ecrError } from './tables/ecr.js'
@@ -19,16 +20,7 @@ export function registryAuthorizer(authorizer: Authorizer, principalByArn: Princ
   return (request) => {
     const principal = principalByArn(request.principal)
     if (principal === undefined) return { allowed: false, message: `${request.principal} no longer exists` }
-    const time = now()
-    const context: Record<string, string | number | boolean> = {
-      'aws:SourceIp': request.sourceIp,
-      'aws:CurrentTime': new Date(time).toISOString(),
-      'aws:EpochTime': Math.floor(time / 1000),
-      // The endpoint is plain HTTP on loopback.
-      'aws:SecureTransport': false,
-      'aws:RequestedRegion': partition.region,
-      'aws:UserAgent': request.userAgent
-    }
+    const context = globalConditions(request.sourceIp, request.userAgent, now(), partition.region)
     for (const key in request.repositoryTags) context[`aws:ResourceTag/${key}`] = request.repositoryTags[key]
     const decision = authorizer.authorize({
       principal, action: request.action, resource: request.repositoryArn, context,
