@@ -4,14 +4,8 @@
 // returns hold Dates, so the members ECR defines as timestamps are revived by
 // name (the names are ECR's and mean a timestamp wherever they appear).
 
-export function encode(value: unknown): string {
-  return JSON.stringify(value ?? {}, function (this: unknown, key: string, v: unknown) {
-    const raw = (this as Record<string, unknown>)[key]
-    if (raw instanceof Date) return raw.getTime() / 1000
-    if (Buffer.isBuffer(raw)) return raw.toString('base64')
-    return v
-  })
-}
+/** Requests are encoded as the engine encodes its answers: one codec for both sides. */
+export { encodeJson as encode } from '../../runtime/index.js'
 
 /** ECR's timestamp members (Repository, ImageDetail, AuthorizationData, lifecycle shapes). */
 export const ECR_TIMESTAMPS: ReadonlySet<string> = new Set(['createdAt', 'imagePushedAt', 'expiresAt', 'lastEvaluatedAt', 'lastRecordedPullTime', 'lastArchivedDateTime', 'lastActivatedAt'])
