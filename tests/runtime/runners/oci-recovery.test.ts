@@ -125,7 +125,8 @@ t.test('a recovered sandbox stopped without a listener leaves list()', async (t)
   t.equal(second.stop('orphan', { graceMs: 2000 }), true)
   // Its teardown removes its record last: once that is gone, the sandbox is forgotten, or kept (what broke).
   await until(async () => !(await readdir(join(stateDir, 'sandboxes'))).includes(`${sandboxKey('orphan')}.json`))
-  await new Promise((resolve) => setImmediate(resolve))
+  // The record's unlink is seen by readdir before rm()'s promise settles: give the teardown's last steps a bounded while.
+  for (let i = 0; i < 500 && second.inspect('orphan') !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   t.equal(second.inspect('orphan'), undefined, 'a stopped recovered sandbox is gone once it ended')
   t.equal(second.stop('gone'), true, 'stop() removes a recovered sandbox that ended before anyone attached')
   t.same(second.list(), [], 'neither lingers in list()')
