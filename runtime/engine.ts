@@ -10,6 +10,7 @@ import { access, constants, mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock, RealClock, type Clock } from './clock/clock.js'
+import { keepClockMark, manualStartOf } from './clock/clock-mark.js'
 import { makePartition, type Partition } from './aws/partition.js'
 import { PageTokens } from './aws/pagination.js'
 import { arns } from './aws/arn.js'
@@ -150,7 +151,7 @@ function engineIdOf(store: Store): string {
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
   launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
-  dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; id: string
+  dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; stopClockMark: () => void; id: string
 }
 
 export class Engine {
@@ -219,9 +220,11 @@ export class Engine {
 
   static async start(options: EngineOptions = {}): Promise<Engine> {
     const partition = makePartition(options.accountId, options.region)
-    const clock = typeof options.clock === 'object' ? options.clock : options.clock === 'manual' ? new ManualClock(options.startTime) : new RealClock()
     const runnerName = await chooseRunner(options.runner ?? 'auto')
     const store = options.store ?? new MemoryStore()
+    // A manual clock never starts before the latest time its store has seen (see clock/clock-mark.ts).
+    const clock = typeof options.clock === 'object' ? options.clock
+      : options.clock === 'manual' ? new ManualClock(manualStartOf(store, options.startTime)) : new RealClock()
     // What was started so far is stopped again, in reverse, if a later step fails.
     const undo: Array<() => unknown> = []
     try {
@@ -232,6 +235,8 @@ export class Engine {
       await mkdir(join(runDir, 'logs'), { recursive: true })
       const names = runnersNeeded(runnerName, store)
       const engineId = engineIdOf(store)
+      const stopClockMark = clock instanceof ManualClock ? keepClockMark(store, clock) : () => {}
+      undo.push(stopClockMark)
       // Checked whole before anything starts: a malformed IAM file is refused here, naming the member.
       const iam = new Iam({ store, partition, mode: options.auth ?? 'off', ...(options.iam !== undefined ? { config: options.iam } : {}), now: () => clock.now() })
       const audit = new AuditTrail({ store, partition, now: () => clock.now() })
@@ -292,7 +297,7 @@ export class Engine {
       registry.setEndpoint(http.address)
       return new Engine({
         clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
-        dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), id: engineId
+        dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), stopClockMark, id: engineId
       })
     } catch (error) {
       for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {})
@@ -318,6 +323,7 @@ export class Engine {
       await this.registry.close()
       // What is queued reaches the store before it closes.
       this.audit.close()
+      p.stopClockMark()
       if (p.ownsStore) await this.store.close()
       if (p.ownsDataDir) {
         await rm(this.dataDir, { recursive: true, force: true })

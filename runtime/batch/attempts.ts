@@ -5,14 +5,14 @@
 // the transaction that ends the task.
 
 import { mkdirSync } from 'node:fs'
-import type { Transaction } from '../store/store.js'
+import type { ColumnSet, Transaction } from '../store/store.js'
 import { ConflictError } from '../errors.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
 import type { ContainerSpec } from '../runners/runner.js'
 import type { TaskOutcome, TaskOwner, TaskRow } from '../tasks/task-launcher.js'
 import type { BatchContext } from './context.js'
 import { TASK_OWNER } from './context.js'
-import type { AttemptDetail } from './model.js'
+import { JOB_STATUSES, type AttemptDetail } from './model.js'
 import type { JobEntry } from './job-cache.js'
 import { specExtras, type ResolvedContainer } from './container-properties.js'
 import { isNodeKey, nodeEnded, nodeRunning } from './multinode.js'
@@ -152,7 +152,7 @@ export function attemptOwner(ctx: BatchContext): TaskOwner {
     running(tx: Transaction, task: TaskRow): void {
       if (isNodeKey(task.ownerKey)) return nodeRunning(ctx, tx, task)
       const { jobId, child } = keyOf(task.ownerKey)
-      if (tx.get(JOBS, jobId) === undefined) return
+      if (!isCurrentAttempt(tx, task, jobId, child, S_STARTING)) return
       if (child >= 0) setChildStatus(ctx, tx, jobId, child, S_RUNNING)
       else setJobStatus(ctx, tx, jobId, 'RUNNING')
     },
@@ -163,12 +163,28 @@ export function attemptOwner(ctx: BatchContext): TaskOwner {
   }
 }
 
+/**
+ * Fencing, the owner's half (the launcher's: a report must name a live task
+ * row, by run id, and its transaction deletes the row at the version it read):
+ * a task speaks for its job (or child) only while that is STARTING or RUNNING
+ * (STARTING alone, for `running`) with this very attempt. Anything else is a
+ * stale report — an older attempt of the same job, a job already ended — and
+ * changes nothing but the node's room.
+ */
+function isCurrentAttempt(tx: Transaction, task: TaskRow, jobId: string, child: number, ...statuses: number[]): boolean {
+  const row = tx.get<JobRow>(JOBS, jobId)?.value
+  if (row === undefined) return false
+  const live = statuses.length > 0 ? statuses : [S_STARTING, S_RUNNING]
+  if (child < 0) return row.attemptCount === task.attempt && live.some((s) => row.status === JOB_STATUSES[s])
+  const c = tx.get<ColumnSet>(CHILDREN, jobId)?.value
+  return c !== undefined && c.column('attempts')[child] === task.attempt && live.includes(c.column('status')[child])
+}
+
 function attemptEnded(ctx: BatchContext, tx: Transaction, task: TaskRow, outcome: TaskOutcome): void {
   const { jobId, child } = keyOf(task.ownerKey)
   kickAfterEnd(ctx, tx, task)
-  const record = tx.get<JobRow>(JOBS, jobId)
-  if (record === undefined) return
-  const row = record.value
+  if (!isCurrentAttempt(tx, task, jobId, child)) return
+  const row = tx.get<JobRow>(JOBS, jobId)!.value
   const { exitCode, reason, stoppedReason: statusReason } = outcome
   // Built only when kept: a child whose first attempt succeeds is stored compactly.
   const detail = (): AttemptDetail => attemptDetailOf(ctx, task, outcome, logStreamName(row.definitionName, jobId, child, task.attempt))

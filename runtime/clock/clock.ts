@@ -70,6 +70,7 @@ export class ManualClock implements Clock {
   #seq = 0
   #heap: ManualTimer[] = []
   readonly #probes = new Set<() => boolean>()
+  readonly #advanceListeners = new Set<(target: number) => void>()
 
   constructor(start = Date.now()) {
     this.#now = start
@@ -103,6 +104,18 @@ export class ManualClock implements Clock {
     return () => this.#probes.delete(probe)
   }
 
+  /**
+   * Calls listener at the start of every advance with the time it moves to,
+   * before any timer fires or now() changes: no time later than that is seen
+   * until the next advance (the engine keeps it in its store, so an engine
+   * restarted over that store never starts earlier). Returns the function
+   * that removes it. What a listener throws fails that advance.
+   */
+  onAdvance(listener: (target: number) => void): () => void {
+    this.#advanceListeners.add(listener)
+    return () => this.#advanceListeners.delete(listener)
+  }
+
   /** Timers waiting to fire. */
   get pending(): number {
     return this.#heap.filter((t) => !t.cancelled).length
@@ -124,6 +137,7 @@ export class ManualClock implements Clock {
 
   async #advance(ms: number): Promise<void> {
     const target = this.#now + ms
+    for (const listener of this.#advanceListeners) listener(target)
     await this.settle()
     for (;;) {
       const next = this.#peek()

@@ -1,1 +1,2 @@
 export { RealClock, ManualClock, type Clock, type TimerHandle } from './clock.js'
+export { clockMarkOf, keepClockMark, manualStartOf } from './clock-mark.js'

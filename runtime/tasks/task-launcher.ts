@@ -354,8 +354,10 @@ export class TaskLauncher {
     for (const [id, runner] of live) if (!known.has(id)) runner.stop(id, { graceMs: 0 })
     for (const { value: row, version } of rows) {
       live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
+      // A stop decided before the crash (terminated, timed out) keeps its reason, and the owner still sees it as a stop (no retry).
       const outcome: TaskOutcome = {
-        kind: 'host-terminated', stoppedReason: hostTerminatedReason(row.nodeId), oomKilled: false, escalated: false,
+        kind: 'host-terminated', stoppedReason: row.stop?.reason ?? hostTerminatedReason(row.nodeId), ...(row.stop ? { stop: row.stop } : {}),
+        oomKilled: false, escalated: false,
         ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), stoppedAt: this.#o.clock.now()
       }
       const result = this.#o.store.transaction((tx) => this.#end(tx, row, version, outcome))
