@@ -1,0 +1,104 @@
+// What the crash harness (crash-harness.test.ts) works with: an engine in a
+// child process over a data directory (tests/fixtures/crash-engine.ts), a
+// seeded PRNG, the processes a run left (found by a marker in their
+// environment), and polling helpers. Not a test file.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const FIXTURE = fileURLToPath(new URL('../../fixtures/crash-engine.ts', import.meta.url))
+/** The built fixture (npm test builds it first) starts in half the time; else the loader this test runs under compiles it. */
+const BUILT = fileURLToPath(new URL('../../../dist/tests/fixtures/crash-engine.js', import.meta.url))
+
+export interface ChildEngine {
+  endpoint: string
+  pid: number
+  child: ChildProcess
+  /** SIGKILL, and resolves once the process is gone. */
+  kill(): Promise<void>
+}
+
+/** Starts an engine over dataDir in a process of its own (with the loader this test runs under). */
+export async function startChildEngine(dataDir: string, runner = 'process'): Promise<ChildEngine> {
+  const loader = process.execArgv.filter((a) => a.includes('typescript') || a.includes('tsx'))
+  const argv = existsSync(BUILT) ? [BUILT] : [...loader, FIXTURE]
+  const child = spawn(process.execPath, [...argv, dataDir, runner], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const ready = await new Promise<{ endpoint: string; pid: number }>((resolve, reject) => {
+    let line = ''
+    child.stdout!.on('data', (chunk) => {
+      line += chunk
+      const nl = line.indexOf('\n')
+      if (nl >= 0) resolve(JSON.parse(line.slice(0, nl)))
+    })
+    child.once('exit', (code, signal) => reject(new Error(`the engine exited (${code ?? signal}) before it was ready: ${output}`)))
+  })
+  return {
+    ...ready,
+    child,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await exited
+    }
+  }
+}
+
+/** mulberry32: a small seeded PRNG (the seed is printed, so a failing round can be replayed). */
+export function prng(seed: number): { next(): number; int(from: number, to: number): number; pick<T>(items: readonly T[]): T } {
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = a
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+  return {
+    next,
+    int: (from, to) => from + Math.floor(next() * (to - from + 1)),
+    pick: (items) => items[Math.floor(next() * items.length)]
+  }
+}
+
+/** The pids of live processes whose environment holds NAME=value. */
+export function processesMarked(name: string, value: string): number[] {
+  const needle = `${name}=${value}`
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0')
+      if (!env.includes(needle)) continue
+      // A zombie holds no environment worth counting, and is gone once reaped.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') out.push(Number(entry))
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return out
+}
+
+/** Polls check (every 25 ms of real time) until it is truthy or ms have passed; returns its last result. */
+export async function until<T>(check: () => T | Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const result = await check()
+    if (result || Date.now() >= deadline) return result
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** A process as a failure message shows it: pid, parent, state and command line. */
+export function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim()
+    return `${pid} (ppid ${rest[1]}, ${rest[0]}): ${cmd}`
+  } catch {
+    return `${pid} (gone)`
+  }
+}
