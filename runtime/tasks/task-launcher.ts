@@ -33,6 +33,8 @@ import { AddressPool } from './addresses.js'
 import { EXITED_REASON, FAILED_TO_START_REASON, OOM_REASON, hostTerminatedReason } from './reasons.js'
 
 export const TASKS = 'tasks'
+/** Task rows ended per transaction by recover(). */
+const RECOVERY_CHUNK = 500
 
 export interface StopRequest {
   /** terminate: the owner or a user asked; timeout: the attempt ran too long; host: its node went away. */
@@ -352,17 +354,28 @@ export class TaskLauncher {
     const rows = this.#o.store.scan<TaskRow>(TASKS)
     const known = new Set(rows.map((r) => r.key))
     for (const [id, runner] of live) if (!known.has(id)) runner.stop(id, { graceMs: 0 })
-    for (const { value: row, version } of rows) {
-      live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
-      // A stop decided before the crash (terminated, timed out) keeps its reason, and the owner still sees it as a stop (no retry).
-      const outcome: TaskOutcome = {
-        kind: 'host-terminated', stoppedReason: row.stop?.reason ?? hostTerminatedReason(row.nodeId), ...(row.stop ? { stop: row.stop } : {}),
-        oomKilled: false, escalated: false,
-        ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), stoppedAt: this.#o.clock.now()
-      }
-      const result = this.#o.store.transaction((tx) => this.#end(tx, row, version, outcome))
-      this.#notify({ type: 'ended', ...result })
+    for (const { value: row } of rows) live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
+    // Many rows to a transaction (a durable store pays per commit, and thousands of tasks may be
+    // waiting), each row a savepoint of its own: an owner that throws leaves that row for the next start.
+    const ended: Array<{ row: TaskRow; outcome: TaskOutcome }> = []
+    for (let from = 0; from < rows.length; from += RECOVERY_CHUNK) {
+      this.#o.store.transaction(() => {
+        for (const { value: row, version } of rows.slice(from, from + RECOVERY_CHUNK)) {
+          // A stop decided before the crash (terminated, timed out) keeps its reason, and the owner still sees it as a stop (no retry).
+          const outcome: TaskOutcome = {
+            kind: 'host-terminated', stoppedReason: row.stop?.reason ?? hostTerminatedReason(row.nodeId), ...(row.stop ? { stop: row.stop } : {}),
+            oomKilled: false, escalated: false,
+            ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), stoppedAt: this.#o.clock.now()
+          }
+          try {
+            ended.push(this.#o.store.transaction((savepoint) => this.#end(savepoint, row, version, outcome)))
+          } catch {
+            // Undone alone (a savepoint); the row stays for the next start.
+          }
+        }
+      })
     }
+    for (const result of ended) this.#notify({ type: 'ended', ...result })
     return rows.length
   }
 
