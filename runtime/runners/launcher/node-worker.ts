@@ -28,6 +28,21 @@ interface Job {
 }
 
 const jobs = new Map<number, Job>()
+
+/**
+ * The C helper's PR_SET_PDEATHSIG, without C: util-linux's setpriv sets it and
+ * execs the program, so a job dies with the thread that spawned it — with the
+ * engine, even one killed with SIGKILL. Without setpriv a job outlives a
+ * killed engine (the next one cannot find it: only the C helper is safe then).
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => {
+  try {
+    accessSync(path, fsConstants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+})
 const leftoverCgroups = new Set<string>()
 let outbox: WorkerEvent[] = []
 let closing = false
@@ -121,6 +136,12 @@ function start(spec: LaunchSpec): void {
       file = '/bin/sh'
       argv0 = 'sh'
       args = ['-c', 'echo 0 > "$0" || exit 125; exec "$@"', `${cgroup}/cgroup.procs`, program, ...args]
+    }
+    if (SETPRIV !== undefined) {
+      // The program then sees its resolved path as argv[0], as under the cgroup wrapper.
+      args = ['--pdeathsig', 'KILL', '--', file, ...args]
+      file = SETPRIV
+      argv0 = 'setpriv'
     }
     child = spawn(file, args, {
       argv0, cwd: spec.cwd, env: spec.env, stdio: [stdin, stdout, stderr],
