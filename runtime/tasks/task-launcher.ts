@@ -356,27 +356,40 @@ export class TaskLauncher {
     for (const [id, runner] of live) if (!known.has(id)) runner.stop(id, { graceMs: 0 })
     for (const { value: row } of rows) live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
     // Many rows to a transaction (a durable store pays per commit, and thousands of tasks may be
-    // waiting), each row a savepoint of its own: an owner that throws leaves that row for the next start.
+    // waiting). Should an owner throw, that chunk is done again a row at a time, each in a savepoint
+    // of its own: the row that throws stays for the next start, the others end.
     const ended: Array<{ row: TaskRow; outcome: TaskOutcome }> = []
     for (let from = 0; from < rows.length; from += RECOVERY_CHUNK) {
-      this.#o.store.transaction(() => {
-        for (const { value: row, version } of rows.slice(from, from + RECOVERY_CHUNK)) {
-          // A stop decided before the crash (terminated, timed out) keeps its reason, and the owner still sees it as a stop (no retry).
-          const outcome: TaskOutcome = {
-            kind: 'host-terminated', stoppedReason: row.stop?.reason ?? hostTerminatedReason(row.nodeId), ...(row.stop ? { stop: row.stop } : {}),
-            oomKilled: false, escalated: false,
-            ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), stoppedAt: this.#o.clock.now()
+      const chunk = rows.slice(from, from + RECOVERY_CHUNK)
+      try {
+        ended.push(...this.#o.store.transaction((tx) => chunk.map(({ value: row, version }) => this.#end(tx, row, version, this.#hostOutcome(row)))))
+      } catch {
+        this.#o.store.transaction(() => {
+          for (const { value: row, version } of chunk) {
+            try {
+              ended.push(this.#o.store.transaction((savepoint) => this.#end(savepoint, row, version, this.#hostOutcome(row))))
+            } catch {
+              // Undone alone; the row stays for the next start.
+            }
           }
-          try {
-            ended.push(this.#o.store.transaction((savepoint) => this.#end(savepoint, row, version, outcome)))
-          } catch {
-            // Undone alone (a savepoint); the row stays for the next start.
-          }
-        }
-      })
+        })
+      }
     }
     for (const result of ended) this.#notify({ type: 'ended', ...result })
     return rows.length
+  }
+
+  /**
+   * A task whose engine went away ended with its host. A stop decided before
+   * (terminated, timed out) keeps its reason, and the owner still sees it as a
+   * stop (no retry).
+   */
+  #hostOutcome(row: TaskRow): TaskOutcome {
+    return {
+      kind: 'host-terminated', stoppedReason: row.stop?.reason ?? hostTerminatedReason(row.nodeId), ...(row.stop ? { stop: row.stop } : {}),
+      oomKilled: false, escalated: false,
+      ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}), stoppedAt: this.#o.clock.now()
+    }
   }
 
   #clearTimeout(runId: string): void {

@@ -190,6 +190,30 @@ t.test('recover(): a sandbox a runner still has for a row of an engine that went
   await second.close()
 })
 
+t.test('recover(): an owner that throws for one task leaves that row for the next start; the other tasks end', async (t) => {
+  const store = new MemoryStore()
+  const first = await setUp({ store })
+  for (let i = 0; i < 3; i++) first.launch({ STRATUS_SIM_SECONDS: '600' })
+  await first.clock.settle()
+  first.launcher.close()
+  await first.runner.close()
+  const second = await setUp({ store })
+  // Registered again over the set-up's owner: judging k2 fails.
+  second.launcher.registerOwner('test', {
+    running: () => {},
+    ended: (_tx, row) => {
+      if (row.ownerKey === 'k2') throw new Error('cannot judge k2')
+    }
+  })
+  const ended: string[] = []
+  second.launcher.watch((event) => ended.push(`${event.type}:${event.row.ownerKey}`))
+  t.equal(second.launcher.recover(), 3)
+  t.same(ended.sort(), ['ended:k1', 'ended:k3'], 'the others ended, once each')
+  t.same(store.scan(TASKS).map((r) => r.key), ['test:k2#1'], 'k2\'s row is left whole for the next start')
+  t.equal(second.pools.node('p', 'i-0abc')!.running, 1, 'and still holds its room')
+  await second.close()
+})
+
 t.test('watch(): every committed running and ended transition, after commit', async (t) => {
   const s = await setUp()
   const seen: string[] = []
