@@ -348,6 +348,21 @@ static void cg_disable(const char *fmt, const char *arg, int err) {
   snprintf(cg_note, sizeof cg_note, fmt, arg, err ? strerror(err) : "");
 }
 
+/* Whether the helper of that pid is gone: no such process, or a zombie nobody reaped yet (a
+ * helper killed with its engine is reparented to an init that may reap it late). */
+static int launcher_dead(pid_t pid) {
+  if (kill(pid, 0) < 0) return errno == ESRCH;
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 1;
+  size_t n = fread(stat, 1, sizeof stat - 1, f);
+  fclose(f);
+  stat[n] = 0;
+  const char *end = strrchr(stat, ')');
+  return end && end[1] == ' ' && end[2] == 'Z';
+}
+
 /* Removes what helpers that died without cleaning up (SIGKILL) left below parent. Their jobs
  * died with them (PR_SET_PDEATHSIG), so their cgroups are empty or about to be. */
 static void cg_sweep_stale(const char *parent) {
@@ -357,7 +372,7 @@ static void cg_sweep_stale(const char *parent) {
   while ((e = readdir(d))) {
     if (strncmp(e->d_name, "stratus-launcher-", 17) != 0) continue;
     long pid = strtol(e->d_name + 17, NULL, 10);
-    if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+    if (pid <= 0 || pid == (long)getpid() || !launcher_dead((pid_t)pid)) continue;
     char base[PATH_MAX];
     if (snprintf(base, sizeof base, "%s/%s", parent, e->d_name) >= (int)sizeof base) continue;
     DIR *jobs_dir = opendir(base);

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Stratus, type StratusClient } from '../../../sdk/index.js'
 import type { JobDetail } from '../../../runtime/batch/model.js'
-import { describeProcess, prng, processesMarked, startChildEngine, until, type ChildEngine } from './crash-kit.js'
+import { childrenOf, describeProcess, launcherCgroups, prng, processesMarked, startChildEngine, until, type ChildEngine } from './crash-kit.js'
 
 const MARK = 'STRATUS_CRASH_MARK'
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 3)
@@ -78,6 +78,31 @@ t.test('the processes of an engine killed with SIGKILL die with it; a restarted 
   t.match(d.statusReason, /^Host EC2 \(instance .+\) terminated\.$/)
   t.equal(d.attempts.length, 1)
   t.equal(d.attempts[0].container?.exitCode, undefined, 'no exit code: it was never seen to exit')
+})
+
+t.test('regression: an engine and its launcher killed together — the jobs die with the launcher, and the next launcher sweeps its cgroups even while the dead one is an unreaped zombie', async (t) => {
+  const dir = await dataDir(t)
+  const mark = `launcher-killed-${process.pid}`
+  const first = await engineOn(t, dir)
+  const { queue, def } = await setUp(first.client, 2)
+  const job = await first.client.batch.job('long').queue(queue).definition(def).command('sleep', '300').env({ [MARK]: mark }).submit()
+  t.ok(await until(async () => (await job.describe()).status === 'RUNNING', 10_000), 'the job runs')
+  const launchers = childrenOf(first.engine.pid).filter((pid) => /stratus-launcher/.test(describeProcess(pid)))
+  const theirs = launcherCgroups().filter((path) => launchers.some((pid) => path.endsWith(`/stratus-launcher-${pid}`)))
+  // Frozen first, so that the engine cannot hear of its launcher's death: both go as if killed at one instant.
+  process.kill(first.engine.pid, 'SIGSTOP')
+  for (const pid of launchers) process.kill(pid, 'SIGKILL')
+  await first.engine.kill()
+  await until(() => processesMarked(MARK, mark).length === 0, 5000)
+  t.same(processesMarked(MARK, mark).map(describeProcess), [], 'the job died with its launcher (its parent-death signal)')
+  const second = await engineOn(t, dir)
+  const d = await (await second.client.batch.jobById(job.id)).describe()
+  t.match(d.statusReason, /^Host EC2 \(instance .+\) terminated\.$/)
+  // The launcher starts with the first job of the process runner: one quick job makes the new one sweep.
+  const next = await second.client.batch.job('next').queue('q').definition('work').submit()
+  t.equal(await until(async () => { const s = (await next.describe()).status; return TERMINAL.has(s) ? s : undefined }, 10_000), 'SUCCEEDED')
+  if (theirs.length === 0) t.comment('no memory cgroup was in use here (not writable): nothing to sweep')
+  t.same(theirs.filter((path) => launcherCgroups().includes(path)), [], `the dead launcher's cgroups are gone (${theirs.length} were there)`)
 })
 
 type Kind = 'quick' | 'medium' | 'long' | 'failing' | 'array' | 'dependant'

@@ -103,3 +103,34 @@ export function describeProcess(pid: number): string {
     return `${pid} (gone)`
   }
 }
+
+/** The pids of a process's children (every thread's). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = []
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').trim().split(' ')) if (child !== '') out.push(Number(child))
+    }
+  } catch {
+    // Gone.
+  }
+  return out
+}
+
+/** The process launcher's cgroup directories (`stratus-launcher-<pid>`), anywhere under /sys/fs/cgroup (a few levels down). */
+export function launcherCgroups(dir = '/sys/fs/cgroup', depth = 5): string[] {
+  if (depth === 0) return []
+  const out: string[] = []
+  let entries: import('node:fs').Dirent[]
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return out
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue
+    if (e.name.startsWith('stratus-launcher-')) out.push(`${dir}/${e.name}`)
+    else out.push(...launcherCgroups(`${dir}/${e.name}`, depth - 1))
+  }
+  return out
+}
