@@ -171,6 +171,8 @@ export function defineBatchIndexes(store: Store): void {
   store.defineIndex<JobRow>(JOBS, 'queue', (j) => j.queueName)
   store.defineIndex<JobRow>(JOBS, 'queueStatus', (j) => `${j.queueName}|${j.status}`)
   store.defineIndex<JobRow>(JOBS, 'dependsOn', (j) => {
+    // Most jobs depend on nothing: no arrays made for them (this runs over every job at each start).
+    if (j.dependsOn.length === 0) return undefined
     const ids = j.dependsOn.filter((d) => d.jobId !== undefined).map((d) => d.jobId!)
     return ids.length === 0 ? undefined : ids
   })
