@@ -16,7 +16,9 @@ import { arns } from './aws/arn.js'
 import { MemoryStore } from './store/memory.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
-import { EVENTS_TOPIC, OutboxRelay, publishEvents } from './events/outbox-relay.js'
+import { EVENTS_TOPIC, OutboxRelay } from './events/outbox-relay.js'
+import { EventBridge } from './events/service.js'
+import type { BackoffOptions } from './events/delivery-worker.js'
 import { Scheduler } from './scheduler/scheduler.js'
 import { Placer } from './scheduler/placer.js'
 import { NodePools, POOLS, type PoolRecord } from './cluster/node-pool.js'
@@ -91,6 +93,8 @@ export interface EngineOptions {
   auth?: 'off' | 'iam'
   /** IAM users, roles, access keys and policies: the JSON file's path or its content (see runtime/iam/README.md). */
   iam?: IamConfig | object | string
+  /** EventBridge's deliveries to API destinations: backoff base and cap, call timeout (see runtime/events/README.md). */
+  eventDelivery?: BackoffOptions
 }
 
 /** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
@@ -149,7 +153,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; id: string
 }
 
@@ -160,6 +164,8 @@ export class Engine {
   readonly partition: Partition
   readonly store: Store
   readonly events: EventBus
+  /** EventBridge: rules, targets, connections, API destinations, deliveries and dead letters. */
+  readonly eventBridge: EventBridge
   readonly scheduler: Scheduler
   readonly placer: Placer
   readonly pools: NodePools
@@ -192,6 +198,7 @@ export class Engine {
     this.partition = p.partition
     this.store = p.store
     this.events = p.events
+    this.eventBridge = p.eventBridge
     this.scheduler = p.scheduler
     this.placer = p.placer
     this.pools = p.pools
@@ -258,9 +265,12 @@ export class Engine {
       undo.push(...made.map((r) => () => r.close()))
       const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
       const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
-      const relay = new OutboxRelay(store).on(EVENTS_TOPIC, publishEvents(events))
+      const eventBridge = new EventBridge({ store, partition, clock, bus: events, ...(options.eventDelivery ? { delivery: options.eventDelivery } : {}) })
+      undo.push(() => eventBridge.close())
+      const relay = new OutboxRelay(store).on(EVENTS_TOPIC, eventBridge.outboxHandler())
       relay.start()
       undo.push(() => relay.stop())
+      eventBridge.start()
       const placer = new Placer(scheduler.core)
       undo.push(() => placer.close())
       const now = () => clock.now()
@@ -279,7 +289,7 @@ export class Engine {
       launcher.recover()
       const logs = new CloudWatchLogs({ logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
       const api = new ApiRouter({
-        tables: serviceTables({ partition, batch, registry, clock, events, logs, iam, audit }), partition, now,
+        tables: serviceTables({ partition, batch, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
         authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
@@ -291,7 +301,7 @@ export class Engine {
       ], { port: options.port })
       registry.setEndpoint(http.address)
       return new Engine({
-        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
+        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), id: engineId
       })
     } catch (error) {
@@ -313,6 +323,7 @@ export class Engine {
       this.launcher.close()
       await Promise.all([...p.runners.values()].map((r) => r.close()))
       p.stopRelay()
+      await this.eventBridge.close()
       this.placer.close()
       await this.http.close()
       await this.registry.close()
