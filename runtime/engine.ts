@@ -267,10 +267,11 @@ export class Engine {
       const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
       const eventBridge = new EventBridge({ store, partition, clock, bus: events, ...(options.eventDelivery ? { delivery: options.eventDelivery } : {}) })
       undo.push(() => eventBridge.close())
+      // Deliveries pending in the store are queued before the outbox's new ones, so each target keeps its order.
+      eventBridge.start()
       const relay = new OutboxRelay(store).on(EVENTS_TOPIC, eventBridge.outboxHandler())
       relay.start()
       undo.push(() => relay.stop())
-      eventBridge.start()
       const placer = new Placer(scheduler.core)
       undo.push(() => placer.close())
       const now = () => clock.now()
