@@ -7,7 +7,7 @@ import { engine, hook } from './fixtures.js'
 import { targetServer } from './target-server.js'
 import type { Engine } from '../../../runtime/engine.js'
 
-const refuses = (t: Tap.Test, fn: () => unknown, code: string, field: RegExp | string) => {
+const refuses = (t: { throws: typeof import('tap')['default']['throws'] }, fn: () => unknown, code: string, field: RegExp | string) => {
   t.throws(fn, { code, field }, `${code} on ${String(field)}`)
 }
 
