@@ -6,3 +6,4 @@ export type { BackoffOptions } from './delivery-worker.js'
 export type {
   Rule, Target, RetryPolicy, InputTransformer, DeadLetter, ConnectionAuthParameters, AuthorizationType, HttpMethod, RuleState, Tag as EventsTag
 } from './model.js'
+export { EVENT_BRIDGE_OPERATIONS, eventBridgeService, type EventBridgeService, type EventBridgeOperation } from './api-types.js'

@@ -15,6 +15,8 @@ export interface TargetServer {
   mode: Mode
   /** Resolves once `n` requests have been received in all. */
   receivedAtLeast(n: number): Promise<void>
+  /** Resolves with the first received request whose parsed JSON body satisfies `test` (now or when it arrives). */
+  receivedWhere(test: (body: any) => boolean): Promise<Received>
   close(): Promise<void>
 }
 
@@ -22,13 +24,20 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
   const received: Received[] = []
   const acknowledged: string[] = []
   const waiters: Array<{ n: number; resolve: () => void }> = []
+  const finders: Array<{ test: (body: any) => boolean; resolve: (r: Received) => void }> = []
+  const parse = (body: string): unknown => { try { return JSON.parse(body) } catch { return undefined } }
   const hanging = new Set<ServerResponse>()
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8')
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }
+      received.push(r)
+      for (const f of finders.filter((f) => f.test(parse(body)))) {
+        finders.splice(finders.indexOf(f), 1)
+        f.resolve(r)
+      }
       for (const w of waiters.filter((w) => received.length >= w.n)) {
         waiters.splice(waiters.indexOf(w), 1)
         w.resolve()
@@ -52,6 +61,10 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
     acknowledged,
     mode,
     receivedAtLeast: (n) => received.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
+    receivedWhere: (test) => {
+      const found = received.find((r) => test(parse(r.body)))
+      return found !== undefined ? Promise.resolve(found) : new Promise((resolve) => finders.push({ test, resolve }))
+    },
     async close() {
       for (const res of hanging) res.destroy()
       server.closeAllConnections()
