@@ -38,6 +38,31 @@ t.test('basic auth of the connection is applied', async (t) => {
   t.notOk(JSON.stringify(e.eventBridge.describeConnection({ Name: 'b' })).includes('pw'), 'Describe never returns the password')
 })
 
+t.test('OAuth client credentials: a token fetched from the loopback authorization endpoint, sent as a bearer token and reused', async (t) => {
+  const e = await engine()
+  const server = await targetServer()
+  const tokens: string[] = []
+  const { createServer } = await import('node:http')
+  const auth = createServer((req, res) => {
+    tokens.push(String(req.headers.authorization))
+    req.resume()
+    req.on('end', () => res.end(JSON.stringify({ access_token: `tok${tokens.length}`, expires_in: 3600 })))
+  })
+  await new Promise<void>((resolve) => auth.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => { await e.close(); await server.close(); auth.closeAllConnections(); auth.close() })
+  const port = (auth.address() as { port: number }).port
+  hook(e, server, { auth: { Name: 'o', AuthorizationType: 'OAUTH_CLIENT_CREDENTIALS', AuthParameters: { OAuthParameters: {
+    AuthorizationEndpoint: `http://127.0.0.1:${port}/token`, HttpMethod: 'POST', ClientParameters: { ClientID: 'id', ClientSecret: 'shh' }
+  } } } })
+  order(e, 1, 2)
+  await server.receivedAtLeast(2)
+  t.same(server.received.map((r) => r.headers.authorization), ['Bearer tok1', 'Bearer tok1'], 'one token, reused')
+  t.same(tokens, [`Basic ${Buffer.from('id:shh').toString('base64')}`], 'fetched once with the client credentials')
+  t.throws(() => e.eventBridge.createConnection({ Name: 'far', AuthorizationType: 'OAUTH_CLIENT_CREDENTIALS', AuthParameters: { OAuthParameters: {
+    AuthorizationEndpoint: 'https://login.example.com/token', HttpMethod: 'POST', ClientParameters: { ClientID: 'id', ClientSecret: 'shh' }
+  } } }), { code: 'ValidationException', field: 'AuthParameters.OAuthParameters.AuthorizationEndpoint' })
+})
+
 t.test('a target that fails with 500, then hangs, then comes back gets every event, in order, none lost', async (t) => {
   const e = await engine()
   const clock = e.clock as ManualClock
@@ -109,4 +134,20 @@ t.test('MaximumEventAgeInSeconds ends the retries of an old event', async (t) =>
   for (let i = 0; i < 10; i++) await clock.advance(30_000)
   t.match(e.eventBridge.listDeadLetters().DeadLetters, [{ Attributes: { EXHAUSTED_RETRY_CONDITION: 'MaximumEventAgeInSeconds', ERROR_CODE: 'HTTP_STATUS_500' } }])
   t.equal(e.eventBridge.pendingDeliveries(), 0)
+})
+
+t.test('InvocationRateLimitPerSecond is honoured on the engine\'s clock', async (t) => {
+  const e = await engine()
+  const clock = e.clock as ManualClock
+  const server = await targetServer()
+  t.teardown(async () => { await e.close(); await server.close() })
+  hook(e, server, { rate: 2 })
+  order(e, 0, 6)
+  await server.receivedAtLeast(2)
+  await clock.advance(0)
+  t.equal(server.received.length, 2, 'a second\'s worth at once')
+  await clock.advance(1_000)
+  t.equal(server.received.length, 4, 'then two per second')
+  await clock.advance(1_000)
+  t.same(ns(server.acknowledged), [0, 1, 2, 3, 4, 5])
 })
