@@ -75,3 +75,23 @@ t.test('EventBridge\'s exceptions: not found, bad pattern, over the limit, off l
   await t.rejects(eb.send(new PutTargetsCommand({ Rule: 'r', Targets: Array.from({ length: 6 }, (_, i) => ({ Id: `t${i}`, Arn: ApiDestinationArn })) })), LimitExceededException)
   await t.rejects(eb.send(new PutTargetsCommand({ Rule: 'missing', Targets: [{ Id: 't', Arn: ApiDestinationArn }] })), ResourceNotFoundException)
 })
+
+t.test('IAM decides events:<Op> on the rule\'s ARN: a user allowed rules named team-a-* only', async (t) => {
+  const key = { accessKeyId: 'AKIAEVENTSUSER000001', secretAccessKey: 'events-user-secret' }
+  const cloud = await simulatedCloud({
+    auth: 'iam',
+    iam: {
+      root: { accessKeys: [{ accessKeyId: 'test', secretAccessKey: 'test' }] },
+      users: [{ userName: 'ann', accessKeys: [key], policies: [{ policyName: 'rules', policyDocument: {
+        Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['events:PutRule', 'events:DescribeRule'], Resource: 'arn:aws:events:us-east-1:000000000000:rule/team-a-*' }]
+      } }] }]
+    }
+  })
+  t.teardown(() => cloud.close())
+  const eb = new EventBridgeClient({ ...clientConfig(cloud), credentials: key })
+  await eb.send(new PutRuleCommand({ Name: 'team-a-jobs', EventPattern: '{"source":["aws.batch"]}' }))
+  t.equal((await eb.send(new DescribeRuleCommand({ Name: 'team-a-jobs' }))).Name, 'team-a-jobs')
+  await t.rejects(eb.send(new PutRuleCommand({ Name: 'team-b-jobs', EventPattern: '{"source":["aws.batch"]}' })), { name: 'AccessDeniedException' })
+  await t.rejects(eb.send(new ListRulesCommand({})), { name: 'AccessDeniedException' })
+  t.equal(cloud.engine.eventBridge.listRules().Rules.length, 1, 'the denied call changed nothing')
+})
