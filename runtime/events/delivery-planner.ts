@@ -20,10 +20,12 @@ const planned = channel('stratus:events:planned')
 
 interface PlanMeta { outboxSeq: number; next: number }
 
-export function planDeliveries(ctx: EventsContext, rules: Rules, enqueue: (key: string) => void): (payload: unknown, entry: OutboxEntry) => void {
+/** Which rules an outbox entry is for: those its event matches (the events topic), or the one it names (scheduled events). */
+export type RuleSelection = (payload: unknown) => { event: CloudEvent; rules: ReadonlyArray<{ name: string; arn: string }> }
+
+export function planDeliveries(ctx: EventsContext, rules: Rules, select: RuleSelection, enqueue: (key: string) => void): (payload: unknown, entry: OutboxEntry) => void {
   return (payload, entry) => {
-    const event = payload as CloudEvent
-    const matched = rules.matching(event)
+    const { event, rules: matched } = select(payload)
     if (matched.length === 0) return
     ctx.store.transaction((tx) => {
       const meta = tx.get<PlanMeta>(EVENTS_META, 'plan')

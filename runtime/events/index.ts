@@ -7,3 +7,4 @@ export type {
   Rule, Target, RetryPolicy, InputTransformer, DeadLetter, ConnectionAuthParameters, AuthorizationType, HttpMethod, RuleState, Tag as EventsTag
 } from './model.js'
 export { EVENT_BRIDGE_OPERATIONS, eventBridgeService, type EventBridgeService, type EventBridgeOperation } from './api-types.js'
+export { SCHEDULED_TOPIC } from './schedules.js'

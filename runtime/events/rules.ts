@@ -3,6 +3,8 @@
 // PutTargets, RemoveTargets, ListTargetsByRule, ListRuleNamesByTarget), in
 // the store. The ENABLED rules' patterns are cached (rebuilt from the store,
 // kept up to date by watching it) for matching and for the bus's wants().
+// A rule may have a ScheduleExpression (rate() only: see schedules.ts) besides
+// or instead of its pattern.
 
 import { arn, parseArn } from '../aws/arn.js'
 import { LimitExceededError, NotFoundError } from '../errors.js'
@@ -13,6 +15,7 @@ import { matches, type EventPattern } from './pattern.js'
 import { pageOf, type PageInput } from './paging.js'
 import { DEFAULT_BUS, LIMITS, RULES, TARGETS, targetKey, type Rule, type RuleRecord, type RuleState, type Tag, type Target, type TargetRecord } from './model.js'
 import { checkName, invalid, optionalText, parsePattern, retryPolicy } from './validation.js'
+import { schedulePeriod } from './schedules.js'
 
 export interface ActiveRule {
   readonly name: string
@@ -106,11 +109,9 @@ export class Rules {
   putRule(input: PutRuleInput): { RuleArn: string } {
     const name = checkName(input.Name, 'Name')
     this.bus(input.EventBusName)
-    if (input.ScheduleExpression !== undefined) {
-      throw invalid('ScheduleExpression', 'scheduled rules are not supported by Stratus; give an EventPattern', 'EventPattern only')
-    }
-    if (input.EventPattern === undefined) throw invalid('EventPattern', 'Parameter(s) EventPattern or ScheduleExpression must be specified')
-    parsePattern(input.EventPattern)
+    if (input.ScheduleExpression !== undefined) schedulePeriod(input.ScheduleExpression)
+    if (input.EventPattern === undefined && input.ScheduleExpression === undefined) throw invalid('EventPattern', 'Parameter(s) EventPattern or ScheduleExpression must be specified')
+    if (input.EventPattern !== undefined) parsePattern(input.EventPattern)
     const state = input.State ?? 'ENABLED'
     if (state !== 'ENABLED' && state !== 'DISABLED') throw invalid('State', `must be ENABLED or DISABLED, got ${JSON.stringify(state)}`, 'ENABLED|DISABLED')
     const description = optionalText(input.Description, 'Description', 512)
@@ -120,7 +121,9 @@ export class Rules {
     this.#ctx.store.transaction((tx) => {
       const current = tx.get<RuleRecord>(RULES, name)
       const next: RuleRecord = {
-        Name: name, Arn: ruleArn, EventPattern: input.EventPattern, State: state, EventBusName: DEFAULT_BUS, CreatedBy: this.#ctx.partition.accountId,
+        Name: name, Arn: ruleArn, State: state, EventBusName: DEFAULT_BUS, CreatedBy: this.#ctx.partition.accountId,
+        ...(input.EventPattern !== undefined ? { EventPattern: input.EventPattern } : {}),
+        ...(input.ScheduleExpression !== undefined ? { ScheduleExpression: input.ScheduleExpression } : {}),
         ...(description !== undefined ? { Description: description } : {}),
         ...(roleArn !== undefined ? { RoleArn: roleArn } : {}),
         // Tags are set when the rule is made (TagResource changes them later, as on AWS).

@@ -4,7 +4,8 @@
 // extension that reads the dead letters. Events reach rules through the
 // store's outbox: `outboxHandler()` is the events topic's consumer
 // (subscribers of the in-process bus, then the deliveries), and the worker
-// sends what was planned.
+// sends what was planned. Scheduled rules (rate()) fire on the Clock
+// (schedules.ts) through their own outbox topic (`scheduledHandler()`).
 //
 //   commit ─► outbox ─► rules match ─► deliveries (one tx) ─► worker ─► API destination
 //                                                                 └─► dead letter
@@ -25,6 +26,7 @@ import { EVENTS_TOPIC } from './outbox-relay.js'
 import { pageOf, type PageInput } from './paging.js'
 import { matches } from './pattern.js'
 import { Rules, type TargetKind } from './rules.js'
+import { Schedules, type ScheduledEntry } from './schedules.js'
 import { invalid, parsePattern } from './validation.js'
 
 export interface PutEventsEntry {
@@ -47,6 +49,8 @@ export class EventBridge {
   readonly #worker: DeliveryWorker
   readonly #http: HttpTargets
   readonly #plan: (payload: unknown, entry: OutboxEntry) => void
+  readonly #planScheduled: (payload: unknown, entry: OutboxEntry) => void
+  readonly #schedules: Schedules
   readonly #removeInterest: () => void
 
   constructor(options: EventBridgeOptions) {
@@ -56,7 +60,13 @@ export class EventBridge {
     this.connections = new Connections(this.#ctx)
     this.#http = new HttpTargets(() => clock.now())
     this.#worker = new DeliveryWorker(this.#ctx, this.connections, this.#http, options.delivery)
-    this.#plan = planDeliveries(this.#ctx, this.rules, (key) => this.#worker.enqueue(key))
+    const enqueue = (key: string) => this.#worker.enqueue(key)
+    this.#plan = planDeliveries(this.#ctx, this.rules, (payload) => ({ event: payload as CloudEvent, rules: this.rules.matching(payload as CloudEvent) }), enqueue)
+    this.#planScheduled = planDeliveries(this.#ctx, this.rules, (payload) => {
+      const { rule, event } = payload as ScheduledEntry
+      return { event, rules: [{ name: rule, arn: this.rules.ruleArn(rule) }] }
+    }, enqueue)
+    this.#schedules = new Schedules(this.#ctx)
     // Events are written when an ENABLED rule could match them, not only when someone subscribed.
     this.#removeInterest = bus.addInterest((source, detailType) => this.rules.wants(source, detailType))
   }
@@ -69,12 +79,19 @@ export class EventBridge {
     }
   }
 
-  /** Starts sending what is pending in the store (after a restart too). */
+  /** The outbox's scheduled-events topic: deliveries to the targets of the one rule that fired. */
+  scheduledHandler(): (payload: unknown, entry: OutboxEntry) => void {
+    return this.#planScheduled
+  }
+
+  /** Starts sending what is pending in the store (after a restart too) and arms the scheduled rules. */
   start(): void {
     this.#worker.start()
+    this.#schedules.start()
   }
 
   async close(): Promise<void> {
+    this.#schedules.close()
     this.#removeInterest()
     this.rules.close()
     await this.#worker.close()
