@@ -5,7 +5,8 @@
 // order). Measured from the first PutEvents to the last acknowledgement
 // (planning in the store, the HTTP calls, the deletions of the delivery
 // records), against the baseline measured in the same run: raw undici POSTs
-// of the same bodies to the same server with the same concurrency.
+// of the same bodies to the same server with the same concurrency. Run on the
+// memory store and on the SQLite store (a temporary data directory).
 //
 //   npm run build && node dist/bench/event-delivery.js [--json] [--events=5000 --rules=4]
 //
@@ -15,6 +16,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { Engine } from '../runtime/engine.js'
 import { onCleanup, runBench } from './cleanup.js'
@@ -62,15 +66,17 @@ async function baseline(url: string, bodies: string[], concurrency: number): Pro
   }
 }
 
-export async function run(options: { events?: number; rules?: number } = {}): Promise<Record<string, unknown>> {
-  const events = options.events ?? option('events', 5_000)
-  const rules = options.rules ?? option('rules', 4)
-  const server = await target()
+/** Deliveries per second through an engine on `store` (memory, or SQLite in a temporary data directory). */
+async function deliver(server: Target, store: 'memory' | 'sqlite', events: number, rules: number): Promise<{ perS: number; pendingAfter: number }> {
   let engine: Engine | undefined
-  // Stopped on a signal too (runBench's cleanup), not only when run() returns or throws.
-  onCleanup(() => Promise.all([engine?.close(), server.close()]))
+  const dataDir = store === 'sqlite' ? await mkdtemp(join(tmpdir(), 'stratus-bench-events-')) : undefined
+  // Stopped on a signal too (runBench's cleanup), not only when this returns or throws.
+  onCleanup(async () => {
+    await engine?.close()
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  })
   try {
-    engine = await Engine.start({ runner: 'simulated' })
+    engine = await Engine.start({ runner: 'simulated', ...(dataDir !== undefined ? { dataDir } : {}) })
     const b = engine.eventBridge
     const { ConnectionArn } = b.createConnection({ Name: 'bench', AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'k' } } })
     const { ApiDestinationArn } = b.createApiDestination({ Name: 'bench', ConnectionArn, InvocationEndpoint: server.url, HttpMethod: 'POST', InvocationRateLimitPerSecond: 100_000 })
@@ -79,8 +85,9 @@ export async function run(options: { events?: number; rules?: number } = {}): Pr
       b.putTargets({ Rule: `r${r}`, Targets: [{ Id: 't', Arn: ApiDestinationArn }] })
     }
     // Warm-up: connections open, code paths compiled.
+    const warm = server.count()
     b.putEvents({ Entries: [{ Source: 'bench', DetailType: 'warm', Detail: '{}' }] })
-    await server.until(rules)
+    await server.until(warm + rules)
     const before = server.count()
     const total = events * rules
     const started = performance.now()
@@ -93,8 +100,23 @@ export async function run(options: { events?: number; rules?: number } = {}): Pr
     // Wait for the last acknowledgements to be recorded before the engine stops.
     for (let i = 0; i < 100 && b.pendingDeliveries() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
     const pendingAfter = b.pendingDeliveries()
-    await engine.close()
+    return { perS: deliveriesPerS, pendingAfter }
+  } finally {
+    await engine?.close()
     engine = undefined
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true })
+  }
+}
+
+export async function run(options: { events?: number; rules?: number } = {}): Promise<Record<string, unknown>> {
+  const events = options.events ?? option('events', 5_000)
+  const rules = options.rules ?? option('rules', 4)
+  const total = events * rules
+  const server = await target()
+  onCleanup(() => server.close())
+  try {
+    const memory = await deliver(server, 'memory', events, rules)
+    const sqlite = await deliver(server, 'sqlite', events, rules)
     // The same body a delivery carries (the whole event).
     const sample = JSON.stringify({ version: '0', id: '00000000-0000-0000-0000-000000000000', 'detail-type': 'Order Placed', source: 'bench', account: '000000000000', time: '2030-01-01T00:00:00Z', region: 'us-east-1', resources: [], detail: { n: 0 } })
     const baselinePerS = await baseline(server.url, Array.from({ length: total }, () => sample), rules)
@@ -102,13 +124,14 @@ export async function run(options: { events?: number; rules?: number } = {}): Pr
       event_delivery_events: events,
       event_delivery_rules: rules,
       event_deliveries: total,
-      event_deliveries_per_s: Math.round(deliveriesPerS),
+      event_deliveries_per_s: Math.round(memory.perS),
+      event_deliveries_sqlite_per_s: Math.round(sqlite.perS),
       event_delivery_baseline_posts_per_s: Math.round(baselinePerS),
-      event_delivery_ratio: Number((deliveriesPerS / baselinePerS).toFixed(3)),
-      event_delivery_pending_after: pendingAfter
+      event_delivery_ratio: Number((memory.perS / baselinePerS).toFixed(3)),
+      event_delivery_sqlite_ratio: Number((sqlite.perS / baselinePerS).toFixed(3)),
+      event_delivery_pending_after: memory.pendingAfter + sqlite.pendingAfter
     }
   } finally {
-    await engine?.close()
     await server.close()
   }
 }
@@ -121,9 +144,10 @@ async function main(): Promise<void> {
     return
   }
   console.log(`event deliveries to a loopback API destination: ${f.event_deliveries} (${f.event_delivery_events} events × ${f.event_delivery_rules} rules)`)
-  console.log(`  delivered      ${f.event_deliveries_per_s} /s   (target ≥ 2,000)`)
+  console.log(`  delivered      ${f.event_deliveries_per_s} /s   memory store (target ≥ 2,000)`)
+  console.log(`  delivered      ${f.event_deliveries_sqlite_per_s} /s   SQLite store (a data directory)`)
   console.log(`  raw undici     ${f.event_delivery_baseline_posts_per_s} /s   (baseline, same server, same concurrency)`)
-  console.log(`  ratio          ${f.event_delivery_ratio}`)
+  console.log(`  ratio          ${f.event_delivery_ratio} memory, ${f.event_delivery_sqlite_ratio} SQLite (to the baseline)`)
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runBench(main)

@@ -17,9 +17,8 @@ import { MemoryStore } from './store/memory.js'
 import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
-import { EVENTS_TOPIC, OutboxRelay } from './events/outbox-relay.js'
+import { OutboxRelay } from './events/outbox-relay.js'
 import { EventBridge } from './events/service.js'
-import { SCHEDULED_TOPIC } from './events/schedules.js'
 import type { BackoffOptions } from './events/delivery-worker.js'
 import { Scheduler } from './scheduler/scheduler.js'
 import { Placer } from './scheduler/placer.js'
@@ -286,7 +285,7 @@ export class Engine {
       undo.push(() => eventBridge.close())
       // Deliveries pending in the store are queued before the outbox's new ones, so each target keeps its order.
       eventBridge.start()
-      const relay = new OutboxRelay(store).on(EVENTS_TOPIC, eventBridge.outboxHandler()).on(SCHEDULED_TOPIC, eventBridge.scheduledHandler())
+      const relay = eventBridge.consume(new OutboxRelay(store))
       relay.start()
       undo.push(() => relay.stop())
       const placer = new Placer(scheduler.core)

@@ -57,6 +57,7 @@ export class DeliveryWorker {
   readonly #buckets = new Map<string, Bucket>()
   readonly #inFlight = new Set<Promise<void>>()
   readonly #aborts = new Set<AbortController>()
+  #acks: Array<{ key: string; resolve: (done: boolean) => void }> = []
   readonly #baseMs: number
   readonly #capMs: number
   readonly #timeoutMs: number
@@ -200,7 +201,41 @@ export class DeliveryWorker {
     }
     // Closing: the outcome of a call cut short is not recorded (the delivery stays pending and is sent again).
     if (this.#closed) return false
-    return this.#finish(key, result)
+    return result.ok ? this.#acknowledge(key) : this.#finish(key, result)
+  }
+
+  /**
+   * A 2xx: the delivery record is deleted, together with the others
+   * acknowledged in the same turn of the event loop (one transaction for all);
+   * the queue moves on once that is committed.
+   */
+  #acknowledge(key: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#acks.push({ key, resolve })
+      if (this.#acks.length === 1) setImmediate(() => this.#flushAcks())
+    })
+  }
+
+  #flushAcks(): void {
+    const acks = this.#acks
+    this.#acks = []
+    // Not recorded (closing, or the store refused): the deliveries stay at the head of their queues.
+    let recorded = false
+    try {
+      if (!this.#closed) {
+        this.#ctx.store.transaction((tx) => {
+          for (const { key } of acks) {
+            const found = tx.get<DeliveryRecord>(DELIVERIES, key)
+            if (found === undefined) continue
+            tx.delete(DELIVERIES, key, found.version)
+            if (delivered.hasSubscribers) tx.afterCommit(() => delivered.publish({ key, event: found.value.event, attempts: found.value.attempts + 1 }))
+          }
+        })
+        recorded = true
+      }
+    } finally {
+      for (const { resolve } of acks) resolve(recorded)
+    }
   }
 
   /** Records an attempt's outcome in one transaction; true when the delivery is finished. */

@@ -42,14 +42,22 @@ export type TopicHandler = (payload: unknown, entry: OutboxEntry) => void
 export class OutboxRelay {
   readonly #store: Store
   readonly #handlers = new Map<string, TopicHandler>()
+  readonly #flushes = new Set<() => void>()
   #stop: (() => void) | undefined
 
   constructor(store: Store) {
     this.#store = store
   }
 
-  on(topic: string, handler: TopicHandler): this {
+  /**
+   * Registers the handler of a topic. `flush`, when given, is called after
+   * each batch of entries the handler saw and before they are acknowledged: a
+   * consumer may gather a batch's entries and write them in one transaction
+   * (flushes shared by several topics are called once).
+   */
+  on(topic: string, handler: TopicHandler, flush?: () => void): this {
     this.#handlers.set(topic, handler)
+    if (flush !== undefined) this.#flushes.add(flush)
     return this
   }
 
@@ -78,6 +86,13 @@ export class OutboxRelay {
           handler(entry.payload, entry)
         } catch (error) {
           if (failed.hasSubscribers) failed.publish({ entry, error })
+        }
+      }
+      for (const flush of this.#flushes) {
+        try {
+          flush()
+        } catch (error) {
+          if (failed.hasSubscribers) failed.publish({ entry: entries[entries.length - 1], error })
         }
       }
       this.#store.outbox.ack(entries[entries.length - 1].seq)

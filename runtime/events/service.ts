@@ -18,15 +18,15 @@ import type { Store, OutboxEntry } from '../store/store.js'
 import type { CloudEvent, EventBus } from './bus.js'
 import { Connections } from './connections.js'
 import type { EventsContext } from './context.js'
-import { planDeliveries } from './delivery-planner.js'
+import { DeliveryPlanner } from './delivery-planner.js'
 import { DeliveryWorker, type BackoffOptions } from './delivery-worker.js'
 import { HttpTargets } from './http-target.js'
 import { DEAD_LETTERS, DEFAULT_BUS, LIMITS, type DeadLetter, type Target } from './model.js'
-import { EVENTS_TOPIC } from './outbox-relay.js'
+import { EVENTS_TOPIC, type OutboxRelay } from './outbox-relay.js'
 import { pageOf, type PageInput } from './paging.js'
 import { matches } from './pattern.js'
 import { Rules, type TargetKind } from './rules.js'
-import { Schedules, type ScheduledEntry } from './schedules.js'
+import { SCHEDULED_TOPIC, Schedules, type ScheduledEntry } from './schedules.js'
 import { invalid, parsePattern } from './validation.js'
 
 export interface PutEventsEntry {
@@ -48,6 +48,7 @@ export class EventBridge {
   readonly #ctx: EventsContext
   readonly #worker: DeliveryWorker
   readonly #http: HttpTargets
+  readonly #planner: DeliveryPlanner
   readonly #plan: (payload: unknown, entry: OutboxEntry) => void
   readonly #planScheduled: (payload: unknown, entry: OutboxEntry) => void
   readonly #schedules: Schedules
@@ -60,12 +61,13 @@ export class EventBridge {
     this.connections = new Connections(this.#ctx)
     this.#http = new HttpTargets(() => clock.now())
     this.#worker = new DeliveryWorker(this.#ctx, this.connections, this.#http, options.delivery)
-    const enqueue = (key: string) => this.#worker.enqueue(key)
-    this.#plan = planDeliveries(this.#ctx, this.rules, (payload) => ({ event: payload as CloudEvent, rules: this.rules.matching(payload as CloudEvent) }), enqueue)
-    this.#planScheduled = planDeliveries(this.#ctx, this.rules, (payload) => {
+    // One planner for both topics: one batch, in outbox order, one transaction per batch.
+    this.#planner = new DeliveryPlanner(this.#ctx, this.rules, (key) => this.#worker.enqueue(key))
+    this.#plan = this.#planner.handler((payload) => ({ event: payload as CloudEvent, rules: this.rules.matching(payload as CloudEvent) }))
+    this.#planScheduled = this.#planner.handler((payload) => {
       const { rule, event } = payload as ScheduledEntry
       return { event, rules: [{ name: rule, arn: this.rules.ruleArn(rule) }] }
-    }, enqueue)
+    })
     this.#schedules = new Schedules(this.#ctx)
     // Events are written when an ENABLED rule could match them, not only when someone subscribed.
     this.#removeInterest = bus.addInterest((source, detailType) => this.rules.wants(source, detailType))
@@ -82,6 +84,16 @@ export class EventBridge {
   /** The outbox's scheduled-events topic: deliveries to the targets of the one rule that fired. */
   scheduledHandler(): (payload: unknown, entry: OutboxEntry) => void {
     return this.#planScheduled
+  }
+
+  /** The relay's flush for both topics: a batch's deliveries written in one transaction, before the batch is acknowledged. */
+  get flush(): () => void {
+    return this.#planner.flush
+  }
+
+  /** Registers both topics on the outbox's consumer. */
+  consume(relay: OutboxRelay): OutboxRelay {
+    return relay.on(EVENTS_TOPIC, this.outboxHandler(), this.flush).on(SCHEDULED_TOPIC, this.scheduledHandler(), this.flush)
   }
 
   /** Starts sending what is pending in the store (after a restart too) and arms the scheduled rules. */
