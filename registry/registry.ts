@@ -22,12 +22,22 @@ import { LayerApi } from './ecr/layers.js'
 import { checkTagList, TagApi, type Tag } from './ecr/tags.js'
 import type { RegistryAudit, RegistryAuthorize } from './auth/authorize.js'
 import { parseLifecyclePolicy } from './ecr/lifecycle-policy.js'
+import type { ExternalRepositorySettingsStore, RepositorySettingsStore } from './settings/settings-store.js'
+import { DriverRepositorySettings } from './settings/driver-settings.js'
+import { openLinkedStorage, refuseLinkedStorage } from './settings/storage-link.js'
 
 export interface RegistryOptions {
   /** A driver instance or a configuration from the registration table (default: in memory). */
   storage?: StorageDriver | StorageConfig
   /** Time source (default: the real clock). */
   clock?: Clock
+  /**
+   * Where repository settings live (default: `_repository.json` files in `storage`). The
+   * engine passes its Store's. Given one, the storage is linked to it at open, and settings
+   * files a registry without one left in the storage are moved into it (see
+   * settings/storage-link.ts).
+   */
+  repositorySettings?: ExternalRepositorySettingsStore
   /** Authentication (default: off). */
   auth?: AuthOptions
   /** A push to a missing repository creates it (default true). */
@@ -120,7 +130,7 @@ export class Registry implements AsyncDisposable {
   #closed = false
   #scrubbing: Promise<ScrubReport> | undefined
 
-  private constructor (options: RegistryOptions, storage: StorageDriver, clock: Clock) {
+  private constructor (options: RegistryOptions, storage: StorageDriver, clock: Clock, settings: RepositorySettingsStore) {
     this.accountId = options.accountId ?? '000000000000'
     if (!/^\d{12}$/.test(this.accountId)) throw invalidParameter('accountId', 'must be 12 digits')
     this.regionName = options.regionName ?? 'us-east-1'
@@ -135,6 +145,7 @@ export class Registry implements AsyncDisposable {
     if (!Number.isInteger(maxUploadSessions) || maxUploadSessions < 1) throw invalidParameter('maxUploadSessions', 'must be a positive integer', '>= 1')
     this.#distribution = new Distribution({
       driver: storage,
+      settings,
       clock,
       createRepositoryOnPush: options.createRepositoryOnPush ?? true,
       maxUploadSessions,
@@ -166,7 +177,10 @@ export class Registry implements AsyncDisposable {
     if (scrubEvery > 0) this.#periodic.push(new Periodic(clock, scrubEvery, () => this.scrub(), onError))
   }
 
-  /** Opens a registry over its storage (loading repository names and the token key). */
+  /**
+   * Opens a registry over its storage (loading repository settings and the token key;
+   * finishing deletes a crash interrupted).
+   */
   static async open (options: RegistryOptions = {}): Promise<Registry> {
     const clock = options.clock ?? realClock
     const storage = options.storage === undefined
@@ -174,8 +188,10 @@ export class Registry implements AsyncDisposable {
       : 'driver' in options.storage && typeof options.storage.driver === 'string'
         ? createStorageDriver(options.storage as StorageConfig, clock)
         : options.storage as StorageDriver
-    const registry = new Registry(options, storage, clock)
+    const registry = new Registry(options, storage, clock, options.repositorySettings ?? new DriverRepositorySettings(storage))
     try {
+      if (options.repositorySettings !== undefined) await openLinkedStorage(storage, options.repositorySettings, clock)
+      else await refuseLinkedStorage(storage)
       await registry.#distribution.open()
       await registry.#auth.open(storage)
     } catch (err) {
@@ -234,9 +250,10 @@ export class Registry implements AsyncDisposable {
 
   async #updateMeta (state: RepositoryState, change: Partial<RepositoryMeta>): Promise<RepositoryMeta> {
     return state.lock.run(async () => {
+      // Deleted while this change waited for the lock: writing would bring its record back.
+      if (state.deleted) throw notFoundRepository(state.name, this.accountId)
       const meta = { ...state.meta, ...change }
-      await state.saveMeta(meta)
-      this.#distribution.repositories.updateMeta(meta)
+      await this.#distribution.repositories.saveMeta(state, meta)
       return meta
     })
   }

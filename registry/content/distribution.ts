@@ -8,7 +8,9 @@ import type { CorruptionFinding, QuarantinedBlob } from './quarantine.js'
 import { SharedLock } from './locks.js'
 import { ByteLru } from './lru.js'
 import { parseManifest, referencedBlobs, type ParsedManifest } from './manifest.js'
-import { Repositories, type ManifestRecord, type RepositoryMeta, type RepositoryState } from './repository.js'
+import type { ManifestRecord, RepositoryMeta, RepositoryState } from './repository.js'
+import { Repositories } from './repositories.js'
+import type { RepositorySettingsStore } from '../settings/settings-store.js'
 import { Uploads, type UploadSession } from './uploads.js'
 
 /**
@@ -19,6 +21,8 @@ export const pushChannel = channel('stratus:registry:push')
 
 export interface DistributionOptions {
   driver: StorageDriver
+  /** Where repository settings records live. */
+  settings: RepositorySettingsStore
   clock: Clock
   /** Push to a missing repository creates it (default) or fails with NAME_UNKNOWN. */
   createRepositoryOnPush: boolean
@@ -52,7 +56,7 @@ export class Distribution {
     this.clock = options.clock
     this.blobs = new BlobStore(options.driver, options.clock)
     this.uploads = new Uploads(options.driver, this.blobs, options.clock, { maxSessions: options.maxUploadSessions })
-    this.repositories = new Repositories(options.driver)
+    this.repositories = new Repositories(options.driver, options.settings)
     this.#manifestCache = new ByteLru(options.manifestCacheBytes)
     this.#createOnPush = options.createRepositoryOnPush
   }
