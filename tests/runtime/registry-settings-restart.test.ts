@@ -81,3 +81,14 @@ t.test('repositories and their settings survive an engine restart over the same 
   t.equal((await last.send(new DescribeRepositoriesCommand({ repositoryNames: ['team/app'] }))).repositories?.[0].imageTagMutability, 'MUTABLE', 'changes after a restart are kept too')
   await t.rejects(last.send(new DescribeRepositoriesCommand({ repositoryNames: ['scratch'] })), RepositoryNotFoundException, 'and deletes')
 })
+
+t.test('an engine without a store over a data directory keeps its repositories across restarts', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'stratus-ecr-datadir-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const first = await simulatedCloud({ dataDir })
+  await first.registry.repository('kept').create({ tagMutability: 'IMMUTABLE' })
+  await first.close()
+  const second = await simulatedCloud({ dataDir })
+  t.teardown(() => second.close())
+  t.equal((await second.registry.repository('kept').describe()).imageTagMutability, 'IMMUTABLE')
+})
