@@ -20,11 +20,11 @@ import { ImageBuilder } from './builder/image-builder.js'
 import { localImageTarget } from './builder/local-target.js'
 import { LayerApi } from './ecr/layers.js'
 import { checkTagList, TagApi, type Tag } from './ecr/tags.js'
+import { RepositoryPolicyApi } from './ecr/repository-policy.js'
 import type { RegistryAudit, RegistryAuthorize } from './auth/authorize.js'
 import { parseLifecyclePolicy } from './ecr/lifecycle-policy.js'
-import type { ExternalRepositorySettingsStore, RepositorySettingsStore } from './settings/settings-store.js'
-import { DriverRepositorySettings } from './settings/driver-settings.js'
-import { openLinkedStorage, refuseLinkedStorage } from './settings/storage-link.js'
+import type { ExternalRepositorySettingsStore } from './settings/settings-store.js'
+import { openSettingsStore } from './settings/storage-link.js'
 
 export interface RegistryOptions {
   /** A driver instance or a configuration from the registration table (default: in memory). */
@@ -103,7 +103,6 @@ function notFoundRepository (name: string, accountId: string): RegistryError {
     `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { kind: 'NotFound', field: 'repositoryName' })
 }
 
-
 /**
  * The built-in registry: an OCI Distribution v1.1 registry served from `handle(req, res)`,
  * with ECR's repository model as methods returning ECR's shapes, and a Docker-free image
@@ -123,6 +122,7 @@ export class Registry implements AsyncDisposable {
   readonly #lifecycle: LifecycleApi
   readonly #layers: LayerApi
   readonly #tags: TagApi
+  readonly #policies: RepositoryPolicyApi
   readonly #periodic: Periodic[] = []
   readonly #uploadMaxAgeMs: number
   readonly #gcGracePeriodMs: number
@@ -130,7 +130,7 @@ export class Registry implements AsyncDisposable {
   #closed = false
   #scrubbing: Promise<ScrubReport> | undefined
 
-  private constructor (options: RegistryOptions, storage: StorageDriver, clock: Clock, settings: RepositorySettingsStore) {
+  private constructor (options: RegistryOptions, storage: StorageDriver, clock: Clock) {
     this.accountId = options.accountId ?? '000000000000'
     if (!/^\d{12}$/.test(this.accountId)) throw invalidParameter('accountId', 'must be 12 digits')
     this.regionName = options.regionName ?? 'us-east-1'
@@ -145,7 +145,6 @@ export class Registry implements AsyncDisposable {
     if (!Number.isInteger(maxUploadSessions) || maxUploadSessions < 1) throw invalidParameter('maxUploadSessions', 'must be a positive integer', '>= 1')
     this.#distribution = new Distribution({
       driver: storage,
-      settings,
       clock,
       createRepositoryOnPush: options.createRepositoryOnPush ?? true,
       maxUploadSessions,
@@ -163,6 +162,7 @@ export class Registry implements AsyncDisposable {
     this.#lifecycle = new LifecycleApi(ecr)
     this.#layers = new LayerApi(ecr, () => `http://${this.#host()}`)
     this.#tags = new TagApi(ecr, this.#repositoryArn)
+    this.#policies = new RepositoryPolicyApi(ecr)
     const onError = options.onError ?? ((err: unknown) => { if (errorChannel.hasSubscribers) errorChannel.publish({ error: err }) })
     this.handle = createRouter({
       distribution: this.#distribution, auth: this.#auth, onInternalError: onError, authorize: options.authorize, audit: options.audit, repositoryArn: this.#repositoryArn
@@ -188,11 +188,9 @@ export class Registry implements AsyncDisposable {
       : 'driver' in options.storage && typeof options.storage.driver === 'string'
         ? createStorageDriver(options.storage as StorageConfig, clock)
         : options.storage as StorageDriver
-    const registry = new Registry(options, storage, clock, options.repositorySettings ?? new DriverRepositorySettings(storage))
+    const registry = new Registry(options, storage, clock)
     try {
-      if (options.repositorySettings !== undefined) await openLinkedStorage(storage, options.repositorySettings, clock)
-      else await refuseLinkedStorage(storage)
-      await registry.#distribution.open()
+      await registry.#distribution.open(await openSettingsStore(storage, options.repositorySettings, clock))
       await registry.#auth.open(storage)
     } catch (err) {
       await registry.close()
@@ -345,35 +343,11 @@ export class Registry implements AsyncDisposable {
     return { repositoryName: state.name, allowAnonymousPull: input.allowAnonymousPull }
   }
 
-  // --- repository policies (stored and returned; enforcement comes later) -----------------
+  // --- repository policies (ecr/repository-policy.ts) -----------------------------------------
 
-  async setRepositoryPolicy (input: { repositoryName: string, policyText: string, force?: boolean }): Promise<{ registryId: string, repositoryName: string, policyText: string }> {
-    const state = await this.#state(input?.repositoryName)
-    const text = input.policyText
-    if (typeof text !== 'string' || text.length === 0 || text.length > 10240) throw invalidParameter('policyText', 'must be a JSON policy document', '1..10240 characters')
-    let json: unknown
-    try { json = JSON.parse(text) } catch (err) { throw invalidParameter('policyText', `is not valid JSON: ${(err as Error).message}`) }
-    if (typeof json !== 'object' || json === null || Array.isArray(json) || !('Statement' in json)) {
-      throw invalidParameter('policyText', 'must be a policy document object with a Statement')
-    }
-    await this.#updateMeta(state, { repositoryPolicyText: text })
-    return { registryId: this.accountId, repositoryName: state.name, policyText: text }
-  }
-
-  async getRepositoryPolicy (input: { repositoryName: string }): Promise<{ registryId: string, repositoryName: string, policyText: string }> {
-    const state = await this.#state(input?.repositoryName)
-    const text = state.meta.repositoryPolicyText
-    if (text === undefined) {
-      throw new RegistryError('RepositoryPolicyNotFoundException', `Repository policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
-    }
-    return { registryId: this.accountId, repositoryName: state.name, policyText: text }
-  }
-
-  async deleteRepositoryPolicy (input: { repositoryName: string }): Promise<{ registryId: string, repositoryName: string, policyText: string }> {
-    const existing = await this.getRepositoryPolicy(input)
-    await this.#updateMeta(await this.#state(input.repositoryName), { repositoryPolicyText: undefined })
-    return existing
-  }
+  setRepositoryPolicy (input: Parameters<RepositoryPolicyApi['setRepositoryPolicy']>[0]): ReturnType<RepositoryPolicyApi['setRepositoryPolicy']> { return this.#policies.setRepositoryPolicy(input) }
+  getRepositoryPolicy (input: Parameters<RepositoryPolicyApi['getRepositoryPolicy']>[0]): ReturnType<RepositoryPolicyApi['getRepositoryPolicy']> { return this.#policies.getRepositoryPolicy(input) }
+  deleteRepositoryPolicy (input: Parameters<RepositoryPolicyApi['deleteRepositoryPolicy']>[0]): ReturnType<RepositoryPolicyApi['deleteRepositoryPolicy']> { return this.#policies.deleteRepositoryPolicy(input) }
 
   // --- images (ecr/images.ts) -------------------------------------------------------------
 

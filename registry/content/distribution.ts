@@ -21,8 +21,6 @@ export const pushChannel = channel('stratus:registry:push')
 
 export interface DistributionOptions {
   driver: StorageDriver
-  /** Where repository settings records live. */
-  settings: RepositorySettingsStore
   clock: Clock
   /** Push to a missing repository creates it (default) or fails with NAME_UNKNOWN. */
   createRepositoryOnPush: boolean
@@ -56,13 +54,14 @@ export class Distribution {
     this.clock = options.clock
     this.blobs = new BlobStore(options.driver, options.clock)
     this.uploads = new Uploads(options.driver, this.blobs, options.clock, { maxSessions: options.maxUploadSessions })
-    this.repositories = new Repositories(options.driver, options.settings)
+    this.repositories = new Repositories(options.driver)
     this.#manifestCache = new ByteLru(options.manifestCacheBytes)
     this.#createOnPush = options.createRepositoryOnPush
   }
 
-  async open (): Promise<void> {
-    await this.repositories.open()
+  /** Loads repository settings (from `settings`) and the blob index. */
+  async open (settings: RepositorySettingsStore): Promise<void> {
+    await this.repositories.open(settings)
     await this.blobs.load()
   }
 

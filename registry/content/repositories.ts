@@ -25,11 +25,19 @@ export class Repositories {
   readonly #states = new Map<string, Promise<RepositoryState>>()
   #sorted: string[] | undefined
   readonly lock = new Mutex()
+  #settings: RepositorySettingsStore | undefined
 
-  constructor (private readonly driver: StorageDriver, private readonly settings: RepositorySettingsStore) {}
+  constructor (private readonly driver: StorageDriver) {}
 
-  async open (): Promise<void> {
-    for (const { settings, version } of await this.settings.list()) {
+  /** Where the settings records are: set once, at open. */
+  private get settings (): RepositorySettingsStore {
+    if (this.#settings === undefined) throw new Error('Repositories used before open()')
+    return this.#settings
+  }
+
+  async open (settingsStore: RepositorySettingsStore): Promise<void> {
+    this.#settings = settingsStore
+    for (const { settings, version } of await settingsStore.list()) {
       if (settings.deleting === true) {
         this.#pendingDeletes.set(settings.repositoryName, version)
       } else {

@@ -4,7 +4,8 @@ import { RegistryError } from '../errors.js'
 import { paths } from '../content/paths.js'
 import { ignoreMissing, PathNotFoundError, type StorageDriver } from '../storage/driver.js'
 import { readSettingsFiles } from './settings-files.js'
-import type { ExternalRepositorySettingsStore } from './settings-store.js'
+import { DriverRepositorySettings } from './driver-settings.js'
+import type { ExternalRepositorySettingsStore, RepositorySettingsStore } from './settings-store.js'
 
 /** What `settings-store.json` holds: the storage's half of the link (see ExternalRepositorySettingsStore). */
 interface StorageLinkMarker {
@@ -63,11 +64,24 @@ export async function openLinkedStorage (driver: StorageDriver, store: ExternalR
  * A registry opened without an external store on a storage linked to one would see no
  * repositories (and its garbage collector would sweep every image): refused.
  */
-export async function refuseLinkedStorage (driver: StorageDriver): Promise<void> {
+async function refuseLinkedStorage (driver: StorageDriver): Promise<void> {
   const marker = await readMarker(driver)
   if (marker === undefined) return
   throw new RegistryError('RepositorySettingsElsewhere',
     `this registry storage keeps its repository settings in an engine store (linked ${new Date(marker.linkedAt).toISOString()}): ` +
     'open it with that store (Registry.open({ repositorySettings }), as the Stratus engine does)',
     { kind: 'Conflict', field: 'repositorySettings' })
+}
+
+/**
+ * The settings store a registry opens with: `external` linked to the storage, or (none
+ * given) the storage's own settings files, unless the storage is linked to an external store.
+ */
+export async function openSettingsStore (driver: StorageDriver, external: ExternalRepositorySettingsStore | undefined, clock: Clock): Promise<RepositorySettingsStore> {
+  if (external === undefined) {
+    await refuseLinkedStorage(driver)
+    return new DriverRepositorySettings(driver)
+  }
+  await openLinkedStorage(driver, external, clock)
+  return external
 }
