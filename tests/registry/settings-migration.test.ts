@@ -104,3 +104,14 @@ t.test('a migration interrupted after its store write is finished by the next op
   t.ok(existsSync(join(root, 'settings-store.json')), 'linked now')
   t.notOk(existsSync(join(root, 'repositories/team/app/_repository.json')), 'and the files are gone')
 })
+
+t.test('an open refused for a bad option moves nothing', async (t) => {
+  const root = await tempDir(t)
+  await olderDataDir(root, new ManualClock())
+  const store = new MemoryStore()
+  await t.rejects(Registry.open({ storage: { driver: 'filesystem', rootDirectory: root }, accountId: '12', repositorySettings: new StoreRepositorySettings(store) }),
+    { code: 'InvalidParameterException', field: 'accountId' })
+  t.equal(store.count(REPOSITORY_SETTINGS), 0)
+  t.notOk(existsSync(join(root, 'settings-store.json')))
+  t.ok(existsSync(join(root, 'repositories/team/app/_repository.json')))
+})
