@@ -14,6 +14,7 @@ import { makePartition, type Partition } from './aws/partition.js'
 import { PageTokens } from './aws/pagination.js'
 import { arns } from './aws/arn.js'
 import { MemoryStore } from './store/memory.js'
+import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
 import { EVENTS_TOPIC, OutboxRelay, publishEvents } from './events/outbox-relay.js'
@@ -56,17 +57,25 @@ export interface EngineOptions {
   accountId?: string
   region?: string
   /**
-   * The engine's state (default: a new memory store). An engine started over
-   * the store of one that stopped picks up where it left off.
+   * The engine's state (default: the SQLite store `<dataDir>/state.db` when
+   * dataDir is given, else a new memory store). An engine started over the
+   * store of one that stopped picks up where it left off.
    */
   store?: Store
   /**
-   * Where logs, working directories and registry data live. Default: temporary
-   * directories removed on close — registry data under the OS temp directory,
-   * job logs and working directories on /dev/shm where it exists (a tmpfs:
-   * creating a file per attempt there costs no disk I/O).
+   * Where the engine's state (state.db, a SQLite store), logs, working
+   * directories and registry data live. Default: temporary directories removed
+   * on close — registry data under the OS temp directory, job logs and working
+   * directories on /dev/shm where it exists (a tmpfs: creating a file per
+   * attempt there costs no disk I/O) — and the state in memory.
    */
   dataDir?: string
+  /**
+   * How the SQLite store of dataDir commits: 'normal' (default: nothing is
+   * lost when the process is killed) or 'full' (nor on power loss; an fsync
+   * per commit).
+   */
+  storeSync?: 'normal' | 'full'
   /** HTTP endpoint port on 127.0.0.1 (default: a free port). */
   port?: number
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
@@ -92,6 +101,13 @@ export interface EngineOptions {
   auth?: 'off' | 'iam'
   /** IAM users, roles, access keys and policies: the JSON file's path or its content (see runtime/iam/README.md). */
   iam?: IamConfig | object | string
+}
+
+/** The store an engine owns: the SQLite store in dataDir when there is one, else a memory store. */
+async function openStore(options: EngineOptions): Promise<Store> {
+  if (options.dataDir === undefined) return new MemoryStore()
+  await mkdir(options.dataDir, { recursive: true })
+  return SqliteStore.open(join(options.dataDir, 'state.db'), { synchronous: options.storeSync ?? 'normal' })
 }
 
 /** A temporary directory for logs and working directories: on /dev/shm when it is a writable tmpfs. */
@@ -222,7 +238,7 @@ export class Engine {
     const partition = makePartition(options.accountId, options.region)
     const clock = typeof options.clock === 'object' ? options.clock : options.clock === 'manual' ? new ManualClock(options.startTime) : new RealClock()
     const runnerName = await chooseRunner(options.runner ?? 'auto')
-    const store = options.store ?? new MemoryStore()
+    const store = options.store ?? (await openStore(options))
     // What was started so far is stopped again, in reverse, if a later step fails.
     const undo: Array<() => unknown> = []
     try {

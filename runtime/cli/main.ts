@@ -32,8 +32,12 @@ commands:
 const SERVE_USAGE = `usage: stratus serve [options]
 
   --port N               port on 127.0.0.1 (default 4750; 0 picks a free one)
-  --data-dir DIR         keep the registry, job logs and working directories in DIR
-                         (default: a temporary directory, removed on exit)
+  --data-dir DIR         keep the engine's state (DIR/state.db: environments, queues, jobs…),
+                         the registry, job logs and working directories in DIR; started again
+                         with the same DIR, the engine carries on where it stopped
+                         (default: a temporary directory and state in memory, removed on exit)
+  --store-sync MODE      normal (default: a commit survives the process being killed) or full
+                         (it survives power loss too; an fsync per commit)
   --runner NAME          how work runs: auto (default: docker when a Docker engine answers,
                          else oci with runc/crun as root, else process), docker, oci,
                          process or simulated
@@ -62,6 +66,7 @@ function parseServe(argv: string[]) {
     options: {
       port: { type: 'string', default: '4750' },
       'data-dir': { type: 'string' },
+      'store-sync': { type: 'string', default: 'normal' },
       runner: { type: 'string', default: 'auto' },
       'allow-privileged': { type: 'boolean', default: false },
       auth: { type: 'string', default: 'off' },
@@ -83,6 +88,7 @@ function parseServe(argv: string[]) {
   oneOf('runner', values.runner, RUNNER_CHOICES)
   oneOf('auth', values.auth, ['off', 'iam'])
   oneOf('clock', values.clock, ['real', 'manual'])
+  oneOf('store-sync', values['store-sync'], ['normal', 'full'])
   oneOf('log-format', values['log-format'], LOG_FORMATS)
   if (values.iam !== undefined && !existsSync(values.iam)) throw new UsageError(`--iam: no such file ${values.iam}`)
   return { ...values, port }
@@ -134,14 +140,16 @@ async function serve(argv: string[]): Promise<void> {
   }
   const log = callLog({ format: options['log-format'] as LogFormat, quiet: options.quiet })
   const engine = await Engine.start({
-    port: options.port, dataDir: options['data-dir'], runner: options.runner as RunnerChoice, allowPrivileged: options['allow-privileged'],
+    port: options.port, dataDir: options['data-dir'], storeSync: options['store-sync'] as 'normal' | 'full', runner: options.runner as RunnerChoice, allowPrivileged: options['allow-privileged'],
     auth: options.auth as 'off' | 'iam', ...(options.iam !== undefined ? { iam: options.iam } : {}),
     ...(options['account-id'] !== undefined ? { accountId: options['account-id'] } : {}),
     ...(options.region !== undefined ? { region: options.region } : {}),
     clock: options.clock as 'real' | 'manual',
     ...(log.observe !== undefined ? { onCall: log.observe } : {})
   })
-  const where = options['data-dir'] === undefined ? `${engine.dataDir} (temporary: removed on exit; pass --data-dir to keep it)` : engine.dataDir
+  const where = options['data-dir'] === undefined
+    ? `${engine.dataDir} (temporary, state in memory: removed on exit; pass --data-dir to keep it)`
+    : `${engine.dataDir} (state in state.db, ${engine.store.kind} store, synchronous=${options['store-sync']})`
   const lines = [
     `stratus listening on http://${engine.endpoint}`,
     ...servicesLines(engine),

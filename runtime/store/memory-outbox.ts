@@ -3,6 +3,7 @@
 // one), and the listeners told after each commit that added entries.
 
 import { channel } from 'node:diagnostics_channel'
+import { InternalError } from '../errors.js'
 import { checkFunction, checkLimit, checkVersion } from './arguments.js'
 import type { Outbox, OutboxEntry } from './store.js'
 
@@ -23,6 +24,27 @@ export class MemoryOutbox implements Outbox {
   /** Store only: appends a committed entry. */
   append(topic: string, payload: unknown): void {
     this.#entries.push(Object.freeze({ seq: ++this.#seq, topic, payload }))
+  }
+
+  /** Store only: the seq the last entry took (the next takes seq + 1). */
+  get seq(): number {
+    return this.#seq
+  }
+
+  /** Store only: appends entries made (and persisted) already, with the next seqs. */
+  appendEntries(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries) {
+      if (entry.seq !== this.#seq + 1) throw new InternalError('StoreOutboxSeq', `outbox entry ${entry.seq} does not follow ${this.#seq}`)
+      this.#seq = entry.seq
+      this.#entries.push(entry)
+    }
+  }
+
+  /** Store only, before any commit: the state read back from disk. */
+  restore(seq: number, entries: Iterable<OutboxEntry>): void {
+    for (const entry of entries) this.#entries.push(Object.freeze(entry))
+    const last = this.#entries.length > 0 ? this.#entries[this.#entries.length - 1].seq : 0
+    this.#seq = Math.max(seq, last)
   }
 
   get hasListeners(): boolean {

@@ -4,9 +4,11 @@
 // mark taken when it began. It also counts the record entries it holds: a
 // transaction takes a revision only when it wrote a record.
 
+import { InternalError } from '../errors.js'
 import type { ColumnSet } from './columns.js'
 import type { Collection } from './memory-collection.js'
 import type { IndexValues, RecordIndex } from './memory-index.js'
+import type { WriteVisitor } from './memory-persist.js'
 import type { Versioned } from './store.js'
 
 const OP_RECORD = 1 // collection, key, previous Versioned (undefined: the key was absent)
@@ -47,6 +49,36 @@ export class UndoLog {
     const log = this.#log
     while (log.length > 0) log.pop()
     this.recordWrites = 0
+  }
+
+  /** Tells visitor of every record, cell and sparse write in the log, newest first (index entries are not writes). */
+  visit(visitor: WriteVisitor): void {
+    const log = this.#log
+    let i = log.length - 1
+    while (i >= 0) {
+      switch (log[i]) {
+        case OP_RECORD: {
+          const coll = log[i - 3] as Collection
+          const key = log[i - 2] as string
+          visitor.record(coll.name, key, coll.records.get(key), log[i - 1] as Versioned<unknown> | undefined)
+          i -= 4
+          break
+        }
+        case OP_INDEX:
+          i -= 4
+          break
+        case OP_CELL:
+          visitor.cell(log[i - 4] as ColumnSet, log[i - 3] as string, log[i - 2] as number)
+          i -= 5
+          break
+        case OP_SPARSE:
+          visitor.sparse(log[i - 3] as ColumnSet, log[i - 2] as number)
+          i -= 4
+          break
+        default:
+          throw new InternalError('StoreUndoLogCorrupt', `the undo log holds no op code at ${i}`)
+      }
+    }
   }
 
   /** Puts back everything written since mark, newest first. */

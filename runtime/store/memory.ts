@@ -24,8 +24,9 @@ import { columnRecord, freeze, newCollection, type Collection } from './memory-c
 import { UndoLog } from './memory-undo.js'
 import { RecordIndex, sameValues, type OneKey } from './memory-index.js'
 import { MemoryOutbox } from './memory-outbox.js'
+import type { CommitWrites, InitialState, MemoryStoreOptions, Persist } from './memory-persist.js'
 import { SortedKeys } from './sorted-keys.js'
-import type { Change, IndexFunction, ScanOptions, Store, Transaction, Versioned } from './store.js'
+import type { Change, IndexFunction, OutboxEntry, ScanOptions, Store, Transaction, Versioned } from './store.js'
 
 
 export class MemoryStore implements Store {
@@ -50,7 +51,14 @@ export class MemoryStore implements Store {
   /** The one Transaction object, valid while a transaction is open. */
   readonly #tx: Transaction
 
-  constructor() {
+  /** A disk store's write path (memory-persist.ts): told of each commit before it is visible. */
+  readonly #persist: Persist | undefined
+  /** The one CommitWrites object handed to #persist (valid during the call). */
+  readonly #commitWrites: { revision: number; wroteRecords: boolean; emitted: readonly OutboxEntry[]; visit: CommitWrites['visit'] }
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#persist = options.persist
+    this.#commitWrites = { revision: 0, wroteRecords: false, emitted: [], visit: (visitor) => this.#undo.visit(visitor) }
     this.outbox = new MemoryOutbox(() => this.#checkOpen())
     this.#delivery = new CommitDelivery((collection) => this.#collections.get(collection)?.watchers, () => this.outbox.notify())
     this.#tx = {
@@ -72,6 +80,18 @@ export class MemoryStore implements Store {
         this.#afterCommit.push(fn)
       }
     }
+    if (options.initial !== undefined) this.#restore(options.initial)
+  }
+
+  /** Loads what a disk store read back: records as they were, with their versions. */
+  #restore(initial: InitialState): void {
+    for (const [collection, key, value, version] of initial.records) {
+      const coll = this.#collection(collection)
+      coll.records.set(key, { key, value: freeze(value), version })
+      coll.keys.insert(key)
+    }
+    this.#revision = initial.revision
+    this.outbox.restore(initial.outboxSeq, initial.outbox)
   }
 
   get revision(): number {
@@ -251,6 +271,7 @@ export class MemoryStore implements Store {
   }
 
   #commit(): void {
+    const emitted = this.#persist !== undefined ? this.#persistCommit() : undefined
     if (this.#undo.recordWrites > 0) this.#revision = this.#txRevision
     this.#undo.clear()
     this.#depth = 0
@@ -258,7 +279,8 @@ export class MemoryStore implements Store {
     let outbox = false
     if (this.#emits.length > 0) {
       const emits = this.#emits
-      for (let i = 0; i < emits.length; i += 2) this.outbox.append(emits[i] as string, emits[i + 1])
+      if (emitted !== undefined) this.outbox.appendEntries(emitted)
+      else for (let i = 0; i < emits.length; i += 2) this.outbox.append(emits[i] as string, emits[i + 1])
       emits.length = 0
       outbox = this.outbox.hasListeners
     }
@@ -268,6 +290,36 @@ export class MemoryStore implements Store {
       this.#afterCommit.length = 0
     }
     if (changes !== undefined || after !== undefined || outbox) this.#delivery.deliver(changes, after, outbox)
+  }
+
+  /**
+   * Hands the commit to #persist while the undo log still holds it; if persist
+   * throws, the whole transaction is undone and the error goes to the caller.
+   * Returns the outbox entries it persisted (undefined: none).
+   */
+  #persistCommit(): OutboxEntry[] | undefined {
+    const wroteRecords = this.#undo.recordWrites > 0
+    const emits = this.#emits
+    if (!wroteRecords && emits.length === 0) return undefined
+    let emitted: OutboxEntry[] | undefined
+    if (emits.length > 0) {
+      emitted = []
+      let seq = this.outbox.seq
+      for (let i = 0; i < emits.length; i += 2) emitted.push(Object.freeze({ seq: ++seq, topic: emits[i] as string, payload: emits[i + 1] }))
+    }
+    const commit = this.#commitWrites
+    commit.revision = wroteRecords ? this.#txRevision : this.#revision
+    commit.wroteRecords = wroteRecords
+    commit.emitted = emitted ?? NO_ENTRIES
+    try {
+      this.#persist!(commit)
+    } catch (error) {
+      this.#abort()
+      throw error
+    } finally {
+      commit.emitted = NO_ENTRIES
+    }
+    return emitted
   }
 
   /** One Change per key first written to a watched collection, in that order, with its final state. */
@@ -409,6 +461,8 @@ export class MemoryStore implements Store {
     }
   }
 }
+
+const NO_ENTRIES: readonly OutboxEntry[] = Object.freeze([])
 
 function isThenable(value: unknown): boolean {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'

@@ -1,0 +1,82 @@
+// How the SQLite store writes values: records and outbox payloads with V8's
+// serializer (the structured-clone format, versioned by V8 and readable by
+// later versions), not JSON. It keeps what JSON would silently change — a
+// Uint8Array, a Date, a Map, undefined inside an array or as a property, NaN,
+// -0 — so a value read back after reopen is what the memory store held, and it
+// costs about what JSON.stringify does. What it cannot hold (a function or a
+// symbol anywhere inside the value) is refused with StoreInvalidValue.
+//
+// A ColumnSet record is its shape (column names and kinds, the length) in the
+// records row, each column as chunks of CHUNK entries (raw bytes of the typed
+// array, little-endian as on every platform Node runs on here), and each
+// sparse entry as a row.
+
+import { deserialize, serialize } from 'node:v8'
+import { InvalidArgumentError } from '../errors.js'
+import { ColumnSet, type ColumnArray, type ColumnKind } from './columns.js'
+
+/** Entries per column chunk: a transaction that changes a few cells rewrites only the chunks they are in. */
+export const CHUNK = 4096
+
+/** records.kind: how the value column is to be read. */
+export const KIND_VALUE = 0
+export const KIND_COLUMNS = 1
+
+export function encodeValue(value: unknown, field: string): Buffer {
+  try {
+    return serialize(value)
+  } catch (error) {
+    throw new InvalidArgumentError('StoreInvalidValue', `${field} cannot be stored: ${(error as Error).message} (functions and symbols cannot be kept on disk)`, { field, cause: error })
+  }
+}
+
+export function decodeValue(bytes: Buffer): unknown {
+  return deserialize(bytes)
+}
+
+/** The shape of a ColumnSet, as its records row keeps it. */
+interface ColumnShape {
+  length: number
+  columns: Array<[name: string, kind: ColumnKind]>
+}
+
+export function encodeShape(set: ColumnSet): Buffer {
+  const shape: ColumnShape = { length: set.length, columns: set.names.map((name) => [name, set.kind(name)]) }
+  return serialize(shape)
+}
+
+const ARRAYS: Record<ColumnKind, new (length: number) => ColumnArray> = {
+  u8: Uint8Array, u16: Uint16Array, i16: Int16Array, i32: Int32Array, u32: Uint32Array, f64: Float64Array
+}
+
+/** Number of chunks of a column of length entries. */
+export const chunksOf = (length: number) => Math.ceil(length / CHUNK)
+
+/** The bytes of chunk `chunk` of a column: a view, not a copy (bound and written before the array changes again). */
+export function chunkBytes(array: ColumnArray, chunk: number): Buffer {
+  const from = chunk * CHUNK
+  const to = Math.min(array.length, from + CHUNK)
+  const size = array.BYTES_PER_ELEMENT
+  return Buffer.from(array.buffer, array.byteOffset + from * size, (to - from) * size)
+}
+
+/** Rebuilds a ColumnSet from its shape, its chunks (column, chunk, bytes) and its sparse rows. */
+export function restoreColumnSet(
+  shapeBytes: Buffer,
+  chunks: Iterable<{ column: string; chunk: number; data: Buffer }>,
+  sparse: Iterable<{ idx: number; value: Buffer }>
+): ColumnSet {
+  const shape = deserialize(shapeBytes) as ColumnShape
+  const columns = new Map<string, ColumnArray>()
+  for (const [name, kind] of shape.columns) columns.set(name, new ARRAYS[kind](shape.length))
+  for (const { column, chunk, data } of chunks) {
+    const array = columns.get(column)
+    if (array === undefined) continue // a column the shape no longer has
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength)
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), chunk * CHUNK * array.BYTES_PER_ELEMENT)
+  }
+  function* entries(): Generator<[number, unknown]> {
+    for (const { idx, value } of sparse) yield [idx, Object.freeze(deserialize(value))]
+  }
+  return ColumnSet.restore(columns, entries())
+}

@@ -1,0 +1,165 @@
+// The SQLite store: Store v2 kept on disk (one file, `<dataDir>/state.db`).
+//
+// Reads never touch SQLite: the store keeps a MemoryStore as its read side
+// (records, sorted keys, indexes, watchers, delivery), loaded from every row
+// at open. Each committed top-level transaction is written in ONE SQLite
+// transaction before the commit is visible (memory-persist.ts, sqlite-writer.ts):
+// if that write throws, the transaction is undone in memory too and the error
+// reaches the caller. So what a caller was told committed is on disk, and a
+// process killed at any moment leaves every transaction whole or absent.
+//
+// better-sqlite3 is synchronous, as the Store interface is. One connection,
+// WAL journal, synchronous=NORMAL by default (a killed process loses nothing;
+// power loss may lose the last commits) or FULL (fsync at every commit), and
+// an exclusive lock held while open: a second engine on the same data
+// directory is refused (StoreLocked) instead of silently diverging from it.
+
+import Database from 'better-sqlite3'
+import { InvalidArgumentError, StratusError, UnavailableError } from '../errors.js'
+import { checkVersion, describe } from './arguments.js'
+import { MemoryStore } from './memory.js'
+import { loadState } from './sqlite-loader.js'
+import { migrate, SCHEMA_VERSION } from './sqlite-schema.js'
+import { SqliteWriter } from './sqlite-writer.js'
+import type { Change, IndexFunction, Outbox, OutboxEntry, ScanOptions, Store, Transaction, Versioned } from './store.js'
+
+export interface SqliteStoreOptions {
+  /**
+   * 'normal' (default): a commit survives the process being killed (WAL,
+   * no fsync per commit). 'full': it survives power loss too (fsync per
+   * commit, slower).
+   */
+  synchronous?: 'normal' | 'full'
+  /** How long open waits for another process's lock on the file (ms, default 500) before StoreLocked. */
+  lockTimeoutMs?: number
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const
+  readonly path: string
+  readonly outbox: Outbox
+  readonly #db: Database.Database
+  readonly #memory: MemoryStore
+  #closing: Promise<void> | undefined
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path
+    this.#db = db
+    const writer = new SqliteWriter(db)
+    this.#memory = new MemoryStore({ persist: writer.persist, initial: loadState(db) })
+    const memoryOutbox = this.#memory.outbox
+    const ack = db.prepare('DELETE FROM outbox WHERE seq <= ?')
+    this.outbox = {
+      pending: (limit) => memoryOutbox.pending(limit),
+      ack: (seq) => {
+        memoryOutbox.pending(1) // refuses a closed store
+        checkVersion('seq', seq)
+        ack.run(seq) // on disk first: if it throws, the entries stay pending in memory too
+        memoryOutbox.ack(seq)
+      },
+      onCommit: (listener) => memoryOutbox.onCommit(listener)
+    }
+  }
+
+  /**
+   * Opens (or creates) the store in the file at path, running migrations.
+   * Refuses a file of a newer schema (UnavailableError StoreSchemaTooNew, the
+   * file untouched), a file another process has open (StoreLocked) and a file
+   * that is not a SQLite store (StoreUnreadable).
+   */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const synchronous = options.synchronous ?? 'normal'
+    if (synchronous !== 'normal' && synchronous !== 'full') {
+      throw new InvalidArgumentError('StoreInvalidOption', `synchronous must be 'normal' or 'full', got ${describe(synchronous)}`, { field: 'synchronous' })
+    }
+    const timeout = options.lockTimeoutMs ?? 500
+    if (!Number.isSafeInteger(timeout) || timeout < 0) {
+      throw new InvalidArgumentError('StoreInvalidOption', `lockTimeoutMs must be a non-negative integer, got ${describe(timeout)}`, { field: 'lockTimeoutMs', limit: 0 })
+    }
+    let db: Database.Database
+    try {
+      db = new Database(path, { timeout })
+    } catch (error) {
+      throw new UnavailableError('StoreUnreadable', `cannot open the store at ${path}: ${(error as Error).message}`, { field: 'dataDir', cause: error })
+    }
+    try {
+      // Read before anything is written: a newer schema is refused untouched.
+      migrate(db, path, () => new Date().toISOString())
+      db.pragma('locking_mode = EXCLUSIVE')
+      db.pragma('journal_mode = WAL')
+      db.pragma(`synchronous = ${synchronous.toUpperCase()}`)
+      // Takes the exclusive lock now (held until close), not at the first commit.
+      db.exec('BEGIN EXCLUSIVE; COMMIT')
+      return new SqliteStore(path, db)
+    } catch (error) {
+      db.close()
+      throw openError(error, path)
+    }
+  }
+
+  /** The schema version this code writes (PRAGMA user_version of its files). */
+  static readonly schemaVersion = SCHEMA_VERSION
+
+  get revision(): number {
+    return this.#memory.revision
+  }
+
+  get<T>(collection: string, key: string): Versioned<T> | undefined {
+    return this.#memory.get(collection, key)
+  }
+
+  scan<T>(collection: string, options?: ScanOptions): Versioned<T>[] {
+    return this.#memory.scan(collection, options)
+  }
+
+  count(collection: string, options?: Pick<ScanOptions, 'prefix' | 'index'>): number {
+    return this.#memory.count(collection, options)
+  }
+
+  defineIndex<T>(collection: string, name: string, fn: IndexFunction<T>): void {
+    this.#memory.defineIndex(collection, name, fn)
+  }
+
+  transaction<R>(fn: (tx: Transaction) => R): R {
+    return this.#memory.transaction(fn)
+  }
+
+  put<T>(collection: string, key: string, value: T, expected: number): number {
+    return this.#memory.put(collection, key, value, expected)
+  }
+
+  delete(collection: string, key: string, expected?: number): boolean {
+    return this.#memory.delete(collection, key, expected)
+  }
+
+  watch<T>(collection: string, listener: (change: Change<T>) => void): () => void {
+    return this.#memory.watch(collection, listener)
+  }
+
+  /** Closes the memory side (refused inside a transaction), then checkpoints and closes the file. */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing
+    const closing = this.#memory.close().then(() => {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)')
+      this.#db.close()
+    })
+    // A refusal (inside a transaction) leaves the store open and may be retried.
+    this.#closing = closing.catch((error) => {
+      this.#closing = undefined
+      throw error
+    })
+    return this.#closing
+  }
+}
+
+export type { OutboxEntry }
+
+/** What opening failed on, as a coded error naming the data directory. */
+function openError(error: unknown, path: string): StratusError {
+  if (error instanceof StratusError) return error
+  const code = (error as { code?: string }).code ?? ''
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new UnavailableError('StoreLocked', `${path} is open in another process (another engine on the same data directory?): stop it first`, { field: 'dataDir', cause: error })
+  }
+  return new UnavailableError('StoreUnreadable', `cannot read the store at ${path}: ${(error as Error).message}`, { field: 'dataDir', cause: error })
+}
