@@ -259,10 +259,8 @@ export class Engine {
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
-          // Repository settings live in the store with the rest of the state; images stay in the
-          // storage. A memory store made here is dropped at close while a given dataDir stays:
-          // then they stay in the storage, as before the store held them.
-          ...(options.store === undefined && store.kind === 'memory' && options.dataDir !== undefined ? {} : { repositorySettings: new StoreRepositorySettings(store) }),
+          // Repository settings live in the store with the rest of the state; images stay in the storage.
+          repositorySettings: new StoreRepositorySettings(store),
           // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are, and recorded in the same trail.
           authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now()),
           audit: registryAuditor(audit, (arn) => iam.principalByArn(arn), partition, () => clock.now())
