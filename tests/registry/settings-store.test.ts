@@ -1,5 +1,5 @@
-// Repository settings records, on both settings stores (the driver's `_repository.json`
-// files, the default; the engine's Store, through runtime/registry-state) with one body of
+// Repository settings records, on every settings store (the driver's `_repository.json`
+// files, the default; the engine's Store, memory and SQLite, through runtime/registry-state) with one body of
 // tests: a delete records its intent before it removes anything, so a delete interrupted
 // after that first write leaves no repository half there (the next open, or a create of the
 // same name, finishes it); a change that waited while its repository was deleted does not
@@ -8,7 +8,9 @@ import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { FilesystemDriver, Registry, isRegistryError, type RegistryOptions } from '../../registry/index.js'
+import { rm } from 'node:fs/promises'
 import { MemoryStore } from '../../runtime/index.js'
+import { SqliteStore } from '../../runtime/store/sqlite.js'
 import { REPOSITORY_SETTINGS, StoreRepositorySettings } from '../../runtime/registry-state/index.js'
 import { ManualClock, tempDir } from './helpers.js'
 
@@ -24,9 +26,11 @@ class InterruptedDriver extends FilesystemDriver {
 interface Backend {
   name: string
   /** Options for each open over the same state: the settings store, if not the driver's. */
-  options (): Partial<RegistryOptions>
+  options (): Partial<RegistryOptions> | Promise<Partial<RegistryOptions>>
   /** The names with a settings record, whatever state it is in. */
   records (root: string): string[]
+  setUp?: (root: string) => void
+  tearDown?: () => unknown
 }
 
 function backends (): Backend[] {
@@ -41,15 +45,35 @@ function backends (): Backend[] {
       options: () => ({ repositorySettings: new StoreRepositorySettings(store) }),
       records: () => store.scan(REPOSITORY_SETTINGS).map((r) => r.key)
     }
+  })(), (() => {
+    // Each open is a restart: the store file is closed and opened again.
+    let store: SqliteStore | undefined
+    let path = ''
+    return {
+      name: 'engine store on SQLite (ecr:repositories in state.db)',
+      options: async () => {
+        await store?.close()
+        store = SqliteStore.open(path)
+        return { repositorySettings: new StoreRepositorySettings(store) }
+      },
+      records: () => store!.scan(REPOSITORY_SETTINGS).map((r) => r.key),
+      setUp: (root: string) => { path = join(root, '..', `${root.split('/').pop()}-state.db`) },
+      tearDown: () => store?.close()
+    }
   })()]
 }
 
 for (const backend of backends()) {
   t.test(backend.name, async (t) => {
     const root = await tempDir(t)
+    backend.setUp?.(root)
+    t.teardown(async () => {
+      await backend.tearDown?.()
+      await rm(join(root, '..', `${root.split('/').pop()}-state.db`), { force: true })
+    })
     const clock = new ManualClock()
-    const open = (driver = new FilesystemDriver({ rootDirectory: root })) =>
-      Registry.open({ storage: driver, clock, scrubIntervalMs: 0, lifecycleIntervalMs: 0, ...backend.options() })
+    const open = async (driver = new FilesystemDriver({ rootDirectory: root })) =>
+      Registry.open({ storage: driver, clock, scrubIntervalMs: 0, lifecycleIntervalMs: 0, ...(await backend.options()) })
     const names = async (registry: Registry) => (await registry.describeRepositories()).repositories.map((r) => r.repositoryName)
 
     await t.test('a delete interrupted after its intent is finished by the next open', async (t) => {

@@ -18,6 +18,7 @@ import { clientConfig, simulatedCloud } from './api/clients.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { requireTool } from '../tools.js'
+import { flipBytes } from '../registry/helpers.js'
 
 const run = promisify(execFile)
 
@@ -82,13 +83,25 @@ t.test('repositories and their settings survive an engine restart over the same 
   await t.rejects(last.send(new DescribeRepositoriesCommand({ repositoryNames: ['scratch'] })), RepositoryNotFoundException, 'and deletes')
 })
 
-t.test('an engine without a store over a data directory keeps its repositories across restarts', async (t) => {
+t.test('a data directory (SQLite store): repositories kept across restarts, scrubbed by the CLI with their settings', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'stratus-ecr-datadir-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   const first = await simulatedCloud({ dataDir })
+  t.equal(first.engine.store.kind, 'sqlite')
   await first.registry.repository('kept').create({ tagMutability: 'IMMUTABLE' })
+  const image = await first.registry.image('kept:1').fromScratch().addContent('kept\n'.repeat(100), '/kept').push()
   await first.close()
   const second = await simulatedCloud({ dataDir })
-  t.teardown(() => second.close())
-  t.equal((await second.registry.repository('kept').describe()).imageTagMutability, 'IMMUTABLE')
+  t.equal((await second.registry.repository('kept').describe()).imageTagMutability, 'IMMUTABLE', 'the settings are in state.db')
+  t.same(second.engine.store.scan(REPOSITORY_SETTINGS).map((r) => r.key), ['kept'])
+  await second.close()
+
+  // The CLI's scrub finds which repositories link a corrupted blob in the engine's store.
+  const layer = image.layers[0].digest
+  await flipBytes(join(dataDir, 'registry'), layer, 10)
+  const cli = join(process.cwd(), 'dist', 'runtime', 'cli', 'main.js')
+  const scrub = await run(process.execPath, [cli, 'registry', 'scrub', '--data-dir', dataDir, '--json']).then(
+    () => ({ code: 0, out: '' }), (error: { code: number, stdout: string }) => ({ code: error.code, out: error.stdout }))
+  t.equal(scrub.code, 1, 'corruption found: exit 1')
+  t.match(JSON.parse(scrub.out).quarantined, [{ digest: layer, repositories: ['kept'] }])
 })
