@@ -18,7 +18,9 @@ import { MemoryStore } from './store/memory.js'
 import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
-import { EVENTS_TOPIC, OutboxRelay, publishEvents } from './events/outbox-relay.js'
+import { OutboxRelay } from './events/outbox-relay.js'
+import { EventBridge } from './events/service.js'
+import type { BackoffOptions } from './events/delivery-worker.js'
 import { Scheduler } from './scheduler/scheduler.js'
 import { Placer } from './scheduler/placer.js'
 import { NodePools, POOLS, type PoolRecord } from './cluster/node-pool.js'
@@ -36,6 +38,7 @@ import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
 import { registryAuditor, registryAuthorizer } from './api/registry-security.js'
+import { StoreRepositorySettings } from './registry-state/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
@@ -79,7 +82,7 @@ export interface EngineOptions {
   /** HTTP endpoint port on 127.0.0.1 (default: a free port). */
   port?: number
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
-  registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn'>
+  registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn' | 'repositorySettings'>
   batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
   process?: ProcessRunnerOptions
   /**
@@ -101,6 +104,8 @@ export interface EngineOptions {
   auth?: 'off' | 'iam'
   /** IAM users, roles, access keys and policies: the JSON file's path or its content (see runtime/iam/README.md). */
   iam?: IamConfig | object | string
+  /** EventBridge's deliveries to API destinations: backoff base and cap, call timeout (see runtime/events/README.md). */
+  eventDelivery?: BackoffOptions
 }
 
 /** The store an engine owns: the SQLite store in dataDir when there is one, else a memory store. */
@@ -166,7 +171,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; stopClockMark: () => void; id: string
 }
 
@@ -177,6 +182,8 @@ export class Engine {
   readonly partition: Partition
   readonly store: Store
   readonly events: EventBus
+  /** EventBridge: rules, targets, connections, API destinations, deliveries and dead letters. */
+  readonly eventBridge: EventBridge
   readonly scheduler: Scheduler
   readonly placer: Placer
   readonly pools: NodePools
@@ -209,6 +216,7 @@ export class Engine {
     this.partition = p.partition
     this.store = p.store
     this.events = p.events
+    this.eventBridge = p.eventBridge
     this.scheduler = p.scheduler
     this.placer = p.placer
     this.pools = p.pools
@@ -263,6 +271,8 @@ export class Engine {
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
+          // Repository settings live in the store with the rest of the state; images stay in the storage.
+          repositorySettings: new StoreRepositorySettings(store),
           // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are, and recorded in the same trail.
           authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now()),
           audit: registryAuditor(audit, (arn) => iam.principalByArn(arn), partition, () => clock.now())
@@ -279,7 +289,11 @@ export class Engine {
       undo.push(...made.map((r) => () => r.close()))
       const runners = new Map<string, Runner>(names.map((name, i) => [name, made[i]]))
       const events = new EventBus({ account: partition.accountId, region: partition.region, now: () => clock.now() })
-      const relay = new OutboxRelay(store).on(EVENTS_TOPIC, publishEvents(events))
+      const eventBridge = new EventBridge({ store, partition, clock, bus: events, ...(options.eventDelivery ? { delivery: options.eventDelivery } : {}) })
+      undo.push(() => eventBridge.close())
+      // Deliveries pending in the store are queued before the outbox's new ones, so each target keeps its order.
+      eventBridge.start()
+      const relay = eventBridge.consume(new OutboxRelay(store))
       relay.start()
       undo.push(() => relay.stop())
       const placer = new Placer(scheduler.core)
@@ -300,7 +314,7 @@ export class Engine {
       launcher.recover()
       const logs = new CloudWatchLogs({ logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
       const api = new ApiRouter({
-        tables: serviceTables({ partition, batch, registry, clock, events, logs, iam, audit }), partition, now,
+        tables: serviceTables({ partition, batch, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
         authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
@@ -312,7 +326,7 @@ export class Engine {
       ], { port: options.port })
       registry.setEndpoint(http.address)
       return new Engine({
-        clock, partition, store, events, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
+        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), stopClockMark, id: engineId
       })
     } catch (error) {
@@ -334,6 +348,7 @@ export class Engine {
       this.launcher.close()
       await Promise.all([...p.runners.values()].map((r) => r.close()))
       p.stopRelay()
+      await this.eventBridge.close()
       this.placer.close()
       await this.http.close()
       await this.registry.close()

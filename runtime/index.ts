@@ -9,6 +9,11 @@ export {
 } from './errors.js'
 export type { CloudEvent, EventHandler } from './events/bus.js'
 export { validatePattern, type EventPattern } from './events/pattern.js'
+export {
+  EVENT_BRIDGE_OPERATIONS, eventBridgeService, type EventBridgeService, type EventBridgeOperation, type EventBridge, type BackoffOptions,
+  type Rule as EventRule, type Target as EventTarget, type RetryPolicy as EventRetryPolicy, type InputTransformer, type DeadLetter, type ConnectionAuthParameters,
+  type AuthorizationType, type HttpMethod, type RuleState, type PutEventsEntry, type PutEventsResultEntry
+} from './events/index.js'
 export type { Partition } from './aws/partition.js'
 export type {
   BatchApi, BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput, PlacementExplanation,

@@ -4,7 +4,7 @@
 // IAM and the audit trail are the engine's own (the SDK's clients await
 // whatever they answer).
 
-import { InvalidArgumentError, ManualClock, type Engine, type Registry } from '../runtime/index.js'
+import { InvalidArgumentError, ManualClock, eventBridgeService, type Engine, type Registry } from '../runtime/index.js'
 import type { CloudBackend, ClockService, EventsService, RegistryService, Subscription } from './services.js'
 
 export function embeddedRegistry(registry: Registry): RegistryService {
@@ -52,7 +52,8 @@ export function embeddedEvents(engine: Engine): EventsService {
     subscribe(pattern, handler): Subscription {
       const unsubscribe = engine.events.subscribe(pattern, handler)
       return Object.assign(() => unsubscribe(), { ready: Promise.resolve() })
-    }
+    },
+    bridge: eventBridgeService(engine.eventBridge)
   }
 }
 

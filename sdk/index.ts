@@ -9,6 +9,13 @@ export {
 export { RegistryClient, RepositoryHandle } from './registry.js'
 export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
 export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'
+export {
+  RuleBuilder, RuleHandle, ConnectionBuilder, ConnectionHandle, ApiDestinationBuilder, ApiDestinationHandle, type TargetOptions, type CustomEvent
+} from './events.js'
+export type {
+  EventBridgeService, EventRule, EventTarget, EventRetryPolicy, InputTransformer, DeadLetter, ConnectionAuthParameters, AuthorizationType, HttpMethod, RuleState,
+  PutEventsEntry, PutEventsResultEntry
+} from '../runtime/index.js'
 export type { User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag, IamService } from '../runtime/index.js'
 export type { AuditService, TrailEvent, CloudTrailRecord, LookupEventsRequest, LookupEventsResponse } from '../runtime/index.js'
 export type {

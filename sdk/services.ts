@@ -9,10 +9,12 @@ import type {
 } from '../runtime/index.js'
 import type { IamService } from '../runtime/index.js'
 import type { AuditService } from '../runtime/index.js'
+import type { EventBridgeService } from '../runtime/index.js'
 
 export type { BatchService } from '../runtime/index.js'
 export type { IamService } from '../runtime/index.js'
 export type { AuditService } from '../runtime/index.js'
+export type { EventBridgeService } from '../runtime/index.js'
 
 /** The manual or real clock the engine runs on. */
 export interface ClockService {
@@ -36,6 +38,8 @@ export type Subscription = (() => void) & { readonly ready: Promise<void> }
 export interface EventsService {
   /** Calls handler with every event (EventBridge shape) matching an EventBridge pattern, in publish order. */
   subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): Subscription
+  /** EventBridge: rules, targets, connections, API destinations, PutEvents, dead letters (the AWSEvents API remotely). */
+  readonly bridge: EventBridgeService
 }
 
 type Input<K extends keyof Registry> = Registry[K] extends (input: infer I, ...rest: never[]) => unknown ? I : never

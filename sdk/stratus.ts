@@ -5,16 +5,18 @@
 // the wire API of a running engine (`stratus serve`, or another process's
 // embedded one). Both run over the service interfaces of services.ts.
 
-import { Engine, type CloudEvent, type EngineOptions, type EventPattern } from '../runtime/index.js'
+import { Engine, type EngineOptions } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { RegistryClient } from './registry.js'
 import { IamClient } from './iam.js'
 import { AuditClient } from './audit.js'
+import { CloudEvents } from './events.js'
 import { embeddedBackend } from './embedded.js'
 import { connectBackend, type ConnectOptions } from './remote/connect.js'
-import type { CloudBackend, ClockService, EventsService, Subscription } from './services.js'
+import type { CloudBackend, ClockService } from './services.js'
 
 export interface EmbeddedOptions extends EngineOptions {}
+export { CloudEvents }
 export type { ConnectOptions, Credentials } from './remote/connect.js'
 
 export class CloudClock {
@@ -41,23 +43,6 @@ export class CloudClock {
   /** Moves a manual clock forward, firing every timer due on the way (timeouts, retries, purges…). */
   async advance(ms: number): Promise<void> {
     await this.#clock.advance(ms)
-  }
-}
-
-export class CloudEvents {
-  readonly #events: EventsService
-
-  constructor(events: EventsService) {
-    this.#events = events
-  }
-
-  /**
-   * Calls handler with every event (EventBridge shape) matching an EventBridge pattern.
-   * Returns the unsubscribe function; its `ready` resolves once events flow (at once
-   * in this process; remotely once the server holds the subscription).
-   */
-  subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): Subscription {
-    return this.#events.subscribe(pattern, handler)
   }
 }
 

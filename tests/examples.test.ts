@@ -22,6 +22,7 @@ const expectations: Record<string, RegExp[]> = {
   'array-dependencies': [/load: SUCCEEDED/, /load:9 printed "load 9 of 10"/, /:3 \(N_TO_N\)/],
   'retries-and-timeouts': [/flaky\s+FAILED\s+after 3 attempt/, /buggy\s+FAILED\s+after 1 attempt/, /slow\s+FAILED\s+after 1 attempt\(s\): Job attempt duration exceeded timeout/, /a day later: 0 of 3/],
   events: [/report: .*RUNNABLE → .*STARTING → .*RUNNING → .*SUCCEEDED/, /failed nightly jobs: nightly-backup$/m],
+  'event-webhook': [/webhook got: key-123 "backup FAILED" \| key-123 "report SUCCEEDED" \(after 2 failed calls\)/, /dead letter: old-webhook HTTP_STATUS_404 \(NonRetryableError, 0 retries\)/],
   'placement-demo': [/bestfit\s+[\d,]+\s+300,000/]
 }
 

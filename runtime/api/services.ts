@@ -9,6 +9,7 @@ import type { Partition } from '../aws/partition.js'
 import type { Registry } from '../../registry/index.js'
 import type { Clock } from '../clock/clock.js'
 import type { EventBus } from '../events/bus.js'
+import type { EventBridge } from '../events/service.js'
 import type { ServiceTable } from './operation.js'
 import { batchOperations, batchTable } from './tables/batch.js'
 import { batchExtraOperations } from './tables/batch-extra.js'
@@ -23,6 +24,7 @@ import type { AuditService } from '../audit/index.js'
 import { ecsTable } from './tables/ecs.js'
 import { lightsailTable } from './tables/lightsail.js'
 import { stratusTable } from './tables/stratus.js'
+import { eventsTable } from './tables/events.js'
 
 /** What the tables are built from. */
 export interface ServiceParts {
@@ -34,10 +36,11 @@ export interface ServiceParts {
   readonly registry: Registry
   readonly clock: Clock
   readonly events: EventBus
+  readonly eventBridge: EventBridge
 }
 
 export function serviceTables(parts: ServiceParts): ServiceTable[] {
-  const { partition, batch, registry, clock, events, logs, iam, audit } = parts
+  const { partition, batch, registry, clock, events, eventBridge, logs, iam, audit } = parts
   return [
     batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
     ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]),
@@ -47,6 +50,7 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     cloudTrailTable(audit),
     ecsTable(),
     lightsailTable(),
-    stratusTable({ batch, clock, events, registry, partition, iam })
+    eventsTable(eventBridge, partition),
+    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam })
   ]
 }

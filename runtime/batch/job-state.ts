@@ -51,8 +51,16 @@ export function readChildren(tx: Transaction, jobId: string): ColumnSet {
   return c
 }
 
+/**
+ * The job's event. Beside AWS's detail (status, attempts) it carries
+ * `stratus.sequence`: the store version of the job's record (an array child's:
+ * its parent's children record) written by this change. It grows with every
+ * change of that job, so a consumer orders a job's events by it and drops one
+ * it has seen (by the event's id) when a crash made it arrive twice.
+ */
 function emit(ctx: BatchContext, tx: Transaction, row: JobRow, child: number): void {
-  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? childJobArn(row.jobArn, child) : row.jobArn], () => jobDetail(tx, row, child), () => ctx.clock.now())
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? childJobArn(row.jobArn, child) : row.jobArn],
+    () => ({ ...jobDetail(tx, row, child), stratus: { sequence: tx.get(child >= 0 ? CHILDREN : JOBS, row.jobId)?.version ?? 0 } }), () => ctx.clock.now())
 }
 
 /** A single job or an array parent moves to `status` (with its reason, when given). */

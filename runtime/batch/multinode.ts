@@ -84,8 +84,9 @@ function setNodeStatus(ctx: BatchContext, tx: Transaction, job: JobRow, node: No
   if (change.runId === undefined && 'runId' in change) delete next.runId
   // A new attempt of the node: the last one's end is no longer its end.
   if (status === 'STARTING') delete next.stoppedAt
-  tx.put(NODES, key, next, current.version)
-  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [`${job.jobArn}#${node.index}`], () => nodeDetail(tx, job, next), () => now)
+  const version = tx.put(NODES, key, next, current.version)
+  // stratus.sequence: the node record's version, as a job's events carry theirs (job-state.ts).
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [`${job.jobArn}#${node.index}`], () => ({ ...nodeDetail(tx, job, next), stratus: { sequence: version } }), () => now)
   if (isTerminal(status) && ctx.waiters.has(key)) tx.afterCommit(() => ctx.waiters.wake(key))
   return next
 }

@@ -2,7 +2,10 @@
 // events are delivered in publish order, after the state change that caused
 // them is committed, each handler isolated from the others' failures.
 // Producers ask `wants(source, detailType)` first, so building an event's
-// detail costs nothing while nobody listens for it.
+// detail costs nothing while nobody listens for it: subscribers and the
+// interests added with addInterest() (the ENABLED rules) are asked. An
+// event gets its id and time when it is made (inside the transaction that
+// writes it, see emitEvent), so a redelivered event keeps them.
 
 import { channel } from 'node:diagnostics_channel'
 import { randomUUID } from 'node:crypto'
@@ -33,6 +36,7 @@ const handlerErrors = channel('stratus:events:handler-error')
 
 export class EventBus {
   readonly #subs = new Set<Subscription>()
+  readonly #interests = new Set<(source: string, detailType: string) => boolean>()
   readonly #queue: CloudEvent[] = []
   #draining = false
   readonly account: string
@@ -60,8 +64,20 @@ export class EventBus {
     }
   }
 
-  /** Could an event of this source and detail type reach any subscriber? */
+  /**
+   * Adds a listener that is not a subscriber (the rules): wants() says yes
+   * when it does. Returns the function that removes it.
+   */
+  addInterest(interest: (source: string, detailType: string) => boolean): () => void {
+    this.#interests.add(interest)
+    return () => {
+      this.#interests.delete(interest)
+    }
+  }
+
+  /** Could an event of this source and detail type reach any subscriber or rule? */
   wants(source: string, detailType: string): boolean {
+    for (const interest of this.#interests) if (interest(source, detailType)) return true
     for (const s of this.#subs) {
       if (s.sources !== undefined && !s.sources.some((v) => typeof v !== 'string' || v === source)) continue
       if (s.detailTypes !== undefined && !s.detailTypes.some((v) => typeof v !== 'string' || v === detailType)) continue
@@ -70,9 +86,9 @@ export class EventBus {
     return false
   }
 
-  /** Queues an event for delivery; `at` is when it happened (engine clock ms; default now). */
-  publish<D>(source: string, detailType: string, resources: string[], detail: D, at?: number): void {
-    const event: CloudEvent<D> = {
+  /** A new event in EventBridge's envelope: a fresh id; `at` is when it happened (engine clock ms; default now). */
+  make<D>(source: string, detailType: string, resources: string[], detail: D, at?: number): CloudEvent<D> {
+    return {
       version: '0',
       id: randomUUID(),
       'detail-type': detailType,
@@ -83,6 +99,15 @@ export class EventBus {
       resources,
       detail
     }
+  }
+
+  /** Queues a new event for delivery; `at` is when it happened (engine clock ms; default now). */
+  publish<D>(source: string, detailType: string, resources: string[], detail: D, at?: number): void {
+    this.deliver(this.make(source, detailType, resources, detail, at))
+  }
+
+  /** Queues an event already made (it keeps its id and time) for the subscribers. */
+  deliver(event: CloudEvent): void {
     this.#queue.push(event)
     if (!this.#draining) {
       this.#draining = true

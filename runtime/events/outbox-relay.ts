@@ -4,37 +4,32 @@
 // event is never announced for a change that was undone, and (with a durable
 // store) one committed before a crash is still delivered after it.
 
-import type { Store, Transaction } from '../store/store.js'
+import type { OutboxEntry, Store, Transaction } from '../store/store.js'
 import { channel } from 'node:diagnostics_channel'
-import type { EventBus } from './bus.js'
+import type { CloudEvent, EventBus } from './bus.js'
 
 const unhandled = channel('stratus:outbox:unhandled')
 const failed = channel('stratus:outbox:handler-error')
 
 export const EVENTS_TOPIC = 'events'
 
-interface EventEntry {
-  source: string
-  detailType: string
-  resources: string[]
-  detail: unknown
-  /** When the change happened (engine clock ms). */
-  at: number
-}
-
 /**
  * Writes an event in the transaction, if anyone could receive it: what it
  * carries is built only then (building a job's detail for every child state change would
- * cost more than the change itself while nobody listens).
+ * cost more than the change itself while nobody listens). The event gets its
+ * id and time here, so every delivery of it (a redelivery after a crash too)
+ * carries the same id.
  */
 export function emitEvent(tx: Transaction, bus: EventBus, source: string, detailType: string, resources: () => string[], detail: () => unknown, at: () => number): void {
   if (!bus.wants(source, detailType)) return
-  const entry: EventEntry = { source, detailType, resources: resources(), detail: detail(), at: at() }
-  tx.emit(EVENTS_TOPIC, entry)
+  tx.emit(EVENTS_TOPIC, bus.make(source, detailType, resources(), detail(), at()))
 }
 
-/** The handler of one outbox topic: gets each committed entry's payload, in commit order. */
-export type TopicHandler = (payload: unknown) => void
+/**
+ * The handler of one outbox topic: gets each committed entry's payload, in
+ * commit order (and the entry, whose seq increases with every entry).
+ */
+export type TopicHandler = (payload: unknown, entry: OutboxEntry) => void
 
 /**
  * The outbox's one consumer: it hands each committed entry to the handler of
@@ -47,14 +42,22 @@ export type TopicHandler = (payload: unknown) => void
 export class OutboxRelay {
   readonly #store: Store
   readonly #handlers = new Map<string, TopicHandler>()
+  readonly #flushes = new Set<() => void>()
   #stop: (() => void) | undefined
 
   constructor(store: Store) {
     this.#store = store
   }
 
-  on(topic: string, handler: TopicHandler): this {
+  /**
+   * Registers the handler of a topic. `flush`, when given, is called after
+   * each batch of entries the handler saw and before they are acknowledged: a
+   * consumer may gather a batch's entries and write them in one transaction
+   * (flushes shared by several topics are called once).
+   */
+  on(topic: string, handler: TopicHandler, flush?: () => void): this {
     this.#handlers.set(topic, handler)
+    if (flush !== undefined) this.#flushes.add(flush)
     return this
   }
 
@@ -80,9 +83,16 @@ export class OutboxRelay {
           continue
         }
         try {
-          handler(entry.payload)
+          handler(entry.payload, entry)
         } catch (error) {
           if (failed.hasSubscribers) failed.publish({ entry, error })
+        }
+      }
+      for (const flush of this.#flushes) {
+        try {
+          flush()
+        } catch (error) {
+          if (failed.hasSubscribers) failed.publish({ entry: entries[entries.length - 1], error })
         }
       }
       this.#store.outbox.ack(entries[entries.length - 1].seq)
@@ -90,10 +100,9 @@ export class OutboxRelay {
   }
 }
 
-/** The events topic's handler: each entry published on the bus, with the time of its change. */
+/** The events topic's handler: each event delivered to the bus's subscribers as it was made. */
 export function publishEvents(bus: EventBus): TopicHandler {
   return (payload) => {
-    const e = payload as EventEntry
-    bus.publish(e.source, e.detailType, e.resources, e.detail, e.at)
+    bus.deliver(payload as CloudEvent)
   }
 }

@@ -35,7 +35,7 @@ export async function remoteClock(stratus: StratusApi): Promise<ClockService> {
 /** One value of the Subscribe stream: `ready` first, then each matching event. */
 type SubscribeLine = { ready: true } | { event: CloudEvent }
 
-export function remoteEvents(stratus: StratusApi, onError: (error: unknown) => void): EventsService {
+export function remoteEvents(stratus: StratusApi, onError: (error: unknown) => void): Omit<EventsService, 'bridge'> {
   return {
     subscribe(pattern: EventPattern, handler: (event: CloudEvent) => void | Promise<void>): Subscription {
       // Refused here as the engine's bus refuses it (synchronously, the same error); the server checks again.

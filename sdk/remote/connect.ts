@@ -9,6 +9,7 @@ import { remoteClock, remoteEvents } from './cloud.js'
 import { remoteRegistry } from './registry.js'
 import { remoteIam } from './iam.js'
 import { remoteAudit } from './audit.js'
+import { remoteEventBridge } from './events.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -61,7 +62,8 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
           const unsubscribe = Object.assign(() => { subscriptions.delete(unsubscribe); subscription() }, { ready: subscription.ready })
           subscriptions.add(unsubscribe)
           return unsubscribe
-        }
+        },
+        bridge: remoteEventBridge(wire, stratus)
       },
       async close() {
         for (const unsubscribe of [...subscriptions]) unsubscribe()

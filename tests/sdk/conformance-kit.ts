@@ -12,6 +12,7 @@ import {
   type CloudEvent, type EmbeddedOptions, type JobDetail, type JobStatus
 } from '../../sdk/index.js'
 import { iamConformance } from './conformance-iam-kit.js'
+import { eventsConformance } from './conformance-events-kit.js'
 
 export interface SdkUnderTest {
   readonly cloud: StratusClient
@@ -279,6 +280,7 @@ export function conformance(t: Test, open: OpenSdk): void {
   })
 
   iamConformance(t, (t) => using(t, open, SIMULATED))
+  eventsConformance(t, (t) => using(t, open, SIMULATED))
 
   t.test('a real clock refuses advance()', async (t) => {
     const cloud = await using(t, open, { runner: 'simulated' })

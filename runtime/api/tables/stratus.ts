@@ -18,6 +18,7 @@ import { arns } from '../../aws/arn.js'
 import { InvalidArgumentError, LimitExceededError, StratusError, UnavailableError } from '../../errors.js'
 import { RegistryError, type Registry } from '../../../registry/index.js'
 import type { Iam } from '../../iam/iam.js'
+import type { EventBridge } from '../../events/service.js'
 
 export interface StratusTableParts {
   batch: BatchService
@@ -25,6 +26,8 @@ export interface StratusTableParts {
   events: EventBus
   registry: Registry
   partition: Partition
+  /** EventBridge's dead letters (ListEventDeadLetters); without it, that call is not served. */
+  eventBridge?: Pick<EventBridge, 'listDeadLetters'>
   /** IAM's Stratus-only call (a role's long-lived key); without it, CreateRoleAccessKey is not served. */
   iam?: Pick<Iam, 'createRoleAccessKey' | 'directory'>
 }
@@ -133,7 +136,7 @@ function optionalNumber(input: Record<string, unknown>, field: string): number |
 type Input = Record<string, unknown>
 
 export function stratusTable(parts: StratusTableParts): ServiceTable {
-  const { batch, clock, events, registry, partition, iam } = parts
+  const { batch, clock, events, registry, partition, iam, eventBridge } = parts
   const arnOr = (value: unknown, build: (name: string) => string): string[] =>
     typeof value === 'string' && value !== '' ? [value.startsWith('arn:') ? value : build(value)] : ['*']
   const ce = (input: Input) => arnOr(input.computeEnvironment, (n) => arns.batch.computeEnvironment(partition, n))
@@ -191,6 +194,10 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
       validatePattern(pattern) // a bad pattern is refused before the stream starts
       return subscription(events, pattern, ctx.signal)
     }),
+    // EventBridge's dead letters: what delivery gave up on, with the DLQ message attributes
+    ...(eventBridge === undefined ? [] : [
+      op('ListEventDeadLetters', true, [], everything, (i) => eventBridge.listDeadLetters(i as never), 'events:ListEventDeadLetters')
+    ]),
     // The registry's own calls
     op('SetAnonymousPull', false, ['repositoryName', 'allowAnonymousPull'], repository, (i) =>
       registry.setAnonymousPull({ repositoryName: i.repositoryName as string, allowAnonymousPull: i.allowAnonymousPull as boolean })),

@@ -1,10 +1,11 @@
 // The tables against the official service models the SDK v3 packages ship
 // as schemas: every operation exists in the model, its required members are
 // the model's, Batch's restJson1 routes are the model's, and the error names
-// the ECR table hands out are exceptions of the ECR model with their statuses.
+// the ECR table hands out (EventBridge's table is checked against its model too) are exceptions of the ECR model with their statuses.
 import t from 'tap'
 import * as batchModel from '@aws-sdk/client-batch'
 import * as ecrModel from '@aws-sdk/client-ecr'
+import * as eventsModel from '@aws-sdk/client-eventbridge'
 import { serviceTables } from '../../../runtime/api/services.js'
 import { ecrError } from '../../../runtime/api/tables/ecr.js'
 import { RegistryError } from '../../../registry/errors.js'
@@ -20,8 +21,8 @@ function requiredOf(model: Record<string, unknown>, op: string): string[] | unde
 t.test('required members and routes are the models\'', async (t) => {
   const cloud = await simulatedCloud()
   t.teardown(() => cloud.close())
-  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
-  const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel }
+  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, eventBridge: cloud.engine.eventBridge, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
+  const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel, events: eventsModel }
   for (const table of tables) {
     const model = models[table.signingName]
     if (model === undefined) continue

@@ -12,7 +12,8 @@ t.test('the event has EventBridge\'s shape and the job\'s detail at the time of 
   const job = await cloud.batch.job('j').queue(queue).definition(def).env(sim(90)).submit()
   await settle(cloud)
   const running = events.find((e) => e.detail.status === 'RUNNING')!
-  t.same(running.detail, await job.describe(), 'the detail is what DescribeJobs says')
+  const { stratus: _seq, ...runningDetail } = running.detail as typeof running.detail & { stratus: unknown }
+  t.same(runningDetail, await job.describe(), 'the detail is what DescribeJobs says (and Stratus\'s sequence)')
   await cloud.clock.advance(90_000)
   const final = await job.wait()
   await settle(cloud)
@@ -28,8 +29,22 @@ t.test('the event has EventBridge\'s shape and the job\'s detail at the time of 
   })
   t.match(job.arn, /^arn:aws:batch:eu-west-1:123456789012:job\//)
   t.match(last.id, /^[0-9a-f-]{36}$/)
-  t.same(last.detail, final)
+  const { stratus: _s, ...lastDetail } = last.detail as typeof last.detail & { stratus: unknown }
+  t.same(lastDetail, final)
   t.equal(new Set(events.map((e) => e.id)).size, events.length, 'ids are unique')
+})
+
+t.test('each event of a job carries stratus.sequence, growing with every change: a consumer orders and dedupes by it', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud)
+  const events = recordEvents(cloud)
+  const job = await cloud.batch.job('seq').queue(queue).definition(def).retry({ attempts: 2 }).env(sim(10, 1)).submit()
+  await cloud.clock.advance(30_000)
+  await job.wait()
+  await settle(cloud)
+  const sequences = events.filter((e) => e.detail.jobId === job.id).map((e) => (e.detail as unknown as { stratus: { sequence: number } }).stratus.sequence)
+  t.ok(sequences.length >= 6, 'every change has one')
+  t.ok(sequences.every((s, i) => i === 0 || s > sequences[i - 1]), `strictly increasing: ${sequences.join(' ')}`)
 })
 
 t.test('one event per state change after submission, in order', async (t) => {
