@@ -1,5 +1,6 @@
 // The SQLite store's read path, used once at open: the tables (the state as
-// of the last fold), then every redo row in order (the commits since), into
+// of the last fold), then every redo-log frame after it in order (the commits
+// since), into
 // the state a memory store starts from (memory-persist.ts InitialState).
 // Indexes are not stored: defineIndex computes them over what was loaded.
 
@@ -7,6 +8,7 @@ import type Database from 'better-sqlite3'
 import type { InitialState } from './memory-persist.js'
 import { KIND_COLUMNS, decodeValue, restoreColumnSet } from './sqlite-codec.js'
 import { replay, type LoadedRecord, type ReplayState } from './sqlite-redo.js'
+import type { RedoFrame } from './sqlite-redo-log.js'
 import type { OutboxEntry } from './store.js'
 
 interface RecordRow {
@@ -21,11 +23,11 @@ export interface Loaded {
   initial: InitialState
   /** The highest outbox seq acknowledged (entries up to it are not pending). */
   acked: number
-  /** Redo rows found (commits since the last fold), their last seq, and the keys they wrote. */
+  /** Redo frames replayed (commits since the last fold), the last seq, and the keys they wrote. */
   redo: { rows: number; lastSeq: number; touched: Array<[collection: string, key: string]> }
 }
 
-export function loadState(db: Database.Database): Loaded {
+export function loadState(db: Database.Database, frames: readonly RedoFrame[]): Loaded {
   const meta = new Map((db.prepare('SELECT name, value FROM meta').all() as Array<{ name: string; value: number }>).map((r) => [r.name, r.value]))
   const chunks = db.prepare('SELECT name AS column, chunk, data FROM column_chunks WHERE collection = ? AND key = ?')
   const sparse = db.prepare('SELECT idx, value FROM sparse WHERE collection = ? AND key = ?')
@@ -46,11 +48,12 @@ export function loadState(db: Database.Database): Loaded {
     state.outbox.set(r.seq, { seq: r.seq, topic: r.topic, payload: Object.freeze(decodeValue(r.payload)) })
   }
   let rows = 0
-  let lastSeq = 0
-  for (const r of db.prepare('SELECT seq, data FROM redo ORDER BY seq').all() as Array<{ seq: number; data: Buffer }>) {
-    replay(state, r.data)
+  let lastSeq = meta.get('redo_seq') ?? 0
+  for (const frame of frames) {
+    if (frame.seq <= lastSeq) continue // folded already (killed before the log was emptied)
+    replay(state, frame.payload)
     rows++
-    lastSeq = r.seq
+    lastSeq = frame.seq
   }
   const acked = meta.get('outbox_acked') ?? 0
   const outbox = [...state.outbox.values()].filter((e) => e.seq > acked).sort((a, b) => a.seq - b.seq)

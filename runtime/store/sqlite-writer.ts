@@ -1,19 +1,18 @@
 // The SQLite store's write path. Each committed top-level transaction of the
-// memory store (memory-persist.ts) becomes ONE row appended to the redo table
-// — one INSERT, atomic on its own — holding what the commit wrote: records
-// (or their deletion), the cells and sparse entries of ColumnSets changed in
-// place, a ColumnSet put whole, the outbox entries. Appending one row is the
-// cheapest durable commit SQLite offers (a few page writes at the end of the
-// WAL, no b-tree rewrites spread over the file).
+// memory store (memory-persist.ts) becomes ONE frame appended to the redo log
+// (sqlite-redo-log.ts, one write) holding what the commit wrote: records (or
+// their deletion), the cells and sparse entries of ColumnSets changed in
+// place, a ColumnSet put whole, the outbox entries (sqlite-redo.ts).
 //
-// Now and then (REDO_ROWS rows or REDO_BYTES bytes, at open after a crash,
-// at close) fold() writes what changed since the last fold into the tables
-// (records, column_chunks, sparse, outbox, meta) and empties the redo table,
-// in one SQLite transaction. It reads the current state from the memory
-// store, which between commits is exactly what the redo rows describe. So the
-// file always holds tables + redo rows = every committed transaction, whole.
+// Now and then (every foldRows commits or REDO_BYTES bytes, at open after a
+// kill, at close) fold() writes what changed since the last fold into the
+// SQLite tables (records, column_chunks, sparse, outbox, meta with the last
+// seq folded) in one SQLite transaction, then empties the log. It reads the
+// current state from the memory store, which between commits is exactly what
+// tables + log describe. So the files always hold every committed
+// transaction, whole: tables, plus the log's frames after meta.redo_seq.
 //
-// If SQLite throws (disk full, I/O error), nothing of the commit was written
+// If the append throws (disk full, I/O error), the commit is not in the log
 // and the error goes back to the memory store, which undoes the commit.
 
 import type Database from 'better-sqlite3'
@@ -21,9 +20,10 @@ import { ColumnSet } from './columns.js'
 import type { CommitWrites, WriteVisitor } from './memory-persist.js'
 import { CHUNK, KIND_COLUMNS, KIND_VALUE, chunkBytes, chunksOf, encodeShape, encodeValue, setPayload } from './sqlite-codec.js'
 import { W_COLUMNS, W_DELETED, W_VALUE, W_VERSION } from './sqlite-redo.js'
+import type { RedoLog } from './sqlite-redo-log.js'
 import type { Versioned } from './store.js'
 
-/** Redo rows (commits) kept before they are folded into the tables (default), and bytes. */
+/** Commits kept in the redo log before they are folded into the tables (default), and bytes. */
 export const REDO_ROWS = 20_000
 export const REDO_BYTES = 64 * 1024 * 1024
 
@@ -68,18 +68,18 @@ export class SqliteWriter {
 
   #redoSeq: number
   #redoRows: number
-  #redoBytes = 0
 
   readonly #foldRows: number
 
-  constructor(db: Database.Database, read: CommittedReader, redo: { lastSeq: number; rows: number }, foldRows = REDO_ROWS) {
+  readonly #log: RedoLog
+
+  constructor(db: Database.Database, log: RedoLog, read: CommittedReader, redo: { lastSeq: number; rows: number }, foldRows = REDO_ROWS) {
+    this.#log = log
     this.#foldRows = foldRows
     this.#read = read
     this.#redoSeq = redo.lastSeq
     this.#redoRows = redo.rows
     this.#statements = {
-      appendRedo: db.prepare('INSERT INTO redo (seq, data) VALUES (?, ?)'),
-      clearRedo: db.prepare('DELETE FROM redo'),
       upsertRecord: db.prepare(`INSERT INTO records (collection, key, version, kind, value) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (collection, key) DO UPDATE SET version = excluded.version, kind = excluded.kind, value = excluded.value`),
       setVersion: db.prepare('UPDATE records SET version = ? WHERE collection = ? AND key = ?'),
@@ -123,17 +123,16 @@ export class SqliteWriter {
     this.#fold = db.transaction(() => this.#foldNow())
   }
 
-  /** The memory store's Persist: one redo row, or a throw having written nothing. */
+  /** The memory store's Persist: one redo frame, or a throw having written nothing. */
   readonly persist = (commit: CommitWrites): void => {
     this.#commit++
     const keys = this.#commitKeys
     try {
       if (commit.wroteRecords) commit.visit(this.#visitor)
       const row = encodeValue(this.#redoRow(commit), 'value')
-      this.#statements.appendRedo.run(this.#redoSeq + 1, row)
+      this.#log.append(this.#redoSeq + 1, row)
       this.#redoSeq++
       this.#redoRows++
-      this.#redoBytes += row.length
     } finally {
       keys.length = 0
       this.#commitCells.length = 0
@@ -143,7 +142,7 @@ export class SqliteWriter {
 
   /** True once enough redo rows piled up for fold() to be worth it. */
   get foldDue(): boolean {
-    return this.#redoRows >= this.#foldRows || this.#redoBytes >= REDO_BYTES
+    return this.#redoRows >= this.#foldRows || this.#log.bytes >= REDO_BYTES
   }
 
   /** A key whose tables state is unknown (replayed from redo at open): the next fold rewrites it whole. */
@@ -203,8 +202,8 @@ export class SqliteWriter {
   }
 
   /**
-   * Writes everything changed since the last fold into the tables and empties
-   * the redo table, in one SQLite transaction. Only between commits.
+   * Writes everything changed since the last fold into the tables in one
+   * SQLite transaction, then empties the redo log. Only between commits.
    */
   fold(outbox: { pending: () => readonly { seq: number; topic: string; payload: unknown }[]; acked: number; seq: number; revision: number }): void {
     this.#foldOutbox = outbox
@@ -213,11 +212,12 @@ export class SqliteWriter {
     } finally {
       this.#foldOutbox = undefined
     }
+    // The tables hold every frame now (meta.redo_seq says up to which, should this not happen).
+    this.#log.clear()
     this.#dirty.clear()
     this.#chunks.clear()
     this.#sparseChanged.clear()
     this.#redoRows = 0
-    this.#redoBytes = 0
   }
 
   #foldOutbox: Parameters<SqliteWriter['fold']>[0] | undefined
@@ -251,7 +251,7 @@ export class SqliteWriter {
     s.setMeta.run(outbox.seq, 'outbox_seq')
     s.setMeta.run(outbox.acked, 'outbox_acked')
     s.setMeta.run(outbox.revision, 'revision')
-    s.clearRedo.run()
+    s.setMeta.run(this.#redoSeq, 'redo_seq')
   }
 
   #deleteColumns(collection: string, key: string): void {

@@ -22,6 +22,7 @@ import { MemoryStore } from './memory.js'
 import { loadState } from './sqlite-loader.js'
 import { migrate, SCHEMA_VERSION } from './sqlite-schema.js'
 import { SqliteWriter } from './sqlite-writer.js'
+import { RedoLog, type RedoFrame } from './sqlite-redo-log.js'
 import type { Change, IndexFunction, Outbox, OutboxEntry, ScanOptions, Store, Transaction, Versioned } from './store.js'
 
 const foldErrors = channel('stratus:store:fold-error')
@@ -33,7 +34,7 @@ export interface SqliteStoreOptions {
    * commit, slower).
    */
   synchronous?: 'normal' | 'full'
-  /** Commits kept as redo rows before they are folded into the tables (default 20,000): fewer, a faster open; more, cheaper commits. */
+  /** Commits kept in the redo log before they are folded into the tables (default 20,000): fewer, a faster open; more, cheaper commits. */
   foldRows?: number
   /** How long open waits for another process's lock on the file (ms, default 500) before StoreLocked. */
   lockTimeoutMs?: number
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database
   readonly #memory: MemoryStore
   readonly #writer: SqliteWriter
+  readonly #log: RedoLog
   /** Transactions open through this store (put and delete are transactions too): fold only at 0. */
   #depth = 0
   /** The highest outbox seq acknowledged, and the highest already in the outbox table. */
@@ -53,14 +55,15 @@ export class SqliteStore implements Store {
   #foldedSeq: number
   #closing: Promise<void> | undefined
 
-  private constructor(path: string, db: Database.Database, foldRows: number | undefined) {
+  private constructor(path: string, db: Database.Database, log: RedoLog, frames: RedoFrame[], foldRows: number | undefined) {
     this.path = path
     this.#db = db
-    const loaded = loadState(db)
+    this.#log = log
+    const loaded = loadState(db, frames)
     this.#acked = loaded.acked
-    // Entries replayed from redo rows are not in the outbox table yet.
+    // Entries replayed from the redo log are not in the outbox table yet.
     this.#foldedSeq = loaded.redo.rows > 0 ? 0 : loaded.initial.outboxSeq
-    this.#writer = new SqliteWriter(db, (collection, key) => this.#memory.get(collection, key), loaded.redo, foldRows)
+    this.#writer = new SqliteWriter(db, log, (collection, key) => this.#memory.get(collection, key), loaded.redo, foldRows)
     this.#memory = new MemoryStore({ persist: this.#writer.persist, initial: loaded.initial })
     const memoryOutbox = this.#memory.outbox
     const ack = db.prepare("UPDATE meta SET value = max(value, ?) WHERE name = 'outbox_acked'")
@@ -75,10 +78,12 @@ export class SqliteStore implements Store {
       },
       onCommit: (listener) => memoryOutbox.onCommit(listener)
     }
-    // Commits replayed from redo rows (the last process stopped without folding, or was killed): into the tables now.
+    // Commits replayed from the redo log (the last process was killed before folding them): into the tables now.
     if (loaded.redo.rows > 0) {
       for (const [collection, key] of loaded.redo.touched) this.#writer.markRewrite(collection, key)
       this.#fold()
+    } else if (frames.length > 0) {
+      log.clear() // frames folded already: killed after the fold committed, before the log was emptied
     }
   }
 
@@ -116,8 +121,16 @@ export class SqliteStore implements Store {
       db.pragma('wal_autocheckpoint = 16384')
       // Takes the exclusive lock now (held until close), not at the first commit.
       db.exec('BEGIN EXCLUSIVE; COMMIT')
-      return new SqliteStore(path, db, options.foldRows)
     } catch (error) {
+      db.close()
+      throw openError(error, path)
+    }
+    let opened: { log: RedoLog; frames: RedoFrame[] } | undefined
+    try {
+      opened = RedoLog.open(`${path}-redo`, synchronous)
+      return new SqliteStore(path, db, opened.log, opened.frames, options.foldRows)
+    } catch (error) {
+      opened?.log.close()
       db.close()
       throw openError(error, path)
     }
@@ -173,13 +186,13 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** After a commit (or a savepoint): folds the redo rows into the tables when they piled up and no transaction is open. */
+  /** After a commit (or a savepoint): folds the redo log into the tables when it grew and no transaction is open. */
   #after(): void {
     if (--this.#depth === 0 && this.#writer.foldDue) {
       try {
         this.#fold()
       } catch (error) {
-        // The commits are safe in the redo rows: the fold is tried again after the next commit.
+        // The commits are safe in the redo log: the fold is tried again after the next commit.
         foldErrors.publish({ path: this.path, error })
       }
     }
@@ -201,13 +214,14 @@ export class SqliteStore implements Store {
     return this.#memory.watch(collection, listener)
   }
 
-  /** Folds what the redo rows hold into the tables, closes the memory side, then checkpoints and closes the file. Refused inside a transaction. */
+  /** Folds the redo log into the tables, closes the memory side, then checkpoints and closes the file. Refused inside a transaction. */
   close(): Promise<void> {
     if (this.#depth > 0) return this.#memory.close() // refuses: StoreCloseInTransaction
     if (this.#closing !== undefined) return this.#closing
     this.#closing = (async () => {
       this.#fold()
       await this.#memory.close()
+      this.#log.close()
       this.#db.pragma('wal_checkpoint(TRUNCATE)')
       this.#db.close()
     })()

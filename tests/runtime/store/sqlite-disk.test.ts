@@ -4,7 +4,7 @@
 // a file from a newer schema is refused untouched; outbox entries not
 // acknowledged are pending again after reopen, and seqs never go back.
 import { spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -100,11 +100,11 @@ t.test('reopen sees every committed transaction and none of an undone one (rando
       disk.outbox.ack(seq)
     }
     t.same(snapshot(disk), snapshot(memory), `round ${round}: the SQLite store holds what the memory store does`)
-    // The files as a kill would leave them now (the database and its WAL, copied between commits):
-    // opened, the redo rows since the last fold are replayed.
+    // The files as a kill would leave them now (the database, its WAL and the redo log, copied
+    // between commits): opened, the commits since the last fold are replayed from the redo log.
     const crashed = join(root, `crashed-${round}.db`)
     copyFileSync(path, crashed)
-    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${crashed}-wal`)
+    for (const suffix of ['-wal', '-redo']) if (existsSync(`${path}${suffix}`)) copyFileSync(`${path}${suffix}`, `${crashed}${suffix}`)
     const replayed = SqliteStore.open(crashed)
     t.same(snapshot(replayed), snapshot(memory), `round ${round}: and so do its files as a kill would leave them`)
     await replayed.close()
@@ -135,6 +135,32 @@ t.test('regression: a ColumnSet deleted and put again as a plain value in one tr
   store = SqliteStore.open(path)
   t.same(snapshot(store), expected)
   await store.close()
+})
+
+t.test('a torn last frame of the redo log (a kill in the middle of its write) is cut off; the commits before it stay', async (t) => {
+  const path = freshPath()
+  const store = SqliteStore.open(path)
+  store.put('jobs', 'a', { n: 1 }, 0)
+  store.put('jobs', 'b', { n: 2 }, 0)
+  const expected = snapshot(store)
+  // The files as a kill would leave them, plus half a frame: a header announcing 1,000 bytes, 10 of them written.
+  const crashed = join(root, 'torn.db')
+  copyFileSync(path, crashed)
+  for (const suffix of ['-wal', '-redo']) if (existsSync(`${path}${suffix}`)) copyFileSync(`${path}${suffix}`, `${crashed}${suffix}`)
+  await store.close()
+  const whole = statSync(`${crashed}-redo`).size
+  t.ok(whole > 0, 'the commits are frames of the redo log')
+  const torn = Buffer.alloc(26)
+  torn.writeUInt32LE(1000, 0)
+  appendFileSync(`${crashed}-redo`, torn)
+  const reopened = SqliteStore.open(crashed)
+  t.same(snapshot(reopened), expected, 'every whole frame replayed')
+  reopened.put('jobs', 'c', { n: 3 }, 0)
+  const after = snapshot(reopened)
+  await reopened.close()
+  const again = SqliteStore.open(crashed)
+  t.same(snapshot(again), after, 'and a commit after the cut is kept')
+  await again.close()
 })
 
 t.test('values come back exactly, and a value the disk cannot hold is refused with the whole transaction', async (t) => {
