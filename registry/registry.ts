@@ -20,14 +20,24 @@ import { ImageBuilder } from './builder/image-builder.js'
 import { localImageTarget } from './builder/local-target.js'
 import { LayerApi } from './ecr/layers.js'
 import { checkTagList, TagApi, type Tag } from './ecr/tags.js'
+import { RepositoryPolicyApi } from './ecr/repository-policy.js'
 import type { RegistryAudit, RegistryAuthorize } from './auth/authorize.js'
 import { parseLifecyclePolicy } from './ecr/lifecycle-policy.js'
+import type { ExternalRepositorySettingsStore } from './settings/settings-store.js'
+import { openSettingsStore } from './settings/storage-link.js'
 
 export interface RegistryOptions {
   /** A driver instance or a configuration from the registration table (default: in memory). */
   storage?: StorageDriver | StorageConfig
   /** Time source (default: the real clock). */
   clock?: Clock
+  /**
+   * Where repository settings live (default: `_repository.json` files in `storage`). The
+   * engine passes its Store's. Given one, the storage is linked to it at open, and settings
+   * files a registry without one left in the storage are moved into it (see
+   * settings/storage-link.ts).
+   */
+  repositorySettings?: ExternalRepositorySettingsStore
   /** Authentication (default: off). */
   auth?: AuthOptions
   /** A push to a missing repository creates it (default true). */
@@ -93,7 +103,6 @@ function notFoundRepository (name: string, accountId: string): RegistryError {
     `The repository with name '${name}' does not exist in the registry with id '${accountId}'`, { kind: 'NotFound', field: 'repositoryName' })
 }
 
-
 /**
  * The built-in registry: an OCI Distribution v1.1 registry served from `handle(req, res)`,
  * with ECR's repository model as methods returning ECR's shapes, and a Docker-free image
@@ -113,6 +122,7 @@ export class Registry implements AsyncDisposable {
   readonly #lifecycle: LifecycleApi
   readonly #layers: LayerApi
   readonly #tags: TagApi
+  readonly #policies: RepositoryPolicyApi
   readonly #periodic: Periodic[] = []
   readonly #uploadMaxAgeMs: number
   readonly #gcGracePeriodMs: number
@@ -152,6 +162,7 @@ export class Registry implements AsyncDisposable {
     this.#lifecycle = new LifecycleApi(ecr)
     this.#layers = new LayerApi(ecr, () => `http://${this.#host()}`)
     this.#tags = new TagApi(ecr, this.#repositoryArn)
+    this.#policies = new RepositoryPolicyApi(ecr)
     const onError = options.onError ?? ((err: unknown) => { if (errorChannel.hasSubscribers) errorChannel.publish({ error: err }) })
     this.handle = createRouter({
       distribution: this.#distribution, auth: this.#auth, onInternalError: onError, authorize: options.authorize, audit: options.audit, repositoryArn: this.#repositoryArn
@@ -166,7 +177,10 @@ export class Registry implements AsyncDisposable {
     if (scrubEvery > 0) this.#periodic.push(new Periodic(clock, scrubEvery, () => this.scrub(), onError))
   }
 
-  /** Opens a registry over its storage (loading repository names and the token key). */
+  /**
+   * Opens a registry over its storage (loading repository settings and the token key;
+   * finishing deletes a crash interrupted).
+   */
   static async open (options: RegistryOptions = {}): Promise<Registry> {
     const clock = options.clock ?? realClock
     const storage = options.storage === undefined
@@ -176,7 +190,7 @@ export class Registry implements AsyncDisposable {
         : options.storage as StorageDriver
     const registry = new Registry(options, storage, clock)
     try {
-      await registry.#distribution.open()
+      await registry.#distribution.open(await openSettingsStore(storage, options.repositorySettings, clock))
       await registry.#auth.open(storage)
     } catch (err) {
       await registry.close()
@@ -234,9 +248,10 @@ export class Registry implements AsyncDisposable {
 
   async #updateMeta (state: RepositoryState, change: Partial<RepositoryMeta>): Promise<RepositoryMeta> {
     return state.lock.run(async () => {
+      // Deleted while this change waited for the lock: writing would bring its record back.
+      if (state.deleted) throw notFoundRepository(state.name, this.accountId)
       const meta = { ...state.meta, ...change }
-      await state.saveMeta(meta)
-      this.#distribution.repositories.updateMeta(meta)
+      await this.#distribution.repositories.saveMeta(state, meta)
       return meta
     })
   }
@@ -328,35 +343,11 @@ export class Registry implements AsyncDisposable {
     return { repositoryName: state.name, allowAnonymousPull: input.allowAnonymousPull }
   }
 
-  // --- repository policies (stored and returned; enforcement comes later) -----------------
+  // --- repository policies (ecr/repository-policy.ts) -----------------------------------------
 
-  async setRepositoryPolicy (input: { repositoryName: string, policyText: string, force?: boolean }): Promise<{ registryId: string, repositoryName: string, policyText: string }> {
-    const state = await this.#state(input?.repositoryName)
-    const text = input.policyText
-    if (typeof text !== 'string' || text.length === 0 || text.length > 10240) throw invalidParameter('policyText', 'must be a JSON policy document', '1..10240 characters')
-    let json: unknown
-    try { json = JSON.parse(text) } catch (err) { throw invalidParameter('policyText', `is not valid JSON: ${(err as Error).message}`) }
-    if (typeof json !== 'object' || json === null || Array.isArray(json) || !('Statement' in json)) {
-      throw invalidParameter('policyText', 'must be a policy document object with a Statement')
-    }
-    await this.#updateMeta(state, { repositoryPolicyText: text })
-    return { registryId: this.accountId, repositoryName: state.name, policyText: text }
-  }
-
-  async getRepositoryPolicy (input: { repositoryName: string }): Promise<{ registryId: string, repositoryName: string, policyText: string }> {
-    const state = await this.#state(input?.repositoryName)
-    const text = state.meta.repositoryPolicyText
-    if (text === undefined) {
-      throw new RegistryError('RepositoryPolicyNotFoundException', `Repository policy does not exist for the repository with name '${state.name}'`, { kind: 'NotFound' })
-    }
-    return { registryId: this.accountId, repositoryName: state.name, policyText: text }
-  }
-
-  async deleteRepositoryPolicy (input: { repositoryName: string }): Promise<{ registryId: string, repositoryName: string, policyText: string }> {
-    const existing = await this.getRepositoryPolicy(input)
-    await this.#updateMeta(await this.#state(input.repositoryName), { repositoryPolicyText: undefined })
-    return existing
-  }
+  setRepositoryPolicy (input: Parameters<RepositoryPolicyApi['setRepositoryPolicy']>[0]): ReturnType<RepositoryPolicyApi['setRepositoryPolicy']> { return this.#policies.setRepositoryPolicy(input) }
+  getRepositoryPolicy (input: Parameters<RepositoryPolicyApi['getRepositoryPolicy']>[0]): ReturnType<RepositoryPolicyApi['getRepositoryPolicy']> { return this.#policies.getRepositoryPolicy(input) }
+  deleteRepositoryPolicy (input: Parameters<RepositoryPolicyApi['deleteRepositoryPolicy']>[0]): ReturnType<RepositoryPolicyApi['deleteRepositoryPolicy']> { return this.#policies.deleteRepositoryPolicy(input) }
 
   // --- images (ecr/images.ts) -------------------------------------------------------------
 

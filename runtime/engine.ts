@@ -35,6 +35,7 @@ import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
 import { registryAuditor, registryAuthorizer } from './api/registry-security.js'
+import { StoreRepositorySettings } from './registry-state/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
@@ -78,7 +79,7 @@ export interface EngineOptions {
   /** HTTP endpoint port on 127.0.0.1 (default: a free port). */
   port?: number
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
-  registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn'>
+  registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn' | 'repositorySettings'>
   batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
   process?: ProcessRunnerOptions
   /**
@@ -258,6 +259,8 @@ export class Engine {
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
+          // Repository settings live in the store with the rest of the state; images stay in the storage.
+          repositorySettings: new StoreRepositorySettings(store),
           // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are, and recorded in the same trail.
           authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now()),
           audit: registryAuditor(audit, (arn) => iam.principalByArn(arn), partition, () => clock.now())

@@ -8,7 +8,9 @@ import type { CorruptionFinding, QuarantinedBlob } from './quarantine.js'
 import { SharedLock } from './locks.js'
 import { ByteLru } from './lru.js'
 import { parseManifest, referencedBlobs, type ParsedManifest } from './manifest.js'
-import { Repositories, type ManifestRecord, type RepositoryMeta, type RepositoryState } from './repository.js'
+import type { ManifestRecord, RepositoryMeta, RepositoryState } from './repository.js'
+import { Repositories } from './repositories.js'
+import type { RepositorySettingsStore } from '../settings/settings-store.js'
 import { Uploads, type UploadSession } from './uploads.js'
 
 /**
@@ -57,8 +59,9 @@ export class Distribution {
     this.#createOnPush = options.createRepositoryOnPush
   }
 
-  async open (): Promise<void> {
-    await this.repositories.open()
+  /** Loads repository settings (from `settings`) and the blob index. */
+  async open (settings: RepositorySettingsStore): Promise<void> {
+    await this.repositories.open(settings)
     await this.blobs.load()
   }
 

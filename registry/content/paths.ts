@@ -13,6 +13,8 @@ export const paths = Object.freeze({
   blobData (digest: string): string {
     return `${paths.blobDir(digest)}/data`
   },
+  /** Present when repository settings live in an external store: its link token (settings/storage-link.ts). */
+  settingsStoreMarker: '/settings-store.json',
   repositoriesRoot: '/repositories',
   repository (name: string): string {
     return `/repositories/${name}`

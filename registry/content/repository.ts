@@ -3,7 +3,10 @@ import { ignoreMissing, listOrEmpty, PathNotFoundError } from '../storage/driver
 import { Mutex } from './locks.js'
 import { paths } from './paths.js'
 
-/** ECR settings and policies of one repository, stored as `_repository.json`. */
+/**
+ * ECR settings and policies of one repository: its record in the RepositorySettingsStore
+ * (`_repository.json` in the storage driver by default, or the engine's store).
+ */
 export interface RepositoryMeta {
   repositoryName: string
   /** Registry-clock ms. */
@@ -19,6 +22,11 @@ export interface RepositoryMeta {
   tags?: Record<string, string>
   /** The policy text of the last StartLifecyclePolicyPreview (GetLifecyclePolicyPreview evaluates it). */
   lifecyclePreviewText?: string
+  /**
+   * Set (the intent) before a delete removes the repository's contents; the record goes
+   * last. A registry that opens on a record with it finishes the delete.
+   */
+  deleting?: true
 }
 
 /** What the registry remembers about one pushed manifest (its bytes are a blob). */
@@ -45,8 +53,9 @@ export interface ManifestRecord {
 /**
  * One repository, fully loaded: settings, manifests, tags, blob links and the referrers
  * index. The registry is the only writer of its storage, so this in-memory view is
- * authoritative; every change is written through to the driver first. Mutations run under
- * `lock` so they land in order.
+ * authoritative; every change is written through to the driver first (settings: through
+ * `Repositories.saveMeta`, to the settings store). Mutations run under `lock` so they land
+ * in order.
  */
 export class RepositoryState {
   readonly manifests = new Map<string, ManifestRecord>()
@@ -59,11 +68,6 @@ export class RepositoryState {
   constructor (public meta: RepositoryMeta, private readonly driver: StorageDriver) {}
 
   get name (): string { return this.meta.repositoryName }
-
-  async saveMeta (meta: RepositoryMeta): Promise<void> {
-    await this.driver.putContent(paths.repositoryMeta(this.name), JSON.stringify(meta))
-    this.meta = meta
-  }
 
   tagsOf (digest: string): string[] {
     const out: string[] = []
@@ -158,82 +162,5 @@ export class RepositoryState {
       }
     }
     return state
-  }
-}
-
-/**
- * The set of repositories. Names are found at open by walking `/repositories` for
- * `_repository.json` files; a repository's contents load on first use.
- */
-export class Repositories {
-  readonly #meta = new Map<string, RepositoryMeta>()
-  readonly #states = new Map<string, Promise<RepositoryState>>()
-  #sorted: string[] | undefined
-  readonly lock = new Mutex()
-
-  constructor (private readonly driver: StorageDriver) {}
-
-  async open (): Promise<void> {
-    await ignoreMissing(this.driver.walk(paths.repositoriesRoot, async (info) => {
-      const base = info.path.slice(info.path.lastIndexOf('/') + 1)
-      if (info.isDir) return base.startsWith('_') ? 'skip' : undefined
-      if (base !== '_repository.json') return
-      try {
-        const meta = JSON.parse((await this.driver.getContent(info.path)).toString('utf8')) as RepositoryMeta
-        this.#meta.set(meta.repositoryName, meta)
-      } catch (err) {
-        if (!(err instanceof SyntaxError)) throw err
-      }
-    }))
-  }
-
-  has (name: string): boolean { return this.#meta.has(name) }
-
-  /** A repository's settings without loading its contents. */
-  meta (name: string): RepositoryMeta | undefined { return this.#meta.get(name) }
-
-  /** All names, sorted (the catalog order). */
-  names (): readonly string[] {
-    this.#sorted ??= [...this.#meta.keys()].sort()
-    return this.#sorted
-  }
-
-  get (name: string): Promise<RepositoryState> | undefined {
-    const meta = this.#meta.get(name)
-    if (meta === undefined) return undefined
-    let state = this.#states.get(name)
-    if (state === undefined) {
-      state = RepositoryState.load(meta, this.driver)
-      state.catch(() => this.#states.delete(name))
-      this.#states.set(name, state)
-    }
-    return state
-  }
-
-  /** Creates the repository; the caller checked it does not exist (under `lock`). */
-  async create (meta: RepositoryMeta): Promise<RepositoryState> {
-    await this.driver.putContent(paths.repositoryMeta(meta.repositoryName), JSON.stringify(meta))
-    const state = new RepositoryState(meta, this.driver)
-    this.#meta.set(meta.repositoryName, meta)
-    this.#states.set(meta.repositoryName, Promise.resolve(state))
-    this.#sorted = undefined
-    return state
-  }
-
-  updateMeta (meta: RepositoryMeta): void {
-    this.#meta.set(meta.repositoryName, meta)
-  }
-
-  /** Deletes the repository's own files (not nested repositories) and forgets it. */
-  async delete (state: RepositoryState): Promise<void> {
-    const name = state.name
-    state.deleted = true
-    await ignoreMissing(this.driver.delete(paths.repositoryMeta(name)))
-    for (const sub of ['_manifests', '_layers']) {
-      await ignoreMissing(this.driver.delete(`${paths.repository(name)}/${sub}`))
-    }
-    this.#meta.delete(name)
-    this.#states.delete(name)
-    this.#sorted = undefined
   }
 }

@@ -16,6 +16,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Registry } from '../../registry/index.js'
 import { Engine } from '../engine.js'
+import { SqliteStore } from '../store/sqlite.js'
+import { StoreRepositorySettings } from '../registry-state/index.js'
 import { RUNNER_CHOICES, type RunnerChoice } from '../runners/choice.js'
 import { callLog, LOG_FORMATS, type LogFormat } from './call-log.js'
 
@@ -191,9 +193,18 @@ async function registryScrub(argv: string[]): Promise<void> {
   if (dataDir === undefined) throw new Error('--data-dir is required (the directory given to stratus serve --data-dir)')
   const root = join(dataDir, 'registry')
   if (!existsSync(root)) throw new Error(`--data-dir: no registry storage at ${root}`)
+  // An engine's data directory keeps the repositories' settings in its store (state.db): the
+  // scrub reads them there (which repositories link a corrupted blob). Opening it takes the
+  // store's lock, so a scrub of a directory a server is using is refused (StoreLocked).
+  const statePath = join(dataDir, 'state.db')
+  const store = existsSync(statePath) ? SqliteStore.open(statePath) : undefined
   const registry = await Registry.open({
     storage: { driver: 'filesystem', rootDirectory: root },
-    lifecycleIntervalMs: 0, uploadPurgeIntervalMs: 0, scrubIntervalMs: 0
+    lifecycleIntervalMs: 0, uploadPurgeIntervalMs: 0, scrubIntervalMs: 0,
+    ...(store !== undefined ? { repositorySettings: new StoreRepositorySettings(store) } : {})
+  }).catch(async (error: unknown) => {
+    await store?.close()
+    throw error
   })
   try {
     const report = await registry.scrub()
@@ -212,6 +223,7 @@ async function registryScrub(argv: string[]): Promise<void> {
     process.exitCode = report.blobsCorrupted.length > 0 || quarantined.length > 0 ? 1 : 0
   } finally {
     await registry.close()
+    await store?.close()
   }
 }
 

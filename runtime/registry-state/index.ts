@@ -1,0 +1,1 @@
+export { StoreRepositorySettings, REPOSITORY_SETTINGS, REGISTRY_LINK } from './store-settings.js'
