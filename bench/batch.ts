@@ -25,7 +25,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
-import { measureStoreOps } from './store.js'
+import { measureStoreOps } from './store-memory-ops.js'
 import { NODE_VCPUS, PROCESS_NODES, processBatch, simulatedBatch } from './batch-scenarios.js'
 import { track } from './cleanup.js'
 
