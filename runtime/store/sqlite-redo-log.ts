@@ -65,14 +65,20 @@ export class RedoLog {
     header.writeUInt32LE(payload.length, 0)
     header.writeUInt32LE(crc32(payload), 4)
     header.writeDoubleLE(seq, 8)
-    const written = writevSync(this.#fd, [header, payload])
-    if (written !== HEADER + payload.length) {
-      // A short write (disk full): cut it off, so the next frame does not follow garbage.
-      ftruncateSync(this.#fd, this.#bytes)
-      throw Object.assign(new Error(`short write to ${this.path}: ${written} of ${HEADER + payload.length} bytes`), { code: 'ENOSPC' })
+    try {
+      const written = writevSync(this.#fd, [header, payload])
+      if (written !== HEADER + payload.length) throw new Error(`short write to ${this.path}: ${written} of ${HEADER + payload.length} bytes`)
+      if (this.#sync) fdatasyncSync(this.#fd)
+    } catch (error) {
+      // Whatever part of the frame reached the file is cut off, so the next frame does not follow garbage.
+      try {
+        ftruncateSync(this.#fd, this.#bytes)
+      } catch {
+        // the frame's CRC refuses it at open anyway
+      }
+      throw error
     }
-    if (this.#sync) fdatasyncSync(this.#fd)
-    this.#bytes += written
+    this.#bytes += HEADER + payload.length
   }
 
   /** Empties the log (after a fold made its frames part of the tables). */

@@ -16,6 +16,7 @@
 // and the error goes back to the memory store, which undoes the commit.
 
 import type Database from 'better-sqlite3'
+import { UnavailableError } from '../errors.js'
 import { ColumnSet } from './columns.js'
 import type { CommitWrites, WriteVisitor } from './memory-persist.js'
 import { CHUNK, KIND_COLUMNS, KIND_VALUE, chunkBytes, chunksOf, encodeShape, encodeValue, setPayload } from './sqlite-codec.js'
@@ -130,7 +131,11 @@ export class SqliteWriter {
     try {
       if (commit.wroteRecords) commit.visit(this.#visitor)
       const row = encodeValue(this.#redoRow(commit), 'value')
-      this.#log.append(this.#redoSeq + 1, row)
+      try {
+        this.#log.append(this.#redoSeq + 1, row)
+      } catch (error) {
+        throw new UnavailableError('StoreWriteFailed', `the commit could not be written to ${this.#log.path} (${(error as Error).message}): it was undone`, { cause: error })
+      }
       this.#redoSeq++
       this.#redoRows++
     } finally {

@@ -17,6 +17,7 @@ const root = mkdtempSync(join(tmpdir(), 'stratus-sqlite-disk-'))
 t.teardown(() => rmSync(root, { recursive: true, force: true }))
 let files = 0
 const freshPath = () => join(root, `state-${files++}.db`)
+const FULL_DISK_CHILD = join(fileURLToPath(import.meta.url), '..', 'fixtures', 'sqlite-full-disk-child.ts')
 
 /** Everything a store shows through its interface, over the collections these tests use. */
 function snapshot(store: Store, collections = ['jobs', 'arrays', 'queues']): unknown {
@@ -245,6 +246,27 @@ t.test('a second store on an open file is refused (StoreLocked); once closed, it
   const second = SqliteStore.open(path, { synchronous: 'full' })
   t.same(second.get('jobs', 'j')?.value, { n: 1 })
   await second.close()
+})
+
+t.test('a commit the disk refuses (file size limit standing in for a full disk) is undone and reported, never a false success', async (t) => {
+  const path = freshPath()
+  await SqliteStore.open(path).close()
+  const child = spawn('sh', ['-c', `ulimit -f 256 && exec "${process.execPath}" --import=tsx "${FULL_DISK_CHILD}" "${path}"`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk) => (out += chunk))
+  child.stderr.on('data', (chunk) => (err += chunk))
+  const code = await new Promise((resolve) => child.once('exit', resolve))
+  t.equal(code, 0, `the child ran to its end ${err}`)
+  const said = JSON.parse(out) as { last: number; code: string; kind: string; kept: boolean; count: number; revision: number }
+  t.ok(said.last > 10, `${said.last} commits fit under the limit`)
+  t.match(said, { code: 'StoreWriteFailed', kind: 'Unavailable', kept: false, count: said.last }, 'the refused commit is undone in memory: the caller was told, nothing of it is visible')
+  const store = SqliteStore.open(path)
+  t.equal(store.count('records'), said.last, 'reopened: every commit that returned, none that threw')
+  t.equal(store.revision, said.revision)
+  store.put('records', 'after', { ok: true }, 0)
+  t.ok(store.get('records', 'after'), 'and the store takes commits again')
+  await store.close()
 })
 
 // --- SIGKILL in the middle of transactions --------------------------------------------
