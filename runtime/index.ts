@@ -25,7 +25,6 @@ export type { RunnerName, Runner, RunnerCapabilities, SandboxSpec, SandboxExit, 
 export { RUNNER_CHOICES, type RunnerChoice } from './runners/choice.js'
 export type { Store, Transaction, Versioned, ScanOptions, Change } from './store/store.js'
 export { MemoryStore } from './store/memory.js'
-export { SqliteStore, type SqliteStoreOptions } from './store/sqlite.js'
 export type { PlacementReason } from './scheduler/scheduler.js'
 export type {
   Registry, RegistryOptions, Repository, ImageDetail, LifecyclePolicyPreview, AuthorizationData, ImageTagMutability, PushedImage,
