@@ -94,7 +94,8 @@ export class SqliteWriter {
       deleteSparse: db.prepare('DELETE FROM sparse WHERE collection = ? AND key = ? AND idx = ?'),
       insertOutbox: db.prepare('INSERT OR IGNORE INTO outbox (seq, topic, payload) VALUES (?, ?, ?)'),
       ackOutbox: db.prepare('DELETE FROM outbox WHERE seq <= ?'),
-      setMeta: db.prepare('UPDATE meta SET value = ? WHERE name = ?')
+      // An upsert: a file written before a meta row existed (an early v1) gets it at the first fold.
+      setMeta: db.prepare('INSERT INTO meta (value, name) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value')
     }
     this.#visitor = {
       record: (collection, key, now, before) => {

@@ -66,7 +66,7 @@ export class SqliteStore implements Store {
     this.#writer = new SqliteWriter(db, log, (collection, key) => this.#memory.get(collection, key), loaded.redo, foldRows)
     this.#memory = new MemoryStore({ persist: this.#writer.persist, initial: loaded.initial })
     const memoryOutbox = this.#memory.outbox
-    const ack = db.prepare("UPDATE meta SET value = max(value, ?) WHERE name = 'outbox_acked'")
+    const ack = db.prepare("INSERT INTO meta (name, value) VALUES ('outbox_acked', ?) ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)")
     this.outbox = {
       pending: (limit) => memoryOutbox.pending(limit),
       ack: (seq) => {
