@@ -25,10 +25,9 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
-import { Stratus } from '../sdk/index.js'
-import { uninstrumented } from '../runtime/runners/index.js'
-import { measureStoreOps } from './store.js'
-import { onCleanup, track } from './cleanup.js'
+import { measureStoreOps } from './store-memory-ops.js'
+import { NODE_VCPUS, PROCESS_NODES, processBatch, simulatedBatch } from './batch-scenarios.js'
+import { track } from './cleanup.js'
 
 const json = process.argv.includes('--json')
 const option = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback)
@@ -38,19 +37,12 @@ const NODES = option('nodes', 5000)
 const JOBS = option('jobs', 2000)
 const PACE = option('pace', 400)
 const PACED = option('paced', 1000)
-// The process phase's compute environment; the baselines' window is its total vCPUs.
-const PROCESS_NODES = 8
-const NODE_VCPUS = 64
+// The baselines' window is the process phase's total vCPUs.
 const WINDOW = PROCESS_NODES * NODE_VCPUS
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.split('=')[1]
 
 const log = (...args: unknown[]) => {
   if (!json) console.log(...args)
-}
-
-function gc(): void {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (g) for (let i = 0; i < 3; i++) g()
 }
 
 function findUp(relative: string): string | undefined {
@@ -61,124 +53,6 @@ function findUp(relative: string): string | undefined {
     const parent = dirname(dir)
     if (parent === dir) return undefined
     dir = parent
-  }
-}
-
-async function simulated() {
-  await using cloud = await Stratus.embedded({ runner: 'simulated' })
-  onCleanup(() => cloud.close()) // SIGINT/SIGTERM, unhandled rejections (close is idempotent)
-  const own = await cloud.batch.computeEnvironment('sim-nodes').unmanaged().create()
-  for (let i = 0; i < NODES; i++) await own.registerNode({ vcpus: 2, memory: 8192, instanceType: 'm5.large' })
-  const queue = await cloud.batch.jobQueue('sim').priority(1).computeEnvironments(own).create()
-  const def = await cloud.batch.jobDefinition('sim-task').command('true').vcpus(1).memory(512).register()
-  gc()
-  const rssBefore = process.memoryUsage().rss
-  const rounds0 = cloud.engine.batch.rounds
-  const start = performance.now()
-  const jobs = []
-  for (let a = 0; a < ARRAYS; a++) jobs.push(await cloud.batch.job(`sweep-${a}`).queue(queue).definition(def).array(CHILDREN).submit())
-  const results = await Promise.all(jobs.map((j) => j.wait()))
-  const seconds = (performance.now() - start) / 1000
-  const rounds = cloud.engine.batch.rounds - rounds0
-  const succeeded = results.reduce((sum, d) => sum + (d.arrayProperties?.statusSummary?.SUCCEEDED ?? 0), 0)
-  gc()
-  const rssAfter = process.memoryUsage().rss
-  const children = ARRAYS * CHILDREN
-  return {
-    children,
-    succeeded,
-    seconds,
-    jobsPerS: children / seconds,
-    rssPerChild: Math.max(0, rssAfter - rssBefore) / children,
-    rounds
-  }
-}
-
-async function processRunner() {
-  await using cloud = await Stratus.embedded({ runner: 'process' })
-  onCleanup(() => cloud.close()) // SIGINT/SIGTERM, unhandled rejections (close is idempotent)
-  const own = await cloud.batch.computeEnvironment('local').unmanaged().create()
-  for (let i = 0; i < PROCESS_NODES; i++) await own.registerNode({ vcpus: NODE_VCPUS, memory: 262144 })
-  const queue = await cloud.batch.jobQueue('local').priority(1).computeEnvironments(own).create()
-  const def = await cloud.batch.jobDefinition('true').command('true').vcpus(1).memory(64).register()
-  const submit = (name: string) => cloud.batch.job(name).queue(queue).definition(def).submit()
-  // Warm up: the launcher, the placement core, the JIT.
-  await Promise.all((await Promise.all(Array.from({ length: 100 }, (_, i) => submit(`warm-${i}`)))).map((j) => j.wait()))
-
-  // Time spent inside the synchronous runner.start() call (the rest of a launch runs
-  // off the event loop), and performance.now() when each job's first attempt runs.
-  const runner = cloud.engine.runner
-  const start0 = runner.start.bind(runner)
-  let startCallMs = 0
-  let launches = 0
-  const runningAt = new Map<string, number>() // job id -> performance.now()
-  runner.start = (spec, listener) => {
-    const jobId = spec.id.slice(spec.id.indexOf(':') + 1, spec.id.lastIndexOf('#')) // run ids are batch:<jobId>#<attempt>
-    const wrapped: typeof listener = {
-      running: (info) => {
-        if (!runningAt.has(jobId)) runningAt.set(jobId, performance.now())
-        listener.running(info)
-      },
-      exited: (exit) => listener.exited(exit),
-      failed: (error) => listener.failed(error)
-    }
-    const t0 = performance.now()
-    start0(spec, wrapped)
-    startCallMs += performance.now() - t0
-    launches++
-  }
-
-  // Throughput: submit every job at once, wait for all.
-  const rounds0 = cloud.engine.batch.rounds
-  const elu0 = performance.eventLoopUtilization()
-  const start = performance.now()
-  const jobs = []
-  for (let i = 0; i < JOBS; i++) jobs.push(await submit(`true-${i}`))
-  const details = await Promise.all(jobs.map((j) => j.wait()))
-  const seconds = (performance.now() - start) / 1000
-  const elu = performance.eventLoopUtilization(elu0)
-  // Snapshot before the paced phase adds its own rounds and launches.
-  const rounds = cloud.engine.batch.rounds - rounds0
-  const throughputStartCallMs = startCallMs
-  const throughputLaunches = launches
-
-  // Latency: jobs submitted at a steady PACE per second; submission to RUNNING per job.
-  const paced = []
-  const submittedAt = new Map<string, number>() // job id -> performance.now() just before submit
-  const pacedStart = performance.now()
-  for (let i = 0; i < PACED; i++) {
-    const due = pacedStart + (i * 1000) / PACE
-    const wait = due - performance.now()
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-    const t0 = performance.now()
-    const job = await submit(`paced-${i}`)
-    submittedAt.set(job.id, t0)
-    paced.push(job)
-  }
-  const pacedDetails = await Promise.all(paced.map((j) => j.wait()))
-  // A job that never reached RUNNING has no submission-to-RUNNING time: excluded, and counted.
-  const delays: number[] = []
-  for (const job of paced) {
-    const ran = runningAt.get(job.id)
-    if (ran !== undefined) delays.push(ran - submittedAt.get(job.id)!)
-  }
-  delays.sort((a, b) => a - b)
-  const percentile = (q: number) => (delays.length === 0 ? null : delays[Math.min(delays.length - 1, Math.floor(delays.length * q))])
-  return {
-    jobs: JOBS,
-    succeeded: details.filter((d) => d.status === 'SUCCEEDED').length,
-    paced: PACED,
-    pacedSucceeded: pacedDetails.filter((d) => d.status === 'SUCCEEDED').length,
-    pacedNeverRan: PACED - delays.length,
-    seconds,
-    jobsPerS: JOBS / seconds,
-    p99StartMs: percentile(0.99),
-    p50StartMs: percentile(0.5),
-    loopBusyMsPerLaunch: elu.active / JOBS,
-    startCallMsPerLaunch: throughputLaunches === 0 ? null : throughputStartCallMs / throughputLaunches,
-    launches: throughputLaunches,
-    rounds,
-    implementation: (uninstrumented(cloud.engine.runner) as { launcher?: { implementation: string } }).launcher?.implementation ?? 'unknown'
   }
 }
 
@@ -216,17 +90,17 @@ const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFracti
 const text = (x: number | null | undefined, digits = 0, unit = '') => (x === null || x === undefined ? 'n/a' : `${fmt(x, digits)}${unit}`)
 const round = (x: number | null | undefined, digits = 0) => (x === null || x === undefined ? null : Number(x.toFixed(digits)))
 
-let sim: Awaited<ReturnType<typeof simulated>> | null = null
+let sim: Awaited<ReturnType<typeof simulatedBatch>> | null = null
 if (ONLY === undefined || ONLY === 'simulated') {
   log(`simulated: ${ARRAYS} arrays x ${fmt(CHILDREN)} children on ${fmt(NODES)} nodes…`)
-  sim = await simulated()
+  sim = await simulatedBatch({ arrays: ARRAYS, children: CHILDREN, nodes: NODES })
   log(`  ${fmt(sim.succeeded)} of ${fmt(sim.children)} children SUCCEEDED in ${fmt(sim.seconds, 2)} s: ${fmt(sim.jobsPerS)} jobs/s, ` +
     `${fmt(sim.rssPerChild, 1)} bytes of RSS per child, ${sim.rounds} dispatch rounds`)
 } else {
   log('simulated: n/a (skipped by --only)')
 }
 
-let proc: Awaited<ReturnType<typeof processRunner>> | null = null
+let proc: Awaited<ReturnType<typeof processBatch>> | null = null
 let nodeRate: number | null = null
 let cRate: number | null = null
 const baselines = ONLY === undefined
@@ -234,7 +108,7 @@ if (ONLY === undefined || ONLY === 'process') {
   log(`process runner: ${fmt(JOBS)} jobs running true on ${PROCESS_NODES} x ${NODE_VCPUS} vCPUs (up to ${WINDOW} at once), then ${fmt(PACED)} at ${PACE}/s…`)
   const cFirst = baselines ? cBaseline(JOBS) : null
   nodeRate = baselines ? await nodeSpawnBaseline(JOBS) : null
-  proc = await processRunner()
+  proc = await processBatch({ jobs: JOBS, pace: PACE, paced: PACED })
   const cSecond = baselines ? cBaseline(JOBS) : null
   cRate = cFirst !== null && cSecond !== null ? (cFirst + cSecond) / 2 : cFirst ?? cSecond
   log(`  throughput: ${proc.succeeded}/${proc.jobs} SUCCEEDED in ${fmt(proc.seconds, 2)} s: ${fmt(proc.jobsPerS)} jobs/s (launcher: ${proc.implementation}), ${proc.rounds} dispatch rounds`)

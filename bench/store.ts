@@ -1,374 +1,185 @@
-// Store micro-benchmark: what one job state change costs in the memory store,
-// against the same work on plain Maps and arrays (no versions, no undo, no
-// outbox bookkeeping) measured in the same run.
+// Store benchmark: sections, each measuring its figures against a baseline in
+// the same run (the machine is shared and noisy: read the ratios). Never fails
+// on time; every store, engine and temporary directory a section starts is
+// closed and removed, also when it fails.
 //
-//   job          one transaction: get a job record (~20 fields, an AWS Batch
-//                JobDetail), put a copy with the next status using the version
-//                read, emit an outbox entry; a consumer drains and acknowledges
-//                the outbox every 64 transactions
-//   job+index    the same with the indexes the engine keeps (status, queue)
-//   array child  one transaction on a ColumnSet of 10,000 children: setCell of
-//                the child's state and of its timestamp, emit an outbox entry
-//   scan         100,000 creations in random key order, a page of 50 keys
-//                (after a random key) scanned every 10 puts; the baseline keeps
-//                one sorted array with binary-search insertion
+//   memory-ops       the memory store against plain Maps (store-memory-ops.ts)
+//   dispatch-rounds  job state changes/s, one transaction per dispatch round
+//                    (100 rounds x 1,000 job puts): SQLite against memory, and
+//                    one change per transaction (store-sqlite.ts)
+//   reopen           opening a SQLite store of 100,000 records: folded tables,
+//                    and the files as a kill leaves them (redo log replayed)
+//   simulated-batch  bench/batch.ts's simulated scenario (100 arrays x 10,000
+//                    children on 5,000 nodes) on the SQLite store against the
+//                    memory store: jobs/s and the ratio
+//   process-batch    jobs running `true` on the process runner (200), SQLite
+//                    against memory: jobs/s and the ratio
+//   recovery         bench/recovery.ts, when it exists (the recovery helper's)
+//   event-delivery   bench/event-delivery.ts, when it exists (the events helper's)
 //
-//   npm run bench:store [-- --json]      last line with --json: one JSON object
+//   npm run bench:store [-- --json] [--only=dispatch-rounds,reopen]
+//                       [--arrays=100 --children=10000 --nodes=5000 --jobs=200]
 //
-// Figures are operations (transactions) per second, median of 5 runs that
-// alternate store and baseline; the ratio is the number to read on a shared,
-// noisy machine. Importable: measureStoreOps() returns the figures.
+// With --json the last line is one JSON object: every section's figures, and
+// `sections` saying which ran, were skipped, are missing or failed (why).
 
-import { performance } from 'node:perf_hooks'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ColumnSet, MemoryStore } from '../runtime/store/index.js'
+import { processBatch, simulatedBatch } from './batch-scenarios.js'
+import { runBench } from './cleanup.js'
+import { measureStoreOps } from './store-memory-ops.js'
+import { inTempDir, measureDispatchRounds, measureReopen } from './store-sqlite.js'
 
-const JOBS = 10_000
-const CHILDREN = 10_000
-const DRAIN_EVERY = 64
-const STATUSES = ['SUBMITTED', 'PENDING', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED'] as const
+export { measureStoreOps } from './store-memory-ops.js'
 
-interface Job {
-  readonly jobArn: string
-  readonly jobName: string
-  readonly jobId: string
-  readonly jobQueue: string
-  readonly status: string
-  readonly shareIdentifier?: string
-  readonly schedulingPriority: number
-  readonly attempts: readonly unknown[]
-  readonly statusReason?: string
-  readonly createdAt: number
-  readonly startedAt?: number
-  readonly stoppedAt?: number
-  readonly dependsOn: readonly unknown[]
-  readonly jobDefinition: string
-  readonly parameters: Readonly<Record<string, string>>
-  readonly container: unknown
-  readonly tags: Readonly<Record<string, string>>
-  readonly propagateTags: boolean
-  readonly platformCapabilities: readonly string[]
-  readonly retryStrategy: unknown
-  readonly timeout: unknown
-  readonly isCancelled: boolean
+type Figures = Record<string, unknown>
+
+/**
+ * The sections, in the order they run. A section is a function, or a module
+ * (path relative to this file) exporting `run(): Promise<Record<string, unknown>>`,
+ * imported only when it runs and reported 'missing' when it does not exist.
+ * Other benchmarks join here: add a line.
+ */
+const SECTIONS: ReadonlyArray<{ name: string; run?: (o: Options) => Promise<Figures>; module?: string }> = [
+  { name: 'memory-ops', run: memoryOps },
+  { name: 'dispatch-rounds', run: dispatch },
+  { name: 'reopen', run: reopen },
+  { name: 'simulated-batch', run: simulated },
+  { name: 'process-batch', run: processRunner },
+  { name: 'recovery', module: './recovery.js' },
+  { name: 'event-delivery', module: './event-delivery.js' }
+]
+
+interface Options {
+  arrays: number
+  children: number
+  nodes: number
+  jobs: number
+  log: (line: string) => void
 }
 
-function job(i: number): Job {
-  const jobId = `${String(i).padStart(8, '0')}-5f1c-4d2e-9a0b-7c3e2f1a9b8d`
+const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const round = (x: number, digits = 0) => Number(x.toFixed(digits))
+
+async function memoryOps(o: Options): Promise<Figures> {
+  const f = await measureStoreOps()
+  o.log(`  job state change ${fmt(f.storeOpsPerS)}/s against a plain Map ${fmt(f.baselineOpsPerS)}/s -> ${f.ratio.toFixed(3)}; ` +
+    `with indexes ${f.indexed.ratio.toFixed(3)}; array child ${fmt(f.arrayChild.storeOpsPerS)}/s (${f.arrayChild.ratio.toFixed(3)}); scans ${f.scans.ratio.toFixed(3)}`)
   return {
-    jobArn: `arn:aws:batch:us-east-1:000000000000:job/${jobId}`,
-    jobName: `job-${i}`,
-    jobId,
-    jobQueue: `arn:aws:batch:us-east-1:000000000000:job-queue/q${i % 4}`,
-    status: 'SUBMITTED',
-    schedulingPriority: 0,
-    attempts: [{ container: { exitCode: 1, logStreamName: `job/default/${jobId}` }, startedAt: 1767225600000, stoppedAt: 1767225601000, statusReason: 'Essential container in task exited' }],
-    createdAt: 1767225600000 + i,
-    dependsOn: [],
-    jobDefinition: 'arn:aws:batch:us-east-1:000000000000:job-definition/sleep:1',
-    parameters: {},
-    container: { image: 'busybox', vcpus: 1, memory: 256, command: ['sleep', '1'] },
-    tags: { team: 'bench' },
-    propagateTags: false,
-    platformCapabilities: ['EC2'],
-    retryStrategy: { attempts: 3 },
-    timeout: { attemptDurationSeconds: 600 },
-    isCancelled: false
+    store_ops_per_s: round(f.storeOpsPerS),
+    store_baseline_ops_per_s: round(f.baselineOpsPerS),
+    store_ratio: round(f.ratio, 3),
+    store_indexed_ops_per_s: round(f.indexed.storeOpsPerS),
+    store_indexed_ratio: round(f.indexed.ratio, 3),
+    store_array_child_ops_per_s: round(f.arrayChild.storeOpsPerS),
+    store_array_child_baseline_ops_per_s: round(f.arrayChild.baselineOpsPerS),
+    store_array_child_ratio: round(f.arrayChild.ratio, 3),
+    store_scan_puts_per_s: round(f.scans.storeOpsPerS),
+    store_scan_baseline_puts_per_s: round(f.scans.baselineOpsPerS),
+    store_scan_ratio: round(f.scans.ratio, 3)
   }
 }
 
-const nextStatus = (status: string) => STATUSES[(STATUSES.indexOf(status as (typeof STATUSES)[number]) + 1) % STATUSES.length]
-
-interface Side {
-  /** Runs `ops` operations; returns a checksum so the work cannot be optimised away. */
-  run(ops: number): number
-}
-
-// --- job state changes ---------------------------------------------------------
-
-function storeJobs(indexed: boolean): Side {
-  const store = new MemoryStore()
-  if (indexed) {
-    store.defineIndex<Job>('jobs', 'status', (j) => j.status)
-    store.defineIndex<Job>('jobs', 'queue', (j) => j.jobQueue)
-  }
-  const ids: string[] = []
-  store.transaction((tx) => {
-    for (let i = 0; i < JOBS; i++) {
-      const j = job(i)
-      ids.push(j.jobId)
-      tx.put('jobs', j.jobId, j, 0)
-    }
-  })
-  let n = 0
+async function dispatch(o: Options): Promise<Figures> {
+  const f = await measureDispatchRounds()
+  o.log(`  100 rounds x 1,000 job puts: memory ${fmt(f.memoryChangesPerS)} changes/s, SQLite ${fmt(f.sqliteChangesPerS)}/s -> ${f.ratio.toFixed(3)}; ` +
+    `SQLite synchronous=full ${fmt(f.sqliteFullChangesPerS)}/s -> ${f.fullRatio.toFixed(3)}`)
+  o.log(`  one change per transaction: memory ${fmt(f.memorySinglePerS)}/s, SQLite ${fmt(f.sqliteSinglePerS)}/s -> ${f.singleRatio.toFixed(3)}`)
   return {
-    run(ops) {
-      let acked = 0
-      for (let op = 0; op < ops; op++, n++) {
-        const id = ids[n % JOBS]
-        store.transaction((tx) => {
-          const read = tx.get<Job>('jobs', id)!
-          const status = nextStatus(read.value.status)
-          tx.put('jobs', id, { ...read.value, status, startedAt: n }, read.version)
-          tx.emit('job.state', { jobId: id, status })
-        })
-        if (op % DRAIN_EVERY === DRAIN_EVERY - 1) acked += drain(store)
-      }
-      return acked + drain(store)
-    }
+    dispatch_memory_job_changes_per_s: round(f.memoryChangesPerS),
+    dispatch_sqlite_job_changes_per_s: round(f.sqliteChangesPerS),
+    dispatch_sqlite_ratio: round(f.ratio, 3),
+    dispatch_sqlite_full_job_changes_per_s: round(f.sqliteFullChangesPerS),
+    dispatch_sqlite_full_ratio: round(f.fullRatio, 3),
+    single_memory_changes_per_s: round(f.memorySinglePerS),
+    single_sqlite_changes_per_s: round(f.sqliteSinglePerS),
+    single_sqlite_ratio: round(f.singleRatio, 3)
   }
 }
 
-function drain(store: MemoryStore): number {
-  const pending = store.outbox.pending()
-  if (pending.length > 0) store.outbox.ack(pending[pending.length - 1].seq)
-  return pending.length
+async function reopen(o: Options): Promise<Figures> {
+  const f = await measureReopen()
+  o.log(`  ${fmt(f.records)} records: open ${fmt(f.openFoldedMs)} ms from the tables; ${fmt(f.openReplayMs)} ms as a kill leaves them ` +
+    `(${fmt(f.replayedCommits)} commits replayed from the redo log and folded)`)
+  return { reopen_records: f.records, reopen_folded_ms: round(f.openFoldedMs, 1), reopen_replay_ms: round(f.openReplayMs, 1), reopen_replayed_commits: f.replayedCommits }
 }
 
-/** The same work on a Map and an array queue: no versions, no undo, no indexes. */
-function mapJobs(): Side {
-  const jobs = new Map<string, Job>()
-  const ids: string[] = []
-  for (let i = 0; i < JOBS; i++) {
-    const j = job(i)
-    ids.push(j.jobId)
-    jobs.set(j.jobId, j)
-  }
-  const queue = new PlainQueue()
-  let n = 0
+async function simulated(o: Options): Promise<Figures> {
+  const size = { arrays: o.arrays, children: o.children, nodes: o.nodes }
+  o.log(`  ${o.arrays} arrays x ${fmt(o.children)} children on ${fmt(o.nodes)} simulated nodes: memory, then SQLite…`)
+  const memory = await simulatedBatch(size)
+  const sqlite = await inTempDir('stratus-bench-sim-', (dir) => simulatedBatch({ ...size, engine: { dataDir: join(dir, 'data') } }))
+  const ratio = sqlite.jobsPerS / memory.jobsPerS
+  o.log(`  memory ${fmt(memory.jobsPerS)} jobs/s (${fmt(memory.seconds, 1)} s), SQLite ${fmt(sqlite.jobsPerS)} jobs/s (${fmt(sqlite.seconds, 1)} s) -> ${ratio.toFixed(3)}; ` +
+    `${fmt(sqlite.succeeded)} of ${fmt(sqlite.children)} SUCCEEDED on SQLite`)
   return {
-    run(ops) {
-      let acked = 0
-      for (let op = 0; op < ops; op++, n++) {
-        const id = ids[n % JOBS]
-        const read = jobs.get(id)!
-        const status = nextStatus(read.status)
-        jobs.set(id, { ...read, status, startedAt: n })
-        queue.push('job.state', { jobId: id, status })
-        if (op % DRAIN_EVERY === DRAIN_EVERY - 1) acked += queue.drain()
-      }
-      return acked + queue.drain()
-    }
+    sim_children: memory.children,
+    sim_memory_jobs_per_s: round(memory.jobsPerS),
+    sim_sqlite_jobs_per_s: round(sqlite.jobsPerS),
+    sim_sqlite_ratio: round(ratio, 3),
+    sim_memory_succeeded: memory.succeeded,
+    sim_sqlite_succeeded: sqlite.succeeded
   }
 }
 
-class PlainQueue {
-  #entries: Array<{ seq: number; topic: string; payload: unknown }> = []
-  #head = 0
-  #seq = 0
-
-  push(topic: string, payload: unknown): void {
-    this.#entries.push({ seq: ++this.#seq, topic, payload })
-  }
-
-  drain(): number {
-    const pending = this.#entries.slice(this.#head)
-    this.#head = this.#entries.length
-    if (this.#head > 1024) {
-      this.#entries = []
-      this.#head = 0
-    }
-    return pending.length
-  }
-}
-
-// --- array children -------------------------------------------------------------
-
-const CHILD_COLUMNS = {
-  state: { kind: 'u8', length: CHILDREN },
-  attempts: { kind: 'u8', length: CHILDREN },
-  exitCode: { kind: 'i32', length: CHILDREN, fill: -1 },
-  startedAt: { kind: 'f64', length: CHILDREN },
-  stoppedAt: { kind: 'f64', length: CHILDREN }
-} as const
-
-function storeChildren(): Side {
-  const store = new MemoryStore()
-  store.put('arrays', 'parent', ColumnSet.create(CHILD_COLUMNS), 0)
-  let n = 0
+async function processRunner(o: Options): Promise<Figures> {
+  const run = { jobs: o.jobs, pace: 1, paced: 0, warmup: 20 }
+  o.log(`  ${fmt(o.jobs)} jobs running true on the process runner: memory, then SQLite…`)
+  const memory = await processBatch(run)
+  const sqlite = await inTempDir('stratus-bench-proc-', (dir) => processBatch({ ...run, engine: { dataDir: join(dir, 'data') } }))
+  const ratio = sqlite.jobsPerS / memory.jobsPerS
+  o.log(`  memory ${fmt(memory.jobsPerS)} jobs/s, SQLite ${fmt(sqlite.jobsPerS)} jobs/s -> ${ratio.toFixed(3)} (${sqlite.succeeded}/${sqlite.jobs} SUCCEEDED on SQLite)`)
   return {
-    run(ops) {
-      let acked = 0
-      for (let op = 0; op < ops; op++, n++) {
-        const child = n % CHILDREN
-        store.transaction((tx) => {
-          const set = tx.get<ColumnSet>('arrays', 'parent')!.value
-          const state = (set.column('state')[child] + 1) % STATUSES.length
-          tx.setCell('arrays', 'parent', 'state', child, state)
-          tx.setCell('arrays', 'parent', 'startedAt', child, n)
-          tx.emit('job.state', { jobId: `parent:${child}`, status: STATUSES[state] })
-        })
-        if (op % DRAIN_EVERY === DRAIN_EVERY - 1) acked += drain(store)
-      }
-      return acked + drain(store)
-    }
+    process_jobs: o.jobs,
+    process_memory_jobs_per_s: round(memory.jobsPerS),
+    process_sqlite_jobs_per_s: round(sqlite.jobsPerS),
+    process_sqlite_ratio: round(ratio, 3),
+    process_sqlite_succeeded: sqlite.succeeded
   }
-}
-
-function plainChildren(): Side {
-  const state = new Uint8Array(CHILDREN)
-  const startedAt = new Float64Array(CHILDREN)
-  const queue = new PlainQueue()
-  let n = 0
-  return {
-    run(ops) {
-      let acked = 0
-      for (let op = 0; op < ops; op++, n++) {
-        const child = n % CHILDREN
-        const next = (state[child] + 1) % STATUSES.length
-        state[child] = next
-        startedAt[child] = n
-        queue.push('job.state', { jobId: `parent:${child}`, status: STATUSES[next] })
-        if (op % DRAIN_EVERY === DRAIN_EVERY - 1) acked += queue.drain()
-      }
-      return acked + queue.drain()
-    }
-  }
-}
-
-// --- creations with scans interleaved ------------------------------------------------
-
-const SCAN_RECORDS = 100_000
-const randomKeys = (count: number, seed: number) => {
-  const keys: string[] = []
-  let s = seed
-  for (let i = 0; i < count; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648
-    keys.push(`${s.toString(36)}-${i}`)
-  }
-  return keys
-}
-
-/** ops creations into a fresh store (ops is SCAN_RECORDS), a 50-key page every 10. */
-function storeScans(): Side {
-  return {
-    run(ops) {
-      const store = new MemoryStore()
-      const keys = randomKeys(ops, 5)
-      let seen = 0
-      for (let i = 0; i < ops; i++) {
-        store.put('jobs', keys[i], i, 0)
-        if (i % 10 === 9) seen += store.scan('jobs', { after: keys[(i * 7) % i], limit: 50 }).length
-      }
-      return seen
-    }
-  }
-}
-
-function sortedArrayScans(): Side {
-  return {
-    run(ops) {
-      const map = new Map<string, number>()
-      const sorted: string[] = []
-      const keys = randomKeys(ops, 5)
-      let seen = 0
-      for (let i = 0; i < ops; i++) {
-        map.set(keys[i], i)
-        sorted.splice(upperBound(sorted, keys[i]), 0, keys[i])
-        if (i % 10 === 9) {
-          const from = upperBound(sorted, keys[(i * 7) % i])
-          const page: number[] = []
-          for (let k = from; k < sorted.length && page.length < 50; k++) page.push(map.get(sorted[k])!)
-          seen += page.length
-        }
-      }
-      return seen
-    }
-  }
-}
-
-function upperBound(sorted: string[], key: string): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid] <= key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-// --- measuring ----------------------------------------------------------------------
-
-export interface Comparison {
-  storeOpsPerS: number
-  baselineOpsPerS: number
-  /** store / baseline: 1 means the store costs nothing over plain Maps. */
-  ratio: number
-}
-
-export interface StoreOpsFigures extends Comparison {
-  /** storeOpsPerS etc. above are the job state change; these are the other variants. */
-  indexed: Comparison
-  arrayChild: Comparison
-  scans: Comparison
-}
-
-function opsPerS(side: Side, ops: number): number {
-  const start = performance.now()
-  side.run(ops)
-  return ops / ((performance.now() - start) / 1000)
-}
-
-/** Median ops/s of store and baseline over `repeats` alternating runs (after a warm-up run each). */
-function compare(store: () => Side, baseline: () => Side, ops: number, repeats: number, fresh = false): Comparison {
-  let s = store()
-  let b = baseline()
-  opsPerS(s, Math.min(ops, 20_000))
-  opsPerS(b, Math.min(ops, 20_000))
-  const a: number[] = []
-  const c: number[] = []
-  for (let r = 0; r < repeats; r++) {
-    if (fresh) {
-      s = store()
-      b = baseline()
-    }
-    a.push(opsPerS(s, ops))
-    c.push(opsPerS(b, ops))
-  }
-  const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]
-  const storeOpsPerS = median(a)
-  const baselineOpsPerS = median(c)
-  return { storeOpsPerS, baselineOpsPerS, ratio: storeOpsPerS / baselineOpsPerS }
-}
-
-export async function measureStoreOps(options: { ops?: number; repeats?: number } = {}): Promise<StoreOpsFigures> {
-  const ops = options.ops ?? 300_000
-  const repeats = options.repeats ?? 5
-  const jobs = compare(() => storeJobs(false), mapJobs, ops, repeats)
-  const indexed = compare(() => storeJobs(true), mapJobs, ops, repeats)
-  const arrayChild = compare(storeChildren, plainChildren, ops, repeats)
-  const scans = compare(storeScans, sortedArrayScans, SCAN_RECORDS, Math.max(1, Math.floor(repeats / 2)), true)
-  return { ...jobs, indexed, arrayChild, scans }
 }
 
 async function main(): Promise<void> {
-  const json = process.argv.includes('--json')
-  const f = await measureStoreOps()
-  const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
-  const row = (name: string, c: Comparison, baseline: string) =>
-    `${name.padEnd(12)} ${fmt(c.storeOpsPerS).padStart(11)} ${fmt(c.baselineOpsPerS).padStart(11)} ${c.ratio.toFixed(3).padStart(6)}  ${baseline}`
-  if (!json) {
-    console.log(`variant        store op/s  baseline/s  ratio  (${JOBS.toLocaleString('en-US')} jobs, ColumnSet of ${CHILDREN.toLocaleString('en-US')})`)
-    console.log(row('job', f, 'Map.set of the copy + array queue'))
-    console.log(row('job+index', f.indexed, 'same baseline, no indexes'))
-    console.log(row('array child', f.arrayChild, 'typed-array writes + array queue'))
-    console.log(row('scan', f.scans, 'sorted array, binary-search splice'))
+  const argv = process.argv.slice(2)
+  const json = argv.includes('--json')
+  const option = (name: string, fallback: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback)
+  const only = argv.find((a) => a.startsWith('--only='))?.split('=')[1]?.split(',')
+  const o: Options = {
+    arrays: option('arrays', 100), children: option('children', 10_000), nodes: option('nodes', 5000), jobs: option('jobs', 200),
+    log: (line) => { if (!json) console.log(line) }
   }
-  const round = (x: number) => Math.round(x)
-  console.log(JSON.stringify({
-    store_ops_per_s: round(f.storeOpsPerS),
-    store_baseline_ops_per_s: round(f.baselineOpsPerS),
-    store_ratio: Number(f.ratio.toFixed(3)),
-    store_indexed_ops_per_s: round(f.indexed.storeOpsPerS),
-    store_indexed_ratio: Number(f.indexed.ratio.toFixed(3)),
-    store_array_child_ops_per_s: round(f.arrayChild.storeOpsPerS),
-    store_array_child_baseline_ops_per_s: round(f.arrayChild.baselineOpsPerS),
-    store_array_child_ratio: Number(f.arrayChild.ratio.toFixed(3)),
-    store_scan_puts_per_s: round(f.scans.storeOpsPerS),
-    store_scan_baseline_puts_per_s: round(f.scans.baselineOpsPerS),
-    store_scan_ratio: Number(f.scans.ratio.toFixed(3))
-  }))
+  const figures: Figures = {}
+  const sections: Record<string, string> = {}
+  for (const section of SECTIONS) {
+    if (only !== undefined && !only.includes(section.name)) {
+      sections[section.name] = 'skipped'
+      continue
+    }
+    o.log(`${section.name}:`)
+    try {
+      let run = section.run
+      if (run === undefined) {
+        const url = new URL(section.module!, import.meta.url)
+        const loaded = await import(url.href).catch((error: { code?: string }) => {
+          if (error.code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(url.pathname)) return undefined
+          throw error
+        }) as { run?: () => Promise<Figures> } | undefined
+        if (loaded?.run === undefined) {
+          sections[section.name] = 'missing'
+          o.log(`  n/a (${section.module} does not exist yet)`)
+          continue
+        }
+        run = () => loaded.run!()
+      }
+      const result = await run(o)
+      Object.assign(figures, result)
+      if (section.run === undefined) o.log(`  ${JSON.stringify(result)}`)
+      sections[section.name] = 'ran'
+    } catch (error) {
+      sections[section.name] = `failed: ${(error as Error).message}`
+      o.log(`  failed: ${(error as Error).stack}`)
+    }
+  }
+  console.log(JSON.stringify({ ...figures, sections }))
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runBench(main)

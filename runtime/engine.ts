@@ -15,7 +15,6 @@ import { makePartition, type Partition } from './aws/partition.js'
 import { PageTokens } from './aws/pagination.js'
 import { arns } from './aws/arn.js'
 import { MemoryStore } from './store/memory.js'
-import { SqliteStore } from './store/sqlite.js'
 import type { Store } from './store/store.js'
 import { EventBus } from './events/bus.js'
 import { OutboxRelay } from './events/outbox-relay.js'
@@ -112,6 +111,8 @@ export interface EngineOptions {
 async function openStore(options: EngineOptions): Promise<Store> {
   if (options.dataDir === undefined) return new MemoryStore()
   await mkdir(options.dataDir, { recursive: true })
+  // Loaded only here: an engine without a data directory never loads the native SQLite module.
+  const { SqliteStore } = await import('./store/sqlite.js')
   return SqliteStore.open(join(options.dataDir, 'state.db'), { synchronous: options.storeSync ?? 'normal' })
 }
 

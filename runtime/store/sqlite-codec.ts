@@ -60,6 +60,21 @@ export function chunkBytes(array: ColumnArray, chunk: number): Buffer {
   return Buffer.from(array.buffer, array.byteOffset + from * size, (to - from) * size)
 }
 
+/** A whole ColumnSet as a redo row holds it: shape, columns (typed arrays, copied by the serializer) and sparse entries. */
+export function setPayload(set: ColumnSet): unknown[] {
+  const sparse: unknown[] = []
+  for (const [index, value] of set.sparseEntries()) sparse.push(index, value)
+  return [set.names, set.names.map((name) => set.column(name)), sparse]
+}
+
+/** The ColumnSet of a redo row's payload (setPayload). */
+export function setFromPayload(payload: unknown[]): ColumnSet {
+  const [names, arrays, sparse] = payload as [string[], ColumnArray[], unknown[]]
+  const entries: Array<[number, unknown]> = []
+  for (let i = 0; i < sparse.length; i += 2) entries.push([sparse[i] as number, Object.freeze(sparse[i + 1])])
+  return ColumnSet.restore(new Map(names.map((name, i) => [name, arrays[i]])), entries)
+}
+
 /** Rebuilds a ColumnSet from its shape, its chunks (column, chunk, bytes) and its sparse rows. */
 export function restoreColumnSet(
   shapeBytes: Buffer,

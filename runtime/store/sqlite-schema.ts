@@ -4,8 +4,13 @@
 // records when each one ran. A database from a newer version is refused
 // before anything is written to it.
 //
-//   meta           name → value: 'revision' (the store's revision), 'outbox_seq'
-//                  (the highest outbox seq ever given, so seqs never go back)
+//   meta           name → value, as of the last fold: 'revision' (the store's
+//                  revision), 'outbox_seq' (the highest outbox seq ever given, so
+//                  seqs never go back), 'outbox_acked' (the highest acknowledged),
+//                  'redo_seq' (the last redo-log frame folded into the tables)
+//
+// Commits since the last fold are frames of the redo log beside the file
+// (<file>-redo, sqlite-redo-log.ts).
 //   records        (collection, key) → version, kind (0 value, 1 ColumnSet), value
 //                  (V8-serialized value, or a ColumnSet's shape)
 //   column_chunks  (collection, key, column, chunk) → raw bytes of CHUNK entries
@@ -39,7 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
         collection TEXT NOT NULL, key TEXT NOT NULL, idx INTEGER NOT NULL, value BLOB NOT NULL,
         PRIMARY KEY (collection, key, idx));
       CREATE TABLE outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL);
-      INSERT INTO meta (name, value) VALUES ('revision', 0), ('outbox_seq', 0);
+      INSERT INTO meta (name, value) VALUES ('revision', 0), ('outbox_seq', 0), ('outbox_acked', 0), ('redo_seq', 0);
     `
   }
 ]

@@ -4,7 +4,7 @@
 // a file from a newer schema is refused untouched; outbox entries not
 // acknowledged are pending again after reopen, and seqs never go back.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,7 @@ const root = mkdtempSync(join(tmpdir(), 'stratus-sqlite-disk-'))
 t.teardown(() => rmSync(root, { recursive: true, force: true }))
 let files = 0
 const freshPath = () => join(root, `state-${files++}.db`)
+const FULL_DISK_CHILD = join(fileURLToPath(import.meta.url), '..', 'fixtures', 'sqlite-full-disk-child.ts')
 
 /** Everything a store shows through its interface, over the collections these tests use. */
 function snapshot(store: Store, collections = ['jobs', 'arrays', 'queues']): unknown {
@@ -86,7 +87,8 @@ t.test('reopen sees every committed transaction and none of an undone one (rando
   const path = freshPath()
   const next = random(11)
   const memory = new MemoryStore()
-  let disk = SqliteStore.open(path)
+  // Folds of the redo rows into the tables happen every 7 commits, between reopens too.
+  let disk = SqliteStore.open(path, { foldRows: 7 })
   let shapes = 0
   for (let round = 0; round < 8; round++) {
     for (let i = 0; i < 60; i++) randomTransaction([memory, disk], next)
@@ -99,12 +101,67 @@ t.test('reopen sees every committed transaction and none of an undone one (rando
       disk.outbox.ack(seq)
     }
     t.same(snapshot(disk), snapshot(memory), `round ${round}: the SQLite store holds what the memory store does`)
+    // The files as a kill would leave them now (the database, its WAL and the redo log, copied
+    // between commits): opened, the commits since the last fold are replayed from the redo log.
+    const crashed = join(root, `crashed-${round}.db`)
+    copyFileSync(path, crashed)
+    for (const suffix of ['-wal', '-redo']) if (existsSync(`${path}${suffix}`)) copyFileSync(`${path}${suffix}`, `${crashed}${suffix}`)
+    const replayed = SqliteStore.open(crashed)
+    t.same(snapshot(replayed), snapshot(memory), `round ${round}: and so do its files as a kill would leave them`)
+    await replayed.close()
     await disk.close()
-    disk = SqliteStore.open(path)
+    disk = SqliteStore.open(path, { foldRows: 7 })
     t.same(snapshot(disk), snapshot(memory), `round ${round}: and so does it after reopen`)
   }
   t.ok(shapes >= 4, `the workload kept records of both shapes (${shapes} rounds of 8)`)
   await disk.close()
+})
+
+t.test('regression: a ColumnSet deleted and put again as a plain value in one transaction leaves none of its chunks behind', async (t) => {
+  const path = freshPath()
+  let store = SqliteStore.open(path)
+  store.put('arrays', 'a', ColumnSet.create({ n: { kind: 'u8', length: 9000, fill: 1 } }), 0)
+  await store.close()
+  store = SqliteStore.open(path)
+  store.transaction((tx) => {
+    tx.delete('arrays', 'a')
+    tx.put('arrays', 'a', { plain: true }, 0)
+  })
+  await store.close()
+  store = SqliteStore.open(path)
+  // A shorter set under the same key and column name: chunks of the first one would not fit it.
+  store.put('arrays', 'a', ColumnSet.create({ n: { kind: 'u8', length: 100, fill: 2 } }), store.get('arrays', 'a')!.version)
+  const expected = snapshot(store)
+  await store.close()
+  store = SqliteStore.open(path)
+  t.same(snapshot(store), expected)
+  await store.close()
+})
+
+t.test('a torn last frame of the redo log (a kill in the middle of its write) is cut off; the commits before it stay', async (t) => {
+  const path = freshPath()
+  const store = SqliteStore.open(path)
+  store.put('jobs', 'a', { n: 1 }, 0)
+  store.put('jobs', 'b', { n: 2 }, 0)
+  const expected = snapshot(store)
+  // The files as a kill would leave them, plus half a frame: a header announcing 1,000 bytes, 10 of them written.
+  const crashed = join(root, 'torn.db')
+  copyFileSync(path, crashed)
+  for (const suffix of ['-wal', '-redo']) if (existsSync(`${path}${suffix}`)) copyFileSync(`${path}${suffix}`, `${crashed}${suffix}`)
+  await store.close()
+  const whole = statSync(`${crashed}-redo`).size
+  t.ok(whole > 0, 'the commits are frames of the redo log')
+  const torn = Buffer.alloc(26)
+  torn.writeUInt32LE(1000, 0)
+  appendFileSync(`${crashed}-redo`, torn)
+  const reopened = SqliteStore.open(crashed)
+  t.same(snapshot(reopened), expected, 'every whole frame replayed')
+  reopened.put('jobs', 'c', { n: 3 }, 0)
+  const after = snapshot(reopened)
+  await reopened.close()
+  const again = SqliteStore.open(crashed)
+  t.same(snapshot(again), after, 'and a commit after the cut is kept')
+  await again.close()
 })
 
 t.test('values come back exactly, and a value the disk cannot hold is refused with the whole transaction', async (t) => {
@@ -189,6 +246,27 @@ t.test('a second store on an open file is refused (StoreLocked); once closed, it
   const second = SqliteStore.open(path, { synchronous: 'full' })
   t.same(second.get('jobs', 'j')?.value, { n: 1 })
   await second.close()
+})
+
+t.test('a commit the disk refuses (file size limit standing in for a full disk) is undone and reported, never a false success', async (t) => {
+  const path = freshPath()
+  await SqliteStore.open(path).close()
+  const child = spawn('sh', ['-c', `ulimit -f 256 && exec "${process.execPath}" --import=tsx "${FULL_DISK_CHILD}" "${path}"`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk) => (out += chunk))
+  child.stderr.on('data', (chunk) => (err += chunk))
+  const code = await new Promise((resolve) => child.once('exit', resolve))
+  t.equal(code, 0, `the child ran to its end ${err}`)
+  const said = JSON.parse(out) as { last: number; code: string; kind: string; kept: boolean; count: number; revision: number }
+  t.ok(said.last > 10, `${said.last} commits fit under the limit`)
+  t.match(said, { code: 'StoreWriteFailed', kind: 'Unavailable', kept: false, count: said.last }, 'the refused commit is undone in memory: the caller was told, nothing of it is visible')
+  const store = SqliteStore.open(path)
+  t.equal(store.count('records'), said.last, 'reopened: every commit that returned, none that threw')
+  t.equal(store.revision, said.revision)
+  store.put('records', 'after', { ok: true }, 0)
+  t.ok(store.get('records', 'after'), 'and the store takes commits again')
+  await store.close()
 })
 
 // --- SIGKILL in the middle of transactions --------------------------------------------
