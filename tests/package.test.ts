@@ -107,8 +107,10 @@ t.test('the tarball holds what the package runs, and no tests, benches, maps or 
 
 t.test('approved install script: the install compiles the native launcher', async (t) => {
   // What `npm install-scripts approve stratus` records; for a tarball the key is its file: spec.
-  const dir = await freshProject(t, { [`file:${tarball}`]: true })
-  // --strict-allow-scripts fails the install if any dependency's script were not approved.
+  // better-sqlite3's build (the SQLite store of a data directory) is denied here, as a consumer that only
+  // embeds the memory engine may: its compile takes minutes, and the engine loads it only for a data dir.
+  const dir = await freshProject(t, { [`file:${tarball}`]: true, 'better-sqlite3': false })
+  // --strict-allow-scripts fails the install if any dependency's script were not approved or denied.
   const install = await npm(['install', '--strict-allow-scripts', tarball], dir)
   t.equal(install.code, 0, `npm install succeeds: ${install.stderr}`)
   t.comment(`consumer install: ${lines(install.stdout + install.stderr).join(' | ')}`)
@@ -117,6 +119,16 @@ t.test('approved install script: the install compiles the native launcher', asyn
   const { result, stderr } = await runConsumer(t, dir, 1)
   checkConsumer(t, result, 1)
   t.equal(stderr, '', 'nothing on stderr: the native launcher runs the job')
+
+  // A data directory with that build denied: refused at start with a coded error saying how to build it.
+  const durable = await run(process.execPath, ['--input-type=module', '-e', `
+    import { Stratus } from 'stratus'
+    import { mkdtempSync } from 'node:fs'
+    try { await Stratus.embedded({ dataDir: mkdtempSync('stratus-data-'), runner: 'simulated' }); console.log('started') }
+    catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })) }`], dir)
+  const refused = JSON.parse(lines(durable.stdout).at(-1) ?? '{}') as { code?: string; message?: string }
+  t.equal(refused.code, 'StoreNativeModuleMissing', `a data dir without better-sqlite3's build is refused: ${durable.stdout}${durable.stderr}`)
+  t.match(refused.message ?? '', /npm install-scripts approve better-sqlite3 && npm rebuild better-sqlite3/, 'naming the commands that build it')
 
   // The TypeScript consumer, with the repository's typescript and @types/node.
   await copyFile(join(fixtures, 'consumer.ts'), join(dir, 'consumer.ts'))

@@ -109,6 +109,10 @@ export class SqliteStore implements Store {
     try {
       db = new Database(path, { timeout })
     } catch (error) {
+      // The addon is loaded by the first open: an install that skipped or denied its build script ends here.
+      if (/bindings file|better_sqlite3\.node/.test((error as Error).message)) {
+        throw new UnavailableError('StoreNativeModuleMissing', `a data directory needs the SQLite store, whose native module (better-sqlite3) is not built: run \`npm install-scripts approve better-sqlite3 && npm rebuild better-sqlite3\`, or start without a data directory (memory store)`, { field: 'dataDir', cause: error })
+      }
       throw new UnavailableError('StoreUnreadable', `cannot open the store at ${path}: ${(error as Error).message}`, { field: 'dataDir', cause: error })
     }
     try {
