@@ -37,7 +37,8 @@ export const RUNNERS: Record<RunnerName, (context: RunnerContext) => Promise<Run
   process: async (context) => instrument(await ProcessRunner.create(() => context.clock.now(), context.process)),
   simulated: async (context) => instrument(new SimulatedRunner(context.clock, context.simulated)),
   docker: async (context) => instrument(await DockerRunner.create({
-    ...context.docker, engineId: context.engineId, now: () => context.clock.now(), images: context.images, allowPrivileged: context.allowPrivileged
+    ...context.docker, engineId: context.engineId, now: () => context.clock.now(), images: context.images, allowPrivileged: context.allowPrivileged,
+    ...(context.stateDir !== undefined ? { stateDir: context.stateDir } : {})
   })),
   oci: async (context) => instrument(await OciRunner.create({
     now: () => context.clock.now(), engineId: context.engineId, images: context.images, allowPrivileged: context.allowPrivileged,

@@ -13,6 +13,7 @@ import { invalidArgument } from '../errors.js'
 import { DockerApiError, DockerClient, hostProblem, type DockerHost } from './client.js'
 import { ensureHolderImage } from './holder.js'
 import { HostImages } from './images.js'
+import type { PulledJournal } from './pulled-journal.js'
 import { LABEL, type EngineFacts } from './sandbox.js'
 
 /** The bridge network the runner makes on an engine that has none. */
@@ -111,7 +112,8 @@ async function bridgeNetwork(client: DockerClient, engineId: string): Promise<{ 
 
 /** Connects to every host (in order: the first is the default), each with its facts. */
 export async function connectHosts(
-  hosts: readonly DockerHost[], options: { engineId: string; runnerId: string; allowPrivileged: boolean; images: ImageSource | undefined }
+  hosts: readonly DockerHost[],
+  options: { engineId: string; runnerId: string; allowPrivileged: boolean; images: ImageSource | undefined; journal?: PulledJournal }
 ): Promise<EngineHost[]> {
   // Every host is checked before any is dialled: a bad one changes nothing, and sends nothing anywhere.
   hosts.forEach((host, i) => {
@@ -132,7 +134,7 @@ export async function connectHosts(
           cpus: info.NCPU ?? 1, bridgeNetwork: network.name
         }
         connected.push(new EngineHost(
-          client, facts, new HostImages(client, options.images), info.MemoryLimit !== false, info.Architecture ?? 'unknown', network.owned
+          client, facts, new HostImages(client, options.images, options.journal), info.MemoryLimit !== false, info.Architecture ?? 'unknown', network.owned
         ))
       } catch (error) {
         await client.close()

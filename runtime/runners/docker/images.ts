@@ -18,6 +18,7 @@ import { channel } from 'node:diagnostics_channel'
 import { cannotPull } from '../errors.js'
 import type { ImageSource, RegistryImage } from '../images.js'
 import { DockerApiError, type DockerClient } from './client.js'
+import type { PulledJournal } from './pulled-journal.js'
 
 export const pullChannel = channel('stratus:runner:pull')
 
@@ -72,7 +73,8 @@ export class HostImages {
   /** The names this runner pulled images by: the engine's endpoint, ephemeral, so close() untags them. */
   readonly #pulled = new Set<string>()
 
-  constructor(readonly client: DockerClient, readonly source: ImageSource | undefined) {}
+  /** journal: where names are recorded before their first pull, for the next runner to untag should this one never close. */
+  constructor(readonly client: DockerClient, readonly source: ImageSource | undefined, readonly journal?: PulledJournal) {}
 
   /** The image a reference names, pulled when it is the built-in registry's; a RunnerError CannotPullContainerError otherwise. */
   ensure(reference: string): Promise<ResolvedImage> {
@@ -139,6 +141,8 @@ export class HostImages {
       if (pullChannel.hasSubscribers) pullChannel.publish({ host: this.client.name, image: reference, pullReference: image.pullReference, ...message })
     }
     publish({ phase: 'start' })
+    // Housekeeping only: a journal that cannot be written costs a name left behind after a crash, not the run.
+    await this.journal?.record(this.client.name, image.pullReference).catch(() => {})
     const headers: Record<string, string> = {}
     const credentials = this.source?.credentials()
     // URL-safe base64, padded: what the engine's decoder (Go's base64.URLEncoding) reads.

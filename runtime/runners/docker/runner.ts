@@ -8,6 +8,7 @@
 // stratus.sandbox, stratus.container, …): a later runner of the same engine
 // finds them (recovery.ts), and close() removes them.
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import { fileLines } from '../../logs/file-lines.js'
 import { duplicateId, invalidArgument, RunnerError, runnerClosed, startFailed } from '../errors.js'
 import type { ImageSource } from '../images.js'
@@ -21,6 +22,7 @@ import { execCollect, execInteractive } from './exec.js'
 import { connectHosts, LOCAL_HOST, type EngineHost } from './hosts.js'
 import { launch } from './launch.js'
 import { pumpLogs, resumePoint } from './logs.js'
+import { PulledJournal } from './pulled-journal.js'
 import { labelFilter, listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
 import { LABEL } from './sandbox.js'
 import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './state.js'
@@ -43,6 +45,11 @@ export interface DockerRunnerOptions {
    * does not answer by then is given up on: its sandboxes are reported ended (`lost` says why).
    */
   closeTimeoutMs?: number
+  /**
+   * A directory the runner keeps state in (the engine's data dir gives one): the names it pulled
+   * images by, which the next runner of the same directory untags should this one be killed.
+   */
+  stateDir?: string
 }
 
 /** How long a log stream may run on after its container's exit before it is broken off. */
@@ -69,12 +76,14 @@ export class DockerRunner implements Runner {
   readonly #graceMs: number
   readonly #closeTimeoutMs: number
   readonly #runnerId: string
+  readonly #journal: PulledJournal | undefined
   readonly #live = new Map<string, DockerSandbox>()
   #closing = false
   #closed: Promise<void> | undefined = undefined
 
-  private constructor(hosts: EngineHost[], options: DockerRunnerOptions, runnerId: string) {
+  private constructor(hosts: EngineHost[], options: DockerRunnerOptions, runnerId: string, journal: PulledJournal | undefined) {
     this.#hosts = hosts
+    this.#journal = journal
     this.engineId = options.engineId
     this.#now = options.now ?? Date.now
     this.#graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS
@@ -93,12 +102,20 @@ export class DockerRunner implements Runner {
   static async create(options: DockerRunnerOptions): Promise<DockerRunner> {
     if (typeof options.engineId !== 'string' || options.engineId === '') throw invalidArgument('engineId', 'must be a non-empty string')
     const runnerId = randomUUID()
+    const journal = options.stateDir === undefined ? undefined : new PulledJournal(join(options.stateDir, 'pulled-images'))
     const hosts = await connectHosts(options.hosts ?? [LOCAL_HOST], {
-      engineId: options.engineId, runnerId, allowPrivileged: options.allowPrivileged === true, images: options.images
+      engineId: options.engineId, runnerId, allowPrivileged: options.allowPrivileged === true, images: options.images,
+      ...(journal !== undefined ? { journal } : {})
     })
-    const runner = new DockerRunner(hosts, options, runnerId)
+    const runner = new DockerRunner(hosts, options, runnerId, journal)
     await runner.#recover()
+    // The names an earlier runner pulled by and never untagged (it was killed): their ports died with it.
+    await journal?.sweep(runner.#clients()).catch(() => {})
     return runner
+  }
+
+  #clients(): Map<string, EngineHost['client']> {
+    return new Map(this.#hosts.map((h) => [h.name, h.client]))
   }
 
   /** The engines this runner places sandboxes on (the benchmark's floor talks to the same client). */
@@ -422,6 +439,8 @@ export class DockerRunner implements Runner {
     // The network it made on an engine without a bridge (its pause image stays, cached like a pulled image).
     await Promise.all(this.#hosts.map((h) => h.removeNetwork(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
     await Promise.all(this.#hosts.map((h) => h.images.removePulled(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
+    // And what earlier runners left that was still in use when this one started.
+    await this.#journal?.sweep(this.#clients(), AbortSignal.timeout(SWEEP_MS)).catch(() => {})
     await Promise.all(this.#hosts.map((h) => h.client.close()))
   }
 

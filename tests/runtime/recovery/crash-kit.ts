@@ -1,10 +1,14 @@
 // What the crash harness (crash-harness.test.ts) works with: an engine in a
 // child process over a data directory (tests/fixtures/crash-engine.ts), a
 // seeded PRNG, the processes a run left (found by a marker in their
-// environment), and polling helpers. Not a test file.
-import { spawn, type ChildProcess } from 'node:child_process'
+// environment), the Docker objects an engine id left (crash-harness-docker),
+// and polling helpers. Not a test file.
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const exec = promisify(execFile)
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/crash-engine.ts', import.meta.url))
 /** The built fixture starts in half the time; by default the loader this test runs under compiles the source. */
@@ -13,21 +17,30 @@ const BUILT = fileURLToPath(new URL('../../../dist/tests/fixtures/crash-engine.j
 export interface ChildEngine {
   endpoint: string
   pid: number
+  /** The engine's id (kept in its store): the label stratus.engine on what its runners start. */
+  engineId: string
   child: ChildProcess
   /** SIGKILL, and resolves once the process is gone. */
   kill(): Promise<void>
+  /** SIGTERM: the engine closes (its runners remove what they started); resolves with its exit code once it is gone. */
+  close(): Promise<number | null>
+}
+
+export interface ChildEngineOptions {
+  /** Images the engine builds into its registry (the test busybox) before it says it is ready. */
+  images?: readonly string[]
 }
 
 /** Starts an engine over dataDir in a process of its own (with the loader this test runs under). */
-export async function startChildEngine(dataDir: string, runner = 'process'): Promise<ChildEngine> {
+export async function startChildEngine(dataDir: string, runner = 'process', options: ChildEngineOptions = {}): Promise<ChildEngine> {
   const loader = process.execArgv.filter((a) => a.includes('typescript') || a.includes('tsx'))
   // The built fixture only when asked (CRASH_BUILT=1 after npm run build:ts): a stale dist/ would test old code.
   const argv = process.env.CRASH_BUILT === '1' && existsSync(BUILT) ? [BUILT] : [...loader, FIXTURE]
-  const child = spawn(process.execPath, [...argv, dataDir, runner], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...argv, dataDir, runner, ...(options.images ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stderr!.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const ready = await new Promise<{ endpoint: string; pid: number }>((resolve, reject) => {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const ready = await new Promise<{ endpoint: string; pid: number; engineId: string }>((resolve, reject) => {
     let line = ''
     child.stdout!.on('data', (chunk) => {
       line += chunk
@@ -42,8 +55,39 @@ export async function startChildEngine(dataDir: string, runner = 'process'): Pro
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await exited
+    },
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      const code = await exited
+      if (code !== 0) throw new Error(`the engine's close exited ${code ?? child.signalCode}: ${output}`)
+      return code
     }
   }
+}
+
+/** Why no Docker engine can be used here (docker info fails), or undefined when one answers. */
+export async function dockerUnreachable(): Promise<string | undefined> {
+  try {
+    await exec('docker', ['info', '--format', '{{.ServerVersion}}'])
+    return undefined
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim()
+    return `no Docker engine is reachable (docker info: ${stderr ? stderr.split('\n')[0] : (error as Error).message})`
+  }
+}
+
+/** What the engine id has in the local Docker engine: containers (id, name, state, published ports) and networks, by label. */
+export async function dockerObjectsOf(engineId: string): Promise<{ containers: Array<{ id: string; name: string; state: string; ports: string; sandbox: string }>; networks: string[] }> {
+  const filter = `label=stratus.engine=${engineId}`
+  const [ps, nets] = await Promise.all([
+    exec('docker', ['ps', '-a', '--no-trunc', '--filter', filter, '--format', '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Ports}}\t{{.Label "stratus.sandbox"}}']),
+    exec('docker', ['network', 'ls', '-q', '--filter', filter])
+  ])
+  const containers = ps.stdout.split('\n').filter(Boolean).map((line) => {
+    const [id, name, state, ports, sandbox] = line.split('\t')
+    return { id, name, state, ports, sandbox }
+  })
+  return { containers, networks: nets.stdout.split('\n').filter(Boolean) }
 }
 
 /** mulberry32: a small seeded PRNG (the seed is printed, so a failing round can be replayed). */
