@@ -37,7 +37,7 @@ import { ApiRouter, type CallSummary } from './api/router.js'
 import { serviceTables } from './api/services.js'
 import { Registry, type RegistryOptions } from '../registry/index.js'
 import { registryAuditor, registryAuthorizer } from './api/registry-security.js'
-import { StoreRepositorySettings } from './registry-state/index.js'
+import { engineRegistryOpenError, engineRepositorySettings } from './registry-state/index.js'
 import { InvalidArgumentError, UnavailableError } from './errors.js'
 import { COMMAND_RUNNERS, dockerSocketPath, probeRunners, resolveAuto, type RunnerChoice } from './runners/choice.js'
 
@@ -61,7 +61,9 @@ export interface EngineOptions {
   /**
    * The engine's state (default: the SQLite store `<dataDir>/state.db` when
    * dataDir is given, else a new memory store). An engine started over the
-   * store of one that stopped picks up where it left off.
+   * store of one that stopped picks up where it left off. The registry's
+   * repository settings go into a SQLite store only; with a memory store they
+   * stay in the registry storage's files.
    */
   store?: Store
   /**
@@ -272,12 +274,13 @@ export class Engine {
           storage: { driver: 'filesystem', rootDirectory: join(dataDir, 'registry') }, ...options.registry,
           ...(iam.mode === 'iam' ? { auth: { ...options.registry?.auth, enabled: true } } : {}),
           clock, accountId: partition.accountId, regionName: partition.region, repositoryArn: (name) => arns.ecr.repository(partition, name),
-          // Repository settings live in the store with the rest of the state; images stay in the storage.
-          repositorySettings: new StoreRepositorySettings(store),
+          // Repository settings live in a durable store with the rest of the state (with a memory
+          // store, in the storage's own files: see registry-state/engine-settings.ts); images stay in the storage.
+          ...engineRepositorySettings(store),
           // /v2/ pulls and pushes of principal-bound tokens: decided by IAM as the ECR API's calls are, and recorded in the same trail.
           authorize: registryAuthorizer(iam, (arn) => iam.principalByArn(arn), partition, () => clock.now()),
           audit: registryAuditor(audit, (arn) => iam.principalByArn(arn), partition, () => clock.now())
-        })
+        }).catch((error: unknown) => { throw engineRegistryOpenError(error, store) })
       ])
       undo.push(() => registry.close())
       const images = registryImageSource(registry, partition.accountId, partition.region)

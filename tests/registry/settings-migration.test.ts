@@ -1,14 +1,16 @@
 // A data directory from before repository settings moved into the engine's store (every
-// repository's settings in `_repository.json` in the registry storage): the engine imports
-// them into its store once, removes the files and links the storage to the store, so a
-// user's repositories keep their policies. A linked storage is then refused by a registry
-// without that store (it would see no repositories), and a migration interrupted after its
-// store write is finished by the next open.
+// repository's settings in `_repository.json` in the registry storage): the engine on its
+// SQLite store imports them into the store once, removes the files and links the storage to
+// the store, so a user's repositories keep their policies. A linked storage is then refused by
+// a registry without that store (it would see no repositories), by an engine on another store
+// or on a memory store, and a migration interrupted after its store write is finished by the
+// next open.
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { FilesystemDriver, Registry, type PutOptions } from '../../registry/index.js'
 import { Engine, MemoryStore } from '../../runtime/index.js'
+import { SqliteStore } from '../../runtime/store/sqlite.js'
 import { REPOSITORY_SETTINGS, StoreRepositorySettings } from '../../runtime/registry-state/index.js'
 import { ManualClock, tempDir } from './helpers.js'
 
@@ -36,11 +38,10 @@ t.test('an older data directory: settings move into the engine store once, and k
   const root = join(dataDir, 'registry')
   const clock = new ManualClock()
   const createdAt = await olderDataDir(root, clock)
-  const store = new MemoryStore()
-  t.teardown(() => store.close())
-  const start = (s = store) => Engine.start({ store: s, dataDir, clock: 'manual', runner: 'simulated' })
+  const start = (options: { store?: MemoryStore | SqliteStore } = {}) => Engine.start({ ...options, dataDir, clock: 'manual', runner: 'simulated' })
 
   const engine = await start()
+  t.equal(engine.store.kind, 'sqlite', 'the data directory\'s own store')
   const registry = engine.registry
   const [app] = (await registry.describeRepositories({ repositoryNames: ['team/app'] })).repositories
   t.equal(app.createdAt.getTime(), createdAt, 'creation time kept')
@@ -55,7 +56,7 @@ t.test('an older data directory: settings move into the engine store once, and k
   const pulled = await fetch(`http://${engine.endpoint}/v2/team/app/manifests/1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
   t.equal(pulled.status, 200, 'its manifest is served on /v2/')
 
-  t.same(store.scan(REPOSITORY_SETTINGS).map((r) => r.key), ['team/app', 'team/app/worker'], 'the settings are records of the store')
+  t.same(engine.store.scan(REPOSITORY_SETTINGS).map((r) => r.key), ['team/app', 'team/app/worker'], 'the settings are records of the store')
   t.notOk(existsSync(join(root, 'repositories/team/app/_repository.json')), 'the settings files are gone')
   t.notOk(existsSync(join(root, 'repositories/team/app/worker/_repository.json')))
   t.ok(existsSync(join(root, 'repositories/team/app/_manifests')), 'manifests and tags stay in the storage')
@@ -71,10 +72,21 @@ t.test('an older data directory: settings move into the engine store once, and k
   await t.rejects(Registry.open({ storage: { driver: 'filesystem', rootDirectory: root }, scrubIntervalMs: 0 }),
     { code: 'RepositorySettingsElsewhere', kind: 'Conflict', field: 'repositorySettings' },
     'a registry without the store is refused: it would see no repositories, and its GC would sweep their images')
-  const fresh = new MemoryStore()
-  await t.rejects(start(fresh), { code: 'RepositorySettingsStoreMismatch', kind: 'Conflict', message: /holds none/ },
+  const fresh = SqliteStore.open(join(dataDir, 'other.db'))
+  t.teardown(() => fresh.close())
+  await t.rejects(start({ store: fresh }), { code: 'RepositorySettingsStoreMismatch', kind: 'Conflict', message: /holds none/ },
     'an engine over another (here: an empty) store is refused rather than showing no repositories')
   t.same(fresh.scan(REPOSITORY_SETTINGS), [], 'and nothing was written to it')
+  const memory = new MemoryStore()
+  t.teardown(() => memory.close())
+  await t.rejects(start({ store: memory }), { code: 'RepositorySettingsElsewhere', kind: 'Conflict', field: 'store' },
+    'so is an engine on a memory store, which never holds repository settings')
+  t.same(memory.scan(REPOSITORY_SETTINGS), [], 'and nothing was written to it either')
+  t.ok(existsSync(join(root, 'settings-store.json')), 'the storage is still linked')
+  const last = await start()
+  t.equal((await last.registry.describeRepositories({ repositoryNames: ['team/app'] })).repositories[0].imageTagMutability, 'MUTABLE',
+    'and still opens with its own store')
+  await last.close()
 })
 
 /** A real filesystem driver that fails one write: the process stopped just before it. */
