@@ -2,6 +2,7 @@
 // input with the same code and field before it changes anything.
 
 import { InvalidArgumentError } from '../errors.js'
+import { ColumnSet } from './columns.js'
 import type { ScanOptions } from './store.js'
 
 /** A collection, key, index name or topic: a non-empty string. */
@@ -18,11 +19,70 @@ export function checkVersion(field: string, value: unknown): asserts value is nu
   }
 }
 
-/** A stored value: anything a record can hold (not undefined, a function or a symbol). */
-export function checkValue(field: string, value: unknown): void {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
-    throw new InvalidArgumentError('StoreInvalidValue', `${field} must be a value (not ${describe(value)})`, { field })
+/**
+ * A stored value: data both stores keep exactly (the SQLite store writes it
+ * with V8's serializer and reads it back): primitives (not a symbol; undefined
+ * only inside a value), arrays, plain objects (Object.prototype, no symbol
+ * keys), Date, Map, Set, ArrayBuffer and typed arrays, nested at most
+ * MAX_VALUE_DEPTH levels (a cycle is refused by that too). A ColumnSet is a
+ * record's value itself, never inside one. Anything else (a function, a class
+ * instance, an object without a prototype…) would come back different from a
+ * disk store, so both stores refuse it, naming where it is. `record`: value is a
+ * record's whole value (a ColumnSet allowed), not a sparse entry or a payload.
+ */
+export function checkValue(field: string, value: unknown, record = true): void {
+  if (value === undefined) throw new InvalidArgumentError('StoreInvalidValue', `${field} must be a value (not undefined)`, { field })
+  if (value instanceof ColumnSet && record) return
+  const bad = badData(value, 0)
+  if (bad !== undefined) {
+    const [reason, path] = bad
+    const full = `${field}${path.reverse().join('')}`
+    const where = full.length > 160 ? `${full.slice(0, 160)}…` : full
+    throw new InvalidArgumentError('StoreInvalidValue', `${where} cannot be stored: it is ${reason}`, { field, limit: MAX_VALUE_DEPTH })
   }
+}
+
+export const MAX_VALUE_DEPTH = 64
+
+/** Why value (or something inside it) cannot be stored, with the path to it (innermost first); undefined when it can. */
+function badData(value: unknown, depth: number): [string, string[]] | undefined {
+  switch (typeof value) {
+    case 'string': case 'number': case 'boolean': case 'undefined': case 'bigint':
+      return undefined
+    case 'function': case 'symbol':
+      return [`a ${typeof value}`, []]
+  }
+  if (value === null) return undefined
+  if (depth >= MAX_VALUE_DEPTH) return [`nested deeper than ${MAX_VALUE_DEPTH} levels (or part of a cycle)`, []]
+  const object = value as object
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) {
+      const bad = badData(object[i], depth + 1)
+      if (bad !== undefined) return (bad[1].push(`[${i}]`), bad)
+    }
+    return undefined
+  }
+  const proto = Object.getPrototypeOf(object) as object | null
+  if (proto === Object.prototype) {
+    if (Object.getOwnPropertySymbols(object).length > 0) return ['an object with a symbol key', []]
+    for (const key in object) {
+      const bad = badData((object as Record<string, unknown>)[key], depth + 1)
+      if (bad !== undefined) return (bad[1].push(`.${key}`), bad)
+    }
+    return undefined
+  }
+  if (proto === Date.prototype || ArrayBuffer.isView(object) || proto === ArrayBuffer.prototype) return undefined
+  if (proto === Map.prototype || proto === Set.prototype) {
+    let i = 0
+    for (const entry of (object as Map<unknown, unknown> | Set<unknown>).entries()) {
+      const bad = badData(entry, depth + 1)
+      if (bad !== undefined) return (bad[1].push(`<entry ${i}>`), bad)
+      i++
+    }
+    return undefined
+  }
+  const name = proto === null ? 'an object without a prototype' : `an instance of ${(proto as { constructor?: { name?: string } }).constructor?.name || 'a class'}`
+  return [`${name} (only plain objects, arrays, Date, Map, Set and typed arrays are kept exactly)`, []]
 }
 
 export function checkLimit(field: string, value: unknown): asserts value is number {

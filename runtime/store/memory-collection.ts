@@ -39,6 +39,7 @@ export function columnRecord(coll: Collection | undefined, collection: string, k
 
 /** Values are frozen at their top level when put (ColumnSets change through the store alone). */
 export function freeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !(value instanceof ColumnSet)) Object.freeze(value)
+  // A typed array cannot be frozen (its elements stay writable): it is kept as given, like a ColumnSet's columns.
+  if (typeof value === 'object' && value !== null && !(value instanceof ColumnSet) && !ArrayBuffer.isView(value)) Object.freeze(value)
   return value
 }

@@ -72,6 +72,7 @@ export class MemoryStore implements Store {
       emit: (topic, payload) => {
         this.#checkTx()
         checkName('topic', topic)
+        checkValue('payload', payload, false)
         this.#emits.push(topic, freeze(payload))
       },
       afterCommit: (fn) => {
@@ -404,7 +405,7 @@ export class MemoryStore implements Store {
   #setSparse(collection: string, key: string, index: number, value: unknown): void {
     const coll = this.#collections.get(collection)
     const record = columnRecord(coll, collection, key)
-    if (value !== undefined) checkValue('value', value)
+    if (value !== undefined) checkValue('value', value, false)
     const set = record.value as ColumnSet
     const mark = this.#undo.mark
     const previous = set.writeSparse(index, value)
