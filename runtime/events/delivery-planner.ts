@@ -46,11 +46,15 @@ export class DeliveryPlanner {
     }
   }
 
-  /** Writes the batch's deliveries in one transaction (called by the relay before it acknowledges the batch). */
+  /**
+   * Writes the batch's deliveries in one transaction (called by the relay
+   * before it acknowledges the batch). If the store refuses it, the batch is
+   * kept for the relay's next flush (the error goes to the relay, which then
+   * does not acknowledge the entries).
+   */
   readonly flush = (): void => {
     const batch = this.#batch
     if (batch.length === 0) return
-    this.#batch = []
     this.#ctx.store.transaction((tx) => {
       const meta = tx.get<PlanMeta>(EVENTS_META, 'plan')
       const done = meta?.value.outboxSeq ?? 0
@@ -81,5 +85,6 @@ export class DeliveryPlanner {
         for (const key of keys) this.#enqueue(key)
       })
     })
+    this.#batch = []
   }
 }
