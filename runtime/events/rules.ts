@@ -10,6 +10,7 @@ import { arn, parseArn } from '../aws/arn.js'
 import { LimitExceededError, NotFoundError } from '../errors.js'
 import type { CloudEvent } from './bus.js'
 import type { EventsContext } from './context.js'
+import { checkTargetParameters } from './http-parameters.js'
 import { checkInput } from './input.js'
 import { matches, type EventPattern } from './pattern.js'
 import { pageOf, type PageInput } from './paging.js'
@@ -31,8 +32,8 @@ export interface PutRuleInput {
 
 export interface FailedTarget { TargetId?: string; ErrorCode: string; ErrorMessage: string }
 
-/** What a target may deliver to: only API destinations of this account and region. */
-export type TargetKind = (arn: string) => { ok: true } | { ok: false; code: string; message: string }
+/** What a target may deliver to: only API destinations of this account and region (it may throw a ValidationException naming field). */
+export type TargetKind = (arn: string, target: Target, field: string) => { ok: true } | { ok: false; code: string; message: string }
 
 export class Rules {
   readonly #ctx: EventsContext
@@ -186,6 +187,7 @@ export class Rules {
       seen.add(t.Id)
       if (typeof t.Arn !== 'string' || t.Arn.length < 1 || t.Arn.length > 1600) throw invalid(`${at}.Arn`, 'must be an ARN of 1 to 1600 characters', 1600)
       checkInput(t, at)
+      checkTargetParameters(t, at)
       retryPolicy(t.RetryPolicy, `${at}.RetryPolicy`)
       if (t.DeadLetterConfig?.Arn !== undefined && !String(t.DeadLetterConfig.Arn).startsWith('arn:')) throw invalid(`${at}.DeadLetterConfig.Arn`, 'must be an ARN')
     })
@@ -193,8 +195,8 @@ export class Rules {
     this.#ctx.store.transaction((tx) => {
       if (tx.get(RULES, rule) === undefined) throw new NotFoundError('ResourceNotFoundException', `Rule ${rule} does not exist on EventBus ${DEFAULT_BUS}.`, { field: 'Rule' })
       const existing = new Set(tx.scan<TargetRecord>(TARGETS, { prefix: `${rule}/` }).map((r) => r.value.Id))
-      const accepted = input.Targets.filter((t) => {
-        const verdict = kind(t.Arn)
+      const accepted = input.Targets.filter((t, i) => {
+        const verdict = kind(t.Arn, t, `Targets[${i}]`)
         if (!verdict.ok) failed.push({ TargetId: t.Id, ErrorCode: verdict.code, ErrorMessage: verdict.message })
         return verdict.ok
       })

@@ -83,3 +83,32 @@ t.test('an ENABLED rule alone makes Batch emit its job events (no subscriber nee
   e.eventBridge.disableRule({ Name: 'orders' })
   t.notOk(e.events.wants('aws.batch', 'Batch Job State Change'), 'no enabled rule and no subscriber: nothing is emitted')
 })
+
+t.test('a graceful restart sends nothing twice', async (t) => {
+  const store = new MemoryStore()
+  const server = await targetServer('ok')
+  t.teardown(async () => { await server.close(); await store.close() })
+  const first = await engine({ store })
+  hook(first, server)
+  // The stop comes when the 4th call's answer (2xx) has been received in full, before its acknowledgement is written.
+  const { channel } = await import('node:diagnostics_channel')
+  let answered = 0
+  let closing: Promise<void> | undefined
+  const onComplete = () => {
+    if (++answered === 4) setImmediate(() => { closing = first.close() })
+  }
+  channel('undici:request:trailers').subscribe(onComplete)
+  t.teardown(() => channel('undici:request:trailers').unsubscribe(onComplete))
+  order(first, 0, 8)
+  await server.receivedAtLeast(4)
+  while (closing === undefined) await new Promise((resolve) => setImmediate(resolve))
+  await closing
+  channel('undici:request:trailers').unsubscribe(onComplete)
+  const before = [...server.acknowledged]
+  t.ok(before.length >= 4, 'the target answered 2xx to the calls made before the stop')
+  const second = await engine({ store, startTime: Date.UTC(2030, 0, 1, 1) })
+  t.teardown(() => second.close())
+  for (let i = 0; i < 10 && second.eventBridge.pendingDeliveries() > 0; i++) await (second.clock as ManualClock).advance(60_000)
+  t.equal(second.eventBridge.pendingDeliveries(), 0)
+  t.same(ns(server.acknowledged), [0, 1, 2, 3, 4, 5, 6, 7], 'every event acknowledged once: none sent again after a graceful stop')
+})

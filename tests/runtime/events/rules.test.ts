@@ -160,3 +160,47 @@ t.test('PutEvents: up to 10 entries; refused entries are reported in place, the 
   t.same(e.eventBridge.testEventPattern({ EventPattern: '{"detail":{"n":[{"numeric":[">",3]}]}}', Event: JSON.stringify({ id: '1', account: 'a', source: 's', time: 't', region: 'r', 'detail-type': 'd', detail: { n: 4 } }) }), { Result: true })
   refuses(t, () => e.eventBridge.testEventPattern({ EventPattern: '{"source":["s"]}', Event: '{"source":"s"}' }), 'ValidationException', 'Event')
 })
+
+t.test('InputTransformer and InputPath differ from EventBridge: <aws.events.event> without detail, ingestion time, wildcards', async (t) => {
+  const e = await engine()
+  const server = await targetServer()
+  t.teardown(async () => { await e.close(); await server.close() })
+  const arn = hook(e, server, { target: { InputPath: '$.detail.items[*].id' } })
+  e.eventBridge.putTargets({ Rule: 'orders', Targets: [{ Id: 't2', Arn: arn, InputTransformer: {
+    InputPathsMap: { ids: '$.detail.items[*].id', all: '$.detail.*' },
+    InputTemplate: '{"event": <aws.events.event>, "json": <aws.events.event.json>, "ingested": "<aws.events.event.ingestion-time>", "ids": <ids>, "all": <all>}'
+  } }] })
+  const detail = { items: [{ id: 'a' }, { id: 'b' }, { other: 1 }], n: 3 }
+  e.eventBridge.putEvents({ Entries: [{ Source: 'shop', DetailType: 'Order Placed', Detail: JSON.stringify(detail), Time: new Date(Date.UTC(2040, 0, 1)) }] })
+  await server.receivedAtLeast(2)
+  const bodies = server.received.map((r) => JSON.parse(r.body) as any)
+  const path = bodies.find((b) => Array.isArray(b))
+  const shaped = bodies.find((b) => !Array.isArray(b))
+  t.same(path, ['a', 'b'], 'InputPath with [*]: the list it selects')
+  t.same(shaped.ids, ['a', 'b'])
+  t.same(shaped.all, [detail.items, 3], '.* selects every value of an object')
+  t.notOk('detail' in shaped.event, '<aws.events.event> is the event without its detail')
+  t.equal(shaped.event.id, shaped.json.id)
+  t.same(shaped.json.detail, detail, '<aws.events.event.json> is the whole event')
+  t.equal(shaped.json.time, '2040-01-01T00:00:00Z', 'the event keeps the Time PutEvents gave')
+  t.equal(shaped.ingested, new Date(e.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), 'the ingestion time is when the event was received, not its Time')
+})
+
+t.test('PutEvents with an out-of-range Time answered 500 for the whole call', async (t) => {
+  const e = await engine()
+  t.teardown(() => e.close())
+  const seen: unknown[] = []
+  e.events.subscribe({ source: ['shop'] }, (ev) => { seen.push(ev.detail) })
+  const out = e.eventBridge.putEvents({ Entries: [
+    { Source: 'shop', DetailType: 'A', Detail: '{"ok":1}' },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: 1e20 },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: new Date('nope') },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: Number.NaN },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: -1e300 },
+    { Source: 'shop', DetailType: 'A', Detail: '{"ok":2}', Time: 1_900_000_000 }
+  ] })
+  t.equal(out.FailedEntryCount, 4)
+  t.match(out.Entries, [{ EventId: /./ }, { ErrorCode: 'InvalidArgument', ErrorMessage: /Time/ }, { ErrorCode: 'InvalidArgument' }, { ErrorCode: 'InvalidArgument' }, { ErrorCode: 'InvalidArgument' }, { EventId: /./ }])
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(seen, [{ ok: 1 }, { ok: 2 }], 'the valid entries are written')
+})

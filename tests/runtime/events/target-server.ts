@@ -1,11 +1,12 @@
 // A real HTTP server on 127.0.0.1 port 0 standing in for an API destination's
 // endpoint: it records every request (method, path, headers, body) and
-// answers as `mode` says — 200, 500, or not at all (a timeout). Not a test file.
+// answers as `mode` says — 200, 500, or not at all (a timeout), or the status
+// `mode` is when it is a number. Not a test file.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface Received { method: string; url: string; headers: IncomingMessage['headers']; body: string }
-export type Mode = 'ok' | 'fail' | 'hang' | 'bad-request'
+export type Mode = 'ok' | 'fail' | 'hang' | 'bad-request' | number
 
 export interface TargetServer {
   readonly url: string
@@ -48,9 +49,10 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
         res.on('close', () => hanging.delete(res))
         return
       }
-      if (m === 'ok') acknowledged.push(body)
-      res.statusCode = m === 'ok' ? 200 : m === 'bad-request' ? 400 : 500
-      res.end(m === 'ok' ? '{}' : '{"message":"no"}')
+      const status = typeof m === 'number' ? m : m === 'ok' ? 200 : m === 'bad-request' ? 400 : 500
+      if (status >= 200 && status <= 299) acknowledged.push(body)
+      res.statusCode = status
+      res.end(status <= 299 ? '{}' : '{"message":"no"}')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
