@@ -148,16 +148,25 @@ export class Rules {
     return { Rules: page.items.map(({ value: { Tags: _t, ...rule } }) => rule), ...(page.NextToken ? { NextToken: page.NextToken } : {}) }
   }
 
-  /** Refused while the rule has targets, unless Force (as EventBridge). */
+  /**
+   * As EventBridge: refused with a ValidationException naming the targets
+   * while the rule has any (remove them first: RemoveTargets). Force is for
+   * managed rules (made by another service) and is ignored for the others
+   * — Stratus has no managed rules, so it deletes nothing more. Deleting a
+   * rule that does not exist succeeds (the API reference: repeated calls all
+   * succeed).
+   */
   deleteRule(input: { Name: string; EventBusName?: string; Force?: boolean }): Record<string, never> {
     this.bus(input.EventBusName)
     const name = this.#name(input.Name, 'Name')
+    if (input.Force !== undefined && typeof input.Force !== 'boolean') throw invalid('Force', 'must be a boolean')
     this.#ctx.store.transaction((tx) => {
       const found = tx.get<RuleRecord>(RULES, name)
-      if (found === undefined) throw new NotFoundError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${DEFAULT_BUS}.`, { field: 'Name' })
+      if (found === undefined) return
       const targets = tx.scan<TargetRecord>(TARGETS, { prefix: `${name}/` })
-      if (targets.length > 0 && input.Force !== true) throw invalid('Name', `Rule ${name} can't be deleted since it has targets (remove them first, or give Force)`)
-      for (const t of targets) tx.delete(TARGETS, t.key)
+      if (targets.length > 0) {
+        throw invalid('Name', `Rule ${name} can't be deleted since it has targets: ${targets.map((t) => t.value.Id).join(', ')} (remove them first with RemoveTargets)`)
+      }
       tx.delete(RULES, name, found.version)
     })
     return {}

@@ -57,7 +57,7 @@ t.test('bad rules are refused naming the member; nothing is written', async (t) 
   t.same(b.listRules().Rules, [], 'no rule was made')
 })
 
-t.test('targets: API destinations only, at most 5 per rule, RetryPolicy bounds; DeleteRule needs Force while targets remain', async (t) => {
+t.test('targets: API destinations only, at most 5 per rule, RetryPolicy bounds; DeleteRule refused while targets remain', async (t) => {
   const e = await engine()
   t.teardown(() => e.close())
   const b = e.eventBridge
@@ -85,8 +85,22 @@ t.test('targets: API destinations only, at most 5 per rule, RetryPolicy bounds; 
   t.equal(b.listTargetsByRule({ Rule: 'r' }).Targets.length, 5, 'the sixth was not added')
   t.same(b.removeTargets({ Rule: 'r', Ids: ['t5', 'missing'] }).FailedEntries.map((f) => f.TargetId), ['missing'])
   refuses(t, () => b.deleteRule({ Name: 'r' }), 'ValidationException', 'Name')
-  b.deleteRule({ Name: 'r', Force: true })
-  t.same(b.listRuleNamesByTarget({ TargetArn: arn }).RuleNames, [], 'its targets went with it')
+})
+
+t.test('DeleteRule with Force silently deleted a rule\'s targets (Force is for managed rules; a rule with targets is refused)', async (t) => {
+  const e = await engine()
+  t.teardown(() => e.close())
+  const b = e.eventBridge
+  const arn = await destination(e)
+  b.putRule({ Name: 'r', EventPattern: '{"source":["s"]}' })
+  b.putTargets({ Rule: 'r', Targets: [{ Id: 't1', Arn: arn }, { Id: 't2', Arn: arn }] })
+  t.throws(() => b.deleteRule({ Name: 'r', Force: true }), { code: 'ValidationException', field: 'Name', message: /has targets: t1, t2/ })
+  t.equal(b.listTargetsByRule({ Rule: 'r' }).Targets.length, 2, 'the targets are kept')
+  t.equal(b.describeRule({ Name: 'r' }).Name, 'r', 'and the rule')
+  b.removeTargets({ Rule: 'r', Ids: ['t1', 't2'] })
+  b.deleteRule({ Name: 'r' })
+  t.throws(() => b.describeRule({ Name: 'r' }), { code: 'ResourceNotFoundException' })
+  t.same(b.deleteRule({ Name: 'r' }), {}, 'deleting it again succeeds, as EventBridge')
 })
 
 t.test('API destinations are on loopback only; connections never show their secrets', async (t) => {
