@@ -18,6 +18,7 @@ import type { Store, OutboxEntry } from '../store/store.js'
 import type { CloudEvent, EventBus } from './bus.js'
 import { Connections } from './connections.js'
 import type { EventsContext } from './context.js'
+import { DeadLetterPurge } from './dead-letter-purge.js'
 import { DeliveryPlanner } from './delivery-planner.js'
 import { DeliveryWorker, type BackoffOptions } from './delivery-worker.js'
 import { checkTargetParameters } from './http-parameters.js'
@@ -67,6 +68,7 @@ export class EventBridge {
   readonly #planPut: (payload: unknown, entry: OutboxEntry) => void
   readonly #planScheduled: (payload: unknown, entry: OutboxEntry) => void
   readonly #schedules: Schedules
+  readonly #purge: DeadLetterPurge
   readonly #removeInterest: () => void
 
   constructor(options: EventBridgeOptions) {
@@ -88,6 +90,7 @@ export class EventBridge {
       return { event, rules: [{ name: rule, arn: this.rules.ruleArn(rule) }] }
     })
     this.#schedules = new Schedules(this.#ctx)
+    this.#purge = new DeadLetterPurge(this.#ctx)
     // Events are written when an ENABLED rule could match them, not only when someone subscribed.
     this.#removeInterest = bus.addInterest((source, detailType) => this.rules.wants(source, detailType))
   }
@@ -128,10 +131,12 @@ export class EventBridge {
   start(): void {
     this.#worker.start()
     this.#schedules.start()
+    this.#purge.start()
   }
 
   async close(): Promise<void> {
     this.#schedules.close()
+    this.#purge.close()
     this.#removeInterest()
     this.rules.close()
     await this.#worker.close()

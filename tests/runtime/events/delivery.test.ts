@@ -11,6 +11,7 @@ import { failingStore } from './failing-store.js'
 import { targetServer } from './target-server.js'
 import type { ManualClock } from '../../../runtime/clock/clock.js'
 import { DELIVERIES } from '../../../runtime/events/model.js'
+import { MemoryStore } from '../../../runtime/store/memory.js'
 
 /** A loopback OAuth authorization endpoint: hands out tok1, tok2, … and records each token request. */
 async function authServer(t: { teardown: (fn: () => void) => void }): Promise<{ url: string; requests: Array<{ url: string; headers: IncomingMessage['headers']; body: string }>; status: number }> {
@@ -342,4 +343,31 @@ t.test('a store error while the worker records an outcome killed the engine', as
   await clock.advance(reported[2].retryInMs)
   for (let i = 0; i < 5 && e.eventBridge.pendingDeliveries() > 0; i++) await clock.advance(2_000)
   t.same(ns(server.acknowledged), [1, 2], 'the engine lives on and delivers')
+})
+
+t.test('dead letters were never purged: each is deleted 14 days after it was written (SQS\'s longest retention), also by an engine started later', async (t) => {
+  const store = new MemoryStore()
+  const e = await engine({ store })
+  const clock = e.clock as ManualClock
+  const server = await targetServer('bad-request')
+  t.teardown(async () => { await server.close(); await store.close() })
+  hook(e, server)
+  order(e, 1)
+  await server.receivedAtLeast(1)
+  await clock.advance(1_000)
+  const DAY = 86_400_000
+  await clock.advance(7 * DAY)
+  order(e, 2)
+  await server.receivedAtLeast(2)
+  await clock.advance(1_000)
+  t.equal(e.eventBridge.listDeadLetters().DeadLetters.length, 2)
+  await clock.advance(7 * DAY - 60_000)
+  t.equal(e.eventBridge.listDeadLetters().DeadLetters.length, 2, 'kept for 14 days')
+  await clock.advance(60_000)
+  t.same(e.eventBridge.listDeadLetters().DeadLetters.map((l) => ns([JSON.stringify(l.Event)])[0]), [2], 'the first is gone after 14 days, the second stays')
+  await e.close()
+  const next = await engine({ store, startTime: clock.now() })
+  t.teardown(() => next.close())
+  await (next.clock as ManualClock).advance(7 * DAY)
+  t.same(next.eventBridge.listDeadLetters().DeadLetters, [], 'an engine started over the store purges the rest on time')
 })
