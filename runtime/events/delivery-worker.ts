@@ -11,8 +11,9 @@
 // worker started over the store of one that stopped re-arms them. A store
 // that refuses to record an outcome stops nothing: the error is published on
 // stratus:events:worker-error and the outcome (not the call) is recorded
-// again after a backoff on the Clock. Closing stops new calls and cuts short
-// the unanswered ones; outcomes already received are recorded first.
+// again after a backoff on the Clock. Closing stops new calls, gives the
+// calls in flight a moment (real time) to be answered, cuts short the rest,
+// and records every outcome received.
 
 import { createHash } from 'node:crypto'
 import { channel } from 'node:diagnostics_channel'
@@ -36,6 +37,8 @@ export interface BackoffOptions {
   capMs?: number
   /** How long a call may take (ms; default 5 s, as EventBridge's API destinations). */
   timeoutMs?: number
+  /** close(): real time the calls in flight get to be answered before they are cut short (ms; default 1 s). */
+  closeGraceMs?: number
 }
 
 interface Queue {
@@ -71,6 +74,7 @@ export class DeliveryWorker {
   readonly #baseMs: number
   readonly #capMs: number
   readonly #timeoutMs: number
+  readonly #closeGraceMs: number
   readonly #removeProbe: (() => void) | undefined
   /** No new call is made (closing). */
   #closing = false
@@ -86,6 +90,7 @@ export class DeliveryWorker {
     this.#baseMs = options.baseMs ?? 1000
     this.#capMs = options.capMs ?? 300_000
     this.#timeoutMs = options.timeoutMs ?? LIMITS.invocationTimeoutMs
+    this.#closeGraceMs = options.closeGraceMs ?? 1000
     // A manual clock's advance() waits while a call is in flight (its outcome may set the next timer),
     // but not for one that has not answered in 250 ms of real time: that target hangs, and its
     // timeout is a timer on the manual clock that the advance must be free to fire.
@@ -115,16 +120,22 @@ export class DeliveryWorker {
   }
 
   /**
-   * Stops: no new call; calls not answered yet are cut short (their
-   * deliveries stay pending and are sent again by the next worker); outcomes
-   * already received (a 2xx waiting for its acknowledgement's transaction)
-   * are recorded before this resolves, so a graceful stop resends nothing
-   * its target acknowledged.
+   * Stops: no new call; the calls in flight get up to `closeGraceMs` of real
+   * time to be answered (the target may have answered already, its answer on
+   * the way), then the rest are cut short (their deliveries stay pending and
+   * are sent again by the next worker). Every outcome received is recorded
+   * before this resolves, so a graceful stop resends nothing its target
+   * answered in time.
    */
   async close(): Promise<void> {
     this.#closing = true
     this.#removeProbe?.()
     for (const q of this.#queues.values()) this.#ctx.clock.clearTimeout(q.timer)
+    if (this.#inFlight.size > 0) {
+      let grace: NodeJS.Timeout | undefined
+      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((resolve) => { grace = setTimeout(resolve, this.#closeGraceMs) })])
+      clearTimeout(grace)
+    }
     for (const a of this.#aborts) a.abort()
     if (this.#acks.length > 0) this.#flushAcks()
     await Promise.allSettled([...this.#inFlight])

@@ -14,6 +14,8 @@ export interface TargetServer {
   /** Bodies of requests answered 2xx, in arrival order. */
   readonly acknowledged: string[]
   mode: Mode
+  /** Called as the n-th request (from 1) is about to be answered; a number returned delays the answer by that many ms (real time). */
+  onRequest: ((n: number) => number | void) | undefined
   /** Resolves once `n` requests have been received in all. */
   receivedAtLeast(n: number): Promise<void>
   /** Resolves with the first received request whose parsed JSON body satisfies `test` (now or when it arrives). */
@@ -50,9 +52,15 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
         return
       }
       const status = typeof m === 'number' ? m : m === 'ok' ? 200 : m === 'bad-request' ? 400 : 500
-      if (status >= 200 && status <= 299) acknowledged.push(body)
-      res.statusCode = status
-      res.end(status <= 299 ? '{}' : '{"message":"no"}')
+      const answer = () => {
+        if (status >= 200 && status <= 299) acknowledged.push(body)
+        res.statusCode = status
+        res.end(status <= 299 ? '{}' : '{"message":"no"}')
+      }
+      // A slow answer (the caller waits for it in real time) when onRequest says how long.
+      const delayMs = self.onRequest?.(received.length) ?? 0
+      if (delayMs > 0) setTimeout(answer, delayMs)
+      else answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -62,6 +70,7 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
     received,
     acknowledged,
     mode,
+    onRequest: undefined,
     receivedAtLeast: (n) => received.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
     receivedWhere: (test) => {
       const found = received.find((r) => test(parse(r.body)))
