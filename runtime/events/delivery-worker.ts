@@ -6,8 +6,8 @@
 // the record gets its attempt count, last error and next-attempt deadline
 // (exponential backoff with jitter seeded by the delivery's key, on the
 // engine's Clock). Out of attempts or age (RetryPolicy), or a failure
-// EventBridge does not retry (4xx but 429): a dead-letter record, in the same
-// transaction as the delivery's deletion. Deadlines are in the records, so a
+// EventBridge does not retry (a status other than 401, 407, 409, 429, 5xx):
+// a dead-letter record, in the same transaction as the delivery's deletion. Deadlines are in the records, so a
 // worker started over the store of one that stopped re-arms them. A store
 // that refuses to record an outcome stops nothing: the error is published on
 // stratus:events:worker-error and the outcome (not the call) is recorded

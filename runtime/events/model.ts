@@ -176,7 +176,7 @@ export interface DeadLetter {
   DeadLetterArn?: string
   Attributes: {
     ERROR_CODE: string; ERROR_MESSAGE: string; RULE_ARN: string; TARGET_ARN: string; RETRY_ATTEMPTS: number
-    /** Why delivery stopped: MaximumRetryAttempts, MaximumEventAgeInSeconds, or NonRetryableError (a 4xx other than 429). */
+    /** Why delivery stopped: MaximumRetryAttempts, MaximumEventAgeInSeconds, or NonRetryableError (a status EventBridge does not retry: not 401, 407, 409, 429 or 5xx). */
     EXHAUSTED_RETRY_CONDITION: string
   }
   /** Epoch ms on the engine's clock. */
