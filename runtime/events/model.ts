@@ -18,7 +18,7 @@ export const DEFAULT_BUS = 'default'
 export const LIMITS = {
   targetsPerRule: 5,
   putEventsEntries: 10,
-  /** PutEvents: the whole entry (source, detail type, detail, resources) in bytes. */
+  /** PutEvents: the whole request's entries (source, detail type, detail, resources, 14 per time) in bytes. */
   eventBytes: 256 * 1024,
   maximumRetryAttempts: 185,
   maximumEventAgeSeconds: 86_400,

@@ -48,6 +48,12 @@ export interface EventBridgeOptions {
   delivery?: BackoffOptions
 }
 
+/** An entry's size as EventBridge counts it: Source, DetailType, Detail and Resources in UTF-8 bytes, 14 for a Time. */
+function entrySize(e: PutEventsEntry): number {
+  const text = (v: unknown) => typeof v === 'string' ? Buffer.byteLength(v) : 0
+  return text(e.Source) + text(e.DetailType) + text(e.Detail) + (Array.isArray(e.Resources) ? e.Resources.reduce((n, r) => n + text(r), 0) : 0) + (e.Time !== undefined ? 14 : 0)
+}
+
 /** The largest time a Date holds (ms from the epoch, either way). */
 const MAX_TIME_MS = 8.64e15
 
@@ -208,6 +214,9 @@ export class EventBridge {
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > LIMITS.putEventsEntries) {
       throw invalid('Entries', `must list 1 to ${LIMITS.putEventsEntries} entries`, LIMITS.putEventsEntries)
     }
+    // EventBridge's 256 KB is the whole request's: over it, the call is refused and nothing is written.
+    const total = entries.reduce((n, e) => n + (e !== null && typeof e === 'object' ? entrySize(e) : 0), 0)
+    if (total > LIMITS.eventBytes) throw invalid('Entries', `Total size of the entries in the request is over the limit: ${total} bytes, at most ${LIMITS.eventBytes}`, LIMITS.eventBytes)
     const results: PutEventsResultEntry[] = []
     const events: CloudEvent[] = []
     const ingestedAt = this.#ctx.clock.now()
@@ -245,7 +254,7 @@ export class EventBridge {
     try { detail = JSON.parse(e.Detail) } catch { return bad('MalformedDetail', 'Detail is malformed: it is not valid JSON.') }
     if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return bad('MalformedDetail', 'Detail is malformed: it must be a JSON object.')
     if (e.Resources !== undefined && (!Array.isArray(e.Resources) || e.Resources.some((r) => typeof r !== 'string'))) return bad('InvalidArgument', 'Parameter Resources is not valid: a list of ARNs')
-    const size = Buffer.byteLength(e.Source) + Buffer.byteLength(e.DetailType) + Buffer.byteLength(e.Detail) + (e.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
+    const size = entrySize(e)
     if (size > LIMITS.eventBytes) return bad('InvalidArgument', `the entry is ${size} bytes; at most ${LIMITS.eventBytes}`)
     if (e.Time !== undefined && timeMs(e.Time) === undefined) {
       return bad('InvalidArgument', `Parameter Time is not valid: a timestamp from ${new Date(-MAX_TIME_MS).toISOString()} to ${new Date(MAX_TIME_MS).toISOString()}, got ${String(e.Time instanceof Date ? 'an invalid date' : e.Time)}`)

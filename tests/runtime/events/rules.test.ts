@@ -218,3 +218,16 @@ t.test('PutEvents with an out-of-range Time answered 500 for the whole call', as
   await new Promise((resolve) => setImmediate(resolve))
   t.same(seen, [{ ok: 1 }, { ok: 2 }], 'the valid entries are written')
 })
+
+t.test('PutEvents checked 256 KB per entry, while EventBridge\'s limit is on the whole request', async (t) => {
+  const e = await engine()
+  t.teardown(() => e.close())
+  const seen: unknown[] = []
+  e.events.subscribe({ source: ['shop'] }, (ev) => { seen.push(ev.detail) })
+  const detail = JSON.stringify({ pad: 'x'.repeat(100 * 1024) })
+  const entry = { Source: 'shop', DetailType: 'A', Detail: detail }
+  t.equal(e.eventBridge.putEvents({ Entries: [entry, entry] }).FailedEntryCount, 0, 'two entries of 100 KB: 200 KB in all, accepted')
+  t.throws(() => e.eventBridge.putEvents({ Entries: [entry, entry, entry] }), { code: 'ValidationException', field: 'Entries', limit: 256 * 1024 }, 'three: over 256 KB in all, the call is refused')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(seen.length, 2, 'nothing of the refused call was written')
+})
