@@ -297,7 +297,7 @@ export class Engine {
       undo.push(() => eventBridge.close())
       // Deliveries pending in the store are queued before the outbox's new ones, so each target keeps its order.
       eventBridge.start()
-      const relay = eventBridge.consume(new OutboxRelay(store))
+      const relay = eventBridge.consume(new OutboxRelay(store, { clock }))
       relay.start()
       undo.push(() => relay.stop())
       const placer = new Placer(scheduler.core)

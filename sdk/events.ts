@@ -152,7 +152,10 @@ export class RuleHandle {
   describe(): Promise<EventRule> { return this.service.describeRule({ Name: this.name }) }
   async enable(): Promise<void> { await this.service.enableRule({ Name: this.name }) }
   async disable(): Promise<void> { await this.service.disableRule({ Name: this.name }) }
-  /** Refused while targets remain, unless force. */
+  /**
+   * Refused while targets remain (remove them first), as EventBridge; `force` is EventBridge's
+   * Force, which only concerns managed rules (Stratus has none): it removes no target.
+   */
   async delete(options: { force?: boolean } = {}): Promise<void> { await this.service.deleteRule({ Name: this.name, ...(options.force ? { Force: true } : {}) }) }
 
   /** Adds (or replaces) target `id`: events the rule matches go to the API destination. Refused targets throw, naming why. */

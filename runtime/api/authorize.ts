@@ -53,15 +53,19 @@ export async function authorizeCall(
   }
 }
 
-/** requestParameters as CloudTrail keeps them: the decoded input, blobs replaced by their length. */
+/** What CloudTrail writes in place of a secret member of requestParameters. */
+export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS'
+
+/** requestParameters as CloudTrail keeps them: the decoded input, blobs replaced by their length, secret members hidden. */
 export function auditedInput(op: Operation, input: Record<string, unknown> | undefined): unknown {
   if (input === undefined) return null
-  if (op.blobs === undefined) return input
+  if (op.blobs === undefined && op.secretInputs === undefined) return input
   const copy: Record<string, unknown> = { ...input }
-  for (const member of op.blobs) {
+  for (const member of op.blobs ?? []) {
     const v = copy[member]
     if (v instanceof Uint8Array) copy[member] = v.length
   }
+  for (const path of op.secretInputs ?? []) replacePath(copy, path.split('.'), HIDDEN)
   return copy
 }
 
@@ -77,15 +81,24 @@ export function auditedOutput(op: Operation | undefined, output: unknown): unkno
 
 /** Deletes obj[a][b]…[last], copying each object on the way so the caller's output (already sent) is not touched. */
 function dropPath(obj: Record<string, unknown>, path: readonly string[]): void {
+  editPath(obj, path, (parent, key) => { delete parent[key] })
+}
+
+/** Sets obj[a][b]…[last] to value where it is present, copying each object on the way (the caller's input is not touched). */
+function replacePath(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  editPath(obj, path, (parent, key) => { parent[key] = value })
+}
+
+function editPath(obj: Record<string, unknown>, path: readonly string[], edit: (parent: Record<string, unknown>, key: string) => void): void {
   const [head, ...rest] = path
   if (!(head in obj)) return
   if (rest.length === 0) {
-    delete obj[head]
+    edit(obj, head)
     return
   }
   const inner = obj[head]
   if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) return
   const copy = { ...(inner as Record<string, unknown>) }
   obj[head] = copy
-  dropPath(copy, rest)
+  editPath(copy, rest, edit)
 }

@@ -53,6 +53,12 @@ export interface Operation<I = any, O = any> {
    * `Credentials.SessionToken`), as dotted paths; CloudTrail leaves them out of responseElements.
    */
   readonly secretOutputs?: readonly string[]
+  /**
+   * Input members the audit trail must not keep (credentials a call is given: a connection's
+   * AuthParameters), as dotted paths; requestParameters shows them as CloudTrail does,
+   * `HIDDEN_DUE_TO_SECURITY_REASONS`.
+   */
+  readonly secretInputs?: readonly string[]
   authorize(input: I, ctx: CallContext): Authorization
   /**
    * The service call. Its result is encoded by the protocol (Dates become epoch

@@ -11,6 +11,7 @@ import type { Transaction } from '../store/store.js'
 import { InternalError } from '../errors.js'
 import { done, type ReconcileResult } from '../controller/reconciler.js'
 import { emitEvent } from '../events/outbox-relay.js'
+import { eventSequence } from './event-sequence.js'
 import type { BatchContext } from './context.js'
 import { jobDetail } from './describe.js'
 import { childFinished, childSucceeded, jobFinished } from './dependencies.js'
@@ -53,14 +54,18 @@ export function readChildren(tx: Transaction, jobId: string): ColumnSet {
 
 /**
  * The job's event. Beside AWS's detail (status, attempts) it carries
- * `stratus.sequence`: the store version of the job's record (an array child's:
- * its parent's children record) written by this change. It grows with every
- * change of that job, so a consumer orders a job's events by it and drops one
- * it has seen (by the event's id) when a crash made it arrive twice.
+ * `stratus.sequence` (event-sequence.ts): from the store version of the job's
+ * record (an array child's: its parent's children record) written by this
+ * change and the event's rank in the transaction. It grows with every event
+ * of that job or child, so a consumer orders a job's events by it and drops
+ * one it has seen (by the event's id) when a crash made it arrive twice.
  */
 function emit(ctx: BatchContext, tx: Transaction, row: JobRow, child: number): void {
-  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? childJobArn(row.jobArn, child) : row.jobArn],
-    () => ({ ...jobDetail(tx, row, child), stratus: { sequence: tx.get(child >= 0 ? CHILDREN : JOBS, row.jobId)?.version ?? 0 } }), () => ctx.clock.now())
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [child >= 0 ? childJobArn(row.jobArn, child) : row.jobArn], () => {
+    const version = tx.get(child >= 0 ? CHILDREN : JOBS, row.jobId)?.version ?? 0
+    const sequence = eventSequence(child >= 0 ? `${row.jobId}:${child}` : row.jobId, version, (fn) => tx.afterCommit(fn))
+    return { ...jobDetail(tx, row, child), stratus: { sequence } }
+  }, () => ctx.clock.now())
 }
 
 /** A single job or an array parent moves to `status` (with its reason, when given). */

@@ -16,6 +16,7 @@
 
 import { nameFromArn } from '../aws/arn.js'
 import { ConflictError } from '../errors.js'
+import { eventSequence } from './event-sequence.js'
 import { emitEvent } from '../events/outbox-relay.js'
 import type { Demand, NodeRecord } from '../cluster/node-pool.js'
 import type { Transaction } from '../store/store.js'
@@ -85,8 +86,9 @@ function setNodeStatus(ctx: BatchContext, tx: Transaction, job: JobRow, node: No
   // A new attempt of the node: the last one's end is no longer its end.
   if (status === 'STARTING') delete next.stoppedAt
   const version = tx.put(NODES, key, next, current.version)
-  // stratus.sequence: the node record's version, as a job's events carry theirs (job-state.ts).
-  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [`${job.jobArn}#${node.index}`], () => ({ ...nodeDetail(tx, job, next), stratus: { sequence: version } }), () => now)
+  // stratus.sequence: from the node record's version, as a job's events carry theirs (event-sequence.ts).
+  emitEvent(tx, ctx.events, BATCH_SOURCE, JOB_STATE_CHANGE, () => [`${job.jobArn}#${node.index}`],
+    () => ({ ...nodeDetail(tx, job, next), stratus: { sequence: eventSequence(key, version, (fn) => tx.afterCommit(fn)) } }), () => now)
   if (isTerminal(status) && ctx.waiters.has(key)) tx.afterCommit(() => ctx.waiters.wake(key))
   return next
 }

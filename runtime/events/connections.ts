@@ -10,8 +10,10 @@ import { ConflictError, NotFoundError } from '../errors.js'
 import type { EventsContext } from './context.js'
 import { pageOf, type PageInput } from './paging.js'
 import {
-  API_DESTINATIONS, CONNECTIONS, type ApiDestinationRecord, type AuthorizationType, type ConnectionAuthParameters, type ConnectionRecord, type HttpMethod
+  API_DESTINATIONS, CONNECTIONS, type ApiDestinationRecord, type AuthorizationType, type ConnectionAuthParameters, type ConnectionHttpParameter, type ConnectionHttpParameters,
+  type ConnectionRecord, type HttpMethod
 } from './model.js'
+import { checkConnectionParameters } from './http-parameters.js'
 import { checkName, integerIn, invalid, loopbackEndpoint, optionalText } from './validation.js'
 
 const METHODS: readonly HttpMethod[] = ['POST', 'GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']
@@ -50,31 +52,37 @@ function checkAuth(type: unknown, params: ConnectionAuthParameters | undefined):
         ClientParameters: { ClientID: text(client.ClientID, 'AuthParameters.OAuthParameters.ClientParameters.ClientID', 512), ClientSecret: text(client.ClientSecret, 'AuthParameters.OAuthParameters.ClientParameters.ClientSecret', 512) },
         AuthorizationEndpoint: loopbackEndpoint(p.AuthorizationEndpoint, 'AuthParameters.OAuthParameters.AuthorizationEndpoint'),
         HttpMethod: p.HttpMethod,
-        ...(p.OAuthHttpParameters !== undefined ? { OAuthHttpParameters: p.OAuthHttpParameters } : {})
+        ...(p.OAuthHttpParameters !== undefined && p.OAuthHttpParameters !== null
+          ? { OAuthHttpParameters: checkConnectionParameters(p.OAuthHttpParameters, 'AuthParameters.OAuthParameters.OAuthHttpParameters') } : {})
       }
       break
     }
     default:
       throw invalid('AuthorizationType', `must be API_KEY, BASIC or OAUTH_CLIENT_CREDENTIALS, got ${JSON.stringify(type)}`, 'API_KEY|BASIC|OAUTH_CLIENT_CREDENTIALS')
   }
-  if (params.InvocationHttpParameters !== undefined) out.InvocationHttpParameters = JSON.parse(JSON.stringify(params.InvocationHttpParameters)) as ConnectionAuthParameters['InvocationHttpParameters']
+  if (params.InvocationHttpParameters !== undefined && params.InvocationHttpParameters !== null) {
+    out.InvocationHttpParameters = checkConnectionParameters(params.InvocationHttpParameters, 'AuthParameters.InvocationHttpParameters')
+  }
   return { type, params: out }
 }
 
 /** AuthParameters as Describe shows them: names, never values that are secret. */
-function publicAuth(p: ConnectionAuthParameters): ConnectionAuthParameters {
-  const hide = (list?: Array<{ Key?: string; Value?: string; IsValueSecret?: boolean }>) =>
+function publicAuth(p: ConnectionAuthParameters): Record<string, unknown> {
+  const hide = (list?: ConnectionHttpParameter[]): Array<Partial<ConnectionHttpParameter>> | undefined =>
     list?.map((e) => (e.IsValueSecret === true ? { Key: e.Key, IsValueSecret: true } : e))
+  const shown = (h: ConnectionHttpParameters) => ({ HeaderParameters: hide(h.HeaderParameters), QueryStringParameters: hide(h.QueryStringParameters), BodyParameters: hide(h.BodyParameters) })
   const inv = p.InvocationHttpParameters
+  const oauthHttp = p.OAuthParameters?.OAuthHttpParameters
   return {
     ...(p.ApiKeyAuthParameters ? { ApiKeyAuthParameters: { ApiKeyName: p.ApiKeyAuthParameters.ApiKeyName } } : {}),
     ...(p.BasicAuthParameters ? { BasicAuthParameters: { Username: p.BasicAuthParameters.Username } } : {}),
     ...(p.OAuthParameters ? {
       OAuthParameters: {
-        ClientParameters: { ClientID: p.OAuthParameters.ClientParameters!.ClientID }, AuthorizationEndpoint: p.OAuthParameters.AuthorizationEndpoint, HttpMethod: p.OAuthParameters.HttpMethod
+        ClientParameters: { ClientID: p.OAuthParameters.ClientParameters!.ClientID }, AuthorizationEndpoint: p.OAuthParameters.AuthorizationEndpoint, HttpMethod: p.OAuthParameters.HttpMethod,
+        ...(oauthHttp ? { OAuthHttpParameters: shown(oauthHttp) } : {})
       }
     } : {}),
-    ...(inv ? { InvocationHttpParameters: { HeaderParameters: hide(inv.HeaderParameters), QueryStringParameters: hide(inv.QueryStringParameters), BodyParameters: hide(inv.BodyParameters) } } : {})
+    ...(inv ? { InvocationHttpParameters: shown(inv) } : {})
   }
 }
 

@@ -18,7 +18,7 @@ export const DEFAULT_BUS = 'default'
 export const LIMITS = {
   targetsPerRule: 5,
   putEventsEntries: 10,
-  /** PutEvents: the whole entry (source, detail type, detail, resources) in bytes. */
+  /** PutEvents: the whole request's entries (source, detail type, detail, resources, 14 per time) in bytes. */
   eventBytes: 256 * 1024,
   maximumRetryAttempts: 185,
   maximumEventAgeSeconds: 86_400,
@@ -76,6 +76,15 @@ export interface TargetRecord extends Target {
 
 export type AuthorizationType = 'API_KEY' | 'BASIC' | 'OAUTH_CLIENT_CREDENTIALS'
 
+export interface ConnectionHttpParameter { Key: string; Value: string; IsValueSecret?: boolean }
+
+/** A connection's HTTP parameters (InvocationHttpParameters, OAuthHttpParameters). */
+export interface ConnectionHttpParameters {
+  HeaderParameters?: ConnectionHttpParameter[]
+  QueryStringParameters?: ConnectionHttpParameter[]
+  BodyParameters?: ConnectionHttpParameter[]
+}
+
 export interface ConnectionAuthParameters {
   ApiKeyAuthParameters?: { ApiKeyName: string; ApiKeyValue?: string }
   BasicAuthParameters?: { Username: string; Password?: string }
@@ -83,13 +92,9 @@ export interface ConnectionAuthParameters {
     ClientParameters?: { ClientID: string; ClientSecret?: string }
     AuthorizationEndpoint: string
     HttpMethod: string
-    OAuthHttpParameters?: unknown
+    OAuthHttpParameters?: ConnectionHttpParameters
   }
-  InvocationHttpParameters?: {
-    HeaderParameters?: Array<{ Key?: string; Value?: string; IsValueSecret?: boolean }>
-    QueryStringParameters?: Array<{ Key?: string; Value?: string; IsValueSecret?: boolean }>
-    BodyParameters?: Array<{ Key?: string; Value?: string; IsValueSecret?: boolean }>
-  }
+  InvocationHttpParameters?: ConnectionHttpParameters
 }
 
 export type ConnectionState = 'CREATING' | 'UPDATING' | 'DELETING' | 'AUTHORIZED' | 'DEAUTHORIZED' | 'AUTHORIZING' | 'DEAUTHORIZING'
@@ -124,6 +129,14 @@ export interface ApiDestinationRecord {
   LastModifiedTime: number
 }
 
+/** A target's HttpParameters resolved against the event when it was matched (JSONPath values replaced by the event's). */
+export interface ResolvedHttp {
+  /** One per `*` of the endpoint, in order. */
+  path: string[]
+  headers: Record<string, string>
+  query: Record<string, string>
+}
+
 /** An event on its way to one target of one rule: written when the event is matched, deleted when the target acknowledges it. */
 export interface DeliveryRecord {
   event: CloudEvent
@@ -133,6 +146,11 @@ export interface DeliveryRecord {
   targetArn: string
   /** What is sent (after Input, InputPath or InputTransformer), as text. */
   body: string
+  /**
+   * The target's HttpParameters as they were when the event was matched (every attempt sends these);
+   * absent when it had none. Records written before it existed take the target's current ones.
+   */
+  http?: ResolvedHttp
   maximumRetryAttempts: number
   maximumEventAgeSeconds: number
   /** Delivery attempts made so far. */
@@ -158,7 +176,7 @@ export interface DeadLetter {
   DeadLetterArn?: string
   Attributes: {
     ERROR_CODE: string; ERROR_MESSAGE: string; RULE_ARN: string; TARGET_ARN: string; RETRY_ATTEMPTS: number
-    /** Why delivery stopped: MaximumRetryAttempts, MaximumEventAgeInSeconds, or NonRetryableError (a 4xx other than 429). */
+    /** Why delivery stopped: MaximumRetryAttempts, MaximumEventAgeInSeconds, or NonRetryableError (a status EventBridge does not retry: not 401, 407, 409, 429 or 5xx). */
     EXHAUSTED_RETRY_CONDITION: string
   }
   /** Epoch ms on the engine's clock. */

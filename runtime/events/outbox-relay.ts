@@ -6,10 +6,21 @@
 
 import type { OutboxEntry, Store, Transaction } from '../store/store.js'
 import { channel } from 'node:diagnostics_channel'
+import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { CloudEvent, EventBus } from './bus.js'
 
 const unhandled = channel('stratus:outbox:unhandled')
 const failed = channel('stratus:outbox:handler-error')
+const flushFailed = channel('stratus:outbox:flush-error')
+
+export interface RelayOptions {
+  /** Where a failed flush's retry is timed (without one: retried at the next commit). */
+  clock?: Clock
+  /** First retry's delay after a failed flush (ms; default 100), doubled at each failure in a row. */
+  retryBaseMs?: number
+  /** Longest delay between retries of a failed flush (ms; default 30 s). */
+  retryCapMs?: number
+}
 
 export const EVENTS_TOPIC = 'events'
 
@@ -43,10 +54,20 @@ export class OutboxRelay {
   readonly #store: Store
   readonly #handlers = new Map<string, TopicHandler>()
   readonly #flushes = new Set<() => void>()
+  readonly #clock: Clock | undefined
+  readonly #baseMs: number
+  readonly #capMs: number
   #stop: (() => void) | undefined
+  /** A batch its handlers saw whose flush threw: flushed again (handlers not called twice) before it is acknowledged. */
+  #unflushed: OutboxEntry[] | undefined
+  #failures = 0
+  #retry: TimerHandle | undefined
 
-  constructor(store: Store) {
+  constructor(store: Store, options: RelayOptions = {}) {
     this.#store = store
+    this.#clock = options.clock
+    this.#baseMs = options.retryBaseMs ?? 100
+    this.#capMs = options.retryCapMs ?? 30_000
   }
 
   /**
@@ -70,33 +91,64 @@ export class OutboxRelay {
   stop(): void {
     this.#stop?.()
     this.#stop = undefined
+    this.#clock?.clearTimeout(this.#retry)
+    this.#retry = undefined
   }
 
   #drain(): void {
+    // A failed flush waits for its timer: commits meanwhile do not retry it in a tight loop.
+    if (this.#retry !== undefined) return
     for (;;) {
-      const entries = this.#store.outbox.pending(1024)
+      const entries = this.#unflushed ?? this.#store.outbox.pending(1024)
       if (entries.length === 0) return
-      for (const entry of entries) {
-        const handler = this.#handlers.get(entry.topic)
-        if (handler === undefined) {
-          if (unhandled.hasSubscribers) unhandled.publish(entry)
-          continue
-        }
-        try {
-          handler(entry.payload, entry)
-        } catch (error) {
-          if (failed.hasSubscribers) failed.publish({ entry, error })
-        }
-      }
-      for (const flush of this.#flushes) {
-        try {
-          flush()
-        } catch (error) {
-          if (failed.hasSubscribers) failed.publish({ entry: entries[entries.length - 1], error })
-        }
-      }
+      if (this.#unflushed === undefined) this.#handle(entries)
+      if (!this.#flush(entries)) return
+      this.#unflushed = undefined
+      this.#failures = 0
       this.#store.outbox.ack(entries[entries.length - 1].seq)
     }
+  }
+
+  #handle(entries: OutboxEntry[]): void {
+    for (const entry of entries) {
+      const handler = this.#handlers.get(entry.topic)
+      if (handler === undefined) {
+        if (unhandled.hasSubscribers) unhandled.publish(entry)
+        continue
+      }
+      try {
+        handler(entry.payload, entry)
+      } catch (error) {
+        if (failed.hasSubscribers) failed.publish({ entry, error })
+      }
+    }
+  }
+
+  /**
+   * Calls every flush; false when one threw (the store refused the batch's
+   * writes): the batch is then not acknowledged, it stays in the outbox (and
+   * survives a restart) and is flushed again after a backoff. Flushing a
+   * batch again is safe: the planner dedups on the outbox seq it planned.
+   */
+  #flush(entries: OutboxEntry[]): boolean {
+    for (const flush of this.#flushes) {
+      try {
+        flush()
+      } catch (error) {
+        this.#unflushed = entries
+        this.#failures++
+        const delayMs = Math.min(this.#capMs, this.#baseMs * 2 ** Math.min(this.#failures - 1, 30))
+        if (flushFailed.hasSubscribers) flushFailed.publish({ first: entries[0].seq, last: entries[entries.length - 1].seq, failures: this.#failures, retryInMs: delayMs, error })
+        if (this.#clock !== undefined && this.#stop !== undefined) {
+          this.#retry = this.#clock.setTimeout(() => {
+            this.#retry = undefined
+            if (this.#stop !== undefined) this.#drain()
+          }, delayMs)
+        }
+        return false
+      }
+    }
+    return true
   }
 }
 

@@ -10,6 +10,7 @@ import { arn, parseArn } from '../aws/arn.js'
 import { LimitExceededError, NotFoundError } from '../errors.js'
 import type { CloudEvent } from './bus.js'
 import type { EventsContext } from './context.js'
+import { checkTargetParameters } from './http-parameters.js'
 import { checkInput } from './input.js'
 import { matches, type EventPattern } from './pattern.js'
 import { pageOf, type PageInput } from './paging.js'
@@ -31,8 +32,8 @@ export interface PutRuleInput {
 
 export interface FailedTarget { TargetId?: string; ErrorCode: string; ErrorMessage: string }
 
-/** What a target may deliver to: only API destinations of this account and region. */
-export type TargetKind = (arn: string) => { ok: true } | { ok: false; code: string; message: string }
+/** What a target may deliver to: only API destinations of this account and region (it may throw a ValidationException naming field). */
+export type TargetKind = (arn: string, target: Target, field: string) => { ok: true } | { ok: false; code: string; message: string }
 
 export class Rules {
   readonly #ctx: EventsContext
@@ -147,16 +148,25 @@ export class Rules {
     return { Rules: page.items.map(({ value: { Tags: _t, ...rule } }) => rule), ...(page.NextToken ? { NextToken: page.NextToken } : {}) }
   }
 
-  /** Refused while the rule has targets, unless Force (as EventBridge). */
+  /**
+   * As EventBridge: refused with a ValidationException naming the targets
+   * while the rule has any (remove them first: RemoveTargets). Force is for
+   * managed rules (made by another service) and is ignored for the others
+   * — Stratus has no managed rules, so it deletes nothing more. Deleting a
+   * rule that does not exist succeeds (the API reference: repeated calls all
+   * succeed).
+   */
   deleteRule(input: { Name: string; EventBusName?: string; Force?: boolean }): Record<string, never> {
     this.bus(input.EventBusName)
     const name = this.#name(input.Name, 'Name')
+    if (input.Force !== undefined && typeof input.Force !== 'boolean') throw invalid('Force', 'must be a boolean')
     this.#ctx.store.transaction((tx) => {
       const found = tx.get<RuleRecord>(RULES, name)
-      if (found === undefined) throw new NotFoundError('ResourceNotFoundException', `Rule ${name} does not exist on EventBus ${DEFAULT_BUS}.`, { field: 'Name' })
+      if (found === undefined) return
       const targets = tx.scan<TargetRecord>(TARGETS, { prefix: `${name}/` })
-      if (targets.length > 0 && input.Force !== true) throw invalid('Name', `Rule ${name} can't be deleted since it has targets (remove them first, or give Force)`)
-      for (const t of targets) tx.delete(TARGETS, t.key)
+      if (targets.length > 0) {
+        throw invalid('Name', `Rule ${name} can't be deleted since it has targets: ${targets.map((t) => t.value.Id).join(', ')} (remove them first with RemoveTargets)`)
+      }
       tx.delete(RULES, name, found.version)
     })
     return {}
@@ -186,6 +196,7 @@ export class Rules {
       seen.add(t.Id)
       if (typeof t.Arn !== 'string' || t.Arn.length < 1 || t.Arn.length > 1600) throw invalid(`${at}.Arn`, 'must be an ARN of 1 to 1600 characters', 1600)
       checkInput(t, at)
+      checkTargetParameters(t, at)
       retryPolicy(t.RetryPolicy, `${at}.RetryPolicy`)
       if (t.DeadLetterConfig?.Arn !== undefined && !String(t.DeadLetterConfig.Arn).startsWith('arn:')) throw invalid(`${at}.DeadLetterConfig.Arn`, 'must be an ARN')
     })
@@ -193,8 +204,8 @@ export class Rules {
     this.#ctx.store.transaction((tx) => {
       if (tx.get(RULES, rule) === undefined) throw new NotFoundError('ResourceNotFoundException', `Rule ${rule} does not exist on EventBus ${DEFAULT_BUS}.`, { field: 'Rule' })
       const existing = new Set(tx.scan<TargetRecord>(TARGETS, { prefix: `${rule}/` }).map((r) => r.value.Id))
-      const accepted = input.Targets.filter((t) => {
-        const verdict = kind(t.Arn)
+      const accepted = input.Targets.filter((t, i) => {
+        const verdict = kind(t.Arn, t, `Targets[${i}]`)
         if (!verdict.ok) failed.push({ TargetId: t.Id, ErrorCode: verdict.code, ErrorMessage: verdict.message })
         return verdict.ok
       })

@@ -18,8 +18,10 @@ import type { Store, OutboxEntry } from '../store/store.js'
 import type { CloudEvent, EventBus } from './bus.js'
 import { Connections } from './connections.js'
 import type { EventsContext } from './context.js'
+import { DeadLetterPurge } from './dead-letter-purge.js'
 import { DeliveryPlanner } from './delivery-planner.js'
 import { DeliveryWorker, type BackoffOptions } from './delivery-worker.js'
+import { checkTargetParameters } from './http-parameters.js'
 import { HttpTargets } from './http-target.js'
 import { DEAD_LETTERS, DEFAULT_BUS, LIMITS, type DeadLetter, type Target } from './model.js'
 import { EVENTS_TOPIC, type OutboxRelay } from './outbox-relay.js'
@@ -34,12 +36,31 @@ export interface PutEventsEntry {
 }
 export interface PutEventsResultEntry { EventId?: string; ErrorCode?: string; ErrorMessage?: string }
 
+/** PutEvents' outbox topic: each event with when it was received (its `time` is the caller's). */
+export const PUT_EVENTS_TOPIC = 'events:put'
+interface PutEntry { event: CloudEvent; ingestedAt: number }
+
 export interface EventBridgeOptions {
   store: Store
   partition: Partition
   clock: Clock
   bus: EventBus
   delivery?: BackoffOptions
+}
+
+/** An entry's size as EventBridge counts it: Source, DetailType, Detail and Resources in UTF-8 bytes, 14 for a Time. */
+function entrySize(e: PutEventsEntry): number {
+  const text = (v: unknown) => typeof v === 'string' ? Buffer.byteLength(v) : 0
+  return text(e.Source) + text(e.DetailType) + text(e.Detail) + (Array.isArray(e.Resources) ? e.Resources.reduce((n, r) => n + text(r), 0) : 0) + (e.Time !== undefined ? 14 : 0)
+}
+
+/** The largest time a Date holds (ms from the epoch, either way). */
+const MAX_TIME_MS = 8.64e15
+
+/** A PutEvents entry's Time (a Date, or epoch seconds as the wire decodes it) in ms, or undefined when it is no time a Date can hold. */
+function timeMs(time: unknown): number | undefined {
+  const ms = time instanceof Date ? time.getTime() : typeof time === 'number' ? time * 1000 : NaN
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : undefined
 }
 
 export class EventBridge {
@@ -50,8 +71,10 @@ export class EventBridge {
   readonly #http: HttpTargets
   readonly #planner: DeliveryPlanner
   readonly #plan: (payload: unknown, entry: OutboxEntry) => void
+  readonly #planPut: (payload: unknown, entry: OutboxEntry) => void
   readonly #planScheduled: (payload: unknown, entry: OutboxEntry) => void
   readonly #schedules: Schedules
+  readonly #purge: DeadLetterPurge
   readonly #removeInterest: () => void
 
   constructor(options: EventBridgeOptions) {
@@ -64,11 +87,16 @@ export class EventBridge {
     // One planner for both topics: one batch, in outbox order, one transaction per batch.
     this.#planner = new DeliveryPlanner(this.#ctx, this.rules, (key) => this.#worker.enqueue(key))
     this.#plan = this.#planner.handler((payload) => ({ event: payload as CloudEvent, rules: this.rules.matching(payload as CloudEvent) }))
+    this.#planPut = this.#planner.handler((payload) => {
+      const { event, ingestedAt } = payload as PutEntry
+      return { event, rules: this.rules.matching(event), ingestedAt }
+    })
     this.#planScheduled = this.#planner.handler((payload) => {
       const { rule, event } = payload as ScheduledEntry
       return { event, rules: [{ name: rule, arn: this.rules.ruleArn(rule) }] }
     })
     this.#schedules = new Schedules(this.#ctx)
+    this.#purge = new DeadLetterPurge(this.#ctx)
     // Events are written when an ENABLED rule could match them, not only when someone subscribed.
     this.#removeInterest = bus.addInterest((source, detailType) => this.rules.wants(source, detailType))
   }
@@ -78,6 +106,14 @@ export class EventBridge {
     return (payload, entry) => {
       this.#ctx.bus.deliver(payload as CloudEvent)
       this.#plan(payload, entry)
+    }
+  }
+
+  /** The outbox's PutEvents topic: like the events topic, with the time EventBridge received each event. */
+  putEventsHandler(): (payload: unknown, entry: OutboxEntry) => void {
+    return (payload, entry) => {
+      this.#ctx.bus.deliver((payload as PutEntry).event)
+      this.#planPut(payload, entry)
     }
   }
 
@@ -93,17 +129,20 @@ export class EventBridge {
 
   /** Registers both topics on the outbox's consumer. */
   consume(relay: OutboxRelay): OutboxRelay {
-    return relay.on(EVENTS_TOPIC, this.outboxHandler(), this.flush).on(SCHEDULED_TOPIC, this.scheduledHandler(), this.flush)
+    return relay.on(EVENTS_TOPIC, this.outboxHandler(), this.flush).on(PUT_EVENTS_TOPIC, this.putEventsHandler(), this.flush)
+      .on(SCHEDULED_TOPIC, this.scheduledHandler(), this.flush)
   }
 
   /** Starts sending what is pending in the store (after a restart too) and arms the scheduled rules. */
   start(): void {
     this.#worker.start()
     this.#schedules.start()
+    this.#purge.start()
   }
 
   async close(): Promise<void> {
     this.#schedules.close()
+    this.#purge.close()
     this.#removeInterest()
     this.rules.close()
     await this.#worker.close()
@@ -116,8 +155,12 @@ export class EventBridge {
   }
 
   /** Only API destinations of this engine are targets here; anything else is refused naming what is. */
-  readonly #kind: TargetKind = (arn) => {
-    if (this.connections.destinationByArn(arn) !== undefined) return { ok: true }
+  readonly #kind: TargetKind = (arn, target, field) => {
+    const destination = this.connections.destinationByArn(arn)
+    if (destination !== undefined) {
+      checkTargetParameters(target, field, destination.InvocationEndpoint)
+      return { ok: true }
+    }
     if (/^arn:[^:]+:events:[^:]*:[^:]*:api-destination\//.test(arn)) {
       return { ok: false, code: 'ResourceNotFoundException', message: `API destination ${arn} does not exist` }
     }
@@ -171,22 +214,26 @@ export class EventBridge {
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > LIMITS.putEventsEntries) {
       throw invalid('Entries', `must list 1 to ${LIMITS.putEventsEntries} entries`, LIMITS.putEventsEntries)
     }
+    // EventBridge's 256 KB is the whole request's: over it, the call is refused and nothing is written.
+    const total = entries.reduce((n, e) => n + (e !== null && typeof e === 'object' ? entrySize(e) : 0), 0)
+    if (total > LIMITS.eventBytes) throw invalid('Entries', `Total size of the entries in the request is over the limit: ${total} bytes, at most ${LIMITS.eventBytes}`, LIMITS.eventBytes)
     const results: PutEventsResultEntry[] = []
     const events: CloudEvent[] = []
+    const ingestedAt = this.#ctx.clock.now()
     for (const e of entries) {
       const refused = this.#refusal(e)
       if (refused !== undefined) {
         results.push(refused)
         continue
       }
-      const time = e.Time instanceof Date ? e.Time.getTime() : typeof e.Time === 'number' ? e.Time * 1000 : this.#ctx.clock.now()
+      const time = e.Time === undefined ? ingestedAt : timeMs(e.Time)!
       const event = this.#ctx.bus.make(e.Source!, e.DetailType!, [...(e.Resources ?? [])], JSON.parse(e.Detail!) as unknown, time)
       events.push(event)
       results.push({ EventId: event.id })
     }
     if (events.length > 0) {
       this.#ctx.store.transaction((tx) => {
-        for (const event of events) if (this.#ctx.bus.wants(event.source, event['detail-type'])) tx.emit(EVENTS_TOPIC, event)
+        for (const event of events) if (this.#ctx.bus.wants(event.source, event['detail-type'])) tx.emit(PUT_EVENTS_TOPIC, { event, ingestedAt } satisfies PutEntry)
       })
     }
     const failedCount = results.filter((r) => r.ErrorCode !== undefined).length
@@ -207,9 +254,11 @@ export class EventBridge {
     try { detail = JSON.parse(e.Detail) } catch { return bad('MalformedDetail', 'Detail is malformed: it is not valid JSON.') }
     if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return bad('MalformedDetail', 'Detail is malformed: it must be a JSON object.')
     if (e.Resources !== undefined && (!Array.isArray(e.Resources) || e.Resources.some((r) => typeof r !== 'string'))) return bad('InvalidArgument', 'Parameter Resources is not valid: a list of ARNs')
-    const size = Buffer.byteLength(e.Source) + Buffer.byteLength(e.DetailType) + Buffer.byteLength(e.Detail) + (e.Resources ?? []).reduce((n, r) => n + Buffer.byteLength(r), 0)
+    const size = entrySize(e)
     if (size > LIMITS.eventBytes) return bad('InvalidArgument', `the entry is ${size} bytes; at most ${LIMITS.eventBytes}`)
-    if (e.Time !== undefined && !(e.Time instanceof Date || typeof e.Time === 'number')) return bad('InvalidArgument', 'Parameter Time is not valid: a timestamp')
+    if (e.Time !== undefined && timeMs(e.Time) === undefined) {
+      return bad('InvalidArgument', `Parameter Time is not valid: a timestamp from ${new Date(-MAX_TIME_MS).toISOString()} to ${new Date(MAX_TIME_MS).toISOString()}, got ${String(e.Time instanceof Date ? 'an invalid date' : e.Time)}`)
+    }
     return undefined
   }
 

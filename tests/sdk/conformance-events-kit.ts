@@ -62,7 +62,10 @@ export function eventsConformance(t: Test, open: Open): void {
     const jobEvent = JSON.parse((await server.receivedWhere((b) => b?.source === 'aws.batch')).body)
     t.match(jobEvent, { detail: { jobId: job.id, status: 'SUCCEEDED', stratus: { sequence: Number } } }, 'the job\'s event, with no subscriber: the rule asked for it')
     await t.rejects(rule.delete(), /has targets/)
-    await rule.delete({ force: true })
+    await t.rejects(rule.delete({ force: true }), /has targets: t/, 'force does not remove targets (EventBridge\'s Force is for managed rules)')
+    await rule.removeTarget('t')
+    await rule.delete()
+    t.same((await cloud.events.rules()).map((r) => r.Name), ['jobs'], 'deleted once its targets are removed')
   })
 
   t.test('EventBridge: errors are the same both ways', async (t) => {

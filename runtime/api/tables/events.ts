@@ -28,6 +28,12 @@ const EXCEPTIONS: Record<string, number> = {
 
 type Input = Record<string, any>
 
+/** As CloudTrail records EventBridge's calls: a connection's AuthParameters are HIDDEN_DUE_TO_SECURITY_REASONS. */
+const SECRET_INPUTS: Record<string, readonly string[]> = {
+  CreateConnection: ['AuthParameters'],
+  UpdateConnection: ['AuthParameters']
+}
+
 export function eventsTable(bridge: EventBridge, partition: Partition): ServiceTable {
   const ruleArn = (name: unknown) => typeof name === 'string' && name !== '' ? (name.startsWith('arn:') ? name : arn(partition, 'events', `rule/${name}`)) : arn(partition, 'events', 'rule/*')
   const connectionArn = (name: unknown) => {
@@ -42,6 +48,8 @@ export function eventsTable(bridge: EventBridge, partition: Partition): ServiceT
   const everything = () => ['*']
   const op = (name: string, required: string[], resources: (input: Input) => string[], call: (input: Input) => unknown, tags?: (input: Input) => Record<string, string> | undefined): Operation<Input> => ({
     name,
+    // A connection's credentials (API key, password, client secret, secret invocation parameters) never reach the audit trail.
+    ...(SECRET_INPUTS[name] !== undefined ? { secretInputs: SECRET_INPUTS[name] } : {}),
     readOnly: readOnlyByName(name) || name === 'TestEventPattern',
     required,
     authorize: (input) => {

@@ -8,7 +8,7 @@ import {
   DeleteRuleCommand, PutEventsCommand, CreateConnectionCommand, DescribeConnectionCommand, CreateApiDestinationCommand, ListApiDestinationsCommand,
   TestEventPatternCommand, DisableRuleCommand, ResourceNotFoundException, InvalidEventPatternException, LimitExceededException, ListRuleNamesByTargetCommand
 } from '@aws-sdk/client-eventbridge'
-import { clientConfig, simulatedCloud } from './clients.js'
+import { clientConfig, signedRequest, simulatedCloud } from './clients.js'
 import { targetServer } from '../events/target-server.js'
 
 t.test('rules, targets, connections and API destinations over AWSEvents; PutEvents reaches the target', async (t) => {
@@ -94,4 +94,20 @@ t.test('IAM decides events:<Op> on the rule\'s ARN: a user allowed rules named t
   await t.rejects(eb.send(new PutRuleCommand({ Name: 'team-b-jobs', EventPattern: '{"source":["aws.batch"]}' })), { name: 'AccessDeniedException' })
   await t.rejects(eb.send(new ListRulesCommand({})), { name: 'AccessDeniedException' })
   t.equal(cloud.engine.eventBridge.listRules().Rules.length, 1, 'the denied call changed nothing')
+})
+
+t.test('PutEvents with an out-of-range Time answered 500 InternalException on the wire', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  cloud.engine.eventBridge.putRule({ Name: 'r', EventPattern: '{"source":["s"]}' })
+  for (const time of ['1e20', '-1e300', '"yesterday"']) {
+    const res = await signedRequest(cloud.endpoint, {
+      service: 'events', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+      body: `{"Entries":[{"Source":"s","DetailType":"x","Detail":"{}","Time":${time}},{"Source":"s","DetailType":"x","Detail":"{}"}]}`
+    })
+    t.equal(res.status, 200, `Time ${time}: the call succeeds`)
+    const out = JSON.parse(res.text) as { FailedEntryCount: number; Entries: Array<{ ErrorCode?: string; EventId?: string }> }
+    t.equal(out.FailedEntryCount, 1, `Time ${time}: that entry alone is refused`)
+    t.match(out.Entries, [{ ErrorCode: 'InvalidArgument' }, { EventId: /^[0-9a-f-]{36}$/ }], 'the valid entry is written')
+  }
 })

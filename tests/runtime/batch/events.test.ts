@@ -47,6 +47,29 @@ t.test('each event of a job carries stratus.sequence, growing with every change:
   t.ok(sequences.every((s, i) => i === 0 || s > sequences[i - 1]), `strictly increasing: ${sequences.join(' ')}`)
 })
 
+t.test('stratus.sequence tied for array children (PENDING and RUNNABLE shared a number)', async (t) => {
+  await using cloud = await simulatedCloud()
+  const { queue, def } = await oneNode(cloud, { vcpus: 4 })
+  const events = recordEvents(cloud)
+  const array = await cloud.batch.job('arr').queue(queue).definition(def).array(6).retry({ attempts: 2 }).env(sim(3, 1)).submit()
+  const single = await cloud.batch.job('s').queue(queue).definition(def).env(sim(1)).submit()
+  const dependent = await cloud.batch.job('d').queue(queue).definition(def).dependsOn(single).env(sim(1)).submit()
+  await cloud.clock.advance(60_000)
+  await array.wait()
+  await dependent.wait()
+  await settle(cloud)
+  const byJob = new Map<string, Array<{ status: string; sequence: number }>>()
+  for (const e of events) {
+    const d = e.detail as unknown as { jobId: string; status: string; stratus: { sequence: number } }
+    byJob.set(d.jobId, [...(byJob.get(d.jobId) ?? []), { status: d.status, sequence: d.stratus.sequence }])
+  }
+  t.equal(byJob.size, 9, 'the parent, its 6 children, the single job and its dependant')
+  for (const [id, list] of byJob) {
+    if (id.includes(':')) t.ok(list.some((e) => e.status === 'RUNNABLE'), `${id}: has its RUNNABLE event`)
+    t.ok(list.every((e, i) => i === 0 || e.sequence > list[i - 1].sequence), `${id}: strictly increasing ${list.map((e) => `${e.status}:${e.sequence}`).join(' ')}`)
+  }
+})
+
 t.test('one event per state change after submission, in order', async (t) => {
   await using cloud = await simulatedCloud()
   const { queue, def } = await oneNode(cloud)

@@ -12,7 +12,9 @@ import { SqliteStore } from '../../../runtime/store/sqlite.js'
 import { EVENTS_TOPIC } from '../../../runtime/events/index.js'
 import type { ManualClock } from '../../../runtime/clock/clock.js'
 import { engine, hook, ns, order } from './fixtures.js'
-import { targetServer } from './target-server.js'
+import { channel } from 'node:diagnostics_channel'
+import type { Engine } from '../../../runtime/engine.js'
+import { targetServer, type TargetServer } from './target-server.js'
 
 /** The two ways an engine's state outlives it: a MemoryStore handed to the next engine, or a data directory (SQLite). */
 const STATES = {
@@ -83,3 +85,47 @@ t.test('an ENABLED rule alone makes Batch emit its job events (no subscriber nee
   e.eventBridge.disableRule({ Name: 'orders' })
   t.notOk(e.events.wants('aws.batch', 'Batch Job State Change'), 'no enabled rule and no subscriber: nothing is emitted')
 })
+
+/** How the stop meets the 4th call: its answer received in full (its acknowledgement not yet written), or the target answering it. */
+const STOPS = {
+  'its answer received': (first: Engine, stop: (p: Promise<void>) => void, server: TargetServer) => {
+    void server
+    let answered = 0
+    const onComplete = () => { if (++answered === 4) setImmediate(() => stop(first.close())) }
+    channel('undici:request:trailers').subscribe(onComplete)
+    return () => channel('undici:request:trailers').unsubscribe(onComplete)
+  },
+  // The stop comes while the target works on the 4th call; it answers 2xx 50 ms later.
+  'the target answering': (first: Engine, stop: (p: Promise<void>) => void, server: TargetServer) => {
+    server.onRequest = (n) => {
+      if (n !== 4) return
+      stop(first.close())
+      return 50
+    }
+    return () => { server.onRequest = undefined }
+  }
+}
+
+for (const [when, arrange] of Object.entries(STOPS)) {
+  t.test(`a graceful restart sends nothing twice (stopped at ${when})`, async (t) => {
+    const store = new MemoryStore()
+    const server = await targetServer('ok')
+    t.teardown(async () => { await server.close(); await store.close() })
+    const first = await engine({ store })
+    hook(first, server)
+    let closing: Promise<void> | undefined
+    const undo = arrange(first, (p) => { closing = p }, server)
+    t.teardown(undo)
+    order(first, 0, 8)
+    await server.receivedAtLeast(4)
+    while (closing === undefined) await new Promise((resolve) => setImmediate(resolve))
+    await closing
+    undo()
+    t.ok(server.acknowledged.length >= 4, 'the target answered 2xx to the calls made before the stop')
+    const second = await engine({ store, startTime: Date.UTC(2030, 0, 1, 1) })
+    t.teardown(() => second.close())
+    for (let i = 0; i < 10 && second.eventBridge.pendingDeliveries() > 0; i++) await (second.clock as ManualClock).advance(60_000)
+    t.equal(second.eventBridge.pendingDeliveries(), 0)
+    t.same(ns(server.acknowledged), [0, 1, 2, 3, 4, 5, 6, 7], 'every event acknowledged once: none sent again after a graceful stop')
+  })
+}

@@ -57,7 +57,7 @@ t.test('bad rules are refused naming the member; nothing is written', async (t) 
   t.same(b.listRules().Rules, [], 'no rule was made')
 })
 
-t.test('targets: API destinations only, at most 5 per rule, RetryPolicy bounds; DeleteRule needs Force while targets remain', async (t) => {
+t.test('targets: API destinations only, at most 5 per rule, RetryPolicy bounds; DeleteRule refused while targets remain', async (t) => {
   const e = await engine()
   t.teardown(() => e.close())
   const b = e.eventBridge
@@ -85,8 +85,22 @@ t.test('targets: API destinations only, at most 5 per rule, RetryPolicy bounds; 
   t.equal(b.listTargetsByRule({ Rule: 'r' }).Targets.length, 5, 'the sixth was not added')
   t.same(b.removeTargets({ Rule: 'r', Ids: ['t5', 'missing'] }).FailedEntries.map((f) => f.TargetId), ['missing'])
   refuses(t, () => b.deleteRule({ Name: 'r' }), 'ValidationException', 'Name')
-  b.deleteRule({ Name: 'r', Force: true })
-  t.same(b.listRuleNamesByTarget({ TargetArn: arn }).RuleNames, [], 'its targets went with it')
+})
+
+t.test('DeleteRule with Force silently deleted a rule\'s targets (Force is for managed rules; a rule with targets is refused)', async (t) => {
+  const e = await engine()
+  t.teardown(() => e.close())
+  const b = e.eventBridge
+  const arn = await destination(e)
+  b.putRule({ Name: 'r', EventPattern: '{"source":["s"]}' })
+  b.putTargets({ Rule: 'r', Targets: [{ Id: 't1', Arn: arn }, { Id: 't2', Arn: arn }] })
+  t.throws(() => b.deleteRule({ Name: 'r', Force: true }), { code: 'ValidationException', field: 'Name', message: /has targets: t1, t2/ })
+  t.equal(b.listTargetsByRule({ Rule: 'r' }).Targets.length, 2, 'the targets are kept')
+  t.equal(b.describeRule({ Name: 'r' }).Name, 'r', 'and the rule')
+  b.removeTargets({ Rule: 'r', Ids: ['t1', 't2'] })
+  b.deleteRule({ Name: 'r' })
+  t.throws(() => b.describeRule({ Name: 'r' }), { code: 'ResourceNotFoundException' })
+  t.same(b.deleteRule({ Name: 'r' }), {}, 'deleting it again succeeds, as EventBridge')
 })
 
 t.test('API destinations are on loopback only; connections never show their secrets', async (t) => {
@@ -159,4 +173,61 @@ t.test('PutEvents: up to 10 entries; refused entries are reported in place, the 
   refuses(t, () => e.eventBridge.putEvents({ Entries: Array.from({ length: 11 }, () => ({ Source: 's', DetailType: 'd', Detail: '{}' })) }), 'ValidationException', 'Entries')
   t.same(e.eventBridge.testEventPattern({ EventPattern: '{"detail":{"n":[{"numeric":[">",3]}]}}', Event: JSON.stringify({ id: '1', account: 'a', source: 's', time: 't', region: 'r', 'detail-type': 'd', detail: { n: 4 } }) }), { Result: true })
   refuses(t, () => e.eventBridge.testEventPattern({ EventPattern: '{"source":["s"]}', Event: '{"source":"s"}' }), 'ValidationException', 'Event')
+})
+
+t.test('InputTransformer and InputPath differ from EventBridge: <aws.events.event> without detail, ingestion time, wildcards', async (t) => {
+  const e = await engine()
+  const server = await targetServer()
+  t.teardown(async () => { await e.close(); await server.close() })
+  const arn = hook(e, server, { target: { InputPath: '$.detail.items[*].id' } })
+  e.eventBridge.putTargets({ Rule: 'orders', Targets: [{ Id: 't2', Arn: arn, InputTransformer: {
+    InputPathsMap: { ids: '$.detail.items[*].id', all: '$.detail.*' },
+    InputTemplate: '{"event": <aws.events.event>, "json": <aws.events.event.json>, "ingested": "<aws.events.event.ingestion-time>", "ids": <ids>, "all": <all>}'
+  } }] })
+  const detail = { items: [{ id: 'a' }, { id: 'b' }, { other: 1 }], n: 3 }
+  e.eventBridge.putEvents({ Entries: [{ Source: 'shop', DetailType: 'Order Placed', Detail: JSON.stringify(detail), Time: new Date(Date.UTC(2040, 0, 1)) }] })
+  await server.receivedAtLeast(2)
+  const bodies = server.received.map((r) => JSON.parse(r.body) as any)
+  const path = bodies.find((b) => Array.isArray(b))
+  const shaped = bodies.find((b) => !Array.isArray(b))
+  t.same(path, ['a', 'b'], 'InputPath with [*]: the list it selects')
+  t.same(shaped.ids, ['a', 'b'])
+  t.same(shaped.all, [detail.items, 3], '.* selects every value of an object')
+  t.notOk('detail' in shaped.event, '<aws.events.event> is the event without its detail')
+  t.equal(shaped.event.id, shaped.json.id)
+  t.same(shaped.json.detail, detail, '<aws.events.event.json> is the whole event')
+  t.equal(shaped.json.time, '2040-01-01T00:00:00Z', 'the event keeps the Time PutEvents gave')
+  t.equal(shaped.ingested, new Date(e.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), 'the ingestion time is when the event was received, not its Time')
+})
+
+t.test('PutEvents with an out-of-range Time answered 500 for the whole call', async (t) => {
+  const e = await engine()
+  t.teardown(() => e.close())
+  const seen: unknown[] = []
+  e.events.subscribe({ source: ['shop'] }, (ev) => { seen.push(ev.detail) })
+  const out = e.eventBridge.putEvents({ Entries: [
+    { Source: 'shop', DetailType: 'A', Detail: '{"ok":1}' },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: 1e20 },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: new Date('nope') },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: Number.NaN },
+    { Source: 'shop', DetailType: 'A', Detail: '{}', Time: -1e300 },
+    { Source: 'shop', DetailType: 'A', Detail: '{"ok":2}', Time: 1_900_000_000 }
+  ] })
+  t.equal(out.FailedEntryCount, 4)
+  t.match(out.Entries, [{ EventId: /./ }, { ErrorCode: 'InvalidArgument', ErrorMessage: /Time/ }, { ErrorCode: 'InvalidArgument' }, { ErrorCode: 'InvalidArgument' }, { ErrorCode: 'InvalidArgument' }, { EventId: /./ }])
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(seen, [{ ok: 1 }, { ok: 2 }], 'the valid entries are written')
+})
+
+t.test('PutEvents checked 256 KB per entry, while EventBridge\'s limit is on the whole request', async (t) => {
+  const e = await engine()
+  t.teardown(() => e.close())
+  const seen: unknown[] = []
+  e.events.subscribe({ source: ['shop'] }, (ev) => { seen.push(ev.detail) })
+  const detail = JSON.stringify({ pad: 'x'.repeat(100 * 1024) })
+  const entry = { Source: 'shop', DetailType: 'A', Detail: detail }
+  t.equal(e.eventBridge.putEvents({ Entries: [entry, entry] }).FailedEntryCount, 0, 'two entries of 100 KB: 200 KB in all, accepted')
+  t.throws(() => e.eventBridge.putEvents({ Entries: [entry, entry, entry] }), { code: 'ValidationException', field: 'Entries', limit: 256 * 1024 }, 'three: over 256 KB in all, the call is refused')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(seen.length, 2, 'nothing of the refused call was written')
 })

@@ -1,11 +1,12 @@
 // A real HTTP server on 127.0.0.1 port 0 standing in for an API destination's
 // endpoint: it records every request (method, path, headers, body) and
-// answers as `mode` says — 200, 500, or not at all (a timeout). Not a test file.
+// answers as `mode` says — 200, 500, or not at all (a timeout), or the status
+// `mode` is when it is a number. Not a test file.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface Received { method: string; url: string; headers: IncomingMessage['headers']; body: string }
-export type Mode = 'ok' | 'fail' | 'hang' | 'bad-request'
+export type Mode = 'ok' | 'fail' | 'hang' | 'bad-request' | number
 
 export interface TargetServer {
   readonly url: string
@@ -13,6 +14,8 @@ export interface TargetServer {
   /** Bodies of requests answered 2xx, in arrival order. */
   readonly acknowledged: string[]
   mode: Mode
+  /** Called as the n-th request (from 1) is about to be answered; a number returned delays the answer by that many ms (real time). */
+  onRequest: ((n: number) => number | void) | undefined
   /** Resolves once `n` requests have been received in all. */
   receivedAtLeast(n: number): Promise<void>
   /** Resolves with the first received request whose parsed JSON body satisfies `test` (now or when it arrives). */
@@ -48,9 +51,16 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
         res.on('close', () => hanging.delete(res))
         return
       }
-      if (m === 'ok') acknowledged.push(body)
-      res.statusCode = m === 'ok' ? 200 : m === 'bad-request' ? 400 : 500
-      res.end(m === 'ok' ? '{}' : '{"message":"no"}')
+      const status = typeof m === 'number' ? m : m === 'ok' ? 200 : m === 'bad-request' ? 400 : 500
+      const answer = () => {
+        if (status >= 200 && status <= 299) acknowledged.push(body)
+        res.statusCode = status
+        res.end(status <= 299 ? '{}' : '{"message":"no"}')
+      }
+      // A slow answer (the caller waits for it in real time) when onRequest says how long.
+      const delayMs = self.onRequest?.(received.length) ?? 0
+      if (delayMs > 0) setTimeout(answer, delayMs)
+      else answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -60,6 +70,7 @@ export async function targetServer(mode: Mode = 'ok'): Promise<TargetServer> {
     received,
     acknowledged,
     mode,
+    onRequest: undefined,
     receivedAtLeast: (n) => received.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })),
     receivedWhere: (test) => {
       const found = received.find((r) => test(parse(r.body)))
