@@ -6,7 +6,7 @@
 
 import type Database from 'better-sqlite3'
 import type { InitialState } from './memory-persist.js'
-import { KIND_COLUMNS, decodeValue, restoreColumnSet } from './sqlite-codec.js'
+import { KIND_COLUMNS, decodeValue, restoreColumnSet, type StoredValue } from './sqlite-codec.js'
 import { replay, type LoadedRecord, type ReplayState } from './sqlite-redo.js'
 import type { RedoFrame } from './sqlite-redo-log.js'
 import type { OutboxEntry } from './store.js'
@@ -16,7 +16,7 @@ interface RecordRow {
   key: string
   version: number
   kind: number
-  value: Buffer
+  value: StoredValue
 }
 
 export interface Loaded {
@@ -40,11 +40,11 @@ export function loadState(db: Database.Database, frames: readonly RedoFrame[]): 
   }
   for (const { collection, key, version, kind, value } of db.prepare('SELECT collection, key, version, kind, value FROM records').all() as RecordRow[]) {
     const decoded = kind === KIND_COLUMNS
-      ? restoreColumnSet(value, chunks.all(collection, key) as Array<{ column: string; chunk: number; data: Buffer }>, sparse.all(collection, key) as Array<{ idx: number; value: Buffer }>)
+      ? restoreColumnSet(value as Buffer, chunks.all(collection, key) as Array<{ column: string; chunk: number; data: Buffer }>, sparse.all(collection, key) as Array<{ idx: number; value: StoredValue }>)
       : decodeValue(value)
     state.records.set(`${collection}\u0000${key}`, [collection, key, decoded, version])
   }
-  for (const r of db.prepare('SELECT seq, topic, payload FROM outbox ORDER BY seq').all() as Array<{ seq: number; topic: string; payload: Buffer }>) {
+  for (const r of db.prepare('SELECT seq, topic, payload FROM outbox ORDER BY seq').all() as Array<{ seq: number; topic: string; payload: StoredValue }>) {
     state.outbox.set(r.seq, { seq: r.seq, topic: r.topic, payload: Object.freeze(decodeValue(r.payload)) })
   }
   let rows = 0
