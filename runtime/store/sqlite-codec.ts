@@ -1,5 +1,5 @@
-// How the SQLite store writes values (records, sparse entries, outbox
-// payloads, redo frames): as JSON when JSON gives the value back exactly
+// How the SQLite store writes values in its tables (records, sparse entries,
+// outbox payloads): as JSON when JSON gives the value back exactly
 // (sqlite-json.ts decides, cheaply), otherwise with V8's serializer (the
 // structured-clone format, versioned by V8 and readable by later versions),
 // which keeps what JSON would silently change — a Uint8Array, a Date, a Map,
@@ -10,9 +10,13 @@
 //
 // In a table a JSON value is TEXT and a V8 one a BLOB (SQLite keeps each
 // value's own type; the column declares none that would convert): a read
-// tells them apart by the JavaScript type it gets. A redo frame is bytes: V8's
-// format always begins with the byte 0xFF, which UTF-8 text never holds.
-// Files written before JSON was used hold only V8 values and read as before.
+// tells them apart by the JavaScript type it gets. Files written before JSON
+// was used hold only V8 values and read as before.
+//
+// Redo frames stay V8 (encodeFrame): at commit time checking a frame's values
+// for JSON and encoding the text to bytes cost more than V8's serializer
+// (measured on the simulated Batch bench), and frames are read only at an open
+// after a kill.
 //
 // A ColumnSet record is its shape (column names and kinds, the length) in the
 // records row, each column as chunks of CHUNK entries (raw bytes of the typed
@@ -43,19 +47,13 @@ export function decodeValue(stored: StoredValue): unknown {
   return typeof stored === 'string' ? JSON.parse(stored) : deserialize(stored)
 }
 
-/** The first byte of V8's serialization format (its version tag). */
-const V8_TAG = 0xff
-
-/**
- * A redo frame's bytes: JSON when `plain` (the caller checked every value it
- * put in `row`, whose own arrays it built dense), V8 otherwise.
- */
-export function encodeFrame(row: unknown[], plain: boolean): Buffer {
-  return plain ? Buffer.from(JSON.stringify(row)) : serializeV8(row, 'value')
+/** A redo frame's bytes (sqlite-redo.ts). */
+export function encodeFrame(row: unknown[]): Buffer {
+  return serializeV8(row, 'value')
 }
 
 export function decodeFrame(bytes: Buffer): unknown {
-  return bytes[0] === V8_TAG ? deserialize(bytes) : JSON.parse(bytes.toString('utf8'))
+  return deserialize(bytes)
 }
 
 function serializeV8(value: unknown, field: string): Buffer {

@@ -1,6 +1,5 @@
 // A redo row: one committed transaction, as sqlite-writer.ts appends it and
-// the loader replays it at open. An array, as JSON when every value in it is
-// plain JSON data and V8-serialized otherwise (sqlite-codec.ts encodeFrame):
+// the loader replays it at open. V8-serialized array (sqlite-codec.ts encodeFrame):
 //
 //   [revision, records, cells, sparse, emitted]
 //   records  flat: collection, key, version, what (W_*), payload

@@ -20,7 +20,6 @@ import { UnavailableError } from '../errors.js'
 import { ColumnSet } from './columns.js'
 import type { CommitWrites, WriteVisitor } from './memory-persist.js'
 import { CHUNK, KIND_COLUMNS, KIND_VALUE, chunkBytes, chunksOf, encodeFrame, encodeShape, encodeValue, setPayload } from './sqlite-codec.js'
-import { isPlainJson } from './sqlite-json.js'
 import { W_COLUMNS, W_DELETED, W_VALUE, W_VERSION } from './sqlite-redo.js'
 import type { RedoLog } from './sqlite-redo-log.js'
 import type { Versioned } from './store.js'
@@ -70,8 +69,6 @@ export class SqliteWriter {
 
   #redoSeq: number
   #redoRows: number
-  /** While a redo row is built: every value put in it so far is plain JSON (sqlite-json.ts). */
-  #plain = true
 
   readonly #foldRows: number
 
@@ -134,8 +131,7 @@ export class SqliteWriter {
     const keys = this.#commitKeys
     try {
       if (commit.wroteRecords) commit.visit(this.#visitor)
-      this.#plain = true
-      const row = encodeFrame(this.#redoRow(commit), this.#plain)
+      const row = encodeFrame(this.#redoRow(commit))
       try {
         this.#log.append(this.#redoSeq + 1, row)
       } catch (error) {
@@ -168,14 +164,11 @@ export class SqliteWriter {
     for (const dirty of this.#commitKeys) {
       const { collection, key, now, commitBefore } = dirty
       if (now === undefined) records.push(collection, key, 0, W_DELETED, null)
-      else if (!(now.value instanceof ColumnSet)) records.push(collection, key, now.version, W_VALUE, this.#checked(now.value))
+      else if (!(now.value instanceof ColumnSet)) records.push(collection, key, now.version, W_VALUE, now.value)
       else if (commitBefore !== undefined && commitBefore.value === now.value) {
         records.push(collection, key, now.version, W_VERSION, null)
         sets.set(now.value, dirty)
-      } else {
-        records.push(collection, key, now.version, W_COLUMNS, setPayload(now.value))
-        this.#plain = false // typed arrays
-      }
+      } else records.push(collection, key, now.version, W_COLUMNS, setPayload(now.value))
     }
     const cells: unknown[] = []
     const c = this.#commitCells
@@ -185,7 +178,7 @@ export class SqliteWriter {
       if (owner === undefined) continue // put whole by this commit, or no longer stored
       const column = c[i + 1] as string
       const index = c[i + 2] as number
-      cells.push(owner.collection, owner.key, column, index, this.#checked(set.column(column)[index]))
+      cells.push(owner.collection, owner.key, column, index, set.column(column)[index])
       this.#chunkChanged(set, column, index)
     }
     const sparse: unknown[] = []
@@ -196,20 +189,14 @@ export class SqliteWriter {
       if (owner === undefined) continue
       const index = p[i + 1] as number
       const present = set.hasSparse(index)
-      sparse.push(owner.collection, owner.key, index, present ? 1 : 0, present ? this.#checked(set.sparse(index)) : null)
+      sparse.push(owner.collection, owner.key, index, present ? 1 : 0, present ? set.sparse(index) : null)
       let changed = this.#sparseChanged.get(set)
       if (changed === undefined) this.#sparseChanged.set(set, (changed = new Set()))
       changed.add(index)
     }
     const emitted: unknown[] = []
-    for (const entry of commit.emitted) emitted.push(entry.seq, entry.topic, this.#checked(entry.payload))
+    for (const entry of commit.emitted) emitted.push(entry.seq, entry.topic, entry.payload)
     return [commit.revision, records, cells, sparse, emitted]
-  }
-
-  /** A value going into the redo row: the row stays JSON only while every such value is plain. */
-  #checked<T>(value: T): T {
-    if (this.#plain && !isPlainJson(value)) this.#plain = false
-    return value
   }
 
   #chunkChanged(set: ColumnSet, column: string, index: number): void {
