@@ -6,11 +6,8 @@
 //
 // The batch is handled in a microtask after the first report, before any
 // timer or I/O callback can run, so nothing outside the engine's own
-// microtasks sees the reports later than before. A task has at most one
-// report in a batch: a second report for it (running, then exited in the same
-// tick) handles the batch first, so each of a task's transitions stays a
-// commit of its own, in order, handled where the second report arrives (as
-// every report was before batches).
+// microtasks sees the reports later than before. Reports are handled in the
+// order they arrived, a task's running and exit in the same tick included.
 
 export class ReportBatch<R extends { runId: string }> {
   readonly #handle: (reports: R[]) => void
@@ -24,7 +21,6 @@ export class ReportBatch<R extends { runId: string }> {
   }
 
   add(report: R): void {
-    if (this.#waiting.has(report.runId)) this.#flush()
     this.#reports.push(report)
     this.#waiting.set(report.runId, report)
     if (!this.#scheduled) {
@@ -33,7 +29,7 @@ export class ReportBatch<R extends { runId: string }> {
     }
   }
 
-  /** The report waiting for runId, if one does. */
+  /** The last report waiting for runId, if one does. */
   waiting(runId: string): R | undefined {
     return this.#waiting.get(runId)
   }

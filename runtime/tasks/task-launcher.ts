@@ -336,6 +336,8 @@ export class TaskLauncher {
         this.stop(runId, { kind: 'timeout', reason: row.timeout!.reason })
       }, row.timeout.ms))
     }
+    // Running and ended in the same batch: the timeout just armed goes.
+    if (event.type === 'ended') this.#clearTimeout(row.runId)
     this.#notify(event)
   }
 
