@@ -17,6 +17,10 @@
 //   recover()       after a restart over the same store: a row whose sandbox no
 //                   runner has any more ended with its host (AWS's reason)
 //
+// Runner reports (running, ended) arriving in the same tick are recorded in
+// one store transaction, in arrival order, each in a savepoint of its own
+// (report-batch.ts): a durable store pays per commit.
+//
 // Owners hear of their tasks through these callbacks, inside the store's
 // transactions; anyone else through watch().
 
