@@ -86,11 +86,15 @@ export class MemoryStore implements Store {
 
   /** Loads what a disk store read back: records as they were, with their versions. */
   #restore(initial: InitialState): void {
+    const keys = new Map<Collection, string[]>()
     for (const [collection, key, value, version] of initial.records) {
       const coll = this.#collection(collection)
       coll.records.set(key, { key, value: freeze(value), version })
-      coll.keys.insert(key)
+      let list = keys.get(coll)
+      if (list === undefined) keys.set(coll, (list = []))
+      list.push(key)
     }
+    for (const [coll, list] of keys) coll.keys.load(list)
     this.#revision = initial.revision
     this.outbox.restore(initial.outboxSeq, initial.outbox)
   }

@@ -1,10 +1,22 @@
-// How the SQLite store writes values: records and outbox payloads with V8's
-// serializer (the structured-clone format, versioned by V8 and readable by
-// later versions), not JSON. It keeps what JSON would silently change — a
-// Uint8Array, a Date, a Map, undefined inside an array or as a property, NaN,
-// -0 — so a value read back after reopen is what the memory store held, and it
-// costs about what JSON.stringify does. What it cannot hold (a function or a
-// symbol anywhere inside the value) is refused with StoreInvalidValue.
+// How the SQLite store writes values in its tables (records, sparse entries,
+// outbox payloads): as JSON when JSON gives the value back exactly
+// (sqlite-json.ts decides, cheaply), otherwise with V8's serializer (the
+// structured-clone format, versioned by V8 and readable by later versions),
+// which keeps what JSON would silently change — a Uint8Array, a Date, a Map,
+// undefined inside an array or as a property, NaN, -0, an object shared twice.
+// Either way a value read back after reopen is what the memory store held.
+// What neither can hold (a function or a symbol anywhere inside the value)
+// is refused with StoreInvalidValue.
+//
+// In a table a JSON value is TEXT and a V8 one a BLOB (SQLite keeps each
+// value's own type; the column declares none that would convert): a read
+// tells them apart by the JavaScript type it gets. Files written before JSON
+// was used hold only V8 values and read as before.
+//
+// Redo frames stay V8 (encodeFrame): at commit time checking a frame's values
+// for JSON and encoding the text to bytes cost more than V8's serializer
+// (measured on the simulated Batch bench), and frames are read only at an open
+// after a kill.
 //
 // A ColumnSet record is its shape (column names and kinds, the length) in the
 // records row, each column as chunks of CHUNK entries (raw bytes of the typed
@@ -14,6 +26,7 @@
 import { deserialize, serialize } from 'node:v8'
 import { InvalidArgumentError } from '../errors.js'
 import { ColumnSet, type ColumnArray, type ColumnKind } from './columns.js'
+import { isPlainJson } from './sqlite-json.js'
 
 /** Entries per column chunk: a transaction that changes a few cells rewrites only the chunks they are in. */
 export const CHUNK = 4096
@@ -22,16 +35,33 @@ export const CHUNK = 4096
 export const KIND_VALUE = 0
 export const KIND_COLUMNS = 1
 
-export function encodeValue(value: unknown, field: string): Buffer {
+/** A stored value: JSON text, or V8-serialized bytes. */
+export type StoredValue = string | Buffer
+
+/** A value as a table row keeps it (TEXT JSON or a V8 BLOB); refused (StoreInvalidValue) when it cannot be kept. */
+export function encodeValue(value: unknown, field: string): StoredValue {
+  return isPlainJson(value) ? JSON.stringify(value) : serializeV8(value, field)
+}
+
+export function decodeValue(stored: StoredValue): unknown {
+  return typeof stored === 'string' ? JSON.parse(stored) : deserialize(stored)
+}
+
+/** A redo frame's bytes (sqlite-redo.ts). */
+export function encodeFrame(row: unknown[]): Buffer {
+  return serializeV8(row, 'value')
+}
+
+export function decodeFrame(bytes: Buffer): unknown {
+  return deserialize(bytes)
+}
+
+function serializeV8(value: unknown, field: string): Buffer {
   try {
     return serialize(value)
   } catch (error) {
     throw new InvalidArgumentError('StoreInvalidValue', `${field} cannot be stored: ${(error as Error).message} (functions and symbols cannot be kept on disk)`, { field, cause: error })
   }
-}
-
-export function decodeValue(bytes: Buffer): unknown {
-  return deserialize(bytes)
 }
 
 /** The shape of a ColumnSet, as its records row keeps it. */
@@ -79,7 +109,7 @@ export function setFromPayload(payload: unknown[]): ColumnSet {
 export function restoreColumnSet(
   shapeBytes: Buffer,
   chunks: Iterable<{ column: string; chunk: number; data: Buffer }>,
-  sparse: Iterable<{ idx: number; value: Buffer }>
+  sparse: Iterable<{ idx: number; value: StoredValue }>
 ): ColumnSet {
   const shape = deserialize(shapeBytes) as ColumnShape
   const columns = new Map<string, ColumnArray>()
@@ -91,7 +121,7 @@ export function restoreColumnSet(
     bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), chunk * CHUNK * array.BYTES_PER_ELEMENT)
   }
   function* entries(): Generator<[number, unknown]> {
-    for (const { idx, value } of sparse) yield [idx, Object.freeze(deserialize(value))]
+    for (const { idx, value } of sparse) yield [idx, Object.freeze(decodeValue(value))]
   }
   return ColumnSet.restore(columns, entries())
 }

@@ -6,18 +6,13 @@
 
 import type Database from 'better-sqlite3'
 import type { InitialState } from './memory-persist.js'
-import { KIND_COLUMNS, decodeValue, restoreColumnSet } from './sqlite-codec.js'
+import { KIND_COLUMNS, decodeValue, restoreColumnSet, type StoredValue } from './sqlite-codec.js'
 import { replay, type LoadedRecord, type ReplayState } from './sqlite-redo.js'
 import type { RedoFrame } from './sqlite-redo-log.js'
 import type { OutboxEntry } from './store.js'
 
-interface RecordRow {
-  collection: string
-  key: string
-  version: number
-  kind: number
-  value: Buffer
-}
+/** A records row, raw: collection, key, version, kind, value. */
+type RecordRow = [collection: string, key: string, version: number, kind: number, value: StoredValue]
 
 export interface Loaded {
   initial: InitialState
@@ -29,8 +24,12 @@ export interface Loaded {
 
 export function loadState(db: Database.Database, frames: readonly RedoFrame[]): Loaded {
   const meta = new Map((db.prepare('SELECT name, value FROM meta').all() as Array<{ name: string; value: number }>).map((r) => [r.name, r.value]))
-  const chunks = db.prepare('SELECT name AS column, chunk, data FROM column_chunks WHERE collection = ? AND key = ?')
-  const sparse = db.prepare('SELECT idx, value FROM sparse WHERE collection = ? AND key = ?')
+  const folded = meta.get('redo_seq') ?? 0
+  // Frames at or below redo_seq were folded already (killed before the log was emptied).
+  const replayed = frames.filter((frame) => frame.seq > folded)
+  const rows = db.prepare('SELECT collection, key, version, kind, value FROM records').raw().all() as RecordRow[]
+  const decode = recordDecoder(db)
+  let records: Iterable<LoadedRecord>
   const state: ReplayState = {
     records: new Map<string, LoadedRecord>(),
     outbox: new Map<number, OutboxEntry>(),
@@ -38,28 +37,41 @@ export function loadState(db: Database.Database, frames: readonly RedoFrame[]): 
     outboxSeq: meta.get('outbox_seq') ?? 0,
     touched: new Set()
   }
-  for (const { collection, key, version, kind, value } of db.prepare('SELECT collection, key, version, kind, value FROM records').all() as RecordRow[]) {
-    const decoded = kind === KIND_COLUMNS
-      ? restoreColumnSet(value, chunks.all(collection, key) as Array<{ column: string; chunk: number; data: Buffer }>, sparse.all(collection, key) as Array<{ idx: number; value: Buffer }>)
-      : decodeValue(value)
-    state.records.set(`${collection}\u0000${key}`, [collection, key, decoded, version])
+  if (replayed.length === 0) {
+    // Nothing to replay (the common open, after a close): the rows go to the memory store as they are, no map by id.
+    const list: LoadedRecord[] = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]
+      list[i] = [row[0], row[1], decode(row), row[2]]
+    }
+    records = list
+  } else {
+    for (const row of rows) state.records.set(`${row[0]}\u0000${row[1]}`, [row[0], row[1], decode(row), row[2]])
+    records = state.records.values()
   }
-  for (const r of db.prepare('SELECT seq, topic, payload FROM outbox ORDER BY seq').all() as Array<{ seq: number; topic: string; payload: Buffer }>) {
-    state.outbox.set(r.seq, { seq: r.seq, topic: r.topic, payload: Object.freeze(decodeValue(r.payload)) })
+  rows.length = 0
+  for (const [seq, topic, payload] of db.prepare('SELECT seq, topic, payload FROM outbox ORDER BY seq').raw().all() as Array<[number, string, StoredValue]>) {
+    state.outbox.set(seq, { seq, topic, payload: Object.freeze(decodeValue(payload)) })
   }
-  let rows = 0
-  let lastSeq = meta.get('redo_seq') ?? 0
-  for (const frame of frames) {
-    if (frame.seq <= lastSeq) continue // folded already (killed before the log was emptied)
+  let lastSeq = folded
+  for (const frame of replayed) {
     replay(state, frame.payload)
-    rows++
     lastSeq = frame.seq
   }
   const acked = meta.get('outbox_acked') ?? 0
   const outbox = [...state.outbox.values()].filter((e) => e.seq > acked).sort((a, b) => a.seq - b.seq)
   return {
-    initial: { revision: state.revision, outboxSeq: state.outboxSeq, records: state.records.values(), outbox },
+    initial: { revision: state.revision, outboxSeq: state.outboxSeq, records, outbox },
     acked,
-    redo: { rows, lastSeq, touched: [...state.touched].map((id) => [id.slice(0, id.indexOf('\u0000')), id.slice(id.indexOf('\u0000') + 1)] as [string, string]) }
+    redo: { rows: replayed.length, lastSeq, touched: [...state.touched].map((id) => [id.slice(0, id.indexOf('\u0000')), id.slice(id.indexOf('\u0000') + 1)] as [string, string]) }
   }
+}
+
+/** Decodes a records row: a value, or a ColumnSet from its shape, chunks and sparse rows. */
+function recordDecoder(db: Database.Database): (row: RecordRow) => unknown {
+  const chunks = db.prepare('SELECT name AS column, chunk, data FROM column_chunks WHERE collection = ? AND key = ?')
+  const sparse = db.prepare('SELECT idx, value FROM sparse WHERE collection = ? AND key = ?')
+  return ([collection, key, , kind, value]) => kind === KIND_COLUMNS
+    ? restoreColumnSet(value as Buffer, chunks.all(collection, key) as Array<{ column: string; chunk: number; data: Buffer }>, sparse.all(collection, key) as Array<{ idx: number; value: StoredValue }>)
+    : decodeValue(value)
 }

@@ -1,5 +1,5 @@
 // A redo row: one committed transaction, as sqlite-writer.ts appends it and
-// the loader replays it at open. V8-serialized array:
+// the loader replays it at open. V8-serialized array (sqlite-codec.ts encodeFrame):
 //
 //   [revision, records, cells, sparse, emitted]
 //   records  flat: collection, key, version, what (W_*), payload
@@ -13,7 +13,7 @@
 
 import { InternalError } from '../errors.js'
 import { ColumnSet } from './columns.js'
-import { decodeValue, setFromPayload } from './sqlite-codec.js'
+import { decodeFrame, setFromPayload } from './sqlite-codec.js'
 import type { OutboxEntry } from './store.js'
 
 export const W_VALUE = 0
@@ -35,7 +35,7 @@ export interface ReplayState {
 
 /** Applies one redo row to what was loaded from the tables. */
 export function replay(state: ReplayState, bytes: Buffer): void {
-  const [revision, records, cells, sparse, emitted] = decodeValue(bytes) as [number, unknown[], unknown[], unknown[], unknown[]]
+  const [revision, records, cells, sparse, emitted] = decodeFrame(bytes) as [number, unknown[], unknown[], unknown[], unknown[]]
   for (let i = 0; i < records.length; i += 5) {
     const collection = records[i] as string
     const key = records[i + 1] as string

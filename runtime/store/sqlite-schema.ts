@@ -12,7 +12,7 @@
 // Commits since the last fold are frames of the redo log beside the file
 // (<file>-redo, sqlite-redo-log.ts).
 //   records        (collection, key) → version, kind (0 value, 1 ColumnSet), value
-//                  (V8-serialized value, or a ColumnSet's shape)
+//                  (JSON TEXT or V8-serialized BLOB, sqlite-codec.ts; or a ColumnSet's shape)
 //   column_chunks  (collection, key, column, chunk) → raw bytes of CHUNK entries
 //   sparse         (collection, key, idx) → a ColumnSet's sparse entry
 //   outbox         seq → topic, payload: committed and not yet acknowledged

@@ -19,7 +19,7 @@ import type Database from 'better-sqlite3'
 import { UnavailableError } from '../errors.js'
 import { ColumnSet } from './columns.js'
 import type { CommitWrites, WriteVisitor } from './memory-persist.js'
-import { CHUNK, KIND_COLUMNS, KIND_VALUE, chunkBytes, chunksOf, encodeShape, encodeValue, setPayload } from './sqlite-codec.js'
+import { CHUNK, KIND_COLUMNS, KIND_VALUE, chunkBytes, chunksOf, encodeFrame, encodeShape, encodeValue, setPayload } from './sqlite-codec.js'
 import { W_COLUMNS, W_DELETED, W_VALUE, W_VERSION } from './sqlite-redo.js'
 import type { RedoLog } from './sqlite-redo-log.js'
 import type { Versioned } from './store.js'
@@ -131,7 +131,7 @@ export class SqliteWriter {
     const keys = this.#commitKeys
     try {
       if (commit.wroteRecords) commit.visit(this.#visitor)
-      const row = encodeValue(this.#redoRow(commit), 'value')
+      const row = encodeFrame(this.#redoRow(commit))
       try {
         this.#log.append(this.#redoSeq + 1, row)
       } catch (error) {

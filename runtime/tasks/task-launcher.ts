@@ -17,6 +17,10 @@
 //   recover()       after a restart over the same store: a row whose sandbox no
 //                   runner has any more ended with its host (AWS's reason)
 //
+// Runner reports (running, ended) arriving in the same tick are recorded in
+// one store transaction, in arrival order, each in a savepoint of its own
+// (report-batch.ts): a durable store pays per commit.
+//
 // Owners hear of their tasks through these callbacks, inside the store's
 // transactions; anyone else through watch().
 
@@ -30,6 +34,7 @@ import type { ContainerSpec, Runner, RunnerCapabilities, SandboxExit, SandboxInf
 import { InvalidArgumentError, NotFoundError, StratusError } from '../errors.js'
 import { RunnerError } from '../runners/errors.js'
 import { AddressPool } from './addresses.js'
+import { ReportBatch } from './report-batch.js'
 import { EXITED_REASON, FAILED_TO_START_REASON, OOM_REASON, hostTerminatedReason } from './reasons.js'
 
 export const TASKS = 'tasks'
@@ -112,6 +117,14 @@ export interface TaskIntent {
   addressEnv?: readonly string[]
 }
 
+/** A runner's report: running (info), or ended: exited (exit) or failed to start (error). */
+interface Report {
+  runId: string
+  info?: SandboxInfo
+  exit?: SandboxExit
+  error?: Error
+}
+
 export type TaskEvent =
   | { type: 'running'; row: TaskRow }
   | { type: 'ended'; row: TaskRow; outcome: TaskOutcome }
@@ -140,6 +153,8 @@ export class TaskLauncher {
   readonly #watchers = new Set<(event: TaskEvent) => void>()
   readonly #timeouts = new Map<string, TimerHandle>()
   readonly #addresses = new AddressPool()
+  /** Runner reports of this tick, recorded in one transaction. */
+  readonly #reports = new ReportBatch<Report>((reports) => this.#record(reports))
   /** Sandboxes handed to a runner and not yet reported running, failed or ended. */
   #starting = 0
   #closed = false
@@ -272,29 +287,62 @@ export class TaskLauncher {
     }
   }
 
-  #running(runId: string, info: SandboxInfo): void {
+  /** Records a batch of runner reports (report-batch.ts): one transaction, each report in a savepoint of its own when there are several. */
+  #record(reports: Report[]): void {
     // A closed launcher writes nothing more: its rows stay as they are, as after a crash.
     if (this.#closed) return
-    let running: TaskRow | undefined
-    this.#o.store.transaction((tx) => {
-      const current = tx.get<TaskRow>(TASKS, runId)
-      if (current === undefined || current.value.lastStatus === 'RUNNING') return
-      running = {
-        ...current.value, lastStatus: 'RUNNING', startedAt: info.startedAt ?? this.#o.clock.now(),
-        ...(info.pullStartedAt !== undefined ? { pullStartedAt: info.pullStartedAt, pullStoppedAt: info.pullStoppedAt ?? info.pullStartedAt } : {})
-      }
-      tx.put(TASKS, runId, running, current.version)
-      this.#owners.get(running.owner)?.running(tx, running)
-    })
-    if (running === undefined) return
-    const row = running
-    if (row.timeout !== undefined && row.stop === undefined) {
+    const done: Array<TaskEvent | undefined> = []
+    let failure: { error: unknown } | undefined
+    if (reports.length === 1) {
+      this.#o.store.transaction((tx) => done.push(this.#apply(tx, reports[0])))
+    } else {
+      this.#o.store.transaction(() => {
+        for (const report of reports) {
+          try {
+            done.push(this.#o.store.transaction((savepoint) => this.#apply(savepoint, report)))
+          } catch (error) {
+            // Undone alone (the others commit); thrown once they have, as a transaction of its own would have thrown.
+            failure ??= { error }
+          }
+        }
+      })
+    }
+    for (const event of done) if (event !== undefined) this.#after(event)
+    if (failure !== undefined) throw failure.error
+  }
+
+  /** What one report writes, in tx; the event to tell once it commits (undefined: nothing changed). */
+  #apply(tx: Transaction, report: Report): TaskEvent | undefined {
+    const current = tx.get<TaskRow>(TASKS, report.runId)
+    if (current === undefined) return undefined
+    if (report.info === undefined) {
+      const outcome = outcomeOf(current.value, report.exit, report.error, this.#o.clock.now())
+      return { type: 'ended', ...this.#end(tx, current.value, current.version, outcome) }
+    }
+    if (current.value.lastStatus === 'RUNNING') return undefined
+    const info = report.info
+    const running: TaskRow = {
+      ...current.value, lastStatus: 'RUNNING', startedAt: info.startedAt ?? this.#o.clock.now(),
+      ...(info.pullStartedAt !== undefined ? { pullStartedAt: info.pullStartedAt, pullStoppedAt: info.pullStoppedAt ?? info.pullStartedAt } : {})
+    }
+    tx.put(TASKS, report.runId, running, current.version)
+    this.#owners.get(running.owner)?.running(tx, running)
+    return { type: 'running', row: running }
+  }
+
+  /** After a transition committed: a running task's attempt timeout starts on the clock; watchers hear of it. */
+  #after(event: TaskEvent): void {
+    const row = event.row
+    if (event.type === 'running' && row.timeout !== undefined && row.stop === undefined) {
+      const runId = row.runId
       this.#timeouts.set(runId, this.#o.clock.setTimeout(() => {
         this.#timeouts.delete(runId)
         this.stop(runId, { kind: 'timeout', reason: row.timeout!.reason })
       }, row.timeout.ms))
     }
-    this.#notify({ type: 'running', row })
+    // Running and ended in the same batch: the timeout just armed goes.
+    if (event.type === 'ended') this.#clearTimeout(row.runId)
+    this.#notify(event)
   }
 
   /**
@@ -303,6 +351,9 @@ export class TaskLauncher {
    * False when no such task lives.
    */
   stop(runId: string, request: StopRequest): boolean {
+    // Ended, its report waiting for this tick's transaction: no longer a task to stop (as once that commits).
+    const waiting = this.#reports.waiting(runId)
+    if (waiting !== undefined && waiting.info === undefined) return false
     const current = this.#o.store.get<TaskRow>(TASKS, runId)
     if (current === undefined) return false
     if (current.value.stop !== undefined) return true
@@ -314,19 +365,17 @@ export class TaskLauncher {
     return true
   }
 
+  /** The runner reports the sandbox running: recorded with the other reports of this tick. */
+  #running(runId: string, info: SandboxInfo): void {
+    if (this.#closed) return
+    this.#reports.add({ runId, info })
+  }
+
+  /** The runner reports the exit, or that it could not start (error): recorded with the other reports of this tick. */
   #ended(runId: string, exit: SandboxExit | undefined, error: Error | undefined): void {
     if (this.#closed) return
-    this.#clearTimeout(runId)
-    let ended: { row: TaskRow; outcome: TaskOutcome } | undefined
-    this.#o.store.transaction((tx) => {
-      const current = tx.get<TaskRow>(TASKS, runId)
-      if (current === undefined) return
-      const row = current.value
-      const outcome = outcomeOf(row, exit, error, this.#o.clock.now())
-      ended = this.#end(tx, row, current.version, outcome)
-    })
-    if (ended === undefined) return
-    this.#notify({ type: 'ended', ...ended })
+    this.#clearTimeout(runId) // now: its attempt timeout must not stop what already ended
+    this.#reports.add({ runId, exit, error })
   }
 
   #end(tx: Transaction, row: TaskRow, version: number, outcome: TaskOutcome) {

@@ -226,3 +226,29 @@ t.test('watch(): every committed running and ended transition, after commit', as
   t.same(seen, ['running:k1:there', 'ended:k1:gone'], 'in order, each after its commit; nothing after the watcher stopped')
   await s.close()
 })
+
+t.test('reports of the same tick are one commit, a task running and ending in the same tick included; watchers hear each, in order', async (t) => {
+  const s = await setUp()
+  const commits: number[] = []
+  s.store.watch(TASKS, () => commits.push(s.store.revision))
+  const seen: string[] = []
+  s.launcher.watch((event) => seen.push(`${event.type}:${event.row.ownerKey}`))
+  // Both start in the simulated runner's one round: their two running reports, one transaction.
+  s.launch({ STRATUS_SIM_SECONDS: '5' })
+  s.launch({ STRATUS_SIM_SECONDS: '5' })
+  commits.length = 0
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(s.running.map((r) => r.ownerKey), ['k1', 'k2'], 'the owner hears of each')
+  t.equal(new Set(commits).size, 1, 'in one commit')
+  t.ok(s.store.scan<TaskRow>(TASKS).every((r) => r.value.lastStatus === 'RUNNING'))
+  await s.clock.advance(5000)
+  t.same(s.ended.map((e) => [e.row.ownerKey, e.outcome.exitCode, e.nodeRunning]), [['k1', 0, 1], ['k2', 0, 0]], 'each ended, the node given back both demands')
+  // A task of no duration: running, then ended in the same tick, one commit.
+  s.launch({ STRATUS_SIM_SECONDS: '0' })
+  commits.length = 0
+  await s.clock.advance(0)
+  t.equal(new Set(commits).size, 1, 'its running and its end are one commit')
+  t.same(seen, ['running:k1', 'running:k2', 'ended:k1', 'ended:k2', 'running:k3', 'ended:k3'], 'watchers hear of every transition, in order')
+  t.ok(s.ended[2].outcome.startedAt !== undefined, 'its end knows when it started')
+  await s.close()
+})
