@@ -24,7 +24,8 @@ export function checkVersion(field: string, value: unknown): asserts value is nu
  * with V8's serializer and reads it back): primitives (not a symbol; undefined
  * only inside a value), arrays, plain objects (Object.prototype, no symbol
  * keys), Date, Map, Set, ArrayBuffer and typed arrays, nested at most
- * MAX_VALUE_DEPTH levels (a cycle is refused by that too). A ColumnSet is a
+ * MAX_VALUE_DEPTH levels; shared and cyclic references are kept (V8's
+ * serializer keeps them too). A ColumnSet is a
  * record's value itself, never inside one. Anything else (a function, a class
  * instance, an object without a prototype…) would come back different from a
  * disk store, so both stores refuse it, naming where it is. `record`: value is a
@@ -33,7 +34,7 @@ export function checkVersion(field: string, value: unknown): asserts value is nu
 export function checkValue(field: string, value: unknown, record = true): void {
   if (value === undefined) throw new InvalidArgumentError('StoreInvalidValue', `${field} must be a value (not undefined)`, { field })
   if (value instanceof ColumnSet && record) return
-  const bad = badData(value, 0)
+  const bad = badData(value, 0, undefined)
   if (bad !== undefined) {
     const [reason, path] = bad
     const full = `${field}${path.reverse().join('')}`
@@ -42,10 +43,12 @@ export function checkValue(field: string, value: unknown, record = true): void {
   }
 }
 
-export const MAX_VALUE_DEPTH = 64
+export const MAX_VALUE_DEPTH = 1000
+/** Below this depth no object is remembered (the common case allocates nothing); past it, each object is checked once (so a cycle ends). */
+const REMEMBER_FROM = 32
 
 /** Why value (or something inside it) cannot be stored, with the path to it (innermost first); undefined when it can. */
-function badData(value: unknown, depth: number): [string, string[]] | undefined {
+function badData(value: unknown, depth: number, seen: Set<object> | undefined): [string, string[]] | undefined {
   switch (typeof value) {
     case 'string': case 'number': case 'boolean': case 'undefined': case 'bigint':
       return undefined
@@ -53,11 +56,16 @@ function badData(value: unknown, depth: number): [string, string[]] | undefined 
       return [`a ${typeof value}`, []]
   }
   if (value === null) return undefined
-  if (depth >= MAX_VALUE_DEPTH) return [`nested deeper than ${MAX_VALUE_DEPTH} levels (or part of a cycle)`, []]
+  if (depth >= MAX_VALUE_DEPTH) return [`nested deeper than ${MAX_VALUE_DEPTH} levels`, []]
   const object = value as object
+  if (depth >= REMEMBER_FROM) {
+    seen ??= new Set()
+    if (seen.has(object)) return undefined
+    seen.add(object)
+  }
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i++) {
-      const bad = badData(object[i], depth + 1)
+      const bad = badData(object[i], depth + 1, seen)
       if (bad !== undefined) return (bad[1].push(`[${i}]`), bad)
     }
     return undefined
@@ -66,7 +74,7 @@ function badData(value: unknown, depth: number): [string, string[]] | undefined 
   if (proto === Object.prototype) {
     if (Object.getOwnPropertySymbols(object).length > 0) return ['an object with a symbol key', []]
     for (const key in object) {
-      const bad = badData((object as Record<string, unknown>)[key], depth + 1)
+      const bad = badData((object as Record<string, unknown>)[key], depth + 1, seen)
       if (bad !== undefined) return (bad[1].push(`.${key}`), bad)
     }
     return undefined
@@ -75,7 +83,7 @@ function badData(value: unknown, depth: number): [string, string[]] | undefined 
   if (proto === Map.prototype || proto === Set.prototype) {
     let i = 0
     for (const entry of (object as Map<unknown, unknown> | Set<unknown>).entries()) {
-      const bad = badData(entry, depth + 1)
+      const bad = badData(entry, depth + 1, seen)
       if (bad !== undefined) return (bad[1].push(`<entry ${i}>`), bad)
       i++
     }

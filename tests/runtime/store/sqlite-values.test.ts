@@ -77,8 +77,6 @@ function putAll(store: SqliteStore): void {
     for (const [key, value] of Object.entries({ ...plain, ...notPlain })) tx.put('values', key, value, 0)
     tx.put('values', 'shared', shared(), 0)
     tx.put('values', 'cycle', cycle(), 0)
-    // V8 gives a null-prototype object back with Object.prototype (as the store always did): left to V8, not made JSON.
-    tx.put('values', 'nullPrototype', { inner: nullPrototype() }, 0)
     tx.put('arrays', 'set', ColumnSet.create({ n: { kind: 'u8', length: 10, fill: 0 } }), 0)
   })
   // Each kind in its own commit too.
@@ -130,13 +128,15 @@ t.test('values on either side of the JSON line come back exactly, from the redo 
   const db = new Database(path, { readonly: true })
   const types = new Map((db.prepare("SELECT key, typeof(value) AS type FROM records WHERE collection = 'values'").all() as Array<{ key: string; type: string }>).map((r) => [r.key, r.type]))
   db.close()
-  t.same([types.get('job'), types.get('protoKey'), types.get('date'), types.get('shared'), types.get('nullPrototype')], ['text', 'text', 'blob', 'blob', 'blob'], 'in the tables, JSON values are TEXT and the others V8 BLOBs')
+  t.same([types.get('job'), types.get('protoKey'), types.get('date'), types.get('shared')], ['text', 'text', 'blob', 'blob'], 'in the tables, JSON values are TEXT and the others V8 BLOBs')
 })
 
 t.test('a value neither encoding can hold is refused', async (t) => {
   const store = SqliteStore.open(join(root, `state-${files++}.db`))
   t.throws(() => store.put('values', 'f', { nested: { fn: () => 1 } }, 0), { code: 'StoreInvalidValue' })
   t.throws(() => store.put('values', 's', [Symbol('s')], 0), { code: 'StoreInvalidValue' })
+  // V8 would give a null-prototype object back with Object.prototype: not exact, so refused (by both stores).
+  t.throws(() => store.put('values', 'n', { inner: nullPrototype() }, 0), { code: 'StoreInvalidValue' })
   t.equal(store.count('values'), 0, 'nothing kept')
   await store.close()
 })
