@@ -223,10 +223,20 @@ export class SqliteStore implements Store {
     if (this.#depth > 0) return this.#memory.close() // refuses: StoreCloseInTransaction
     if (this.#closing !== undefined) return this.#closing
     this.#closing = (async () => {
-      this.#fold()
+      // A fold or checkpoint that fails (a full disk) loses nothing: every commit is still in the redo
+      // log, replayed at the next open. It is reported, and the handles (and the file's lock) are released anyway.
+      try {
+        this.#fold()
+      } catch (error) {
+        foldErrors.publish({ path: this.path, error })
+      }
       await this.#memory.close()
       this.#log.close()
-      this.#db.pragma('wal_checkpoint(TRUNCATE)')
+      try {
+        this.#db.pragma('wal_checkpoint(TRUNCATE)')
+      } catch (error) {
+        foldErrors.publish({ path: this.path, error })
+      }
       this.#db.close()
     })()
     return this.#closing

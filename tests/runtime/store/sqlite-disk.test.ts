@@ -18,6 +18,7 @@ t.teardown(() => rmSync(root, { recursive: true, force: true }))
 let files = 0
 const freshPath = () => join(root, `state-${files++}.db`)
 const FULL_DISK_CHILD = join(fileURLToPath(import.meta.url), '..', 'fixtures', 'sqlite-full-disk-child.ts')
+const CLOSE_FULL_DISK_CHILD = join(fileURLToPath(import.meta.url), '..', 'fixtures', 'sqlite-close-full-disk-child.ts')
 
 /** Everything a store shows through its interface, over the collections these tests use. */
 function snapshot(store: Store, collections = ['jobs', 'arrays', 'queues']): unknown {
@@ -266,6 +267,25 @@ t.test('a commit the disk refuses (file size limit standing in for a full disk) 
   t.equal(store.revision, said.revision)
   store.put('records', 'after', { ok: true }, 0)
   t.ok(store.get('records', 'after'), 'and the store takes commits again')
+  await store.close()
+})
+
+t.test('a close whose final fold the disk refuses still releases the file, and loses nothing', async (t) => {
+  const path = freshPath()
+  await SqliteStore.open(path).close()
+  // 50 frames of ~1.6 KB fit in the 128 KiB the limit allows a file; their fold into the tables (a page each) does not.
+  const child = spawn('sh', ['-c', `ulimit -f 256 && exec "${process.execPath}" --import=tsx "${CLOSE_FULL_DISK_CHILD}" "${path}" 50`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk) => (out += chunk))
+  child.stderr.on('data', (chunk) => (err += chunk))
+  const code = await new Promise((resolve) => child.once('exit', resolve))
+  t.equal(code, 0, `the child ran to its end ${err}`)
+  const said = JSON.parse(out) as { closed: string; folds: number }
+  t.equal(said.closed, 'closed', 'close() resolves')
+  t.ok(said.folds >= 1, 'the failed fold is reported on stratus:store:fold-error')
+  const store = SqliteStore.open(path) // StoreLocked if the lock had been kept
+  t.equal(store.count('records'), 50, 'reopened: every commit, replayed from the redo log')
   await store.close()
 })
 
