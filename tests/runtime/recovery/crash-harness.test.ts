@@ -22,7 +22,7 @@ import type { JobDetail } from '../../../runtime/batch/model.js'
 import { childrenOf, describeProcess, launcherCgroups, prng, processesMarked, startChildEngine, until, type ChildEngine } from './crash-kit.js'
 
 const MARK = 'STRATUS_CRASH_MARK'
-const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2) // a new random seed every run; CRASH_ROUNDS=20 for a longer soak
 /** Jobs submitted per round at most (the rest of the workload goes on: cancels, terminates, queues). */
 const MAX_JOBS = 60
 const BASE_SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
