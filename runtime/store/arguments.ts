@@ -20,16 +20,18 @@ export function checkVersion(field: string, value: unknown): asserts value is nu
 }
 
 /**
- * A stored value: data both stores keep exactly (the SQLite store writes it
- * with V8's serializer and reads it back): primitives (not a symbol; undefined
- * only inside a value), arrays, plain objects (Object.prototype, no symbol
- * keys), Date, Map, Set, ArrayBuffer and typed arrays, nested at most
- * MAX_VALUE_DEPTH levels; shared and cyclic references are kept (V8's
- * serializer keeps them too). A ColumnSet is a
- * record's value itself, never inside one. Anything else (a function, a class
- * instance, an object without a prototype…) would come back different from a
- * disk store, so both stores refuse it, naming where it is. `record`: value is a
- * record's whole value (a ColumnSet allowed), not a sparse entry or a payload.
+ * A stored value: data both stores keep exactly (the SQLite store writes it as
+ * JSON or with V8's serializer and reads it back): primitives (not a symbol;
+ * undefined only inside a value), arrays, plain objects (Object.prototype),
+ * Date, Map, Set, ArrayBuffer and typed arrays, nested at most MAX_VALUE_DEPTH
+ * levels; shared and cyclic references are kept (V8's serializer keeps them
+ * too). A ColumnSet is a record's value itself, never inside one. Anything else
+ * (a function, a class instance, an object without a prototype…) would come
+ * back different from a disk store, so both stores refuse it, naming where it
+ * is. Symbol-keyed properties are not part of a value (a disk store drops them,
+ * as JSON.stringify does): looking for them would cost a third of a put.
+ * `record`: value is a record's whole value (a ColumnSet allowed), not a
+ * sparse entry or a payload.
  */
 export function checkValue(field: string, value: unknown, record = true): void {
   if (value === undefined) throw new InvalidArgumentError('StoreInvalidValue', `${field} must be a value (not undefined)`, { field })
@@ -49,15 +51,15 @@ const REMEMBER_FROM = 32
 
 /** Why value (or something inside it) cannot be stored, with the path to it (innermost first); undefined when it can. */
 function badData(value: unknown, depth: number, seen: Set<object> | undefined): [string, string[]] | undefined {
-  switch (typeof value) {
-    case 'string': case 'number': case 'boolean': case 'undefined': case 'bigint':
-      return undefined
-    case 'function': case 'symbol':
-      return [`a ${typeof value}`, []]
-  }
-  if (value === null) return undefined
+  const type = typeof value
+  if (type === 'function' || type === 'symbol') return [`a ${type}`, []]
+  if (type !== 'object' || value === null) return undefined
+  return badObject(value as object, depth, seen)
+}
+
+// Leaves are checked inline (most of a record is strings and numbers): only objects cost a call.
+function badObject(object: object, depth: number, seen: Set<object> | undefined): [string, string[]] | undefined {
   if (depth >= MAX_VALUE_DEPTH) return [`nested deeper than ${MAX_VALUE_DEPTH} levels`, []]
-  const object = value as object
   if (depth >= REMEMBER_FROM) {
     seen ??= new Set()
     if (seen.has(object)) return undefined
@@ -65,16 +67,19 @@ function badData(value: unknown, depth: number, seen: Set<object> | undefined): 
   }
   if (Array.isArray(object)) {
     for (let i = 0; i < object.length; i++) {
-      const bad = badData(object[i], depth + 1, seen)
+      const item: unknown = object[i]
+      if (typeof item !== 'object' ? typeof item !== 'function' && typeof item !== 'symbol' : item === null) continue
+      const bad = badData(item, depth + 1, seen)
       if (bad !== undefined) return (bad[1].push(`[${i}]`), bad)
     }
     return undefined
   }
   const proto = Object.getPrototypeOf(object) as object | null
   if (proto === Object.prototype) {
-    if (Object.getOwnPropertySymbols(object).length > 0) return ['an object with a symbol key', []]
     for (const key in object) {
-      const bad = badData((object as Record<string, unknown>)[key], depth + 1, seen)
+      const item = (object as Record<string, unknown>)[key]
+      if (typeof item !== 'object' ? typeof item !== 'function' && typeof item !== 'symbol' : item === null) continue
+      const bad = badData(item, depth + 1, seen)
       if (bad !== undefined) return (bad[1].push(`.${key}`), bad)
     }
     return undefined
