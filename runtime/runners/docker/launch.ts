@@ -12,7 +12,8 @@ import { RUNNER_NETWORK } from './hosts.js'
 import type { ResolvedImage } from './images.js'
 import type { ContainerInspect } from './recovery.js'
 import {
-  bindAddress, containerCreate, holderCreate, needsHolder, networkBindings, networkModeOf, networkProblem, programCandidates, type ContainerCreate
+  bindAddress, containerCreate, holderCreate, needsHolder, networkBindings, networkModeOf, networkProblem, programCandidates, sandboxVolumes,
+  volumeLabels, volumeName, type ContainerCreate
 } from './sandbox.js'
 import type { DockerContainer, DockerSandbox } from './state.js'
 
@@ -37,6 +38,7 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
   s.pullStoppedAt = steps.now()
   await directories
   steps.checkClosing()
+  await ensureVolumes(s)
   if (needsHolder(spec)) {
     s.holderId = await create(s, holderCreate(host.facts, spec, await host.holderImage()), 'the sandbox holder')
     await start(s, s.holderId, 'the sandbox holder')
@@ -54,12 +56,47 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
     await checkProgram(s, c, image)
   }))
   steps.checkClosing()
-  await Promise.all(s.containers.map(async (c) => {
+  // Those with dependsOn stay created until their conditions hold (the runner starts them: startWaiting()).
+  await Promise.all(s.containers.filter((c) => (c.spec.dependsOn?.length ?? 0) === 0).map(async (c) => {
     await start(s, c.id!, `container ${c.spec.name}`, c.index)
     c.state = 'running'
+    c.started = true
     steps.started(c)
   }))
   await readBindings(s)
+}
+
+/** Starts a container that waited on its dependsOn (after running()). */
+export async function startWaiting(s: DockerSandbox, c: DockerContainer): Promise<void> {
+  await start(s, c.id!, `container ${c.spec.name}`, c.index)
+}
+
+/**
+ * The sandbox's named volumes: its task-scoped ones are created (and removed at its end);
+ * a shared one is used when it exists, created only with autoprovision.
+ */
+async function ensureVolumes(s: DockerSandbox): Promise<void> {
+  const { client, facts } = s.host
+  await Promise.all(sandboxVolumes(s.spec).map(async (v) => {
+    const name = volumeName(facts, s.spec, v)
+    if (v.scope === 'shared') {
+      const exists = await client.request('GET', `/volumes/${encodeURIComponent(name)}`).then(() => true, (error) => {
+        if (error instanceof DockerApiError && error.statusCode === 404) return false
+        throw error
+      })
+      if (exists) return
+      if (v.autoprovision !== true) {
+        throw new RunnerError('CannotCreateContainerError', `volume ${name} does not exist on ${s.host.name}, and autoprovision is off`, { field: 'volumes', kind: 'NotFound' })
+      }
+    } else {
+      s.volumes.push(name) // before it exists: removed if the start is abandoned
+    }
+    try {
+      await client.request('POST', '/volumes/create', { body: { Name: name, Driver: v.driver ?? 'local', Labels: volumeLabels(facts, s.spec, v) } })
+    } catch (error) {
+      throw new RunnerError('CannotCreateContainerError', `volume ${name}: the engine ${s.host.name} refused to create it: ${(error as Error).message}`, { cause: error, field: 'volumes' })
+    }
+  }))
 }
 
 async function create(s: DockerSandbox, request: ContainerCreate, what: string, retry?: () => Promise<ContainerCreate>): Promise<string> {
@@ -102,7 +139,7 @@ async function start(s: DockerSandbox, id: string, what: string, index?: number)
 
 /** docker-init starts even when the program is missing (and exits 127): the runner looks first, once per image and program. */
 async function checkProgram(s: DockerSandbox, c: DockerContainer, image: ResolvedImage): Promise<void> {
-  if (c.spec.initProcessEnabled === false || (c.spec.mounts?.length ?? 0) > 0) return
+  if (c.spec.initProcessEnabled === false || (c.spec.mounts?.length ?? 0) > 0 || (c.spec.volumes?.length ?? 0) > 0 || (c.spec.volumesFrom?.length ?? 0) > 0) return
   const candidates = programCandidates(c.spec, image)
   if (candidates === undefined) return
   const key = `${image.id}\0${candidates.join('\0')}`
