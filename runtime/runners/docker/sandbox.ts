@@ -34,6 +34,10 @@ export const LABEL = {
   networkMode: 'stratus.network-mode',
   gpus: 'stratus.gpus',
   ports: 'stratus.ports',
+  /** A container's healthCheck, stopTimeoutSeconds and (an ephemeral sandbox's) workDir: what a recovering runner needs of them. */
+  healthCheck: 'stratus.health-check',
+  stopTimeout: 'stratus.stop-timeout',
+  workDir: 'stratus.ephemeral-work-dir',
   /** On a volume the runner made for one sandbox (task scope): removed at its end. */
   volumeScope: 'stratus.volume-scope'
 } as const
@@ -210,7 +214,10 @@ export function containerCreate(
     [LABEL.essential]: String(c.essential !== false),
     [LABEL.logPath]: c.logPath,
     ...(c.gpus > 0 ? { [LABEL.gpus]: String(c.gpus) } : {}),
-    ...(c.portMappings !== undefined && c.portMappings.length > 0 ? { [LABEL.ports]: JSON.stringify(c.portMappings) } : {})
+    ...(c.portMappings !== undefined && c.portMappings.length > 0 ? { [LABEL.ports]: JSON.stringify(c.portMappings) } : {}),
+    ...(c.healthCheck !== undefined ? { [LABEL.healthCheck]: JSON.stringify(c.healthCheck) } : {}),
+    ...(c.stopTimeoutSeconds !== undefined ? { [LABEL.stopTimeout]: String(c.stopTimeoutSeconds) } : {}),
+    ...(spec.ephemeralStorage === true ? { [LABEL.workDir]: c.workDir } : {})
   }
   const host: Record<string, unknown> = {
     Init: c.initProcessEnabled !== false,
