@@ -12,9 +12,9 @@ import { RUNNER_NETWORK } from './hosts.js'
 import type { ResolvedImage } from './images.js'
 import type { ContainerInspect } from './recovery.js'
 import {
-  bindAddress, containerCreate, holderCreate, needsHolder, networkBindings, networkModeOf, networkProblem, programCandidates, sandboxVolumes,
-  volumeLabels, volumeName, type ContainerCreate
+  bindAddress, containerCreate, holderCreate, needsHolder, networkBindings, networkModeOf, networkProblem, programCandidates, type ContainerCreate
 } from './sandbox.js'
+import { ensureVolumes } from './volumes.js'
 import type { DockerContainer, DockerSandbox } from './state.js'
 
 export interface LaunchSteps {
@@ -69,34 +69,6 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
 /** Starts a container that waited on its dependsOn (after running()). */
 export async function startWaiting(s: DockerSandbox, c: DockerContainer): Promise<void> {
   await start(s, c.id!, `container ${c.spec.name}`, c.index)
-}
-
-/**
- * The sandbox's named volumes: its task-scoped ones are created (and removed at its end);
- * a shared one is used when it exists, created only with autoprovision.
- */
-async function ensureVolumes(s: DockerSandbox): Promise<void> {
-  const { client, facts } = s.host
-  await Promise.all(sandboxVolumes(s.spec).map(async (v) => {
-    const name = volumeName(facts, s.spec, v)
-    if (v.scope === 'shared') {
-      const exists = await client.request('GET', `/volumes/${encodeURIComponent(name)}`).then(() => true, (error) => {
-        if (error instanceof DockerApiError && error.statusCode === 404) return false
-        throw error
-      })
-      if (exists) return
-      if (v.autoprovision !== true) {
-        throw new RunnerError('CannotCreateContainerError', `volume ${name} does not exist on ${s.host.name}, and autoprovision is off`, { field: 'volumes', kind: 'NotFound' })
-      }
-    } else {
-      s.volumes.push(name) // before it exists: removed if the start is abandoned
-    }
-    try {
-      await client.request('POST', '/volumes/create', { body: { Name: name, Driver: v.driver ?? 'local', Labels: volumeLabels(facts, s.spec, v) } })
-    } catch (error) {
-      throw new RunnerError('CannotCreateContainerError', `volume ${name}: the engine ${s.host.name} refused to create it: ${(error as Error).message}`, { cause: error, field: 'volumes' })
-    }
-  }))
 }
 
 async function create(s: DockerSandbox, request: ContainerCreate, what: string, retry?: () => Promise<ContainerCreate>): Promise<string> {

@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { dependencyVerdict } from '../dependencies.js'
 import { fileLines } from '../../logs/file-lines.js'
 import { duplicateId, invalidArgument, RunnerError, runnerClosed, startFailed } from '../errors.js'
 import type { ImageSource } from '../images.js'
@@ -23,39 +22,19 @@ import { DockerApiError, type DockerHost } from './client.js'
 import { execCollect, execInteractive } from './exec.js'
 import { connectHosts, LOCAL_HOST, type EngineHost } from './hosts.js'
 import { HealthWatcher } from './health.js'
-import { launch, startWaiting } from './launch.js'
+import { evaluateDependencies } from './flow.js'
+import { launch } from './launch.js'
 import { pumpLogs, resumePoint } from './logs.js'
 import { PulledJournal } from './pulled-journal.js'
-import { labelFilter, listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
+import { listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
 import { LABEL } from './sandbox.js'
+import { removeVolume, sweepContainers, sweepVolumes, taskVolumes } from './volumes.js'
 import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './state.js'
+import type { DockerRunnerOptions } from './options.js'
 
-export interface DockerRunnerOptions {
-  /** The engine's id: every container is labelled with it, and a runner of the same id recovers them. */
-  engineId: string
-  /** The engine's clock (ms since the epoch): startedAt, stoppedAt, pull times. */
-  now?: () => number
-  /** The built-in registry: its references are pulled from it. */
-  images?: ImageSource
-  /** The Docker engines (default: the local one, /var/run/docker.sock); the first is the default host. */
-  hosts?: readonly DockerHost[]
-  /** Privileged containers are refused unless this is true. */
-  allowPrivileged?: boolean
-  /** SIGTERM → SIGKILL grace of stop() and of stopping the others after an essential exit (default 10 s). */
-  graceMs?: number
-  /**
-   * How long close() waits for its sandboxes to end and be removed (default 30 s). An engine that
-   * does not answer by then is given up on: its sandboxes are reported ended (`lost` says why).
-   */
-  closeTimeoutMs?: number
-  /**
-   * A directory the runner keeps state in (the engine's data dir gives one): the names it pulled
-   * images by, which the next runner of the same directory untags should this one be killed.
-   */
-  stateDir?: string
-}
+export type { DockerRunnerOptions } from './options.js'
 
-/** How long a log stream may run on after its container's exit before it is broken off. */
+/** How long a container's log drain may go without progress, after its exit, before it is broken off. */
 const LOG_DRAIN_MS = 5000
 /** The pause before waiting again on a container whose wait broke off while it runs; doubled per failed inspect, up to MAX_RETRY_MS. */
 const REWAIT_MS = 100
@@ -172,39 +151,25 @@ export class DockerRunner implements Runner {
 
   /** Starts the waiting containers whose conditions hold; ends the sandbox when one can no longer hold. */
   #evaluate(s: DockerSandbox): void {
-    for (const c of s.containers) {
-      if (s.state !== 'running' || s.ending || s.discarded) return
-      if (c.started || c.launching || c.exit !== undefined) continue
-      const verdict = dependencyVerdict(c.spec, (name) => s.container(name)!.view())
-      if (verdict === 'wait') continue
-      if (verdict !== 'start') {
-        s.dependencyFailure = verdict
-        this.#endOthers(s)
-        return
-      }
-      c.launching = true
-      startWaiting(s, c).then(() => {
-        c.launching = false
-        c.started = true
-        c.state = 'running'
+    evaluateDependencies(s, {
+      started: (c) => {
         this.#watch(s, c)
         if (s.ending) this.#kill(s, c, 'SIGKILL') // the sandbox's end came while it started: it goes at once
         else this.#changed(s)
         this.#evaluate(s)
-      }, (error: Error) => {
-        c.launching = false
-        c.state = 'exited'
-        c.exit = { name: c.spec.name, exitCode: null, signal: null, oomKilled: false, notStarted: true, reason: `CannotStartContainerError: ${error.message}` }
+      },
+      notStarted: (c) => {
         if (c.essential && !s.ending) {
-          s.reason = c.exit.reason
+          s.reason = c.exit!.reason
           this.#endOthers(s)
         } else {
           this.#changed(s)
           this.#evaluate(s)
         }
         if (s.allExited) void this.#finish(s)
-      })
-    }
+      },
+      failed: () => this.#endOthers(s)
+    })
   }
 
   /** Tells a listener that wants it (SandboxListener.changed) how the sandbox is now, while it lives. */
@@ -407,21 +372,8 @@ export class DockerRunner implements Runner {
     await Promise.allSettled(members.map(remove))
     if (s.holderId !== undefined && s.created.includes(s.holderId)) await remove(s.holderId).catch(() => {})
     // Its task-scoped volumes, once no container uses them (a recovered one's are found by their labels).
-    const volumes = s.recovered ? await this.#taskVolumes(s.host, { [LABEL.sandbox]: s.spec.id }) : s.volumes
-    await Promise.allSettled(volumes.map((name) => this.#removeVolume(s.host, name)))
-  }
-
-  async #taskVolumes(host: EngineHost, labels: Record<string, string>, signal?: AbortSignal): Promise<string[]> {
-    const answer = await host.client.request<{ Volumes: Array<{ Name: string }> | null }>('GET', '/volumes', {
-      query: { filters: labelFilter({ [LABEL.engine]: this.engineId, [LABEL.volumeScope]: 'task', ...labels }) }, signal
-    }).catch(() => ({ Volumes: [] }))
-    return (answer.Volumes ?? []).map((v) => v.Name)
-  }
-
-  async #removeVolume(host: EngineHost, name: string, signal?: AbortSignal): Promise<void> {
-    await host.client.request('DELETE', `/volumes/${encodeURIComponent(name)}`, { signal }).catch((error) => {
-      if (!(error instanceof DockerApiError && error.statusCode === 404)) throw error
-    })
+    const volumes = s.recovered ? await taskVolumes(s.host, this.engineId, { [LABEL.sandbox]: s.spec.id }) : s.volumes
+    await Promise.allSettled(volumes.map((name) => removeVolume(s.host, name)))
   }
 
   #forget(s: DockerSandbox): void {
@@ -534,35 +486,21 @@ export class DockerRunner implements Runner {
       if (s.state === 'starting') s.pendingStop = { signal: 'SIGKILL', graceMs: 0 }
       else this.#stopNow(s, { signal: 'SIGKILL', graceMs: 0 })
     }
-    let deadline: NodeJS.Timeout | undefined
+    let timer: NodeJS.Timeout | undefined
     await Promise.race([
       Promise.all(all.map((s) => s.settled)),
-      new Promise((resolve) => { deadline = setTimeout(resolve, this.#closeTimeoutMs) })
+      new Promise((resolve) => { timer = setTimeout(resolve, this.#closeTimeoutMs) })
     ])
-    clearTimeout(deadline)
+    clearTimeout(timer)
     const left = all.filter((s) => !s.gone)
     // Whatever this runner created and lost track of (a start broken off by an engine error) goes too,
     // and so does what is left of the sandboxes whose engine did not answer in time, as far as it answers now.
-    const removed = new Set<string>()
-    await Promise.all(this.#hosts.map(async (host) => {
-      const signal = left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined
-      const mine = await host.client.request<Array<{ Id: string }>>('GET', '/containers/json', {
-        query: { all: true, filters: labelFilter({ [LABEL.engine]: this.engineId, [LABEL.runner]: this.#runnerId }) }, signal
-      }).catch(() => [])
-      const ids = new Set([...mine.map((c) => c.Id), ...left.filter((s) => s.host === host).flatMap((s) => s.created)])
-      await Promise.all([...ids].map((id) => host.client.request('DELETE', `/containers/${id}`, { query: { force: true, v: true }, signal }).then(
-        () => removed.add(id),
-        (error) => { if (error instanceof DockerApiError && error.statusCode === 404) removed.add(id) }
-      )))
-    }))
+    const deadline = () => left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined
+    const removed = await sweepContainers(this.#hosts, this.engineId, this.#runnerId, left, deadline)
     for (const s of left) this.#giveUp(s, s.created.every((id) => removed.has(id)))
     for (const watcher of this.#health.values()) watcher.close()
     // The task-scoped volumes this runner made and could not remove with their sandbox.
-    await Promise.all(this.#hosts.map(async (host) => {
-      const signal = left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined
-      const names = await this.#taskVolumes(host, { [LABEL.runner]: this.#runnerId }, signal)
-      await Promise.allSettled(names.map((name) => this.#removeVolume(host, name, signal)))
-    }))
+    await sweepVolumes(this.#hosts, this.engineId, this.#runnerId, deadline)
     // The network it made on an engine without a bridge (its pause image stays, cached like a pulled image).
     await Promise.all(this.#hosts.map((h) => h.removeNetwork(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
     await Promise.all(this.#hosts.map((h) => h.images.removePulled(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
