@@ -64,3 +64,26 @@ export interface ServiceRecord {
   service: Record<string, any>
   clusterName: string
 }
+
+/**
+ * The indexes every area may scan by (defined once, by the Ecs class, before
+ * any area starts):
+ *   ecs:tasks     cluster        <cluster>
+ *                 clusterStatus  <cluster>/<task.lastStatus>
+ *                 service        <cluster>/<service name>   (tasks a service started)
+ *                 deployment     <deployment id>
+ *                 instance       <task.containerInstanceArn> (EC2 tasks)
+ *   ecs:services  cluster        <cluster>
+ *                 clusterStatus  <cluster>/<service.status>
+ *   ecs:taskDefinitions family   <family>
+ */
+export function defineEcsIndexes(store: import('../store/store.js').Store): void {
+  store.defineIndex<TaskRecord>(TASKS, 'cluster', (r) => r.clusterName)
+  store.defineIndex<TaskRecord>(TASKS, 'clusterStatus', (r) => `${r.clusterName}/${String(r.task.lastStatus)}`)
+  store.defineIndex<TaskRecord>(TASKS, 'service', (r) => r.serviceName === undefined ? undefined : `${r.clusterName}/${r.serviceName}`)
+  store.defineIndex<TaskRecord>(TASKS, 'deployment', (r) => r.deploymentId)
+  store.defineIndex<TaskRecord>(TASKS, 'instance', (r) => typeof r.task.containerInstanceArn === 'string' ? r.task.containerInstanceArn : undefined)
+  store.defineIndex<ServiceRecord>(SERVICES, 'cluster', (r) => r.clusterName)
+  store.defineIndex<ServiceRecord>(SERVICES, 'clusterStatus', (r) => `${r.clusterName}/${String(r.service.status)}`)
+  store.defineIndex<TaskDefinitionRecord>(TASK_DEFINITIONS, 'family', (r) => String(r.taskDefinition.family))
+}

@@ -19,6 +19,7 @@ import type { TaskLauncher } from '../tasks/task-launcher.js'
 import type { Runner } from '../runners/runner.js'
 import type { EcsApi, EcsExtensions } from './api.js'
 import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings } from './context.js'
+import { defineEcsIndexes } from './records.js'
 import { clusterOperations } from './clusters.js'
 import { taskDefinitionOperations } from './task-definitions.js'
 import { taskOperations } from './run-task.js'
@@ -58,6 +59,7 @@ export class Ecs {
       queues: new Map(), closers: []
     }
     this.#ctx = ctx
+    defineEcsIndexes(o.store)
     // Order matters: clusters first (the default cluster and its instances), then
     // definitions, tasks (registers the TaskLauncher owner), services (hooks on tasks).
     Object.assign(this, clusterOperations(ctx), taskDefinitionOperations(ctx), taskOperations(ctx), serviceOperations(ctx), execOperations(ctx))
