@@ -5,6 +5,7 @@
 // manual clock. Services and tasks are written as records directly (their
 // areas build them on other branches): the counts read the store's indexes.
 import t from 'tap'
+import type * as Tap from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +15,7 @@ import { getCluster } from '../../../runtime/ecs/clusters.js'
 
 const ACCOUNT_ARN = (ecs: { context: { partition: { region: string; accountId: string } } }) => `arn:aws:ecs:${ecs.context.partition.region}:${ecs.context.partition.accountId}`
 
-async function refused(t: { rejects: (p: Promise<unknown>, e: object, m: string) => Promise<void> }, p: Promise<unknown>, code: string, field: string) {
+async function refused(t: Tap.Test, p: Promise<unknown>, code: string, field: string) {
   await t.rejects(p, { code, field }, `${code} naming ${field}`)
 }
 
