@@ -6,18 +6,22 @@
 //     N  instances of the provider (not INACTIVE)
 //     M  instances needed to run every task assigned to the provider:
 //        with tasks waiting for capacity (PROVISIONING, awaitingCapacity),
-//        N plus the instances those tasks need, packed first-fit decreasing
-//        onto instances of the group's type; otherwise the instances running
-//        at least one task.  N = 0: 200 with tasks waiting, else 100.
+//        N plus the instances those tasks need beyond the room free on the
+//        provider's ACTIVE instances (first-fit decreasing onto instances of
+//        the group's type); otherwise the instances running at least one task.
+//        N = 0: 200 with tasks waiting, else 100.
 //
-// Above the target capacity: scale out to ceil(M × 100 / target), by at least
-// minimumScalingStepSize and at most maximumScalingStepSize instances, within
-// the group's maxSize; no further step while an instance launched within
-// instanceWarmupPeriod warms up. Below it: scale in to that size (never under
-// minSize), removing only instances that have run nothing for 15 minutes (the
-// 15 one-minute points of ECS's low alarm); scale-in is not limited by the
-// step sizes, as ECS documents. The tasks area places waiting tasks when told
-// of new instances (hooks.instanceChanged).
+// Below the group's minSize: launch up to it. Above the target capacity:
+// scale out to ceil(M × 100 / target), by at least minimumScalingStepSize and
+// at most maximumScalingStepSize instances, within the group's maxSize; no
+// further step while an instance launched within instanceWarmupPeriod warms
+// up. Below it: scale in to that size (never under minSize), removing only
+// instances that have run nothing for 15 minutes (the 15 one-minute points of
+// ECS's low alarm); scale-in is not limited by the step sizes, as ECS
+// documents. Launched instances are container instances like any (their
+// capacityProviderName and node attribute stratus.capacity-provider say
+// whose); the tasks area places waiting tasks when told of new instances
+// (hooks.instanceChanged).
 
 import { WorkQueue } from '../controller/work-queue.js'
 import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
@@ -103,9 +107,11 @@ export function startClusterScaling(ctx: EcsContext): ClusterScaling {
     const warming = instances.map((i) => (i.node?.launchedAt ?? 0) + warmupMs - now).filter((ms) => ms > 0)
     const desired = Math.max(group.minSize, Math.ceil((m * 100) / target))
 
-    if (reservation > target && desired > n) {
-      if (warming.length > 0) return againAfter(Math.min(...warming))
-      const step = Math.min(Math.max(desired - n, scaling.minimumScalingStepSize ?? 1), scaling.maximumScalingStepSize ?? 10000, group.maxSize - n)
+    // The group's minimum is kept whatever the metric says (the group launches to its minSize itself).
+    const belowMin = Math.min(group.minSize, group.maxSize) - n
+    if (belowMin > 0 || (reservation > target && desired > n)) {
+      if (belowMin <= 0 && warming.length > 0) return againAfter(Math.min(...warming))
+      const step = belowMin > 0 ? belowMin : Math.min(Math.max(desired - n, scaling.minimumScalingStepSize ?? 1), scaling.maximumScalingStepSize ?? 10000, group.maxSize - n)
       if (step <= 0) return againAfter(PERIOD_MS)
       ctx.store.transaction((tx) => {
         const c = tx.get<ClusterRecord>(CLUSTERS, clusterName)!.value
