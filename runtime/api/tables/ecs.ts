@@ -19,3 +19,9 @@ export function ecsTable(operations: readonly Operation[] = []): ServiceTable {
     invalid: (member, message) => ({ type: 'InvalidParameterException', status: 400, message: message || `${member} is required` })
   }
 }
+
+/** SKELETON: the wire engineer lists ECS's operations here (decode → Ecs call → encode, IAM actions and resources). */
+export function ecsOperations(ecs: unknown, partition: unknown): Operation[] {
+  void ecs; void partition
+  return []
+}

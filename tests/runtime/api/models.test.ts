@@ -21,7 +21,7 @@ function requiredOf(model: Record<string, unknown>, op: string): string[] | unde
 t.test('required members and routes are the models\'', async (t) => {
   const cloud = await simulatedCloud()
   t.teardown(() => cloud.close())
-  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, eventBridge: cloud.engine.eventBridge, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
+  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, ecs: cloud.engine.ecs, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, eventBridge: cloud.engine.eventBridge, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
   const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel, events: eventsModel }
   for (const table of tables) {
     const model = models[table.signingName]
