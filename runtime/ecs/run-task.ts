@@ -22,7 +22,9 @@ import { sandboxContainers, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, eniAttachment, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
 import { checkLaunch } from './run-task-validation.js'
-import { decideStop, markPending, saveTask, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
+import { decideStop, failedToStart, markPending, saveTask, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
+import { AwsLogs, AwsLogsGroupMissingError, awslogsStreamName } from '../logs/aws-logs.js'
+import type { ContainerSpec } from '../runners/runner.js'
 import { registerTaskOwner } from './task-owner.js'
 import { describeTasks, listTasks } from './describe-tasks.js'
 import { startRetention } from './task-retention.js'
@@ -210,16 +212,27 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
   const clusterName = String(cluster.cluster.clusterName)
   const taskId = randomBytes(16).toString('hex')
   const taskArn = arn(ctx.partition, 'ecs', `task/${clusterName}/${taskId}`)
-  const containers = sandboxContainers({ ctx, tx, taskId, definition, overrides: request.overrides, fargate, networkMode: w.networkMode, taskCpu: w.taskCpu, taskMemory: w.taskMemory })
-  const capabilities = ctx.launcher.capabilitiesFor(node, containers, tx)
+  // What the node's runner can do decides which container features it is handed (the images say which runner it is).
+  const capabilities = ctx.launcher.capabilitiesFor(node, definition.containerDefinitions.map((c) => ({ image: c.image }) as ContainerSpec), tx)
+  const containers = sandboxContainers({
+    ctx, tx, taskId, definition, overrides: request.overrides, fargate, networkMode: w.networkMode, taskCpu: w.taskCpu, taskMemory: w.taskMemory,
+    capabilities, clusterArn: String(cluster.cluster.clusterArn), taskArn
+  })
+  const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
   // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
-  const row = ctx.launcher.intend(tx, {
-    owner: TASK_OWNER, ownerKey: taskId, attempt: 1, node, demand: { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0 }, containers,
-    ...(runnerMode !== undefined ? { networkMode: runnerMode } : {})
-  })
+  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0 }
+  // A task whose awslogs group is missing is written, and fails to start with ECS's reason: no sandbox is asked for.
+  const row = streams.failure !== undefined
+    ? (ctx.pools.release(tx, node.key, demand), undefined)
+    : ctx.launcher.intend(tx, {
+      owner: TASK_OWNER, ownerKey: taskId, attempt: 1, node, demand, containers,
+      ...(runnerMode !== undefined ? { networkMode: runnerMode } : {}),
+      ...(fargate && capabilities?.ephemeralStorage === true ? { ephemeralStorage: true } : {})
+    })
+  const address = row?.address
   const awsvpc = w.networkMode === 'awsvpc'
-  const eni = awsvpc ? eniAttachment(taskId, row.address, request.networkConfiguration?.awsvpcConfiguration?.subnets?.[0]) : undefined
+  const eni = awsvpc && address !== undefined ? eniAttachment(taskId, address, request.networkConfiguration?.awsvpcConfiguration?.subnets?.[0]) : undefined
   const zone = fargate ? (ctx.pools.pool(cluster.poolId, tx)?.zones[0] ?? node.zone) : node.zone
   const overrideOf = (name: string) => request.overrides?.containerOverrides?.find((o) => o.name === name)
   const taskContainers = definition.containerDefinitions.map((c): Container => {
@@ -230,7 +243,7 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
       containerArn: arn(ctx.partition, 'ecs', `container/${clusterName}/${taskId}/${randomUUID()}`),
       taskArn, name: c.name, ...(c.image !== undefined ? { image: c.image } : {}),
       lastStatus: 'PENDING',
-      networkInterfaces: eni !== undefined ? [{ attachmentId: eni.attachmentId, privateIpv4Address: row.address }] : [],
+      networkInterfaces: eni !== undefined ? [{ attachmentId: eni.attachmentId, privateIpv4Address: address }] : [],
       healthStatus: 'UNKNOWN',
       cpu: String(o?.cpu ?? c.cpu ?? 0),
       ...(memory !== undefined ? { memory: String(memory) } : {}),
@@ -264,9 +277,11 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
     version: 1,
     ...(fargate ? { ephemeralStorage: { sizeInGiB: definition.ephemeralStorage?.sizeInGiB ?? 20 }, fargateEphemeralStorage: { sizeInGiB: definition.ephemeralStorage?.sizeInGiB ?? 20 } } : {})
   }
-  const stopTimeouts = definition.containerDefinitions.map((c) => c.stopTimeout).filter((s): s is number => typeof s === 'number')
+  // A runner with per-container stop timeouts applies the definition's own; else the longest is the task's grace.
+  const stopTimeouts = capabilities?.stopTimeout === true ? [] : definition.containerDefinitions.map((c) => c.stopTimeout).filter((s): s is number => typeof s === 'number')
   const record: EcsTaskRecord = {
-    task, taskId, clusterName, runId: row.runId,
+    task, taskId, clusterName, ...(row !== undefined ? { runId: row.runId } : {}),
+    ...(streams.opened.length > 0 ? { awslogs: streams.opened } : {}),
     ...(request.serviceName !== undefined ? { serviceName: request.serviceName } : {}),
     ...(request.deploymentId !== undefined ? { deploymentId: request.deploymentId } : {}),
     fargate,
@@ -274,7 +289,40 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
     ...(stopTimeouts.length > 0 ? { stopGraceMs: Math.max(...stopTimeouts) * 1000 } : {}),
     demand: { cpu: w.demand.cpu, memory: w.demand.memory }
   }
-  return saveTask(ctx, tx, record, 0)
+  const saved = saveTask(ctx, tx, record, 0)
+  if (streams.failure !== undefined) {
+    const reason = streams.failure
+    tx.afterCommit(() => failedToStart(ctx, taskId, reason))
+  }
+  return saved
+}
+
+/**
+ * The awslogs streams of a task's containers (`<prefix>/<container>/<task id>`
+ * in awslogs-group), opened in the intent's transaction so they exist before
+ * the containers write. A missing group (without awslogs-create-group "true")
+ * is the task's start failure, with ECS's reason.
+ */
+function openAwsLogs(ctx: EcsContext, tx: Transaction, taskId: string, definition: TaskDefinitionShape, containers: readonly ContainerSpec[]): { opened: Array<{ group: string; stream: string }>; failure?: string } {
+  const opened: Array<{ group: string; stream: string }> = []
+  for (const c of definition.containerDefinitions) {
+    const config = c.logConfiguration
+    if (config?.logDriver !== 'awslogs') continue
+    const options = config.options ?? {}
+    const group = options['awslogs-group']
+    if (group === undefined) continue
+    const stream = awslogsStreamName(options['awslogs-stream-prefix'] ?? 'ecs', c.name, taskId)
+    const filePath = containers.find((s) => s.name === c.name)!.logPath
+    try {
+      // A refused open writes nothing (the group is looked for first).
+      AwsLogs.open(tx, { group, stream, filePath, createdAt: ctx.clock.now(), createGroup: options['awslogs-create-group'] === 'true' })
+      opened.push({ group, stream })
+    } catch (error) {
+      if (error instanceof AwsLogsGroupMissingError) return { opened, failure: error.message }
+      throw error
+    }
+  }
+  return { opened }
 }
 
 function withoutContainers(o: TaskOverride | undefined): Omit<TaskOverride, 'containerOverrides'> {

@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { Transaction } from '../store/store.js'
-import type { ContainerSpec, Mount, PortMapping } from '../runners/runner.js'
+import type { ContainerSpec, Mount, PortMapping, RunnerCapabilities, VolumeMount } from '../runners/runner.js'
 import type { EcsContext } from './context.js'
 import type { TaskOverride } from './model-tasks.js'
 
@@ -102,6 +102,11 @@ export interface SandboxInput {
   /** The task's cpu units and MiB (task level, after overrides), when set. */
   taskCpu: number | undefined
   taskMemory: number | undefined
+  /** What the runner can do: ECS's container features go to it only when it can (else they are left out or done here). */
+  capabilities: RunnerCapabilities | undefined
+  /** For ECS's container labels. */
+  clusterArn: string
+  taskArn: string
 }
 
 /**
@@ -118,15 +123,34 @@ export function sandboxContainers(input: SandboxInput): ContainerSpec[] {
   const overrideOf = (name: string) => overrides?.containerOverrides?.find((o) => o.name === name)
   const limits = sharedLimits(definition.containerDefinitions.map((c) => ({ ...c, ...pick(overrideOf(c.name)) })), input.taskCpu, input.taskMemory, fargate)
 
+  const caps = input.capabilities
+  const runnerVolumes = caps?.volumes === true
+  const namedOf = (c: ContainerDefinitionShape): VolumeMount[] => {
+    if (!runnerVolumes) return []
+    const out: VolumeMount[] = []
+    for (const mp of c.mountPoints ?? []) {
+      const v = volumes.get(mp.sourceVolume ?? '')
+      const docker = v?.dockerVolumeConfiguration
+      if (v === undefined || docker === undefined || mp.containerPath === undefined || v.efsVolumeConfiguration !== undefined) continue
+      out.push({
+        volume: v.name ?? mp.sourceVolume!, containerPath: mp.containerPath, ...(mp.readOnly ? { readOnly: true } : {}),
+        scope: docker.scope ?? 'task', ...(docker.autoprovision ? { autoprovision: true } : {})
+      })
+    }
+    return out
+  }
   const mountsOf = (c: ContainerDefinitionShape, seen: Set<string>): Mount[] => {
     const out: Mount[] = []
     for (const mp of c.mountPoints ?? []) {
-      const source = volumeSource(ctx, paths, volumes.get(mp.sourceVolume ?? ''))
+      const volume = volumes.get(mp.sourceVolume ?? '')
+      if (runnerVolumes && volume?.dockerVolumeConfiguration !== undefined && volume.efsVolumeConfiguration === undefined) continue
+      const source = volumeSource(ctx, paths, volume)
       if (source === undefined || mp.containerPath === undefined) continue
       if (source.create) dirs.add(source.path)
       out.push({ sourcePath: source.path, containerPath: mp.containerPath, ...(mp.readOnly ? { readOnly: true } : {}) })
     }
-    for (const from of c.volumesFrom ?? []) {
+    // The runner's volumesFrom when it has it; else the other container's host mounts, here.
+    for (const from of caps?.volumesFrom === true ? [] : c.volumesFrom ?? []) {
       const other = byName.get(from.sourceContainer ?? '')
       if (other === undefined || seen.has(other.name)) continue
       seen.add(other.name)
@@ -147,7 +171,16 @@ export function sandboxContainers(input: SandboxInput): ContainerSpec[] {
     for (const kv of c.environment ?? []) if (kv.name !== undefined) env[kv.name] = kv.value ?? ''
     for (const kv of o?.environment ?? []) if (kv.name !== undefined) env[kv.name] = kv.value ?? ''
     const mounts = mountsOf(c, new Set([c.name]))
+    const named = namedOf(c)
     const ports = portMappingsOf(c, networkMode)
+    const labels = caps?.dockerLabels === true ? {
+      ...c.dockerLabels,
+      'com.amazonaws.ecs.cluster': input.clusterArn,
+      'com.amazonaws.ecs.task-arn': input.taskArn,
+      'com.amazonaws.ecs.container-name': c.name,
+      'com.amazonaws.ecs.task-definition-family': definition.family,
+      'com.amazonaws.ecs.task-definition-version': String(definition.revision)
+    } : undefined
     return {
       name: c.name,
       essential: c.essential !== false,
@@ -167,7 +200,22 @@ export function sandboxContainers(input: SandboxInput): ContainerSpec[] {
       ...(mounts.length > 0 ? { mounts } : {}),
       ...(c.readonlyRootFilesystem ? { readonlyRootFilesystem: true } : {}),
       ...(c.linuxParameters?.initProcessEnabled !== undefined ? { initProcessEnabled: c.linuxParameters.initProcessEnabled } : {}),
-      ...(c.ulimits !== undefined && c.ulimits.length > 0 ? { ulimits: c.ulimits.map((u) => ({ name: u.name, softLimit: u.softLimit, hardLimit: u.hardLimit })) } : {})
+      ...(c.ulimits !== undefined && c.ulimits.length > 0 ? { ulimits: c.ulimits.map((u) => ({ name: u.name, softLimit: u.softLimit, hardLimit: u.hardLimit })) } : {}),
+      ...(named.length > 0 ? { volumes: named } : {}),
+      ...(caps?.volumesFrom === true && c.volumesFrom !== undefined && c.volumesFrom.length > 0
+        ? { volumesFrom: c.volumesFrom.filter((f) => f.sourceContainer !== undefined).map((f) => ({ sourceContainer: f.sourceContainer!, ...(f.readOnly ? { readOnly: true } : {}) })) } : {}),
+      ...(c.healthCheck !== undefined ? {
+        healthCheck: {
+          command: c.healthCheck.command,
+          ...(c.healthCheck.interval !== undefined ? { intervalSeconds: c.healthCheck.interval } : {}),
+          ...(c.healthCheck.timeout !== undefined ? { timeoutSeconds: c.healthCheck.timeout } : {}),
+          ...(c.healthCheck.retries !== undefined ? { retries: c.healthCheck.retries } : {}),
+          ...(c.healthCheck.startPeriod !== undefined ? { startPeriodSeconds: c.healthCheck.startPeriod } : {})
+        }
+      } : {}),
+      ...(c.dependsOn !== undefined && c.dependsOn.length > 0 ? { dependsOn: c.dependsOn.map((d) => ({ containerName: d.containerName, condition: d.condition })) } : {}),
+      ...(c.stopTimeout !== undefined && caps?.stopTimeout === true ? { stopTimeoutSeconds: c.stopTimeout } : {}),
+      ...(labels !== undefined ? { dockerLabels: labels } : {})
     }
   })
   tx.afterCommit(() => {

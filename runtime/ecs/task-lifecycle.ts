@@ -24,6 +24,7 @@ import { invalidParameter } from './errors.js'
 import { TASKS, type TaskRecord } from './records.js'
 import type { Container, HealthStatus, Task, TaskLastStatus, TaskStopCode } from './model-tasks.js'
 import { taskPaths } from './sandbox-spec.js'
+import { AwsLogs } from '../logs/aws-logs.js'
 
 export const ECS_SOURCE = 'aws.ecs'
 export const TASK_STATE_CHANGE = 'ECS Task State Change'
@@ -44,6 +45,8 @@ export interface EcsTaskRecord extends TaskRecord {
   stopGraceMs?: number
   /** The task's demand (millicores, MiB): what it holds on its node. */
   demand: { cpu: number; memory: number }
+  /** Its containers' awslogs streams (ended when it stops). */
+  awslogs?: Array<{ group: string; stream: string }>
 }
 
 export interface StopDecision {
@@ -93,6 +96,55 @@ export function eventDetail(task: Task): Record<string, unknown> {
 
 const now = (ctx: EcsContext) => new Date(ctx.clock.now())
 
+/** A task that could not be given what it needs to start (its awslogs group): it stops at once, TaskFailedToStart, with the reason. */
+export function failedToStart(ctx: EcsContext, taskId: string, reason: string): void {
+  ctx.store.transaction((tx) => {
+    const found = readTask(tx, taskId)
+    if (found === undefined || found.record.task.desiredStatus === 'STOPPED') return
+    const at = now(ctx)
+    const containers = (found.record.task.containers ?? []).map((c) => ({ ...c, lastStatus: 'STOPPED', reason }))
+    saveTask(ctx, tx, {
+      ...found.record,
+      task: { ...found.record.task, desiredStatus: 'STOPPED', lastStatus: 'DEPROVISIONING', stopCode: 'TaskFailedToStart', stoppedReason: reason, stoppingAt: at, executionStoppedAt: at, containers }
+    }, found.version)
+    tx.afterCommit(() => finishStop(ctx, taskId))
+  })
+}
+
+/**
+ * A container's state or health changed while the task runs (the runner's
+ * SandboxListener.changed, in the launcher's report transaction): its
+ * lastStatus, exit code and health, and the task's health.
+ */
+export function containersChanged(ctx: EcsContext, tx: Transaction, row: TaskRow, info: SandboxInfo): void {
+  const found = readTask(tx, row.ownerKey)
+  if (found === undefined || found.record.runId !== row.runId || found.record.task.lastStatus === 'STOPPED') return
+  const { record, version } = found
+  const task: Task = { ...record.task, containers: applyStates(record.task.containers ?? [], info) }
+  task.healthStatus = taskHealth(task, record.healthChecked)
+  saveTask(ctx, tx, { ...record, task }, version)
+}
+
+/** The task's containers with what the runner says of them now. */
+function applyStates(containers: Container[], info: SandboxInfo | undefined): Container[] {
+  const states = new Map((info?.containers ?? []).map((c) => [c.name, c]))
+  return containers.map((c): Container => {
+    const state = states.get(c.name ?? '')
+    if (state === undefined) return c
+    const bindings = state.networkBindings?.map((b) => ({ bindIP: b.bindIP, containerPort: b.containerPort, hostPort: b.hostPort, protocol: b.protocol }))
+    const exitCode = typeof state.exitCode === 'number' ? state.exitCode : undefined
+    return {
+      ...c,
+      lastStatus: state.state === 'exited' ? 'STOPPED' : state.state === 'running' ? 'RUNNING' : 'PENDING',
+      ...(state.runtimeId !== undefined ? { runtimeId: state.runtimeId } : {}),
+      ...(state.imageDigest !== undefined ? { imageDigest: state.imageDigest } : {}),
+      ...(bindings !== undefined && bindings.length > 0 ? { networkBindings: bindings } : {}),
+      ...(state.health !== undefined ? { healthStatus: state.health } : {}),
+      ...(exitCode !== undefined && state.state === 'exited' ? { exitCode } : {})
+    }
+  })
+}
+
 /** After the intent committed: the runner was asked. PROVISIONING → PENDING (one transaction for the lot). */
 export function markPending(ctx: EcsContext, taskIds: readonly string[]): void {
   ctx.store.transaction((tx) => {
@@ -111,18 +163,7 @@ export function taskRunning(ctx: EcsContext, tx: Transaction, row: TaskRow, info
   const { record, version } = found
   const stopping = record.task.desiredStatus === 'STOPPED'
   const started = new Date(row.startedAt ?? ctx.clock.now())
-  const states = new Map((info?.containers ?? []).map((c) => [c.name, c]))
-  const containers = (record.task.containers ?? []).map((c): Container => {
-    const state = states.get(c.name ?? '')
-    const bindings = state?.networkBindings?.map((b) => ({ bindIP: b.bindIP, containerPort: b.containerPort, hostPort: b.hostPort, protocol: b.protocol }))
-    return {
-      ...c,
-      lastStatus: state?.state === 'exited' ? 'STOPPED' : 'RUNNING',
-      ...(state?.runtimeId !== undefined ? { runtimeId: state.runtimeId } : {}),
-      ...(state?.imageDigest !== undefined ? { imageDigest: state.imageDigest } : {}),
-      ...(bindings !== undefined && bindings.length > 0 ? { networkBindings: bindings } : {})
-    }
-  })
+  const containers = applyStates(record.task.containers ?? [], info)
   const task: Task = {
     ...record.task,
     lastStatus: stopping ? record.task.lastStatus : 'RUNNING',
@@ -212,7 +253,8 @@ export function taskEnded(ctx: EcsContext, tx: Transaction, row: TaskRow, outcom
       lastStatus: 'STOPPED',
       ...(code !== undefined ? { exitCode: code } : {}),
       ...(exit?.oomKilled ? { reason: outcome.reason ?? 'OutOfMemoryError: Container killed due to memory usage' } : {}),
-      ...(failedToStart && outcome.reason !== undefined ? { reason: outcome.reason } : {})
+      ...(failedToStart && outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(exit?.reason !== undefined ? { reason: exit.reason } : {})
     }
   })
   const at = new Date(outcome.stoppedAt)
@@ -247,6 +289,8 @@ export function finishStop(ctx: EcsContext, taskId: string): void {
     const { runId: _runId, ...rest } = found.record
     void _runId
     saveTask(ctx, tx, { ...rest, expiresAt: stoppedAt + retention, task: { ...found.record.task, lastStatus: 'STOPPED', stoppedAt: new Date(stoppedAt) } }, found.version)
+    // Its log streams end with it (the runner wrote the files out before it reported the exit).
+    for (const s of found.record.awslogs ?? []) AwsLogs.end(tx, { group: s.group, stream: s.stream, endedAt: stoppedAt })
     tx.afterCommit(() => ctx.queues.get(RETENTION_QUEUE)?.addAfter(taskId, retention))
   })
 }

@@ -6,11 +6,12 @@
 
 import type { EcsContext } from './context.js'
 import { TASK_OWNER } from './records.js'
-import { taskEnded, taskRunning } from './task-lifecycle.js'
+import { containersChanged, taskEnded, taskRunning } from './task-lifecycle.js'
 
 export function registerTaskOwner(ctx: EcsContext): void {
   ctx.launcher.registerOwner(TASK_OWNER, {
     running: (tx, row, info) => taskRunning(ctx, tx, row, info),
-    ended: (tx, row, outcome) => taskEnded(ctx, tx, row, outcome)
+    ended: (tx, row, outcome) => taskEnded(ctx, tx, row, outcome),
+    changed: (tx, row, info) => containersChanged(ctx, tx, row, info)
   }, { adopt: true })
 }

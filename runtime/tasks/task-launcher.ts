@@ -123,6 +123,8 @@ export interface TaskIntent {
   runner?: string
   /** Environment variables every container gets set to the task's address (known once the launcher has picked it). */
   addressEnv?: readonly string[]
+  /** The sandbox's storage is its own, removed before its exit is reported (a Fargate task's; SandboxSpec.ephemeralStorage). */
+  ephemeralStorage?: boolean
 }
 
 /** A runner's report: running (info), or ended: exited (exit) or failed to start (error). */
@@ -243,6 +245,7 @@ export class TaskLauncher {
         labels: this.#labels(intent.owner),
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
+        ...(intent.ephemeralStorage ? { ephemeralStorage: true } : {}),
         ...(intent.node.host !== undefined && runner === pool.runner ? { host: intent.node.host } : {}),
         containers
       },
@@ -480,6 +483,9 @@ export class TaskLauncher {
       running: (report) => this.#running(runId, report),
       exited: (exit) => this.#ended(runId, exit, undefined),
       failed: (error) => this.#ended(runId, undefined, error)
+    }
+    if (this.#owners.get(row.owner)?.changed !== undefined) {
+      listener.changed = (report) => { if (!this.#closed) this.#reports.add({ runId, changed: report }) }
     }
     if (!runner.attach(runId, listener)) return false
     if (row.lastStatus !== 'RUNNING' && info.state === 'running') this.#running(runId, info)
