@@ -23,6 +23,14 @@ export const FAILED_START_WINDOW_MS = 40_000
 /** Consecutive failures before starts are throttled, the first delay and the longest one (ECS: 27 minutes). */
 export const BACKOFF = { after: 3, firstMs: 10_000, maxMs: 27 * 60_000 } as const
 
+/** A task time as epoch ms: the task records hold Dates (the AWS Task shape), older writers numbers. */
+export function timeOf(value: unknown): number | undefined {
+  if (value instanceof Date) return value.getTime()
+  if (typeof value === 'number') return value
+  if (typeof value === 'string') { const ms = Date.parse(value); return Number.isNaN(ms) ? undefined : ms }
+  return undefined
+}
+
 const NOT_FAILURES = new Set(['ServiceSchedulerInitiated', 'UserInitiated', 'SpotInterruption', 'TerminationNotice'])
 
 export function failureThreshold(desiredCount: number): number {
@@ -37,15 +45,15 @@ export function isFailedTask(record: Pick<TaskRecord, 'task'>): boolean {
   if (typeof t.stopCode === 'string' && NOT_FAILURES.has(t.stopCode)) return false
   if (t.stopCode === 'TaskFailedToStart') return true
   if (t.healthStatus === 'UNHEALTHY') return true
-  const startedAt = typeof t.startedAt === 'number' ? t.startedAt : undefined
+  const startedAt = timeOf(t.startedAt)
   if (startedAt === undefined) return true
-  const stoppedAt = typeof t.executionStoppedAt === 'number' ? t.executionStoppedAt : typeof t.stoppedAt === 'number' ? t.stoppedAt : startedAt
+  const stoppedAt = timeOf(t.executionStoppedAt) ?? timeOf(t.stoppedAt) ?? startedAt
   return stoppedAt - startedAt < FAILED_START_WINDOW_MS
 }
 
 function stoppedAtOf(record: Pick<TaskRecord, 'task'>): number {
   const t = record.task
-  return typeof t.stoppedAt === 'number' ? t.stoppedAt : typeof t.executionStoppedAt === 'number' ? t.executionStoppedAt : 0
+  return timeOf(t.stoppedAt) ?? timeOf(t.executionStoppedAt) ?? 0
 }
 
 /** The failed tasks in a run at the end of the stopped ones (newest stop first, until one that did not fail). */

@@ -20,7 +20,7 @@ import { launchTasks, stopTask, type LaunchRequest } from './run-task.js'
 import { resolveTaskDefinition } from './task-definitions.js'
 import { planRollout, startDeployment, type RolloutTask, type TaskPhase } from './deployments.js'
 import { planDaemon } from './daemon.js'
-import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask } from './circuit-breaker.js'
+import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask, timeOf } from './circuit-breaker.js'
 import { serviceKey, serviceTasks, type ServiceState } from './service-records.js'
 import type { Deployment, PlacementStrategy, Service } from './model-services.js'
 import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withEvent } from './service-events.js'
@@ -152,8 +152,9 @@ class Step {
     }
     const frozen = primary.rolloutState === 'FAILED'
 
-    // Restart backoff: consecutive failures hold starts back.
-    const stopped = all.filter((t) => t.task.lastStatus === 'STOPPED')
+    // Restart backoff: consecutive failures of the PRIMARY deployment's tasks hold starts back
+    // (a new deployment, a rollback too, starts without the old one's failures).
+    const stopped = all.filter((t) => t.task.lastStatus === 'STOPPED' && t.deploymentId === primary!.id)
     const run = consecutiveFailures(stopped)
     const until = run.lastAt + backoffDelayMs(run.count)
     const startAllowed = this.#now >= until
@@ -197,7 +198,7 @@ class Step {
         const arn = typeof t.task.containerInstanceArn === 'string' ? t.task.containerInstanceArn : undefined
         return {
           id: t.taskId, primary: t.deploymentId === primary!.id, phase: phaseOf(this.#ctx, t, this.#health), stopping: t.task.desiredStatus === 'STOPPED',
-          draining: arn !== undefined && (draining.has(arn) || !known.has(arn)), createdAt: typeof t.task.createdAt === 'number' ? t.task.createdAt : 0
+          draining: arn !== undefined && (draining.has(arn) || !known.has(arn)), createdAt: timeOf(t.task.createdAt) ?? 0
         }
       })
       const plan = planRollout({
