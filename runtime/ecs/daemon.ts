@@ -3,9 +3,8 @@
 // deregistered instances are stopped, extra tasks on one instance are
 // stopped, and a new deployment replaces each instance's task (stop first:
 // DAEMON's maximumPercent is 100) as minimumHealthyPercent of the eligible
-// instances allows. Which instances meet the constraints is what launchTasks
-// answers for each: an instance refused for an attribute (ATTRIBUTE, a
-// memberOf expression) is not eligible, and not counted in desiredCount.
+// instances allows. Tasks on instances that no longer meet the constraints
+// are stopped; desiredCount is the number of eligible ACTIVE instances.
 
 import type { NodeRecord } from '../cluster/node-pool.js'
 import type { TaskRecord } from './records.js'
@@ -17,8 +16,8 @@ export interface DaemonInput {
   live: readonly TaskRecord[]
   primaryId: string
   phaseOf: (t: TaskRecord) => TaskPhase
-  /** Instances launchTasks refused for their attributes (stored on the service, refreshed when instances change). */
-  ineligible: ReadonlySet<string>
+  /** Whether an instance meets the service's placement constraints (daemon-constraints.ts). */
+  eligible: (node: NodeRecord) => boolean
   minimumHealthyPercent: number
   startAllowed: boolean
   frozen: boolean
@@ -35,7 +34,7 @@ export interface DaemonPlan {
 
 export function planDaemon(input: DaemonInput): DaemonPlan {
   const byArn = new Map(input.nodes.map((n) => [n.containerInstanceArn, n]))
-  const eligible = input.nodes.filter((n) => n.status === 'ACTIVE' && !input.ineligible.has(n.containerInstanceArn))
+  const eligible = input.nodes.filter((n) => n.status === 'ACTIVE' && input.eligible(n))
   const stop: DaemonPlan['stop'] = []
   const onInstance = new Map<string, TaskRecord[]>()
   for (const t of input.live) {
@@ -54,7 +53,7 @@ export function planDaemon(input: DaemonInput): DaemonPlan {
       for (const t of active) stop.push({ task: t, reason: node === undefined ? 'Container instance deregistered.' : 'Container instance is DRAINING.' })
       continue
     }
-    if (input.ineligible.has(arn)) {
+    if (!input.eligible(node)) {
       for (const t of active) stop.push({ task: t, reason: 'Task no longer meets the placement constraints of the service.' })
       continue
     }

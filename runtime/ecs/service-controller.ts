@@ -20,6 +20,7 @@ import { launchTasks, stopTask, type LaunchRequest } from './run-task.js'
 import { resolveTaskDefinition } from './task-definitions.js'
 import { planRollout, startDeployment, type RolloutTask, type TaskPhase } from './deployments.js'
 import { planDaemon } from './daemon.js'
+import { daemonEligibility } from './daemon-constraints.js'
 import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask, timeOf } from './circuit-breaker.js'
 import { serviceKey, serviceTasks, type ServiceState } from './service-records.js'
 import type { Deployment, PlacementStrategy, Service } from './model-services.js'
@@ -33,11 +34,6 @@ const PLACEMENT_EVENT_EVERY_MS = 60_000
 const LAUNCH_CHUNK = 10
 /** ECS's default for REPLICA services on EC2: spread over zones, then over instances. */
 const DEFAULT_STRATEGY: PlacementStrategy[] = [{ type: 'spread', field: 'attribute:ecs.availability-zone' }, { type: 'spread', field: 'instanceId' }]
-
-/** The engine's state of a DAEMON service beside ServiceState: instances refused for their attributes (with the attributes then). */
-interface DaemonState extends ServiceState {
-  ineligible?: Record<string, string>
-}
 
 export interface ServiceController {
   enqueue(clusterName: string, serviceName: string): void
@@ -167,28 +163,15 @@ class Step {
     let steady: boolean
     let placementFailed = false
     if (s.schedulingStrategy === 'DAEMON') {
-      const daemon = this.state as DaemonState
-      const ineligible = new Set(Object.entries(daemon.ineligible ?? {}).filter(([arn, attrs]) => {
-        const node = nodes.find((n) => n.containerInstanceArn === arn)
-        return node !== undefined && JSON.stringify(node.attributes) === attrs
-      }).map(([arn]) => arn))
       const plan = planDaemon({
-        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), ineligible,
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: daemonEligibility(s.placementConstraints),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
-      const refused: Record<string, string> = {}
-      for (const arn of ineligible) refused[arn] = JSON.stringify(nodes.find((n) => n.containerInstanceArn === arn)?.attributes ?? {})
-      for (const arn of plan.launchOn) {
-        const outcome = this.#launch(primary, 1, [arn])
-        if (outcome.refusedForAttributes) refused[arn] = JSON.stringify(nodes.find((n) => n.containerInstanceArn === arn)?.attributes ?? {})
-        else if (outcome.failed) placementFailed = true
-      }
-      const desiredCount = plan.desiredCount - plan.launchOn.filter((a) => refused[a] !== undefined).length
-      this.state = { ...this.state, ineligible: refused } as DaemonState
-      if (desiredCount !== this.#service.desiredCount) {
-        this.#setService({ ...this.#service, desiredCount })
-        this.#updateDeployment(String(primary.id), { desiredCount })
+      for (const arn of plan.launchOn) if (this.#launch(primary, 1, [arn]).failed) placementFailed = true
+      if (plan.desiredCount !== this.#service.desiredCount) {
+        this.#setService({ ...this.#service, desiredCount: plan.desiredCount })
+        this.#updateDeployment(String(primary.id), { desiredCount: plan.desiredCount })
       }
       steady = plan.steady
     } else {
@@ -253,18 +236,19 @@ class Step {
     }
   }
 
-  /** Launches `count` PRIMARY tasks (on the given instances: DAEMON); says whether some found no place, and whether for attributes. */
-  #launch(primary: Deployment, count: number, containerInstances?: string[]): { failed: boolean; refusedForAttributes: boolean } {
+  /** Launches `count` PRIMARY tasks (on the given instances: DAEMON); says whether some found no place. */
+  #launch(primary: Deployment, count: number, containerInstances?: string[]): { failed: boolean } {
     const s = this.#service
     const strategy = (s.placementStrategy ?? []).length > 0 ? s.placementStrategy : (s.schedulingStrategy === 'DAEMON' || primary.launchType === 'FARGATE' ? undefined : DEFAULT_STRATEGY)
     const started: string[] = []
-    const failures: Array<{ arn?: string; reason: string }> = []
+    const failures: Array<{ arn?: string; reason?: string }> = []
     for (let left = count; left > 0; left -= LAUNCH_CHUNK) {
       const request: LaunchRequest = {
         cluster: this.state.clusterName, taskDefinition: String(primary.taskDefinition), count: Math.min(LAUNCH_CHUNK, left),
         ...(primary.launchType !== undefined ? { launchType: primary.launchType as LaunchRequest['launchType'] } : {}),
         ...(primary.capacityProviderStrategy !== undefined ? { capacityProviderStrategy: primary.capacityProviderStrategy } : {}),
-        ...((s.placementConstraints ?? []).length > 0 ? { placementConstraints: s.placementConstraints as LaunchRequest['placementConstraints'] } : {}),
+        // DAEMON names the instance itself, its constraints already applied (daemon-constraints.ts).
+        ...(containerInstances === undefined && (s.placementConstraints ?? []).length > 0 ? { placementConstraints: s.placementConstraints as LaunchRequest['placementConstraints'] } : {}),
         ...(strategy !== undefined ? { placementStrategy: strategy as LaunchRequest['placementStrategy'] } : {}),
         ...(containerInstances !== undefined ? { containerInstances } : {}),
         startedBy: String(primary.id), group: `service:${this.#name}`,
@@ -280,16 +264,15 @@ class Step {
       if (result.tasks.length === 0) break
     }
     if (started.length > 0) this.#event(messages.started(this.#name, started))
-    const refusedForAttributes = containerInstances !== undefined && failures.length > 0 && failures.every((f) => f.reason === 'ATTRIBUTE' || f.reason.startsWith('MemberOf') || f.reason === 'CONSTRAINT')
-    if (failures.length > 0 && !refusedForAttributes) {
+    if (failures.length > 0) {
       const last = this.state.placementFailureAt
       if (last === undefined || this.#now - last >= PLACEMENT_EVENT_EVERY_MS) {
         this.#event(messages.unableToPlace(this.#name, failures[0].arn, failures[0].reason))
-        emitServiceAction(this.#ctx, this.#tx, this.#service, 'SERVICE_TASK_PLACEMENT_FAILURE', { reasons: [...new Set(failures.map((f) => f.reason))] })
+        emitServiceAction(this.#ctx, this.#tx, this.#service, 'SERVICE_TASK_PLACEMENT_FAILURE', { reasons: [...new Set(failures.map((f) => String(f.reason)))] })
         this.state = { ...this.state, placementFailureAt: this.#now }
       }
     }
-    return { failed: failures.length > 0 && !refusedForAttributes, refusedForAttributes }
+    return { failed: failures.length > 0 }
   }
 
   /** Deployment completion, steady state, and older deployments dropped once their tasks are gone. */

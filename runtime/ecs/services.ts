@@ -23,6 +23,7 @@ import {
   checkSchedulingStrategy, checkServiceName, refuseLoadBalancers, refuseServiceRegistries, refuseUnsupported
 } from './service-validation.js'
 import { startDeployment } from './deployments.js'
+import { daemonEligibility } from './daemon-constraints.js'
 import { startServiceController } from './service-controller.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
 
@@ -82,6 +83,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     if (schedulingStrategy === 'DAEMON' && placementStrategy !== undefined && placementStrategy.length > 0) {
       throw invalidParameter('placementStrategy', 'Placement strategies are not supported with the DAEMON scheduling strategy.')
     }
+    if (schedulingStrategy === 'DAEMON') daemonEligibility(placementConstraints)
     const networkConfiguration = checkNetworkConfiguration(input.networkConfiguration)
     const healthCheckGracePeriodSeconds = checkGracePeriod(input.healthCheckGracePeriodSeconds)
     const propagateTags = checkPropagateTags(input.propagateTags)
@@ -146,6 +148,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const placementConstraints = checkPlacementConstraints(input.placementConstraints)
     const placementStrategy = checkPlacementStrategy(input.placementStrategy)
     if (strategy === 'DAEMON' && placementStrategy !== undefined && placementStrategy.length > 0) throw invalidParameter('placementStrategy', 'Placement strategies are not supported with the DAEMON scheduling strategy.')
+    if (strategy === 'DAEMON') daemonEligibility(placementConstraints)
     const capacityProviderStrategy = checkCapacityProviderStrategy(input.capacityProviderStrategy)
     const networkConfiguration = checkNetworkConfiguration(input.networkConfiguration)
     const healthCheckGracePeriodSeconds = checkGracePeriod(input.healthCheckGracePeriodSeconds)

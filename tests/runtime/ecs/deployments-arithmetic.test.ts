@@ -135,7 +135,7 @@ t.test('DAEMON: one task per eligible ACTIVE instance; draining and departed ins
   const plan = planDaemon({
     nodes: [node('a', 'ACTIVE'), node('b', 'ACTIVE'), node('c', 'DRAINING'), node('d', 'ACTIVE'), node('e', 'ACTIVE')],
     live: [rec('1', 'a', 'new'), rec('2', 'a', 'new', 'PENDING'), rec('3', 'c', 'new'), rec('4', 'gone', 'new'), rec('5', 'd', 'old')],
-    primaryId: 'new', phaseOf: (x) => x.task.lastStatus === 'RUNNING' ? 'healthy' : 'pending', ineligible: new Set(['ci/e']),
+    primaryId: 'new', phaseOf: (x) => x.task.lastStatus === 'RUNNING' ? 'healthy' : 'pending', eligible: (n) => n.containerInstanceArn !== 'ci/e',
     minimumHealthyPercent: 0, startAllowed: true, frozen: false
   })
   t.same(plan.stop.map((s) => s.task.taskId).sort(), ['2', '3', '4', '5'])
