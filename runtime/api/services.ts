@@ -50,7 +50,7 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     iamTable(iam),
     stsTable(iam),
     cloudTrailTable(audit),
-    ecsTable(ecsOperations(ecs, partition)),
+    ecsTable(ecsOperations(ecs, partition), ecs),
     lightsailTable(),
     eventsTable(eventBridge, partition),
     stratusTable({ batch, clock, events, eventBridge, registry, partition, iam })
