@@ -328,7 +328,7 @@ export class Engine {
       undo.push(() => ecs.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
-      const logs = new CloudWatchLogs({ logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
+      const logs = new CloudWatchLogs({ store, logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
       const api = new ApiRouter({
         tables: serviceTables({ partition, batch, ecs, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
         authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })

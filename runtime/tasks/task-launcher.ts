@@ -30,7 +30,7 @@ import type { Partition } from '../aws/partition.js'
 import { arns } from '../aws/arn.js'
 import type { Store, StoreReader, Transaction } from '../store/store.js'
 import type { Demand, NodePools, NodeRecord } from '../cluster/node-pool.js'
-import type { ContainerSpec, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxSpec } from '../runners/runner.js'
+import type { ContainerSpec, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec } from '../runners/runner.js'
 import { InvalidArgumentError, NotFoundError, StratusError } from '../errors.js'
 import { RunnerError } from '../runners/errors.js'
 import { AddressPool } from './addresses.js'
@@ -92,6 +92,8 @@ export interface TaskOutcome {
   escalated: boolean
   startedAt?: number
   stoppedAt: number
+  /** The runner's exit, when it ran: every container's exit, a dependsOn failure and its reason. */
+  exit?: SandboxExit
 }
 
 export interface TaskOwner {
@@ -99,6 +101,12 @@ export interface TaskOwner {
   running(tx: Transaction, row: TaskRow): void
   /** In the transaction that deletes the row and gives the node its demand back. */
   ended(tx: Transaction, row: TaskRow, outcome: TaskOutcome): void
+  /**
+   * Optional: a container's state or health changed while the task runs (the runner's
+   * SandboxListener.changed), recorded with the other reports of the tick, in order. The
+   * launcher asks the runner for these reports only for an owner that has this method.
+   */
+  changed?(tx: Transaction, row: TaskRow, info: SandboxInfo): void
 }
 
 export interface TaskIntent {
@@ -121,6 +129,8 @@ export interface TaskIntent {
 interface Report {
   runId: string
   info?: SandboxInfo
+  /** A container changed (SandboxListener.changed). */
+  changed?: SandboxInfo
   exit?: SandboxExit
   error?: Error
 }
@@ -265,21 +275,26 @@ export class TaskLauncher {
         this.#starting--
       }
     }
+    const listener: SandboxListener = {
+      running: (info) => {
+        settle()
+        this.#running(row.runId, info)
+      },
+      exited: (exit) => {
+        settle()
+        this.#ended(row.runId, exit, undefined)
+      },
+      failed: (error) => {
+        settle()
+        this.#ended(row.runId, undefined, error)
+      }
+    }
+    // Only an owner that wants container reports has the runner make them.
+    if (this.#owners.get(row.owner)?.changed !== undefined) {
+      listener.changed = (info) => { if (!this.#closed) this.#reports.add({ runId: row.runId, changed: info }) }
+    }
     try {
-      runner.start(row.spec, {
-        running: (info) => {
-          settle()
-          this.#running(row.runId, info)
-        },
-        exited: (exit) => {
-          settle()
-          this.#ended(row.runId, exit, undefined)
-        },
-        failed: (error) => {
-          settle()
-          this.#ended(row.runId, undefined, error)
-        }
-      })
+      runner.start(row.spec, listener)
     } catch (error) {
       // A spec the runner refuses (validation) is a start failure like any other.
       settle()
@@ -315,6 +330,10 @@ export class TaskLauncher {
   #apply(tx: Transaction, report: Report): TaskEvent | undefined {
     const current = tx.get<TaskRow>(TASKS, report.runId)
     if (current === undefined) return undefined
+    if (report.changed !== undefined) {
+      this.#owners.get(current.value.owner)?.changed?.(tx, current.value, report.changed)
+      return undefined
+    }
     if (report.info === undefined) {
       const outcome = outcomeOf(current.value, report.exit, report.error, this.#o.clock.now())
       return { type: 'ended', ...this.#end(tx, current.value, current.version, outcome) }
@@ -353,7 +372,7 @@ export class TaskLauncher {
   stop(runId: string, request: StopRequest): boolean {
     // Ended, its report waiting for this tick's transaction: no longer a task to stop (as once that commits).
     const waiting = this.#reports.waiting(runId)
-    if (waiting !== undefined && waiting.info === undefined) return false
+    if (waiting !== undefined && waiting.info === undefined && waiting.changed === undefined) return false
     const current = this.#o.store.get<TaskRow>(TASKS, runId)
     if (current === undefined) return false
     if (current.value.stop !== undefined) return true
@@ -493,6 +512,7 @@ export function outcomeOf(row: TaskRow, exit: SandboxExit | undefined, error: Er
     oomKilled: oom,
     escalated: exit.escalated,
     ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}),
-    stoppedAt: exit.stoppedAt || now
+    stoppedAt: exit.stoppedAt || now,
+    exit
   }
 }
