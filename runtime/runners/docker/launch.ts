@@ -69,6 +69,8 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
 /** Starts a container that waited on its dependsOn (after running()). */
 export async function startWaiting(s: DockerSandbox, c: DockerContainer): Promise<void> {
   await start(s, c.id!, `container ${c.spec.name}`, c.index)
+  c.started = true
+  if (s.holderId === undefined && networkModeOf(s.spec) === 'bridge') await readBindings(s, c).catch(() => {})
 }
 
 async function create(s: DockerSandbox, request: ContainerCreate, what: string, retry?: () => Promise<ContainerCreate>): Promise<string> {
@@ -129,10 +131,12 @@ async function checkProgram(s: DockerSandbox, c: DockerContainer, image: Resolve
 }
 
 /** The host ports the engine published (ephemeral ones included), from the container that publishes them. */
-async function readBindings(s: DockerSandbox): Promise<void> {
+async function readBindings(s: DockerSandbox, only?: DockerContainer): Promise<void> {
   const mode = networkModeOf(s.spec)
   const address = bindAddress(s.spec)
-  const withPorts = s.containers.filter((c) => (c.spec.portMappings?.length ?? 0) > 0)
+  // A container that waits on its dependsOn publishes its own ports only once started (bridge): read then.
+  const withPorts = (only === undefined ? s.containers : [only])
+    .filter((c) => (c.spec.portMappings?.length ?? 0) > 0 && (c.started || s.holderId !== undefined || mode === 'host'))
   if (withPorts.length === 0) return
   const inspectPorts = async (id: string) => (await s.host.client.request<ContainerInspect>('GET', `/containers/${id}/json`)).NetworkSettings?.Ports ?? undefined
   const holderPorts = s.holderId === undefined || mode === 'host' ? undefined : await inspectPorts(s.holderId)

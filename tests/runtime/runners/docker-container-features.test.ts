@@ -99,6 +99,20 @@ t.test('docker container features', async (t) => {
   runner.start(missing, missingSeen.listener)
   await t.rejects(missingSeen.done, { code: 'CannotCreateContainerError', message: /absent does not exist.*autoprovision is off/ })
 
+  // Bridge mode: a container that waited publishes its ports once started; its bindings are read then.
+  const bridged = sandbox([
+    container(dir, 'first', { script: LONG }),
+    container(dir, 'later', { script: LONG, portMappings: [{ containerPort: 8080 }], dependsOn: [{ containerName: 'first', condition: 'START' }] })
+  ], { networkMode: 'bridge' })
+  const bridgedSeen = observer()
+  runner.start(bridged, bridgedSeen.listener)
+  await until(() => bridgedSeen.changes.some((i) => i.containers[1].state === 'running'))
+  const later = bridgedSeen.changes.find((i) => i.containers[1].state === 'running')!.containers[1]
+  t.match(later.networkBindings, [{ bindIP: '127.0.0.1', containerPort: 8080, protocol: 'tcp' }])
+  t.ok(later.networkBindings![0].hostPort > 0, 'the ephemeral host port of a container started after running()')
+  runner.stop(bridged.id, { graceMs: 0 })
+  await bridgedSeen.done
+
   runner.stop(features.id)
   t.match(await seen.done, { stopped: true })
   t.same(await volumesOf(`stratus.sandbox=${features.id}`), [], 'removed with its sandbox')
