@@ -57,7 +57,7 @@ t.test('groups, retention, tags, user streams and an awslogs file stream over th
       await mkdir(join(dataDir, 'ecs-work', 'task1'), { recursive: true })
       await writeFile(logFile, 'listening on 8080\nready\n')
       AwsLogs.open(cloud.engine.store, { group: '/ecs/web', stream: 'ecs/web/task1', filePath: logFile, createdAt: now, createGroup: false })
-      await cloud.engine.clock.advance(1500)
+      await cloud.clock.advance(1500)
       const got = await client.send(new GetLogEventsCommand({ logGroupName: '/ecs/web', logStreamName: 'ecs/web/task1', startFromHead: true }))
       t.same(got.events?.map((e) => e.message), ['listening on 8080', 'ready'], 'the container\'s lines')
       AwsLogs.end(cloud.engine.store, { group: '/ecs/web', stream: 'ecs/web/task1', endedAt: cloud.engine.clock.now() })
