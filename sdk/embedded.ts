@@ -66,6 +66,7 @@ export function embeddedBackend(engine: Engine): CloudBackend {
     events: embeddedEvents(engine),
     iam: engine.iam,
     audit: engine.audit,
+    logs: engine.logs,
     close: () => engine.close()
   }
 }

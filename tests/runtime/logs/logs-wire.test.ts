@@ -3,7 +3,8 @@
 // (the SQLite store) creates groups, sets retention and tags, writes a stream
 // with PutLogEvents and reads an awslogs file stream registered as ECS's
 // tasks do; refusals name the member. A second engine over the same data
-// directory serves the same groups, streams, events and times.
+// directory serves the same groups, streams, events and times, also to the
+// SDK's cloud.logs (embedded and remote).
 import t from 'tap'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -79,9 +80,17 @@ t.test('groups, retention, tags, user streams and an awslogs file stream over th
     }
   }
   {
-    const { client, close } = await engine()
+    const { cloud, client, close } = await engine()
     try {
       t.same((await client.send(new DescribeLogGroupsCommand({}))).logGroups, expected.groups, 'the same groups after a restart (retention included; the deleted one stays gone)')
+      // The SDK: cloud.logs, embedded and remote (over the same API), the same answers and coded errors.
+      const remote = await Stratus.connect(`http://${cloud.endpoint}`)
+      t.teardown(() => remote.close())
+      t.same((await remote.logs.describeLogGroups({})).logGroups, expected.groups, 'remote SDK: the same groups')
+      t.same((await cloud.logs.describeLogGroups({})).logGroups, expected.groups, 'embedded SDK: the same groups')
+      t.same((await remote.logs.getLogEvents({ logGroupName: '/ecs/web', logStreamName: 'ecs/web/task1', startFromHead: true })).events.map((e) => [e.message, e.timestamp]), expected.events)
+      await t.rejects(remote.logs.createLogGroup({ logGroupName: 'bad name' }), { code: 'InvalidParameterException', field: 'logGroupName' }, 'remote: the field named')
+      await t.rejects(cloud.logs.createLogGroup({ logGroupName: '/ecs/web' }), { code: 'ResourceAlreadyExistsException' })
       t.same((await client.send(new ListTagsForResourceCommand({ resourceArn: 'arn:aws:logs:us-east-1:000000000000:log-group:/ecs/web' }))).tags, { team: 'web', env: 'test' })
       const streams = await client.send(new DescribeLogStreamsCommand({ logGroupName: '/ecs/web' }))
       t.same(streams.logStreams?.map((s) => [s.logStreamName, s.creationTime]), [['ecs/web/task1', expected.created], ['manual', expected.created]])
