@@ -4,8 +4,10 @@
 // than the retention are no longer returned), tags both ways (by ARN and by
 // name), DeleteLogGroup taking its streams. Bad input changes nothing.
 import t from 'tap'
-import { logsRig } from './fixtures.js'
-import { RETENTION_DAYS } from '../../../runtime/logs/index.js'
+import { logsRig, START } from './fixtures.js'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { LogStore, RETENTION_DAYS } from '../../../runtime/logs/index.js'
 
 t.test('groups: create, list, name rules, already exists, delete', async (t) => {
   const rig = await logsRig()
@@ -103,4 +105,30 @@ t.test('tags: TagResource / UntagResource / ListTagsForResource by ARN, and the 
   await t.rejects(logs.tagResource({ resourceArn: 'app', tags: { x: 'y' } }), { code: 'InvalidParameterException', field: 'resourceArn' })
   await t.rejects(logs.listTagsForResource({ resourceArn: 'arn:aws:logs:us-east-1:000000000000:log-group:none' }), { code: 'ResourceNotFoundException', field: 'resourceArn' })
   await t.rejects(logs.listTagsForResource({ resourceArn: 'arn:aws:logs:us-east-1:111111111111:log-group:app' }), { code: 'ResourceNotFoundException' }, 'another account\'s group is none of ours')
+})
+
+t.test('Batch\'s /aws/batch/job: listed among the others once a job ran, takes retention and tags, is not deleted, serves its job files', async (t) => {
+  // The job's attempt ran and ended at START (what Batch#logStreamAttempt says of it).
+  const rig = await logsRig(undefined, undefined, (name) => (name === 'def/default/job-1' ? { startedAt: START, stoppedAt: START, live: false } : undefined))
+  t.teardown(() => rig.close())
+  const { logs } = rig
+  await logs.createLogGroup({ logGroupName: '/aws/ecs/x' })
+  await t.rejects(logs.putRetentionPolicy({ logGroupName: '/aws/batch/job', retentionInDays: 1 }), { code: 'ResourceNotFoundException' }, 'no job ran yet: no group')
+  // As Batch does when an attempt starts: the LogStore notes the group, the runner writes the stream's file.
+  const batchLogs = new LogStore(join(rig.dir, 'batch'))
+  batchLogs.noteGroup(rig.clock.now())
+  await mkdir(join(rig.dir, 'batch', 'def', 'default'), { recursive: true })
+  await writeFile(batchLogs.pathOf('def/default/job-1'), 'job says hi\n')
+  t.same((await logs.describeLogGroups({})).logGroups.map((g) => g.logGroupName), ['/aws/batch/job', '/aws/ecs/x'])
+  await t.rejects(logs.createLogGroup({ logGroupName: '/aws/batch/job' }), { code: 'ResourceAlreadyExistsException' })
+  await logs.putRetentionPolicy({ logGroupName: '/aws/batch/job', retentionInDays: 3 })
+  await logs.tagLogGroup({ logGroupName: '/aws/batch/job', tags: { owner: 'batch' } })
+  const [batch] = (await logs.describeLogGroups({ logGroupNamePrefix: '/aws/batch' })).logGroups
+  t.match(batch, { logGroupName: '/aws/batch/job', retentionInDays: 3, creationTime: rig.clock.now() })
+  t.same(await logs.listTagsLogGroup({ logGroupName: '/aws/batch/job' }), { tags: { owner: 'batch' } })
+  await t.rejects(logs.deleteLogGroup({ logGroupName: '/aws/batch/job' }), { code: 'InvalidParameterException', field: 'logGroupName' })
+  t.same((await logs.describeLogStreams({ logGroupName: '/aws/batch/job' })).logStreams.map((s) => s.logStreamName), ['def/default/job-1'])
+  t.same((await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: 'def/default/job-1' })).events.map((e) => e.message), ['job says hi'])
+  await rig.clock.advance(4 * 86_400_000)
+  t.same((await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: 'def/default/job-1' })).events, [], 'past its 3 days of retention')
 })
