@@ -17,10 +17,15 @@ import {
   H_OUT_REASON, H_PAIR_COUNT, H_PAIRS, H_SCRATCH, H_SCRATCH_BYTES, H_SEED, H_TASK_CONSTRAINT_ATTR,
   H_TASK_CONSTRAINT_LENGTH, H_TASK_CONSTRAINT_OFFSET, H_TASK_COUNT, H_TASK_CPU, H_TASK_FLAGS, H_TASK_GPU, H_TASK_GROUP,
   H_TASK_MEM, H_TASK_ORDER, H_TASK_SPREAD_ATTR, H_TASK_STRATEGY, H_TASK_WAIT, H_VALUE_COUNT, H_VALUES, HEADER_SLOTS,
+  H_CHAIN_COUNT, H_CHAINS, H_LIST_COUNT, H_LISTS, H_PORT_COUNT, H_PORTS, H_USED_PORT_COUNT, H_USED_PORTS, H_TASK_EXT,
+  EXT_SLOTS, EXT_CHAIN_OFFSET, EXT_CHAIN_LENGTH, EXT_LIST_OFFSET, EXT_LIST_LENGTH, EXT_PORT_OFFSET, EXT_PORT_LENGTH,
+  CHAIN_MAX, CONSTRAINT_MAX, PORT_UDP_BIT, SPREAD_NODE,
   METRIC_COUNT, NODE_ACTIVE, NODE_INACTIVE, STATUS_INVALID_BASE, STATUS_OK, STATUS_OUT_OF_BOUNDS,
   STATUS_SCRATCH_TOO_SMALL, STRATEGY_COUNT
 } from './abi'
-import { BLOCK_DEAD, BLOCK_INACTIVE, BLOCK_NONE, i32At, inverse, refreshPotential, setI32At, setSnapshot, setWorking } from './state'
+import { BLOCK_DEAD, BLOCK_INACTIVE, BLOCK_NONE, i32At, inverse, refreshPotential, setI32At, setPools, setSnapshot, setWorking } from './state'
+import { portsInit, portTake } from './ports'
+import { chainInit, chainScratchBytes } from './chain'
 import { leafSlots, RECORD_BYTES, Tree, build } from './tree'
 import { countAdd, countsInit } from './counts'
 import { spreadInit } from './spread'
@@ -69,6 +74,19 @@ function checkColumns(header: usize, n: i32, t: i32): i32 {
   if (t < 0) return STATUS_INVALID_BASE + H_TASK_COUNT
   if (pairs < 0) return STATUS_INVALID_BASE + H_PAIR_COUNT
   if (vals < 0) return STATUS_INVALID_BASE + H_VALUE_COUNT
+  const chainCount = slot(header, H_CHAIN_COUNT)
+  const listCount = slot(header, H_LIST_COUNT)
+  const portCount = slot(header, H_PORT_COUNT)
+  const usedCount = slot(header, H_USED_PORT_COUNT)
+  if (chainCount < 0) return STATUS_INVALID_BASE + H_CHAIN_COUNT
+  if (listCount < 0) return STATUS_INVALID_BASE + H_LIST_COUNT
+  if (portCount < 0) return STATUS_INVALID_BASE + H_PORT_COUNT
+  if (usedCount < 0) return STATUS_INVALID_BASE + H_USED_PORT_COUNT
+  const extOk =
+    inMemory(pointer(header, H_CHAINS), chainCount * 2, 4) && inMemory(pointer(header, H_LISTS), listCount * 3, 4) &&
+    inMemory(pointer(header, H_PORTS), portCount, 4) && inMemory(pointer(header, H_USED_PORTS), usedCount * 2, 4) &&
+    (pointer(header, H_TASK_EXT) == 0 || inMemory(pointer(header, H_TASK_EXT), t * EXT_SLOTS, 4))
+  if (!extOk) return STATUS_OUT_OF_BOUNDS
   const ok =
     inMemory(pointer(header, H_NODE_FREE_CPU), n, 4) && inMemory(pointer(header, H_NODE_FREE_MEM), n, 4) &&
     inMemory(pointer(header, H_NODE_FREE_GPU), n, 4) && inMemory(pointer(header, H_NODE_TOTAL_CPU), n, 4) &&
@@ -146,6 +164,8 @@ function checkValues(header: usize, n: i32, t: i32): i32 {
     }
     if (wait != 0 && i32At(wait, i) < 0) return STATUS_INVALID_BASE + H_TASK_WAIT
   }
+  const status = checkExtensions(header, n, t)
+  if (status != STATUS_OK) return status
   // The order must be a permutation; the output column serves as the "seen" marks.
   const order = pointer(header, H_TASK_ORDER)
   if (order != 0) {
@@ -156,6 +176,53 @@ function checkValues(header: usize, n: i32, t: i32): i32 {
       if (j < 0 || j >= t || i32At(seen, j) != 0) return STATUS_INVALID_BASE + H_TASK_ORDER
       setI32At(seen, j, 1)
     }
+  }
+  return STATUS_OK
+}
+
+@inline function validPort(key: i32): bool {
+  return (key & ~(PORT_UDP_BIT | 0xffff)) == 0 && (key & 0xffff) != 0
+}
+
+/** The pools and per-task records of the extension slots (all empty for a batch without them). */
+function checkExtensions(header: usize, n: i32, t: i32): i32 {
+  const chains = pointer(header, H_CHAINS)
+  const chainCount = slot(header, H_CHAIN_COUNT)
+  for (let i = 0; i < chainCount; i++) {
+    const s = i32At(chains, i * 2)
+    const a = i32At(chains, i * 2 + 1)
+    if (s < 0 || s >= STRATEGY_COUNT || a < SPREAD_NODE || a >= ATTR_COUNT) return STATUS_INVALID_BASE + H_CHAINS
+  }
+  const lists = pointer(header, H_LISTS)
+  const listCount = slot(header, H_LIST_COUNT)
+  const vals = <i64>slot(header, H_VALUE_COUNT)
+  for (let i = 0; i < listCount; i++) {
+    const a = i32At(lists, i * 3)
+    const off = <i64>i32At(lists, i * 3 + 1)
+    const len = <i64>i32At(lists, i * 3 + 2)
+    if (a < 0 || a >= ATTR_COUNT || off < 0 || len < 0 || off + len > vals) return STATUS_INVALID_BASE + H_LISTS
+  }
+  const ports = pointer(header, H_PORTS)
+  const portCount = slot(header, H_PORT_COUNT)
+  for (let i = 0; i < portCount; i++) if (!validPort(i32At(ports, i))) return STATUS_INVALID_BASE + H_PORTS
+  const used = pointer(header, H_USED_PORTS)
+  for (let i = 0, count = slot(header, H_USED_PORT_COUNT); i < count; i++) {
+    const node = i32At(used, i * 2)
+    if (node < 0 || node >= n || !validPort(i32At(used, i * 2 + 1))) return STATUS_INVALID_BASE + H_USED_PORTS
+  }
+  const ext = pointer(header, H_TASK_EXT)
+  if (ext == 0) return STATUS_OK
+  for (let i = 0; i < t; i++) {
+    const at = i * EXT_SLOTS
+    const co = <i64>i32At(ext, at + EXT_CHAIN_OFFSET)
+    const cl = <i64>i32At(ext, at + EXT_CHAIN_LENGTH)
+    const lo = <i64>i32At(ext, at + EXT_LIST_OFFSET)
+    const ll = <i64>i32At(ext, at + EXT_LIST_LENGTH)
+    const po = <i64>i32At(ext, at + EXT_PORT_OFFSET)
+    const pl = <i64>i32At(ext, at + EXT_PORT_LENGTH)
+    if (co < 0 || cl < 0 || cl > CHAIN_MAX - 1 || co + cl > <i64>chainCount) return STATUS_INVALID_BASE + H_TASK_EXT
+    if (lo < 0 || ll < 0 || ll > CONSTRAINT_MAX - 1 || lo + ll > <i64>listCount) return STATUS_INVALID_BASE + H_TASK_EXT
+    if (po < 0 || pl < 0 || po + pl > <i64>portCount) return STATUS_INVALID_BASE + H_TASK_EXT
   }
   return STATUS_OK
 }
@@ -178,6 +245,32 @@ function groupedTasks(header: usize, t: i32): i32 {
   let grouped = 0
   for (let i = 0; i < t; i++) if (i32At(grp, i) != 0) grouped++
   return grouped
+}
+
+/** Slots of the port set: every used pair and every port a task may take, at load <= 1/2. */
+function portSlots(used: i32, taskPorts: i64): i32 {
+  let cap = 16
+  const need = (<i64>used + taskPorts) * 2
+  while (<i64>cap < need) cap <<= 1
+  return cap
+}
+
+/** Ports the batch's tasks ask for in all (each may take its ports on a node), or -1 for a bad record. */
+function taskPortTotal(header: usize, t: i32): i64 {
+  const ext = pointer(header, H_TASK_EXT)
+  if (ext == 0) return 0
+  let total: i64 = 0
+  for (let i = 0; i < t; i++) {
+    const l = i32At(ext, i * EXT_SLOTS + EXT_PORT_LENGTH)
+    if (l < 0) return -1
+    total += <i64>l
+  }
+  return total
+}
+
+/** Extra scratch of a batch with extension records: the chain scan and the port set. */
+function extensionNeed(n: i32, used: i32, taskPorts: i64): u64 {
+  return chainScratchBytes(n, hashSlots(n, 0)) + 8 + <u64>portSlots(used, taskPorts) * 8 + 8
 }
 
 /** Scratch bytes for n nodes: working copies, two trees, spread ranges, the counts table, the memo. */
@@ -210,7 +303,15 @@ export function scratchBytes(header: usize): i32 {
   if (t < 0) return -(STATUS_INVALID_BASE + H_TASK_COUNT)
   if (slot(header, H_PAIR_COUNT) < 0) return -(STATUS_INVALID_BASE + H_PAIR_COUNT)
   if (!inMemory(pointer(header, H_TASK_GROUP), t, 4)) return -STATUS_OUT_OF_BOUNDS
-  const need = scratchNeed(n, slot(header, H_PAIR_COUNT), groupedTasks(header, t))
+  let need = scratchNeed(n, slot(header, H_PAIR_COUNT), groupedTasks(header, t))
+  if (pointer(header, H_TASK_EXT) != 0) {
+    const used = slot(header, H_USED_PORT_COUNT)
+    if (used < 0) return -(STATUS_INVALID_BASE + H_USED_PORT_COUNT)
+    if (!inMemory(pointer(header, H_TASK_EXT), t * EXT_SLOTS, 4)) return -STATUS_OUT_OF_BOUNDS
+    const ports = taskPortTotal(header, t)
+    if (ports < 0) return -(STATUS_INVALID_BASE + H_TASK_EXT)
+    need += extensionNeed(n, used, ports)
+  }
   return need > <u64>i32.MAX_VALUE ? -STATUS_SCRATCH_TOO_SMALL : <i32>need
 }
 
@@ -243,12 +344,17 @@ export function place(header: usize): i32 {
   if (status != STATUS_OK) return status
   const pairCount = slot(header, H_PAIR_COUNT)
   const grouped = groupedTasks(header, t)
-  const need = scratchNeed(n, pairCount, grouped)
+  const ext = pointer(header, H_TASK_EXT)
+  const usedPorts = slot(header, H_USED_PORT_COUNT)
+  const taskPorts = taskPortTotal(header, t)
+  let need = scratchNeed(n, pairCount, grouped)
+  if (ext != 0) need += extensionNeed(n, usedPorts, taskPorts)
   if (<u64>slot(header, H_SCRATCH_BYTES) < need) return STATUS_SCRATCH_TOO_SMALL
 
   setSnapshot(n, pointer(header, H_NODE_TOTAL_CPU), pointer(header, H_NODE_TOTAL_MEM),
     pointer(header, H_NODE_TOTAL_GPU), pointer(header, H_NODE_STATUS), pointer(header, H_NODE_ATTRS),
     pointer(header, H_VALUES))
+  setPools(pointer(header, H_LISTS), pointer(header, H_PORTS), pointer(header, H_CHAINS))
 
   // Working copies of what placements change.
   bump = pointer(header, H_SCRATCH)
@@ -306,6 +412,16 @@ export function place(header: usize): i32 {
     if (c > 0) countAdd(i32At(pairs, i * 3), i32At(pairs, i * 3 + 1), c)
   }
 
+  // Extensions: the chain scan's scratch, and the ports taken (none without extension records).
+  if (ext != 0) {
+    const valueSlots = hashSlots(n, 0)
+    chainInit(carve(<u64>CHAIN_MAX * nn * 4), carve(<u64>valueSlots * 12), valueSlots, carve(<u64>CHAIN_MAX * 16))
+    const pslots = portSlots(usedPorts, taskPorts)
+    portsInit(carve(<u64>pslots * 8), pslots)
+    const used = pointer(header, H_USED_PORTS)
+    for (let i = 0; i < usedPorts; i++) portTake(i32At(used, i * 2), i32At(used, i * 2 + 1))
+  }
+
   pipelineInit(main, carve(<u64>MEMO_SCRATCH_BYTES), minCpu, minMem, minGpu)
   metricsInit(pointer(header, H_METRICS))
   seedRandom(<u32>slot(header, H_SEED))
@@ -328,9 +444,19 @@ export function place(header: usize): i32 {
   for (let j = 0; j < t; j++) {
     const i = order != 0 ? i32At(order, j) : j
     const aged = aging > 0 && wait != 0 && i32At(wait, i) >= aging
+    let co = 0, cl = 0, lo = 0, ll = 0, po = 0, pl = 0
+    if (ext != 0) {
+      const at = i * EXT_SLOTS
+      co = i32At(ext, at + EXT_CHAIN_OFFSET)
+      cl = i32At(ext, at + EXT_CHAIN_LENGTH)
+      lo = i32At(ext, at + EXT_LIST_OFFSET)
+      ll = i32At(ext, at + EXT_LIST_LENGTH)
+      po = i32At(ext, at + EXT_PORT_OFFSET)
+      pl = i32At(ext, at + EXT_PORT_LENGTH)
+    }
     placeTask(i, i32At(cpu, i), i32At(mem, i), i32At(gpu, i), i32At(grp, i), <i32>load<u8>(strategy + <usize>i),
       <i32>load<i8>(spreadAttr + <usize>i), <i32>load<u8>(flags + <usize>i), <i32>load<i8>(cattr + <usize>i),
-      i32At(coff, i), i32At(clen, i), aged, outNode, outReason)
+      i32At(coff, i), i32At(clen, i), co, cl, lo, ll, po, pl, aged, outNode, outReason)
   }
   return STATUS_OK
 }

@@ -2,7 +2,8 @@
 //
 //   1. feasibility  no active node fails at once; an unconstrained task at least as
 //                   large as one that failed fails at once (memo.ts)
-//   2. rank+select  the strategy's search over the capacity index (search.ts, spread.ts)
+//   2. rank+select  the strategy's search over the capacity index (search.ts, spread.ts),
+//                   or for a task with a chain of strategies one scan (chain.ts)
 //   3. commit       account the task on the node before the next task is placed
 //   4. explain      on failure: the reason (the memo's exact counts for its cpu and
 //                   memory, or a scan), then for an aged task a reservation
@@ -17,7 +18,10 @@ import {
 import { BLOCK_DEAD, BLOCK_RESERVED, blocked, freeCpu, freeGpu, freeMem, i32At, nodeCount, refreshPotential, setI32At, status, tasksOn, totalCpu, totalGpu, totalMem } from './state'
 import { Tree, update } from './tree'
 import { resetHint, search, searchFromHint, setHint, setTask } from './search'
-import { classify, constrained, constraintsHold, explainFailure, scannedCpu, scannedGpu, scannedMem, setConstraints } from './feasibility'
+import { classify, constrained, constraintsHold, explainFailure, scannedCpu, scannedGpu, scannedMem, setConstraints, setExtraConstraints, taskPortLength, taskPortOffset } from './feasibility'
+import { chainReason, selectChained } from './chain'
+import { portTake } from './ports'
+import { ports } from './state'
 import { coversFailed, knownReason, memoInit, noteNodeHeld, noteNodeShrunk, rememberFailed, trackReason } from './memo'
 import { countAdd } from './counts'
 import { ensureContext, noteTaskPlaced, refreshSpreadLeaf, selectSpread } from './spread'
@@ -82,6 +86,7 @@ function commit(node: i32, group: i32, cpu: i32, mem: i32, gpu: i32): void {
   if (i32At(freeCpu, node) < smallestCpu || i32At(freeMem, node) < smallestMem || i32At(freeGpu, node) < smallestGpu) {
     store<u8>(blocked + <usize>node, BLOCK_DEAD)
   }
+  for (let j = taskPortOffset(), end = j + taskPortLength(); j < end; j++) portTake(node, i32At(ports, j))
   update(mainTree, node)
   refreshSpreadLeaf(node)
   setHint(node)
@@ -123,7 +128,8 @@ function reserve(cpu: i32, mem: i32, gpu: i32): i32 {
 /** Places one task; writes its node (or -1) and reason. */
 export function placeTask(
   task: i32, cpu: i32, mem: i32, gpu: i32, group: i32, strategy: i32, spreadAttr: i32, flags: i32,
-  constraintAttr: i32, constraintOffset: i32, constraintLength: i32, aged: bool, outNode: usize, outReason: usize
+  constraintAttr: i32, constraintOffset: i32, constraintLength: i32, chainOffset: i32, chainLength: i32,
+  listOffset: i32, listLength: i32, portOffset: i32, portLength: i32, aged: bool, outNode: usize, outReason: usize
 ): void {
   const nodeAt = outNode + (<usize>task << 2)
   const reasonAt = outReason + <usize>task
@@ -136,11 +142,14 @@ export function placeTask(
   }
   setTask(cpu, mem, gpu, strategy)
   setConstraints(group, (flags & FLAG_DISTINCT_INSTANCE) != 0, constraintAttr, constraintOffset, constraintLength)
+  setExtraConstraints(listOffset, listLength, portOffset, portLength)
   // An unconstrained task covering a failed shape cannot fit: skip the search, not the rest.
-  const unconstrained = !constrained()
+  const unconstrained = !constrained() && chainLength == 0
   if (!unconstrained || !coversFailed(cpu, mem, gpu)) {
     // 2. rank + select
-    const node = select(strategy, spreadAttr, group, cpu, mem, gpu)
+    const node = chainLength > 0
+      ? selectChained(strategy, spreadAttr, group, chainOffset, chainLength, cpu, mem, gpu)
+      : select(strategy, spreadAttr, group, cpu, mem, gpu)
     // 3. commit
     if (node >= 0) {
       commit(node, group, cpu, mem, gpu)
@@ -152,7 +161,7 @@ export function placeTask(
     if (unconstrained) rememberFailed(cpu, mem, gpu)
   }
   // 4. explain, and reserve for an aged task
-  let reason = unconstrained ? knownReason(cpu, mem) : 0
+  let reason = unconstrained ? knownReason(cpu, mem) : chainLength > 0 ? chainReason : 0
   if (reason == 0) {
     addMetric(M_FAILURE_SCANS, 1.0)
     reason = explainFailure(cpu, mem, gpu)

@@ -14,6 +14,15 @@ export let totalGpu: usize = 0
 export let status: usize = 0
 export let attrs: usize = 0
 export let values: usize = 0
+export let lists: usize = 0 //  i32[3 * lists] extra memberOf sets (attribute, value offset, value length)
+export let ports: usize = 0 //  i32[ports] port keys tasks need
+export let chains: usize = 0 // i32[2 * chains] tie-breaking strategies (strategy, spread attribute)
+
+export function setPools(l: usize, p: usize, c: usize): void {
+  lists = l
+  ports = p
+  chains = c
+}
 
 // Why a node is not a candidate. Dead nodes cannot fit the smallest task of
 // the batch in some dimension; since capacity only shrinks within a batch they

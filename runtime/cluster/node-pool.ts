@@ -67,6 +67,12 @@ export interface NodeRecord {
   usedGpu: number
   /** Tasks placed and not yet ended. */
   running: number
+  /**
+   * Static host ports its tasks hold ('tcp:80', 'udp:53'), one entry per task
+   * that holds it: taken when a placement is committed, given back when the
+   * task ends. Absent: none (records written before ports were accounted).
+   */
+  usedPorts?: string[]
   /** ECS-style attributes beyond zone and instance type (custom ones). */
   attributes: Readonly<Record<string, string>>
   /** Which of the runner's hosts (Docker engines) backs this node: its tasks' sandboxes run there. Absent: the runner's default. */
@@ -81,6 +87,8 @@ export interface Demand {
   cpu: number
   memory: number
   gpu: number
+  /** Static host ports the task needs on the node ('tcp:80', 'udp:53'): no two tasks of a node share one. */
+  ports?: readonly string[]
 }
 
 export interface NodeSpec {
@@ -93,6 +101,8 @@ export interface NodeSpec {
   attributes?: Record<string, string>
   /** One of the pool's hosts (see PoolRecord.hosts); absent: the next in turn. */
   host?: string
+  /** Its availability zone (an ECS instance registered with an identity document names one); absent: the pool's zones in turn. */
+  zone?: string
 }
 
 /** An ECS container instance's resource, as DescribeContainerInstances gives it. */
@@ -203,7 +213,7 @@ export class NodePools {
       key: nodeKey(poolId, id), poolId, id,
       containerInstanceArn: arns.ecs.containerInstance(this.#partition, p.cluster, id),
       instanceType: spec.instanceType,
-      zone: p.zones[p.zoneCursor % p.zones.length],
+      zone: spec.zone ?? p.zones[p.zoneCursor % p.zones.length],
       status: 'ACTIVE',
       managed: spec.managed,
       totalCpu: Math.round(spec.vcpus * 1000), totalMemory: spec.memory, totalGpu: spec.gpus,
@@ -240,13 +250,31 @@ export class NodePools {
     return next
   }
 
+  /**
+   * Replaces a node's custom attributes (ECS PutAttributes / DeleteAttributes).
+   * The pool is rewritten too: constraints on attributes are part of
+   * feasibility, so a plan made before the change is made again.
+   */
+  setAttributes(tx: Transaction, poolId: string, nodeId: string, attributes: Record<string, string>): NodeRecord {
+    const pool = this.#poolOrThrow(tx, poolId)
+    const record = tx.get<NodeRecord>(NODES, nodeKey(poolId, nodeId))
+    if (record === undefined) throw new NotFoundError('NodeNotFound', `nodeId: no node ${nodeId} in pool ${poolId}`, { field: 'nodeId' })
+    const next = { ...record.value, attributes: { ...attributes } }
+    tx.put(NODES, nodeKey(poolId, nodeId), next, record.version)
+    tx.put(POOLS, poolId, { ...pool.value }, pool.version)
+    return next
+  }
+
   /** Takes a task's demand on a node (the PlanApplier, after checking it fits); `key` is the node's store key. */
   reserve(tx: Transaction, key: string, demand: Demand, expected?: number): NodeRecord {
     const record = tx.get<NodeRecord>(NODES, key)
     if (record === undefined) throw new NotFoundError('NodeNotFound', `nodeId: no node ${key}`, { field: 'nodeId' })
     const n = record.value
+    const taken = portTaken(n, demand)
+    if (taken !== undefined) throw new ConflictError('PortTaken', `ports: ${taken} is already taken on node ${n.id}`, { field: 'ports' })
     const next: NodeRecord = {
-      ...n, usedCpu: n.usedCpu + demand.cpu, usedMemory: n.usedMemory + demand.memory, usedGpu: n.usedGpu + demand.gpu, running: n.running + 1, idleSince: undefined
+      ...n, usedCpu: n.usedCpu + demand.cpu, usedMemory: n.usedMemory + demand.memory, usedGpu: n.usedGpu + demand.gpu, running: n.running + 1, idleSince: undefined,
+      ...(demand.ports !== undefined && demand.ports.length > 0 ? { usedPorts: [...(n.usedPorts ?? []), ...demand.ports] } : {})
     }
     tx.put(NODES, key, next, expected ?? record.version)
     return next
@@ -261,17 +289,42 @@ export class NodePools {
     const next: NodeRecord = {
       ...n,
       usedCpu: Math.max(0, n.usedCpu - demand.cpu), usedMemory: Math.max(0, n.usedMemory - demand.memory), usedGpu: Math.max(0, n.usedGpu - demand.gpu),
-      running, idleSince: running === 0 ? this.#now() : undefined
+      running, idleSince: running === 0 ? this.#now() : undefined,
+      ...(demand.ports !== undefined && demand.ports.length > 0 ? { usedPorts: withoutPorts(n.usedPorts ?? [], demand.ports) } : {})
     }
     tx.put(NODES, key, next, record.version)
     return next
   }
 }
 
-/** Does the demand fit what is free on the node now (and is the node taking work)? */
+/** Does the demand fit what is free on the node now (and is the node taking work, with its ports free)? */
 export function fits(node: NodeRecord, d: Demand): boolean {
   return node.status === 'ACTIVE' &&
-    node.totalCpu - node.usedCpu >= d.cpu && node.totalMemory - node.usedMemory >= d.memory && node.totalGpu - node.usedGpu >= d.gpu
+    node.totalCpu - node.usedCpu >= d.cpu && node.totalMemory - node.usedMemory >= d.memory && node.totalGpu - node.usedGpu >= d.gpu &&
+    portTaken(node, d) === undefined
+}
+
+/** The first port of the demand already taken on the node, or undefined. */
+export function portTaken(node: NodeRecord, d: Demand): string | undefined {
+  if (d.ports === undefined || d.ports.length === 0 || node.usedPorts === undefined) return undefined
+  return d.ports.find((port) => node.usedPorts!.includes(port))
+}
+
+/** used minus one occurrence of each port given back (a task gives back only what it took). */
+function withoutPorts(used: readonly string[], ports: readonly string[]): string[] {
+  const left = [...used]
+  for (const port of ports) {
+    const at = left.indexOf(port)
+    if (at >= 0) left.splice(at, 1)
+  }
+  return left
+}
+
+/** The port numbers of one protocol taken on a node (DescribeContainerInstances' PORTS / PORTS_UDP: strings, ascending). */
+export function usedPortNumbers(node: NodeRecord, protocol: 'tcp' | 'udp'): string[] {
+  const prefix = `${protocol}:`
+  const numbers = (node.usedPorts ?? []).filter((p) => p.startsWith(prefix)).map((p) => Number(p.slice(prefix.length)))
+  return [...new Set(numbers)].sort((a, b) => a - b).map(String)
 }
 
 /** A node as ECS's DescribeContainerInstances shows it (resources in ECS units: 1,024 CPU units per vCPU). */

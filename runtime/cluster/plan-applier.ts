@@ -4,7 +4,8 @@
 //     (a node was added, removed or drained: the plan may name a node that is
 //     gone or no longer takes work);
 //   - refused when any placement no longer fits its node as the node is now
-//     (something else took the room);
+//     (something else took the room, or a static host port it needs: ports
+//     taken since the plan, or by an earlier placement of the same plan);
 //   - otherwise every placement takes its demand on its node, and the owner's
 //     commit callback writes, in the same transaction, what the placement
 //     means to it (a job attempt STARTING and its task row).
@@ -13,7 +14,7 @@
 import { channel } from 'node:diagnostics_channel'
 import type { PlacementPlan } from '../scheduler/placer.js'
 import type { Store, Transaction } from '../store/store.js'
-import { fits, NODES, POOLS, type Demand, type NodePools, type NodeRecord } from './node-pool.js'
+import { fits, NODES, POOLS, portTaken, type Demand, type NodePools, type NodeRecord } from './node-pool.js'
 
 const refusedChannel = channel('stratus:cluster:plan-refused')
 
@@ -65,7 +66,10 @@ export class PlanApplier {
         const key = plan.nodes[at].key
         const record = tx.get<NodeRecord>(NODES, key)
         const d = demand(i)
-        if (record === undefined || !fits(record.value, d)) throw new Refused(`task ${i} no longer fits node ${plan.nodes[at].id}`)
+        if (record === undefined || !fits(record.value, d)) {
+          const port = record === undefined ? undefined : portTaken(record.value, d)
+          throw new Refused(port === undefined ? `task ${i} no longer fits node ${plan.nodes[at].id}` : `task ${i}: port ${port} is taken on node ${plan.nodes[at].id}`)
+        }
         const node = this.#pools.reserve(tx, key, d, record.version)
         commit(tx, i, node)
         placed++

@@ -36,7 +36,32 @@ export const H_OUT_REASON = 30 //         u8[tasks]   REASON_* (| REASON_RESERVE
 export const H_METRICS = 31 //            f64[METRIC_COUNT]
 export const H_SCRATCH = 32 //            scratch area, scratchBytes(header) long
 export const H_SCRATCH_BYTES = 33
-export const HEADER_SLOTS = 34
+// Extensions (ECS placement): pools and one per-task record column, all
+// optional. A batch without them (Batch's) leaves these slots 0 and pays
+// nothing per task: the core reads the extension record only when H_TASK_EXT
+// is set.
+export const H_CHAIN_COUNT = 34
+export const H_CHAINS = 35 //             i32[2 * chains]  (strategy, spread attribute): tie-breakers after a task's first strategy
+export const H_LIST_COUNT = 36
+export const H_LISTS = 37 //              i32[3 * lists]   (attribute, value offset, value length): memberOf sets beyond the first
+export const H_PORT_COUNT = 38
+export const H_PORTS = 39 //              i32[ports]       port keys a task needs (PORT_UDP_BIT | number)
+export const H_USED_PORT_COUNT = 40
+export const H_USED_PORTS = 41 //         i32[2 * used]    (node, port key) already taken on nodes
+export const H_TASK_EXT = 42 //           i32[EXT_SLOTS * tasks] or 0: per task its EXT_* slots
+export const HEADER_SLOTS = 43
+
+// ---- the per-task extension record (EXT_SLOTS i32 per task) ------------------------
+export const EXT_CHAIN_OFFSET = 0 //  into the chain pool
+export const EXT_CHAIN_LENGTH = 1 //  tie-breakers, at most CHAIN_MAX - 1
+export const EXT_LIST_OFFSET = 2 //   into the constraint-list pool
+export const EXT_LIST_LENGTH = 3 //   extra memberOf sets, at most CONSTRAINT_MAX - 1
+export const EXT_PORT_OFFSET = 4 //   into the port pool
+export const EXT_PORT_LENGTH = 5
+export const EXT_SLOTS = 6
+export const CHAIN_MAX = 5 //         strategies per task (ECS's limit), the first in H_TASK_STRATEGY
+export const CONSTRAINT_MAX = 10 //   memberOf sets per task (ECS's limit on constraints), the first in H_TASK_CONSTRAINT_*
+export const PORT_UDP_BIT = 0x10000 // a port key: number (1..65535) | PORT_UDP_BIT for udp
 
 // ---- node attributes -----------------------------------------------------------
 export const ATTR_ZONE = 0
@@ -69,6 +94,7 @@ export const REASON_MEMORY = 2
 export const REASON_GPU = 3
 export const REASON_CONSTRAINT = 4
 export const REASON_NO_ACTIVE_NODE = 5
+export const REASON_PORTS = 6 //  a static host port the task needs is taken on every node that has the capacity
 export const REASON_RESERVED_BIT = 0x80 // set with the reason: not placed, but the node in OUT_NODE is held for it
 
 // ---- metrics (f64 each) ------------------------------------------------------------
@@ -84,7 +110,8 @@ export const M_RESERVATIONS = 8
 export const M_FAILURE_SCANS = 9 //       full scans made to explain a failure
 export const M_CONTEXT_BUILDS = 10 //     spread contexts (re)built
 export const M_INDEX_VISITS = 11 //       capacity-index records a search descended into
-export const METRIC_COUNT = 12
+export const M_FILTERED_PORTS = 12 //     nodes ruled out by a taken host port
+export const METRIC_COUNT = 13
 
 // ---- status codes returned by exports --------------------------------------------
 export const STATUS_OK = 0

@@ -9,6 +9,11 @@ export interface PlanMetrics {
   /** Leaves visited by searches, probes and failure scans. */
   nodesEvaluated: number
   filtered: { cpu: number; memory: number; gpu: number; constraint: number; inactive: number }
+  /**
+   * Nodes ruled out because a static host port the task needs is taken there
+   * (kept out of `filtered`, whose shape Batch's callers and tests compare whole).
+   */
+  filteredPorts: number
   reservations: number
   /** Failures explained by a scan of every node (each distinct failing (cpu, memory) pair costs one). */
   failureScans: number
@@ -42,6 +47,7 @@ export function readMetrics(m: Float64Array): PlanMetrics {
       constraint: m[abi.M_FILTERED_CONSTRAINT],
       inactive: m[abi.M_FILTERED_INACTIVE]
     },
+    filteredPorts: m[abi.M_FILTERED_PORTS],
     reservations: m[abi.M_RESERVATIONS],
     failureScans: m[abi.M_FAILURE_SCANS],
     contextBuilds: m[abi.M_CONTEXT_BUILDS],

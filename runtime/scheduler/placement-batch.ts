@@ -19,6 +19,20 @@ export interface BatchShape {
   pairs?: number
   /** Size of the value pool that memberOf sets index into. */
   values?: number
+  /** Entries of the chain pool: (strategy, spread attribute) tie-breakers after a task's first strategy. */
+  chains?: number
+  /** Entries of the constraint-list pool: (attribute, value offset, value length) memberOf sets beyond a task's first. */
+  lists?: number
+  /** Entries of the port pool: port keys tasks need (PORT_UDP_BIT | number). */
+  ports?: number
+  /** (node, port key) pairs already taken on the nodes. */
+  usedPorts?: number
+  /**
+   * Whether tasks carry extension records (tasks.ext: chain, list and port
+   * slices). Implied by any of chains, lists, ports; a batch without them
+   * (Batch's) has no per-task cost for the extensions.
+   */
+  extensions?: boolean
 }
 
 type IntArray = Int32Array | Uint8Array | Int8Array | Float64Array
@@ -50,6 +64,10 @@ const COLUMNS: readonly ColumnSpec[] = [
   { section: 'nodes', name: 'status', kind: 'u8', slot: abi.H_NODE_STATUS, length: perNode },
   { section: 'pool', name: 'pairs', kind: 'i32', slot: abi.H_PAIRS, length: (s) => s.pairs * 3 },
   { section: 'pool', name: 'values', kind: 'i32', slot: abi.H_VALUES, length: (s) => s.values },
+  { section: 'pool', name: 'chains', kind: 'i32', slot: abi.H_CHAINS, length: (s) => s.chains * 2 },
+  { section: 'pool', name: 'lists', kind: 'i32', slot: abi.H_LISTS, length: (s) => s.lists * 3 },
+  { section: 'pool', name: 'ports', kind: 'i32', slot: abi.H_PORTS, length: (s) => s.ports },
+  { section: 'pool', name: 'usedPorts', kind: 'i32', slot: abi.H_USED_PORTS, length: (s) => s.usedPorts * 2 },
   { section: 'tasks', name: 'cpu', kind: 'i32', slot: abi.H_TASK_CPU, length: perTask },
   { section: 'tasks', name: 'memory', kind: 'i32', slot: abi.H_TASK_MEM, length: perTask },
   { section: 'tasks', name: 'gpu', kind: 'i32', slot: abi.H_TASK_GPU, length: perTask },
@@ -58,6 +76,7 @@ const COLUMNS: readonly ColumnSpec[] = [
   { section: 'tasks', name: 'constraintLength', kind: 'i32', slot: abi.H_TASK_CONSTRAINT_LENGTH, length: perTask },
   { section: 'tasks', name: 'wait', kind: 'i32', slot: abi.H_TASK_WAIT, length: perTask },
   { section: 'tasks', name: 'order', kind: 'i32', slot: abi.H_TASK_ORDER, length: perTask },
+  { section: 'tasks', name: 'ext', kind: 'i32', slot: abi.H_TASK_EXT, length: (s) => (s.extensions ? s.tasks * abi.EXT_SLOTS : 0) },
   { section: 'tasks', name: 'strategy', kind: 'u8', slot: abi.H_TASK_STRATEGY, length: perTask },
   { section: 'tasks', name: 'spreadAttribute', kind: 'i8', slot: abi.H_TASK_SPREAD_ATTR, length: perTask },
   { section: 'tasks', name: 'flags', kind: 'u8', slot: abi.H_TASK_FLAGS, length: perTask },
@@ -99,6 +118,12 @@ export interface TaskColumns {
   wait: Int32Array
   /** Dispatch order (a permutation of task indices), used when useOrder is set. */
   order: Int32Array
+  /**
+   * Extension records, EXT_SLOTS per task (task i at i * EXT_SLOTS): chain
+   * offset/length, list offset/length, port offset/length. Empty unless the
+   * shape has extensions.
+   */
+  ext: Int32Array
   strategy: Uint8Array
   /** SPREAD_NODE (-1) or an attribute index. */
   spreadAttribute: Int8Array
@@ -120,6 +145,10 @@ export interface BatchViews {
   plan: PlanColumns
   pairs: Int32Array
   values: Int32Array
+  chains: Int32Array
+  lists: Int32Array
+  ports: Int32Array
+  usedPorts: Int32Array
   header: Int32Array
 }
 
@@ -133,7 +162,14 @@ function aligned(x: number): number {
 }
 
 export function completeShape(shape: BatchShape): Required<BatchShape> {
-  return { nodes: shape.nodes, tasks: shape.tasks, pairs: shape.pairs ?? 0, values: shape.values ?? 0 }
+  const chains = shape.chains ?? 0
+  const lists = shape.lists ?? 0
+  const ports = shape.ports ?? 0
+  return {
+    nodes: shape.nodes, tasks: shape.tasks, pairs: shape.pairs ?? 0, values: shape.values ?? 0,
+    chains, lists, ports, usedPorts: shape.usedPorts ?? 0,
+    extensions: (shape.extensions ?? false) || chains > 0 || lists > 0 || ports > 0
+  }
 }
 
 export function layoutArena(shape: Required<BatchShape>): ArenaLayout {
@@ -167,6 +203,10 @@ function makeViews(buffer: ArrayBuffer, base: number, shape: Required<BatchShape
     plan: { node: plan.node, reason: plan.reason, metrics: plan.metrics },
     pairs: sections.pool.pairs as Int32Array,
     values: sections.pool.values as Int32Array,
+    chains: sections.pool.chains as Int32Array,
+    lists: sections.pool.lists as Int32Array,
+    ports: sections.pool.ports as Int32Array,
+    usedPorts: sections.pool.usedPorts as Int32Array,
     header: plan.header
   }
 }
@@ -231,6 +271,10 @@ export class PlacementBatch {
   get plan(): PlanColumns { return this.views.plan }
   get pairs(): Int32Array { return this.views.pairs }
   get values(): Int32Array { return this.views.values }
+  get chains(): Int32Array { return this.views.chains }
+  get lists(): Int32Array { return this.views.lists }
+  get ports(): Int32Array { return this.views.ports }
+  get usedPorts(): Int32Array { return this.views.usedPorts }
 
   /** Sets the defaults that zeroed memory does not give: no spread attribute, no constraint. */
   reset(): void {
@@ -252,7 +296,12 @@ export class PlacementBatch {
     h[abi.H_TASK_COUNT] = this.#taskCount
     h[abi.H_PAIR_COUNT] = this.shape.pairs
     h[abi.H_VALUE_COUNT] = this.shape.values
+    h[abi.H_CHAIN_COUNT] = this.shape.chains
+    h[abi.H_LIST_COUNT] = this.shape.lists
+    h[abi.H_PORT_COUNT] = this.shape.ports
+    h[abi.H_USED_PORT_COUNT] = this.shape.usedPorts
     for (const c of COLUMNS) if (c.slot >= 0) h[c.slot] = this.address(c.section, c.name)
+    if (!this.shape.extensions) h[abi.H_TASK_EXT] = 0
     if (!this.useOrder) h[abi.H_TASK_ORDER] = 0
     if (!this.useWait) h[abi.H_TASK_WAIT] = 0
     h[abi.H_SEED] = this.seed | 0

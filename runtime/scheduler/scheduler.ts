@@ -32,6 +32,8 @@ export interface NodeInput {
   groups?: Record<string, number>
   /** All tasks already running on the node (defaults to the sum of groups). */
   runningTasks?: number
+  /** Static host ports already taken on the node: 'tcp:80', 'udp:53'. */
+  usedPorts?: readonly string[]
 }
 
 export type Strategy =
@@ -48,12 +50,34 @@ export interface TaskInput {
   gpus?: number
   /** Tasks of a group are counted together by distinctInstance and spread. */
   group?: string
+  /** One strategy (the one-element case of `strategies`). */
   strategy?: Strategy
+  /**
+   * Up to 5 strategies (ECS's limit), applied in order: the first ranks the
+   * feasible nodes, each later one breaks the ties left by those before it.
+   */
+  strategies?: readonly Strategy[]
   distinctInstance?: boolean
-  memberOf?: { attribute: AttributeName; values: readonly string[] }
+  memberOf?: MemberOf
+  /** Up to 10 constraints (ECS's limit, counting distinctInstance and memberOf above): a node must pass every one. */
+  constraints?: readonly Constraint[]
+  /** Static host ports the task needs, 'tcp:80' or 'udp:53': a node where one is taken cannot take the task. */
+  ports?: readonly string[]
   /** Scheduling rounds the task has already waited (see agingRounds). */
   waitRounds?: number
 }
+
+/** A memberOf set: the node's attribute must be one of the values. */
+export interface MemberOf {
+  attribute: AttributeName
+  values: readonly string[]
+}
+
+export type Constraint = { distinctInstance: true } | { memberOf: MemberOf }
+
+/** ECS's limits on a task's placement. */
+export const MAX_STRATEGIES = abi.CHAIN_MAX
+export const MAX_CONSTRAINTS = abi.CONSTRAINT_MAX
 
 export type PlacementReason =
   | 'PLACED'
@@ -62,6 +86,7 @@ export type PlacementReason =
   | 'INSUFFICIENT_GPU'
   | 'CONSTRAINT_UNSATISFIED'
   | 'NO_ACTIVE_NODE'
+  | 'PORTS_IN_USE'
 
 export interface Placement {
   /** Index into the nodes given, or null. */
@@ -103,7 +128,65 @@ export const REASONS: Record<number, PlacementReason> = {
   [abi.REASON_MEMORY]: 'INSUFFICIENT_MEMORY',
   [abi.REASON_GPU]: 'INSUFFICIENT_GPU',
   [abi.REASON_CONSTRAINT]: 'CONSTRAINT_UNSATISFIED',
-  [abi.REASON_NO_ACTIVE_NODE]: 'NO_ACTIVE_NODE'
+  [abi.REASON_NO_ACTIVE_NODE]: 'NO_ACTIVE_NODE',
+  [abi.REASON_PORTS]: 'PORTS_IN_USE'
+}
+
+/** 'tcp:80' / 'udp:53' -> the core's port key (PORT_UDP_BIT | number). */
+export function portKey(port: unknown, field: string): number {
+  const m = typeof port === 'string' ? /^(tcp|udp):([0-9]{1,5})$/.exec(port) : null
+  const number = m === null ? NaN : Number(m[2])
+  if (m === null || number < 1 || number > 65535) {
+    invalid(field, `must be 'tcp:<port>' or 'udp:<port>' with a port from 1 to 65535, got ${JSON.stringify(port)}`, 65535)
+  }
+  return (m[1] === 'udp' ? abi.PORT_UDP_BIT : 0) | number
+}
+
+function portKeys(ports: unknown, field: string): number[] {
+  if (ports === undefined) return []
+  if (!Array.isArray(ports)) invalid(field, 'must be an array of ports')
+  const keys: number[] = []
+  ports.forEach((port, j) => {
+    const key = portKey(port, `${field}[${j}]`)
+    if (keys.includes(key)) invalid(`${field}[${j}]`, `repeats ${String(port)}`)
+    keys.push(key)
+  })
+  return keys
+}
+
+/** A task's strategies (at least one: bestfit when none is given), validated with their paths. */
+function strategiesOf(task: TaskInput, at: string): Array<[Strategy | undefined, string]> {
+  if (task.strategies === undefined) return [[task.strategy, `${at}.strategy`]]
+  if (task.strategy !== undefined) invalid(`${at}.strategies`, 'cannot be given with strategy (strategy is the one-element case)')
+  if (!Array.isArray(task.strategies)) invalid(`${at}.strategies`, 'must be an array of strategies')
+  if (task.strategies.length > MAX_STRATEGIES) {
+    throw new LimitExceededError('SchedulerTooManyStrategies',
+      `${at}.strategies[${MAX_STRATEGIES}]: at most ${MAX_STRATEGIES} strategies per task`, { field: `${at}.strategies[${MAX_STRATEGIES}]`, limit: MAX_STRATEGIES })
+  }
+  if (task.strategies.length === 0) return [[undefined, `${at}.strategies`]]
+  return task.strategies.map((strategy, k) => [strategy, `${at}.strategies[${k}]`])
+}
+
+/** A task's memberOf sets and whether it is distinct, from memberOf, distinctInstance and constraints. */
+function constraintsOf(task: TaskInput, at: string): { distinct: boolean; sets: Array<[MemberOf, string]> } {
+  const sets: Array<[MemberOf, string]> = []
+  let distinct = task.distinctInstance === true
+  let count = (distinct ? 1 : 0) + (task.memberOf !== undefined ? 1 : 0)
+  if (task.memberOf !== undefined) sets.push([task.memberOf, `${at}.memberOf`])
+  if (task.constraints !== undefined) {
+    if (!Array.isArray(task.constraints)) invalid(`${at}.constraints`, 'must be an array of constraints')
+    task.constraints.forEach((c, k) => {
+      const field = `${at}.constraints[${k}]`
+      if (++count > MAX_CONSTRAINTS) {
+        throw new LimitExceededError('SchedulerTooManyConstraints',
+          `${field}: at most ${MAX_CONSTRAINTS} constraints per task`, { field, limit: MAX_CONSTRAINTS })
+      }
+      if (c !== null && typeof c === 'object' && 'distinctInstance' in c && c.distinctInstance === true) distinct = true
+      else if (c !== null && typeof c === 'object' && 'memberOf' in c && c.memberOf !== null && typeof c.memberOf === 'object') sets.push([c.memberOf, `${field}.memberOf`])
+      else invalid(field, 'must be { distinctInstance: true } or { memberOf: { attribute, values } }')
+    })
+  }
+  return { distinct, sets }
 }
 
 const STATUSES: Record<NodeStatus, number> = { ACTIVE: abi.NODE_ACTIVE, DRAINING: abi.NODE_DRAINING, INACTIVE: abi.NODE_INACTIVE }
@@ -175,6 +258,7 @@ export class Scheduler {
     const groups = new Interner()
     const values = Array.from({ length: abi.ATTR_COUNT }, () => new Interner())
     let pairs = 0
+    let usedPorts = 0
     nodes.forEach((node, i) => {
       const at = `nodes[${i}]`
       if (node === null || typeof node !== 'object') invalid(at, 'must be an object')
@@ -198,8 +282,12 @@ export class Scheduler {
         pairs++
       }
       if (node.runningTasks !== undefined) quantity(node.runningTasks, `${at}.runningTasks`, 'tasks')
+      usedPorts += portKeys(node.usedPorts, `${at}.usedPorts`).length
     })
     let poolSize = 0
+    let chains = 0
+    let lists = 0
+    let ports = 0
     tasks.forEach((task, i) => {
       const at = `tasks[${i}]`
       if (task === null || typeof task !== 'object') invalid(at, 'must be an object')
@@ -208,13 +296,18 @@ export class Scheduler {
       quantity(task.gpus ?? 0, `${at}.gpus`, 'GPUs')
       quantity(task.waitRounds ?? 0, `${at}.waitRounds`, 'rounds')
       if (task.group !== undefined) groups.id(String(task.group))
-      if (task.distinctInstance && task.group === undefined) invalid(`${at}.group`, 'is required with distinctInstance')
-      strategyCode(task.strategy, `${at}.strategy`, (name) => attributeIndex(name, `${at}.strategy.field`, true))
-      if (task.memberOf !== undefined) {
-        if (!Array.isArray(task.memberOf.values)) invalid(`${at}.memberOf.values`, 'must be an array of strings')
-        attributeIndex(task.memberOf.attribute, `${at}.memberOf.attribute`, true)
-        poolSize += task.memberOf.values.length
+      const chain = strategiesOf(task, at)
+      for (const [strategy, field] of chain) strategyCode(strategy, field, (name) => attributeIndex(name, `${field}.field`, true))
+      chains += chain.length - 1
+      const { distinct, sets } = constraintsOf(task, at)
+      if (distinct && task.group === undefined) invalid(`${at}.group`, 'is required with distinctInstance')
+      for (const [set, field] of sets) {
+        if (!Array.isArray(set.values)) invalid(`${field}.values`, 'must be an array of strings')
+        attributeIndex(set.attribute, `${field}.attribute`, true)
+        poolSize += set.values.length
       }
+      lists += Math.max(sets.length - 1, 0)
+      ports += portKeys(task.ports, `${at}.ports`).length
     })
     if (input.order !== undefined) {
       if (!Array.isArray(input.order) || input.order.length !== tasks.length) invalid('order', `must list every task index once (${tasks.length} entries)`)
@@ -229,7 +322,12 @@ export class Scheduler {
     const agingRounds = quantity(input.agingRounds ?? 0, 'agingRounds', 'rounds')
 
     // Pass 2: fill the batch.
-    const batch = this.core.allocate({ nodes: nodes.length, tasks: tasks.length, pairs, values: poolSize })
+    // Extensions only when a task uses them: plain batches keep their cost.
+    const extended = chains + lists + ports > 0
+    const batch = this.core.allocate({
+      nodes: nodes.length, tasks: tasks.length, pairs, values: poolSize,
+      ...(extended ? { chains, lists, ports, usedPorts, extensions: true } : {})
+    })
     try {
       fillBatch(batch, input, groups, values, (name) => attributeIndex(name, '', false))
       batch.seed = seed
@@ -281,6 +379,7 @@ function fillBatch(batch: PlacementBatch, input: PlaceInput, groups: Interner, v
   const n = input.nodes.length
   const cols = batch.nodes
   let pair = 0
+  let used = 0
   input.nodes.forEach((node, i) => {
     cols.totalCpu[i] = node.cpu
     cols.totalMemory[i] = node.memory
@@ -304,26 +403,67 @@ function fillBatch(batch: PlacementBatch, input: PlaceInput, groups: Interner, v
       pair++
     }
     cols.tasks[i] = node.runningTasks ?? running
+    if (batch.shape.extensions) {
+      for (const key of portKeys(node.usedPorts, '')) {
+        batch.usedPorts[used * 2] = i
+        batch.usedPorts[used * 2 + 1] = key
+        used++
+      }
+    }
   })
   const tasks = batch.tasks
   let pool = 0
+  let chain = 0
+  let list = 0
+  let port = 0
   let waits = false
+  const extended = batch.shape.extensions
   input.tasks.forEach((task, i) => {
     tasks.cpu[i] = task.cpu
     tasks.memory[i] = task.memory
     tasks.gpu[i] = task.gpus ?? 0
     tasks.group[i] = task.group === undefined ? 0 : groups.id(String(task.group))
-    const [strategy, spread] = strategyCode(task.strategy, '', attribute)
+    const steps = strategiesOf(task, '')
+    const [strategy, spread] = strategyCode(steps[0][0], '', attribute)
     tasks.strategy[i] = strategy
     tasks.spreadAttribute[i] = spread
-    tasks.flags[i] = task.distinctInstance ? abi.FLAG_DISTINCT_INSTANCE : 0
-    if (task.memberOf !== undefined) {
-      const k = attribute(task.memberOf.attribute)
+    const { distinct, sets } = constraintsOf(task, '')
+    tasks.flags[i] = distinct ? abi.FLAG_DISTINCT_INSTANCE : 0
+    // A value no node has gets an id no node carries (-1): it matches nothing.
+    const putSet = (set: MemberOf): [number, number, number] => {
+      const k = attribute(set.attribute)
+      const offset = pool
+      for (const value of set.values) batch.values[pool++] = values[k].peek(String(value))
+      return [k, offset, set.values.length]
+    }
+    if (sets.length > 0) {
+      const [k, offset, length] = putSet(sets[0][0])
       tasks.constraintAttribute[i] = k
-      tasks.constraintOffset[i] = pool
-      tasks.constraintLength[i] = task.memberOf.values.length
-      // A value no node has gets an id no node carries (-1): it matches nothing.
-      for (const value of task.memberOf.values) batch.values[pool++] = values[k].peek(String(value))
+      tasks.constraintOffset[i] = offset
+      tasks.constraintLength[i] = length
+    }
+    if (extended) {
+      const ext = tasks.ext
+      const at = i * abi.EXT_SLOTS
+      ext[at + abi.EXT_CHAIN_OFFSET] = chain
+      ext[at + abi.EXT_CHAIN_LENGTH] = steps.length - 1
+      for (const [step] of steps.slice(1)) {
+        const [code, attr] = strategyCode(step, '', attribute)
+        batch.chains[chain * 2] = code
+        batch.chains[chain * 2 + 1] = attr
+        chain++
+      }
+      ext[at + abi.EXT_LIST_OFFSET] = list
+      ext[at + abi.EXT_LIST_LENGTH] = Math.max(sets.length - 1, 0)
+      for (const [set] of sets.slice(1)) {
+        batch.lists.set(putSet(set), list * 3)
+        list++
+      }
+      const keys = portKeys(task.ports, '')
+      ext[at + abi.EXT_PORT_OFFSET] = port
+      ext[at + abi.EXT_PORT_LENGTH] = keys.length
+      batch.ports.set(keys, port)
+      port += keys.length
     }
     tasks.wait[i] = task.waitRounds ?? 0
     if (task.waitRounds) waits = true

@@ -9,6 +9,12 @@ import { completeShape, layoutArena, PlacementBatch, type BatchShape } from './p
 import { readMetrics, type PlacementCore, type PlanMetrics } from './core.js'
 import { validateBatch, validateShape } from './validate.js'
 import { FailedShapes, reasonFrom } from './twin-memo.js'
+
+/** The reason rule with ports (core-as/feasibility.ts): ports only when they ruled out strictly the most nodes. */
+function reasonWithPorts(byCpu: number, byMem: number, byGpu: number, byPorts: number): number {
+  if (byPorts > byCpu && byPorts > byMem && byPorts > byGpu) return abi.REASON_PORTS
+  return reasonFrom(byCpu, byMem, byGpu)
+}
 import { InvalidArgumentError } from '../errors.js'
 
 const NONE = 0x7fffffff
@@ -111,6 +117,9 @@ class Placement {
   readonly status: Uint8Array
   readonly attrs: Int32Array
   readonly values: Int32Array
+  readonly lists: Int32Array
+  readonly ports: Int32Array
+  readonly chains: Int32Array
   // working copies
   readonly freeCpu: Int32Array
   readonly freeMem: Int32Array
@@ -148,6 +157,14 @@ class Placement {
   constraintAttr = abi.CONSTRAINT_NONE
   constraintOffset = 0
   constraintLength = 0
+  listOffset = 0
+  listLength = 0
+  portOffset = 0
+  portLength = 0
+  /** Static host ports taken: node * 0x20000 + port key (core-as/ports.ts). */
+  readonly portsTaken = new Set<number>()
+  /** The reason of the last chain scan that found no node (core-as/chain.ts). */
+  chainReason = 0
   // one search
   bestScore = Infinity
   bestPos = -1
@@ -181,6 +198,13 @@ class Placement {
     this.status = nodes.status
     this.attrs = nodes.attributes
     this.values = batch.values
+    this.lists = batch.lists
+    this.ports = batch.ports
+    this.chains = batch.chains
+    if (batch.shape.extensions) {
+      const used = batch.usedPorts
+      for (let i = 0; i < batch.shape.usedPorts; i++) this.portsTaken.add(used[i * 2] * 0x20000 + used[i * 2 + 1])
+    }
     this.freeCpu = nodes.freeCpu.slice()
     this.freeMem = nodes.freeMemory.slice()
     this.freeGpu = nodes.freeGpu.slice()
@@ -453,24 +477,41 @@ class Placement {
 
   // ---- feasibility -------------------------------------------------------------------
   constrained(): boolean {
-    return this.distinct || this.constraintAttr !== abi.CONSTRAINT_NONE
+    return this.distinct || this.constraintAttr !== abi.CONSTRAINT_NONE || this.listLength > 0 || this.portLength > 0
+  }
+
+  inSet(v: number, offset: number, length: number): boolean {
+    for (let j = offset; j < offset + length; j++) if (this.values[j] === v) return true
+    return false
   }
 
   constraintsHold(node: number): boolean {
     if (this.distinct && this.countGet(this.group, node) > 0) return false
-    if (this.constraintAttr !== abi.CONSTRAINT_NONE) {
-      const v = this.attrOf(node, this.constraintAttr)
-      const end = this.constraintOffset + this.constraintLength
-      for (let j = this.constraintOffset; j < end; j++) if (this.values[j] === v) return true
-      return false
+    if (this.constraintAttr !== abi.CONSTRAINT_NONE && !this.inSet(this.attrOf(node, this.constraintAttr), this.constraintOffset, this.constraintLength)) return false
+    const lists = this.lists
+    for (let l = this.listOffset; l < this.listOffset + this.listLength; l++) {
+      if (!this.inSet(this.attrOf(node, lists[l * 3]), lists[l * 3 + 1], lists[l * 3 + 2])) return false
+    }
+    return true
+  }
+
+  portsFree(node: number): boolean {
+    for (let j = this.portOffset; j < this.portOffset + this.portLength; j++) {
+      if (this.portsTaken.has(node * 0x20000 + this.ports[j])) return false
     }
     return true
   }
 
   leafPasses(node: number): boolean {
-    if (this.constraintsHold(node)) return true
-    this.metrics[abi.M_FILTERED_CONSTRAINT]++
-    return false
+    if (!this.constraintsHold(node)) {
+      this.metrics[abi.M_FILTERED_CONSTRAINT]++
+      return false
+    }
+    if (this.portLength > 0 && !this.portsFree(node)) {
+      this.metrics[abi.M_FILTERED_PORTS]++
+      return false
+    }
+    return true
   }
 
   classify(node: number): number {
@@ -496,23 +537,107 @@ class Placement {
       m[abi.M_FILTERED_GPU]++
       return abi.REASON_GPU
     }
+    if (this.portLength > 0 && !this.portsFree(node)) {
+      m[abi.M_FILTERED_PORTS]++
+      return abi.REASON_PORTS
+    }
     return 0
   }
 
   explainFailure(): number {
-    let byCpu = 0, byMem = 0, byGpu = 0, active = 0
+    let byCpu = 0, byMem = 0, byGpu = 0, byPorts = 0, active = 0
     for (let node = 0; node < this.n; node++) {
       const r = this.classify(node)
       if (r !== abi.REASON_NO_ACTIVE_NODE) active++
       if (r === abi.REASON_CPU) byCpu++
       else if (r === abi.REASON_MEMORY) byMem++
       else if (r === abi.REASON_GPU) byGpu++
+      else if (r === abi.REASON_PORTS) byPorts++
     }
     this.scannedCpu = byCpu
     this.scannedMem = byMem
     this.scannedGpu = byGpu
     if (active === 0) return abi.REASON_NO_ACTIVE_NODE
-    return reasonFrom(byCpu, byMem, byGpu)
+    return reasonWithPorts(byCpu, byMem, byGpu, byPorts)
+  }
+
+  // ---- strategy chains (core-as/chain.ts) ---------------------------------------------
+  groupCount(node: number): number {
+    return this.group === 0 ? this.tasksOn[node] : this.countGet(this.group, node)
+  }
+
+  /** One scan: the first strategy ranks, the chain's entries break its ties, then the lower index. */
+  selectChained(strategy: number, spreadAttr: number, chainOffset: number, chainLength: number): number {
+    const steps = 1 + chainLength
+    const stepStrategy = [strategy]
+    const stepAttr = [spreadAttr]
+    for (let k = 1; k < steps; k++) {
+      stepStrategy.push(this.chains[(chainOffset + k - 1) * 2])
+      stepAttr.push(this.chains[(chainOffset + k - 1) * 2 + 1])
+    }
+    const valueCounts: Array<Map<number, number> | undefined> = []
+    let start = 0
+    let drawn = false
+    for (let k = 0; k < steps; k++) {
+      if (stepStrategy[k] === abi.STRATEGY_SPREAD && stepAttr[k] !== abi.SPREAD_NODE) {
+        const counts = new Map<number, number>()
+        for (let node = 0; node < this.n; node++) {
+          const v = this.attrOf(node, stepAttr[k])
+          counts.set(v, (counts.get(v) ?? 0) + this.groupCount(node))
+        }
+        valueCounts[k] = counts
+      }
+      if (stepStrategy[k] === abi.STRATEGY_RANDOM && !drawn) {
+        start = this.nextRandom() % this.n
+        drawn = true
+      }
+    }
+    const key = (k: number, node: number): number => {
+      switch (stepStrategy[k]) {
+        case abi.STRATEGY_BINPACK_CPU: return this.freeCpu[node] - this.cpu
+        case abi.STRATEGY_BINPACK_MEMORY: return this.freeMem[node] - this.mem
+        case abi.STRATEGY_BESTFIT:
+          return this.potential[node] - (this.cpu * this.inverseCpu[node] + this.mem * this.inverseMem[node])
+        case abi.STRATEGY_SPREAD:
+          return stepAttr[k] === abi.SPREAD_NODE ? this.groupCount(node) : valueCounts[k]!.get(this.attrOf(node, stepAttr[k]))!
+        default: return node >= start ? node - start : node - start + this.n
+      }
+    }
+    const bestKeys = new Float64Array(steps)
+    let best = -1
+    let active = 0, byCpu = 0, byMem = 0, byGpu = 0, byPorts = 0
+    for (let node = 0; node < this.n; node++) {
+      const r = this.classify(node)
+      if (r === 0) {
+        active++
+        if (best < 0) {
+          for (let k = 0; k < steps; k++) bestKeys[k] = key(k, node)
+          best = node
+          continue
+        }
+        for (let k = 0; k < steps; k++) {
+          const v = key(k, node)
+          if (v < bestKeys[k]) {
+            bestKeys[k] = v
+            for (let j = k + 1; j < steps; j++) bestKeys[j] = key(j, node)
+            best = node
+            break
+          }
+          if (v > bestKeys[k]) break
+        }
+        continue
+      }
+      if (r !== abi.REASON_NO_ACTIVE_NODE) active++
+      if (r === abi.REASON_CPU) byCpu++
+      else if (r === abi.REASON_MEMORY) byMem++
+      else if (r === abi.REASON_GPU) byGpu++
+      else if (r === abi.REASON_PORTS) byPorts++
+    }
+    if (best < 0) {
+      this.metrics[abi.M_FAILURE_SCANS]++
+      this.chainReason = active === 0 ? abi.REASON_NO_ACTIVE_NODE : reasonWithPorts(byCpu, byMem, byGpu, byPorts)
+    }
+    return best
   }
 
   // ---- spread ----------------------------------------------------------------------
@@ -625,6 +750,7 @@ class Placement {
     if (this.group !== 0) this.countAdd(this.group, node, 1)
     this.noteTaskPlaced(node, this.group)
     if (this.isDead(node)) this.blocked[node] = BLOCK_DEAD
+    for (let j = this.portOffset; j < this.portOffset + this.portLength; j++) this.portsTaken.add(node * 0x20000 + this.ports[j])
     this.update(this.main, node)
     this.refreshSpreadLeaf(node)
     this.hint = node
@@ -675,10 +801,23 @@ class Placement {
     this.constraintAttr = tasks.constraintAttribute[task]
     this.constraintOffset = tasks.constraintOffset[task]
     this.constraintLength = tasks.constraintLength[task]
+    let chainOffset = 0, chainLength = 0
+    if (batch.shape.extensions) {
+      const ext = tasks.ext
+      const at = task * abi.EXT_SLOTS
+      chainOffset = ext[at + abi.EXT_CHAIN_OFFSET]
+      chainLength = ext[at + abi.EXT_CHAIN_LENGTH]
+      this.listOffset = ext[at + abi.EXT_LIST_OFFSET]
+      this.listLength = ext[at + abi.EXT_LIST_LENGTH]
+      this.portOffset = ext[at + abi.EXT_PORT_OFFSET]
+      this.portLength = ext[at + abi.EXT_PORT_LENGTH]
+    }
     // An unconstrained task covering a failed shape cannot fit: skip the search, not the rest.
-    const unconstrained = !this.constrained()
+    const unconstrained = !this.constrained() && chainLength === 0
     if (!unconstrained || !this.memo.coversFailed(this.cpu, this.mem, this.gpu)) {
-      const node = this.select(tasks.spreadAttribute[task])
+      const node = chainLength > 0
+        ? this.selectChained(this.strategy, tasks.spreadAttribute[task], chainOffset, chainLength)
+        : this.select(tasks.spreadAttribute[task])
       if (node >= 0) {
         this.commit(node)
         outNode[task] = node
@@ -688,7 +827,7 @@ class Placement {
       }
       if (unconstrained) this.memo.rememberFailed(this.cpu, this.mem, this.gpu)
     }
-    let reason = unconstrained ? this.memo.knownReason(this.cpu, this.mem) : 0
+    let reason = unconstrained ? this.memo.knownReason(this.cpu, this.mem) : chainLength > 0 ? this.chainReason : 0
     if (reason === 0) {
       m[abi.M_FAILURE_SCANS]++
       reason = this.explainFailure()

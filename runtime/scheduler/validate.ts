@@ -12,11 +12,15 @@ export const LIMITS = {
   nodes: 1_000_000,
   tasks: 10_000_000,
   pairs: 10_000_000,
-  values: 10_000_000
+  values: 10_000_000,
+  chains: 10_000_000,
+  lists: 10_000_000,
+  ports: 10_000_000,
+  usedPorts: 10_000_000
 } as const
 
 export function validateShape(shape: BatchShape): void {
-  for (const key of ['nodes', 'tasks', 'pairs', 'values'] as const) {
+  for (const key of ['nodes', 'tasks', 'pairs', 'values', 'chains', 'lists', 'ports', 'usedPorts'] as const) {
     const value = shape[key] ?? 0
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new InvalidArgumentError('SchedulerInvalidShape', `batch ${key} must be a non-negative integer, got ${value}`, { field: key })
@@ -79,6 +83,7 @@ export function validateBatch(batch: PlacementBatch): void {
   if (!Number.isSafeInteger(batch.agingRounds) || batch.agingRounds < 0 || batch.agingRounds > 0x7fffffff) {
     throw new InvalidArgumentError('SchedulerInvalidInput', `agingRounds must be an integer between 0 and 2^31-1, got ${batch.agingRounds}`, { field: 'agingRounds', limit: 0x7fffffff })
   }
+  validateExtensions(batch)
   if (batch.useOrder) {
     const seen = new Uint8Array(t)
     const order = tasks.order
@@ -88,5 +93,48 @@ export function validateBatch(batch: PlacementBatch): void {
       if (seen[j]) bad('tasks.order', i, 'repeats a task index (the order must be a permutation)', j)
       seen[j] = 1
     }
+  }
+}
+
+function validPort(key: number): boolean {
+  return (key & ~(abi.PORT_UDP_BIT | 0xffff)) === 0 && (key & 0xffff) !== 0
+}
+
+/** The pools and extension records (chains, constraint lists, ports): the core's checkExtensions. */
+function validateExtensions(batch: PlacementBatch): void {
+  const { nodes: n, values: valueCount, chains: chainCount, lists: listCount, ports: portCount, usedPorts: usedCount } = batch.shape
+  const chains = batch.chains
+  for (let i = 0; i < chainCount; i++) {
+    const s = chains[i * 2]
+    const a = chains[i * 2 + 1]
+    if (s < 0 || s >= abi.STRATEGY_COUNT) bad('chains.strategy', i, `must be below ${abi.STRATEGY_COUNT}`, s, abi.STRATEGY_COUNT - 1)
+    if (a < abi.SPREAD_NODE || a >= abi.ATTR_COUNT) bad('chains.spreadAttribute', i, `must be -1 (node) or an attribute index below ${abi.ATTR_COUNT}`, a, abi.ATTR_COUNT - 1)
+  }
+  const lists = batch.lists
+  for (let i = 0; i < listCount; i++) {
+    const a = lists[i * 3], off = lists[i * 3 + 1], len = lists[i * 3 + 2]
+    if (a < 0 || a >= abi.ATTR_COUNT) bad('lists.attribute', i, `must be an attribute index below ${abi.ATTR_COUNT}`, a, abi.ATTR_COUNT - 1)
+    if (off < 0 || off > valueCount) bad('lists.offset', i, `must be within the value pool (0..${valueCount})`, off, valueCount)
+    if (len < 0 || off + len > valueCount) bad('lists.length', i, `must keep the set within the value pool (${valueCount} values)`, len, valueCount - off)
+  }
+  const ports = batch.ports
+  for (let i = 0; i < portCount; i++) if (!validPort(ports[i])) bad('ports', i, 'must be a port key (1..65535, | PORT_UDP_BIT for udp)', ports[i])
+  const used = batch.usedPorts
+  for (let i = 0; i < usedCount; i++) {
+    if (used[i * 2] < 0 || used[i * 2] >= n) bad('usedPorts.node', i, `must be a node index below ${n}`, used[i * 2], n - 1)
+    if (!validPort(used[i * 2 + 1])) bad('usedPorts.port', i, 'must be a port key (1..65535, | PORT_UDP_BIT for udp)', used[i * 2 + 1])
+  }
+  if (!batch.shape.extensions) return
+  const ext = batch.tasks.ext
+  for (let i = 0; i < batch.taskCount; i++) {
+    const at = i * abi.EXT_SLOTS
+    const slice = (name: string, offset: number, length: number, pool: number, most: number) => {
+      if (offset < 0 || offset > pool) bad(`tasks.${name}Offset`, i, `must be within the ${name} pool (0..${pool})`, offset, pool)
+      if (length < 0 || length > most) bad(`tasks.${name}Length`, i, `must be between 0 and ${most}`, length, most)
+      if (offset + length > pool) bad(`tasks.${name}Length`, i, `must keep the slice within the ${name} pool (${pool} entries)`, length, pool - offset)
+    }
+    slice('chain', ext[at + abi.EXT_CHAIN_OFFSET], ext[at + abi.EXT_CHAIN_LENGTH], chainCount, abi.CHAIN_MAX - 1)
+    slice('list', ext[at + abi.EXT_LIST_OFFSET], ext[at + abi.EXT_LIST_LENGTH], listCount, abi.CONSTRAINT_MAX - 1)
+    slice('port', ext[at + abi.EXT_PORT_OFFSET], ext[at + abi.EXT_PORT_LENGTH], portCount, portCount)
   }
 }

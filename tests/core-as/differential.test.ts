@@ -76,7 +76,7 @@ t.test('wasm and typescript plans are identical, and agree with the reference', 
   }
   // The generator must really exercise the edges, or the comparison proves little.
   t.ok(placed > tasks * 0.2 && placed < tasks * 0.8, `a mix of placed and failed tasks (${placed}/${tasks})`)
-  for (const code of [abi.REASON_PLACED, abi.REASON_CPU, abi.REASON_MEMORY, abi.REASON_GPU, abi.REASON_CONSTRAINT, abi.REASON_NO_ACTIVE_NODE]) {
+  for (const code of [abi.REASON_PLACED, abi.REASON_CPU, abi.REASON_MEMORY, abi.REASON_GPU, abi.REASON_CONSTRAINT, abi.REASON_NO_ACTIVE_NODE, abi.REASON_PORTS]) {
     t.ok(reasons.has(code), `reason ${code} occurs`)
   }
   t.ok([...reasons].some((r) => (r & abi.REASON_RESERVED_BIT) !== 0), 'reservations occur')
@@ -123,9 +123,12 @@ t.test('a batch reused for fewer tasks (taskCount) places exactly those, on both
     // The same first `fewer` tasks in a batch of exactly that many.
     const exact = ts.allocate({ ...fresh.shape, tasks: fewer })
     for (const key of Object.keys(exact.nodes) as Array<keyof typeof exact.nodes>) exact.nodes[key].set(fresh.nodes[key])
-    for (const key of Object.keys(exact.tasks) as Array<keyof typeof exact.tasks>) exact.tasks[key].set(fresh.tasks[key].subarray(0, fewer))
+    for (const key of Object.keys(exact.tasks) as Array<keyof typeof exact.tasks>) {
+      exact.tasks[key].set(fresh.tasks[key].subarray(0, key === 'ext' ? fewer * abi.EXT_SLOTS : fewer))
+    }
     exact.pairs.set(fresh.pairs)
     exact.values.set(fresh.values)
+    for (const pool of ['chains', 'lists', 'ports', 'usedPorts'] as const) exact[pool].set(fresh[pool])
     exact.seed = fresh.seed
     exact.agingRounds = fresh.agingRounds
     exact.useWait = fresh.useWait

@@ -28,6 +28,11 @@ export interface Explanation {
   gpu: number
 }
 
+/** An explanation with the nodes a taken host port ruled out (what the scans here make). */
+export interface PortExplanation extends Explanation {
+  ports: number
+}
+
 export interface OracleResult {
   /** Node index per task: where it runs, or the node it reserves, or -1. */
   node: Int32Array
@@ -41,12 +46,15 @@ export interface OracleResult {
  * The reason rule: NO_ACTIVE_NODE without an active node; CONSTRAINT when
  * every active node is ruled out by the task's constraints or held by a
  * reservation; otherwise the resource that ruled out the most nodes (each node
- * counts for the first of cpu, memory, gpu it lacks; ties: cpu, memory, gpu).
+ * counts for the first of cpu, memory, gpu, a free port it lacks; ties: cpu,
+ * memory, gpu, ports).
  */
-export function reasonOf(e: Explanation): number {
-  const active = e.constraint + e.cpu + e.memory + e.gpu
+export function reasonOf(e: Explanation & { ports?: number }): number {
+  const ports = e.ports ?? 0
+  const active = e.constraint + e.cpu + e.memory + e.gpu + ports
   if (active === 0) return abi.REASON_NO_ACTIVE_NODE
-  if (e.cpu + e.memory + e.gpu === 0) return abi.REASON_CONSTRAINT
+  if (e.cpu + e.memory + e.gpu + ports === 0) return abi.REASON_CONSTRAINT
+  if (ports > e.cpu && ports > e.memory && ports > e.gpu) return abi.REASON_PORTS
   if (e.cpu >= e.memory && e.cpu >= e.gpu) return abi.REASON_CPU
   if (e.memory >= e.gpu) return abi.REASON_MEMORY
   return abi.REASON_GPU
@@ -67,6 +75,9 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
     if (c > 0) counts.set(key(g, v), (counts.get(key(g, v)) ?? 0) + c)
   }
   const attr = (v: number, k: number) => N.attributes[k * n + v]
+  const ext = batch.shape.extensions
+  const portsTaken = new Set<string>()
+  if (ext) for (let i = 0; i < batch.shape.usedPorts; i++) portsTaken.add(`${batch.usedPorts[i * 2]}:${batch.usedPorts[i * 2 + 1]}`)
   const out: OracleResult = { node: new Int32Array(batch.shape.tasks), reason: new Uint8Array(batch.shape.tasks), explanations: new Map() }
   const anyActive = Array.from(N.status).some((s) => s === abi.NODE_ACTIVE)
   for (let j = 0; j < batch.taskCount; j++) {
@@ -76,14 +87,26 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
     const ca = T.constraintAttribute[i]
     const set = ca >= 0 ? Array.from(batch.values.subarray(T.constraintOffset[i], T.constraintOffset[i] + T.constraintLength[i])) : []
     const aged = batch.agingRounds > 0 && batch.useWait && T.wait[i] >= batch.agingRounds
+    const e6 = (k: number) => (ext ? T.ext[i * abi.EXT_SLOTS + k] : 0)
+    const sets: Array<[number, number[]]> = []
+    for (let l = e6(abi.EXT_LIST_OFFSET); l < e6(abi.EXT_LIST_OFFSET) + e6(abi.EXT_LIST_LENGTH); l++) {
+      const [a, off, len] = [batch.lists[l * 3], batch.lists[l * 3 + 1], batch.lists[l * 3 + 2]]
+      sets.push([a, Array.from(batch.values.subarray(off, off + len))])
+    }
+    const ports = Array.from(batch.ports.subarray(e6(abi.EXT_PORT_OFFSET), e6(abi.EXT_PORT_OFFSET) + e6(abi.EXT_PORT_LENGTH)))
+    const chain: Array<[number, number]> = [[strategy, T.spreadAttribute[i]]]
+    for (let c = e6(abi.EXT_CHAIN_OFFSET); c < e6(abi.EXT_CHAIN_OFFSET) + e6(abi.EXT_CHAIN_LENGTH); c++) chain.push([batch.chains[c * 2], batch.chains[c * 2 + 1]])
     const constraintsHold = (v: number) =>
-      !(distinct && (counts.get(key(g, v)) ?? 0) > 0) && (ca < 0 || set.includes(attr(v, ca)))
+      !(distinct && (counts.get(key(g, v)) ?? 0) > 0) && (ca < 0 || set.includes(attr(v, ca))) &&
+      sets.every(([a, values]) => values.includes(attr(v, a)))
+    const portsFree = (v: number) => ports.every((p) => !portsTaken.has(`${v}:${p}`))
     const usable = (v: number) => active(v) && reserved[v] === 0 && constraintsHold(v)
     const fits = (v: number) => free.cpu[v] >= cpu && free.mem[v] >= mem && free.gpu[v] >= gpu
-    const feasible = (v: number) => usable(v) && fits(v)
+    const feasible = (v: number) => usable(v) && fits(v) && portsFree(v)
     const countOf = (v: number) => (g === 0 ? tasksOn[v] : counts.get(key(g, v)) ?? 0)
-    const score = (v: number): number => {
-      switch (strategy) {
+    const score = (v: number): number => scoreBy(strategy, v)
+    const scoreBy = (s: number, v: number): number => {
+      switch (s) {
         case abi.STRATEGY_BINPACK_CPU: return free.cpu[v] - cpu
         case abi.STRATEGY_BINPACK_MEMORY: return free.mem[v] - mem
         case abi.STRATEGY_BESTFIT:
@@ -94,7 +117,34 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
     }
     const candidates = anyActive ? [...Array(n).keys()].filter(feasible) : []
     let chosen = -1
-    if (strategy === abi.STRATEGY_RANDOM) {
+    // A chain: lexicographic over the steps' scores, then the lower index (core-as/chain.ts).
+    const stepScore = (s: number, k: number, v: number): number => {
+      if (s === abi.STRATEGY_SPREAD && k >= 0) {
+        let c = 0
+        for (let u = 0; u < n; u++) if (attr(u, k) === attr(v, k)) c += countOf(u)
+        return c
+      }
+      if (s === abi.STRATEGY_SPREAD) return countOf(v)
+      return scoreBy(s, v)
+    }
+    const chained = chain.length > 1
+    const randomChain = chained && chain.some(([s]) => s === abi.STRATEGY_RANDOM)
+    if (chained && !randomChain) {
+      for (const v of candidates) {
+        if (chosen < 0) {
+          chosen = v
+          continue
+        }
+        for (const [s, k] of chain) {
+          const a = stepScore(s, k, v), b = stepScore(s, k, chosen)
+          if (a < b) {
+            chosen = v
+            break
+          }
+          if (a > b) break
+        }
+      }
+    } else if (strategy === abi.STRATEGY_RANDOM || randomChain) {
       // The core's pick, if it placed the task; if it did not, any feasible node shows it should have.
       const v = batch.plan.node[i]
       if (v >= 0 && batch.plan.reason[i] === abi.REASON_PLACED) {
@@ -122,6 +172,7 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
       free.mem[chosen] -= mem
       free.gpu[chosen] -= gpu
       tasksOn[chosen]++
+      for (const p of ports) portsTaken.add(`${chosen}:${p}`)
       if (g !== 0) counts.set(key(g, chosen), (counts.get(key(g, chosen)) ?? 0) + 1)
       out.node[i] = chosen
       out.reason[i] = abi.REASON_PLACED
@@ -134,6 +185,7 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
       if (free.cpu[v] < cpu) return 'cpu'
       if (free.mem[v] < mem) return 'memory'
       if (free.gpu[v] < gpu) return 'gpu'
+      if (!portsFree(v)) return 'ports'
       throw new Error(`task ${i} is unplaced but fits node ${v}`)
     })
     out.explanations.set(i, e)
@@ -148,8 +200,8 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
   return out
 }
 
-function explain(n: number, classify: (v: number) => keyof Explanation): Explanation {
-  const e: Explanation = { inactive: 0, constraint: 0, cpu: 0, memory: 0, gpu: 0 }
+function explain(n: number, classify: (v: number) => keyof PortExplanation): PortExplanation {
+  const e: PortExplanation = { inactive: 0, constraint: 0, cpu: 0, memory: 0, gpu: 0, ports: 0 }
   for (let v = 0; v < n; v++) e[classify(v)]++
   return e
 }

@@ -43,7 +43,13 @@ export function randomBatch(core: PlacementCore, seed: number, options: RandomBa
   const t = options.tasks ?? rng.int(0, 300)
   const pairs = n > 0 ? rng.int(0, 6) : 0
   const values = 40
-  const batch = core.allocate({ nodes: n, tasks: t, pairs, values })
+  // A third of the batches use the extensions: strategy chains, several memberOf sets, static ports.
+  const extended = rng.chance(0.35)
+  const chains = extended ? 12 : 0
+  const lists = extended ? 10 : 0
+  const ports = extended ? 8 : 0
+  const usedPorts = extended && n > 0 ? rng.int(0, 10) : 0
+  const batch = core.allocate({ nodes: n, tasks: t, pairs, values, chains, lists, ports, usedPorts })
   const nodes = batch.nodes
   const identical = scenario === 1
   const shapes = [
@@ -71,6 +77,22 @@ export function randomBatch(core: PlacementCore, seed: number, options: RandomBa
     batch.pairs[i * 3 + 2] = rng.int(0, 3)
   }
   for (let i = 0; i < values; i++) batch.values[i] = rng.int(0, 12)
+  // Few distinct port keys, so tasks collide with each other and with the ports in use.
+  const portKeys = [80, 443, 8080, abi.PORT_UDP_BIT | 53, abi.PORT_UDP_BIT | 80]
+  for (let i = 0; i < chains; i++) {
+    batch.chains[i * 2] = rng.int(0, abi.STRATEGY_COUNT - 1)
+    batch.chains[i * 2 + 1] = rng.int(-1, 3)
+  }
+  for (let i = 0; i < lists; i++) {
+    batch.lists[i * 3] = rng.int(0, abi.ATTR_COUNT - 1)
+    batch.lists[i * 3 + 1] = rng.int(0, values - 6)
+    batch.lists[i * 3 + 2] = rng.int(1, 6)
+  }
+  for (let i = 0; i < ports; i++) batch.ports[i] = rng.pick(portKeys)
+  for (let i = 0; i < usedPorts; i++) {
+    batch.usedPorts[i * 2] = rng.int(0, n - 1)
+    batch.usedPorts[i * 2 + 1] = rng.pick(portKeys)
+  }
   const tasks = batch.tasks
   const huge = scenario === 4
   for (let i = 0; i < t; i++) {
@@ -87,6 +109,24 @@ export function randomBatch(core: PlacementCore, seed: number, options: RandomBa
       tasks.constraintLength[i] = rng.int(0, Math.min(4, values - tasks.constraintOffset[i]))
     }
     tasks.wait[i] = rng.int(0, 5)
+    if (extended) {
+      const at = i * abi.EXT_SLOTS
+      if (rng.chance(0.5)) {
+        const length = rng.int(1, abi.CHAIN_MAX - 1)
+        tasks.ext[at + abi.EXT_CHAIN_OFFSET] = rng.int(0, chains - length)
+        tasks.ext[at + abi.EXT_CHAIN_LENGTH] = length
+      }
+      if (rng.chance(0.25)) {
+        const length = rng.int(1, 3)
+        tasks.ext[at + abi.EXT_LIST_OFFSET] = rng.int(0, lists - length)
+        tasks.ext[at + abi.EXT_LIST_LENGTH] = length
+      }
+      if (rng.chance(0.5)) {
+        const length = rng.int(1, 2)
+        tasks.ext[at + abi.EXT_PORT_OFFSET] = rng.int(0, ports - length)
+        tasks.ext[at + abi.EXT_PORT_LENGTH] = length
+      }
+    }
   }
   batch.useWait = rng.chance(0.5)
   batch.agingRounds = rng.chance(0.5) ? rng.int(1, 4) : 0
