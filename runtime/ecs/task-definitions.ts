@@ -94,7 +94,9 @@ export function registerTaskDefinition(ctx: EcsContext, input: RegisterTaskDefin
   const family = definition.family!
   return ctx.store.transaction((tx) => {
     const counter = tx.get<FamilyRecord>(TASK_DEFINITION_FAMILIES, family)
-    const revision = (counter?.value.lastRevision ?? 0) + 1
+    // The counter outlives deleted revisions; records written without it (a restored or seeded store) are counted too.
+    const latest = tx.scan<TaskDefinitionRecord>(TASK_DEFINITIONS, { index: { name: 'family', value: family } }).at(-1)?.value.taskDefinition.revision ?? 0
+    const revision = Math.max(counter?.value.lastRevision ?? 0, latest) + 1
     tx.put<FamilyRecord>(TASK_DEFINITION_FAMILIES, family, { family, lastRevision: revision }, counter?.version ?? 0)
     const taskDefinition: TaskDefinition = {
       taskDefinitionArn: arns.ecs.taskDefinition(ctx.partition, family, revision),
