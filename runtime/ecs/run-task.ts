@@ -18,7 +18,7 @@ import type {
   Attachment, CapacityProviderStrategyItem, Container, Failure, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task,
   TaskOperations, TaskExtensions, TaskOverride, TaskStopCode
 } from './model-tasks.js'
-import { sandboxContainers, type TaskDefinitionShape } from './sandbox-spec.js'
+import { portMappingsOf, sandboxContainers, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, eniAttachment, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
 import { checkLaunch } from './run-task-validation.js'
@@ -135,6 +135,20 @@ function demandOf(def: TaskDefinitionShape, overrides: TaskOverride | undefined,
   return { units, cpu: Math.round((units / 1024) * 1000), memory }
 }
 
+/**
+ * The static host ports a task takes on its instance ('tcp:80'): bridge
+ * mappings with a hostPort, every containerPort in host mode; awsvpc tasks
+ * have their own address (none of the instance's ports).
+ */
+function hostPortsOf(def: TaskDefinitionShape, networkMode: string): string[] {
+  if (networkMode === 'awsvpc' || networkMode === 'none') return []
+  const out: string[] = []
+  for (const c of def.containerDefinitions) {
+    for (const p of portMappingsOf(c, networkMode)) if (p.hostPort !== undefined && p.hostPort > 0) out.push(`${p.protocol ?? 'tcp'}:${p.hostPort}`)
+  }
+  return out
+}
+
 function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
   const list = def.compatibilities ?? def.requiresCompatibilities ?? ['EC2']
   return list.includes(launchType) || (launchType === 'EC2' && def.requiresCompatibilities === undefined && def.compatibilities === undefined)
@@ -163,7 +177,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   if (fargateAny && capacities.some((c) => c.launchType !== 'FARGATE')) throw invalidParameter('capacityProviderStrategy', 'A capacity provider strategy cannot contain both Fargate and EC2 capacity providers.')
   const taskCpu = cpuUnits(request.overrides?.cpu ?? definition.cpu)
   const taskMemory = memoryMiB(request.overrides?.memory ?? definition.memory)
-  const demand = demandOf(definition, request.overrides, taskCpu, taskMemory)
+  const demand = { ...demandOf(definition, request.overrides, taskCpu, taskMemory), ports: hostPortsOf(definition, networkMode) }
   const group = request.group ?? `family:${definition.family}`
   const launched: EcsTaskRecord[] = []
   const commit = (capacity: Capacity) => (t: Transaction, _i: number, node: NodeRecord) => {
@@ -201,7 +215,7 @@ interface WriteInput {
   group: string
   taskCpu: number | undefined
   taskMemory: number | undefined
-  demand: { units: number; cpu: number; memory: number }
+  demand: { units: number; cpu: number; memory: number; ports: string[] }
   platformVersion: string | undefined
 }
 
@@ -221,7 +235,7 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
   const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
   // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
-  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0 }
+  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}) }
   // A task whose awslogs group is missing is written, and fails to start with ECS's reason: no sandbox is asked for.
   const row = streams.failure !== undefined
     ? (ctx.pools.release(tx, node.key, demand), undefined)
