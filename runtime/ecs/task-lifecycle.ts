@@ -163,7 +163,8 @@ export function taskRunning(ctx: EcsContext, tx: Transaction, row: TaskRow, info
   const { record, version } = found
   const stopping = record.task.desiredStatus === 'STOPPED'
   const started = new Date(row.startedAt ?? ctx.clock.now())
-  const containers = applyStates(record.task.containers ?? [], info)
+  const agents = record.task.enableExecuteCommand === true ? [{ name: 'ExecuteCommandAgent' as const, lastStatus: 'RUNNING', lastStartedAt: started }] : undefined
+  const containers = applyStates(record.task.containers ?? [], info).map((c) => agents !== undefined ? { ...c, managedAgents: agents } : c)
   const task: Task = {
     ...record.task,
     lastStatus: stopping ? record.task.lastStatus : 'RUNNING',
