@@ -13,7 +13,7 @@ import type { EcsContext } from './context.js'
 import { clientException, invalidParameter } from './errors.js'
 import { getCluster } from './clusters.js'
 import { resolveTaskDefinition } from './task-definitions.js'
-import { TASK_OWNER, type ClusterRecord } from './records.js'
+import { TASK_OWNER, TASKS, type ClusterRecord } from './records.js'
 import type {
   Attachment, CapacityProviderStrategyItem, Container, Failure, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task,
   TaskOperations, TaskExtensions, TaskOverride, TaskStopCode
@@ -22,7 +22,7 @@ import { portMappingsOf, sandboxContainers, type TaskDefinitionShape } from './s
 import { assignCapacity, eniAttachment, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
 import { checkLaunch } from './run-task-validation.js'
-import { decideStop, failedToStart, markPending, saveTask, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
+import { decideStop, failedToStart, markPending, saveTask, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { AwsLogs, AwsLogsGroupMissingError, awslogsStreamName } from '../logs/aws-logs.js'
 import type { ContainerSpec } from '../runners/runner.js'
 import { registerTaskOwner } from './task-owner.js'
@@ -72,7 +72,10 @@ export function taskOperations(ctx: EcsContext): TaskOperations & TaskExtensions
   return {
     async runTask(input) {
       const count = input?.count ?? 1
-      return ctx.store.transaction((tx) => launchTasks(ctx, tx, { ...input, count }))
+      const { clientToken, ...request } = input ?? ({} as typeof input)
+      if (clientToken === undefined) return ctx.store.transaction((tx) => launchTasks(ctx, tx, { ...request, count }))
+      if (typeof clientToken !== 'string' || clientToken.length === 0 || clientToken.length > 64) throw invalidParameter('clientToken', 'clientToken must be 1 to 64 characters.', 64)
+      return ctx.store.transaction((tx) => idempotent(ctx, tx, clientToken, request, () => launchTasks(ctx, tx, { ...request, count })))
     },
     async startTask(input) {
       if (!Array.isArray(input?.containerInstances) || input.containerInstances.length === 0) throw invalidParameter('containerInstances', 'containerInstances must name 1 to 10 container instances.', 10)
@@ -99,6 +102,31 @@ export function taskOperations(ctx: EcsContext): TaskOperations & TaskExtensions
       return taskCostOf(ctx, input)
     }
   }
+}
+
+/** RunTask client tokens: the answer a token got, for an hour (ECS's idempotency window is not documented; an hour is the tasks' own retention). */
+const RUN_TASK_TOKENS = 'ecs:runTaskTokens'
+const TOKEN_TTL_MS = 3_600_000
+
+interface TokenRecord { request: string; taskArns: string[]; failures: Failure[]; expiresAt: number }
+
+/**
+ * RunTask with a client token: the same token and request again answer what
+ * the first call launched (the tasks as they are now), launching nothing; the
+ * token with another request is refused.
+ */
+function idempotent(ctx: EcsContext, tx: Transaction, token: string, request: object, launch: () => LaunchResult): LaunchResult {
+  const now = ctx.clock.now()
+  const key = JSON.stringify(request)
+  const found = tx.get<TokenRecord>(RUN_TASK_TOKENS, token)
+  if (found !== undefined && found.value.expiresAt > now) {
+    if (found.value.request !== key) throw invalidParameter('clientToken', 'The clientToken was already used with a different request.')
+    const tasks = found.value.taskArns.map((arn) => tx.get<EcsTaskRecord>(TASKS, taskIdOf(arn))?.value.task).filter((x): x is Task => x !== undefined)
+    return { tasks, failures: found.value.failures }
+  }
+  const result = launch()
+  tx.put<TokenRecord>(RUN_TASK_TOKENS, token, { request: key, taskArns: result.tasks.map((x) => x.taskArn!), failures: result.failures, expiresAt: now + TOKEN_TTL_MS }, found?.version ?? 0)
+  return result
 }
 
 /**
