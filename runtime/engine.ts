@@ -28,7 +28,7 @@ import { CapacityProvider } from './cluster/capacity-provider.js'
 import { TaskLauncher } from './tasks/task-launcher.js'
 import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
-import { Ecs, type EcsSettings } from './ecs/index.js'
+import { Ecs, execSessionsOf, execUpgradeRoute, type EcsSettings } from './ecs/index.js'
 import { LogStore } from './logs/log-store.js'
 import { Iam, type IamConfig } from './iam/index.js'
 import { AuditTrail } from './audit/index.js'
@@ -339,8 +339,10 @@ export class Engine {
           services: api.tables.map((t) => t.signingName)
         }))),
         anyRoute('api', api.handle)
-      ], { port: options.port })
+      ], { port: options.port, upgrades: [execUpgradeRoute(ecs.context)] })
       registry.setEndpoint(http.address)
+      // ECS Exec's session streams are WebSockets on this endpoint.
+      execSessionsOf(ecs.context).endpoint = http.address
       return new Engine({
         clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, ecs, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), stopClockMark, id: engineId

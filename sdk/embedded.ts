@@ -5,7 +5,7 @@
 // whatever they answer).
 
 import { InvalidArgumentError, ManualClock, eventBridgeService, type Engine, type Registry } from '../runtime/index.js'
-import type { CloudBackend, ClockService, EventsService, RegistryService, Subscription } from './services.js'
+import type { CloudBackend, ClockService, EcsService, EventsService, RegistryService, Subscription } from './services.js'
 
 export function embeddedRegistry(registry: Registry): RegistryService {
   return {
@@ -57,10 +57,19 @@ export function embeddedEvents(engine: Engine): EventsService {
   }
 }
 
+/** ECS is the engine's own; a task's log events come from its CloudWatch Logs. */
+export function embeddedEcs(engine: Engine): EcsService {
+  const ecs = engine.ecs
+  return new Proxy(ecs, {
+    get: (target, name) => (name === 'getLogEvents' ? (input: Parameters<EcsService['getLogEvents']>[0]) => engine.logs.getLogEvents(input) : Reflect.get(target, name))
+  }) as unknown as EcsService
+}
+
 export function embeddedBackend(engine: Engine): CloudBackend {
   return {
     get endpoint() { return engine.endpoint },
     batch: engine.batch,
+    ecs: embeddedEcs(engine),
     registry: embeddedRegistry(engine.registry),
     clock: embeddedClock(engine),
     events: embeddedEvents(engine),

@@ -10,6 +10,8 @@ import type {
 import type { IamService } from '../runtime/index.js'
 import type { AuditService } from '../runtime/index.js'
 import type { EventBridgeService } from '../runtime/index.js'
+import type { EcsApi, EcsExtensions } from '../runtime/ecs/index.js'
+import type { GetLogEventsRequest, GetLogEventsResponse } from '../runtime/logs/model.js'
 
 export type { BatchService } from '../runtime/index.js'
 export type { IamService } from '../runtime/index.js'
@@ -72,11 +74,22 @@ export interface RegistryService {
   image(reference: string): ImageBuilder
 }
 
+/**
+ * ECS: its operations in AWS's shapes (the ECS API remotely, awsJson1_1; times
+ * as epoch-ms numbers both ways), its Stratus-only calls (the /stratus/ API
+ * remotely), and the log events of a task's awslogs streams (CloudWatch Logs'
+ * GetLogEvents remotely).
+ */
+export interface EcsService extends EcsApi, EcsExtensions {
+  getLogEvents(input: GetLogEventsRequest): Promise<GetLogEventsResponse>
+}
+
 /** Everything a Stratus SDK object runs over. */
 export interface CloudBackend {
   /** host:port of the engine's endpoint. */
   readonly endpoint: string
   readonly batch: BatchService
+  readonly ecs: EcsService
   readonly registry: RegistryService
   readonly clock: ClockService
   readonly events: EventsService

@@ -7,6 +7,7 @@
 
 import { Engine, type EngineOptions } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
+import { EcsClient } from './ecs.js'
 import { RegistryClient } from './registry.js'
 import { IamClient } from './iam.js'
 import { AuditClient } from './audit.js'
@@ -47,7 +48,7 @@ export class CloudClock {
 }
 
 /**
- * The SDK over a cloud: Batch, the registry, the clock, events, IAM and the audit trail. What
+ * The SDK over a cloud: Batch, ECS, the registry, the clock, events, IAM and the audit trail. What
  * `Stratus.connect(url)` returns; `Stratus` (an engine in this process) is one.
  * Code written against StratusClient runs the same embedded and remote.
  */
@@ -55,6 +56,8 @@ export class StratusClient implements AsyncDisposable {
   readonly clock: CloudClock
   readonly events: CloudEvents
   readonly batch: BatchClient
+  /** Amazon ECS and Fargate: clusters, task definitions, tasks (with ECS Exec), services. */
+  readonly ecs: EcsClient
   readonly registry: RegistryClient
   /** Users, roles, access keys, inline policies, tags. */
   readonly iam: IamClient
@@ -67,6 +70,7 @@ export class StratusClient implements AsyncDisposable {
     this.clock = new CloudClock(backend.clock)
     this.events = new CloudEvents(backend.events)
     this.batch = new BatchClient(backend.batch)
+    this.ecs = new EcsClient(backend.ecs)
     this.registry = new RegistryClient(backend.registry)
     this.iam = new IamClient(backend.iam)
     this.audit = new AuditClient(backend.audit)

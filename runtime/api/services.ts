@@ -23,6 +23,7 @@ import { cloudTrailTable } from './tables/cloudtrail.js'
 import type { Iam } from '../iam/index.js'
 import type { AuditService } from '../audit/index.js'
 import { ecsOperations, ecsTable } from './tables/ecs.js'
+import { ecsStratusOperations } from './tables/ecs-extra.js'
 import { lightsailTable } from './tables/lightsail.js'
 import { stratusTable } from './tables/stratus.js'
 import { eventsTable } from './tables/events.js'
@@ -50,9 +51,9 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     iamTable(iam),
     stsTable(iam),
     cloudTrailTable(audit),
-    ecsTable(ecsOperations(ecs, partition)),
+    ecsTable(ecsOperations(ecs, partition), ecs),
     lightsailTable(),
     eventsTable(eventBridge, partition),
-    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam })
+    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: ecsStratusOperations(ecs, partition) })
   ]
 }

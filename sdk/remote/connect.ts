@@ -5,6 +5,7 @@
 import { channel } from 'node:diagnostics_channel'
 import type { CloudBackend } from '../services.js'
 import { remoteBatch } from './batch.js'
+import { remoteEcs } from './ecs.js'
 import { remoteClock, remoteEvents } from './cloud.js'
 import { remoteRegistry } from './registry.js'
 import { remoteIam } from './iam.js'
@@ -52,6 +53,7 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
     return {
       endpoint: wire.host,
       batch: remoteBatch(wire, stratus),
+      ecs: remoteEcs(wire, stratus),
       registry: remoteRegistry(wire, stratus),
       clock,
       iam: remoteIam(wire, stratus),
