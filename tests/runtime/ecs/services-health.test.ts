@@ -5,14 +5,14 @@
 // fail their health checks are replaced with ECS's event, and count as
 // failures for the circuit breaker.
 import t from 'tap'
-import { advance, describe, liveTasks, seedCluster, seedDefinition, settle, sim, simulatedEngine } from './services-fixtures.js'
+import { advance, describe, liveTasks, createCluster, seedDefinition, settle, sim, simulatedEngine } from './services-fixtures.js'
 
 const HEALTH = { command: ['CMD-SHELL', 'true'], interval: 5, timeout: 2, retries: 2, startPeriod: 0 }
 
 t.test('old tasks are stopped only as new ones become HEALTHY', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   const v1 = seedDefinition(engine, 'app', { environment: sim(36_000), healthCheck: HEALTH })
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2 })
   for (let i = 0; i < 3; i++) await advance(engine, 5_000)
@@ -37,7 +37,7 @@ t.test('old tasks are stopped only as new ones become HEALTHY', async (t) => {
 t.test('tasks failing their health checks are replaced, and trip the circuit breaker of a deployment', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   const good = seedDefinition(engine, 'app', { environment: sim(36_000), healthCheck: HEALTH })
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } } })
   for (let i = 0; i < 3; i++) await advance(engine, 5_000)
