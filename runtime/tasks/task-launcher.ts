@@ -97,8 +97,8 @@ export interface TaskOutcome {
 }
 
 export interface TaskOwner {
-  /** In the transaction that records the task running (row.lastStatus RUNNING, startedAt set). */
-  running(tx: Transaction, row: TaskRow): void
+  /** In the transaction that records the task running (row.lastStatus RUNNING, startedAt set); info: the runner's report of it. */
+  running(tx: Transaction, row: TaskRow, info?: SandboxInfo): void
   /** In the transaction that deletes the row and gives the node its demand back. */
   ended(tx: Transaction, row: TaskRow, outcome: TaskOutcome): void
   /**
@@ -123,6 +123,8 @@ export interface TaskIntent {
   runner?: string
   /** Environment variables every container gets set to the task's address (known once the launcher has picked it). */
   addressEnv?: readonly string[]
+  /** The sandbox's storage is its own, removed before its exit is reported (a Fargate task's; SandboxSpec.ephemeralStorage). */
+  ephemeralStorage?: boolean
 }
 
 /** A runner's report: running (info), or ended: exited (exit) or failed to start (error). */
@@ -159,6 +161,8 @@ export interface TaskLauncherOptions {
 export class TaskLauncher {
   readonly #o: TaskLauncherOptions
   readonly #owners = new Map<string, TaskOwner>()
+  /** Owners whose tasks are adopted after a restart when their sandbox lives on (see registerOwner). */
+  readonly #adopting = new Set<string>()
   readonly #ownerLabels = new Map<string, Readonly<Record<string, string>>>()
   readonly #watchers = new Set<(event: TaskEvent) => void>()
   readonly #timeouts = new Map<string, TimerHandle>()
@@ -177,8 +181,16 @@ export class TaskLauncher {
     this.#removeProbe = options.clock.addBusyProbe?.(() => this.#starting > 0)
   }
 
-  registerOwner(owner: string, handler: TaskOwner): void {
+  /**
+   * Registers the owner of a kind of task. adopt: after a restart, its rows
+   * whose sandbox a runner still has (list() shows it recovered, and the
+   * runner can attach) are kept and attached to rather than ended with their
+   * host (ECS tasks keep running; Batch's attempts end and are retried).
+   */
+  registerOwner(owner: string, handler: TaskOwner, options: { adopt?: boolean } = {}): void {
     this.#owners.set(owner, handler)
+    if (options.adopt === true) this.#adopting.add(owner)
+    else this.#adopting.delete(owner)
     this.#ownerLabels.set(owner, Object.freeze({ 'stratus.engine': this.#o.engineId, 'stratus.owner': owner }))
   }
 
@@ -233,6 +245,7 @@ export class TaskLauncher {
         labels: this.#labels(intent.owner),
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
+        ...(intent.ephemeralStorage ? { ephemeralStorage: true } : {}),
         ...(intent.node.host !== undefined && runner === pool.runner ? { host: intent.node.host } : {}),
         containers
       },
@@ -345,7 +358,7 @@ export class TaskLauncher {
       ...(info.pullStartedAt !== undefined ? { pullStartedAt: info.pullStartedAt, pullStoppedAt: info.pullStoppedAt ?? info.pullStartedAt } : {})
     }
     tx.put(TASKS, report.runId, running, current.version)
-    this.#owners.get(running.owner)?.running(tx, running)
+    this.#owners.get(running.owner)?.running(tx, running, info)
     return { type: 'running', row: running }
   }
 
@@ -405,24 +418,33 @@ export class TaskLauncher {
   }
 
   /**
-   * After a restart over the same store: every task row of an engine that
-   * went away ends with its host — `Host EC2 (instance …) terminated.` — and
-   * its owner decides (retry or fail), so each task ends exactly once. A
-   * sandbox a runner still has for such a row is stopped first: Runner v2
-   * cannot hand its exit over to this engine (adopting containers that
-   * outlived the engine needs a runner that can attach to them: the
-   * container runners). Sandboxes labelled with this engine that no row
-   * knows are stopped too (nothing would ever judge them).
+   * After a restart over the same store: a task row of an owner that adopts
+   * (registerOwner) whose sandbox a container runner still has is kept and
+   * the runner attached to (the task runs on; its exit comes to this engine).
+   * Every other row of an engine that went away ends with its host — `Host
+   * EC2 (instance …) terminated.` — and its owner decides (retry or fail), so
+   * each task ends exactly once; a sandbox a runner still has for such a row
+   * is stopped first. Sandboxes labelled with this engine that no row knows
+   * are stopped too (nothing would ever judge them).
    */
   recover(): number {
     const live = new Map<string, Runner>()
+    const infos = new Map<string, SandboxInfo>()
     for (const runner of this.#o.runners.values()) {
-      for (const sandbox of runner.list({ 'stratus.engine': this.#o.engineId })) live.set(sandbox.id, runner)
+      for (const sandbox of runner.list({ 'stratus.engine': this.#o.engineId })) {
+        live.set(sandbox.id, runner)
+        infos.set(sandbox.id, sandbox)
+      }
     }
-    const rows = this.#o.store.scan<TaskRow>(TASKS)
-    const known = new Set(rows.map((r) => r.key))
+    const all = this.#o.store.scan<TaskRow>(TASKS)
+    const known = new Set(all.map((r) => r.key))
     for (const [id, runner] of live) if (!known.has(id)) runner.stop(id, { graceMs: 0 })
-    for (const { value: row } of rows) live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
+    const adopted = new Set<string>()
+    for (const { value: row } of all) {
+      if (this.#adopt(row, live.get(row.runId), infos.get(row.runId))) adopted.add(row.runId)
+      else live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
+    }
+    const rows = adopted.size === 0 ? all : all.filter((r) => !adopted.has(r.key))
     // Many rows to a transaction (a durable store pays per commit, and thousands of tasks may be
     // waiting). Should an owner throw, that chunk is done again a row at a time, each in a savepoint
     // of its own: the row that throws stays for the next start, the others end.
@@ -444,7 +466,30 @@ export class TaskLauncher {
       }
     }
     for (const result of ended) this.#notify({ type: 'ended', ...result })
-    return rows.length
+    return all.length
+  }
+
+  /**
+   * Attaches to a row's sandbox that outlived the engine, when its owner
+   * adopts and the row's runner can: true when the row is kept. A row still
+   * PROVISIONING whose sandbox runs is reported running now (attach does not
+   * repeat running()).
+   */
+  #adopt(row: TaskRow, runner: Runner | undefined, info: SandboxInfo | undefined): boolean {
+    if (!this.#adopting.has(row.owner) || runner === undefined || info === undefined) return false
+    if (info.recovered !== true || info.state === 'exited' || runner.attach === undefined || runner !== this.#o.runners.get(row.runner)) return false
+    const runId = row.runId
+    const listener: SandboxListener = {
+      running: (report) => this.#running(runId, report),
+      exited: (exit) => this.#ended(runId, exit, undefined),
+      failed: (error) => this.#ended(runId, undefined, error)
+    }
+    if (this.#owners.get(row.owner)?.changed !== undefined) {
+      listener.changed = (report) => { if (!this.#closed) this.#reports.add({ runId, changed: report }) }
+    }
+    if (!runner.attach(runId, listener)) return false
+    if (row.lastStatus !== 'RUNNING' && info.state === 'running') this.#running(runId, info)
+    return true
   }
 
   /**
