@@ -14,7 +14,7 @@ t.test('exec sessions: refusals, single use, expiry', async (t) => {
   const ecs = new ECSClient(clientConfig(cloud))
   t.teardown(() => ecs.destroy())
 
-  const refused = await ecs.send(new ExecuteCommandCommand({ task: 'abc', command: 'sh', interactive: false })).catch((e: Error) => e)
+  const refused = await ecs.send(new ExecuteCommandCommand({ task: 'abc', command: 'sh', interactive: false })).catch((e: Error) => e) as Error
   t.equal(refused.name, 'InvalidParameterException', 'interactive false: InvalidParameterException')
   t.match(refused.message, /Interactive is the only mode supported currently/)
 
