@@ -28,6 +28,7 @@ import { CapacityProvider } from './cluster/capacity-provider.js'
 import { TaskLauncher } from './tasks/task-launcher.js'
 import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
+import { Ecs, execSessionsOf, execUpgradeRoute, type EcsSettings } from './ecs/index.js'
 import { LogStore } from './logs/log-store.js'
 import { Iam, type IamConfig } from './iam/index.js'
 import { AuditTrail } from './audit/index.js'
@@ -85,6 +86,8 @@ export interface EngineOptions {
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
   registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn' | 'repositorySettings'>
   batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
+  /** ECS: the container instances every new cluster gets (default one m5.xlarge; count 0: none), stopped-task retention, Spot interruptions. */
+  ecs?: Partial<Omit<EcsSettings, 'workRoot' | 'runner'>>
   process?: ProcessRunnerOptions
   /**
    * The docker runner's Docker engines (default: the local one): each
@@ -174,7 +177,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; ecs: Ecs; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; stopClockMark: () => void; id: string
 }
 
@@ -196,6 +199,8 @@ export class Engine {
   /** The runner new compute environments' instances run on. */
   readonly runner: Runner
   readonly batch: Batch
+  /** Amazon ECS and Fargate: clusters, container instances, task definitions, tasks, services. */
+  readonly ecs: Ecs
   /** CloudWatch Logs over the job logs. */
   readonly logs: CloudWatchLogs
   /** Principals, keys and policies; SigV4 verification and policy evaluation for the API. */
@@ -227,6 +232,7 @@ export class Engine {
     this.runners = p.runners
     this.runner = p.runner
     this.batch = p.batch
+    this.ecs = p.ecs
     this.logs = p.logs
     this.iam = p.iam
     this.audit = p.audit
@@ -314,11 +320,17 @@ export class Engine {
         settings: { ...options.batch, workRoot: join(runDir, 'work'), runner: runnerName }
       })
       undo.push(() => batch.close())
+      const ecs = new Ecs({
+        store, clock, partition, events, scheduler, pools, launcher, runners,
+        capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools), tokens: new PageTokens({ now }),
+        settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName }
+      })
+      undo.push(() => ecs.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
-      const logs = new CloudWatchLogs({ logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
+      const logs = new CloudWatchLogs({ store, logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
       const api = new ApiRouter({
-        tables: serviceTables({ partition, batch, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
+        tables: serviceTables({ partition, batch, ecs, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
         authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
@@ -327,10 +339,12 @@ export class Engine {
           services: api.tables.map((t) => t.signingName)
         }))),
         anyRoute('api', api.handle)
-      ], { port: options.port })
+      ], { port: options.port, upgrades: [execUpgradeRoute(ecs.context)] })
       registry.setEndpoint(http.address)
+      // ECS Exec's session streams are WebSockets on this endpoint.
+      execSessionsOf(ecs.context).endpoint = http.address
       return new Engine({
-        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, logs, registry, api, http, iam, audit,
+        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, ecs, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), stopClockMark, id: engineId
       })
     } catch (error) {
@@ -349,6 +363,7 @@ export class Engine {
     this.#closed ??= (async () => {
       const p = this.#p
       await this.batch.close()
+      await this.ecs.close()
       this.launcher.close()
       await Promise.all([...p.runners.values()].map((r) => r.close()))
       p.stopRelay()

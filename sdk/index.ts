@@ -6,6 +6,12 @@ export {
   Job, JobBuilder, MultiNodeDefinitionBuilder, NodeRangeBuilder, ContainerSettingsBuilder, type ContainerFields, type NodeOverrideOptions,
   type FinishedJobDetail, type RetryOptions
 } from './batch.js'
+export {
+  EcsClient, ClusterHandle, TaskDefinitionBuilder, TaskDefinitionHandle, ServiceBuilder, ServiceHandle, Task, type RunTaskOptions, type ContainerDefinitionFields,
+  type TaskLogLine, type WaitOptions
+} from './ecs.js'
+export type { EcsApi, EcsExtensions, ExecStream, ExecStreamOptions } from '../runtime/ecs/index.js'
+export type { EcsService } from './services.js'
 export { RegistryClient, RepositoryHandle } from './registry.js'
 export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
 export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'

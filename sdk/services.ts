@@ -10,6 +10,9 @@ import type {
 import type { IamService } from '../runtime/index.js'
 import type { AuditService } from '../runtime/index.js'
 import type { EventBridgeService } from '../runtime/index.js'
+import type { CloudWatchLogsApi } from '../runtime/index.js'
+import type { EcsApi, EcsExtensions } from '../runtime/ecs/index.js'
+import type { GetLogEventsRequest, GetLogEventsResponse } from '../runtime/logs/model.js'
 
 export type { BatchService } from '../runtime/index.js'
 export type { IamService } from '../runtime/index.js'
@@ -72,11 +75,22 @@ export interface RegistryService {
   image(reference: string): ImageBuilder
 }
 
+/**
+ * ECS: its operations in AWS's shapes (the ECS API remotely, awsJson1_1; times
+ * as epoch-ms numbers both ways), its Stratus-only calls (the /stratus/ API
+ * remotely), and the log events of a task's awslogs streams (CloudWatch Logs'
+ * GetLogEvents remotely).
+ */
+export interface EcsService extends EcsApi, EcsExtensions {
+  getLogEvents(input: GetLogEventsRequest): Promise<GetLogEventsResponse>
+}
+
 /** Everything a Stratus SDK object runs over. */
 export interface CloudBackend {
   /** host:port of the engine's endpoint. */
   readonly endpoint: string
   readonly batch: BatchService
+  readonly ecs: EcsService
   readonly registry: RegistryService
   readonly clock: ClockService
   readonly events: EventsService
@@ -84,5 +98,7 @@ export interface CloudBackend {
   readonly iam: IamService
   /** The audit trail of the engine's API calls (CloudTrail's LookupEvents remotely). */
   readonly audit: AuditService
+  /** CloudWatch Logs: log groups, streams and events in its shapes (its own API remotely). */
+  readonly logs: CloudWatchLogsApi
   close(): Promise<void>
 }

@@ -5,8 +5,9 @@
 // the wire API of a running engine (`stratus serve`, or another process's
 // embedded one). Both run over the service interfaces of services.ts.
 
-import { Engine, type EngineOptions } from '../runtime/index.js'
+import { Engine, type EngineOptions, type CloudWatchLogsApi } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
+import { EcsClient } from './ecs.js'
 import { RegistryClient } from './registry.js'
 import { IamClient } from './iam.js'
 import { AuditClient } from './audit.js'
@@ -47,7 +48,7 @@ export class CloudClock {
 }
 
 /**
- * The SDK over a cloud: Batch, the registry, the clock, events, IAM and the audit trail. What
+ * The SDK over a cloud: Batch, ECS, the registry, the clock, events, IAM and the audit trail. What
  * `Stratus.connect(url)` returns; `Stratus` (an engine in this process) is one.
  * Code written against StratusClient runs the same embedded and remote.
  */
@@ -55,11 +56,18 @@ export class StratusClient implements AsyncDisposable {
   readonly clock: CloudClock
   readonly events: CloudEvents
   readonly batch: BatchClient
+  /** Amazon ECS and Fargate: clusters, task definitions, tasks (with ECS Exec), services. */
+  readonly ecs: EcsClient
   readonly registry: RegistryClient
   /** Users, roles, access keys, inline policies, tags. */
   readonly iam: IamClient
   /** The engine's API calls as CloudTrail records (calls through the wire API; the embedded SDK's own calls are not API calls). */
   readonly audit: AuditClient
+  /**
+   * CloudWatch Logs in its own shapes: groups (any name, retention, tags), streams (ECS awslogs
+   * output, Batch's job output in /aws/batch/job, PutLogEvents) and their events.
+   */
+  readonly logs: CloudWatchLogsApi
   readonly #backend: CloudBackend
 
   constructor(backend: CloudBackend) {
@@ -67,9 +75,11 @@ export class StratusClient implements AsyncDisposable {
     this.clock = new CloudClock(backend.clock)
     this.events = new CloudEvents(backend.events)
     this.batch = new BatchClient(backend.batch)
+    this.ecs = new EcsClient(backend.ecs)
     this.registry = new RegistryClient(backend.registry)
     this.iam = new IamClient(backend.iam)
     this.audit = new AuditClient(backend.audit)
+    this.logs = backend.logs
   }
 
   /** host:port of the engine's HTTP endpoint (the registry is under /v2/, the wire API beside it). */

@@ -4,6 +4,7 @@
 // (`batchTable(batch, p, [...batchOperations(batch, p), ...more])`).
 
 import type { Batch } from '../batch/service.js'
+import type { Ecs } from '../ecs/service.js'
 import type { CloudWatchLogsApi } from '../logs/cloudwatch-logs.js'
 import type { Partition } from '../aws/partition.js'
 import type { Registry } from '../../registry/index.js'
@@ -21,7 +22,8 @@ import { stsTable } from './tables/sts.js'
 import { cloudTrailTable } from './tables/cloudtrail.js'
 import type { Iam } from '../iam/index.js'
 import type { AuditService } from '../audit/index.js'
-import { ecsTable } from './tables/ecs.js'
+import { ecsOperations, ecsTable } from './tables/ecs.js'
+import { ecsStratusOperations } from './tables/ecs-extra.js'
 import { lightsailTable } from './tables/lightsail.js'
 import { stratusTable } from './tables/stratus.js'
 import { eventsTable } from './tables/events.js'
@@ -30,6 +32,7 @@ import { eventsTable } from './tables/events.js'
 export interface ServiceParts {
   readonly partition: Partition
   readonly batch: Batch
+  readonly ecs: Ecs
   readonly logs: CloudWatchLogsApi
   readonly iam: Iam
   readonly audit: AuditService
@@ -40,7 +43,7 @@ export interface ServiceParts {
 }
 
 export function serviceTables(parts: ServiceParts): ServiceTable[] {
-  const { partition, batch, registry, clock, events, eventBridge, logs, iam, audit } = parts
+  const { partition, batch, ecs, registry, clock, events, eventBridge, logs, iam, audit } = parts
   return [
     batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
     ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]),
@@ -48,9 +51,9 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     iamTable(iam),
     stsTable(iam),
     cloudTrailTable(audit),
-    ecsTable(),
+    ecsTable(ecsOperations(ecs, partition), ecs),
     lightsailTable(),
     eventsTable(eventBridge, partition),
-    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam })
+    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: ecsStratusOperations(ecs, partition) })
   ]
 }

@@ -3,6 +3,7 @@
 //
 //   stratus serve [options]            (stratus serve --help lists them)
 //   stratus registry scrub --data-dir DIR [--json]
+//   stratus exec --endpoint URL --task T [--cluster C] [--container N] [--command CMD]
 //
 // serve starts the engine's one HTTP endpoint on 127.0.0.1 — the AWS API
 // (SigV4 and IAM with --auth iam), the registry under /v2/, the health
@@ -20,16 +21,19 @@ import { SqliteStore } from '../store/sqlite.js'
 import { StoreRepositorySettings } from '../registry-state/index.js'
 import { RUNNER_CHOICES, type RunnerChoice } from '../runners/choice.js'
 import { callLog, LOG_FORMATS, type LogFormat } from './call-log.js'
+import { EXEC_USAGE, ExecUsageError, execCommandLine } from './exec.js'
 
 const USAGE = `usage: stratus <command> [options]
 
 commands:
   serve            run the engine: the AWS API, the registry (/v2/) and /health on one loopback endpoint
   registry scrub   check a data directory's registry blobs against their digests
+  exec             ECS Exec: a command (or a shell) in a running task's container, in this terminal
   help             this text; stratus serve --help lists serve's options
 
        stratus serve [--port 4750] [--data-dir DIR] [--runner auto|docker|oci|process|simulated] [--auth off|iam] [--iam FILE] …
-       stratus registry scrub --data-dir DIR [--json]`
+       stratus registry scrub --data-dir DIR [--json]
+       stratus exec --endpoint URL --task T [--cluster C] [--container N] [--command CMD]`
 
 const SERVE_USAGE = `usage: stratus serve [options]
 
@@ -231,13 +235,15 @@ const [command, ...rest] = process.argv.slice(2)
 try {
   if (command === 'serve') await serve(rest)
   else if (command === 'registry' && rest[0] === 'scrub') await registryScrub(rest.slice(1))
+  else if (command === 'exec') process.exitCode = await execCommandLine(rest)
   else if (command === undefined || command === 'help' || command === '--help' || command === '-h') console.log(USAGE)
   else {
     console.error(`stratus: unknown command ${command}\n${USAGE}`)
     process.exitCode = 2
   }
 } catch (error) {
-  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
-  console.error(`stratus: ${(error as Error).message}${usage && command === 'serve' ? `\n${SERVE_USAGE}` : ''}`)
+  const usage = error instanceof UsageError || error instanceof ExecUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+  const help = command === 'serve' ? SERVE_USAGE : command === 'exec' ? EXEC_USAGE : undefined
+  console.error(`stratus: ${(error as Error).message}${usage && help !== undefined ? `\n${help}` : ''}`)
   process.exit(2)
 }

@@ -101,6 +101,8 @@ export interface NodeSpec {
   attributes?: Record<string, string>
   /** One of the pool's hosts (see PoolRecord.hosts); absent: the next in turn. */
   host?: string
+  /** Its availability zone (an ECS instance registered with an identity document names one); absent: the pool's zones in turn. */
+  zone?: string
 }
 
 /** An ECS container instance's resource, as DescribeContainerInstances gives it. */
@@ -211,7 +213,7 @@ export class NodePools {
       key: nodeKey(poolId, id), poolId, id,
       containerInstanceArn: arns.ecs.containerInstance(this.#partition, p.cluster, id),
       instanceType: spec.instanceType,
-      zone: p.zones[p.zoneCursor % p.zones.length],
+      zone: spec.zone ?? p.zones[p.zoneCursor % p.zones.length],
       status: 'ACTIVE',
       managed: spec.managed,
       totalCpu: Math.round(spec.vcpus * 1000), totalMemory: spec.memory, totalGpu: spec.gpus,
@@ -243,6 +245,21 @@ export class NodePools {
     const record = tx.get<NodeRecord>(NODES, nodeKey(poolId, nodeId))
     if (record === undefined) throw new NotFoundError('NodeNotFound', `nodeId: no node ${nodeId} in pool ${poolId}`, { field: 'nodeId' })
     const next = { ...record.value, status }
+    tx.put(NODES, nodeKey(poolId, nodeId), next, record.version)
+    tx.put(POOLS, poolId, { ...pool.value }, pool.version)
+    return next
+  }
+
+  /**
+   * Replaces a node's custom attributes (ECS PutAttributes / DeleteAttributes).
+   * The pool is rewritten too: constraints on attributes are part of
+   * feasibility, so a plan made before the change is made again.
+   */
+  setAttributes(tx: Transaction, poolId: string, nodeId: string, attributes: Record<string, string>): NodeRecord {
+    const pool = this.#poolOrThrow(tx, poolId)
+    const record = tx.get<NodeRecord>(NODES, nodeKey(poolId, nodeId))
+    if (record === undefined) throw new NotFoundError('NodeNotFound', `nodeId: no node ${nodeId} in pool ${poolId}`, { field: 'nodeId' })
+    const next = { ...record.value, attributes: { ...attributes } }
     tx.put(NODES, nodeKey(poolId, nodeId), next, record.version)
     tx.put(POOLS, poolId, { ...pool.value }, pool.version)
     return next

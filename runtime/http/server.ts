@@ -6,6 +6,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { attachUpgrades, type UpgradeRoute } from './websocket.js'
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -55,7 +56,8 @@ function noRoute(req: IncomingMessage, res: ServerResponse): void {
   res.end(body)
 }
 
-export async function startHttp(routes: readonly Route[], options: { host?: string; port?: number } = {}): Promise<HttpEndpoint> {
+/** `upgrades`: the WebSocket routes (websocket.ts), tried on HTTP upgrade requests. */
+export async function startHttp(routes: readonly Route[], options: { host?: string; port?: number; upgrades?: readonly UpgradeRoute[] } = {}): Promise<HttpEndpoint> {
   const host = options.host ?? '127.0.0.1'
   const server = createServer((req, res) => {
     const url = req.url ?? '/'
@@ -69,6 +71,7 @@ export async function startHttp(routes: readonly Route[], options: { host?: stri
     noRoute(req, res)
   })
   server.keepAliveTimeout = 65_000
+  const endSockets = options.upgrades !== undefined ? attachUpgrades(server, options.upgrades) : () => {}
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => {
@@ -82,6 +85,7 @@ export async function startHttp(routes: readonly Route[], options: { host?: stri
     port,
     address: `${host}:${port}`,
     close: () => new Promise((resolve) => {
+      endSockets()
       server.close(() => resolve())
       server.closeAllConnections()
     })

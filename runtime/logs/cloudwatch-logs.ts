@@ -1,22 +1,29 @@
-// CloudWatch Logs over the job logs: the log group /aws/batch/job (there
-// once any attempt started, as on AWS), its streams (the names Batch reports
-// in container.logStreamName: one file per attempt in the LogStore), and
-// their events (one per line, timed as stream-marks.ts explains).
-// DescribeLogGroups and DescribeLogStreams live here; the event reads in
-// log-events.ts.
+// CloudWatch Logs: log groups of any name (the store's records, and Batch's
+// /aws/batch/job, there once any attempt started), their streams (an ECS
+// container's awslogs file, a user's PutLogEvents, or Batch's job output: the
+// names Batch reports in container.logStreamName), and their events. One
+// method per operation, delegating to the files of each concern: groups.ts,
+// stream-operations.ts, log-events.ts.
 
 import type { Partition } from '../aws/partition.js'
 import type { PageTokens } from '../aws/pagination.js'
-import { arns } from '../aws/arn.js'
+import type { TagMap } from '../aws/tags.js'
+import type { Store } from '../store/store.js'
 import type { LogStore } from './log-store.js'
-import {
-  BATCH_LOG_GROUP, type DescribeLogGroupsRequest, type DescribeLogGroupsResponse, type DescribeLogStreamsRequest, type DescribeLogStreamsResponse,
-  type FilterLogEventsRequest, type FilterLogEventsResponse, type GetLogEventsRequest, type GetLogEventsResponse, type LogGroup, type LogStream
+import type {
+  DescribeLogGroupsRequest, DescribeLogGroupsResponse, DescribeLogStreamsRequest, DescribeLogStreamsResponse,
+  FilterLogEventsRequest, FilterLogEventsResponse, GetLogEventsRequest, GetLogEventsResponse
 } from './model.js'
-import { checkLimit, groupArn, groupName, invalid, newSecret, readBounded, resolveGroup, type LogsContext, type StreamAttempt } from './context.js'
+import { newSecret, type LogsContext, type StreamAttempt } from './context.js'
+import { createLogGroup, deleteLogGroup, deleteRetentionPolicy, describeLogGroups, putRetentionPolicy, tagging } from './groups.js'
+import { createLogStream, deleteLogStream, describeLogStreams, putLogEvents, type PutLogEventsOutput } from './stream-operations.js'
+import { removeStreamFiles } from './streams.js'
 import { filterLogEvents, getLogEvents } from './log-events.js'
 
 export interface CloudWatchLogsOptions {
+  /** The engine's store: log groups and streams of any name (logs:groups, logs:streams, logs:events). */
+  store: Store
+  /** Batch's job output (the group /aws/batch/job). */
   logs: LogStore
   /** The engine's clock (epoch ms). */
   now: () => number
@@ -26,101 +33,112 @@ export interface CloudWatchLogsOptions {
   attempt: (logStreamName: string) => StreamAttempt | undefined
 }
 
-export const DESCRIBE_LIMIT = 50
+export { DESCRIBE_LIMIT } from './groups.js'
 
 /** The CloudWatch Logs operations Stratus serves, in AWS's shapes. */
 export interface CloudWatchLogsApi {
+  createLogGroup(input: { logGroupName: string; tags?: TagMap; kmsKeyId?: string; logGroupClass?: string }): Promise<Record<string, never>>
+  deleteLogGroup(input: { logGroupName: string }): Promise<Record<string, never>>
+  putRetentionPolicy(input: { logGroupName: string; retentionInDays: number }): Promise<Record<string, never>>
+  deleteRetentionPolicy(input: { logGroupName: string }): Promise<Record<string, never>>
   describeLogGroups(input?: DescribeLogGroupsRequest): Promise<DescribeLogGroupsResponse>
+  tagResource(input: { resourceArn: string; tags: TagMap }): Promise<Record<string, never>>
+  untagResource(input: { resourceArn: string; tagKeys: string[] }): Promise<Record<string, never>>
+  listTagsForResource(input: { resourceArn: string }): Promise<{ tags: TagMap }>
+  /** The older tag operations on a group's name (deprecated by AWS, still in the model). */
+  tagLogGroup(input: { logGroupName: string; tags: TagMap }): Promise<Record<string, never>>
+  untagLogGroup(input: { logGroupName: string; tags: string[] }): Promise<Record<string, never>>
+  listTagsLogGroup(input: { logGroupName: string }): Promise<{ tags: TagMap }>
+  createLogStream(input: { logGroupName: string; logStreamName: string }): Promise<Record<string, never>>
+  deleteLogStream(input: { logGroupName: string; logStreamName: string }): Promise<Record<string, never>>
+  putLogEvents(input: { logGroupName: string; logStreamName: string; logEvents: Array<{ timestamp: number; message: string }>; sequenceToken?: string }): Promise<PutLogEventsOutput>
   describeLogStreams(input: DescribeLogStreamsRequest): Promise<DescribeLogStreamsResponse>
   getLogEvents(input: GetLogEventsRequest): Promise<GetLogEventsResponse>
   filterLogEvents(input: FilterLogEventsRequest): Promise<FilterLogEventsResponse>
 }
 
+/** Every operation of CloudWatchLogsApi, by method name (the SDK's remote client is built from this list). */
+export const CLOUDWATCH_LOGS_OPERATIONS = [
+  'createLogGroup', 'deleteLogGroup', 'putRetentionPolicy', 'deleteRetentionPolicy', 'describeLogGroups',
+  'tagResource', 'untagResource', 'listTagsForResource', 'tagLogGroup', 'untagLogGroup', 'listTagsLogGroup',
+  'createLogStream', 'deleteLogStream', 'putLogEvents', 'describeLogStreams', 'getLogEvents', 'filterLogEvents'
+] as const satisfies ReadonlyArray<keyof CloudWatchLogsApi>
+
 export class CloudWatchLogs implements CloudWatchLogsApi {
   readonly #ctx: LogsContext
 
   constructor(o: CloudWatchLogsOptions) {
-    this.#ctx = { logs: o.logs, now: o.now, partition: o.partition, tokens: o.tokens, attempt: o.attempt, secret: newSecret() }
+    this.#ctx = { store: o.store, logs: o.logs, now: o.now, partition: o.partition, tokens: o.tokens, attempt: o.attempt, secret: newSecret() }
+  }
+
+  async createLogGroup(input: Parameters<CloudWatchLogsApi['createLogGroup']>[0]): Promise<Record<string, never>> {
+    createLogGroup(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async deleteLogGroup(input: { logGroupName: string }): Promise<Record<string, never>> {
+    deleteLogGroup(this.#ctx, input ?? {}, removeStreamFiles)
+    return {}
+  }
+
+  async putRetentionPolicy(input: { logGroupName: string; retentionInDays: number }): Promise<Record<string, never>> {
+    putRetentionPolicy(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async deleteRetentionPolicy(input: { logGroupName: string }): Promise<Record<string, never>> {
+    deleteRetentionPolicy(this.#ctx, input ?? {})
+    return {}
   }
 
   async describeLogGroups(input: DescribeLogGroupsRequest = {}): Promise<DescribeLogGroupsResponse> {
-    const ctx = this.#ctx
-    const limit = checkLimit(input.limit, 'limit', 1, DESCRIBE_LIMIT) ?? DESCRIBE_LIMIT
-    const { logGroupNamePrefix: prefix, logGroupNamePattern: pattern, logGroupIdentifiers: ids } = input
-    if ([prefix, pattern, ids].filter((v) => v !== undefined).length > 1) {
-      throw invalid('logGroupNamePrefix', 'give at most one of logGroupNamePrefix, logGroupNamePattern and logGroupIdentifiers')
-    }
-    if (prefix !== undefined && (typeof prefix !== 'string' || prefix.length < 1 || prefix.length > 512)) throw invalid('logGroupNamePrefix', 'must be 1 to 512 characters', 512)
-    if (pattern !== undefined && (typeof pattern !== 'string' || pattern.length > 512)) throw invalid('logGroupNamePattern', 'must be 0 to 512 characters', 512)
-    if (ids !== undefined && (!Array.isArray(ids) || ids.length > 50 || ids.some((v) => typeof v !== 'string'))) throw invalid('logGroupIdentifiers', 'must list at most 50 names or ARNs', 50)
-    const created = ctx.logs.groupCreatedAt()
-    const groups: LogGroup[] = []
-    if (created !== undefined) {
-      const name = BATCH_LOG_GROUP
-      const shown = (prefix === undefined || name.startsWith(prefix))
-        && (pattern === undefined || name.toLowerCase().includes(pattern.toLowerCase()))
-        && (ids === undefined || ids.some((v) => groupName(ctx, v) === name))
-      if (shown) {
-        const arn = groupArn(ctx, name)
-        groups.push({ logGroupName: name, creationTime: created, metricFilterCount: 0, arn, logGroupArn: arn.slice(0, -2), storedBytes: 0, logGroupClass: 'STANDARD' })
-      }
-    }
-    const scope = `DescribeLogGroups|${prefix ?? ''}|${pattern ?? ''}|${JSON.stringify(ids ?? null)}`
-    const after = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'InvalidParameterException' })
-    const rest = groups.filter((g) => after === undefined || g.logGroupName > after)
-    const page = rest.slice(0, limit)
-    return { logGroups: page, ...(rest.length > limit ? { nextToken: ctx.tokens.issue(scope, page[page.length - 1].logGroupName) } : {}) }
+    return describeLogGroups(this.#ctx, input)
   }
 
-  async describeLogStreams(input: DescribeLogStreamsRequest): Promise<DescribeLogStreamsResponse> {
-    const ctx = this.#ctx
-    const group = resolveGroup(ctx, input ?? {})
-    const limit = checkLimit(input.limit, 'limit', 1, DESCRIBE_LIMIT) ?? DESCRIBE_LIMIT
-    const orderBy = input.orderBy ?? 'LogStreamName'
-    if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') throw invalid('orderBy', `must be LogStreamName or LastEventTime, got ${String(orderBy)}`)
-    const prefix = input.logStreamNamePrefix
-    if (prefix !== undefined) {
-      if (typeof prefix !== 'string' || prefix.length < 1 || prefix.length > 512) throw invalid('logStreamNamePrefix', 'must be 1 to 512 characters', 512)
-      // As CloudWatch Logs says: "You cannot specify this parameter if you set orderBy to LastEventTime."
-      if (orderBy === 'LastEventTime') throw invalid('logStreamNamePrefix', 'cannot be given with orderBy LastEventTime')
-    }
-    if (input.descending !== undefined && typeof input.descending !== 'boolean') throw invalid('descending', 'must be a boolean')
-    const descending = input.descending === true
-    const scope = `DescribeLogStreams|${group}|${prefix ?? ''}|${orderBy}|${descending}`
-    const after = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'InvalidParameterException' })
-    const names = (await ctx.logs.streams()).filter((n) => prefix === undefined || n.startsWith(prefix))
-    // Sort keys: the name, or the last event's time then the name (a stream with no event yet sorts first).
-    let keyed: Array<{ key: string; name: string; stream?: LogStream }>
-    if (orderBy === 'LogStreamName') {
-      keyed = names.map((name) => ({ key: name, name }))
-    } else {
-      keyed = await Promise.all(names.map(async (name) => {
-        const stream = await this.#stream(name)
-        return { key: `${String(stream.lastEventTimestamp ?? 0).padStart(15, '0')}|${name}`, name, stream }
-      }))
-    }
-    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    if (descending) keyed.reverse()
-    const rest = after === undefined ? keyed : keyed.filter((k) => (descending ? k.key < after : k.key > after))
-    const page = rest.slice(0, limit)
-    return {
-      logStreams: await Promise.all(page.map((k) => k.stream ?? this.#stream(k.name))),
-      ...(rest.length > limit ? { nextToken: ctx.tokens.issue(scope, page[page.length - 1].key) } : {})
-    }
+  async tagResource(input: { resourceArn: string; tags: TagMap }): Promise<Record<string, never>> {
+    tagging.tagResource(this.#ctx, input ?? {})
+    return {}
   }
 
-  async #stream(name: string): Promise<LogStream> {
-    const read = await readBounded(this.#ctx, name)
-    const first = read.events[0]
-    const last = read.events.at(-1)
-    return {
-      logStreamName: name,
-      creationTime: read.attempt?.startedAt ?? read.firstSeen ?? this.#ctx.now(),
-      ...(first ? { firstEventTimestamp: first.timestamp, lastEventTimestamp: last!.timestamp } : {}),
-      ...(read.lastSeen !== undefined && first ? { lastIngestionTime: read.lastSeen } : {}),
-      arn: arns.logs.logStream(this.#ctx.partition, BATCH_LOG_GROUP, name),
-      storedBytes: 0
-    }
+  async untagResource(input: { resourceArn: string; tagKeys: string[] }): Promise<Record<string, never>> {
+    tagging.untagResource(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async listTagsForResource(input: { resourceArn: string }): Promise<{ tags: TagMap }> {
+    return tagging.listTagsForResource(this.#ctx, input ?? {})
+  }
+
+  async tagLogGroup(input: { logGroupName: string; tags: TagMap }): Promise<Record<string, never>> {
+    tagging.tagLogGroup(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async untagLogGroup(input: { logGroupName: string; tags: string[] }): Promise<Record<string, never>> {
+    tagging.untagLogGroup(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async listTagsLogGroup(input: { logGroupName: string }): Promise<{ tags: TagMap }> {
+    return tagging.listTagsLogGroup(this.#ctx, input ?? {})
+  }
+
+  async createLogStream(input: { logGroupName: string; logStreamName: string }): Promise<Record<string, never>> {
+    await createLogStream(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async deleteLogStream(input: { logGroupName: string; logStreamName: string }): Promise<Record<string, never>> {
+    await deleteLogStream(this.#ctx, input ?? {})
+    return {}
+  }
+
+  async putLogEvents(input: Parameters<CloudWatchLogsApi['putLogEvents']>[0]): Promise<PutLogEventsOutput> {
+    return putLogEvents(this.#ctx, input ?? {})
+  }
+
+  describeLogStreams(input: DescribeLogStreamsRequest): Promise<DescribeLogStreamsResponse> {
+    return describeLogStreams(this.#ctx, input ?? {})
   }
 
   getLogEvents(input: GetLogEventsRequest): Promise<GetLogEventsResponse> {

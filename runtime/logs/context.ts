@@ -1,14 +1,16 @@
-// What the CloudWatch Logs operations share: the LogStore, the engine's clock
+// What the CloudWatch Logs operations share: the engine's store (groups and
+// streams of any name), the LogStore (Batch's job output), the engine's clock
 // and partition, page tokens, and what Batch knows of each stream's attempt.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { arns, localId } from '../aws/arn.js'
 import type { Partition } from '../aws/partition.js'
 import type { PageTokens } from '../aws/pagination.js'
-import { InvalidArgumentError, NotFoundError } from '../errors.js'
+import type { Store } from '../store/store.js'
+import { invalid } from './errors.js'
 import type { LogStore } from './log-store.js'
-import type { StreamRead } from './stream-marks.js'
-import { BATCH_LOG_GROUP } from './model.js'
+
+export { groupNotFound, invalid, streamNotFound } from './errors.js'
 
 /** What the owner of a stream (Batch) knows of its attempt. */
 export interface StreamAttempt {
@@ -19,6 +21,7 @@ export interface StreamAttempt {
 }
 
 export interface LogsContext {
+  readonly store: Store
   readonly logs: LogStore
   readonly now: () => number
   readonly partition: Partition
@@ -30,18 +33,6 @@ export interface LogsContext {
 
 export function newSecret(): Buffer {
   return randomBytes(32)
-}
-
-export function invalid(field: string, message: string, limit?: number): InvalidArgumentError {
-  return new InvalidArgumentError('InvalidParameterException', `${field}: ${message}`, { field, ...(limit === undefined ? {} : { limit }) })
-}
-
-export function groupNotFound(field: string): NotFoundError {
-  return new NotFoundError('ResourceNotFoundException', 'The specified log group does not exist.', { field })
-}
-
-export function streamNotFound(): NotFoundError {
-  return new NotFoundError('ResourceNotFoundException', 'The specified log stream does not exist.', { field: 'logStreamName' })
 }
 
 /** An optional integer member in [min, max]. */
@@ -60,24 +51,6 @@ export function checkTime(value: unknown, field: string): number | undefined {
   return value
 }
 
-/**
- * The log group a request names (logGroupName or logGroupIdentifier, a name
- * or an ARN, not both). The only group is Batch's, and it exists once an
- * attempt started.
- */
-export function resolveGroup(ctx: LogsContext, input: { logGroupName?: unknown; logGroupIdentifier?: unknown }): string {
-  if (input.logGroupName !== undefined && input.logGroupIdentifier !== undefined) {
-    throw invalid('logGroupIdentifier', 'give logGroupName or logGroupIdentifier, not both')
-  }
-  const field = input.logGroupName !== undefined ? 'logGroupName' : 'logGroupIdentifier'
-  const value = input.logGroupName ?? input.logGroupIdentifier
-  if (value === undefined) throw invalid('logGroupName', 'is required (or logGroupIdentifier)')
-  if (typeof value !== 'string' || value.length < 1 || value.length > 2048) throw invalid(field, 'must be a log group name or ARN (1 to 2048 characters)', 2048)
-  const name = groupName(ctx, value)
-  if (name !== BATCH_LOG_GROUP || ctx.logs.groupCreatedAt() === undefined) throw groupNotFound(field)
-  return name
-}
-
 /** A group's name from a name or an ARN (`arn:…:logs:<region>:<account>:log-group:<name>[:*]`). */
 export function groupName(ctx: LogsContext, value: string): string {
   if (!value.startsWith('arn:')) return value
@@ -89,16 +62,6 @@ export function groupName(ctx: LogsContext, value: string): string {
 
 export function groupArn(ctx: LogsContext, name: string): string {
   return arns.logs.logGroup(ctx.partition, name)
-}
-
-/** Reads a stream with its lines' times bounded by its attempt: never after it ended, never before it started. */
-export async function readBounded(ctx: LogsContext, stream: string): Promise<StreamRead & { attempt?: StreamAttempt }> {
-  const attempt = ctx.attempt(stream)
-  let now = ctx.now()
-  if (attempt !== undefined && !attempt.live && attempt.stoppedAt !== undefined) now = Math.min(now, attempt.stoppedAt)
-  if (attempt?.startedAt !== undefined) now = Math.max(now, attempt.startedAt)
-  const read = await ctx.logs.read(stream, { now, live: attempt?.live === true })
-  return { ...read, ...(attempt ? { attempt } : {}) }
 }
 
 /**

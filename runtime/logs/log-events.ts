@@ -3,11 +3,10 @@
 
 import { createHash } from 'node:crypto'
 import type { FilteredLogEvent, FilterLogEventsRequest, FilterLogEventsResponse, GetLogEventsRequest, GetLogEventsResponse, OutputLogEvent } from './model.js'
-import {
-  checkLimit, checkTime, eventToken, invalid, readBounded, readEventToken, resolveGroup, streamNotFound, type LogsContext
-} from './context.js'
+import { checkLimit, checkTime, eventToken, invalid, readEventToken, streamNotFound, type LogsContext } from './context.js'
 import { compileFilterPattern } from './filter-pattern.js'
-import type { StreamEvent } from './stream-marks.js'
+import { resolveGroup } from './groups.js'
+import { readStreamContent, streamNames, type StreamEventRead as StreamEvent } from './streams.js'
 
 export const EVENT_LIMITS = { events: 10_000, bytes: 1_048_576, eventOverhead: 26, streamNames: 100 } as const
 
@@ -16,8 +15,7 @@ function inRange(e: StreamEvent, start: number | undefined, end: number | undefi
 }
 
 function output(e: StreamEvent): OutputLogEvent {
-  // The engine saw each line when it stamped it: that is its ingestion too.
-  return { timestamp: e.timestamp, message: e.message, ingestionTime: e.timestamp }
+  return { timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime }
 }
 
 /** How many of `events` (from `from`, in `step` direction) fit in `limit` and in 1 MB, as CloudWatch Logs answers. */
@@ -40,10 +38,11 @@ export async function getLogEvents(ctx: LogsContext, input: GetLogEventsRequest)
   const start = checkTime(input.startTime, 'startTime')
   const end = checkTime(input.endTime, 'endTime')
   if (input.startFromHead !== undefined && typeof input.startFromHead !== 'boolean') throw invalid('startFromHead', 'must be a boolean')
-  const scope = `GetLogEvents|${group}|${stream}|${start ?? ''}|${end ?? ''}`
+  const scope = `GetLogEvents|${group.name}|${stream}|${start ?? ''}|${end ?? ''}`
   const token = input.nextToken === undefined ? undefined : readEventToken(ctx, scope, input.nextToken)
-  if (!(await ctx.logs.exists(stream))) throw streamNotFound()
-  const events = (await readBounded(ctx, stream)).events.filter((e) => inRange(e, start, end))
+  const content = await readStreamContent(ctx, group, stream)
+  if (content === undefined) throw streamNotFound()
+  const events = content.events.filter((e) => inRange(e, start, end))
   let from: number
   let to: number
   if (token === undefined ? input.startFromHead === true : token.direction === 'f') {
@@ -84,7 +83,7 @@ export async function filterLogEvents(ctx: LogsContext, input: FilterLogEventsRe
     throw invalid('logStreamNamePrefix', 'give logStreamNames or logStreamNamePrefix, not both')
   }
   let names: string[]
-  const all = await ctx.logs.streams()
+  const all = await streamNames(ctx, group)
   if (input.logStreamNames !== undefined) {
     const wanted = input.logStreamNames
     if (!Array.isArray(wanted) || wanted.length < 1 || wanted.some((n) => typeof n !== 'string')) throw invalid('logStreamNames', 'must list 1 to 100 stream names', 1)
@@ -99,12 +98,13 @@ export async function filterLogEvents(ctx: LogsContext, input: FilterLogEventsRe
   } else {
     names = all
   }
+  // streamNames gives them sorted; logStreamNames keeps the caller's order otherwise.
   names.sort()
-  const scope = `FilterLogEvents|${group}|${JSON.stringify([input.logStreamNames ?? null, input.logStreamNamePrefix ?? null, start ?? null, end ?? null, input.filterPattern ?? null])}`
+  const scope = `FilterLogEvents|${group.name}|${JSON.stringify([input.logStreamNames ?? null, input.logStreamNamePrefix ?? null, start ?? null, end ?? null, input.filterPattern ?? null])}`
   const after = input.nextToken === undefined ? undefined : ctx.tokens.read(input.nextToken, scope, { code: 'InvalidParameterException' })
   const found: Array<FilteredLogEvent & { key: string }> = []
   for (const stream of names) {
-    const { events } = await readBounded(ctx, stream)
+    const events = (await readStreamContent(ctx, group, stream))?.events ?? []
     const streamPart = streamDigits(stream)
     events.forEach((e, i) => {
       if (!inRange(e, start, end) || !match(e.message)) return

@@ -60,12 +60,13 @@ export { OciRunner, type OciRunnerOptions } from './oci/index.js'
 export { EPHEMERAL_FIRST, EPHEMERAL_LAST } from './simulated-ports.js'
 export {
   MAX_CONTAINERS, MAX_GPUS, MAX_GRACE_MS, MAX_ID_LENGTH, MAX_MEMORY_MIB, MAX_MOUNTS, MAX_NAME_LENGTH, MAX_PORT_MAPPINGS, MAX_ULIMITS,
-  MAX_VCPUS, ULIMIT_NAMES
+  MAX_VCPUS, ULIMIT_NAMES, HEALTH_CHECK_DEFAULTS, MAX_STOP_TIMEOUT_SECONDS
 } from './validation.js'
 export {
   DEFAULT_STOP_GRACE_MS,
   type ContainerExit, type ContainerSpec, type ContainerState, type ExecOptions, type ExecResult, type ExecSession, type Mount,
-  type NetworkBinding, type PortMapping, type Ulimit,
+  type NetworkBinding, type PortMapping, type Ulimit, type HealthCheck, type HealthStatus, type DependencyCondition,
+  type ContainerDependency, type VolumeFrom, type VolumeMount, type DependencyFailure,
   type Runner, type RunnerCapabilities, type SandboxExit, type SandboxInfo, type SandboxListener, type SandboxSpec,
   type StopOptions
 } from './runner.js'

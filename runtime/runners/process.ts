@@ -5,6 +5,7 @@
 // cgroup where the machine has one. No images, ports or exec: the wrapper
 // (instrumented.ts) refuses specs that need them.
 
+import { rm } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { fileLines } from '../logs/file-lines.js'
 import { LauncherError, ProcessLauncher, type LaunchedProcess, type LauncherOptions, type ProcessExit } from './launcher/index.js'
@@ -77,7 +78,9 @@ export class ProcessRunner implements Runner {
       multiContainer: false,
       ports: false,
       exec: false,
-      images: false
+      images: false,
+      stopTimeout: true,
+      ephemeralStorage: true
     }
   }
 
@@ -162,6 +165,16 @@ export class ProcessRunner implements Runner {
   }
 
   #report(sandbox: ProcessSandbox, exitCode: number | null, signal: NodeJS.Signals | null, oomKilled: boolean, escalated: boolean): void {
+    // A Fargate task's storage is its own: its working directory goes before its exit is reported.
+    if (sandbox.spec.ephemeralStorage === true) {
+      void rm(sandbox.container.workDir, { recursive: true, force: true }).catch(() => {})
+        .then(() => this.#reportNow(sandbox, exitCode, signal, oomKilled, escalated))
+      return
+    }
+    this.#reportNow(sandbox, exitCode, signal, oomKilled, escalated)
+  }
+
+  #reportNow(sandbox: ProcessSandbox, exitCode: number | null, signal: NodeJS.Signals | null, oomKilled: boolean, escalated: boolean): void {
     const exit: SandboxExit = {
       exitCode, signal, oomKilled,
       containers: [{ name: sandbox.container.name, exitCode, signal, oomKilled }],
@@ -178,7 +191,8 @@ export class ProcessRunner implements Runner {
 
   #terminate(sandbox: ProcessSandbox, options: StopOptions): boolean {
     const signal = options.signal ?? 'SIGTERM'
-    const graceMs = options.graceMs ?? this.#graceMs
+    const own = sandbox.container.stopTimeoutSeconds
+    const graceMs = options.graceMs ?? (own !== undefined ? own * 1000 : this.#graceMs)
     if (!this.launcher.terminate(sandbox.spec.id, { signal, graceMs })) return false
     sandbox.stopped = true
     sandbox.stopSignal = signal

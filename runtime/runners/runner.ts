@@ -82,6 +82,8 @@ export interface ContainerSpec {
   workDir: string
   /** Host paths bound into the container (container runners), only where a definition asks for them. */
   mounts?: readonly Mount[]
+  /** Named volumes mounted into the container (capabilities.volumes; ECS's Docker volumes). */
+  volumes?: readonly VolumeMount[]
   /** The root filesystem is mounted read-only (container runners). */
   readonlyRootFilesystem?: boolean
   /** Refused by the wrapper unless the runner was created allowing it (container runners). */
@@ -90,14 +92,85 @@ export interface ContainerSpec {
   initProcessEnabled?: boolean
   /** Resource limits (RLIMIT_*), AWS's names: nofile, nproc, core, memlock, stack… */
   ulimits?: readonly Ulimit[]
+  /** A health check the runtime runs in the container (capabilities.healthChecks); its result is ContainerState.health. */
+  healthCheck?: HealthCheck
+  /**
+   * Conditions on other containers of the sandbox before this one is started
+   * (capabilities.dependsOn). No cycles; HEALTHY needs the other to have a
+   * healthCheck; COMPLETE and SUCCESS need it to be non-essential (as ECS).
+   */
+  dependsOn?: readonly ContainerDependency[]
+  /**
+   * This container's SIGTERM → SIGKILL grace, in whole seconds, when the sandbox
+   * is stopped or an essential container's exit stops it (capabilities.stopTimeout).
+   * An explicit StopOptions.graceMs overrides it; absent: the runner's grace.
+   */
+  stopTimeoutSeconds?: number
+  /** Labels put on the container itself (ECS's dockerLabels; capabilities.dockerLabels). Keys starting `stratus.` are the runner's. */
+  dockerLabels?: Readonly<Record<string, string>>
+  /** Every mount of another container of the sandbox, at the same paths (ECS's volumesFrom; capabilities.volumesFrom). */
+  volumesFrom?: readonly VolumeFrom[]
+}
+
+/** ECS's healthCheck (seconds, ECS's ranges; the wrapper refuses others, naming the field). */
+export interface HealthCheck {
+  /** `['CMD-SHELL', 'script']` (run by /bin/sh -c) or `['CMD', program, ...args]`. */
+  command: readonly string[]
+  /** Between checks: 5–300, default 30. */
+  intervalSeconds?: number
+  /** A check that takes longer fails: 2–60, default 5. */
+  timeoutSeconds?: number
+  /** Consecutive failures that make it UNHEALTHY: 1–10, default 3. */
+  retries?: number
+  /** Failures in the first seconds do not count (a pass does): 0–300, default 0 (off). */
+  startPeriodSeconds?: number
+}
+
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN'
+
+export type DependencyCondition = 'START' | 'COMPLETE' | 'SUCCESS' | 'HEALTHY'
+
+/** START: the other has started; COMPLETE: it has exited; SUCCESS: it exited 0; HEALTHY: its health check passed. */
+export interface ContainerDependency {
+  containerName: string
+  condition: DependencyCondition
+}
+
+export interface VolumeFrom {
+  /** A container of the same sandbox. */
+  sourceContainer: string
+  /** Its mounts are read-only here (they are anyway where the source's are). */
+  readOnly?: boolean
 }
 
 export interface Mount {
-  /** An absolute host path (a file or a directory). */
+  /** An absolute host path (a file or a directory; a subdirectory of a shared one, e.g. an EFS file system's). */
   sourcePath: string
   /** An absolute path in the container. */
   containerPath: string
   readOnly?: boolean
+}
+
+/**
+ * A named volume of the runtime (a Docker volume: ECS's dockerVolumeConfiguration).
+ * Containers of one sandbox naming the same volume share it. `task` scope: the
+ * sandbox's own, created for it and removed when it ends; `shared`: the volume of
+ * that name on the host, kept after the sandbox (created when absent if
+ * `autoprovision`, else it must exist).
+ */
+export interface VolumeMount {
+  /** The volume's name (ECS's volume name; a shared volume is this name on the host). */
+  volume: string
+  containerPath: string
+  readOnly?: boolean
+  /** Default `task`. */
+  scope?: 'task' | 'shared'
+  /** A shared volume that does not exist is created (default false: it must exist). Task volumes always are. */
+  autoprovision?: boolean
+  /** Only `local` (the default). */
+  driver?: 'local'
+  /** Labels of a volume the runner creates. */
+  labels?: Readonly<Record<string, string>>
 }
 
 export interface Ulimit {
@@ -121,11 +194,20 @@ export interface SandboxSpec {
    */
   host?: string
   containers: readonly ContainerSpec[]
+  /**
+   * A Fargate task's storage: its containers' workDirs (and its task-scoped
+   * volumes, always) are removed before its exit is reported
+   * (capabilities.ephemeralStorage). Default false: workDirs stay (Batch).
+   */
+  ephemeralStorage?: boolean
 }
 
 export interface ContainerState {
   name: string
+  /** `starting` also while it waits on its dependsOn conditions. */
   state: 'starting' | 'running' | 'exited'
+  /** Its health check's status (only for a container with one): UNKNOWN until the first result. */
+  health?: HealthStatus
   pid?: number
   exitCode?: number | null
   networkBindings?: NetworkBinding[]
@@ -157,6 +239,10 @@ export interface ContainerExit {
   signal: NodeJS.Signals | null
   /** The kernel killed it for exceeding its memory limit. */
   oomKilled: boolean
+  /** It never started (waiting on a dependsOn condition when the sandbox ended, or its start failed). */
+  notStarted?: boolean
+  /** Why it did not start or ended (a start failure after running(): CannotStartContainerError: …). */
+  reason?: string
 }
 
 export interface SandboxExit {
@@ -176,6 +262,22 @@ export interface SandboxExit {
   escalated: boolean
   /** When it ended (engine clock). */
   stoppedAt: number
+  /**
+   * A dependsOn condition could no longer hold (SUCCESS but it exited non-zero,
+   * HEALTHY but it became UNHEALTHY or exited, START but it could not start): the
+   * waiting container was never started and the sandbox was ended.
+   */
+  dependencyFailure?: DependencyFailure
+  /** Why it ended, when neither an exit nor stop() says: `DependencyConditionNotMet: …`, `CannotStartContainerError: …`. */
+  reason?: string
+}
+
+export interface DependencyFailure {
+  /** The container that waited. */
+  container: string
+  /** The container it waited on. */
+  dependency: string
+  condition: DependencyCondition
 }
 
 export interface SandboxListener {
@@ -185,6 +287,15 @@ export interface SandboxListener {
   exited(exit: SandboxExit): void
   /** The sandbox could not be started; no running() or exited() follow. The error is a RunnerError. */
   failed(error: Error): void
+  /**
+   * Optional (capabilities.containerReports): between running() and exited(),
+   * whenever a container's state or health changes while the sandbox lives — a
+   * container started once its dependsOn held, a non-essential one exited (its
+   * exitCode), a health transition. Not called once the sandbox's end is
+   * decided (exited() carries the rest). Runners look for it once per change:
+   * a listener without it costs nothing.
+   */
+  changed?(info: SandboxInfo): void
 }
 
 export interface StopOptions {
@@ -235,6 +346,23 @@ export interface RunnerCapabilities {
   networkModes?: ReadonlyArray<'awsvpc' | 'bridge' | 'host' | 'none'>
   /** The hosts the runner can place a sandbox on (SandboxSpec.host); absent: one. */
   hosts?: readonly string[]
+  // ECS's container features: absent means no, and the wrapper refuses a spec that needs them (RunnerUnsupported).
+  /** ContainerSpec.healthCheck, reported as ContainerState.health. */
+  healthChecks?: boolean
+  /** ContainerSpec.dependsOn. */
+  dependsOn?: boolean
+  /** ContainerSpec.stopTimeoutSeconds. */
+  stopTimeout?: boolean
+  /** Named volumes (ContainerSpec.volumes). */
+  volumes?: boolean
+  /** ContainerSpec.volumesFrom. */
+  volumesFrom?: boolean
+  /** ContainerSpec.dockerLabels. */
+  dockerLabels?: boolean
+  /** SandboxSpec.ephemeralStorage. */
+  ephemeralStorage?: boolean
+  /** SandboxListener.changed(). */
+  containerReports?: boolean
 }
 
 export interface Runner {

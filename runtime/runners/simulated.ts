@@ -10,16 +10,18 @@
 // It lets tests and benchmarks drive thousands of nodes and a million jobs, so
 // a sandbox costs a few small objects, one shared microtask per batch of
 // starts and one clock timer per container that lasts.
-import { appendFile, mkdir } from 'node:fs/promises'
+import { appendFile, mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import { fileLines } from '../logs/file-lines.js'
+import { dependencyReason, dependencyVerdict, type DependencyView } from './dependencies.js'
+import { HealthTracker } from './health.js'
 import { duplicateId, execUnsupported, invalidArgument, invalidSpec, runnerClosed, startFailed, type RunnerError } from './errors.js'
 import { listMatching } from './labels.js'
 import { SimulatedPorts } from './simulated-ports.js'
 import {
-  DEFAULT_STOP_GRACE_MS, type ContainerExit, type ContainerSpec, type ContainerState, type ExecResult, type NetworkBinding,
-  type Runner, type RunnerCapabilities, type SandboxInfo, type SandboxListener, type SandboxSpec, type StopOptions
+  DEFAULT_STOP_GRACE_MS, type ContainerExit, type DependencyFailure, type ContainerSpec, type ContainerState, type ExecResult, type NetworkBinding,
+  type Runner, type RunnerCapabilities, type SandboxExit, type SandboxInfo, type SandboxListener, type SandboxSpec, type StopOptions
 } from './runner.js'
 
 export interface SimulatedRunnerOptions {
@@ -36,6 +38,16 @@ const REPORTED = 3
 class SimContainer {
   /** Its own timer: set while it lasts. */
   timer: TimerHandle | undefined = undefined
+  /** Its next health probe. */
+  healthTimer: TimerHandle | undefined = undefined
+  /** SIGKILL after its grace, when it ignored SIGTERM. */
+  killTimer: TimerHandle | undefined = undefined
+  /** It has been started (one with dependsOn waits until its conditions hold). */
+  started = false
+  startedAt = 0
+  /** It ended without having been started (the sandbox ended while it waited). */
+  notStarted = false
+  readonly health: HealthTracker | undefined
   /** Its output is being written (it cannot end by itself before that is done). */
   writing = false
   timeUp = false
@@ -52,8 +64,17 @@ class SimContainer {
     readonly code: number,
     readonly output: string | undefined,
     readonly ignoreSigterm: boolean,
-    readonly oom: boolean
-  ) {}
+    readonly oom: boolean,
+    /** Its health check passes for this long after its start, then fails. */
+    readonly healthyMs: number
+  ) {
+    this.health = spec.healthCheck === undefined ? undefined : new HealthTracker(spec.healthCheck)
+  }
+
+  /** What a dependsOn condition on it sees. */
+  view(): DependencyView {
+    return { started: this.started, exitCode: this.done ? this.exitCode : undefined, health: this.health?.status }
+  }
 }
 
 class SimSandbox {
@@ -65,9 +86,11 @@ class SimSandbox {
   /** The essential container whose exit ended it. */
   decider: SimContainer | undefined = undefined
   alive: number
-  /** Outputs still being written: the exit is reported once they are on disk. */
+  /** Outputs still being written (or its storage being removed): the exit is reported once they are done. */
   writes = 0
-  graceTimer: TimerHandle | undefined = undefined
+  /** An ephemeral sandbox's workDirs have been removed. */
+  storageRemoved = false
+  dependencyFailure: DependencyFailure | undefined = undefined
   /** Why it cannot start, found when it was asked for (reported from the start microtask). */
   failure: RunnerError | undefined = undefined
 
@@ -104,12 +127,17 @@ function simContainer(spec: ContainerSpec, index: number): SimContainer | Runner
   if (typeof ignoreSigterm !== 'boolean') return ignoreSigterm
   const oom = flag(env, 'STRATUS_SIM_OOM', index)
   if (typeof oom !== 'boolean') return oom
+  const healthyText = env.STRATUS_SIM_HEALTHY_SECONDS
+  const healthy = healthyText === undefined ? Infinity : healthyText.trim() === '' ? NaN : Number(healthyText)
+  if (Number.isNaN(healthy) || healthy < 0) {
+    return variableFault(index, 'STRATUS_SIM_HEALTHY_SECONDS', `must be a non-negative number of seconds, got ${JSON.stringify(healthyText)}`)
+  }
   const fail = env.STRATUS_SIM_FAIL
   if (fail !== undefined) {
     if (fail === '') return variableFault(index, 'STRATUS_SIM_FAIL', 'must be the message of the start failure, got ""')
     return startFailed(fail, undefined, `containers[${index}]`)
   }
-  return new SimContainer(spec, spec.essential !== false, seconds * 1000, code, env.STRATUS_SIM_OUTPUT, ignoreSigterm, oom)
+  return new SimContainer(spec, spec.essential !== false, seconds * 1000, code, env.STRATUS_SIM_OUTPUT, ignoreSigterm, oom, healthy * 1000)
 }
 
 async function* noLines(): AsyncGenerator<string> {}
@@ -117,7 +145,9 @@ async function* noLines(): AsyncGenerator<string> {}
 export class SimulatedRunner implements Runner {
   readonly kind = 'simulated'
   readonly capabilities: RunnerCapabilities = {
-    memoryLimits: 'enforced', multiContainer: true, ports: true, exec: false, images: true
+    memoryLimits: 'enforced', multiContainer: true, ports: true, exec: false, images: true,
+    healthChecks: true, dependsOn: true, stopTimeout: true, volumes: true, volumesFrom: true, dockerLabels: true,
+    ephemeralStorage: true, containerReports: true
   }
   readonly #clock: Clock
   readonly #graceMs: number
@@ -183,17 +213,65 @@ export class SimulatedRunner implements Runner {
     }
     sandbox.state = RUNNING
     sandbox.startedAt = this.#clock.now()
-    for (const c of sandbox.containers) {
-      if (c.output !== undefined) void this.#write(sandbox, c, c.output)
-      if (c.durationMs > 0) c.timer = this.#clock.setTimeout(() => this.#due(sandbox, c), c.durationMs)
-    }
+    // running() once every container without dependsOn has started; the others start as their conditions hold.
+    for (const c of sandbox.containers) if (c.spec.dependsOn === undefined || c.spec.dependsOn.length === 0) this.#launch(sandbox, c)
     sandbox.listener.running(this.#info(sandbox))
     if (sandbox.pendingStop !== undefined) {
       const options = sandbox.pendingStop
       sandbox.pendingStop = undefined
       this.#stop(sandbox, options)
     }
-    for (const c of sandbox.containers) if (c.durationMs === 0 && !c.done) this.#due(sandbox, c)
+    for (const c of sandbox.containers) if (c.started && c.durationMs === 0 && !c.done) this.#due(sandbox, c)
+    this.#evaluate(sandbox)
+  }
+
+  /** Starts a container: its output, its duration, its health probes. */
+  #launch(sandbox: SimSandbox, c: SimContainer): void {
+    c.started = true
+    c.startedAt = this.#clock.now()
+    if (c.output !== undefined) void this.#write(sandbox, c, c.output)
+    if (c.durationMs > 0) c.timer = this.#clock.setTimeout(() => this.#due(sandbox, c), c.durationMs)
+    if (c.health !== undefined) c.healthTimer = this.#clock.setTimeout(() => this.#probe(sandbox, c), c.health.intervalMs)
+  }
+
+  /** A health probe, every interval from its start (Docker's first one comes after one interval). */
+  #probe(sandbox: SimSandbox, c: SimContainer): void {
+    c.healthTimer = undefined
+    if (c.done || sandbox.state !== RUNNING) return
+    const since = this.#clock.now() - c.startedAt
+    c.healthTimer = this.#clock.setTimeout(() => this.#probe(sandbox, c), c.health!.intervalMs)
+    if (c.health!.record(since < c.healthyMs, since)) {
+      this.#changed(sandbox)
+      this.#evaluate(sandbox)
+    }
+  }
+
+  /** Starts the waiting containers whose conditions hold; ends the sandbox when one can no longer hold. */
+  #evaluate(sandbox: SimSandbox): void {
+    const containers = sandbox.containers
+    for (let i = 0; i < containers.length; i++) {
+      if (sandbox.state !== RUNNING) return
+      const c = containers[i]
+      if (c.started || c.done) continue
+      const verdict = dependencyVerdict(c.spec, (name) => containers.find((o) => o.spec.name === name)!.view())
+      if (verdict === 'wait') continue
+      if (verdict !== 'start') {
+        sandbox.state = ENDING
+        sandbox.dependencyFailure = verdict
+        this.#signal(sandbox, 'SIGTERM', undefined)
+        return
+      }
+      this.#launch(sandbox, c)
+      this.#changed(sandbox)
+      if (c.durationMs === 0 && !c.done && !c.writing) this.#due(sandbox, c)
+      i = -1 // what it did may let another start
+    }
+  }
+
+  /** Tells a listener that wants it (SandboxListener.changed) how the sandbox is now. */
+  #changed(sandbox: SimSandbox): void {
+    const listener = sandbox.listener
+    if (listener.changed !== undefined && sandbox.state === RUNNING) listener.changed(this.#info(sandbox))
   }
 
   async #write(sandbox: SimSandbox, c: SimContainer, output: string): Promise<void> {
@@ -232,57 +310,90 @@ export class SimulatedRunner implements Runner {
     c.exitCode = exitCode
     c.signal = signal
     c.oomKilled = oomKilled
-    if (c.timer !== undefined) {
-      this.#clock.clearTimeout(c.timer)
-      c.timer = undefined
-    }
+    for (const timer of [c.timer, c.healthTimer, c.killTimer]) if (timer !== undefined) this.#clock.clearTimeout(timer)
+    c.timer = c.healthTimer = c.killTimer = undefined
     sandbox.alive--
-    if (sandbox.state === RUNNING && c.essential) {
-      // An essential container exited by itself: the sandbox ends, and the others are stopped.
-      sandbox.state = ENDING
-      sandbox.decider = c
-      this.#signal(sandbox, 'SIGTERM', this.#graceMs)
+    if (sandbox.state === RUNNING) {
+      if (c.essential) {
+        // An essential container exited by itself: the sandbox ends, and the others are stopped.
+        sandbox.state = ENDING
+        sandbox.decider = c
+        this.#signal(sandbox, 'SIGTERM', undefined)
+      } else {
+        this.#changed(sandbox)
+        this.#evaluate(sandbox)
+      }
     }
     this.#reportIfOver(sandbox)
   }
 
-  /** Sends a signal to every container still alive; those that ignore it get SIGKILL after graceMs. */
-  #signal(sandbox: SimSandbox, signal: NodeJS.Signals, graceMs: number): void {
-    let stubborn = false
+  /**
+   * Sends a signal to every container still alive; those that ignore it get SIGKILL after
+   * graceMs (absent: each its own stopTimeoutSeconds, or the runner's grace). Those still
+   * waiting on their dependsOn are never started.
+   */
+  #signal(sandbox: SimSandbox, signal: NodeJS.Signals, graceMs: number | undefined): void {
     for (const c of sandbox.containers) {
       if (c.done) continue
-      if (signal === 'SIGTERM' && c.ignoreSigterm) stubborn = true
-      else this.#ended(sandbox, c, null, signal, false)
-    }
-    if (stubborn && sandbox.graceTimer === undefined) {
-      sandbox.graceTimer = this.#clock.setTimeout(() => this.#escalate(sandbox), graceMs)
+      if (!c.started) {
+        c.notStarted = true
+        this.#ended(sandbox, c, null, null, false)
+      } else if (signal === 'SIGTERM' && c.ignoreSigterm) {
+        const grace = graceMs ?? (c.spec.stopTimeoutSeconds !== undefined ? c.spec.stopTimeoutSeconds * 1000 : this.#graceMs)
+        c.killTimer ??= this.#clock.setTimeout(() => this.#escalate(sandbox, c), grace)
+      } else {
+        this.#ended(sandbox, c, null, signal, false)
+      }
     }
   }
 
-  #escalate(sandbox: SimSandbox): void {
-    sandbox.graceTimer = undefined
-    if (sandbox.alive === 0) return
+  #escalate(sandbox: SimSandbox, c: SimContainer): void {
+    c.killTimer = undefined
+    if (c.done) return
     sandbox.escalated = true
-    for (const c of sandbox.containers) if (!c.done) this.#ended(sandbox, c, null, 'SIGKILL', false)
+    this.#ended(sandbox, c, null, 'SIGKILL', false)
   }
 
   #reportIfOver(sandbox: SimSandbox): void {
     if (sandbox.alive > 0 || sandbox.writes > 0 || sandbox.state !== ENDING) return
+    if (sandbox.spec.ephemeralStorage === true && !sandbox.storageRemoved) {
+      void this.#removeStorage(sandbox)
+      return
+    }
     sandbox.state = REPORTED
     if (this.#live.get(sandbox.spec.id) === sandbox) this.#live.delete(sandbox.spec.id)
-    if (sandbox.graceTimer !== undefined) this.#clock.clearTimeout(sandbox.graceTimer)
     this.#ports.release(sandbox.containers)
     const containers = sandbox.containers
     const exits: ContainerExit[] = new Array(containers.length)
     for (let i = 0; i < containers.length; i++) {
       const c = containers[i]
       exits[i] = { name: c.spec.name, exitCode: c.exitCode, signal: c.signal, oomKilled: c.oomKilled }
+      if (c.notStarted) exits[i].notStarted = true
     }
     const decider = sandbox.decider ?? containers.find((c) => c.essential)!
-    sandbox.listener.exited({
+    const exit: SandboxExit = {
       exitCode: decider.exitCode, signal: decider.signal, oomKilled: decider.oomKilled,
       containers: exits, stopped: sandbox.stopped, escalated: sandbox.escalated, stoppedAt: this.#clock.now()
-    })
+    }
+    if (sandbox.dependencyFailure !== undefined) {
+      exit.dependencyFailure = sandbox.dependencyFailure
+      exit.reason = dependencyReason(sandbox.dependencyFailure)
+    }
+    sandbox.listener.exited(exit)
+  }
+
+  /** An ephemeral sandbox's storage (its containers' workDirs) goes before its exit is reported. */
+  async #removeStorage(sandbox: SimSandbox): Promise<void> {
+    sandbox.writes++
+    this.#writing++
+    try {
+      await Promise.all(sandbox.spec.containers.map((c) => rm(c.workDir, { recursive: true, force: true }).catch(() => {})))
+    } finally {
+      this.#writing--
+      sandbox.writes--
+      sandbox.storageRemoved = true
+      this.#reportIfOver(sandbox)
+    }
   }
 
   #stop(sandbox: SimSandbox, options: StopOptions): void {
@@ -290,7 +401,7 @@ export class SimulatedRunner implements Runner {
       sandbox.state = ENDING
       sandbox.stopped = true
     }
-    this.#signal(sandbox, options.signal ?? 'SIGTERM', options.graceMs ?? this.#graceMs)
+    this.#signal(sandbox, options.signal ?? 'SIGTERM', options.graceMs)
   }
 
   stop(id: string, options: StopOptions = {}): boolean {
@@ -315,10 +426,12 @@ export class SimulatedRunner implements Runner {
       const c: SimContainer | undefined = sandbox.containers[i]
       if (sandbox.state === STARTING || c === undefined) {
         containers[i] = { name: spec.containers[i].name, state: 'starting' }
+        if (c?.health !== undefined) containers[i].health = 'UNKNOWN'
         continue
       }
-      const state: ContainerState = { name: spec.containers[i].name, state: c.done ? 'exited' : 'running' }
+      const state: ContainerState = { name: spec.containers[i].name, state: c.done ? 'exited' : c.started ? 'running' : 'starting' }
       if (c.done) state.exitCode = c.exitCode
+      if (c.health !== undefined) state.health = c.health.status
       if (c.bindings !== undefined) state.networkBindings = c.bindings.slice()
       containers[i] = state
     }

@@ -25,6 +25,16 @@ export const ULIMIT_NAMES: ReadonlySet<string> = new Set([
   'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'
 ])
 
+/** ECS's healthCheck defaults (seconds) and ranges. */
+export const HEALTH_CHECK_DEFAULTS = { intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 0 } as const
+const HEALTH_RANGES = {
+  intervalSeconds: [5, 300], timeoutSeconds: [2, 60], retries: [1, 10], startPeriodSeconds: [0, 300]
+} as const
+/** A day: the longest stopTimeoutSeconds (ECS caps Fargate's at 120; that check is ECS's). */
+export const MAX_STOP_TIMEOUT_SECONDS = 86_400
+const CONDITIONS = new Set(['START', 'COMPLETE', 'SUCCESS', 'HEALTHY'])
+/** A Docker volume name (ECS: up to 255 letters, numbers, hyphens and underscores). */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/
 const NETWORK_MODES = new Set(['awsvpc', 'bridge', 'host', 'none'])
 const LOOPBACK = /^127\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 
@@ -157,6 +167,130 @@ function checkContainer(c: ContainerSpec, i: number, caps: RunnerCapabilities, k
   if (c.privileged === true && caps.privileged !== true) {
     throw unsupported(path(i, 'privileged'), `the ${kind} runner does not run privileged containers (the engine was not started allowing them)`)
   }
+  if (c.healthCheck !== undefined) checkHealthCheck(c.healthCheck, i, caps, kind)
+  if (c.stopTimeoutSeconds !== undefined) {
+    checkNumber(c.stopTimeoutSeconds, i, 'stopTimeoutSeconds', MAX_STOP_TIMEOUT_SECONDS, true)
+    if (caps.stopTimeout !== true) throw unsupported(path(i, 'stopTimeoutSeconds'), `the ${kind} runner has no per-container stop timeout`)
+  }
+  if (c.dockerLabels !== undefined) {
+    checkLabels(c.dockerLabels, path(i, 'dockerLabels'), invalidSpec)
+    for (const key in c.dockerLabels) {
+      if (key.startsWith('stratus.')) throw invalidSpec(`${path(i, 'dockerLabels')}.${key}`, 'labels starting with stratus. are the runner\'s own')
+    }
+    if (caps.dockerLabels !== true && Object.keys(c.dockerLabels).length > 0) throw unsupported(path(i, 'dockerLabels'), `the ${kind} runner has no container labels`)
+  }
+  if (c.volumes !== undefined) checkVolumes(c.volumes, i, caps, kind)
+}
+
+function checkHealthCheck(check: unknown, i: number, caps: RunnerCapabilities, kind: string): void {
+  const at = path(i, 'healthCheck')
+  if (!isRecord(check)) throw invalidSpec(at, `must be an object, got ${describe(check)}`)
+  checkStrings(check.command, i, 'healthCheck.command')
+  const command = check.command as string[]
+  if (command[0] !== 'CMD' && command[0] !== 'CMD-SHELL') {
+    throw invalidSpec(`${at}.command[0]`, `must be CMD or CMD-SHELL, got ${describe(command[0])}`)
+  }
+  if (command.length < 2 || command[1] === '') throw invalidSpec(`${at}.command`, `${command[0]} must be followed by the command to run`)
+  for (const key of Object.keys(HEALTH_RANGES) as Array<keyof typeof HEALTH_RANGES>) {
+    const value = check[key]
+    if (value === undefined) continue
+    const [min, max] = HEALTH_RANGES[key]
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw invalidSpec(`${at}.${key}`, `must be a whole number from ${min} to ${max}, got ${describe(value)}`, typeof value === 'number' && value < min ? min : max)
+    }
+  }
+  if (caps.healthChecks !== true) throw unsupported(at, `the ${kind} runner has no health checks`)
+}
+
+function checkVolumes(volumes: unknown, i: number, caps: RunnerCapabilities, kind: string): void {
+  const at = path(i, 'volumes')
+  if (!Array.isArray(volumes)) throw invalidSpec(at, `must be an array, got ${describe(volumes)}`)
+  if (volumes.length > MAX_MOUNTS) throw invalidSpec(at, `has ${volumes.length} volumes; the limit is ${MAX_MOUNTS}`, MAX_MOUNTS)
+  for (let v = 0; v < volumes.length; v++) {
+    const volume: unknown = volumes[v]
+    const vat = `${at}[${v}]`
+    if (!isRecord(volume)) throw invalidSpec(vat, `must be an object, got ${describe(volume)}`)
+    if (typeof volume.volume !== 'string' || !VOLUME_NAME.test(volume.volume)) {
+      throw invalidSpec(`${vat}.volume`, `must be a volume name (letters, digits, _ . -, starting with a letter or digit, up to 255), got ${describe(volume.volume)}`, 255)
+    }
+    const target = volume.containerPath
+    if (typeof target !== 'string' || target[0] !== '/' || target.includes('\0')) throw invalidSpec(`${vat}.containerPath`, `must be an absolute path, got ${describe(target)}`)
+    for (const key of ['readOnly', 'autoprovision'] as const) {
+      if (volume[key] !== undefined && typeof volume[key] !== 'boolean') throw invalidSpec(`${vat}.${key}`, `must be a boolean, got ${describe(volume[key])}`)
+    }
+    if (volume.scope !== undefined && volume.scope !== 'task' && volume.scope !== 'shared') throw invalidSpec(`${vat}.scope`, `must be task or shared, got ${describe(volume.scope)}`)
+    if (volume.driver !== undefined && volume.driver !== 'local') throw invalidSpec(`${vat}.driver`, `must be local (the only driver), got ${describe(volume.driver)}`)
+    if (volume.labels !== undefined) checkLabels(volume.labels, `${vat}.labels`, invalidSpec)
+  }
+  if (volumes.length > 0 && caps.volumes !== true) throw unsupported(at, `the ${kind} runner has no named volumes`)
+}
+
+/** What refers to other containers: dependsOn (no cycles, conditions ECS accepts) and volumesFrom, and one scope per volume name. */
+function checkReferences(containers: readonly ContainerSpec[], caps: RunnerCapabilities, kind: string): void {
+  const index = (name: unknown) => containers.findIndex((c) => c.name === name)
+  let edges = false
+  let scopes: Map<string, string> | undefined
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i]
+    if (c.volumes !== undefined && c.volumes.length > 0) scopes ??= new Map()
+    for (const v of c.volumes ?? []) {
+      const scope = v.scope ?? 'task'
+      const known = scopes!.get(v.volume)
+      if (known !== undefined && known !== scope) throw invalidSpec(path(i, 'volumes'), `volume ${v.volume} is ${known}-scoped in another container of this sandbox`)
+      scopes!.set(v.volume, scope)
+    }
+    if (c.volumesFrom !== undefined) {
+      const at = path(i, 'volumesFrom')
+      if (!Array.isArray(c.volumesFrom)) throw invalidSpec(at, `must be an array, got ${describe(c.volumesFrom)}`)
+      for (let k = 0; k < c.volumesFrom.length; k++) {
+        const from: unknown = c.volumesFrom[k]
+        const fat = `${at}[${k}]`
+        if (!isRecord(from)) throw invalidSpec(fat, `must be an object, got ${describe(from)}`)
+        const source = index(from.sourceContainer)
+        if (source < 0 || source === i) throw invalidSpec(`${fat}.sourceContainer`, `must name another container of this sandbox, got ${describe(from.sourceContainer)}`)
+        if (from.readOnly !== undefined && typeof from.readOnly !== 'boolean') throw invalidSpec(`${fat}.readOnly`, `must be a boolean, got ${describe(from.readOnly)}`)
+      }
+      if (c.volumesFrom.length > 0 && caps.volumesFrom !== true) throw unsupported(at, `the ${kind} runner has no volumesFrom`)
+    }
+    if (c.dependsOn === undefined) continue
+    const at = path(i, 'dependsOn')
+    if (!Array.isArray(c.dependsOn)) throw invalidSpec(at, `must be an array, got ${describe(c.dependsOn)}`)
+    for (let k = 0; k < c.dependsOn.length; k++) {
+      const dep: unknown = c.dependsOn[k]
+      const dat = `${at}[${k}]`
+      if (!isRecord(dep)) throw invalidSpec(dat, `must be an object, got ${describe(dep)}`)
+      const target = index(dep.containerName)
+      if (target < 0 || target === i) throw invalidSpec(`${dat}.containerName`, `must name another container of this sandbox, got ${describe(dep.containerName)}`)
+      if (typeof dep.condition !== 'string' || !CONDITIONS.has(dep.condition)) throw invalidSpec(`${dat}.condition`, `must be START, COMPLETE, SUCCESS or HEALTHY, got ${describe(dep.condition)}`)
+      if (dep.condition === 'HEALTHY' && containers[target].healthCheck === undefined) {
+        throw invalidSpec(`${dat}.condition`, `HEALTHY needs container ${containers[target].name} to have a healthCheck`)
+      }
+      if ((dep.condition === 'COMPLETE' || dep.condition === 'SUCCESS') && containers[target].essential !== false) {
+        throw invalidSpec(`${dat}.condition`, `${dep.condition} cannot be set on an essential container (${containers[target].name})`)
+      }
+      edges = true
+    }
+    if (c.dependsOn.length > 0 && caps.dependsOn !== true) throw unsupported(at, `the ${kind} runner has no container dependencies`)
+  }
+  if (edges) checkNoCycle(containers, index)
+}
+
+/** Depth-first, marking containers on the current path: a dependency back onto the path is a cycle. */
+function checkNoCycle(containers: readonly ContainerSpec[], index: (name: string) => number): void {
+  const state = new Array<number>(containers.length).fill(0) // 0 unvisited, 1 on the path, 2 done
+  const visit = (i: number, trail: string[]): void => {
+    state[i] = 1
+    for (const dep of containers[i].dependsOn ?? []) {
+      const j = index(dep.containerName)
+      if (state[j] === 1) {
+        const cycle = [...trail.slice(trail.indexOf(containers[j].name)), containers[i].name, containers[j].name]
+        throw invalidSpec(`containers[${i}].dependsOn`, `the dependencies form a cycle: ${cycle.join(' → ')}`)
+      }
+      if (state[j] === 0) visit(j, [...trail, containers[i].name])
+    }
+    state[i] = 2
+  }
+  for (let i = 0; i < containers.length; i++) if (state[i] === 0) visit(i, [])
 }
 
 function checkMounts(mounts: unknown, i: number, caps: RunnerCapabilities, kind: string): void {
@@ -253,12 +387,18 @@ export function checkSpec(spec: SandboxSpec, caps: RunnerCapabilities, kind: str
   }
   if (essential === 0) throw invalidSpec('containers', 'at least one container must be essential')
   if (caps.ports) checkPortsUnique(containers as ContainerSpec[])
+  checkReferences(containers as ContainerSpec[], caps, kind)
+  if (spec.ephemeralStorage !== undefined) {
+    if (typeof spec.ephemeralStorage !== 'boolean') throw invalidSpec('ephemeralStorage', `must be a boolean, got ${describe(spec.ephemeralStorage)}`)
+    if (spec.ephemeralStorage && caps.ephemeralStorage !== true) throw unsupported('ephemeralStorage', `the ${kind} runner does not remove a sandbox's storage`)
+  }
 }
 
 export function checkListener(listener: SandboxListener): void {
   if (!isRecord(listener) || typeof listener.running !== 'function' || typeof listener.exited !== 'function' || typeof listener.failed !== 'function') {
     throw invalidArgument('listener', 'must have running(), exited() and failed() methods')
   }
+  if (listener.changed !== undefined && typeof listener.changed !== 'function') throw invalidArgument('listener.changed', 'must be a method when present')
 }
 
 export function checkStopOptions(options: StopOptions): void {

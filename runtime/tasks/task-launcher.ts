@@ -30,7 +30,7 @@ import type { Partition } from '../aws/partition.js'
 import { arns } from '../aws/arn.js'
 import type { Store, StoreReader, Transaction } from '../store/store.js'
 import type { Demand, NodePools, NodeRecord } from '../cluster/node-pool.js'
-import type { ContainerSpec, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxSpec } from '../runners/runner.js'
+import type { ContainerSpec, Runner, RunnerCapabilities, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec } from '../runners/runner.js'
 import { InvalidArgumentError, NotFoundError, StratusError } from '../errors.js'
 import { RunnerError } from '../runners/errors.js'
 import { AddressPool } from './addresses.js'
@@ -92,13 +92,21 @@ export interface TaskOutcome {
   escalated: boolean
   startedAt?: number
   stoppedAt: number
+  /** The runner's exit, when it ran: every container's exit, a dependsOn failure and its reason. */
+  exit?: SandboxExit
 }
 
 export interface TaskOwner {
-  /** In the transaction that records the task running (row.lastStatus RUNNING, startedAt set). */
-  running(tx: Transaction, row: TaskRow): void
+  /** In the transaction that records the task running (row.lastStatus RUNNING, startedAt set); info: the runner's report of it. */
+  running(tx: Transaction, row: TaskRow, info?: SandboxInfo): void
   /** In the transaction that deletes the row and gives the node its demand back. */
   ended(tx: Transaction, row: TaskRow, outcome: TaskOutcome): void
+  /**
+   * Optional: a container's state or health changed while the task runs (the runner's
+   * SandboxListener.changed), recorded with the other reports of the tick, in order. The
+   * launcher asks the runner for these reports only for an owner that has this method.
+   */
+  changed?(tx: Transaction, row: TaskRow, info: SandboxInfo): void
 }
 
 export interface TaskIntent {
@@ -115,12 +123,16 @@ export interface TaskIntent {
   runner?: string
   /** Environment variables every container gets set to the task's address (known once the launcher has picked it). */
   addressEnv?: readonly string[]
+  /** The sandbox's storage is its own, removed before its exit is reported (a Fargate task's; SandboxSpec.ephemeralStorage). */
+  ephemeralStorage?: boolean
 }
 
 /** A runner's report: running (info), or ended: exited (exit) or failed to start (error). */
 interface Report {
   runId: string
   info?: SandboxInfo
+  /** A container changed (SandboxListener.changed). */
+  changed?: SandboxInfo
   exit?: SandboxExit
   error?: Error
 }
@@ -149,6 +161,8 @@ export interface TaskLauncherOptions {
 export class TaskLauncher {
   readonly #o: TaskLauncherOptions
   readonly #owners = new Map<string, TaskOwner>()
+  /** Owners whose tasks are adopted after a restart when their sandbox lives on (see registerOwner). */
+  readonly #adopting = new Set<string>()
   readonly #ownerLabels = new Map<string, Readonly<Record<string, string>>>()
   readonly #watchers = new Set<(event: TaskEvent) => void>()
   readonly #timeouts = new Map<string, TimerHandle>()
@@ -167,8 +181,16 @@ export class TaskLauncher {
     this.#removeProbe = options.clock.addBusyProbe?.(() => this.#starting > 0)
   }
 
-  registerOwner(owner: string, handler: TaskOwner): void {
+  /**
+   * Registers the owner of a kind of task. adopt: after a restart, its rows
+   * whose sandbox a runner still has (list() shows it recovered, and the
+   * runner can attach) are kept and attached to rather than ended with their
+   * host (ECS tasks keep running; Batch's attempts end and are retried).
+   */
+  registerOwner(owner: string, handler: TaskOwner, options: { adopt?: boolean } = {}): void {
     this.#owners.set(owner, handler)
+    if (options.adopt === true) this.#adopting.add(owner)
+    else this.#adopting.delete(owner)
     this.#ownerLabels.set(owner, Object.freeze({ 'stratus.engine': this.#o.engineId, 'stratus.owner': owner }))
   }
 
@@ -223,6 +245,7 @@ export class TaskLauncher {
         labels: this.#labels(intent.owner),
         address,
         ...(intent.networkMode ? { networkMode: intent.networkMode } : {}),
+        ...(intent.ephemeralStorage ? { ephemeralStorage: true } : {}),
         ...(intent.node.host !== undefined && runner === pool.runner ? { host: intent.node.host } : {}),
         containers
       },
@@ -265,21 +288,26 @@ export class TaskLauncher {
         this.#starting--
       }
     }
+    const listener: SandboxListener = {
+      running: (info) => {
+        settle()
+        this.#running(row.runId, info)
+      },
+      exited: (exit) => {
+        settle()
+        this.#ended(row.runId, exit, undefined)
+      },
+      failed: (error) => {
+        settle()
+        this.#ended(row.runId, undefined, error)
+      }
+    }
+    // Only an owner that wants container reports has the runner make them.
+    if (this.#owners.get(row.owner)?.changed !== undefined) {
+      listener.changed = (info) => { if (!this.#closed) this.#reports.add({ runId: row.runId, changed: info }) }
+    }
     try {
-      runner.start(row.spec, {
-        running: (info) => {
-          settle()
-          this.#running(row.runId, info)
-        },
-        exited: (exit) => {
-          settle()
-          this.#ended(row.runId, exit, undefined)
-        },
-        failed: (error) => {
-          settle()
-          this.#ended(row.runId, undefined, error)
-        }
-      })
+      runner.start(row.spec, listener)
     } catch (error) {
       // A spec the runner refuses (validation) is a start failure like any other.
       settle()
@@ -315,6 +343,10 @@ export class TaskLauncher {
   #apply(tx: Transaction, report: Report): TaskEvent | undefined {
     const current = tx.get<TaskRow>(TASKS, report.runId)
     if (current === undefined) return undefined
+    if (report.changed !== undefined) {
+      this.#owners.get(current.value.owner)?.changed?.(tx, current.value, report.changed)
+      return undefined
+    }
     if (report.info === undefined) {
       const outcome = outcomeOf(current.value, report.exit, report.error, this.#o.clock.now())
       return { type: 'ended', ...this.#end(tx, current.value, current.version, outcome) }
@@ -326,7 +358,7 @@ export class TaskLauncher {
       ...(info.pullStartedAt !== undefined ? { pullStartedAt: info.pullStartedAt, pullStoppedAt: info.pullStoppedAt ?? info.pullStartedAt } : {})
     }
     tx.put(TASKS, report.runId, running, current.version)
-    this.#owners.get(running.owner)?.running(tx, running)
+    this.#owners.get(running.owner)?.running(tx, running, info)
     return { type: 'running', row: running }
   }
 
@@ -353,7 +385,7 @@ export class TaskLauncher {
   stop(runId: string, request: StopRequest): boolean {
     // Ended, its report waiting for this tick's transaction: no longer a task to stop (as once that commits).
     const waiting = this.#reports.waiting(runId)
-    if (waiting !== undefined && waiting.info === undefined) return false
+    if (waiting !== undefined && waiting.info === undefined && waiting.changed === undefined) return false
     const current = this.#o.store.get<TaskRow>(TASKS, runId)
     if (current === undefined) return false
     if (current.value.stop !== undefined) return true
@@ -386,24 +418,33 @@ export class TaskLauncher {
   }
 
   /**
-   * After a restart over the same store: every task row of an engine that
-   * went away ends with its host — `Host EC2 (instance …) terminated.` — and
-   * its owner decides (retry or fail), so each task ends exactly once. A
-   * sandbox a runner still has for such a row is stopped first: Runner v2
-   * cannot hand its exit over to this engine (adopting containers that
-   * outlived the engine needs a runner that can attach to them: the
-   * container runners). Sandboxes labelled with this engine that no row
-   * knows are stopped too (nothing would ever judge them).
+   * After a restart over the same store: a task row of an owner that adopts
+   * (registerOwner) whose sandbox a container runner still has is kept and
+   * the runner attached to (the task runs on; its exit comes to this engine).
+   * Every other row of an engine that went away ends with its host — `Host
+   * EC2 (instance …) terminated.` — and its owner decides (retry or fail), so
+   * each task ends exactly once; a sandbox a runner still has for such a row
+   * is stopped first. Sandboxes labelled with this engine that no row knows
+   * are stopped too (nothing would ever judge them).
    */
   recover(): number {
     const live = new Map<string, Runner>()
+    const infos = new Map<string, SandboxInfo>()
     for (const runner of this.#o.runners.values()) {
-      for (const sandbox of runner.list({ 'stratus.engine': this.#o.engineId })) live.set(sandbox.id, runner)
+      for (const sandbox of runner.list({ 'stratus.engine': this.#o.engineId })) {
+        live.set(sandbox.id, runner)
+        infos.set(sandbox.id, sandbox)
+      }
     }
-    const rows = this.#o.store.scan<TaskRow>(TASKS)
-    const known = new Set(rows.map((r) => r.key))
+    const all = this.#o.store.scan<TaskRow>(TASKS)
+    const known = new Set(all.map((r) => r.key))
     for (const [id, runner] of live) if (!known.has(id)) runner.stop(id, { graceMs: 0 })
-    for (const { value: row } of rows) live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
+    const adopted = new Set<string>()
+    for (const { value: row } of all) {
+      if (this.#adopt(row, live.get(row.runId), infos.get(row.runId))) adopted.add(row.runId)
+      else live.get(row.runId)?.stop(row.runId, { graceMs: 0 })
+    }
+    const rows = adopted.size === 0 ? all : all.filter((r) => !adopted.has(r.key))
     // Many rows to a transaction (a durable store pays per commit, and thousands of tasks may be
     // waiting). Should an owner throw, that chunk is done again a row at a time, each in a savepoint
     // of its own: the row that throws stays for the next start, the others end.
@@ -425,7 +466,30 @@ export class TaskLauncher {
       }
     }
     for (const result of ended) this.#notify({ type: 'ended', ...result })
-    return rows.length
+    return all.length
+  }
+
+  /**
+   * Attaches to a row's sandbox that outlived the engine, when its owner
+   * adopts and the row's runner can: true when the row is kept. A row still
+   * PROVISIONING whose sandbox runs is reported running now (attach does not
+   * repeat running()).
+   */
+  #adopt(row: TaskRow, runner: Runner | undefined, info: SandboxInfo | undefined): boolean {
+    if (!this.#adopting.has(row.owner) || runner === undefined || info === undefined) return false
+    if (info.recovered !== true || info.state === 'exited' || runner.attach === undefined || runner !== this.#o.runners.get(row.runner)) return false
+    const runId = row.runId
+    const listener: SandboxListener = {
+      running: (report) => this.#running(runId, report),
+      exited: (exit) => this.#ended(runId, exit, undefined),
+      failed: (error) => this.#ended(runId, undefined, error)
+    }
+    if (this.#owners.get(row.owner)?.changed !== undefined) {
+      listener.changed = (report) => { if (!this.#closed) this.#reports.add({ runId, changed: report }) }
+    }
+    if (!runner.attach(runId, listener)) return false
+    if (row.lastStatus !== 'RUNNING' && info.state === 'running') this.#running(runId, info)
+    return true
   }
 
   /**
@@ -493,6 +557,7 @@ export function outcomeOf(row: TaskRow, exit: SandboxExit | undefined, error: Er
     oomKilled: oom,
     escalated: exit.escalated,
     ...(row.startedAt !== undefined ? { startedAt: row.startedAt } : {}),
-    stoppedAt: exit.stoppedAt || now
+    stoppedAt: exit.stoppedAt || now,
+    exit
   }
 }

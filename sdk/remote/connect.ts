@@ -5,11 +5,13 @@
 import { channel } from 'node:diagnostics_channel'
 import type { CloudBackend } from '../services.js'
 import { remoteBatch } from './batch.js'
+import { remoteEcs } from './ecs.js'
 import { remoteClock, remoteEvents } from './cloud.js'
 import { remoteRegistry } from './registry.js'
 import { remoteIam } from './iam.js'
 import { remoteAudit } from './audit.js'
 import { remoteEventBridge } from './events.js'
+import { remoteLogs } from './logs.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -52,10 +54,12 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
     return {
       endpoint: wire.host,
       batch: remoteBatch(wire, stratus),
+      ecs: remoteEcs(wire, stratus),
       registry: remoteRegistry(wire, stratus),
       clock,
       iam: remoteIam(wire, stratus),
       audit: remoteAudit(wire),
+      logs: remoteLogs(wire),
       events: {
         subscribe(pattern, handler) {
           const subscription = events.subscribe(pattern, handler)

@@ -30,6 +30,8 @@ export interface StratusTableParts {
   eventBridge?: Pick<EventBridge, 'listDeadLetters'>
   /** IAM's Stratus-only call (a role's long-lived key); without it, CreateRoleAccessKey is not served. */
   iam?: Pick<Iam, 'createRoleAccessKey' | 'directory'>
+  /** Further services' Stratus-only calls (ECS's: tables/ecs-extra.ts), each authorized as its own table says. */
+  extra?: readonly Operation<Input>[]
 }
 
 /** Events a slow subscriber may fall behind by before its stream ends (LimitExceeded SubscriptionOverflow). */
@@ -214,7 +216,8 @@ export function stratusTable(parts: StratusTableParts): ServiceTable {
     // IAM's Stratus-only call
     ...(iam === undefined ? [] : [
       op('CreateRoleAccessKey', false, ['RoleName'], role, (i) => iam.createRoleAccessKey({ RoleName: text(i, 'RoleName') }), 'iam:CreateRoleAccessKey', ['AccessKey.SecretAccessKey'])
-    ])
+    ]),
+    ...(parts.extra ?? [])
   ]
 
   return {

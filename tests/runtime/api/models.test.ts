@@ -6,8 +6,12 @@ import t from 'tap'
 import * as batchModel from '@aws-sdk/client-batch'
 import * as ecrModel from '@aws-sdk/client-ecr'
 import * as eventsModel from '@aws-sdk/client-eventbridge'
+import * as ecsModel from '@aws-sdk/client-ecs'
 import { serviceTables } from '../../../runtime/api/services.js'
 import { ecrError } from '../../../runtime/api/tables/ecr.js'
+import { ECS_TIMESTAMP_MEMBERS, ecsError } from '../../../runtime/api/tables/ecs.js'
+import { ECS_EXCEPTIONS, EcsError, type EcsExceptionName } from '../../../runtime/ecs/errors.js'
+import { StratusError } from '../../../runtime/errors.js'
 import { RegistryError } from '../../../registry/errors.js'
 import { simulatedCloud } from './clients.js'
 
@@ -21,8 +25,8 @@ function requiredOf(model: Record<string, unknown>, op: string): string[] | unde
 t.test('required members and routes are the models\'', async (t) => {
   const cloud = await simulatedCloud()
   t.teardown(() => cloud.close())
-  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, eventBridge: cloud.engine.eventBridge, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
-  const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel, events: eventsModel }
+  const tables = serviceTables({ partition: cloud.engine.partition, batch: cloud.engine.batch, ecs: cloud.engine.ecs, registry: cloud.engine.registry, clock: cloud.engine.clock, events: cloud.engine.events, eventBridge: cloud.engine.eventBridge, logs: cloud.engine.logs, iam: cloud.engine.iam, audit: cloud.engine.audit })
+  const models: Record<string, Record<string, unknown>> = { batch: batchModel, ecr: ecrModel, events: eventsModel, ecs: ecsModel }
   for (const table of tables) {
     const model = models[table.signingName]
     if (model === undefined) continue
@@ -50,4 +54,26 @@ t.test('ECR exception names from RegistryError codes are the model\'s, with its 
     const status = Object.values(traits).find((v) => typeof v === 'number') ?? (Object.values(traits).includes('server') ? 500 : 400)
     t.equal(wire.status, status, `${wire.type}: ${status}`)
   }
+})
+
+t.test('ECS: every exception the table sends is one of the model, with its status; timestamps are the model\'s', async (t) => {
+  const model = ecsModel as Record<string, unknown>
+  const errors = [
+    ...Object.keys(ECS_EXCEPTIONS).map((code) => new EcsError(code as EcsExceptionName, 'x')),
+    ...(['InvalidArgument', 'NotFound', 'Conflict', 'LimitExceeded', 'AccessDenied', 'Internal', 'Unavailable'] as const).map((kind) => new StratusError(kind, 'SomeCode', 'x'))
+  ]
+  for (const err of errors) {
+    const wire = ecsError(err)
+    const schema = model[`${wire.type}$`] as Schema | undefined
+    t.ok(schema !== undefined && schema[0] === -3, `${err.code} (${err.kind}) → ${wire.type}, an exception of the ECS model`)
+    const server = Object.values(schema?.[3] ?? {}).includes('server')
+    t.equal(wire.status, server ? 500 : 400, `${wire.type}: ${server ? 500 : 400}`)
+  }
+  const timestamps = new Set<string>()
+  for (const [name, s] of Object.entries(model)) {
+    if (!name.endsWith('$') || !Array.isArray(s) || s[0] !== 3) continue
+    const members = s as unknown as Schema
+    members[4].forEach((member, at) => { if (members[5][at] === 4 && !['before', 'after'].includes(member)) timestamps.add(member) })
+  }
+  t.same([...ECS_TIMESTAMP_MEMBERS].sort(), [...timestamps].sort(), 'the timestamp members (outputs) are the model\'s')
 })

@@ -19,7 +19,7 @@ function logsOf(cloud: Stratus): CloudWatchLogs {
   const e = cloud.engine
   const now = () => e.clock.now()
   return new CloudWatchLogs({
-    logs: new LogStore(join(e.runDir, 'logs')), now, partition: e.partition, tokens: new PageTokens({ now }),
+    store: e.store, logs: new LogStore(join(e.runDir, 'logs')), now, partition: e.partition, tokens: new PageTokens({ now }),
     attempt: (name) => e.batch.logStreamAttempt(name)
   })
 }

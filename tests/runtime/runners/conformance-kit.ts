@@ -3,12 +3,14 @@
 // it was told. Not a test file.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Runner, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec } from '../../../runtime/runners/index.js'
+import type { ContainerSpec, Runner, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec } from '../../../runtime/runners/index.js'
 
 /** What a listener saw, in order. */
 export interface Observed {
   calls: Array<'running' | 'exited' | 'failed'>
   info?: SandboxInfo
+  /** What changed() reported, in order (not in calls). */
+  changes: SandboxInfo[]
   exit?: SandboxExit
   error?: Error
   listener: SandboxListener
@@ -19,7 +21,7 @@ export interface Observed {
 }
 
 export function observer(): Observed {
-  const seen: Partial<Observed> & { calls: Observed['calls'] } = { calls: [] }
+  const seen: Partial<Observed> & { calls: Observed['calls'] } = { calls: [], changes: [] }
   let markRunning!: (info: SandboxInfo) => void
   let resolve!: (exit: SandboxExit) => void
   let reject!: (error: Error) => void
@@ -44,6 +46,9 @@ export function observer(): Observed {
       seen.calls.push('failed')
       seen.error = error
       reject(error)
+    },
+    changed: (info) => {
+      seen.changes!.push(info)
     }
   }
   return seen as Observed
@@ -59,6 +64,8 @@ export interface ContainerOptions {
   command?: string[]
   memoryMiB?: number
   portMappings?: SandboxSpec['containers'][number]['portMappings']
+  /** Any other field of the container. */
+  more?: Partial<ContainerSpec>
 }
 
 let counter = 0
@@ -71,7 +78,8 @@ export function specMaker(dir: string, suite: string) {
       name, essential: o.essential, image: 'busybox:1.36',
       command: o.command ?? ['sh', '-c', o.script ?? 'exit 0'], env: o.env ?? {},
       vcpus: 1, memoryMiB: o.memoryMiB ?? 256, gpus: 0, portMappings: o.portMappings,
-      logPath: join(dir, 'logs', id, `${name}.log`), workDir: join(dir, 'work', id, name)
+      logPath: join(dir, 'logs', id, `${name}.log`), workDir: join(dir, 'work', id, name),
+      ...o.more
     }
   }
   return {

@@ -9,7 +9,8 @@
 // spec where it has not. Not a test file: conformance.test.ts runs it.
 import type { Test } from 'tap'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RunnerError, type Runner, type SandboxSpec } from '../../../runtime/runners/index.js'
@@ -257,6 +258,10 @@ export function conformance(t: Test, factory: RunnerFactory): void {
         exitCode: 0, signal: null, stopped: false,
         containers: [{ name: 'main', exitCode: 0 }, { name: 'sidecar', exitCode: 5, signal: null }]
       }, 'a non-essential container that exits ends nothing')
+      if (caps.containerReports) {
+        t.match(first.changes, [{ state: 'running', containers: [{ name: 'main', state: 'running' }, { name: 'sidecar', state: 'exited', exitCode: 5 }] }],
+          'changed(): the non-essential exit, with its code, while the sandbox lives')
+      }
 
       const mainExits = spec.many([
         { name: 'main', script: 'sleep 0.1; exit 3', env: { STRATUS_SIM_SECONDS: '0.1', STRATUS_SIM_EXIT: '3' } },
@@ -304,6 +309,89 @@ export function conformance(t: Test, factory: RunnerFactory): void {
       runner.stop(a.id)
       runner.stop(b.id)
       await Promise.all([seenA.done, seenB.done])
+    })
+
+    t.test('ECS container features the runner lacks are refused, naming the field', async (t) => {
+      const hc = { command: ['CMD-SHELL', 'true'] }
+      const pair = (more: Partial<SandboxSpec['containers'][number]>) => spec.many([{ name: 'main', more }, { name: 'side', essential: false }])
+      const probes: Array<[keyof typeof caps, SandboxSpec, string]> = [
+        ['healthChecks', spec.one({ more: { healthCheck: hc } }), 'containers[0].healthCheck'],
+        ['stopTimeout', spec.one({ more: { stopTimeoutSeconds: 1 } }), 'containers[0].stopTimeoutSeconds'],
+        ['dockerLabels', spec.one({ more: { dockerLabels: { team: 'a' } } }), 'containers[0].dockerLabels'],
+        ['volumes', spec.one({ more: { volumes: [{ volume: 'data', containerPath: '/data' }] } }), 'containers[0].volumes'],
+        ['ephemeralStorage', { ...spec.one(), ephemeralStorage: true }, 'ephemeralStorage']
+      ]
+      if (caps.multiContainer) {
+        probes.push(['dependsOn', pair({ dependsOn: [{ containerName: 'side', condition: 'START' }] }), 'containers[0].dependsOn'])
+        probes.push(['volumesFrom', pair({ volumesFrom: [{ sourceContainer: 'side' }] }), 'containers[0].volumesFrom'])
+      }
+      for (const [capability, s, field] of probes) {
+        if (caps[capability] === true) continue
+        t.throws(() => runner.start(s, observer().listener), { code: 'RunnerUnsupported', field }, `${capability}: refused`)
+        t.equal(runner.inspect(s.id), undefined)
+      }
+    })
+
+    t.test('dependsOn and health checks order the starts; changed() reports each step', async (t) => {
+      if (!(caps.healthChecks && caps.dependsOn && caps.containerReports)) return
+      const s = spec.many([
+        { name: 'app', script: 'echo app started; exec sleep 30', env: { ...LONG, STRATUS_SIM_OUTPUT: 'app started' },
+          more: { dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }, { containerName: 'init', condition: 'SUCCESS' }] } },
+        { name: 'db', script: 'touch /tmp/ready; exec sleep 30', env: LONG,
+          more: { healthCheck: { command: ['CMD-SHELL', 'test -f /tmp/ready'], intervalSeconds: 5, startPeriodSeconds: 5 } } },
+        { name: 'init', essential: false, script: 'exit 0' }
+      ])
+      const seen = start(s)
+      const info = await seen.running
+      t.match(info.containers, [{ name: 'app', state: 'starting' }, { name: 'db', state: 'running' }, { name: 'init' }], 'running() before app waits')
+      await until(() => seen.changes.some((i) => i.containers[0].state === 'running'))
+      const steps = seen.changes.map((i) => i.containers.map((c) => `${c.name}:${c.state}${c.health ? `:${c.health}` : ''}${c.exitCode !== undefined ? `:${c.exitCode}` : ''}`).join(' '))
+      t.ok(steps.some((step) => step.includes('init:exited:0')), 'init exited 0, reported')
+      t.ok(steps.some((step) => step.includes('db:running:HEALTHY') && step.includes('app:starting')), 'db HEALTHY before app starts')
+      t.equal(steps.at(-1), 'app:running db:running:HEALTHY init:exited:0', 'app started once both held')
+      await until(async () => (await logLines(s.containers[0].logPath)).includes('app started'))
+      runner.stop(s.id)
+      t.match(await seen.done, { stopped: true, containers: [{ name: 'app', signal: 'SIGTERM' }, { name: 'db' }, { name: 'init', exitCode: 0 }] })
+
+      const broken = spec.many([
+        { name: 'app', script: 'exec sleep 30', env: LONG, more: { dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }] } },
+        { name: 'init', essential: false, script: 'exit 1', env: { STRATUS_SIM_EXIT: '1' } }
+      ])
+      const failed = start(broken)
+      t.match(await failed.done, {
+        stopped: false, dependencyFailure: { container: 'app', dependency: 'init', condition: 'SUCCESS' },
+        reason: 'DependencyConditionNotMet: container app dependency init did not reach SUCCESS',
+        containers: [{ name: 'app', notStarted: true }, { name: 'init', exitCode: 1 }]
+      }, 'a condition that can no longer hold ends the sandbox; the waiting container never started')
+      t.same(failed.calls, ['running', 'exited'])
+    })
+
+    t.test('stopTimeoutSeconds: a container that ignores SIGTERM gets SIGKILL after its own grace', async (t) => {
+      if (!caps.stopTimeout) return
+      const stubborn = (more: Partial<SandboxSpec['containers'][number]>) => spec.one({
+        script: 'trap "" TERM; echo ready; while :; do sleep 0.05; done',
+        env: { ...LONG, STRATUS_SIM_IGNORE_SIGTERM: '1', STRATUS_SIM_OUTPUT: 'ready' }, more
+      })
+      const own = stubborn({ stopTimeoutSeconds: 1 })
+      const other = stubborn({})
+      const seenOwn = start(own)
+      const seenOther = start(other)
+      for (const s of [own, other]) await until(async () => (await logLines(s.containers[0].logPath)).includes('ready'))
+      runner.stop(own.id)
+      runner.stop(other.id, { graceMs: 2500 })
+      const first = await Promise.race([seenOwn.done.then(() => 'own 1 s'), seenOther.done.then(() => 'graceMs 2500')])
+      t.equal(first, 'own 1 s', 'its own timeout, not the runner\'s 10 s grace')
+      t.match(await seenOwn.done, { signal: 'SIGKILL', stopped: true, escalated: true })
+      t.match(await seenOther.done, { signal: 'SIGKILL', stopped: true, escalated: true })
+    })
+
+    t.test('ephemeral storage: the workDirs are gone when the exit is reported', async (t) => {
+      if (!caps.ephemeralStorage) return
+      const s = { ...spec.one({ script: 'exit 0' }), ephemeralStorage: true }
+      await mkdir(s.containers[0].workDir, { recursive: true })
+      await writeFile(join(s.containers[0].workDir, 'scratch'), 'task data')
+      await start(s).done
+      t.notOk(existsSync(s.containers[0].workDir))
     })
 
     t.test('diagnostics channels publish start, exit and error', async (t) => {

@@ -1,0 +1,300 @@
+// The service controller: one WorkQueue (`ecs:services`) keyed
+// `<cluster>/<service>`, level-triggered. A reconcile reads the service and
+// its task records, works out the step to take (deployments.ts for REPLICA,
+// daemon.ts for DAEMON, circuit-breaker.ts for failures and backoff), and
+// takes it in one transaction: tasks stopped (stopTask) and launched
+// (launchTasks), deployments' states, events[] and the bus events. The key is
+// enqueued on create/update/delete, when one of its tasks changes
+// (hooks.taskChanged), when its cluster's instances change
+// (hooks.instanceChanged), and on the clock for backoff and retries. At start
+// every stored service is enqueued: the store is the state, so a restarted
+// engine picks up mid-deployment from what the records say (no task is
+// launched twice: the tasks already written are counted).
+
+import { WorkQueue } from '../controller/work-queue.js'
+import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
+import type { Transaction } from '../store/store.js'
+import type { EcsContext } from './context.js'
+import { CLUSTERS, SERVICES, type ClusterRecord, type TaskRecord } from './records.js'
+import { launchTasks, stopTask, type LaunchRequest } from './run-task.js'
+import { resolveTaskDefinition } from './task-definitions.js'
+import { planRollout, startDeployment, type RolloutTask, type TaskPhase } from './deployments.js'
+import { planDaemon } from './daemon.js'
+import { daemonEligibility } from './daemon-constraints.js'
+import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask, timeOf } from './circuit-breaker.js'
+import { serviceKey, serviceTasks, type ServiceState } from './service-records.js'
+import type { Deployment, PlacementStrategy, Service } from './model-services.js'
+import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withEvent } from './service-events.js'
+
+export const SERVICES_QUEUE = 'ecs:services'
+/** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
+const PLACEMENT_RETRY_MS = 10_000
+const PLACEMENT_EVENT_EVERY_MS = 60_000
+/** launchTasks takes at most this many tasks per call (RunTask's count limit). */
+const LAUNCH_CHUNK = 10
+/** ECS's default for REPLICA services on EC2: spread over zones, then over instances. */
+const DEFAULT_STRATEGY: PlacementStrategy[] = [{ type: 'spread', field: 'attribute:ecs.availability-zone' }, { type: 'spread', field: 'instanceId' }]
+
+export interface ServiceController {
+  enqueue(clusterName: string, serviceName: string): void
+}
+
+export function startServiceController(ctx: EcsContext): ServiceController {
+  const queue: WorkQueue = new WorkQueue({ name: SERVICES_QUEUE, clock: ctx.clock, reconciler: { reconcile: (key) => reconcileService(ctx, key, queue) } })
+  ctx.queues.set(SERVICES_QUEUE, queue)
+  ctx.hooks.taskChanged.add((task) => {
+    if (task.serviceName !== undefined) queue.add(serviceKey(task.clusterName, task.serviceName))
+  })
+  ctx.hooks.instanceChanged.add((clusterName) => {
+    for (const r of ctx.store.scan<ServiceState>(SERVICES, { index: { name: 'cluster', value: clusterName } })) queue.add(r.key)
+  })
+  for (const r of ctx.store.scan<ServiceState>(SERVICES)) queue.add(r.key)
+  return { enqueue: (clusterName, serviceName) => queue.add(serviceKey(clusterName, serviceName)) }
+}
+
+function hasHealthCheck(ctx: EcsContext, taskDefinitionArn: string, cache: Map<string, boolean>): boolean {
+  const cached = cache.get(taskDefinitionArn)
+  if (cached !== undefined) return cached
+  let known = false
+  try {
+    const td = resolveTaskDefinition(ctx, taskDefinitionArn).taskDefinition
+    known = (td.containerDefinitions ?? []).some((c: Record<string, any>) => c.essential !== false && c.healthCheck !== undefined)
+  } catch {
+    known = false
+  }
+  cache.set(taskDefinitionArn, known)
+  return known
+}
+
+/** Where a live task is on its way: pending, RUNNING, healthy (RUNNING and HEALTHY when the definition checks health), unhealthy. */
+function phaseOf(ctx: EcsContext, t: TaskRecord, cache: Map<string, boolean>): TaskPhase {
+  if (t.task.lastStatus !== 'RUNNING') return 'pending'
+  if (t.task.healthStatus === 'UNHEALTHY') return 'unhealthy'
+  if (!hasHealthCheck(ctx, String(t.task.taskDefinitionArn), cache)) return 'healthy'
+  return t.task.healthStatus === 'HEALTHY' ? 'healthy' : 'running'
+}
+
+function reconcileService(ctx: EcsContext, key: string, queue: WorkQueue): ReconcileResult {
+  return ctx.store.transaction((tx) => {
+    const got = tx.get<ServiceState>(SERVICES, key)
+    if (got === undefined) {
+      queue.forget(key)
+      return done
+    }
+    const before = JSON.stringify(got.value)
+    const step = new Step(ctx, tx, got.value)
+    const result = step.run()
+    if (step.deleted) tx.delete(SERVICES, key, got.version)
+    else if (JSON.stringify(step.state) !== before) tx.put(SERVICES, key, step.state, got.version)
+    return result
+  })
+}
+
+/** One reconcile of one service, inside its transaction. */
+class Step {
+  state: ServiceState
+  deleted = false
+  readonly #ctx: EcsContext
+  readonly #tx: Transaction
+  readonly #health = new Map<string, boolean>()
+  readonly #now: number
+
+  constructor(ctx: EcsContext, tx: Transaction, state: ServiceState) {
+    this.#ctx = ctx
+    this.#tx = tx
+    this.state = state
+    this.#now = ctx.clock.now()
+  }
+
+  get #service(): Service { return this.state.service }
+  get #name(): string { return String(this.state.service.serviceName) }
+
+  #event(message: string): void {
+    this.state = { ...this.state, service: { ...this.#service, events: withEvent(this.#ctx, this.#service, message) } }
+  }
+
+  #setService(service: Service): void {
+    this.state = { ...this.state, service }
+  }
+
+  run(): ReconcileResult {
+    const s = this.#service
+    const retention = this.#ctx.settings.stoppedTaskRetentionMs
+    if (s.status === 'INACTIVE') {
+      const until = (this.state.inactiveAt ?? this.#now) + retention
+      if (this.#now >= until) { this.deleted = true; return done }
+      return againAfter(until - this.#now)
+    }
+    const all = serviceTasks(this.#tx, this.state.clusterName, this.#name)
+    const live = all.filter((t) => t.task.lastStatus !== 'STOPPED')
+    if (s.status === 'DRAINING') {
+      this.#stop(live.filter((t) => t.task.desiredStatus !== 'STOPPED').map((t) => ({ task: t, reason: 'Service is being deleted.' })))
+      if (live.length > 0) return done
+      this.state = { ...this.state, inactiveAt: this.#now, service: { ...this.#service, status: 'INACTIVE', deployments: (s.deployments ?? []).map((d) => ({ ...d, status: 'INACTIVE' as const })) } }
+      return againAfter(retention)
+    }
+    const cluster = this.#tx.get<ClusterRecord>(CLUSTERS, this.state.clusterName)?.value
+    const nodes = cluster === undefined ? [] : this.#ctx.pools.nodes(cluster.poolId, this.#tx).map((n) => n.value)
+    let primary = this.#primary()
+    if (primary === undefined) return done
+
+    // Circuit breaker: the PRIMARY deployment's failed tasks against the threshold.
+    const failed = all.filter((t) => t.deploymentId === primary!.id && isFailedTask(t)).length
+    if (failed > (primary.failedTasks ?? 0)) this.#updateDeployment(String(primary.id), { failedTasks: failed })
+    const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker
+    if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
+      this.#failDeployment(primary, breaker.rollback)
+      primary = this.#primary()!
+    }
+    const frozen = primary.rolloutState === 'FAILED'
+
+    // Restart backoff: consecutive failures of the PRIMARY deployment's tasks hold starts back
+    // (a new deployment, a rollback too, starts without the old one's failures).
+    const stopped = all.filter((t) => t.task.lastStatus === 'STOPPED' && t.deploymentId === primary!.id)
+    const run = consecutiveFailures(stopped)
+    const until = run.lastAt + backoffDelayMs(run.count)
+    const startAllowed = this.#now >= until
+    if (!startAllowed && this.state.impaired !== true) {
+      this.#event(messages.startImpaired(this.#name))
+      emitServiceAction(this.#ctx, this.#tx, this.#service, 'SERVICE_TASK_START_IMPAIRED')
+      this.state = { ...this.state, impaired: true }
+    }
+
+    let steady: boolean
+    let placementFailed = false
+    if (s.schedulingStrategy === 'DAEMON') {
+      const plan = planDaemon({
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: daemonEligibility(s.placementConstraints),
+        minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
+      })
+      this.#stop(plan.stop)
+      for (const arn of plan.launchOn) if (this.#launch(primary, 1, [arn]).failed) placementFailed = true
+      if (plan.desiredCount !== this.#service.desiredCount) {
+        this.#setService({ ...this.#service, desiredCount: plan.desiredCount })
+        this.#updateDeployment(String(primary.id), { desiredCount: plan.desiredCount })
+      }
+      steady = plan.steady
+    } else {
+      const draining = new Set(nodes.filter((n) => n.status === 'DRAINING').map((n) => n.containerInstanceArn))
+      const known = new Set(nodes.map((n) => n.containerInstanceArn))
+      const rollout: RolloutTask[] = live.map((t) => {
+        const arn = typeof t.task.containerInstanceArn === 'string' ? t.task.containerInstanceArn : undefined
+        return {
+          id: t.taskId, primary: t.deploymentId === primary!.id, phase: phaseOf(this.#ctx, t, this.#health), stopping: t.task.desiredStatus === 'STOPPED',
+          draining: arn !== undefined && (draining.has(arn) || !known.has(arn)), createdAt: timeOf(t.task.createdAt) ?? 0
+        }
+      })
+      const plan = planRollout({
+        desiredCount: s.desiredCount ?? 0, minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 100,
+        maximumPercent: s.deploymentConfiguration?.maximumPercent ?? 200, tasks: rollout, startAllowed, frozen
+      })
+      const byId = new Map(live.map((t) => [t.taskId, t]))
+      this.#stop(plan.stop.map((id) => {
+        const task = byId.get(id)!
+        const unhealthy = rollout.find((r) => r.id === id)?.phase === 'unhealthy'
+        return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
+      }))
+      if (plan.start > 0) placementFailed = this.#launch(primary, plan.start).failed
+      steady = plan.steady
+    }
+    this.#settle(primary, steady && !frozen, live)
+    if (!startAllowed) return againAfter(until - this.#now)
+    if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
+    return done
+  }
+
+  #primary(): Deployment | undefined {
+    return (this.#service.deployments ?? []).find((d) => d.status === 'PRIMARY')
+  }
+
+  #updateDeployment(id: string, change: Partial<Deployment>): void {
+    this.#setService({ ...this.#service, deployments: (this.#service.deployments ?? []).map((d) => d.id === id ? { ...d, ...change, updatedAt: this.#now } : d) })
+  }
+
+  #failDeployment(primary: Deployment, rollback: boolean): void {
+    const id = String(primary.id)
+    this.#updateDeployment(id, { rolloutState: 'FAILED', rolloutStateReason: rolloutReasons.failed() })
+    this.#event(messages.deploymentFailed(this.#name, id))
+    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', id, rolloutReasons.failed())
+    const target = this.state.lastCompleted
+    if (!rollback || target === undefined || target.taskDefinition === primary.taskDefinition) return
+    this.#setService(startDeployment(this.#ctx, this.#tx, this.#service, target.taskDefinition, rolloutReasons.rollingBack(target.deploymentId)))
+    this.#event(messages.rollingBack(this.#name, target.deploymentId))
+  }
+
+  #stop(list: ReadonlyArray<{ task: TaskRecord; reason: string }>): void {
+    const running: string[] = []
+    for (const { task, reason } of list) {
+      if (task.task.desiredStatus === 'STOPPED') continue
+      stopTask(this.#ctx, this.#tx, String(task.task.taskArn), { reason, stopCode: 'ServiceSchedulerInitiated' })
+      if (task.task.lastStatus === 'RUNNING') running.push(String(task.task.taskArn))
+      if (reason === 'Task failed container health checks.') this.#event(messages.taskFailedHealthChecks(this.#name, String(task.task.taskArn)))
+    }
+    if (running.length > 0) {
+      this.#event(messages.stopped(this.#name, running))
+      emitServiceAction(this.#ctx, this.#tx, this.#service, 'TASKS_STOPPED', { tasks: running })
+    }
+  }
+
+  /** Launches `count` PRIMARY tasks (on the given instances: DAEMON); says whether some found no place. */
+  #launch(primary: Deployment, count: number, containerInstances?: string[]): { failed: boolean } {
+    const s = this.#service
+    const strategy = (s.placementStrategy ?? []).length > 0 ? s.placementStrategy : (s.schedulingStrategy === 'DAEMON' || primary.launchType === 'FARGATE' ? undefined : DEFAULT_STRATEGY)
+    const started: string[] = []
+    const failures: Array<{ arn?: string; reason?: string }> = []
+    for (let left = count; left > 0; left -= LAUNCH_CHUNK) {
+      const request: LaunchRequest = {
+        cluster: this.state.clusterName, taskDefinition: String(primary.taskDefinition), count: Math.min(LAUNCH_CHUNK, left),
+        ...(primary.launchType !== undefined ? { launchType: primary.launchType as LaunchRequest['launchType'] } : {}),
+        ...(primary.capacityProviderStrategy !== undefined ? { capacityProviderStrategy: primary.capacityProviderStrategy } : {}),
+        // DAEMON names the instance itself, its constraints already applied (daemon-constraints.ts).
+        ...(containerInstances === undefined && (s.placementConstraints ?? []).length > 0 ? { placementConstraints: s.placementConstraints as LaunchRequest['placementConstraints'] } : {}),
+        ...(strategy !== undefined ? { placementStrategy: strategy as LaunchRequest['placementStrategy'] } : {}),
+        ...(containerInstances !== undefined ? { containerInstances } : {}),
+        startedBy: String(primary.id), group: `service:${this.#name}`,
+        ...(s.propagateTags === 'SERVICE' && (s.tags ?? []).length > 0 ? { tags: s.tags as LaunchRequest['tags'] } : {}),
+        enableExecuteCommand: s.enableExecuteCommand === true,
+        ...(primary.networkConfiguration !== undefined ? { networkConfiguration: primary.networkConfiguration } : {}),
+        ...(primary.platformVersion !== undefined ? { platformVersion: primary.platformVersion } : {}),
+        serviceName: this.#name, deploymentId: String(primary.id)
+      }
+      const result = launchTasks(this.#ctx, this.#tx, request)
+      for (const t of result.tasks) started.push(String(t.taskArn))
+      failures.push(...result.failures)
+      if (result.tasks.length === 0) break
+    }
+    if (started.length > 0) this.#event(messages.started(this.#name, started))
+    if (failures.length > 0) {
+      const last = this.state.placementFailureAt
+      if (last === undefined || this.#now - last >= PLACEMENT_EVENT_EVERY_MS) {
+        this.#event(messages.unableToPlace(this.#name, failures[0].arn, failures[0].reason))
+        emitServiceAction(this.#ctx, this.#tx, this.#service, 'SERVICE_TASK_PLACEMENT_FAILURE', { reasons: [...new Set(failures.map((f) => String(f.reason)))] })
+        this.state = { ...this.state, placementFailureAt: this.#now }
+      }
+    }
+    return { failed: failures.length > 0 }
+  }
+
+  /** Deployment completion, steady state, and older deployments dropped once their tasks are gone. */
+  #settle(primary: Deployment, steady: boolean, live: readonly TaskRecord[]): void {
+    const liveByDeployment = new Set(live.map((t) => t.deploymentId))
+    const kept = (this.#service.deployments ?? []).filter((d) => d.status === 'PRIMARY' || liveByDeployment.has(String(d.id)))
+    if (kept.length !== (this.#service.deployments ?? []).length) this.#setService({ ...this.#service, deployments: kept })
+    if (!steady) {
+      if (this.state.steady === true) this.state = { ...this.state, steady: false }
+      return
+    }
+    const id = String(primary.id)
+    if (primary.rolloutState === 'IN_PROGRESS') {
+      this.#updateDeployment(id, { rolloutState: 'COMPLETED', rolloutStateReason: rolloutReasons.completed(id) })
+      this.#event(messages.deploymentCompleted(this.#name, id))
+      emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_COMPLETED', id, rolloutReasons.completed(id))
+      this.state = { ...this.state, lastCompleted: { deploymentId: id, taskDefinition: String(primary.taskDefinition) } }
+    }
+    if (this.state.steady !== true) {
+      this.#event(messages.steady(this.#name))
+      emitServiceAction(this.#ctx, this.#tx, this.#service, 'SERVICE_STEADY_STATE')
+      this.state = { ...this.state, steady: true, impaired: false }
+    }
+  }
+}

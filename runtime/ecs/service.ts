@@ -1,0 +1,80 @@
+// Amazon ECS (with Fargate), for real, on the engine's shared layers: its
+// records live in the store, its controllers are reconcilers driven by work
+// queues, its container instances are node pools, its tasks are tasks of the
+// TaskLauncher (real sandboxes of the engine's runner). This class wires
+// those parts; each area answers its own operations (clusters.ts,
+// task-definitions.ts, run-task.ts, services.ts, exec.ts), and the class is
+// the union of what they return (api.ts: EcsApi, EcsExtensions).
+
+import type { Clock } from '../clock/clock.js'
+import type { Partition } from '../aws/partition.js'
+import type { PageTokens } from '../aws/pagination.js'
+import type { Store } from '../store/store.js'
+import type { EventBus } from '../events/bus.js'
+import type { Scheduler } from '../scheduler/scheduler.js'
+import type { CapacityProvider } from '../cluster/capacity-provider.js'
+import type { NodePools } from '../cluster/node-pool.js'
+import type { PlanApplier } from '../cluster/plan-applier.js'
+import type { TaskLauncher } from '../tasks/task-launcher.js'
+import type { Runner } from '../runners/runner.js'
+import type { EcsApi, EcsExtensions } from './api.js'
+import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings } from './context.js'
+import { defineEcsIndexes } from './records.js'
+import { clusterOperations } from './clusters.js'
+import { taskDefinitionOperations } from './task-definitions.js'
+import { taskOperations } from './run-task.js'
+import { serviceOperations } from './services.js'
+import { execOperations } from './exec.js'
+
+export interface EcsOptions {
+  store: Store
+  clock: Clock
+  partition: Partition
+  events: EventBus
+  scheduler: Scheduler
+  pools: NodePools
+  capacity: CapacityProvider
+  applier: PlanApplier
+  launcher: TaskLauncher
+  runners: ReadonlyMap<string, Runner>
+  tokens: PageTokens
+  settings: Partial<EcsSettings> & Pick<EcsSettings, 'runner' | 'workRoot'>
+}
+
+// The class is the union of the areas' operation objects (declaration merging).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Ecs extends EcsApi, EcsExtensions {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Ecs {
+  readonly #ctx: EcsContext
+  #closed: Promise<void> | undefined
+
+  constructor(o: EcsOptions) {
+    const ctx: EcsContext = {
+      store: o.store, clock: o.clock, partition: o.partition, events: o.events, scheduler: o.scheduler, pools: o.pools, capacity: o.capacity,
+      applier: o.applier, launcher: o.launcher, runners: o.runners, tokens: o.tokens,
+      settings: { ...DEFAULT_ECS_SETTINGS, ...o.settings },
+      hooks: { taskChanged: new Set(), instanceChanged: new Set(), lifecycle: new Set() },
+      queues: new Map(), closers: []
+    }
+    this.#ctx = ctx
+    defineEcsIndexes(o.store)
+    // Order matters: clusters first (the default cluster and its instances), then
+    // definitions, tasks (registers the TaskLauncher owner), services (hooks on tasks).
+    Object.assign(this, clusterOperations(ctx), taskDefinitionOperations(ctx), taskOperations(ctx), serviceOperations(ctx), execOperations(ctx))
+  }
+
+  /** The context (tests and the engine's wiring; not part of the API). */
+  get context(): EcsContext {
+    return this.#ctx
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      for (const close of this.#ctx.closers.reverse()) await close()
+      for (const queue of this.#ctx.queues.values()) queue.close()
+    })()
+    return this.#closed
+  }
+}

@@ -1,0 +1,160 @@
+// ECS services in the SDK: `cluster.service('web').taskDefinition(def)
+// .desiredCount(3).create()` — an immutable builder — and the handle it
+// answers: describe, scale, deploy a new revision, wait for a steady state,
+// list its tasks, delete.
+
+import { NotFoundError } from '../runtime/index.js'
+import type { EcsService } from './services.js'
+import { freeze, type Spec } from './spec.js'
+import { Task } from './ecs-tasks.js'
+import type { TaskDefinitionHandle } from './ecs-task-definitions.js'
+import { waitFor, type WaitOptions } from './ecs-wait.js'
+
+type Shape = Record<string, any>
+
+interface ServiceSpec {
+  cluster: string
+  name: string
+  fields: Shape
+}
+
+function definitionName(def: TaskDefinitionHandle | string): string {
+  return typeof def === 'string' ? def : def.arn
+}
+
+export class ServiceHandle implements AsyncDisposable {
+  readonly name: string
+  readonly cluster: string
+  readonly arn: string
+  readonly #ecs: EcsService
+
+  constructor(ecs: EcsService, cluster: string, service: Shape) {
+    this.#ecs = ecs
+    this.cluster = cluster
+    this.name = String(service.serviceName)
+    this.arn = String(service.serviceArn)
+  }
+
+  /** DescribeServices' Service shape (deployments, events, counts), now. */
+  async describe(): Promise<Shape> {
+    const { services } = await this.#ecs.describeServices({ cluster: this.cluster, services: [this.name] }) as Shape
+    const service = Array.isArray(services) ? services[0] : undefined
+    if (service === undefined) throw new NotFoundError('ServiceNotFoundException', `service ${this.name} is not in cluster ${this.cluster}`, { field: 'service' })
+    return service as Shape
+  }
+
+  /** UpdateService with any of its members (desiredCount, taskDefinition, forceNewDeployment, deploymentConfiguration…). */
+  async update(change: Shape): Promise<Shape> {
+    return (await this.#ecs.updateService({ cluster: this.cluster, service: this.name, ...change } as never) as Shape).service as Shape
+  }
+
+  async scale(desiredCount: number): Promise<Shape> {
+    return this.update({ desiredCount })
+  }
+
+  /** A rolling deployment to another task definition (revision). */
+  async deploy(def: TaskDefinitionHandle | string): Promise<Shape> {
+    return this.update({ taskDefinition: definitionName(def) })
+  }
+
+  /**
+   * Resolves once the service is steady: one deployment (PRIMARY, rollout
+   * COMPLETED) with runningCount equal to desiredCount. Fails when the
+   * deployment FAILED (the circuit breaker) or the service is no longer ACTIVE.
+   */
+  async waitSteady(options?: WaitOptions): Promise<Shape> {
+    return waitFor(`service ${this.name} steady`, () => this.describe(), (s) => {
+      if (s.status !== undefined && s.status !== 'ACTIVE') return `it is ${String(s.status)}`
+      const deployments = (s.deployments ?? []) as Shape[]
+      const primary = deployments.find((d) => d.status === 'PRIMARY')
+      if (primary?.rolloutState === 'FAILED') return `its deployment failed: ${String(primary.rolloutStateReason ?? '')}`
+      return deployments.length === 1 && (primary?.rolloutState === undefined || primary.rolloutState === 'COMPLETED') &&
+        s.runningCount === s.desiredCount && (s.pendingCount ?? 0) === 0
+    }, options)
+  }
+
+  /** Its tasks (RUNNING by default, as ListTasks does), every page. */
+  async tasks(desiredStatus: 'RUNNING' | 'PENDING' | 'STOPPED' = 'RUNNING'): Promise<Task[]> {
+    const arns: string[] = []
+    let nextToken: string | undefined
+    do {
+      const page = await this.#ecs.listTasks({ cluster: this.cluster, serviceName: this.name, desiredStatus, ...(nextToken !== undefined ? { nextToken } : {}) } as never) as Shape
+      arns.push(...((page.taskArns ?? []) as string[]))
+      nextToken = page.nextToken as string | undefined
+    } while (nextToken !== undefined)
+    return arns.map((arn) => new Task(this.#ecs, this.cluster, arn))
+  }
+
+  /** DeleteService with force: scaled to 0 and deleted (its tasks are stopped). */
+  async delete(): Promise<void> {
+    await this.#ecs.deleteService({ cluster: this.cluster, service: this.name, force: true } as never)
+  }
+
+  async close(): Promise<void> {
+    await this.delete().catch(() => {})
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+export class ServiceBuilder {
+  readonly #ecs: EcsService
+  readonly #spec: Spec<ServiceSpec>
+
+  constructor(ecs: EcsService, spec: ServiceSpec) {
+    this.#ecs = ecs
+    this.#spec = freeze(spec)
+  }
+
+  #field(name: string, value: unknown): ServiceBuilder {
+    return new ServiceBuilder(this.#ecs, { ...structuredClone(this.#spec) as ServiceSpec, fields: { ...structuredClone(this.#spec.fields), [name]: value } })
+  }
+
+  taskDefinition(def: TaskDefinitionHandle | string): ServiceBuilder {
+    return this.#field('taskDefinition', definitionName(def))
+  }
+
+  desiredCount(n: number): ServiceBuilder {
+    return this.#field('desiredCount', n)
+  }
+
+  launchType(launchType: 'EC2' | 'FARGATE' | 'EXTERNAL'): ServiceBuilder {
+    return this.#field('launchType', launchType)
+  }
+
+  /** REPLICA (default) or DAEMON (one task per active container instance). */
+  schedulingStrategy(strategy: 'REPLICA' | 'DAEMON'): ServiceBuilder {
+    return this.#field('schedulingStrategy', strategy)
+  }
+
+  /** minimumHealthyPercent / maximumPercent (defaults 100 / 200) and the circuit breaker. */
+  deployment(configuration: { minimumHealthyPercent?: number; maximumPercent?: number; deploymentCircuitBreaker?: { enable: boolean; rollback: boolean } }): ServiceBuilder {
+    return this.#field('deploymentConfiguration', configuration)
+  }
+
+  placement(options: { constraints?: Array<{ type: string; expression?: string }>; strategy?: Array<{ type: string; field?: string }> }): ServiceBuilder {
+    const withConstraints = options.constraints !== undefined ? this.#field('placementConstraints', options.constraints) : this
+    return options.strategy !== undefined ? withConstraints.#field('placementStrategy', options.strategy) : withConstraints
+  }
+
+  enableExecuteCommand(enable = true): ServiceBuilder {
+    return this.#field('enableExecuteCommand', enable)
+  }
+
+  /** Any other CreateService member (networkConfiguration, capacityProviderStrategy, tags…). */
+  set(member: string, value: unknown): ServiceBuilder {
+    return this.#field(member, value)
+  }
+
+  toInput(): Shape {
+    return { cluster: this.#spec.cluster, serviceName: this.#spec.name, ...structuredClone(this.#spec.fields) }
+  }
+
+  /** CreateService; resolves with the handle at once (`waitSteady()` waits for its tasks). */
+  async create(): Promise<ServiceHandle> {
+    const { service } = await this.#ecs.createService(this.toInput() as never) as Shape
+    return new ServiceHandle(this.#ecs, this.#spec.cluster, service as Shape)
+  }
+}
