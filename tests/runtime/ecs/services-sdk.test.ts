@@ -17,7 +17,7 @@ t.test('services over the wire, as the official SDK sees them', async (t) => {
   t.teardown(() => ecs.destroy())
   const settle = async () => { for (let i = 0; i < 5; i++) await advance(cloud.engine, 0) }
   await ecs.send(new CreateClusterCommand({ clusterName: 'web' }))
-  const v1 = seedDefinition(cloud.engine, 'app', { environment: sim(36_000) })
+  const v1 = await seedDefinition(cloud.engine, 'app', { environment: sim(36_000) })
 
   const { service } = await ecs.send(new CreateServiceCommand({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, tags: [{ key: 'team', value: 'a' }] }))
   t.equal(service!.serviceName, 'web')
@@ -37,7 +37,7 @@ t.test('services over the wire, as the official SDK sees them', async (t) => {
   t.same(s.tags, [{ key: 'team', value: 'a' }])
   t.same(described.failures, [{ arn: s.serviceArn!.replace(/web$/, 'ghost'), reason: 'MISSING' }])
 
-  const v2 = seedDefinition(cloud.engine, 'app', { environment: sim(36_000) })
+  const v2 = await seedDefinition(cloud.engine, 'app', { environment: sim(36_000) })
   const updated = await ecs.send(new UpdateServiceCommand({ cluster: 'web', service: 'web', taskDefinition: 'app', desiredCount: 3 }))
   t.same(updated.service!.deployments!.map((d) => d.status), ['PRIMARY', 'ACTIVE'])
   await settle()
