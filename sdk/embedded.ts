@@ -86,6 +86,7 @@ export function embeddedBackend(engine: Engine): CloudBackend {
     events: embeddedEvents(engine),
     iam: engine.iam,
     audit: engine.audit,
+    logs: engine.logs,
     close: () => engine.close()
   }
 }

@@ -43,8 +43,11 @@ export interface ClusterScaling {
   reservation(provider: string): Reservation | undefined
 }
 
-/** A task's cpu (millicores) and memory (MiB): task-level when set, else its containers' sum. */
-function demandOf(task: Record<string, any>): { cpu: number; memory: number } {
+/** A task's cpu (millicores) and memory (MiB): the demand the tasks area recorded, else task-level, else its containers' sum. */
+function demandOf(record: TaskRecord): { cpu: number; memory: number } {
+  const demand = (record as TaskRecord & { demand?: { cpu?: number; memory?: number } }).demand
+  if (typeof demand?.cpu === 'number' && typeof demand.memory === 'number') return { cpu: demand.cpu, memory: demand.memory }
+  const task = record.task
   const containers: Array<Record<string, any>> = task.containers ?? []
   const units = task.cpu !== undefined ? Number(task.cpu) : containers.reduce((n, c) => n + Number(c.cpu ?? 0), 0)
   const memory = task.memory !== undefined ? Number(task.memory) : containers.reduce((n, c) => n + Number(c.memory ?? c.memoryReservation ?? 0), 0)
@@ -97,7 +100,7 @@ export function startClusterScaling(ctx: EcsContext): ClusterScaling {
     const n = instances.length
     const waiting = ctx.store.scan<TaskRecord>(TASKS, { index: { name: 'clusterStatus', value: `${clusterName}/PROVISIONING` } }).map((r) => r.value).filter((r) => isWaiting(r, name))
     const m = waiting.length > 0
-      ? n + instancesNeeded(waiting.map((t) => demandOf(t.task)), group.instanceType, instances.filter((i) => i.node?.status === 'ACTIVE')
+      ? n + instancesNeeded(waiting.map(demandOf), group.instanceType, instances.filter((i) => i.node?.status === 'ACTIVE')
         .map((i) => ({ cpu: i.node!.totalCpu - i.node!.usedCpu, memory: i.node!.totalMemory - i.node!.usedMemory })))
       : instances.filter((i) => (i.node?.running ?? 0) > 0).length
     const reservation = n === 0 ? (m > 0 ? 200 : 100) : (m / n) * 100

@@ -13,7 +13,7 @@
 // (DEREGISTERING while a forced deregistration's tasks stop; INACTIVE after).
 
 import { INSTANCE_TYPES } from '../cluster/instance-types.js'
-import type { NodeRecord } from '../cluster/node-pool.js'
+import { usedPortNumbers, type NodeRecord } from '../cluster/node-pool.js'
 import { emitEvent } from '../events/outbox-relay.js'
 import type { StoreReader, Transaction } from '../store/store.js'
 import { WorkQueue } from '../controller/work-queue.js'
@@ -159,12 +159,9 @@ function tasksOn(reader: StoreReader, arn: string): TaskRecord[] {
   return reader.scan<TaskRecord>(TASKS, { index: { name: 'instance', value: arn } }).map((r) => r.value)
 }
 
-function usedPorts(node: NodeRecord, protocol: 'tcp' | 'udp'): string[] {
-  // The ports dimension (placement engineer) keeps the host ports tasks hold on the node.
-  const used = (node as unknown as { usedPorts?: { tcp?: readonly number[]; udp?: readonly number[] } | readonly number[] }).usedPorts
-  if (used === undefined) return []
-  if (Array.isArray(used)) return protocol === 'tcp' ? used.map(String) : []
-  return [...((used as { tcp?: readonly number[]; udp?: readonly number[] })[protocol] ?? [])].map(String)
+/** Reserved and taken ports, once each, ascending (as ECS lists PORTS). */
+function portSet(reserved: readonly string[], used: readonly string[]): string[] {
+  return [...new Set([...reserved, ...used])].sort((a, b) => Number(a) - Number(b))
 }
 
 /** What DescribeContainerInstances shows of an instance. */
@@ -191,7 +188,7 @@ export function instanceShape(ctx: EcsContext, reader: StoreReader, record: Inst
     versionInfo: { ...record.versionInfo },
     registeredResources: node === undefined ? [] : resources(node.totalCpu, node.totalMemory, record.reservedPorts, record.reservedUdpPorts),
     remainingResources: node === undefined ? [] : resources(node.totalCpu - node.usedCpu, node.totalMemory - node.usedMemory,
-      [...new Set([...record.reservedPorts, ...usedPorts(node, 'tcp')])], [...new Set([...record.reservedUdpPorts, ...usedPorts(node, 'udp')])]),
+      portSet(record.reservedPorts, usedPortNumbers(node, 'tcp')), portSet(record.reservedUdpPorts, usedPortNumbers(node, 'udp'))),
     status: record.status,
     ...(record.statusReason !== undefined ? { statusReason: record.statusReason } : {}),
     agentConnected: record.status !== 'INACTIVE',

@@ -55,6 +55,16 @@ t.test('container instances', async (t) => {
     t.same(ports(d.registeredResources, 'PORTS')!.stringSetValue, ['22', '2375', '2376', '51678', '51679'], 'ECS\'s reserved ports')
     t.match(ports(d.remainingResources, 'CPU'), { integerValue: 2048 })
     t.same(d.tags, [])
+    // A task holding host ports (the PlanApplier takes them on the node): remaining PORTS / PORTS_UDP list them beside the reserved ones.
+    const key = `${getCluster(ecs.context, 'c').poolId}/${d.ec2InstanceId}`
+    const demand = { cpu: 512, memory: 256, gpu: 0, ports: ['tcp:8080', 'udp:53'] }
+    ecs.context.store.transaction((tx) => ecs.context.pools.reserve(tx, key, demand))
+    const busy = (await ecs.describeContainerInstances({ cluster: 'c', containerInstances: [dflt] })).containerInstances![0]
+    t.same(ports(busy.remainingResources, 'PORTS')!.stringSetValue, ['22', '2375', '2376', '8080', '51678', '51679'])
+    t.same(ports(busy.remainingResources, 'PORTS_UDP')!.stringSetValue, ['53'])
+    t.match(ports(busy.remainingResources, 'CPU'), { integerValue: 2048 - 524 })
+    t.match(ports(busy.remainingResources, 'MEMORY'), { integerValue: 8192 - 256 })
+    ecs.context.store.transaction((tx) => ecs.context.pools.release(tx, key, demand))
 
     // A task on the instance: counts from the store; a STOPPED one is not counted.
     const arn = ci!.containerInstanceArn!
