@@ -15,6 +15,11 @@ export {
   type AuthorizationType, type HttpMethod, type RuleState, type PutEventsEntry, type PutEventsResultEntry
 } from './events/index.js'
 export type { Partition } from './aws/partition.js'
+export {
+  CLOUDWATCH_LOGS_OPERATIONS, RETENTION_DAYS, type CloudWatchLogsApi, type LogGroup, type LogStream, type OutputLogEvent, type FilteredLogEvent,
+  type DescribeLogGroupsRequest, type DescribeLogGroupsResponse, type DescribeLogStreamsRequest, type DescribeLogStreamsResponse,
+  type GetLogEventsRequest, type GetLogEventsResponse, type FilterLogEventsRequest, type FilterLogEventsResponse, type PutLogEventsOutput
+} from './logs/index.js'
 export type {
   BatchApi, BatchExtensions, BatchNode, BatchService, Empty, LogOptions, RegisterNodeInput, PlacementExplanation,
   ArrayPropertiesDetail, AttemptDetail, ComputeEnvironmentDetail, ComputeResources, ContainerOverrides, ContainerProperties, DependencyType,

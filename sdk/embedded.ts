@@ -5,6 +5,7 @@
 // whatever they answer).
 
 import { InvalidArgumentError, ManualClock, eventBridgeService, type Engine, type Registry } from '../runtime/index.js'
+import { ecsWireTimes } from '../runtime/api/tables/ecs.js'
 import type { CloudBackend, ClockService, EcsService, EventsService, RegistryService, Subscription } from './services.js'
 
 export function embeddedRegistry(registry: Registry): RegistryService {
@@ -57,11 +58,21 @@ export function embeddedEvents(engine: Engine): EventsService {
   }
 }
 
-/** ECS is the engine's own; a task's log events come from its CloudWatch Logs. */
+/**
+ * ECS is the engine's own, its answers' timestamps as Dates (the areas keep
+ * epoch-ms numbers or Dates; the remote SDK revives the wire's epoch seconds
+ * to Dates: the same shapes both ways, as the official client gives them).
+ * A task's log events come from the engine's CloudWatch Logs.
+ */
 export function embeddedEcs(engine: Engine): EcsService {
   const ecs = engine.ecs
   return new Proxy(ecs, {
-    get: (target, name) => (name === 'getLogEvents' ? (input: Parameters<EcsService['getLogEvents']>[0]) => engine.logs.getLogEvents(input) : Reflect.get(target, name))
+    get: (target, name) => {
+      if (name === 'getLogEvents') return (input: Parameters<EcsService['getLogEvents']>[0]) => engine.logs.getLogEvents(input)
+      const member = Reflect.get(target, name) as unknown
+      if (typeof member !== 'function') return member
+      return async (...args: unknown[]) => ecsWireTimes(await (member as (...a: unknown[]) => Promise<unknown>).apply(target, args))
+    }
   }) as unknown as EcsService
 }
 
@@ -75,6 +86,7 @@ export function embeddedBackend(engine: Engine): CloudBackend {
     events: embeddedEvents(engine),
     iam: engine.iam,
     audit: engine.audit,
+    logs: engine.logs,
     close: () => engine.close()
   }
 }

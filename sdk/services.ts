@@ -10,6 +10,7 @@ import type {
 import type { IamService } from '../runtime/index.js'
 import type { AuditService } from '../runtime/index.js'
 import type { EventBridgeService } from '../runtime/index.js'
+import type { CloudWatchLogsApi } from '../runtime/index.js'
 import type { EcsApi, EcsExtensions } from '../runtime/ecs/index.js'
 import type { GetLogEventsRequest, GetLogEventsResponse } from '../runtime/logs/model.js'
 
@@ -97,5 +98,7 @@ export interface CloudBackend {
   readonly iam: IamService
   /** The audit trail of the engine's API calls (CloudTrail's LookupEvents remotely). */
   readonly audit: AuditService
+  /** CloudWatch Logs: log groups, streams and events in its shapes (its own API remotely). */
+  readonly logs: CloudWatchLogsApi
   close(): Promise<void>
 }

@@ -5,7 +5,7 @@
 // the wire API of a running engine (`stratus serve`, or another process's
 // embedded one). Both run over the service interfaces of services.ts.
 
-import { Engine, type EngineOptions } from '../runtime/index.js'
+import { Engine, type EngineOptions, type CloudWatchLogsApi } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { EcsClient } from './ecs.js'
 import { RegistryClient } from './registry.js'
@@ -63,6 +63,11 @@ export class StratusClient implements AsyncDisposable {
   readonly iam: IamClient
   /** The engine's API calls as CloudTrail records (calls through the wire API; the embedded SDK's own calls are not API calls). */
   readonly audit: AuditClient
+  /**
+   * CloudWatch Logs in its own shapes: groups (any name, retention, tags), streams (ECS awslogs
+   * output, Batch's job output in /aws/batch/job, PutLogEvents) and their events.
+   */
+  readonly logs: CloudWatchLogsApi
   readonly #backend: CloudBackend
 
   constructor(backend: CloudBackend) {
@@ -74,6 +79,7 @@ export class StratusClient implements AsyncDisposable {
     this.registry = new RegistryClient(backend.registry)
     this.iam = new IamClient(backend.iam)
     this.audit = new AuditClient(backend.audit)
+    this.logs = backend.logs
   }
 
   /** host:port of the engine's HTTP endpoint (the registry is under /v2/, the wire API beside it). */

@@ -42,9 +42,10 @@ export function failureThreshold(desiredCount: number): number {
 export function isFailedTask(record: Pick<TaskRecord, 'task'>): boolean {
   const t = record.task
   if (t.lastStatus !== 'STOPPED') return false
+  // Unhealthy: a failure even when the scheduler did the stopping (it stops unhealthy tasks).
+  if (t.healthStatus === 'UNHEALTHY') return true
   if (typeof t.stopCode === 'string' && NOT_FAILURES.has(t.stopCode)) return false
   if (t.stopCode === 'TaskFailedToStart') return true
-  if (t.healthStatus === 'UNHEALTHY') return true
   const startedAt = timeOf(t.startedAt)
   if (startedAt === undefined) return true
   const stoppedAt = timeOf(t.executionStoppedAt) ?? timeOf(t.stoppedAt) ?? startedAt

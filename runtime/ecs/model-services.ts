@@ -183,7 +183,20 @@ export interface ServiceOperations {
   listServicesByNamespace(input: ListServicesByNamespaceRequest): Promise<ListServicesByNamespaceResponse>
 }
 
-/** Stratus-only calls of this area (not AWS operations). serviceCost comes with pricing.ts (task-definitions area). */
-export interface ServiceExtensions {}
+/** A service's cost so far: the sum of its tasks' costs (the tasks area's taskCost), retained stopped tasks included. */
+export interface ServiceCost {
+  serviceArn: string
+  /** US dollars. */
+  usd: number
+  /** The task records summed (live, and stopped ones still retained). */
+  tasks: number
+}
+
+/** Stratus-only calls of this area (not AWS operations). */
+export interface ServiceExtensions {
+  serviceCost(input: { cluster?: string; service: string }): Promise<ServiceCost>
+}
+
+export const SERVICE_EXTENSION_NAMES = ['serviceCost'] as const
 
 export const SERVICE_OPERATION_NAMES = ['createService', 'updateService', 'deleteService', 'describeServices', 'listServices', 'listServicesByNamespace'] as const

@@ -13,16 +13,16 @@ import type { EcsContext } from './context.js'
 import { clientException, invalidParameter } from './errors.js'
 import { getCluster } from './clusters.js'
 import { resolveTaskDefinition } from './task-definitions.js'
-import { TASK_OWNER, type ClusterRecord } from './records.js'
+import { TASK_OWNER, TASKS, type ClusterRecord } from './records.js'
 import type {
   Attachment, CapacityProviderStrategyItem, Container, Failure, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task,
   TaskOperations, TaskExtensions, TaskOverride, TaskStopCode
 } from './model-tasks.js'
-import { sandboxContainers, type TaskDefinitionShape } from './sandbox-spec.js'
+import { portMappingsOf, sandboxContainers, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, eniAttachment, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
 import { checkLaunch } from './run-task-validation.js'
-import { decideStop, failedToStart, markPending, saveTask, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
+import { decideStop, failedToStart, markPending, saveTask, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { AwsLogs, AwsLogsGroupMissingError, awslogsStreamName } from '../logs/aws-logs.js'
 import type { ContainerSpec } from '../runners/runner.js'
 import { registerTaskOwner } from './task-owner.js'
@@ -72,7 +72,10 @@ export function taskOperations(ctx: EcsContext): TaskOperations & TaskExtensions
   return {
     async runTask(input) {
       const count = input?.count ?? 1
-      return ctx.store.transaction((tx) => launchTasks(ctx, tx, { ...input, count }))
+      const { clientToken, ...request } = input ?? ({} as typeof input)
+      if (clientToken === undefined) return ctx.store.transaction((tx) => launchTasks(ctx, tx, { ...request, count }))
+      if (typeof clientToken !== 'string' || clientToken.length === 0 || clientToken.length > 64) throw invalidParameter('clientToken', 'clientToken must be 1 to 64 characters.', 64)
+      return ctx.store.transaction((tx) => idempotent(ctx, tx, clientToken, request, () => launchTasks(ctx, tx, { ...request, count })))
     },
     async startTask(input) {
       if (!Array.isArray(input?.containerInstances) || input.containerInstances.length === 0) throw invalidParameter('containerInstances', 'containerInstances must name 1 to 10 container instances.', 10)
@@ -99,6 +102,31 @@ export function taskOperations(ctx: EcsContext): TaskOperations & TaskExtensions
       return taskCostOf(ctx, input)
     }
   }
+}
+
+/** RunTask client tokens: the answer a token got, for an hour (ECS's idempotency window is not documented; an hour is the tasks' own retention). */
+const RUN_TASK_TOKENS = 'ecs:runTaskTokens'
+const TOKEN_TTL_MS = 3_600_000
+
+interface TokenRecord { request: string; taskArns: string[]; failures: Failure[]; expiresAt: number }
+
+/**
+ * RunTask with a client token: the same token and request again answer what
+ * the first call launched (the tasks as they are now), launching nothing; the
+ * token with another request is refused.
+ */
+function idempotent(ctx: EcsContext, tx: Transaction, token: string, request: object, launch: () => LaunchResult): LaunchResult {
+  const now = ctx.clock.now()
+  const key = JSON.stringify(request)
+  const found = tx.get<TokenRecord>(RUN_TASK_TOKENS, token)
+  if (found !== undefined && found.value.expiresAt > now) {
+    if (found.value.request !== key) throw invalidParameter('clientToken', 'The clientToken was already used with a different request.')
+    const tasks = found.value.taskArns.map((arn) => tx.get<EcsTaskRecord>(TASKS, taskIdOf(arn))?.value.task).filter((x): x is Task => x !== undefined)
+    return { tasks, failures: found.value.failures }
+  }
+  const result = launch()
+  tx.put<TokenRecord>(RUN_TASK_TOKENS, token, { request: key, taskArns: result.tasks.map((x) => x.taskArn!), failures: result.failures, expiresAt: now + TOKEN_TTL_MS }, found?.version ?? 0)
+  return result
 }
 
 /**
@@ -135,6 +163,20 @@ function demandOf(def: TaskDefinitionShape, overrides: TaskOverride | undefined,
   return { units, cpu: Math.round((units / 1024) * 1000), memory }
 }
 
+/**
+ * The static host ports a task takes on its instance ('tcp:80'): bridge
+ * mappings with a hostPort, every containerPort in host mode; awsvpc tasks
+ * have their own address (none of the instance's ports).
+ */
+function hostPortsOf(def: TaskDefinitionShape, networkMode: string): string[] {
+  if (networkMode === 'awsvpc' || networkMode === 'none') return []
+  const out: string[] = []
+  for (const c of def.containerDefinitions) {
+    for (const p of portMappingsOf(c, networkMode)) if (p.hostPort !== undefined && p.hostPort > 0) out.push(`${p.protocol ?? 'tcp'}:${p.hostPort}`)
+  }
+  return out
+}
+
 function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
   const list = def.compatibilities ?? def.requiresCompatibilities ?? ['EC2']
   return list.includes(launchType) || (launchType === 'EC2' && def.requiresCompatibilities === undefined && def.compatibilities === undefined)
@@ -163,7 +205,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   if (fargateAny && capacities.some((c) => c.launchType !== 'FARGATE')) throw invalidParameter('capacityProviderStrategy', 'A capacity provider strategy cannot contain both Fargate and EC2 capacity providers.')
   const taskCpu = cpuUnits(request.overrides?.cpu ?? definition.cpu)
   const taskMemory = memoryMiB(request.overrides?.memory ?? definition.memory)
-  const demand = demandOf(definition, request.overrides, taskCpu, taskMemory)
+  const demand = { ...demandOf(definition, request.overrides, taskCpu, taskMemory), ports: hostPortsOf(definition, networkMode) }
   const group = request.group ?? `family:${definition.family}`
   const launched: EcsTaskRecord[] = []
   const commit = (capacity: Capacity) => (t: Transaction, _i: number, node: NodeRecord) => {
@@ -201,7 +243,7 @@ interface WriteInput {
   group: string
   taskCpu: number | undefined
   taskMemory: number | undefined
-  demand: { units: number; cpu: number; memory: number }
+  demand: { units: number; cpu: number; memory: number; ports: string[] }
   platformVersion: string | undefined
 }
 
@@ -221,7 +263,7 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
   const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
   // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
-  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0 }
+  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}) }
   // A task whose awslogs group is missing is written, and fails to start with ECS's reason: no sandbox is asked for.
   const row = streams.failure !== undefined
     ? (ctx.pools.release(tx, node.key, demand), undefined)

@@ -12,10 +12,10 @@ import { getCluster } from './clusters.js'
 import { resolveTaskDefinition } from './task-definitions.js'
 import type {
   CreateServiceRequest, DeleteServiceRequest, DescribeServicesRequest, ListServicesByNamespaceRequest, ListServicesRequest,
-  Service, ServiceExtensions, ServiceOperations, UpdateServiceRequest, LaunchType, CapacityProviderStrategyItem
+  Service, ServiceCost, ServiceExtensions, ServiceOperations, UpdateServiceRequest, LaunchType, CapacityProviderStrategyItem
 } from './model-services.js'
 import {
-  activeService, describeService, readService, serviceArn, serviceKey, serviceNameOf, type ServiceState
+  activeService, describeService, readService, serviceArn, serviceKey, serviceNameOf, serviceTasks, type ServiceState
 } from './service-records.js'
 import {
   checkBoolean, checkCapacityProviderStrategy, checkClientToken, checkCount, checkDeploymentConfiguration, checkDeploymentController,
@@ -23,6 +23,7 @@ import {
   checkSchedulingStrategy, checkServiceName, refuseLoadBalancers, refuseServiceRegistries, refuseUnsupported
 } from './service-validation.js'
 import { startDeployment } from './deployments.js'
+import { serviceCostOf } from './service-cost.js'
 import { daemonEligibility } from './daemon-constraints.js'
 import { startServiceController } from './service-controller.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
@@ -270,6 +271,15 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     throw new StratusError('NotFound', 'NamespaceNotFoundException', `The specified namespace wasn't found: ${input.namespace.slice(0, 300)}.`, { field: 'namespace' })
   }
 
-  return { createService, updateService, deleteService, describeServices, listServices, listServicesByNamespace }
+  const serviceCost = async (input: { cluster?: string; service: string }): Promise<ServiceCost> => {
+    const cluster = getCluster(ctx, input?.cluster)
+    const clusterName = String(cluster.cluster.clusterName)
+    const serviceName = serviceNameOf(ctx, clusterName, input.service)
+    const got = readService(ctx.store, clusterName, serviceName)
+    if (got === undefined) throw new EcsError('ServiceNotFoundException', 'Service not found.', { field: 'service' })
+    return serviceCostOf(ctx, clusterName, String(got.value.service.serviceArn), serviceTasks(ctx.store, clusterName, serviceName))
+  }
+
+  return { createService, updateService, deleteService, describeServices, listServices, listServicesByNamespace, serviceCost }
 }
 

@@ -72,7 +72,7 @@ export function saveTask(ctx: EcsContext, tx: Transaction, record: EcsTaskRecord
   const next: EcsTaskRecord = { ...record, task: { ...record.task, version: (record.task.version ?? 0) + (version === 0 ? 0 : 1) } }
   if (version === 0) next.task.version = 1
   tx.put(TASKS, next.taskId, next, version)
-  emitEvent(tx, ctx.events, ECS_SOURCE, TASK_STATE_CHANGE, () => [next.task.taskArn!], () => eventDetail(next.task), () => ctx.clock.now())
+  emitEvent(tx, ctx.events, ECS_SOURCE, TASK_STATE_CHANGE, () => [next.task.taskArn!], () => eventDetail(next.task, ctx.clock.now()), () => ctx.clock.now())
   tx.afterCommit(() => {
     for (const f of ctx.hooks.taskChanged) {
       try {
@@ -86,11 +86,11 @@ export function saveTask(ctx: EcsContext, tx: Transaction, record: EcsTaskRecord
 }
 
 /** The detail of an ECS Task State Change event: the task as ECS sends it (timestamps as ISO-8601 text, updatedAt). */
-export function eventDetail(task: Task): Record<string, unknown> {
+export function eventDetail(task: Task, at: number): Record<string, unknown> {
   const iso = (v: unknown) => v instanceof Date ? v.toISOString() : v
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(task)) out[k] = iso(v)
-  out.updatedAt = new Date().toISOString()
+  out.updatedAt = new Date(at).toISOString()
   return out
 }
 
@@ -163,7 +163,8 @@ export function taskRunning(ctx: EcsContext, tx: Transaction, row: TaskRow, info
   const { record, version } = found
   const stopping = record.task.desiredStatus === 'STOPPED'
   const started = new Date(row.startedAt ?? ctx.clock.now())
-  const containers = applyStates(record.task.containers ?? [], info)
+  const agents = record.task.enableExecuteCommand === true ? [{ name: 'ExecuteCommandAgent' as const, lastStatus: 'RUNNING', lastStartedAt: started }] : undefined
+  const containers = applyStates(record.task.containers ?? [], info).map((c) => agents !== undefined ? { ...c, managedAgents: agents } : c)
   const task: Task = {
     ...record.task,
     lastStatus: stopping ? record.task.lastStatus : 'RUNNING',

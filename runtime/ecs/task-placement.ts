@@ -4,9 +4,10 @@
 // finds no place is a failure as ECS reports it (RESOURCE:CPU, RESOURCE:MEMORY,
 // ATTRIBUTE …), from the core's reason codes.
 //
-// Until the placement area's strategy chains and query language land
-// (placement/placeTasks), this takes the first strategy, distinctInstance,
-// and memberOf expressions of the form `attribute:<name> == <value>` or
+// Strategies chain in order (the core ranks by the first, later ones break
+// ties), static host ports are a dimension of feasibility (RESOURCE:PORTS).
+// Until the placement area's query language lands (placement/placeTasks),
+// memberOf takes expressions of the form `attribute:<name> == <value>` or
 // `attribute:<name> in [<a>, <b>]`.
 
 import type { Transaction } from '../store/store.js'
@@ -21,7 +22,7 @@ import type { EcsTaskRecord } from './task-lifecycle.js'
 
 export interface PlacementAsk {
   count: number
-  demand: { cpu: number; memory: number }
+  demand: { cpu: number; memory: number; ports?: readonly string[] }
   group: string
   strategies: PlacementStrategy[]
   constraints: PlacementConstraint[]
@@ -34,13 +35,16 @@ export function failureReason(reason: PlacementReason): string {
     case 'INSUFFICIENT_MEMORY': return 'RESOURCE:MEMORY'
     case 'INSUFFICIENT_GPU': return 'RESOURCE:GPU'
     case 'CONSTRAINT_UNSATISFIED': return 'ATTRIBUTE'
+    case 'PORTS_IN_USE': return 'RESOURCE:PORTS'
     default: return 'AGENT'
   }
 }
 
-function strategyOf(list: PlacementStrategy[]): Strategy {
-  const first = list[0]
-  if (first === undefined) return { type: 'random' }
+function strategiesOf(list: PlacementStrategy[]): Strategy[] {
+  return list.length === 0 ? [{ type: 'random' }] : list.map(strategyOf)
+}
+
+function strategyOf(first: PlacementStrategy): Strategy {
   if (first.type === 'random') return { type: 'random' }
   if (first.type === 'binpack') return { type: 'binpack', field: first.field === 'cpu' ? 'cpu' : 'memory' }
   const field = (first.field ?? 'instanceId').toLowerCase() === 'instanceid' || first.field === 'host' ? 'node' : attributeName(first.field!)
@@ -68,9 +72,9 @@ function memberOfOf(constraints: PlacementConstraint[]): TaskInput['memberOf'] {
 }
 
 /** The node's custom attribute names the ask uses (at most 8 per snapshot, as the core allows). */
-function namedAttributes(strategy: Strategy, memberOf: TaskInput['memberOf']): Set<string> {
+function namedAttributes(strategies: Strategy[], memberOf: TaskInput['memberOf']): Set<string> {
   const names = new Set<string>()
-  if (strategy.type === 'spread' && strategy.field !== 'node' && strategy.field !== 'zone' && strategy.field !== 'instanceType') names.add(strategy.field)
+  for (const strategy of strategies) if (strategy.type === 'spread' && strategy.field !== 'node' && strategy.field !== 'zone' && strategy.field !== 'instanceType') names.add(strategy.field)
   if (memberOf !== undefined && memberOf.attribute !== 'zone' && memberOf.attribute !== 'instanceType') names.add(memberOf.attribute)
   return names
 }
@@ -91,16 +95,38 @@ function groupsByInstance(tx: Transaction, clusterName: string): Map<string, Rec
 /**
  * Places `ask.count` tasks on the cluster's instances and commits the plan
  * in tx: `commit(tx, i, node)` runs for each placed task (after its demand is
- * reserved); the others come back as failures.
+ * reserved); the others come back as failures. A plan the PlanApplier
+ * refuses (a port two of its tasks both want) is undone whole and the tasks
+ * are placed again one plan each, so each sees what the one before took.
  */
 export function placeOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, ask: PlacementAsk, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
+  if (ctx.pools.nodes(cluster.poolId, tx).length === 0) throw invalidParameter('cluster', 'No Container Instances were found in your cluster.')
+  const batch = planAndApply(ctx, tx, cluster, ask, ask.count, 0)
+  if (batch.applied) {
+    for (const p of batch.placed) commit(tx, p.i, p.node)
+    return batch.failures
+  }
+  const failures: Failure[] = []
+  for (let i = 0; i < ask.count; i++) {
+    const one = planAndApply(ctx, tx, cluster, ask, 1, i)
+    if (one.applied) for (const p of one.placed) commit(tx, p.i, p.node)
+    failures.push(...one.failures)
+  }
+  return failures
+}
+
+type Attempt =
+  | { applied: true; placed: Array<{ i: number; node: NodeRecord }>; failures: Failure[] }
+  | { applied: false; failures: Failure[] }
+
+/** One plan for `count` tasks (numbered from `first`), applied in a savepoint of tx: the placements it reserved, or refused (nothing kept). */
+function planAndApply(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, ask: PlacementAsk, count: number, first: number): Attempt {
   const snapshot = ctx.pools.snapshot(cluster.poolId, tx)
   const clusterArn = String(cluster.cluster.clusterArn)
-  if (snapshot.nodes.length === 0) throw invalidParameter('cluster', 'No Container Instances were found in your cluster.')
-  const strategy = strategyOf(ask.strategies)
+  const strategies = strategiesOf(ask.strategies)
   const memberOf = memberOfOf(ask.constraints)
   const distinct = ask.constraints.some((c) => c.type === 'distinctInstance')
-  const named = namedAttributes(strategy, memberOf)
+  const named = namedAttributes(strategies, memberOf)
   const groups = groupsByInstance(tx, String(cluster.cluster.clusterName))
   const nodes: NodeInput[] = snapshot.nodes.map((n) => ({
     cpu: n.totalCpu, memory: n.totalMemory, gpus: n.totalGpu,
@@ -108,34 +134,32 @@ export function placeOnInstances(ctx: EcsContext, tx: Transaction, cluster: Clus
     status: n.status, zone: n.zone, instanceType: n.instanceType,
     attributes: Object.fromEntries(Object.entries(n.attributes).filter(([k]) => named.has(k))),
     groups: groups.get(n.containerInstanceArn) ?? {},
-    runningTasks: n.running
+    runningTasks: n.running,
+    ...(n.usedPorts !== undefined && n.usedPorts.length > 0 ? { usedPorts: n.usedPorts } : {})
   }))
-  const tasks: TaskInput[] = Array.from({ length: ask.count }, () => ({
-    cpu: ask.demand.cpu, memory: ask.demand.memory, group: ask.group, strategy,
+  const ports = ask.demand.ports !== undefined && ask.demand.ports.length > 0 ? ask.demand.ports : undefined
+  const tasks: TaskInput[] = Array.from({ length: count }, () => ({
+    cpu: ask.demand.cpu, memory: ask.demand.memory, group: ask.group, strategies, ...(ports !== undefined ? { ports } : {}),
     ...(distinct ? { distinctInstance: true } : {}), ...(memberOf !== undefined ? { memberOf } : {})
   }))
-  const placed = ctx.scheduler.place({ nodes, tasks, seed: (ctx.clock.now() & 0x7fffffff) || 1 })
+  const placed = ctx.scheduler.place({ nodes, tasks, seed: ((ctx.clock.now() + first) & 0x7fffffff) || 1 })
   const plan: PlacementPlan = {
     poolId: snapshot.poolId, poolVersion: snapshot.version, nodes: snapshot.nodes,
     node: Int32Array.from(placed.placements.map((p) => p.node ?? -1)),
     reason: placed.placements.map((p) => p.reason),
-    reserved: new Int32Array(ask.count).fill(-1),
+    reserved: new Int32Array(count).fill(-1),
     metrics: placed.metrics
   }
-  const demand = { cpu: ask.demand.cpu, memory: ask.demand.memory, gpu: 0 }
-  const applied = ctx.applier.apply(plan, () => demand, commit)
-  const failures: Failure[] = []
-  placed.placements.forEach((p, i) => {
-    if (p.node !== null && applied.applied) return
-    const detail = applied.applied ? undefined : applied.detail
-    failures.push({ arn: snapshot.nodes[0]?.containerInstanceArn ?? clusterArn, reason: applied.applied ? failureReason(p.reason) : 'RESOURCE:CPU', ...(detail !== undefined ? { detail } : {}) })
-    void i
-  })
-  return failures
+  const demand = { cpu: ask.demand.cpu, memory: ask.demand.memory, gpu: 0, ...(ports !== undefined ? { ports } : {}) }
+  const reserved: Array<{ i: number; node: NodeRecord }> = []
+  const applied = ctx.applier.apply(plan, () => demand, (_t, i, node) => { reserved.push({ i: first + i, node }) })
+  const failed = (reason: string, detail?: string): Failure => ({ arn: snapshot.nodes[0]?.containerInstanceArn ?? clusterArn, reason, ...(detail !== undefined ? { detail } : {}) })
+  if (!applied.applied) return { applied: false, failures: Array.from({ length: count }, () => failed('RESOURCE:PORTS', applied.detail)) }
+  return { applied: true, placed: reserved, failures: placed.placements.filter((p) => p.node === null).map((p) => failed(failureReason(p.reason))) }
 }
 
 /** StartTask: each task on the instance named (no placement); an instance that cannot take it is a failure. */
-export function startOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, instances: string[], demand: { cpu: number; memory: number }, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
+export function startOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, instances: string[], demand: { cpu: number; memory: number; ports?: readonly string[] }, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
   const failures: Failure[] = []
   const nodes = ctx.pools.nodes(cluster.poolId, tx).map((r) => r.value)
   instances.forEach((ref, i) => {
@@ -148,7 +172,9 @@ export function startOnInstances(ctx: EcsContext, tx: Transaction, cluster: Clus
     if (current.status !== 'ACTIVE') return void failures.push({ arn: current.containerInstanceArn, reason: 'AGENT', detail: `The container instance is ${current.status}.` })
     if (current.totalCpu - current.usedCpu < demand.cpu) return void failures.push({ arn: current.containerInstanceArn, reason: 'RESOURCE:CPU' })
     if (current.totalMemory - current.usedMemory < demand.memory) return void failures.push({ arn: current.containerInstanceArn, reason: 'RESOURCE:MEMORY' })
-    const reserved = ctx.pools.reserve(tx, current.key, { cpu: demand.cpu, memory: demand.memory, gpu: 0 })
+    const taken = demand.ports?.find((p) => current.usedPorts?.includes(p))
+    if (taken !== undefined) return void failures.push({ arn: current.containerInstanceArn, reason: 'RESOURCE:PORTS', detail: `host port ${taken} is in use` })
+    const reserved = ctx.pools.reserve(tx, current.key, { cpu: demand.cpu, memory: demand.memory, gpu: 0, ...(demand.ports !== undefined && demand.ports.length > 0 ? { ports: demand.ports } : {}) })
     commit(tx, i, reserved)
   })
   return failures

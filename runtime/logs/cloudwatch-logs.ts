@@ -57,6 +57,13 @@ export interface CloudWatchLogsApi {
   filterLogEvents(input: FilterLogEventsRequest): Promise<FilterLogEventsResponse>
 }
 
+/** Every operation of CloudWatchLogsApi, by method name (the SDK's remote client is built from this list). */
+export const CLOUDWATCH_LOGS_OPERATIONS = [
+  'createLogGroup', 'deleteLogGroup', 'putRetentionPolicy', 'deleteRetentionPolicy', 'describeLogGroups',
+  'tagResource', 'untagResource', 'listTagsForResource', 'tagLogGroup', 'untagLogGroup', 'listTagsLogGroup',
+  'createLogStream', 'deleteLogStream', 'putLogEvents', 'describeLogStreams', 'getLogEvents', 'filterLogEvents'
+] as const satisfies ReadonlyArray<keyof CloudWatchLogsApi>
+
 export class CloudWatchLogs implements CloudWatchLogsApi {
   readonly #ctx: LogsContext
 

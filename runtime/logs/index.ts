@@ -1,6 +1,6 @@
 export { LogStore } from './log-store.js'
 export { fileLines, type FileLinesOptions } from './file-lines.js'
-export { CloudWatchLogs, type CloudWatchLogsApi, type CloudWatchLogsOptions } from './cloudwatch-logs.js'
+export { CloudWatchLogs, CLOUDWATCH_LOGS_OPERATIONS, type CloudWatchLogsApi, type CloudWatchLogsOptions } from './cloudwatch-logs.js'
 export type { StreamAttempt } from './context.js'
 export { compileFilterPattern } from './filter-pattern.js'
 export { AwsLogs, AwsLogsGroupMissingError, AWSLOGS_GROUP_MISSING_REASON, awslogsStreamName, type AwsLogsStreamSpec } from './aws-logs.js'

@@ -4,6 +4,8 @@
 export interface LogGroup {
   logGroupName: string
   creationTime: number
+  /** Days its events are kept (absent: forever). */
+  retentionInDays?: number
   metricFilterCount: number
   /** With the trailing `:*`, as DescribeLogGroups reports it. */
   arn: string

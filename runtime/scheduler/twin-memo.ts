@@ -139,3 +139,9 @@ export class FailedShapes {
     }
   }
 }
+
+/** The reason rule with ports (core-as/feasibility.ts): ports only when they ruled out strictly the most nodes. */
+export function reasonWithPorts(byCpu: number, byMem: number, byGpu: number, byPorts: number): number {
+  if (byPorts > byCpu && byPorts > byMem && byPorts > byGpu) return abi.REASON_PORTS
+  return reasonFrom(byCpu, byMem, byGpu)
+}

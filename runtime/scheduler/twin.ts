@@ -8,13 +8,9 @@ import * as abi from './abi.js'
 import { completeShape, layoutArena, PlacementBatch, type BatchShape } from './placement-batch.js'
 import { readMetrics, type PlacementCore, type PlanMetrics } from './core.js'
 import { validateBatch, validateShape } from './validate.js'
-import { FailedShapes, reasonFrom } from './twin-memo.js'
+import { FailedShapes, reasonWithPorts } from './twin-memo.js'
+import { selectChained } from './twin-chain.js'
 
-/** The reason rule with ports (core-as/feasibility.ts): ports only when they ruled out strictly the most nodes. */
-function reasonWithPorts(byCpu: number, byMem: number, byGpu: number, byPorts: number): number {
-  if (byPorts > byCpu && byPorts > byMem && byPorts > byGpu) return abi.REASON_PORTS
-  return reasonFrom(byCpu, byMem, byGpu)
-}
 import { InvalidArgumentError } from '../errors.js'
 
 const NONE = 0x7fffffff
@@ -561,83 +557,9 @@ class Placement {
     return reasonWithPorts(byCpu, byMem, byGpu, byPorts)
   }
 
-  // ---- strategy chains (core-as/chain.ts) ---------------------------------------------
+  // ---- strategy chains: twin-chain.ts (core-as/chain.ts) --------------------------------
   groupCount(node: number): number {
     return this.group === 0 ? this.tasksOn[node] : this.countGet(this.group, node)
-  }
-
-  /** One scan: the first strategy ranks, the chain's entries break its ties, then the lower index. */
-  selectChained(strategy: number, spreadAttr: number, chainOffset: number, chainLength: number): number {
-    const steps = 1 + chainLength
-    const stepStrategy = [strategy]
-    const stepAttr = [spreadAttr]
-    for (let k = 1; k < steps; k++) {
-      stepStrategy.push(this.chains[(chainOffset + k - 1) * 2])
-      stepAttr.push(this.chains[(chainOffset + k - 1) * 2 + 1])
-    }
-    const valueCounts: Array<Map<number, number> | undefined> = []
-    let start = 0
-    let drawn = false
-    for (let k = 0; k < steps; k++) {
-      if (stepStrategy[k] === abi.STRATEGY_SPREAD && stepAttr[k] !== abi.SPREAD_NODE) {
-        const counts = new Map<number, number>()
-        for (let node = 0; node < this.n; node++) {
-          const v = this.attrOf(node, stepAttr[k])
-          counts.set(v, (counts.get(v) ?? 0) + this.groupCount(node))
-        }
-        valueCounts[k] = counts
-      }
-      if (stepStrategy[k] === abi.STRATEGY_RANDOM && !drawn) {
-        start = this.nextRandom() % this.n
-        drawn = true
-      }
-    }
-    const key = (k: number, node: number): number => {
-      switch (stepStrategy[k]) {
-        case abi.STRATEGY_BINPACK_CPU: return this.freeCpu[node] - this.cpu
-        case abi.STRATEGY_BINPACK_MEMORY: return this.freeMem[node] - this.mem
-        case abi.STRATEGY_BESTFIT:
-          return this.potential[node] - (this.cpu * this.inverseCpu[node] + this.mem * this.inverseMem[node])
-        case abi.STRATEGY_SPREAD:
-          return stepAttr[k] === abi.SPREAD_NODE ? this.groupCount(node) : valueCounts[k]!.get(this.attrOf(node, stepAttr[k]))!
-        default: return node >= start ? node - start : node - start + this.n
-      }
-    }
-    const bestKeys = new Float64Array(steps)
-    let best = -1
-    let active = 0, byCpu = 0, byMem = 0, byGpu = 0, byPorts = 0
-    for (let node = 0; node < this.n; node++) {
-      const r = this.classify(node)
-      if (r === 0) {
-        active++
-        if (best < 0) {
-          for (let k = 0; k < steps; k++) bestKeys[k] = key(k, node)
-          best = node
-          continue
-        }
-        for (let k = 0; k < steps; k++) {
-          const v = key(k, node)
-          if (v < bestKeys[k]) {
-            bestKeys[k] = v
-            for (let j = k + 1; j < steps; j++) bestKeys[j] = key(j, node)
-            best = node
-            break
-          }
-          if (v > bestKeys[k]) break
-        }
-        continue
-      }
-      if (r !== abi.REASON_NO_ACTIVE_NODE) active++
-      if (r === abi.REASON_CPU) byCpu++
-      else if (r === abi.REASON_MEMORY) byMem++
-      else if (r === abi.REASON_GPU) byGpu++
-      else if (r === abi.REASON_PORTS) byPorts++
-    }
-    if (best < 0) {
-      this.metrics[abi.M_FAILURE_SCANS]++
-      this.chainReason = active === 0 ? abi.REASON_NO_ACTIVE_NODE : reasonWithPorts(byCpu, byMem, byGpu, byPorts)
-    }
-    return best
   }
 
   // ---- spread ----------------------------------------------------------------------
@@ -816,7 +738,7 @@ class Placement {
     const unconstrained = !this.constrained() && chainLength === 0
     if (!unconstrained || !this.memo.coversFailed(this.cpu, this.mem, this.gpu)) {
       const node = chainLength > 0
-        ? this.selectChained(this.strategy, tasks.spreadAttribute[task], chainOffset, chainLength)
+        ? selectChained(this, this.strategy, tasks.spreadAttribute[task], chainOffset, chainLength)
         : this.select(tasks.spreadAttribute[task])
       if (node >= 0) {
         this.commit(node)

@@ -42,10 +42,13 @@ export function validateBatch(batch: PlacementBatch): void {
   const { nodes: n, pairs: pairCount, values: valueCount } = batch.shape
   const t = batch.taskCount
   const nodes = batch.nodes
+  // Columns bound once: a template-string property lookup per node and dimension cost more than the checks.
+  const dims = [['Cpu', nodes.totalCpu, nodes.freeCpu], ['Memory', nodes.totalMemory, nodes.freeMemory], ['Gpu', nodes.totalGpu, nodes.freeGpu]] as const
   for (let i = 0; i < n; i++) {
-    for (const dim of ['Cpu', 'Memory', 'Gpu'] as const) {
-      const total = nodes[`total${dim}`][i]
-      const free = nodes[`free${dim}`][i]
+    for (let d = 0; d < 3; d++) {
+      const [dim, totals, frees] = dims[d]
+      const total = totals[i]
+      const free = frees[i]
       if (total < 0) bad(`nodes.total${dim}`, i, 'must be >= 0', total, 0)
       if (free < 0 || free > total) bad(`nodes.free${dim}`, i, `must be between 0 and the node's total (${total})`, free, total)
     }

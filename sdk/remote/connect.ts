@@ -11,6 +11,7 @@ import { remoteRegistry } from './registry.js'
 import { remoteIam } from './iam.js'
 import { remoteAudit } from './audit.js'
 import { remoteEventBridge } from './events.js'
+import { remoteLogs } from './logs.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -58,6 +59,7 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
       clock,
       iam: remoteIam(wire, stratus),
       audit: remoteAudit(wire),
+      logs: remoteLogs(wire),
       events: {
         subscribe(pattern, handler) {
           const subscription = events.subscribe(pattern, handler)

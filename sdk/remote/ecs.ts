@@ -1,9 +1,8 @@
 // EcsService over the wire: ECS's own API (awsJson1_1, `X-Amz-Target:
 // AmazonEC2ContainerServiceV20141113.<Op>`, signing name ecs), so a remote
 // call is the call the official ECS client and `aws ecs` make — authorized as
-// ecs:<Op>. ECS's times come back as epoch seconds and are turned into the
-// epoch-ms numbers the engine's own ECS answers with (the same shapes
-// embedded and remote). The extensions go over /stratus/; a task's log
+// ecs:<Op>. ECS's times come back as epoch seconds and are revived to Dates
+// (as the embedded SDK gives them, and the official client). The extensions go over /stratus/; a task's log
 // events over CloudWatch Logs' GetLogEvents.
 
 import { CLUSTER_OPERATION_NAMES } from '../../runtime/ecs/model-clusters.js'
@@ -13,7 +12,7 @@ import { SERVICE_OPERATION_NAMES } from '../../runtime/ecs/model-services.js'
 import { EXEC_OPERATION_NAMES } from '../../runtime/ecs/model-exec.js'
 import { ECS_TARGET, ECS_TIMESTAMP_MEMBERS } from '../../runtime/api/tables/ecs.js'
 import type { EcsService } from '../services.js'
-import { encode } from './codec.js'
+import { encode, reviveDates } from './codec.js'
 import type { StratusApi } from './stratus-api.js'
 import type { WireClient } from './wire.js'
 
@@ -21,31 +20,19 @@ const ECS_OPERATIONS: readonly string[] = [
   ...CLUSTER_OPERATION_NAMES, ...TASK_DEFINITION_OPERATION_NAMES, ...TASK_OPERATION_NAMES, ...SERVICE_OPERATION_NAMES, ...EXEC_OPERATION_NAMES
 ]
 
-/** In place, at any depth: ECS timestamp members (epoch seconds) → epoch-ms numbers. */
-function secondsToMs<T>(value: T): T {
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk)
-    if (node === null || typeof node !== 'object') return
-    const record = node as Record<string, unknown>
-    for (const [key, member] of Object.entries(record)) {
-      if (typeof member === 'number' && ECS_TIMESTAMP_MEMBERS.has(key)) record[key] = Math.round(member * 1000)
-      else walk(member)
-    }
-  }
-  walk(value)
-  return value
-}
-
 export function remoteEcs(wire: WireClient, stratus: StratusApi): EcsService {
   const service: Record<string, (input?: unknown) => Promise<unknown>> = {}
   for (const op of ECS_OPERATIONS) {
     const action = op[0].toUpperCase() + op.slice(1)
-    service[op] = async (input) => secondsToMs(await wire.json({
+    service[op] = async (input) => reviveDates(await wire.json({
       service: 'ecs', path: '/', body: encode(input ?? {}), family: 'stratus',
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${ECS_TARGET}.${action}` }
-    }))
+    }), ECS_TIMESTAMP_MEMBERS)
   }
   service.execCommand = (input) => stratus.call('ExecCommand', input ?? {}, { long: true })
+  service.taskCost = (input) => stratus.call('EcsTaskCost', input ?? {})
+  service.interruptSpotTask = async (input) => reviveDates(await stratus.call('InterruptSpotTask', input ?? {}), ECS_TIMESTAMP_MEMBERS)
+  service.capacityProviderReservation = async (input) => (await stratus.call<{ reservation?: unknown }>('CapacityProviderReservation', input ?? {})).reservation
   service.getLogEvents = (input) => wire.json({
     service: 'logs', path: '/', body: encode(input ?? {}), family: 'stratus',
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.GetLogEvents' }

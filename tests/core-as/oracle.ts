@@ -118,11 +118,16 @@ export function oraclePlan(batch: PlacementBatch): OracleResult {
     const candidates = anyActive ? [...Array(n).keys()].filter(feasible) : []
     let chosen = -1
     // A chain: lexicographic over the steps' scores, then the lower index (core-as/chain.ts).
+    const perValueOf = new Map<number, Map<number, number>>() // attribute -> value -> tasks of the group (all nodes)
     const stepScore = (s: number, k: number, v: number): number => {
       if (s === abi.STRATEGY_SPREAD && k >= 0) {
-        let c = 0
-        for (let u = 0; u < n; u++) if (attr(u, k) === attr(v, k)) c += countOf(u)
-        return c
+        let perValue = perValueOf.get(k)
+        if (perValue === undefined) {
+          perValue = new Map()
+          for (let u = 0; u < n; u++) perValue.set(attr(u, k), (perValue.get(attr(u, k)) ?? 0) + countOf(u))
+          perValueOf.set(k, perValue)
+        }
+        return perValue.get(attr(v, k))!
       }
       if (s === abi.STRATEGY_SPREAD) return countOf(v)
       return scoreBy(s, v)

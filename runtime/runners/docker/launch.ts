@@ -14,6 +14,7 @@ import type { ContainerInspect } from './recovery.js'
 import {
   bindAddress, containerCreate, holderCreate, needsHolder, networkBindings, networkModeOf, networkProblem, programCandidates, type ContainerCreate
 } from './sandbox.js'
+import { ensureVolumes } from './volumes.js'
 import type { DockerContainer, DockerSandbox } from './state.js'
 
 export interface LaunchSteps {
@@ -37,6 +38,7 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
   s.pullStoppedAt = steps.now()
   await directories
   steps.checkClosing()
+  await ensureVolumes(s)
   if (needsHolder(spec)) {
     s.holderId = await create(s, holderCreate(host.facts, spec, await host.holderImage()), 'the sandbox holder')
     await start(s, s.holderId, 'the sandbox holder')
@@ -54,12 +56,21 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
     await checkProgram(s, c, image)
   }))
   steps.checkClosing()
-  await Promise.all(s.containers.map(async (c) => {
+  // Those with dependsOn stay created until their conditions hold (the runner starts them: startWaiting()).
+  await Promise.all(s.containers.filter((c) => (c.spec.dependsOn?.length ?? 0) === 0).map(async (c) => {
     await start(s, c.id!, `container ${c.spec.name}`, c.index)
     c.state = 'running'
+    c.started = true
     steps.started(c)
   }))
   await readBindings(s)
+}
+
+/** Starts a container that waited on its dependsOn (after running()). */
+export async function startWaiting(s: DockerSandbox, c: DockerContainer): Promise<void> {
+  await start(s, c.id!, `container ${c.spec.name}`, c.index)
+  c.started = true
+  if (s.holderId === undefined && networkModeOf(s.spec) === 'bridge') await readBindings(s, c).catch(() => {})
 }
 
 async function create(s: DockerSandbox, request: ContainerCreate, what: string, retry?: () => Promise<ContainerCreate>): Promise<string> {
@@ -102,7 +113,7 @@ async function start(s: DockerSandbox, id: string, what: string, index?: number)
 
 /** docker-init starts even when the program is missing (and exits 127): the runner looks first, once per image and program. */
 async function checkProgram(s: DockerSandbox, c: DockerContainer, image: ResolvedImage): Promise<void> {
-  if (c.spec.initProcessEnabled === false || (c.spec.mounts?.length ?? 0) > 0) return
+  if (c.spec.initProcessEnabled === false || (c.spec.mounts?.length ?? 0) > 0 || (c.spec.volumes?.length ?? 0) > 0 || (c.spec.volumesFrom?.length ?? 0) > 0) return
   const candidates = programCandidates(c.spec, image)
   if (candidates === undefined) return
   const key = `${image.id}\0${candidates.join('\0')}`
@@ -120,10 +131,12 @@ async function checkProgram(s: DockerSandbox, c: DockerContainer, image: Resolve
 }
 
 /** The host ports the engine published (ephemeral ones included), from the container that publishes them. */
-async function readBindings(s: DockerSandbox): Promise<void> {
+async function readBindings(s: DockerSandbox, only?: DockerContainer): Promise<void> {
   const mode = networkModeOf(s.spec)
   const address = bindAddress(s.spec)
-  const withPorts = s.containers.filter((c) => (c.spec.portMappings?.length ?? 0) > 0)
+  // A container that waits on its dependsOn publishes its own ports only once started (bridge): read then.
+  const withPorts = (only === undefined ? s.containers : [only])
+    .filter((c) => (c.spec.portMappings?.length ?? 0) > 0 && (c.started || s.holderId !== undefined || mode === 'host'))
   if (withPorts.length === 0) return
   const inspectPorts = async (id: string) => (await s.host.client.request<ContainerInspect>('GET', `/containers/${id}/json`)).NetworkSettings?.Ports ?? undefined
   const holderPorts = s.holderId === undefined || mode === 'host' ? undefined : await inspectPorts(s.holderId)

@@ -82,6 +82,8 @@ export interface LogPump {
   done: Promise<void>
   /** The stream has ended (the container stopped, or the engine went away). */
   readonly ended: boolean
+  /** Bytes written to the file so far: a drain that still makes progress is not broken off. */
+  readonly written: number
   /** Breaks off following (a container whose stream does not end). */
   abort(): void
 }
@@ -120,6 +122,7 @@ export function resumeMark(stamp: string): number {
 export function pumpLogs(client: DockerClient, containerId: string, logPath: string, since?: string): LogPump {
   const controller = new AbortController()
   let ended = false
+  let written = 0
   const done = (async () => {
     let file: FileHandle | undefined
     try {
@@ -140,7 +143,7 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
         demux.push(chunk as Buffer)
         if (payloads.length === 0) continue
         // Awaited: a slow disk holds the engine's stream, never our memory.
-        await file.writev(payloads.splice(0))
+        written += (await file.writev(payloads.splice(0))).bytesWritten
         await file.utimes(new Date(), resumeMark(last!))
       }
     } catch {
@@ -150,7 +153,7 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
       ended = true
     }
   })()
-  return { done, get ended() { return ended }, abort: () => controller.abort() }
+  return { done, get ended() { return ended }, get written() { return written }, abort: () => controller.abort() }
 }
 
 /** Where to resume a recovered container's output (`since`): its log file's mtime, the mark resumeMark() set after the last message. */

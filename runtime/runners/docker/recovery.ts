@@ -5,7 +5,7 @@
 // flag, log file and port mappings. What it needs of the live state (which
 // containers still run, the exit status of those that ended, the published
 // ports) it asks the engine.
-import type { ContainerSpec, PortMapping, SandboxSpec } from '../runner.js'
+import type { ContainerSpec, HealthCheck, PortMapping, SandboxSpec } from '../runner.js'
 import type { EngineHost } from './hosts.js'
 import { LABEL, networkBindings, networkModeOf, type NetworkMode } from './sandbox.js'
 import { DockerSandbox } from './state.js'
@@ -57,7 +57,10 @@ function containerSpec(labels: Record<string, string>): ContainerSpec {
   return {
     name: labels[LABEL.container], essential: labels[LABEL.essential] !== 'false', command: [], env: {},
     vcpus: 0, memoryMiB: 0, gpus: 0, logPath: labels[LABEL.logPath] ?? '', workDir: '',
-    portMappings: parseJson<PortMapping[] | undefined>(labels[LABEL.ports], undefined)
+    portMappings: parseJson<PortMapping[] | undefined>(labels[LABEL.ports], undefined),
+    ...(labels[LABEL.healthCheck] !== undefined ? { healthCheck: parseJson<HealthCheck | undefined>(labels[LABEL.healthCheck], undefined) } : {}),
+    ...(labels[LABEL.stopTimeout] !== undefined ? { stopTimeoutSeconds: Number(labels[LABEL.stopTimeout]) } : {}),
+    ...(labels[LABEL.workDir] !== undefined ? { workDir: labels[LABEL.workDir] } : {})
   }
 }
 
@@ -84,7 +87,8 @@ export async function recoverSandbox(host: EngineHost, id: string, listed: Liste
     labels: parseJson<Record<string, string>>(first[LABEL.labels], {}),
     ...(address ? { address } : {}),
     networkMode: (first[LABEL.networkMode] as NetworkMode | undefined) ?? 'awsvpc',
-    containers: members.map((c) => containerSpec(c.Labels))
+    containers: members.map((c) => containerSpec(c.Labels)),
+    ...(first[LABEL.workDir] !== undefined ? { ephemeralStorage: true } : {})
   }
   const sandbox = new DockerSandbox(spec, host, undefined, true)
   for (const c of listed) sandbox.created.push(c.Id)
@@ -100,12 +104,15 @@ export async function recoverSandbox(host: EngineHost, id: string, listed: Liste
     container.imageDigest = listedContainer.ImageID
     if (inspect === undefined || !inspect.State.Running) {
       container.state = 'exited'
-      // Never started (created only), or gone: no exit status of its own.
-      container.exit = inspect === undefined || inspect.State.Status === 'created'
-        ? { name: container.spec.name, exitCode: null, signal: null, oomKilled: false }
+      // Never started (created only: it waited on its dependsOn, or the start was cut short), or gone: no exit status of its own.
+      const created = inspect !== undefined && inspect.State.Status === 'created'
+      container.started = !created
+      container.exit = inspect === undefined || created
+        ? { name: container.spec.name, exitCode: null, signal: null, oomKilled: false, ...(created ? { notStarted: true } : {}) }
         : container.exitFrom(inspect.State.ExitCode, inspect.State.OOMKilled)
     } else {
       container.state = 'running'
+      container.started = true
     }
     const ports = (publisher ?? inspect)?.NetworkSettings?.Ports
     container.bindings = networkBindings(container.spec, networkModeOf(spec), bindIp, ports ?? undefined)

@@ -8,51 +8,33 @@
 // stratus.sandbox, stratus.container, …): a later runner of the same engine
 // finds them (recovery.ts), and close() removes them.
 import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileLines } from '../../logs/file-lines.js'
 import { duplicateId, invalidArgument, RunnerError, runnerClosed, startFailed } from '../errors.js'
 import type { ImageSource } from '../images.js'
 import { listMatching } from '../labels.js'
 import {
-  DEFAULT_STOP_GRACE_MS, type ExecOptions, type ExecResult, type ExecSession, type Runner, type RunnerCapabilities,
+  DEFAULT_STOP_GRACE_MS, type ExecOptions, type ExecResult, type ExecSession, type HealthStatus, type Runner, type RunnerCapabilities,
   type SandboxInfo, type SandboxListener, type SandboxSpec, type StopOptions
 } from '../runner.js'
 import { DockerApiError, type DockerHost } from './client.js'
 import { execCollect, execInteractive } from './exec.js'
 import { connectHosts, LOCAL_HOST, type EngineHost } from './hosts.js'
+import { HealthWatcher } from './health.js'
+import { evaluateDependencies } from './flow.js'
 import { launch } from './launch.js'
 import { pumpLogs, resumePoint } from './logs.js'
 import { PulledJournal } from './pulled-journal.js'
-import { labelFilter, listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
+import { listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
 import { LABEL } from './sandbox.js'
+import { removeVolume, sweepContainers, sweepVolumes, taskVolumes } from './volumes.js'
 import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './state.js'
+import type { DockerRunnerOptions } from './options.js'
 
-export interface DockerRunnerOptions {
-  /** The engine's id: every container is labelled with it, and a runner of the same id recovers them. */
-  engineId: string
-  /** The engine's clock (ms since the epoch): startedAt, stoppedAt, pull times. */
-  now?: () => number
-  /** The built-in registry: its references are pulled from it. */
-  images?: ImageSource
-  /** The Docker engines (default: the local one, /var/run/docker.sock); the first is the default host. */
-  hosts?: readonly DockerHost[]
-  /** Privileged containers are refused unless this is true. */
-  allowPrivileged?: boolean
-  /** SIGTERM → SIGKILL grace of stop() and of stopping the others after an essential exit (default 10 s). */
-  graceMs?: number
-  /**
-   * How long close() waits for its sandboxes to end and be removed (default 30 s). An engine that
-   * does not answer by then is given up on: its sandboxes are reported ended (`lost` says why).
-   */
-  closeTimeoutMs?: number
-  /**
-   * A directory the runner keeps state in (the engine's data dir gives one): the names it pulled
-   * images by, which the next runner of the same directory untags should this one be killed.
-   */
-  stateDir?: string
-}
+export type { DockerRunnerOptions } from './options.js'
 
-/** How long a log stream may run on after its container's exit before it is broken off. */
+/** How long a container's log drain may go without progress, after its exit, before it is broken off. */
 const LOG_DRAIN_MS = 5000
 /** The pause before waiting again on a container whose wait broke off while it runs; doubled per failed inspect, up to MAX_RETRY_MS. */
 const REWAIT_MS = 100
@@ -78,6 +60,8 @@ export class DockerRunner implements Runner {
   readonly #runnerId: string
   readonly #journal: PulledJournal | undefined
   readonly #live = new Map<string, DockerSandbox>()
+  /** One health event stream per engine, opened for the first container with a health check. */
+  readonly #health = new Map<EngineHost, HealthWatcher>()
   #closing = false
   #closed: Promise<void> | undefined = undefined
 
@@ -94,7 +78,9 @@ export class DockerRunner implements Runner {
       multiContainer: true, ports: true, exec: true, images: true,
       privileged: options.allowPrivileged === true,
       networkModes: ['awsvpc', 'bridge', 'host', 'none'],
-      hosts: hosts.map((h) => h.name)
+      hosts: hosts.map((h) => h.name),
+      healthChecks: true, dependsOn: true, stopTimeout: true, volumes: true, volumesFrom: true, dockerLabels: true,
+      ephemeralStorage: true, containerReports: true
     }
   }
 
@@ -158,6 +144,54 @@ export class DockerRunner implements Runner {
     }
     s.listener?.running(s.info())
     for (const c of s.containers) if (c.exit !== undefined) this.#decide(s, c)
+    this.#evaluate(s)
+  }
+
+  // --- dependsOn, health, reports ----------------------------------------------------------
+
+  /** Starts the waiting containers whose conditions hold; ends the sandbox when one can no longer hold. */
+  #evaluate(s: DockerSandbox): void {
+    evaluateDependencies(s, {
+      started: (c) => {
+        this.#watch(s, c)
+        if (s.ending) this.#kill(s, c, 'SIGKILL') // the sandbox's end came while it started: it goes at once
+        else this.#changed(s)
+        this.#evaluate(s)
+      },
+      notStarted: (c) => {
+        if (c.essential && !s.ending) {
+          s.reason = c.exit!.reason
+          this.#endOthers(s)
+        } else {
+          this.#changed(s)
+          this.#evaluate(s)
+        }
+        if (s.allExited) void this.#finish(s)
+      },
+      failed: () => this.#endOthers(s)
+    })
+  }
+
+  /** Tells a listener that wants it (SandboxListener.changed) how the sandbox is now, while it lives. */
+  #changed(s: DockerSandbox): void {
+    const listener = s.listener
+    if (listener?.changed !== undefined && s.state === 'running' && !s.ending && !s.discarded) listener.changed(s.info())
+  }
+
+  #healthChanged(s: DockerSandbox, c: DockerContainer, status: HealthStatus): void {
+    if (s.discarded || c.exit !== undefined || c.health === status) return
+    c.health = status
+    this.#changed(s)
+    this.#evaluate(s)
+  }
+
+  #healthWatcher(host: EngineHost): HealthWatcher {
+    let watcher = this.#health.get(host)
+    if (watcher === undefined) {
+      watcher = new HealthWatcher(host.client, this.engineId)
+      this.#health.set(host, watcher)
+    }
+    return watcher
   }
 
   /** A start that did not complete: whatever was created is removed, and the listener hears why. */
@@ -179,6 +213,7 @@ export class DockerRunner implements Runner {
   #watch(s: DockerSandbox, c: DockerContainer, since?: string): void {
     c.logs = pumpLogs(s.host.client, c.id!, c.spec.logPath, since)
     if (c.exit === undefined) this.#wait(s, c)
+    if (c.spec.healthCheck !== undefined && c.exit === undefined) this.#healthWatcher(s.host).watch(c.id!, (status) => this.#healthChanged(s, c, status))
   }
 
   #wait(s: DockerSandbox, c: DockerContainer): void {
@@ -231,17 +266,27 @@ export class DockerRunner implements Runner {
     // Gone without a trace (removed behind the runner's back, the engine answered 404): it was killed.
     c.exit = inspect === undefined ? { name: c.spec.name, exitCode: null, signal: 'SIGKILL', oomKilled: false } : c.exitFrom(inspect.State.ExitCode, inspect.State.OOMKilled)
     c.state = 'exited'
+    if (c.killTimer !== undefined) clearTimeout(c.killTimer)
+    if (c.spec.healthCheck !== undefined) this.#health.get(s.host)?.unwatch(c.id!)
     if (s.state !== 'starting') this.#decide(s, c)
   }
 
   /** After a container's exit: an essential one ends the sandbox (the others are stopped); the last one finishes it. */
   #decide(s: DockerSandbox, c: DockerContainer): void {
-    if (c.essential && s.decider === undefined && !s.stopped) {
+    if (c.essential && !s.ending) {
       s.decider = c
-      const others = s.containers.filter((o) => o.exit === undefined && o.id !== undefined)
-      if (others.length > 0) this.#signal(s, others, 'SIGTERM', this.#graceMs)
+      this.#endOthers(s)
+    } else {
+      this.#changed(s)
+      this.#evaluate(s)
     }
     if (s.allExited) void this.#finish(s)
+  }
+
+  /** The sandbox's end is decided: the others are stopped, each with its own grace; those still waiting never start. */
+  #endOthers(s: DockerSandbox): void {
+    const others = s.containers.filter((o) => o.exit === undefined)
+    if (others.length > 0) this.#signal(s, others, 'SIGTERM', undefined)
   }
 
   #kill(s: DockerSandbox, c: DockerContainer, signal: NodeJS.Signals): void {
@@ -249,34 +294,55 @@ export class DockerRunner implements Runner {
     s.host.client.request('POST', `/containers/${c.id}/kill`, { query: { signal } }).catch(() => {}) // already exited: nothing to do
   }
 
-  /** Sends `signal`, then SIGKILL to those still alive after the grace. */
-  #signal(s: DockerSandbox, targets: DockerContainer[], signal: NodeJS.Signals, graceMs: number): void {
-    for (const c of targets) if (c.exit === undefined) this.#kill(s, c, signal)
-    if (signal === 'SIGKILL') return
-    const timer = setTimeout(() => {
-      s.timers.delete(timer)
-      for (const c of targets) {
-        if (c.exit !== undefined) continue
+  /**
+   * Sends `signal`, then SIGKILL to those still alive after the grace: `graceMs`, or each
+   * container's own stopTimeoutSeconds, or the runner's. A container still waiting on its
+   * dependsOn is never started: it ends at once (notStarted).
+   */
+  #signal(s: DockerSandbox, targets: DockerContainer[], signal: NodeJS.Signals, graceMs: number | undefined): void {
+    for (const c of targets) {
+      if (c.exit !== undefined) continue
+      if (!c.started && !c.launching) {
+        c.state = 'exited'
+        c.exit = { name: c.spec.name, exitCode: null, signal: null, oomKilled: false, notStarted: true }
+        continue
+      }
+      if (c.id === undefined) continue
+      this.#kill(s, c, signal)
+      if (signal === 'SIGKILL' || c.killTimer !== undefined) continue
+      const grace = graceMs ?? (c.spec.stopTimeoutSeconds !== undefined ? c.spec.stopTimeoutSeconds * 1000 : this.#graceMs)
+      const timer = setTimeout(() => {
+        s.timers.delete(timer)
+        if (c.exit !== undefined) return
         c.escalatedKill = true
         this.#kill(s, c, 'SIGKILL')
-      }
-    }, graceMs)
-    s.timers.add(timer)
+      }, grace)
+      c.killTimer = timer
+      s.timers.add(timer)
+    }
+    if (s.allExited && s.state !== 'starting') void this.#finish(s)
   }
 
   #stopNow(s: DockerSandbox, options: StopOptions): void {
-    const targets = s.containers.filter((c) => c.exit === undefined && c.id !== undefined)
-    this.#signal(s, targets, options.signal ?? 'SIGTERM', options.graceMs ?? this.#graceMs)
+    const targets = s.containers.filter((c) => c.exit === undefined)
+    this.#signal(s, targets, options.signal ?? 'SIGTERM', options.graceMs)
   }
 
   async #finish(s: DockerSandbox): Promise<void> {
     if (s.drained || s.finishing) return
     s.finishing = true
+    // Every byte a container wrote is in its log file before its end is reported (awslogs reads
+    // those files): a drain is broken off only once it has made no progress for LOG_DRAIN_MS.
     await Promise.all(s.containers.map(async (c) => {
-      if (c.logs === undefined) return
-      const deadline = setTimeout(() => c.logs?.abort(), LOG_DRAIN_MS)
-      await c.logs.done
-      clearTimeout(deadline)
+      const pump = c.logs
+      if (pump === undefined) return
+      let before = -1
+      const stalled = setInterval(() => {
+        if (pump.written === before) pump.abort()
+        before = pump.written
+      }, LOG_DRAIN_MS)
+      await pump.done
+      clearInterval(stalled)
     }))
     s.drained = true
     s.state = 'exited'
@@ -289,6 +355,8 @@ export class DockerRunner implements Runner {
     s.discarded = true
     const exit = s.exit(this.#now())
     await this.#remove(s)
+    // A Fargate task's storage is its own: its workDirs go with it.
+    if (s.spec.ephemeralStorage === true) await Promise.all(s.spec.containers.map((c) => c.workDir === '' ? undefined : rm(c.workDir, { recursive: true, force: true }).catch(() => {})))
     this.#forget(s)
     s.settle()
     s.listener?.exited(exit)
@@ -300,8 +368,12 @@ export class DockerRunner implements Runner {
       if (!(error instanceof DockerApiError && error.statusCode === 404)) throw error
     })
     const members = s.created.filter((id) => id !== s.holderId)
+    for (const c of s.containers) if (c.spec.healthCheck !== undefined && c.id !== undefined) this.#health.get(s.host)?.unwatch(c.id)
     await Promise.allSettled(members.map(remove))
     if (s.holderId !== undefined && s.created.includes(s.holderId)) await remove(s.holderId).catch(() => {})
+    // Its task-scoped volumes, once no container uses them (a recovered one's are found by their labels).
+    const volumes = s.recovered ? await taskVolumes(s.host, this.engineId, { [LABEL.sandbox]: s.spec.id }) : s.volumes
+    await Promise.allSettled(volumes.map((name) => removeVolume(s.host, name)))
   }
 
   #forget(s: DockerSandbox): void {
@@ -414,28 +486,21 @@ export class DockerRunner implements Runner {
       if (s.state === 'starting') s.pendingStop = { signal: 'SIGKILL', graceMs: 0 }
       else this.#stopNow(s, { signal: 'SIGKILL', graceMs: 0 })
     }
-    let deadline: NodeJS.Timeout | undefined
+    let timer: NodeJS.Timeout | undefined
     await Promise.race([
       Promise.all(all.map((s) => s.settled)),
-      new Promise((resolve) => { deadline = setTimeout(resolve, this.#closeTimeoutMs) })
+      new Promise((resolve) => { timer = setTimeout(resolve, this.#closeTimeoutMs) })
     ])
-    clearTimeout(deadline)
+    clearTimeout(timer)
     const left = all.filter((s) => !s.gone)
     // Whatever this runner created and lost track of (a start broken off by an engine error) goes too,
     // and so does what is left of the sandboxes whose engine did not answer in time, as far as it answers now.
-    const removed = new Set<string>()
-    await Promise.all(this.#hosts.map(async (host) => {
-      const signal = left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined
-      const mine = await host.client.request<Array<{ Id: string }>>('GET', '/containers/json', {
-        query: { all: true, filters: labelFilter({ [LABEL.engine]: this.engineId, [LABEL.runner]: this.#runnerId }) }, signal
-      }).catch(() => [])
-      const ids = new Set([...mine.map((c) => c.Id), ...left.filter((s) => s.host === host).flatMap((s) => s.created)])
-      await Promise.all([...ids].map((id) => host.client.request('DELETE', `/containers/${id}`, { query: { force: true, v: true }, signal }).then(
-        () => removed.add(id),
-        (error) => { if (error instanceof DockerApiError && error.statusCode === 404) removed.add(id) }
-      )))
-    }))
+    const deadline = () => left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined
+    const removed = await sweepContainers(this.#hosts, this.engineId, this.#runnerId, left, deadline)
     for (const s of left) this.#giveUp(s, s.created.every((id) => removed.has(id)))
+    for (const watcher of this.#health.values()) watcher.close()
+    // The task-scoped volumes this runner made and could not remove with their sandbox.
+    await sweepVolumes(this.#hosts, this.engineId, this.#runnerId, deadline)
     // The network it made on an engine without a bridge (its pause image stays, cached like a pulled image).
     await Promise.all(this.#hosts.map((h) => h.removeNetwork(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
     await Promise.all(this.#hosts.map((h) => h.images.removePulled(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))

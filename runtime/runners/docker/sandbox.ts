@@ -15,7 +15,9 @@
 // Containers are reached only through published ports, never a bridge IP.
 import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
-import type { ContainerSpec, NetworkBinding, SandboxSpec } from '../runner.js'
+import { effectiveMounts } from '../dependencies.js'
+import type { ContainerSpec, HealthCheck, NetworkBinding, SandboxSpec, VolumeMount } from '../runner.js'
+import { HEALTH_CHECK_DEFAULTS } from '../validation.js'
 import type { ResolvedImage } from './images.js'
 
 export const LABEL = {
@@ -31,7 +33,13 @@ export const LABEL = {
   address: 'stratus.address',
   networkMode: 'stratus.network-mode',
   gpus: 'stratus.gpus',
-  ports: 'stratus.ports'
+  ports: 'stratus.ports',
+  /** A container's healthCheck, stopTimeoutSeconds and (an ephemeral sandbox's) workDir: what a recovering runner needs of them. */
+  healthCheck: 'stratus.health-check',
+  stopTimeout: 'stratus.stop-timeout',
+  workDir: 'stratus.ephemeral-work-dir',
+  /** On a volume the runner made for one sandbox (task scope): removed at its end. */
+  volumeScope: 'stratus.volume-scope'
 } as const
 
 /** Docker's smallest memory limit (6 MiB): a smaller hard limit is raised to it. */
@@ -70,6 +78,41 @@ export function containerName(engineId: string, sandboxId: string, container: st
   const hash = createHash('sha256').update(`${engineId}\0${sandboxId}\0${container}`).digest('hex').slice(0, 12)
   const readable = `${sandboxId}-${container}`.replace(/[^a-zA-Z0-9_.-]+/g, '_').slice(0, 100)
   return `stratus-${readable}-${hash}`
+}
+
+/** The Docker name of a volume: a shared one is its own name; a task one is the sandbox's own (deterministic, unique per engine and sandbox). */
+export function volumeName(facts: Pick<EngineFacts, 'engineId'>, spec: SandboxSpec, volume: VolumeMount): string {
+  if (volume.scope === 'shared') return volume.volume
+  const hash = createHash('sha256').update(`${facts.engineId}\0${spec.id}\0${volume.volume}`).digest('hex').slice(0, 12)
+  return `stratus-${`${spec.id}-${volume.volume}`.replace(/[^a-zA-Z0-9_.-]+/g, '_').slice(0, 100)}-${hash}`
+}
+
+/** Every distinct volume the sandbox's containers name, once each. */
+export function sandboxVolumes(spec: SandboxSpec): VolumeMount[] {
+  const seen = new Map<string, VolumeMount>()
+  for (const c of spec.containers) for (const v of c.volumes ?? []) if (!seen.has(v.volume)) seen.set(v.volume, v)
+  return [...seen.values()]
+}
+
+/** The labels of a task-scoped volume (close() and recovery find it by them). */
+export function volumeLabels(facts: EngineFacts, spec: SandboxSpec, volume: VolumeMount): Record<string, string> {
+  return {
+    ...volume.labels,
+    ...(volume.scope === 'shared' ? {} : { [LABEL.engine]: facts.engineId, [LABEL.sandbox]: spec.id, [LABEL.runner]: facts.runnerId, [LABEL.volumeScope]: 'task' })
+  }
+}
+
+const SECOND_NS = 1e9
+
+/** ECS's healthCheck as Docker's Healthcheck (nanoseconds), with ECS's defaults. */
+export function dockerHealthcheck(check: HealthCheck): Record<string, unknown> {
+  return {
+    Test: [...check.command],
+    Interval: (check.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds) * SECOND_NS,
+    Timeout: (check.timeoutSeconds ?? HEALTH_CHECK_DEFAULTS.timeoutSeconds) * SECOND_NS,
+    Retries: check.retries ?? HEALTH_CHECK_DEFAULTS.retries,
+    StartPeriod: (check.startPeriodSeconds ?? HEALTH_CHECK_DEFAULTS.startPeriodSeconds) * SECOND_NS
+  }
 }
 
 function baseLabels(facts: EngineFacts, spec: SandboxSpec): Record<string, string> {
@@ -164,13 +207,17 @@ export function containerCreate(
   const c = spec.containers[index]
   const mode = networkModeOf(spec)
   const labels = {
+    ...c.dockerLabels,
     ...baseLabels(facts, spec),
     [LABEL.container]: c.name,
     [LABEL.index]: String(index),
     [LABEL.essential]: String(c.essential !== false),
     [LABEL.logPath]: c.logPath,
     ...(c.gpus > 0 ? { [LABEL.gpus]: String(c.gpus) } : {}),
-    ...(c.portMappings !== undefined && c.portMappings.length > 0 ? { [LABEL.ports]: JSON.stringify(c.portMappings) } : {})
+    ...(c.portMappings !== undefined && c.portMappings.length > 0 ? { [LABEL.ports]: JSON.stringify(c.portMappings) } : {}),
+    ...(c.healthCheck !== undefined ? { [LABEL.healthCheck]: JSON.stringify(c.healthCheck) } : {}),
+    ...(c.stopTimeoutSeconds !== undefined ? { [LABEL.stopTimeout]: String(c.stopTimeoutSeconds) } : {}),
+    ...(spec.ephemeralStorage === true ? { [LABEL.workDir]: c.workDir } : {})
   }
   const host: Record<string, unknown> = {
     Init: c.initProcessEnabled !== false,
@@ -201,8 +248,13 @@ export function containerCreate(
   }
   if (c.memoryReservationMiB !== undefined && c.memoryReservationMiB > 0) host.MemoryReservation = c.memoryReservationMiB * 1024 * 1024
   if (c.ulimits !== undefined && c.ulimits.length > 0) host.Ulimits = c.ulimits.map((u) => ({ Name: u.name, Soft: u.softLimit, Hard: u.hardLimit }))
-  if (c.mounts !== undefined && c.mounts.length > 0) {
-    host.Mounts = c.mounts.map((m) => ({ Type: 'bind', Source: m.sourcePath, Target: m.containerPath, ReadOnly: m.readOnly === true }))
+  if (c.healthCheck !== undefined) config.Healthcheck = dockerHealthcheck(c.healthCheck)
+  const { mounts, volumes } = effectiveMounts(spec.containers, index)
+  if (mounts.length + volumes.length > 0) {
+    host.Mounts = [
+      ...mounts.map((m) => ({ Type: 'bind', Source: m.sourcePath, Target: m.containerPath, ReadOnly: m.readOnly === true })),
+      ...volumes.map((v) => ({ Type: 'volume', Source: volumeName(facts, spec, v), Target: v.containerPath, ReadOnly: v.readOnly === true }))
+    ]
   }
   if (holderId !== undefined) {
     host.NetworkMode = `container:${holderId}`

@@ -5,7 +5,8 @@
 // that itself exits 143 keeps its code. The kernel's OOM kill (State.OOMKilled
 // with 137) is SIGKILL with oomKilled, as the process runner reports it.
 import { constants } from 'node:os'
-import type { ContainerExit, ContainerSpec, ContainerState, NetworkBinding, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec, StopOptions } from '../runner.js'
+import { dependencyReason, type DependencyView } from '../dependencies.js'
+import type { ContainerExit, ContainerSpec, ContainerState, DependencyFailure, HealthStatus, NetworkBinding, SandboxExit, SandboxInfo, SandboxListener, SandboxSpec, StopOptions } from '../runner.js'
 import type { EngineHost } from './hosts.js'
 import type { LogPump } from './logs.js'
 
@@ -31,8 +32,23 @@ export class DockerContainer {
   escalatedKill = false
   exit: ContainerExit | undefined = undefined
   logs: LogPump | undefined = undefined
+  /** Docker's health of it (a container with a healthCheck): UNKNOWN until the first result. */
+  health: HealthStatus | undefined
+  /** It has been started (one with dependsOn waits, created, until its conditions hold). */
+  started = false
+  /** Its start (after its dependsOn held) is under way. */
+  launching = false
+  /** SIGKILL after its own grace (stop, or an essential container's exit). */
+  killTimer: NodeJS.Timeout | undefined = undefined
 
-  constructor(readonly spec: ContainerSpec, readonly index: number) {}
+  constructor(readonly spec: ContainerSpec, readonly index: number) {
+    this.health = spec.healthCheck === undefined ? undefined : 'UNKNOWN'
+  }
+
+  /** What a dependsOn condition on it sees. */
+  view(): DependencyView {
+    return { started: this.started, exitCode: this.exit === undefined ? undefined : this.exit.exitCode, health: this.health }
+  }
 
   get essential(): boolean {
     return this.spec.essential !== false
@@ -53,6 +69,7 @@ export class DockerContainer {
     if (this.imageDigest !== undefined) state.imageDigest = this.imageDigest
     if (this.bindings !== undefined) state.networkBindings = this.bindings
     if (this.exit !== undefined) state.exitCode = this.exit.exitCode
+    if (this.health !== undefined) state.health = this.health
     return state
   }
 }
@@ -64,6 +81,8 @@ export class DockerSandbox {
   holderId: string | undefined = undefined
   /** Every container id created for it, the holder included: what is removed at its end. */
   readonly created: string[] = []
+  /** The Docker names of its task-scoped volumes: removed at its end, after its containers. */
+  readonly volumes: string[] = []
   startedAt: number | undefined = undefined
   pullStartedAt: number | undefined = undefined
   pullStoppedAt: number | undefined = undefined
@@ -72,6 +91,10 @@ export class DockerSandbox {
   stopped = false
   /** The essential container whose exit ended it. */
   decider: DockerContainer | undefined = undefined
+  /** A dependsOn condition that could no longer hold ended it. */
+  dependencyFailure: DependencyFailure | undefined = undefined
+  /** Why it ended when no exit says (a container that could not be started after running()). */
+  reason: string | undefined = undefined
   /** Every container has exited and its output is being drained into its log file. */
   finishing = false
   /** Every container has exited and its output is in its log file. */
@@ -105,6 +128,11 @@ export class DockerSandbox {
     return name === undefined ? this.containers[0] : this.containers.find((c) => c.spec.name === name)
   }
 
+  /** Its end is decided: stop(), an essential container's exit, or a dependsOn condition that can no longer hold. */
+  get ending(): boolean {
+    return this.stopped || this.decider !== undefined || this.dependencyFailure !== undefined || this.reason !== undefined
+  }
+
   /** Whether every container has exited (or was never created). */
   get allExited(): boolean {
     return this.containers.every((c) => c.exit !== undefined)
@@ -127,9 +155,16 @@ export class DockerSandbox {
     // No container at all (nothing was created): no status of its own.
     const deciding = decider === undefined ? { exitCode: null, signal: null, oomKilled: false } : exits[decider.index]
     const escalated = this.containers.some((c) => c.escalatedKill && c.exit?.signal === 'SIGKILL' && !c.exit.oomKilled)
-    return {
+    const exit: SandboxExit = {
       exitCode: deciding.exitCode, signal: deciding.signal, oomKilled: deciding.oomKilled,
       containers: exits, stopped: this.stopped, escalated, stoppedAt
     }
+    if (this.dependencyFailure !== undefined) {
+      exit.dependencyFailure = this.dependencyFailure
+      exit.reason = dependencyReason(this.dependencyFailure)
+    } else if (this.reason !== undefined) {
+      exit.reason = this.reason
+    }
+    return exit
   }
 }

@@ -142,7 +142,8 @@ export async function recoverSandboxes(context: RecoveryContext): Promise<void> 
       continue
     }
     const containers = record.containers.map((r) => new OciContainer({
-      name: r.name, essential: r.essential, logPath: r.logPath, portMappings: r.containerPorts.map((containerPort) => ({ containerPort }))
+      name: r.name, essential: r.essential, logPath: r.logPath, portMappings: r.containerPorts.map((containerPort) => ({ containerPort })),
+      stopTimeoutSeconds: r.stopTimeoutSeconds
     }, r))
     const s = new OciSandbox({ id: record.id, labels: record.labels, address: record.address, networkMode: record.networkMode }, containers, undefined, true, record)
     s.state = 'running'

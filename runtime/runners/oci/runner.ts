@@ -89,7 +89,8 @@ export class OciRunner implements Runner {
       memoryLimits: parts.memory === undefined ? 'not-enforced' : 'enforced',
       multiContainer: true, ports: true, exec: true, images: true,
       privileged: options.allowPrivileged === true,
-      networkModes: ['awsvpc', 'host', 'none']
+      networkModes: ['awsvpc', 'host', 'none'],
+      stopTimeout: true, ephemeralStorage: true, containerReports: true
     }
   }
 
@@ -152,10 +153,13 @@ export class OciRunner implements Runner {
     const record: SandboxRecord = {
       version: 1, id: spec.id, labels: { ...spec.labels }, address: spec.address, networkMode: spec.networkMode ?? 'awsvpc',
       state: 'starting', bindings: [],
+      ...(spec.ephemeralStorage === true ? { ephemeralStorage: true } : {}),
       containers: spec.containers.map((c, i) => ({
         name: c.name, essential: c.essential !== false, runtimeId: `${this.#prefix}${key}-${i}`,
         bundle: bundleDir(this.#options.stateDir, `${this.#prefix}${key}-${i}`), logPath: c.logPath,
-        containerPorts: (c.portMappings ?? []).map((m) => m.containerPort)
+        containerPorts: (c.portMappings ?? []).map((m) => m.containerPort),
+        ...(c.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: c.stopTimeoutSeconds } : {}),
+        ...(spec.ephemeralStorage === true ? { workDir: c.workDir } : {})
       }))
     }
     const containers = spec.containers.map((c, i) => new OciContainer(c, record.containers[i]))
@@ -220,7 +224,7 @@ export class OciRunner implements Runner {
     if (s.pendingStop !== undefined) {
       const options = s.pendingStop
       s.pendingStop = undefined
-      this.#signal(s, options.signal ?? 'SIGTERM', options.graceMs ?? this.#graceMs)
+      this.#signal(s, options.signal ?? 'SIGTERM', options.graceMs)
     }
     s.listener!.running(sandboxInfo(s))
     for (const c of s.endedWhileStarting.splice(0)) void this.#containerEnded(s, c)
@@ -252,6 +256,8 @@ export class OciRunner implements Runner {
     c.exit = containerExit(c.spec.name, c.events, oom)
     c.state = 'exited'
     if (c.essential && !s.stopped && !s.ending && s.decider === undefined) s.decider = c
+    // A non-essential container's exit while the sandbox lives: the listener that wants it hears it.
+    if (!c.essential && !s.ending && s.state === 'running') s.listener?.changed?.(sandboxInfo(s))
     this.#settle(s)
   }
 
@@ -260,36 +266,54 @@ export class OciRunner implements Runner {
     if (s.state !== 'running') return
     if (!s.ending && s.containers.some((c) => c.essential && c.state === 'exited')) {
       s.ending = true
-      if (s.running().length > 0) this.#signal(s, 'SIGTERM', this.#graceMs)
+      if (s.running().length > 0) this.#signal(s, 'SIGTERM', undefined)
     }
     if (s.containers.every((c) => c.state === 'exited')) void this.#finish(s)
   }
 
-  /** Sends `signal` to every running container; SIGKILL to those still alive after `graceMs`. */
-  #signal(s: OciSandbox, signal: NodeJS.Signals, graceMs: number): void {
+  /**
+   * Sends `signal` to every running container; SIGKILL to those still alive after the grace:
+   * `graceMs`, or each container's own stopTimeoutSeconds, or the runner's.
+   */
+  #signal(s: OciSandbox, signal: NodeJS.Signals, graceMs: number | undefined): void {
     s.ending = true
-    for (const c of s.running()) {
-      if (c.events.ended !== undefined) continue // its shim said it ended (its pid may be another process's by now)
-      try {
-        process.kill(c.record.pid!, signal)
-      } catch {
-        // already gone: its shim reports it
-      }
-    }
-    clearTimeout(s.killTimer)
+    const running = s.running()
+    for (const c of running) this.#kill(c, signal)
+    for (const timer of s.killTimers) clearTimeout(timer)
+    s.killTimers = []
     if (signal === 'SIGKILL') return
-    s.killTimer = setTimeout(() => {
-      const alive = s.running()
-      if (alive.length === 0) return
-      s.escalated = true
-      this.#signal(s, 'SIGKILL', 0)
-    }, graceMs)
+    const groups = new Map<number, OciContainer[]>()
+    for (const c of running) {
+      const grace = graceMs ?? (c.spec.stopTimeoutSeconds !== undefined ? c.spec.stopTimeoutSeconds * 1000 : this.#graceMs)
+      const group = groups.get(grace)
+      if (group === undefined) groups.set(grace, [c])
+      else group.push(c)
+    }
+    for (const [grace, members] of groups) {
+      s.killTimers.push(setTimeout(() => {
+        const alive = s.running().filter((c) => members.includes(c))
+        if (alive.length === 0) return
+        s.escalated = true
+        for (const c of alive) this.#kill(c, 'SIGKILL')
+      }, grace))
+    }
+  }
+
+  #kill(c: OciContainer, signal: NodeJS.Signals): void {
+    if (c.events.ended !== undefined) return // its shim said it ended (its pid may be another process's by now)
+    try {
+      process.kill(c.record.pid!, signal)
+    } catch {
+      // already gone: its shim reports it
+    }
   }
 
   async #finish(s: OciSandbox): Promise<void> {
     s.state = 'exited'
-    clearTimeout(s.killTimer)
+    for (const timer of s.killTimers) clearTimeout(timer)
     await this.#teardown(s)
+    // A Fargate task's storage is its own: its workDirs go with it.
+    if (s.record.ephemeralStorage === true) await Promise.all(s.record.containers.map((c) => c.workDir === undefined ? undefined : rm(c.workDir, { recursive: true, force: true }).catch(() => {})))
     const exit = sandboxExit(s, this.#options.now())
     // A recovered sandbox nobody attached to keeps its exit for attach(), unless it was stopped: then nobody wants it.
     if (s.listener === undefined && !s.stopped) {
@@ -304,7 +328,7 @@ export class OciRunner implements Runner {
 
   /** Removes everything a sandbox made: ports, forwarder, containers, bundles, its record. */
   async #teardown(s: OciSandbox): Promise<void> {
-    clearTimeout(s.killTimer)
+    for (const timer of s.killTimers) clearTimeout(timer)
     await unpublish(s.ports)
     s.ports = []
     if (s.record.forwarder !== undefined) {
@@ -351,7 +375,7 @@ export class OciRunner implements Runner {
       s.pendingStop = options
       return true
     }
-    this.#signal(s, options.signal ?? 'SIGTERM', options.graceMs ?? this.#graceMs)
+    this.#signal(s, options.signal ?? 'SIGTERM', options.graceMs)
     return true
   }
 

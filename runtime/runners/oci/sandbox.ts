@@ -20,7 +20,7 @@ export class OciContainer {
   /** Started by the runtime (so there is something to delete). */
   created = false
 
-  constructor(readonly spec: Pick<ContainerSpec, 'name' | 'essential' | 'logPath' | 'portMappings'>, readonly record: ContainerRecord) {}
+  constructor(readonly spec: Pick<ContainerSpec, 'name' | 'essential' | 'logPath' | 'portMappings' | 'stopTimeoutSeconds'>, readonly record: ContainerRecord) {}
 
   get essential(): boolean {
     return this.spec.essential !== false
@@ -40,7 +40,8 @@ export class OciSandbox {
   ending = false
   /** The essential container whose own exit ended the sandbox. */
   decider: OciContainer | undefined = undefined
-  killTimer: NodeJS.Timeout | undefined = undefined
+  /** SIGKILL after the grace: one timer per distinct grace (each container's own stopTimeoutSeconds). */
+  killTimers: NodeJS.Timeout[] = []
   ports: PublishedPort[] = []
   /** The sandbox's network namespace (netns.ts), held until its teardown: containers and forwarder join it through this fd. */
   netns: FileHandle | undefined = undefined

@@ -24,6 +24,10 @@ export interface ContainerRecord {
   shimPid?: number
   /** Its memory cgroup directory (cgroup v1 memory hierarchy, or v2), to read OOM kills from. */
   memoryCgroup?: string
+  /** Its own SIGTERM → SIGKILL grace (ContainerSpec.stopTimeoutSeconds). */
+  stopTimeoutSeconds?: number
+  /** An ephemeral sandbox's: its workDir, removed at its end. */
+  workDir?: string
 }
 
 export interface SandboxRecord {
@@ -39,6 +43,8 @@ export interface SandboxRecord {
   containers: ContainerRecord[]
   bindings: NetworkBinding[]
   forwarder?: { pid: number; socket: string }
+  /** SandboxSpec.ephemeralStorage: the containers' workDirs go at its end. */
+  ephemeralStorage?: boolean
 }
 
 /** A short stable key of a sandbox id: file names and container ids are built from it. */

@@ -3,12 +3,12 @@
 // instances joining, draining and leaving; desiredCount shows the eligible
 // instances; a new revision replaces each instance's task.
 import t from 'tap'
-import { addInstance, describe, liveTasks, seedCluster, seedDefinition, setInstanceStatus, settle, sim, simulatedEngine } from './services-fixtures.js'
+import { addInstance, describe, liveTasks, createCluster, seedDefinition, setInstanceStatus, settle, sim, simulatedEngine } from './services-fixtures.js'
 
-t.test('one task per ACTIVE instance, following instances joining, draining and coming back; a new revision replaces them', async (t) => {
+t.test('one task per ACTIVE instance, following instances joining, draining, coming back and leaving; a new revision replaces them', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  const cluster = seedCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096 }, { vcpus: 2, memory: 4096 }])
+  await createCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096 }, { vcpus: 2, memory: 4096 }])
   seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
   const created = await engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent', taskDefinition: 'agent', schedulingStrategy: 'DAEMON' })
   t.same(created.service!.deploymentConfiguration, { minimumHealthyPercent: 0, maximumPercent: 100, deploymentCircuitBreaker: { enable: false, rollback: false } }, 'DAEMON defaults')
@@ -23,23 +23,34 @@ t.test('one task per ACTIVE instance, following instances joining, draining and 
   t.equal(s.runningCount, 2)
   t.ok([...perInstance().values()].every((n) => n === 1))
 
-  const third = addInstance(engine, cluster, { vcpus: 2, memory: 4096 })
+  const third = await addInstance(engine, 'fleet', { vcpus: 2, memory: 4096 })
   await settle(engine)
   s = await describe(engine, 'fleet', 'agent')
   t.equal(s.desiredCount, 3)
   t.equal(s.runningCount, 3)
   t.equal(perInstance().get(third), 1, 'the joining instance got its task')
 
-  setInstanceStatus(engine, cluster, third, 'DRAINING')
+  await setInstanceStatus(engine, 'fleet', third, 'DRAINING')
   await settle(engine)
   s = await describe(engine, 'fleet', 'agent')
   t.equal(s.desiredCount, 2)
   t.equal(s.runningCount, 2)
   t.notOk(perInstance().has(third), 'the draining instance lost its task')
 
-  setInstanceStatus(engine, cluster, third, 'ACTIVE')
+  await setInstanceStatus(engine, 'fleet', third, 'ACTIVE')
   await settle(engine)
   t.equal((await describe(engine, 'fleet', 'agent')).runningCount, 3)
+
+  // Leaving: a fourth instance joins and is deregistered (forced: its task stopped).
+  const fourth = await addInstance(engine, 'fleet', { vcpus: 2, memory: 4096 })
+  await settle(engine)
+  t.equal(perInstance().get(fourth), 1)
+  await engine.ecs.deregisterContainerInstance({ cluster: 'fleet', containerInstance: fourth, force: true } as never)
+  await settle(engine)
+  s = await describe(engine, 'fleet', 'agent')
+  t.equal(s.desiredCount, 3, 'the instance left')
+  t.equal(s.runningCount, 3)
+  t.notOk(perInstance().has(fourth))
 
   // A new revision replaces every instance's task.
   const v2 = seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
@@ -62,16 +73,15 @@ t.test('one task per ACTIVE instance, following instances joining, draining and 
 t.test('memberOf constraints choose the instances; DAEMON refuses a strategy, a desired count and Fargate', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  const cluster = seedCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096, attributes: { role: 'web' } }, { vcpus: 2, memory: 4096, attributes: { role: 'db' } }])
+  const [web] = await createCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096, attributes: { role: 'web' } }, { vcpus: 2, memory: 4096, attributes: { role: 'db' } }])
   seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
   await engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'attribute:role == web' }] })
   await settle(engine)
   let s = await describe(engine, 'fleet', 'agent')
   t.equal(s.desiredCount, 1)
   t.equal(s.runningCount, 1)
-  const web = engine.pools.nodes(cluster.poolId).map((n) => n.value).find((n) => n.attributes.role === 'web')!
-  t.equal(liveTasks(engine, 'fleet', 'agent')[0].task.containerInstanceArn, web.containerInstanceArn)
-  addInstance(engine, cluster, { vcpus: 2, memory: 4096, attributes: { role: 'web' } })
+  t.equal(liveTasks(engine, 'fleet', 'agent')[0].task.containerInstanceArn, web)
+  await addInstance(engine, 'fleet', { vcpus: 2, memory: 4096, attributes: { role: 'web' } })
   await settle(engine)
   s = await describe(engine, 'fleet', 'agent')
   t.equal(s.runningCount, 2, 'a matching instance joined')

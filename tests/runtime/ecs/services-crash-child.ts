@@ -9,7 +9,7 @@
 //   {"phase":"settled",…} with what the service and its tasks say, then serves
 //   until SIGTERM, when it closes the engine and exits 0. Not a test file.
 import { Engine } from '../../../runtime/engine.js'
-import { liveTasks, seedCluster, seedDefinition } from './services-fixtures.js'
+import { liveTasks, seedDefinition } from './services-fixtures.js'
 
 const [dataDir, mode] = process.argv.slice(2)
 const engine = await Engine.start({ dataDir, runner: 'docker' })
@@ -26,7 +26,8 @@ async function until(check: () => Promise<boolean>, bound = 40_000): Promise<boo
 }
 
 if (mode === 'start') {
-  seedCluster(engine, 'web', [{ vcpus: 2, memory: 4096 }])
+  // The cluster's own container instance (an m5.xlarge slice of the host, backed by the engine's Docker).
+  await engine.ecs.createCluster({ clusterName: 'web' })
   const container = { image: 'busybox:1.36', command: ['sleep', '3600'], cpu: 128, memory: 64 }
   seedDefinition(engine, 'sleeper', container)
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'sleeper', desiredCount: 3 })

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { Engine } from '../../../runtime/engine.js'
 import { loadBusyboxIntoDocker } from '../../fixtures/busybox-image.js'
 import { requireTool } from '../../tools.js'
-import { liveTasks, seedCluster, seedDefinition } from './services-fixtures.js'
+import { liveTasks, seedDefinition } from './services-fixtures.js'
 
 const exec = promisify(execFile)
 
@@ -35,7 +35,8 @@ t.test('a REPLICA service keeps 3 real containers: one killed with docker kill i
   await loadBusyboxIntoDocker()
   const engine = await Engine.start({ runner: 'docker' })
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web', [{ vcpus: 2, memory: 4096 }])
+  // The cluster's own container instance (an m5.xlarge slice of the host, backed by the engine's Docker).
+  await engine.ecs.createCluster({ clusterName: 'web' })
   seedDefinition(engine, 'sleeper', { image: 'busybox:1.36', command: ['sleep', '3600'], cpu: 128, memory: 64 })
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'sleeper', desiredCount: 3 })
   const describe = async () => (await engine.ecs.describeServices({ cluster: 'web', services: ['web'] })).services![0]

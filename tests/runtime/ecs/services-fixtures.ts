@@ -1,49 +1,42 @@
 // Shared set-up of the ECS service tests: an engine on the manual clock with
 // the simulated runner (a container lasts STRATUS_SIM_SECONDS of clock time
-// and exits with STRATUS_SIM_EXIT), clusters and task definitions written as
-// their areas' records (records.ts), so these tests exercise the services
-// area on the real task area. Not a test file (tap runs *.test.ts only).
+// and exits with STRATUS_SIM_EXIT), clusters and container instances made
+// through their API (CreateCluster, RegisterContainerInstance,
+// UpdateContainerInstancesState), task definitions written as their area's
+// records (records.ts TaskDefinitionRecord). Not a test file.
 import { Engine, type EngineOptions } from '../../../runtime/engine.js'
 import { arns } from '../../../runtime/aws/arn.js'
-import { CLUSTERS, TASKS, TASK_DEFINITIONS, type ClusterRecord, type TaskRecord } from '../../../runtime/ecs/records.js'
+import { TASKS, TASK_DEFINITIONS, type TaskRecord } from '../../../runtime/ecs/records.js'
 import type { CloudEvent } from '../../../runtime/events/bus.js'
 
+/** An engine whose clusters get no container instances of their own: the tests register theirs. */
 export async function simulatedEngine(options: EngineOptions = {}): Promise<Engine> {
-  return Engine.start({ clock: 'manual', runner: 'simulated', ...options })
+  return Engine.start({ clock: 'manual', runner: 'simulated', ecs: { defaultInstances: { count: 0, instanceType: 'm5.xlarge' } }, ...options })
 }
 
-export interface InstanceSeed { vcpus: number; memory: number; zone?: string; attributes?: Record<string, string> }
+export interface InstanceSeed { vcpus: number; memory: number; attributes?: Record<string, string> }
 
-/** A cluster record with its instance pool (and instances) and its Fargate pool. */
-export function seedCluster(engine: Engine, name: string, instances: InstanceSeed[] = [{ vcpus: 4, memory: 16384 }]): ClusterRecord {
-  const clusterArn = arns.ecs.cluster(engine.partition, name)
-  const record: ClusterRecord = {
-    cluster: { clusterArn, clusterName: name, status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [], tags: [] },
-    poolId: `ecs-${name}`, fargatePoolId: `ecs-${name}-fargate`, createdAt: engine.clock.now()
-  }
-  const runner = engine.ecs.context.settings.runner
-  engine.store.transaction((tx) => {
-    engine.pools.createPool(tx, { poolId: record.poolId, clusterArn, runner })
-    engine.pools.createPool(tx, { poolId: record.fargatePoolId, clusterArn, runner })
-    tx.put(CLUSTERS, name, record, 0)
-  })
-  for (const i of instances) addInstance(engine, record, i)
-  return record
+/** CreateCluster, then RegisterContainerInstance for each instance; their ARNs. */
+export async function createCluster(engine: Engine, name: string, instances: InstanceSeed[] = [{ vcpus: 4, memory: 16384 }]): Promise<string[]> {
+  await engine.ecs.createCluster({ clusterName: name })
+  const arns: string[] = []
+  for (const i of instances) arns.push(await addInstance(engine, name, i))
+  return arns
 }
 
-/** A container instance joining (as RegisterContainerInstance does): a node, then hooks.instanceChanged. */
-export function addInstance(engine: Engine, cluster: ClusterRecord, i: InstanceSeed): string {
-  const node = engine.store.transaction((tx) => engine.pools.addNode(tx, cluster.poolId, {
-    instanceType: 'm5.xlarge', vcpus: i.vcpus, memory: i.memory, gpus: 0, managed: false, ...(i.attributes ? { attributes: i.attributes } : {})
-  }))
-  for (const hook of engine.ecs.context.hooks.instanceChanged) hook(String(cluster.cluster.clusterName))
-  return node.containerInstanceArn
+/** A container instance joining: RegisterContainerInstance with its resources and attributes. */
+export async function addInstance(engine: Engine, cluster: string, i: InstanceSeed): Promise<string> {
+  const { containerInstance } = await engine.ecs.registerContainerInstance({
+    cluster,
+    totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: i.vcpus * 1024 }, { name: 'MEMORY', type: 'INTEGER', integerValue: i.memory }],
+    attributes: Object.entries(i.attributes ?? {}).map(([name, value]) => ({ name, value }))
+  } as never)
+  return String(containerInstance!.containerInstanceArn)
 }
 
-export function setInstanceStatus(engine: Engine, cluster: ClusterRecord, arn: string, status: 'ACTIVE' | 'DRAINING'): void {
-  const node = engine.pools.nodes(cluster.poolId).find((n) => n.value.containerInstanceArn === arn)!.value
-  engine.store.transaction((tx) => engine.pools.setStatus(tx, cluster.poolId, node.id, status))
-  for (const hook of engine.ecs.context.hooks.instanceChanged) hook(String(cluster.cluster.clusterName))
+export async function setInstanceStatus(engine: Engine, cluster: string, arn: string, status: 'ACTIVE' | 'DRAINING'): Promise<void> {
+  const { failures } = await engine.ecs.updateContainerInstancesState({ cluster, containerInstances: [arn], status } as never)
+  if ((failures ?? []).length > 0) throw new Error(`UpdateContainerInstancesState: ${JSON.stringify(failures)}`)
 }
 
 const revisions = new Map<string, number>()

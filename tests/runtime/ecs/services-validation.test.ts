@@ -3,12 +3,12 @@
 // the load balancer and Service Connect seams are refused by name; a
 // repeated create with the same clientToken answers the same service.
 import t from 'tap'
-import { seedCluster, seedDefinition, settle, sim, simulatedEngine } from './services-fixtures.js'
+import { createCluster, seedDefinition, settle, sim, simulatedEngine } from './services-fixtures.js'
 
 t.test('bad inputs are refused with the member named, and nothing is created', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   seedDefinition(engine, 'app', { environment: sim(36_000) })
   const ok = { cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1 }
   const cases: Array<[string, Record<string, unknown>, { code: string; field: string; limit?: number }]> = [
@@ -58,7 +58,7 @@ t.test('bad inputs are refused with the member named, and nothing is created', a
 t.test('idempotent create; UpdateService, DescribeServices and ListServices refusals; paging', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   seedDefinition(engine, 'app', { environment: sim(36_000) })
   const first = await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, clientToken: 'tok-1', tags: [{ key: 'team', value: 'a' }] })
   const again = await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, clientToken: 'tok-1', tags: [{ key: 'team', value: 'a' }] })

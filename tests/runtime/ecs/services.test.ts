@@ -5,12 +5,12 @@
 // ECS words them, and DeleteService refused and forced.
 import t from 'tap'
 import { TASKS as TASKS_COLLECTION } from '../../../runtime/ecs/records.js'
-import { addInstance, advance, describe, liveTasks, recordEvents, seedCluster, seedDefinition, setInstanceStatus, settle, sim, simulatedEngine } from './services-fixtures.js'
+import { addInstance, advance, describe, liveTasks, recordEvents, createCluster, seedDefinition, setInstanceStatus, settle, sim, simulatedEngine } from './services-fixtures.js'
 
 t.test('REPLICA keeps its desired count: a stopped task is replaced; counts are the live tasks', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   seedDefinition(engine, 'app', { environment: sim(36_000) })
   const actions = recordEvents(engine, ['ECS Service Action'])
   const created = await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 3 })
@@ -47,12 +47,26 @@ t.test('REPLICA keeps its desired count: a stopped task is replaced; counts are 
   s = await describe(engine, 'web', 'web')
   t.equal(s.runningCount, 1)
   t.ok(s.events!.some((e) => /^\(service web\) has stopped 2 running tasks: /.test(e.message!)))
+
+  // serviceCost: the sum of its tasks' costs, or the tasks area's refusal when it cannot price them.
+  const all = engine.store.scan<{ task: { taskArn: string } }>(TASKS_COLLECTION, { index: { name: 'service', value: 'web/web' } }).map((r) => r.value.task.taskArn)
+  const costs = await Promise.allSettled(all.map((task) => engine.ecs.taskCost({ cluster: 'web', task })))
+  const refused = costs.find((c) => c.status === 'rejected') as PromiseRejectedResult | undefined
+  if (refused !== undefined) {
+    await t.rejects(engine.ecs.serviceCost({ cluster: 'web', service: 'web' }), { code: (refused.reason as { code: string }).code })
+  } else {
+    const sum = costs.reduce((n, c) => n + (c as PromiseFulfilledResult<{ usd: number }>).value.usd, 0)
+    const cost = await engine.ecs.serviceCost({ cluster: 'web', service: 'web' })
+    t.equal(cost.tasks, all.length)
+    t.ok(Math.abs(cost.usd - sum) < 1e-9, 'the sum of its tasks\' costs')
+  }
+  await t.rejects(engine.ecs.serviceCost({ cluster: 'web', service: 'nope' }), { code: 'ServiceNotFoundException', field: 'service' })
 })
 
 t.test('a rolling update to a new revision never goes below the minimum healthy percent', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   const v1 = seedDefinition(engine, 'app', { environment: sim(36_000) })
   const deployments = recordEvents(engine, ['ECS Deployment State Change'])
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 4, deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 150 } })
@@ -91,7 +105,7 @@ t.test('a rolling update to a new revision never goes below the minimum healthy 
 t.test('a broken revision trips the circuit breaker and the service rolls back', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   const good = seedDefinition(engine, 'app', { environment: sim(36_000) })
   const deployments = recordEvents(engine, ['ECS Deployment State Change'])
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } } })
@@ -116,7 +130,7 @@ t.test('a broken revision trips the circuit breaker and the service rolls back',
 t.test('tasks that keep failing to start are restarted with a growing delay', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   seedDefinition(engine, 'crash', { environment: sim(0, 1) })
   const actions = recordEvents(engine, ['ECS Service Action'])
   await engine.ecs.createService({ cluster: 'web', serviceName: 'crash', taskDefinition: 'crash', desiredCount: 1 })
@@ -137,15 +151,15 @@ t.test('tasks that keep failing to start are restarted with a growing delay', as
 t.test('draining an instance moves its tasks elsewhere within the minimum healthy percent', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  const cluster = seedCluster(engine, 'web', [{ vcpus: 4, memory: 16384 }])
+  await createCluster(engine, 'web', [{ vcpus: 4, memory: 16384 }])
   seedDefinition(engine, 'app', { environment: sim(36_000) })
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2 })
   await settle(engine)
   const first = String(liveTasks(engine, 'web', 'web')[0].task.containerInstanceArn)
-  const second = addInstance(engine, cluster, { vcpus: 4, memory: 16384 })
+  const second = await addInstance(engine, 'web', { vcpus: 4, memory: 16384 })
   const running: number[] = []
   engine.ecs.context.hooks.taskChanged.add(() => running.push(liveTasks(engine, 'web', 'web').filter((r) => r.task.lastStatus === 'RUNNING' && r.task.desiredStatus === 'RUNNING').length))
-  setInstanceStatus(engine, cluster, first, 'DRAINING')
+  await setInstanceStatus(engine, 'web', first, 'DRAINING')
   await settle(engine)
   const live = liveTasks(engine, 'web', 'web')
   t.equal(live.length, 2)
@@ -156,7 +170,7 @@ t.test('draining an instance moves its tasks elsewhere within the minimum health
 t.test('a task that finds no place: ECS\'s event message, retried on the clock', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  const cluster = seedCluster(engine, 'web', [{ vcpus: 4, memory: 1024 }])
+  await createCluster(engine, 'web', [{ vcpus: 4, memory: 1024 }])
   seedDefinition(engine, 'big', { memory: 4096, environment: sim(36_000) })
   const actions = recordEvents(engine, ['ECS Service Action'])
   await engine.ecs.createService({ cluster: 'web', serviceName: 'big', taskDefinition: 'big', desiredCount: 1 })
@@ -164,7 +178,7 @@ t.test('a task that finds no place: ECS\'s event message, retried on the clock',
   const s = await describe(engine, 'web', 'big')
   t.match(s.events![0].message, /^\(service big\) was unable to place a task because no container instance met all of its requirements\. The closest matching \(container-instance [^)]+\) has insufficient memory available\.$/)
   t.ok(actions.some((e) => (e.detail as { eventName: string }).eventName === 'SERVICE_TASK_PLACEMENT_FAILURE'))
-  addInstance(engine, cluster, { vcpus: 4, memory: 8192 })
+  await addInstance(engine, 'web', { vcpus: 4, memory: 8192 })
   await advance(engine, 10_000)
   await settle(engine)
   t.equal((await describe(engine, 'web', 'big')).runningCount, 1, 'placed once an instance with room joined')
@@ -173,7 +187,7 @@ t.test('a task that finds no place: ECS\'s event message, retried on the clock',
 t.test('DeleteService: refused while scaled above 0; forced, it drains to INACTIVE, then is forgotten', async (t) => {
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
-  seedCluster(engine, 'web')
+  await createCluster(engine, 'web')
   seedDefinition(engine, 'app', { environment: sim(36_000) })
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2 })
   await settle(engine)

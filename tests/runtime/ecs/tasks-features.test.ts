@@ -87,3 +87,24 @@ t.test('awslogs: each container a stream <prefix>/<container>/<task id>, read wi
   t.match(task.stoppedReason, /^ResourceInitializationError: .*The specified log group does not exist\.$/)
   t.equal(engine.pools.nodes('ecs-work')[0].value.running, 0, 'it holds nothing on its instance')
 })
+
+t.test('EFS: every task naming a file system mounts the same directory, on EC2 and Fargate; exec agents shown when enabled', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  seedCluster(engine, 'work')
+  const efs = [{ name: 'shared', efsVolumeConfiguration: { fileSystemId: 'fs-0123abcd', rootDirectory: '/data' } }]
+  const app = { name: 'app', image: 'busybox', memory: 32, environment: sim(3600), mountPoints: [{ sourceVolume: 'shared', containerPath: '/mnt/efs' }] }
+  seedDefinition(engine, 'ec2-efs', [app], { volumes: efs })
+  seedDefinition(engine, 'fg-efs', [app], { volumes: efs, networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'], compatibilities: ['EC2', 'FARGATE'], cpu: '256', memory: '512' })
+  const a = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'ec2-efs', enableExecuteCommand: true })
+  const b = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'fg-efs', launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } } })
+  const mountOf = (arn: string) => engine.launcher.get(`ecs:${arn.split('/').pop()}#1`)!.spec.containers[0].mounts![0]
+  const ma = mountOf(a.tasks![0].taskArn!)
+  t.equal(ma.containerPath, '/mnt/efs')
+  t.match(ma.sourcePath, /\/efs\/fs-0123abcd\/data$/)
+  t.same(mountOf(b.tasks![0].taskArn!), ma, 'the same directory for the Fargate task')
+  await settle(engine)
+  const described = (await engine.ecs.describeTasks({ cluster: 'work', tasks: [a.tasks![0].taskArn!] })).tasks![0]
+  t.equal(described.enableExecuteCommand, true)
+  t.match(described.containers![0].managedAgents, [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING' }])
+})

@@ -112,3 +112,16 @@ t.test('every bad RunTask input is refused naming its member, and changes nothin
   await settle(engine)
   t.equal(engine.launcher.get('x'), undefined)
 })
+
+t.test('RunTask with a client token launches once', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  seedCluster(engine, 'work')
+  seedDefinition(engine, 'web', [{ name: 'app', image: 'busybox', memory: 16, environment: sim(3600) }])
+  const first = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'web', count: 2, clientToken: 'once' })
+  const again = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'web', count: 2, clientToken: 'once' })
+  t.same(again.tasks!.map((x) => x.taskArn), first.tasks!.map((x) => x.taskArn), 'the same tasks answered')
+  t.equal((await engine.ecs.listTasks({ cluster: 'work' })).taskArns!.length, 2, 'none launched twice')
+  await t.rejects(engine.ecs.runTask({ cluster: 'work', taskDefinition: 'web', count: 1, clientToken: 'once' }), { code: 'InvalidParameterException', field: 'clientToken' })
+  await t.rejects(engine.ecs.runTask({ cluster: 'work', taskDefinition: 'web', clientToken: 'x'.repeat(65) }), { code: 'InvalidParameterException', field: 'clientToken', limit: 64 })
+})

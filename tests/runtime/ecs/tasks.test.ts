@@ -114,6 +114,14 @@ t.test('tasks that find no place are failures with ECS\'s reasons', async (t) =>
   const constrained = await engine.ecs.runTask({ cluster: 'small', taskDefinition: 'cpu', placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == t2.micro' }] })
   t.equal(constrained.failures![0].reason, 'ATTRIBUTE')
 
+  // A static host port is the instance's: a second task wanting it has no place.
+  seedCluster(engine, 'ports', { instances: [{ vcpus: 8, memory: 8192 }] })
+  seedDefinition(engine, 'port', [{ name: 'app', image: 'busybox', memory: 16, portMappings: [{ containerPort: 80, hostPort: 8080 }], environment: sim(3600) }])
+  const ports = await engine.ecs.runTask({ cluster: 'ports', taskDefinition: 'port', count: 2 })
+  t.equal(ports.tasks!.length, 1)
+  t.equal(ports.failures![0].reason, 'RESOURCE:PORTS')
+  t.same(engine.pools.nodes('ecs-ports')[0].value.usedPorts, ['tcp:8080'])
+
   // StartTask: on the instance named, or MISSING.
   seedCluster(engine, 'big', { instances: [{ vcpus: 8, memory: 8192 }] })
   const instance = engine.pools.nodes('ecs-big')[0].value

@@ -258,6 +258,10 @@ export function conformance(t: Test, factory: RunnerFactory): void {
         exitCode: 0, signal: null, stopped: false,
         containers: [{ name: 'main', exitCode: 0 }, { name: 'sidecar', exitCode: 5, signal: null }]
       }, 'a non-essential container that exits ends nothing')
+      if (caps.containerReports) {
+        t.match(first.changes, [{ state: 'running', containers: [{ name: 'main', state: 'running' }, { name: 'sidecar', state: 'exited', exitCode: 5 }] }],
+          'changed(): the non-essential exit, with its code, while the sandbox lives')
+      }
 
       const mainExits = spec.many([
         { name: 'main', script: 'sleep 0.1; exit 3', env: { STRATUS_SIM_SECONDS: '0.1', STRATUS_SIM_EXIT: '3' } },
@@ -360,6 +364,25 @@ export function conformance(t: Test, factory: RunnerFactory): void {
         containers: [{ name: 'app', notStarted: true }, { name: 'init', exitCode: 1 }]
       }, 'a condition that can no longer hold ends the sandbox; the waiting container never started')
       t.same(failed.calls, ['running', 'exited'])
+    })
+
+    t.test('stopTimeoutSeconds: a container that ignores SIGTERM gets SIGKILL after its own grace', async (t) => {
+      if (!caps.stopTimeout) return
+      const stubborn = (more: Partial<SandboxSpec['containers'][number]>) => spec.one({
+        script: 'trap "" TERM; echo ready; while :; do sleep 0.05; done',
+        env: { ...LONG, STRATUS_SIM_IGNORE_SIGTERM: '1', STRATUS_SIM_OUTPUT: 'ready' }, more
+      })
+      const own = stubborn({ stopTimeoutSeconds: 1 })
+      const other = stubborn({})
+      const seenOwn = start(own)
+      const seenOther = start(other)
+      for (const s of [own, other]) await until(async () => (await logLines(s.containers[0].logPath)).includes('ready'))
+      runner.stop(own.id)
+      runner.stop(other.id, { graceMs: 2500 })
+      const first = await Promise.race([seenOwn.done.then(() => 'own 1 s'), seenOther.done.then(() => 'graceMs 2500')])
+      t.equal(first, 'own 1 s', 'its own timeout, not the runner\'s 10 s grace')
+      t.match(await seenOwn.done, { signal: 'SIGKILL', stopped: true, escalated: true })
+      t.match(await seenOther.done, { signal: 'SIGKILL', stopped: true, escalated: true })
     })
 
     t.test('ephemeral storage: the workDirs are gone when the exit is reported', async (t) => {
