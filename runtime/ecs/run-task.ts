@@ -214,7 +214,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   const failures: Failure[] = []
   const ec2 = capacities.filter((c) => c.launchType === 'EC2')
   if (request.containerInstances !== undefined) {
-    failures.push(...startOnInstances(ctx, tx, cluster, request.containerInstances, demand, commit(ec2[0])))
+    failures.push(...startOnInstances(ctx, tx, cluster, request.containerInstances, demand, group, commit(ec2[0])))
   } else if (ec2.length > 0) {
     // One plan for the EC2 tasks; a strategy's EC2 providers all place on the cluster's instances.
     let k = 0
@@ -263,7 +263,8 @@ function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskReco
   const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
   // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
-  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}) }
+  // As placement reserved it (an EC2 task's group is counted on its instance), so the end gives back exactly that.
+  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}), ...(fargate ? {} : { group: w.group }) }
   // A task whose awslogs group is missing is written, and fails to start with ECS's reason: no sandbox is asked for.
   const row = streams.failure !== undefined
     ? (ctx.pools.release(tx, node.key, demand), undefined)
