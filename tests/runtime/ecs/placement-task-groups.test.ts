@@ -13,8 +13,8 @@ t.test('task:group and distinctInstance follow tasks placed and ended', async (t
   seedCluster(engine, 'groups', { instances: [{ vcpus: 4, memory: 8192 }, { vcpus: 4, memory: 8192 }] })
   seedDefinition(engine, 'web', [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, environment: sim(3600) }])
   seedDefinition(engine, 'db', [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, environment: sim(3600) }])
-  const withWeb = [{ type: 'memberOf', expression: 'task:group == family:web' }]
-  const withoutWeb = [{ type: 'memberOf', expression: 'not(task:group == family:web)' }]
+  const withWeb = [{ type: 'memberOf' as const, expression: 'task:group == family:web' }]
+  const withoutWeb = [{ type: 'memberOf' as const, expression: 'not(task:group == family:web)' }]
 
   const web = (await engine.ecs.runTask({ cluster: 'groups', taskDefinition: 'web' })).tasks![0]
   const webInstance = web.containerInstanceArn
