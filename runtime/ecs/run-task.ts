@@ -247,12 +247,26 @@ interface WriteInput {
   platformVersion: string | undefined
 }
 
+/** Random bytes for task ids, drawn from the system in blocks (one randomBytes call per 256 tasks, not per task). */
+let entropy = Buffer.alloc(0)
+let entropyAt = 0
+
+/** A task id as ECS shows them: 32 hex digits (128 random bits). */
+function randomTaskId(): string {
+  if (entropyAt + 16 > entropy.length) {
+    entropy = randomBytes(4096)
+    entropyAt = 0
+  }
+  entropyAt += 16
+  return entropy.toString('hex', entropyAt - 16, entropyAt)
+}
+
 /** One task: its sandbox, its launcher intent and its record (PROVISIONING), in tx. */
 function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskRecord {
   const { cluster, definition, request, capacity, node } = w
   const fargate = capacity.launchType === 'FARGATE'
   const clusterName = String(cluster.cluster.clusterName)
-  const taskId = randomBytes(16).toString('hex')
+  const taskId = randomTaskId()
   const taskArn = arn(ctx.partition, 'ecs', `task/${clusterName}/${taskId}`)
   // What the node's runner can do decides which container features it is handed (the images say which runner it is).
   const capabilities = ctx.launcher.capabilitiesFor(node, definition.containerDefinitions.map((c) => ({ image: c.image }) as ContainerSpec), tx)

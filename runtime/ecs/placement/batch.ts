@@ -13,13 +13,12 @@ import { portKey, REASONS, type PlacementReason, type Strategy } from '../../sch
 import type { NodeRecord } from '../../cluster/node-pool.js'
 import { LimitExceededError } from '../../errors.js'
 
+/** An instance as the caller has it (place.ts's PlacementNode): read as is, no per-call copy. */
 export interface BatchNode {
   record: NodeRecord
-  active: boolean
   groups?: Readonly<Record<string, number>>
-  /** Values of the custom spread attributes, in spreadAttributes order. */
-  custom: readonly string[]
-  passes: boolean
+  /** false: its agent is disconnected (the core sees it inactive). */
+  agentConnected?: boolean
 }
 
 export interface BatchTask {
@@ -32,6 +31,10 @@ export interface BatchTask {
 
 export interface BatchRequest {
   nodes: readonly BatchNode[]
+  /** Per node, the values of the custom spread attributes in spreadAttributes order (absent: none are spread over). */
+  custom?: ReadonlyArray<readonly string[]>
+  /** Per node, whether it passes every memberOf expression (absent: there are none). */
+  passes?: readonly boolean[]
   tasks: readonly BatchTask[]
   strategies: readonly Strategy[]
   /** Custom attribute names the strategies spread over (their columns follow instance type). */
@@ -111,7 +114,8 @@ export function runBatch(core: PlacementCore, req: BatchRequest): BatchOutcome {
     let pair = 0
     let port = 0
     for (let i = 0; i < n; i++) {
-      const { record: r, active, groups: running } = req.nodes[i]
+      const { record: r, groups: running } = req.nodes[i]
+      const active = req.nodes[i].agentConnected !== false
       cols.totalCpu[i] = r.totalCpu
       cols.totalMemory[i] = r.totalMemory
       cols.totalGpu[i] = r.totalGpu
@@ -122,8 +126,8 @@ export function runBatch(core: PlacementCore, req: BatchRequest): BatchOutcome {
       cols.status[i] = !active ? abi.NODE_INACTIVE : r.status === 'ACTIVE' ? abi.NODE_ACTIVE : abi.NODE_DRAINING
       cols.attributes[abi.ATTR_ZONE * n + i] = zones.id(r.zone)
       cols.attributes[abi.ATTR_INSTANCE_TYPE * n + i] = types.id(r.instanceType)
-      for (let k = 0; k < custom.length; k++) cols.attributes[(abi.ATTR_CUSTOM_FIRST + k) * n + i] = custom[k].id(req.nodes[i].custom[k])
-      if (req.memberOf) cols.attributes[memberOfAttr * n + i] = req.nodes[i].passes ? 1 : 2
+      for (let k = 0; k < custom.length; k++) cols.attributes[(abi.ATTR_CUSTOM_FIRST + k) * n + i] = custom[k].id(req.custom![i][k])
+      if (req.memberOf) cols.attributes[memberOfAttr * n + i] = req.passes === undefined || req.passes[i] ? 1 : 2
       if (running !== undefined) {
         for (const g in running) {
           batch.pairs[pair * 3] = groups.id(g)

@@ -195,13 +195,13 @@ export function placeTasks(scheduler: Scheduler, input: PlaceTasksInput): PlaceT
   const spreadNames = new Set(strategies.flatMap((s) => (s.type === 'spread' && s.field !== 'node' && s.field !== 'zone' && s.field !== 'instanceType' ? [s.field] : [])))
   // Views only when an expression or a custom spread reads them (the common case needs none).
   const views = constraints.memberOf.length > 0 || spreadNames.size > 0 ? input.nodes.map(instanceView) : undefined
-  const passes = input.nodes.map((_, i) => views === undefined || constraints.memberOf.every((e) => evaluate(e, views[i])))
+  // Without expressions every instance passes (the common case: no per-instance evaluation).
+  const passes = constraints.memberOf.length === 0 ? undefined : input.nodes.map((_, i) => constraints.memberOf.every((e) => evaluate(e, views![i])))
   const spreadAttributes = [...spreadNames]
   const outcome = runBatch(scheduler.core, {
-    nodes: input.nodes.map((n, i) => ({
-      record: n.record, active: n.agentConnected !== false, ...(n.groups !== undefined ? { groups: n.groups } : {}),
-      custom: spreadAttributes.map((name) => views![i].attributes[name] ?? ''), passes: passes[i]
-    })),
+    nodes: input.nodes,
+    ...(spreadAttributes.length > 0 ? { custom: views!.map((view) => spreadAttributes.map((name) => view.attributes[name] ?? '')) } : {}),
+    ...(passes !== undefined ? { passes } : {}),
     tasks: input.tasks.map((t, i) => {
       if (t === null || typeof t !== 'object' || t.demand === null || typeof t.demand !== 'object') invalid(`tasks[${i}].demand`, 'must be an object')
       const ports = t.demand.ports ?? []
@@ -212,7 +212,7 @@ export function placeTasks(scheduler: Scheduler, input: PlaceTasksInput): PlaceT
     strategies, spreadAttributes, distinct: constraints.distinct, memberOf: constraints.memberOf.length > 0, seed: input.seed ?? 1
   })
   // A constraint failure is memberOf's when no usable instance passes the expressions, else distinctInstance's.
-  const memberOfRulesAll = constraints.memberOf.length > 0 && !input.nodes.some((n, i) => passes[i] && n.agentConnected !== false && n.record.status === 'ACTIVE')
+  const memberOfRulesAll = passes !== undefined && !input.nodes.some((n, i) => passes[i] && n.agentConnected !== false && n.record.status === 'ACTIVE')
   const placements = outcome.reason.map((reason, i): TaskPlacement => {
     if (reason === 'PLACED') return { node: input.nodes[outcome.node[i]].record, reason: null }
     if (reason === 'CONSTRAINT_UNSATISFIED') {
