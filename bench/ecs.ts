@@ -114,6 +114,9 @@ interface SimulatedFigures {
   tasks: number; instances: number; run_task_calls: number; tasks_per_s: number; placed: number; failures: number; run_task_ms_per_call: number
   /** Tasks per second of this process's own CPU time: steadier than wall time on a shared, loaded machine. */
   tasks_per_cpu_s: number
+  /** CPU ms per RunTask over the first and the last tenth of the calls: a cost that grows with the tasks already running shows as last / first > 1. */
+  run_task_cpu_ms_first_tenth: number
+  run_task_cpu_ms_last_tenth: number
 }
 
 async function simulatedScenario(): Promise<SimulatedFigures> {
@@ -132,7 +135,15 @@ async function simulatedScenario(): Promise<SimulatedFigures> {
   let failures = 0
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
+  const tenth = Math.max(1, Math.floor(calls / 10))
+  const tenths: number[] = []
+  let tenthCpu = process.cpuUsage()
   for (let c = 0; c < calls; c++) {
+    if (c === tenth || c === calls - tenth) {
+      const used = process.cpuUsage(tenthCpu)
+      if (c === tenth) tenths.push((used.user + used.system) / 1000 / tenth)
+      tenthCpu = process.cpuUsage()
+    }
     const r = await ecs.runTask({
       cluster: 'sim', taskDefinition: 'sim', count: 10,
       placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }, { type: 'binpack', field: 'memory' }]
@@ -143,10 +154,13 @@ async function simulatedScenario(): Promise<SimulatedFigures> {
   const ms = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   const cpuMs = (cpu.user + cpu.system) / 1000
+  const last = process.cpuUsage(tenthCpu)
+  tenths.push((last.user + last.system) / 1000 / tenth)
   await engine.close()
   return {
     tasks: calls * 10, instances: SIM_INSTANCES, run_task_calls: calls, tasks_per_s: Math.round((placed * 1000) / ms), placed, failures,
-    run_task_ms_per_call: round(ms / calls, 3), tasks_per_cpu_s: Math.round((placed * 1000) / cpuMs)
+    run_task_ms_per_call: round(ms / calls, 3), tasks_per_cpu_s: Math.round((placed * 1000) / cpuMs),
+    run_task_cpu_ms_first_tenth: round(tenths[0], 3), run_task_cpu_ms_last_tenth: round(tenths[1], 3)
   }
 }
 
@@ -168,6 +182,7 @@ await runBench(async () => {
   out.simulated = sim
   log(`simulated: ${sim.placed} of ${sim.tasks} tasks on ${sim.instances} instances via ${sim.run_task_calls} RunTask of 10 (spread az + binpack memory): ` +
     `${sim.tasks_per_s.toLocaleString('en-US')} tasks/s (${sim.tasks_per_cpu_s.toLocaleString('en-US')} per CPU-second), ${sim.run_task_ms_per_call} ms per RunTask; ${sim.failures} failures (target ≥ 5,000 tasks/s)`)
+  log(`  CPU ms per RunTask: first tenth of the calls ${sim.run_task_cpu_ms_first_tenth}, last tenth ${sim.run_task_cpu_ms_last_tenth} (with ${sim.tasks - Math.floor(sim.tasks / 10)}+ tasks running)`)
   const placement = SKIP_PLACEMENT ? undefined : await placementFigures()
   out.placement = placement ?? (SKIP_PLACEMENT ? 'skipped (--skip-placement)' : 'bench/ecs-placement.ts not on this branch')
   if (placement) {
