@@ -34,8 +34,8 @@ export interface PlacementAsk {
  * are placed again one plan each, so each sees what the one before took.
  */
 export function placeOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, ask: PlacementAsk, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
-  const snapshot = ctx.pools.snapshot(cluster.poolId, tx)
-  if (snapshot.nodes.length === 0) throw invalidParameter('cluster', 'No Container Instances were found in your cluster.')
+  const snapshot = ctx.pools.pool(cluster.poolId, tx) === undefined ? undefined : ctx.pools.snapshot(cluster.poolId, tx)
+  if (snapshot === undefined || snapshot.nodes.length === 0) throw invalidParameter('cluster', 'No Container Instances were found in your cluster.')
   const batch = planAndApply(ctx, tx, snapshot, cluster, ask, ask.count, 0)
   if (batch.applied) {
     for (const p of batch.placed) commit(tx, p.i, p.node)
