@@ -47,6 +47,10 @@ export interface EcsTaskRecord extends TaskRecord {
   demand: { cpu: number; memory: number }
   /** Its containers' awslogs streams (ended when it stops). */
   awslogs?: Array<{ group: string; stream: string }>
+  /** PROVISIONING without a node: waiting for its EC2 capacity provider to launch instances (task-waiting.ts). */
+  awaitingCapacity?: boolean
+  /** What starting it needs, while it waits (task-start.ts LaunchPlan). */
+  launch?: import('./task-start.js').LaunchPlan
 }
 
 export interface StopDecision {
