@@ -22,6 +22,7 @@ import { placeOnInstances, startOnInstances } from './task-placement.js'
 import { checkLaunch } from './run-task-validation.js'
 import { decideStop, markPending, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { writeTask, type LaunchPlan } from './task-start.js'
+import { providerConstraint, scalesForWaiting, startWaiting, writeWaiting } from './task-waiting.js'
 import { registerTaskOwner } from './task-owner.js'
 import { describeTasks, listTasks } from './describe-tasks.js'
 import { startRetention } from './task-retention.js'
@@ -66,6 +67,7 @@ export function taskOperations(ctx: EcsContext): TaskOperations & TaskExtensions
   registerTaskOwner(ctx)
   startRetention(ctx)
   startSpotInterruptions(ctx)
+  startWaiting(ctx)
   return {
     async runTask(input) {
       const count = input?.count ?? 1
@@ -213,19 +215,28 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   const ec2 = capacities.filter((c) => c.launchType === 'EC2')
   if (request.containerInstances !== undefined) {
     failures.push(...startOnInstances(ctx, tx, cluster, request.containerInstances, demand, commit(ec2[0])))
-  } else if (ec2.length > 0) {
-    // One plan for the EC2 tasks; a strategy's EC2 providers all place on the cluster's instances.
-    let k = 0
-    failures.push(...placeOnInstances(ctx, tx, cluster, {
-      count: ec2.length, demand, group, strategies: request.placementStrategy ?? [], constraints: request.placementConstraints ?? []
-    }, (t, i, node) => commit(ec2[k++ % ec2.length])(t, i, node)))
+  } else {
+    // One plan per EC2 provider (or the EC2 launch type): a provider's tasks go to its own instances.
+    const byProvider = new Map<string | undefined, Capacity[]>()
+    for (const c of ec2) byProvider.set(c.capacityProviderName, [...(byProvider.get(c.capacityProviderName) ?? []), c])
+    for (const [provider, group_] of byProvider) {
+      const waits = scalesForWaiting(tx, provider)
+      const constraints = [...(request.placementConstraints ?? []), ...(provider !== undefined ? [providerConstraint(provider)] : [])]
+      const ask = { count: group_.length, demand, group, strategies: request.placementStrategy ?? [], constraints }
+      const unplaced = waits && ctx.pools.nodes(cluster.poolId, tx).length === 0
+        ? group_.map(() => ({ reason: 'RESOURCE:CPU' }) as Failure)
+        : placeOnInstances(ctx, tx, cluster, ask, commit(group_[0]))
+      // A managed provider's tasks wait for the instances its scaling launches (PROVISIONING), as on ECS.
+      if (waits) for (let i = 0; i < unplaced.length; i++) launched.push(writeWaiting(ctx, tx, cluster, definition, plan(group_[0])))
+      else failures.push(...unplaced)
+    }
   }
   for (const capacity of capacities.filter((c) => c.launchType === 'FARGATE')) {
     const node = fargateNode(ctx, tx, cluster)
     commit(capacity)(tx, 0, ctx.pools.reserve(tx, node.key, { cpu: demand.cpu, memory: demand.memory, gpu: 0 }))
   }
-  if (launched.length > 0) {
-    const ids = launched.map((r) => r.taskId)
+  if (launched.some((r) => r.awaitingCapacity !== true)) {
+    const ids = launched.filter((r) => r.awaitingCapacity !== true).map((r) => r.taskId)
     tx.afterCommit(() => markPending(ctx, ids))
   }
   return { tasks: launched.map((r) => r.task), failures }
