@@ -5,9 +5,10 @@
 // scale-out to hold the tasks waiting for capacity (min / max step, warm-up),
 // scale-in of instances idle for 15 minutes down to the group's minimum.
 // Tasks waiting for capacity are written as records directly, as the tasks
-// area writes them (PROVISIONING, capacityProviderName, awaitingCapacity), and
-// announced on hooks.taskChanged as that area does (it does not yet write
-// them: see the report). Last, a restart over the same SQLite store.
+// area is to write them (PROVISIONING, capacityProviderName, awaitingCapacity), and
+// announced on hooks.taskChanged (the contract agreed with the tasks area,
+// whose RunTask does not write them yet). Last, a restart over the same
+// SQLite store.
 import t from 'tap'
 import type * as Tap from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
