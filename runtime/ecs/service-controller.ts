@@ -57,7 +57,7 @@ function hasHealthCheck(ctx: EcsContext, taskDefinitionArn: string, cache: Map<s
   if (cached !== undefined) return cached
   let known = false
   try {
-    const td = resolveTaskDefinition(ctx, taskDefinitionArn).taskDefinition
+    const td = resolveTaskDefinition(ctx, taskDefinitionArn, 'taskDefinition', { allowInactive: true }).taskDefinition
     known = (td.containerDefinitions ?? []).some((c: Record<string, any>) => c.essential !== false && c.healthCheck !== undefined)
   } catch {
     known = false
