@@ -85,6 +85,13 @@ export class ServiceHandle implements AsyncDisposable {
     return arns.map((arn) => new Task(this.#ecs, this.cluster, arn))
   }
 
+  /** What its tasks have cost (USD): the sum over those it runs and those it stopped that are still kept (an hour). */
+  async cost(): Promise<{ usd: number; tasks: number }> {
+    const tasks = [...await this.tasks('RUNNING'), ...await this.tasks('STOPPED')]
+    const costs = await Promise.all(tasks.map((task) => task.cost()))
+    return { usd: costs.reduce((sum, c) => sum + c.usd, 0), tasks: tasks.length }
+  }
+
   /** DeleteService with force: scaled to 0 and deleted (its tasks are stopped). */
   async delete(): Promise<void> {
     await this.#ecs.deleteService({ cluster: this.cluster, service: this.name, force: true } as never)

@@ -104,6 +104,12 @@ export class Task implements AsyncDisposable {
     return lines
   }
 
+  /** What it has cost so far (USD, the seed's prices per vCPU-second and GB-second, from image pull until it stopped or now). */
+  async cost(): Promise<{ usd: number; seconds: number; vcpu: number; memoryGiB: number }> {
+    const { usd, seconds, vcpu, memoryGiB } = await this.#ecs.taskCost({ cluster: this.cluster, task: this.arn })
+    return { usd, seconds, vcpu, memoryGiB }
+  }
+
   /** Disposing stops the task (when it still runs). */
   async close(): Promise<void> {
     const task = await this.describe().catch(() => undefined)

@@ -102,13 +102,29 @@ export class ClusterHandle implements AsyncDisposable {
     return new ServiceHandle(this.#ecs, this.name, service as Shape)
   }
 
-  /** DeleteCluster (refused while it has active services or registered instances, with ECS's reason). */
-  async delete(): Promise<void> {
+  /**
+   * DeleteCluster: refused while it has active services or registered
+   * container instances, with ECS's reason. With `force`, its container
+   * instances (the ones it got at creation among them) are deregistered
+   * first, as `aws ecs deregister-container-instance --force` would.
+   */
+  async delete(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force === true) {
+      let nextToken: string | undefined
+      const arns: string[] = []
+      do {
+        const page = await this.#ecs.listContainerInstances({ cluster: this.name, ...(nextToken !== undefined ? { nextToken } : {}) } as never) as Shape
+        arns.push(...((page.containerInstanceArns ?? []) as string[]))
+        nextToken = page.nextToken as string | undefined
+      } while (nextToken !== undefined)
+      for (const containerInstance of arns) await this.#ecs.deregisterContainerInstance({ cluster: this.name, containerInstance, force: true } as never)
+    }
     await this.#ecs.deleteCluster({ cluster: this.name })
   }
 
+  /** Disposing deletes it, deregistering its container instances (force). */
   async close(): Promise<void> {
-    await this.delete().catch(() => {})
+    await this.delete({ force: true }).catch(() => {})
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
