@@ -87,9 +87,8 @@ export class ServiceHandle implements AsyncDisposable {
 
   /** What its tasks have cost (USD): the sum over those it runs and those it stopped that are still kept (an hour). */
   async cost(): Promise<{ usd: number; tasks: number }> {
-    const tasks = [...await this.tasks('RUNNING'), ...await this.tasks('STOPPED')]
-    const costs = await Promise.all(tasks.map((task) => task.cost()))
-    return { usd: costs.reduce((sum, c) => sum + c.usd, 0), tasks: tasks.length }
+    const { usd, tasks } = await this.#ecs.serviceCost({ cluster: this.cluster, service: this.name })
+    return { usd, tasks }
   }
 
   /** DeleteService with force: scaled to 0 and deleted (its tasks are stopped). */
