@@ -91,9 +91,13 @@ export class ServiceHandle implements AsyncDisposable {
     return { usd, tasks }
   }
 
-  /** DeleteService with force: scaled to 0 and deleted (its tasks are stopped). */
-  async delete(): Promise<void> {
+  /** DeleteService with force: scaled to 0 and deleted; resolves once it is INACTIVE (its tasks stopped: DRAINING no longer holds the cluster). */
+  async delete(options?: WaitOptions): Promise<void> {
     await this.#ecs.deleteService({ cluster: this.cluster, service: this.name, force: true } as never)
+    await waitFor(`service ${this.name} INACTIVE`, () => this.describe().catch((error: unknown) => {
+      if (error instanceof NotFoundError || (error as { code?: string }).code === 'ServiceNotFoundException') return { status: 'INACTIVE' }
+      throw error
+    }), (s) => s.status === 'INACTIVE', options)
   }
 
   async close(): Promise<void> {
