@@ -14,7 +14,8 @@
 // when it fails (bench/cleanup.ts; docker containers carry stratus.bench=<run id>,
 // the engine's own are removed when it closes).
 //
-//   node dist/bench/ecs.js [--json] [--skip-docker] [--tasks 10000] [--instances 1000]
+//   node dist/bench/ecs.js [--json] [--skip-docker] [--skip-placement] [--tasks 10000] [--instances 1000]
+// (--skip-docker --skip-placement: the simulated RunTask figure alone, e.g. under --cpu-prof)
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import os from 'node:os'
@@ -32,6 +33,7 @@ function option(name: string, fallback: number): number {
 
 const JSON_OUT = process.argv.includes('--json')
 const SKIP_DOCKER = process.argv.includes('--skip-docker')
+const SKIP_PLACEMENT = process.argv.includes('--skip-placement')
 const SIM_TASKS = option('tasks', 10_000)
 const SIM_INSTANCES = option('instances', 1000)
 const SCALE = 50
@@ -166,8 +168,8 @@ await runBench(async () => {
   out.simulated = sim
   log(`simulated: ${sim.placed} of ${sim.tasks} tasks on ${sim.instances} instances via ${sim.run_task_calls} RunTask of 10 (spread az + binpack memory): ` +
     `${sim.tasks_per_s.toLocaleString('en-US')} tasks/s (${sim.tasks_per_cpu_s.toLocaleString('en-US')} per CPU-second), ${sim.run_task_ms_per_call} ms per RunTask; ${sim.failures} failures (target ≥ 5,000 tasks/s)`)
-  const placement = await placementFigures()
-  out.placement = placement ?? 'bench/ecs-placement.ts not on this branch'
+  const placement = SKIP_PLACEMENT ? undefined : await placementFigures()
+  out.placement = placement ?? (SKIP_PLACEMENT ? 'skipped (--skip-placement)' : 'bench/ecs-placement.ts not on this branch')
   if (placement) {
     log(`placement alone: ${String(placement.wasm_ms_per_call)} ms per placeTasks of 10 on ${String(placement.instances)} instances (WASM), twin ${String(placement.ts_ms_per_call)} ms (x${String(placement.ratio)})`)
     out.run_task_over_placement = round(sim.run_task_ms_per_call / Number(placement.wasm_ms_per_call))

@@ -73,6 +73,13 @@ export interface NodeRecord {
    * task ends. Absent: none (records written before ports were accounted).
    */
   usedPorts?: string[]
+  /**
+   * Tasks placed and not yet ended, by task group (ECS's `family:web`,
+   * `service:web`): taken and given back with the demand (Demand.group), in
+   * the same transaction, so placement reads a node's groups without a scan
+   * of the tasks. Absent: none (records written before groups were counted).
+   */
+  groups?: Readonly<Record<string, number>>
   /** ECS-style attributes beyond zone and instance type (custom ones). */
   attributes: Readonly<Record<string, string>>
   /** Which of the runner's hosts (Docker engines) backs this node: its tasks' sandboxes run there. Absent: the runner's default. */
@@ -89,6 +96,8 @@ export interface Demand {
   gpu: number
   /** Static host ports the task needs on the node ('tcp:80', 'udp:53'): no two tasks of a node share one. */
   ports?: readonly string[]
+  /** The task's group (ECS): counted in the node's groups while the task holds its demand. */
+  group?: string
 }
 
 export interface NodeSpec {
@@ -277,7 +286,8 @@ export class NodePools {
     if (taken !== undefined) throw new ConflictError('PortTaken', `ports: ${taken} is already taken on node ${n.id}`, { field: 'ports' })
     const next: NodeRecord = {
       ...n, usedCpu: n.usedCpu + demand.cpu, usedMemory: n.usedMemory + demand.memory, usedGpu: n.usedGpu + demand.gpu, running: n.running + 1, idleSince: undefined,
-      ...(demand.ports !== undefined && demand.ports.length > 0 ? { usedPorts: [...(n.usedPorts ?? []), ...demand.ports] } : {})
+      ...(demand.ports !== undefined && demand.ports.length > 0 ? { usedPorts: [...(n.usedPorts ?? []), ...demand.ports] } : {}),
+      ...(demand.group !== undefined ? { groups: withGroup(n.groups, demand.group, 1) } : {})
     }
     tx.put(NODES, key, next, expected ?? record.version)
     return next
@@ -293,7 +303,8 @@ export class NodePools {
       ...n,
       usedCpu: Math.max(0, n.usedCpu - demand.cpu), usedMemory: Math.max(0, n.usedMemory - demand.memory), usedGpu: Math.max(0, n.usedGpu - demand.gpu),
       running, idleSince: running === 0 ? this.#now() : undefined,
-      ...(demand.ports !== undefined && demand.ports.length > 0 ? { usedPorts: withoutPorts(n.usedPorts ?? [], demand.ports) } : {})
+      ...(demand.ports !== undefined && demand.ports.length > 0 ? { usedPorts: withoutPorts(n.usedPorts ?? [], demand.ports) } : {}),
+      ...(demand.group !== undefined ? { groups: withGroup(n.groups, demand.group, -1) } : {})
     }
     tx.put(NODES, key, next, record.version)
     return next
@@ -311,6 +322,15 @@ export function fits(node: NodeRecord, d: Demand): boolean {
 export function portTaken(node: NodeRecord, d: Demand): string | undefined {
   if (d.ports === undefined || d.ports.length === 0 || node.usedPorts === undefined) return undefined
   return d.ports.find((port) => node.usedPorts!.includes(port))
+}
+
+/** The groups with one more (or one fewer) task of `group`; a group at 0 is dropped. */
+function withGroup(groups: Readonly<Record<string, number>> | undefined, group: string, delta: 1 | -1): Record<string, number> {
+  const next = { ...groups }
+  const count = (next[group] ?? 0) + delta
+  if (count > 0) next[group] = count
+  else delete next[group]
+  return next
 }
 
 /** used minus one occurrence of each port given back (a task gives back only what it took). */

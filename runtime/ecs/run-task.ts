@@ -214,7 +214,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   const failures: Failure[] = []
   const ec2 = capacities.filter((c) => c.launchType === 'EC2')
   if (request.containerInstances !== undefined) {
-    failures.push(...startOnInstances(ctx, tx, cluster, request.containerInstances, demand, commit(ec2[0])))
+    failures.push(...startOnInstances(ctx, tx, cluster, request.containerInstances, demand, group, commit(ec2[0])))
   } else {
     // One plan per EC2 provider (or the EC2 launch type): a provider's tasks go to its own instances.
     const byProvider = new Map<string | undefined, Capacity[]>()

@@ -6,16 +6,17 @@
 //
 // The placement area decides (placement/placeTasks: strategy chains, the
 // cluster query language, distinctInstance, static host ports); this reads the
-// cluster's instances and their tasks' groups, and commits the plan.
+// cluster's instances and commits the plan. A node record counts its tasks by
+// group (NodeRecord.groups: taken with the demand, given back when the task
+// ends), so a call reads the instances once and never the task records.
 
 import type { Transaction } from '../store/store.js'
-import type { NodeRecord } from '../cluster/node-pool.js'
+import type { NodeRecord, PoolSnapshot } from '../cluster/node-pool.js'
 import { placeTasks } from './placement/index.js'
 import type { EcsContext } from './context.js'
 import { invalidParameter } from './errors.js'
-import { TASKS, type ClusterRecord } from './records.js'
+import type { ClusterRecord } from './records.js'
 import type { Failure, PlacementConstraint, PlacementStrategy } from './model-tasks.js'
-import type { EcsTaskRecord } from './task-lifecycle.js'
 
 export interface PlacementAsk {
   count: number
@@ -23,19 +24,6 @@ export interface PlacementAsk {
   group: string
   strategies: PlacementStrategy[]
   constraints: PlacementConstraint[]
-}
-
-/** Tasks of each group on each instance of the cluster, from the live task records. */
-function groupsByInstance(tx: Transaction, clusterName: string): Map<string, Record<string, number>> {
-  const out = new Map<string, Record<string, number>>()
-  for (const { value } of tx.scan<EcsTaskRecord>(TASKS, { index: { name: 'cluster', value: clusterName } })) {
-    const arn = value.task.containerInstanceArn
-    if (arn === undefined || value.task.lastStatus === 'STOPPED' || value.task.group === undefined) continue
-    const groups = out.get(arn) ?? {}
-    groups[value.task.group] = (groups[value.task.group] ?? 0) + 1
-    out.set(arn, groups)
-  }
-  return out
 }
 
 /**
@@ -46,15 +34,16 @@ function groupsByInstance(tx: Transaction, clusterName: string): Map<string, Rec
  * are placed again one plan each, so each sees what the one before took.
  */
 export function placeOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, ask: PlacementAsk, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
-  if (ctx.pools.nodes(cluster.poolId, tx).length === 0) throw invalidParameter('cluster', 'No Container Instances were found in your cluster.')
-  const batch = planAndApply(ctx, tx, cluster, ask, ask.count, 0)
+  const snapshot = ctx.pools.snapshot(cluster.poolId, tx)
+  if (snapshot.nodes.length === 0) throw invalidParameter('cluster', 'No Container Instances were found in your cluster.')
+  const batch = planAndApply(ctx, tx, snapshot, cluster, ask, ask.count, 0)
   if (batch.applied) {
     for (const p of batch.placed) commit(tx, p.i, p.node)
     return batch.failures
   }
   const failures: Failure[] = []
   for (let i = 0; i < ask.count; i++) {
-    const one = planAndApply(ctx, tx, cluster, ask, 1, i)
+    const one = planAndApply(ctx, tx, ctx.pools.snapshot(cluster.poolId, tx), cluster, ask, 1, i)
     if (one.applied) for (const p of one.placed) commit(tx, p.i, p.node)
     failures.push(...one.failures)
   }
@@ -66,17 +55,17 @@ type Attempt =
   | { applied: false; failures: Failure[] }
 
 let seeds = 0
+const NO_GROUPS: Readonly<Record<string, number>> = Object.freeze({})
 
-/** One plan for `count` tasks (numbered from `first`), applied in a savepoint of tx: the placements it reserved, or refused (nothing kept). */
-function planAndApply(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, ask: PlacementAsk, count: number, first: number): Attempt {
-  const snapshot = ctx.pools.snapshot(cluster.poolId, tx)
+/** One plan for `count` tasks (numbered from `first`) on the snapshot (the pool as tx sees it now), applied in a savepoint of tx: the placements it reserved, or refused (nothing kept). */
+function planAndApply(ctx: EcsContext, tx: Transaction, snapshot: PoolSnapshot, cluster: ClusterRecord, ask: PlacementAsk, count: number, first: number): Attempt {
   const clusterArn = String(cluster.cluster.clusterArn)
-  const groups = groupsByInstance(tx, String(cluster.cluster.clusterName))
   const ports = ask.demand.ports !== undefined && ask.demand.ports.length > 0 ? ask.demand.ports : undefined
-  const demand = { cpu: ask.demand.cpu, memory: ask.demand.memory, gpu: 0, ...(ports !== undefined ? { ports } : {}) }
+  // The group rides with the demand: the node counts the task in its groups while it holds the demand.
+  const demand = { cpu: ask.demand.cpu, memory: ask.demand.memory, gpu: 0, group: ask.group, ...(ports !== undefined ? { ports } : {}) }
   const result = placeTasks(ctx.scheduler, {
     poolId: snapshot.poolId, poolVersion: snapshot.version,
-    nodes: snapshot.nodes.map((record) => ({ record, groups: groups.get(record.containerInstanceArn) ?? {} })),
+    nodes: snapshot.nodes.map((record) => ({ record, groups: record.groups ?? NO_GROUPS })),
     tasks: Array.from({ length: count }, () => ({ demand, group: ask.group })),
     placementStrategy: ask.strategies, placementConstraints: ask.constraints,
     seed: ((ctx.clock.now() + ++seeds) & 0x7fffffff) || 1
@@ -89,7 +78,7 @@ function planAndApply(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, 
 }
 
 /** StartTask: each task on the instance named (no placement); an instance that cannot take it is a failure. */
-export function startOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, instances: string[], demand: { cpu: number; memory: number; ports?: readonly string[] }, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
+export function startOnInstances(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, instances: string[], demand: { cpu: number; memory: number; ports?: readonly string[] }, group: string, commit: (tx: Transaction, i: number, node: NodeRecord) => void): Failure[] {
   const failures: Failure[] = []
   const nodes = ctx.pools.nodes(cluster.poolId, tx).map((r) => r.value)
   instances.forEach((ref, i) => {
@@ -104,7 +93,7 @@ export function startOnInstances(ctx: EcsContext, tx: Transaction, cluster: Clus
     if (current.totalMemory - current.usedMemory < demand.memory) return void failures.push({ arn: current.containerInstanceArn, reason: 'RESOURCE:MEMORY' })
     const taken = demand.ports?.find((p) => current.usedPorts?.includes(p))
     if (taken !== undefined) return void failures.push({ arn: current.containerInstanceArn, reason: 'RESOURCE:PORTS', detail: `host port ${taken} is in use` })
-    const reserved = ctx.pools.reserve(tx, current.key, { cpu: demand.cpu, memory: demand.memory, gpu: 0, ...(demand.ports !== undefined && demand.ports.length > 0 ? { ports: demand.ports } : {}) })
+    const reserved = ctx.pools.reserve(tx, current.key, { cpu: demand.cpu, memory: demand.memory, gpu: 0, group, ...(demand.ports !== undefined && demand.ports.length > 0 ? { ports: demand.ports } : {}) })
     commit(tx, i, reserved)
   })
   return failures

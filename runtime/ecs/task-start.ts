@@ -109,7 +109,8 @@ export function startOnNode(ctx: EcsContext, tx: Transaction, record: EcsTaskRec
   const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
   // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
-  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}) }
+  // As placement reserved it (an EC2 task's group is counted on its instance), so the end gives back exactly that.
+  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}), ...(fargate ? {} : { group: w.group }) }
   // A task whose awslogs group is missing fails to start with ECS's reason: no sandbox is asked for.
   const row = streams.failure !== undefined
     ? (ctx.pools.release(tx, node.key, demand), undefined)
