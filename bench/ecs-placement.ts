@@ -24,6 +24,9 @@ export interface EcsPlacementFigures {
   strategy: string
   wasm_ms_per_call: number
   ts_ms_per_call: number
+  /** CPU time per call (process.cpuUsage): steadier than wall time on a shared machine. */
+  wasm_cpu_ms_per_call: number
+  ts_cpu_ms_per_call: number
   /** ts / wasm: how many times faster the WebAssembly core's calls are. */
   ratio: number
   wasm_tasks_per_s: number
@@ -61,28 +64,33 @@ export async function benchEcsPlacement(options: { calls?: number; instances?: n
   }
   const wasm = await Scheduler.create()
   const ts = await Scheduler.create({ core: 'typescript' })
-  const round = (s: Scheduler): { ms: number; placed: number } => {
+  const round = (s: Scheduler): { ms: number; cpu: number; placed: number } => {
     let placed = 0
     const start = performance.now()
+    const cpu0 = process.cpuUsage()
     for (let c = 0; c < calls; c++) placed += placeTasks(s, { ...input, seed: c + 1 }).metrics.placed
-    return { ms: (performance.now() - start) / calls, placed: placed / calls }
+    const cpu = process.cpuUsage(cpu0)
+    return { ms: (performance.now() - start) / calls, cpu: (cpu.user + cpu.system) / 1000 / calls, placed: placed / calls }
   }
   round(wasm) // warm both up (JIT tiers)
   round(ts)
-  const a: number[] = []
-  const b: number[] = []
+  const a: number[] = [], b: number[] = [], ac: number[] = [], bc: number[] = []
   let placed = 0
   for (let r = 0; r < 5; r++) {
     const x = round(wasm)
     a.push(x.ms)
+    ac.push(x.cpu)
     placed = x.placed
-    b.push(round(ts).ms)
+    const y = round(ts)
+    b.push(y.ms)
+    bc.push(y.cpu)
   }
   const median = (v: number[]) => v.sort((p, q) => p - q)[2]
   const w = median(a), t = median(b)
   return {
     instances: records.length, tasks_per_call: input.tasks.length, calls, strategy: 'spread(attribute:ecs.availability-zone)+binpack(memory)',
-    wasm_ms_per_call: Number(w.toFixed(4)), ts_ms_per_call: Number(t.toFixed(4)), ratio: Number((t / w).toFixed(3)),
+    wasm_ms_per_call: Number(w.toFixed(4)), ts_ms_per_call: Number(t.toFixed(4)),
+    wasm_cpu_ms_per_call: Number(median(ac).toFixed(4)), ts_cpu_ms_per_call: Number(median(bc).toFixed(4)), ratio: Number((t / w).toFixed(3)),
     wasm_tasks_per_s: Math.round((input.tasks.length * 1000) / w), placed_per_call: placed
   }
 }
@@ -94,7 +102,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     const f = await benchEcsPlacement({ calls })
     if (!json) {
       console.log(`placeTasks of ${f.tasks_per_call} tasks on ${f.instances} instances, ${f.strategy}:`)
-      console.log(`  wasm ${f.wasm_ms_per_call} ms per call (${f.wasm_tasks_per_s.toLocaleString('en-US')} tasks/s), twin ${f.ts_ms_per_call} ms (x${f.ratio})`)
+      console.log(`  wasm ${f.wasm_ms_per_call} ms per call (${f.wasm_tasks_per_s.toLocaleString('en-US')} tasks/s, ${f.wasm_cpu_ms_per_call} ms cpu), twin ${f.ts_ms_per_call} ms (${f.ts_cpu_ms_per_call} ms cpu; x${f.ratio})`)
     }
     console.log(JSON.stringify(f))
   })

@@ -29,7 +29,7 @@ import { chainInit, chainScratchBytes } from './chain'
 import { leafSlots, RECORD_BYTES, Tree, build } from './tree'
 import { countAdd, countsInit } from './counts'
 import { spreadInit } from './spread'
-import { pipelineInit, placeTask } from './placement'
+import { pipelineInit, placeTask, setTaskExtension } from './placement'
 import { metricsInit } from './metrics'
 import { seedRandom } from './random'
 import { sortJobs } from './queue'
@@ -423,6 +423,7 @@ export function place(header: usize): i32 {
   }
 
   pipelineInit(main, carve(<u64>MEMO_SCRATCH_BYTES), minCpu, minMem, minGpu)
+  setTaskExtension(0, 0, 0, 0, 0, 0) // no chain, lists or ports unless a task's record says so
   metricsInit(pointer(header, H_METRICS))
   seedRandom(<u32>slot(header, H_SEED))
 
@@ -444,19 +445,14 @@ export function place(header: usize): i32 {
   for (let j = 0; j < t; j++) {
     const i = order != 0 ? i32At(order, j) : j
     const aged = aging > 0 && wait != 0 && i32At(wait, i) >= aging
-    let co = 0, cl = 0, lo = 0, ll = 0, po = 0, pl = 0
     if (ext != 0) {
       const at = i * EXT_SLOTS
-      co = i32At(ext, at + EXT_CHAIN_OFFSET)
-      cl = i32At(ext, at + EXT_CHAIN_LENGTH)
-      lo = i32At(ext, at + EXT_LIST_OFFSET)
-      ll = i32At(ext, at + EXT_LIST_LENGTH)
-      po = i32At(ext, at + EXT_PORT_OFFSET)
-      pl = i32At(ext, at + EXT_PORT_LENGTH)
+      setTaskExtension(i32At(ext, at + EXT_CHAIN_OFFSET), i32At(ext, at + EXT_CHAIN_LENGTH), i32At(ext, at + EXT_LIST_OFFSET),
+        i32At(ext, at + EXT_LIST_LENGTH), i32At(ext, at + EXT_PORT_OFFSET), i32At(ext, at + EXT_PORT_LENGTH))
     }
     placeTask(i, i32At(cpu, i), i32At(mem, i), i32At(gpu, i), i32At(grp, i), <i32>load<u8>(strategy + <usize>i),
       <i32>load<i8>(spreadAttr + <usize>i), <i32>load<u8>(flags + <usize>i), <i32>load<i8>(cattr + <usize>i),
-      i32At(coff, i), i32At(clen, i), co, cl, lo, ll, po, pl, aged, outNode, outReason)
+      i32At(coff, i), i32At(clen, i), aged, outNode, outReason)
   }
   return STATUS_OK
 }

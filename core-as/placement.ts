@@ -30,6 +30,17 @@ import { nextRandom } from './random'
 
 const RANDOM_PROBES: i32 = 4
 
+// The task's chain (extension record): set before placeTask, only for batches with extensions.
+let chainOffset: i32 = 0
+let chainLength: i32 = 0
+
+/** A task's extension record (index.ts calls it per task only when the batch has them). */
+export function setTaskExtension(co: i32, cl: i32, lo: i32, ll: i32, po: i32, pl: i32): void {
+  chainOffset = co
+  chainLength = cl
+  setExtraConstraints(lo, ll, po, pl)
+}
+
 let mainTree: Tree = changetype<Tree>(0)
 let activeNodes: i32 = 0
 let smallestCpu: i32 = 0 // the batch's smallest request per dimension
@@ -86,7 +97,8 @@ function commit(node: i32, group: i32, cpu: i32, mem: i32, gpu: i32): void {
   if (i32At(freeCpu, node) < smallestCpu || i32At(freeMem, node) < smallestMem || i32At(freeGpu, node) < smallestGpu) {
     store<u8>(blocked + <usize>node, BLOCK_DEAD)
   }
-  for (let j = taskPortOffset(), end = j + taskPortLength(); j < end; j++) portTake(node, i32At(ports, j))
+  const portLength = taskPortLength()
+  if (portLength > 0) for (let j = taskPortOffset(), end = j + portLength; j < end; j++) portTake(node, i32At(ports, j))
   update(mainTree, node)
   refreshSpreadLeaf(node)
   setHint(node)
@@ -128,8 +140,7 @@ function reserve(cpu: i32, mem: i32, gpu: i32): i32 {
 /** Places one task; writes its node (or -1) and reason. */
 export function placeTask(
   task: i32, cpu: i32, mem: i32, gpu: i32, group: i32, strategy: i32, spreadAttr: i32, flags: i32,
-  constraintAttr: i32, constraintOffset: i32, constraintLength: i32, chainOffset: i32, chainLength: i32,
-  listOffset: i32, listLength: i32, portOffset: i32, portLength: i32, aged: bool, outNode: usize, outReason: usize
+  constraintAttr: i32, constraintOffset: i32, constraintLength: i32, aged: bool, outNode: usize, outReason: usize
 ): void {
   const nodeAt = outNode + (<usize>task << 2)
   const reasonAt = outReason + <usize>task
@@ -142,7 +153,6 @@ export function placeTask(
   }
   setTask(cpu, mem, gpu, strategy)
   setConstraints(group, (flags & FLAG_DISTINCT_INSTANCE) != 0, constraintAttr, constraintOffset, constraintLength)
-  setExtraConstraints(listOffset, listLength, portOffset, portLength)
   // An unconstrained task covering a failed shape cannot fit: skip the search, not the rest.
   const unconstrained = !constrained() && chainLength == 0
   if (!unconstrained || !coversFailed(cpu, mem, gpu)) {

@@ -185,9 +185,9 @@ function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
 /** Places and launches tasks inside the caller's transaction: the tasks written (PROVISIONING), or a failure per task that found no place. */
 export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchRequest): LaunchResult {
   checkLaunch(request)
-  const cluster = getCluster(ctx, request.cluster, 'cluster')
-  const definition = resolveTaskDefinition(ctx, request.taskDefinition, 'taskDefinition').taskDefinition as TaskDefinitionShape
-  if (definition.status === 'INACTIVE') throw clientException('taskDefinition', `TaskDefinition is inactive (${definition.taskDefinitionArn}).`)
+  const cluster = getCluster(ctx, request.cluster, 'cluster', tx)
+  // A service keeps scaling with its revision once it is INACTIVE (as ECS lets it); RunTask and StartTask need an ACTIVE one.
+  const definition = resolveTaskDefinition(ctx, request.taskDefinition, 'taskDefinition', { reader: tx, allowInactive: request.serviceName !== undefined }).taskDefinition as TaskDefinitionShape
   const capacities = request.containerInstances !== undefined
     ? request.containerInstances.map((): Capacity => ({ launchType: 'EC2', spot: false }))
     : assignCapacity(cluster, request.launchType, request.capacityProviderStrategy, request.count)

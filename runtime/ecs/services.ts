@@ -162,7 +162,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     refuseServiceRegistries(input.serviceRegistries)
     const td = input.taskDefinition === undefined ? undefined : taskDefinitionOf(ctx, input.taskDefinition).taskDefinition
     if (td !== undefined || networkConfiguration !== undefined) {
-      checkNetworkForDefinition(td ?? resolveTaskDefinition(ctx, String(current.taskDefinition)).taskDefinition, networkConfiguration ?? current.networkConfiguration)
+      checkNetworkForDefinition(td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition, networkConfiguration ?? current.networkConfiguration)
     }
 
     const state = ctx.store.transaction((tx) => {

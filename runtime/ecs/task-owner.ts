@@ -3,10 +3,14 @@
 // restart, a task whose sandbox a container runner still has is attached to
 // again and keeps RUNNING (a crashed engine's service keeps its containers and
 // launches none twice); the others end with their host as any owner's do.
+//
+// After a restart, what a crash cut short is finished (resumeTasks): a stop
+// decided and committed but never sent to the runner is sent; a task whose
+// end was recorded (DEPROVISIONING) but not its STOPPED is stopped.
 
 import type { EcsContext } from './context.js'
-import { TASK_OWNER } from './records.js'
-import { containersChanged, taskEnded, taskRunning } from './task-lifecycle.js'
+import { TASK_OWNER, TASKS } from './records.js'
+import { containersChanged, finishStop, taskEnded, taskRunning, type EcsTaskRecord } from './task-lifecycle.js'
 
 export function registerTaskOwner(ctx: EcsContext): void {
   ctx.launcher.registerOwner(TASK_OWNER, {
@@ -14,4 +18,21 @@ export function registerTaskOwner(ctx: EcsContext): void {
     ended: (tx, row, outcome) => taskEnded(ctx, tx, row, outcome),
     changed: (tx, row, info) => containersChanged(ctx, tx, row, info)
   }, { adopt: true })
+  // The engine recovers the launcher's rows (adopting or ending them) right after the areas are made, before its first await: this runs after that.
+  queueMicrotask(() => resumeTasks(ctx))
+}
+
+/** Finishes what a crash cut short (the store is the state: every task record is looked at once). */
+export function resumeTasks(ctx: EcsContext): void {
+  for (const { value: record } of ctx.store.scan<EcsTaskRecord>(TASKS)) {
+    if (record.task.lastStatus === 'DEPROVISIONING') {
+      finishStop(ctx, record.taskId)
+      continue
+    }
+    if (record.task.desiredStatus !== 'STOPPED' || record.runId === undefined) continue
+    const row = ctx.launcher.get(record.runId)
+    if (row !== undefined && row.stop === undefined) {
+      ctx.launcher.stop(record.runId, { kind: 'terminate', reason: record.task.stoppedReason ?? 'Task stopped by user', ...(record.stopGraceMs !== undefined ? { graceMs: record.stopGraceMs } : {}) })
+    }
+  }
 }

@@ -4,16 +4,13 @@
 // finds no place is a failure as ECS reports it (RESOURCE:CPU, RESOURCE:MEMORY,
 // ATTRIBUTE …), from the core's reason codes.
 //
-// Strategies chain in order (the core ranks by the first, later ones break
-// ties), static host ports are a dimension of feasibility (RESOURCE:PORTS).
-// Until the placement area's query language lands (placement/placeTasks),
-// memberOf takes expressions of the form `attribute:<name> == <value>` or
-// `attribute:<name> in [<a>, <b>]`.
+// The placement area decides (placement/placeTasks: strategy chains, the
+// cluster query language, distinctInstance, static host ports); this reads the
+// cluster's instances and their tasks' groups, and commits the plan.
 
 import type { Transaction } from '../store/store.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
-import type { PlacementPlan } from '../scheduler/placer.js'
-import type { NodeInput, PlacementReason, Strategy, TaskInput } from '../scheduler/scheduler.js'
+import { placeTasks } from './placement/index.js'
 import type { EcsContext } from './context.js'
 import { invalidParameter } from './errors.js'
 import { TASKS, type ClusterRecord } from './records.js'
@@ -26,57 +23,6 @@ export interface PlacementAsk {
   group: string
   strategies: PlacementStrategy[]
   constraints: PlacementConstraint[]
-}
-
-/** ECS's failure reason for the core's. */
-export function failureReason(reason: PlacementReason): string {
-  switch (reason) {
-    case 'INSUFFICIENT_CPU': return 'RESOURCE:CPU'
-    case 'INSUFFICIENT_MEMORY': return 'RESOURCE:MEMORY'
-    case 'INSUFFICIENT_GPU': return 'RESOURCE:GPU'
-    case 'CONSTRAINT_UNSATISFIED': return 'ATTRIBUTE'
-    case 'PORTS_IN_USE': return 'RESOURCE:PORTS'
-    default: return 'AGENT'
-  }
-}
-
-function strategiesOf(list: PlacementStrategy[]): Strategy[] {
-  return list.length === 0 ? [{ type: 'random' }] : list.map(strategyOf)
-}
-
-function strategyOf(first: PlacementStrategy): Strategy {
-  if (first.type === 'random') return { type: 'random' }
-  if (first.type === 'binpack') return { type: 'binpack', field: first.field === 'cpu' ? 'cpu' : 'memory' }
-  const field = (first.field ?? 'instanceId').toLowerCase() === 'instanceid' || first.field === 'host' ? 'node' : attributeName(first.field!)
-  return { type: 'spread', field }
-}
-
-function attributeName(field: string): string {
-  const name = field.startsWith('attribute:') ? field.slice('attribute:'.length) : field
-  return name === 'ecs.availability-zone' ? 'zone' : name === 'ecs.instance-type' ? 'instanceType' : name
-}
-
-const MEMBER_EQ = /^\s*attribute:([A-Za-z0-9_.\-]+)\s*==\s*([^\s]+)\s*$/
-const MEMBER_IN = /^\s*attribute:([A-Za-z0-9_.\-]+)\s+in\s+\[([^\]]*)\]\s*$/
-
-function memberOfOf(constraints: PlacementConstraint[]): TaskInput['memberOf'] {
-  const member = constraints.map((c, i) => ({ c, i })).filter(({ c }) => c.type === 'memberOf')
-  if (member.length === 0) return undefined
-  if (member.length > 1) throw invalidParameter(`placementConstraints[${member[1].i}]`, 'Stratus takes one memberOf constraint per task until the cluster query language lands.')
-  const { c, i } = member[0]
-  const eq = MEMBER_EQ.exec(c.expression ?? '')
-  if (eq !== null) return { attribute: attributeName(eq[1]), values: [eq[2]] }
-  const inList = MEMBER_IN.exec(c.expression ?? '')
-  if (inList !== null) return { attribute: attributeName(inList[1]), values: inList[2].split(',').map((v) => v.trim()).filter((v) => v.length > 0) }
-  throw invalidParameter(`placementConstraints[${i}].expression`, `The expression ${JSON.stringify(c.expression)} is not supported yet: use attribute:<name> == <value> or attribute:<name> in [<values>].`)
-}
-
-/** The node's custom attribute names the ask uses (at most 8 per snapshot, as the core allows). */
-function namedAttributes(strategies: Strategy[], memberOf: TaskInput['memberOf']): Set<string> {
-  const names = new Set<string>()
-  for (const strategy of strategies) if (strategy.type === 'spread' && strategy.field !== 'node' && strategy.field !== 'zone' && strategy.field !== 'instanceType') names.add(strategy.field)
-  if (memberOf !== undefined && memberOf.attribute !== 'zone' && memberOf.attribute !== 'instanceType') names.add(memberOf.attribute)
-  return names
 }
 
 /** Tasks of each group on each instance of the cluster, from the live task records. */
@@ -119,43 +65,27 @@ type Attempt =
   | { applied: true; placed: Array<{ i: number; node: NodeRecord }>; failures: Failure[] }
   | { applied: false; failures: Failure[] }
 
+let seeds = 0
+
 /** One plan for `count` tasks (numbered from `first`), applied in a savepoint of tx: the placements it reserved, or refused (nothing kept). */
 function planAndApply(ctx: EcsContext, tx: Transaction, cluster: ClusterRecord, ask: PlacementAsk, count: number, first: number): Attempt {
   const snapshot = ctx.pools.snapshot(cluster.poolId, tx)
   const clusterArn = String(cluster.cluster.clusterArn)
-  const strategies = strategiesOf(ask.strategies)
-  const memberOf = memberOfOf(ask.constraints)
-  const distinct = ask.constraints.some((c) => c.type === 'distinctInstance')
-  const named = namedAttributes(strategies, memberOf)
   const groups = groupsByInstance(tx, String(cluster.cluster.clusterName))
-  const nodes: NodeInput[] = snapshot.nodes.map((n) => ({
-    cpu: n.totalCpu, memory: n.totalMemory, gpus: n.totalGpu,
-    free: { cpu: n.totalCpu - n.usedCpu, memory: n.totalMemory - n.usedMemory, gpus: n.totalGpu - n.usedGpu },
-    status: n.status, zone: n.zone, instanceType: n.instanceType,
-    attributes: Object.fromEntries(Object.entries(n.attributes).filter(([k]) => named.has(k))),
-    groups: groups.get(n.containerInstanceArn) ?? {},
-    runningTasks: n.running,
-    ...(n.usedPorts !== undefined && n.usedPorts.length > 0 ? { usedPorts: n.usedPorts } : {})
-  }))
   const ports = ask.demand.ports !== undefined && ask.demand.ports.length > 0 ? ask.demand.ports : undefined
-  const tasks: TaskInput[] = Array.from({ length: count }, () => ({
-    cpu: ask.demand.cpu, memory: ask.demand.memory, group: ask.group, strategies, ...(ports !== undefined ? { ports } : {}),
-    ...(distinct ? { distinctInstance: true } : {}), ...(memberOf !== undefined ? { memberOf } : {})
-  }))
-  const placed = ctx.scheduler.place({ nodes, tasks, seed: ((ctx.clock.now() + first) & 0x7fffffff) || 1 })
-  const plan: PlacementPlan = {
-    poolId: snapshot.poolId, poolVersion: snapshot.version, nodes: snapshot.nodes,
-    node: Int32Array.from(placed.placements.map((p) => p.node ?? -1)),
-    reason: placed.placements.map((p) => p.reason),
-    reserved: new Int32Array(count).fill(-1),
-    metrics: placed.metrics
-  }
   const demand = { cpu: ask.demand.cpu, memory: ask.demand.memory, gpu: 0, ...(ports !== undefined ? { ports } : {}) }
+  const result = placeTasks(ctx.scheduler, {
+    poolId: snapshot.poolId, poolVersion: snapshot.version,
+    nodes: snapshot.nodes.map((record) => ({ record, groups: groups.get(record.containerInstanceArn) ?? {} })),
+    tasks: Array.from({ length: count }, () => ({ demand, group: ask.group })),
+    placementStrategy: ask.strategies, placementConstraints: ask.constraints,
+    seed: ((ctx.clock.now() + ++seeds) & 0x7fffffff) || 1
+  })
   const reserved: Array<{ i: number; node: NodeRecord }> = []
-  const applied = ctx.applier.apply(plan, () => demand, (_t, i, node) => { reserved.push({ i: first + i, node }) })
+  const applied = ctx.applier.apply(result.plan, () => demand, (_t, i, node) => { reserved.push({ i: first + i, node }) })
   const failed = (reason: string, detail?: string): Failure => ({ arn: snapshot.nodes[0]?.containerInstanceArn ?? clusterArn, reason, ...(detail !== undefined ? { detail } : {}) })
   if (!applied.applied) return { applied: false, failures: Array.from({ length: count }, () => failed('RESOURCE:PORTS', applied.detail)) }
-  return { applied: true, placed: reserved, failures: placed.placements.filter((p) => p.node === null).map((p) => failed(failureReason(p.reason))) }
+  return { applied: true, placed: reserved, failures: result.placements.filter((p) => p.node === null).map((p) => failed(p.reason ?? 'AGENT')) }
 }
 
 /** StartTask: each task on the instance named (no placement); an instance that cannot take it is a failure. */

@@ -55,12 +55,15 @@ t.test('a job\'s printed lines, read through the CloudWatch Logs API', async (t)
   t.equal(typeof groups.logGroups?.[0].creationTime, 'number', 'epoch milliseconds, as CloudWatch Logs sends them')
   const streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/batch/job' }))
   t.same(streams.logStreams?.map((s) => s.logStreamName), [stream], 'the stream Batch reports')
-  t.ok(streams.logStreams![0].firstEventTimestamp! >= job.startedAt!)
+  // The stream's times are its attempt's (the runner's start and end), not the job's: the job's startedAt is when
+  // its RUNNING was recorded, which may come after a short attempt already ended.
+  const attempt = job.attempts![0]
+  t.ok(streams.logStreams![0].firstEventTimestamp! >= attempt.startedAt!)
 
   const lines = ['line 1', 'line 2', 'line 3', 'line 4', 'line 5', 'ERROR disk full', 'done']
   const all = await logs.send(new GetLogEventsCommand({ logGroupName: '/aws/batch/job', logStreamName: stream, startFromHead: true }))
   t.same(all.events?.map((e) => e.message), lines, 'the job\'s output, in order')
-  for (const e of all.events!) t.ok(e.timestamp! >= job.startedAt! && e.timestamp! <= job.stoppedAt!, 'timed within the attempt')
+  for (const e of all.events!) t.ok(e.timestamp! >= attempt.startedAt! && e.timestamp! <= attempt.stoppedAt!, 'timed within the attempt')
 
   // Forward from the head, three at a time.
   const read: string[] = []

@@ -90,6 +90,22 @@ t.test('container instances', async (t) => {
     t.equal((await ecs.listContainerInstances({ cluster: 'c' })).containerInstanceArns!.length, 3)
   })
 
+  await t.test('list with a filter in the cluster query language', async (t) => {
+    const list = async (filter: string) => (await ecs.listContainerInstances({ cluster: 'c', filter })).containerInstanceArns!.map((a) => a.slice(a.lastIndexOf('/') + 1))
+    t.same(await list('attribute:ecs.instance-type == c5.large'), ['i-0123456789abcdef0'])
+    t.same(await list('attribute:stack == blue and attribute:ecs.availability-zone in [us-east-1b, us-east-1c]'), ['i-0123456789abcdef0'])
+    t.equal((await list('not(attribute:stack exists)')).length, 2, 'the default instances')
+    t.equal((await list('attribute:ecs.instance-type =~ m5.*')).length, 2)
+    t.same(await list('ec2InstanceId == i-0123456789abcdef0 or attribute:stack == green'), ['i-0123456789abcdef0'])
+    t.same(await list('runningTasksCount > 0'), [])
+    const page = await ecs.listContainerInstances({ cluster: 'c', filter: 'attribute:ecs.os-type == linux', maxResults: 2 })
+    t.equal(page.containerInstanceArns!.length, 2)
+    const rest = await ecs.listContainerInstances({ cluster: 'c', filter: 'attribute:ecs.os-type == linux', maxResults: 2, nextToken: page.nextToken! })
+    t.equal(rest.containerInstanceArns!.length, 1)
+    await refused(t, ecs.listContainerInstances({ cluster: 'c', filter: 'attribute:ecs.os-type == linux', nextToken: (await ecs.listContainerInstances({ cluster: 'c', maxResults: 1 })).nextToken! }), 'InvalidParameterException', 'nextToken')
+    await refused(t, ecs.listContainerInstances({ cluster: 'c', filter: 'attribute:stack ==' }), 'InvalidParameterException', 'filter')
+  })
+
   await t.test('drain and back: the node stops taking work, instanceChanged is told, status filters the list', async (t) => {
     const arn = (await ecs.describeContainerInstances({ cluster: 'c', containerInstances: ['i-0123456789abcdef0'] })).containerInstances![0].containerInstanceArn!
     changed.length = 0

@@ -9,7 +9,7 @@ t.test('one task per ACTIVE instance, following instances joining, draining, com
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
   await createCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096 }, { vcpus: 2, memory: 4096 }])
-  seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
+  await seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
   const created = await engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent', taskDefinition: 'agent', schedulingStrategy: 'DAEMON' })
   t.same(created.service!.deploymentConfiguration, { minimumHealthyPercent: 0, maximumPercent: 100, deploymentCircuitBreaker: { enable: false, rollback: false } }, 'DAEMON defaults')
   await settle(engine)
@@ -53,7 +53,7 @@ t.test('one task per ACTIVE instance, following instances joining, draining, com
   t.notOk(perInstance().has(fourth))
 
   // A new revision replaces every instance's task.
-  const v2 = seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
+  const v2 = await seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
   await engine.ecs.updateService({ cluster: 'fleet', service: 'agent', taskDefinition: 'agent' })
   await settle(engine)
   s = await describe(engine, 'fleet', 'agent')
@@ -74,7 +74,7 @@ t.test('memberOf constraints choose the instances; DAEMON refuses a strategy, a 
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
   const [web] = await createCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096, attributes: { role: 'web' } }, { vcpus: 2, memory: 4096, attributes: { role: 'db' } }])
-  seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
+  await seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
   await engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'attribute:role == web' }] })
   await settle(engine)
   let s = await describe(engine, 'fleet', 'agent')
@@ -86,6 +86,11 @@ t.test('memberOf constraints choose the instances; DAEMON refuses a strategy, a 
   s = await describe(engine, 'fleet', 'agent')
   t.equal(s.runningCount, 2, 'a matching instance joined')
 
+  // The cluster query language: in, and, os-type; a second DAEMON service on the same instances.
+  await engine.ecs.createService({ cluster: 'fleet', serviceName: 'both', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'attribute:role in [web, db] and attribute:ecs.os-type == linux' }] })
+  await settle(engine)
+  t.equal((await describe(engine, 'fleet', 'both')).runningCount, 3, 'every instance with a role')
+  await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'attribute:role ==' }] }), { code: 'InvalidParameterException', field: 'placementConstraints[0].expression' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementStrategy: [{ type: 'random' }] }), { code: 'InvalidParameterException', field: 'placementStrategy' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', desiredCount: 2 }), { code: 'InvalidParameterException', field: 'desiredCount' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', launchType: 'FARGATE' }), { code: 'InvalidParameterException', field: 'schedulingStrategy' })

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { advance, FARGATE_NETWORK, fargateDefinition, recordTaskEvents, seedCluster, settle, sim, simulatedEngine } from './tasks-fixtures.js'
+import { advance, FARGATE_NETWORK, fargateDefinition, recordTaskEvents, seedCluster, seedDefinition, settle, sim, simulatedEngine } from './tasks-fixtures.js'
 
 t.test('a Fargate task has its own address as its ENI, platform 1.4.0, no instance, and its own storage until it stops', async (t) => {
   const engine = await simulatedEngine()
@@ -100,4 +100,25 @@ t.test('a seeded rate interrupts running Spot tasks on the clock', async (t) => 
   const interrupted = after.filter((x) => x.stopCode === 'SpotInterruption')
   t.ok(interrupted.length > 0 && interrupted.length < 8, `some but not all of 8 interrupted at rate 0.5 (${interrupted.length})`)
   t.ok(interrupted.every((x) => x.stoppedReason === 'Your Spot Task was interrupted.'))
+})
+
+t.test('taskCost: Fargate\'s per vCPU and GB rates from the pull until the stop; an EC2 task costs nothing of its own', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  seedCluster(engine, 'work')
+  fargateDefinition(engine, 'web', [{ name: 'app', image: 'busybox', environment: sim(3600) }], '1024', '2048')
+  seedDefinition(engine, 'ec2', [{ name: 'app', image: 'busybox', memory: 32, environment: sim(3600) }])
+  const fg = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'web', launchType: 'FARGATE', networkConfiguration: FARGATE_NETWORK })
+  const spot = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'web', networkConfiguration: FARGATE_NETWORK, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] })
+  const ec2 = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'ec2' })
+  await settle(engine)
+  await advance(engine, 3_600_000)
+  const onDemand = await engine.ecs.taskCost({ cluster: 'work', task: fg.tasks![0].taskArn! })
+  t.equal(onDemand.seconds, 3600, 'billed from the pull until it stopped, an hour later')
+  t.ok(Math.abs(onDemand.usd - (1 * 0.04048 + 2 * 0.004445)) < 1e-9, `1 vCPU and 2 GB for an hour at us-east-1's rates (${onDemand.usd})`)
+  const spotCost = await engine.ecs.taskCost({ cluster: 'work', task: spot.tasks![0].taskArn! })
+  t.equal(spotCost.capacityProviderName, 'FARGATE_SPOT')
+  t.ok(spotCost.usd < onDemand.usd, 'Spot is cheaper')
+  t.equal((await engine.ecs.taskCost({ cluster: 'work', task: ec2.tasks![0].taskArn! })).usd, 0)
+  await t.rejects(engine.ecs.taskCost({ cluster: 'work', task: 'nope' }), { code: 'InvalidParameterException', field: 'task' })
 })

@@ -29,10 +29,10 @@ if (mode === 'start') {
   // The cluster's own container instance (an m5.xlarge slice of the host, backed by the engine's Docker).
   await engine.ecs.createCluster({ clusterName: 'web' })
   const container = { image: 'busybox:1.36', command: ['sleep', '3600'], cpu: 128, memory: 64 }
-  seedDefinition(engine, 'sleeper', container)
+  await seedDefinition(engine, 'sleeper', container)
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'sleeper', desiredCount: 3 })
   await until(async () => (await describe()).runningCount === 3)
-  const v2 = seedDefinition(engine, 'sleeper', container)
+  const v2 = await seedDefinition(engine, 'sleeper', container)
   await engine.ecs.updateService({ cluster: 'web', service: 'web', taskDefinition: 'sleeper' })
   await until(async () => liveTasks(engine, 'web', 'web').some((r) => r.task.taskDefinitionArn === v2 && r.task.lastStatus === 'RUNNING'))
   say({ phase: 'deploying', v2, live: liveTasks(engine, 'web', 'web').length })

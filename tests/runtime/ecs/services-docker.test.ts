@@ -37,7 +37,7 @@ t.test('a REPLICA service keeps 3 real containers: one killed with docker kill i
   t.teardown(() => engine.close())
   // The cluster's own container instance (an m5.xlarge slice of the host, backed by the engine's Docker).
   await engine.ecs.createCluster({ clusterName: 'web' })
-  seedDefinition(engine, 'sleeper', { image: 'busybox:1.36', command: ['sleep', '3600'], cpu: 128, memory: 64 })
+  await seedDefinition(engine, 'sleeper', { image: 'busybox:1.36', command: ['sleep', '3600'], cpu: 128, memory: 64 })
   await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'sleeper', desiredCount: 3 })
   const describe = async () => (await engine.ecs.describeServices({ cluster: 'web', services: ['web'] })).services![0]
   await until('3 tasks RUNNING', async () => (await describe()).runningCount === 3)

@@ -2,11 +2,10 @@
 // the simulated runner (a container lasts STRATUS_SIM_SECONDS of clock time
 // and exits with STRATUS_SIM_EXIT), clusters and container instances made
 // through their API (CreateCluster, RegisterContainerInstance,
-// UpdateContainerInstancesState), task definitions written as their area's
-// records (records.ts TaskDefinitionRecord). Not a test file.
+// UpdateContainerInstancesState), task definitions by RegisterTaskDefinition.
+// Not a test file.
 import { Engine, type EngineOptions } from '../../../runtime/engine.js'
-import { arns } from '../../../runtime/aws/arn.js'
-import { TASKS, TASK_DEFINITIONS, type TaskRecord } from '../../../runtime/ecs/records.js'
+import { TASKS, type TaskRecord } from '../../../runtime/ecs/records.js'
 import type { CloudEvent } from '../../../runtime/events/bus.js'
 
 /** An engine whose clusters get no container instances of their own: the tests register theirs. */
@@ -39,20 +38,13 @@ export async function setInstanceStatus(engine: Engine, cluster: string, arn: st
   if ((failures ?? []).length > 0) throw new Error(`UpdateContainerInstancesState: ${JSON.stringify(failures)}`)
 }
 
-const revisions = new Map<string, number>()
-
-/** A task definition record (the next revision of its family): one essential container. */
-export function seedDefinition(engine: Engine, family: string, container: Record<string, unknown>): string {
-  const revision = (revisions.get(family) ?? 0) + 1
-  revisions.set(family, revision)
-  const taskDefinitionArn = arns.ecs.taskDefinition(engine.partition, family, revision)
-  const definition = {
-    taskDefinitionArn, family, revision, status: 'ACTIVE',
-    containerDefinitions: [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, essential: true, ...container }],
-    networkMode: 'bridge', requiresCompatibilities: ['EC2'], compatibilities: ['EC2']
-  }
-  engine.store.transaction((tx) => tx.put(TASK_DEFINITIONS, `${family}:${String(revision).padStart(8, '0')}`, { taskDefinition: definition }, 0))
-  return taskDefinitionArn
+/** RegisterTaskDefinition (the next revision of its family): one essential container `app`; its ARN. */
+export async function seedDefinition(engine: Engine, family: string, container: Record<string, unknown>): Promise<string> {
+  const { taskDefinition } = await engine.ecs.registerTaskDefinition({
+    family, networkMode: 'bridge', requiresCompatibilities: ['EC2'],
+    containerDefinitions: [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, essential: true, ...container }]
+  } as never)
+  return String(taskDefinition!.taskDefinitionArn)
 }
 
 /** Simulated work: lasts `seconds` of clock time, exits with `exit`. */

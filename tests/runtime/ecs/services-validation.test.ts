@@ -9,7 +9,7 @@ t.test('bad inputs are refused with the member named, and nothing is created', a
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
   await createCluster(engine, 'web')
-  seedDefinition(engine, 'app', { environment: sim(36_000) })
+  await seedDefinition(engine, 'app', { environment: sim(36_000) })
   const ok = { cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1 }
   const cases: Array<[string, Record<string, unknown>, { code: string; field: string; limit?: number }]> = [
     ['no name', { serviceName: undefined }, { code: 'InvalidParameterException', field: 'serviceName' }],
@@ -59,7 +59,7 @@ t.test('idempotent create; UpdateService, DescribeServices and ListServices refu
   const engine = await simulatedEngine()
   t.teardown(() => engine.close())
   await createCluster(engine, 'web')
-  seedDefinition(engine, 'app', { environment: sim(36_000) })
+  await seedDefinition(engine, 'app', { environment: sim(36_000) })
   const first = await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, clientToken: 'tok-1', tags: [{ key: 'team', value: 'a' }] })
   const again = await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, clientToken: 'tok-1', tags: [{ key: 'team', value: 'a' }] })
   t.equal(again.service!.serviceArn, first.service!.serviceArn)

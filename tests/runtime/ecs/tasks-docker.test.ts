@@ -1,7 +1,8 @@
 // ECS tasks as real containers (docker runner, one engine): a two-container
 // Fargate task serving HTTP on its own 127.x address, whose containers share
 // one localhost; an EC2 bridge task reached on the dynamic host port it was
-// given; an essential container's exit stopping its task with its exit code.
+// given; an essential container's exit stopping its task with its exit code;
+// a health check making the task HEALTHY and a dependsOn HEALTHY start order.
 import t from 'tap'
 import http from 'node:http'
 import { readFile } from 'node:fs/promises'
@@ -57,9 +58,15 @@ t.test('tasks are real containers', async (t) => {
 
   t.test('a two-container Fargate task serves HTTP on its own address, its containers on one localhost', async (t) => {
     fargateDefinition(engine, 'fg-web', [
-      { name: 'web', image: 'busybox:1.36', command: ['sh', '-c', SERVE], environment: [{ name: 'WHO', value: 'fargate' }], portMappings: [{ containerPort: 8080 }] },
-      // Reaches the web container on localhost: the task's containers share one network namespace.
-      { name: 'probe', image: 'busybox:1.36', essential: false, command: ['sh', '-c', 'until wget -q -O /tmp/page http://127.0.0.1:8080/; do sleep 0.2; done; cat /tmp/page; exec sleep 600'] }
+      {
+        name: 'web', image: 'busybox:1.36', command: ['sh', '-c', SERVE], environment: [{ name: 'WHO', value: 'fargate' }], portMappings: [{ containerPort: 8080 }],
+        healthCheck: { command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:8080/'], interval: 5, timeout: 2, retries: 3 }
+      },
+      // Started once web is HEALTHY; reaches it on localhost: the task's containers share one network namespace.
+      {
+        name: 'probe', image: 'busybox:1.36', essential: false, dependsOn: [{ containerName: 'web', condition: 'HEALTHY' }],
+        command: ['sh', '-c', 'wget -q -O /tmp/page http://127.0.0.1:8080/ && cat /tmp/page; exec sleep 600']
+      }
     ], '512', '1024')
     const { tasks, failures } = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'fg-web', launchType: 'FARGATE', networkConfiguration: FARGATE_NETWORK })
     t.same(failures, [])
@@ -67,6 +74,14 @@ t.test('tasks are real containers', async (t) => {
     const address = running.attachments![0].details!.find((d) => d.name === 'privateIPv4Address')!.value!
     t.match(address, /^127\./)
     t.equal(await fetchWithRetry(address, 8080), 'hello from fargate\n', 'served on the task ENI address')
+    // The task is HEALTHY once its essential container's check passes (its health came with the runner's reports).
+    let healthy = running
+    for (let i = 0; i < 300 && healthy.healthStatus !== 'HEALTHY'; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      healthy = (await engine.ecs.describeTasks({ cluster: 'work', tasks: [running.taskArn!] })).tasks![0]
+    }
+    t.equal(healthy.healthStatus, 'HEALTHY')
+    t.equal(healthy.containers!.find((c) => c.name === 'web')!.healthStatus, 'HEALTHY')
     // The probe reached the web container on 127.0.0.1 and wrote the page to its log.
     const probeLog = containerLogPath(engine.ecs.context, running.taskArn!.split('/').pop()!, 'probe')
     let logged = ''

@@ -101,7 +101,7 @@ t.test('every bad RunTask input is refused naming its member, and changes nothin
     ['provider not of the cluster', { capacityProviderStrategy: [{ capacityProvider: 'mine', weight: 1 }] }, 'capacityProviderStrategy[0].capacityProvider'],
     ['strategy without weight', { taskDefinition: 'fg', networkConfiguration: FARGATE_NETWORK, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1 }], count: 2 }, 'capacityProviderStrategy.weight'],
     ['two bases', { taskDefinition: 'fg', networkConfiguration: FARGATE_NETWORK, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', base: 1 }] }, 'capacityProviderStrategy'],
-    ['memberOf expression not understood', { placementConstraints: [{ type: 'memberOf', expression: 'task:group == x' }] }, 'placementConstraints[0].expression']
+    ['memberOf expression that does not parse', { placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type ==' }] }, 'placementConstraints[0].expression']
   ]
   for (const [name, change, field, code] of cases) {
     await t.rejects(engine.ecs.runTask({ ...base, ...change } as never), { code: code ?? 'InvalidParameterException', field }, name)

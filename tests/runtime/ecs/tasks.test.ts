@@ -112,7 +112,7 @@ t.test('tasks that find no place are failures with ECS\'s reasons', async (t) =>
   t.equal(placed.failures![0].reason, 'RESOURCE:CPU')
   t.match(placed.failures![0].arn, /:container-instance\/small\//)
   const constrained = await engine.ecs.runTask({ cluster: 'small', taskDefinition: 'cpu', placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == t2.micro' }] })
-  t.equal(constrained.failures![0].reason, 'ATTRIBUTE')
+  t.equal(constrained.failures![0].reason, 'MemberOf placement constraint unsatisfied')
 
   // A static host port is the instance's: a second task wanting it has no place.
   seedCluster(engine, 'ports', { instances: [{ vcpus: 8, memory: 8192 }] })
@@ -121,6 +121,13 @@ t.test('tasks that find no place are failures with ECS\'s reasons', async (t) =>
   t.equal(ports.tasks!.length, 1)
   t.equal(ports.failures![0].reason, 'RESOURCE:PORTS')
   t.same(engine.pools.nodes('ecs-ports')[0].value.usedPorts, ['tcp:8080'])
+
+  // distinctInstance: one task of the group per instance.
+  seedCluster(engine, 'pair', { instances: [{ vcpus: 8, memory: 8192 }, { vcpus: 8, memory: 8192 }] })
+  const distinct = await engine.ecs.runTask({ cluster: 'pair', taskDefinition: 'cpu', count: 3, placementConstraints: [{ type: 'distinctInstance' }] })
+  t.equal(distinct.tasks!.length, 2)
+  t.not(distinct.tasks![0].containerInstanceArn, distinct.tasks![1].containerInstanceArn)
+  t.equal(distinct.failures![0].reason, 'DistinctInstance placement constraint unsatisfied')
 
   // StartTask: on the instance named, or MISSING.
   seedCluster(engine, 'big', { instances: [{ vcpus: 8, memory: 8192 }] })

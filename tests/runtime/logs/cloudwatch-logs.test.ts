@@ -53,7 +53,10 @@ t.test('the group exists once a job ran; its streams are the ones Batch reports;
   t.same(streams.logStreams.map((s) => s.logStreamName), [stream])
   const events = await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, startFromHead: true })
   t.same(events.events.map((e) => e.message), ['alpha', 'beta ERROR x', 'gamma'])
-  for (const e of events.events) t.ok(e.timestamp >= detail.startedAt! && e.timestamp <= detail.stoppedAt!, 'within the attempt')
+  // The stream's times are its attempt's (the runner's start and end), not the job's: the job's startedAt is when
+  // its RUNNING was recorded, which may come after a short attempt already ended.
+  const attempt = detail.attempts[0]
+  for (const e of events.events) t.ok(e.timestamp >= attempt.startedAt! && e.timestamp <= attempt.stoppedAt!, 'within the attempt')
   const again = await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, nextToken: events.nextForwardToken })
   t.same(again.events, [], 'nothing new')
   t.equal(again.nextForwardToken, events.nextForwardToken, 'the forward token repeats when there is nothing new')
@@ -72,7 +75,7 @@ t.test('the group exists once a job ran; its streams are the ones Batch reports;
   await t.rejects(logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, nextToken: 'f/0/AAAAAAAAAAAAAAAA' }), { code: 'InvalidParameterException', field: 'nextToken' })
   const other = await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, startTime: detail.startedAt!, startFromHead: true })
   await t.rejects(logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, nextToken: other.nextForwardToken }), { code: 'InvalidParameterException', field: 'nextToken' }, 'a token is bound to its time range')
-  t.same((await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, endTime: detail.startedAt! - 1 })).events, [], 'endTime excludes later events')
+  t.same((await logs.getLogEvents({ logGroupName: '/aws/batch/job', logStreamName: stream, endTime: attempt.startedAt! - 1 })).events, [], 'endTime excludes later events')
   await t.rejects(logs.describeLogStreams({ logGroupName: '/aws/batch/job', limit: 51 }), { code: 'InvalidParameterException', field: 'limit', limit: 50 })
   await t.rejects(logs.describeLogStreams({ logGroupName: '/aws/batch/job', orderBy: 'LastEventTime', logStreamNamePrefix: 'three' }), { code: 'InvalidParameterException', field: 'logStreamNamePrefix' })
 })
