@@ -1,7 +1,7 @@
 // ECS Exec on real containers (docker runner, one engine): a command run to
 // its end through the SDK, embedded and remote (output and exit code); the
 // wire's ExecuteCommand with the official client and its WebSocket stream
-// driven by a client of our own (stdin in, output and exit code out, text
+// driven by a client of our own, the SDK's TTY session (its size) (stdin in, output and exit code out, text
 // frames refused); refusals as ECS words them (no enableExecuteCommand,
 // several containers and none named); `stratus exec` with a pipe for stdin
 // exiting with the command's exit code.
@@ -92,6 +92,14 @@ t.test('ECS Exec on docker', async (t) => {
   if (!('frames' in texting)) throw new Error('the second stream was refused')
   texting.sendText('ls')
   t.equal(closeOf(await texting.frames)?.code, 1003, 'a text frame closes the stream with 1003')
+
+  // The SDK's session with a TTY of a given size (resize on channel 2 at the start).
+  const tty = await task.shell('stty size; tty', { container: 'app', tty: true, columns: 100, rows: 40 })
+  let shown = ''
+  tty.output.on('data', (c: Buffer) => { shown += c.toString() })
+  t.equal(await tty.exit, 0, 'a TTY session exits 0')
+  t.match(shown, /40 100/, 'the TTY has the size asked for')
+  t.match(shown, /\/dev\/pts\//, 'and is a pseudo-terminal')
 
   // The audit trail has the wire's ExecuteCommand calls.
   let audited = false
