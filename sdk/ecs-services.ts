@@ -87,14 +87,17 @@ export class ServiceHandle implements AsyncDisposable {
 
   /** What its tasks have cost (USD): the sum over those it runs and those it stopped that are still kept (an hour). */
   async cost(): Promise<{ usd: number; tasks: number }> {
-    const tasks = [...await this.tasks('RUNNING'), ...await this.tasks('STOPPED')]
-    const costs = await Promise.all(tasks.map((task) => task.cost()))
-    return { usd: costs.reduce((sum, c) => sum + c.usd, 0), tasks: tasks.length }
+    const { usd, tasks } = await this.#ecs.serviceCost({ cluster: this.cluster, service: this.name })
+    return { usd, tasks }
   }
 
-  /** DeleteService with force: scaled to 0 and deleted (its tasks are stopped). */
-  async delete(): Promise<void> {
+  /** DeleteService with force: scaled to 0 and deleted; resolves once it is INACTIVE (its tasks stopped: DRAINING no longer holds the cluster). */
+  async delete(options?: WaitOptions): Promise<void> {
     await this.#ecs.deleteService({ cluster: this.cluster, service: this.name, force: true } as never)
+    await waitFor(`service ${this.name} INACTIVE`, () => this.describe().catch((error: unknown) => {
+      if (error instanceof NotFoundError || (error as { code?: string }).code === 'ServiceNotFoundException') return { status: 'INACTIVE' }
+      throw error
+    }), (s) => s.status === 'INACTIVE', options)
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,8 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { requireTool } from './tools.js'
+import { loadBusyboxIntoDocker } from './fixtures/busybox-image.js'
 
 const root = join(fileURLToPath(import.meta.url), '..', '..')
 
@@ -33,3 +35,14 @@ for (const [example, patterns] of Object.entries(expectations)) {
     for (const p of patterns) t.match(out, p)
   })
 }
+
+// Real containers: runs where a Docker engine answers.
+t.test('ecs-service', async (t) => {
+  await requireTool('docker', 'busybox')
+  await loadBusyboxIntoDocker()
+  const { code, out } = await run('ecs-service')
+  t.equal(code, 0, `ecs-service exits 0 (${out.trim().slice(-300)})`)
+  t.match(out, /service web: 3 of 3 running/)
+  t.match(out, /exec in [0-9a-f]{8}: \S+ \(exit 0\)/)
+  t.match(out, /session exited 5: pid 1 is \S+/)
+})

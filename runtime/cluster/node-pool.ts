@@ -112,6 +112,8 @@ export interface NodeSpec {
   host?: string
   /** Its availability zone (an ECS instance registered with an identity document names one); absent: the pool's zones in turn. */
   zone?: string
+  /** Host ports taken from the start and never given back ('tcp:22': the ports ECS reserves on a container instance). */
+  reservedPorts?: string[]
 }
 
 /** An ECS container instance's resource, as DescribeContainerInstances gives it. */
@@ -228,6 +230,7 @@ export class NodePools {
       totalCpu: Math.round(spec.vcpus * 1000), totalMemory: spec.memory, totalGpu: spec.gpus,
       usedCpu: 0, usedMemory: 0, usedGpu: 0, running: 0,
       attributes: { ...spec.attributes },
+      ...(spec.reservedPorts !== undefined && spec.reservedPorts.length > 0 ? { usedPorts: [...spec.reservedPorts] } : {}),
       ...hostOf(p, spec),
       launchedAt: now,
       idleSince: now

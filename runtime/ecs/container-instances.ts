@@ -113,7 +113,9 @@ export function addInstance(ctx: EcsContext, tx: Transaction, cluster: ClusterRe
   try {
     node = ctx.pools.addNode(tx, cluster.poolId, {
       ...(spec.id !== undefined ? { id: spec.id } : {}), instanceType: spec.instanceType, vcpus: spec.vcpus, memory: spec.memory, gpus: spec.gpus,
-      managed: spec.managed, attributes, ...(spec.host !== undefined ? { host: spec.host } : {}), ...(spec.zone !== undefined ? { zone: spec.zone } : {})
+      managed: spec.managed, attributes, ...(spec.host !== undefined ? { host: spec.host } : {}), ...(spec.zone !== undefined ? { zone: spec.zone } : {}),
+      // The reserved ports are taken on the node for good: placement refuses a task asking for one (RESOURCE:PORTS).
+      reservedPorts: [...(spec.reservedPorts ?? RESERVED_PORTS).map((p) => `tcp:${p}`), ...(spec.reservedUdpPorts ?? []).map((p) => `udp:${p}`)]
     })
   } catch (e) {
     if (e instanceof StratusError && e.code === 'UnknownHost') throw invalidParameter(`attributes.${HOST_ATTRIBUTE}`, e.message)

@@ -18,6 +18,7 @@ export const ECS_EXCEPTIONS = {
   ClusterContainsCapacityProviderException: 'Conflict',
   ResourceInUseException: 'Conflict',
   ResourceNotFoundException: 'NotFound',
+  NamespaceNotFoundException: 'NotFound',
   TargetNotFoundException: 'NotFound',
   TargetNotConnectedException: 'Conflict',
   AttributeLimitExceededException: 'LimitExceeded',

@@ -37,8 +37,23 @@ function asBuffer(data: WebSocket.RawData): Buffer {
   return Buffer.from(data)
 }
 
-/** Runs a session's stream on an open socket: frames in → the exec, its output and exit → frames out. */
-export function bridge(socket: WebSocket, exec: ExecSession): Promise<void> {
+/** A message received before the exec started (held by holdMessages). */
+export type HeldMessage = [WebSocket.RawData, boolean]
+
+/**
+ * Keeps what the client sends while the exec is being started (a client may
+ * write stdin as soon as the socket is open): `release()` stops holding and
+ * hands the messages over, in order, to bridge().
+ */
+export function holdMessages(socket: WebSocket): { release(): HeldMessage[] } {
+  const held: HeldMessage[] = []
+  const hold = (data: WebSocket.RawData, isBinary: boolean) => { held.push([data, isBinary]) }
+  socket.on('message', hold)
+  return { release: () => { socket.off('message', hold); return held } }
+}
+
+/** Runs a session's stream on an open socket: frames in (those held first) → the exec, its output and exit → frames out. */
+export function bridge(socket: WebSocket, exec: ExecSession, held: readonly HeldMessage[] = []): Promise<void> {
   return new Promise<void>((resolve) => {
     const output = exec.output as NodeJS.ReadableStream & { pause(): void; resume(): void }
     let paused = false
@@ -62,7 +77,7 @@ export function bridge(socket: WebSocket, exec: ExecSession): Promise<void> {
       stdinOpen = false
       exec.stdin.end()
     }
-    socket.on('message', (data, isBinary) => {
+    const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
       if (!isBinary) {
         socket.close(1003, 'text frames are not part of the exec stream: send binary frames (channel byte + payload)')
         return
@@ -79,7 +94,9 @@ export function bridge(socket: WebSocket, exec: ExecSession): Promise<void> {
           if (typeof columns === 'number' && typeof rows === 'number' && columns > 0 && rows > 0) void exec.resize?.(columns, rows).catch(() => {})
         } catch { /* a malformed resize is ignored: the terminal keeps its size */ }
       }
-    })
+    }
+    for (const [data, isBinary] of held) onMessage(data, isBinary)
+    socket.on('message', onMessage)
     socket.on('close', () => {
       closeStdin()
       output.resume()

@@ -18,7 +18,7 @@ import { EcsError, invalidParameter } from './errors.js'
 import { TASKS, type TaskRecord } from './records.js'
 import { getCluster } from './clusters.js'
 import { EXEC_PATH_PREFIX, ExecSessions, type ExecTarget } from './exec-session.js'
-import { TOKEN_HEADER, bridge } from './exec-stream.js'
+import { TOKEN_HEADER, bridge, holdMessages } from './exec-stream.js'
 
 /** ECS's words when a task was not run with execute command enabled (or its agent is not running). */
 export const EXEC_NOT_ENABLED = 'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn\'t running. Wait and try again or run a new task with execute command enabled and try again.'
@@ -117,13 +117,14 @@ export function execUpgradeRoute(ctx: EcsContext): UpgradeRoute {
       return (socket) => {
         const live = { close: () => socket.close(1001, 'the engine is stopping') }
         sessions.live.add(live)
+        const held = holdMessages(socket)
         void (async () => {
           try {
             // The task may have stopped between ExecuteCommand and the handshake: checked again.
             const target = resolve(ctx, { cluster: taken.clusterName, task: taken.taskId, container: taken.containerName })
             const exec = await target.runner.execStream!(target.runId, target.containerName, shell(taken.command), { tty })
             if (tty && columns > 0 && rows > 0) await exec.resize?.(columns, rows).catch(() => {})
-            await bridge(socket, exec)
+            await bridge(socket, exec, held.release())
           } catch (error) {
             socket.close(1011, (error instanceof Error ? error.message : String(error)).slice(0, 120))
           } finally {

@@ -5,26 +5,24 @@
 // ones). `launchTasks` is the seam the service scheduler calls inside its own
 // transaction; `stopTask` the one it stops tasks with.
 
-import { randomBytes, randomUUID } from 'node:crypto'
-import { arn } from '../aws/arn.js'
 import type { Transaction } from '../store/store.js'
 import type { NodeRecord } from '../cluster/node-pool.js'
 import type { EcsContext } from './context.js'
 import { clientException, invalidParameter } from './errors.js'
 import { getCluster } from './clusters.js'
 import { resolveTaskDefinition } from './task-definitions.js'
-import { TASK_OWNER, TASKS, type ClusterRecord } from './records.js'
+import { TASKS } from './records.js'
 import type {
-  Attachment, CapacityProviderStrategyItem, Container, Failure, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task,
+  CapacityProviderStrategyItem, Failure, LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, Tag, Task,
   TaskOperations, TaskExtensions, TaskOverride, TaskStopCode
 } from './model-tasks.js'
-import { portMappingsOf, sandboxContainers, type TaskDefinitionShape } from './sandbox-spec.js'
-import { assignCapacity, eniAttachment, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
+import { portMappingsOf, type TaskDefinitionShape } from './sandbox-spec.js'
+import { assignCapacity, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
 import { checkLaunch } from './run-task-validation.js'
-import { decideStop, failedToStart, markPending, saveTask, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
-import { AwsLogs, AwsLogsGroupMissingError, awslogsStreamName } from '../logs/aws-logs.js'
-import type { ContainerSpec } from '../runners/runner.js'
+import { decideStop, markPending, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
+import { writeTask, type LaunchPlan } from './task-start.js'
+import { providerConstraint, scalesForWaiting, startWaiting, writeWaiting } from './task-waiting.js'
 import { registerTaskOwner } from './task-owner.js'
 import { describeTasks, listTasks } from './describe-tasks.js'
 import { startRetention } from './task-retention.js'
@@ -69,6 +67,7 @@ export function taskOperations(ctx: EcsContext): TaskOperations & TaskExtensions
   registerTaskOwner(ctx)
   startRetention(ctx)
   startSpotInterruptions(ctx)
+  startWaiting(ctx)
   return {
     async runTask(input) {
       const count = input?.count ?? 1
@@ -208,183 +207,37 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   const demand = { ...demandOf(definition, request.overrides, taskCpu, taskMemory), ports: hostPortsOf(definition, networkMode) }
   const group = request.group ?? `family:${definition.family}`
   const launched: EcsTaskRecord[] = []
+  const plan = (capacity: Capacity): LaunchPlan => ({ request, capacity, networkMode, group, taskCpu, taskMemory, demand, platformVersion })
   const commit = (capacity: Capacity) => (t: Transaction, _i: number, node: NodeRecord) => {
-    launched.push(writeTask(ctx, t, { cluster, definition, request, capacity, node, networkMode, group, taskCpu, taskMemory, demand, platformVersion }))
+    launched.push(writeTask(ctx, t, cluster, definition, plan(capacity), node))
   }
   const failures: Failure[] = []
   const ec2 = capacities.filter((c) => c.launchType === 'EC2')
   if (request.containerInstances !== undefined) {
     failures.push(...startOnInstances(ctx, tx, cluster, request.containerInstances, demand, group, commit(ec2[0])))
-  } else if (ec2.length > 0) {
-    // One plan for the EC2 tasks; a strategy's EC2 providers all place on the cluster's instances.
-    let k = 0
-    failures.push(...placeOnInstances(ctx, tx, cluster, {
-      count: ec2.length, demand, group, strategies: request.placementStrategy ?? [], constraints: request.placementConstraints ?? []
-    }, (t, i, node) => commit(ec2[k++ % ec2.length])(t, i, node)))
+  } else {
+    // One plan per EC2 provider (or the EC2 launch type): a provider's tasks go to its own instances.
+    const byProvider = new Map<string | undefined, Capacity[]>()
+    for (const c of ec2) byProvider.set(c.capacityProviderName, [...(byProvider.get(c.capacityProviderName) ?? []), c])
+    for (const [provider, group_] of byProvider) {
+      const waits = scalesForWaiting(tx, provider)
+      const constraints = [...(request.placementConstraints ?? []), ...(provider !== undefined ? [providerConstraint(provider)] : [])]
+      const ask = { count: group_.length, demand, group, strategies: request.placementStrategy ?? [], constraints }
+      const unplaced = waits && ctx.pools.nodes(cluster.poolId, tx).length === 0
+        ? group_.map(() => ({ reason: 'RESOURCE:CPU' }) as Failure)
+        : placeOnInstances(ctx, tx, cluster, ask, commit(group_[0]))
+      // A managed provider's tasks wait for the instances its scaling launches (PROVISIONING), as on ECS.
+      if (waits) for (let i = 0; i < unplaced.length; i++) launched.push(writeWaiting(ctx, tx, cluster, definition, plan(group_[0])))
+      else failures.push(...unplaced)
+    }
   }
   for (const capacity of capacities.filter((c) => c.launchType === 'FARGATE')) {
     const node = fargateNode(ctx, tx, cluster)
     commit(capacity)(tx, 0, ctx.pools.reserve(tx, node.key, { cpu: demand.cpu, memory: demand.memory, gpu: 0 }))
   }
-  if (launched.length > 0) {
-    const ids = launched.map((r) => r.taskId)
+  if (launched.some((r) => r.awaitingCapacity !== true)) {
+    const ids = launched.filter((r) => r.awaitingCapacity !== true).map((r) => r.taskId)
     tx.afterCommit(() => markPending(ctx, ids))
   }
   return { tasks: launched.map((r) => r.task), failures }
-}
-
-interface WriteInput {
-  cluster: ClusterRecord
-  definition: TaskDefinitionShape
-  request: LaunchRequest
-  capacity: Capacity
-  node: NodeRecord
-  networkMode: 'bridge' | 'host' | 'awsvpc' | 'none'
-  group: string
-  taskCpu: number | undefined
-  taskMemory: number | undefined
-  demand: { units: number; cpu: number; memory: number; ports: string[] }
-  platformVersion: string | undefined
-}
-
-/** Random bytes for task ids, drawn from the system in blocks (one randomBytes call per 256 tasks, not per task). */
-let entropy = Buffer.alloc(0)
-let entropyAt = 0
-
-/** A task id as ECS shows them: 32 hex digits (128 random bits). */
-function randomTaskId(): string {
-  if (entropyAt + 16 > entropy.length) {
-    entropy = randomBytes(4096)
-    entropyAt = 0
-  }
-  entropyAt += 16
-  return entropy.toString('hex', entropyAt - 16, entropyAt)
-}
-
-/** One task: its sandbox, its launcher intent and its record (PROVISIONING), in tx. */
-function writeTask(ctx: EcsContext, tx: Transaction, w: WriteInput): EcsTaskRecord {
-  const { cluster, definition, request, capacity, node } = w
-  const fargate = capacity.launchType === 'FARGATE'
-  const clusterName = String(cluster.cluster.clusterName)
-  const taskId = randomTaskId()
-  const taskArn = arn(ctx.partition, 'ecs', `task/${clusterName}/${taskId}`)
-  // What the node's runner can do decides which container features it is handed (the images say which runner it is).
-  const capabilities = ctx.launcher.capabilitiesFor(node, definition.containerDefinitions.map((c) => ({ image: c.image }) as ContainerSpec), tx)
-  const containers = sandboxContainers({
-    ctx, tx, taskId, definition, overrides: request.overrides, fargate, networkMode: w.networkMode, taskCpu: w.taskCpu, taskMemory: w.taskMemory,
-    capabilities, clusterArn: String(cluster.cluster.clusterArn), taskArn
-  })
-  const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
-  // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
-  const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
-  // As placement reserved it (an EC2 task's group is counted on its instance), so the end gives back exactly that.
-  const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}), ...(fargate ? {} : { group: w.group }) }
-  // A task whose awslogs group is missing is written, and fails to start with ECS's reason: no sandbox is asked for.
-  const row = streams.failure !== undefined
-    ? (ctx.pools.release(tx, node.key, demand), undefined)
-    : ctx.launcher.intend(tx, {
-      owner: TASK_OWNER, ownerKey: taskId, attempt: 1, node, demand, containers,
-      ...(runnerMode !== undefined ? { networkMode: runnerMode } : {}),
-      ...(fargate && capabilities?.ephemeralStorage === true ? { ephemeralStorage: true } : {})
-    })
-  const address = row?.address
-  const awsvpc = w.networkMode === 'awsvpc'
-  const eni = awsvpc && address !== undefined ? eniAttachment(taskId, address, request.networkConfiguration?.awsvpcConfiguration?.subnets?.[0]) : undefined
-  const zone = fargate ? (ctx.pools.pool(cluster.poolId, tx)?.zones[0] ?? node.zone) : node.zone
-  const overrideOf = (name: string) => request.overrides?.containerOverrides?.find((o) => o.name === name)
-  const taskContainers = definition.containerDefinitions.map((c): Container => {
-    const o = overrideOf(c.name)
-    const memory = o?.memory ?? c.memory
-    const reservation = o?.memoryReservation ?? c.memoryReservation
-    return {
-      containerArn: arn(ctx.partition, 'ecs', `container/${clusterName}/${taskId}/${randomUUID()}`),
-      taskArn, name: c.name, ...(c.image !== undefined ? { image: c.image } : {}),
-      lastStatus: 'PENDING',
-      networkInterfaces: eni !== undefined ? [{ attachmentId: eni.attachmentId, privateIpv4Address: address }] : [],
-      healthStatus: 'UNKNOWN',
-      cpu: String(o?.cpu ?? c.cpu ?? 0),
-      ...(memory !== undefined ? { memory: String(memory) } : {}),
-      ...(reservation !== undefined ? { memoryReservation: String(reservation) } : {})
-    }
-  })
-  const attachments: Attachment[] = eni !== undefined ? [eni.attachment] : []
-  const task: Task = {
-    attachments,
-    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
-    availabilityZone: zone,
-    ...(capacity.capacityProviderName !== undefined ? { capacityProviderName: capacity.capacityProviderName } : {}),
-    clusterArn: String(cluster.cluster.clusterArn),
-    ...(fargate ? {} : { containerInstanceArn: node.containerInstanceArn }),
-    containers: taskContainers,
-    cpu: String(w.demand.units),
-    createdAt: new Date(ctx.clock.now()),
-    desiredStatus: 'RUNNING',
-    enableExecuteCommand: request.enableExecuteCommand === true,
-    group: w.group,
-    healthStatus: 'UNKNOWN',
-    lastStatus: 'PROVISIONING',
-    launchType: capacity.launchType,
-    memory: String(w.demand.memory),
-    overrides: { containerOverrides: request.overrides?.containerOverrides ?? [], ...withoutContainers(request.overrides) },
-    ...(w.platformVersion !== undefined ? { platformVersion: w.platformVersion, platformFamily: 'Linux' } : {}),
-    ...(request.startedBy !== undefined ? { startedBy: request.startedBy } : {}),
-    tags: request.tags ?? [],
-    taskArn,
-    taskDefinitionArn: definition.taskDefinitionArn,
-    version: 1,
-    ...(fargate ? { ephemeralStorage: { sizeInGiB: definition.ephemeralStorage?.sizeInGiB ?? 20 }, fargateEphemeralStorage: { sizeInGiB: definition.ephemeralStorage?.sizeInGiB ?? 20 } } : {})
-  }
-  // A runner with per-container stop timeouts applies the definition's own; else the longest is the task's grace.
-  const stopTimeouts = capabilities?.stopTimeout === true ? [] : definition.containerDefinitions.map((c) => c.stopTimeout).filter((s): s is number => typeof s === 'number')
-  const record: EcsTaskRecord = {
-    task, taskId, clusterName, ...(row !== undefined ? { runId: row.runId } : {}),
-    ...(streams.opened.length > 0 ? { awslogs: streams.opened } : {}),
-    ...(request.serviceName !== undefined ? { serviceName: request.serviceName } : {}),
-    ...(request.deploymentId !== undefined ? { deploymentId: request.deploymentId } : {}),
-    fargate,
-    healthChecked: definition.containerDefinitions.filter((c) => c.essential !== false && c.healthCheck !== undefined).map((c) => c.name),
-    ...(stopTimeouts.length > 0 ? { stopGraceMs: Math.max(...stopTimeouts) * 1000 } : {}),
-    demand: { cpu: w.demand.cpu, memory: w.demand.memory }
-  }
-  const saved = saveTask(ctx, tx, record, 0)
-  if (streams.failure !== undefined) {
-    const reason = streams.failure
-    tx.afterCommit(() => failedToStart(ctx, taskId, reason))
-  }
-  return saved
-}
-
-/**
- * The awslogs streams of a task's containers (`<prefix>/<container>/<task id>`
- * in awslogs-group), opened in the intent's transaction so they exist before
- * the containers write. A missing group (without awslogs-create-group "true")
- * is the task's start failure, with ECS's reason.
- */
-function openAwsLogs(ctx: EcsContext, tx: Transaction, taskId: string, definition: TaskDefinitionShape, containers: readonly ContainerSpec[]): { opened: Array<{ group: string; stream: string }>; failure?: string } {
-  const opened: Array<{ group: string; stream: string }> = []
-  for (const c of definition.containerDefinitions) {
-    const config = c.logConfiguration
-    if (config?.logDriver !== 'awslogs') continue
-    const options = config.options ?? {}
-    const group = options['awslogs-group']
-    if (group === undefined) continue
-    const stream = awslogsStreamName(options['awslogs-stream-prefix'] ?? 'ecs', c.name, taskId)
-    const filePath = containers.find((s) => s.name === c.name)!.logPath
-    try {
-      // A refused open writes nothing (the group is looked for first).
-      AwsLogs.open(tx, { group, stream, filePath, createdAt: ctx.clock.now(), createGroup: options['awslogs-create-group'] === 'true' })
-      opened.push({ group, stream })
-    } catch (error) {
-      if (error instanceof AwsLogsGroupMissingError) return { opened, failure: error.message }
-      throw error
-    }
-  }
-  return { opened }
-}
-
-function withoutContainers(o: TaskOverride | undefined): Omit<TaskOverride, 'containerOverrides'> {
-  if (o === undefined) return {}
-  const { containerOverrides: _c, ...rest } = o
-  void _c
-  return rest
 }

@@ -21,6 +21,7 @@ import { resolveTaskDefinition } from './task-definitions.js'
 import { planRollout, startDeployment, type RolloutTask, type TaskPhase } from './deployments.js'
 import { planDaemon } from './daemon.js'
 import { daemonEligibility } from './daemon-constraints.js'
+import { SERVICE_DEFAULT_STRATEGY } from './placement/index.js'
 import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask, timeOf } from './circuit-breaker.js'
 import { serviceKey, serviceTasks, type ServiceState } from './service-records.js'
 import type { Deployment, PlacementStrategy, Service } from './model-services.js'
@@ -32,8 +33,8 @@ const PLACEMENT_RETRY_MS = 10_000
 const PLACEMENT_EVENT_EVERY_MS = 60_000
 /** launchTasks takes at most this many tasks per call (RunTask's count limit). */
 const LAUNCH_CHUNK = 10
-/** ECS's default for REPLICA services on EC2: spread over zones, then over instances. */
-const DEFAULT_STRATEGY: PlacementStrategy[] = [{ type: 'spread', field: 'attribute:ecs.availability-zone' }, { type: 'spread', field: 'instanceId' }]
+/** ECS's default for REPLICA services on EC2: spread over zones, then over instances (placement/). */
+const DEFAULT_STRATEGY = SERVICE_DEFAULT_STRATEGY as readonly PlacementStrategy[]
 
 export interface ServiceController {
   enqueue(clusterName: string, serviceName: string): void

@@ -47,6 +47,10 @@ export interface EcsTaskRecord extends TaskRecord {
   demand: { cpu: number; memory: number }
   /** Its containers' awslogs streams (ended when it stops). */
   awslogs?: Array<{ group: string; stream: string }>
+  /** PROVISIONING without a node: waiting for its EC2 capacity provider to launch instances (task-waiting.ts). */
+  awaitingCapacity?: boolean
+  /** What starting it needs, while it waits (task-start.ts LaunchPlan). */
+  launch?: import('./task-start.js').LaunchPlan
 }
 
 export interface StopDecision {
@@ -211,7 +215,12 @@ export function decideStop(ctx: EcsContext, tx: Transaction, taskArnOrId: string
   const runId = record.runId
   const graceMs = stop.graceMs ?? record.stopGraceMs
   tx.afterCommit(() => {
-    if (runId === undefined) return
+    // A task waiting for capacity has nothing to stop: it is deprovisioned at once.
+    if (runId === undefined) {
+      if (record.awaitingCapacity === true) setStatus(ctx, saved.taskId, 'DEPROVISIONING', (s) => s === 'PROVISIONING', { executionStoppedAt: at })
+      if (record.awaitingCapacity === true) finishStop(ctx, saved.taskId)
+      return
+    }
     const asked = ctx.launcher.stop(runId, { kind: 'terminate', reason: stop.reason, ...(graceMs !== undefined ? { graceMs } : {}) })
     if (asked) setStatus(ctx, saved.taskId, 'STOPPING', (s) => s === 'DEACTIVATING')
   })
@@ -287,8 +296,8 @@ export function finishStop(ctx: EcsContext, taskId: string): void {
     const found = readTask(tx, taskId)
     if (found === undefined || found.record.task.lastStatus !== 'DEPROVISIONING') return
     const stoppedAt = ctx.clock.now()
-    const { runId: _runId, ...rest } = found.record
-    void _runId
+    const { runId: _runId, awaitingCapacity: _waiting, launch: _launch, ...rest } = found.record
+    void _runId; void _waiting; void _launch
     saveTask(ctx, tx, { ...rest, expiresAt: stoppedAt + retention, task: { ...found.record.task, lastStatus: 'STOPPED', stoppedAt: new Date(stoppedAt) } }, found.version)
     // Its log streams end with it (the runner wrote the files out before it reported the exit).
     for (const s of found.record.awslogs ?? []) AwsLogs.end(tx, { group: s.group, stream: s.stream, endedAt: stoppedAt })

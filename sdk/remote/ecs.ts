@@ -11,6 +11,7 @@ import { TASK_OPERATION_NAMES } from '../../runtime/ecs/model-tasks.js'
 import { SERVICE_OPERATION_NAMES } from '../../runtime/ecs/model-services.js'
 import { EXEC_OPERATION_NAMES } from '../../runtime/ecs/model-exec.js'
 import { ECS_TARGET, ECS_TIMESTAMP_MEMBERS } from '../../runtime/api/tables/ecs.js'
+import type { EcsExtensions } from '../../runtime/ecs/api.js'
 import type { EcsService } from '../services.js'
 import { encode, reviveDates } from './codec.js'
 import type { StratusApi } from './stratus-api.js'
@@ -29,13 +30,17 @@ export function remoteEcs(wire: WireClient, stratus: StratusApi): EcsService {
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${ECS_TARGET}.${action}` }
     }), ECS_TIMESTAMP_MEMBERS)
   }
-  service.execCommand = (input) => stratus.call('ExecCommand', input ?? {}, { long: true })
-  service.taskCost = (input) => stratus.call('EcsTaskCost', input ?? {})
-  service.interruptSpotTask = async (input) => reviveDates(await stratus.call('InterruptSpotTask', input ?? {}), ECS_TIMESTAMP_MEMBERS)
-  service.capacityProviderReservation = async (input) => (await stratus.call<{ reservation?: unknown }>('CapacityProviderReservation', input ?? {})).reservation
-  service.getLogEvents = (input) => wire.json({
-    service: 'logs', path: '/', body: encode(input ?? {}), family: 'stratus',
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.GetLogEvents' }
-  })
-  return service as unknown as EcsService
+  // Typed as the extensions: one the areas add and this file lacks fails the type check.
+  const extensions: EcsExtensions & Pick<EcsService, 'getLogEvents'> = {
+    execCommand: (input) => stratus.call('ExecCommand', input, { long: true }),
+    taskCost: (input) => stratus.call('EcsTaskCost', input),
+    serviceCost: (input) => stratus.call('EcsServiceCost', input),
+    interruptSpotTask: async (input) => reviveDates(await stratus.call('InterruptSpotTask', input), ECS_TIMESTAMP_MEMBERS),
+    capacityProviderReservation: async (input) => (await stratus.call<{ reservation?: never }>('CapacityProviderReservation', input)).reservation,
+    getLogEvents: (input) => wire.json({
+      service: 'logs', path: '/', body: encode(input), family: 'stratus',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.GetLogEvents' }
+    }) as never
+  }
+  return { ...service, ...extensions } as unknown as EcsService
 }

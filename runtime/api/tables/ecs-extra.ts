@@ -2,14 +2,14 @@
 // the Stratus table in services.ts): what the SDK needs beyond ECS's own
 // operations. Each is authorized as the ECS action it stands beside
 // (ExecCommand is an ECS Exec: ecs:ExecuteCommand on the cluster and task;
-// InterruptSpotTask stops a task: ecs:StopTask; the cost and the reservation
-// read: ecs:DescribeTasks, ecs:DescribeCapacityProviders), so a policy about
+// InterruptSpotTask stops a task: ecs:StopTask; the costs and the reservation
+// read: ecs:DescribeTasks, ecs:DescribeServices, ecs:DescribeCapacityProviders), so a policy about
 // those ECS actions covers them.
 
 import type { Partition } from '../../aws/partition.js'
 import type { EcsExtensions } from '../../ecs/api.js'
 import type { Operation } from '../operation.js'
-import { capacityProviderArn, clusterArn, taskArn } from './ecs-resources.js'
+import { capacityProviderArn, clusterArn, serviceArn, taskArn } from './ecs-resources.js'
 import { ecsWireTimes } from './ecs.js'
 
 type Input = Record<string, any>
@@ -35,6 +35,13 @@ export function ecsStratusOperations(ecs: EcsExtensions, p: Partition): Operatio
       required: ['task'],
       authorize: (i) => ({ action: 'ecs:DescribeTasks', resources: [taskArn(p, i.task, i.cluster)], context: { 'ecs:cluster': clusterArn(p, i.cluster) } }),
       call: (i) => ecs.taskCost({ task: i.task, ...(i.cluster !== undefined ? { cluster: i.cluster } : {}) })
+    },
+    {
+      name: 'EcsServiceCost',
+      readOnly: true,
+      required: ['service'],
+      authorize: (i) => ({ action: 'ecs:DescribeServices', resources: [serviceArn(p, i.service, i.cluster)], context: { 'ecs:cluster': clusterArn(p, i.cluster) } }),
+      call: (i) => ecs.serviceCost({ service: i.service, ...(i.cluster !== undefined ? { cluster: i.cluster } : {}) })
     },
     {
       name: 'InterruptSpotTask',

@@ -211,15 +211,13 @@ const ECS_OF_KIND: Record<string, string> = {
 /**
  * An engine error as ECS sends it: a code that is one of ECS's exceptions goes
  * out as that `__type` (ServerException with 500, the rest 400, as the model
- * says); an operation whose area is not built yet is UnknownOperationException;
- * other coded errors by kind; anything else (and Internal, Unavailable) ServerException.
+ * says); other coded errors by kind; anything else (and Internal, Unavailable) ServerException.
  */
 export function ecsError(err: unknown): WireError {
   const coded = codedOf(err)
   const message = err instanceof Error ? err.message : String(err)
   if (coded === undefined) return { type: 'ServerException', status: 500, message }
   if (coded.code in ECS_EXCEPTIONS) return { type: coded.code, status: coded.code === 'ServerException' ? 500 : 400, message }
-  if (coded.code === 'UnknownOperationException') return { type: coded.code, status: 400, message }
   const type = ECS_OF_KIND[coded.kind]
   if (type === undefined || coded.kind === 'Internal' || coded.kind === 'Unavailable') return { type: 'ServerException', status: 500, message }
   return { type, status: 400, message }

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
-  ECSClient, CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, DescribeContainerInstancesCommand, DescribeServicesCommand,
+  ECSClient, CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand, DescribeTasksCommand, StopTaskCommand, ListTasksCommand,
+  CreateServiceCommand, ListTaskDefinitionsCommand, DeleteClusterCommand, DescribeClustersCommand, DescribeContainerInstancesCommand, DescribeServicesCommand,
   ListClustersCommand, ListContainerInstancesCommand, ListTagsForResourceCommand, TagResourceCommand
 } from '@aws-sdk/client-ecs'
 import { Stratus } from '../../../sdk/index.js'
@@ -86,6 +87,35 @@ t.test('ECS over the official client and the aws CLI', async (t) => {
   t.equal(denied.name, 'AccessDeniedException', 'DeleteCluster on a denied cluster ARN: AccessDeniedException')
   const deleted = await ecs.send(new DeleteClusterCommand({ cluster: 'api' })).catch((e: Error) => e)
   t.notOk(deleted instanceof Error && deleted.name === 'AccessDeniedException', 'another cluster is not denied')
+
+  // Task definitions, tasks, services.
+  const registered = await ecs.send(new RegisterTaskDefinitionCommand({ family: 'app', containerDefinitions: [{ name: 'main', image: 'busybox:1.36', memory: 128, essential: true, environment: [{ name: 'STRATUS_SIM_SECONDS', value: '3600' }] }] }))
+  t.equal(registered.taskDefinition?.taskDefinitionArn, 'arn:aws:ecs:us-east-1:000000000000:task-definition/app:1', 'RegisterTaskDefinition: revision 1')
+  await ecs.send(new RegisterTaskDefinitionCommand({ family: 'app', containerDefinitions: [{ name: 'main', image: 'busybox:1.36', memory: 128 }] }))
+  const defs = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'app', maxResults: 1 }))
+  t.equal(defs.taskDefinitionArns?.length, 1, 'ListTaskDefinitions pages (one a page)')
+  t.ok(defs.nextToken !== undefined, 'with a nextToken')
+  const bad = await failure(ecs.send(new RegisterTaskDefinitionCommand({ family: 'bad', containerDefinitions: Array.from({ length: 11 }, (_, i) => ({ name: `c${i}`, image: 'busybox:1.36', memory: 16 })) })))
+  t.match(bad.name, /ClientException|InvalidParameterException/, `an 11th container is refused (${bad.name}: ${bad.message})`)
+  const ran = await ecs.send(new RunTaskCommand({ cluster: 'web', taskDefinition: 'app:1', count: 2, startedBy: 'wire-test' }))
+  t.equal(ran.tasks?.length, 2, 'RunTask count 2: two tasks')
+  t.same(ran.failures, [], 'no failures')
+  const taskArn = ran.tasks![0].taskArn!
+  t.match(taskArn, /^arn:aws:ecs:us-east-1:000000000000:task\/web\/[0-9a-f]{32}$/, 'task ARNs are task/<cluster>/<id>')
+  t.ok(ran.tasks![0].createdAt instanceof Date, 'createdAt is a Date')
+  const listedTasks = await ecs.send(new ListTasksCommand({ cluster: 'web', startedBy: 'wire-test', maxResults: 1 }))
+  t.equal(listedTasks.taskArns?.length, 1, 'ListTasks pages')
+  const stopped = await ecs.send(new StopTaskCommand({ cluster: 'web', task: taskArn, reason: 'done here' }))
+  t.equal(stopped.task?.desiredStatus, 'STOPPED', 'StopTask: desiredStatus STOPPED')
+  const shownTask = await ecs.send(new DescribeTasksCommand({ cluster: 'web', tasks: [taskArn.split('/').pop()!] }))
+  t.equal(shownTask.tasks?.[0].taskArn, taskArn, 'DescribeTasks by id')
+  t.equal(shownTask.tasks?.[0].stoppedReason, 'done here', 'with the stop reason')
+  const service = await ecs.send(new CreateServiceCommand({ cluster: 'web', serviceName: 'svc', taskDefinition: 'app', desiredCount: 1 }))
+  t.equal(service.service?.serviceArn, 'arn:aws:ecs:us-east-1:000000000000:service/web/svc', 'CreateService: service/<cluster>/<name>')
+  const shownService = await ecs.send(new DescribeServicesCommand({ cluster: 'web', services: ['svc'] }))
+  t.equal(shownService.services?.[0].desiredCount, 1, 'DescribeServices')
+  const dup = await failure(ecs.send(new CreateServiceCommand({ cluster: 'nope', serviceName: 'svc', taskDefinition: 'app', desiredCount: 1 })))
+  t.equal(dup.name, 'ClusterNotFoundException', 'CreateService in a missing cluster: ClusterNotFoundException')
 
   t.test('the aws CLI', async (t) => {
     await requireTool('aws')

@@ -13,15 +13,16 @@ import { anyRoute, startHttp } from '../../../runtime/http/server.js'
 const ECR = 'AmazonEC2ContainerRegistry_V20150921'
 const JSON11 = 'application/x-amz-json-1.1'
 
-t.test('ECS and Lightsail are recognised and answer UnknownOperationException naming the operation', async (t) => {
+t.test('ECS answers its operations; one it does not serve, and Lightsail, answer UnknownOperationException naming the operation', async (t) => {
   const cloud = await simulatedCloud()
   t.teardown(() => cloud.close())
   const ecs = new ECSClient(clientConfig(cloud))
   t.teardown(() => ecs.destroy())
-  const err = await ecs.send(new ListClustersCommand({})).catch((e) => e)
-  t.equal(err.name, 'UnknownOperationException')
-  t.equal(err.$metadata.httpStatusCode, 400)
-  t.match(err.message, /ListClusters/)
+  const listed = await ecs.send(new ListClustersCommand({}))
+  t.match(listed.clusterArns, [/:cluster\/default$/], 'ECS is served: the default cluster is listed')
+  const taskSet = await signedRequest(cloud.endpoint, { service: 'ecs', headers: { 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.CreateTaskSet', 'content-type': JSON11 }, body: '{}' })
+  t.equal(taskSet.status, 400)
+  t.match(JSON.parse(taskSet.text), { __type: 'UnknownOperationException', message: /CreateTaskSet/ })
 
   const lightsail = await signedRequest(cloud.endpoint, { service: 'lightsail', headers: { 'x-amz-target': 'Lightsail_20161128.GetInstances', 'content-type': JSON11 }, body: '{}' })
   t.equal(lightsail.status, 400)

@@ -5,12 +5,18 @@
 // scale-out to hold the tasks waiting for capacity (min / max step, warm-up),
 // scale-in of instances idle for 15 minutes down to the group's minimum.
 // Tasks waiting for capacity are written as records directly, as the tasks
-// area writes them (PROVISIONING, capacityProviderName, awaitingCapacity), and
-// announced on hooks.taskChanged as that area does.
+// area is to write them (PROVISIONING, capacityProviderName, awaitingCapacity), and
+// announced on hooks.taskChanged (the contract agreed with the tasks area,
+// whose RunTask does not write them yet). Last, a restart over the same
+// SQLite store.
 import t from 'tap'
 import type * as Tap from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Stratus } from '../../../sdk/index.js'
 import { TASKS, type TaskRecord } from '../../../runtime/ecs/records.js'
+import { getCluster } from '../../../runtime/ecs/clusters.js'
 
 const GROUP = 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1e9b0c3a-0000-4000-8000-000000000001:autoScalingGroupName/web-asg'
 const MINUTE = 60_000
@@ -131,7 +137,7 @@ t.test('capacity providers and managed scaling', async (t) => {
     // The tasks area places a task on each instance (the PlanApplier reserves its demand) and it runs a while, then stops.
     const pools = ecs.context.pools
     const nodes = (await ecs.describeContainerInstances({ cluster: 'scale', containerInstances: await instances() })).containerInstances!.map((c) => c.containerInstanceArn!)
-    const poolId = (await import('../../../runtime/ecs/clusters.js')).getCluster(ecs.context, 'scale').poolId
+    const poolId = getCluster(ecs.context, 'scale').poolId
     const keys = nodes.map((arn) => `${poolId}/${arn.slice(arn.lastIndexOf('/') + 1)}`)
     const demand = { cpu: 1000, memory: 2048, gpu: 0 }
     store.transaction((tx) => keys.forEach((k) => pools.reserve(tx, k, demand)))
@@ -156,4 +162,39 @@ t.test('capacity providers and managed scaling', async (t) => {
     t.same((await ecs.describeCapacityProviders({})).capacityProviders!.map((p) => p.name), ['FARGATE', 'FARGATE_SPOT'])
     t.match((await ecs.describeCapacityProviders({ capacityProviders: ['cp'] })).capacityProviders, [{ status: 'INACTIVE' }])
   })
+})
+
+t.test('an engine restarted over the same store keeps the providers, their instances and their scaling', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'stratus-ecs-scaling-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const options = { clock: 'manual' as const, runner: 'simulated' as const, dataDir: dir, ecs: { defaultInstances: { count: 0, instanceType: 'm5.xlarge' } } }
+  const first = await Stratus.embedded(options)
+  await first.engine.ecs.createCluster({ clusterName: 'r' })
+  await first.engine.ecs.createCapacityProvider({
+    name: 'rcp', tags: [{ key: 'stratus:minSize', value: '2' }],
+    autoScalingGroupProvider: { autoScalingGroupArn: GROUP.replace('web-asg', 'restart'), managedScaling: { status: 'ENABLED', instanceWarmupPeriod: 0 } }
+  })
+  await first.engine.ecs.putClusterCapacityProviders({ cluster: 'r', capacityProviders: ['rcp'], defaultCapacityProviderStrategy: [] })
+  await first.clock.advance(0)
+  const before = (await first.engine.ecs.listContainerInstances({ cluster: 'r' })).containerInstanceArns!
+  t.equal(before.length, 2)
+  await first.close()
+
+  const second = await Stratus.embedded(options)
+  t.teardown(() => second.close())
+  const ecs = second.engine.ecs
+  t.same((await ecs.listContainerInstances({ cluster: 'r' })).containerInstanceArns, before, 'the same instances')
+  t.match((await ecs.describeContainerInstances({ cluster: 'r', containerInstances: before })).containerInstances, [{ capacityProviderName: 'rcp', status: 'ACTIVE' }, { capacityProviderName: 'rcp' }])
+  // A m5.xlarge holds 4 tasks of 1 vCPU: 8 fit on the two, 2 more need one more instance.
+  const ids: string[] = []
+  ecs.context.store.transaction((tx) => {
+    for (let i = 0; i < 10; i++) {
+      const id = (0xabc000 + i).toString(16).padStart(32, '0')
+      ids.push(id)
+      tx.put(TASKS, id, { taskId: id, clusterName: 'r', awaitingCapacity: true, task: { taskArn: `task/${id}`, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', capacityProviderName: 'rcp', cpu: '1024', memory: '1024' } }, 0)
+    }
+  })
+  for (const id of ids) for (const f of ecs.context.hooks.taskChanged) f(ecs.context.store.get<TaskRecord>(TASKS, id)!.value)
+  await second.clock.advance(0)
+  t.equal((await ecs.listContainerInstances({ cluster: 'r' })).containerInstanceArns!.length, 3, 'the new engine scales the provider')
 })

@@ -1,5 +1,5 @@
 // Container instances with real tasks (RunTask on the simulated runner, manual
-// clock): an instance's running count and remaining resources follow its
+// clock): ECS's reserved ports refuse a task asking for one; an instance's running count and remaining resources follow its
 // tasks; draining leaves standalone tasks running, as ECS does, and places
 // nothing new there; deregistration is refused while tasks run unless forced;
 // forced, its tasks are stopped, the instance is DEREGISTERING until they have
@@ -18,6 +18,12 @@ t.test('container instances and their tasks', async (t) => {
   const [instance] = (await ecs.listContainerInstances({ cluster: 'd' })).containerInstanceArns!
   const poolId = getCluster(ecs.context, 'd').poolId
   const describe = async () => (await ecs.describeContainerInstances({ cluster: 'd', containerInstances: [instance] })).containerInstances![0]
+
+  // ECS's reserved ports are taken on the instance: a task asking for host port 22 finds no place.
+  await ecs.registerTaskDefinition({ family: 'ssh', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 128, portMappings: [{ containerPort: 22, hostPort: 22 }], environment: sim(10) }] })
+  const ssh = await ecs.runTask({ cluster: 'd', taskDefinition: 'ssh', launchType: 'EC2' })
+  t.equal(ssh.tasks!.length, 0)
+  t.match(ssh.failures, [{ reason: 'RESOURCE:PORTS' }])
 
   const run = await ecs.runTask({ cluster: 'd', taskDefinition: 'sleepy', launchType: 'EC2', count: 2 })
   t.same(run.failures, [])

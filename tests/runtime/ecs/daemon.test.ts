@@ -86,6 +86,11 @@ t.test('memberOf constraints choose the instances; DAEMON refuses a strategy, a 
   s = await describe(engine, 'fleet', 'agent')
   t.equal(s.runningCount, 2, 'a matching instance joined')
 
+  // The cluster query language: in, and, os-type; a second DAEMON service on the same instances.
+  await engine.ecs.createService({ cluster: 'fleet', serviceName: 'both', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'attribute:role in [web, db] and attribute:ecs.os-type == linux' }] })
+  await settle(engine)
+  t.equal((await describe(engine, 'fleet', 'both')).runningCount, 3, 'every instance with a role')
+  await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'attribute:role ==' }] }), { code: 'InvalidParameterException', field: 'placementConstraints[0].expression' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementStrategy: [{ type: 'random' }] }), { code: 'InvalidParameterException', field: 'placementStrategy' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', desiredCount: 2 }), { code: 'InvalidParameterException', field: 'desiredCount' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', launchType: 'FARGATE' }), { code: 'InvalidParameterException', field: 'schedulingStrategy' })

@@ -48,18 +48,12 @@ t.test('REPLICA keeps its desired count: a stopped task is replaced; counts are 
   t.equal(s.runningCount, 1)
   t.ok(s.events!.some((e) => /^\(service web\) has stopped 2 running tasks: /.test(e.message!)))
 
-  // serviceCost: the sum of its tasks' costs, or the tasks area's refusal when it cannot price them.
+  // serviceCost: the sum of its tasks' costs (EC2 tasks cost nothing of their own: the instances are billed).
   const all = engine.store.scan<{ task: { taskArn: string } }>(TASKS_COLLECTION, { index: { name: 'service', value: 'web/web' } }).map((r) => r.value.task.taskArn)
-  const costs = await Promise.allSettled(all.map((task) => engine.ecs.taskCost({ cluster: 'web', task })))
-  const refused = costs.find((c) => c.status === 'rejected') as PromiseRejectedResult | undefined
-  if (refused !== undefined) {
-    await t.rejects(engine.ecs.serviceCost({ cluster: 'web', service: 'web' }), { code: (refused.reason as { code: string }).code })
-  } else {
-    const sum = costs.reduce((n, c) => n + (c as PromiseFulfilledResult<{ usd: number }>).value.usd, 0)
-    const cost = await engine.ecs.serviceCost({ cluster: 'web', service: 'web' })
-    t.equal(cost.tasks, all.length)
-    t.ok(Math.abs(cost.usd - sum) < 1e-9, 'the sum of its tasks\' costs')
-  }
+  const costs = await Promise.all(all.map((task) => engine.ecs.taskCost({ cluster: 'web', task })))
+  const cost = await engine.ecs.serviceCost({ cluster: 'web', service: 'web' })
+  t.equal(cost.tasks, all.length)
+  t.ok(Math.abs(cost.usd - costs.reduce((n, c) => n + c.usd, 0)) < 1e-9, 'the sum of its tasks\' costs')
   await t.rejects(engine.ecs.serviceCost({ cluster: 'web', service: 'nope' }), { code: 'ServiceNotFoundException', field: 'service' })
 })
 
@@ -207,4 +201,20 @@ t.test('DeleteService: refused while scaled above 0; forced, it drains to INACTI
   // The name can be used again.
   const again = await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 0 })
   t.equal(again.service!.status, 'ACTIVE')
+})
+
+t.test('by default a REPLICA service spreads over availability zones, then instances; a given strategy is honoured', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  await createCluster(engine, 'web', [{ vcpus: 4, memory: 16384 }, { vcpus: 4, memory: 16384 }, { vcpus: 4, memory: 16384 }])
+  await seedDefinition(engine, 'app', { environment: sim(36_000) })
+  await engine.ecs.createService({ cluster: 'web', serviceName: 'spread', taskDefinition: 'app', desiredCount: 3 })
+  await engine.ecs.createService({ cluster: 'web', serviceName: 'packed', taskDefinition: 'app', desiredCount: 3, placementStrategy: [{ type: 'binpack', field: 'memory' }] })
+  await settle(engine)
+  const zoneOf = new Map(engine.store.scan<{ containerInstanceArn: string; zone: string }>('cluster:nodes').map((r) => [r.value.containerInstanceArn, r.value.zone]))
+  const spread = liveTasks(engine, 'web', 'spread').map((r) => String(r.task.containerInstanceArn))
+  t.equal(new Set(spread).size, 3, 'one task per instance')
+  t.equal(new Set(spread.map((a) => zoneOf.get(a))).size, new Set(zoneOf.values()).size, 'every zone has one')
+  const packed = liveTasks(engine, 'web', 'packed').map((r) => String(r.task.containerInstanceArn))
+  t.equal(new Set(packed).size, 1, 'binpack(memory) puts them on one instance')
 })
