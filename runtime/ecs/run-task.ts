@@ -176,7 +176,8 @@ function hostPortsOf(def: TaskDefinitionShape, networkMode: string): string[] {
   return out
 }
 
-function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
+/** Whether the definition can run with the launch type (its compatibilities); the service handlers ask it too. */
+export function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
   const list = def.compatibilities ?? def.requiresCompatibilities ?? ['EC2']
   return list.includes(launchType) || (launchType === 'EC2' && def.requiresCompatibilities === undefined && def.compatibilities === undefined)
 }
