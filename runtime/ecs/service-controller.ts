@@ -34,6 +34,14 @@ const PLACEMENT_RETRY_MS = 10_000
 const PLACEMENT_EVENT_EVERY_MS = 60_000
 /** launchTasks takes at most this many tasks per call (RunTask's count limit). */
 const LAUNCH_CHUNK = 10
+/**
+ * At most this many tasks are started by one reconcile step; the next step
+ * follows at once (againAfter 0). A step is one store transaction on the
+ * event loop: 2,700 tasks in one took 4 s, 50 keep a step short (tens of ms)
+ * while a large scale-out still goes at thousands a minute. ECS too starts a
+ * service's tasks progressively (on Fargate at most 500 a minute per service).
+ */
+export const START_BATCH = 50
 /** ECS's default for REPLICA services on EC2: spread over zones, then over instances (placement/). */
 const DEFAULT_STRATEGY = SERVICE_DEFAULT_STRATEGY as readonly PlacementStrategy[]
 
@@ -167,13 +175,16 @@ class Step {
 
     let steady: boolean
     let placementFailed = false
+    /** Starts left over for the next step (START_BATCH). */
+    let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
         nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: daemonEligibility(s.placementConstraints),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
-      for (const arn of plan.launchOn) if (this.#launch(primary, 1, [arn]).failed) placementFailed = true
+      if (plan.launchOn.length > START_BATCH) more = true
+      for (const arn of plan.launchOn.slice(0, START_BATCH)) if (this.#launch(primary, 1, [arn]).failed) placementFailed = true
       if (plan.desiredCount !== this.#service.desiredCount) {
         this.#setService({ ...this.#service, desiredCount: plan.desiredCount })
         this.#updateDeployment(String(primary.id), { desiredCount: plan.desiredCount })
@@ -199,7 +210,8 @@ class Step {
         const unhealthy = rollout.find((r) => r.id === id)?.phase === 'unhealthy'
         return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
       }))
-      if (plan.start > 0) placementFailed = this.#launch(primary, plan.start).failed
+      if (plan.start > START_BATCH) more = true
+      if (plan.start > 0) placementFailed = this.#launch(primary, Math.min(plan.start, START_BATCH)).failed
       steady = plan.steady
     }
     // Launches refused in this step count at once: a circuit breaker fails the deployment now.
@@ -210,6 +222,7 @@ class Step {
     this.#settle(primary, steady && !frozen, live)
     if (!startAllowed) return againAfter(until - this.#now)
     if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
+    if (more) return againAfter(0)
     return done
   }
 

@@ -22,7 +22,7 @@ import {
   activeService, describeService, readService, serviceArn, serviceKey, serviceNameOf, serviceTasks, type ServiceState
 } from './service-records.js'
 import {
-  checkBoolean, checkCapacityProviderStrategy, checkClientToken, checkCount, checkDeploymentConfiguration, checkDeploymentController,
+  checkBoolean, checkCapacityProviderStrategy, checkClientToken, checkDesiredCount, checkDeploymentConfiguration, checkDeploymentController,
   checkGracePeriod, checkLaunchType, checkNetworkConfiguration, checkPlacementConstraints, checkPlacementStrategy, checkPropagateTags,
   checkSchedulingStrategy, checkServiceName, refuseLoadBalancers, refuseServiceRegistries, refuseUnsupported
 } from './service-validation.js'
@@ -93,7 +93,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     refuseUnsupported(input as unknown as Record<string, unknown>)
     const schedulingStrategy = checkSchedulingStrategy(input.schedulingStrategy)
     const deploymentController = checkDeploymentController(input.deploymentController)
-    const desired = checkCount(input.desiredCount, 'desiredCount')
+    const desired = checkDesiredCount(input.desiredCount)
     if (schedulingStrategy === 'REPLICA' && desired === undefined) throw invalidParameter('desiredCount', 'desiredCount is required when schedulingStrategy is REPLICA.')
     if (schedulingStrategy === 'DAEMON' && desired !== undefined) throw invalidParameter('desiredCount', 'The DAEMON scheduling strategy does not take a desiredCount: it runs one task on each container instance that meets the placement constraints.')
     const launchType = checkLaunchType(input.launchType)
@@ -159,7 +159,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const serviceName = serviceNameOf(ctx, clusterName, input.service)
     const current = activeService(ctx.store, clusterName, serviceName).value.service
     const strategy = current.schedulingStrategy ?? 'REPLICA'
-    const desired = checkCount(input.desiredCount, 'desiredCount')
+    const desired = checkDesiredCount(input.desiredCount)
     if (strategy === 'DAEMON' && desired !== undefined) throw invalidParameter('desiredCount', 'The DAEMON scheduling strategy does not take a desiredCount.')
     if (input.deploymentController !== undefined) {
       const c = checkDeploymentController(input.deploymentController)
