@@ -5,6 +5,24 @@
 import { tagsFromList } from '../aws/tags.js'
 import { invalidParameter } from './errors.js'
 import type { LaunchRequest } from './run-task.js'
+import type { PlacementConstraint } from './model-tasks.js'
+
+/** At most this many placement constraints per task, the definition's and the request's together (ECS's limit). */
+export const MAX_TASK_CONSTRAINTS = 10
+
+/**
+ * The constraints a task is placed under: its task definition's (memberOf)
+ * and the request's (RunTask's, or a service's), together at most 10 — ECS
+ * counts both against the limit. Services and RunTask get these through
+ * launchTasks; the DAEMON scheduler calls it with the service's constraints.
+ */
+export function taskConstraints(definition: { placementConstraints?: readonly PlacementConstraint[] }, requested: readonly PlacementConstraint[] | undefined, field = 'placementConstraints'): PlacementConstraint[] {
+  const all = [...(definition.placementConstraints ?? []), ...(requested ?? [])]
+  if (all.length > MAX_TASK_CONSTRAINTS) {
+    throw invalidParameter(field, `You can specify a maximum of ${MAX_TASK_CONSTRAINTS} constraints for each task. This limit includes constraints in the task definition and those specified at runtime (${all.length} given).`, MAX_TASK_CONSTRAINTS)
+  }
+  return all
+}
 
 const STRING_LIST = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string')
 

@@ -19,7 +19,7 @@ import type {
 import { portMappingsOf, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
-import { checkLaunch } from './run-task-validation.js'
+import { checkLaunch, taskConstraints } from './run-task-validation.js'
 import { decideStop, markPending, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { writeTask, type LaunchPlan } from './task-start.js'
 import { providerConstraint, scalesForWaiting, startWaiting, writeWaiting } from './task-waiting.js'
@@ -193,6 +193,8 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   for (const launchType of new Set(capacities.map((c) => c.launchType))) {
     if (!supports(definition, launchType)) throw clientException('taskDefinition', `Task definition does not support launch_type ${launchType}.`)
   }
+  // The definition's memberOf constraints hold for every task placed by the scheduler (RunTask, services); StartTask names its instances itself.
+  const constraints = request.containerInstances === undefined ? taskConstraints(definition, request.placementConstraints) : []
   const fargateAny = capacities.some((c) => c.launchType === 'FARGATE')
   const networkMode = fargateAny ? 'awsvpc' : definition.networkMode ?? 'bridge'
   if (fargateAny && definition.networkMode !== 'awsvpc') throw clientException('taskDefinition', 'Fargate only supports network mode \'awsvpc\'.')
@@ -221,8 +223,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
     for (const c of ec2) byProvider.set(c.capacityProviderName, [...(byProvider.get(c.capacityProviderName) ?? []), c])
     for (const [provider, group_] of byProvider) {
       const waits = scalesForWaiting(tx, provider)
-      const constraints = [...(request.placementConstraints ?? []), ...(provider !== undefined ? [providerConstraint(provider)] : [])]
-      const ask = { count: group_.length, demand, group, strategies: request.placementStrategy ?? [], constraints }
+      const ask = { count: group_.length, demand, group, strategies: request.placementStrategy ?? [], constraints: [...constraints, ...(provider !== undefined ? [providerConstraint(provider)] : [])] }
       const unplaced = waits && ctx.pools.nodes(cluster.poolId, tx).length === 0
         ? group_.map(() => ({ reason: 'RESOURCE:CPU' }) as Failure)
         : placeOnInstances(ctx, tx, cluster, ask, commit(group_[0]))
