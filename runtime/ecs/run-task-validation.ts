@@ -3,7 +3,8 @@
 // limit), as ECS words it where ECS has words.
 
 import { tagsFromList } from '../aws/tags.js'
-import { invalidParameter } from './errors.js'
+import { clientException, invalidParameter } from './errors.js'
+import { describeFargateMemory, FARGATE_SIZES, isFargateSize } from './fargate-sizes.js'
 import type { LaunchRequest } from './run-task.js'
 import type { PlacementConstraint } from './model-tasks.js'
 
@@ -124,4 +125,25 @@ function checkOverrides(r: LaunchRequest): void {
     }
     if (c.environmentFiles !== undefined && c.environmentFiles.length > 0) throw invalidParameter(`${at}.environmentFiles`, 'environmentFiles (S3 objects) are not available in Stratus: there is no S3 here.')
   })
+}
+
+/**
+ * The overrides checked against the definition they apply to: every
+ * containerOverrides entry names one of its containers (ECS's words), and a
+ * Fargate task's cpu and memory, as overridden, are one of Fargate's sizes
+ * (`fargate`: the task's units and MiB after the overrides; undefined off Fargate).
+ */
+export function checkOverridesAgainst(definition: { containerDefinitions: ReadonlyArray<{ name: string }> }, o: LaunchRequest['overrides'], fargate: { cpu: number | undefined; memory: number | undefined } | undefined): void {
+  const names = new Set(definition.containerDefinitions.map((c) => c.name))
+  o?.containerOverrides?.forEach((c, i) => {
+    if (!names.has(c.name ?? '')) throw invalidParameter(`overrides.containerOverrides[${i}].name`, `Override for container named ${c.name} is not a container in the TaskDefinition.`)
+  })
+  if (fargate === undefined || (o?.cpu === undefined && o?.memory === undefined)) return
+  const { cpu, memory } = fargate
+  if (cpu !== undefined && memory !== undefined && isFargateSize(cpu, memory)) return
+  const field = o.cpu !== undefined && (cpu === undefined || !FARGATE_SIZES.has(cpu)) ? 'overrides.cpu' : o.memory !== undefined ? 'overrides.memory' : 'overrides.cpu'
+  const allowed = cpu !== undefined && FARGATE_SIZES.has(cpu)
+    ? `with cpu ${cpu} Fargate takes memory ${describeFargateMemory(cpu)}`
+    : `Fargate's cpu values are ${[...FARGATE_SIZES.keys()].join(', ')}`
+  throw clientException(field, `No Fargate configuration exists for given values: cpu ${cpu ?? 'unset'}, memory ${memory ?? 'unset'} (${allowed}).`)
 }

@@ -19,7 +19,7 @@ import type {
 import { portMappingsOf, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
-import { checkLaunch, taskConstraints } from './run-task-validation.js'
+import { checkLaunch, checkOverridesAgainst, taskConstraints } from './run-task-validation.js'
 import { decideStop, markPending, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { writeTask, type LaunchPlan } from './task-start.js'
 import { providerConstraint, scalesForWaiting, startWaiting, writeWaiting } from './task-waiting.js'
@@ -206,6 +206,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   if (fargateAny && capacities.some((c) => c.launchType !== 'FARGATE')) throw invalidParameter('capacityProviderStrategy', 'A capacity provider strategy cannot contain both Fargate and EC2 capacity providers.')
   const taskCpu = cpuUnits(request.overrides?.cpu ?? definition.cpu)
   const taskMemory = memoryMiB(request.overrides?.memory ?? definition.memory)
+  checkOverridesAgainst(definition, request.overrides, fargateAny ? { cpu: taskCpu, memory: taskMemory } : undefined)
   const demand = { ...demandOf(definition, request.overrides, taskCpu, taskMemory), ports: hostPortsOf(definition, networkMode) }
   const group = request.group ?? `family:${definition.family}`
   const launched: EcsTaskRecord[] = []
