@@ -20,7 +20,7 @@ import type {
   DescribeClustersRequest, Failure, KeyValuePair, ListClustersRequest, UpdateClusterRequest, UpdateClusterSettingsRequest
 } from './model-clusters.js'
 import { checkName, checkStrategy, checkTagList, clusterNotFound, localName, optionalList, pageSize, requireString, FARGATE_PROVIDERS } from './cluster-input.js'
-import { addDefaultInstances, containerInstanceOperations, instanceCount } from './container-instances.js'
+import { addDefaultInstances, containerInstanceOperations, instanceCount, instancesForDelete, removeEngineInstances } from './container-instances.js'
 import { attachProviders, capacityProviderOperations, checkProviderNames } from './capacity-providers.js'
 import { attributeOperations } from './attributes.js'
 import { tagOperations } from './tagging.js'
@@ -272,11 +272,14 @@ function deleteCluster(ctx: EcsContext, input: { cluster: string }): ClusterReco
     const name = String(record.cluster.clusterName)
     const services = ['ACTIVE', 'DRAINING'].reduce((n, s) => n + tx.count(SERVICES, { index: { name: 'clusterStatus', value: `${name}/${s}` } }), 0)
     if (services > 0) throw new EcsError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.', { field: 'cluster' })
-    if (instanceCount(ctx, name, tx) > 0) {
+    const instances = instancesForDelete(ctx, tx, name)
+    if (instances.blocking > 0) {
       throw new EcsError('ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.', { field: 'cluster' })
     }
     const live = tx.count(TASKS, { index: { name: 'cluster', value: name } }) - tx.count(TASKS, { index: { name: 'clusterStatus', value: `${name}/STOPPED` } })
     if (live > 0) throw new EcsError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.', { field: 'cluster' })
+    // The engine's own virtual instances go with the cluster (an empty ECS cluster deletes).
+    removeEngineInstances(ctx, tx, instances.removable)
     attachProviders(ctx, tx, name, [], record.cluster.capacityProviders ?? [])
     ctx.pools.deletePool(tx, record.poolId)
     ctx.pools.deletePool(tx, record.fargatePoolId)

@@ -68,6 +68,12 @@ export interface InstanceRecord {
   reservedUdpPorts: string[]
   registeredAt: number
   deregisteredAt?: number
+  /**
+   * One of the cluster's own virtual instances the engine made with it
+   * (settings.defaultInstances), not registered by the user: DeleteCluster
+   * removes it when it runs nothing, as an empty ECS cluster deletes.
+   */
+  engineProvided?: true
   /** ECS's version of the instance: grows with every change (DescribeContainerInstances `version`). */
   version: number
 }
@@ -87,6 +93,8 @@ export interface InstanceSpec {
   versionInfo?: VersionInfo
   reservedPorts?: string[]
   reservedUdpPorts?: string[]
+  /** The engine made it with the cluster (InstanceRecord.engineProvided). */
+  engineProvided?: true
 }
 
 export function defineInstanceIndexes(ctx: EcsContext): void {
@@ -126,7 +134,7 @@ export function addInstance(ctx: EcsContext, tx: Transaction, cluster: ClusterRe
     status: 'ACTIVE', ...(spec.capacityProviderName !== undefined ? { capacityProviderName: spec.capacityProviderName } : {}),
     tags: spec.tags ?? [], versionInfo: spec.versionInfo ?? VERSION_INFO,
     reservedPorts: spec.reservedPorts ?? RESERVED_PORTS, reservedUdpPorts: spec.reservedUdpPorts ?? [],
-    registeredAt: ctx.clock.now(), version: 1
+    registeredAt: ctx.clock.now(), ...(spec.engineProvided === true ? { engineProvided: true } : {}), version: 1
   }
   const existing = tx.get<InstanceRecord>(CONTAINER_INSTANCES, node.id)
   tx.put(CONTAINER_INSTANCES, node.id, record, existing?.version ?? 0)
@@ -141,7 +149,34 @@ export function addDefaultInstances(ctx: EcsContext, tx: Transaction, cluster: C
   if (count <= 0) return
   const type = INSTANCE_TYPES.find((t) => t.name === instanceType)
   if (type === undefined) throw new EcsError('ServerException', `ecs.defaultInstances.instanceType: unknown instance type ${instanceType}`, { field: 'defaultInstances.instanceType' })
-  for (let i = 0; i < count; i++) addInstance(ctx, tx, cluster, { instanceType: type.name, vcpus: type.vcpus, memory: type.memory, gpus: type.gpus, managed: false })
+  for (let i = 0; i < count; i++) addInstance(ctx, tx, cluster, { instanceType: type.name, vcpus: type.vcpus, memory: type.memory, gpus: type.gpus, managed: false, engineProvided: true })
+}
+
+/**
+ * What DeleteCluster does with the cluster's live instances: the engine's own
+ * ones that run nothing are deregistered with it (`removable`); every other
+ * one (user-registered, a capacity provider's, an engine one still running
+ * or stopping a task) refuses the delete (`blocking`).
+ */
+export function instancesForDelete(ctx: EcsContext, tx: Transaction, cluster: string): { removable: InstanceRecord[]; blocking: number } {
+  const removable: InstanceRecord[] = []
+  let blocking = 0
+  for (const { value: r } of tx.scan<InstanceRecord>(CONTAINER_INSTANCES, { index: { name: 'cluster', value: cluster } })) {
+    if (r.status === 'INACTIVE') continue
+    const node = ctx.pools.node(r.poolId, r.id, tx)
+    const idle = (node === undefined || node.running === 0) && tasksOn(tx, r.containerInstanceArn).every((t) => t.task.lastStatus === 'STOPPED')
+    if (r.engineProvided === true && idle) removable.push(r)
+    else blocking++
+  }
+  return { removable, blocking }
+}
+
+/** Deregisters the engine's own idle instances (from instancesForDelete), in the caller's transaction. */
+export function removeEngineInstances(ctx: EcsContext, tx: Transaction, records: readonly InstanceRecord[]): void {
+  for (const r of records) {
+    const found = tx.get<InstanceRecord>(CONTAINER_INSTANCES, r.id)!
+    finishOrDrain(ctx, tx, found.value, found.version, ctx.pools.node(r.poolId, r.id, tx))
+  }
 }
 
 /** The instance id a request's container instance member (ARN or id) names. */

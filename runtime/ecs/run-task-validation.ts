@@ -3,8 +3,27 @@
 // limit), as ECS words it where ECS has words.
 
 import { tagsFromList } from '../aws/tags.js'
-import { invalidParameter } from './errors.js'
+import { clientException, invalidParameter } from './errors.js'
+import { describeFargateMemory, FARGATE_SIZES, isFargateSize } from './fargate-sizes.js'
 import type { LaunchRequest } from './run-task.js'
+import type { PlacementConstraint } from './model-tasks.js'
+
+/** At most this many placement constraints per task, the definition's and the request's together (ECS's limit). */
+export const MAX_TASK_CONSTRAINTS = 10
+
+/**
+ * The constraints a task is placed under: its task definition's (memberOf)
+ * and the request's (RunTask's, or a service's), together at most 10 — ECS
+ * counts both against the limit. Services and RunTask get these through
+ * launchTasks; the DAEMON scheduler calls it with the service's constraints.
+ */
+export function taskConstraints(definition: { placementConstraints?: readonly PlacementConstraint[] }, requested: readonly PlacementConstraint[] | undefined, field = 'placementConstraints'): PlacementConstraint[] {
+  const all = [...(definition.placementConstraints ?? []), ...(requested ?? [])]
+  if (all.length > MAX_TASK_CONSTRAINTS) {
+    throw invalidParameter(field, `You can specify a maximum of ${MAX_TASK_CONSTRAINTS} constraints for each task. This limit includes constraints in the task definition and those specified at runtime (${all.length} given).`, MAX_TASK_CONSTRAINTS)
+  }
+  return all
+}
 
 const STRING_LIST = (value: unknown) => Array.isArray(value) && value.every((v) => typeof v === 'string')
 
@@ -106,4 +125,25 @@ function checkOverrides(r: LaunchRequest): void {
     }
     if (c.environmentFiles !== undefined && c.environmentFiles.length > 0) throw invalidParameter(`${at}.environmentFiles`, 'environmentFiles (S3 objects) are not available in Stratus: there is no S3 here.')
   })
+}
+
+/**
+ * The overrides checked against the definition they apply to: every
+ * containerOverrides entry names one of its containers (ECS's words), and a
+ * Fargate task's cpu and memory, as overridden, are one of Fargate's sizes
+ * (`fargate`: the task's units and MiB after the overrides; undefined off Fargate).
+ */
+export function checkOverridesAgainst(definition: { containerDefinitions: ReadonlyArray<{ name: string }> }, o: LaunchRequest['overrides'], fargate: { cpu: number | undefined; memory: number | undefined } | undefined): void {
+  const names = new Set(definition.containerDefinitions.map((c) => c.name))
+  o?.containerOverrides?.forEach((c, i) => {
+    if (!names.has(c.name ?? '')) throw invalidParameter(`overrides.containerOverrides[${i}].name`, `Override for container named ${c.name} is not a container in the TaskDefinition.`)
+  })
+  if (fargate === undefined || (o?.cpu === undefined && o?.memory === undefined)) return
+  const { cpu, memory } = fargate
+  if (cpu !== undefined && memory !== undefined && isFargateSize(cpu, memory)) return
+  const field = o.cpu !== undefined && (cpu === undefined || !FARGATE_SIZES.has(cpu)) ? 'overrides.cpu' : o.memory !== undefined ? 'overrides.memory' : 'overrides.cpu'
+  const allowed = cpu !== undefined && FARGATE_SIZES.has(cpu)
+    ? `with cpu ${cpu} Fargate takes memory ${describeFargateMemory(cpu)}`
+    : `Fargate's cpu values are ${[...FARGATE_SIZES.keys()].join(', ')}`
+  throw clientException(field, `No Fargate configuration exists for given values: cpu ${cpu ?? 'unset'}, memory ${memory ?? 'unset'} (${allowed}).`)
 }

@@ -19,7 +19,7 @@ import type {
 import { portMappingsOf, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
-import { checkLaunch } from './run-task-validation.js'
+import { checkLaunch, checkOverridesAgainst, taskConstraints } from './run-task-validation.js'
 import { decideStop, markPending, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { writeTask, type LaunchPlan } from './task-start.js'
 import { providerConstraint, scalesForWaiting, startWaiting, writeWaiting } from './task-waiting.js'
@@ -176,7 +176,8 @@ function hostPortsOf(def: TaskDefinitionShape, networkMode: string): string[] {
   return out
 }
 
-function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
+/** Whether the definition can run with the launch type (its compatibilities); the service handlers ask it too. */
+export function supports(def: TaskDefinitionShape, launchType: LaunchType): boolean {
   const list = def.compatibilities ?? def.requiresCompatibilities ?? ['EC2']
   return list.includes(launchType) || (launchType === 'EC2' && def.requiresCompatibilities === undefined && def.compatibilities === undefined)
 }
@@ -193,6 +194,8 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   for (const launchType of new Set(capacities.map((c) => c.launchType))) {
     if (!supports(definition, launchType)) throw clientException('taskDefinition', `Task definition does not support launch_type ${launchType}.`)
   }
+  // The definition's memberOf constraints hold for every task placed by the scheduler (RunTask, services); StartTask names its instances itself.
+  const constraints = request.containerInstances === undefined ? taskConstraints(definition, request.placementConstraints) : []
   const fargateAny = capacities.some((c) => c.launchType === 'FARGATE')
   const networkMode = fargateAny ? 'awsvpc' : definition.networkMode ?? 'bridge'
   if (fargateAny && definition.networkMode !== 'awsvpc') throw clientException('taskDefinition', 'Fargate only supports network mode \'awsvpc\'.')
@@ -204,6 +207,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   if (fargateAny && capacities.some((c) => c.launchType !== 'FARGATE')) throw invalidParameter('capacityProviderStrategy', 'A capacity provider strategy cannot contain both Fargate and EC2 capacity providers.')
   const taskCpu = cpuUnits(request.overrides?.cpu ?? definition.cpu)
   const taskMemory = memoryMiB(request.overrides?.memory ?? definition.memory)
+  checkOverridesAgainst(definition, request.overrides, fargateAny ? { cpu: taskCpu, memory: taskMemory } : undefined)
   const demand = { ...demandOf(definition, request.overrides, taskCpu, taskMemory), ports: hostPortsOf(definition, networkMode) }
   const group = request.group ?? `family:${definition.family}`
   const launched: EcsTaskRecord[] = []
@@ -221,8 +225,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
     for (const c of ec2) byProvider.set(c.capacityProviderName, [...(byProvider.get(c.capacityProviderName) ?? []), c])
     for (const [provider, group_] of byProvider) {
       const waits = scalesForWaiting(tx, provider)
-      const constraints = [...(request.placementConstraints ?? []), ...(provider !== undefined ? [providerConstraint(provider)] : [])]
-      const ask = { count: group_.length, demand, group, strategies: request.placementStrategy ?? [], constraints }
+      const ask = { count: group_.length, demand, group, strategies: request.placementStrategy ?? [], constraints: [...constraints, ...(provider !== undefined ? [providerConstraint(provider)] : [])] }
       const unplaced = waits && ctx.pools.nodes(cluster.poolId, tx).length === 0
         ? group_.map(() => ({ reason: 'RESOURCE:CPU' }) as Failure)
         : placeOnInstances(ctx, tx, cluster, ask, commit(group_[0]))

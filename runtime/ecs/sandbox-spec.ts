@@ -17,7 +17,7 @@ import { join, posix } from 'node:path'
 import type { Transaction } from '../store/store.js'
 import type { ContainerSpec, Mount, PortMapping, RunnerCapabilities, VolumeMount } from '../runners/runner.js'
 import type { EcsContext } from './context.js'
-import type { TaskOverride } from './model-tasks.js'
+import type { PlacementConstraint, TaskOverride } from './model-tasks.js'
 
 /** What this file reads of a task definition's container definition (AWS's ContainerDefinition). */
 export interface ContainerDefinitionShape {
@@ -67,6 +67,8 @@ export interface TaskDefinitionShape {
   taskRoleArn?: string
   executionRoleArn?: string
   ephemeralStorage?: { sizeInGiB: number }
+  /** memberOf constraints every scheduled task of it is placed under (run-task-validation.ts taskConstraints). */
+  placementConstraints?: PlacementConstraint[]
   status?: string
 }
 

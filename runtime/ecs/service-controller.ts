@@ -12,6 +12,7 @@
 // launched twice: the tasks already written are counted).
 
 import { WorkQueue } from '../controller/work-queue.js'
+import { StratusError } from '../errors.js'
 import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
 import type { Transaction } from '../store/store.js'
 import type { EcsContext } from './context.js'
@@ -33,6 +34,14 @@ const PLACEMENT_RETRY_MS = 10_000
 const PLACEMENT_EVENT_EVERY_MS = 60_000
 /** launchTasks takes at most this many tasks per call (RunTask's count limit). */
 const LAUNCH_CHUNK = 10
+/**
+ * At most this many tasks are started by one reconcile step; the next step
+ * follows at once (againAfter 0). A step is one store transaction on the
+ * event loop: 2,700 tasks in one took 4 s, 50 keep a step short (tens of ms)
+ * while a large scale-out still goes at thousands a minute. ECS too starts a
+ * service's tasks progressively (on Fargate at most 500 a minute per service).
+ */
+export const START_BATCH = 50
 /** ECS's default for REPLICA services on EC2: spread over zones, then over instances (placement/). */
 const DEFAULT_STRATEGY = SERVICE_DEFAULT_STRATEGY as readonly PlacementStrategy[]
 
@@ -99,6 +108,8 @@ class Step {
   readonly #tx: Transaction
   readonly #health = new Map<string, boolean>()
   readonly #now: number
+  /** A launch was refused in this step (an error, not a placement shortfall). */
+  #refused = false
 
   constructor(ctx: EcsContext, tx: Transaction, state: ServiceState) {
     this.#ctx = ctx
@@ -140,7 +151,8 @@ class Step {
     if (primary === undefined) return done
 
     // Circuit breaker: the PRIMARY deployment's failed tasks against the threshold.
-    const failed = all.filter((t) => t.deploymentId === primary!.id && isFailedTask(t)).length
+    const failedTasks = all.filter((t) => t.deploymentId === primary!.id && isFailedTask(t)).length
+    const failed = failedTasks + this.#launchFailures(String(primary.id))
     if (failed > (primary.failedTasks ?? 0)) this.#updateDeployment(String(primary.id), { failedTasks: failed })
     const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker
     if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
@@ -163,13 +175,16 @@ class Step {
 
     let steady: boolean
     let placementFailed = false
+    /** Starts left over for the next step (START_BATCH). */
+    let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
         nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: daemonEligibility(s.placementConstraints),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
-      for (const arn of plan.launchOn) if (this.#launch(primary, 1, [arn]).failed) placementFailed = true
+      if (plan.launchOn.length > START_BATCH) more = true
+      for (const arn of plan.launchOn.slice(0, START_BATCH)) if (this.#launch(primary, 1, [arn]).failed) placementFailed = true
       if (plan.desiredCount !== this.#service.desiredCount) {
         this.#setService({ ...this.#service, desiredCount: plan.desiredCount })
         this.#updateDeployment(String(primary.id), { desiredCount: plan.desiredCount })
@@ -195,12 +210,19 @@ class Step {
         const unhealthy = rollout.find((r) => r.id === id)?.phase === 'unhealthy'
         return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
       }))
-      if (plan.start > 0) placementFailed = this.#launch(primary, plan.start).failed
+      if (plan.start > START_BATCH) more = true
+      if (plan.start > 0) placementFailed = this.#launch(primary, Math.min(plan.start, START_BATCH)).failed
       steady = plan.steady
+    }
+    // Launches refused in this step count at once: a circuit breaker fails the deployment now.
+    if (this.#refused && breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failedTasks + this.#launchFailures(String(primary.id)), s.desiredCount ?? 0)) {
+      this.#failDeployment(primary, breaker.rollback)
+      primary = this.#primary()!
     }
     this.#settle(primary, steady && !frozen, live)
     if (!startAllowed) return againAfter(until - this.#now)
     if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
+    if (more) return againAfter(0)
     return done
   }
 
@@ -259,7 +281,18 @@ class Step {
         ...(primary.platformVersion !== undefined ? { platformVersion: primary.platformVersion } : {}),
         serviceName: this.#name, deploymentId: String(primary.id)
       }
-      const result = launchTasks(this.#ctx, this.#tx, request)
+      let result: ReturnType<typeof launchTasks>
+      try {
+        result = launchTasks(this.#ctx, this.#tx, request)
+      } catch (err) {
+        // A refusal (the definition, the capacity, the constraints no longer fit): it will not
+        // heal by retrying, so it is told as ECS tells it and counted as failed tasks of the
+        // deployment (its circuit breaker can fail it); the rest of the step goes on.
+        if (!(err instanceof StratusError) || (err.kind !== 'InvalidArgument' && err.kind !== 'NotFound')) throw err
+        this.#launchRefused(primary, left, err.message)
+        failures.push({ reason: err.code })
+        break
+      }
       for (const t of result.tasks) started.push(String(t.taskArn))
       failures.push(...result.failures)
       if (result.tasks.length === 0) break
@@ -274,6 +307,23 @@ class Step {
       }
     }
     return { failed: failures.length > 0 }
+  }
+
+  #launchFailures(deploymentId: string): number {
+    const f = this.state.launchFailures
+    return f !== undefined && f.deploymentId === deploymentId ? f.count : 0
+  }
+
+  #launchRefused(primary: Deployment, count: number, error: string): void {
+    const id = String(primary.id)
+    this.#refused = true
+    this.state = { ...this.state, launchFailures: { deploymentId: id, count: this.#launchFailures(id) + count } }
+    this.#updateDeployment(id, { failedTasks: (this.#primary()?.failedTasks ?? 0) + count })
+    const last = this.state.launchErrorAt
+    if (last === undefined || this.#now - last >= PLACEMENT_EVENT_EVERY_MS) {
+      this.#event(messages.launchFailed(this.#name, error))
+      this.state = { ...this.state, launchErrorAt: this.#now }
+    }
   }
 
   /** Deployment completion, steady state, and older deployments dropped once their tasks are gone. */

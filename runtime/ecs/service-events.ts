@@ -38,6 +38,8 @@ export const messages = {
     const id = closest.slice(closest.lastIndexOf('/') + 1)
     return `${base} The closest matching (container-instance ${id}) ${shortfall(reason)}.`
   },
+  /** A launch refused outright (ECS: "failed to launch a task with (error …)"). */
+  launchFailed: (service: string, error: string) => `(service ${service}) failed to launch a task with (error ${error}).`,
   taskFailedHealthChecks: (service: string, taskArn: string) => `(service ${service}) (task ${taskIdOfArn(taskArn)}) failed container health checks.`
 } as const
 

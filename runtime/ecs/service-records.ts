@@ -26,6 +26,13 @@ export interface ServiceState extends ServiceRecord {
   impaired?: boolean
   /** When the last "unable to place" event was added (one per minute at most, as ECS repeats it). */
   placementFailureAt?: number
+  /**
+   * Tasks a deployment asked launchTasks for that it refused (an error, not a
+   * placement shortfall): they count as the deployment's failed tasks.
+   */
+  launchFailures?: { deploymentId: string; count: number }
+  /** When the last "failed to launch a task" event was added (one per minute at most). */
+  launchErrorAt?: number
   /** INACTIVE since (deleted; describable until purged). */
   inactiveAt?: number
 }

@@ -17,7 +17,9 @@ export const SERVICE_LIMITS = {
   maximumPercent: 200_000,
   healthCheckGracePeriodSeconds: 2_147_483_647,
   capacityProviders: 20,
-  loadBalancers: 5
+  loadBalancers: 5,
+  /** ECS's "Tasks per service" quota (the desired count). */
+  tasksPerService: 5_000
 } as const
 
 const NAME = /^[A-Za-z0-9_-]+$/
@@ -39,6 +41,15 @@ export function checkCount(value: unknown, field: string): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidParameter(field, `${field} must be a whole number of 0 or more, got ${JSON.stringify(value)}.`)
   return value
+}
+
+/** A service's desiredCount: a whole number, at most ECS's tasks-per-service quota. */
+export function checkDesiredCount(value: unknown, field = 'desiredCount'): number | undefined {
+  const count = checkCount(value, field)
+  if (count !== undefined && count > SERVICE_LIMITS.tasksPerService) {
+    throw invalidParameter(field, `Desired count exceeds limit: a service runs at most ${SERVICE_LIMITS.tasksPerService} tasks (tasks per service), got ${count}.`, SERVICE_LIMITS.tasksPerService)
+  }
+  return count
 }
 
 export function checkBoolean(value: unknown, field: string): boolean | undefined {

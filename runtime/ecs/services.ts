@@ -10,6 +10,10 @@ import { EcsError, invalidParameter } from './errors.js'
 import { SERVICES, type TaskDefinitionRecord } from './records.js'
 import { getCluster } from './clusters.js'
 import { resolveTaskDefinition } from './task-definitions.js'
+import { assignCapacity } from './fargate.js'
+import { supports } from './run-task.js'
+import type { TaskDefinitionShape } from './sandbox-spec.js'
+import type { ClusterRecord } from './records.js'
 import type {
   CreateServiceRequest, DeleteServiceRequest, DescribeServicesRequest, ListServicesByNamespaceRequest, ListServicesRequest,
   Service, ServiceCost, ServiceExtensions, ServiceOperations, UpdateServiceRequest, LaunchType, CapacityProviderStrategyItem
@@ -18,7 +22,7 @@ import {
   activeService, describeService, readService, serviceArn, serviceKey, serviceNameOf, serviceTasks, type ServiceState
 } from './service-records.js'
 import {
-  checkBoolean, checkCapacityProviderStrategy, checkClientToken, checkCount, checkDeploymentConfiguration, checkDeploymentController,
+  checkBoolean, checkCapacityProviderStrategy, checkClientToken, checkDesiredCount, checkDeploymentConfiguration, checkDeploymentController,
   checkGracePeriod, checkLaunchType, checkNetworkConfiguration, checkPlacementConstraints, checkPlacementStrategy, checkPropagateTags,
   checkSchedulingStrategy, checkServiceName, refuseLoadBalancers, refuseServiceRegistries, refuseUnsupported
 } from './service-validation.js'
@@ -61,6 +65,22 @@ function checkNetworkForDefinition(td: Record<string, any>, network: Service['ne
   }
 }
 
+/**
+ * What launchTasks would refuse on every reconcile, refused up front (the
+ * tasks area's own checks): the launch type (EC2 or FARGATE here), the
+ * strategy's providers (associated with the cluster, not Fargate mixed with
+ * EC2), the definition's compatibility with the launch type, Fargate's
+ * awsvpc, and every memberOf expression parsing (placement/query.ts).
+ */
+function checkRunnable(cluster: ClusterRecord, td: Record<string, any>, target: { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] }, constraints: Service['placementConstraints'] | undefined): void {
+  // One task is enough: a valid strategy is all Fargate or all EC2 (assignCapacity refuses a mix).
+  const [capacity] = assignCapacity(cluster, target.launchType as never, target.capacityProviderStrategy, 1)
+  const field = target.capacityProviderStrategy !== undefined ? 'capacityProviderStrategy' : 'launchType'
+  if (!supports(td as TaskDefinitionShape, capacity.launchType)) throw invalidParameter('taskDefinition', `Task definition does not support launch_type ${capacity.launchType}.`)
+  if (capacity.launchType === 'FARGATE' && td.networkMode !== 'awsvpc') throw invalidParameter(field, "Fargate only supports network mode 'awsvpc'.")
+  daemonEligibility(constraints)
+}
+
 function sameCreate(a: Service, b: Service): boolean {
   return a.taskDefinition === b.taskDefinition && a.desiredCount === b.desiredCount && a.schedulingStrategy === b.schedulingStrategy && a.launchType === b.launchType
 }
@@ -73,7 +93,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     refuseUnsupported(input as unknown as Record<string, unknown>)
     const schedulingStrategy = checkSchedulingStrategy(input.schedulingStrategy)
     const deploymentController = checkDeploymentController(input.deploymentController)
-    const desired = checkCount(input.desiredCount, 'desiredCount')
+    const desired = checkDesiredCount(input.desiredCount)
     if (schedulingStrategy === 'REPLICA' && desired === undefined) throw invalidParameter('desiredCount', 'desiredCount is required when schedulingStrategy is REPLICA.')
     if (schedulingStrategy === 'DAEMON' && desired !== undefined) throw invalidParameter('desiredCount', 'The DAEMON scheduling strategy does not take a desiredCount: it runs one task on each container instance that meets the placement constraints.')
     const launchType = checkLaunchType(input.launchType)
@@ -84,7 +104,6 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     if (schedulingStrategy === 'DAEMON' && placementStrategy !== undefined && placementStrategy.length > 0) {
       throw invalidParameter('placementStrategy', 'Placement strategies are not supported with the DAEMON scheduling strategy.')
     }
-    if (schedulingStrategy === 'DAEMON') daemonEligibility(placementConstraints)
     const networkConfiguration = checkNetworkConfiguration(input.networkConfiguration)
     const healthCheckGracePeriodSeconds = checkGracePeriod(input.healthCheckGracePeriodSeconds)
     const propagateTags = checkPropagateTags(input.propagateTags)
@@ -103,6 +122,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const target = placementTarget(cluster.cluster, launchType, capacityProviderStrategy)
     if (schedulingStrategy === 'DAEMON' && usesFargate(target)) throw invalidParameter('schedulingStrategy', 'The DAEMON scheduling strategy is not supported on Fargate: use the EC2 launch type.')
     checkNetworkForDefinition(td, networkConfiguration)
+    checkRunnable(cluster, td, target, placementConstraints)
     const platformVersion = usesFargate(target) ? (input.platformVersion ?? 'LATEST') : undefined
     if (!usesFargate(target) && input.platformVersion !== undefined) throw invalidParameter('platformVersion', 'The platform version must be null when specifying an EC2 launch type.')
 
@@ -139,7 +159,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const serviceName = serviceNameOf(ctx, clusterName, input.service)
     const current = activeService(ctx.store, clusterName, serviceName).value.service
     const strategy = current.schedulingStrategy ?? 'REPLICA'
-    const desired = checkCount(input.desiredCount, 'desiredCount')
+    const desired = checkDesiredCount(input.desiredCount)
     if (strategy === 'DAEMON' && desired !== undefined) throw invalidParameter('desiredCount', 'The DAEMON scheduling strategy does not take a desiredCount.')
     if (input.deploymentController !== undefined) {
       const c = checkDeploymentController(input.deploymentController)
@@ -149,7 +169,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const placementConstraints = checkPlacementConstraints(input.placementConstraints)
     const placementStrategy = checkPlacementStrategy(input.placementStrategy)
     if (strategy === 'DAEMON' && placementStrategy !== undefined && placementStrategy.length > 0) throw invalidParameter('placementStrategy', 'Placement strategies are not supported with the DAEMON scheduling strategy.')
-    if (strategy === 'DAEMON') daemonEligibility(placementConstraints)
+    daemonEligibility(placementConstraints)
     const capacityProviderStrategy = checkCapacityProviderStrategy(input.capacityProviderStrategy)
     const networkConfiguration = checkNetworkConfiguration(input.networkConfiguration)
     const healthCheckGracePeriodSeconds = checkGracePeriod(input.healthCheckGracePeriodSeconds)
@@ -163,6 +183,13 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const td = input.taskDefinition === undefined ? undefined : taskDefinitionOf(ctx, input.taskDefinition).taskDefinition
     if (td !== undefined || networkConfiguration !== undefined) {
       checkNetworkForDefinition(td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition, networkConfiguration ?? current.networkConfiguration)
+    }
+    if (td !== undefined || (capacityProviderStrategy !== undefined && capacityProviderStrategy.length > 0)) {
+      // The revision and capacity the new deployment would launch with (a strategy replaces the launch type).
+      const strategyNext = capacityProviderStrategy !== undefined && capacityProviderStrategy.length > 0 ? capacityProviderStrategy : current.capacityProviderStrategy
+      const targetNext = strategyNext !== undefined && strategyNext.length > 0 ? { capacityProviderStrategy: strategyNext } : { launchType: current.launchType ?? 'EC2' }
+      const tdNext = td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition
+      checkRunnable(cluster, tdNext, targetNext, placementConstraints ?? current.placementConstraints)
     }
 
     const state = ctx.store.transaction((tx) => {

@@ -66,13 +66,15 @@ export function checkRegisterTaskDefinition(input: RegisterTaskDefinitionRequest
   if (r.taskRoleArn !== undefined) definition.taskRoleArn = checkNamed(r.taskRoleArn, 'taskRoleArn', ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)', 2048)
   if (r.executionRoleArn !== undefined) definition.executionRoleArn = checkNamed(r.executionRoleArn, 'executionRoleArn', ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)', 2048)
   checkTaskResources(r, definition, containers, fargate)
+  // No runner shares a process or IPC namespace between containers (or with the host) yet: a mode ECS would
+  // apply is refused rather than stored and silently not run.
   if (r.pidMode !== undefined) {
-    definition.pidMode = checkEnum(r.pidMode, 'pidMode', ['host', 'task'] as const)
-    if (definition.pidMode === 'host') fargate.push({ field: 'pidMode', message: 'Fargate supports pidMode task only' })
+    const mode = checkEnum(r.pidMode, 'pidMode', ['host', 'task'] as const)
+    refuse('pidMode', `Stratus does not run pidMode yet (got ${mode}): its runners give each container its own process namespace; leave pidMode out`)
   }
   if (r.ipcMode !== undefined) {
-    definition.ipcMode = checkEnum(r.ipcMode, 'ipcMode', ['host', 'task', 'none'] as const)
-    fargate.push({ field: 'ipcMode', message: 'Fargate does not support ipcMode' })
+    const mode = checkEnum(r.ipcMode, 'ipcMode', ['host', 'task', 'none'] as const)
+    refuse('ipcMode', `Stratus does not run ipcMode yet (got ${mode}): its runners give each container its own IPC namespace; leave ipcMode out`)
   }
   if (r.placementConstraints !== undefined) {
     definition.placementConstraints = checkList(r.placementConstraints, 'placementConstraints', TASK_DEFINITION_LIMITS.placementConstraints).map((raw, i) => {

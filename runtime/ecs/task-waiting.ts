@@ -20,6 +20,7 @@ import { CAPACITY_PROVIDERS, TASKS, type ClusterRecord } from './records.js'
 import type { PlacementConstraint } from './model-tasks.js'
 import type { TaskDefinitionShape } from './sandbox-spec.js'
 import { placeOnInstances } from './task-placement.js'
+import { taskConstraints } from './run-task-validation.js'
 import { newTaskRecord, startOnNode, type LaunchPlan } from './task-start.js'
 import { markPending, readTask, saveTask, type EcsTaskRecord } from './task-lifecycle.js'
 
@@ -89,7 +90,7 @@ function startWaitingTask(ctx: EcsContext, tx: Transaction, cluster: ClusterReco
   const provider = plan.capacity.capacityProviderName
   placeOnInstances(ctx, tx, cluster, {
     count: 1, demand: plan.demand, group: plan.group, strategies: plan.request.placementStrategy ?? [],
-    constraints: [...(plan.request.placementConstraints ?? []), ...(provider !== undefined ? [providerConstraint(provider)] : [])]
+    constraints: [...taskConstraints(definition, plan.request.placementConstraints), ...(provider !== undefined ? [providerConstraint(provider)] : [])]
   }, (t, _i, node) => {
     saveTask(ctx, t, startOnNode(ctx, t, record, cluster, definition, plan, node), version)
     t.afterCommit(() => markPending(ctx, [taskId]))

@@ -8,9 +8,12 @@
 //   operators  == != > >= < <= exists !exists in !in =~ !~
 //              (word forms too: equals, not_equals, not_exists, not_in, matches, not_matches)
 //   arguments  a literal (bare, or 'quoted' / "quoted"), or for in / !in a list
-//              [a, b, …]; =~ / !~ take a regular expression matched against the
-//              whole value (ECS: Java regex syntax), so wildcards read as
-//              documented: `t2.*` matches t2.micro
+//              [a, b, …]; =~ / !~ take a wildcard pattern matched against the
+//              whole value: `*` is any run of characters (`.*`, the spelling the
+//              ECS docs show, reads the same), everything else is literal, so
+//              `t2.*` matches t2.micro. It is never compiled as a regular
+//              expression: a user's pattern cannot backtrack (`(a|a)*b` is the
+//              literal text), and matching is linear in the segments found.
 //
 // Precedence: not binds tightest, then and, then or. A negated operator is the
 // negation of its positive one (`task:group != web`: no task of group web runs
@@ -23,6 +26,9 @@ import { StratusError } from '../../errors.js'
 
 /** ECS's limit on an expression's length. */
 export const MAX_EXPRESSION_LENGTH = 2000
+
+/** Limit on a `=~` / `!~` pattern's length (ECS attribute values are at most 128 characters). */
+export const MAX_PATTERN_LENGTH = 255
 
 export type Operator = '==' | '!=' | '>' | '>=' | '<' | '<=' | 'exists' | '!exists' | 'in' | '!in' | '=~' | '!~'
 
@@ -41,10 +47,10 @@ export interface Comparison {
   operator: Operator
   /** The argument(s) as written (none for exists / !exists). */
   values: string[]
-  /** Parsed forms: numbers (counts, timestamps in ms), version parts, or a compiled pattern. */
+  /** Parsed forms: numbers (counts, timestamps in ms), version parts, or a wildcard pattern. */
   numbers?: number[]
   versions?: number[][]
-  pattern?: RegExp
+  pattern?: Wildcard
 }
 
 /** What an expression can ask of one container instance. */
@@ -243,17 +249,45 @@ function subjectOf(token: Token, p: Parser): { subject: SubjectKind; attribute?:
   refuse(p.field, `invalid expression at character ${token.at + 1}: unknown subject ${text} (agentConnected, agentVersion, attribute:<name>, ec2InstanceId, registeredAt, runningTasksCount, task:group)`)
 }
 
+/** A wildcard pattern split at its stars: the value must start with the first
+ *  piece, end with the last, and hold the middle ones in order between. */
+export interface Wildcard { pieces: string[] }
+
+/** Parses a `=~` argument: `*` (or `.*`) is any run of characters, the rest literal. */
+export function wildcard(text: string): Wildcard {
+  return { pieces: text.replaceAll('.*', '*').split('*') }
+}
+
+/** Whole-value wildcard match. Leftmost placement of each middle piece is
+ *  optimal for star-only patterns, so there is no backtracking: at most one
+ *  indexOf per piece (O(value × pattern) in the worst case, never exponential). */
+export function matchesWildcard(w: Wildcard, value: string): boolean {
+  const { pieces } = w
+  if (pieces.length === 1) return value === pieces[0]
+  const first = pieces[0]
+  const last = pieces[pieces.length - 1]
+  if (value.length < first.length + last.length || !value.startsWith(first) || !value.endsWith(last)) return false
+  let at = first.length
+  const end = value.length - last.length
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const piece = pieces[i]
+    if (piece.length === 0) continue
+    const found = value.indexOf(piece, at)
+    if (found < 0 || found + piece.length > end) return false
+    at = found + piece.length
+  }
+  return true
+}
+
 const DATE = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?)?$/
 
 /** Checks and parses the arguments a subject needs (numbers, dates, versions, patterns). */
 function typeArguments(c: Comparison, field: string, at: number): void {
   const bad: (what: string, value: string) => never = (what, value) => refuse(field, `invalid expression at character ${at + 1}: ${what}, got ${JSON.stringify(value)}`)
   if (c.operator === '=~' || c.operator === '!~') {
-    try {
-      c.pattern = new RegExp(`^(?:${c.values[0]})$`)
-    } catch {
-      bad('the argument of a match must be a regular expression', c.values[0])
-    }
+    const text = c.values[0]
+    if (text.length > MAX_PATTERN_LENGTH) refuse(field, `invalid expression at character ${at + 1}: the pattern of a match is ${text.length} characters; the limit is ${MAX_PATTERN_LENGTH}`, MAX_PATTERN_LENGTH)
+    c.pattern = wildcard(text)
     return
   }
   switch (c.subject) {
@@ -324,7 +358,7 @@ function holds(c: Comparison, op: Operator, view: InstanceView): boolean {
   switch (op) {
     case 'exists': return values.length > 0
     case 'in': return values.some((v) => c.values.includes(v))
-    case '=~': return values.some((v) => c.pattern!.test(v))
+    case '=~': return values.some((v) => matchesWildcard(c.pattern!, v))
     default: return values.some((v) => v === c.values[0]) // '=='
   }
 }

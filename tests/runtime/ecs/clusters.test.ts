@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { Stratus } from '../../../sdk/index.js'
 import { CLUSTERS, SERVICES, TASKS } from '../../../runtime/ecs/records.js'
 import { getCluster } from '../../../runtime/ecs/clusters.js'
+import { CONTAINER_INSTANCES, type InstanceRecord } from '../../../runtime/ecs/container-instances.js'
 
 const ACCOUNT_ARN = (ecs: { context: { partition: { region: string; accountId: string } } }) => `arn:aws:ecs:${ecs.context.partition.region}:${ecs.context.partition.accountId}`
 
@@ -88,9 +89,9 @@ t.test('clusters', async (t) => {
     store.transaction((tx) => tx.put(SERVICES, 'web/api', { clusterName: 'web', service: { serviceName: 'api', status: 'DRAINING' } }, tx.get(SERVICES, 'web/api')!.version))
     await refused(t, ecs.deleteCluster({ cluster: 'web' }), 'ClusterContainsServicesException', 'cluster')
     store.transaction((tx) => tx.put(SERVICES, 'web/api', { clusterName: 'web', service: { serviceName: 'api', status: 'INACTIVE' } }, tx.get(SERVICES, 'web/api')!.version))
-    await t.rejects(ecs.deleteCluster({ cluster: 'web' }), { code: 'ClusterContainsContainerInstancesException', message: 'The Cluster cannot be deleted while Container Instances are active or draining.' })
-    const [instance] = (await ecs.listContainerInstances({ cluster: 'web' })).containerInstanceArns!
-    await ecs.deregisterContainerInstance({ cluster: 'web', containerInstance: instance })
+    const user = await ecs.registerContainerInstance({ cluster: 'web', instanceIdentityDocument: JSON.stringify({ instanceId: 'i-0000000000000user', instanceType: 't3.medium', availabilityZone: 'us-east-1a' }) })
+    await t.rejects(ecs.deleteCluster({ cluster: 'web' }), { code: 'ClusterContainsContainerInstancesException', message: 'The Cluster cannot be deleted while Container Instances are active or draining.' }, 'a user-registered instance refuses it')
+    await ecs.deregisterContainerInstance({ cluster: 'web', containerInstance: user.containerInstance!.containerInstanceArn! })
     await t.rejects(ecs.deleteCluster({ cluster: 'web' }), { code: 'ClusterContainsTasksException', message: 'The Cluster cannot be deleted while Tasks are active.' })
     t.equal((await ecs.describeClusters({ clusters: ['web'] })).clusters![0].status, 'ACTIVE', 'nothing changed by the refusals')
     store.transaction((tx) => {
@@ -105,8 +106,23 @@ t.test('clusters', async (t) => {
     t.notOk((await ecs.listClusters({})).clusterArns!.includes(`${prefix}:cluster/web`), 'not listed')
     t.throws(() => getCluster(ecs.context, 'web'), { code: 'ClusterNotFoundException' })
     await refused(t, ecs.updateClusterSettings({ cluster: 'web', settings: [{ name: 'containerInsights', value: 'enabled' }] }), 'ClusterNotFoundException', 'cluster')
+    t.same(store.scan<InstanceRecord>(CONTAINER_INSTANCES, { index: { name: 'cluster', value: 'web' } }).map((r) => r.value.status), ['INACTIVE', 'INACTIVE'], 'its engine-made instance was deregistered with it')
     const back = await ecs.createCluster({ clusterName: 'web' })
     t.match(back.cluster, { status: 'ACTIVE', registeredContainerInstancesCount: 1, tags: [] }, 'a deleted name can be created again')
+  })
+
+  // Every new cluster gets an engine-made instance (settings.defaultInstances),
+  // so DeleteCluster on a fresh, unused cluster used to be refused with
+  // ClusterContainsContainerInstancesException; on ECS an empty cluster deletes.
+  await t.test('a fresh unused cluster deletes: its engine-made instance goes with it', async (t) => {
+    await ecs.createCluster({ clusterName: 'fresh' })
+    const [arn] = (await ecs.listContainerInstances({ cluster: 'fresh' })).containerInstanceArns!
+    const poolId = getCluster(ecs.context, 'fresh').poolId
+    const deleted = await ecs.deleteCluster({ cluster: 'fresh' })
+    t.match(deleted.cluster, { clusterName: 'fresh', status: 'INACTIVE', registeredContainerInstancesCount: 0 })
+    t.equal(ecs.context.pools.pool(poolId), undefined, 'its node pool is gone')
+    const record = ecs.context.store.get<InstanceRecord>(CONTAINER_INSTANCES, arn.slice(arn.lastIndexOf('/') + 1))
+    t.match(record?.value, { status: 'INACTIVE', engineProvided: true }, 'the engine instance is deregistered, not left ACTIVE')
   })
 
   await t.test('list pages with tokens; update and update settings', async (t) => {

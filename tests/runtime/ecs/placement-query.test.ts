@@ -25,7 +25,9 @@ t.test('every subject and operator', async (t) => {
     ['attribute:ecs.availability-zone !in [us-east-1a, us-east-1b]', [false, true]],
     ['attribute:ecs.instance-type =~ t2.*', [true, false]],
     ['attribute:ecs.instance-type !~ t2.*', [false, true]],
-    ["attribute:ecs.instance-type =~ 'm5.(large|xlarge)'", [false, true]],
+    ['attribute:ecs.instance-type =~ m5*', [false, true]],
+    ['attribute:ecs.instance-type =~ *.micro', [true, false]],
+    ['attribute:ecs.instance-type =~ t2.micro', [true, false]],
     ['attribute:stack exists', [true, false]],
     ['attribute:stack !exists', [false, true]],
     ['attribute:ecs.ami-id == ami-1', [true, false]],
@@ -76,8 +78,28 @@ t.test('bad expressions are refused naming the field and where they broke', asyn
   refused('attribute:x == a b', 'filter', /character 18: expected 'and', 'or' or the end/)
   refused('runningTasksCount > many', 'filter', /whole number/)
   refused('registeredAt > yesterday', 'filter', /registeredAt takes a date/)
-  refused("attribute:x =~ '('", 'filter', /regular expression/)
+  t.throws(() => parseExpression(`attribute:x =~ '${'a'.repeat(256)}'`, 'filter'), { code: 'InvalidParameterException', field: 'filter', limit: 255, message: /pattern of a match is 256 characters; the limit is 255/ })
   refused("attribute:x == 'a", 'filter', /unterminated string starting at character 16/)
   refused('', 'filter', /non-empty/)
   t.throws(() => parseExpression(`attribute:x in [${'a,'.repeat(1000)}a]`, 'filter'), { code: 'InvalidParameterException', field: 'filter', limit: 2000 })
+})
+
+// A =~ pattern used to be compiled as the user's regular expression, so
+// `(a|a)*b` against a long value blocked the event loop (catastrophic
+// backtracking) in RunTask constraints and ListContainerInstances' filter.
+t.test('a hostile match pattern returns and is read as a wildcard, not a regular expression', async (t) => {
+  const hostile: InstanceView = { ...micro, attributes: { ...micro.attributes, stack: 'a'.repeat(5000) } }
+  t.equal(evaluate(parseExpression("attribute:stack =~ '(a|a)*b'", 'filter'), hostile), false, 'regex syntax is literal text')
+  t.equal(evaluate(parseExpression(`attribute:stack =~ '${'*a'.repeat(60)}*b'`, 'filter'), hostile), false, 'many stars against a long near-miss')
+  t.equal(evaluate(parseExpression(`attribute:stack =~ '${'*a'.repeat(60)}*'`, 'filter'), hostile), true)
+  const short: InstanceView = { ...micro, attributes: { stack: 'aaab' } }
+  t.equal(evaluate(parseExpression("attribute:stack =~ '(a|a)*b'", 'filter'), short), false, 'what the regex would match, the wildcard does not')
+  const literal: InstanceView = { ...micro, attributes: { stack: '(a|a)xyz-b' } }
+  t.equal(evaluate(parseExpression("attribute:stack =~ '(a|a)*b'", 'filter'), literal), true, 'literal characters around a star')
+  t.same(check('attribute:ecs.instance-type =~ t*o'), [true, false], 'a star in the middle')
+  t.same(check('attribute:ecs.instance-type =~ t2'), [false, false], 'the whole value, not a part')
+  t.same(check('attribute:ecs.instance-type =~ *'), [true, true])
+  t.same(check('attribute:ecs.instance-type =~ t2.?icro'), [false, false], 'no other metacharacter: ? is literal')
+  t.same(check('attribute:ecs.instance-type =~ t2.m**o'), [true, false], 'adjacent stars')
+  t.same(check('attribute:ecs.instance-type =~ t2.micro*micro'), [false, false], 'pieces may not overlap')
 })

@@ -18,6 +18,8 @@ t.test('bad inputs are refused with the member named, and nothing is created', a
     ['no desired count', { desiredCount: undefined }, { code: 'InvalidParameterException', field: 'desiredCount' }],
     ['a negative desired count', { desiredCount: -1 }, { code: 'InvalidParameterException', field: 'desiredCount' }],
     ['a fractional desired count', { desiredCount: 1.5 }, { code: 'InvalidParameterException', field: 'desiredCount' }],
+    ['a desired count over the tasks-per-service quota (1e8 was accepted)', { desiredCount: 100_000_000 }, { code: 'InvalidParameterException', field: 'desiredCount', limit: 5000 }],
+    ['a desired count of 5001', { desiredCount: 5001 }, { code: 'InvalidParameterException', field: 'desiredCount', limit: 5000 }],
     ['no task definition', { taskDefinition: undefined }, { code: 'InvalidParameterException', field: 'taskDefinition' }],
     ['an unknown task definition', { taskDefinition: 'nope' }, { code: 'ClientException', field: 'taskDefinition' }],
     ['an unknown cluster', { cluster: 'nope' }, { code: 'ClusterNotFoundException', field: 'cluster' }],
@@ -70,6 +72,7 @@ t.test('idempotent create; UpdateService, DescribeServices and ListServices refu
 
   await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'nope', desiredCount: 1 }), { code: 'ServiceNotFoundException', field: 'service' })
   await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'web', desiredCount: -2 }), { code: 'InvalidParameterException', field: 'desiredCount' })
+  await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'web', desiredCount: 5001 }), { code: 'InvalidParameterException', field: 'desiredCount', limit: 5000, message: /Desired count exceeds limit/ })
   await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'web', taskDefinition: 'nope' }), { code: 'ClientException', field: 'taskDefinition' })
   await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'web', deploymentController: { type: 'CODE_DEPLOY' } }), { code: 'UnsupportedFeatureException', field: 'deploymentController.type' })
   await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'arn:aws:ecs:us-east-1:000000000000:service/other/web', desiredCount: 1 }), { code: 'InvalidParameterException', field: 'service' })

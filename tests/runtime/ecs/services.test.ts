@@ -218,3 +218,16 @@ t.test('by default a REPLICA service spreads over availability zones, then insta
   const packed = liveTasks(engine, 'web', 'packed').map((r) => String(r.task.containerInstanceArn))
   t.equal(new Set(packed).size, 1, 'binpack(memory) puts them on one instance')
 })
+
+t.test('a large scale-out starts its tasks in batches of 50, one reconcile step each (120 used to start in one transaction)', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  await createCluster(engine, 'big', [{ vcpus: 32, memory: 65536 }])
+  await seedDefinition(engine, 'app', { environment: sim(36_000) })
+  await engine.ecs.createService({ cluster: 'big', serviceName: 'big', taskDefinition: 'app', desiredCount: 120 })
+  await settle(engine)
+  const s = await describe(engine, 'big', 'big')
+  t.equal(s.runningCount, 120, 'every task started, the steps following one another at once')
+  const batches = s.events!.map((e) => /^\(service big\) has started (\d+) tasks/.exec(e.message!)?.[1]).filter((n) => n !== undefined).map(Number)
+  t.same(batches, [20, 50, 50], 'three steps of at most 50 (newest first)')
+})

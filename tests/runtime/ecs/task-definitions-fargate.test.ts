@@ -57,8 +57,6 @@ t.test("Fargate's other rules, each naming its field; the same definition withou
     ['a host bind mount', { ...base, volumes: [{ name: 'h', host: { sourcePath: '/var/run' } }] }, 'volumes[0].host.sourcePath'],
     ['a Docker volume', { ...base, volumes: [{ name: 'd', dockerVolumeConfiguration: { scope: 'task' } }] }, 'volumes[0].dockerVolumeConfiguration'],
     ['a privileged container', { ...base, containerDefinitions: [{ ...app, privileged: true }] }, 'containerDefinitions[0].privileged'],
-    ['pidMode host', { ...base, pidMode: 'host' }, 'pidMode'],
-    ['ipcMode', { ...base, ipcMode: 'task' }, 'ipcMode'],
     ['placement constraints', { ...base, placementConstraints: [{ type: 'memberOf', expression: 'attribute:ecs.instance-type == t2.micro' }] }, 'placementConstraints']
   ]
   for (const [what, request, field] of cases) {
