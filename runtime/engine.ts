@@ -86,8 +86,12 @@ export interface EngineOptions {
   /** Registry options (storage, auth…); storage defaults to the filesystem under dataDir. */
   registry?: Omit<RegistryOptions, 'clock' | 'accountId' | 'regionName' | 'repositoryArn' | 'repositorySettings'>
   batch?: Partial<Omit<BatchSettings, 'workRoot' | 'runner'>>
-  /** ECS: the container instances every new cluster gets (default one m5.xlarge; count 0: none), stopped-task retention, Spot interruptions. */
-  ecs?: Partial<Omit<EcsSettings, 'workRoot' | 'runner'>>
+  /**
+   * ECS: the container instances every new cluster gets (default one m5.xlarge; count 0: none), stopped-task retention, Spot interruptions,
+   * and hostVolumeRoots: the directories tasks may bind-mount (volumes[].host.sourcePath). Default: none, or any path when
+   * allowPrivileged is true; `/` and the Docker socket never (runtime/ecs/host-access.ts).
+   */
+  ecs?: Partial<Omit<EcsSettings, 'workRoot' | 'runner' | 'allowPrivileged'>>
   process?: ProcessRunnerOptions
   /**
    * The docker runner's Docker engines (default: the local one): each
@@ -323,7 +327,7 @@ export class Engine {
       const ecs = new Ecs({
         store, clock, partition, events, scheduler, pools, launcher, runners,
         capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools), tokens: new PageTokens({ now }),
-        settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName }
+        settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName, allowPrivileged: options.allowPrivileged === true }
       })
       undo.push(() => ecs.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.

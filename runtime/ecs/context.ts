@@ -31,6 +31,10 @@ export interface EcsSettings {
   stoppedTaskRetentionMs: number
   /** FARGATE_SPOT interruptions: the chance per running Spot task per minute (0: only when asked), and the seed. */
   spotInterruption: { ratePerMinute: number; seed: number }
+  /** The directories tasks may bind-mount host paths from (volumes[].host.sourcePath; host-access.ts says what undefined allows). */
+  hostVolumeRoots?: readonly string[]
+  /** The engine's allowPrivileged: privileged containers (and, without hostVolumeRoots, any host path) are refused unless true. */
+  allowPrivileged?: boolean
 }
 
 /** Told when a task reaches RUNNING and before it is stopped: the load balancers' seam (next issue). */

@@ -19,6 +19,7 @@ import type {
 import { portMappingsOf, type TaskDefinitionShape } from './sandbox-spec.js'
 import { assignCapacity, fargateNode, platformVersionOf, type Capacity } from './fargate.js'
 import { placeOnInstances, startOnInstances } from './task-placement.js'
+import { checkHostAccess } from './host-access.js'
 import { checkLaunch, checkOverridesAgainst, taskConstraints } from './run-task-validation.js'
 import { decideStop, markPending, taskIdOf, USER_STOP_REASON, type EcsTaskRecord } from './task-lifecycle.js'
 import { writeTask, type LaunchPlan } from './task-start.js'
@@ -188,6 +189,8 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   const cluster = getCluster(ctx, request.cluster, 'cluster', tx)
   // A service keeps scaling with its revision once it is INACTIVE (as ECS lets it); RunTask and StartTask need an ACTIVE one.
   const definition = resolveTaskDefinition(ctx, request.taskDefinition, 'taskDefinition', { reader: tx, allowInactive: request.serviceName !== undefined }).taskDefinition as TaskDefinitionShape
+  // What of the host it asks for (host paths, privileged), as the engine allows it: refused before anything is written.
+  checkHostAccess(definition, ctx.settings)
   const capacities = request.containerInstances !== undefined
     ? request.containerInstances.map((): Capacity => ({ launchType: 'EC2', spot: false }))
     : assignCapacity(cluster, request.launchType, request.capacityProviderStrategy, request.count)

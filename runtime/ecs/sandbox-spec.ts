@@ -34,6 +34,7 @@ export interface ContainerDefinitionShape {
   user?: string
   ulimits?: Array<{ name: string; softLimit: number; hardLimit: number }>
   readonlyRootFilesystem?: boolean
+  privileged?: boolean
   linuxParameters?: { initProcessEnabled?: boolean }
   portMappings?: Array<{ containerPort?: number; hostPort?: number; protocol?: 'tcp' | 'udp'; name?: string }>
   mountPoints?: Array<{ sourceVolume?: string; containerPath?: string; readOnly?: boolean }>
@@ -201,6 +202,8 @@ export function sandboxContainers(input: SandboxInput): ContainerSpec[] {
       workDir,
       ...(mounts.length > 0 ? { mounts } : {}),
       ...(c.readonlyRootFilesystem ? { readonlyRootFilesystem: true } : {}),
+      // Allowed by the engine (RunTask refused it otherwise: host-access.ts): handed to the runner, never dropped.
+      ...(c.privileged === true ? { privileged: true } : {}),
       ...(c.linuxParameters?.initProcessEnabled !== undefined ? { initProcessEnabled: c.linuxParameters.initProcessEnabled } : {}),
       ...(c.ulimits !== undefined && c.ulimits.length > 0 ? { ulimits: c.ulimits.map((u) => ({ name: u.name, softLimit: u.softLimit, hardLimit: u.hardLimit })) } : {}),
       ...(named.length > 0 ? { volumes: named } : {}),

@@ -107,8 +107,13 @@ export function startOnNode(ctx: EcsContext, tx: Transaction, record: EcsTaskRec
     ctx, tx, taskId, definition, overrides: request.overrides, fargate, networkMode: w.networkMode, taskCpu: w.taskCpu, taskMemory: w.taskMemory,
     capabilities, clusterArn: String(cluster.cluster.clusterArn), taskArn
   })
-  const streams = openAwsLogs(ctx, tx, taskId, definition, containers)
-  // A runner without the mode (the simulated one: awsvpc only) runs the task in its own: the mode is the definition's fact, shown as such.
+  // A runner that declares its network modes and lacks host (docker: the machine's network is not loopback) refuses a
+  // host-mode task: run in another mode, its hostPorts would mean nothing. One that declares none (the simulated one)
+  // runs the task in its own: the mode is the definition's fact, shown as such.
+  const hostRefused = w.networkMode === 'host' && capabilities?.networkModes !== undefined && !capabilities.networkModes.includes('host')
+  const streams = hostRefused
+    ? { opened: [], failure: `CannotStartContainerError: networkMode host: the runner of this container instance does not run network mode host (it would bind beyond 127.0.0.0/8); use bridge or awsvpc` }
+    : openAwsLogs(ctx, tx, taskId, definition, containers)
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
   // As placement reserved it (an EC2 task's group is counted on its instance), so the end gives back exactly that.
   const demand = { cpu: w.demand.cpu, memory: w.demand.memory, gpu: 0, ...(w.demand.ports.length > 0 && !fargate ? { ports: w.demand.ports } : {}), ...(fargate ? {} : { group: w.group }) }

@@ -6,7 +6,7 @@
 // hear; the runner then removes whatever was created.
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { invalidSpec, RunnerError, startFailed } from '../errors.js'
+import { invalidSpec, RunnerError, startFailed, unsupported } from '../errors.js'
 import { DockerApiError } from './client.js'
 import { RUNNER_NETWORK } from './hosts.js'
 import type { ResolvedImage } from './images.js'
@@ -31,6 +31,11 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
   if (missing >= 0) throw invalidSpec(`containers[${missing}].image`, 'the docker runner runs images: every container needs one')
   const problem = networkProblem(spec)
   if (problem !== undefined) throw invalidSpec(problem.field, problem.message)
+  // Refused, never run unprivileged in its place: the container asked for what the engine does not hand out.
+  const privileged = spec.containers.findIndex((c) => c.privileged === true)
+  if (privileged >= 0 && !host.facts.allowPrivileged) {
+    throw unsupported(`containers[${privileged}].privileged`, 'the docker runner was not created allowing privileged containers')
+  }
   const directories = Promise.all(spec.containers.flatMap((c) => [mkdir(dirname(c.logPath), { recursive: true }), mkdir(c.workDir, { recursive: true })]))
   s.pullStartedAt = steps.now()
   const references = [...new Set(spec.containers.map((c) => c.image!))]
@@ -136,12 +141,12 @@ async function readBindings(s: DockerSandbox, only?: DockerContainer): Promise<v
   const address = bindAddress(s.spec)
   // A container that waits on its dependsOn publishes its own ports only once started (bridge): read then.
   const withPorts = (only === undefined ? s.containers : [only])
-    .filter((c) => (c.spec.portMappings?.length ?? 0) > 0 && (c.started || s.holderId !== undefined || mode === 'host'))
+    .filter((c) => (c.spec.portMappings?.length ?? 0) > 0 && (c.started || s.holderId !== undefined))
   if (withPorts.length === 0) return
   const inspectPorts = async (id: string) => (await s.host.client.request<ContainerInspect>('GET', `/containers/${id}/json`)).NetworkSettings?.Ports ?? undefined
-  const holderPorts = s.holderId === undefined || mode === 'host' ? undefined : await inspectPorts(s.holderId)
+  const holderPorts = s.holderId === undefined ? undefined : await inspectPorts(s.holderId)
   await Promise.all(withPorts.map(async (c) => {
-    const ports = holderPorts ?? (mode === 'host' ? undefined : await inspectPorts(c.id!))
+    const ports = holderPorts ?? await inspectPorts(c.id!)
     c.bindings = networkBindings(c.spec, mode, address, ports)
   }))
 }

@@ -126,4 +126,15 @@ t.test('tasks are real containers', async (t) => {
     t.equal(stopped.containers!.find((c) => c.name === 'main')!.exitCode, 5)
     t.equal(stopped.containers!.find((c) => c.name === 'side')!.lastStatus, 'STOPPED')
   })
+
+  // Regression: a host-mode task ran with Docker's host network, the machine's own: a server on 0.0.0.0 faced the LAN.
+  t.test('a host-mode task fails to start naming networkMode: never on the machine\'s network', async (t) => {
+    seedDefinition(engine, 'on-host', [{ name: 'web', image: 'busybox:1.36', memory: 64, command: ['httpd', '-f', '-p', '18080'], portMappings: [{ containerPort: 18080 }] }], { networkMode: 'host' })
+    const { tasks, failures } = await engine.ecs.runTask({ cluster: 'work', taskDefinition: 'on-host' })
+    t.same(failures, [])
+    const stopped = await reach(engine, tasks![0].taskArn!, 'STOPPED')
+    t.equal(stopped.stopCode, 'TaskFailedToStart')
+    t.match(stopped.stoppedReason, /networkMode host/)
+    t.equal(engine.pools.nodes('ecs-work')[0].value.running, 0, 'it holds nothing on its instance')
+  })
 })

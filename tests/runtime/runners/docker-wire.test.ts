@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Demultiplexer, negotiateVersion, pauseProgram } from '../../../runtime/runners/docker/index.js'
 import { resumeMark, resumePoint, timestampNanos } from '../../../runtime/runners/docker/logs.js'
-import { containerCreate, holderCreate, programCandidates, type EngineFacts } from '../../../runtime/runners/docker/sandbox.js'
+import { containerCreate, holderCreate, networkProblem, programCandidates, type EngineFacts } from '../../../runtime/runners/docker/sandbox.js'
 import type { ResolvedImage } from '../../../runtime/runners/docker/images.js'
 import type { ContainerSpec, SandboxSpec } from '../../../runtime/runners/index.js'
 
@@ -101,7 +101,7 @@ const c = (o: Partial<ContainerSpec> = {}): ContainerSpec => ({
 })
 
 t.test('the create request of a container', async (t) => {
-  const spec: SandboxSpec = { id: 'job#1', labels: { team: 'a' }, address: '127.0.0.9', containers: [c({ privileged: true, portMappings: [{ containerPort: 80, hostPort: 8080 }] })] }
+  const spec: SandboxSpec = { id: 'job#1', labels: { team: 'a' }, address: '127.0.0.9', containers: [c({ portMappings: [{ containerPort: 80, hostPort: 8080 }] })] }
   const { name, body } = containerCreate(facts, spec, 0, image, undefined)
   t.match(name, /^stratus-job_1-main-[0-9a-f]{12}$/, 'a name the engine accepts, unique per engine, sandbox and container')
   t.not(name, containerCreate({ ...facts, engineId: 'e2' }, spec, 0, image, undefined).name)
@@ -119,8 +119,12 @@ t.test('the create request of a container', async (t) => {
     }
   })
   t.notOk('Entrypoint' in body, 'the image\'s ENTRYPOINT unless the spec has one')
-  t.equal((containerCreate({ ...facts, allowPrivileged: true }, spec, 0, image, undefined).body.HostConfig as Record<string, unknown>).Privileged, true,
-    'privileged only when the runner allows it, even if the wrapper was bypassed')
+  const privileged: SandboxSpec = { ...spec, containers: [c({ privileged: true })] }
+  t.equal((containerCreate({ ...facts, allowPrivileged: true }, privileged, 0, image, undefined).body.HostConfig as Record<string, unknown>).Privileged, true,
+    'privileged when the runner allows it')
+  // Regression: privileged: true was dropped (run unprivileged) when the runner did not allow it, rather than refused.
+  t.throws(() => containerCreate(facts, privileged, 0, image, undefined), { code: 'RunnerUnsupported', field: 'containers[0].privileged' },
+    'privileged refused, never dropped, when the runner does not allow it, even if the wrapper was bypassed')
 
   const joined = containerCreate(facts, { ...spec, containers: [c(), c({ name: 'side' })] }, 1, image, 'holder-id')
   t.match(joined.body, { HostConfig: { NetworkMode: 'container:holder-id' } })
@@ -132,7 +136,9 @@ t.test('the create request of a container', async (t) => {
   }, 'the holder publishes every container\'s ports on the sandbox address')
   t.match(containerCreate(facts, { ...spec, networkMode: 'bridge' }, 0, image, undefined).body,
     { HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1' }] } } }, 'bridge: 127.0.0.1')
-  t.match(containerCreate(facts, { ...spec, networkMode: 'host' }, 0, image, undefined).body, { HostConfig: { NetworkMode: 'host' } })
+  // Never the machine's own network (it reaches beyond loopback): host is refused, never created.
+  t.throws(() => containerCreate(facts, { ...spec, networkMode: 'host' }, 0, image, undefined), { code: 'RunnerInvalidSpec', field: 'networkMode' })
+  t.match(networkProblem({ ...spec, networkMode: 'host' }), { field: 'networkMode' }, 'launch refuses it before creating anything')
 })
 
 t.test('where the program of a container is looked for', async (t) => {
