@@ -54,8 +54,7 @@ export function newTaskRecord(ctx: EcsContext, cluster: ClusterRecord, definitio
       ...(reservation !== undefined ? { memoryReservation: String(reservation) } : {})
     }
   })
-  // RunTask's override wins over the definition's (both checked 21 to 200 GiB); 20 GiB is Fargate's default.
-  const storage = request.overrides?.ephemeralStorage?.sizeInGiB ?? definition.ephemeralStorage?.sizeInGiB ?? 20
+  const storage = definition.ephemeralStorage?.sizeInGiB ?? 20
   const task: Task = {
     attachments: [],
     attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
@@ -107,12 +106,13 @@ export function startOnNode(ctx: EcsContext, tx: Transaction, record: EcsTaskRec
     ctx, tx, taskId, definition, overrides: request.overrides, fargate, networkMode: w.networkMode, taskCpu: w.taskCpu, taskMemory: w.taskMemory,
     capabilities, clusterArn: String(cluster.cluster.clusterArn), taskArn
   })
-  // A runner that declares its network modes and lacks host (docker: the machine's network is not loopback) refuses a
-  // host-mode task: run in another mode, its hostPorts would mean nothing. One that declares none (the simulated one)
-  // runs the task in its own: the mode is the definition's fact, shown as such.
-  const hostRefused = w.networkMode === 'host' && capabilities?.networkModes !== undefined && !capabilities.networkModes.includes('host')
+  // ECS's host mode is the instance's own network. Here container instances are slices of one machine: host would be
+  // this machine's network, shared by every instance and reachable beyond 127.0.0.0/8, so a host-mode task is refused
+  // (Batch's jobs, which AWS runs in the host's network, keep it). A runner that declares no network modes (the
+  // simulated one) runs the task in its own: the mode is the definition's fact, shown as such.
+  const hostRefused = w.networkMode === 'host' && capabilities?.networkModes !== undefined
   const streams = hostRefused
-    ? { opened: [], failure: `CannotStartContainerError: networkMode host: the runner of this container instance does not run network mode host (it would bind beyond 127.0.0.0/8); use bridge or awsvpc` }
+    ? { opened: [], failure: 'CannotStartContainerError: networkMode host: container instances here are slices of one machine, whose network is shared by all of them and not loopback-only; use bridge or awsvpc' }
     : openAwsLogs(ctx, tx, taskId, definition, containers)
   const runnerMode = w.networkMode !== 'awsvpc' && capabilities?.networkModes?.includes(w.networkMode) ? w.networkMode : undefined
   // As placement reserved it (an EC2 task's group is counted on its instance), so the end gives back exactly that.

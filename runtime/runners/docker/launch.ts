@@ -141,12 +141,12 @@ async function readBindings(s: DockerSandbox, only?: DockerContainer): Promise<v
   const address = bindAddress(s.spec)
   // A container that waits on its dependsOn publishes its own ports only once started (bridge): read then.
   const withPorts = (only === undefined ? s.containers : [only])
-    .filter((c) => (c.spec.portMappings?.length ?? 0) > 0 && (c.started || s.holderId !== undefined))
+    .filter((c) => (c.spec.portMappings?.length ?? 0) > 0 && (c.started || s.holderId !== undefined || mode === 'host'))
   if (withPorts.length === 0) return
   const inspectPorts = async (id: string) => (await s.host.client.request<ContainerInspect>('GET', `/containers/${id}/json`)).NetworkSettings?.Ports ?? undefined
-  const holderPorts = s.holderId === undefined ? undefined : await inspectPorts(s.holderId)
+  const holderPorts = s.holderId === undefined || mode === 'host' ? undefined : await inspectPorts(s.holderId)
   await Promise.all(withPorts.map(async (c) => {
-    const ports = holderPorts ?? await inspectPorts(c.id!)
+    const ports = holderPorts ?? (mode === 'host' ? undefined : await inspectPorts(c.id!))
     c.bindings = networkBindings(c.spec, mode, address, ports)
   }))
 }

@@ -77,7 +77,7 @@ export class DockerRunner implements Runner {
       memoryLimits: hosts.every((h) => h.memoryLimits) ? 'enforced' : 'not-enforced',
       multiContainer: true, ports: true, exec: true, images: true,
       privileged: options.allowPrivileged === true,
-      networkModes: ['awsvpc', 'bridge', 'none'], // not host: the machine's network is not loopback (sandbox.ts)
+      networkModes: ['awsvpc', 'bridge', 'host', 'none'],
       hosts: hosts.map((h) => h.name),
       healthChecks: true, dependsOn: true, stopTimeout: true, volumes: true, volumesFrom: true, dockerLabels: true,
       ephemeralStorage: true, containerReports: true

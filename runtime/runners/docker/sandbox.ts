@@ -10,17 +10,13 @@
 //           localhost. Ports are published on the sandbox's 127.x address.
 //   bridge  each container on the bridge network; ports on 127.0.0.1, a fixed
 //           hostPort or an ephemeral one.
+//   host    the host's network; a port mapping is the container's own port.
 //   none    loopback only; no ports.
-//   host    refused (networkProblem): Docker's host network is the machine's
-//           own, reachable beyond 127.0.0.0/8 (a server on 0.0.0.0 would face
-//           the LAN), shared by every virtual instance of the machine. Stratus
-//           binds nothing beyond loopback, so a host-mode task is refused
-//           rather than run there or quietly in another mode.
 // Containers are reached only through published ports, never a bridge IP.
 import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import { effectiveMounts } from '../dependencies.js'
-import { invalidSpec, unsupported } from '../errors.js'
+import { unsupported } from '../errors.js'
 import type { ContainerSpec, HealthCheck, NetworkBinding, SandboxSpec, VolumeMount } from '../runner.js'
 import { HEALTH_CHECK_DEFAULTS } from '../validation.js'
 import type { ResolvedImage } from './images.js'
@@ -157,24 +153,23 @@ export function networkBindings(
   if (mappings.length === 0) return undefined
   return mappings.map((p) => {
     const protocol = p.protocol ?? 'tcp'
+    if (mode === 'host') return { bindIP: address, containerPort: p.containerPort, hostPort: p.containerPort, protocol }
     const published = ports?.[portKey(p)]?.find((b) => b.HostIp === address) ?? ports?.[portKey(p)]?.[0]
     return { bindIP: address, containerPort: p.containerPort, hostPort: Number(published?.HostPort ?? 0), protocol }
   })
 }
 
-/** Why the docker runner has no network mode host (the machine's network is not loopback). */
-export const HOST_MODE_REFUSED = 'the docker runner does not run network mode host: Docker\'s host network is this machine\'s own, ' +
-  'reachable beyond 127.0.0.0/8, and Stratus binds nothing beyond loopback; use bridge or awsvpc'
-
 /** Why a spec cannot run on Docker in its network mode (a field and a reason), or undefined. */
 export function networkProblem(spec: SandboxSpec): { field: string; message: string } | undefined {
   const mode = networkModeOf(spec)
-  if (mode === 'host') return { field: 'networkMode', message: HOST_MODE_REFUSED }
   for (let i = 0; i < spec.containers.length; i++) {
     const ports = spec.containers[i].portMappings ?? []
     for (let p = 0; p < ports.length; p++) {
       const field = `containers[${i}].portMappings[${p}]`
       if (mode === 'none') return { field, message: 'network mode none has no ports to publish' }
+      if (mode === 'host' && ports[p].hostPort && ports[p].hostPort !== ports[p].containerPort) {
+        return { field: `${field}.hostPort`, message: 'in network mode host, hostPort must be absent or equal containerPort' }
+      }
     }
   }
   return undefined
@@ -266,9 +261,7 @@ export function containerCreate(
   }
   if (holderId !== undefined) {
     host.NetworkMode = `container:${holderId}`
-  } else if (mode === 'host') {
-    throw invalidSpec('networkMode', HOST_MODE_REFUSED) // never the machine's network (launch refuses it first)
-  } else if (mode === 'none') {
+  } else if (mode === 'host' || mode === 'none') {
     host.NetworkMode = mode
   } else {
     host.NetworkMode = facts.bridgeNetwork

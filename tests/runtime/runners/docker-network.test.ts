@@ -1,8 +1,7 @@
 // Networking on the docker runner: ports published on each sandbox's own
 // 127.x address (two sandboxes with the same host port, both reachable with a
 // real TCP client), the containers of one sandbox reaching each other on
-// localhost through its holder, the bridge and none modes, and host refused
-// (Docker's host network is the machine's own, beyond loopback).
+// localhost through its holder, and the bridge, host and none modes.
 import t from 'tap'
 import net from 'node:net'
 import { logLines, observer, until } from './conformance-kit.js'
@@ -73,10 +72,10 @@ t.test('the containers of one sandbox reach each other on localhost; the holder 
   t.same(await dockerPs(`stratus.engine=${engineId}`), [], 'the holder is removed with the sandbox')
 })
 
-t.test('bridge and none network modes', async (t) => {
+t.test('bridge, host and none network modes', async (t) => {
   const dir = await tempDir(t)
   const { runner } = await dockerRunner(t, 'modes')
-  t.same(runner.capabilities.networkModes, ['awsvpc', 'bridge', 'none'])
+  t.same(runner.capabilities.networkModes, ['awsvpc', 'bridge', 'host', 'none'])
 
   const bridged = sandbox([serve(dir, 'bridged', 8080, { portMappings: [{ containerPort: 8080 }] })], { networkMode: 'bridge', address: '127.0.0.54' })
   const b = observer()
@@ -87,6 +86,15 @@ t.test('bridge and none network modes', async (t) => {
   runner.stop(bridged.id)
   await b.done
 
+  const port = await freePort('127.0.0.1')
+  const hosted = sandbox([serve(dir, 'hosted', port, { portMappings: [{ containerPort: port }] })], { networkMode: 'host' })
+  const h = observer()
+  runner.start(hosted, h.listener)
+  t.same((await h.running).containers[0].networkBindings, [{ bindIP: '127.0.0.1', containerPort: port, hostPort: port, protocol: 'tcp' }])
+  t.equal(await eventually(() => httpGet('127.0.0.1', port, '/index.html')), 'hosted\n', 'host: the container\'s own port')
+  runner.stop(hosted.id)
+  await h.done
+
   const isolated = container(dir, 'main', { script: 'ip -o link | cut -d: -f2 | tr -d " "' })
   const n = observer()
   runner.start(sandbox([isolated], { networkMode: 'none' }), n.listener)
@@ -96,13 +104,4 @@ t.test('bridge and none network modes', async (t) => {
   const refused = observer()
   runner.start(sandbox([container(dir, 'main', { portMappings: [{ containerPort: 80 }] })], { networkMode: 'none' }), refused.listener)
   await t.rejects(refused.done, { code: 'RunnerInvalidSpec', field: 'containers[0].portMappings[0]' }, 'none has no ports to publish')
-})
-
-t.test('network mode host is refused: it would put the container on this machine\'s network, beyond 127.0.0.0/8', async (t) => {
-  const dir = await tempDir(t)
-  const { runner, engineId } = await dockerRunner(t, 'no-host')
-  t.notOk(runner.capabilities.networkModes?.includes('host'), 'host is not among the runner\'s network modes')
-  const hosted = sandbox([serve(dir, 'hosted', 8080, { portMappings: [{ containerPort: 8080 }] })], { networkMode: 'host' })
-  t.throws(() => runner.start(hosted, observer().listener), { code: 'RunnerUnsupported', field: 'networkMode' })
-  t.same(await dockerPs(`stratus.engine=${engineId}`), [], 'nothing was created')
 })
