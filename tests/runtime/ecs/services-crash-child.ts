@@ -40,7 +40,7 @@ if (mode === 'start') {
   const settled = await until(async () => {
     const s = await describe()
     return s.deployments!.length === 1 && s.deployments![0].rolloutState === 'COMPLETED' && s.runningCount === 3 && liveTasks(engine, 'web', 'web').length === 3
-  })
+  }, 150_000) // the old tasks' containers must be stopped and removed first: slow on a loaded machine
   const s = await describe()
   const all = engine.store.scan<{ runId?: string; deploymentId?: string; task: Record<string, unknown> }>('ecs:tasks', { index: { name: 'service', value: 'web/web' } }).map((r) => r.value)
   say({
