@@ -211,7 +211,7 @@ class Step {
         return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
       }))
       if (plan.start > START_BATCH) more = true
-      if (plan.start > 0) placementFailed = this.#launch(primary, Math.min(plan.start, START_BATCH)).failed
+      if (plan.start > 0) placementFailed = this.#launch(primary, Math.min(plan.start, START_BATCH), undefined, live).failed
       steady = plan.steady
     }
     // Launches refused in this step count at once: a circuit breaker fails the deployment now.
@@ -260,8 +260,15 @@ class Step {
   }
 
   /** Launches `count` PRIMARY tasks (on the given instances: DAEMON); says whether some found no place. */
-  #launch(primary: Deployment, count: number, containerInstances?: string[]): { failed: boolean } {
+  #launch(primary: Deployment, count: number, containerInstances?: string[], live: readonly TaskRecord[] = []): { failed: boolean } {
     const s = this.#service
+    // The deployment's tasks per capacity provider (not those told to stop): a strategy's base and
+    // weights are kept over all of them, not over each launch (a Spot task replaced goes back to Spot).
+    const byProvider: Record<string, number> = {}
+    for (const t of live) {
+      const name = t.task.capacityProviderName
+      if (t.deploymentId === primary.id && t.task.desiredStatus !== 'STOPPED' && typeof name === 'string') byProvider[name] = (byProvider[name] ?? 0) + 1
+    }
     const strategy = (s.placementStrategy ?? []).length > 0 ? s.placementStrategy : (s.schedulingStrategy === 'DAEMON' || primary.launchType === 'FARGATE' ? undefined : DEFAULT_STRATEGY)
     const started: string[] = []
     const failures: Array<{ arn?: string; reason?: string }> = []
@@ -279,6 +286,7 @@ class Step {
         enableExecuteCommand: s.enableExecuteCommand === true,
         ...(primary.networkConfiguration !== undefined ? { networkConfiguration: primary.networkConfiguration } : {}),
         ...(primary.platformVersion !== undefined ? { platformVersion: primary.platformVersion } : {}),
+        ...(primary.capacityProviderStrategy !== undefined ? { existingCapacity: { ...byProvider } } : {}),
         serviceName: this.#name, deploymentId: String(primary.id)
       }
       let result: ReturnType<typeof launchTasks>
@@ -293,7 +301,10 @@ class Step {
         failures.push({ reason: err.code })
         break
       }
-      for (const t of result.tasks) started.push(String(t.taskArn))
+      for (const t of result.tasks) {
+        started.push(String(t.taskArn))
+        if (typeof t.capacityProviderName === 'string') byProvider[t.capacityProviderName] = (byProvider[t.capacityProviderName] ?? 0) + 1
+      }
       failures.push(...result.failures)
       if (result.tasks.length === 0) break
     }
