@@ -15,6 +15,7 @@ import { WorkQueue } from '../controller/work-queue.js'
 import { StratusError } from '../errors.js'
 import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
 import type { Transaction } from '../store/store.js'
+import type { NodeRecord } from '../cluster/node-pool.js'
 import type { EcsContext } from './context.js'
 import { CLUSTERS, SERVICES, type ClusterRecord, type TaskRecord } from './records.js'
 import { launchTasks, stopTask, type LaunchRequest } from './run-task.js'
@@ -179,7 +180,7 @@ class Step {
     let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
-        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: daemonEligibility(s.placementConstraints),
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: this.#daemonEligible(s.placementConstraints),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
@@ -224,6 +225,21 @@ class Step {
     if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
     if (more) return againAfter(0)
     return done
+  }
+
+  /**
+   * The DAEMON test of an instance, with the groups of the tasks on it (NodeRecord.groups) for
+   * task:group expressions — without this service's own task, as placement sees an instance
+   * before the task lands (else `task:group != service:<self>` would stop what it started).
+   */
+  #daemonEligible(constraints: Service['placementConstraints']): (node: NodeRecord) => boolean {
+    const test = daemonEligibility(constraints)
+    const own = `service:${this.#name}`
+    return (node) => {
+      const { [own]: _self, ...groups } = node.groups ?? {}
+      void _self
+      return test(node, groups)
+    }
   }
 
   #primary(): Deployment | undefined {
