@@ -38,9 +38,11 @@ export interface Capacity {
 
 /**
  * The capacity of each of `count` tasks: one launch type for all, or a
- * strategy's split (base first, in order; then by weight).
+ * strategy's split (base first, in order; then by weight). `existing` is the
+ * tasks already running per provider (a service's): the new ones are assigned
+ * so that all of them together honour base and weights.
  */
-export function assignCapacity(cluster: ClusterRecord, launchType: LaunchType | undefined, strategy: CapacityProviderStrategyItem[] | undefined, count: number): Capacity[] {
+export function assignCapacity(cluster: ClusterRecord, launchType: LaunchType | undefined, strategy: CapacityProviderStrategyItem[] | undefined, count: number, existing?: Readonly<Record<string, number>>): Capacity[] {
   if (launchType !== undefined && strategy !== undefined && strategy.length > 0) {
     throw invalidParameter('launchType', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.')
   }
@@ -52,7 +54,7 @@ export function assignCapacity(cluster: ClusterRecord, launchType: LaunchType | 
   const items = strategy !== undefined && strategy.length > 0 ? strategy : (cluster.cluster.defaultCapacityProviderStrategy as CapacityProviderStrategyItem[] | undefined) ?? []
   if (items.length === 0) return Array.from({ length: count }, () => ({ launchType: 'EC2' as const, spot: false }))
   checkStrategy(cluster, items, field)
-  const assigned = new Array<number>(items.length).fill(0)
+  const assigned = items.map((it) => existing?.[it.capacityProvider] ?? 0)
   const out: Capacity[] = []
   const take = (i: number) => {
     assigned[i]++
@@ -63,7 +65,8 @@ export function assignCapacity(cluster: ClusterRecord, launchType: LaunchType | 
     const base = items[i].base ?? 0
     while (assigned[i] < base && out.length < count) take(i)
   }
-  const weighted = items.map((it, i) => ({ i, weight: it.weight ?? 0, byWeight: 0 }))
+  // Tasks beyond a provider's base count toward its weighted share (the base is filled first).
+  const weighted = items.map((it, i) => ({ i, weight: it.weight ?? 0, byWeight: Math.max(0, (existing?.[it.capacityProvider] ?? 0) - (it.base ?? 0)) }))
   if (out.length < count && !weighted.some((w) => w.weight > 0)) {
     throw invalidParameter(`${field}.weight`, 'The capacity provider strategy must have at least one capacity provider with a weight greater than 0.')
   }

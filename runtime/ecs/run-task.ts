@@ -50,6 +50,8 @@ export interface LaunchRequest {
   enableExecuteCommand?: boolean
   networkConfiguration?: NetworkConfiguration
   platformVersion?: string
+  /** Set by the service scheduler: its live tasks per capacity provider, so the strategy's split holds for the whole service. */
+  existingCapacity?: Readonly<Record<string, number>>
   /** Set by the service scheduler. */
   serviceName?: string
   deploymentId?: string
@@ -193,7 +195,7 @@ export function launchTasks(ctx: EcsContext, tx: Transaction, request: LaunchReq
   checkHostAccess(definition, ctx.settings)
   const capacities = request.containerInstances !== undefined
     ? request.containerInstances.map((): Capacity => ({ launchType: 'EC2', spot: false }))
-    : assignCapacity(cluster, request.launchType, request.capacityProviderStrategy, request.count)
+    : assignCapacity(cluster, request.launchType, request.capacityProviderStrategy, request.count, request.existingCapacity)
   for (const launchType of new Set(capacities.map((c) => c.launchType))) {
     if (!supports(definition, launchType)) throw clientException('taskDefinition', `Task definition does not support launch_type ${launchType}.`)
   }

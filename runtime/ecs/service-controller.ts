@@ -15,6 +15,7 @@ import { WorkQueue } from '../controller/work-queue.js'
 import { StratusError } from '../errors.js'
 import { againAfter, done, type ReconcileResult } from '../controller/reconciler.js'
 import type { Transaction } from '../store/store.js'
+import type { NodeRecord } from '../cluster/node-pool.js'
 import type { EcsContext } from './context.js'
 import { CLUSTERS, SERVICES, type ClusterRecord, type TaskRecord } from './records.js'
 import { launchTasks, stopTask, type LaunchRequest } from './run-task.js'
@@ -179,7 +180,7 @@ class Step {
     let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
-        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: daemonEligibility(s.placementConstraints),
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: this.#daemonEligible(s.placementConstraints),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
@@ -211,7 +212,7 @@ class Step {
         return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
       }))
       if (plan.start > START_BATCH) more = true
-      if (plan.start > 0) placementFailed = this.#launch(primary, Math.min(plan.start, START_BATCH)).failed
+      if (plan.start > 0) placementFailed = this.#launch(primary, Math.min(plan.start, START_BATCH), undefined, live).failed
       steady = plan.steady
     }
     // Launches refused in this step count at once: a circuit breaker fails the deployment now.
@@ -224,6 +225,21 @@ class Step {
     if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
     if (more) return againAfter(0)
     return done
+  }
+
+  /**
+   * The DAEMON test of an instance, with the groups of the tasks on it (NodeRecord.groups) for
+   * task:group expressions — without this service's own task, as placement sees an instance
+   * before the task lands (else `task:group != service:<self>` would stop what it started).
+   */
+  #daemonEligible(constraints: Service['placementConstraints']): (node: NodeRecord) => boolean {
+    const test = daemonEligibility(constraints)
+    const own = `service:${this.#name}`
+    return (node) => {
+      const { [own]: _self, ...groups } = node.groups ?? {}
+      void _self
+      return test(node, groups)
+    }
   }
 
   #primary(): Deployment | undefined {
@@ -260,8 +276,15 @@ class Step {
   }
 
   /** Launches `count` PRIMARY tasks (on the given instances: DAEMON); says whether some found no place. */
-  #launch(primary: Deployment, count: number, containerInstances?: string[]): { failed: boolean } {
+  #launch(primary: Deployment, count: number, containerInstances?: string[], live: readonly TaskRecord[] = []): { failed: boolean } {
     const s = this.#service
+    // The deployment's tasks per capacity provider (not those told to stop): a strategy's base and
+    // weights are kept over all of them, not over each launch (a Spot task replaced goes back to Spot).
+    const byProvider: Record<string, number> = {}
+    for (const t of live) {
+      const name = t.task.capacityProviderName
+      if (t.deploymentId === primary.id && t.task.desiredStatus !== 'STOPPED' && typeof name === 'string') byProvider[name] = (byProvider[name] ?? 0) + 1
+    }
     const strategy = (s.placementStrategy ?? []).length > 0 ? s.placementStrategy : (s.schedulingStrategy === 'DAEMON' || primary.launchType === 'FARGATE' ? undefined : DEFAULT_STRATEGY)
     const started: string[] = []
     const failures: Array<{ arn?: string; reason?: string }> = []
@@ -279,6 +302,7 @@ class Step {
         enableExecuteCommand: s.enableExecuteCommand === true,
         ...(primary.networkConfiguration !== undefined ? { networkConfiguration: primary.networkConfiguration } : {}),
         ...(primary.platformVersion !== undefined ? { platformVersion: primary.platformVersion } : {}),
+        ...(primary.capacityProviderStrategy !== undefined ? { existingCapacity: { ...byProvider } } : {}),
         serviceName: this.#name, deploymentId: String(primary.id)
       }
       let result: ReturnType<typeof launchTasks>
@@ -293,7 +317,10 @@ class Step {
         failures.push({ reason: err.code })
         break
       }
-      for (const t of result.tasks) started.push(String(t.taskArn))
+      for (const t of result.tasks) {
+        started.push(String(t.taskArn))
+        if (typeof t.capacityProviderName === 'string') byProvider[t.capacityProviderName] = (byProvider[t.capacityProviderName] ?? 0) + 1
+      }
       failures.push(...result.failures)
       if (result.tasks.length === 0) break
     }

@@ -95,3 +95,23 @@ t.test('memberOf constraints choose the instances; DAEMON refuses a strategy, a 
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', desiredCount: 2 }), { code: 'InvalidParameterException', field: 'desiredCount' })
   await t.rejects(engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent2', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', launchType: 'FARGATE' }), { code: 'InvalidParameterException', field: 'schedulingStrategy' })
 })
+
+t.test('a DAEMON constraint on task:group sees the tasks on each instance (it never matched)', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  const [web] = await createCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096, attributes: { role: 'web' } }, { vcpus: 2, memory: 4096, attributes: { role: 'db' } }])
+  await seedDefinition(engine, 'agent', { cpu: 128, memory: 128, environment: sim(36_000) })
+  await engine.ecs.createService({ cluster: 'fleet', serviceName: 'web', taskDefinition: 'agent', desiredCount: 1, placementConstraints: [{ type: 'memberOf', expression: 'attribute:role == web' }] })
+  await settle(engine)
+  // An agent beside the web service's tasks only; and one where no other agent runs (its own task does not count).
+  await engine.ecs.createService({ cluster: 'fleet', serviceName: 'agent', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'task:group == service:web' }] })
+  await engine.ecs.createService({ cluster: 'fleet', serviceName: 'solo', taskDefinition: 'agent', schedulingStrategy: 'DAEMON', placementConstraints: [{ type: 'memberOf', expression: 'task:group != service:solo' }] })
+  await settle(engine)
+  const agent = await describe(engine, 'fleet', 'agent')
+  t.equal(agent.desiredCount, 1, 'one instance runs a web task')
+  t.equal(agent.runningCount, 1)
+  t.same(liveTasks(engine, 'fleet', 'agent').map((r) => r.task.containerInstanceArn), [web], 'on the web task\'s instance')
+  const solo = await describe(engine, 'fleet', 'solo')
+  t.equal(solo.runningCount, 2, 'its own task does not make an instance ineligible')
+  t.equal(liveTasks(engine, 'fleet', 'solo').filter((r) => r.task.desiredStatus === 'STOPPED').length, 0, 'nothing stopped')
+})
