@@ -5,8 +5,9 @@
 //   PENDING         the runner was asked (pulling, starting), once the intent committed
 //   RUNNING         the runner reported it running (ACTIVATING is not held: the
 //                   runner's report is the activation); lifecycle hooks `running`
-//   DEACTIVATING    a stop was decided (stopTask): desiredStatus STOPPED, stopCode,
-//                   stoppedReason, stoppingAt; lifecycle hooks `stopping`
+//   DEACTIVATING    a stop was decided (stopTask) from PROVISIONING, PENDING or RUNNING:
+//                   desiredStatus STOPPED, stopCode, stoppedReason, stoppingAt; lifecycle
+//                   hooks `stopping` (RUNNING only); a task stopped before it ran has no startedAt
 //   STOPPING        its containers were told to stop (after the decision committed)
 //   DEPROVISIONING  the runner reported the exit: exit codes, executionStoppedAt
 //   STOPPED         its own storage deleted; stoppedAt; purged after the retention
@@ -172,7 +173,8 @@ export function taskRunning(ctx: EcsContext, tx: Transaction, row: TaskRow, info
   const task: Task = {
     ...record.task,
     lastStatus: stopping ? record.task.lastStatus : 'RUNNING',
-    startedAt: started,
+    // A task whose stop came before it ran never started, as ECS shows it: no startedAt.
+    ...(stopping ? {} : { startedAt: started }),
     connectivity: 'CONNECTED',
     connectivityAt: started,
     ...(row.pullStartedAt !== undefined ? { pullStartedAt: new Date(row.pullStartedAt), pullStoppedAt: new Date(row.pullStoppedAt ?? row.pullStartedAt) } : {}),
@@ -204,11 +206,14 @@ export function decideStop(ctx: EcsContext, tx: Transaction, taskArnOrId: string
   if (record.task.desiredStatus === 'STOPPED') return record
   const at = now(ctx)
   const wasRunning = record.task.lastStatus === 'RUNNING'
+  // A task the runner was asked for (PROVISIONING with its intent, PENDING, RUNNING) goes DEACTIVATING → STOPPING, as ECS reports
+  // a stop from any of them; a task waiting for capacity has nothing to deactivate (DEPROVISIONING at once).
+  const deactivates = record.runId !== undefined && ['PROVISIONING', 'PENDING', 'ACTIVATING', 'RUNNING'].includes(String(record.task.lastStatus))
   const saved = saveTask(ctx, tx, {
     ...record,
     task: {
       ...record.task, desiredStatus: 'STOPPED', stopCode: stop.stopCode, stoppedReason: stop.reason, stoppingAt: at,
-      lastStatus: wasRunning ? 'DEACTIVATING' : record.task.lastStatus
+      lastStatus: deactivates ? 'DEACTIVATING' : record.task.lastStatus
     }
   }, version)
   if (wasRunning) for (const hook of ctx.hooks.lifecycle) hook.stopping?.(saved)

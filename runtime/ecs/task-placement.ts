@@ -73,8 +73,30 @@ function planAndApply(ctx: EcsContext, tx: Transaction, snapshot: PoolSnapshot, 
   const reserved: Array<{ i: number; node: NodeRecord }> = []
   const applied = ctx.applier.apply(result.plan, () => demand, (_t, i, node) => { reserved.push({ i: first + i, node }) })
   const failed = (reason: string, detail?: string): Failure => ({ arn: snapshot.nodes[0]?.containerInstanceArn ?? clusterArn, reason, ...(detail !== undefined ? { detail } : {}) })
-  if (!applied.applied) return { applied: false, failures: Array.from({ length: count }, () => failed('RESOURCE:PORTS', applied.detail)) }
+  if (!applied.applied) return { applied: false, failures: refusedPlanFailures(ctx, tx, result.placements, demand, applied.detail, clusterArn) }
   return { applied: true, placed: reserved, failures: result.placements.filter((p) => p.node === null).map((p) => failed(p.reason ?? 'AGENT')) }
+}
+
+/**
+ * The failures of a plan the PlanApplier refused: each task on the instance
+ * the plan put it on, with what that instance lacks now (RESOURCE:CPU,
+ * RESOURCE:MEMORY, RESOURCE:PORTS; MISSING once it is gone; AGENT when it is
+ * not ACTIVE, or with the applier's detail when it still fits, a stale plan);
+ * a task the plan had no instance for keeps the core's reason, on the cluster.
+ */
+export function refusedPlanFailures(ctx: EcsContext, tx: Transaction, placements: ReadonlyArray<{ node: NodeRecord | null; reason: string | null }>, demand: { cpu: number; memory: number; ports?: readonly string[] }, detail: string, clusterArn: string): Failure[] {
+  return placements.map((p): Failure => {
+    if (p.node === null) return { arn: clusterArn, reason: p.reason ?? 'AGENT' }
+    const arn = p.node.containerInstanceArn
+    const now = ctx.pools.node(p.node.poolId, p.node.id, tx)
+    if (now === undefined) return { arn, reason: 'MISSING' }
+    if (now.status !== 'ACTIVE') return { arn, reason: 'AGENT', detail: `The container instance is ${now.status}.` }
+    if (now.totalCpu - now.usedCpu < demand.cpu) return { arn, reason: 'RESOURCE:CPU' }
+    if (now.totalMemory - now.usedMemory < demand.memory) return { arn, reason: 'RESOURCE:MEMORY' }
+    const taken = demand.ports?.find((port) => now.usedPorts?.includes(port))
+    if (taken !== undefined) return { arn, reason: 'RESOURCE:PORTS', detail: `host port ${taken} is in use` }
+    return { arn, reason: 'AGENT', detail }
+  })
 }
 
 /** StartTask: each task on the instance named (no placement); an instance that cannot take it is a failure. */
