@@ -20,6 +20,7 @@ import type { EcsContext } from './context.js'
 import { CLUSTERS, SERVICES, type ClusterRecord, type TaskRecord } from './records.js'
 import { launchTasks, stopTask, type LaunchRequest } from './run-task.js'
 import { resolveTaskDefinition } from './task-definitions.js'
+import { taskConstraints } from './run-task-validation.js'
 import { planRollout, startDeployment, type RolloutTask, type TaskPhase } from './deployments.js'
 import { planDaemon } from './daemon.js'
 import { daemonEligibility } from './daemon-constraints.js'
@@ -180,7 +181,7 @@ class Step {
     let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
-        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: this.#daemonEligible(s.placementConstraints),
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: this.#daemonEligible(this.#daemonConstraints(String(primary.taskDefinition), s.placementConstraints)),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
@@ -232,6 +233,17 @@ class Step {
    * task:group expressions — without this service's own task, as placement sees an instance
    * before the task lands (else `task:group != service:<self>` would stop what it started).
    */
+  /** The definition's placement constraints with the service's, as every launch applies them (taskConstraints). */
+  #daemonConstraints(taskDefinitionArn: string, constraints: Service['placementConstraints']): Service['placementConstraints'] {
+    let definition: { placementConstraints?: NonNullable<Service['placementConstraints']> } = {}
+    try {
+      definition = resolveTaskDefinition(this.#ctx, taskDefinitionArn, 'taskDefinition', { allowInactive: true }).taskDefinition
+    } catch {
+      // A definition that is gone: launches refuse it, and say so in the service's events.
+    }
+    return taskConstraints(definition, constraints)
+  }
+
   #daemonEligible(constraints: Service['placementConstraints']): (node: NodeRecord) => boolean {
     const test = daemonEligibility(constraints)
     const own = `service:${this.#name}`

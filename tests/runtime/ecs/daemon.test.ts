@@ -115,3 +115,21 @@ t.test('a DAEMON constraint on task:group sees the tasks on each instance (it ne
   t.equal(solo.runningCount, 2, 'its own task does not make an instance ineligible')
   t.equal(liveTasks(engine, 'fleet', 'solo').filter((r) => r.task.desiredStatus === 'STOPPED').length, 0, 'nothing stopped')
 })
+
+t.test('a DAEMON service holds its task definition\'s placement constraints too (they were ignored)', async (t) => {
+  const engine = await simulatedEngine()
+  t.teardown(() => engine.close())
+  const [, db] = await createCluster(engine, 'fleet', [{ vcpus: 2, memory: 4096, attributes: { role: 'web' } }, { vcpus: 2, memory: 4096, attributes: { role: 'db' } }])
+  await seedDefinition(engine, 'dbagent', { cpu: 128, memory: 128, environment: sim(36_000) })
+  await engine.ecs.registerTaskDefinition({
+    family: 'dbagent', networkMode: 'bridge', requiresCompatibilities: ['EC2'],
+    placementConstraints: [{ type: 'memberOf', expression: 'attribute:role == db' }],
+    containerDefinitions: [{ name: 'app', image: 'busybox', cpu: 128, memory: 128, essential: true, environment: sim(36_000) }]
+  } as never)
+  await engine.ecs.createService({ cluster: 'fleet', serviceName: 'dbagent', taskDefinition: 'dbagent', schedulingStrategy: 'DAEMON' })
+  await settle(engine)
+  const s = await describe(engine, 'fleet', 'dbagent')
+  t.equal(s.desiredCount, 1, 'only the instance the definition allows')
+  t.equal(s.runningCount, 1)
+  t.same(liveTasks(engine, 'fleet', 'dbagent').map((r) => r.task.containerInstanceArn), [db])
+})
