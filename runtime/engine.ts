@@ -343,7 +343,7 @@ export class Engine {
           services: api.tables.map((t) => t.signingName)
         }))),
         anyRoute('api', api.handle)
-      ], { port: options.port, upgrades: [execUpgradeRoute(ecs.context)] })
+      ], { port: options.port, upgrades: [execUpgradeRoute(ecs.context, { authenticator: iam, audit })] })
       registry.setEndpoint(http.address)
       // ECS Exec's session streams are WebSockets on this endpoint.
       execSessionsOf(ecs.context).endpoint = http.address

@@ -70,7 +70,8 @@ export class Task implements AsyncDisposable {
     const answer = await this.#ecs.executeCommand({ cluster: this.cluster, task: this.arn, command, interactive: true, ...(container !== undefined ? { container } : {}) })
     const session = answer.session
     if (session?.streamUrl === undefined || session.tokenValue === undefined) throw new InvalidArgumentError('NoSession', 'ExecuteCommand answered no session', { field: 'session' })
-    return openExecStream(session.streamUrl, session.tokenValue, stream)
+    const credentials = stream.credentials ?? this.#ecs.execCredentials
+    return openExecStream(session.streamUrl, session.tokenValue, { ...stream, ...(credentials !== undefined ? { credentials } : {}) })
   }
 
   /**

@@ -3,6 +3,7 @@
 // wire API (remote/). The builders and handles see only these, so the same
 // code runs against `Stratus.embedded()` and `Stratus.connect(url)`.
 
+import type { ExecCredentials } from '../runtime/ecs/exec-stream.js'
 import type {
   AuthorizationData, BatchService, CloudEvent, DescribeImagesInput, EventPattern, GarbageCollectReport, ImageBuilder, ImageDetail,
   ImageTagMutability, LifecyclePolicyPreview, QuarantinedBlob, Registry, Repository, ScrubReport
@@ -83,6 +84,8 @@ export interface RegistryService {
  */
 export interface EcsService extends EcsApi, EcsExtensions {
   getLogEvents(input: GetLogEventsRequest): Promise<GetLogEventsResponse>
+  /** The key calls are signed with (remote SDK): task.shell() signs the stream's handshake with it too. */
+  readonly execCredentials?: ExecCredentials
 }
 
 /** Everything a Stratus SDK object runs over. */

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
-import { openExecStream } from '../ecs/exec-stream.js'
+import { openExecStream, type ExecCredentials } from '../ecs/exec-stream.js'
 import type { ExecuteCommandResponse } from '../ecs/model-exec.js'
 
 export const EXEC_USAGE = `usage: stratus exec --endpoint URL --task TASK [--cluster C] [--container NAME] [--command "sh"]
@@ -24,12 +24,17 @@ export const EXEC_USAGE = `usage: stratus exec --endpoint URL --task TASK [--clu
 
 export class ExecUsageError extends Error {}
 
+/** The environment's credentials: ExecuteCommand and the stream's handshake are signed with the same key. */
+function credentialsOf(env: NodeJS.ProcessEnv): ExecCredentials {
+  return {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test', ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1'
+  }
+}
+
 async function executeCommand(endpoint: URL, input: Record<string, unknown>): Promise<ExecuteCommandResponse> {
-  const env = process.env
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test', ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) },
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1', service: 'ecs', sha256: Hash.bind(null, 'sha256')
-  })
+  const { region, ...credentials } = credentialsOf(process.env)
+  const signer = new SignatureV4({ credentials, region: region!, service: 'ecs', sha256: Hash.bind(null, 'sha256') })
   const body = JSON.stringify(input)
   const signed = await signer.sign({
     method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, port: Number(endpoint.port) || undefined, path: '/',
@@ -77,7 +82,8 @@ export async function execCommandLine(argv: string[]): Promise<number> {
   const session = answer.session
   if (session?.streamUrl === undefined || session.tokenValue === undefined) throw new Error('ExecuteCommand answered no session')
   const tty = process.stdin.isTTY === true
-  const stream = await openExecStream(session.streamUrl, session.tokenValue, tty ? { tty: true, columns: process.stdout.columns, rows: process.stdout.rows } : {})
+  const credentials = credentialsOf(process.env)
+  const stream = await openExecStream(session.streamUrl, session.tokenValue, tty ? { tty: true, columns: process.stdout.columns, rows: process.stdout.rows, credentials } : { credentials })
   const onResize = () => stream.resize(process.stdout.columns, process.stdout.rows)
   if (tty) {
     process.stdin.setRawMode(true)

@@ -13,6 +13,8 @@
 
 import { PassThrough } from 'node:stream'
 import WebSocket from 'ws'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { Hash } from '@smithy/hash-node'
 import type { ExecSession } from '../runners/runner.js'
 
 export const CHANNEL = { stdin: 0, output: 1, resize: 2, exit: 3 } as const
@@ -112,11 +114,42 @@ export function bridge(socket: WebSocket, exec: ExecSession, held: readonly Held
   })
 }
 
+/** The key the handshake is SigV4-signed with (service ecs): the one ExecuteCommand was called with. */
+export interface ExecCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+  /** The region requests are signed for (default us-east-1). */
+  region?: string
+}
+
 export interface ExecStreamOptions {
   /** A pseudo-terminal for the command (stdout and stderr as one stream, line editing, job control). */
   tty?: boolean
   columns?: number
   rows?: number
+  /**
+   * Signs the upgrade request (SigV4, service ecs). An engine with auth 'iam'
+   * opens the stream only for the principal that called ExecuteCommand.
+   */
+  credentials?: ExecCredentials
+}
+
+/** The upgrade request's headers: the token, and a SigV4 signature when credentials are given. */
+async function handshakeHeaders(url: URL, tokenValue: string, credentials: ExecCredentials | undefined): Promise<Record<string, string>> {
+  const headers: Record<string, string> = { [TOKEN_HEADER]: tokenValue }
+  if (credentials === undefined) return headers
+  const { region, ...key } = credentials
+  const signer = new SignatureV4({ credentials: key, region: region ?? 'us-east-1', service: 'ecs', sha256: Hash.bind(null, 'sha256') })
+  const query: Record<string, string> = {}
+  for (const [name, value] of url.searchParams) query[name] = value
+  const signed = await signer.sign({
+    method: 'GET', protocol: 'http:', hostname: url.hostname, ...(url.port !== '' ? { port: Number(url.port) } : {}), path: url.pathname, query,
+    headers: { host: url.host, ...headers }
+  })
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(signed.headers)) if (name.toLowerCase() !== 'host') out[name] = String(value)
+  return out
 }
 
 /** The client's side of a session: write stdin, read output, wait for the exit code. */
@@ -134,12 +167,12 @@ export interface ExecStream {
 }
 
 /** Opens a session's stream (`streamUrl` and `tokenValue` from ExecuteCommand). */
-export function openExecStream(streamUrl: string, tokenValue: string, options: ExecStreamOptions = {}): Promise<ExecStream> {
+export async function openExecStream(streamUrl: string, tokenValue: string, options: ExecStreamOptions = {}): Promise<ExecStream> {
   const url = new URL(streamUrl)
   if (options.tty === true) url.searchParams.set('tty', '1')
   if (options.columns !== undefined) url.searchParams.set('columns', String(options.columns))
   if (options.rows !== undefined) url.searchParams.set('rows', String(options.rows))
-  const socket = new WebSocket(url, { headers: { [TOKEN_HEADER]: tokenValue }, perMessageDeflate: false })
+  const socket = new WebSocket(url, { headers: await handshakeHeaders(url, tokenValue, options.credentials), perMessageDeflate: false })
   const output = new PassThrough()
   let code: number | undefined
   const exit = new Promise<number>((resolve, reject) => {

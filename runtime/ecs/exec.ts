@@ -13,6 +13,10 @@ import type { EcsContext } from './context.js'
 import type { ExecCaller, ExecCommandRequest, ExecCommandResult, ExecExtensions, ExecOperations, ExecuteCommandRequest, ExecuteCommandResponse } from './model-exec.js'
 import type { Runner } from '../runners/runner.js'
 import type { UpgradeRefusal, UpgradeRoute } from '../http/websocket.js'
+import type { AuditSink, Authenticator } from '../api/security.js'
+import type { Principal } from '../iam/principal.js'
+import { randomUUID } from 'node:crypto'
+import { StratusError } from '../errors.js'
 import { arns } from '../aws/arn.js'
 import { EcsError, invalidParameter } from './errors.js'
 import { TASKS, type TaskRecord } from './records.js'
@@ -29,7 +33,7 @@ const SESSIONS = new WeakMap<EcsContext, ExecSessions>()
 export function execSessionsOf(ctx: EcsContext): ExecSessions {
   let sessions = SESSIONS.get(ctx)
   if (sessions === undefined) {
-    sessions = new ExecSessions(ctx.clock)
+    sessions = new ExecSessions()
     SESSIONS.set(ctx, sessions)
     const s = sessions
     ctx.closers.push(() => s.close())
@@ -101,16 +105,66 @@ function shell(command: string): string[] {
   return ['/bin/sh', '-c', command]
 }
 
-/** The WebSocket route of the sessions' streams (`/stratus/exec/<sessionId>`). */
-export function execUpgradeRoute(ctx: EcsContext): UpgradeRoute {
+/** What the stream's handshake is checked and recorded with (the engine's IAM and audit trail). */
+export interface ExecStreamSecurity {
+  /** Who signed the upgrade request: under mode 'iam' it must be signed (SigV4, service ecs) by the session's principal. */
+  authenticator?: Authenticator
+  /** Each handshake (started or refused) as a CloudTrail record: ssm.amazonaws.com StartSession, as ECS Exec's session start is. */
+  audit?: AuditSink
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** The upgrade request as SigV4 reads it (a GET: no body). */
+function signedUpgrade(req: IncomingMessage) {
+  const raw = req.url ?? '/'
+  const q = raw.indexOf('?')
+  return { method: req.method ?? 'GET', rawPath: q < 0 ? raw : raw.slice(0, q), rawQuery: q < 0 ? '' : raw.slice(q + 1), rawHeaders: req.rawHeaders, body: Buffer.alloc(0) }
+}
+
+/**
+ * The WebSocket route of the sessions' streams (`/stratus/exec/<sessionId>`).
+ * The handshake presents the session's token; under auth 'iam' it is also
+ * SigV4-signed and its signer must be the principal that called
+ * ExecuteCommand (a token alone does not open another principal's shell).
+ */
+export function execUpgradeRoute(ctx: EcsContext, security: ExecStreamSecurity = {}): UpgradeRoute {
   const sessions = execSessionsOf(ctx)
+  const { authenticator, audit } = security
+  const record = (req: IncomingMessage, principal: Principal, params: Record<string, unknown>, outcome: { sessionId: string } | { errorCode: string; errorMessage: string }) => {
+    audit?.record({
+      time: ctx.clock.now(), eventSource: 'ssm.amazonaws.com', eventName: 'StartSession', region: ctx.partition.region,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headerOf(req, 'user-agent') ?? '', principal,
+      requestParameters: params, responseElements: 'sessionId' in outcome ? { sessionId: outcome.sessionId } : null,
+      ...('errorCode' in outcome ? { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage } : {}),
+      requestId: randomUUID(), readOnly: false
+    })
+  }
   return {
     name: 'ecs-exec',
     matches: (path) => path.startsWith(EXEC_PATH_PREFIX),
     accept(req: IncomingMessage, path: string, query: URLSearchParams): UpgradeRefusal | ((socket: WebSocket) => void) {
-      const header = req.headers[TOKEN_HEADER]
-      const taken = sessions.take(decodeURIComponent(path.slice(EXEC_PATH_PREFIX.length)), Array.isArray(header) ? header[0] : header)
-      if ('refused' in taken) return { status: 403, type: 'AccessDeniedException', message: taken.refused }
+      const sessionId = decodeURIComponent(path.slice(EXEC_PATH_PREFIX.length))
+      let principal: Principal | undefined
+      if (authenticator !== undefined) {
+        try {
+          principal = authenticator.authenticate(signedUpgrade(req), { service: 'ecs' })
+        } catch (error) {
+          if (error instanceof StratusError) return { status: 403, type: 'AccessDeniedException', message: `the exec stream's handshake must be SigV4-signed by the principal that called ExecuteCommand: ${error.code}: ${error.message}` }
+          throw error
+        }
+      }
+      const taken = sessions.take(sessionId, headerOf(req, TOKEN_HEADER), authenticator?.mode === 'iam' ? principal?.arn : undefined)
+      if ('refused' in taken) {
+        if (principal !== undefined) record(req, principal, { sessionId: sessionId.slice(0, 100) }, { errorCode: 'AccessDenied', errorMessage: taken.refused })
+        return { status: 403, type: 'AccessDeniedException', message: taken.refused }
+      }
+      if (principal !== undefined) {
+        record(req, principal, { target: taken.taskArn, cluster: taken.clusterName, container: taken.containerName, command: taken.command, sessionId: taken.sessionId }, { sessionId: taken.sessionId })
+      }
       const tty = query.get('tty') === '1'
       const columns = Number(query.get('columns') ?? 0)
       const rows = Number(query.get('rows') ?? 0)

@@ -40,11 +40,9 @@ async function engineRegion(url: string): Promise<string | undefined> {
 }
 
 export async function connectBackend(url: string, options: ConnectOptions = {}): Promise<CloudBackend> {
-  const wire = new WireClient(url, {
-    credentials: options.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' },
-    region: options.region ?? (URL.canParse(url) ? await engineRegion(url) : undefined) ?? 'us-east-1',
-    ...(options.connections !== undefined ? { connections: options.connections } : {})
-  })
+  const credentials = options.credentials ?? { accessKeyId: 'test', secretAccessKey: 'test' }
+  const region = options.region ?? (URL.canParse(url) ? await engineRegion(url) : undefined) ?? 'us-east-1'
+  const wire = new WireClient(url, { credentials, region, ...(options.connections !== undefined ? { connections: options.connections } : {}) })
   try {
     const stratus = new StratusApi(wire)
     // The first call proves the endpoint answers the /stratus/ API (and learns the clock's kind).
@@ -54,7 +52,8 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
     return {
       endpoint: wire.host,
       batch: remoteBatch(wire, stratus),
-      ecs: remoteEcs(wire, stratus),
+      // ECS Exec's stream handshake is signed with the same key (an engine with auth 'iam' requires the caller's).
+      ecs: Object.assign(remoteEcs(wire, stratus), { execCredentials: { ...credentials, region } }),
       registry: remoteRegistry(wire, stratus),
       clock,
       iam: remoteIam(wire, stratus),

@@ -47,8 +47,10 @@ async function checks(t: Test, cloud: StratusClient, prefix: string): Promise<vo
   const instances = await cloud.ecs.service.listContainerInstances({ cluster: `${prefix}-web` })
   const { containerInstances } = await cloud.ecs.service.describeContainerInstances({ cluster: `${prefix}-web`, containerInstances: instances.containerInstanceArns ?? [] })
   t.ok((containerInstances?.[0]?.registeredAt as unknown) instanceof Date, 'timestamps are Dates')
+  // The engine's own instance goes with the cluster; one the user registered refuses the delete.
+  await cloud.ecs.service.registerContainerInstance({ cluster: `${prefix}-web`, instanceIdentityDocument: JSON.stringify({ instanceId: 'i-00000000000000sdk', instanceType: 't3.medium', availabilityZone: 'us-east-1a' }) } as never)
   const refused = await cluster.delete().catch((e: Error) => e) as { code?: string }
-  t.equal(refused.code, 'ClusterContainsContainerInstancesException', 'delete() of a cluster with instances: refused as ECS does')
+  t.equal(refused.code, 'ClusterContainsContainerInstancesException', 'delete() of a cluster with registered instances: refused as ECS does')
   await cluster.delete({ force: true })
   t.equal((await cluster.describe().catch((e: Error) => e) as { code?: string }).code, 'ClusterNotFoundException', 'delete({ force }) deregisters its instances and deletes it')
 }
