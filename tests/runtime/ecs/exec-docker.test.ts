@@ -94,7 +94,9 @@ t.test('ECS Exec on docker', async (t) => {
   t.equal(closeOf(await texting.frames)?.code, 1003, 'a text frame closes the stream with 1003')
 
   // The SDK's session with a TTY of a given size (resize on channel 2 at the start).
-  const tty = await task.shell('stty size; tty', { container: 'app', tty: true, columns: 100, rows: 40 })
+  // The size is sent on channel 2 right after the exec starts (Docker 20.10's exec has no size at creation), so the
+  // command waits a bounded while for it to arrive rather than racing it.
+  const tty = await task.shell('i=0; while [ "$(stty size 2>/dev/null)" != "40 100" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; stty size; tty', { container: 'app', tty: true, columns: 100, rows: 40 })
   let shown = ''
   tty.output.on('data', (c: Buffer) => { shown += c.toString() })
   t.equal(await tty.exit, 0, 'a TTY session exits 0')
