@@ -54,7 +54,8 @@ export function newTaskRecord(ctx: EcsContext, cluster: ClusterRecord, definitio
       ...(reservation !== undefined ? { memoryReservation: String(reservation) } : {})
     }
   })
-  const storage = definition.ephemeralStorage?.sizeInGiB ?? 20
+  // RunTask's override wins over the definition's (both checked 21 to 200 GiB); 20 GiB is Fargate's default.
+  const storage = request.overrides?.ephemeralStorage?.sizeInGiB ?? definition.ephemeralStorage?.sizeInGiB ?? 20
   const task: Task = {
     attachments: [],
     attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
