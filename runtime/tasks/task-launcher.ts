@@ -489,6 +489,9 @@ export class TaskLauncher {
     }
     if (!runner.attach(runId, listener)) return false
     if (row.lastStatus !== 'RUNNING' && info.state === 'running') this.#running(runId, info)
+    // A stop decided before the crash: the engine that went away may not have sent it, or died before its SIGKILL
+    // escalation — sent again to the adopted sandbox (stop() of one already stopping is harmless).
+    if (row.stop !== undefined) runner.stop(runId, row.stop.graceMs === undefined ? {} : { graceMs: row.stop.graceMs })
     return true
   }
 
