@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileLines } from '../../logs/file-lines.js'
 import { duplicateId, invalidArgument, RunnerError, runnerClosed, startFailed } from '../errors.js'
 import type { ImageSource } from '../images.js'
 import { listMatching } from '../labels.js'
@@ -28,9 +27,11 @@ import { pumpLogs, resumePoint } from './logs.js'
 import { PulledJournal } from './pulled-journal.js'
 import { listEngineContainers, recoverSandbox, type ContainerInspect } from './recovery.js'
 import { LABEL } from './sandbox.js'
-import { removeVolume, sweepContainers, sweepVolumes, taskVolumes } from './volumes.js'
+import { removeVolume, sweepContainers, taskVolumes } from './volumes.js'
 import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './state.js'
 import type { DockerRunnerOptions } from './options.js'
+import { dockerCapabilities, sweepLeftovers } from './closing.js'
+import { runningContainer, sandboxLogs } from './lookup.js'
 
 export type { DockerRunnerOptions } from './options.js'
 
@@ -46,8 +47,6 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 30_000
 /** How long each request of close()'s last sweep may take, after its deadline. */
 const SWEEP_MS = 5000
 const NO_LISTENER: SandboxListener = { running() {}, exited() {}, failed() {} }
-
-async function* noLines(): AsyncGenerator<string> {}
 
 export class DockerRunner implements Runner {
   readonly kind = 'docker'
@@ -73,15 +72,7 @@ export class DockerRunner implements Runner {
     this.#graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
     this.#runnerId = runnerId
-    this.capabilities = {
-      memoryLimits: hosts.every((h) => h.memoryLimits) ? 'enforced' : 'not-enforced',
-      multiContainer: true, ports: true, exec: true, images: true,
-      privileged: options.allowPrivileged === true,
-      networkModes: ['awsvpc', 'bridge', 'host', 'none'],
-      hosts: hosts.map((h) => h.name),
-      healthChecks: true, dependsOn: true, stopTimeout: true, volumes: true, volumesFrom: true, dockerLabels: true,
-      ephemeralStorage: true, containerReports: true
-    }
+    this.capabilities = dockerCapabilities(hosts, options)
   }
 
   /** Connects to every engine and recovers the sandboxes an earlier runner of the same engine id left there. */
@@ -436,32 +427,18 @@ export class DockerRunner implements Runner {
   }
 
   logs(id: string, options: { container?: string; follow?: boolean } = {}): AsyncIterable<string> {
-    const s = this.#live.get(id)
-    if (s === undefined) return noLines()
-    const c = s.container(options.container)
-    if (c === undefined) throw invalidArgument('container', `sandbox ${JSON.stringify(id)} has no container ${JSON.stringify(options.container)}`)
-    // Until its end is reported (a recovered sandbox nobody attached to: until its output is in).
-    return fileLines(c.spec.logPath, options.follow ? { follow: () => this.#live.get(id) === s && !(s.drained && s.listener === undefined) } : {})
-  }
-
-  #running(id: string, container: string): { s: DockerSandbox; c: DockerContainer } {
-    const s = this.#live.get(id)
-    if (s === undefined) throw invalidArgument('id', `no live sandbox ${JSON.stringify(id)}`)
-    const c = s.container(container)
-    if (c === undefined) throw invalidArgument('container', `sandbox ${JSON.stringify(id)} has no container ${JSON.stringify(container)}`)
-    if (c.state !== 'running' || c.exit !== undefined) throw invalidArgument('container', `container ${container} of sandbox ${JSON.stringify(id)} is not running`)
-    return { s, c }
+    return sandboxLogs(this.#live, id, options)
   }
 
   async exec(id: string, container: string, command: readonly string[]): Promise<ExecResult> {
-    const { s, c } = this.#running(id, container)
+    const { s, c } = runningContainer(this.#live, id, container)
     return execCollect(s.host.client, c.id!, command).catch((error: Error) => {
       throw startFailed(`exec in container ${container} could not be run: ${error.message}`, error)
     })
   }
 
   async execStream(id: string, container: string, command: readonly string[], options?: ExecOptions): Promise<ExecSession> {
-    const { s, c } = this.#running(id, container)
+    const { s, c } = runningContainer(this.#live, id, container)
     return execInteractive(s.host.client, c.id!, command, options).catch((error: Error) => {
       throw startFailed(`exec in container ${container} could not be run: ${error.message}`, error)
     })
@@ -499,14 +476,7 @@ export class DockerRunner implements Runner {
     const removed = await sweepContainers(this.#hosts, this.engineId, this.#runnerId, left, deadline)
     for (const s of left) this.#giveUp(s, s.created.every((id) => removed.has(id)))
     for (const watcher of this.#health.values()) watcher.close()
-    // The task-scoped volumes this runner made and could not remove with their sandbox.
-    await sweepVolumes(this.#hosts, this.engineId, this.#runnerId, deadline)
-    // The network it made on an engine without a bridge (its pause image stays, cached like a pulled image).
-    await Promise.all(this.#hosts.map((h) => h.removeNetwork(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
-    await Promise.all(this.#hosts.map((h) => h.images.removePulled(left.length > 0 ? AbortSignal.timeout(SWEEP_MS) : undefined)))
-    // And what earlier runners left that was still in use when this one started.
-    await this.#journal?.sweep(this.#clients(), AbortSignal.timeout(SWEEP_MS)).catch(() => {})
-    await Promise.all(this.#hosts.map((h) => h.client.close()))
+    await sweepLeftovers(this.#hosts, this.engineId, this.#runnerId, left.length > 0, this.#journal, this.#clients())
   }
 
   /** close() ran out of time on a sandbox whose engine did not answer: it is reported ended, with what the runner knows. */
