@@ -10,7 +10,7 @@ import type { PulledJournal } from './pulled-journal.js'
 import { sweepVolumes } from './volumes.js'
 
 /** A sweep step waits this long for an engine that did not answer in time before (close()'s deadline). */
-const SWEEP_MS = 5000
+export const SWEEP_MS = 5000
 
 export function dockerCapabilities(hosts: readonly EngineHost[], options: DockerRunnerOptions): RunnerCapabilities {
   return {

@@ -30,7 +30,7 @@ import { LABEL } from './sandbox.js'
 import { removeVolume, sweepContainers, taskVolumes } from './volumes.js'
 import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './state.js'
 import type { DockerRunnerOptions } from './options.js'
-import { dockerCapabilities, sweepLeftovers } from './closing.js'
+import { dockerCapabilities, sweepLeftovers, SWEEP_MS } from './closing.js'
 import { runningContainer, sandboxLogs } from './lookup.js'
 
 export type { DockerRunnerOptions } from './options.js'
@@ -44,8 +44,6 @@ const OOM_RECHECKS = 10
 const OOM_RECHECK_MS = 50
 const MAX_RETRY_MS = 5000
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000
-/** How long each request of close()'s last sweep may take, after its deadline. */
-const SWEEP_MS = 5000
 const NO_LISTENER: SandboxListener = { running() {}, exited() {}, failed() {} }
 
 export class DockerRunner implements Runner {
