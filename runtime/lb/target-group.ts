@@ -21,8 +21,13 @@ import { DESCRIPTIONS, healthCheckPort, parseMatcher, probe, type Matcher, type 
 import type { PickRequest, Picked, TargetGroupConfig, TargetGroupRuntime, TargetHealth, TargetReason, TargetSpec, TargetState } from './model.js'
 import { defaultStickyCodec, StickyCodec } from './sticky.js'
 
-/** Probes younger than this (real time) keep a ManualClock's advance() waiting for their answer. */
-const YOUNG_PROBE_MS = 250
+/**
+ * Probes younger than this (real time) keep a ManualClock's advance() waiting
+ * for their answer; an older one is taken to hang (its timeout is a timer on
+ * the clock that the advance must be free to fire). Generous, so that a live
+ * target on a loaded machine is not mistaken for a hanging one.
+ */
+const YOUNG_PROBE_MS = 500
 
 interface Entry extends Candidate {
   readonly key: string
@@ -43,6 +48,8 @@ interface Entry extends Candidate {
   slowStartSince: number | undefined
   /** In the routable set the group last computed. */
   routable: boolean
+  /** Started with its group (setInUse(true)): no slow start on its first turn to healthy. */
+  withGroup: boolean
 }
 
 export interface TargetGroupOptions {
@@ -117,7 +124,7 @@ export class TargetGroup implements TargetGroupRuntime {
       if (existing !== undefined) this.#leave(existing, false)
       const e: Entry = {
         key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
-        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false
+        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false
       }
       this.#targets.set(key, e)
       this.#start(e, existing?.state)
@@ -152,6 +159,7 @@ export class TargetGroup implements TargetGroupRuntime {
       if (e.state === 'draining') continue
       this.#stopChecks(e)
       e.slowStartSince = undefined
+      e.withGroup = inUse
       if (inUse) this.#start(e, e.state)
       else this.#set(e, 'unused', 'Target.NotInUse')
     }
@@ -255,6 +263,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (was !== state) this.#invalidate()
     if (state === 'healthy' && was !== 'healthy') this.#maybeSlowStart(e)
     if (state !== 'healthy') e.slowStartSince = undefined
+    if (state !== 'initial') e.withGroup = false
     this.#tell(this.#health(e), previous)
   }
 
@@ -356,7 +365,8 @@ export class TargetGroup implements TargetGroupRuntime {
   /** Slow start: a target turning healthy ramps up, if another healthy target is at full share (ALB: round robin only). */
   #maybeSlowStart(e: Entry): void {
     const { slowStartMs, algorithm } = this.#config
-    if (slowStartMs <= 0 || algorithm !== 'round_robin') return
+    // Targets that start with their group (it has just come into use) are all new: none ramps up.
+    if (slowStartMs <= 0 || algorithm !== 'round_robin' || e.withGroup) return
     for (const other of this.#targets.values()) {
       if (other !== e && other.state === 'healthy' && other.slowStartSince === undefined) {
         e.slowStartSince = this.#clock.now()
@@ -366,6 +376,7 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   #weights(candidates: readonly Entry[]): number[] | undefined {
+    if (this.#config.slowStartMs <= 0) return undefined
     let weights: number[] | undefined
     const now = this.#clock.now()
     for (let i = 0; i < candidates.length; i++) {
