@@ -4,27 +4,17 @@
 // groups a client stays with, with AWSALBTGCORS). The values are opaque to
 // clients; the codec is the two functions at the top.
 
-/** The cookie value that pins a client to `targetKey` (`id:port`) of group `groupKey`. */
-export function encodeSticky(groupKey: string, targetKey: string): string {
-  return Buffer.from(`${targetKey}\n${groupKey}`, 'utf8').toString('base64url')
+/** The cookie value that pins a client to `target` (a Picked.key) of `group` until expiresAt (clock ms). */
+export function encodeSticky(group: string, target: string, expiresAt: number): string {
+  return Buffer.from(`${Math.floor(expiresAt)}\n${target}\n${group}`, 'utf8').toString('base64url')
 }
 
-/** The target key a cookie value pins for groupKey; undefined when it is not one of ours or for another group. */
-export function decodeSticky(value: string | undefined, groupKey: string): string | undefined {
-  if (value === undefined || value === '') return undefined
-  const text = Buffer.from(value, 'base64url').toString('utf8')
-  const nl = text.indexOf('\n')
-  if (nl <= 0 || text.slice(nl + 1) !== groupKey) return undefined
-  return text.slice(0, nl)
-}
-
-export function encodeGroup(groupKey: string): string {
-  return Buffer.from(groupKey, 'utf8').toString('base64url')
-}
-
-export function decodeGroup(value: string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined
-  return Buffer.from(value, 'base64url').toString('utf8')
+/** The target key a cookie value pins in group; undefined when it is not one of ours, for another group, or expired at now. */
+export function decodeSticky(group: string, value: string | undefined, now: number): string | undefined {
+  if (value === undefined || value === '' || value.length > 4096) return undefined
+  const [expires, target, forGroup] = Buffer.from(value, 'base64url').toString('utf8').split('\n')
+  if (target === undefined || target === '' || forGroup !== group || !(now < Number(expires))) return undefined
+  return target
 }
 
 /** One cookie's value from a Cookie header (first occurrence), without splitting the whole header. */

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Clock } from '../../clock/clock.js'
 import type { Action, ForwardAction, ListenerConfig, Picked, TargetGroupRuntime } from '../model.js'
 import { WeightedGroups } from './actions.js'
-import { cookieValue, decodeGroup, decodeSticky, encodeGroup, encodeSticky, setCookies, setsCookie } from './cookies.js'
+import { cookieValue, decodeSticky, encodeSticky, setCookies, setsCookie } from './cookies.js'
 import { hostWithoutPort } from './headers.js'
 import { RuleTable, type RequestFacts } from './rules.js'
 
@@ -22,8 +22,11 @@ export class Router {
   #weighted = new WeakMap<ForwardAction, WeightedGroups>()
   readonly #targetGroup: (key: string) => TargetGroupRuntime | undefined
   readonly #clock: Clock
+  /** What an AWSALBTG value is bound to: this listener (its values pin groups, not targets). */
+  readonly #scope: string
 
   constructor(config: ListenerConfig, o: { targetGroup: (key: string) => TargetGroupRuntime | undefined; clock: Clock }) {
+    this.#scope = `AWSALBTG ${config.key}`
     this.#rules = new RuleTable(config.rules, config.defaultActions)
     this.#targetGroup = o.targetGroup
     this.#clock = o.clock
@@ -61,7 +64,7 @@ export class Router {
     const groupSticky = action.groupStickiness?.enabled === true && groups.keys.length > 1 ? action.groupStickiness : undefined
     let groupKey: string | undefined
     if (groupSticky !== undefined) {
-      const pinned = decodeGroup(cookieValue(cookieHeader, 'AWSALBTG') ?? cookieValue(cookieHeader, 'AWSALBTGCORS'))
+      const pinned = decodeSticky(this.#scope, cookieValue(cookieHeader, 'AWSALBTG') ?? cookieValue(cookieHeader, 'AWSALBTGCORS'), this.#clock.now())
       if (pinned !== undefined && groups.has(pinned) && this.#targetGroup(pinned) !== undefined) groupKey = pinned
     }
     groupKey ??= groups.next()
@@ -73,8 +76,8 @@ export class Router {
     const lbCookie = stickiness.enabled && stickiness.type === 'lb_cookie'
     const appCookie = stickiness.enabled && stickiness.type === 'app_cookie' && stickiness.appCookieName !== undefined
     let sticky: string | undefined
-    if (lbCookie) sticky = decodeSticky(cookieValue(cookieHeader, 'AWSALB') ?? cookieValue(cookieHeader, 'AWSALBCORS'), groupKey)
-    else if (appCookie) sticky = decodeSticky(cookieValue(cookieHeader, 'AWSALBAPP-0'), groupKey)
+    if (lbCookie) sticky = decodeSticky(groupKey, cookieValue(cookieHeader, 'AWSALB') ?? cookieValue(cookieHeader, 'AWSALBCORS'), this.#clock.now())
+    else if (appCookie) sticky = decodeSticky(groupKey, cookieValue(cookieHeader, 'AWSALBAPP-0'), this.#clock.now())
 
     const picked = group.pick(sticky === undefined ? { sourceIp } : { sourceIp, sticky })
     if (picked === undefined) return undefined
@@ -82,15 +85,16 @@ export class Router {
 
     const key = groupKey
     const clock = this.#clock
+    const scope = this.#scope
     return {
       picked,
       cookies: (raw) => {
         const now = clock.now()
         const out: string[] = []
-        if (groupSticky !== undefined) out.push(...setCookies('AWSALBTG', encodeGroup(key), now, groupSticky.durationMs, true))
-        if (lbCookie) out.push(...setCookies('AWSALB', encodeSticky(key, picked.key), now, stickiness.durationMs, true))
+        if (groupSticky !== undefined) out.push(...setCookies('AWSALBTG', encodeSticky(scope, key, now + groupSticky.durationMs), now, groupSticky.durationMs, true))
+        if (lbCookie) out.push(...setCookies('AWSALB', encodeSticky(key, picked.key, now + stickiness.durationMs), now, stickiness.durationMs, true))
         else if (appCookie && (setsCookie(raw, stickiness.appCookieName!) || (sticky !== undefined && sticky !== picked.key))) {
-          out.push(...setCookies('AWSALBAPP-0', encodeSticky(key, picked.key), now, stickiness.durationMs, false))
+          out.push(...setCookies('AWSALBAPP-0', encodeSticky(key, picked.key, now + stickiness.durationMs), now, stickiness.durationMs, false))
         }
         return out
       }
