@@ -8,7 +8,7 @@
 //   elb:rules          <rule ARN>           RuleRecord (non-default rules; a listener's default rule is the listener's)
 
 import type { Store } from '../store/store.js'
-import type { Action, Certificate, Listener, LoadBalancer, RuleCondition, Tag, TargetGroup } from './model.js'
+import type { Action, Certificate, Listener, LoadBalancer, ProtocolEnum, RuleCondition, Tag, TargetGroup } from './model.js'
 
 export const LOAD_BALANCERS = 'elb:loadBalancers'
 export const TARGET_GROUPS = 'elb:targetGroups'
@@ -48,7 +48,7 @@ export interface TargetGroupRecord {
 
 export interface ListenerRecord {
   /** As DescribeListeners returns it: Certificates holds the default certificate only. */
-  listener: Listener & { ListenerArn: string; LoadBalancerArn: string; Port: number; Protocol: string; DefaultActions: Action[] }
+  listener: Listener & { ListenerArn: string; LoadBalancerArn: string; Port: number; Protocol: ProtocolEnum; DefaultActions: Action[] }
   /** Every certificate: the default first, then those AddListenerCertificates added. */
   certificates: Certificate[]
   /** The ARN DescribeRules shows its default rule under. */
