@@ -101,3 +101,30 @@ export function decodeStruct(value: Readonly<Record<string, unknown>>, shape: St
   }
   return out
 }
+
+/**
+ * A copy of a value with its timestamp members converted by `convert` (the
+ * table: the control plane's epoch-ms numbers → Dates, written as ISO 8601;
+ * the SDK: back). Everything else as it is.
+ */
+export function mapTimes(value: unknown, shape: Shape, convert: (v: unknown) => unknown): unknown {
+  if (value === undefined || value === null) return value
+  if (shape === 't') return convert(value)
+  if (isList(shape)) return Array.isArray(value) ? value.map((v) => mapTimes(v, shape.list, convert)) : value
+  if (isMap(shape)) {
+    if (typeof value !== 'object') return value
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, mapTimes(v, shape.map, convert)]))
+  }
+  if (!isStruct(shape) || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const member = shape.members[k]
+    out[k] = member === undefined ? v : mapTimes(v, member, convert)
+  }
+  return out
+}
+
+/** Epoch ms (or a Date) → a Date. */
+export const toDate = (v: unknown): unknown => (typeof v === 'number' ? new Date(v) : v)
+/** A Date → epoch ms. */
+export const toEpochMs = (v: unknown): unknown => (v instanceof Date ? v.getTime() : v)
