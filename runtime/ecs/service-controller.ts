@@ -29,6 +29,7 @@ import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask, timeOf
 import { serviceKey, serviceTasks, type ServiceState } from './service-records.js'
 import type { Deployment, PlacementStrategy, Service } from './model-services.js'
 import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withEvent } from './service-events.js'
+import { elbStopReason, forgetEnded, lbHealthOf, lbMessages, registerTasks, watchTargetHealth, type TargetSide } from './service-targets.js'
 
 export const SERVICES_QUEUE = 'ecs:services'
 /** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
@@ -60,6 +61,7 @@ export function startServiceController(ctx: EcsContext): ServiceController {
   ctx.hooks.instanceChanged.add((clusterName) => {
     for (const r of ctx.store.scan<ServiceState>(SERVICES, { index: { name: 'cluster', value: clusterName } })) queue.add(r.key)
   })
+  watchTargetHealth(ctx, (key) => queue.add(key))
   for (const r of ctx.store.scan<ServiceState>(SERVICES)) queue.add(r.key)
   return { enqueue: (clusterName, serviceName) => queue.add(serviceKey(clusterName, serviceName)) }
 }
@@ -112,6 +114,10 @@ class Step {
   readonly #now: number
   /** A launch was refused in this step (an error, not a placement shortfall). */
   #refused = false
+  /** Tasks whose targets failed their ELB health checks after the grace period, with the group. */
+  readonly #elbFailed = new Map<string, string>()
+  /** The earliest end of a grace period that holds an unhealthy target's task (the step runs again then). */
+  #graceWake: number | undefined
 
   constructor(ctx: EcsContext, tx: Transaction, state: ServiceState) {
     this.#ctx = ctx
@@ -141,6 +147,9 @@ class Step {
     }
     const all = serviceTasks(this.#tx, this.state.clusterName, this.#name)
     const live = all.filter((t) => t.task.lastStatus !== 'STOPPED')
+    // Load balancers: RUNNING tasks registered, the targets of tasks that ended on their own let go.
+    for (const m of forgetEnded(this.#ctx, this.#tx, this.#name, all.filter((t) => t.task.lastStatus === 'STOPPED' || t.task.lastStatus === 'DEPROVISIONING'))) this.#event(m)
+    for (const m of registerTasks(this.#ctx, this.#tx, this.#service, this.state.clusterName, live, (id) => this.#sideOf(id))) this.#event(m)
     if (s.status === 'DRAINING') {
       this.#stop(live.filter((t) => t.task.desiredStatus !== 'STOPPED').map((t) => ({ task: t, reason: 'Service is being deleted.' })))
       if (live.length > 0) return done
@@ -181,7 +190,7 @@ class Step {
     let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
-        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: this.#daemonEligible(this.#daemonConstraints(String(primary.taskDefinition), s.placementConstraints)),
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => this.#phase(t), eligible: this.#daemonEligible(this.#daemonConstraints(String(primary.taskDefinition), s.placementConstraints)),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
@@ -198,7 +207,7 @@ class Step {
       const rollout: RolloutTask[] = live.map((t) => {
         const arn = typeof t.task.containerInstanceArn === 'string' ? t.task.containerInstanceArn : undefined
         return {
-          id: t.taskId, primary: t.deploymentId === primary!.id, phase: phaseOf(this.#ctx, t, this.#health), stopping: t.task.desiredStatus === 'STOPPED',
+          id: t.taskId, primary: t.deploymentId === primary!.id, phase: this.#phase(t), stopping: t.task.desiredStatus === 'STOPPED',
           draining: arn !== undefined && (draining.has(arn) || !known.has(arn)), createdAt: timeOf(t.task.createdAt) ?? 0
         }
       })
@@ -210,6 +219,8 @@ class Step {
       this.#stop(plan.stop.map((id) => {
         const task = byId.get(id)!
         const unhealthy = rollout.find((r) => r.id === id)?.phase === 'unhealthy'
+        const elb = this.#elbFailed.get(id)
+        if (elb !== undefined) return { task, reason: elbStopReason(elb) }
         return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
       }))
       if (plan.start > START_BATCH) more = true
@@ -225,6 +236,7 @@ class Step {
     if (!startAllowed) return againAfter(until - this.#now)
     if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
     if (more) return againAfter(0)
+    if (this.#graceWake !== undefined) return againAfter(Math.max(0, this.#graceWake - this.#now))
     return done
   }
 
@@ -254,6 +266,33 @@ class Step {
     }
   }
 
+  /**
+   * A task's phase with its load balancers' word (services with loadBalancers):
+   * healthy only when every target is; a target unhealthy after the
+   * healthCheckGracePeriodSeconds makes the task unhealthy (stopped, replaced).
+   */
+  #phase(t: TaskRecord): TaskPhase {
+    const base = phaseOf(this.#ctx, t, this.#health)
+    if (base === 'pending' || base === 'unhealthy' || this.#ctx.targets === undefined || (this.#service.loadBalancers ?? []).length === 0) return base
+    if (t.task.desiredStatus === 'STOPPED') return base
+    const lb = lbHealthOf(this.#ctx, this.#tx, t.taskId)
+    if (lb.state === 'healthy') return base
+    if (lb.state === 'unhealthy') {
+      const graceEnd = (timeOf(t.task.startedAt) ?? this.#now) + (this.#service.healthCheckGracePeriodSeconds ?? 0) * 1000
+      if (this.#now >= graceEnd) {
+        this.#elbFailed.set(t.taskId, lb.targetGroupArn!)
+        return 'unhealthy'
+      }
+      this.#graceWake = Math.min(this.#graceWake ?? graceEnd, graceEnd)
+    }
+    return 'running'
+  }
+
+  /** Which target groups a deployment's tasks join (blue/green alternates; else the loadBalancers' own). */
+  #sideOf(deploymentId: string | undefined): TargetSide {
+    return deploymentId === undefined ? 'primary' : this.state.targetSides?.[deploymentId] ?? 'primary'
+  }
+
   #primary(): Deployment | undefined {
     return (this.#service.deployments ?? []).find((d) => d.status === 'PRIMARY')
   }
@@ -280,6 +319,8 @@ class Step {
       stopTask(this.#ctx, this.#tx, String(task.task.taskArn), { reason, stopCode: 'ServiceSchedulerInitiated' })
       if (task.task.lastStatus === 'RUNNING') running.push(String(task.task.taskArn))
       if (reason === 'Task failed container health checks.') this.#event(messages.taskFailedHealthChecks(this.#name, String(task.task.taskArn)))
+      const elb = this.#elbFailed.get(task.taskId)
+      if (elb !== undefined) this.#event(lbMessages.failedElb(this.#name, task.taskId, elb))
     }
     if (running.length > 0) {
       this.#event(messages.stopped(this.#name, running))

@@ -35,6 +35,8 @@ export interface ServiceState extends ServiceRecord {
   launchErrorAt?: number
   /** INACTIVE since (deleted; describable until purged). */
   inactiveAt?: number
+  /** Blue/green: the target groups each deployment's tasks join (absent: the loadBalancers' targetGroupArn). */
+  targetSides?: Record<string, 'primary' | 'alternate'>
 }
 
 /** Store key of a service. */
