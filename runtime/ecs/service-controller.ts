@@ -30,6 +30,8 @@ import { serviceKey, serviceTasks, type ServiceState } from './service-records.j
 import type { Deployment, PlacementStrategy, Service } from './model-services.js'
 import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withEvent } from './service-events.js'
 import { elbStopReason, forgetEnded, lbHealthOf, lbMessages, registerTasks, watchTargetHealth, type TargetSide } from './service-targets.js'
+import { planBlueGreen, type BlueGreenState } from './blue-green.js'
+import { shiftTraffic, type TrafficChange } from './blue-green-traffic.js'
 
 export const SERVICES_QUEUE = 'ecs:services'
 /** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
@@ -166,7 +168,11 @@ class Step {
     const failed = failedTasks + this.#launchFailures(String(primary.id))
     if (failed > (primary.failedTasks ?? 0)) this.#updateDeployment(String(primary.id), { failedTasks: failed })
     const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker
-    if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
+    const shifting = this.#blueGreenOf(primary, live)
+    if (shifting !== undefined && (shifting.rollbackRequested === true || (breaker?.enable === true && circuitTrips(failed, s.desiredCount ?? 0)))) {
+      this.#rollBackBlueGreen(shifting, shifting.rollbackRequested === true ? 'ECS deployment stopped: rolling back.' : rolloutReasons.failed())
+      primary = this.#primary()!
+    } else if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
       this.#failDeployment(primary, breaker.rollback)
       primary = this.#primary()!
     }
@@ -211,10 +217,27 @@ class Step {
           draining: arn !== undefined && (draining.has(arn) || !known.has(arn)), createdAt: timeOf(t.task.createdAt) ?? 0
         }
       })
-      const plan = planRollout({
-        desiredCount: s.desiredCount ?? 0, minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 100,
-        maximumPercent: s.deploymentConfiguration?.maximumPercent ?? 200, tasks: rollout, startAllowed, frozen
+      const bg = this.state.blueGreen !== undefined && this.state.blueGreen.deploymentId === primary.id ? this.state.blueGreen : undefined
+      const deploymentOf = new Map(live.map((t) => [t.taskId, t.deploymentId]))
+      const shiftPlan = bg === undefined || frozen ? undefined : planBlueGreen({
+        now: this.#now, desiredCount: s.desiredCount ?? 0, config: s.deploymentConfiguration ?? {}, state: bg, startAllowed,
+        green: rollout.filter((r) => r.primary), blue: rollout.filter((r) => deploymentOf.get(r.id) === bg.blueDeploymentId),
+        others: rollout.filter((r) => !r.primary && deploymentOf.get(r.id) !== bg.blueDeploymentId)
       })
+      if (shiftPlan !== undefined) {
+        this.state = { ...this.state, blueGreen: shiftPlan.cleanUp ? undefined : shiftPlan.state }
+        this.#traffic(bg!, { ...(shiftPlan.production !== undefined ? { production: shiftPlan.production } : {}), ...(shiftPlan.testToGreen === true ? { test: 'green' as const } : {}) })
+        if (shiftPlan.state.stage !== bg!.stage) this.#event(`(service ${this.#name}) (deployment ${String(primary.id)}) ${shiftPlan.state.stage === 'CLEAN_UP' ? 'bake time ended: stopping the blue tasks.' : `entered ${shiftPlan.state.stage}${shiftPlan.state.stage === 'PRODUCTION_TRAFFIC_SHIFT' ? ` (${shiftPlan.state.greenPercent}% of production traffic on green)` : ''}.`}`)
+        else if (shiftPlan.production !== undefined) this.#event(`(service ${this.#name}) (deployment ${String(primary.id)}) shifted ${shiftPlan.production}% of production traffic to green.`)
+        if (shiftPlan.wakeAt !== undefined) this.#graceWake = Math.min(this.#graceWake ?? shiftPlan.wakeAt, shiftPlan.wakeAt)
+        if (shiftPlan.cleanUp) this.#graceWake = this.#now
+      }
+      const plan = shiftPlan !== undefined && !shiftPlan.cleanUp
+        ? { start: shiftPlan.start, stop: shiftPlan.stop, steady: false }
+        : planRollout({
+          desiredCount: s.desiredCount ?? 0, minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 100,
+          maximumPercent: s.deploymentConfiguration?.maximumPercent ?? 200, tasks: rollout, startAllowed, frozen
+        })
       const byId = new Map(live.map((t) => [t.taskId, t]))
       this.#stop(plan.stop.map((id) => {
         const task = byId.get(id)!
@@ -291,6 +314,72 @@ class Step {
   /** Which target groups a deployment's tasks join (blue/green alternates; else the loadBalancers' own). */
   #sideOf(deploymentId: string | undefined): TargetSide {
     return deploymentId === undefined ? 'primary' : this.state.targetSides?.[deploymentId] ?? 'primary'
+  }
+
+  /**
+   * The blue/green rollout of the PRIMARY deployment (BLUE_GREEN, LINEAR,
+   * CANARY), begun here when it replaces a deployment whose tasks still serve:
+   * its tasks join the other side's target groups, production stays on blue.
+   */
+  #blueGreenOf(primary: Deployment, live: readonly TaskRecord[]): BlueGreenState | undefined {
+    const current = this.state.blueGreen
+    if (current !== undefined && current.deploymentId === primary.id) return current
+    const strategy = this.#service.deploymentConfiguration?.strategy
+    const sides = this.state.targetSides ?? {}
+    const id = String(primary.id)
+    if (strategy === undefined || strategy === 'ROLLING' || sides[id] !== undefined || primary.rolloutState !== 'IN_PROGRESS') return undefined
+    const others = live.filter((t) => t.deploymentId !== id && t.task.desiredStatus !== 'STOPPED')
+    if (others.length === 0) return undefined
+    // Blue: what serves production now (an interrupted rollout's side that had it, else the last completed revision, else the largest).
+    let blue: string | undefined
+    if (current !== undefined) blue = current.greenPercent >= 100 ? current.deploymentId : current.blueDeploymentId
+    if (blue === undefined || !others.some((t) => t.deploymentId === blue)) {
+      const last = this.state.lastCompleted?.deploymentId
+      const counts = new Map<string, number>()
+      for (const t of others) counts.set(String(t.deploymentId), (counts.get(String(t.deploymentId)) ?? 0) + 1)
+      blue = last !== undefined && counts.has(last) ? last : [...counts].sort((a, b) => b[1] - a[1])[0][0]
+    }
+    const blueSide: TargetSide = sides[blue] ?? 'primary'
+    const state: BlueGreenState = { deploymentId: id, blueDeploymentId: blue, stage: 'SCALE_UP', greenPercent: 0, stageAt: this.#now }
+    this.state = { ...this.state, blueGreen: state, targetSides: { ...sides, [blue]: blueSide, [id]: blueSide === 'primary' ? 'alternate' : 'primary' } }
+    // An interrupted rollout may have left production split: all of it back on blue.
+    if (current !== undefined) this.#traffic(state, { production: 0, test: 'blue' })
+    this.#event(`(service ${this.#name}) (deployment ${id}) began a ${strategy} deployment: green tasks start in the ${blueSide === 'primary' ? 'alternate' : 'primary'} target groups.`)
+    return state
+  }
+
+  /** Traffic for a rollout's two sides, after the commit. */
+  #traffic(bg: BlueGreenState, change: TrafficChange): void {
+    if (change.production === undefined && change.test === undefined) return
+    const sides = this.state.targetSides ?? {}
+    const blue = sides[bg.blueDeploymentId] ?? 'primary'
+    const green = sides[bg.deploymentId] ?? (blue === 'primary' ? 'alternate' : 'primary')
+    const lbs = this.#service.loadBalancers ?? []
+    const ctx = this.#ctx
+    const cluster = this.state.clusterName
+    const name = this.#name
+    this.#tx.afterCommit(() => { void shiftTraffic(ctx, cluster, name, lbs, { blue, green }, change) })
+  }
+
+  /** Back to blue: production and test traffic, the blue deployment PRIMARY again; the green tasks go (rolling plan). */
+  #rollBackBlueGreen(bg: BlueGreenState, reason: string): void {
+    const deployments = this.#service.deployments ?? []
+    const blue = deployments.find((d) => d.id === bg.blueDeploymentId)
+    this.#traffic(bg, { production: 0, test: 'blue' })
+    const green = String(bg.deploymentId)
+    this.#event(messages.deploymentFailed(this.#name, green))
+    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', green, reason)
+    this.state = { ...this.state, blueGreen: undefined }
+    if (blue === undefined) {
+      this.#updateDeployment(green, { rolloutState: 'FAILED', rolloutStateReason: reason })
+      return
+    }
+    this.#setService({
+      ...this.#service, taskDefinition: blue.taskDefinition,
+      deployments: deployments.map((d) => d.id === green ? { ...d, status: 'ACTIVE' as const, desiredCount: 0, rolloutState: 'FAILED' as const, rolloutStateReason: reason, updatedAt: this.#now }
+        : d.id === blue.id ? { ...d, status: 'PRIMARY' as const, desiredCount: this.#service.desiredCount, rolloutState: 'COMPLETED' as const, updatedAt: this.#now } : d)
+    })
+    this.#event(messages.rollingBack(this.#name, String(blue.id)))
   }
 
   #primary(): Deployment | undefined {

@@ -37,6 +37,8 @@ export interface ServiceState extends ServiceRecord {
   inactiveAt?: number
   /** Blue/green: the target groups each deployment's tasks join (absent: the loadBalancers' targetGroupArn). */
   targetSides?: Record<string, 'primary' | 'alternate'>
+  /** Blue/green: the rollout shifting traffic now (blue-green.ts). */
+  blueGreen?: import('./blue-green.js').BlueGreenState
 }
 
 /** Store key of a service. */
