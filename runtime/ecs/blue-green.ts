@@ -14,7 +14,7 @@
 //   CLEAN_UP                  the blue tasks drained and stopped (the rolling plan
 //                             does it: they are an older deployment's)
 //
-// A rollback (the circuit breaker, or StopServiceDeployment ROLLBACK) before
+// A rollback (the circuit breaker, or StopServiceDeployment) before
 // CLEAN_UP sends production (and test) traffic back to blue, makes the blue
 // deployment PRIMARY again and lets the green tasks go.
 
@@ -36,8 +36,6 @@ export interface BlueGreenState {
   stageAt: number
   /** The next traffic step (LINEAR, CANARY) or the end of the bake (BAKE_TIME). */
   nextAt?: number
-  /** StopServiceDeployment ROLLBACK asked for it. */
-  rollbackRequested?: boolean
 }
 
 export interface BlueGreenInput {

@@ -187,7 +187,17 @@ export interface ServiceOperations {
   describeServices(input: DescribeServicesRequest): Promise<DescribeServicesResponse>
   listServices(input: ListServicesRequest): Promise<ListServicesResponse>
   listServicesByNamespace(input: ListServicesByNamespaceRequest): Promise<ListServicesByNamespaceResponse>
+  listServiceDeployments(input: ListServiceDeploymentsRequest): Promise<ListServiceDeploymentsResponse>
+  describeServiceDeployments(input: DescribeServiceDeploymentsRequest): Promise<DescribeServiceDeploymentsResponse>
+  stopServiceDeployment(input: StopServiceDeploymentRequest): Promise<StopServiceDeploymentResponse>
 }
+
+export interface ListServiceDeploymentsRequest { service: string; cluster?: string; status?: string[]; createdAt?: { before?: number; after?: number }; nextToken?: string; maxResults?: number }
+export interface ListServiceDeploymentsResponse { serviceDeployments?: Array<Record<string, unknown>>; nextToken?: string }
+export interface DescribeServiceDeploymentsRequest { serviceDeploymentArns: string[] }
+export interface DescribeServiceDeploymentsResponse { serviceDeployments?: Array<Record<string, unknown>>; failures?: Failure[] }
+export interface StopServiceDeploymentRequest { serviceDeploymentArn: string; stopType?: 'ROLLBACK' | 'ABORT' }
+export interface StopServiceDeploymentResponse { serviceDeploymentArn?: string }
 
 /** A service's cost so far: the sum of its tasks' costs (the tasks area's taskCost), retained stopped tasks included. */
 export interface ServiceCost {
@@ -205,4 +215,7 @@ export interface ServiceExtensions {
 
 export const SERVICE_EXTENSION_NAMES = ['serviceCost'] as const
 
-export const SERVICE_OPERATION_NAMES = ['createService', 'updateService', 'deleteService', 'describeServices', 'listServices', 'listServicesByNamespace'] as const
+export const SERVICE_OPERATION_NAMES = [
+  'createService', 'updateService', 'deleteService', 'describeServices', 'listServices', 'listServicesByNamespace',
+  'listServiceDeployments', 'describeServiceDeployments', 'stopServiceDeployment'
+] as const

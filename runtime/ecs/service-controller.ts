@@ -32,6 +32,7 @@ import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withE
 import { elbStopReason, forgetEnded, lbHealthOf, lbMessages, registerTasks, watchTargetHealth, type TargetSide } from './service-targets.js'
 import { planBlueGreen, type BlueGreenState } from './blue-green.js'
 import { shiftTraffic, type TrafficChange } from './blue-green-traffic.js'
+import { withHistory } from './service-deployments.js'
 
 export const SERVICES_QUEUE = 'ecs:services'
 /** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
@@ -100,8 +101,9 @@ function reconcileService(ctx: EcsContext, key: string, queue: WorkQueue): Recon
     const before = JSON.stringify(got.value)
     const step = new Step(ctx, tx, got.value)
     const result = step.run()
+    const state = withHistory(step.state, ctx.clock.now())
     if (step.deleted) tx.delete(SERVICES, key, got.version)
-    else if (JSON.stringify(step.state) !== before) tx.put(SERVICES, key, step.state, got.version)
+    else if (JSON.stringify(state) !== before) tx.put(SERVICES, key, state, got.version)
     return result
   })
 }
@@ -169,8 +171,13 @@ class Step {
     if (failed > (primary.failedTasks ?? 0)) this.#updateDeployment(String(primary.id), { failedTasks: failed })
     const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker
     const shifting = this.#blueGreenOf(primary, live)
-    if (shifting !== undefined && (shifting.rollbackRequested === true || (breaker?.enable === true && circuitTrips(failed, s.desiredCount ?? 0)))) {
-      this.#rollBackBlueGreen(shifting, shifting.rollbackRequested === true ? 'ECS deployment stopped: rolling back.' : rolloutReasons.failed())
+    // StopServiceDeployment: the PRIMARY deployment in progress rolled back (ROLLBACK) or stopped where it is (ABORT).
+    const stopAsked = this.state.stopRequested?.deploymentId === primary.id && primary.rolloutState === 'IN_PROGRESS' ? this.state.stopRequested : undefined
+    if (shifting !== undefined && (stopAsked !== undefined || (breaker?.enable === true && circuitTrips(failed, s.desiredCount ?? 0)))) {
+      this.#rollBackBlueGreen(shifting, stopAsked !== undefined ? rolloutReasons.stopped(stopAsked.stopType) : rolloutReasons.failed())
+      primary = this.#primary()!
+    } else if (stopAsked !== undefined) {
+      this.#failDeployment(primary, stopAsked.stopType === 'ROLLBACK', rolloutReasons.stopped(stopAsked.stopType))
       primary = this.#primary()!
     } else if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
       this.#failDeployment(primary, breaker.rollback)
@@ -390,11 +397,11 @@ class Step {
     this.#setService({ ...this.#service, deployments: (this.#service.deployments ?? []).map((d) => d.id === id ? { ...d, ...change, updatedAt: this.#now } : d) })
   }
 
-  #failDeployment(primary: Deployment, rollback: boolean): void {
+  #failDeployment(primary: Deployment, rollback: boolean, reason: string = rolloutReasons.failed()): void {
     const id = String(primary.id)
-    this.#updateDeployment(id, { rolloutState: 'FAILED', rolloutStateReason: rolloutReasons.failed() })
+    this.#updateDeployment(id, { rolloutState: 'FAILED', rolloutStateReason: reason })
     this.#event(messages.deploymentFailed(this.#name, id))
-    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', id, rolloutReasons.failed())
+    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', id, reason)
     const target = this.state.lastCompleted
     if (!rollback || target === undefined || target.taskDefinition === primary.taskDefinition) return
     this.#setService(startDeployment(this.#ctx, this.#tx, this.#service, target.taskDefinition, rolloutReasons.rollingBack(target.deploymentId)))

@@ -39,6 +39,10 @@ export interface ServiceState extends ServiceRecord {
   targetSides?: Record<string, 'primary' | 'alternate'>
   /** Blue/green: the rollout shifting traffic now (blue-green.ts). */
   blueGreen?: import('./blue-green.js').BlueGreenState
+  /** StopServiceDeployment asked to stop this deployment (the controller acts on it while it is the PRIMARY one in progress). */
+  stopRequested?: { deploymentId: string; stopType: 'ROLLBACK' | 'ABORT' }
+  /** What ListServiceDeployments / DescribeServiceDeployments report (service-deployments.ts). */
+  history?: import('./service-deployments.js').DeploymentHistory[]
 }
 
 /** Store key of a service. */

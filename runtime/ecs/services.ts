@@ -32,6 +32,7 @@ import { daemonEligibility } from './daemon-constraints.js'
 import { startServiceController } from './service-controller.js'
 import { checkGraceWithLoadBalancers, checkLoadBalancerShapes, checkLoadBalancersFit, type ServiceLoadBalancer } from './service-lb-validation.js'
 import { drainingHook } from './service-targets.js'
+import { serviceDeploymentOperations } from './service-deployments.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
 
 const DESCRIBE_LIMIT = 10
@@ -337,6 +338,9 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     return serviceCostOf(ctx, clusterName, String(got.value.service.serviceArn), serviceTasks(ctx.store, clusterName, serviceName))
   }
 
-  return { createService, updateService, deleteService, describeServices, listServices, listServicesByNamespace, serviceCost }
+  return {
+    createService, updateService, deleteService, describeServices, listServices, listServicesByNamespace, serviceCost,
+    ...serviceDeploymentOperations(ctx, (clusterName, serviceName) => controller.enqueue(clusterName, serviceName))
+  }
 }
 
