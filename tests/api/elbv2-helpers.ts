@@ -23,20 +23,41 @@ export interface Backend {
   readonly port: number
   /** The headers of each request it answered, in order. */
   readonly seen: Array<{ url: string; headers: IncomingHttpHeaders }>
+  /** Requests to `/hold…` waiting for release(). */
+  readonly held: number
+  /** Answers every held request. */
+  release(): void
 }
 
-/** A Node HTTP server on 127.0.0.1 answering `<name> <path>` (and 200 to health checks), closed at the end of the test. */
+/**
+ * A Node HTTP server on 127.0.0.1 answering `<name> <path>` (and 200 to
+ * health checks); a request to `/hold…` is answered only on release().
+ * Closed at the end of the test.
+ */
 export async function backend(t: Test, name: string): Promise<Backend> {
   const seen: Backend['seen'] = []
+  let waiting: Array<() => void> = []
   const server: Server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers })
-    res.writeHead(200, { 'content-type': 'text/plain' })
-    res.end(`${name} ${req.url ?? ''}`)
+    const answer = () => {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.end(`${name} ${req.url ?? ''}`)
+    }
+    if (req.url?.startsWith('/hold')) waiting.push(answer)
+    else answer()
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
-  return { port: (server.address() as AddressInfo).port, seen }
+  return {
+    port: (server.address() as AddressInfo).port, seen,
+    get held() { return waiting.length },
+    release() {
+      const now = waiting
+      waiting = []
+      for (const answer of now) answer()
+    }
+  }
 }
 
 /**
@@ -58,6 +79,12 @@ export async function untilHealth(cloud: Stratus, elb: ElasticLoadBalancingV2Cli
   }
   const { TargetHealthDescriptions } = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))
   throw new Error(`targets of ${targetGroupArn} not ${state}: ${JSON.stringify(TargetHealthDescriptions)}`)
+}
+
+/** Waits (real time, briefly) until check() holds. */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  if (!check()) throw new Error(`never: ${what}`)
 }
 
 /** A request through a load balancer, on a connection of its own (so each request is balanced anew). */
