@@ -95,6 +95,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
     const headers = responseHeaders(ures.rawHeaders)
     headers.push('Connection', 'close')
     socket.write(head(ures.statusCode ?? 502, ures.statusMessage ?? '', headers) + '\r\n')
+    ures.on('end', release)
     ures.pipe(socket)
   })
 

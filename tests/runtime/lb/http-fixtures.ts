@@ -195,3 +195,8 @@ export function group(t: Test, groups: Map<string, TargetGroupRuntime>, key: str
   t.teardown(() => g.close())
   return counted
 }
+
+/** Waits (a few real milliseconds at a time, bounded) until check() holds: for effects that follow a socket's close. */
+export async function until(check: () => boolean, tries = 200): Promise<void> {
+  for (let i = 0; i < tries && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+}
