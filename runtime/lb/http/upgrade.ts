@@ -38,6 +38,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
     path: req.url,
     headers: requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: true }),
     agent: false,
+    localAddress: ctx.localAddress,
     setHost: false
   })
 
