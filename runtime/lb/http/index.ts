@@ -170,7 +170,8 @@ export class HttpListener {
       proto: this.#proto,
       port: this.#portText,
       clientIp: sourceIp,
-      localAddress: this.#o.address
+      localAddress: this.#o.address,
+      maxHeaderBytes: this.#o.limits.maxHeaderBytes
     }
   }
 

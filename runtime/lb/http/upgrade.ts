@@ -39,6 +39,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
     headers: requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: true }),
     agent: false,
     localAddress: ctx.localAddress,
+    maxHeaderSize: ctx.maxHeaderBytes,
     setHost: false
   })
 
