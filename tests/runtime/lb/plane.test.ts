@@ -7,20 +7,26 @@ import net from 'node:net'
 import tls from 'node:tls'
 import { ManualClock } from '../../../runtime/clock/clock.js'
 import { StratusError } from '../../../runtime/errors.js'
-import type { ListenerConfig, LoadBalancerConfig } from '../../../runtime/lb/model.js'
+import type { ListenerConfig, LoadBalancerConfig, TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { LoadBalancerPlane } from '../../../runtime/lb/plane.js'
-import { TargetGroup } from './tcp-stub-group.js'
 import { backend, converse, firstLine, freePort, listenerCertificate, tcpGroupConfig, tcpListenerConfig, testAddress, type Backend } from './tcp-fixtures.js'
 
 function makePlane(t: Test): { plane: LoadBalancerPlane; clock: ManualClock } {
   const clock = new ManualClock()
-  const plane = new LoadBalancerPlane({ clock, createTargetGroup: (c, o) => new TargetGroup(c, o) })
+  const plane = new LoadBalancerPlane({ clock })
   t.teardown(() => plane.close())
   return { plane, clock }
 }
 
 function nlb(address: string, listeners: ListenerConfig[], overrides: Partial<LoadBalancerConfig> = {}): LoadBalancerConfig {
   return { key: 'arn:lb/net/web', name: 'web', type: 'network', address, idleTimeoutMs: 350_000, listeners, ...overrides }
+}
+
+/** In use: its targets are out of `unused` (Target.NotInUse) and health checked. */
+function inUse(g: TargetGroupRuntime): boolean {
+  const states = g.health().map((h) => h.state)
+  if (states.length === 0) throw new Error('inUse() needs a registered target')
+  return !states.includes('unused')
 }
 
 async function backends(t: Test, ...names: string[]): Promise<Backend[]> {
@@ -45,17 +51,17 @@ async function whoAnswers(port: number, host: string): Promise<string> {
 t.test('apply binds the listeners on the load balancer address; a changed action applies in place and an open connection survives', async (t) => {
   const { plane } = makePlane(t)
   const [a, b, c] = await backends(t, 'a', 'b', 'c')
-  const blue = plane.targetGroup(tcpGroupConfig('tg-blue')) as TargetGroup
-  const green = plane.targetGroup(tcpGroupConfig('tg-green')) as TargetGroup
+  const blue = plane.targetGroup(tcpGroupConfig('tg-blue'))
+  const green = plane.targetGroup(tcpGroupConfig('tg-green'))
   blue.register([a, b].map((x) => ({ id: x.host, port: x.port, host: x.host })))
   green.register([{ id: c.host, port: c.port, host: c.host }])
-  t.equal(blue.inUse, false, 'no listener yet: not in use')
+  t.equal(inUse(blue), false, 'no listener yet: not in use')
   const address = testAddress()
   const port = await freePort(address)
   await plane.apply(nlb(address, [tcpListenerConfig('l-1', port, ['tg-blue'])]))
   t.same(plane.listeners('arn:lb/net/web'), [{ key: 'l-1', protocol: 'TCP', port }])
-  t.equal(blue.inUse, true, 'forwarded to: in use')
-  t.equal(green.inUse, false)
+  t.equal(inUse(blue), true, 'forwarded to: in use')
+  t.equal(inUse(green), false)
   t.same([await whoAnswers(port, address), await whoAnswers(port, address)], ['a', 'b'], 'round robin on the load balancer address')
 
   const open = net.connect(port, address)
@@ -63,8 +69,8 @@ t.test('apply binds the listeners on the load balancer address; a changed action
   t.equal(await firstLine(open), 'a')
   await plane.apply(nlb(address, [tcpListenerConfig('l-1', port, ['tg-green'])]))
   t.equal(await whoAnswers(port, address), 'c', 'new connections follow the new action')
-  t.equal(blue.inUse, false, 'blue no longer forwarded to')
-  t.equal(green.inUse, true)
+  t.equal(inUse(blue), false, 'blue no longer forwarded to')
+  t.equal(inUse(green), true)
   open.write('still here\n')
   t.equal(await firstLine(open), 'still here', 'the connection opened before the change still flows')
 })
@@ -93,8 +99,8 @@ t.test('a port change rebinds (the old port is freed), a protocol change on the 
 t.test('a port already taken: apply throws a coded error naming it and nothing changes', async (t) => {
   const { plane } = makePlane(t)
   const [a, b] = await backends(t, 'a', 'b')
-  const one = plane.targetGroup(tcpGroupConfig('tg-1')) as TargetGroup
-  const two = plane.targetGroup(tcpGroupConfig('tg-2')) as TargetGroup
+  const one = plane.targetGroup(tcpGroupConfig('tg-1'))
+  const two = plane.targetGroup(tcpGroupConfig('tg-2'))
   one.register([{ id: a.host, port: a.port, host: a.host }])
   two.register([{ id: b.host, port: b.port, host: b.host }])
   const address = testAddress()
@@ -115,31 +121,33 @@ t.test('a port already taken: apply throws a coded error naming it and nothing c
   t.match((error as StratusError).message, new RegExp(`port ${taken} on ${address.replace(/\./g, '\\.')} is already in use`))
   t.ok(await refused(pFree, address), 'the new port bound alongside was closed again')
   t.equal(await whoAnswers(p1, address), 'a', 'the old listener still forwards to its old group')
-  t.equal(one.inUse, true)
-  t.equal(two.inUse, false, 'in use unchanged')
+  t.equal(inUse(one), true)
+  t.equal(inUse(two), false, 'in use unchanged')
 
   // Once the port is free, the same configuration applies.
   await new Promise<void>((r) => squatter.close(() => r()))
   await plane.apply(nlb(address, [tcpListenerConfig('l-1', p1, ['tg-2']), tcpListenerConfig('l-taken', taken, ['tg-2'])]))
   t.equal(await whoAnswers(taken, address), 'b')
   t.equal(await whoAnswers(p1, address), 'b')
-  t.equal(one.inUse, false)
+  t.equal(inUse(one), false)
 })
 
 t.test('setInUse follows the listeners: every weighted group counts, a group created later starts in use, remove() releases', async (t) => {
   const { plane } = makePlane(t)
   const address = testAddress()
   const port = await freePort(address)
-  const x = plane.targetGroup(tcpGroupConfig('tg-x')) as TargetGroup
+  const x = plane.targetGroup(tcpGroupConfig('tg-x'))
+  x.register([{ id: '127.0.0.1', port: 9, host: '127.0.0.1' }])
   await plane.apply(nlb(address, [tcpListenerConfig('l', port, ['tg-x', 'tg-y'])]))
-  t.equal(x.inUse, true)
-  const y = plane.targetGroup(tcpGroupConfig('tg-y')) as TargetGroup
-  t.equal(y.inUse, true, 'created after the listener that forwards to it: in use at once')
+  t.equal(inUse(x), true)
+  const y = plane.targetGroup(tcpGroupConfig('tg-y'))
+  y.register([{ id: '127.0.0.1', port: 9, host: '127.0.0.1' }])
+  t.equal(inUse(y), true, 'created after the listener that forwards to it: in use at once')
   t.equal(plane.targetGroup(tcpGroupConfig('tg-y')), y, 'the same key gives the same runtime')
   await plane.remove('arn:lb/net/web')
   t.ok(await refused(port, address), 'remove() closes the listeners')
-  t.equal(x.inUse, false)
-  t.equal(y.inUse, false)
+  t.equal(inUse(x), false)
+  t.equal(inUse(y), false)
   plane.removeTargetGroup('tg-x')
   t.equal(plane.getTargetGroup('tg-x'), undefined)
 })
