@@ -3,6 +3,7 @@
 // place (an open connection survives), rebinds on a port or protocol change,
 // rolls back when a port is taken, and keeps setInUse following the listeners.
 import t, { type Test } from 'tap'
+import http from 'node:http'
 import net from 'node:net'
 import tls from 'node:tls'
 import { ManualClock } from '../../../runtime/clock/clock.js'
@@ -172,4 +173,43 @@ t.test('bad configurations are refused with coded errors before anything is boun
   await plane.close()
   const closed = await plane.apply(nlb(address, [])).then(() => undefined, (e: unknown) => e)
   t.equal((closed as StratusError).code, 'LbPlaneClosed')
+})
+
+t.test('an application load balancer: HTTP listeners through the plane, groups in use through rules, a taken port is the same coded error', async (t) => {
+  const { plane } = makePlane(t)
+  const [a, b] = await Promise.all(['web', 'api'].map(async (name) => {
+    const server = http.createServer((_req, res) => res.end(name))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }))
+    return (server.address() as net.AddressInfo).port
+  }))
+  const web = plane.targetGroup({ ...tcpGroupConfig('tg-web'), protocol: 'HTTP' })
+  const api = plane.targetGroup({ ...tcpGroupConfig('tg-api'), protocol: 'HTTP' })
+  web.register([{ id: '127.0.0.1', port: a, host: '127.0.0.1' }])
+  api.register([{ id: '127.0.0.1', port: b, host: '127.0.0.1' }])
+  const address = testAddress()
+  const port = await freePort(address)
+  const alb = (listeners: ListenerConfig[]): LoadBalancerConfig => ({ key: 'arn:lb/app/site', name: 'site', type: 'application', address, idleTimeoutMs: 60_000, listeners })
+  const listener = (rules: ListenerConfig['rules'], p = port): ListenerConfig => ({
+    key: `l-http-${p}`, protocol: 'HTTP', port: p, certificates: [], rules,
+    defaultActions: [{ type: 'forward', targetGroups: [{ key: 'tg-web', weight: 1 }] }]
+  })
+  const apiRule = { key: 'rule-api', priority: 10, conditions: [{ field: 'path-pattern' as const, values: ['/api/*'] }], actions: [{ type: 'forward' as const, targetGroups: [{ key: 'tg-api', weight: 1 }] }] }
+  await plane.apply(alb([listener([apiRule])]))
+  const get = async (path: string): Promise<string> => (await fetch(`http://${address}:${port}${path}`)).text()
+  t.equal(await get('/'), 'web')
+  t.equal(await get('/api/users'), 'api', 'the rule forwards to its group')
+  t.equal(inUse(api), true, 'a group forwarded to by a rule only is in use')
+  await plane.apply(alb([listener([])]))
+  t.equal(inUse(api), false, 'the rule removed: no longer in use')
+  t.equal(await get('/api/users'), 'web', 'rules changed in place')
+
+  const squatter = net.createServer()
+  await new Promise<void>((r) => squatter.listen(0, address, r))
+  t.teardown(() => new Promise<void>((r) => squatter.close(() => r())))
+  const taken = (squatter.address() as net.AddressInfo).port
+  const error = await plane.apply(alb([listener([]), listener([], taken)])).then(() => undefined, (e: unknown) => e)
+  t.equal((error as StratusError).code, 'ListenerPortUnavailable')
+  t.match((error as StratusError).message, new RegExp(`HTTP listener port ${taken} on .* is already in use`))
+  t.equal(await get('/'), 'web', 'the HTTP listener already there still serves')
 })
