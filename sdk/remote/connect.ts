@@ -12,6 +12,7 @@ import { remoteIam } from './iam.js'
 import { remoteAudit } from './audit.js'
 import { remoteEventBridge } from './events.js'
 import { remoteLogs } from './logs.js'
+import { remoteElbv2 } from './elbv2.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -59,6 +60,7 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
       iam: remoteIam(wire, stratus),
       audit: remoteAudit(wire),
       logs: remoteLogs(wire),
+      elbv2: remoteElbv2(wire),
       events: {
         subscribe(pattern, handler) {
           const subscription = events.subscribe(pattern, handler)
