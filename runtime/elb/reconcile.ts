@@ -114,6 +114,29 @@ export function groupsOfLoadBalancer(reader: StoreReader, lbArn: string): string
   return [...out]
 }
 
+/** The certificates a load balancer's listeners hold. */
+export function certificatesOf(reader: StoreReader, lbArn: string): Set<string> {
+  const out = new Set<string>()
+  for (const { value } of reader.scan<ListenerRecord>(LISTENERS, { index: { name: 'loadBalancer', value: lbArn } })) {
+    for (const c of value.certificates) if (c.CertificateArn !== undefined) out.add(c.CertificateArn)
+  }
+  return out
+}
+
+/** Tells ACM which certificates the load balancer took up or let go (InUseBy). A certificate ACM no longer has is skipped. */
+export function markCertificates(ctx: ElbContext, lbArn: string, before: ReadonlySet<string>, after: ReadonlySet<string>): void {
+  const use = ctx.certificates
+  if (use?.markInUse === undefined || use.unmarkInUse === undefined) return
+  for (const arn of after) {
+    if (before.has(arn)) continue
+    try { use.markInUse(arn, lbArn) } catch { /* deleted meanwhile */ }
+  }
+  for (const arn of before) {
+    if (after.has(arn)) continue
+    try { use.unmarkInUse(arn, lbArn) } catch { /* deleted meanwhile */ }
+  }
+}
+
 class DryRun {
   constructor(readonly config: LoadBalancerConfig | undefined, readonly result: unknown) {}
 }
@@ -129,6 +152,7 @@ class DryRun {
  */
 export async function applyThenCommit<R>(ctx: ElbContext, lbArn: string, change: (tx: Transaction) => R): Promise<R> {
   const before = ctx.store.get<LoadBalancerRecord>(LOAD_BALANCERS, lbArn)?.value
+  const certsBefore = certificatesOf(ctx.store, lbArn)
   let dry: DryRun
   try {
     ctx.store.transaction((tx) => {
@@ -150,6 +174,7 @@ export async function applyThenCommit<R>(ctx: ElbContext, lbArn: string, change:
     if (before !== undefined) await ctx.plane.apply(loadBalancerConfig(ctx, ctx.store, before)).catch(() => {})
     throw error
   }
+  markCertificates(ctx, lbArn, certsBefore, certificatesOf(ctx.store, lbArn))
   return result
 }
 
