@@ -26,15 +26,21 @@ export interface Backend {
   /** The status it answers with from now on (health checks too). */
   status: number
   server: http.Server
+  /** Requests to /slow… wait here until released. */
+  held: Array<() => void>
 }
 
 /** An HTTP server on 127.0.0.1 answering `<name> <path>` with its status. */
 export async function backend(t: Test, name: string): Promise<Backend> {
-  const b: Backend = { name, host: '127.0.0.1', port: 0, hits: [], status: 200, server: http.createServer() }
+  const b: Backend = { name, host: '127.0.0.1', port: 0, hits: [], status: 200, server: http.createServer(), held: [] }
   b.server.on('request', (req, res) => {
     b.hits.push(req.url ?? '')
-    res.writeHead(b.status, { 'content-type': 'text/plain' })
-    res.end(`${name} ${req.url ?? ''}`)
+    const answer = () => {
+      res.writeHead(b.status, { 'content-type': 'text/plain' })
+      res.end(`${name} ${req.url ?? ''}`)
+    }
+    if (req.url?.startsWith('/slow') === true) b.held.push(answer)
+    else answer()
   })
   await new Promise<void>((resolve) => b.server.listen(0, '127.0.0.1', resolve))
   b.port = (b.server.address() as { port: number }).port
@@ -65,6 +71,12 @@ export function refused(host: string, port: number): Promise<boolean> {
     s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'))
     s.end()
   })
+}
+
+/** Until the backend holds n requests (sent through the load balancer). */
+export async function holding(b: Backend, n: number): Promise<void> {
+  for (let i = 0; i < 500 && b.held.length < n; i++) await new Promise((r) => setTimeout(r, 5))
+  if (b.held.length < n) throw new Error(`${b.name} holds ${b.held.length} requests, not ${n}`)
 }
 
 /** Who answered each of n requests (the body's first word). */
