@@ -31,6 +31,7 @@ import { Batch, type BatchSettings } from './batch/index.js'
 import { Ecs, execSessionsOf, execUpgradeRoute, type EcsSettings } from './ecs/index.js'
 import { LogStore } from './logs/log-store.js'
 import { Iam, type IamConfig } from './iam/index.js'
+import { Acm } from './acm/index.js'
 import { AuditTrail } from './audit/index.js'
 import { CloudWatchLogs } from './logs/cloudwatch-logs.js'
 import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
@@ -181,7 +182,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; ecs: Ecs; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; ecs: Ecs; acm: Acm; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; stopClockMark: () => void; id: string
 }
 
@@ -205,6 +206,8 @@ export class Engine {
   readonly batch: Batch
   /** Amazon ECS and Fargate: clusters, container instances, task definitions, tasks, services. */
   readonly ecs: Ecs
+  /** AWS Certificate Manager over the engine's local CA (kept in the store): certificates for HTTPS listeners. */
+  readonly acm: Acm
   /** CloudWatch Logs over the job logs. */
   readonly logs: CloudWatchLogs
   /** Principals, keys and policies; SigV4 verification and policy evaluation for the API. */
@@ -237,6 +240,7 @@ export class Engine {
     this.runner = p.runner
     this.batch = p.batch
     this.ecs = p.ecs
+    this.acm = p.acm
     this.logs = p.logs
     this.iam = p.iam
     this.audit = p.audit
@@ -330,11 +334,13 @@ export class Engine {
         settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName, allowPrivileged: options.allowPrivileged === true }
       })
       undo.push(() => ecs.close())
+      const acm = await Acm.open({ store, clock, partition, tokens: new PageTokens({ now }) })
+      undo.push(() => acm.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
       const logs = new CloudWatchLogs({ store, logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
       const api = new ApiRouter({
-        tables: serviceTables({ partition, batch, ecs, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
+        tables: serviceTables({ partition, batch, ecs, acm, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
         authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
@@ -348,7 +354,7 @@ export class Engine {
       // ECS Exec's session streams are WebSockets on this endpoint.
       execSessionsOf(ecs.context).endpoint = http.address
       return new Engine({
-        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, ecs, logs, registry, api, http, iam, audit,
+        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, ecs, acm, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), stopClockMark, id: engineId
       })
     } catch (error) {
@@ -368,6 +374,7 @@ export class Engine {
       const p = this.#p
       await this.batch.close()
       await this.ecs.close()
+      this.acm.close()
       this.launcher.close()
       await Promise.all([...p.runners.values()].map((r) => r.close()))
       p.stopRelay()
