@@ -57,8 +57,9 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     cloudTrailTable(audit),
     ecsTable(ecsOperations(ecs, partition), ecs),
     lightsailTable(),
-    ...(acm !== undefined ? [acmTable(acm, partition)] : []),
     eventsTable(eventBridge, partition),
-    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: [...ecsStratusOperations(ecs, partition), ...(acm !== undefined ? acmStratusOperations(acm, partition) : [])] })
+    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: [...ecsStratusOperations(ecs, partition), ...(acm !== undefined ? acmStratusOperations(acm, partition) : [])] }),
+    // Last: the tables before it keep their places (the health document lists them in this order).
+    ...(acm !== undefined ? [acmTable(acm, partition)] : [])
   ]
 }

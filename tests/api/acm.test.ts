@@ -3,7 +3,7 @@
 // pending → confirm over the remote SDK → ISSUED, the PEMs verified against
 // the engine's root; the quota of 10 names; list filters and pagination;
 // tags; import of a user's own certificate with the key check; delete), the
-// aws CLI, IAM (a denied acm:DeleteCertificate), and the table against ACM's
+// aws CLI (one call), IAM (acm:DeleteCertificate denied by aws:ResourceTag), and the table against ACM's
 // model (required members, exception names).
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -167,13 +167,16 @@ t.test('aws acm (the CLI) and IAM', async (t) => {
   }
   const made = await aws('request-certificate', '--domain-name', 'cli.example.com', '--validation-method', 'DNS', '--tags', 'Key=keep,Value=yes')
   t.match(made.CertificateArn, /^arn:aws:acm:us-east-1:000000000000:certificate\//, 'aws acm request-certificate')
-  const shown = await aws('describe-certificate', '--certificate-arn', made.CertificateArn)
-  t.equal(shown.Certificate.Status, 'PENDING_VALIDATION', 'aws acm describe-certificate')
-  t.equal(shown.Certificate.DomainValidationOptions[0].ResourceRecord.Type, 'CNAME')
-  const listed = await aws('list-certificates')
-  t.equal(listed.CertificateSummaryList.length, 1, 'aws acm list-certificates')
-  const refused = await exec(AWS_CLI, ['--endpoint-url', `http://${cloud.endpoint}`, 'acm', 'delete-certificate', '--certificate-arn', made.CertificateArn], { env }).catch((e: { stderr: string }) => e)
-  t.match((refused as { stderr: string }).stderr, /AccessDeniedException/, 'aws acm delete-certificate of a tagged certificate: denied by the policy\'s aws:ResourceTag condition')
+  const client = new ACMClient({ ...clientConfig(cloud), credentials: KEY })
+  t.teardown(() => client.destroy())
+  const shown = (await client.send(new DescribeCertificateCommand({ CertificateArn: made.CertificateArn }))).Certificate!
+  t.equal(shown.Status, 'PENDING_VALIDATION', 'the CLI\'s request, described by the SDK')
+  t.same((await client.send(new ListTagsForCertificateCommand({ CertificateArn: made.CertificateArn }))).Tags, [{ Key: 'keep', Value: 'yes' }], 'with the CLI\'s tags')
+  const refused = await rejection(client.send(new DeleteCertificateCommand({ CertificateArn: made.CertificateArn })))
+  t.equal(refused.name, 'AccessDeniedException', 'DeleteCertificate of a tagged certificate: denied by the policy\'s aws:ResourceTag condition')
+  const untagged = (await client.send(new RequestCertificateCommand({ DomainName: 'free.example.com' }))).CertificateArn
+  await client.send(new DeleteCertificateCommand({ CertificateArn: untagged }))
+  t.pass('an untagged one is deleted')
 })
 
 t.test('the table against ACM\'s model: operations, required members, exceptions, timestamps', async (t) => {
