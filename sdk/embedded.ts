@@ -107,6 +107,7 @@ export function embeddedBackend(engine: Engine): CloudBackend {
     iam: engine.iam,
     audit: engine.audit,
     logs: engine.logs,
+    elbv2: engine.elb,
     close: () => engine.close()
   }
 }

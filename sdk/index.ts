@@ -17,6 +17,10 @@ export { RegistryClient, RepositoryHandle } from './registry.js'
 export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
 export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'
 export {
+  Elbv2Client, LoadBalancerHandle, TargetGroupHandle, ListenerBuilder, ListenerHandle, ListenerRuleBuilder, ListenerRuleHandle, ActionChoice, type LoadBalancerOptions,
+  type TargetGroupOptions, type HealthCheckOptions, type ListenerOptions, type TargetRef, type TargetHealthView, type ForwardTo, type Elbv2Service
+} from './elbv2.js'
+export {
   RuleBuilder, RuleHandle, ConnectionBuilder, ConnectionHandle, ApiDestinationBuilder, ApiDestinationHandle, type TargetOptions, type CustomEvent
 } from './events.js'
 export type {

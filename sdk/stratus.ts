@@ -13,6 +13,7 @@ import { RegistryClient } from './registry.js'
 import { IamClient } from './iam.js'
 import { AuditClient } from './audit.js'
 import { CloudEvents } from './events.js'
+import { Elbv2Client } from './elbv2.js'
 import { embeddedBackend } from './embedded.js'
 import { connectBackend, type ConnectOptions } from './remote/connect.js'
 import type { CloudBackend, ClockService } from './services.js'
@@ -71,6 +72,8 @@ export class StratusClient implements AsyncDisposable {
    * output, Batch's job output in /aws/batch/job, PutLogEvents) and their events.
    */
   readonly logs: CloudWatchLogsApi
+  /** Elastic Load Balancing v2: load balancers on 127.x addresses, listeners and rules, target groups and their health. */
+  readonly elbv2: Elbv2Client
   readonly #backend: CloudBackend
 
   constructor(backend: CloudBackend) {
@@ -84,6 +87,7 @@ export class StratusClient implements AsyncDisposable {
     this.iam = new IamClient(backend.iam)
     this.audit = new AuditClient(backend.audit)
     this.logs = backend.logs
+    this.elbv2 = new Elbv2Client(backend.elbv2)
   }
 
   /** host:port of the engine's HTTP endpoint (the registry is under /v2/, the wire API beside it). */

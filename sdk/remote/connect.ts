@@ -13,6 +13,7 @@ import { remoteAudit } from './audit.js'
 import { remoteEventBridge } from './events.js'
 import { remoteLogs } from './logs.js'
 import { remoteAcm } from './acm.js'
+import { remoteElbv2 } from './elbv2.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -61,6 +62,7 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
       iam: remoteIam(wire, stratus),
       audit: remoteAudit(wire),
       logs: remoteLogs(wire),
+      elbv2: remoteElbv2(wire),
       events: {
         subscribe(pattern, handler) {
           const subscription = events.subscribe(pattern, handler)

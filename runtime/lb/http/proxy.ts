@@ -1,0 +1,114 @@
+// One forwarded exchange: the client's request streamed to the picked target
+// over a pooled keep-alive connection, the answer streamed back. ALB's error
+// rules: refused/reset before a response → 502, no response headers within the
+// target timeout → 504, and a request already sent is never retried on
+// another target. Picked.release() runs exactly once, whichever way the
+// exchange ends.
+
+import http from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
+import type { Picked, TargetSpec } from '../model.js'
+import { requestHeaders, responseHeaders } from './headers.js'
+import { sendPage } from './pages.js'
+
+/** Keep-alive connection pools, one per target address. */
+export class TargetAgents {
+  readonly #agents = new Map<string, http.Agent>()
+
+  for(target: TargetSpec): http.Agent {
+    const key = `${target.host}:${target.port}`
+    let agent = this.#agents.get(key)
+    if (agent === undefined) {
+      agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' })
+      this.#agents.set(key, agent)
+    }
+    return agent
+  }
+
+  close(): void {
+    for (const agent of this.#agents.values()) agent.destroy()
+    this.#agents.clear()
+  }
+}
+
+export interface ExchangeContext {
+  clock: Clock
+  agents: TargetAgents
+  targetTimeoutMs: number
+  proto: string
+  port: string
+  clientIp: string
+  /** Set-Cookie values the load balancer adds (stickiness), given the target's raw response headers. */
+  cookies?: (raw: readonly string[]) => readonly string[]
+}
+
+/** Forwards req to picked's target and answers res. */
+export function forward(req: IncomingMessage, res: ServerResponse, picked: Picked, ctx: ExchangeContext): void {
+  const target = picked.target
+  let released = false
+  let answered = false
+  let timer: TimerHandle | undefined
+  const release = (): void => {
+    if (released) return
+    released = true
+    if (timer !== undefined) ctx.clock.clearTimeout(timer)
+    picked.release()
+  }
+
+  const upstream = http.request({
+    host: target.host,
+    port: target.port,
+    method: req.method,
+    path: req.url,
+    headers: requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: false }),
+    agent: ctx.agents.for(target),
+    setHost: false
+  })
+
+  timer = ctx.clock.setTimeout(() => {
+    timer = undefined
+    if (answered || released) return
+    answered = true
+    upstream.destroy()
+    sendPage(res, 504)
+    release()
+  }, ctx.targetTimeoutMs)
+
+  upstream.on('response', (ures: IncomingMessage) => {
+    if (answered) {
+      ures.destroy()
+      return
+    }
+    answered = true
+    if (timer !== undefined) {
+      ctx.clock.clearTimeout(timer)
+      timer = undefined
+    }
+    const headers = responseHeaders(ures.rawHeaders)
+    if (ctx.cookies !== undefined) for (const c of ctx.cookies(ures.rawHeaders)) headers.push('Set-Cookie', c)
+    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, headers)
+    ures.pipe(res)
+    ures.on('error', () => res.destroy())
+    ures.on('aborted', () => res.destroy())
+  })
+
+  upstream.on('error', () => {
+    if (!answered) {
+      answered = true
+      sendPage(res, 502)
+    } else if (!res.writableFinished) {
+      res.destroy()
+    }
+    release()
+  })
+
+  res.on('close', () => {
+    // The client went away (or the exchange is over): a response still
+    // streaming from the target is cut, a finished one leaves its connection pooled.
+    if (!res.writableFinished) upstream.destroy()
+    release()
+  })
+
+  req.pipe(upstream)
+}
