@@ -120,9 +120,9 @@ export async function until(engine: Engine, what: string, check: () => boolean |
 }
 
 /** One GET through the load balancer: the body (the task id that answered) or the status. */
-export async function get(address: string, port: number, path = '/'): Promise<{ status: number; body: string }> {
+export async function get(address: string, port: number, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: address, port, path, agent: false }, (res) => {
+    const req = http.get({ host: address, port, path, agent: false, headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d: string) => { body += d })
