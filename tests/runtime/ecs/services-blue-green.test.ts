@@ -6,7 +6,7 @@
 // test traffic to them, then all production traffic, bakes, and drains the
 // blue tasks; the next deployment goes the other way, and StopServiceDeployment
 // ROLLBACK during its bake sends production back to blue and stops green.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createCluster, describe, liveTasks, sim, simulatedEngine } from './services-fixtures.js'
 import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, targetGroup, TaskServers, until } from './lb-fixtures.js'
 import type { Elbv2 } from '../../../runtime/elb/service.js'
@@ -24,7 +24,7 @@ async function bodies(address: string, port: number, n: number, headers: Record<
   return seen
 }
 
-t.test('BLUE_GREEN: green in the alternate group behind the test rule, production shifted, blue drained; then a rollback on request', async (t) => {
+async function setUp(t: Test) {
   const engine = await simulatedEngine()
   const servers = new TaskServers()
   const { elb, close } = await loadBalancers(engine)
@@ -41,15 +41,19 @@ t.test('BLUE_GREEN: green in the alternate group behind the test rule, productio
     ListenerArn: lb.listenerArn, Priority: 10, Conditions: [{ Field: 'path-pattern', Values: ['/*'] }],
     Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blueTg, Weight: 100 }, { TargetGroupArn: greenTg, Weight: 0 }] } }]
   })).Rules![0].RuleArn!
+  const loadBalancersOf = [{
+    targetGroupArn: blueTg, containerName: 'app', containerPort: 8080,
+    advancedConfiguration: { alternateTargetGroupArn: greenTg, productionListenerRule: production, testListenerRule: test, roleArn: 'arn:aws:iam::000000000000:role/ecs-blue-green' }
+  }]
+  return { engine, servers, elb, blueTg, greenTg, lb, test, production, loadBalancers: loadBalancersOf }
+}
 
+t.test('BLUE_GREEN: green in the alternate group behind the test rule, production shifted, blue drained; then a rollback on request', async (t) => {
+  const { engine, servers, elb, blueTg, greenTg, lb, production, loadBalancers: lbs } = await setUp(t)
   const v1 = await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK,
-    deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 },
-    loadBalancers: [{
-      targetGroupArn: blueTg, containerName: 'app', containerPort: 8080,
-      advancedConfiguration: { alternateTargetGroupArn: greenTg, productionListenerRule: production, testListenerRule: test, roleArn: 'arn:aws:iam::000000000000:role/ecs-blue-green' }
-    }]
+    deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 }, loadBalancers: lbs
   })
   await until(engine, 'v1 steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
@@ -98,4 +102,40 @@ t.test('BLUE_GREEN: green in the alternate group behind the test rule, productio
   t.ok(s.events!.some((e) => /rolling back to deployment/.test(String(e.message))))
   const after = (await engine.ecs.describeServiceDeployments({ serviceDeploymentArns: [String(current.serviceDeploymentArn)] })).serviceDeployments![0]
   t.equal(after.status, 'ROLLBACK_SUCCESSFUL')
+})
+
+t.test('LINEAR shifts production in steps on the clock; green failing its ELB health checks trips the circuit breaker back to blue', async (t) => {
+  const { engine, servers, elb, blueTg, greenTg, production, loadBalancers: lbs } = await setUp(t)
+  await awsvpcDefinition(engine, 'app', sim(36_000))
+  await engine.ecs.createService({
+    cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK, healthCheckGracePeriodSeconds: 0, loadBalancers: lbs,
+    deploymentConfiguration: { strategy: 'LINEAR', bakeTimeInMinutes: 0, linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 2 }, deploymentCircuitBreaker: { enable: true, rollback: true } }
+  })
+  await until(engine, 'v1 steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
+    () => servers.serveRunning(engine, 'web', 'web'))
+  const v2 = await awsvpcDefinition(engine, 'app', sim(36_000))
+  await engine.ecs.updateService({ cluster: 'web', service: 'web', taskDefinition: 'app' })
+  await until(engine, 'half of production on green', async () => (await weights(elb, production))[greenTg] === 50, 1000, 400,
+    () => servers.serveRunning(engine, 'web', 'web', (r) => r.task.taskDefinitionArn === v2))
+  t.same(await weights(elb, production), { [blueTg]: 50, [greenTg]: 50 }, 'the first step')
+  const at = engine.clock.now()
+  await until(engine, 'all of it', async () => (await weights(elb, production))[greenTg] === 100)
+  t.ok(engine.clock.now() - at >= 2 * 60_000 - 1000, 'the next step came after stepBakeTimeInMinutes')
+  await until(engine, 'v2 completed', async () => {
+    const s = await describe(engine, 'web', 'web')
+    return s.deployments!.length === 1 && s.deployments![0].rolloutState === 'COMPLETED' && liveTasks(engine, 'web', 'web').every((r) => r.task.taskDefinitionArn === v2)
+  })
+
+  // v3's tasks never answer: each target fails its checks, the task is stopped, and the third failure trips the breaker.
+  await awsvpcDefinition(engine, 'app', sim(36_000))
+  await engine.ecs.updateService({ cluster: 'web', service: 'web', taskDefinition: 'app' })
+  await until(engine, 'rolled back to v2', async () => {
+    const s = await describe(engine, 'web', 'web')
+    return s.deployments!.length === 1 && s.deployments![0].taskDefinition === v2 && liveTasks(engine, 'web', 'web').every((r) => r.task.taskDefinitionArn === v2)
+  }, 1000, 600)
+  const s = await describe(engine, 'web', 'web')
+  const messages = s.events!.map((e) => String(e.message))
+  t.ok(messages.some((m) => /failed ELB health checks in \(target-group /.test(m)), 'green tasks failed their ELB health checks')
+  t.ok(messages.some((m) => /deployment failed: tasks failed to start\.$/.test(m)), 'the circuit breaker tripped')
+  t.same(await weights(elb, production), { [blueTg]: 0, [greenTg]: 100 }, 'production stayed with (and is back on) the v2 group, web-b')
 })
