@@ -17,8 +17,10 @@ import type { NodePools } from '../cluster/node-pool.js'
 import type { PlanApplier } from '../cluster/plan-applier.js'
 import type { TaskLauncher } from '../tasks/task-launcher.js'
 import type { Runner } from '../runners/runner.js'
+import type { TargetRegistry } from '../lb/model.js'
 import type { EcsApi, EcsExtensions } from './api.js'
-import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings } from './context.js'
+import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings, type ListenerTraffic } from './context.js'
+import { instanceAddressOf } from './service-targets.js'
 import { defineEcsIndexes } from './records.js'
 import { clusterOperations } from './clusters.js'
 import { taskDefinitionOperations } from './task-definitions.js'
@@ -39,6 +41,10 @@ export interface EcsOptions {
   runners: ReadonlyMap<string, Runner>
   tokens: PageTokens
   settings: Partial<EcsSettings> & Pick<EcsSettings, 'runner' | 'workRoot'>
+  /** The ELBv2 control plane's targets (services' loadBalancers); without it a service naming a target group is refused. */
+  targets?: TargetRegistry
+  /** The ELBv2 listener operations (ModifyRule, ModifyListener) blue/green deployments shift production traffic with. */
+  traffic?: ListenerTraffic
 }
 
 // The class is the union of the areas' operation objects (declaration merging).
@@ -56,7 +62,9 @@ export class Ecs {
       applier: o.applier, launcher: o.launcher, runners: o.runners, tokens: o.tokens,
       settings: { ...DEFAULT_ECS_SETTINGS, ...o.settings },
       hooks: { taskChanged: new Set(), instanceChanged: new Set(), lifecycle: new Set() },
-      queues: new Map(), closers: []
+      queues: new Map(), closers: [],
+      ...(o.targets !== undefined ? { targets: o.targets } : {}),
+      ...(o.traffic !== undefined ? { traffic: o.traffic } : {})
     }
     this.#ctx = ctx
     defineEcsIndexes(o.store)
@@ -68,6 +76,15 @@ export class Ecs {
   /** The context (tests and the engine's wiring; not part of the API). */
   get context(): EcsContext {
     return this.#ctx
+  }
+
+  /**
+   * Where the published ports of the container instance with this EC2
+   * instance id listen (the ELB resolves `instance` targets with it);
+   * undefined: no such container instance.
+   */
+  instanceAddress(ec2InstanceId: string): string | undefined {
+    return instanceAddressOf(this.#ctx, ec2InstanceId)
   }
 
   close(): Promise<void> {

@@ -6,7 +6,8 @@ import net from 'node:net'
 import type { Test } from 'tap'
 import { RealClock, type Clock } from '../../../runtime/clock/clock.js'
 import { HttpListener } from '../../../runtime/lb/http/index.js'
-import { DEFAULT_LB_LIMITS, type Action, type LbLimits, type ListenerConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
+import { DEFAULT_LB_LIMITS, type Action, type LbLimits, type ListenerConfig, type PickRequest, type Picked, type TargetGroupConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
+import { TargetGroup } from '../../../runtime/lb/target-group.js'
 
 export const LISTENER_ARN = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
 
@@ -118,4 +119,84 @@ export async function backend(t: Test, handler: http.RequestListener, host = '12
 
 export function statusLine(text: string): string {
   return text.slice(0, text.indexOf('\r\n'))
+}
+
+// --- target groups ------------------------------------------------------------------
+
+export function groupConfig(key: string, partial: Partial<TargetGroupConfig> = {}): TargetGroupConfig {
+  return {
+    key,
+    name: key.split('/').at(-2) ?? key,
+    protocol: 'HTTP',
+    port: 80,
+    targetType: 'ip',
+    healthCheck: { enabled: true, protocol: 'HTTP', port: 'traffic-port', path: '/', intervalMs: 30_000, timeoutMs: 5_000, healthyThreshold: 5, unhealthyThreshold: 2, matcher: '200' },
+    deregistrationDelayMs: 300_000,
+    slowStartMs: 0,
+    algorithm: 'round_robin',
+    stickiness: { enabled: false, type: 'lb_cookie', durationMs: 86_400_000 },
+    ...partial
+  }
+}
+
+export function groupArn(name: string): string {
+  return `arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/${name}/6d0ecf831eec9f09`
+}
+
+/** How many targets a group handed out and how many came back (release() calls). */
+export interface Counted {
+  group: TargetGroupRuntime
+  picks: number
+  releases: number
+  /** A release() called twice for the same pick. */
+  doubleReleases: number
+}
+
+/**
+ * A target group with targets on 127.0.0.1 ports, closed at teardown; the
+ * listener sees it through a counting wrapper (the real group underneath).
+ */
+export function group(t: Test, groups: Map<string, TargetGroupRuntime>, key: string, ports: readonly number[], partial: Partial<TargetGroupConfig> = {}, clock: Clock = new RealClock()): Counted {
+  const g = new TargetGroup(groupConfig(key, partial), { clock })
+  g.register(ports.map((port) => ({ id: '127.0.0.1', port, host: '127.0.0.1' })))
+  const counted: Counted = { group: g, picks: 0, releases: 0, doubleReleases: 0 }
+  const wrapper: TargetGroupRuntime = {
+    get config() {
+      return g.config
+    },
+    update: (c) => g.update(c),
+    register: (x) => g.register(x),
+    deregister: (x) => g.deregister(x),
+    setInUse: (x) => g.setInUse(x),
+    health: (x) => g.health(x),
+    onChange: (l) => g.onChange(l),
+    close: () => g.close(),
+    pick: (request: PickRequest): Picked | undefined => {
+      const picked = g.pick(request)
+      if (picked === undefined) return undefined
+      counted.picks++
+      let done = false
+      return {
+        target: picked.target,
+        key: picked.key,
+        release: () => {
+          if (done) {
+            counted.doubleReleases++
+            return
+          }
+          done = true
+          counted.releases++
+          picked.release()
+        }
+      }
+    }
+  }
+  groups.set(key, wrapper)
+  t.teardown(() => g.close())
+  return counted
+}
+
+/** Waits (a few real milliseconds at a time, bounded) until check() holds: for effects that follow a socket's close. */
+export async function until(check: () => boolean, tries = 200): Promise<void> {
+  for (let i = 0; i < tries && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
 }

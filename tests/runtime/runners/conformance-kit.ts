@@ -107,8 +107,17 @@ export async function logLines(path: string): Promise<string[]> {
   return (await readFile(path, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '')
 }
 
-export async function until(check: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10))
+/**
+ * Polls `check` until it holds; throws after `boundMs` (a bound, not a timing assertion:
+ * generous, so that a loaded machine passes, and a condition that never holds fails the
+ * test at once instead of at tap's timeout).
+ */
+export async function until(check: () => Promise<boolean> | boolean, boundMs = 60_000): Promise<void> {
+  const deadline = Date.now() + boundMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`the condition did not hold within ${boundMs} ms: ${check.toString().slice(0, 200)}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
 }
 
 export async function collect(lines: AsyncIterable<string>): Promise<string[]> {

@@ -2,10 +2,13 @@
 // on (each with its shim), and a new runner with the same engine id and state
 // dir finds them: list() shows them recovered, with their labels; attach() hears
 // their exits, also of one that ended while no runner was alive; stop() ends one;
-// published ports answer again; close() leaves nothing.
+// published ports answer again; close() leaves nothing. The sandboxes that end
+// by themselves end when the test opens their gate (oci-recovery-child.ts): on a
+// loaded machine a sleep once ran out before the first runner was killed, and
+// the test then waited for an exit nobody would report (tap's 300 s timeout).
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,7 +16,8 @@ import { createInterface } from 'node:readline'
 import { Registry } from '../../../registry/index.js'
 import { registryImageSource, type SandboxInfo } from '../../../runtime/runners/index.js'
 import { OciRunner } from '../../../runtime/runners/oci/index.js'
-import { sandboxKey } from '../../../runtime/runners/oci/state.js'
+import { bundleDir } from '../../../runtime/runners/oci/bundle.js'
+import { enginePrefix, readEvents, sandboxKey } from '../../../runtime/runners/oci/state.js'
 import { observer, until } from './conformance-kit.js'
 
 const get = (host: string, port: number) => new Promise<string>((resolve, reject) => {
@@ -37,12 +41,23 @@ function firstRunner(stateDir: string, engineId: string, dir: string, scenario: 
   return { child, ready }
 }
 
+/** Lets a gated container of the first runner end. */
+async function openGate(dir: string, name: string): Promise<void> {
+  await writeFile(join(dir, 'gate', name), '')
+}
+
+/** Until the shim of sandbox `id` (one container) has written how it ended: it ended with no runner alive. */
+async function endedUnheard(stateDir: string, engineId: string, id: string): Promise<void> {
+  const events = join(bundleDir(stateDir, `${enginePrefix(engineId)}${sandboxKey(id)}-0`), 'events')
+  await until(async () => (await readEvents(events)).ended !== undefined)
+}
+
 async function killed(child: ReturnType<typeof spawn>): Promise<void> {
   child.kill('SIGKILL')
   await new Promise((resolve) => child.once('exit', resolve))
 }
 
-t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) => {
+t.test('a runner killed with SIGKILL: a new one finds its sandboxes', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratus-oci-recovery-'))
   const stateDir = join(dir, 'state')
   const engineId = `recovery-${process.pid}`
@@ -59,7 +74,8 @@ t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) 
   const port = ready[0].containers[0].networkBindings![0].hostPort
   await until(async () => (await get('127.0.0.6', port).catch(() => '')) === 'recovered-web\n')
   await killed(child)
-  await new Promise((resolve) => setTimeout(resolve, 1500)) // 'short' ends meanwhile, with no runner alive
+  await openGate(dir, 'short') // it ends now, with no runner alive
+  await endedUnheard(stateDir, engineId, 'short')
 
   second = await OciRunner.create({ now: () => Date.now(), engineId, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir, graceMs: 2000 })
   const found = second.list().sort((a, b) => a.id.localeCompare(b.id))
@@ -81,6 +97,7 @@ t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) 
   t.equal(second.attach!('late', late.listener), true)
   t.equal(second.attach!('late', observer().listener), false, 'one listener per sandbox')
   t.equal(second.attach!('nope', observer().listener), false)
+  await openGate(dir, 'late')
   t.match(await late.done, { exitCode: 5, stopped: false }, 'an exit after attach() is heard')
 
   const web = observer()
@@ -102,7 +119,7 @@ t.test('a runner killed with SIGKILL: a new one finds its sandboxes', async (t) 
   await third.close()
 })
 
-t.test('a recovered sandbox stopped without a listener leaves list()', async (t) => {
+t.test('a recovered sandbox stopped without a listener leaves list()', { timeout: 150_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'stratus-oci-recovery-'))
   const stateDir = join(dir, 'state')
   const engineId = `recovery-stop-${process.pid}`
@@ -116,7 +133,8 @@ t.test('a recovered sandbox stopped without a listener leaves list()', async (t)
   const { child, ready } = firstRunner(stateDir, engineId, dir, 'stop')
   await ready
   await killed(child)
-  await new Promise((resolve) => setTimeout(resolve, 1500)) // 'gone' ends meanwhile, with no runner alive
+  await openGate(dir, 'gone') // it ends now, with no runner alive
+  await endedUnheard(stateDir, engineId, 'gone')
 
   second = await OciRunner.create({ now: () => Date.now(), engineId, images: registryImageSource(registry, '000000000000', 'us-east-1'), stateDir, graceMs: 2000 })
   t.same(second.list().map((s) => [s.id, s.state]).sort(), [['gone', 'exited'], ['orphan', 'running']])
