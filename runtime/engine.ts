@@ -334,7 +334,7 @@ export class Engine {
         settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName, allowPrivileged: options.allowPrivileged === true }
       })
       undo.push(() => ecs.close())
-      const acm = await Acm.open({ store, clock, partition, tokens: new PageTokens({ now }) })
+      const acm = await Acm.open({ store, clock, partition, events, tokens: new PageTokens({ now }) })
       undo.push(() => acm.close())
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()

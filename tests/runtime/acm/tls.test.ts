@@ -20,7 +20,7 @@ function handshake(port: number, servername: string, ca: string): Promise<{ auth
     const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
       const peer = socket.getPeerCertificate()
       const error = socket.authorizationError === null ? undefined : String(socket.authorizationError)
-      resolve({ authorized: socket.authorized, ...(error !== undefined ? { error } : {}), subject: peer.subject?.CN })
+      resolve({ authorized: socket.authorized, ...(error !== undefined ? { error } : {}), subject: String(peer.subject?.CN) })
       socket.end()
     })
     socket.on('error', (e) => resolve({ authorized: false, error: e.message }))
