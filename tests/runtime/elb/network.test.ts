@@ -85,5 +85,6 @@ t.test('tags on load balancers, target groups, listeners and rules; pagination w
   await refusal(t, () => elb.describeLoadBalancers({ Marker: 'bogus' }), 'ValidationError', 'Marker')
   const policies = await elb.describeSSLPolicies({ Names: ['ELBSecurityPolicy-TLS13-1-2-2021-06'] })
   t.match(policies.SslPolicies, [{ Name: 'ELBSecurityPolicy-TLS13-1-2-2021-06', SslProtocols: ['TLSv1.2', 'TLSv1.3'] }])
-  await refusal(t, () => elb.describeSSLPolicies({ Names: ['ELBSecurityPolicy-2016-08'] }), 'SSLPolicyNotFound', 'Names[0]')
+  await refusal(t, () => elb.describeSSLPolicies({ Names: ['ELBSecurityPolicy-TLS-1-0-2015-04'] }), 'SSLPolicyNotFound', 'Names[0]')
+  t.match((await elb.describeSSLPolicies({ Names: ['ELBSecurityPolicy-2016-08'] })).SslPolicies, [{ SslProtocols: ['TLSv1.2'] }], 'the old default, served with TLS 1.2')
 })
