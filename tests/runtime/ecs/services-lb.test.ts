@@ -7,7 +7,7 @@
 // holds that off; a rolling deployment waits for the new targets' health.
 import t, { type Test } from 'tap'
 import { createCluster, describe, liveTasks, settle, sim, simulatedEngine } from './services-fixtures.js'
-import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, targetGroup, TaskServers, until } from './lb-fixtures.js'
+import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
 
 async function setUp(t: Test) {
   const engine = await simulatedEngine()
@@ -25,7 +25,7 @@ t.test('two tasks behind an ALB: registered as they run, healthy before the depl
   await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }]
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }]
   })
   await settle(engine)
   await until(engine, 'both tasks registered', async () => ((await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions ?? []).length === 2)
@@ -34,7 +34,7 @@ t.test('two tasks behind an ALB: registered as they run, healthy before the depl
   t.equal(s0.deployments![0].rolloutState, 'IN_PROGRESS', 'RUNNING is not enough: the targets are not healthy yet')
   const ids = liveTasks(engine, 'web', 'web').map((r) => r.taskId).sort()
   const health = (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions!
-  t.same(health.map((h) => h.Target!.Port), [8080, 8080])
+  t.same(health.map((h) => h.Target!.Port), [PORT, PORT])
 
   await until(engine, 'the deployment completed', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
@@ -50,7 +50,7 @@ t.test('a task whose target fails its health checks is drained, stopped and repl
   await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }], healthCheckGracePeriodSeconds: 0
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], healthCheckGracePeriodSeconds: 0
   })
   await until(engine, 'steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
@@ -79,7 +79,7 @@ t.test('the grace period holds off the stop of a task whose target is unhealthy'
   await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }], healthCheckGracePeriodSeconds: 120
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], healthCheckGracePeriodSeconds: 120
   })
   await settle(engine)
   const [task] = liveTasks(engine, 'web', 'web')
@@ -95,7 +95,7 @@ t.test('a rolling deployment stops an old task only once a new task\'s target is
   const v1 = await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }], deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 }
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 }
   })
   await until(engine, 'v1 steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
