@@ -109,7 +109,7 @@ function probeTcp(host: string, port: number, timeoutMs: number, o: ProbeOptions
   return withDeadline(o, timeoutMs, (finish) => {
     const socket = net.connect({ host, port })
     socket.once('connect', () => finish({ ok: true }))
-    socket.once('error', () => finish({ ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }))
+    socket.on('error', () => finish({ ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }))
     return () => socket.destroy()
   })
 }
@@ -139,7 +139,7 @@ function probeHttp(config: HealthCheckConfig, matcher: Matcher, host: string, po
       res.resume()
       finish(matcher(code) ? { ok: true, statusCode: code } : { ok: false, reason: 'Target.ResponseCodeMismatch', description: codeMismatch(code) })
     })
-    req.once('error', failed)
+    req.on('error', failed)
     req.end()
     return () => req.destroy()
   })

@@ -20,9 +20,15 @@ import { balancerFor, bySourceIp, fnv1a, slowStartWeight, type Balancer } from '
 import { DESCRIPTIONS, healthCheckPort, parseMatcher, probe, type Matcher, type ProbeResult } from './health-check.js'
 import type { PickRequest, Picked, TargetGroupConfig, TargetGroupRuntime, TargetHealth, TargetReason, TargetSpec, TargetState } from './model.js'
 import { defaultStickyCodec, StickyCodec } from './sticky.js'
+import { InvalidArgumentError } from '../errors.js'
 
-/** Probes younger than this (real time) keep a ManualClock's advance() waiting for their answer. */
-const YOUNG_PROBE_MS = 250
+/**
+ * Probes younger than this (real time) keep a ManualClock's advance() waiting
+ * for their answer; an older one is taken to hang (its timeout is a timer on
+ * the clock that the advance must be free to fire). Generous, so that a live
+ * target on a loaded machine is not mistaken for a hanging one.
+ */
+const YOUNG_PROBE_MS = 500
 
 interface Entry extends Candidate {
   readonly key: string
@@ -43,6 +49,8 @@ interface Entry extends Candidate {
   slowStartSince: number | undefined
   /** In the routable set the group last computed. */
   routable: boolean
+  /** Started with its group (setInUse(true)): no slow start on its first turn to healthy. */
+  withGroup: boolean
 }
 
 export interface TargetGroupOptions {
@@ -117,7 +125,7 @@ export class TargetGroup implements TargetGroupRuntime {
       if (existing !== undefined) this.#leave(existing, false)
       const e: Entry = {
         key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
-        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false
+        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false
       }
       this.#targets.set(key, e)
       this.#start(e, existing?.state)
@@ -152,6 +160,7 @@ export class TargetGroup implements TargetGroupRuntime {
       if (e.state === 'draining') continue
       this.#stopChecks(e)
       e.slowStartSince = undefined
+      e.withGroup = inUse
       if (inUse) this.#start(e, e.state)
       else this.#set(e, 'unused', 'Target.NotInUse')
     }
@@ -255,6 +264,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (was !== state) this.#invalidate()
     if (state === 'healthy' && was !== 'healthy') this.#maybeSlowStart(e)
     if (state !== 'healthy') e.slowStartSince = undefined
+    if (state !== 'initial') e.withGroup = false
     this.#tell(this.#health(e), previous)
   }
 
@@ -356,7 +366,8 @@ export class TargetGroup implements TargetGroupRuntime {
   /** Slow start: a target turning healthy ramps up, if another healthy target is at full share (ALB: round robin only). */
   #maybeSlowStart(e: Entry): void {
     const { slowStartMs, algorithm } = this.#config
-    if (slowStartMs <= 0 || algorithm !== 'round_robin') return
+    // Targets that start with their group (it has just come into use) are all new: none ramps up.
+    if (slowStartMs <= 0 || algorithm !== 'round_robin' || e.withGroup) return
     for (const other of this.#targets.values()) {
       if (other !== e && other.state === 'healthy' && other.slowStartSince === undefined) {
         e.slowStartSince = this.#clock.now()
@@ -366,6 +377,7 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   #weights(candidates: readonly Entry[]): number[] | undefined {
+    if (this.#config.slowStartMs <= 0) return undefined
     let weights: number[] | undefined
     const now = this.#clock.now()
     for (let i = 0; i < candidates.length; i++) {
@@ -398,7 +410,32 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 }
 
+/**
+ * The data plane's own guard (the control planes check AWS's ranges): values
+ * the runtime cannot work with — a zero interval would probe in a loop at one
+ * instant — are refused with a coded error naming the field.
+ */
+function checkConfig(config: TargetGroupConfig): void {
+  const hc = config.healthCheck
+  const positive: Array<[string, number]> = [['healthCheck.intervalMs', hc.intervalMs], ['healthCheck.timeoutMs', hc.timeoutMs]]
+  for (const [field, v] of positive) {
+    if (!(Number.isFinite(v) && v > 0)) throw new InvalidArgumentError('InvalidTargetGroupConfig', `${field} must be a positive number of milliseconds, got ${v}`, { field, limit: 1 })
+  }
+  const counts: Array<[string, number]> = [['healthCheck.healthyThreshold', hc.healthyThreshold], ['healthCheck.unhealthyThreshold', hc.unhealthyThreshold]]
+  for (const [field, v] of counts) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError('InvalidTargetGroupConfig', `${field} must be a whole number of at least 1, got ${v}`, { field, limit: 1 })
+  }
+  const durations: Array<[string, number]> = [['deregistrationDelayMs', config.deregistrationDelayMs], ['slowStartMs', config.slowStartMs], ['stickiness.durationMs', config.stickiness.durationMs]]
+  for (const [field, v] of durations) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new InvalidArgumentError('InvalidTargetGroupConfig', `${field} must be a number of milliseconds of at least 0, got ${v}`, { field, limit: 0 })
+  }
+  if (hc.port !== 'traffic-port' && !(Number.isInteger(hc.port) && hc.port >= 1 && hc.port <= 65535)) {
+    throw new InvalidArgumentError('InvalidTargetGroupConfig', `healthCheck.port must be 'traffic-port' or a port from 1 to 65535, got ${hc.port}`, { field: 'healthCheck.port', limit: '1-65535' })
+  }
+}
+
 function matcherFor(config: TargetGroupConfig): Matcher {
+  checkConfig(config)
   const hc = config.healthCheck
   if (hc.protocol === 'TCP') return () => true
   // ALB's matcher range is 200–499; NLB's HTTP checks accept 200–599.

@@ -54,6 +54,7 @@ export class HttpListener {
   #config: ListenerConfig
   #port = 0
   #portText = '0'
+  #idleTimeoutMs: number
   #closed = false
 
   private constructor(config: ListenerConfig, o: HttpListenerOptions) {
@@ -62,6 +63,7 @@ export class HttpListener {
     }
     this.#config = config
     this.#o = o
+    this.#idleTimeoutMs = o.idleTimeoutMs
     this.#proto = config.protocol === 'HTTPS' ? 'https' : 'http'
     this.#router = new Router(config, { targetGroup: o.targetGroup, clock: o.clock })
     const limits = o.limits
@@ -123,6 +125,13 @@ export class HttpListener {
     this.#config = config
   }
 
+  /** The load balancer's idle timeout changed (0: never): for new and open connections' next idle period. */
+  setIdleTimeout(ms: number): void {
+    this.#idleTimeoutMs = ms
+    this.#server.keepAliveTimeout = ms
+    this.#server.timeout = ms
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -160,7 +169,9 @@ export class HttpListener {
       targetTimeoutMs: this.#o.limits.targetTimeoutMs,
       proto: this.#proto,
       port: this.#portText,
-      clientIp: sourceIp
+      clientIp: sourceIp,
+      localAddress: this.#o.address,
+      maxHeaderBytes: this.#o.limits.maxHeaderBytes
     }
   }
 
@@ -252,7 +263,7 @@ export class HttpListener {
     }
     forwardUpgrade(req, socket, head, choice.picked, {
       ...this.#context(sourceIp),
-      idleTimeoutMs: this.#o.idleTimeoutMs,
+      idleTimeoutMs: this.#idleTimeoutMs,
       track: (s) => {
         this.#upgraded.add(s)
         s.on('close', () => this.#upgraded.delete(s))

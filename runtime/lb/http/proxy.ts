@@ -39,6 +39,10 @@ export interface ExchangeContext {
   proto: string
   port: string
   clientIp: string
+  /** A target's response headers are held to the same size limit as clients' requests. */
+  maxHeaderBytes: number
+  /** Connections to targets come from the load balancer's address. */
+  localAddress: string
   /** Set-Cookie values the load balancer adds (stickiness), given the target's raw response headers. */
   cookies?: (raw: readonly string[]) => readonly string[]
 }
@@ -63,6 +67,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, picked: Picke
     path: req.url,
     headers: requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: false }),
     agent: ctx.agents.for(target),
+    localAddress: ctx.localAddress,
+    maxHeaderSize: ctx.maxHeaderBytes,
     setHost: false
   })
 

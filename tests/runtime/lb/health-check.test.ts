@@ -5,6 +5,7 @@
 // healthyThreshold passes; the time a dead target is taken out is within
 // interval × unhealthyThreshold + timeout of clock time; no checks while the
 // group is unused.
+import net from 'node:net'
 import t from 'tap'
 import { closedPort, config, group, httpBackend, tcpBackend } from './target-group-fixtures.js'
 import type { TargetHealth, TargetState } from '../../../runtime/lb/model.js'
@@ -209,4 +210,75 @@ t.test('close() clears every timer and aborts the probe in flight', async (t) =>
   t.equal(clock.pending, 0)
   t.same(tg.health(), [])
   t.equal(tg.pick({ sourceIp: '127.0.0.1' }), undefined)
+})
+
+t.test('a malformed answer: Target.FailedHealthChecks', async (t) => {
+  const server = net.createServer((s) => { s.on('error', () => {}); s.resume(); s.end('this is not HTTP\r\n\r\n') })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const port = (server.address() as net.AddressInfo).port
+  const { tg, clock } = group(t, config({ healthCheck: { intervalMs: 5_000 } }))
+  tg.setInUse(true)
+  tg.register([{ id: '127.0.0.1', port, host: '127.0.0.1' }])
+  await clock.advance(0)
+  await clock.advance(5_000)
+  t.match(tg.health()[0], { state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
+})
+
+t.test('update(): a new interval and path apply from the next check; states are kept', async (t) => {
+  const b = await httpBackend(t)
+  const { tg, clock } = group(t, config({ healthCheck: { intervalMs: 30_000 } }))
+  tg.setInUse(true)
+  tg.register([b.spec])
+  await clock.advance(0)
+  t.equal(tg.health()[0].state, 'healthy')
+  tg.update(config({ healthCheck: { intervalMs: 5_000, path: '/ready' } }))
+  t.equal(tg.health()[0].state, 'healthy')
+  await clock.advance(0)
+  await clock.advance(5_000)
+  await clock.advance(5_000)
+  t.same(b.hits, ['/health', '/ready', '/ready', '/ready'])
+  // Health checks off: unavailable, no more checks.
+  tg.update(config({ healthCheck: { enabled: false } }))
+  t.equal(tg.health()[0].state, 'unavailable')
+  await clock.advance(60_000)
+  t.equal(b.hits.length, 4)
+})
+
+t.test('the probe request: GET of the path with ELB\'s user agent, one connection per check', async (t) => {
+  const seen: Array<{ method?: string; url?: string; ua?: string; connection?: string }> = []
+  const server = (await import('node:http')).createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url, ua: req.headers['user-agent'], connection: req.headers.connection })
+    res.end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.closeAllConnections(); return new Promise<void>((resolve) => server.close(() => resolve())) })
+  const port = (server.address() as net.AddressInfo).port
+  const { tg, clock } = group(t, config({ healthCheck: { path: '/status?deep=1' } }))
+  tg.setInUse(true)
+  tg.register([{ id: '127.0.0.1', port, host: '127.0.0.1' }])
+  await clock.advance(0)
+  t.same(seen, [{ method: 'GET', url: '/status?deep=1', ua: 'ELB-HealthChecker/2.0', connection: 'close' }])
+})
+
+t.test('on the real clock: checks run on their own (timers unref\'d, nothing left after close)', async (t) => {
+  const { RealClock } = await import('../../../runtime/clock/clock.js')
+  const { TargetGroup } = await import('../../../runtime/lb/target-group.js')
+  const b = await httpBackend(t)
+  const tg = new TargetGroup(config({ healthCheck: { intervalMs: 20, timeoutMs: 1_000, unhealthyThreshold: 2 } }), { clock: new RealClock() })
+  t.teardown(() => tg.close())
+  const reach = (state: TargetState) => new Promise<void>((resolve) => {
+    if (tg.health()[0]?.state === state) return resolve()
+    const off = tg.onChange((h) => { if (h.state === state) { off(); resolve() } })
+  })
+  tg.setInUse(true)
+  tg.register([b.spec])
+  await reach('healthy')
+  b.behave({ status: 502 })
+  await reach('unhealthy')
+  t.match(tg.health()[0], { reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [502]' })
+  tg.close()
+  const hits = b.hits.length
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  t.equal(b.hits.length, hits, 'no checks after close')
 })

@@ -61,6 +61,7 @@ export async function tcpBackend(t: Test): Promise<{ port: number; spec: TargetS
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
     s.on('error', () => {})
+    s.resume()
     s.end()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

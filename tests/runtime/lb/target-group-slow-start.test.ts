@@ -78,3 +78,14 @@ t.test('no slow start for least outstanding requests; unhealthy ends slow start,
   const again = (spread(tg, 1000).get(`127.0.0.1:${b.port}`) ?? 0) / 1000
   t.ok(again < 0.03, `slow start again from nothing: ${again}`)
 })
+
+t.test('targets there when the group comes into use do not slow-start', async (t) => {
+  const a = await httpBackend(t)
+  const b = await httpBackend(t)
+  const { tg, clock } = group(t, config({ slowStartMs: 100_000 }))
+  tg.register([a.spec, b.spec])
+  tg.setInUse(true)
+  await clock.advance(0)
+  t.same(tg.health().map((h) => h.state), ['healthy', 'healthy'])
+  t.same([...spread(tg, 10).values()], [5, 5])
+})

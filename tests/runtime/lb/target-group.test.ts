@@ -120,3 +120,14 @@ t.test('a bad matcher is refused with a coded error naming the field and the ran
   t.throws(() => tg.update(config({ healthCheck: { matcher: '' } })), { code: 'InvalidMatcher' })
   t.equal(tg.config.healthCheck.matcher, '200-599', 'nothing changed')
 })
+
+t.test('settings the runtime cannot work with are refused, naming the field; an update leaves the old ones', async (t) => {
+  t.throws(() => group(t, config({ healthCheck: { intervalMs: 0 } })), { code: 'InvalidTargetGroupConfig', field: 'healthCheck.intervalMs' })
+  t.throws(() => group(t, config({ healthCheck: { timeoutMs: Number.NaN } })), { code: 'InvalidTargetGroupConfig', field: 'healthCheck.timeoutMs' })
+  t.throws(() => group(t, config({ healthCheck: { healthyThreshold: 0 } })), { code: 'InvalidTargetGroupConfig', field: 'healthCheck.healthyThreshold' })
+  t.throws(() => group(t, config({ healthCheck: { port: 70_000 } })), { code: 'InvalidTargetGroupConfig', field: 'healthCheck.port' })
+  t.throws(() => group(t, config({ deregistrationDelayMs: -1 })), { code: 'InvalidTargetGroupConfig', field: 'deregistrationDelayMs' })
+  const { tg } = group(t, config({ healthCheck: { enabled: false } }))
+  t.throws(() => tg.update(config({ slowStartMs: -5 })), { code: 'InvalidTargetGroupConfig', field: 'slowStartMs' })
+  t.equal(tg.config.slowStartMs, 0)
+})
