@@ -12,6 +12,7 @@ export {
 } from './ecs.js'
 export type { EcsApi, EcsExtensions, ExecStream, ExecStreamOptions } from '../runtime/ecs/index.js'
 export type { EcsService } from './services.js'
+export { AcmClient, CertificateHandle, type AcmService, type RequestCertificateOptions } from './acm.js'
 export { RegistryClient, RepositoryHandle } from './registry.js'
 export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
 export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'

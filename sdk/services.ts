@@ -14,6 +14,7 @@ import type { EventBridgeService } from '../runtime/index.js'
 import type { CloudWatchLogsApi } from '../runtime/index.js'
 import type { EcsApi, EcsExtensions } from '../runtime/ecs/index.js'
 import type { GetLogEventsRequest, GetLogEventsResponse } from '../runtime/logs/model.js'
+import type { AcmService } from './acm.js'
 import type { Elbv2Operations } from '../runtime/elb/model.js'
 
 export type { BatchService } from '../runtime/index.js'
@@ -95,6 +96,8 @@ export interface CloudBackend {
   readonly endpoint: string
   readonly batch: BatchService
   readonly ecs: EcsService
+  /** AWS Certificate Manager over the engine's CA (ACM's API remotely, its extensions on /stratus/). */
+  readonly acm: AcmService
   readonly registry: RegistryService
   readonly clock: ClockService
   readonly events: EventsService

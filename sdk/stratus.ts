@@ -8,6 +8,7 @@
 import { Engine, type EngineOptions, type CloudWatchLogsApi } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { EcsClient } from './ecs.js'
+import { AcmClient } from './acm.js'
 import { RegistryClient } from './registry.js'
 import { IamClient } from './iam.js'
 import { AuditClient } from './audit.js'
@@ -59,6 +60,8 @@ export class StratusClient implements AsyncDisposable {
   readonly batch: BatchClient
   /** Amazon ECS and Fargate: clusters, task definitions, tasks (with ECS Exec), services. */
   readonly ecs: EcsClient
+  /** AWS Certificate Manager: certificates from the engine's local CA (request, validate, renew on the clock), imports, the root to trust. */
+  readonly acm: AcmClient
   readonly registry: RegistryClient
   /** Users, roles, access keys, inline policies, tags. */
   readonly iam: IamClient
@@ -79,6 +82,7 @@ export class StratusClient implements AsyncDisposable {
     this.events = new CloudEvents(backend.events)
     this.batch = new BatchClient(backend.batch)
     this.ecs = new EcsClient(backend.ecs)
+    this.acm = new AcmClient(backend.acm)
     this.registry = new RegistryClient(backend.registry)
     this.iam = new IamClient(backend.iam)
     this.audit = new AuditClient(backend.audit)

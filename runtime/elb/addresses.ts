@@ -5,6 +5,7 @@
 // addresses are in use is the store's to say (the load balancers' `address`
 // index), not this cursor's.
 
+import { randomInt } from 'node:crypto'
 import { Elbv2Error } from './errors.js'
 
 const FIRST = (127 << 24 | 250 << 16 | 0 << 8 | 1) >>> 0
@@ -22,7 +23,9 @@ export function isLoadBalancerAddress(address: string): boolean {
 }
 
 export class LbAddressPool {
-  #next = FIRST
+  // Each engine starts at a random place in the range, so two engines on one machine (tests in parallel, two
+  // `stratus serve`) rarely hand out the same address and clash on its ports.
+  #next = FIRST + randomInt(LAST - FIRST)
 
   /** The next address `inUse` does not claim, cycling through the range. */
   take(inUse: (address: string) => boolean): string {

@@ -53,6 +53,12 @@ export const VPC_ID = 'vpc-stratus'
 /** The security group an Application Load Balancer gets when none is named. */
 export const DEFAULT_SECURITY_GROUP = 'sg-stratus'
 
+/** ACM's InUseBy: which load balancers use a certificate (runtime/acm's markInUse / unmarkInUse). */
+export interface CertificateUse {
+  markInUse(certificateArn: string, resourceArn: string): void
+  unmarkInUse(certificateArn: string, resourceArn: string): void
+}
+
 export type HealthListener = (targetGroupArn: string, health: TargetHealth, previous: TargetState | undefined) => void
 
 export interface ElbContext {
@@ -60,8 +66,8 @@ export interface ElbContext {
   readonly clock: Clock
   readonly partition: Partition
   readonly plane: LbPlane
-  /** ACM's certificates (HTTPS and TLS listeners); undefined: none can be named. */
-  readonly certificates: CertificateSource | undefined
+  /** ACM's certificates (HTTPS and TLS listeners); undefined: none can be named. Set by Elbv2.setCertificates. */
+  certificates: (CertificateSource & Partial<CertificateUse>) | undefined
   /** An EC2 instance id's 127.x address (instance targets); undefined: no such instance. */
   readonly resolveInstance: (id: string) => string | undefined
   /** The region's availability zones (`us-east-1a`…). */

@@ -1,7 +1,7 @@
 // The target groups' runtimes in the data plane, kept in step with their
-// records: created or updated after each commit that changes a group, told
-// whether a listener forwards to them (health checks run only then), and
-// listened to for target state changes (the TargetRegistry's onHealthChange).
+// records: created or updated after each commit that changes a group (the
+// data plane decides whether a listener forwards to them), and listened to
+// for target state changes (the TargetRegistry's onHealthChange).
 
 import type { StoreReader } from '../store/store.js'
 import type { TargetGroupRuntime } from '../lb/model.js'
@@ -56,15 +56,6 @@ export function loadBalancersOf(reader: StoreReader, arn: string): string[] {
   return [...out].sort()
 }
 
-/** Tells each group's runtime whether a listener or rule forwards to it now. */
-export function refreshInUse(ctx: ElbContext, arns: Iterable<string>): void {
-  for (const arn of new Set(arns)) {
-    const runtime = ctx.plane.getTargetGroup(arn)
-    if (runtime === undefined) continue
-    runtime.setInUse(loadBalancersOf(ctx.store, arn).length > 0)
-  }
-}
-
 /** Every group's runtime from the store, targets registered again (an engine restarted over a durable store). */
 export function restoreGroups(ctx: ElbContext): void {
   for (const { value } of ctx.store.scan<TargetGroupRecord>(TARGET_GROUPS)) {
@@ -72,6 +63,5 @@ export function restoreGroups(ctx: ElbContext): void {
     if (value.targets.length > 0) {
       runtime.register(value.targets.map((t) => ({ id: t.Id, port: t.Port, host: t.host, ...(t.AvailabilityZone !== undefined ? { availabilityZone: t.AvailabilityZone } : {}) })))
     }
-    runtime.setInUse(loadBalancersOf(ctx.store, value.targetGroup.TargetGroupArn).length > 0)
   }
 }

@@ -15,8 +15,7 @@ import type {
   ModifyLoadBalancerAttributesInput, ModifyLoadBalancerAttributesOutput
 } from './model.js'
 import { LISTENERS, LOAD_BALANCERS, RULES, type ListenerRecord, type LoadBalancerRecord, type RuleRecord } from './records.js'
-import { applyThenCommit, groupsOfLoadBalancer } from './reconcile.js'
-import { refreshInUse } from './group-runtimes.js'
+import { applyThenCommit } from './reconcile.js'
 
 /** How long a new load balancer is `provisioning` (clock ms) before it is `active`. */
 export const PROVISIONING_MS = 1000
@@ -199,13 +198,11 @@ export function loadBalancerOperations(ctx: ElbContext) {
         if (found.value.attributes['deletion_protection.enabled'] === 'true') {
           throw new Elbv2Error('OperationNotPermitted', `Load balancer '${key}' cannot be deleted because deletion protection is enabled`, { field: 'LoadBalancerArn' })
         }
-        const groups = groupsOfLoadBalancer(ctx.store, key)
         await applyThenCommit(ctx, key, (tx) => {
           for (const { key: k } of tx.scan<RuleRecord>(RULES, { index: { name: 'loadBalancer', value: key } })) tx.delete(RULES, k)
           for (const { key: k } of tx.scan<ListenerRecord>(LISTENERS, { index: { name: 'loadBalancer', value: key } })) tx.delete(LISTENERS, k)
           tx.delete(LOAD_BALANCERS, key)
         })
-        refreshInUse(ctx, groups)
         return {}
       })
     },

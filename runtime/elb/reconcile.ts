@@ -10,10 +10,10 @@
 import type { StoreReader, Transaction } from '../store/store.js'
 import type { Action as PlaneAction, Condition, ListenerCertificate, ListenerConfig, LoadBalancerConfig, RuleConfig } from '../lb/model.js'
 import type { ElbContext } from './context.js'
+import { StratusError } from '../errors.js'
 import { Elbv2Error } from './errors.js'
 import type { Action, RuleCondition } from './model.js'
 import { LISTENERS, LOAD_BALANCERS, RULES, forwardedGroups, type ListenerRecord, type LoadBalancerRecord, type RuleRecord } from './records.js'
-import { refreshInUse } from './group-runtimes.js'
 
 /** ELBv2 actions as the data plane runs them (the terminal action; authenticate actions are refused before they are stored). */
 export function planeActions(actions: readonly Action[]): PlaneAction[] {
@@ -114,6 +114,29 @@ export function groupsOfLoadBalancer(reader: StoreReader, lbArn: string): string
   return [...out]
 }
 
+/** The certificates a load balancer's listeners hold. */
+export function certificatesOf(reader: StoreReader, lbArn: string): Set<string> {
+  const out = new Set<string>()
+  for (const { value } of reader.scan<ListenerRecord>(LISTENERS, { index: { name: 'loadBalancer', value: lbArn } })) {
+    for (const c of value.certificates) if (c.CertificateArn !== undefined) out.add(c.CertificateArn)
+  }
+  return out
+}
+
+/** Tells ACM which certificates the load balancer took up or let go (InUseBy). A certificate ACM no longer has is skipped. */
+export function markCertificates(ctx: ElbContext, lbArn: string, before: ReadonlySet<string>, after: ReadonlySet<string>): void {
+  const use = ctx.certificates
+  if (use?.markInUse === undefined || use.unmarkInUse === undefined) return
+  for (const arn of after) {
+    if (before.has(arn)) continue
+    try { use.markInUse(arn, lbArn) } catch { /* deleted meanwhile */ }
+  }
+  for (const arn of before) {
+    if (after.has(arn)) continue
+    try { use.unmarkInUse(arn, lbArn) } catch { /* deleted meanwhile */ }
+  }
+}
+
 class DryRun {
   constructor(readonly config: LoadBalancerConfig | undefined, readonly result: unknown) {}
 }
@@ -124,11 +147,12 @@ class DryRun {
  * resulting configuration to the data plane, then commits the change. If the
  * data plane refuses (a port in use), nothing is committed and the error is
  * the call's. If the commit fails after all, the previous configuration is
- * applied again. Call inside ctx.serial.
+ * applied again. Call inside ctx.serial. (Which target groups are in use —
+ * health checks run — the data plane decides from the listeners it holds.)
  */
 export async function applyThenCommit<R>(ctx: ElbContext, lbArn: string, change: (tx: Transaction) => R): Promise<R> {
   const before = ctx.store.get<LoadBalancerRecord>(LOAD_BALANCERS, lbArn)?.value
-  const groupsBefore = groupsOfLoadBalancer(ctx.store, lbArn)
+  const certsBefore = certificatesOf(ctx.store, lbArn)
   let dry: DryRun
   try {
     ctx.store.transaction((tx) => {
@@ -150,19 +174,15 @@ export async function applyThenCommit<R>(ctx: ElbContext, lbArn: string, change:
     if (before !== undefined) await ctx.plane.apply(loadBalancerConfig(ctx, ctx.store, before)).catch(() => {})
     throw error
   }
-  refreshInUse(ctx, [...groupsBefore, ...groupsOfLoadBalancer(ctx.store, lbArn)])
+  markCertificates(ctx, lbArn, certsBefore, certificatesOf(ctx.store, lbArn))
   return result
 }
 
-/** The data plane's refusal as the call's error: a coded error stays as it is; anything else says which listener could not be bound. */
+/** The data plane's refusal (a port in use: ListenerPortUnavailable) as ELBv2's InvalidConfigurationRequest; the control plane's own codes stay. */
 function bindError(error: unknown, config: LoadBalancerConfig): unknown {
   if (error instanceof Elbv2Error) return error
-  const code = (error as { code?: unknown })?.code
-  if (typeof code === 'string' && /EADDRINUSE|AddressInUse|PortInUse/i.test(code + String((error as Error).message))) {
-    return new Elbv2Error('InvalidConfigurationRequest', `A listener of load balancer '${config.name}' cannot be bound on ${config.address}: ${(error as Error).message}`, { cause: error })
-  }
-  if (error instanceof Error && 'kind' in error) {
-    return new Elbv2Error('InvalidConfigurationRequest', `The load balancer '${config.name}' cannot be configured on ${config.address}: ${error.message}`, { cause: error })
+  if (error instanceof StratusError) {
+    return new Elbv2Error('InvalidConfigurationRequest', `Load balancer '${config.name}' (${config.address}): ${error.message}`, { cause: error, field: /port$/i.test(error.field ?? '') ? 'Port' : 'Listeners' })
   }
   return error
 }

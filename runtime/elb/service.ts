@@ -12,7 +12,7 @@ import type { Partition } from '../aws/partition.js'
 import { PageTokens } from '../aws/pagination.js'
 import type { Store } from '../store/store.js'
 import type { CertificateSource, LbPlane, TargetRegistry } from '../lb/model.js'
-import { DEFAULT_ELB_QUOTAS, makeSerial, type ElbContext, type ElbQuotas } from './context.js'
+import { DEFAULT_ELB_QUOTAS, makeSerial, type CertificateUse, type ElbContext, type ElbQuotas } from './context.js'
 import { LbAddressPool } from './addresses.js'
 import type { DescribeSSLPoliciesInput, DescribeSSLPoliciesOutput, Elbv2Operations } from './model.js'
 import { defineElbIndexes, LISTENERS, LOAD_BALANCERS, type ListenerRecord, type LoadBalancerRecord } from './records.js'
@@ -24,7 +24,7 @@ import { ruleOperations } from './rules.js'
 import { tagOperations } from './tags.js'
 import { describeSslPolicies } from './ssl-policies.js'
 import { dropAllGroups, restoreGroups } from './group-runtimes.js'
-import { applyAll } from './reconcile.js'
+import { applyAll, certificatesOf, markCertificates } from './reconcile.js'
 
 export interface Elbv2Options {
   store: Store
@@ -32,8 +32,8 @@ export interface Elbv2Options {
   partition: Partition
   /** The data plane (runtime/lb/plane.ts LoadBalancerPlane); the engine owns and closes it. */
   plane: LbPlane
-  /** ACM's certificates for HTTPS and TLS listeners (absent: none can be named). */
-  certificates?: CertificateSource
+  /** ACM's certificates for HTTPS and TLS listeners, and its InUseBy (absent: none can be named until setCertificates). */
+  certificates?: CertificateSource & Partial<CertificateUse>
   /** An EC2 instance id's 127.x address (instance targets: ECS container instances); absent: no instance targets. */
   resolveInstance?: (id: string) => string | undefined
   /** The region's availability zones (default `<region>a`, `b`, `c`). */
@@ -99,11 +99,36 @@ export class Elbv2 {
       restoreGroups(ctx)
       this.startFailures.push(...await applyAll(ctx))
     })
-    const off = ctx.certificates?.onRenewed((arn) => {
+    this.#followRenewals()
+  }
+
+  /**
+   * Where certificates come from from now on (ACM, opened after the control
+   * plane): listeners are applied again with them, ACM's InUseBy is filled
+   * for the certificates listeners hold, and renewals are followed.
+   */
+  async setCertificates(source: CertificateSource & Partial<CertificateUse>): Promise<void> {
+    const ctx = this.#ctx
+    await ctx.serial(async () => {
+      this.#stopRenewals?.()
+      ctx.certificates = source
+      this.#followRenewals()
+      for (const { value } of ctx.store.scan<LoadBalancerRecord>(LOAD_BALANCERS)) {
+        markCertificates(ctx, value.loadBalancer.LoadBalancerArn, new Set(), certificatesOf(ctx.store, value.loadBalancer.LoadBalancerArn))
+      }
+      this.startFailures.push(...await applyAll(ctx, (lb) => certificatesOf(ctx.store, lb.loadBalancer.LoadBalancerArn).size > 0))
+    })
+  }
+
+  #stopRenewals: (() => void) | undefined
+
+  #followRenewals(): void {
+    const ctx = this.#ctx
+    this.#stopRenewals?.()
+    this.#stopRenewals = ctx.certificates?.onRenewed((arn) => {
       if (this.#closed) return
       void ctx.serial(() => applyAll(ctx, (lb) => usesCertificate(ctx, lb, arn)))
     })
-    if (off !== undefined) ctx.closers.push(off)
   }
 
   async describeSSLPolicies(input: DescribeSSLPoliciesInput): Promise<DescribeSSLPoliciesOutput> {
@@ -122,6 +147,7 @@ export class Elbv2 {
     if (this.#closed) return
     this.#closed = true
     await this.#ctx.serial(() => undefined)
+    this.#stopRenewals?.()
     for (const close of this.#ctx.closers.reverse()) close()
     dropAllGroups(this.#ctx)
     this.#ctx.healthListeners.clear()

@@ -79,7 +79,7 @@ export function targetGroupOperations(ctx: ElbContext) {
           tx.put(TARGET_GROUPS, tgArn, r, 0)
           return r
         })
-        syncGroup(ctx, record).setInUse(loadBalancersOf(ctx.store, record.targetGroup.TargetGroupArn).length > 0)
+        syncGroup(ctx, record)
         return { TargetGroups: [describeGroup(ctx.store, record)] }
       })
     },

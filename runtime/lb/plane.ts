@@ -15,6 +15,8 @@ import {
   type LbLimits, type LbPlane, type LbPlaneOptions, type ListenerConfig, type ListenerProtocol,
   type LoadBalancerConfig, type TargetGroupConfig, type TargetGroupRuntime
 } from './model.js'
+import { HttpListener } from './http/index.js'
+import { TargetGroup } from './target-group.js'
 import { bindError, TcpListener, type ListenerOptions } from './tcp.js'
 import { forwardedGroups } from './tcp-forward.js'
 
@@ -31,10 +33,22 @@ export type ListenerOpener = (config: ListenerConfig, o: ListenerOptions) => Pro
 export type TargetGroupFactory = (config: TargetGroupConfig, o: { clock: Clock }) => TargetGroupRuntime
 
 export interface LoadBalancerPlaneOptions extends LbPlaneOptions {
-  /** How a target group's runtime is made (runtime/lb/target-group.ts's TargetGroup). */
-  createTargetGroup: TargetGroupFactory
-  /** HTTP and HTTPS listeners (runtime/lb/http/'s HttpListener.open); without it they are refused. */
+  /** The sticky cookies' secret (AWSALB, AWSALBAPP): keep it to keep clients pinned across restarts (default: the process's random one). */
+  stickySecret?: Buffer
+  /** How a target group's runtime is made (default: runtime/lb/target-group.ts's TargetGroup). */
+  createTargetGroup?: TargetGroupFactory
+  /** HTTP and HTTPS listeners (default: runtime/lb/http/'s HttpListener.open). */
   openHttpListener?: ListenerOpener
+}
+
+/** Socket errors that mean "this address and port cannot be had". */
+const BIND_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'EPERM'])
+
+function errnoOf(error: unknown): string | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && BIND_ERRORS.has(e.code)) return e.code
+  }
+  return undefined
 }
 
 const NETWORK: ReadonlySet<ListenerProtocol> = new Set(['TCP', 'TLS', 'UDP', 'TCP_UDP'])
@@ -60,7 +74,7 @@ export class LoadBalancerPlane implements LbPlane {
   readonly #clock: Clock
   readonly #limits: LbLimits
   readonly #createTargetGroup: TargetGroupFactory
-  readonly #openHttp: ListenerOpener | undefined
+  readonly #openHttp: ListenerOpener
   readonly #groups = new Map<string, TargetGroupRuntime>()
   /** The value each group was last given by setInUse. */
   readonly #inUse = new Map<string, boolean>()
@@ -72,8 +86,9 @@ export class LoadBalancerPlane implements LbPlane {
   constructor(o: LoadBalancerPlaneOptions) {
     this.#clock = o.clock
     this.#limits = { ...DEFAULT_LB_LIMITS, ...o.limits }
-    this.#createTargetGroup = o.createTargetGroup
-    this.#openHttp = o.openHttpListener
+    const secret = o.stickySecret
+    this.#createTargetGroup = o.createTargetGroup ?? ((config, { clock }) => new TargetGroup(config, secret === undefined ? { clock } : { clock, secret }))
+    this.#openHttp = o.openHttpListener ?? ((config, options) => HttpListener.open(config, options))
   }
 
   targetGroup(config: TargetGroupConfig): TargetGroupRuntime {
@@ -176,14 +191,17 @@ export class LoadBalancerPlane implements LbPlane {
       targetGroup: (key) => this.#groups.get(key)
     }
     try {
-      if (NETWORK.has(config.protocol)) return await TcpListener.open(config, o)
-      if (this.#openHttp === undefined) {
-        throw new UnavailableError('HttpListenerUnavailable', `${config.protocol} listeners are not available in this data plane`, { field: 'protocol' })
+      return NETWORK.has(config.protocol) ? await TcpListener.open(config, o) : await this.#openHttp(config, o)
+    } catch (error) {
+      // One error for a port that cannot be had, whichever listener met it.
+      if (error instanceof StratusError && error.code === 'ListenerPortUnavailable') throw error
+      const errno = errnoOf(error)
+      if (errno !== undefined || !(error instanceof StratusError)) {
+        let cause: unknown = error
+        while (errno !== undefined && (cause as NodeJS.ErrnoException).code !== errno) cause = (cause as Error).cause
+        throw bindError(cause, lb.address, config.port, config.protocol)
       }
-      return await this.#openHttp(config, o)
-    } catch (cause) {
-      if (cause instanceof StratusError) throw cause
-      throw bindError(cause, lb.address, config.port, config.protocol)
+      throw error
     }
   }
 

@@ -2,20 +2,10 @@
 // cross-origin requests), AWSALBAPP-0 (app_cookie, once the application has
 // set its own cookie) and AWSALBTG (which of a forward action's weighted target
 // groups a client stays with, with AWSALBTGCORS). The values are opaque to
-// clients; the codec is the two functions at the top.
+// clients and tamper-evident: runtime/lb/sticky.ts's codec (the one
+// TargetGroup uses), bound to the group and carrying the expiry.
 
-/** The cookie value that pins a client to `target` (a Picked.key) of `group` until expiresAt (clock ms). */
-export function encodeSticky(group: string, target: string, expiresAt: number): string {
-  return Buffer.from(`${Math.floor(expiresAt)}\n${target}\n${group}`, 'utf8').toString('base64url')
-}
-
-/** The target key a cookie value pins in group; undefined when it is not one of ours, for another group, or expired at now. */
-export function decodeSticky(group: string, value: string | undefined, now: number): string | undefined {
-  if (value === undefined || value === '' || value.length > 4096) return undefined
-  const [expires, target, forGroup] = Buffer.from(value, 'base64url').toString('utf8').split('\n')
-  if (target === undefined || target === '' || forGroup !== group || !(now < Number(expires))) return undefined
-  return target
-}
+export { decodeSticky, encodeSticky } from '../sticky.js'
 
 /** One cookie's value from a Cookie header (first occurrence), without splitting the whole header. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {

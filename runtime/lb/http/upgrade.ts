@@ -38,6 +38,8 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
     path: req.url,
     headers: requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: true }),
     agent: false,
+    localAddress: ctx.localAddress,
+    maxHeaderSize: ctx.maxHeaderBytes,
     setHost: false
   })
 
@@ -95,6 +97,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
     const headers = responseHeaders(ures.rawHeaders)
     headers.push('Connection', 'close')
     socket.write(head(ures.statusCode ?? 502, ures.statusMessage ?? '', headers) + '\r\n')
+    ures.on('end', release)
     ures.pipe(socket)
   })
 

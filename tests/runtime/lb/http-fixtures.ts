@@ -7,7 +7,7 @@ import type { Test } from 'tap'
 import { RealClock, type Clock } from '../../../runtime/clock/clock.js'
 import { HttpListener } from '../../../runtime/lb/http/index.js'
 import { DEFAULT_LB_LIMITS, type Action, type LbLimits, type ListenerConfig, type PickRequest, type Picked, type TargetGroupConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
-import { TargetGroup } from './http-target-group.js'
+import { TargetGroup } from '../../../runtime/lb/target-group.js'
 
 export const LISTENER_ARN = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
 
@@ -194,4 +194,9 @@ export function group(t: Test, groups: Map<string, TargetGroupRuntime>, key: str
   groups.set(key, wrapper)
   t.teardown(() => g.close())
   return counted
+}
+
+/** Waits (a few real milliseconds at a time, bounded) until check() holds: for effects that follow a socket's close. */
+export async function until(check: () => boolean, tries = 200): Promise<void> {
+  for (let i = 0; i < tries && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
 }

@@ -8,7 +8,7 @@ import { ManualClock } from '../../../runtime/clock/clock.js'
 import { StratusError } from '../../../runtime/errors.js'
 import { DEFAULT_LB_LIMITS, type ListenerCertificate, type ListenerConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { TcpListener } from '../../../runtime/lb/tcp.js'
-import { TargetGroup } from './tcp-stub-group.js'
+import { TargetGroup } from '../../../runtime/lb/target-group.js'
 import { backend, converse, listenerCertificate, selfSigned, tcpGroupConfig, tcpListenerConfig } from './tcp-fixtures.js'
 
 const HOST = '127.0.0.1'

@@ -9,7 +9,7 @@ import { ManualClock } from '../../../runtime/clock/clock.js'
 import { StratusError } from '../../../runtime/errors.js'
 import { DEFAULT_LB_LIMITS, type LbLimits, type ListenerConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { TcpListener } from '../../../runtime/lb/tcp.js'
-import { TargetGroup } from './tcp-stub-group.js'
+import { TargetGroup } from '../../../runtime/lb/target-group.js'
 import { backend, converse, firstLine, freePort, tcpGroupConfig, tcpListenerConfig, udpBackend, type Backend } from './tcp-fixtures.js'
 
 
@@ -24,6 +24,12 @@ async function backends(t: Test, ...names: string[]): Promise<Backend[]> {
   const list = await Promise.all(names.map((n) => backend(n)))
   t.teardown(() => Promise.all(list.map((b) => b.close())))
   return list
+}
+
+/** Deregisters every target: each leaves at once unless a connection still holds it (release() not yet called). */
+function drain(g: TargetGroup): string[] {
+  g.deregister(g.health().map((h) => ({ id: h.id, port: h.port })))
+  return g.health().map((h) => h.state)
 }
 
 function group(clock: ManualClock, key: string, targets: readonly { port: number; host: string }[]): TargetGroup {
@@ -57,11 +63,11 @@ t.test('connections go round robin over two targets, bytes flow both ways, half-
     t.equal(c.received, `${name}\nping ${i}\nbye ${name}\n`, `connection ${i}: echo, then the target's answer to the half-close`)
     t.equal(c.error, undefined)
   }
-  t.same(seen, ['a', 'b', 'a', 'b'], 'one target per connection, in turn')
-  await until('every connection released', () => g.released === 4)
-  t.equal(g.outstanding, 0, 'release() once per connection')
+  t.not(seen[0], seen[1], 'one target per connection, in turn')
+  t.same(seen.slice(2), seen.slice(0, 2))
   t.equal(a.ended + b.ended, 4, 'each target saw the client half-close')
   await until('no connection left', () => listener.connections === 0)
+  t.same(drain(g), [], 'every connection released its target: deregistered, they leave at once')
 })
 
 t.test('with no target, or a group that does not exist, or no forward action, the connection is reset', async (t) => {
@@ -86,8 +92,8 @@ t.test('a target that refuses the connection: the client is reset and the pick r
   const c = await converse(listener.port, HOST, 'x\n')
   t.equal(c.received, '')
   t.equal(c.error, 'ECONNRESET')
-  await until('released', () => g.released === 1)
-  t.equal(g.outstanding, 0)
+  await until('no connection left', () => listener.connections === 0)
+  t.same(drain(g), [], 'the pick was released')
 })
 
 t.test('a target that resets mid-connection resets the client', async (t) => {
@@ -102,7 +108,8 @@ t.test('a target that resets mid-connection resets the client', async (t) => {
   const error = new Promise<string>((resolve) => socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')))
   socket.write('boom\n')
   t.equal(await error, 'ECONNRESET')
-  await until('released', () => g.outstanding === 0 && listener.connections === 0)
+  await until('no connection left', () => listener.connections === 0)
+  t.same(drain(g), [], 'the pick was released')
 })
 
 t.test('the connection limit: connections beyond it are closed at once, and a freed slot is usable again', async (t) => {
@@ -144,7 +151,10 @@ t.test('idle connections are closed after the idle timeout on the clock; active 
   t.pass('the idle connection was closed')
   t.notOk(busyClosed, 'the connection with traffic was not')
   await until('one connection left', () => listener.connections === 1)
-  t.equal(g.outstanding, 1)
+  t.same(drain(g), ['draining'], 'the open connection holds its target draining')
+  busy.destroy()
+  await until('released', () => g.health().length === 0)
+  t.pass('and releases it when it closes')
 })
 
 t.test('a port already taken on the address: a coded error naming the port', async (t) => {
@@ -181,10 +191,10 @@ t.test('UDP and TCP_UDP: each client flow keeps its target, replies come back, i
   t.same(first.map((s) => s.split(':')[0]).sort(), ['ua', 'ub'], 'two flows, two targets')
   t.equal(await ask(clients[0], 'again'), `${first[0].split(':')[0]}:again`, 'a flow keeps its target')
   t.equal(listener.flows, 2)
-  t.equal(g.outstanding, 2, 'one pick per flow')
+  t.same(drain(g), ['draining', 'draining'], 'each flow holds its target')
   await clock.advance(130_000)
   t.equal(listener.flows, 0, 'idle flows ended after the UDP idle timeout')
-  t.equal(g.outstanding, 0)
+  t.same(g.health(), [], 'and released their targets (before the 300 s deregistration delay)')
 
   const both = await open(t, tcpListenerConfig('l-tcpudp', 0, ['tg-tcpudp'], { protocol: 'TCP_UDP' }), [
     (() => { const x = new TargetGroup(tcpGroupConfig('tg-tcpudp', { protocol: 'TCP_UDP' }), { clock }); x.register([{ id: HOST, port: ta.port, host: HOST }]); return x })()
@@ -197,4 +207,34 @@ t.test('UDP and TCP_UDP: each client flow keeps its target, replies come back, i
     s.bind({ port: both.port, address: HOST, exclusive: true }, () => { s.close(); resolve(false) })
   })
   t.ok(bound, 'and the same port is bound for UDP')
+})
+
+t.test('source_ip stickiness: every connection from one client address goes to the same target', async (t) => {
+  const clock = new ManualClock()
+  const list = await backends(t, 'a', 'b', 'c')
+  const g = new TargetGroup(tcpGroupConfig('tg-sticky', { stickiness: { enabled: true, type: 'source_ip', durationMs: 0 } }), { clock })
+  g.register(list.map((b) => ({ id: b.host, port: b.port, host: b.host })))
+  const listener = await open(t, tcpListenerConfig('l-sticky', 0, ['tg-sticky']), [g], { clock })
+  const seen = new Set<string>()
+  for (let i = 0; i < 6; i++) seen.add((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0])
+  t.equal(seen.size, 1, `one target for 127.0.0.1 (${[...seen].join(', ')})`)
+})
+
+t.test('weighted target groups: connections split by weight, a weight-0 group gets none; update() switches groups for new connections', async (t) => {
+  const clock = new ManualClock()
+  const [a, b] = await backends(t, 'a', 'b')
+  const ga = group(clock, 'tg-a', [a])
+  const gb = group(clock, 'tg-b', [b])
+  const weighted = (wa: number, wb: number) => tcpListenerConfig('l-w', 0, [], {
+    defaultActions: [{ type: 'forward', targetGroups: [{ key: 'tg-a', weight: wa }, { key: 'tg-b', weight: wb }] }]
+  })
+  const listener = await open(t, weighted(1, 0), [ga, gb], { clock })
+  for (let i = 0; i < 5; i++) t.equal((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0], 'a', `connection ${i}: weight 0 gets none`)
+  listener.update({ ...weighted(0, 1), port: listener.port })
+  for (let i = 0; i < 5; i++) t.equal((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0], 'b', `connection ${i} after update()`)
+  listener.update({ ...weighted(1, 1), port: listener.port })
+  const names = new Set<string>()
+  for (let i = 0; i < 40 && names.size < 2; i++) names.add((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0])
+  t.same([...names].sort(), ['a', 'b'], 'equal weights reach both groups')
+  t.throws(() => listener.update({ ...weighted(1, 1), protocol: 'TLS' }), { code: 'ListenerRebindRequired' }, 'a protocol change needs a new listener')
 })
