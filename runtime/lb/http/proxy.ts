@@ -67,7 +67,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, picked: Picke
   const bodiless = !hasBody(req)
   const headers = requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: false })
   let released = false
+  /** An answer is decided: the target's (proxying) or ours (a 502/504 page). */
   let answered = false
+  let proxying = false
   let timer: TimerHandle | undefined
   let upstream: http.ClientRequest
   const release = (): void => {
@@ -83,6 +85,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, picked: Picke
       return
     }
     answered = true
+    proxying = true
     if (timer !== undefined) {
       ctx.clock.clearTimeout(timer)
       timer = undefined
@@ -118,7 +121,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, picked: Picke
       if (!answered) {
         answered = true
         sendPage(res, 502)
-      } else if (!res.writableFinished) {
+      } else if (proxying && !res.writableFinished) {
+        // The target failed mid-answer: the client's response cannot be completed.
         res.destroy()
       }
       release()

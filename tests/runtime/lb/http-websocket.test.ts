@@ -5,6 +5,7 @@
 import net from 'node:net'
 import t from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
+import { ManualClock } from '../../../runtime/clock/clock.js'
 import type { TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { backend, fixed, group, groupArn, listenerConfig, openListener, raw, statusLine, until } from './http-fixtures.js'
 
@@ -114,4 +115,27 @@ t.test('an upgrade to a target that refuses: 502; an upgraded connection idle pa
   const ws = await open(`ws://127.0.0.1:${listener.port}/idle`)
   const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)))
   t.equal(code, 1006, 'the silent connection is cut by the load balancer (no close frame)')
+})
+
+t.test('an upgrade the target never answers: 504 after the target timeout (on the clock), the page whole', async (t) => {
+  const clock = new ManualClock()
+  let arrived!: () => void
+  const arrival = new Promise<void>((resolve) => (arrived = resolve))
+  const target = await backend(t, (_req, res) => res.end())
+  target.server.on('upgrade', (_req, socket) => {
+    socket.on('error', () => undefined)
+    t.teardown(() => socket.destroy())
+    arrived()
+  })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const counted = group(t, groups, TG, [target.port], {}, clock)
+  const listener = await openListener(t, listenerConfig({ defaultActions: [{ type: 'forward', targetGroups: [{ key: TG, weight: 1 }] }] }), { groups, clock, limits: { targetTimeoutMs: 10_000 } })
+  const pending = raw(listener.port, 'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+  await arrival
+  await clock.advance(10_000)
+  const reply = await pending
+  t.equal(statusLine(reply.text), 'HTTP/1.1 504 Gateway Time-out')
+  t.match(reply.text, /<\/html>\r\n$/, 'the whole page arrives before the connection closes')
+  await until(() => counted.releases > 0)
+  t.equal(counted.releases, 1)
 })
