@@ -148,7 +148,8 @@ export class Elbv2 {
     this.#closed = true
     await this.#ctx.serial(() => undefined)
     this.#stopRenewals?.()
-    for (const close of this.#ctx.closers.reverse()) close()
+    for (const close of [...this.#ctx.closers].reverse()) close()
+    this.#ctx.closers.length = 0
     dropAllGroups(this.#ctx)
     this.#ctx.healthListeners.clear()
   }
