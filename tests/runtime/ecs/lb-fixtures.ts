@@ -15,6 +15,12 @@ import { Elbv2 } from '../../../runtime/elb/service.js'
 import type { TaskRecord } from '../../../runtime/ecs/records.js'
 import { advance, liveTasks } from './services-fixtures.js'
 
+/**
+ * The container port of this test file's tasks: tap runs files side by side and
+ * every engine hands out the same 127.x task addresses, so each file takes its own port.
+ */
+export const PORT = 20_000 + Math.floor(Math.random() * 20_000)
+
 export interface Balanced {
   elb: Elbv2
   close(): Promise<void>
@@ -33,10 +39,10 @@ export async function loadBalancers(engine: Engine): Promise<Balanced> {
   return { elb, close: async () => { await elb.close(); await plane.close() } }
 }
 
-/** An ip target group of port 8080, checked every 5 s (2 to be healthy, 2 to be unhealthy), drained in 10 s. */
+/** An ip target group of port PORT, checked every 5 s (2 to be healthy, 2 to be unhealthy), drained in 10 s. */
 export async function targetGroup(elb: Elbv2, name: string): Promise<string> {
   const { TargetGroups } = await elb.createTargetGroup({
-    Name: name, Protocol: 'HTTP', Port: 8080, TargetType: 'ip', HealthCheckPath: '/health',
+    Name: name, Protocol: 'HTTP', Port: PORT, TargetType: 'ip', HealthCheckPath: '/health',
     HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2
   })
   const arn = String(TargetGroups![0].TargetGroupArn)
@@ -74,20 +80,23 @@ export function addressOfTask(r: TaskRecord): string {
   return String(eni?.privateIpv4Address)
 }
 
-/** Real servers standing in for the tasks' containers: each answers its task id on the task's address, port 8080. */
+/** Real servers standing in for the tasks' containers: each answers its task id on the task's address, port PORT. */
 export class TaskServers {
   readonly #servers = new Map<string, http.Server>()
 
   async serve(r: TaskRecord, status = 200): Promise<void> {
     if (this.#servers.has(r.taskId)) return
     const server = http.createServer((req, res) => { res.writeHead(req.url === '/health' ? status : 200, { 'content-type': 'text/plain' }); res.end(r.taskId) })
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(8080, addressOfTask(r), () => resolve()) })
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(PORT, addressOfTask(r), () => resolve()) })
     this.#servers.set(r.taskId, server)
   }
 
-  /** Serves every RUNNING task of the service that has no server yet. */
+  /** Serves every RUNNING task of the service that has no server yet; the servers of tasks that stopped go (their address may be handed out again). */
   async serveRunning(engine: Engine, cluster: string, service: string, filter: (r: TaskRecord) => boolean = () => true): Promise<void> {
-    for (const r of liveTasks(engine, cluster, service)) if (r.task.lastStatus === 'RUNNING' && filter(r)) await this.serve(r)
+    const live = liveTasks(engine, cluster, service)
+    const ids = new Set(live.map((r) => r.taskId))
+    for (const id of [...this.#servers.keys()]) if (!ids.has(id)) await this.stop(id)
+    for (const r of live) if (r.task.lastStatus === 'RUNNING' && filter(r)) await this.serve(r)
   }
 
   async stop(taskId: string): Promise<void> {
@@ -132,11 +141,11 @@ export async function get(address: string, port: number, path = '/', headers: Re
   })
 }
 
-/** The awsvpc task definition of the tests: container app maps 8080. */
+/** The awsvpc task definition of the tests: container app maps PORT. */
 export async function awsvpcDefinition(engine: Engine, family: string, env: Array<{ name: string; value: string }>): Promise<string> {
   const { taskDefinition } = await engine.ecs.registerTaskDefinition({
     family, networkMode: 'awsvpc', requiresCompatibilities: ['EC2'],
-    containerDefinitions: [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, essential: true, environment: env, portMappings: [{ containerPort: 8080, protocol: 'tcp' }] }]
+    containerDefinitions: [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, essential: true, environment: env, portMappings: [{ containerPort: PORT, protocol: 'tcp' }] }]
   } as never)
   return String(taskDefinition!.taskDefinitionArn)
 }

@@ -8,7 +8,7 @@
 // ROLLBACK during its bake sends production back to blue and stops green.
 import t, { type Test } from 'tap'
 import { createCluster, describe, liveTasks, sim, simulatedEngine } from './services-fixtures.js'
-import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, targetGroup, TaskServers, until } from './lb-fixtures.js'
+import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
 import type { Elbv2 } from '../../../runtime/elb/service.js'
 
 async function weights(elb: Elbv2, ruleArn: string): Promise<Record<string, number>> {
@@ -42,7 +42,7 @@ async function setUp(t: Test) {
     Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: blueTg, Weight: 100 }, { TargetGroupArn: greenTg, Weight: 0 }] } }]
   })).Rules![0].RuleArn!
   const loadBalancersOf = [{
-    targetGroupArn: blueTg, containerName: 'app', containerPort: 8080,
+    targetGroupArn: blueTg, containerName: 'app', containerPort: PORT,
     advancedConfiguration: { alternateTargetGroupArn: greenTg, productionListenerRule: production, testListenerRule: test, roleArn: 'arn:aws:iam::000000000000:role/ecs-blue-green' }
   }]
   return { engine, servers, elb, blueTg, greenTg, lb, test, production, loadBalancers: loadBalancersOf }

@@ -7,7 +7,7 @@
 // holds that off; a rolling deployment waits for the new targets' health.
 import t, { type Test } from 'tap'
 import { createCluster, describe, liveTasks, settle, sim, simulatedEngine } from './services-fixtures.js'
-import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, targetGroup, TaskServers, until } from './lb-fixtures.js'
+import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
 
 async function setUp(t: Test) {
   const engine = await simulatedEngine()
@@ -25,7 +25,7 @@ t.test('two tasks behind an ALB: registered as they run, healthy before the depl
   await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }]
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }]
   })
   await settle(engine)
   await until(engine, 'both tasks registered', async () => ((await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions ?? []).length === 2)
@@ -34,7 +34,7 @@ t.test('two tasks behind an ALB: registered as they run, healthy before the depl
   t.equal(s0.deployments![0].rolloutState, 'IN_PROGRESS', 'RUNNING is not enough: the targets are not healthy yet')
   const ids = liveTasks(engine, 'web', 'web').map((r) => r.taskId).sort()
   const health = (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions!
-  t.same(health.map((h) => h.Target!.Port), [8080, 8080])
+  t.same(health.map((h) => h.Target!.Port), [PORT, PORT])
 
   await until(engine, 'the deployment completed', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
@@ -50,7 +50,7 @@ t.test('a task whose target fails its health checks is drained, stopped and repl
   await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }], healthCheckGracePeriodSeconds: 0
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], healthCheckGracePeriodSeconds: 0
   })
   await until(engine, 'steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
@@ -79,7 +79,7 @@ t.test('the grace period holds off the stop of a task whose target is unhealthy'
   await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }], healthCheckGracePeriodSeconds: 120
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], healthCheckGracePeriodSeconds: 120
   })
   await settle(engine)
   const [task] = liveTasks(engine, 'web', 'web')
@@ -95,7 +95,7 @@ t.test('a rolling deployment stops an old task only once a new task\'s target is
   const v1 = await awsvpcDefinition(engine, 'app', sim(36_000))
   await engine.ecs.createService({
     cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK,
-    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: 8080 }], deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 }
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 }
   })
   await until(engine, 'v1 steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
     () => servers.serveRunning(engine, 'web', 'web'))
@@ -114,4 +114,55 @@ t.test('a rolling deployment stops an old task only once a new task\'s target is
   t.ok(liveTasks(engine, 'web', 'web').every((r) => r.task.taskDefinitionArn !== v1))
   const health = (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions!
   t.equal(health.length, 1, 'the old target was deregistered')
+})
+
+t.test('a bridge-mode service registers instance targets: the container instance and the host port Docker would publish', async (t) => {
+  const { engine, elb } = await setUp(t)
+  const { TargetGroups } = await elb.createTargetGroup({
+    Name: 'bridge', Protocol: 'HTTP', Port: PORT, TargetType: 'instance', HealthCheckPath: '/health',
+    HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2
+  })
+  const tg = String(TargetGroups![0].TargetGroupArn)
+  await alb(elb, 'bridge', tg)
+  await engine.ecs.registerTaskDefinition({
+    family: 'bridged', networkMode: 'bridge', requiresCompatibilities: ['EC2'],
+    containerDefinitions: [{ name: 'app', image: 'busybox', cpu: 256, memory: 256, essential: true, environment: sim(36_000), portMappings: [{ containerPort: PORT, hostPort: 0 }] }]
+  } as never)
+  await engine.ecs.createService({ cluster: 'web', serviceName: 'bridged', taskDefinition: 'bridged', desiredCount: 1, loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }] })
+  await until(engine, 'registered', async () => ((await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions ?? []).length === 1)
+  const [task] = liveTasks(engine, 'web', 'bridged')
+  const binding = task.task.containers[0].networkBindings[0]
+  const [instance] = (await engine.ecs.describeContainerInstances({ cluster: 'web', containerInstances: [String(task.task.containerInstanceArn)] })).containerInstances!
+  const [target] = (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions!
+  t.equal(target.Target!.Id, instance.ec2InstanceId, 'the container instance\'s EC2 instance id')
+  t.equal(target.Target!.Port, binding.hostPort, 'the dynamic host port')
+  t.not(binding.hostPort, PORT)
+  t.equal(engine.ecs.instanceAddress(String(instance.ec2InstanceId)), '127.0.0.1', 'where the instance\'s published ports listen')
+  t.equal(engine.ecs.instanceAddress('i-00000000000000000'), undefined)
+})
+
+t.test('loadBalancers that do not fit are refused as ECS refuses them, and nothing is created', async (t) => {
+  const { engine, elb, tg } = await setUp(t)
+  await awsvpcDefinition(engine, 'app', sim(36_000))
+  const { TargetGroups } = await elb.createTargetGroup({ Name: 'lonely', Protocol: 'HTTP', Port: PORT, TargetType: 'ip' })
+  const lonely = String(TargetGroups![0].TargetGroupArn)
+  const instanceTg = String((await elb.createTargetGroup({ Name: 'instances', Protocol: 'HTTP', Port: PORT, TargetType: 'instance' })).TargetGroups![0].TargetGroupArn)
+  await alb(elb, 'instances', instanceTg)
+  const base = { cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK }
+  const cases: Array<[string, Record<string, unknown>, { code: string; field: string; message?: string }]> = [
+    ['a group without a load balancer', { loadBalancers: [{ targetGroupArn: lonely, containerName: 'app', containerPort: PORT }] },
+      { code: 'InvalidParameterException', field: 'loadBalancers[0].targetGroupArn', message: `The target group with targetGroupArn ${lonely} does not have an associated load balancer.` }],
+    ['an instance group for awsvpc', { loadBalancers: [{ targetGroupArn: instanceTg, containerName: 'app', containerPort: PORT }] },
+      { code: 'InvalidParameterException', field: 'loadBalancers[0].targetGroupArn', message: `The provided target group ${instanceTg} has target type instance, which is incompatible with the awsvpc network mode specified in the task definition.` }],
+    ['a container the definition lacks', { loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: PORT }] },
+      { code: 'InvalidParameterException', field: 'loadBalancers[0].containerName', message: 'The container web does not exist in the task definition.' }],
+    ['a port it does not map', { loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT + 1 }] },
+      { code: 'InvalidParameterException', field: 'loadBalancers[0].containerPort', message: `The container app did not have a container port ${PORT + 1} defined.` }]
+  ]
+  for (const [what, change, expected] of cases) await t.rejects(engine.ecs.createService({ ...base, ...change } as never), expected, what)
+  t.same((await engine.ecs.listServices({ cluster: 'web' })).serviceArns, [], 'nothing was created')
+  await engine.ecs.createService({ ...base, serviceName: 'ok', loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }] })
+  await t.rejects(engine.ecs.updateService({ cluster: 'web', service: 'ok', loadBalancers: [{ targetGroupArn: instanceTg, containerName: 'app', containerPort: PORT }] }), { code: 'InvalidParameterException', field: 'loadBalancers[0].targetGroupArn' })
+  const s = await describe(engine, 'web', 'ok')
+  t.same(s.loadBalancers, [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }], 'a refused update changed nothing')
 })
