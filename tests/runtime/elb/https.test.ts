@@ -101,3 +101,36 @@ t.test('HTTPS listener: ACM certificates, SNI among them, InUseBy, removal, rene
   t.equal(plain.Certificates, undefined)
   t.equal(plain.SslPolicy, undefined)
 })
+
+t.test('listener certificates: the quota, HTTP listeners take none, TLS on an NLB', async (t) => {
+  const engine = await elbEngine(t)
+  const elb = engine.elb
+  const acm = await acmOf(t, engine)
+  ;(elb.context as { quotas: { certificatesPerListener: number } }).quotas.certificatesPerListener = 1
+  const [one, two, three] = [await issued(acm, 'one.example.test'), await issued(acm, 'two.example.test'), await issued(acm, 'three.example.test')]
+  const { LoadBalancers: [lb] = [] } = await elb.createLoadBalancer({ Name: 'certs' })
+  const fixed = [{ Type: 'fixed-response' as const, FixedResponseConfig: { StatusCode: '204' } }]
+  const { Listeners: [secure] = [] } = await elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTPS', Port: await freePort(), Certificates: [{ CertificateArn: one }], DefaultActions: fixed })
+  await elb.addListenerCertificates({ ListenerArn: secure.ListenerArn!, Certificates: [{ CertificateArn: two }] })
+  await elb.addListenerCertificates({ ListenerArn: secure.ListenerArn!, Certificates: [{ CertificateArn: two }] })
+  const before = engine.store.revision
+  await refusal(t, () => elb.addListenerCertificates({ ListenerArn: secure.ListenerArn!, Certificates: [{ CertificateArn: three }] }), 'TooManyCertificates', 'Certificates')
+  await refusal(t, () => elb.addListenerCertificates({ ListenerArn: secure.ListenerArn!, Certificates: [{ CertificateArn: three, IsDefault: true }] }), 'ValidationError', 'Certificates[0].IsDefault')
+  await refusal(t, () => elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTPS', Port: 1, Certificates: [{ CertificateArn: one }, { CertificateArn: two }], DefaultActions: fixed }), 'ValidationError', 'Certificates')
+  await refusal(t, () => elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTPS', Port: 1, Certificates: [{ CertificateArn: one }], SslPolicy: 'ELBSecurityPolicy-nope', DefaultActions: fixed }), 'SSLPolicyNotFound', 'SslPolicy')
+  const { Listeners: [plain] = [] } = await elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: await freePort(), DefaultActions: fixed })
+  const mid = engine.store.revision
+  t.ok(mid > before)
+  await refusal(t, () => elb.addListenerCertificates({ ListenerArn: plain.ListenerArn!, Certificates: [{ CertificateArn: three }] }), 'ValidationError', 'ListenerArn')
+  await refusal(t, () => elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: 1, Certificates: [{ CertificateArn: one }], DefaultActions: fixed }), 'ValidationError', 'Certificates')
+  t.equal(engine.store.revision, mid, 'nothing written by the refusals')
+  t.same((await elb.describeListenerCertificates({ ListenerArn: secure.ListenerArn!, PageSize: 1 })).Certificates, [{ CertificateArn: one, IsDefault: true }])
+
+  // An NLB's TLS listener terminates TLS with the certificate and forwards TCP.
+  const { LoadBalancers: [nlb] = [] } = await elb.createLoadBalancer({ Name: 'tls', Type: 'network' })
+  const { TargetGroups: [tg] = [] } = await elb.createTargetGroup({ Name: 'tls-tcp', Protocol: 'TCP', Port: 9, TargetType: 'ip' })
+  const port = await freePort()
+  const { Listeners: [tlsListener] = [] } = await elb.createListener({ LoadBalancerArn: nlb.LoadBalancerArn!, Protocol: 'TLS', Port: port, Certificates: [{ CertificateArn: one }], AlpnPolicy: ['HTTP2Preferred'], DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn! }] })
+  t.match(tlsListener, { Protocol: 'TLS', AlpnPolicy: ['HTTP2Preferred'], SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })
+  t.match((await presented(nlb.DNSName!, port, 'one.example.test', acm.authorityCertificate())).names, /one\.example\.test/)
+})

@@ -1,10 +1,12 @@
 // An engine started again over a durable store (the SQLite store of its
 // data directory) binds every load balancer's listeners again on the same
 // address and port, registers the targets again (health starts again at
-// initial) and routes as before; rules and attributes survive.
+// initial) and routes as before; rules and attributes survive. A port taken
+// meanwhile does not stop the engine: the load balancer is in startFailures.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import net from 'node:net'
 import t from 'tap'
 import { Engine } from '../../../runtime/engine.js'
 import { backend, get, refused, spread, webStack } from './elb-fixtures.js'
@@ -31,7 +33,8 @@ t.test('restart over a durable store re-binds the listeners and re-registers the
   t.ok(await refused(address, port), 'the listener went with the engine')
 
   const second = await start()
-  t.teardown(() => second.close())
+  let secondClosed = false
+  t.teardown(async () => { if (!secondClosed) await second.close() })
   t.same(second.elb.startFailures, [])
   const { LoadBalancers } = await second.elb.describeLoadBalancers({ LoadBalancerArns: [lb.LoadBalancerArn!] })
   t.equal(LoadBalancers![0].DNSName, address, 'the same address')
@@ -44,4 +47,15 @@ t.test('restart over a durable store re-binds the listeners and re-registers the
   // A new load balancer after the restart takes another address.
   const { LoadBalancers: [next] = [] } = await second.elb.createLoadBalancer({ Name: 'next' })
   t.not(next.DNSName, address)
+  await second.close()
+  secondClosed = true
+
+  // The port taken meanwhile by something else: the engine starts, the load balancer is reported, its records stay.
+  const squatter = net.createServer()
+  await new Promise<void>((resolve) => squatter.listen(port, address, resolve))
+  t.teardown(() => new Promise<void>((resolve) => squatter.close(() => resolve())))
+  const third = await start()
+  t.teardown(() => third.close())
+  t.same(third.elb.startFailures.map((f) => f.arn), [lb.LoadBalancerArn])
+  t.equal((await third.elb.describeListeners({ LoadBalancerArn: lb.LoadBalancerArn! })).Listeners!.length, 1, 'the listener is still recorded')
 })

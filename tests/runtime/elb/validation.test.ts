@@ -159,3 +159,18 @@ t.test('a listener port that cannot be bound: refused, nothing committed; Modify
   t.equal((await get(address, next, '/y')).body, 'a /y')
   t.ok(await refused(address, port), 'the old port is free again')
 })
+
+t.test('concurrent changes go one at a time: of two CreateListener calls on one port, one wins', async (t) => {
+  const engine = await elbEngine(t)
+  const elb = engine.elb
+  const a = await backend(t, 'a')
+  const { lb, tg, address } = await webStack(engine, [a])
+  const port = await freePort()
+  const make = () => elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: port, DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn! }] })
+  const results = await Promise.allSettled([make(), make()])
+  t.same(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+  const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!
+  t.equal((lost.reason as { code: string }).code, 'DuplicateListener')
+  t.equal((await elb.describeListeners({ LoadBalancerArn: lb.LoadBalancerArn! })).Listeners!.filter((l) => l.Port === port).length, 1)
+  t.equal((await get(address, port, '/z')).body, 'a /z')
+})
