@@ -30,7 +30,12 @@ import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, t
 import { Batch, type BatchSettings } from './batch/index.js'
 import { Ecs, execSessionsOf, execUpgradeRoute, type EcsSettings } from './ecs/index.js'
 import { LogStore } from './logs/log-store.js'
+import { Elbv2 } from './elb/index.js'
+import { LoadBalancerPlane } from './lb/plane.js'
+import { TargetGroup } from './lb/target-group.js'
+import { HttpListener } from './lb/http/index.js'
 import { Iam, type IamConfig } from './iam/index.js'
+import { Acm } from './acm/index.js'
 import { AuditTrail } from './audit/index.js'
 import { CloudWatchLogs } from './logs/cloudwatch-logs.js'
 import { anyRoute, getRoute, jsonDocument, prefixRoute, startHttp, type HttpEndpoint } from './http/server.js'
@@ -181,7 +186,7 @@ function engineIdOf(store: Store): string {
 
 interface EngineParts {
   clock: Clock; partition: Partition; store: Store; events: EventBus; scheduler: Scheduler; placer: Placer; pools: NodePools
-  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; ecs: Ecs; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
+  launcher: TaskLauncher; runners: Map<string, Runner>; runner: Runner; batch: Batch; ecs: Ecs; acm: Acm; elb: Elbv2; lbPlane: LoadBalancerPlane; eventBridge: EventBridge; logs: CloudWatchLogs; registry: Registry; api: ApiRouter; http: HttpEndpoint; iam: Iam; audit: AuditTrail
   dataDir: string; runDir: string; ownsDataDir: boolean; ownsStore: boolean; stopRelay: () => void; stopClockMark: () => void; id: string
 }
 
@@ -205,6 +210,10 @@ export class Engine {
   readonly batch: Batch
   /** Amazon ECS and Fargate: clusters, container instances, task definitions, tasks, services. */
   readonly ecs: Ecs
+  /** Elastic Load Balancing v2: load balancers on 127.250.x addresses, listeners, rules, target groups (runtime/elb over runtime/lb). */
+  readonly elb: Elbv2
+  /** AWS Certificate Manager over the engine's local CA (kept in the store): certificates for HTTPS listeners. */
+  readonly acm: Acm
   /** CloudWatch Logs over the job logs. */
   readonly logs: CloudWatchLogs
   /** Principals, keys and policies; SigV4 verification and policy evaluation for the API. */
@@ -237,6 +246,8 @@ export class Engine {
     this.runner = p.runner
     this.batch = p.batch
     this.ecs = p.ecs
+    this.elb = p.elb
+    this.acm = p.acm
     this.logs = p.logs
     this.iam = p.iam
     this.audit = p.audit
@@ -324,17 +335,27 @@ export class Engine {
         settings: { ...options.batch, workRoot: join(runDir, 'work'), runner: runnerName }
       })
       undo.push(() => batch.close())
+      // Load balancers before ECS (services register their tasks as targets); instance targets resolve through ECS's container instances.
+      const acm = await Acm.open({ store, clock, partition, events, tokens: new PageTokens({ now }) })
+      undo.push(() => acm.close())
+      const lbPlane = new LoadBalancerPlane({ clock, createTargetGroup: (config, o) => new TargetGroup(config, o), openHttpListener: (config, o) => HttpListener.open(config, o) })
+      undo.push(() => lbPlane.close())
+      let ecsOfElb: Ecs | undefined
+      const elb = new Elbv2({ store, clock, partition, plane: lbPlane, certificates: acm, resolveInstance: (id) => ecsOfElb?.instanceAddress(id) })
+      undo.push(() => elb.close())
+      await elb.start()
       const ecs = new Ecs({
-        store, clock, partition, events, scheduler, pools, launcher, runners,
+        store, clock, partition, events, scheduler, pools, launcher, runners, targets: elb.targets, traffic: elb,
         capacity: new CapacityProvider(scheduler, pools), applier: new PlanApplier(store, pools), tokens: new PageTokens({ now }),
         settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName, allowPrivileged: options.allowPrivileged === true }
       })
       undo.push(() => ecs.close())
+      ecsOfElb = ecs
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
       const logs = new CloudWatchLogs({ store, logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })
       const api = new ApiRouter({
-        tables: serviceTables({ partition, batch, ecs, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
+        tables: serviceTables({ partition, batch, ecs, elb, acm, registry, clock, events, eventBridge, logs, iam, audit }), partition, now,
         authenticator: iam, authorizer: iam, audit, ...(options.onCall !== undefined ? { onCall: options.onCall } : {}) })
       const http = await startHttp([
         prefixRoute('registry', '/v2', registry.handle),
@@ -348,7 +369,7 @@ export class Engine {
       // ECS Exec's session streams are WebSockets on this endpoint.
       execSessionsOf(ecs.context).endpoint = http.address
       return new Engine({
-        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, ecs, logs, registry, api, http, iam, audit,
+        clock, partition, store, events, eventBridge, scheduler, placer, pools, launcher, runners, runner: runners.get(runnerName)!, batch, ecs, acm, elb, lbPlane, logs, registry, api, http, iam, audit,
         dataDir, runDir, ownsDataDir, ownsStore: options.store === undefined, stopRelay: () => relay.stop(), stopClockMark, id: engineId
       })
     } catch (error) {
@@ -368,6 +389,9 @@ export class Engine {
       const p = this.#p
       await this.batch.close()
       await this.ecs.close()
+      await this.elb.close()
+      await p.lbPlane.close()
+      this.acm.close()
       this.launcher.close()
       await Promise.all([...p.runners.values()].map((r) => r.close()))
       p.stopRelay()

@@ -50,3 +50,7 @@ export { Iam, type IamConfig } from './iam/index.js'
 export type { User, Role, AccessKey, AccessKeyMetadata, RoleAccessKey, Tag, IamService } from './iam/index.js'
 export type { AuditService, TrailEvent, CloudTrailRecord, LookupEventsRequest, LookupEventsResponse } from './audit/index.js'
 export { encodeJson } from './api/json.js'
+export {
+  Acm, ACM_TIMESTAMP_MEMBERS, checkLightsailCertificateRequest, LIGHTSAIL_CERTIFICATES_PER_YEAR,
+  type AcmOptions, type DnsRecordSource, type CertificateStatus, type KeyAlgorithm as CertificateKeyAlgorithm
+} from './acm/index.js'

@@ -7,6 +7,7 @@
 import { InvalidArgumentError, ManualClock, eventBridgeService, type Engine, type Registry } from '../runtime/index.js'
 import { ecsWireTimes } from '../runtime/api/tables/ecs.js'
 import type { CloudBackend, ClockService, EcsService, EventsService, RegistryService, Subscription } from './services.js'
+import type { AcmService } from './acm.js'
 
 export function embeddedRegistry(registry: Registry): RegistryService {
   return {
@@ -76,17 +77,37 @@ export function embeddedEcs(engine: Engine): EcsService {
   }) as unknown as EcsService
 }
 
+/** ACM is the engine's own; its synchronous calls become promises, as they are remotely. */
+export function embeddedAcm(engine: Engine): AcmService {
+  const acm = engine.acm
+  return {
+    requestCertificate: async (input) => acm.requestCertificate(input),
+    describeCertificate: async (input) => acm.describeCertificate(input),
+    listCertificates: async (input) => acm.listCertificates(input),
+    getCertificate: async (input) => acm.getCertificate(input),
+    deleteCertificate: async (input) => acm.deleteCertificate(input),
+    addTagsToCertificate: async (input) => acm.addTagsToCertificate(input),
+    removeTagsFromCertificate: async (input) => acm.removeTagsFromCertificate(input),
+    listTagsForCertificate: async (input) => acm.listTagsForCertificate(input),
+    importCertificate: async (input) => acm.importCertificate(input),
+    confirmValidation: (input) => acm.confirmValidation(input),
+    authorityCertificate: async () => acm.authorityCertificate()
+  }
+}
+
 export function embeddedBackend(engine: Engine): CloudBackend {
   return {
     get endpoint() { return engine.endpoint },
     batch: engine.batch,
     ecs: embeddedEcs(engine),
+    acm: embeddedAcm(engine),
     registry: embeddedRegistry(engine.registry),
     clock: embeddedClock(engine),
     events: embeddedEvents(engine),
     iam: engine.iam,
     audit: engine.audit,
     logs: engine.logs,
+    elbv2: engine.elb,
     close: () => engine.close()
   }
 }

@@ -12,9 +12,14 @@ export {
 } from './ecs.js'
 export type { EcsApi, EcsExtensions, ExecStream, ExecStreamOptions } from '../runtime/ecs/index.js'
 export type { EcsService } from './services.js'
+export { AcmClient, CertificateHandle, type AcmService, type RequestCertificateOptions } from './acm.js'
 export { RegistryClient, RepositoryHandle } from './registry.js'
 export { IamClient, UserHandle, RoleHandle, type PolicyDocument } from './iam.js'
 export { AuditClient, type AuditFilter, type AuditEvent } from './audit.js'
+export {
+  Elbv2Client, LoadBalancerHandle, TargetGroupHandle, ListenerBuilder, ListenerHandle, ListenerRuleBuilder, ListenerRuleHandle, ActionChoice, type LoadBalancerOptions,
+  type TargetGroupOptions, type HealthCheckOptions, type ListenerOptions, type TargetRef, type TargetHealthView, type ForwardTo, type Elbv2Service
+} from './elbv2.js'
 export {
   RuleBuilder, RuleHandle, ConnectionBuilder, ConnectionHandle, ApiDestinationBuilder, ApiDestinationHandle, type TargetOptions, type CustomEvent
 } from './events.js'

@@ -14,6 +14,8 @@ import type { EventBridgeService } from '../runtime/index.js'
 import type { CloudWatchLogsApi } from '../runtime/index.js'
 import type { EcsApi, EcsExtensions } from '../runtime/ecs/index.js'
 import type { GetLogEventsRequest, GetLogEventsResponse } from '../runtime/logs/model.js'
+import type { AcmService } from './acm.js'
+import type { Elbv2Operations } from '../runtime/elb/model.js'
 
 export type { BatchService } from '../runtime/index.js'
 export type { IamService } from '../runtime/index.js'
@@ -94,6 +96,8 @@ export interface CloudBackend {
   readonly endpoint: string
   readonly batch: BatchService
   readonly ecs: EcsService
+  /** AWS Certificate Manager over the engine's CA (ACM's API remotely, its extensions on /stratus/). */
+  readonly acm: AcmService
   readonly registry: RegistryService
   readonly clock: ClockService
   readonly events: EventsService
@@ -103,5 +107,7 @@ export interface CloudBackend {
   readonly audit: AuditService
   /** CloudWatch Logs: log groups, streams and events in its shapes (its own API remotely). */
   readonly logs: CloudWatchLogsApi
+  /** Elastic Load Balancing v2 in its shapes (the ELBv2 API remotely, awsQuery; times epoch ms both ways). */
+  readonly elbv2: Elbv2Operations
   close(): Promise<void>
 }

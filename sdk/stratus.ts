@@ -8,10 +8,12 @@
 import { Engine, type EngineOptions, type CloudWatchLogsApi } from '../runtime/index.js'
 import { BatchClient } from './batch.js'
 import { EcsClient } from './ecs.js'
+import { AcmClient } from './acm.js'
 import { RegistryClient } from './registry.js'
 import { IamClient } from './iam.js'
 import { AuditClient } from './audit.js'
 import { CloudEvents } from './events.js'
+import { Elbv2Client } from './elbv2.js'
 import { embeddedBackend } from './embedded.js'
 import { connectBackend, type ConnectOptions } from './remote/connect.js'
 import type { CloudBackend, ClockService } from './services.js'
@@ -58,6 +60,8 @@ export class StratusClient implements AsyncDisposable {
   readonly batch: BatchClient
   /** Amazon ECS and Fargate: clusters, task definitions, tasks (with ECS Exec), services. */
   readonly ecs: EcsClient
+  /** AWS Certificate Manager: certificates from the engine's local CA (request, validate, renew on the clock), imports, the root to trust. */
+  readonly acm: AcmClient
   readonly registry: RegistryClient
   /** Users, roles, access keys, inline policies, tags. */
   readonly iam: IamClient
@@ -68,6 +72,8 @@ export class StratusClient implements AsyncDisposable {
    * output, Batch's job output in /aws/batch/job, PutLogEvents) and their events.
    */
   readonly logs: CloudWatchLogsApi
+  /** Elastic Load Balancing v2: load balancers on 127.x addresses, listeners and rules, target groups and their health. */
+  readonly elbv2: Elbv2Client
   readonly #backend: CloudBackend
 
   constructor(backend: CloudBackend) {
@@ -76,10 +82,12 @@ export class StratusClient implements AsyncDisposable {
     this.events = new CloudEvents(backend.events)
     this.batch = new BatchClient(backend.batch)
     this.ecs = new EcsClient(backend.ecs)
+    this.acm = new AcmClient(backend.acm)
     this.registry = new RegistryClient(backend.registry)
     this.iam = new IamClient(backend.iam)
     this.audit = new AuditClient(backend.audit)
     this.logs = backend.logs
+    this.elbv2 = new Elbv2Client(backend.elbv2)
   }
 
   /** host:port of the engine's HTTP endpoint (the registry is under /v2/, the wire API beside it). */

@@ -5,6 +5,7 @@
 
 import type { Batch } from '../batch/service.js'
 import type { Ecs } from '../ecs/service.js'
+import type { Acm } from '../acm/service.js'
 import type { CloudWatchLogsApi } from '../logs/cloudwatch-logs.js'
 import type { Partition } from '../aws/partition.js'
 import type { Registry } from '../../registry/index.js'
@@ -27,12 +28,17 @@ import { ecsStratusOperations } from './tables/ecs-extra.js'
 import { lightsailTable } from './tables/lightsail.js'
 import { stratusTable } from './tables/stratus.js'
 import { eventsTable } from './tables/events.js'
+import { acmStratusOperations, acmTable } from './tables/acm.js'
+import { elbv2Table } from './tables/elbv2.js'
+import type { Elbv2Operations } from '../elb/model.js'
 
 /** What the tables are built from. */
 export interface ServiceParts {
   readonly partition: Partition
   readonly batch: Batch
   readonly ecs: Ecs
+  /** AWS Certificate Manager (its table and its /stratus/ calls are served when given). */
+  readonly acm?: Acm
   readonly logs: CloudWatchLogsApi
   readonly iam: Iam
   readonly audit: AuditService
@@ -40,10 +46,12 @@ export interface ServiceParts {
   readonly clock: Clock
   readonly events: EventBus
   readonly eventBridge: EventBridge
+  /** Elastic Load Balancing v2's control plane (runtime/elb): its table is mounted when given. */
+  readonly elb?: Elbv2Operations
 }
 
 export function serviceTables(parts: ServiceParts): ServiceTable[] {
-  const { partition, batch, ecs, registry, clock, events, eventBridge, logs, iam, audit } = parts
+  const { partition, batch, ecs, acm, registry, clock, events, eventBridge, logs, iam, audit, elb } = parts
   return [
     batchTable(batch, partition, [...batchOperations(batch, partition), ...batchExtraOperations(batch, partition)]),
     ecrTable(registry, partition, [...ecrOperations(registry, partition), ...ecrExtraOperations(registry, partition)]),
@@ -54,6 +62,9 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     ecsTable(ecsOperations(ecs, partition), ecs),
     lightsailTable(),
     eventsTable(eventBridge, partition),
-    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: ecsStratusOperations(ecs, partition) })
+    ...(elb !== undefined ? [elbv2Table(elb, partition)] : []),
+    stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: [...ecsStratusOperations(ecs, partition), ...(acm !== undefined ? acmStratusOperations(acm, partition) : [])] }),
+    // Last: the tables before it keep their places (the health document lists them in this order).
+    ...(acm !== undefined ? [acmTable(acm, partition)] : [])
   ]
 }

@@ -44,6 +44,8 @@ export function isFailedTask(record: Pick<TaskRecord, 'task'>): boolean {
   if (t.lastStatus !== 'STOPPED') return false
   // Unhealthy: a failure even when the scheduler did the stopping (it stops unhealthy tasks).
   if (t.healthStatus === 'UNHEALTHY') return true
+  // Its load balancer's health checks failed (the scheduler stopped it for that).
+  if (typeof t.stoppedReason === 'string' && t.stoppedReason.startsWith('Task failed ELB health checks')) return true
   if (typeof t.stopCode === 'string' && NOT_FAILURES.has(t.stopCode)) return false
   if (t.stopCode === 'TaskFailedToStart') return true
   const startedAt = timeOf(t.startedAt)

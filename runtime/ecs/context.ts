@@ -16,6 +16,8 @@ import type { TaskLauncher } from '../tasks/task-launcher.js'
 import type { Runner } from '../runners/runner.js'
 import type { WorkQueue } from '../controller/work-queue.js'
 import type { TaskRecord } from './records.js'
+import type { TargetRegistry } from '../lb/model.js'
+import type { Transaction } from '../store/store.js'
 
 export interface EcsSettings {
   /**
@@ -37,12 +39,30 @@ export interface EcsSettings {
   allowPrivileged?: boolean
 }
 
-/** Told when a task reaches RUNNING and before it is stopped: the load balancers' seam (next issue). */
+/** Told when a task reaches RUNNING and before it is stopped: the load balancers' seam (service-targets.ts). */
 export interface TaskLifecycleHook {
   /** In the transaction that records the task RUNNING (its network bindings and address are known). */
-  running?(task: TaskRecord): void
-  /** Before the task's containers are told to stop (a load balancer drains its target first). */
-  stopping?(task: TaskRecord): void
+  running?(task: TaskRecord, tx: Transaction): void
+  /**
+   * After the decision to stop a RUNNING task committed, before its containers
+   * are told to stop: a promise it returns holds the task in DEACTIVATING
+   * until it settles (a load balancer drains its targets first).
+   */
+  stopping?(task: TaskRecord): unknown
+}
+
+/**
+ * The ELBv2 operations blue/green deployments shift traffic with (the
+ * engine's Elbv2 control plane; SDK input shapes, PascalCase members).
+ */
+export interface ListenerTraffic {
+  modifyRule(input: { RuleArn: string; Actions: ForwardActionInput[] }): Promise<unknown>
+  modifyListener(input: { ListenerArn: string; DefaultActions: ForwardActionInput[] }): Promise<unknown>
+}
+
+export interface ForwardActionInput {
+  Type: 'forward'
+  ForwardConfig: { TargetGroups: Array<{ TargetGroupArn: string; Weight: number }> }
 }
 
 export interface EcsHooks {
@@ -72,6 +92,10 @@ export interface EcsContext {
   readonly queues: Map<string, WorkQueue>
   /** What an area wants done when the engine closes (timers, watchers). */
   readonly closers: Array<() => void | Promise<void>>
+  /** The ELBv2 control plane's target registration (services' loadBalancers); undefined: no load balancers in this engine. Set once (EcsOptions or Ecs.attachLoadBalancers). */
+  targets?: TargetRegistry
+  /** The ELBv2 listener operations blue/green deployments shift traffic with. */
+  traffic?: ListenerTraffic
 }
 
 export const DEFAULT_ECS_SETTINGS: Omit<EcsSettings, 'runner' | 'workRoot'> = {

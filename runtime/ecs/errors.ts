@@ -27,6 +27,8 @@ export const ECS_EXCEPTIONS = {
   PlatformUnknownException: 'InvalidArgument',
   PlatformTaskDefinitionIncompatibilityException: 'InvalidArgument',
   UpdateInProgressException: 'Conflict',
+  ServiceDeploymentNotFoundException: 'NotFound',
+  ConflictException: 'Conflict',
   AccessDeniedException: 'AccessDenied',
   ServerException: 'Internal'
 } as const satisfies Record<string, ErrorKind>

@@ -21,7 +21,9 @@ export interface PlacementConstraint { type?: 'distinctInstance' | 'memberOf'; e
 export interface PlacementStrategy { type?: 'random' | 'spread' | 'binpack'; field?: string }
 export interface AwsVpcConfiguration { subnets: string[]; securityGroups?: string[]; assignPublicIp?: 'ENABLED' | 'DISABLED' }
 export interface NetworkConfiguration { awsvpcConfiguration?: AwsVpcConfiguration }
-export interface LoadBalancer { targetGroupArn?: string; loadBalancerName?: string; containerName?: string; containerPort?: number }
+export interface AdvancedConfiguration { alternateTargetGroupArn?: string; productionListenerRule?: string; testListenerRule?: string; roleArn?: string }
+export interface LoadBalancer { targetGroupArn?: string; loadBalancerName?: string; containerName?: string; containerPort?: number; advancedConfiguration?: AdvancedConfiguration }
+export type DeploymentStrategy = 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY'
 export interface ServiceRegistry { registryArn?: string; port?: number; containerName?: string; containerPort?: number }
 export interface DeploymentController { type: DeploymentControllerType }
 
@@ -34,8 +36,12 @@ export interface DeploymentConfiguration {
   deploymentCircuitBreaker?: DeploymentCircuitBreaker
   maximumPercent?: number
   minimumHealthyPercent?: number
-  /** ROLLING only (BLUE_GREEN, LINEAR, CANARY come with the load balancers). */
-  strategy?: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY'
+  /** ROLLING (default), or BLUE_GREEN, LINEAR, CANARY: traffic shifted between each loadBalancers entry's target group and its alternate. */
+  strategy?: DeploymentStrategy
+  /** BLUE_GREEN / LINEAR / CANARY: minutes both revisions keep running after production traffic shifted (0–1440). */
+  bakeTimeInMinutes?: number
+  linearConfiguration?: { stepPercent?: number; stepBakeTimeInMinutes?: number }
+  canaryConfiguration?: { canaryPercent?: number; canaryBakeTimeInMinutes?: number }
 }
 
 export interface Deployment {
@@ -181,7 +187,17 @@ export interface ServiceOperations {
   describeServices(input: DescribeServicesRequest): Promise<DescribeServicesResponse>
   listServices(input: ListServicesRequest): Promise<ListServicesResponse>
   listServicesByNamespace(input: ListServicesByNamespaceRequest): Promise<ListServicesByNamespaceResponse>
+  listServiceDeployments(input: ListServiceDeploymentsRequest): Promise<ListServiceDeploymentsResponse>
+  describeServiceDeployments(input: DescribeServiceDeploymentsRequest): Promise<DescribeServiceDeploymentsResponse>
+  stopServiceDeployment(input: StopServiceDeploymentRequest): Promise<StopServiceDeploymentResponse>
 }
+
+export interface ListServiceDeploymentsRequest { service: string; cluster?: string; status?: string[]; createdAt?: { before?: number; after?: number }; nextToken?: string; maxResults?: number }
+export interface ListServiceDeploymentsResponse { serviceDeployments?: Array<Record<string, unknown>>; nextToken?: string }
+export interface DescribeServiceDeploymentsRequest { serviceDeploymentArns: string[] }
+export interface DescribeServiceDeploymentsResponse { serviceDeployments?: Array<Record<string, unknown>>; failures?: Failure[] }
+export interface StopServiceDeploymentRequest { serviceDeploymentArn: string; stopType?: 'ROLLBACK' | 'ABORT' }
+export interface StopServiceDeploymentResponse { serviceDeploymentArn?: string }
 
 /** A service's cost so far: the sum of its tasks' costs (the tasks area's taskCost), retained stopped tasks included. */
 export interface ServiceCost {
@@ -199,4 +215,7 @@ export interface ServiceExtensions {
 
 export const SERVICE_EXTENSION_NAMES = ['serviceCost'] as const
 
-export const SERVICE_OPERATION_NAMES = ['createService', 'updateService', 'deleteService', 'describeServices', 'listServices', 'listServicesByNamespace'] as const
+export const SERVICE_OPERATION_NAMES = [
+  'createService', 'updateService', 'deleteService', 'describeServices', 'listServices', 'listServicesByNamespace',
+  'listServiceDeployments', 'describeServiceDeployments', 'stopServiceDeployment'
+] as const

@@ -29,6 +29,12 @@ import { backoffDelayMs, circuitTrips, consecutiveFailures, isFailedTask, timeOf
 import { serviceKey, serviceTasks, type ServiceState } from './service-records.js'
 import type { Deployment, PlacementStrategy, Service } from './model-services.js'
 import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withEvent } from './service-events.js'
+import { elbStopReason, forgetEnded, lbHealthOf, lbMessages, registerTasks, watchTargetHealth, type TargetSide } from './service-targets.js'
+import { planBlueGreen, type BlueGreenState } from './blue-green.js'
+import { blueGreenOf, rolledBack, sidesOf } from './blue-green-step.js'
+import { shiftTraffic, type TrafficChange } from './blue-green-traffic.js'
+import { withHistory } from './service-deployments.js'
+import { phaseOf } from './service-phases.js'
 
 export const SERVICES_QUEUE = 'ecs:services'
 /** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
@@ -60,30 +66,9 @@ export function startServiceController(ctx: EcsContext): ServiceController {
   ctx.hooks.instanceChanged.add((clusterName) => {
     for (const r of ctx.store.scan<ServiceState>(SERVICES, { index: { name: 'cluster', value: clusterName } })) queue.add(r.key)
   })
+  watchTargetHealth(ctx, (key) => queue.add(key))
   for (const r of ctx.store.scan<ServiceState>(SERVICES)) queue.add(r.key)
   return { enqueue: (clusterName, serviceName) => queue.add(serviceKey(clusterName, serviceName)) }
-}
-
-function hasHealthCheck(ctx: EcsContext, taskDefinitionArn: string, cache: Map<string, boolean>): boolean {
-  const cached = cache.get(taskDefinitionArn)
-  if (cached !== undefined) return cached
-  let known = false
-  try {
-    const td = resolveTaskDefinition(ctx, taskDefinitionArn, 'taskDefinition', { allowInactive: true }).taskDefinition
-    known = (td.containerDefinitions ?? []).some((c: Record<string, any>) => c.essential !== false && c.healthCheck !== undefined)
-  } catch {
-    known = false
-  }
-  cache.set(taskDefinitionArn, known)
-  return known
-}
-
-/** Where a live task is on its way: pending, RUNNING, healthy (RUNNING and HEALTHY when the definition checks health), unhealthy. */
-function phaseOf(ctx: EcsContext, t: TaskRecord, cache: Map<string, boolean>): TaskPhase {
-  if (t.task.lastStatus !== 'RUNNING') return 'pending'
-  if (t.task.healthStatus === 'UNHEALTHY') return 'unhealthy'
-  if (!hasHealthCheck(ctx, String(t.task.taskDefinitionArn), cache)) return 'healthy'
-  return t.task.healthStatus === 'HEALTHY' ? 'healthy' : 'running'
 }
 
 function reconcileService(ctx: EcsContext, key: string, queue: WorkQueue): ReconcileResult {
@@ -96,8 +81,9 @@ function reconcileService(ctx: EcsContext, key: string, queue: WorkQueue): Recon
     const before = JSON.stringify(got.value)
     const step = new Step(ctx, tx, got.value)
     const result = step.run()
+    const state = withHistory(step.state, ctx.clock.now())
     if (step.deleted) tx.delete(SERVICES, key, got.version)
-    else if (JSON.stringify(step.state) !== before) tx.put(SERVICES, key, step.state, got.version)
+    else if (JSON.stringify(state) !== before) tx.put(SERVICES, key, state, got.version)
     return result
   })
 }
@@ -112,6 +98,10 @@ class Step {
   readonly #now: number
   /** A launch was refused in this step (an error, not a placement shortfall). */
   #refused = false
+  /** Tasks whose targets failed their ELB health checks after the grace period, with the group. */
+  readonly #elbFailed = new Map<string, string>()
+  /** The earliest end of a grace period that holds an unhealthy target's task (the step runs again then). */
+  #graceWake: number | undefined
 
   constructor(ctx: EcsContext, tx: Transaction, state: ServiceState) {
     this.#ctx = ctx
@@ -141,6 +131,9 @@ class Step {
     }
     const all = serviceTasks(this.#tx, this.state.clusterName, this.#name)
     const live = all.filter((t) => t.task.lastStatus !== 'STOPPED')
+    // Load balancers: RUNNING tasks registered, the targets of tasks that ended on their own let go.
+    for (const m of forgetEnded(this.#ctx, this.#tx, this.#name, all.filter((t) => t.task.lastStatus === 'STOPPED' || t.task.lastStatus === 'DEPROVISIONING'))) this.#event(m)
+    for (const m of registerTasks(this.#ctx, this.#tx, this.#service, this.state.clusterName, live, (id) => this.#sideOf(id))) this.#event(m)
     if (s.status === 'DRAINING') {
       this.#stop(live.filter((t) => t.task.desiredStatus !== 'STOPPED').map((t) => ({ task: t, reason: 'Service is being deleted.' })))
       if (live.length > 0) return done
@@ -157,7 +150,16 @@ class Step {
     const failed = failedTasks + this.#launchFailures(String(primary.id))
     if (failed > (primary.failedTasks ?? 0)) this.#updateDeployment(String(primary.id), { failedTasks: failed })
     const breaker = s.deploymentConfiguration?.deploymentCircuitBreaker
-    if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
+    const shifting = this.#blueGreenOf(primary, live)
+    // StopServiceDeployment: the PRIMARY deployment in progress rolled back (ROLLBACK) or stopped where it is (ABORT).
+    const stopAsked = this.state.stopRequested?.deploymentId === primary.id && primary.rolloutState === 'IN_PROGRESS' ? this.state.stopRequested : undefined
+    if (shifting !== undefined && (stopAsked !== undefined || (breaker?.enable === true && circuitTrips(failed, s.desiredCount ?? 0)))) {
+      this.#rollBackBlueGreen(shifting, stopAsked !== undefined ? rolloutReasons.stopped(stopAsked.stopType) : rolloutReasons.failed())
+      primary = this.#primary()!
+    } else if (stopAsked !== undefined) {
+      this.#failDeployment(primary, stopAsked.stopType === 'ROLLBACK', rolloutReasons.stopped(stopAsked.stopType))
+      primary = this.#primary()!
+    } else if (breaker?.enable === true && primary.rolloutState === 'IN_PROGRESS' && circuitTrips(failed, s.desiredCount ?? 0)) {
       this.#failDeployment(primary, breaker.rollback)
       primary = this.#primary()!
     }
@@ -181,7 +183,7 @@ class Step {
     let more = false
     if (s.schedulingStrategy === 'DAEMON') {
       const plan = planDaemon({
-        nodes, live, primaryId: String(primary.id), phaseOf: (t) => phaseOf(this.#ctx, t, this.#health), eligible: this.#daemonEligible(this.#daemonConstraints(String(primary.taskDefinition), s.placementConstraints)),
+        nodes, live, primaryId: String(primary.id), phaseOf: (t) => this.#phase(t), eligible: this.#daemonEligible(this.#daemonConstraints(String(primary.taskDefinition), s.placementConstraints)),
         minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 0, startAllowed, frozen
       })
       this.#stop(plan.stop)
@@ -198,18 +200,37 @@ class Step {
       const rollout: RolloutTask[] = live.map((t) => {
         const arn = typeof t.task.containerInstanceArn === 'string' ? t.task.containerInstanceArn : undefined
         return {
-          id: t.taskId, primary: t.deploymentId === primary!.id, phase: phaseOf(this.#ctx, t, this.#health), stopping: t.task.desiredStatus === 'STOPPED',
+          id: t.taskId, primary: t.deploymentId === primary!.id, phase: this.#phase(t), stopping: t.task.desiredStatus === 'STOPPED',
           draining: arn !== undefined && (draining.has(arn) || !known.has(arn)), createdAt: timeOf(t.task.createdAt) ?? 0
         }
       })
-      const plan = planRollout({
-        desiredCount: s.desiredCount ?? 0, minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 100,
-        maximumPercent: s.deploymentConfiguration?.maximumPercent ?? 200, tasks: rollout, startAllowed, frozen
+      const bg = this.state.blueGreen !== undefined && this.state.blueGreen.deploymentId === primary.id ? this.state.blueGreen : undefined
+      const deploymentOf = new Map(live.map((t) => [t.taskId, t.deploymentId]))
+      const shiftPlan = bg === undefined || frozen ? undefined : planBlueGreen({
+        now: this.#now, desiredCount: s.desiredCount ?? 0, config: s.deploymentConfiguration ?? {}, state: bg, startAllowed,
+        green: rollout.filter((r) => r.primary), blue: rollout.filter((r) => deploymentOf.get(r.id) === bg.blueDeploymentId),
+        others: rollout.filter((r) => !r.primary && deploymentOf.get(r.id) !== bg.blueDeploymentId)
       })
+      if (shiftPlan !== undefined) {
+        this.state = { ...this.state, blueGreen: shiftPlan.cleanUp ? undefined : shiftPlan.state }
+        this.#traffic(bg!, { ...(shiftPlan.production !== undefined ? { production: shiftPlan.production } : {}), ...(shiftPlan.testToGreen === true ? { test: 'green' as const } : {}) })
+        if (shiftPlan.state.stage !== bg!.stage) this.#event(`(service ${this.#name}) (deployment ${String(primary.id)}) ${shiftPlan.state.stage === 'CLEAN_UP' ? 'bake time ended: stopping the blue tasks.' : `entered ${shiftPlan.state.stage}${shiftPlan.state.stage === 'PRODUCTION_TRAFFIC_SHIFT' ? ` (${shiftPlan.state.greenPercent}% of production traffic on green)` : ''}.`}`)
+        else if (shiftPlan.production !== undefined) this.#event(`(service ${this.#name}) (deployment ${String(primary.id)}) shifted ${shiftPlan.production}% of production traffic to green.`)
+        if (shiftPlan.wakeAt !== undefined) this.#graceWake = Math.min(this.#graceWake ?? shiftPlan.wakeAt, shiftPlan.wakeAt)
+        if (shiftPlan.cleanUp) this.#graceWake = this.#now
+      }
+      const plan = shiftPlan !== undefined && !shiftPlan.cleanUp
+        ? { start: shiftPlan.start, stop: shiftPlan.stop, steady: false }
+        : planRollout({
+          desiredCount: s.desiredCount ?? 0, minimumHealthyPercent: s.deploymentConfiguration?.minimumHealthyPercent ?? 100,
+          maximumPercent: s.deploymentConfiguration?.maximumPercent ?? 200, tasks: rollout, startAllowed, frozen
+        })
       const byId = new Map(live.map((t) => [t.taskId, t]))
       this.#stop(plan.stop.map((id) => {
         const task = byId.get(id)!
         const unhealthy = rollout.find((r) => r.id === id)?.phase === 'unhealthy'
+        const elb = this.#elbFailed.get(id)
+        if (elb !== undefined) return { task, reason: elbStopReason(elb) }
         return { task, reason: unhealthy ? 'Task failed container health checks.' : `Scaling activity initiated by (deployment ${String(task.deploymentId ?? primary!.id)})` }
       }))
       if (plan.start > START_BATCH) more = true
@@ -225,6 +246,7 @@ class Step {
     if (!startAllowed) return againAfter(until - this.#now)
     if (placementFailed) return againAfter(PLACEMENT_RETRY_MS)
     if (more) return againAfter(0)
+    if (this.#graceWake !== undefined) return againAfter(Math.max(0, this.#graceWake - this.#now))
     return done
   }
 
@@ -254,6 +276,63 @@ class Step {
     }
   }
 
+  /**
+   * A task's phase with its load balancers' word (services with loadBalancers):
+   * healthy only when every target is; a target unhealthy after the
+   * healthCheckGracePeriodSeconds makes the task unhealthy (stopped, replaced).
+   */
+  #phase(t: TaskRecord): TaskPhase {
+    const base = phaseOf(this.#ctx, t, this.#health)
+    if (base === 'pending' || base === 'unhealthy' || this.#ctx.targets === undefined || (this.#service.loadBalancers ?? []).length === 0) return base
+    if (t.task.desiredStatus === 'STOPPED') return base
+    const lb = lbHealthOf(this.#ctx, this.#tx, t.taskId)
+    if (lb.state === 'healthy') return base
+    if (lb.state === 'unhealthy') {
+      const graceEnd = (timeOf(t.task.startedAt) ?? this.#now) + (this.#service.healthCheckGracePeriodSeconds ?? 0) * 1000
+      if (this.#now >= graceEnd) {
+        this.#elbFailed.set(t.taskId, lb.targetGroupArn!)
+        return 'unhealthy'
+      }
+      this.#graceWake = Math.min(this.#graceWake ?? graceEnd, graceEnd)
+    }
+    return 'running'
+  }
+
+  /** Which target groups a deployment's tasks join (blue/green alternates; else the loadBalancers' own). */
+  #sideOf(deploymentId: string | undefined): TargetSide {
+    return deploymentId === undefined ? 'primary' : this.state.targetSides?.[deploymentId] ?? 'primary'
+  }
+
+  /** The PRIMARY deployment's blue/green rollout (begun here when it replaces a deployment that still serves). */
+  #blueGreenOf(primary: Deployment, live: readonly TaskRecord[]): BlueGreenState | undefined {
+    const found = blueGreenOf(this.state, primary, live, this.#now)
+    if (found === undefined || 'stage' in found) return found
+    this.state = found.state
+    if (found.resetTraffic) this.#traffic(found.rollout, { production: 0, test: 'blue' })
+    this.#event(found.message)
+    return found.rollout
+  }
+
+  /** Traffic for a rollout's two sides, after the commit. */
+  #traffic(bg: BlueGreenState, change: TrafficChange): void {
+    if (change.production === undefined && change.test === undefined) return
+    const { ctx, sides, lbs, cluster, name } = { ctx: this.#ctx, sides: sidesOf(this.state, bg), lbs: this.#service.loadBalancers ?? [], cluster: this.state.clusterName, name: this.#name }
+    this.#tx.afterCommit(() => { void shiftTraffic(ctx, cluster, name, lbs, sides, change) })
+  }
+
+  /** Back to blue: production and test traffic, the blue deployment PRIMARY again; the green tasks go (rolling plan). */
+  #rollBackBlueGreen(bg: BlueGreenState, reason: string): void {
+    this.#traffic(bg, { production: 0, test: 'blue' })
+    const green = String(bg.deploymentId)
+    this.#event(messages.deploymentFailed(this.#name, green))
+    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', green, reason)
+    this.state = { ...this.state, blueGreen: undefined }
+    const service = rolledBack(this.#service, bg, reason, this.#now)
+    if (service === undefined) return this.#updateDeployment(green, { rolloutState: 'FAILED', rolloutStateReason: reason })
+    this.#setService(service)
+    this.#event(messages.rollingBack(this.#name, bg.blueDeploymentId))
+  }
+
   #primary(): Deployment | undefined {
     return (this.#service.deployments ?? []).find((d) => d.status === 'PRIMARY')
   }
@@ -262,11 +341,11 @@ class Step {
     this.#setService({ ...this.#service, deployments: (this.#service.deployments ?? []).map((d) => d.id === id ? { ...d, ...change, updatedAt: this.#now } : d) })
   }
 
-  #failDeployment(primary: Deployment, rollback: boolean): void {
+  #failDeployment(primary: Deployment, rollback: boolean, reason: string = rolloutReasons.failed()): void {
     const id = String(primary.id)
-    this.#updateDeployment(id, { rolloutState: 'FAILED', rolloutStateReason: rolloutReasons.failed() })
+    this.#updateDeployment(id, { rolloutState: 'FAILED', rolloutStateReason: reason })
     this.#event(messages.deploymentFailed(this.#name, id))
-    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', id, rolloutReasons.failed())
+    emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', id, reason)
     const target = this.state.lastCompleted
     if (!rollback || target === undefined || target.taskDefinition === primary.taskDefinition) return
     this.#setService(startDeployment(this.#ctx, this.#tx, this.#service, target.taskDefinition, rolloutReasons.rollingBack(target.deploymentId)))
@@ -280,6 +359,8 @@ class Step {
       stopTask(this.#ctx, this.#tx, String(task.task.taskArn), { reason, stopCode: 'ServiceSchedulerInitiated' })
       if (task.task.lastStatus === 'RUNNING') running.push(String(task.task.taskArn))
       if (reason === 'Task failed container health checks.') this.#event(messages.taskFailedHealthChecks(this.#name, String(task.task.taskArn)))
+      const elb = this.#elbFailed.get(task.taskId)
+      if (elb !== undefined) this.#event(lbMessages.failedElb(this.#name, task.taskId, elb))
     }
     if (running.length > 0) {
       this.#event(messages.stopped(this.#name, running))

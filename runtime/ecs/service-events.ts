@@ -104,5 +104,6 @@ export const rolloutReasons = {
   inProgress: (deploymentId: string) => `ECS deployment ${deploymentId} in progress.`,
   completed: (deploymentId: string) => `ECS deployment ${deploymentId} completed.`,
   failed: () => 'ECS deployment circuit breaker: tasks failed to start.',
-  rollingBack: (deploymentId: string) => `ECS deployment circuit breaker: rolling back to deploymentId ${deploymentId}.`
+  rollingBack: (deploymentId: string) => `ECS deployment circuit breaker: rolling back to deploymentId ${deploymentId}.`,
+  stopped: (stopType: 'ROLLBACK' | 'ABORT') => stopType === 'ROLLBACK' ? 'Service deployment stopped by request: rolling back.' : 'Service deployment stopped by request.'
 } as const

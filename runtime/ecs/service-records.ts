@@ -35,6 +35,14 @@ export interface ServiceState extends ServiceRecord {
   launchErrorAt?: number
   /** INACTIVE since (deleted; describable until purged). */
   inactiveAt?: number
+  /** Blue/green: the target groups each deployment's tasks join (absent: the loadBalancers' targetGroupArn). */
+  targetSides?: Record<string, 'primary' | 'alternate'>
+  /** Blue/green: the rollout shifting traffic now (blue-green.ts). */
+  blueGreen?: import('./blue-green.js').BlueGreenState
+  /** StopServiceDeployment asked to stop this deployment (the controller acts on it while it is the PRIMARY one in progress). */
+  stopRequested?: { deploymentId: string; stopType: 'ROLLBACK' | 'ABORT' }
+  /** What ListServiceDeployments / DescribeServiceDeployments report (service-deployments.ts). */
+  history?: import('./service-deployments.js').DeploymentHistory[]
 }
 
 /** Store key of a service. */

@@ -5,7 +5,7 @@
 
 import { EcsError, invalidParameter } from './errors.js'
 import type {
-  CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentController, LaunchType, NetworkConfiguration,
+  CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentController, DeploymentStrategy, LaunchType, NetworkConfiguration,
   PlacementConstraint, PlacementStrategy, PropagateTags, SchedulingStrategy
 } from './model-services.js'
 
@@ -98,9 +98,68 @@ export function checkDeploymentController(value: unknown, field = 'deploymentCon
   const type = value.type
   if (type === 'ECS') return { type }
   if (type === 'CODE_DEPLOY' || type === 'EXTERNAL') {
-    throw new EcsError('UnsupportedFeatureException', `${field}.type ${type}: blue/green deployments with task sets are not supported yet (they come with load balancers); use ECS (rolling update).`, { field: `${field}.type` })
+    throw new EcsError('UnsupportedFeatureException', `${field}.type ${type}: task sets are not supported by this engine; use the ECS deployment controller, whose deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY shifts traffic between target groups.`, { field: `${field}.type` })
   }
   throw invalidParameter(`${field}.type`, `${field}.type must be one of ECS, CODE_DEPLOY, EXTERNAL.`)
+}
+
+const STRATEGIES: readonly DeploymentStrategy[] = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY']
+const BAKE_MINUTES_MAX = 1440
+
+function checkMinutes(value: unknown, field: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > BAKE_MINUTES_MAX) {
+    throw invalidParameter(field, `${field} must be a whole number of minutes from 0 to ${BAKE_MINUTES_MAX}, got ${JSON.stringify(value)}.`, BAKE_MINUTES_MAX)
+  }
+  return value
+}
+
+/** A percentage in multiples of 0.1 from `low` to 100. */
+function checkPercent(value: unknown, field: string, low: number): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < low || value > 100 || Math.abs(Math.round(value * 10) - value * 10) > 1e-9) {
+    throw invalidParameter(field, `${field} must be a multiple of 0.1 from ${low.toFixed(1)} to 100.0, got ${JSON.stringify(value)}.`, 100)
+  }
+  return value
+}
+
+/**
+ * The blue/green family's members: bakeTimeInMinutes (BLUE_GREEN, LINEAR,
+ * CANARY; 0–1440), linearConfiguration (LINEAR: stepPercent 3.0–100.0
+ * default 10.0, stepBakeTimeInMinutes default 6), canaryConfiguration
+ * (CANARY: canaryPercent 0.1–100.0 default 5.0, canaryBakeTimeInMinutes
+ * default 10); each refused with another strategy.
+ */
+function checkTrafficShift(value: Record<string, unknown>, strategy: DeploymentStrategy, previous: DeploymentConfiguration | undefined, field: string): Pick<DeploymentConfiguration, 'bakeTimeInMinutes' | 'linearConfiguration' | 'canaryConfiguration'> {
+  const shifts = strategy !== 'ROLLING'
+  if (!shifts) {
+    for (const key of ['bakeTimeInMinutes', 'linearConfiguration', 'canaryConfiguration']) {
+      if (value[key] !== undefined) throw invalidParameter(`${field}.${key}`, `${field}.${key} is only valid with the BLUE_GREEN, LINEAR or CANARY deployment strategy.`)
+    }
+    return {}
+  }
+  if (value.linearConfiguration !== undefined && strategy !== 'LINEAR') throw invalidParameter(`${field}.linearConfiguration`, `${field}.linearConfiguration is only valid with the LINEAR deployment strategy.`)
+  if (value.canaryConfiguration !== undefined && strategy !== 'CANARY') throw invalidParameter(`${field}.canaryConfiguration`, `${field}.canaryConfiguration is only valid with the CANARY deployment strategy.`)
+  const bake = checkMinutes(value.bakeTimeInMinutes, `${field}.bakeTimeInMinutes`) ?? previous?.bakeTimeInMinutes
+  if (bake === undefined && strategy === 'BLUE_GREEN') throw invalidParameter(`${field}.bakeTimeInMinutes`, `${field}.bakeTimeInMinutes is required for the BLUE_GREEN deployment strategy.`)
+  const out: Pick<DeploymentConfiguration, 'bakeTimeInMinutes' | 'linearConfiguration' | 'canaryConfiguration'> = { bakeTimeInMinutes: bake ?? 0 }
+  if (strategy === 'LINEAR') {
+    const l = value.linearConfiguration ?? previous?.linearConfiguration ?? {}
+    if (!isObject(l)) throw invalidParameter(`${field}.linearConfiguration`, `${field}.linearConfiguration must be an object.`)
+    out.linearConfiguration = {
+      stepPercent: checkPercent(l.stepPercent, `${field}.linearConfiguration.stepPercent`, 3) ?? 10,
+      stepBakeTimeInMinutes: checkMinutes(l.stepBakeTimeInMinutes, `${field}.linearConfiguration.stepBakeTimeInMinutes`) ?? 6
+    }
+  }
+  if (strategy === 'CANARY') {
+    const c = value.canaryConfiguration ?? previous?.canaryConfiguration ?? {}
+    if (!isObject(c)) throw invalidParameter(`${field}.canaryConfiguration`, `${field}.canaryConfiguration must be an object.`)
+    out.canaryConfiguration = {
+      canaryPercent: checkPercent(c.canaryPercent, `${field}.canaryConfiguration.canaryPercent`, 0.1) ?? 5,
+      canaryBakeTimeInMinutes: checkMinutes(c.canaryBakeTimeInMinutes, `${field}.canaryConfiguration.canaryBakeTimeInMinutes`) ?? 10
+    }
+  }
+  return out
 }
 
 /** The configuration with ECS's defaults: REPLICA 100 / 200, DAEMON 0 / 100; circuit breaker off. */
@@ -115,11 +174,14 @@ export function checkDeploymentConfiguration(value: unknown, strategy: Schedulin
   if (!isObject(value)) throw invalidParameter(field, `${field} must be an object.`)
   const known = new Set(['minimumHealthyPercent', 'maximumPercent', 'deploymentCircuitBreaker', 'strategy', 'alarms', 'bakeTimeInMinutes', 'lifecycleHooks', 'linearConfiguration', 'canaryConfiguration', 'earlySuccessCriteria'])
   for (const key of Object.keys(value)) if (!known.has(key)) throw invalidParameter(`${field}.${key}`, `${field}.${key} is not a member of DeploymentConfiguration.`)
-  for (const key of ['alarms', 'bakeTimeInMinutes', 'lifecycleHooks', 'linearConfiguration', 'canaryConfiguration', 'earlySuccessCriteria']) {
-    if (value[key] !== undefined) throw new EcsError('UnsupportedFeatureException', `${field}.${key} is not supported yet: only the rolling update's minimumHealthyPercent, maximumPercent and deploymentCircuitBreaker are.`, { field: `${field}.${key}` })
+  for (const key of ['alarms', 'lifecycleHooks', 'earlySuccessCriteria']) {
+    if (value[key] !== undefined) throw new EcsError('UnsupportedFeatureException', `${field}.${key} is not supported by this engine.`, { field: `${field}.${key}` })
   }
-  if (value.strategy !== undefined && value.strategy !== 'ROLLING') {
-    throw new EcsError('UnsupportedFeatureException', `${field}.strategy ${String(value.strategy)} is not supported yet (it comes with load balancers); use ROLLING.`, { field: `${field}.strategy` })
+  const strategyOf = value.strategy ?? previous?.strategy
+  if (strategyOf !== undefined && !STRATEGIES.includes(strategyOf as DeploymentStrategy)) throw invalidParameter(`${field}.strategy`, `${field}.strategy must be one of ${STRATEGIES.join(', ')}.`)
+  const traffic = checkTrafficShift(value, (strategyOf ?? 'ROLLING') as DeploymentStrategy, previous, field)
+  if (strategyOf !== undefined && strategyOf !== 'ROLLING' && strategy === 'DAEMON') {
+    throw invalidParameter(`${field}.strategy`, `${field}.strategy ${String(strategyOf)} is not supported for services using the DAEMON scheduling strategy.`)
   }
   const min = value.minimumHealthyPercent ?? base.minimumHealthyPercent
   const max = value.maximumPercent ?? base.maximumPercent
@@ -141,7 +203,7 @@ export function checkDeploymentConfiguration(value: unknown, strategy: Schedulin
     if (typeof cb.rollback !== 'boolean') throw invalidParameter(`${field}.deploymentCircuitBreaker.rollback`, `${field}.deploymentCircuitBreaker.rollback is required (true or false).`)
     breaker = { enable: cb.enable, rollback: cb.rollback }
   }
-  return { minimumHealthyPercent: min, maximumPercent: max, deploymentCircuitBreaker: breaker, ...(value.strategy !== undefined ? { strategy: 'ROLLING' as const } : {}) }
+  return { minimumHealthyPercent: min, maximumPercent: max, deploymentCircuitBreaker: breaker, ...(strategyOf !== undefined ? { strategy: strategyOf as DeploymentStrategy } : {}), ...traffic }
 }
 
 export function checkPlacementConstraints(value: unknown, field = 'placementConstraints'): PlacementConstraint[] | undefined {
@@ -217,28 +279,7 @@ export function checkNetworkConfiguration(value: unknown, field = 'networkConfig
   return { awsvpcConfiguration: { subnets: vpc.subnets as string[], ...(vpc.securityGroups !== undefined ? { securityGroups: vpc.securityGroups as string[] } : {}), ...(vpc.assignPublicIp !== undefined ? { assignPublicIp: vpc.assignPublicIp } : {}) } }
 }
 
-/**
- * loadBalancers and serviceRegistries: checked in shape, then refused — no
- * target group or registry exists in this engine yet, so each names one that
- * cannot be found (ECS's answer for an unknown target group).
- */
-export function refuseLoadBalancers(value: unknown, field = 'loadBalancers'): void {
-  if (value === undefined || (Array.isArray(value) && value.length === 0)) return
-  if (!Array.isArray(value)) throw invalidParameter(field, `${field} must be a list.`)
-  if (value.length > SERVICE_LIMITS.loadBalancers) throw invalidParameter(field, `${field}: at most ${SERVICE_LIMITS.loadBalancers} load balancers.`, SERVICE_LIMITS.loadBalancers)
-  value.forEach((lb: unknown, i) => {
-    const f = `${field}[${i}]`
-    if (!isObject(lb)) throw invalidParameter(f, `${f} must be an object.`)
-    if (lb.containerName !== undefined && typeof lb.containerName !== 'string') throw invalidParameter(`${f}.containerName`, `${f}.containerName must be a string.`)
-    if (lb.containerPort !== undefined && (typeof lb.containerPort !== 'number' || !Number.isInteger(lb.containerPort) || lb.containerPort < 0 || lb.containerPort > 65535)) throw invalidParameter(`${f}.containerPort`, `${f}.containerPort must be a port number.`, 65535)
-    if (typeof lb.targetGroupArn !== 'string' || lb.targetGroupArn.length === 0) {
-      throw invalidParameter(`${f}.targetGroupArn`, `${f}.targetGroupArn is required (classic load balancers by name are not supported).`)
-    }
-  })
-  const first = (value[0] as { targetGroupArn: string }).targetGroupArn
-  throw invalidParameter(`${field}[0].targetGroupArn`, `The target group with targetGroupArn ${first} does not exist. (This engine has no load balancers yet.)`)
-}
-
+/** serviceRegistries: checked in shape, then refused (this engine has no Cloud Map registries). */
 export function refuseServiceRegistries(value: unknown, field = 'serviceRegistries'): void {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return
   if (!Array.isArray(value)) throw invalidParameter(field, `${field} must be a list.`)

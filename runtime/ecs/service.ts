@@ -17,8 +17,11 @@ import type { NodePools } from '../cluster/node-pool.js'
 import type { PlanApplier } from '../cluster/plan-applier.js'
 import type { TaskLauncher } from '../tasks/task-launcher.js'
 import type { Runner } from '../runners/runner.js'
+import type { TargetRegistry } from '../lb/model.js'
 import type { EcsApi, EcsExtensions } from './api.js'
-import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings } from './context.js'
+import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings, type ListenerTraffic } from './context.js'
+import { instanceAddressOf, watchTargetHealth } from './service-targets.js'
+import { SERVICES_QUEUE } from './service-controller.js'
 import { defineEcsIndexes } from './records.js'
 import { clusterOperations } from './clusters.js'
 import { taskDefinitionOperations } from './task-definitions.js'
@@ -39,6 +42,10 @@ export interface EcsOptions {
   runners: ReadonlyMap<string, Runner>
   tokens: PageTokens
   settings: Partial<EcsSettings> & Pick<EcsSettings, 'runner' | 'workRoot'>
+  /** The ELBv2 control plane's targets (services' loadBalancers); without it a service naming a target group is refused. */
+  targets?: TargetRegistry
+  /** The ELBv2 listener operations (ModifyRule, ModifyListener) blue/green deployments shift production traffic with. */
+  traffic?: ListenerTraffic
 }
 
 // The class is the union of the areas' operation objects (declaration merging).
@@ -56,7 +63,9 @@ export class Ecs {
       applier: o.applier, launcher: o.launcher, runners: o.runners, tokens: o.tokens,
       settings: { ...DEFAULT_ECS_SETTINGS, ...o.settings },
       hooks: { taskChanged: new Set(), instanceChanged: new Set(), lifecycle: new Set() },
-      queues: new Map(), closers: []
+      queues: new Map(), closers: [],
+      ...(o.targets !== undefined ? { targets: o.targets } : {}),
+      ...(o.traffic !== undefined ? { traffic: o.traffic } : {})
     }
     this.#ctx = ctx
     defineEcsIndexes(o.store)
@@ -68,6 +77,30 @@ export class Ecs {
   /** The context (tests and the engine's wiring; not part of the API). */
   get context(): EcsContext {
     return this.#ctx
+  }
+
+  /**
+   * Where the published ports of the container instance with this EC2
+   * instance id listen (the ELB resolves `instance` targets with it);
+   * undefined: no such container instance.
+   */
+  instanceAddress(ec2InstanceId: string): string | undefined {
+    return instanceAddressOf(this.#ctx, ec2InstanceId)
+  }
+
+  /**
+   * The ELBv2 control plane, when it is made after ECS (it resolves instance
+   * targets through instanceAddress): its TargetRegistry, and the listener
+   * operations blue/green deployments shift traffic with. Once.
+   */
+  attachLoadBalancers(targets: TargetRegistry, traffic?: ListenerTraffic): void {
+    const ctx = this.#ctx
+    if (ctx.targets !== undefined) throw new Error('Ecs.attachLoadBalancers: load balancers are already attached')
+    ctx.targets = targets
+    if (traffic !== undefined) ctx.traffic = traffic
+    watchTargetHealth(ctx, (key) => ctx.queues.get(SERVICES_QUEUE)?.add(key))
+    // Services that name target groups are looked at again: their RUNNING tasks get registered.
+    for (const key of ctx.queues.keys()) if (key === SERVICES_QUEUE) for (const r of ctx.store.scan<{ service: { loadBalancers?: unknown[] } }>('ecs:services')) if ((r.value.service.loadBalancers ?? []).length > 0) ctx.queues.get(SERVICES_QUEUE)!.add(r.key)
   }
 
   close(): Promise<void> {

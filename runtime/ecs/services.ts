@@ -24,12 +24,15 @@ import {
 import {
   checkBoolean, checkCapacityProviderStrategy, checkClientToken, checkDesiredCount, checkDeploymentConfiguration, checkDeploymentController,
   checkGracePeriod, checkLaunchType, checkNetworkConfiguration, checkPlacementConstraints, checkPlacementStrategy, checkPropagateTags,
-  checkSchedulingStrategy, checkServiceName, refuseLoadBalancers, refuseServiceRegistries, refuseUnsupported
+  checkSchedulingStrategy, checkServiceName, refuseServiceRegistries, refuseUnsupported
 } from './service-validation.js'
 import { startDeployment } from './deployments.js'
 import { serviceCostOf } from './service-cost.js'
 import { daemonEligibility } from './daemon-constraints.js'
 import { startServiceController } from './service-controller.js'
+import { checkGraceWithLoadBalancers, checkLoadBalancerShapes, checkLoadBalancersFit, type ServiceLoadBalancer } from './service-lb-validation.js'
+import { drainingHook } from './service-targets.js'
+import { serviceDeploymentOperations } from './service-deployments.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
 
 const DESCRIBE_LIMIT = 10
@@ -85,8 +88,20 @@ function sameCreate(a: Service, b: Service): boolean {
   return a.taskDefinition === b.taskDefinition && a.desiredCount === b.desiredCount && a.schedulingStrategy === b.schedulingStrategy && a.launchType === b.launchType
 }
 
+/** BLUE_GREEN, LINEAR and CANARY shift traffic between each entry's target group and its alternate: they need load balancers. */
+function isShifting(strategy: string | undefined): boolean {
+  return strategy === 'BLUE_GREEN' || strategy === 'LINEAR' || strategy === 'CANARY'
+}
+
+function checkShiftingNeedsLoadBalancers(strategy: string | undefined, loadBalancers: readonly ServiceLoadBalancer[]): void {
+  if (isShifting(strategy) && loadBalancers.length === 0) {
+    throw invalidParameter('loadBalancers', `The ${String(strategy)} deployment strategy shifts traffic between target groups: the service needs loadBalancers, each with an advancedConfiguration.`)
+  }
+}
+
 export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceExtensions {
   const controller = startServiceController(ctx)
+  ctx.hooks.lifecycle.add(drainingHook(ctx))
 
   const createService = async (input: CreateServiceRequest) => {
     const serviceName = checkServiceName(input?.serviceName)
@@ -113,7 +128,9 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const tags = tagsToList(tagsFromList(input.tags, 'tags', 'InvalidParameterException'))
     if (input.platformVersion !== undefined && (typeof input.platformVersion !== 'string' || input.platformVersion.length === 0)) throw invalidParameter('platformVersion', 'platformVersion must be a platform version (LATEST).')
     if (input.role !== undefined && typeof input.role !== 'string') throw invalidParameter('role', 'role must be an IAM role name or ARN.')
-    refuseLoadBalancers(input.loadBalancers)
+    const loadBalancers = checkLoadBalancerShapes(input.loadBalancers, isShifting(deploymentConfiguration.strategy)) ?? []
+    checkShiftingNeedsLoadBalancers(deploymentConfiguration.strategy, loadBalancers)
+    checkGraceWithLoadBalancers(healthCheckGracePeriodSeconds, loadBalancers)
     refuseServiceRegistries(input.serviceRegistries)
 
     const cluster = getCluster(ctx, input.cluster)
@@ -123,13 +140,14 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     if (schedulingStrategy === 'DAEMON' && usesFargate(target)) throw invalidParameter('schedulingStrategy', 'The DAEMON scheduling strategy is not supported on Fargate: use the EC2 launch type.')
     checkNetworkForDefinition(td, networkConfiguration)
     checkRunnable(cluster, td, target, placementConstraints)
+    checkLoadBalancersFit(ctx, loadBalancers, td)
     const platformVersion = usesFargate(target) ? (input.platformVersion ?? 'LATEST') : undefined
     if (!usesFargate(target) && input.platformVersion !== undefined) throw invalidParameter('platformVersion', 'The platform version must be null when specifying an EC2 launch type.')
 
     const now = ctx.clock.now()
     const arn = serviceArn(ctx, clusterName, serviceName)
     const base: Service = {
-      serviceArn: arn, serviceName, clusterArn: String(cluster.cluster.clusterArn), loadBalancers: [], serviceRegistries: [], status: 'ACTIVE',
+      serviceArn: arn, serviceName, clusterArn: String(cluster.cluster.clusterArn), loadBalancers, serviceRegistries: [], status: 'ACTIVE',
       desiredCount: desired ?? 0, runningCount: 0, pendingCount: 0, ...target, ...(platformVersion !== undefined ? { platformVersion, platformFamily: 'Linux' } : {}),
       taskDefinition: String(td.taskDefinitionArn), deploymentConfiguration, deployments: [], events: [], createdAt: now,
       placementConstraints: placementConstraints ?? [], placementStrategy: placementStrategy ?? [],
@@ -178,9 +196,20 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const enableECSManagedTags = checkBoolean(input.enableECSManagedTags, 'enableECSManagedTags')
     const force = checkBoolean(input.forceNewDeployment, 'forceNewDeployment') ?? false
     if (input.platformVersion !== undefined && (typeof input.platformVersion !== 'string' || input.platformVersion.length === 0)) throw invalidParameter('platformVersion', 'platformVersion must be a platform version (LATEST).')
-    refuseLoadBalancers(input.loadBalancers)
+    const strategyNext = (deploymentConfiguration ?? current.deploymentConfiguration)?.strategy
+    const newLoadBalancers = checkLoadBalancerShapes(input.loadBalancers, isShifting(strategyNext))
+    const loadBalancersNext = newLoadBalancers ?? (current.loadBalancers ?? []) as ServiceLoadBalancer[]
+    if (newLoadBalancers === undefined && deploymentConfiguration !== undefined) {
+      // A strategy changed without new loadBalancers: the current entries must suit it.
+      checkLoadBalancerShapes(loadBalancersNext, isShifting(strategyNext))
+    }
+    checkShiftingNeedsLoadBalancers(strategyNext, loadBalancersNext)
+    checkGraceWithLoadBalancers(healthCheckGracePeriodSeconds, loadBalancersNext)
     refuseServiceRegistries(input.serviceRegistries)
     const td = input.taskDefinition === undefined ? undefined : taskDefinitionOf(ctx, input.taskDefinition).taskDefinition
+    if (newLoadBalancers !== undefined || td !== undefined) {
+      checkLoadBalancersFit(ctx, loadBalancersNext, td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition)
+    }
     if (td !== undefined || networkConfiguration !== undefined) {
       checkNetworkForDefinition(td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition, networkConfiguration ?? current.networkConfiguration)
     }
@@ -211,6 +240,8 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
         redeploy = true
       }
       if (networkConfiguration !== undefined) { service.networkConfiguration = networkConfiguration; redeploy = true }
+      // New load balancers: a new deployment registers its tasks with them (ECS: UpdateService loadBalancers redeploys).
+      if (newLoadBalancers !== undefined && JSON.stringify(newLoadBalancers) !== JSON.stringify(service.loadBalancers ?? [])) { service.loadBalancers = newLoadBalancers; redeploy = true }
       if (input.platformVersion !== undefined && input.platformVersion !== service.platformVersion) { service.platformVersion = input.platformVersion; redeploy = true }
       if (enableExecuteCommand !== undefined && enableExecuteCommand !== got.value.service.enableExecuteCommand) redeploy = true
       const primary = (service.deployments ?? []).find((d) => d.status === 'PRIMARY')
@@ -307,6 +338,9 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     return serviceCostOf(ctx, clusterName, String(got.value.service.serviceArn), serviceTasks(ctx.store, clusterName, serviceName))
   }
 
-  return { createService, updateService, deleteService, describeServices, listServices, listServicesByNamespace, serviceCost }
+  return {
+    createService, updateService, deleteService, describeServices, listServices, listServicesByNamespace, serviceCost,
+    ...serviceDeploymentOperations(ctx, (clusterName, serviceName) => controller.enqueue(clusterName, serviceName))
+  }
 }
 

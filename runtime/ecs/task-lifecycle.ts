@@ -7,7 +7,8 @@
 //                   runner's report is the activation); lifecycle hooks `running`
 //   DEACTIVATING    a stop was decided (stopTask) from PROVISIONING, PENDING or RUNNING:
 //                   desiredStatus STOPPED, stopCode, stoppedReason, stoppingAt; lifecycle
-//                   hooks `stopping` (RUNNING only); a task stopped before it ran has no startedAt
+//                   hooks `stopping` (RUNNING only, after the decision commits: a load balancer's
+//                   draining holds the task here); a task stopped before it ran has no startedAt
 //   STOPPING        its containers were told to stop (after the decision committed)
 //   DEPROVISIONING  the runner reported the exit: exit codes, executionStoppedAt
 //   STOPPED         its own storage deleted; stoppedAt; purged after the retention
@@ -182,7 +183,7 @@ export function taskRunning(ctx: EcsContext, tx: Transaction, row: TaskRow, info
   }
   task.healthStatus = taskHealth(task, record.healthChecked)
   const saved = saveTask(ctx, tx, { ...record, task }, version)
-  if (!stopping) for (const hook of ctx.hooks.lifecycle) hook.running?.(saved)
+  if (!stopping) for (const hook of ctx.hooks.lifecycle) hook.running?.(saved, tx)
 }
 
 /** The health of a task: that of its essential containers with health checks (UNKNOWN when none has one). */
@@ -216,7 +217,6 @@ export function decideStop(ctx: EcsContext, tx: Transaction, taskArnOrId: string
       lastStatus: deactivates ? 'DEACTIVATING' : record.task.lastStatus
     }
   }, version)
-  if (wasRunning) for (const hook of ctx.hooks.lifecycle) hook.stopping?.(saved)
   const runId = record.runId
   const graceMs = stop.graceMs ?? record.stopGraceMs
   tx.afterCommit(() => {
@@ -226,8 +226,26 @@ export function decideStop(ctx: EcsContext, tx: Transaction, taskArnOrId: string
       if (record.awaitingCapacity === true) finishStop(ctx, saved.taskId)
       return
     }
-    const asked = ctx.launcher.stop(runId, { kind: 'terminate', reason: stop.reason, ...(graceMs !== undefined ? { graceMs } : {}) })
-    if (asked) setStatus(ctx, saved.taskId, 'STOPPING', (s) => s === 'DEACTIVATING')
+    const tell = () => {
+      const asked = ctx.launcher.stop(runId, { kind: 'terminate', reason: stop.reason, ...(graceMs !== undefined ? { graceMs } : {}) })
+      if (asked) setStatus(ctx, saved.taskId, 'STOPPING', (s) => s === 'DEACTIVATING')
+    }
+    // A RUNNING task's hooks may hold it in DEACTIVATING (a load balancer drains its targets first).
+    const waits: Promise<unknown>[] = []
+    if (wasRunning) {
+      for (const hook of ctx.hooks.lifecycle) {
+        try {
+          const wait = hook.stopping?.(saved)
+          if (wait instanceof Promise) waits.push(wait)
+        } catch {
+          // A hook's failure is its own: the task stops anyway.
+        }
+      }
+    }
+    if (waits.length === 0) tell()
+    else void Promise.allSettled(waits).then(tell).catch(() => {
+      // The engine closed while the targets drained: its runner ends the containers.
+    })
   })
   return saved
 }

@@ -12,6 +12,8 @@ import { remoteIam } from './iam.js'
 import { remoteAudit } from './audit.js'
 import { remoteEventBridge } from './events.js'
 import { remoteLogs } from './logs.js'
+import { remoteAcm } from './acm.js'
+import { remoteElbv2 } from './elbv2.js'
 import { StratusApi } from './stratus-api.js'
 import { WireClient, type Credentials } from './wire.js'
 
@@ -54,11 +56,13 @@ export async function connectBackend(url: string, options: ConnectOptions = {}):
       batch: remoteBatch(wire, stratus),
       // ECS Exec's stream handshake is signed with the same key (an engine with auth 'iam' requires the caller's).
       ecs: Object.assign(remoteEcs(wire, stratus), { execCredentials: { ...credentials, region } }),
+      acm: remoteAcm(wire, stratus),
       registry: remoteRegistry(wire, stratus),
       clock,
       iam: remoteIam(wire, stratus),
       audit: remoteAudit(wire),
       logs: remoteLogs(wire),
+      elbv2: remoteElbv2(wire),
       events: {
         subscribe(pattern, handler) {
           const subscription = events.subscribe(pattern, handler)

@@ -169,6 +169,9 @@ export function ecsOperations(ecs: EcsApi, p: Partition): Operation[] {
     }],
     ['ListServices', { method: 'listServices', authorize: (i) => ({ resources: ['*'], context: clusterKey(i) }) }],
     ['ListServicesByNamespace', { method: 'listServicesByNamespace', required: ['namespace'], authorize: any }],
+    ['ListServiceDeployments', { method: 'listServiceDeployments', required: ['service'], authorize: (i) => ({ resources: [serviceArn(p, i.service, i.cluster)], context: clusterKey(i) }) }],
+    ['DescribeServiceDeployments', { method: 'describeServiceDeployments', required: ['serviceDeploymentArns'], authorize: (i) => ({ resources: Array.isArray(i.serviceDeploymentArns) ? i.serviceDeploymentArns.map(String) : ['*'] }) }],
+    ['StopServiceDeployment', { method: 'stopServiceDeployment', required: ['serviceDeploymentArn'], authorize: (i) => ({ resources: [String(i.serviceDeploymentArn)] }) }],
     // ECS Exec
     ['ExecuteCommand', {
       method: 'executeCommand', required: ['command', 'interactive', 'task'], withCaller: true,

@@ -1,6 +1,7 @@
 // Every bad CreateService / UpdateService / DescribeServices / ListServices
 // input is refused naming its member (and its limit), and changes nothing;
-// the load balancer and Service Connect seams are refused by name; a
+// Service Connect is refused by name; load balancers and blue/green
+// strategies are checked in shape (their target groups in lb tests); a
 // repeated create with the same clientToken answers the same service.
 import t from 'tap'
 import { createCluster, seedDefinition, settle, sim, simulatedEngine } from './services-fixtures.js'
@@ -31,7 +32,21 @@ t.test('bad inputs are refused with the member named, and nothing is created', a
     ['minimumHealthyPercent over 100', { deploymentConfiguration: { minimumHealthyPercent: 101 } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.minimumHealthyPercent', limit: 100 }],
     ['maximumPercent below the minimum', { deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 50 } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.maximumPercent' }],
     ['a circuit breaker without rollback', { deploymentConfiguration: { deploymentCircuitBreaker: { enable: true } } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.deploymentCircuitBreaker.rollback' }],
-    ['a blue/green strategy', { deploymentConfiguration: { strategy: 'BLUE_GREEN' } }, { code: 'UnsupportedFeatureException', field: 'deploymentConfiguration.strategy' }],
+    ['a blue/green strategy without its bake time', { deploymentConfiguration: { strategy: 'BLUE_GREEN' } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.bakeTimeInMinutes' }],
+    ['a blue/green strategy without load balancers', { deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 } }, { code: 'InvalidParameterException', field: 'loadBalancers' }],
+    ['an unknown strategy', { deploymentConfiguration: { strategy: 'YOLO' } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.strategy' }],
+    ['a bake time over a day', { deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1441 } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.bakeTimeInMinutes', limit: 1440 }],
+    ['a bake time with a rolling update', { deploymentConfiguration: { bakeTimeInMinutes: 5 } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.bakeTimeInMinutes' }],
+    ['a linear step below 3 %', { deploymentConfiguration: { strategy: 'LINEAR', linearConfiguration: { stepPercent: 2.9 } } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.linearConfiguration.stepPercent', limit: 100 }],
+    ['a canary percent not a multiple of 0.1', { deploymentConfiguration: { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 5.05 } } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.canaryConfiguration.canaryPercent' }],
+    ['a canary configuration with LINEAR', { deploymentConfiguration: { strategy: 'LINEAR', canaryConfiguration: {} } }, { code: 'InvalidParameterException', field: 'deploymentConfiguration.canaryConfiguration' }],
+    ['blue/green entries without advancedConfiguration', { deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 }, loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerName: 'app', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].advancedConfiguration' }],
+    ['advancedConfiguration with a rolling update', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerName: 'app', containerPort: 80, advancedConfiguration: { alternateTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef' } }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].advancedConfiguration' }],
+    ['a grace period without load balancers', { healthCheckGracePeriodSeconds: 30 }, { code: 'InvalidParameterException', field: 'healthCheckGracePeriodSeconds', message: 'Health check grace period is only valid for services configured to use load balancers' } as never],
+    ['6 load balancers', { loadBalancers: Array.from({ length: 6 }, (_, i) => ({ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef' + i, containerName: 'app', containerPort: 80 })) }, { code: 'InvalidParameterException', field: 'loadBalancers', limit: 5 }],
+    ['a load balancer without a container name', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].containerName' }],
+    ['a load balancer without a container port', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerName: 'app' }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].containerPort' }],
+    ['a classic load balancer', { loadBalancers: [{ loadBalancerName: 'old', containerName: 'app', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].loadBalancerName' }],
     ['CODE_DEPLOY', { deploymentController: { type: 'CODE_DEPLOY' } }, { code: 'UnsupportedFeatureException', field: 'deploymentController.type' }],
     ['EXTERNAL', { deploymentController: { type: 'EXTERNAL' } }, { code: 'UnsupportedFeatureException', field: 'deploymentController.type' }],
     ['11 constraints', { placementConstraints: Array(11).fill({ type: 'distinctInstance' }) }, { code: 'InvalidParameterException', field: 'placementConstraints', limit: 10 }],
@@ -45,7 +60,7 @@ t.test('bad inputs are refused with the member named, and nothing is created', a
     ['an unknown propagateTags', { propagateTags: 'ALL' }, { code: 'InvalidParameterException', field: 'propagateTags' }],
     ['a clientToken too long', { clientToken: 'x'.repeat(37) }, { code: 'InvalidParameterException', field: 'clientToken', limit: 36 }],
     ['a platform version on EC2', { platformVersion: 'LATEST' }, { code: 'InvalidParameterException', field: 'platformVersion' }],
-    ['a load balancer (none exist)', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerName: 'app', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].targetGroupArn' }],
+    ['a target group that does not exist',  { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerName: 'app', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].targetGroupArn' }],
     ['a load balancer without a target group', { loadBalancers: [{ containerName: 'app', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].targetGroupArn' }],
     ['a service registry (none exist)', { serviceRegistries: [{ registryArn: 'arn:aws:servicediscovery:us-east-1:000000000000:service/srv-1' }] }, { code: 'InvalidParameterException', field: 'serviceRegistries[0].registryArn' }],
     ['Service Connect', { serviceConnectConfiguration: { enabled: true } }, { code: 'UnsupportedFeatureException', field: 'serviceConnectConfiguration' }],

@@ -1,0 +1,444 @@
+// One target group at run time (TargetGroupRuntime, model.ts): its targets
+// and their health states, the health checks on the engine's Clock, draining
+// on deregistration, and the choice of a target for each request or
+// connection (algorithm, slow start, stickiness, fail-open).
+//
+// States and reasons follow ELBv2's DescribeTargetHealth:
+//   register ─► initial (Elb.RegistrationInProgress) ─first check─► initial (Elb.InitialHealthChecking)
+//     ─1 success─► healthy ─unhealthyThreshold failures─► unhealthy ─healthyThreshold successes─► healthy
+//   (a new target needs one passing check, as ALB's and NLB's guides say; an
+//   initial one that fails unhealthyThreshold checks in a row turns unhealthy)
+//   deregister ─► draining (Target.DeregistrationInProgress) ─in flight 0, or the delay─► gone
+//   not used by a listener: unused (Target.NotInUse), no checks; checks off: unavailable (Target.HealthCheckDisabled)
+//
+// pick() routes to healthy (and unavailable) targets; when none is, to every
+// registered target that is not draining (fail-open, as ALB does).
+
+import type { Clock, TimerHandle } from '../clock/clock.js'
+import type { Candidate } from './balancing.js'
+import { balancerFor, bySourceIp, fnv1a, slowStartWeight, type Balancer } from './balancing.js'
+import { DESCRIPTIONS, healthCheckPort, parseMatcher, probe, type Matcher, type ProbeResult } from './health-check.js'
+import type { PickRequest, Picked, TargetGroupConfig, TargetGroupRuntime, TargetHealth, TargetReason, TargetSpec, TargetState } from './model.js'
+import { defaultStickyCodec, StickyCodec } from './sticky.js'
+import { InvalidArgumentError } from '../errors.js'
+
+/**
+ * Probes younger than this (real time) keep a ManualClock's advance() waiting
+ * for their answer; an older one is taken to hang (its timeout is a timer on
+ * the clock that the advance must be free to fire). Generous, so that a live
+ * target on a loaded machine is not mistaken for a hanging one.
+ */
+const YOUNG_PROBE_MS = 500
+
+interface Entry extends Candidate {
+  readonly key: string
+  readonly spec: TargetSpec
+  inFlight: number
+  state: TargetState
+  reason: TargetReason | undefined
+  description: string | undefined
+  successes: number
+  failures: number
+  /** The next health check. */
+  timer: TimerHandle | undefined
+  /** The health check in flight. */
+  probing: AbortController | undefined
+  /** Leaves at the deregistration delay. */
+  drainTimer: TimerHandle | undefined
+  /** Slow start: when the target turned healthy (undefined: at full share). */
+  slowStartSince: number | undefined
+  /** In the routable set the group last computed. */
+  routable: boolean
+  /** Started with its group (setInUse(true)): no slow start on its first turn to healthy. */
+  withGroup: boolean
+}
+
+export interface TargetGroupOptions {
+  clock: Clock
+  /** The sticky cookies' secret (the process's random one when not given). */
+  secret?: Buffer
+}
+
+const keyOf = (t: { id: string; port: number }) => `${t.id}:${t.port}`
+
+export class TargetGroup implements TargetGroupRuntime {
+  #config: TargetGroupConfig
+  readonly #clock: Clock
+  readonly #codec: StickyCodec
+  readonly #targets = new Map<string, Entry>()
+  readonly #listeners = new Set<(health: TargetHealth, previous: TargetState | undefined) => void>()
+  #matcher: Matcher
+  #balancer: Balancer
+  #inUse = false
+  #closed = false
+  /** The routable targets (cached until a state changes). */
+  #routable: Entry[] | undefined
+  #young = 0
+  readonly #removeProbe: (() => void) | undefined
+
+  constructor(config: TargetGroupConfig, o: TargetGroupOptions) {
+    this.#config = config
+    this.#clock = o.clock
+    this.#codec = o.secret === undefined ? defaultStickyCodec() : new StickyCodec(o.secret)
+    this.#matcher = matcherFor(config)
+    this.#balancer = balancerFor(config.algorithm, fnv1a(config.key))
+    // A manual clock's advance() waits for a probe's answer (it decides the next state and timer),
+    // but not past YOUNG_PROBE_MS of real time: that target hangs, and its timeout is a timer on the clock.
+    this.#removeProbe = o.clock.addBusyProbe?.(() => this.#young > 0)
+  }
+
+  get config(): TargetGroupConfig {
+    return this.#config
+  }
+
+  update(config: TargetGroupConfig): void {
+    if (this.#closed) return
+    const before = this.#config
+    const matcher = matcherFor(config)
+    this.#config = config
+    this.#matcher = matcher
+    if (before.algorithm !== config.algorithm) this.#balancer = balancerFor(config.algorithm, fnv1a(config.key))
+    if (config.slowStartMs <= 0 || config.algorithm !== 'round_robin') for (const e of this.#targets.values()) e.slowStartSince = undefined
+    const hc = before.healthCheck
+    const changed = JSON.stringify(hc) !== JSON.stringify(config.healthCheck)
+    if (!changed) return this.#invalidate()
+    for (const e of this.#targets.values()) {
+      if (e.state === 'draining') continue
+      this.#stopChecks(e)
+      if (!this.#inUse) continue
+      if (!config.healthCheck.enabled) {
+        this.#set(e, 'unavailable', 'Target.HealthCheckDisabled')
+      } else {
+        if (!hc.enabled) this.#set(e, 'initial', 'Elb.RegistrationInProgress')
+        this.#schedule(e, 0)
+      }
+    }
+    this.#invalidate()
+  }
+
+  register(targets: readonly TargetSpec[]): void {
+    if (this.#closed) return
+    for (const spec of targets) {
+      const key = keyOf(spec)
+      const existing = this.#targets.get(key)
+      if (existing !== undefined && existing.state !== 'draining') continue
+      if (existing !== undefined) this.#leave(existing, false)
+      const e: Entry = {
+        key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
+        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false
+      }
+      this.#targets.set(key, e)
+      this.#start(e, existing?.state)
+    }
+    this.#invalidate()
+  }
+
+  deregister(targets: readonly { id: string; port: number }[]): void {
+    if (this.#closed) return
+    for (const t of targets) {
+      const e = this.#targets.get(keyOf(t))
+      if (e === undefined || e.state === 'draining') continue
+      this.#stopChecks(e)
+      e.slowStartSince = undefined
+      this.#set(e, 'draining', 'Target.DeregistrationInProgress')
+      if (e.inFlight === 0) {
+        this.#leave(e, true)
+        continue
+      }
+      e.drainTimer = this.#clock.setTimeout(() => {
+        e.drainTimer = undefined
+        if (this.#targets.get(e.key) === e) this.#leave(e, true)
+      }, this.#config.deregistrationDelayMs)
+    }
+    this.#invalidate()
+  }
+
+  setInUse(inUse: boolean): void {
+    if (this.#closed || inUse === this.#inUse) return
+    this.#inUse = inUse
+    for (const e of this.#targets.values()) {
+      if (e.state === 'draining') continue
+      this.#stopChecks(e)
+      e.slowStartSince = undefined
+      e.withGroup = inUse
+      if (inUse) this.#start(e, e.state)
+      else this.#set(e, 'unused', 'Target.NotInUse')
+    }
+    this.#invalidate()
+  }
+
+  health(targets?: readonly { id: string; port: number }[]): TargetHealth[] {
+    if (targets === undefined) return [...this.#targets.values()].map((e) => this.#health(e))
+    return targets.map((t) => {
+      const e = this.#targets.get(keyOf(t))
+      if (e !== undefined) return this.#health(e)
+      return {
+        id: t.id, port: t.port, host: t.id, healthCheckPort: String(healthCheckPort(this.#config.healthCheck, t)),
+        state: 'unused', reason: 'Target.NotRegistered', description: DESCRIPTIONS['Target.NotRegistered']
+      }
+    })
+  }
+
+  pick(request: PickRequest): Picked | undefined {
+    if (this.#closed) return undefined
+    const candidates = this.#routableSet()
+    if (candidates.length === 0) return undefined
+    let chosen: Entry | undefined
+    const stickiness = this.#config.stickiness
+    if (stickiness.enabled) {
+      if (stickiness.type === 'source_ip') {
+        chosen = candidates[bySourceIp(candidates, request.sourceIp)]
+      } else if (request.sticky !== undefined) {
+        const pinned = this.#targets.get(request.sticky)
+        if (pinned !== undefined && pinned.routable) chosen = pinned
+      }
+    }
+    chosen ??= candidates[this.#balancer.choose(candidates, this.#weights(candidates))]
+    return this.#hand(chosen)
+  }
+
+  onChange(listener: (health: TargetHealth, previous: TargetState | undefined) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** The sticky cookie value (AWSALB / AWSALBAPP) pinning a picked target for the group's stickiness duration. */
+  stickyCookie(picked: Picked): string {
+    return this.#codec.encode(this.#config.key, picked.key, this.#clock.now() + this.#config.stickiness.durationMs)
+  }
+
+  /** The target key a sticky cookie value carries (PickRequest.sticky), if it is valid and unexpired. */
+  stickyTarget(cookie: string | undefined): string | undefined {
+    return this.#codec.decode(this.#config.key, cookie, this.#clock.now())
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const e of this.#targets.values()) {
+      this.#stopChecks(e)
+      this.#clock.clearTimeout(e.drainTimer)
+      e.drainTimer = undefined
+    }
+    this.#targets.clear()
+    this.#routable = undefined
+    this.#listeners.clear()
+    this.#removeProbe?.()
+  }
+
+  // ── states ──
+
+  /** A target entering service (registered, or its group now used): checks start, or unavailable/unused. */
+  #start(e: Entry, previous: TargetState | undefined): void {
+    e.successes = 0
+    e.failures = 0
+    if (!this.#inUse) return this.#set(e, 'unused', 'Target.NotInUse', undefined, { was: previous })
+    if (!this.#config.healthCheck.enabled) return this.#set(e, 'unavailable', 'Target.HealthCheckDisabled', undefined, { was: previous })
+    this.#set(e, 'initial', 'Elb.RegistrationInProgress', undefined, { was: previous })
+    this.#schedule(e, 0)
+  }
+
+  #leave(e: Entry, tell: boolean): void {
+    this.#stopChecks(e)
+    this.#clock.clearTimeout(e.drainTimer)
+    e.drainTimer = undefined
+    if (this.#targets.get(e.key) === e) this.#targets.delete(e.key)
+    this.#invalidate()
+    if (!tell) return
+    const gone: TargetHealth = {
+      id: e.spec.id, port: e.spec.port, host: e.spec.host, healthCheckPort: this.#healthCheckPort(e),
+      state: 'unused', reason: 'Target.NotRegistered', description: DESCRIPTIONS['Target.NotRegistered']
+    }
+    this.#tell(gone, e.state)
+  }
+
+  /** previous: what listeners are told the state was (a new entry: its earlier life, or undefined). */
+  #set(e: Entry, state: TargetState, reason: TargetReason | undefined, description?: string, override?: { was: TargetState | undefined }): void {
+    const previous = override === undefined ? e.state : override.was
+    const text = description ?? (reason === undefined ? undefined : DESCRIPTIONS[reason as keyof typeof DESCRIPTIONS])
+    if (previous === e.state && e.state === state && e.reason === reason && e.description === text) return
+    const was = e.state
+    e.state = state
+    e.reason = reason
+    e.description = text
+    if (was !== state) this.#invalidate()
+    if (state === 'healthy' && was !== 'healthy') this.#maybeSlowStart(e)
+    if (state !== 'healthy') e.slowStartSince = undefined
+    if (state !== 'initial') e.withGroup = false
+    this.#tell(this.#health(e), previous)
+  }
+
+  #tell(health: TargetHealth, previous: TargetState | undefined): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(health, previous)
+      } catch (err) {
+        process.emitWarning(`a target health listener of ${this.#config.name} threw: ${String(err)}`)
+      }
+    }
+  }
+
+  #health(e: Entry): TargetHealth {
+    const h: TargetHealth = { id: e.spec.id, port: e.spec.port, host: e.spec.host, healthCheckPort: this.#healthCheckPort(e), state: e.state }
+    if (e.reason !== undefined) h.reason = e.reason
+    if (e.description !== undefined) h.description = e.description
+    return h
+  }
+
+  #healthCheckPort(e: Entry): string {
+    return String(healthCheckPort(this.#config.healthCheck, e.spec))
+  }
+
+  // ── health checks ──
+
+  #schedule(e: Entry, delayMs: number): void {
+    this.#clock.clearTimeout(e.timer)
+    e.timer = this.#clock.setTimeout(() => {
+      e.timer = undefined
+      void this.#check(e)
+    }, delayMs)
+  }
+
+  #stopChecks(e: Entry): void {
+    this.#clock.clearTimeout(e.timer)
+    e.timer = undefined
+    e.probing?.abort()
+    e.probing = undefined
+  }
+
+  async #check(e: Entry): Promise<void> {
+    if (this.#closed || !this.#inUse || this.#targets.get(e.key) !== e || e.state === 'draining') return
+    const hc = this.#config.healthCheck
+    if (!hc.enabled) return
+    if (e.reason === 'Elb.RegistrationInProgress') this.#set(e, 'initial', 'Elb.InitialHealthChecking')
+    const started = this.#clock.now()
+    const controller = new AbortController()
+    e.probing = controller
+    let young = this.#removeProbe !== undefined
+    const grown = () => { if (young) { young = false; this.#young-- } }
+    const realTimer = young ? setTimeout(grown, YOUNG_PROBE_MS).unref() : undefined
+    if (young) this.#young++
+    let result: ProbeResult
+    try {
+      result = await probe(hc, this.#matcher, e.spec, { clock: this.#clock, signal: controller.signal })
+    } finally {
+      clearTimeout(realTimer)
+      grown()
+    }
+    if (e.probing !== controller || this.#closed) return
+    e.probing = undefined
+    this.#judge(e, result)
+    this.#schedule(e, Math.max(0, started + this.#config.healthCheck.intervalMs - this.#clock.now()))
+  }
+
+  #judge(e: Entry, r: ProbeResult): void {
+    const hc = this.#config.healthCheck
+    if (r.ok) {
+      e.failures = 0
+      e.successes++
+      if (e.state === 'initial' || (e.state === 'unhealthy' && e.successes >= hc.healthyThreshold)) this.#set(e, 'healthy', undefined)
+      return
+    }
+    e.successes = 0
+    e.failures++
+    if (e.state === 'unhealthy' || e.failures >= hc.unhealthyThreshold) this.#set(e, 'unhealthy', r.reason, r.description)
+  }
+
+  // ── choosing ──
+
+  #invalidate(): void {
+    if (this.#routable === undefined) return
+    for (const e of this.#routable) e.routable = false
+    this.#routable = undefined
+    this.#balancer.reset()
+  }
+
+  #routableSet(): Entry[] {
+    if (this.#routable !== undefined) return this.#routable
+    let set: Entry[] = []
+    for (const e of this.#targets.values()) if (e.state === 'healthy' || e.state === 'unavailable') set.push(e)
+    if (set.length === 0) set = [...this.#targets.values()].filter((e) => e.state !== 'draining')
+    for (const e of set) e.routable = true
+    this.#routable = set
+    return set
+  }
+
+  /** Slow start: a target turning healthy ramps up, if another healthy target is at full share (ALB: round robin only). */
+  #maybeSlowStart(e: Entry): void {
+    const { slowStartMs, algorithm } = this.#config
+    // Targets that start with their group (it has just come into use) are all new: none ramps up.
+    if (slowStartMs <= 0 || algorithm !== 'round_robin' || e.withGroup) return
+    for (const other of this.#targets.values()) {
+      if (other !== e && other.state === 'healthy' && other.slowStartSince === undefined) {
+        e.slowStartSince = this.#clock.now()
+        return
+      }
+    }
+  }
+
+  #weights(candidates: readonly Entry[]): number[] | undefined {
+    if (this.#config.slowStartMs <= 0) return undefined
+    let weights: number[] | undefined
+    const now = this.#clock.now()
+    for (let i = 0; i < candidates.length; i++) {
+      const since = candidates[i].slowStartSince
+      if (since === undefined) continue
+      const w = slowStartWeight(since, this.#config.slowStartMs, now)
+      if (w >= 1) {
+        candidates[i].slowStartSince = undefined
+        continue
+      }
+      weights ??= new Array<number>(candidates.length).fill(1)
+      weights[i] = w
+    }
+    return weights
+  }
+
+  #hand(e: Entry): Picked {
+    e.inFlight++
+    let released = false
+    return {
+      target: e.spec,
+      key: e.key,
+      release: () => {
+        if (released) return
+        released = true
+        e.inFlight--
+        if (e.inFlight === 0 && e.state === 'draining' && this.#targets.get(e.key) === e) this.#leave(e, true)
+      }
+    }
+  }
+}
+
+/**
+ * The data plane's own guard (the control planes check AWS's ranges): values
+ * the runtime cannot work with — a zero interval would probe in a loop at one
+ * instant — are refused with a coded error naming the field.
+ */
+function checkConfig(config: TargetGroupConfig): void {
+  const hc = config.healthCheck
+  const positive: Array<[string, number]> = [['healthCheck.intervalMs', hc.intervalMs], ['healthCheck.timeoutMs', hc.timeoutMs]]
+  for (const [field, v] of positive) {
+    if (!(Number.isFinite(v) && v > 0)) throw new InvalidArgumentError('InvalidTargetGroupConfig', `${field} must be a positive number of milliseconds, got ${v}`, { field, limit: 1 })
+  }
+  const counts: Array<[string, number]> = [['healthCheck.healthyThreshold', hc.healthyThreshold], ['healthCheck.unhealthyThreshold', hc.unhealthyThreshold]]
+  for (const [field, v] of counts) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError('InvalidTargetGroupConfig', `${field} must be a whole number of at least 1, got ${v}`, { field, limit: 1 })
+  }
+  const durations: Array<[string, number]> = [['deregistrationDelayMs', config.deregistrationDelayMs], ['slowStartMs', config.slowStartMs], ['stickiness.durationMs', config.stickiness.durationMs]]
+  for (const [field, v] of durations) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new InvalidArgumentError('InvalidTargetGroupConfig', `${field} must be a number of milliseconds of at least 0, got ${v}`, { field, limit: 0 })
+  }
+  if (hc.port !== 'traffic-port' && !(Number.isInteger(hc.port) && hc.port >= 1 && hc.port <= 65535)) {
+    throw new InvalidArgumentError('InvalidTargetGroupConfig', `healthCheck.port must be 'traffic-port' or a port from 1 to 65535, got ${hc.port}`, { field: 'healthCheck.port', limit: '1-65535' })
+  }
+}
+
+function matcherFor(config: TargetGroupConfig): Matcher {
+  checkConfig(config)
+  const hc = config.healthCheck
+  if (hc.protocol === 'TCP') return () => true
+  // ALB's matcher range is 200–499; NLB's HTTP checks accept 200–599.
+  const network = config.protocol === 'TCP' || config.protocol === 'TLS' || config.protocol === 'UDP' || config.protocol === 'TCP_UDP'
+  return parseMatcher(hc.matcher, network ? { min: 200, max: 599 } : { min: 200, max: 499 })
+}

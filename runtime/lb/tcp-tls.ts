@@ -1,0 +1,82 @@
+// The certificates of a TLS listener (NLB): one secure context per
+// certificate, the default one for clients that send no server name, and the
+// SNI choice among the others as ELBv2 makes it — an exact name first, then a
+// wildcard (`*.example.com` covers one label), then the default certificate.
+// The security policy sets the lowest TLS version (1.2, or 1.3 for the
+// TLS13-1-3 policies); TLS 1.2+ always.
+
+import tls from 'node:tls'
+import { InvalidArgumentError } from '../errors.js'
+import type { ListenerCertificate } from './model.js'
+
+/** ELBv2's default security policy for TLS listeners. */
+export const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06'
+
+/** The lowest protocol version the policy allows (TLS 1.2 at least: older versions are refused here). */
+export function minTlsVersion(policy: string | undefined): tls.SecureVersion {
+  return /TLS13-1-3|TLS13-13/.test(policy ?? DEFAULT_SSL_POLICY) ? 'TLSv1.3' : 'TLSv1.2'
+}
+
+interface Entry {
+  certificate: ListenerCertificate
+  context: tls.SecureContext
+}
+
+export class ListenerCertificates {
+  readonly #exact = new Map<string, Entry>()
+  readonly #wildcard = new Map<string, Entry>()
+  readonly #default: Entry
+  readonly options: tls.SecureContextOptions
+
+  /** Throws (nothing kept) when there is no certificate or one cannot be loaded. */
+  constructor(certificates: readonly ListenerCertificate[], sslPolicy: string | undefined, field = 'Certificates') {
+    if (certificates.length === 0) {
+      throw new InvalidArgumentError('CertificateRequired', `a TLS listener needs a default certificate (${field} is empty)`, { field })
+    }
+    const minVersion = minTlsVersion(sslPolicy)
+    const entries = certificates.map((certificate, i): Entry => {
+      try {
+        return { certificate, context: tls.createSecureContext(contextOptions(certificate, minVersion)) }
+      } catch (cause) {
+        throw new InvalidArgumentError('InvalidCertificate', `certificate ${certificate.key} cannot be loaded: ${(cause as Error).message}`, { field: `${field}[${i}]`, cause })
+      }
+    })
+    const chosen = entries.find((e) => e.certificate.isDefault) ?? entries[0]
+    this.#default = chosen
+    this.options = contextOptions(chosen.certificate, minVersion)
+    // The default certificate's names win over the others', then the list's order.
+    for (const entry of [chosen, ...entries.filter((e) => e !== chosen)]) {
+      for (const raw of entry.certificate.names) {
+        const name = raw.toLowerCase()
+        if (name.startsWith('*.')) {
+          if (!this.#wildcard.has(name.slice(2))) this.#wildcard.set(name.slice(2), entry)
+        } else if (!this.#exact.has(name)) this.#exact.set(name, entry)
+      }
+    }
+  }
+
+  /** The certificate a client asking for `servername` gets. */
+  select(servername: string | undefined): ListenerCertificate {
+    return this.#entry(servername).certificate
+  }
+
+  /** For tls.Server's SNICallback. */
+  readonly sniCallback = (servername: string, callback: (error: Error | null, context?: tls.SecureContext) => void): void => {
+    callback(null, this.#entry(servername).context)
+  }
+
+  #entry(servername: string | undefined): Entry {
+    if (servername === undefined || servername === '') return this.#default
+    const name = servername.toLowerCase().replace(/\.$/, '')
+    const exact = this.#exact.get(name)
+    if (exact !== undefined) return exact
+    const dot = name.indexOf('.')
+    const wildcard = dot > 0 ? this.#wildcard.get(name.slice(dot + 1)) : undefined
+    return wildcard ?? this.#default
+  }
+}
+
+function contextOptions(certificate: ListenerCertificate, minVersion: tls.SecureVersion): tls.SecureContextOptions {
+  const chain = certificate.chainPem !== undefined && certificate.chainPem.trim() !== '' ? `\n${certificate.chainPem}` : ''
+  return { key: certificate.keyPem, cert: `${certificate.certPem.trim()}${chain}`, minVersion }
+}

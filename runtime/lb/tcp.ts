@@ -1,0 +1,265 @@
+// NLB listeners: TCP, TLS, UDP and TCP_UDP on the load balancer's 127.x
+// address. Balancing is per connection: each client connection picks a target
+// from the listener's target group (its algorithm; source_ip stickiness is the
+// group's), connects to it from the load balancer's address and pipes bytes
+// both ways, half-close included. TLS listeners terminate TLS with their
+// certificates (SNI as HTTPS listeners) and forward plain TCP, or TLS again to
+// a TLS target group. No target: the connection is reset. A target that
+// refuses or resets: the client is reset too (NLB passes the RST through).
+//
+// The hot path is two socket.pipe() calls with Nagle off: no per-chunk work.
+// The idle timeout (NLB: 350 s for TCP) is a sweep on the engine's Clock over
+// the connections' byte counters, not a per-socket timer refreshed on every
+// chunk. The connection limit is the server's maxConnections (beyond it a new
+// connection is closed at once).
+
+import net from 'node:net'
+import tls from 'node:tls'
+import type { Clock, TimerHandle } from '../clock/clock.js'
+import { ConflictError, InvalidArgumentError } from '../errors.js'
+import type { LbLimits, ListenerConfig, ListenerProtocol, Picked } from './model.js'
+import { pickForward, type TargetGroupLookup } from './tcp-forward.js'
+import { ListenerCertificates } from './tcp-tls.js'
+import { UdpRelay } from './tcp-udp.js'
+
+/** NLB's default idle timeout of TCP connections. */
+export const TCP_IDLE_TIMEOUT_MS = 350_000
+
+const PROTOCOLS: ReadonlySet<ListenerProtocol> = new Set(['TCP', 'TLS', 'UDP', 'TCP_UDP'])
+
+export interface ListenerOptions {
+  /** The load balancer's address: the listener binds there, and connects to targets from it. */
+  address: string
+  /** Connections idle this long are closed (0: never). */
+  idleTimeoutMs: number
+  limits: LbLimits
+  targetGroup: TargetGroupLookup
+  clock: Clock
+}
+
+interface Connection {
+  client: net.Socket
+  target: net.Socket
+  picked: Picked
+  /** client bytes read + written at the last sweep that saw them change. */
+  seen: number
+  lastActive: number
+  done: boolean
+}
+
+/** A port a listener could not bind (taken, or not allowed): names the address and port. */
+export function bindError(cause: unknown, address: string, port: number, protocol: string): ConflictError {
+  const code = (cause as NodeJS.ErrnoException)?.code ?? 'unknown'
+  const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'is not allowed' : `cannot be bound (${(cause as Error)?.message ?? code})`
+  return new ConflictError('ListenerPortUnavailable', `${protocol} listener port ${port} on ${address} ${why} (${code})`, { field: 'Port', limit: port, cause })
+}
+
+/** Sends an RST where the socket is plain TCP; otherwise closes it. */
+function abort(socket: net.Socket): void {
+  if (socket.destroyed) return
+  if (socket instanceof tls.TLSSocket) socket.destroy()
+  else socket.resetAndDestroy()
+}
+
+export class TcpListener {
+  #config: ListenerConfig
+  readonly #o: ListenerOptions
+  #idleMs: number
+  #certs: ListenerCertificates | undefined
+  #server: net.Server | undefined
+  #udp: UdpRelay | undefined
+  #port = 0
+  readonly #connections = new Set<Connection>()
+  /** TLS only: every accepted socket, handshaking ones included (close() ends them). */
+  readonly #raw = new Set<net.Socket>()
+  #sweep: TimerHandle | undefined
+  #closed = false
+
+  private constructor(config: ListenerConfig, o: ListenerOptions) {
+    this.#config = config
+    this.#o = o
+    this.#idleMs = o.idleTimeoutMs
+    if (config.protocol === 'TLS') this.#certs = new ListenerCertificates(config.certificates, config.sslPolicy)
+  }
+
+  /** Binds config.port (0: any) on o.address; a port that cannot be bound rejects with ListenerPortUnavailable. */
+  static async open(config: ListenerConfig, o: ListenerOptions): Promise<TcpListener> {
+    if (!PROTOCOLS.has(config.protocol)) {
+      throw new InvalidArgumentError('UnsupportedListenerProtocol', `a TCP listener serves TCP, TLS, UDP or TCP_UDP, not ${config.protocol}`, { field: 'Protocol' })
+    }
+    const listener = new TcpListener(config, o)
+    await listener.#bind()
+    return listener
+  }
+
+  get port(): number {
+    return this.#port
+  }
+
+  get protocol(): ListenerProtocol {
+    return this.#config.protocol
+  }
+
+  /** Client connections open now (TCP/TLS). */
+  get connections(): number {
+    return this.#connections.size
+  }
+
+  /** UDP flows open now. */
+  get flows(): number {
+    return this.#udp?.flows ?? 0
+  }
+
+  async #bind(): Promise<void> {
+    const { protocol } = this.#config
+    const { address } = this.#o
+    if (protocol !== 'UDP') {
+      const server = this.#createServer()
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen({ port: this.#config.port, host: address, exclusive: true }, () => {
+            server.off('error', reject)
+            resolve()
+          })
+        })
+      } catch (cause) {
+        throw bindError(cause, address, this.#config.port, protocol)
+      }
+      server.on('error', () => {})
+      this.#server = server
+      this.#port = (server.address() as net.AddressInfo).port
+    }
+    if (protocol === 'UDP' || protocol === 'TCP_UDP') {
+      const port = this.#server === undefined ? this.#config.port : this.#port
+      try {
+        this.#udp = await UdpRelay.bind({
+          address, port, clock: this.#o.clock, maxFlows: this.#o.limits.maxConnectionsPerListener,
+          pick: (sourceIp) => pickForward(this.#config, this.#o.targetGroup, sourceIp)?.picked
+        })
+      } catch (cause) {
+        await this.close()
+        throw bindError(cause, address, port, protocol)
+      }
+      this.#port = this.#udp.port
+    }
+  }
+
+  #createServer(): net.Server {
+    let server: net.Server
+    if (this.#certs !== undefined) {
+      const tlsServer = tls.createServer({
+        ...this.#certs.options,
+        SNICallback: (name, callback) => this.#certs!.sniCallback(name, callback),
+        allowHalfOpen: true,
+        noDelay: true,
+        handshakeTimeout: this.#o.limits.headerTimeoutMs
+      })
+      tlsServer.on('connection', (raw: net.Socket) => {
+        this.#raw.add(raw)
+        raw.once('close', () => this.#raw.delete(raw))
+      })
+      tlsServer.on('secureConnection', (socket) => this.#accept(socket))
+      tlsServer.on('tlsClientError', () => {})
+      server = tlsServer
+    } else {
+      server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
+    }
+    server.maxConnections = this.#o.limits.maxConnectionsPerListener
+    return server
+  }
+
+  #accept(client: net.Socket): void {
+    if (this.#closed) return abort(client)
+    const choice = pickForward(this.#config, this.#o.targetGroup, client.remoteAddress ?? '')
+    if (choice === undefined) return abort(client)
+    const { picked, group } = choice
+    const { host, port } = picked.target
+    const localAddress = this.#o.address
+    let target: net.Socket
+    if (group.config.protocol === 'TLS') {
+      // NLB does not check targets' certificates.
+      const raw = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true })
+      raw.on('error', () => abort(client))
+      target = tls.connect({ socket: raw, rejectUnauthorized: false })
+    } else {
+      target = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true })
+    }
+    const conn: Connection = { client, target, picked, seen: 0, lastActive: this.#o.clock.now(), done: false }
+    this.#connections.add(conn)
+    client.on('error', () => { abort(target); client.destroy() })
+    target.on('error', () => { abort(client); target.destroy() })
+    client.on('close', () => this.#finish(conn))
+    target.on('close', () => this.#finish(conn))
+    client.pipe(target)
+    target.pipe(client)
+    this.#schedule()
+  }
+
+  #finish(conn: Connection): void {
+    if (conn.done) return
+    conn.done = true
+    this.#connections.delete(conn)
+    conn.picked.release()
+  }
+
+  #schedule(): void {
+    if (this.#sweep !== undefined || this.#closed || this.#idleMs <= 0 || this.#connections.size === 0) return
+    this.#sweep = this.#o.clock.setTimeout(() => this.#sweepIdle(), Math.max(100, Math.ceil(this.#idleMs / 10)))
+  }
+
+  /** Closes connections with no bytes either way for the idle timeout (never early: activity is dated at the sweep that sees it). */
+  #sweepIdle(): void {
+    this.#sweep = undefined
+    const now = this.#o.clock.now()
+    for (const conn of this.#connections) {
+      const seen = conn.client.bytesRead + conn.client.bytesWritten
+      if (seen !== conn.seen) {
+        conn.seen = seen
+        conn.lastActive = now
+      } else if (now - conn.lastActive >= this.#idleMs) {
+        conn.client.destroy()
+        conn.target.destroy()
+      }
+    }
+    this.#schedule()
+  }
+
+  /** New default actions (and certificates, security policy on TLS listeners) for new connections; open ones keep their target. */
+  update(config: ListenerConfig): void {
+    if (config.protocol !== this.#config.protocol || (config.port !== this.#config.port && config.port !== this.#port)) {
+      throw new InvalidArgumentError('ListenerRebindRequired', `a listener's protocol and port change by binding a new one (${this.#config.protocol}:${this.#port} → ${config.protocol}:${config.port})`, { field: 'Port' })
+    }
+    if (config.protocol === 'TLS') {
+      const certs = new ListenerCertificates(config.certificates, config.sslPolicy)
+      ;(this.#server as tls.Server).setSecureContext(certs.options)
+      this.#certs = certs
+    }
+    this.#config = config
+  }
+
+  /** The load balancer's idle timeout changed (0: never). */
+  setIdleTimeout(ms: number): void {
+    this.#idleMs = ms
+    // The sweep's period follows the timeout.
+    this.#o.clock.clearTimeout(this.#sweep)
+    this.#sweep = undefined
+    this.#schedule()
+  }
+
+  /** Stops accepting and closes every connection; resolves when the port is free. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#o.clock.clearTimeout(this.#sweep)
+    this.#sweep = undefined
+    const server = this.#server
+    const closed = server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const conn of this.#connections) {
+      conn.client.destroy()
+      conn.target.destroy()
+    }
+    for (const raw of this.#raw) raw.destroy()
+    await Promise.all([closed, this.#udp?.close()])
+  }
+}

@@ -1,0 +1,96 @@
+// Draining: a deregistered target gets no new requests; it leaves when its
+// last in-flight request is released, or at the deregistration delay on the
+// clock, whichever comes first; with nothing in flight it leaves at once.
+import t from 'tap'
+import { config, group, httpBackend, spec, spread } from './target-group-fixtures.js'
+import type { TargetState } from '../../../runtime/lb/model.js'
+
+const off = { enabled: false }
+
+t.test('in flight: draining until the last request is released, no new ones meanwhile', async (t) => {
+  const { tg, clock } = group(t, config({ healthCheck: off }))
+  tg.setInUse(true)
+  tg.register([spec(1), spec(2)])
+  const events: Array<[string, TargetState | undefined, TargetState, string | undefined]> = []
+  tg.onChange((h, prev) => events.push([h.host, prev, h.state, h.reason]))
+  const held = [0, 1, 2, 3].map(() => tg.pick({ sourceIp: '127.0.0.9' })!).filter((p) => p.target.host === '127.0.0.1')
+  t.equal(held.length, 2)
+  tg.deregister([{ id: '127.0.0.1', port: 8080 }])
+  t.match(tg.health([{ id: '127.0.0.1', port: 8080 }]), [{ state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' }])
+  t.same([...spread(tg, 10).keys()], ['127.0.0.2:8080'], 'no new requests to the draining target')
+  await clock.advance(100_000)
+  held[0].release()
+  t.equal(tg.health().length, 2, 'one still in flight')
+  held[1].release()
+  t.same(tg.health().map((h) => h.host), ['127.0.0.2'], 'gone at the last release')
+  t.match(tg.health([{ id: '127.0.0.1', port: 8080 }]), [{ state: 'unused', reason: 'Target.NotRegistered' }])
+  t.same(events, [['127.0.0.1', 'unavailable', 'draining', 'Target.DeregistrationInProgress'], ['127.0.0.1', 'draining', 'unused', 'Target.NotRegistered']])
+  held[1].release()
+  t.equal(clock.pending, 0, 'the delay timer was cleared')
+})
+
+t.test('in flight past the deregistration delay: gone at the delay, on the clock', async (t) => {
+  const { tg, clock } = group(t, config({ healthCheck: off, deregistrationDelayMs: 60_000 }))
+  tg.setInUse(true)
+  tg.register([spec(1)])
+  const held = tg.pick({ sourceIp: '127.0.0.9' })!
+  let goneAt: number | undefined
+  tg.onChange((h, prev) => { if (prev === 'draining') goneAt = clock.now() })
+  const start = clock.now()
+  tg.deregister([{ id: '127.0.0.1', port: 8080 }])
+  await clock.advance(59_999)
+  t.equal(tg.health()[0]?.state, 'draining')
+  await clock.advance(1)
+  t.same(tg.health(), [])
+  t.equal(goneAt! - start, 60_000)
+  held.release()
+  t.same(tg.health(), [], 'a late release changes nothing')
+})
+
+t.test('nothing in flight: gone at once; unknown targets ignored; delay 0', async (t) => {
+  const { tg, clock } = group(t, config({ healthCheck: off, deregistrationDelayMs: 0 }))
+  tg.setInUse(true)
+  tg.register([spec(1), spec(2)])
+  tg.deregister([{ id: '127.0.0.1', port: 8080 }, { id: '127.0.0.7', port: 8080 }])
+  t.same(tg.health().map((h) => h.host), ['127.0.0.2'])
+  const held = tg.pick({ sourceIp: '127.0.0.9' })!
+  tg.deregister([{ id: '127.0.0.2', port: 8080 }])
+  t.equal(tg.health()[0].state, 'draining')
+  await clock.advance(0)
+  t.same(tg.health(), [], 'delay 0: gone at the next instant')
+  held.release()
+})
+
+t.test('registering a draining target again brings it back (initial, checked)', async (t) => {
+  const b = await httpBackend(t)
+  const { tg, clock } = group(t)
+  tg.setInUse(true)
+  tg.register([b.spec])
+  await clock.advance(0)
+  const held = tg.pick({ sourceIp: '127.0.0.9' })!
+  tg.deregister([b.spec])
+  t.equal(tg.health()[0].state, 'draining')
+  const hits = b.hits.length
+  await clock.advance(30_000)
+  t.equal(b.hits.length, hits, 'no health checks while draining')
+  tg.register([b.spec])
+  t.match(tg.health(), [{ state: 'initial', reason: 'Elb.RegistrationInProgress' }])
+  await clock.advance(0)
+  t.equal(tg.health()[0].state, 'healthy')
+  held.release()
+  t.equal(tg.health()[0].state, 'healthy', "the old registration's release does not drain the new one")
+  await clock.advance(300_000)
+  t.equal(tg.health()[0].state, 'healthy', "nor does the old delay")
+})
+
+t.test('a draining target stays draining when the group stops being used', async (t) => {
+  const { tg } = group(t, config({ healthCheck: off }))
+  tg.setInUse(true)
+  tg.register([spec(1)])
+  const held = tg.pick({ sourceIp: '127.0.0.9' })!
+  tg.deregister([{ id: '127.0.0.1', port: 8080 }])
+  tg.setInUse(false)
+  t.equal(tg.health()[0].state, 'draining')
+  held.release()
+  t.same(tg.health(), [])
+})
