@@ -4,8 +4,10 @@
 // the leaves ACM issues: SAN dNSNames, serverAuth, chained to the root. The
 // root's PEM is what a user installs to trust the engine's certificates.
 // All X.509 work is @peculiar/x509 over WebCrypto; no hand-written ASN.1.
+// Loaded only by a dynamic import (service.ts), when the CA is first needed:
+// an engine that issues nothing never loads @peculiar/x509.
 
-import './reflect-metadata.js'
+import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { randomBytes, webcrypto as nodeWebcrypto } from 'node:crypto'
 import type { Store } from '../store/store.js'
@@ -45,11 +47,6 @@ function newSerial(): string {
   bytes[0] &= 0x7f
   if (bytes[0] === 0) bytes[0] = 0x01
   return bytes.toString('hex')
-}
-
-/** `ab:cd:…`, as ACM shows a Serial. */
-export function colonSerial(hex: string): string {
-  return (hex.length % 2 === 1 ? `0${hex}` : hex).toLowerCase().match(/../g)!.join(':')
 }
 
 /** The name of ACM's signature algorithms (CertificateDetail.SignatureAlgorithm). */

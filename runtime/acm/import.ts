@@ -1,9 +1,10 @@
 // ImportCertificate's checks and record: the user's certificate, private key
 // and optional chain as PEM, parsed with @peculiar/x509 and node:crypto; the
 // key must match the certificate's public key, be unencrypted and of an
-// algorithm ACM takes; the certificate must be valid now.
+// algorithm ACM takes; the certificate must be valid now. Loaded only by a
+// dynamic import (service.ts) on the first ImportCertificate.
 
-import './reflect-metadata.js'
+import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
 import { InvalidArgumentError } from '../errors.js'

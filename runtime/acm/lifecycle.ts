@@ -31,7 +31,8 @@ function nextOnGrid(start: number, step: number, now: number): number {
 export interface LifecycleOptions {
   store: Store
   clock: Clock
-  ca: CertificateAuthority
+  /** The engine's CA, opened on first call (the same promise afterwards). */
+  ca: () => Promise<CertificateAuthority>
   dns: () => DnsRecordSource | undefined
   /** ACM's EventBridge events go here (none when absent). */
   events?: EventBus
@@ -79,7 +80,7 @@ export class CertificateLifecycle {
       const now = clock.now()
       let issued
       try {
-        issued = await ca.issue({ names: r.names, keyAlgorithm: r.keyAlgorithm as KeyAlgorithm, notBefore: now, notAfter: now + VALIDITY_MS, now })
+        issued = await (await ca()).issue({ names: r.names, keyAlgorithm: r.keyAlgorithm as KeyAlgorithm, notBefore: now, notAfter: now + VALIDITY_MS, now })
       } catch (error) {
         if (issueErrors.hasSubscribers) issueErrors.publish({ arn: r.arn, error })
         store.transaction((tx) => {

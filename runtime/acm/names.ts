@@ -1,7 +1,8 @@
 // Domain names as ACM takes them (DomainName, SubjectAlternativeNames:
 // ACM's pattern, one leading `*.` label at most, 253 characters, the first
 // name's 64), the DNS validation CNAME ACM asks for per name, and the
-// e-mail addresses it would write to for EMAIL validation.
+// e-mail addresses it would write to for EMAIL validation; a Serial as ACM
+// shows it.
 
 import { createHash } from 'node:crypto'
 import { InvalidArgumentError } from '../errors.js'
@@ -71,4 +72,9 @@ export function nameCovers(pattern: string, name: string): boolean {
   if (!isWildcard(p)) return p === n
   const dot = n.indexOf('.')
   return dot > 0 && n.slice(dot + 1) === p.slice(2)
+}
+
+/** `ab:cd:…`, as ACM shows a Serial. */
+export function colonSerial(hex: string): string {
+  return (hex.length % 2 === 1 ? `0${hex}` : hex).toLowerCase().match(/../g)!.join(':')
 }

@@ -6,6 +6,11 @@
 // needs (markInUse / unmarkInUse fill InUseBy and make a certificate eligible
 // for managed renewal; DeleteCertificate is refused while it is in use), and
 // CertificateSource for the listeners (get: ISSUED ones; onRenewed).
+// Opening ACM costs nothing: the CA (and @peculiar/x509 with it) is loaded
+// by a dynamic import and opened — created, or loaded from the store — on
+// first need (an issuance or renewal, authorityCertificate); ImportCertificate
+// loads its x509 checks the same way. One shared promise: two first uses at
+// once open one CA.
 
 import { randomUUID } from 'node:crypto'
 import type { Partition } from '../aws/partition.js'
@@ -16,8 +21,7 @@ import type { CertificateSource, IssuedCertificate } from '../lb/model.js'
 import type { Store } from '../store/store.js'
 import type { EventBus } from '../events/bus.js'
 import { CERTIFICATE_AVAILABLE, emitAcmEvent } from './events.js'
-import { CertificateAuthority } from './authority.js'
-import { importedRecord } from './import.js'
+import type { CertificateAuthority } from './authority.js'
 import { certificateArn, certificateIdOf, checkRequest, checkTags, mergeTags, notFound } from './input.js'
 import { CertificateLifecycle } from './lifecycle.js'
 import { CERTIFICATES, IDEMPOTENCY_MS, MAX_CERTIFICATES, type CertificateRecord, type CertificateStatus, type DnsRecordSource, type Tag } from './model.js'
@@ -40,7 +44,6 @@ export interface AcmOptions {
 }
 
 export class Acm implements CertificateSource {
-  readonly ca: CertificateAuthority
   readonly #store: Store
   readonly #clock: Clock
   readonly #p: Partition
@@ -49,9 +52,9 @@ export class Acm implements CertificateSource {
   readonly #renewed = new Set<(arn: string) => void>()
   #dns: DnsRecordSource | undefined
   readonly #events: EventBus | undefined
+  #ca: Promise<CertificateAuthority> | undefined
 
-  private constructor(o: AcmOptions, ca: CertificateAuthority) {
-    this.ca = ca
+  private constructor(o: AcmOptions) {
     this.#store = o.store
     this.#clock = o.clock
     this.#p = o.partition
@@ -59,22 +62,36 @@ export class Acm implements CertificateSource {
     this.#dns = o.dns
     this.#events = o.events
     this.#lifecycle = new CertificateLifecycle({
-      store: o.store, clock: o.clock, ca, dns: () => this.#dns, ...(o.events !== undefined ? { events: o.events } : {}),
+      store: o.store, clock: o.clock, ca: () => this.ca(), dns: () => this.#dns, ...(o.events !== undefined ? { events: o.events } : {}),
       renewed: (arn) => { for (const listener of [...this.#renewed]) { try { listener(arn) } catch { /* a listener's failure is its own */ } } }
     })
     // What a restarted engine had pending, issued or renewing goes on from the store.
     this.#lifecycle.tick()
   }
 
-  /** ACM over the engine's CA (created in the store on first open, the same one afterwards). */
+  /** ACM over the engine's store; its CA is opened when first needed (see the header). */
   static async open(o: AcmOptions): Promise<Acm> {
-    const ca = await CertificateAuthority.open(o.store, { now: o.clock.now(), name: `Stratus local CA ${o.partition.accountId}` })
-    return new Acm(o, ca)
+    return new Acm(o)
+  }
+
+  /**
+   * The engine's CA: the one in the store (acm:authority), or a new one kept
+   * there, opened on the first call; every call shares that one promise. A
+   * failed open is not kept: the next call tries again.
+   */
+  ca(): Promise<CertificateAuthority> {
+    if (this.#ca === undefined) {
+      const opening = import('./authority.js').then(({ CertificateAuthority }) =>
+        CertificateAuthority.open(this.#store, { now: this.#clock.now(), name: `Stratus local CA ${this.#p.accountId}` }))
+      opening.catch(() => { if (this.#ca === opening) this.#ca = undefined })
+      this.#ca = opening
+    }
+    return this.#ca
   }
 
   /** The root certificate (PEM) every certificate of this engine chains to: what a client trusts. */
-  authorityCertificate(): string {
-    return this.ca.certificatePem
+  async authorityCertificate(): Promise<string> {
+    return (await this.ca()).certificatePem
   }
 
   /** Where DNS validation records are looked up from now on (the Lightsail DNS server); checked at once. */
@@ -201,7 +218,8 @@ export class Acm implements CertificateSource {
   }
 
   /** ImportCertificate: a user's certificate and key (PEM), checked to match; CertificateArn re-imports over an imported one. */
-  importCertificate(input: Input): { CertificateArn: string } {
+  async importCertificate(input: Input): Promise<{ CertificateArn: string }> {
+    const { importedRecord } = await import('./import.js')
     const now = this.#clock.now()
     let previous: { key: string; value: CertificateRecord; version: number } | undefined
     if (input?.CertificateArn !== undefined) {

@@ -2,9 +2,8 @@
 // and CertificateSummary (ListCertificates), times as Dates (the wire
 // encodes them as epoch seconds, as ACM's awsJson1_1 does).
 
-import { colonSerial } from './authority.js'
 import type { CertificateRecord, DomainValidationRecord } from './model.js'
-import { validationEmails } from './names.js'
+import { colonSerial, validationEmails } from './names.js'
 
 type Shape = Record<string, unknown>
 

@@ -63,7 +63,7 @@ t.test('the official ACM client against the engine', async (t) => {
   t.equal(confirmed.Status, 'ISSUED', 'the remote SDK confirms the validation')
   t.ok(confirmed.NotAfter instanceof Date, 'dates revived remotely')
   const root = await remote.acm.authorityCertificate()
-  t.equal(root, cloud.engine.acm.authorityCertificate(), 'the root PEM over /stratus/')
+  t.equal(root, await cloud.engine.acm.authorityCertificate(), 'the root PEM over /stratus/')
 
   const got = await client.send(new GetCertificateCommand({ CertificateArn }))
   const leaf = new X509Certificate(got.Certificate!)

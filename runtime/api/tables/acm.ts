@@ -104,7 +104,7 @@ export function acmStratusOperations(acm: Acm, p: Partition): Operation<Input>[]
       name: 'AcmAuthorityCertificate',
       readOnly: true,
       authorize: () => ({ action: 'acm:GetCertificate', resources: ['*'] }),
-      call: () => ({ Certificate: acm.authorityCertificate() })
+      call: async () => ({ Certificate: await acm.authorityCertificate() })
     }
   ]
 }

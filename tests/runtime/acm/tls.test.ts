@@ -51,7 +51,7 @@ t.test('SNI over issued certificates; an expired one refused, the renewed one ve
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   const { port } = server.address() as AddressInfo
-  const root = acm.authorityCertificate()
+  const root = await acm.authorityCertificate()
 
   const ok = await handshake(port, 'api.app.example.test', root)
   t.same(ok, { authorized: true, subject: 'app.example.test' }, 'the wildcard name, verified against the root')
@@ -60,6 +60,6 @@ t.test('SNI over issued certificates; an expired one refused, the renewed one ve
   t.equal(expired.error, 'CERT_HAS_EXPIRED', 'as expired')
   const other = await Acm.open({ store: new MemoryStore(), clock, partition: makePartition(), tokens: new PageTokens({ now: () => clock.now() }) })
   other.close()
-  const untrusted = await handshake(port, 'app.example.test', other.authorityCertificate())
+  const untrusted = await handshake(port, 'app.example.test', await other.authorityCertificate())
   t.equal(untrusted.authorized, false, 'another engine\'s root does not verify it')
 })

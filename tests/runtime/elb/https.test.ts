@@ -51,7 +51,7 @@ t.test('HTTPS listener: ACM certificates, SNI among them, InUseBy, removal, rene
   const engine = await elbEngine(t)
   const elb = engine.elb
   const acm = await acmOf(t, engine)
-  const ca = acm.authorityCertificate()
+  const ca = await acm.authorityCertificate()
   const app = await issued(acm, 'app.example.test')
   const api = await issued(acm, 'api.example.test')
   const { LoadBalancers: [lb] = [] } = await elb.createLoadBalancer({ Name: 'secure' })
@@ -132,5 +132,5 @@ t.test('listener certificates: the quota, HTTP listeners take none, TLS on an NL
   const port = await freePort()
   const { Listeners: [tlsListener] = [] } = await elb.createListener({ LoadBalancerArn: nlb.LoadBalancerArn!, Protocol: 'TLS', Port: port, Certificates: [{ CertificateArn: one }], AlpnPolicy: ['HTTP2Preferred'], DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn! }] })
   t.match(tlsListener, { Protocol: 'TLS', AlpnPolicy: ['HTTP2Preferred'], SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })
-  t.match((await presented(nlb.DNSName!, port, 'one.example.test', acm.authorityCertificate())).names, /one\.example\.test/)
+  t.match((await presented(nlb.DNSName!, port, 'one.example.test', await acm.authorityCertificate())).names, /one\.example\.test/)
 })

@@ -4,7 +4,7 @@
 // for new handshakes while open connections carry on.
 import https from 'node:https'
 import tls from 'node:tls'
-import '../../../runtime/acm/reflect-metadata.js'
+import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import t from 'tap'
 import type { ListenerCertificate, TargetGroupRuntime } from '../../../runtime/lb/model.js'
