@@ -18,8 +18,7 @@ export interface Pem { certPem: string; keyPem: string }
 
 /**
  * A self-signed ECDSA P-256 certificate for `names` (the first is the CN), made
- * by the openssl CLI (@peculiar/x509 needs a reflect-metadata polyfill that is
- * not installed).
+ * by the openssl CLI.
  */
 export async function selfSigned(names: readonly string[]): Promise<Pem> {
   const dir = await mkdtemp(join(tmpdir(), 'stratus-lb-cert-'))
