@@ -116,6 +116,11 @@ export class CertificateLifecycle {
     return run
   }
 
+  /** An issuance the timer started: nobody awaits it, so what escapes it (the store closed under it as the engine closes) is reported, not thrown. */
+  #background(id: string, kind: 'initial' | 'renewal'): void {
+    this.issue(id, kind).catch((error: unknown) => { if (issueErrors.hasSubscribers) issueErrors.publish({ id, error }) })
+  }
+
   #put(key: string, version: number, next: CertificateRecord, event?: string): void {
     this.#o.store.transaction((tx) => {
       tx.put(CERTIFICATES, key, next, version)
@@ -138,7 +143,7 @@ export class CertificateLifecycle {
         if (r.validationMethod !== 'DNS' || this.#o.dns() === undefined) continue
         const validation = r.validation.map((v) => ({ ...v, status: r.confirmed || this.#found(v.recordName, v.recordValue) ? 'SUCCESS' as const : 'PENDING_VALIDATION' as const }))
         if (validation.some((v, i) => v.status !== r.validation[i].status)) this.#put(key, version, { ...r, validation })
-        if (validation.every((v) => v.status === 'SUCCESS')) void this.issue(key, 'initial')
+        if (validation.every((v) => v.status === 'SUCCESS')) this.#background(key, 'initial')
       } else if (r.status === 'ISSUED' && r.issued !== undefined) {
         if (now >= r.issued.notAfter) {
           this.#put(key, version, {
@@ -164,7 +169,7 @@ export class CertificateLifecycle {
           this.#put(key, version, { ...r, confirmed: false, renewal: { status: 'PENDING_VALIDATION', updatedAt: now }, validation: r.validation.map((v) => ({ ...v, status: 'PENDING_VALIDATION' as const })) }, RENEWAL_ACTION_REQUIRED)
         } else if (this.validated(r)) {
           this.#put(key, version, { ...r, renewal: { status: 'PENDING_AUTO_RENEWAL', updatedAt: now } })
-          void this.issue(key, 'renewal')
+          this.#background(key, 'renewal')
         } else if (fresh || r.renewal?.status !== 'PENDING_VALIDATION') {
           this.#put(key, version, { ...r, renewal: { status: 'PENDING_VALIDATION', updatedAt: now }, validation: r.validation.map((v) => ({ ...v, status: 'PENDING_VALIDATION' as const })) }, RENEWAL_ACTION_REQUIRED)
         }
