@@ -85,6 +85,30 @@ export class ServiceHandle implements AsyncDisposable {
     return arns.map((arn) => new Task(this.#ecs, this.cluster, arn))
   }
 
+  /** ListServiceDeployments: its deployments, newest first (status IN_PROGRESS, SUCCESSFUL, ROLLBACK_SUCCESSFUL …), every page. */
+  async deployments(status?: string[]): Promise<Shape[]> {
+    const out: Shape[] = []
+    let nextToken: string | undefined
+    do {
+      const page = await this.#ecs.listServiceDeployments({ cluster: this.cluster, service: this.name, ...(status !== undefined ? { status } : {}), ...(nextToken !== undefined ? { nextToken } : {}) } as never) as Shape
+      out.push(...((page.serviceDeployments ?? []) as Shape[]))
+      nextToken = page.nextToken as string | undefined
+    } while (nextToken !== undefined)
+    return out
+  }
+
+  /**
+   * StopServiceDeployment of the deployment in progress: ROLLBACK (default)
+   * goes back to the last completed revision (blue/green: traffic back to
+   * blue), ABORT fails it where it is. Its ARN.
+   */
+  async stopDeployment(stopType: 'ROLLBACK' | 'ABORT' = 'ROLLBACK'): Promise<string> {
+    const [current] = await this.deployments(['IN_PROGRESS'])
+    if (current === undefined) throw new NotFoundError('ServiceDeploymentNotFoundException', `service ${this.name} has no deployment in progress`, { field: 'serviceDeploymentArn' })
+    const { serviceDeploymentArn } = await this.#ecs.stopServiceDeployment({ serviceDeploymentArn: String(current.serviceDeploymentArn), stopType } as never) as Shape
+    return String(serviceDeploymentArn)
+  }
+
   /** What its tasks have cost (USD): the sum over those it runs and those it stopped that are still kept (an hour). */
   async cost(): Promise<{ usd: number; tasks: number }> {
     const { usd, tasks } = await this.#ecs.serviceCost({ cluster: this.cluster, service: this.name })
@@ -139,9 +163,32 @@ export class ServiceBuilder {
     return this.#field('schedulingStrategy', strategy)
   }
 
-  /** minimumHealthyPercent / maximumPercent (defaults 100 / 200) and the circuit breaker. */
-  deployment(configuration: { minimumHealthyPercent?: number; maximumPercent?: number; deploymentCircuitBreaker?: { enable: boolean; rollback: boolean } }): ServiceBuilder {
+  /**
+   * minimumHealthyPercent / maximumPercent (defaults 100 / 200), the circuit
+   * breaker, and the strategy: ROLLING, or BLUE_GREEN (bakeTimeInMinutes),
+   * LINEAR (linearConfiguration), CANARY (canaryConfiguration) with the
+   * load balancers' advancedConfiguration.
+   */
+  deployment(configuration: {
+    minimumHealthyPercent?: number; maximumPercent?: number; deploymentCircuitBreaker?: { enable: boolean; rollback: boolean }
+    strategy?: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY'; bakeTimeInMinutes?: number
+    linearConfiguration?: { stepPercent?: number; stepBakeTimeInMinutes?: number }; canaryConfiguration?: { canaryPercent?: number; canaryBakeTimeInMinutes?: number }
+  }): ServiceBuilder {
     return this.#field('deploymentConfiguration', configuration)
+  }
+
+  /**
+   * A target group its tasks join (≤ 5): the container and port; blue/green
+   * adds the alternate group, the production and test listener rules and the role.
+   */
+  loadBalancer(targetGroupArn: string, containerName: string, containerPort: number, advancedConfiguration?: { alternateTargetGroupArn: string; productionListenerRule: string; testListenerRule?: string; roleArn: string }): ServiceBuilder {
+    const list = [...((this.#spec.fields.loadBalancers ?? []) as Shape[]), { targetGroupArn, containerName, containerPort, ...(advancedConfiguration !== undefined ? { advancedConfiguration } : {}) }]
+    return this.#field('loadBalancers', list)
+  }
+
+  /** Seconds ELB health checks are ignored after a task starts (with loadBalancers only). */
+  healthCheckGracePeriod(seconds: number): ServiceBuilder {
+    return this.#field('healthCheckGracePeriodSeconds', seconds)
   }
 
   placement(options: { constraints?: Array<{ type: string; expression?: string }>; strategy?: Array<{ type: string; field?: string }> }): ServiceBuilder {

@@ -92,10 +92,10 @@ export interface EcsContext {
   readonly queues: Map<string, WorkQueue>
   /** What an area wants done when the engine closes (timers, watchers). */
   readonly closers: Array<() => void | Promise<void>>
-  /** The ELBv2 control plane's target registration (services' loadBalancers); undefined: no load balancers in this engine. */
-  readonly targets?: TargetRegistry
+  /** The ELBv2 control plane's target registration (services' loadBalancers); undefined: no load balancers in this engine. Set once (EcsOptions or Ecs.attachLoadBalancers). */
+  targets?: TargetRegistry
   /** The ELBv2 listener operations blue/green deployments shift traffic with. */
-  readonly traffic?: ListenerTraffic
+  traffic?: ListenerTraffic
 }
 
 export const DEFAULT_ECS_SETTINGS: Omit<EcsSettings, 'runner' | 'workRoot'> = {

@@ -31,8 +31,10 @@ import type { Deployment, PlacementStrategy, Service } from './model-services.js
 import { emitDeploymentState, emitServiceAction, messages, rolloutReasons, withEvent } from './service-events.js'
 import { elbStopReason, forgetEnded, lbHealthOf, lbMessages, registerTasks, watchTargetHealth, type TargetSide } from './service-targets.js'
 import { planBlueGreen, type BlueGreenState } from './blue-green.js'
+import { blueGreenOf, rolledBack, sidesOf } from './blue-green-step.js'
 import { shiftTraffic, type TrafficChange } from './blue-green-traffic.js'
 import { withHistory } from './service-deployments.js'
+import { phaseOf } from './service-phases.js'
 
 export const SERVICES_QUEUE = 'ecs:services'
 /** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
@@ -67,28 +69,6 @@ export function startServiceController(ctx: EcsContext): ServiceController {
   watchTargetHealth(ctx, (key) => queue.add(key))
   for (const r of ctx.store.scan<ServiceState>(SERVICES)) queue.add(r.key)
   return { enqueue: (clusterName, serviceName) => queue.add(serviceKey(clusterName, serviceName)) }
-}
-
-function hasHealthCheck(ctx: EcsContext, taskDefinitionArn: string, cache: Map<string, boolean>): boolean {
-  const cached = cache.get(taskDefinitionArn)
-  if (cached !== undefined) return cached
-  let known = false
-  try {
-    const td = resolveTaskDefinition(ctx, taskDefinitionArn, 'taskDefinition', { allowInactive: true }).taskDefinition
-    known = (td.containerDefinitions ?? []).some((c: Record<string, any>) => c.essential !== false && c.healthCheck !== undefined)
-  } catch {
-    known = false
-  }
-  cache.set(taskDefinitionArn, known)
-  return known
-}
-
-/** Where a live task is on its way: pending, RUNNING, healthy (RUNNING and HEALTHY when the definition checks health), unhealthy. */
-function phaseOf(ctx: EcsContext, t: TaskRecord, cache: Map<string, boolean>): TaskPhase {
-  if (t.task.lastStatus !== 'RUNNING') return 'pending'
-  if (t.task.healthStatus === 'UNHEALTHY') return 'unhealthy'
-  if (!hasHealthCheck(ctx, String(t.task.taskDefinitionArn), cache)) return 'healthy'
-  return t.task.healthStatus === 'HEALTHY' ? 'healthy' : 'running'
 }
 
 function reconcileService(ctx: EcsContext, key: string, queue: WorkQueue): ReconcileResult {
@@ -323,70 +303,34 @@ class Step {
     return deploymentId === undefined ? 'primary' : this.state.targetSides?.[deploymentId] ?? 'primary'
   }
 
-  /**
-   * The blue/green rollout of the PRIMARY deployment (BLUE_GREEN, LINEAR,
-   * CANARY), begun here when it replaces a deployment whose tasks still serve:
-   * its tasks join the other side's target groups, production stays on blue.
-   */
+  /** The PRIMARY deployment's blue/green rollout (begun here when it replaces a deployment that still serves). */
   #blueGreenOf(primary: Deployment, live: readonly TaskRecord[]): BlueGreenState | undefined {
-    const current = this.state.blueGreen
-    if (current !== undefined && current.deploymentId === primary.id) return current
-    const strategy = this.#service.deploymentConfiguration?.strategy
-    const sides = this.state.targetSides ?? {}
-    const id = String(primary.id)
-    if (strategy === undefined || strategy === 'ROLLING' || sides[id] !== undefined || primary.rolloutState !== 'IN_PROGRESS') return undefined
-    const others = live.filter((t) => t.deploymentId !== id && t.task.desiredStatus !== 'STOPPED')
-    if (others.length === 0) return undefined
-    // Blue: what serves production now (an interrupted rollout's side that had it, else the last completed revision, else the largest).
-    let blue: string | undefined
-    if (current !== undefined) blue = current.greenPercent >= 100 ? current.deploymentId : current.blueDeploymentId
-    if (blue === undefined || !others.some((t) => t.deploymentId === blue)) {
-      const last = this.state.lastCompleted?.deploymentId
-      const counts = new Map<string, number>()
-      for (const t of others) counts.set(String(t.deploymentId), (counts.get(String(t.deploymentId)) ?? 0) + 1)
-      blue = last !== undefined && counts.has(last) ? last : [...counts].sort((a, b) => b[1] - a[1])[0][0]
-    }
-    const blueSide: TargetSide = sides[blue] ?? 'primary'
-    const state: BlueGreenState = { deploymentId: id, blueDeploymentId: blue, stage: 'SCALE_UP', greenPercent: 0, stageAt: this.#now }
-    this.state = { ...this.state, blueGreen: state, targetSides: { ...sides, [blue]: blueSide, [id]: blueSide === 'primary' ? 'alternate' : 'primary' } }
-    // An interrupted rollout may have left production split: all of it back on blue.
-    if (current !== undefined) this.#traffic(state, { production: 0, test: 'blue' })
-    this.#event(`(service ${this.#name}) (deployment ${id}) began a ${strategy} deployment: green tasks start in the ${blueSide === 'primary' ? 'alternate' : 'primary'} target groups.`)
-    return state
+    const found = blueGreenOf(this.state, primary, live, this.#now)
+    if (found === undefined || 'stage' in found) return found
+    this.state = found.state
+    if (found.resetTraffic) this.#traffic(found.rollout, { production: 0, test: 'blue' })
+    this.#event(found.message)
+    return found.rollout
   }
 
   /** Traffic for a rollout's two sides, after the commit. */
   #traffic(bg: BlueGreenState, change: TrafficChange): void {
     if (change.production === undefined && change.test === undefined) return
-    const sides = this.state.targetSides ?? {}
-    const blue = sides[bg.blueDeploymentId] ?? 'primary'
-    const green = sides[bg.deploymentId] ?? (blue === 'primary' ? 'alternate' : 'primary')
-    const lbs = this.#service.loadBalancers ?? []
-    const ctx = this.#ctx
-    const cluster = this.state.clusterName
-    const name = this.#name
-    this.#tx.afterCommit(() => { void shiftTraffic(ctx, cluster, name, lbs, { blue, green }, change) })
+    const { ctx, sides, lbs, cluster, name } = { ctx: this.#ctx, sides: sidesOf(this.state, bg), lbs: this.#service.loadBalancers ?? [], cluster: this.state.clusterName, name: this.#name }
+    this.#tx.afterCommit(() => { void shiftTraffic(ctx, cluster, name, lbs, sides, change) })
   }
 
   /** Back to blue: production and test traffic, the blue deployment PRIMARY again; the green tasks go (rolling plan). */
   #rollBackBlueGreen(bg: BlueGreenState, reason: string): void {
-    const deployments = this.#service.deployments ?? []
-    const blue = deployments.find((d) => d.id === bg.blueDeploymentId)
     this.#traffic(bg, { production: 0, test: 'blue' })
     const green = String(bg.deploymentId)
     this.#event(messages.deploymentFailed(this.#name, green))
     emitDeploymentState(this.#ctx, this.#tx, this.#service, 'SERVICE_DEPLOYMENT_FAILED', green, reason)
     this.state = { ...this.state, blueGreen: undefined }
-    if (blue === undefined) {
-      this.#updateDeployment(green, { rolloutState: 'FAILED', rolloutStateReason: reason })
-      return
-    }
-    this.#setService({
-      ...this.#service, taskDefinition: blue.taskDefinition,
-      deployments: deployments.map((d) => d.id === green ? { ...d, status: 'ACTIVE' as const, desiredCount: 0, rolloutState: 'FAILED' as const, rolloutStateReason: reason, updatedAt: this.#now }
-        : d.id === blue.id ? { ...d, status: 'PRIMARY' as const, desiredCount: this.#service.desiredCount, rolloutState: 'COMPLETED' as const, updatedAt: this.#now } : d)
-    })
-    this.#event(messages.rollingBack(this.#name, String(blue.id)))
+    const service = rolledBack(this.#service, bg, reason, this.#now)
+    if (service === undefined) return this.#updateDeployment(green, { rolloutState: 'FAILED', rolloutStateReason: reason })
+    this.#setService(service)
+    this.#event(messages.rollingBack(this.#name, bg.blueDeploymentId))
   }
 
   #primary(): Deployment | undefined {

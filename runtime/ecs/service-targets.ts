@@ -19,7 +19,7 @@
 
 import type { StoreReader, Transaction } from '../store/store.js'
 import { NODES, type NodeRecord } from '../cluster/node-pool.js'
-import type { TargetSpec, TargetState } from '../lb/model.js'
+import type { TargetHealth, TargetSpec } from '../lb/model.js'
 import type { EcsContext } from './context.js'
 import { SERVICES, type TaskRecord } from './records.js'
 import type { LoadBalancer, Service } from './model-services.js'
@@ -195,9 +195,14 @@ export interface LbHealth {
 /**
  * Healthy for ECS: the target passed its checks — or nothing checks it
  * (health checks disabled, or no listener forwards to the group: ALB's
- * `unavailable` / `unused`, which would otherwise hold a deployment forever).
+ * `unavailable` Target.HealthCheckDisabled / `unused` Target.NotInUse, which
+ * would otherwise hold a deployment forever). Not yet registered: not healthy.
  */
-const COUNTS_HEALTHY: ReadonlySet<TargetState> = new Set(['healthy', 'unused', 'unavailable'])
+function countsHealthy(h: TargetHealth): boolean {
+  if (h.state === 'healthy') return true
+  if (h.state === 'unused') return h.reason === 'Target.NotInUse'
+  return h.state === 'unavailable' && h.reason === 'Target.HealthCheckDisabled'
+}
 
 export function lbHealthOf(ctx: EcsContext, reader: StoreReader, taskId: string): LbHealth {
   const registry = ctx.targets
@@ -207,7 +212,7 @@ export function lbHealthOf(ctx: EcsContext, reader: StoreReader, taskId: string)
   for (const t of got.value.targets) {
     const h = registry.health(t.targetGroupArn, { id: t.id, port: t.port })
     if (h?.state === 'unhealthy') return { state: 'unhealthy', targetGroupArn: t.targetGroupArn }
-    if (h === undefined || !COUNTS_HEALTHY.has(h.state)) healthy = false
+    if (h === undefined || !countsHealthy(h)) healthy = false
   }
   return { state: healthy ? 'healthy' : 'pending' }
 }

@@ -20,7 +20,8 @@ import type { Runner } from '../runners/runner.js'
 import type { TargetRegistry } from '../lb/model.js'
 import type { EcsApi, EcsExtensions } from './api.js'
 import { DEFAULT_ECS_SETTINGS, type EcsContext, type EcsSettings, type ListenerTraffic } from './context.js'
-import { instanceAddressOf } from './service-targets.js'
+import { instanceAddressOf, watchTargetHealth } from './service-targets.js'
+import { SERVICES_QUEUE } from './service-controller.js'
 import { defineEcsIndexes } from './records.js'
 import { clusterOperations } from './clusters.js'
 import { taskDefinitionOperations } from './task-definitions.js'
@@ -85,6 +86,21 @@ export class Ecs {
    */
   instanceAddress(ec2InstanceId: string): string | undefined {
     return instanceAddressOf(this.#ctx, ec2InstanceId)
+  }
+
+  /**
+   * The ELBv2 control plane, when it is made after ECS (it resolves instance
+   * targets through instanceAddress): its TargetRegistry, and the listener
+   * operations blue/green deployments shift traffic with. Once.
+   */
+  attachLoadBalancers(targets: TargetRegistry, traffic?: ListenerTraffic): void {
+    const ctx = this.#ctx
+    if (ctx.targets !== undefined) throw new Error('Ecs.attachLoadBalancers: load balancers are already attached')
+    ctx.targets = targets
+    if (traffic !== undefined) ctx.traffic = traffic
+    watchTargetHealth(ctx, (key) => ctx.queues.get(SERVICES_QUEUE)?.add(key))
+    // Services that name target groups are looked at again: their RUNNING tasks get registered.
+    for (const key of ctx.queues.keys()) if (key === SERVICES_QUEUE) for (const r of ctx.store.scan<{ service: { loadBalancers?: unknown[] } }>('ecs:services')) if ((r.value.service.loadBalancers ?? []).length > 0) ctx.queues.get(SERVICES_QUEUE)!.add(r.key)
   }
 
   close(): Promise<void> {

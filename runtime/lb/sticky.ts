@@ -11,6 +11,11 @@
 // The listener decodes the cookie it receives (decode → the target key it
 // passes as PickRequest.sticky), and encodes the chosen target's key
 // (Picked.key) with a fresh expiry on every response, as ALB does.
+//
+// Both sit on the request path, so both are cached: expiries are whole
+// seconds (a cookie's Expires has no finer grain), and a group's value for a
+// target is made once per second; a value decoded once is remembered (a
+// bounded map) with what it carries, its expiry checked on every use.
 
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
 
@@ -27,26 +32,50 @@ export const AWSALBTGCORS = 'AWSALBTGCORS'
 const VERSION = 1
 const IV_BYTES = 12
 const TAG_BYTES = 16
+/** Decoded values remembered per codec (and encoded ones per group). */
+const DECODED_CACHE = 4096
+/** Groups whose encoded values are remembered. */
+const ENCODED_GROUPS = 1024
 
 /** Encodes and decodes sticky cookie values with one secret. */
 export class StickyCodec {
   readonly #key: Buffer
+  /** GCM nonces: a random prefix and a counter (unique per key, no randomness per value). */
+  readonly #nonce = Buffer.alloc(IV_BYTES)
+  #counter = 0n
+  /** group → target → the value made for an expiry second. */
+  readonly #encoded = new Map<string, Map<string, { expiresAt: number; value: string }>>()
+  /** value → what it carries (only values that decoded). */
+  readonly #decoded = new Map<string, { group: string; target: string; expiresAt: number }>()
 
   /** secret: any bytes (a per-plane secret); a random one when not given. */
   constructor(secret: Buffer = randomBytes(32)) {
     this.#key = createHash('sha256').update('stratus-lb-sticky\0').update(secret).digest()
+    randomBytes(4).copy(this.#nonce, 0)
   }
 
-  /** A cookie value pinning `target` (a Picked.key) in group `group` until `expiresAt` (clock ms). */
+  /** A cookie value pinning `target` (a Picked.key) in group `group` until `expiresAt` (clock ms, kept to the second below). */
   encode(group: string, target: string, expiresAt: number): string {
-    const iv = randomBytes(IV_BYTES)
+    const expires = Math.floor(expiresAt / 1000) * 1000
+    let byTarget = this.#encoded.get(group)
+    const cached = byTarget?.get(target)
+    if (cached !== undefined && cached.expiresAt === expires) return cached.value
+    this.#nonce.writeBigUInt64BE(this.#counter = (this.#counter + 1n) & 0xffffffffffffffffn, 4)
+    const iv = Buffer.from(this.#nonce)
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv)
     cipher.setAAD(Buffer.from(group))
     const head = Buffer.allocUnsafe(9)
     head.writeUInt8(VERSION, 0)
-    head.writeDoubleBE(Math.floor(expiresAt), 1)
+    head.writeDoubleBE(expires, 1)
     const body = Buffer.concat([cipher.update(head), cipher.update(target, 'utf8'), cipher.final()])
-    return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
+    const value = Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
+    if (byTarget === undefined) {
+      if (this.#encoded.size >= ENCODED_GROUPS) this.#encoded.delete(this.#encoded.keys().next().value!)
+      this.#encoded.set(group, byTarget = new Map())
+    }
+    if (cached === undefined && byTarget.size >= DECODED_CACHE) byTarget.delete(byTarget.keys().next().value!)
+    byTarget.set(target, { expiresAt: expires, value })
+    return value
   }
 
   /**
@@ -56,6 +85,8 @@ export class StickyCodec {
    */
   decode(group: string, value: string | undefined, now: number): string | undefined {
     if (value === undefined || value.length === 0 || value.length > 1024) return undefined
+    const known = this.#decoded.get(value)
+    if (known !== undefined) return known.group === group && now < known.expiresAt ? known.target : undefined
     const raw = Buffer.from(value, 'base64url')
     if (raw.length < IV_BYTES + 9 + TAG_BYTES) return undefined
     try {
@@ -65,8 +96,10 @@ export class StickyCodec {
       const plain = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()])
       if (plain.readUInt8(0) !== VERSION) return undefined
       const expiresAt = plain.readDoubleBE(1)
-      if (!(now < expiresAt)) return undefined
-      return plain.subarray(9).toString('utf8')
+      const target = plain.subarray(9).toString('utf8')
+      if (this.#decoded.size >= DECODED_CACHE) this.#decoded.delete(this.#decoded.keys().next().value!)
+      this.#decoded.set(value, { group, target, expiresAt })
+      return now < expiresAt ? target : undefined
     } catch {
       return undefined
     }

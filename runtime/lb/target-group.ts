@@ -83,7 +83,7 @@ export class TargetGroup implements TargetGroupRuntime {
     this.#matcher = matcherFor(config)
     this.#balancer = balancerFor(config.algorithm, fnv1a(config.key))
     // A manual clock's advance() waits for a probe's answer (it decides the next state and timer),
-    // but not past 250 ms of real time: that target hangs, and its timeout is a timer on the clock.
+    // but not past YOUNG_PROBE_MS of real time: that target hangs, and its timeout is a timer on the clock.
     this.#removeProbe = o.clock.addBusyProbe?.(() => this.#young > 0)
   }
 

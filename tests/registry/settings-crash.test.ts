@@ -17,8 +17,13 @@ import { tempDir } from './helpers.js'
 const CHILD = join(fileURLToPath(import.meta.url), '..', 'fixtures', 'settings-kill-child.ts')
 const ROUNDS = 4
 
-/** Runs the child from repository number `first`; kills it `after` ms after its first acknowledgement. Returns what it acknowledged. */
-function killChildAfter (statePath: string, root: string, first: number, after: number): Promise<{ created: number[], deleted: number[] }> {
+/**
+ * Runs the child from repository number `first`; kills it `after` ms after its `acks`-th
+ * acknowledgement. Returns what it acknowledged. Counted in acknowledgements, not in time
+ * from the first: on a loaded machine a kill 50-450 ms after the first once came before the
+ * second create in every round, and no delete was ever acknowledged.
+ */
+function killChildAfter (statePath: string, root: string, first: number, acks: number, after: number): Promise<{ created: number[], deleted: number[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import=tsx', CHILD, statePath, root, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] })
     const created: number[] = []
@@ -34,7 +39,7 @@ function killChildAfter (statePath: string, root: string, first: number, after: 
         out = out.slice(nl + 1)
         ;(what === 'created' ? created : deleted).push(Number(n))
       }
-      timer ??= setTimeout(() => child.kill('SIGKILL'), after)
+      if (created.length + deleted.length >= acks) timer ??= setTimeout(() => child.kill('SIGKILL'), after)
     })
     child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
     child.once('exit', (code, signal) => {
@@ -55,7 +60,8 @@ t.test('killed at random points, the registry never leaves a repository half the
   const created = new Set<number>()
   const deleted = new Set<number>()
   for (let round = 0; round < ROUNDS; round++) {
-    const acked = await killChildAfter(statePath, root, round * 1000, 50 + Math.floor(next() * 400))
+    // At least created n, created n+1, deleted n; then a while into whatever comes next.
+    const acked = await killChildAfter(statePath, root, round * 1000, 3 + Math.floor(next() * 5), Math.floor(next() * 150))
     for (const n of acked.created) created.add(n)
     for (const n of acked.deleted) deleted.add(n)
     // After an odd create is acknowledged the child deletes the one before it: that delete may

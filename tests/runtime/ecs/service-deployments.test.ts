@@ -2,8 +2,11 @@
 // on rolling deployments (simulated runner, manual clock): each deployment a
 // service starts is listed with its status; stopping the one in progress
 // with ROLLBACK redeploys the last completed revision; bad ARNs and stops of
-// finished deployments are refused by name.
+// finished deployments are refused by name; the official SDK sees the same
+// over the wire.
 import t from 'tap'
+import { CreateServiceCommand, DescribeServiceDeploymentsCommand, ECSClient, ListServiceDeploymentsCommand, StopServiceDeploymentCommand } from '@aws-sdk/client-ecs'
+import { clientConfig, simulatedCloud } from '../api/clients.js'
 import { advance, createCluster, describe, liveTasks, seedDefinition, settle, sim, simulatedEngine } from './services-fixtures.js'
 
 const HEALTH = { command: ['CMD-SHELL', 'true'], interval: 5, timeout: 2, retries: 2, startPeriod: 0 }
@@ -60,4 +63,25 @@ t.test('bad requests are refused naming the member', async (t) => {
   await t.rejects(engine.ecs.describeServiceDeployments({ serviceDeploymentArns: [] }), { code: 'InvalidParameterException', field: 'serviceDeploymentArns' })
   const missing = await engine.ecs.describeServiceDeployments({ serviceDeploymentArns: [arn.replace('/web/web/', '/web/ghost/')] })
   t.same(missing.failures!.map((f) => f.reason), ['MISSING'])
+})
+
+t.test('over the wire: the official SDK lists, describes and stops service deployments', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  const ecs = new ECSClient(clientConfig(cloud))
+  t.teardown(() => ecs.destroy())
+  await createCluster(cloud.engine, 'web')
+  await seedDefinition(cloud.engine, 'app', { environment: sim(36_000) })
+  await ecs.send(new CreateServiceCommand({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1 }))
+  await settle(cloud.engine)
+  const { serviceDeployments } = await ecs.send(new ListServiceDeploymentsCommand({ cluster: 'web', service: 'web' }))
+  t.equal(serviceDeployments!.length, 1)
+  t.ok(serviceDeployments![0].createdAt instanceof Date, 'times are timestamps')
+  t.equal(serviceDeployments![0].status, 'SUCCESSFUL')
+  const arn = serviceDeployments![0].serviceDeploymentArn!
+  const described = await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))
+  t.ok(described.serviceDeployments![0].finishedAt instanceof Date)
+  t.equal(described.serviceDeployments![0].targetServiceRevision!.requestedTaskCount, 1)
+  await t.rejects(ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' })), { name: 'ConflictException' })
+  await t.rejects(ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: 'arn:aws:ecs:us-east-1:000000000000:service-deployment/web/web/1' })), { name: 'ServiceDeploymentNotFoundException' })
 })

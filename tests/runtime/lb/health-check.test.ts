@@ -260,3 +260,25 @@ t.test('the probe request: GET of the path with ELB\'s user agent, one connectio
   await clock.advance(0)
   t.same(seen, [{ method: 'GET', url: '/status?deep=1', ua: 'ELB-HealthChecker/2.0', connection: 'close' }])
 })
+
+t.test('on the real clock: checks run on their own (timers unref\'d, nothing left after close)', async (t) => {
+  const { RealClock } = await import('../../../runtime/clock/clock.js')
+  const { TargetGroup } = await import('../../../runtime/lb/target-group.js')
+  const b = await httpBackend(t)
+  const tg = new TargetGroup(config({ healthCheck: { intervalMs: 20, timeoutMs: 1_000, unhealthyThreshold: 2 } }), { clock: new RealClock() })
+  t.teardown(() => tg.close())
+  const reach = (state: TargetState) => new Promise<void>((resolve) => {
+    if (tg.health()[0]?.state === state) return resolve()
+    const off = tg.onChange((h) => { if (h.state === state) { off(); resolve() } })
+  })
+  tg.setInUse(true)
+  tg.register([b.spec])
+  await reach('healthy')
+  b.behave({ status: 502 })
+  await reach('unhealthy')
+  t.match(tg.health()[0], { reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [502]' })
+  tg.close()
+  const hits = b.hits.length
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  t.equal(b.hits.length, hits, 'no checks after close')
+})
