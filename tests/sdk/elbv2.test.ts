@@ -2,8 +2,8 @@
 // each, over one engine: manual clock): a load balancer, target groups of
 // Node HTTP servers, a listener forwarding to one, a rule to the other by
 // path, weighted forwarding, a network load balancer's TCP listener, health
-// on the clock, attributes, tags, errors
-// with the same kind and code both ways, timestamps as epoch ms both ways.
+// on the clock, attributes, tags, errors with the same kind and code both
+// ways, timestamps as epoch ms both ways.
 import t, { type Test } from 'tap'
 import { Stratus, StratusError, type StratusClient, type TargetGroupHandle } from '../../sdk/index.js'
 import { backend, get, listenerPort } from '../api/elbv2-helpers.js'
