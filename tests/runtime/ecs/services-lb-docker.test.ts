@@ -13,7 +13,7 @@ import { advance, describe, liveTasks } from './services-fixtures.js'
 import { alb, get, loadBalancers, NETWORK, PORT, targetGroup, until } from './lb-fixtures.js'
 
 const exec = promisify(execFile)
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Real time for real containers: polls with the clock still (advance 0) until check() holds. */
 async function realUntil(engine: Engine, what: string, check: () => boolean | Promise<boolean>, bound = 60_000): Promise<void> {
