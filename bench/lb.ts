@@ -16,7 +16,8 @@
 //
 // Fields with --json (the last line, one object): http_rps, haproxy_http_rps, http_ratio,
 // http_p99_ms, haproxy_http_p99_ms, tcp_rps, haproxy_tcp_rps, tcp_ratio, rss_mb (the Stratus
-// load balancer process's peak RSS), and the p50s, errors and targets beside them. Targets
+// load balancer process's peak RSS), and beside them the p50s, each proxy's CPU µs per request
+// (less disturbed by other work on the machine than req/s), errors, load averages and targets. Targets
 // (HTTP ≥ 0.7× HAProxy with p99 ≤ 2×, TCP ≥ 1.0×) are printed, never failed on. Every process
 // it starts is stopped on every way out (bench/cleanup.ts); the children of this file also
 // exit when it dies (their stdin closes).
@@ -202,20 +203,39 @@ async function waitForPort (port: number, child: ChildProcess, boundMs = 10_000)
   }
 }
 
-interface Load { rps: number; p50_ms: number; p99_ms: number; errors: number; non2xx: number }
+interface Load {
+  rps: number; p50_ms: number; p99_ms: number; errors: number; non2xx: number
+  /** The proxy process's CPU time (user + system) per request: a figure that other load on the machine disturbs less than req/s. */
+  cpu_us_per_req: number | null
+}
+
+let clockTicks = 100
+
+/** user + system CPU of a process (and its threads), in clock ticks, from /proc/PID/stat. */
+async function cpuTicks (pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  return Number.isFinite(ticks) ? ticks : undefined
+}
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js')
 
 /** autocannon (its own process) against a port: a warm-up, then the measured run. */
-async function load (port: number, o: { connections: number; duration: number; warmup: number }): Promise<Load> {
+async function load (port: number, pid: number | undefined, o: { connections: number; duration: number; warmup: number }): Promise<Load> {
   const url = `http://${HOST}:${port}/`
   const run = async (seconds: number): Promise<Record<string, any>> => {
     const { stdout } = await exec(process.execPath, [AUTOCANNON, '-j', '-c', String(o.connections), '-d', String(seconds), url], { maxBuffer: 64 * 1024 * 1024 })
     return JSON.parse(stdout) as Record<string, any>
   }
   await run(o.warmup)
+  const before = await cpuTicks(pid)
   const r = await run(o.duration)
+  const after = await cpuTicks(pid)
+  const total = Number(r.requests.total)
   return {
+    cpu_us_per_req: before === undefined || after === undefined || !(total > 0) ? null : round(((after - before) * 1e6) / clockTicks / total, 1),
     rps: Math.round(Number(r.requests.average)),
     p50_ms: Number(r.latency.p50),
     p99_ms: Number(r.latency.p99),
@@ -236,7 +256,8 @@ function medianLoad (runs: Load[]): Load {
     p50_ms: median(runs.map((r) => r.p50_ms)),
     p99_ms: median(runs.map((r) => r.p99_ms)),
     errors: runs.reduce((n, r) => n + r.errors, 0),
-    non2xx: runs.reduce((n, r) => n + r.non2xx, 0)
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    cpu_us_per_req: runs.some((r) => r.cpu_us_per_req === null) ? null : median(runs.map((r) => r.cpu_us_per_req as number))
   }
 }
 
@@ -259,6 +280,8 @@ const ratio = (a: number | undefined, b: number | undefined): number | null =>
 async function main (): Promise<void> {
   const o = { connections: option('connections', 50), duration: option('duration', 10), warmup: option('warmup', 2) }
   const rounds = option('rounds', 1)
+  clockTicks = Number((await exec('getconf', ['CLK_TCK']).catch(() => ({ stdout: '100' }))).stdout.trim()) || 100
+  const loadAtStart = os.loadavg().map((x) => round(x))
   const threads = option('haproxy-threads', 1)
   const backends = await startRole('backends', [])
   const backendPorts = backends.ready.ports as number[]
@@ -287,7 +310,7 @@ async function main (): Promise<void> {
       for (const who of order) {
         const port = who === 'stratus' ? stratusPorts[mode] : haproxyPorts?.[mode]
         if (port === null || port === undefined) continue
-        const r = await load(port, o)
+        const r = await load(port, who === 'stratus' ? stratus.child.pid : haproxyChild?.pid, o)
         runs[who === 'stratus' ? mode : `haproxy_${mode}` as const].push(r)
         log(`  round ${round + 1} ${mode.toUpperCase()} ${who}: ${r.rps.toLocaleString('en-US')} req/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms${r.errors + r.non2xx > 0 ? ` (${r.errors} errors, ${r.non2xx} non-2xx)` : ''}`)
       }
@@ -316,16 +339,21 @@ async function main (): Promise<void> {
     haproxy_tcp_p50_ms: hTcp?.p50_ms ?? null,
     tcp_p99_ms: tcp?.p99_ms ?? null,
     haproxy_tcp_p99_ms: hTcp?.p99_ms ?? null,
+    http_cpu_us_per_req: http?.cpu_us_per_req ?? null,
+    haproxy_http_cpu_us_per_req: hHttp?.cpu_us_per_req ?? null,
+    tcp_cpu_us_per_req: tcp?.cpu_us_per_req ?? null,
+    haproxy_tcp_cpu_us_per_req: hTcp?.cpu_us_per_req ?? null,
     rss_mb: rss?.peak ?? null,
     haproxy_rss_mb: haproxyRss?.peak ?? null,
     errors: { http: http?.errors ?? null, haproxy_http: hHttp?.errors ?? null, tcp: tcp?.errors ?? null, haproxy_tcp: hTcp?.errors ?? null },
     non2xx: { http: http?.non2xx ?? null, haproxy_http: hHttp?.non2xx ?? null, tcp: tcp?.non2xx ?? null, haproxy_tcp: hTcp?.non2xx ?? null },
     settings: { ...o, rounds, haproxy_threads: threads, haproxy: haproxy ?? null, backends: backendPorts.length, cpus: os.cpus().length },
     targets: { http_ratio: '>= 0.7', http_p99_ratio: '<= 2.0', tcp_ratio: '>= 1.0' },
+    load_average_start: loadAtStart,
     load_average: os.loadavg().map((x) => round(x))
   }
   const line = (label: string, s: Load | undefined, h: Load | undefined, target: string): void => {
-    const f = (l: Load | undefined): string => l === undefined ? 'n/a' : `${l.rps.toLocaleString('en-US')} req/s, p50 ${l.p50_ms} ms, p99 ${l.p99_ms} ms`
+    const f = (l: Load | undefined): string => l === undefined ? 'n/a' : `${l.rps.toLocaleString('en-US')} req/s, p50 ${l.p50_ms} ms, p99 ${l.p99_ms} ms, ${l.cpu_us_per_req ?? 'n/a'} µs CPU per request`
     log(`${label} Stratus: ${f(s)}`)
     log(`${label} HAProxy: ${f(h)}`)
     log(`${label} ratio ${ratio(s?.rps, h?.rps) ?? 'n/a'}, p99 ratio ${ratio(s?.p99_ms, h?.p99_ms) ?? 'n/a'} (target ${target})`)
@@ -333,6 +361,7 @@ async function main (): Promise<void> {
   log(`\n${o.connections} connections, ${o.duration} s per run after a ${o.warmup} s warm-up, ${rounds} round(s); HAProxy ${threads} thread(s)`)
   line('HTTP', http, hHttp, '≥ 0.7× req/s, p99 ≤ 2×')
   line('TCP ', tcp, hTcp, '≥ 1.0× req/s')
+  log(`load average ${loadAtStart.join(' ')} at the start, ${out.load_average.join(' ')} at the end (other work on the machine moves req/s; CPU per request less)`)
   log(`Stratus load balancer process: peak RSS ${rss?.peak ?? 'n/a'} MiB (HAProxy ${haproxyRss?.peak ?? 'n/a'} MiB)`)
   if (JSON_OUT) console.log(JSON.stringify(out))
 }

@@ -336,7 +336,7 @@ export class Engine {
       })
       undo.push(() => batch.close())
       // Load balancers before ECS (services register their tasks as targets); instance targets resolve through ECS's container instances.
-      const acm = await Acm.open({ store, clock, partition, tokens: new PageTokens({ now }) })
+      const acm = await Acm.open({ store, clock, partition, events, tokens: new PageTokens({ now }) })
       undo.push(() => acm.close())
       const lbPlane = new LoadBalancerPlane({ clock, createTargetGroup: (config, o) => new TargetGroup(config, o), openHttpListener: (config, o) => HttpListener.open(config, o) })
       undo.push(() => lbPlane.close())

@@ -10,6 +10,7 @@
 
 import { channel } from 'node:diagnostics_channel'
 import type { Clock, TimerHandle } from '../clock/clock.js'
+import type { EventBus } from '../events/bus.js'
 import type { Store } from '../store/store.js'
 import type { CertificateAuthority } from './authority.js'
 import {
@@ -17,8 +18,10 @@ import {
   type CertificateRecord, type DnsRecordSource, type KeyAlgorithm
 } from './model.js'
 import { sameDnsName } from './names.js'
+import { APPROACHING_EXPIRATION, CERTIFICATE_AVAILABLE, CERTIFICATE_EXPIRED, EXPIRY_NOTICE_MS, RENEWAL_ACTION_REQUIRED, emitAcmEvent } from './events.js'
 
 const issueErrors = channel('stratus:acm:issue-error')
+const DAY = 86_400_000
 
 /** The next instant of a grid of `step` starting at `start`, strictly after `now`. */
 function nextOnGrid(start: number, step: number, now: number): number {
@@ -30,6 +33,8 @@ export interface LifecycleOptions {
   clock: Clock
   ca: CertificateAuthority
   dns: () => DnsRecordSource | undefined
+  /** ACM's EventBridge events go here (none when absent). */
+  events?: EventBus
   /** After a renewal is committed. */
   renewed: (arn: string) => void
 }
@@ -90,7 +95,8 @@ export class CertificateLifecycle {
       store.transaction((tx) => {
         const cur = tx.get<CertificateRecord>(CERTIFICATES, id)
         if (cur === undefined) return
-        const v = cur.value
+        // A new NotAfter: the Approaching Expiration notices count again from it.
+        const { expiryNoticeDay: _, ...v } = cur.value
         if (kind === 'initial' ? v.status !== 'PENDING_VALIDATION' : v.status !== 'ISSUED') return
         const next: CertificateRecord = {
           ...v, status: 'ISSUED', issued,
@@ -98,6 +104,7 @@ export class CertificateLifecycle {
           ...(kind === 'renewal' ? { renewal: { status: 'SUCCESS' as const, updatedAt: now } } : {})
         }
         tx.put(CERTIFICATES, id, next, cur.version)
+        emitAcmEvent(tx, this.#o.events, next, CERTIFICATE_AVAILABLE, now, { Action: kind === 'initial' ? 'ISSUANCE' : 'RENEWAL' })
         if (kind === 'renewal') tx.afterCommit(() => this.#o.renewed(v.arn))
       })
     })().finally(() => {
@@ -108,8 +115,11 @@ export class CertificateLifecycle {
     return run
   }
 
-  #put(key: string, version: number, next: CertificateRecord): void {
-    this.#o.store.put(CERTIFICATES, key, next, version)
+  #put(key: string, version: number, next: CertificateRecord, event?: string): void {
+    this.#o.store.transaction((tx) => {
+      tx.put(CERTIFICATES, key, next, version)
+      if (event !== undefined) emitAcmEvent(tx, this.#o.events, next, event, this.#o.clock.now())
+    })
   }
 
   /** Handles everything due now, then sets the next timer. */
@@ -133,20 +143,29 @@ export class CertificateLifecycle {
           this.#put(key, version, {
             ...r, status: 'EXPIRED',
             ...(r.renewal !== undefined && r.renewal.status !== 'SUCCESS' ? { renewal: { status: 'FAILED' as const, ...(r.renewal.reason !== undefined ? { reason: r.renewal.reason } : {}), updatedAt: now } } : {})
-          })
+          }, r.type === 'AMAZON_ISSUED' ? CERTIFICATE_EXPIRED : undefined)
           continue
+        }
+        const noticeStart = r.issued.notAfter - EXPIRY_NOTICE_MS
+        if (this.#o.events !== undefined && now >= noticeStart) {
+          const day = Math.floor((now - noticeStart) / DAY)
+          if (r.expiryNoticeDay === undefined || r.expiryNoticeDay < day) {
+            const noticed: CertificateRecord = { ...r, expiryNoticeDay: day }
+            this.#put(key, version, noticed, APPROACHING_EXPIRATION)
+            continue
+          }
         }
         const windowStart = r.issued.notAfter - RENEWAL_WINDOW_MS
         if (r.type !== 'AMAZON_ISSUED' || now < windowStart || r.inUseBy.length === 0) continue
         const fresh = r.renewal === undefined || r.renewal.updatedAt < windowStart
         if (fresh && r.validationMethod === 'EMAIL') {
           // ACM writes to the domain's addresses again: the renewal waits for the approval (confirmValidation).
-          this.#put(key, version, { ...r, confirmed: false, renewal: { status: 'PENDING_VALIDATION', updatedAt: now }, validation: r.validation.map((v) => ({ ...v, status: 'PENDING_VALIDATION' as const })) })
+          this.#put(key, version, { ...r, confirmed: false, renewal: { status: 'PENDING_VALIDATION', updatedAt: now }, validation: r.validation.map((v) => ({ ...v, status: 'PENDING_VALIDATION' as const })) }, RENEWAL_ACTION_REQUIRED)
         } else if (this.validated(r)) {
           this.#put(key, version, { ...r, renewal: { status: 'PENDING_AUTO_RENEWAL', updatedAt: now } })
           void this.issue(key, 'renewal')
         } else if (fresh || r.renewal?.status !== 'PENDING_VALIDATION') {
-          this.#put(key, version, { ...r, renewal: { status: 'PENDING_VALIDATION', updatedAt: now }, validation: r.validation.map((v) => ({ ...v, status: 'PENDING_VALIDATION' as const })) })
+          this.#put(key, version, { ...r, renewal: { status: 'PENDING_VALIDATION', updatedAt: now }, validation: r.validation.map((v) => ({ ...v, status: 'PENDING_VALIDATION' as const })) }, RENEWAL_ACTION_REQUIRED)
         }
       }
     }
@@ -167,6 +186,10 @@ export class CertificateLifecycle {
         if (polling && r.validationMethod === 'DNS') due = Math.min(due, nextOnGrid(r.createdAt, VALIDATION_POLL_MS, now))
       } else if (r.status === 'ISSUED' && r.issued !== undefined) {
         due = Math.min(due, r.issued.notAfter)
+        if (this.#o.events !== undefined) {
+          const noticeStart = r.issued.notAfter - EXPIRY_NOTICE_MS
+          due = Math.min(due, now < noticeStart ? noticeStart : r.expiryNoticeDay === undefined ? now : noticeStart + (r.expiryNoticeDay + 1) * DAY)
+        }
         if (r.type === 'AMAZON_ISSUED') {
           const windowStart = r.issued.notAfter - RENEWAL_WINDOW_MS
           if (now < windowStart) due = Math.min(due, windowStart)

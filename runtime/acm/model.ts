@@ -101,6 +101,8 @@ export interface CertificateRecord {
   /** Resources (listeners, load balancers) that use it: DeleteCertificate is refused while any does. */
   inUseBy: string[]
   renewal?: { status: RenewalStatus; reason?: string; updatedAt: number }
+  /** The last day (counted from 45 days before NotAfter) an Approaching Expiration event was sent for. */
+  expiryNoticeDay?: number
   idempotency?: { token: string; expiresAt: number }
   tags: Tag[]
   transparencyLogging: 'ENABLED' | 'DISABLED'

@@ -14,6 +14,8 @@ import type { Clock } from '../clock/clock.js'
 import { ConflictError, InvalidArgumentError, LimitExceededError } from '../errors.js'
 import type { CertificateSource, IssuedCertificate } from '../lb/model.js'
 import type { Store } from '../store/store.js'
+import type { EventBus } from '../events/bus.js'
+import { CERTIFICATE_AVAILABLE, emitAcmEvent } from './events.js'
 import { CertificateAuthority } from './authority.js'
 import { importedRecord } from './import.js'
 import { certificateArn, certificateIdOf, checkRequest, checkTags, mergeTags, notFound } from './input.js'
@@ -33,6 +35,8 @@ export interface AcmOptions {
   tokens: PageTokens
   /** Where DNS validation records are looked up (none yet: confirmValidation stands in for them). */
   dns?: DnsRecordSource
+  /** Where ACM's EventBridge events go (aws.acm: Certificate Available, Expired, Renewal Action Required, Approaching Expiration). */
+  events?: EventBus
 }
 
 export class Acm implements CertificateSource {
@@ -44,6 +48,7 @@ export class Acm implements CertificateSource {
   readonly #lifecycle: CertificateLifecycle
   readonly #renewed = new Set<(arn: string) => void>()
   #dns: DnsRecordSource | undefined
+  readonly #events: EventBus | undefined
 
   private constructor(o: AcmOptions, ca: CertificateAuthority) {
     this.ca = ca
@@ -52,8 +57,9 @@ export class Acm implements CertificateSource {
     this.#p = o.partition
     this.#tokens = o.tokens
     this.#dns = o.dns
+    this.#events = o.events
     this.#lifecycle = new CertificateLifecycle({
-      store: o.store, clock: o.clock, ca, dns: () => this.#dns,
+      store: o.store, clock: o.clock, ca, dns: () => this.#dns, ...(o.events !== undefined ? { events: o.events } : {}),
       renewed: (arn) => { for (const listener of [...this.#renewed]) { try { listener(arn) } catch { /* a listener's failure is its own */ } } }
     })
     // What a restarted engine had pending, issued or renewing goes on from the store.
@@ -210,7 +216,10 @@ export class Acm implements CertificateSource {
     const tags = input?.Tags === undefined ? (previous?.value.tags ?? []) : checkTags(input.Tags)
     const id = previous?.key ?? randomUUID()
     const record = importedRecord(input ?? {}, { id, arn: certificateArn(this.#p, id), now, tags, previous: previous?.value })
-    this.#store.put(CERTIFICATES, id, record, previous?.version ?? 0)
+    this.#store.transaction((tx) => {
+      tx.put(CERTIFICATES, id, record, previous?.version ?? 0)
+      emitAcmEvent(tx, this.#events, record, CERTIFICATE_AVAILABLE, now, { Action: previous === undefined ? 'IMPORT' : 'REIMPORT' })
+    })
     this.#lifecycle.schedule()
     if (previous !== undefined) for (const listener of [...this.#renewed]) listener(record.arn)
     return { CertificateArn: record.arn }

@@ -17,6 +17,13 @@ export function xmlMap(entries: Readonly<Record<string, unknown>>): XmlMap {
   return new XmlMap(entries)
 }
 
+/**
+ * An output with no members that is still written as `<OpResult/>`: services
+ * whose every operation has an output shape (ELBv2: `<RegisterTargetsResult/>`;
+ * botocore, the aws CLI, requires the element). A plain `{}` writes none (IAM).
+ */
+export const EMPTY_RESULT: Readonly<Record<string, never>> = Object.freeze({})
+
 export interface QueryRequest {
   readonly action: string | undefined
   readonly version: string | undefined
@@ -106,7 +113,8 @@ function writeValue(name: string, value: unknown, out: string[]): void {
 /** `<OpResponse xmlns><OpResult>…</OpResult><ResponseMetadata><RequestId>…` */
 export function encodeQueryResponse(operation: string, xmlns: string, output: unknown, requestId: string): string {
   const out: string[] = [`<${operation}Response xmlns="${escapeXml(xmlns)}">`]
-  if (output !== undefined && output !== null && typeof output === 'object' && Object.keys(output).length > 0) {
+  if (output === EMPTY_RESULT) out.push(`<${operation}Result/>`)
+  else if (output !== undefined && output !== null && typeof output === 'object' && Object.keys(output).length > 0) {
     writeValue(`${operation}Result`, output, out)
   }
   out.push(`<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`)

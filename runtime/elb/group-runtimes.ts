@@ -60,8 +60,13 @@ export function loadBalancersOf(reader: StoreReader, arn: string): string[] {
 export function restoreGroups(ctx: ElbContext): void {
   for (const { value } of ctx.store.scan<TargetGroupRecord>(TARGET_GROUPS)) {
     const runtime = syncGroup(ctx, value)
+    const instance = value.targetGroup.TargetType === 'instance'
     if (value.targets.length > 0) {
-      runtime.register(value.targets.map((t) => ({ id: t.Id, port: t.Port, host: t.host, ...(t.AvailabilityZone !== undefined ? { availabilityZone: t.AvailabilityZone } : {}) })))
+      // An instance's address as the engine knows it now (else the one it had).
+      runtime.register(value.targets.map((t) => ({
+        id: t.Id, port: t.Port, host: instance ? ctx.resolveInstance(t.Id) ?? t.host : t.host,
+        ...(t.AvailabilityZone !== undefined ? { availabilityZone: t.AvailabilityZone } : {})
+      })))
     }
   }
 }

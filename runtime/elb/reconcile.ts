@@ -182,7 +182,7 @@ export async function applyThenCommit<R>(ctx: ElbContext, lbArn: string, change:
 function bindError(error: unknown, config: LoadBalancerConfig): unknown {
   if (error instanceof Elbv2Error) return error
   if (error instanceof StratusError) {
-    return new Elbv2Error('InvalidConfigurationRequest', `Load balancer '${config.name}' (${config.address}): ${error.message}`, { cause: error, ...(error.field !== undefined ? { field: error.field } : {}) })
+    return new Elbv2Error('InvalidConfigurationRequest', `Load balancer '${config.name}' (${config.address}): ${error.message}`, { cause: error, field: /port$/i.test(error.field ?? '') ? 'Port' : 'Listeners' })
   }
   return error
 }

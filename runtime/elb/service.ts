@@ -98,6 +98,7 @@ export class Elbv2 {
     await ctx.serial(async () => {
       restoreGroups(ctx)
       this.startFailures.push(...await applyAll(ctx))
+      this.#markAll()
     })
     this.#followRenewals()
   }
@@ -113,14 +114,20 @@ export class Elbv2 {
       this.#stopRenewals?.()
       ctx.certificates = source
       this.#followRenewals()
-      for (const { value } of ctx.store.scan<LoadBalancerRecord>(LOAD_BALANCERS)) {
-        markCertificates(ctx, value.loadBalancer.LoadBalancerArn, new Set(), certificatesOf(ctx.store, value.loadBalancer.LoadBalancerArn))
-      }
+      this.#markAll()
       this.startFailures.push(...await applyAll(ctx, (lb) => certificatesOf(ctx.store, lb.loadBalancer.LoadBalancerArn).size > 0))
     })
   }
 
   #stopRenewals: (() => void) | undefined
+
+  /** ACM's InUseBy for every certificate a listener holds (a no-op for those it names already). */
+  #markAll(): void {
+    const ctx = this.#ctx
+    for (const { value } of ctx.store.scan<LoadBalancerRecord>(LOAD_BALANCERS)) {
+      markCertificates(ctx, value.loadBalancer.LoadBalancerArn, new Set(), certificatesOf(ctx.store, value.loadBalancer.LoadBalancerArn))
+    }
+  }
 
   #followRenewals(): void {
     const ctx = this.#ctx
@@ -148,7 +155,8 @@ export class Elbv2 {
     this.#closed = true
     await this.#ctx.serial(() => undefined)
     this.#stopRenewals?.()
-    for (const close of this.#ctx.closers.reverse()) close()
+    for (const close of [...this.#ctx.closers].reverse()) close()
+    this.#ctx.closers.length = 0
     dropAllGroups(this.#ctx)
     this.#ctx.healthListeners.clear()
   }

@@ -1,7 +1,10 @@
 // The security policies HTTPS and TLS listeners may name (DescribeSSLPolicies).
 // Stratus's listeners speak TLS 1.2 and 1.3 only (the issue: TLS 1.2+), so it
 // offers ELBv2's policies of that floor, with their protocol lists and
-// ciphers in ELBv2's priority order (OpenSSL names, as ELBv2 reports them).
+// ciphers in ELBv2's priority order (OpenSSL names, as ELBv2 reports them),
+// plus ELBSecurityPolicy-2016-08 — ELBv2's long-time default that scripts and
+// Terraform name — shown with the TLS 1.2 it is served with here (on AWS it
+// also allows TLS 1.0 and 1.1).
 
 import type { ElbContext } from './context.js'
 import { Elbv2Error, validation } from './errors.js'
@@ -26,6 +29,7 @@ export const SSL_POLICIES: readonly SslPolicy[] = [
   { Name: 'ELBSecurityPolicy-TLS13-1-3-2021-06', SslProtocols: ['TLSv1.3'], Ciphers: ciphers(TLS13), SupportedLoadBalancerTypes: BOTH },
   { Name: 'ELBSecurityPolicy-TLS-1-2-2017-01', SslProtocols: ['TLSv1.2'], Ciphers: ciphers([...TLS12_GCM, ...TLS12_CBC]), SupportedLoadBalancerTypes: BOTH },
   { Name: 'ELBSecurityPolicy-TLS-1-2-Ext-2018-06', SslProtocols: ['TLSv1.2'], Ciphers: ciphers([...TLS12_GCM, ...TLS12_CBC]), SupportedLoadBalancerTypes: BOTH },
+  { Name: 'ELBSecurityPolicy-2016-08', SslProtocols: ['TLSv1.2'], Ciphers: ciphers([...TLS12_GCM, ...TLS12_CBC]), SupportedLoadBalancerTypes: BOTH },
   { Name: 'ELBSecurityPolicy-FS-1-2-Res-2020-10', SslProtocols: ['TLSv1.2'], Ciphers: ciphers(TLS12_GCM), SupportedLoadBalancerTypes: BOTH }
 ]
 

@@ -79,8 +79,9 @@ export function resolveHealthCheck(input: CreateTargetGroupInput | ModifyTargetG
   }
   const interval = optionalInt(input.HealthCheckIntervalSeconds, 'HealthCheckIntervalSeconds', 5, 300) ?? keep?.HealthCheckIntervalSeconds ?? defaults.HealthCheckIntervalSeconds
   const timeout = optionalInt(input.HealthCheckTimeoutSeconds, 'HealthCheckTimeoutSeconds', 2, 120) ?? keep?.HealthCheckTimeoutSeconds ?? defaults.HealthCheckTimeoutSeconds
-  if (timeout >= interval) {
-    throw validation('HealthCheckTimeoutSeconds', `Health check timeout '${timeout}' must be smaller than the interval '${interval}'`, interval - 1)
+  // ALB: the timeout must be smaller than the interval; NLB's TCP default (10 s) may equal it (its historical 10 s interval).
+  if (alb ? timeout >= interval : timeout > interval) {
+    throw validation('HealthCheckTimeoutSeconds', `Health check timeout '${timeout}' must be smaller than ${alb ? '' : 'or equal to '}the interval '${interval}'`, alb ? interval - 1 : interval)
   }
   const healthy = optionalInt(input.HealthyThresholdCount, 'HealthyThresholdCount', 2, 10) ?? base?.HealthyThresholdCount ?? defaults.HealthyThresholdCount
   const unhealthy = optionalInt(input.UnhealthyThresholdCount, 'UnhealthyThresholdCount', 2, 10) ?? base?.UnhealthyThresholdCount ?? defaults.UnhealthyThresholdCount

@@ -173,9 +173,13 @@ export function targetRegistry(ctx: ElbContext): TargetRegistry {
         const done = () => {
           ctx.healthListeners.delete(listener)
           ctx.clock.clearTimeout(timer)
+          const at = ctx.closers.indexOf(done)
+          if (at >= 0) ctx.closers.splice(at, 1)
           resolve()
         }
         ctx.healthListeners.add(listener)
+        // The control plane closing takes the data plane's targets with it: nothing is left to wait for.
+        ctx.closers.push(done)
       })
     },
     health(targetGroupArn: string, target: { id: string; port: number }) {

@@ -1,4 +1,4 @@
-// The certificates of a TLS listener (NLB): one secure context per
+// The certificates of a TLS (NLB) or HTTPS (ALB) listener: one secure context per
 // certificate, the default one for clients that send no server name, and the
 // SNI choice among the others as ELBv2 makes it — an exact name first, then a
 // wildcard (`*.example.com` covers one label), then the default certificate.

@@ -241,10 +241,9 @@ export class TcpListener {
   /** The load balancer's idle timeout changed (0: never). */
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms
-    if (ms <= 0) {
-      this.#o.clock.clearTimeout(this.#sweep)
-      this.#sweep = undefined
-    }
+    // The sweep's period follows the timeout.
+    this.#o.clock.clearTimeout(this.#sweep)
+    this.#sweep = undefined
     this.#schedule()
   }
 

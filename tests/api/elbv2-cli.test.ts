@@ -2,7 +2,9 @@
 // --endpoint-url: a load balancer, a target group with a Node HTTP server on
 // 127.0.0.1 as its target, a listener, a rule; the target turns healthy on
 // the manual clock, a request through the load balancer's listener reaches
-// the Node server, and the CLI's JSON reads back what was made.
+// the Node server, and the CLI's JSON reads back what was made. Each CLI run
+// is a Python start-up (seconds on a busy machine): independent calls run
+// together.
 import t from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -30,47 +32,53 @@ t.test('aws elbv2: create, route a request to a Node target, describe, delete', 
     return stdout.trim() === '' ? {} : JSON.parse(stdout)
   }
 
-  const { LoadBalancers: [lb] } = await aws('create-load-balancer', '--name', 'cli-web', '--type', 'application', '--tags', 'Key=via,Value=cli')
+  const [{ LoadBalancers: [lb] }, { TargetGroups: [tg] }] = await Promise.all([
+    aws('create-load-balancer', '--name', 'cli-web', '--type', 'application', '--tags', 'Key=via,Value=cli'),
+    aws('create-target-group', '--name', 'cli-api', '--protocol', 'HTTP', '--port', String(target.port), '--target-type', 'ip',
+      '--health-check-path', '/ping', '--health-check-interval-seconds', '5', '--health-check-timeout-seconds', '2', '--healthy-threshold-count', '2')
+  ])
   t.match(lb.DNSName, /^127\.250\./)
-  const { TargetGroups: [tg] } = await aws('create-target-group', '--name', 'cli-api', '--protocol', 'HTTP', '--port', String(target.port), '--target-type', 'ip',
-    '--health-check-path', '/ping', '--health-check-interval-seconds', '5', '--health-check-timeout-seconds', '2', '--healthy-threshold-count', '2')
   t.match(tg, { TargetGroupName: 'cli-api', Port: target.port, HealthCheckPath: '/ping', HealthCheckIntervalSeconds: 5, HealthyThresholdCount: 2 })
-  await aws('register-targets', '--target-group-arn', tg.TargetGroupArn, '--targets', 'Id=127.0.0.1')
   const port = listenerPort()
-  const { Listeners: [listener] } = await aws('create-listener', '--load-balancer-arn', lb.LoadBalancerArn, '--protocol', 'HTTP', '--port', String(port),
-    '--default-actions', JSON.stringify([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'nothing here' } }]))
+  const [registered, { Listeners: [listener] }] = await Promise.all([
+    aws('register-targets', '--target-group-arn', tg.TargetGroupArn, '--targets', 'Id=127.0.0.1'),
+    aws('create-listener', '--load-balancer-arn', lb.LoadBalancerArn, '--protocol', 'HTTP', '--port', String(port),
+      '--default-actions', JSON.stringify([{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'nothing here' } }]))
+  ])
+  t.same(registered, {}, 'register-targets answers an empty result')
   t.equal(listener.Port, port)
-  const { Rules: [rule] } = await aws('create-rule', '--listener-arn', listener.ListenerArn, '--priority', '10',
-    '--conditions', 'Field=path-pattern,Values=/api/*', '--actions', `Type=forward,TargetGroupArn=${tg.TargetGroupArn}`)
+  // Health checks run on the manual clock (an interval at a time, with time for the real checks in between) while the rule is made.
+  const state = async () => (await cloud.elbv2.service.describeTargetHealth({ TargetGroupArn: tg.TargetGroupArn })).TargetHealthDescriptions?.[0]?.TargetHealth?.State
+  const [{ Rules: [rule] }] = await Promise.all([
+    aws('create-rule', '--listener-arn', listener.ListenerArn, '--priority', '10',
+      '--conditions', 'Field=path-pattern,Values=/api/*', '--actions', `Type=forward,TargetGroupArn=${tg.TargetGroupArn}`),
+    (async () => {
+      for (let i = 0; i < 400 && (await state()) !== 'healthy'; i++) {
+        await cloud.clock.advance(5_000)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    })()
+  ])
   t.equal(rule.Priority, '10')
-
-  // Health checks run on the manual clock: a few intervals, with time for the real checks in between.
-  for (let i = 0; i < 200 && !target.seen.filter((r) => r.url === '/ping').length; i++) {
-    await cloud.clock.advance(5_000)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  let state = ''
-  for (let i = 0; i < 20 && state !== 'healthy'; i++) {
-    await cloud.clock.advance(5_000)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    state = (await aws('describe-target-health', '--target-group-arn', tg.TargetGroupArn)).TargetHealthDescriptions[0].TargetHealth.State
-  }
-  t.equal(state, 'healthy', 'the target passed its health checks')
+  t.ok(target.seen.some((r) => r.url === '/ping'), 'the health check asked its path')
 
   const through = await get(`http://${lb.DNSName}:${port}/api/hello`)
   t.equal(through.status, 200)
   t.equal(through.body, 'node /api/hello', 'the request through the listener reached the Node target')
   t.match(await get(`http://${lb.DNSName}:${port}/other`), { status: 404, body: 'nothing here' }, 'the default action')
 
-  const { LoadBalancers } = await aws('describe-load-balancers', '--names', 'cli-web')
-  t.equal(LoadBalancers[0].LoadBalancerArn, lb.LoadBalancerArn)
-  const { TagDescriptions } = await aws('describe-tags', '--resource-arns', lb.LoadBalancerArn)
-  t.same(TagDescriptions[0].Tags, [{ Key: 'via', Value: 'cli' }])
-  const missing = await aws('describe-target-groups', '--names', 'no-such-group').then(() => undefined, (e: { stderr?: string }) => e.stderr ?? '')
+  const [health, missing] = await Promise.all([
+    aws('describe-target-health', '--target-group-arn', tg.TargetGroupArn),
+    aws('describe-target-groups', '--names', 'no-such-group').then(() => undefined, (e: { stderr?: string }) => e.stderr ?? '')
+  ])
+  t.match(health.TargetHealthDescriptions, [{ Target: { Id: '127.0.0.1', Port: target.port }, TargetHealth: { State: 'healthy' } }], 'the target passed its health checks')
   t.match(missing, /TargetGroupNotFound/, 'the CLI shows the error code')
+  t.same((await cloud.elbv2.service.describeTags({ ResourceArns: [lb.LoadBalancerArn] })).TagDescriptions?.[0]?.Tags, [{ Key: 'via', Value: 'cli' }], "the CLI's shorthand tags")
 
-  await aws('delete-listener', '--listener-arn', listener.ListenerArn)
-  await aws('delete-target-group', '--target-group-arn', tg.TargetGroupArn)
-  await aws('delete-load-balancer', '--load-balancer-arn', lb.LoadBalancerArn)
-  t.same((await aws('describe-load-balancers')).LoadBalancers, [])
+  // Deleting the load balancer takes its listener and rule; then the group is free to go.
+  t.same(await aws('delete-load-balancer', '--load-balancer-arn', lb.LoadBalancerArn), {})
+  await cloud.elbv2.service.deleteTargetGroup({ TargetGroupArn: tg.TargetGroupArn })
+  t.same((await cloud.elbv2.service.describeLoadBalancers({})).LoadBalancers, [])
+  t.same((await cloud.elbv2.service.describeTargetGroups({})).TargetGroups, [])
+  await t.rejects(get(`http://${lb.DNSName}:${port}/api/gone`), 'its listener is closed')
 })

@@ -106,8 +106,8 @@ t.test('listener certificates on an HTTP listener, and SSL policies', async (t) 
   t.ok(recommended, "ELBv2's recommended policy is there")
   t.ok(recommended!.SslProtocols!.includes('TLSv1.3'))
   t.ok(recommended!.Ciphers!.every((c) => typeof c.Priority === 'number' && typeof c.Name === 'string'), 'ciphers with numeric priorities')
-  const one = (await elb.send(new DescribeSSLPoliciesCommand({ Names: ['ELBSecurityPolicy-2016-08'] }))).SslPolicies!
-  t.same(one.map((p) => p.Name), ['ELBSecurityPolicy-2016-08'])
+  const one = (await elb.send(new DescribeSSLPoliciesCommand({ Names: ['ELBSecurityPolicy-TLS-1-2-2017-01'] }))).SslPolicies!
+  t.same(one.map((p) => p.Name), ['ELBSecurityPolicy-TLS-1-2-2017-01'])
 })
 
 t.test('IAM: elasticloadbalancing:<Operation> on the resources it touches', async (t) => {

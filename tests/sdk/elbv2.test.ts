@@ -81,7 +81,7 @@ async function checks(t: Test, cloud: StratusClient, prefix: string): Promise<vo
   const bad = await cloud.elbv2.targetGroup(`${prefix}-bad`, { port: 80, healthCheck: { intervalSeconds: 1 } }).create().then(() => undefined, (e: unknown) => e)
   t.match(bad, { kind: 'InvalidArgument', code: 'ValidationError' })
 
-  t.ok((await cloud.elbv2.sslPolicies()).some((p) => p.Name === 'ELBSecurityPolicy-2016-08'))
+  t.ok((await cloud.elbv2.sslPolicies()).some((p) => p.Name === 'ELBSecurityPolicy-TLS-1-2-2017-01'))
   t.ok((await cloud.elbv2.loadBalancers()).some((l) => l.name === `${prefix}-lb`))
   t.ok((await cloud.elbv2.targetGroups()).some((g) => g.name === `${prefix}-api`))
   await listener.delete()

@@ -14,6 +14,7 @@
 
 import type { Partition } from '../../aws/partition.js'
 import type { Elbv2Operations } from '../../elb/model.js'
+import { EMPTY_RESULT } from '../aws-query.js'
 import { codedOf } from '../errors.js'
 import { decodeStruct, mapTimes, toDate, type StructShape } from '../query-shapes.js'
 import { readOnlyByName, type Authorization, type Operation, type ServiceTable, type WireError } from '../operation.js'
@@ -152,7 +153,12 @@ export function elbv2Operations(elb: Elbv2Operations, p: Partition): Operation[]
         const input = decode(raw)
         return { action: `elasticloadbalancing:${name}`, resources: resourcesOf(name, input, p), ...tagsOf(input) }
       },
-      call: async (raw: Input) => mapTimes((await (method as Method).call(elb, decode(raw))) ?? {}, output, toDate)
+      call: async (raw: Input) => {
+        const result = await (method as Method).call(elb, decode(raw))
+        // Every ELBv2 operation has an output shape: an empty one is still `<OpResult/>`.
+        if (result === undefined || result === null || (typeof result === 'object' && Object.keys(result).length === 0)) return EMPTY_RESULT
+        return mapTimes(result, output, toDate)
+      }
     })
   }
   return operations

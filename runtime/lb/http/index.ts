@@ -17,10 +17,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Clock } from '../../clock/clock.js'
-import { InvalidArgumentError, UnavailableError } from '../../errors.js'
+import { InvalidArgumentError } from '../../errors.js'
 import type { Action, LbLimits, ListenerConfig, TargetGroupRuntime } from '../model.js'
+import { bindError } from '../tcp.js'
+import { ListenerCertificates } from '../tcp-tls.js'
 import { sendFixedResponse, sendRedirect, redirectLocation } from './actions.js'
-import { CertificateSet } from './certificates.js'
 import { hostWithoutPort } from './headers.js'
 import { sendPage, writeRawPage, page, reason } from './pages.js'
 import { forward, TargetAgents, type ExchangeContext } from './proxy.js'
@@ -47,7 +48,7 @@ export class HttpListener {
   readonly #server: http.Server
   readonly #router: Router
   readonly #agents = new TargetAgents()
-  readonly #certificates: CertificateSet | undefined
+  #certificates: ListenerCertificates | undefined
   readonly #o: HttpListenerOptions
   readonly #proto: 'http' | 'https'
   readonly #upgraded = new Set<Socket>()
@@ -59,7 +60,7 @@ export class HttpListener {
 
   private constructor(config: ListenerConfig, o: HttpListenerOptions) {
     if (config.protocol !== 'HTTP' && config.protocol !== 'HTTPS') {
-      throw new InvalidArgumentError('lb.listener.protocol', `An HTTP listener serves HTTP or HTTPS, not ${config.protocol}`, { field: 'protocol' })
+      throw new InvalidArgumentError('UnsupportedListenerProtocol', `an HTTP listener serves HTTP or HTTPS, not ${config.protocol}`, { field: 'Protocol' })
     }
     this.#config = config
     this.#o = o
@@ -76,13 +77,12 @@ export class HttpListener {
       noDelay: true
     }
     if (this.#proto === 'https') {
-      this.#certificates = new CertificateSet(config.certificates, config.sslPolicy)
-      const certificates = this.#certificates
+      // SNI reads the current set: update() replaces it for new handshakes.
+      this.#certificates = new ListenerCertificates(config.certificates, config.sslPolicy)
       this.#server = https.createServer({
         ...serverOptions,
-        ...certificates.defaultOptions,
-        minVersion: certificates.minVersion,
-        SNICallback: (name, cb) => cb(null, certificates.contextFor(name))
+        ...this.#certificates.options,
+        SNICallback: (name, cb) => this.#certificates!.sniCallback(name, cb)
       })
     } else {
       this.#server = http.createServer(serverOptions)
@@ -115,11 +115,13 @@ export class HttpListener {
   /** New rules, actions and certificates, in place: open connections stay. */
   update(config: ListenerConfig): void {
     if (config.protocol !== this.#config.protocol) {
-      throw new InvalidArgumentError('lb.listener.protocol-change', `A listener's protocol changes by rebinding it (${this.#config.protocol} → ${config.protocol})`, { field: 'protocol' })
+      throw new InvalidArgumentError('ListenerRebindRequired', `a listener's protocol changes by binding a new one (${this.#config.protocol} → ${config.protocol})`, { field: 'Protocol' })
     }
     if (this.#certificates !== undefined) {
-      this.#certificates.replace(config.certificates, config.sslPolicy)
-      ;(this.#server as https.Server).setSecureContext({ ...this.#certificates.defaultOptions, minVersion: this.#certificates.minVersion })
+      // Built (and checked) before anything changes: a bad set leaves the listener as it was.
+      const certificates = new ListenerCertificates(config.certificates, config.sslPolicy)
+      ;(this.#server as https.Server).setSecureContext(certificates.options)
+      this.#certificates = certificates
     }
     this.#router.update(config)
     this.#config = config
@@ -147,9 +149,7 @@ export class HttpListener {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         this.#agents.close()
-        reject(
-          new UnavailableError('lb.listener.bind', `Cannot bind ${this.#o.address}:${port}: ${err.code ?? err.message}`, { field: 'port', cause: err })
-        )
+        reject(bindError(err, this.#o.address, port, this.#config.protocol))
       }
       this.#server.once('error', onError)
       this.#server.listen({ host: this.#o.address, port, exclusive: true }, () => {

@@ -47,12 +47,31 @@ export interface ExchangeContext {
   cookies?: (raw: readonly string[]) => readonly string[]
 }
 
-/** Forwards req to picked's target and answers res. */
+/** Whether a request carries a body (a length above 0, or a transfer coding). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}
+
+/**
+ * Forwards req to picked's target and answers res.
+ *
+ * One exception to "never retried": a body-less request whose pooled
+ * keep-alive connection turns out to have been closed by the target (reset
+ * before a byte of the answer, the race every pooling proxy has with a
+ * target's own idle timeout) is sent once more to the same target on a fresh
+ * connection — the target never saw it.
+ */
 export function forward(req: IncomingMessage, res: ServerResponse, picked: Picked, ctx: ExchangeContext): void {
   const target = picked.target
+  const bodiless = !hasBody(req)
+  const headers = requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: false })
   let released = false
+  /** An answer is decided: the target's (proxying) or ours (a 502/504 page). */
   let answered = false
+  let proxying = false
   let timer: TimerHandle | undefined
+  let upstream: http.ClientRequest
   const release = (): void => {
     if (released) return
     released = true
@@ -60,17 +79,59 @@ export function forward(req: IncomingMessage, res: ServerResponse, picked: Picke
     picked.release()
   }
 
-  const upstream = http.request({
-    host: target.host,
-    port: target.port,
-    method: req.method,
-    path: req.url,
-    headers: requestHeaders(req.rawHeaders, { clientIp: ctx.clientIp, proto: ctx.proto, port: ctx.port, nowMs: ctx.clock.now(), upgrade: false }),
-    agent: ctx.agents.for(target),
-    localAddress: ctx.localAddress,
-    maxHeaderSize: ctx.maxHeaderBytes,
-    setHost: false
-  })
+  const onResponse = (ures: IncomingMessage): void => {
+    if (answered) {
+      ures.destroy()
+      return
+    }
+    answered = true
+    proxying = true
+    if (timer !== undefined) {
+      ctx.clock.clearTimeout(timer)
+      timer = undefined
+    }
+    const out = responseHeaders(ures.rawHeaders)
+    if (ctx.cookies !== undefined) for (const c of ctx.cookies(ures.rawHeaders)) out.push('Set-Cookie', c)
+    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, out)
+    ures.pipe(res)
+    ures.on('error', () => res.destroy())
+    ures.on('aborted', () => res.destroy())
+  }
+
+  const send = (retry: boolean): void => {
+    const agent = ctx.agents.for(target)
+    const request = http.request({
+      host: target.host,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent,
+      localAddress: ctx.localAddress,
+      maxHeaderSize: ctx.maxHeaderBytes,
+      setHost: false
+    })
+    upstream = request
+    request.on('response', onResponse)
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered && retry && bodiless && request.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !released) {
+        send(false)
+        return
+      }
+      if (!answered) {
+        answered = true
+        sendPage(res, 502)
+      } else if (proxying && !res.writableFinished) {
+        // The target failed mid-answer: the client's response cannot be completed.
+        res.destroy()
+      }
+      release()
+    })
+    if (bodiless) request.end()
+    else req.pipe(request)
+  }
+
+  send(true)
 
   timer = ctx.clock.setTimeout(() => {
     timer = undefined
@@ -81,40 +142,10 @@ export function forward(req: IncomingMessage, res: ServerResponse, picked: Picke
     release()
   }, ctx.targetTimeoutMs)
 
-  upstream.on('response', (ures: IncomingMessage) => {
-    if (answered) {
-      ures.destroy()
-      return
-    }
-    answered = true
-    if (timer !== undefined) {
-      ctx.clock.clearTimeout(timer)
-      timer = undefined
-    }
-    const headers = responseHeaders(ures.rawHeaders)
-    if (ctx.cookies !== undefined) for (const c of ctx.cookies(ures.rawHeaders)) headers.push('Set-Cookie', c)
-    res.writeHead(ures.statusCode ?? 502, ures.statusMessage, headers)
-    ures.pipe(res)
-    ures.on('error', () => res.destroy())
-    ures.on('aborted', () => res.destroy())
-  })
-
-  upstream.on('error', () => {
-    if (!answered) {
-      answered = true
-      sendPage(res, 502)
-    } else if (!res.writableFinished) {
-      res.destroy()
-    }
-    release()
-  })
-
   res.on('close', () => {
     // The client went away (or the exchange is over): a response still
     // streaming from the target is cut, a finished one leaves its connection pooled.
     if (!res.writableFinished) upstream.destroy()
     release()
   })
-
-  req.pipe(upstream)
 }

@@ -21,6 +21,8 @@ function head(status: number, message: string, raw: readonly string[]): string {
 export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: Buffer, picked: Picked, ctx: ExchangeContext & { idleTimeoutMs: number; track: (s: Socket) => void }): void {
   let released = false
   let answered = false
+  /** The target's answer (a 101, or its refusal) is being relayed. */
+  let relaying = false
   let timer: TimerHandle | undefined
   const release = (): void => {
     if (released) return
@@ -64,6 +66,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
       tsocket.destroy()
       return
     }
+    relaying = true
     ctx.track(tsocket)
     const headers = responseHeaders(ures.rawHeaders)
     // Upgrade and Connection are this hop's business, and this hop is upgrading.
@@ -94,6 +97,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
       return
     }
     // The target declined the upgrade: its answer goes back, then the connection ends.
+    relaying = true
     const headers = responseHeaders(ures.rawHeaders)
     headers.push('Connection', 'close')
     socket.write(head(ures.statusCode ?? 502, ures.statusMessage ?? '', headers) + '\r\n')
@@ -102,8 +106,9 @@ export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: B
   })
 
   upstream.on('error', () => {
+    // After our own 504 page the socket is ending already: leave it to flush.
     if (settle()) writeRawPage(socket, 502, new Date(ctx.clock.now()).toUTCString())
-    else socket.destroy()
+    else if (relaying) socket.destroy()
   })
 
   upstream.end()

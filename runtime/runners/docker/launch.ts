@@ -14,6 +14,7 @@ import type { ContainerInspect } from './recovery.js'
 import {
   bindAddress, containerCreate, holderCreate, needsHolder, networkBindings, networkModeOf, networkProblem, programCandidates, type ContainerCreate
 } from './sandbox.js'
+import { markStarting } from './signals.js'
 import { ensureVolumes } from './volumes.js'
 import type { DockerContainer, DockerSandbox } from './state.js'
 
@@ -63,6 +64,7 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
   steps.checkClosing()
   // Those with dependsOn stay created until their conditions hold (the runner starts them: startWaiting()).
   await Promise.all(s.containers.filter((c) => (c.spec.dependsOn?.length ?? 0) === 0).map(async (c) => {
+    markStarting(c)
     await start(s, c.id!, `container ${c.spec.name}`, c.index)
     c.state = 'running'
     c.started = true
@@ -73,6 +75,7 @@ export async function launch(s: DockerSandbox, steps: LaunchSteps): Promise<void
 
 /** Starts a container that waited on its dependsOn (after running()). */
 export async function startWaiting(s: DockerSandbox, c: DockerContainer): Promise<void> {
+  markStarting(c)
   await start(s, c.id!, `container ${c.spec.name}`, c.index)
   c.started = true
   if (s.holderId === undefined && networkModeOf(s.spec) === 'bridge') await readBindings(s, c).catch(() => {})

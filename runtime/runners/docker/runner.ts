@@ -32,6 +32,7 @@ import { DockerSandbox, type DockerContainer, type DockerSandboxExit } from './s
 import type { DockerRunnerOptions } from './options.js'
 import { dockerCapabilities, sweepLeftovers, SWEEP_MS } from './closing.js'
 import { runningContainer, sandboxLogs } from './lookup.js'
+import { terminate } from './signals.js'
 
 export type { DockerRunnerOptions } from './options.js'
 
@@ -143,7 +144,7 @@ export class DockerRunner implements Runner {
     evaluateDependencies(s, {
       started: (c) => {
         this.#watch(s, c)
-        if (s.ending) this.#kill(s, c, 'SIGKILL') // the sandbox's end came while it started: it goes at once
+        if (s.ending) void this.#kill(s, c, 'SIGKILL') // the sandbox's end came while it started: it goes at once
         else this.#changed(s)
         this.#evaluate(s)
       },
@@ -239,7 +240,7 @@ export class DockerRunner implements Runner {
     if (s.discarded || c.exit !== undefined) return
     if (inspect?.State.Running) {
       // A kill sent while the engine did not answer may never have arrived: close() sends it again.
-      if (this.#closing && c.signals.has('SIGKILL')) this.#kill(s, c, 'SIGKILL')
+      if (this.#closing && c.signals.has('SIGKILL')) void this.#kill(s, c, 'SIGKILL')
       // Output the engine sent while its stream was broken off is followed again, from where the file ends.
       if (c.logs?.ended && !s.finishing) c.logs = pumpLogs(s.host.client, c.id!, c.spec.logPath, await resumePoint(c.spec.logPath))
       // The wait broke off while it runs on (the engine dropped the connection): wait again, a moment later.
@@ -278,9 +279,10 @@ export class DockerRunner implements Runner {
     if (others.length > 0) this.#signal(s, others, 'SIGTERM', undefined)
   }
 
-  #kill(s: DockerSandbox, c: DockerContainer, signal: NodeJS.Signals): void {
+  /** Sends a signal; settles (never rejects) once the engine answered. */
+  #kill(s: DockerSandbox, c: DockerContainer, signal: NodeJS.Signals): Promise<void> {
     c.signals.add(signal)
-    s.host.client.request('POST', `/containers/${c.id}/kill`, { query: { signal } }).catch(() => {}) // already exited: nothing to do
+    return s.host.client.request('POST', `/containers/${c.id}/kill`, { query: { signal } }).then(() => {}, () => {}) // already exited: nothing to do
   }
 
   /**
@@ -297,17 +299,14 @@ export class DockerRunner implements Runner {
         continue
       }
       if (c.id === undefined) continue
-      this.#kill(s, c, signal)
-      if (signal === 'SIGKILL' || c.killTimer !== undefined) continue
-      const grace = graceMs ?? (c.spec.stopTimeoutSeconds !== undefined ? c.spec.stopTimeoutSeconds * 1000 : this.#graceMs)
-      const timer = setTimeout(() => {
-        s.timers.delete(timer)
-        if (c.exit !== undefined) return
-        c.escalatedKill = true
-        this.#kill(s, c, 'SIGKILL')
-      }, grace)
-      c.killTimer = timer
-      s.timers.add(timer)
+      if (signal === 'SIGKILL') {
+        void this.#kill(s, c, signal)
+        continue
+      }
+      // Asked again while the first is on its way or its grace runs: sent again, one grace.
+      const grace = c.terminating ? undefined : graceMs ?? (c.spec.stopTimeoutSeconds !== undefined ? c.spec.stopTimeoutSeconds * 1000 : this.#graceMs)
+      c.terminating = true
+      void terminate(s, c, signal, grace, (sig) => this.#kill(s, c, sig))
     }
     if (s.allExited && s.state !== 'starting') void this.#finish(s)
   }

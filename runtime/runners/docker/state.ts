@@ -40,6 +40,12 @@ export class DockerContainer {
   launching = false
   /** SIGKILL after its own grace (stop, or an essential container's exit). */
   killTimer: NodeJS.Timeout | undefined = undefined
+  /** A stop signal is on its way (signals.ts may hold it until the init takes it): its grace is armed once it is delivered. */
+  terminating = false
+  /** When this runner asked the engine to start it (performance.now()); undefined for a recovered one. */
+  startRequestedAt: number | undefined = undefined
+  /** Its init has been seen taking signals (signals.ts). */
+  initReady = false
 
   constructor(readonly spec: ContainerSpec, readonly index: number) {
     this.health = spec.healthCheck === undefined ? undefined : 'UNKNOWN'

@@ -123,6 +123,8 @@ t.test('DNS validation: the records are looked up on the clock; unvalidated requ
   const timedOut = acm.describeCertificate({ CertificateArn: stale }).Certificate as any
   t.equal(timedOut.Status, 'VALIDATION_TIMED_OUT', 'no record for 72 hours: timed out')
   t.equal(timedOut.DomainValidationOptions[0].ValidationStatus, 'FAILED')
+  await t.rejects(acm.confirmValidation({ CertificateArn: stale }), { code: 'InvalidStateException' }, 'a timed-out request cannot be confirmed any more')
+  refusal(t, () => acm.getCertificate({ CertificateArn: stale }), 'InvalidStateException', /VALIDATION_TIMED_OUT/, 'GetCertificate of a timed-out request')
 })
 
 t.test('managed renewal: in use, renewed 60 days before expiry (new serial, same ARN, onRenewed); not in use: EXPIRED', async (t) => {

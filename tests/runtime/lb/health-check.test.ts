@@ -282,3 +282,25 @@ t.test('on the real clock: checks run on their own (timers unref\'d, nothing lef
   await new Promise((resolve) => setTimeout(resolve, 60))
   t.equal(b.hits.length, hits, 'no checks after close')
 })
+
+t.test('HTTPS health checks against a self-signed target: healthy (not verified), codes still judged', async (t) => {
+  const { selfSigned } = await import('./tcp-fixtures.js')
+  const https = await import('node:https')
+  const pem = await selfSigned(['target.internal'])
+  let status = 200
+  const paths: string[] = []
+  const server = https.createServer({ cert: pem.certPem, key: pem.keyPem }, (req, res) => { paths.push(req.url ?? ''); res.writeHead(status).end() })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.closeAllConnections(); return new Promise<void>((resolve) => server.close(() => resolve())) })
+  const port = (server.address() as net.AddressInfo).port
+  const { tg, clock } = group(t, config({ protocol: 'HTTPS', healthCheck: { protocol: 'HTTPS', intervalMs: 5_000, unhealthyThreshold: 2 } }))
+  tg.setInUse(true)
+  tg.register([{ id: '127.0.0.1', port, host: '127.0.0.1' }])
+  await clock.advance(0)
+  t.equal(tg.health()[0].state, 'healthy')
+  t.same(paths, ['/health'])
+  status = 404
+  await clock.advance(5_000)
+  await clock.advance(5_000)
+  t.match(tg.health()[0], { state: 'unhealthy', reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [404]' })
+})

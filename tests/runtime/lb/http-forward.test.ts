@@ -228,3 +228,33 @@ t.test('a client that goes away mid-response releases its pick and cuts the targ
   t.equal(counted.releases, 1)
   t.equal(counted.doubleReleases, 0)
 })
+
+t.test('a pooled connection the target already closed: a body-less request is sent again on a fresh one, a request with a body gets 502', async (t) => {
+  // The target drops every connection's second request unanswered (as a
+  // target whose idle timeout closed the connection while the request was on its way).
+  const perSocket = new WeakMap<object, number>()
+  let answered = 0
+  const target = await backend(t, (req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1
+    perSocket.set(req.socket, n)
+    if (n >= 2) {
+      req.socket.destroy()
+      return
+    }
+    answered++
+    req.resume()
+    req.on('end', () => res.end(`answer ${answered}`))
+  })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const counted = group(t, groups, TG, [target.port])
+  const listener = await openListener(t, listenerConfig({ defaultActions: forwardTo([TG, 1]) }), { groups })
+  t.equal((await request(listener.port, '/one')).body, 'answer 1')
+  const again = await request(listener.port, '/two')
+  t.equal(again.status, 200, 'GET on the stale connection: sent again on a fresh one')
+  t.equal(again.body, 'answer 2')
+  const post = await request(listener.port, '/three', { method: 'POST', body: 'data' })
+  t.equal(post.status, 502, 'a request with a body is never sent twice')
+  t.equal(answered, 2)
+  t.equal(counted.releases, 3)
+  t.equal(counted.doubleReleases, 0)
+})

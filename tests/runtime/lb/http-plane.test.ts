@@ -6,7 +6,7 @@ import http from 'node:http'
 import t from 'tap'
 import { RealClock } from '../../../runtime/clock/clock.js'
 import { HttpListener } from '../../../runtime/lb/http/index.js'
-import type { ListenerConfig, LoadBalancerConfig } from '../../../runtime/lb/model.js'
+import { DEFAULT_LB_LIMITS, type ListenerConfig, type LoadBalancerConfig } from '../../../runtime/lb/model.js'
 import { LoadBalancerPlane } from '../../../runtime/lb/plane.js'
 import { TargetGroup } from '../../../runtime/lb/target-group.js'
 import { backend, fixed, groupArn, groupConfig, request } from './http-fixtures.js'
@@ -55,4 +55,20 @@ t.test('an ALB listener through the plane', async (t) => {
 
   await plane.remove(alb(address, []).key)
   await t.rejects(request(port, '/', { host: address }), { code: 'ECONNREFUSED' }, 'removed with its load balancer')
+})
+
+t.test('a port already taken: a coded error, nothing left bound', async (t) => {
+  const address = testAddress()
+  const port = await freePort(address)
+  const first = await HttpListener.open(http80(port), { address, idleTimeoutMs: 60_000, limits: DEFAULT_LB_LIMITS, targetGroup: () => undefined, clock: new RealClock() })
+  t.teardown(() => first.close())
+  await t.rejects(
+    HttpListener.open(http80(port), { address, idleTimeoutMs: 60_000, limits: DEFAULT_LB_LIMITS, targetGroup: () => undefined, clock: new RealClock() }),
+    { code: 'ListenerPortUnavailable', kind: 'Conflict', field: 'Port' }
+  )
+  await t.rejects(
+    HttpListener.open({ ...http80(0), protocol: 'TCP' }, { address, idleTimeoutMs: 60_000, limits: DEFAULT_LB_LIMITS, targetGroup: () => undefined, clock: new RealClock() }),
+    { code: 'UnsupportedListenerProtocol', field: 'Protocol' }
+  )
+  t.throws(() => first.update({ ...http80(port), protocol: 'HTTPS' }), { code: 'ListenerRebindRequired' })
 })

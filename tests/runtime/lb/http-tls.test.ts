@@ -120,10 +120,10 @@ t.test('update() swaps certificates for new handshakes; an open connection carri
   t.not(serial, oldFingerprint.toLowerCase(), 'a new handshake gets the renewed certificate')
   t.equal(serial.replace(/^0+/, ''), new x509.X509Certificate(renewed.certPem).serialNumber.toLowerCase().replace(/^0+/, ''))
   t.equal(await presented(listener.port, 'added.test'), 'site.test')
-  t.throws(() => listener.update(listenerConfig({ protocol: 'HTTPS', certificates: [] })), { code: 'lb.listener.certificate-required' })
+  t.throws(() => listener.update(listenerConfig({ protocol: 'HTTPS', certificates: [] })), { code: 'CertificateRequired' })
   t.equal((await get(listener.port, 'site.test')).body, 'v2', 'a refused update leaves the listener as it was')
 })
 
 t.test('an HTTPS listener without a certificate is refused with a coded error', async (t) => {
-  await t.rejects(openListener(t, listenerConfig({ protocol: 'HTTPS', certificates: [] })), { code: 'lb.listener.certificate-required', field: 'certificates' })
+  await t.rejects(openListener(t, listenerConfig({ protocol: 'HTTPS', certificates: [] })), { code: 'CertificateRequired', field: 'Certificates' })
 })

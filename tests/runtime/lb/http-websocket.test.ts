@@ -5,6 +5,7 @@
 import net from 'node:net'
 import t from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
+import { ManualClock } from '../../../runtime/clock/clock.js'
 import type { TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { backend, fixed, group, groupArn, listenerConfig, openListener, raw, statusLine, until } from './http-fixtures.js'
 
@@ -86,4 +87,55 @@ t.test('upgrade requests follow the rules and get ALB errors', async (t) => {
   t.match(fixedReply.text, /teapot$/)
   const none = await raw(listener.port, upgrade('/'))
   t.equal(statusLine(none.text), 'HTTP/1.1 503 Service Temporarily Unavailable', 'no target: 503')
+})
+
+t.test('an upgrade to a target that refuses: 502; an upgraded connection idle past the idle timeout is closed', async (t) => {
+  const closedPort = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const refused = group(t, groups, groupArn('refused'), [closedPort])
+  const wss = new WebSocketServer({ noServer: true })
+  t.teardown(() => wss.close())
+  const target = await backend(t, (_req, res) => res.end())
+  target.server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket as net.Socket, head, () => undefined))
+  group(t, groups, TG, [target.port])
+  const listener = await openListener(t, listenerConfig({
+    rules: [{ key: 'r', priority: 1, conditions: [{ field: 'path-pattern', values: ['/refused'] }], actions: [{ type: 'forward', targetGroups: [{ key: groupArn('refused'), weight: 1 }] }] }],
+    defaultActions: [{ type: 'forward', targetGroups: [{ key: TG, weight: 1 }] }]
+  }), { groups, idleTimeoutMs: 200 })
+  const reply = await raw(listener.port, 'GET /refused HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+  t.equal(statusLine(reply.text), 'HTTP/1.1 502 Bad Gateway')
+  await until(() => refused.releases > 0)
+  t.equal(refused.releases, 1)
+
+  const ws = await open(`ws://127.0.0.1:${listener.port}/idle`)
+  const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)))
+  t.equal(code, 1006, 'the silent connection is cut by the load balancer (no close frame)')
+})
+
+t.test('an upgrade the target never answers: 504 after the target timeout (on the clock), the page whole', async (t) => {
+  const clock = new ManualClock()
+  let arrived!: () => void
+  const arrival = new Promise<void>((resolve) => (arrived = resolve))
+  const target = await backend(t, (_req, res) => res.end())
+  target.server.on('upgrade', (_req, socket) => {
+    socket.on('error', () => undefined)
+    t.teardown(() => socket.destroy())
+    arrived()
+  })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const counted = group(t, groups, TG, [target.port], {}, clock)
+  const listener = await openListener(t, listenerConfig({ defaultActions: [{ type: 'forward', targetGroups: [{ key: TG, weight: 1 }] }] }), { groups, clock, limits: { targetTimeoutMs: 10_000 } })
+  const pending = raw(listener.port, 'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+  await arrival
+  await clock.advance(10_000)
+  const reply = await pending
+  t.equal(statusLine(reply.text), 'HTTP/1.1 504 Gateway Time-out')
+  t.match(reply.text, /<\/html>\r\n$/, 'the whole page arrives before the connection closes')
+  await until(() => counted.releases > 0)
+  t.equal(counted.releases, 1)
 })

@@ -213,3 +213,23 @@ t.test('an application load balancer: HTTP listeners through the plane, groups i
   t.match((error as StratusError).message, new RegExp(`HTTP listener port ${taken} on .* is already in use`))
   t.equal(await get('/'), 'web', 'the HTTP listener already there still serves')
 })
+
+t.test('a changed idle timeout reaches the listeners already bound (on the clock)', async (t) => {
+  const { plane, clock } = makePlane(t)
+  const [a] = await backends(t, 'a')
+  plane.targetGroup(tcpGroupConfig('tg')).register([{ id: a.host, port: a.port, host: a.host }])
+  const address = testAddress()
+  const port = await freePort(address)
+  await plane.apply(nlb(address, [tcpListenerConfig('l', port, ['tg'])]))
+  const socket = net.connect(port, address)
+  t.teardown(() => socket.destroy())
+  t.equal(await firstLine(socket), 'a')
+  let closed = false
+  socket.once('close', () => { closed = true })
+  await clock.advance(60_000)
+  t.notOk(closed, 'idle 60 s under the 350 s timeout: open')
+  await plane.apply(nlb(address, [tcpListenerConfig('l', port, ['tg'])], { idleTimeoutMs: 10_000 }))
+  await clock.advance(25_000)
+  await new Promise((r) => setTimeout(r, 20))
+  t.ok(closed, 'closed once idle past the new 10 s timeout')
+})

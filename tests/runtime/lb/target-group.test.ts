@@ -131,3 +131,20 @@ t.test('settings the runtime cannot work with are refused, naming the field; an 
   t.throws(() => tg.update(config({ slowStartMs: -5 })), { code: 'InvalidTargetGroupConfig', field: 'slowStartMs' })
   t.equal(tg.config.slowStartMs, 0)
 })
+
+t.test('instance targets: checked and reached at their host, reported by their id', async (t) => {
+  const b = await httpBackend(t)
+  const { tg, clock } = group(t, config({ targetType: 'instance' }))
+  tg.setInUse(true)
+  tg.register([{ id: 'i-0123456789abcdef0', port: b.port, host: '127.0.0.1' }])
+  await clock.advance(0)
+  t.same(b.hits, ['/health'])
+  t.same(tg.health([{ id: 'i-0123456789abcdef0', port: b.port }, { id: 'i-0ffffffffffffffff', port: b.port }]).map((h) => [h.id, h.host, h.state, h.reason]), [
+    ['i-0123456789abcdef0', '127.0.0.1', 'healthy', undefined],
+    ['i-0ffffffffffffffff', 'i-0ffffffffffffffff', 'unused', 'Target.NotRegistered']
+  ])
+  const p = tg.pick({ sourceIp: '127.0.0.9' })!
+  t.same(p.target, { id: 'i-0123456789abcdef0', port: b.port, host: '127.0.0.1' })
+  t.equal(p.key, `i-0123456789abcdef0:${b.port}`)
+  p.release()
+})

@@ -208,3 +208,33 @@ t.test('UDP and TCP_UDP: each client flow keeps its target, replies come back, i
   })
   t.ok(bound, 'and the same port is bound for UDP')
 })
+
+t.test('source_ip stickiness: every connection from one client address goes to the same target', async (t) => {
+  const clock = new ManualClock()
+  const list = await backends(t, 'a', 'b', 'c')
+  const g = new TargetGroup(tcpGroupConfig('tg-sticky', { stickiness: { enabled: true, type: 'source_ip', durationMs: 0 } }), { clock })
+  g.register(list.map((b) => ({ id: b.host, port: b.port, host: b.host })))
+  const listener = await open(t, tcpListenerConfig('l-sticky', 0, ['tg-sticky']), [g], { clock })
+  const seen = new Set<string>()
+  for (let i = 0; i < 6; i++) seen.add((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0])
+  t.equal(seen.size, 1, `one target for 127.0.0.1 (${[...seen].join(', ')})`)
+})
+
+t.test('weighted target groups: connections split by weight, a weight-0 group gets none; update() switches groups for new connections', async (t) => {
+  const clock = new ManualClock()
+  const [a, b] = await backends(t, 'a', 'b')
+  const ga = group(clock, 'tg-a', [a])
+  const gb = group(clock, 'tg-b', [b])
+  const weighted = (wa: number, wb: number) => tcpListenerConfig('l-w', 0, [], {
+    defaultActions: [{ type: 'forward', targetGroups: [{ key: 'tg-a', weight: wa }, { key: 'tg-b', weight: wb }] }]
+  })
+  const listener = await open(t, weighted(1, 0), [ga, gb], { clock })
+  for (let i = 0; i < 5; i++) t.equal((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0], 'a', `connection ${i}: weight 0 gets none`)
+  listener.update({ ...weighted(0, 1), port: listener.port })
+  for (let i = 0; i < 5; i++) t.equal((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0], 'b', `connection ${i} after update()`)
+  listener.update({ ...weighted(1, 1), port: listener.port })
+  const names = new Set<string>()
+  for (let i = 0; i < 40 && names.size < 2; i++) names.add((await converse(listener.port, HOST, 'x\n')).received.split('\n')[0])
+  t.same([...names].sort(), ['a', 'b'], 'equal weights reach both groups')
+  t.throws(() => listener.update({ ...weighted(1, 1), protocol: 'TLS' }), { code: 'ListenerRebindRequired' }, 'a protocol change needs a new listener')
+})
