@@ -12,29 +12,52 @@
 import { randomInt } from 'node:crypto'
 import { UnavailableError } from '../errors.js'
 
-const FIRST = (127 << 24 | 1 << 16 | 0 << 8 | 1) >>> 0
-const LAST = (127 << 24 | 249 << 16 | 255 << 8 | 254) >>> 0
+/** 127.a.b.c as the 32-bit number it is. */
+export function ipv4(a: number, b: number, c: number, d: number): number {
+  return (a << 24 | b << 16 | c << 8 | d) >>> 0
+}
 
 function format(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
 }
 
-export class AddressPool {
-  #next = FIRST + randomInt(LAST - FIRST)
+/**
+ * A cursor over a range of addresses (never a .0 or .255), starting at a
+ * random place of it; what is in use is the caller's to say.
+ */
+export class AddressRange {
+  readonly #first: number
+  readonly #last: number
+  readonly #exhausted: () => Error
+  #next: number
+
+  constructor(first: number, last: number, exhausted: () => Error) {
+    this.#first = first
+    this.#last = last
+    this.#exhausted = exhausted
+    this.#next = first + randomInt(last - first)
+  }
 
   /**
    * The next address `inUse` does not claim, cycling through the range (so a
    * just-freed address is not handed out again at once).
    */
   take(inUse: (address: string) => boolean): string {
-    for (let tries = 0; tries <= LAST - FIRST; tries++) {
+    for (let tries = 0; tries <= this.#last - this.#first; tries++) {
       const n = this.#next
-      this.#next = n >= LAST ? FIRST : n + 1
+      this.#next = n >= this.#last ? this.#first : n + 1
       const last = n & 255
       if (last === 0 || last === 255) continue
       const address = format(n)
       if (!inUse(address)) return address
     }
-    throw new UnavailableError('AddressesExhausted', 'every address of 127.1.0.0-127.249.255.255 is in use')
+    throw this.#exhausted()
+  }
+}
+
+/** The sandboxes' addresses: 127.1.0.1 – 127.249.255.254. */
+export class AddressPool extends AddressRange {
+  constructor() {
+    super(ipv4(127, 1, 0, 1), ipv4(127, 249, 255, 254), () => new UnavailableError('AddressesExhausted', 'every address of 127.1.0.0-127.249.255.255 is in use'))
   }
 }
