@@ -54,3 +54,8 @@ export {
   Acm, ACM_TIMESTAMP_MEMBERS, checkLightsailCertificateRequest, LIGHTSAIL_CERTIFICATES_PER_YEAR,
   type AcmOptions, type DnsRecordSource, type CertificateStatus, type KeyAlgorithm as CertificateKeyAlgorithm
 } from './acm/index.js'
+export { Elbv2, Elbv2Error, LB_ADDRESS_RANGE, type Elbv2Options, type Elbv2Operations, type Elbv2ErrorCode } from './elb/index.js'
+export {
+  LoadBalancerPlane, TargetGroup as LbTargetGroup, HttpListener, TcpListener, DEFAULT_LB_LIMITS,
+  type LbPlane, type LbLimits, type LoadBalancerConfig, type ListenerConfig, type TargetGroupConfig, type TargetGroupRuntime, type TargetRegistry, type CertificateSource
+} from './lb/index.js'

@@ -9,7 +9,7 @@ import { ActionChoice } from './elbv2-actions.js'
 import { allPages, defined, tagList } from './elbv2-target-groups.js'
 
 export interface ListenerOptions {
-  /** Default HTTP (application load balancers) or TCP (network ones): the caller says which. */
+  /** Default: HTTP on an application load balancer, TCP on a network one. */
   protocol?: ProtocolEnum
   /** HTTPS / TLS: certificate ARNs, the first the default. */
   certificates?: string[]
@@ -21,13 +21,15 @@ export interface ListenerOptions {
 export class ListenerBuilder extends ActionChoice<ListenerHandle> {
   readonly #elb: Elbv2Operations
   readonly #loadBalancerArn: () => Promise<string>
+  readonly #loadBalancerType: () => Promise<string | undefined>
   readonly #port: number
   readonly #options: ListenerOptions
 
-  constructor(elb: Elbv2Operations, loadBalancerArn: () => Promise<string>, port: number, options: ListenerOptions = {}) {
+  constructor(elb: Elbv2Operations, loadBalancer: { arn: () => Promise<string>; type: () => Promise<string | undefined> }, port: number, options: ListenerOptions = {}) {
     super()
     this.#elb = elb
-    this.#loadBalancerArn = loadBalancerArn
+    this.#loadBalancerArn = loadBalancer.arn
+    this.#loadBalancerType = loadBalancer.type
     this.#port = port
     this.#options = options
   }
@@ -35,8 +37,9 @@ export class ListenerBuilder extends ActionChoice<ListenerHandle> {
   protected async apply(actions: Action[]): Promise<ListenerHandle> {
     const o = this.#options
     const certificates: Certificate[] | undefined = o.certificates?.map((CertificateArn) => ({ CertificateArn }))
+    const protocol = o.protocol ?? ((await this.#loadBalancerType()) === 'network' ? 'TCP' : 'HTTP')
     const { Listeners } = await this.#elb.createListener(defined({
-      LoadBalancerArn: await this.#loadBalancerArn(), Port: this.#port, Protocol: o.protocol ?? 'HTTP', DefaultActions: actions,
+      LoadBalancerArn: await this.#loadBalancerArn(), Port: this.#port, Protocol: protocol, DefaultActions: actions,
       Certificates: certificates, SslPolicy: o.sslPolicy, Tags: tagList(o.tags)
     }))
     const extra = o.certificates?.slice(1) ?? []

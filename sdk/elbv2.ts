@@ -71,7 +71,7 @@ export class LoadBalancerHandle {
 
   /** A new listener on this port: choose its default action to create it. */
   listener(port: number, options: ListenerOptions = {}): ListenerBuilder {
-    return new ListenerBuilder(this.#elb, () => this.arn(), port, options)
+    return new ListenerBuilder(this.#elb, { arn: () => this.arn(), type: async () => (await this.describe()).Type }, port, options)
   }
 
   /** Its listeners (every page). */

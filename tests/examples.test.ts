@@ -25,6 +25,7 @@ const expectations: Record<string, RegExp[]> = {
   'retries-and-timeouts': [/flaky\s+FAILED\s+after 3 attempt/, /buggy\s+FAILED\s+after 1 attempt/, /slow\s+FAILED\s+after 1 attempt\(s\): Job attempt duration exceeded timeout/, /a day later: 0 of 3/],
   events: [/report: .*RUNNABLE → .*STARTING → .*RUNNING → .*SUCCEEDED/, /failed nightly jobs: nightly-backup$/m],
   'event-webhook': [/webhook got: key-123 "backup FAILED" \| key-123 "report SUCCEEDED" \(after 2 failed calls\)/, /dead letter: old-webhook HTTP_STATUS_404 \(NonRetryableError, 0 retries\)/],
+  'load-balancer': [/targets: \d+ healthy, \d+ healthy/, /(a b a b|b a b a)  \(round robin\)/, /\/status: ok  \(a rule's fixed response\)/, /b is unhealthy \(Target\.ResponseCodeMismatch\); requests now: a a a/],
   'placement-demo': [/bestfit\s+[\d,]+\s+300,000/]
 }
 

@@ -62,9 +62,9 @@ export function serviceTables(parts: ServiceParts): ServiceTable[] {
     ecsTable(ecsOperations(ecs, partition), ecs),
     lightsailTable(),
     eventsTable(eventBridge, partition),
-    ...(elb !== undefined ? [elbv2Table(elb, partition)] : []),
     stratusTable({ batch, clock, events, eventBridge, registry, partition, iam, extra: [...ecsStratusOperations(ecs, partition), ...(acm !== undefined ? acmStratusOperations(acm, partition) : [])] }),
-    // Last: the tables before it keep their places (the health document lists them in this order).
+    // Last: the tables before them keep their places (the health document lists them in this order).
+    ...(elb !== undefined ? [elbv2Table(elb, partition)] : []),
     ...(acm !== undefined ? [acmTable(acm, partition)] : [])
   ]
 }

@@ -103,7 +103,8 @@ function parseServe(argv: string[]) {
 /** Display names of the services the wire API answers, by signing name. */
 const SERVICE_NAMES: Record<string, string> = {
   batch: 'AWS Batch', ecr: 'Amazon ECR', logs: 'CloudWatch Logs', iam: 'IAM', sts: 'STS', cloudtrail: 'CloudTrail',
-  ecs: 'Amazon ECS', lightsail: 'Amazon Lightsail', stratus: 'Stratus extensions (/stratus/v1/)'
+  ecs: 'Amazon ECS', lightsail: 'Amazon Lightsail', events: 'Amazon EventBridge', elasticloadbalancing: 'Elastic Load Balancing v2', acm: 'AWS Certificate Manager',
+  stratus: 'Stratus extensions (/stratus/v1/)'
 }
 
 /** The banner's lines on the wire API: each service with its protocol, and those answering no operation yet. */

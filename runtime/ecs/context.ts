@@ -58,6 +58,15 @@ export interface TaskLifecycleHook {
 export interface ListenerTraffic {
   modifyRule(input: { RuleArn: string; Actions: ForwardActionInput[] }): Promise<unknown>
   modifyListener(input: { ListenerArn: string; DefaultActions: ForwardActionInput[] }): Promise<unknown>
+  /** CreateService / UpdateService check the rules an advancedConfiguration names (absent: not checked). */
+  describeRules?(input: { RuleArns: string[] }): Promise<{ Rules?: Array<{ Actions?: DescribedAction[] }> }>
+  describeListeners?(input: { ListenerArns: string[] }): Promise<{ Listeners?: Array<{ DefaultActions?: DescribedAction[] }> }>
+}
+
+export interface DescribedAction {
+  Type?: string
+  TargetGroupArn?: string
+  ForwardConfig?: { TargetGroups?: Array<{ TargetGroupArn?: string }> }
 }
 
 export interface ForwardActionInput {

@@ -7,7 +7,7 @@
 // and test listener rules, the role). Refusals are InvalidParameterException
 // worded as ECS words them, naming the member.
 
-import type { EcsContext } from './context.js'
+import type { DescribedAction, EcsContext } from './context.js'
 import { invalidParameter } from './errors.js'
 import type { LoadBalancer } from './model-services.js'
 import { SERVICE_LIMITS } from './service-validation.js'
@@ -108,5 +108,50 @@ export function checkLoadBalancersFit(ctx: EcsContext, list: readonly ServiceLoa
 export function checkGraceWithLoadBalancers(grace: number | undefined, loadBalancers: readonly unknown[] | undefined): void {
   if (grace !== undefined && (loadBalancers ?? []).length === 0) {
     throw invalidParameter('healthCheckGracePeriodSeconds', 'Health check grace period is only valid for services configured to use load balancers')
+  }
+}
+
+function forwardsTo(actions: readonly DescribedAction[] | undefined): string[] {
+  const out: string[] = []
+  for (const a of actions ?? []) {
+    if (a.Type !== 'forward') continue
+    if (a.TargetGroupArn !== undefined) out.push(a.TargetGroupArn)
+    for (const g of a.ForwardConfig?.TargetGroups ?? []) if (g.TargetGroupArn !== undefined) out.push(g.TargetGroupArn)
+  }
+  return out
+}
+
+/**
+ * The production and test listener rules (or NLB listeners) of each
+ * advancedConfiguration exist and forward to the entry's target group or its
+ * alternate (what ECS shifts between).
+ */
+export async function checkListenerRules(ctx: EcsContext, list: readonly ServiceLoadBalancer[], field = 'loadBalancers'): Promise<void> {
+  const traffic = ctx.traffic
+  for (const [i, lb] of list.entries()) {
+    const advanced = lb.advancedConfiguration
+    if (advanced === undefined) continue
+    if (traffic === undefined) throw invalidParameter(`${field}[${i}].advancedConfiguration`, 'Blue/green deployments need the Elastic Load Balancing listeners of this engine, which it does not have.')
+    for (const key of ['productionListenerRule', 'testListenerRule'] as const) {
+      const arn = advanced[key]
+      if (arn === undefined) continue
+      const f = `${field}[${i}].advancedConfiguration.${key}`
+      let actions: DescribedAction[] | undefined
+      try {
+        if (arn.includes(':listener-rule/')) {
+          if (traffic.describeRules === undefined) continue
+          actions = (await traffic.describeRules({ RuleArns: [arn] })).Rules?.[0]?.Actions
+        } else {
+          if (traffic.describeListeners === undefined) continue
+          actions = (await traffic.describeListeners({ ListenerArns: [arn] })).Listeners?.[0]?.DefaultActions
+        }
+      } catch {
+        throw invalidParameter(f, `The ${key === 'productionListenerRule' ? 'production' : 'test'} listener rule ${arn} does not exist.`)
+      }
+      const groups = forwardsTo(actions)
+      if (!groups.includes(String(lb.targetGroupArn)) && !groups.includes(advanced.alternateTargetGroupArn)) {
+        throw invalidParameter(f, `The listener rule ${arn} does not forward to the target group ${String(lb.targetGroupArn)} or its alternate ${advanced.alternateTargetGroupArn}.`)
+      }
+    }
   }
 }

@@ -143,18 +143,28 @@ export function registerTasks(ctx: EcsContext, tx: Transaction, service: Service
 export function forgetEnded(ctx: EcsContext, tx: Transaction, serviceName: string, stopped: readonly TaskRecord[]): string[] {
   const registry = ctx.targets
   const gone: RegisteredTarget[] = []
+  let told = 0
   for (const t of stopped) {
     const got = tx.get<TaskTargetsRecord>(TASK_TARGETS, t.taskId)
-    if (got === undefined || got.value.draining === true) continue
+    if (got === undefined) continue
+    // A draining record of a STOPPED task: its drain never finished (the engine restarted meanwhile); let the targets go now.
+    if (got.value.draining === true && t.task.lastStatus !== 'STOPPED') continue
     tx.delete(TASK_TARGETS, t.taskId, got.version)
     gone.push(...got.value.targets)
+    if (got.value.draining !== true) told += got.value.targets.length
   }
   if (gone.length === 0 || registry === undefined) return []
   const groups = byGroup(gone)
   tx.afterCommit(() => {
-    for (const [arn, specs] of groups) void registry.deregister(arn, specs).catch(() => {})
+    for (const [arn, specs] of groups) {
+      try {
+        void registry.deregister(arn, specs).catch(() => {})
+      } catch {
+        // The group is gone, and its targets with it.
+      }
+    }
   })
-  return [...groups].map(([arn, specs]) => lbMessages.deregistered(serviceName, specs.length, arn))
+  return told === 0 ? [] : [...groups].map(([arn, specs]) => lbMessages.deregistered(serviceName, specs.length, arn))
 }
 
 /**

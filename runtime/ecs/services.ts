@@ -30,7 +30,7 @@ import { startDeployment } from './deployments.js'
 import { serviceCostOf } from './service-cost.js'
 import { daemonEligibility } from './daemon-constraints.js'
 import { startServiceController } from './service-controller.js'
-import { checkGraceWithLoadBalancers, checkLoadBalancerShapes, checkLoadBalancersFit, type ServiceLoadBalancer } from './service-lb-validation.js'
+import { checkGraceWithLoadBalancers, checkListenerRules, checkLoadBalancerShapes, checkLoadBalancersFit, type ServiceLoadBalancer } from './service-lb-validation.js'
 import { drainingHook } from './service-targets.js'
 import { serviceDeploymentOperations } from './service-deployments.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
@@ -141,6 +141,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     checkNetworkForDefinition(td, networkConfiguration)
     checkRunnable(cluster, td, target, placementConstraints)
     checkLoadBalancersFit(ctx, loadBalancers, td)
+    await checkListenerRules(ctx, loadBalancers)
     const platformVersion = usesFargate(target) ? (input.platformVersion ?? 'LATEST') : undefined
     if (!usesFargate(target) && input.platformVersion !== undefined) throw invalidParameter('platformVersion', 'The platform version must be null when specifying an EC2 launch type.')
 
@@ -210,6 +211,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     if (newLoadBalancers !== undefined || td !== undefined) {
       checkLoadBalancersFit(ctx, loadBalancersNext, td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition)
     }
+    if (newLoadBalancers !== undefined) await checkListenerRules(ctx, loadBalancersNext)
     if (td !== undefined || networkConfiguration !== undefined) {
       checkNetworkForDefinition(td ?? resolveTaskDefinition(ctx, String(current.taskDefinition), 'taskDefinition', { allowInactive: true }).taskDefinition, networkConfiguration ?? current.networkConfiguration)
     }

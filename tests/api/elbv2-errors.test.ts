@@ -2,7 +2,8 @@
 // (`instanceof LoadBalancerNotFoundException`), ValidationError (not a
 // modelled exception: a ServiceException named so) with HTTP 400, the XML
 // error body itself, and a refused call changing nothing. Plus the listener
-// certificate operations and SSL policies, and IAM on ELBv2's actions.
+// certificate operations and SSL policies, and IAM on ELBv2's actions with
+// the calls in the audit trail.
 import t from 'tap'
 import {
   AddListenerCertificatesCommand, CertificateNotFoundException, CreateListenerCommand, CreateLoadBalancerCommand, CreateRuleCommand,
@@ -142,4 +143,13 @@ t.test('IAM: elasticloadbalancing:<Operation> on the resources it touches', asyn
   const root = new ElasticLoadBalancingV2Client(config(ROOT))
   t.teardown(() => root.destroy())
   t.same((await root.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!.map((l) => l.LoadBalancerName), ['team-a'], 'only the allowed create happened')
+  const trail: Array<{ name: string; error?: string; readOnly: boolean; lbName?: unknown }> = []
+  for await (const e of cloud.audit.lookup({ eventSource: 'elasticloadbalancing.amazonaws.com' })) {
+    trail.push({ name: e.record.eventName, readOnly: e.record.readOnly, ...(e.record.errorCode !== undefined ? { error: e.record.errorCode } : {}), lbName: (e.record.requestParameters as { Name?: unknown } | null)?.Name })
+  }
+  t.same(trail.reverse().map((e) => [e.name, e.error ?? 'ok', e.readOnly]), [
+    ['DescribeLoadBalancers', 'ok', true], ['CreateLoadBalancer', 'ok', false], ['CreateLoadBalancer', 'AccessDenied', false],
+    ['CreateTargetGroup', 'AccessDenied', false], ['DescribeLoadBalancers', 'ok', true]
+  ], 'each call in the audit trail with ELBv2 as its event source, refusals too')
+  t.equal(trail.find((e) => e.name === 'CreateLoadBalancer')?.lbName, 'team-a', 'with its request parameters')
 })

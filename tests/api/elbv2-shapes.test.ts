@@ -3,13 +3,17 @@
 // member against the official SDK's model (its static schemas): every list,
 // number, boolean, timestamp, map and structure the model has is declared,
 // nothing the model does not have, and each input's required members. Then
-// decodeShaped on flat form members as the SDK sends them.
+// decodeShaped on flat form members as the SDK sends them; every operation of
+// the control plane's model mounted on the wire.
 import t from 'tap'
 import * as sdk from '@aws-sdk/client-elastic-load-balancing-v2'
 import { ELBV2_INPUTS, ELBV2_OUTPUTS } from '../../runtime/api/tables/elbv2-shapes.js'
 import { decodeStruct, isList, isMap, isStruct, type Shape } from '../../runtime/api/query-shapes.js'
 import { decodeQuery } from '../../runtime/api/aws-query.js'
 import { InvalidArgumentError } from '../../runtime/errors.js'
+import { ELBV2_OPERATION_NAMES } from '../../runtime/elb/model.js'
+import { elbv2Operations } from '../../runtime/api/tables/elbv2.js'
+import { simulatedCloud } from '../runtime/api/clients.js'
 
 type Schema = unknown
 
@@ -124,4 +128,13 @@ t.test('a value that is not its shape, or a nested required member missing, is a
   t.match(id, { code: 'ValidationError', field: 'Targets.member.1.Id' })
   const top = bad('Name=x&Port=eighty', 'CreateTargetGroup')
   t.match(top, { code: 'ValidationError', field: 'Port' })
+})
+
+t.test('every operation of the control plane has its shapes and is on the wire', async (t) => {
+  const cloud = await simulatedCloud()
+  t.teardown(() => cloud.close())
+  const wire = elbv2Operations(cloud.engine.elb, cloud.engine.partition).map((op) => op.name)
+  const model = ELBV2_OPERATION_NAMES.map((m) => m[0].toUpperCase() + m.slice(1))
+  t.same(wire.sort(), [...model].sort(), 'the wire table mounts exactly the operations of runtime/elb/model.ts')
+  for (const name of model) t.ok(ELBV2_INPUTS[name] !== undefined && ELBV2_OUTPUTS[name] !== undefined, `${name} has input and output shapes`)
 })

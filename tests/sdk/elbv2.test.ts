@@ -1,8 +1,9 @@
 // The fluent ELBv2 SDK, embedded and remote (one body of checks against
 // each, over one engine: manual clock): a load balancer, target groups of
 // Node HTTP servers, a listener forwarding to one, a rule to the other by
-// path, weighted forwarding, health on the clock, attributes, tags, errors
-// with the same kind and code both ways, timestamps as epoch ms both ways.
+// path, weighted forwarding, a network load balancer's TCP listener, health
+// on the clock, attributes, tags, errors with the same kind and code both
+// ways, timestamps as epoch ms both ways.
 import t, { type Test } from 'tap'
 import { Stratus, StratusError, type StratusClient, type TargetGroupHandle } from '../../sdk/index.js'
 import { backend, get, listenerPort } from '../api/elbv2-helpers.js'
@@ -80,6 +81,18 @@ async function checks(t: Test, cloud: StratusClient, prefix: string): Promise<vo
   t.match(dup, { code: 'DuplicateListener' })
   const bad = await cloud.elbv2.targetGroup(`${prefix}-bad`, { port: 80, healthCheck: { intervalSeconds: 1 } }).create().then(() => undefined, (e: unknown) => e)
   t.match(bad, { kind: 'InvalidArgument', code: 'ValidationError' })
+
+  // A network load balancer: its listener TCP by default, connections piped to the group's targets.
+  const nlb = await cloud.elbv2.loadBalancer(`${prefix}-nlb`).create({ type: 'network' })
+  const tcp = await cloud.elbv2.targetGroup(`${prefix}-tcp`, { protocol: 'TCP', port: other.port, healthCheck: { intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2 } }).create()
+  await tcp.register('127.0.0.1')
+  const tcpPort = listenerPort()
+  const tcpListener = await nlb.listener(tcpPort).forwardTo(tcp)
+  t.equal(tcpListener.protocol, 'TCP', 'TCP on a network load balancer')
+  await untilHealthy(cloud, tcp, 1)
+  t.equal((await get(`${await nlb.url(tcpPort)}/over-tcp`)).body, 'other /over-tcp', 'an HTTP request through the TCP listener')
+  await nlb.delete()
+  await tcp.delete()
 
   t.ok((await cloud.elbv2.sslPolicies()).some((p) => p.Name === 'ELBSecurityPolicy-TLS-1-2-2017-01'))
   t.ok((await cloud.elbv2.loadBalancers()).some((l) => l.name === `${prefix}-lb`))

@@ -139,6 +139,6 @@ t.test('the health document answers GET /health and GET /', async (t) => {
   for (const path of ['/health', '/']) {
     const res = await fetch(`http://${cloud.endpoint}${path}`)
     t.equal(res.status, 200)
-    t.match(await res.json(), { service: 'stratus', accountId: '000000000000', region: 'us-east-1', services: ['batch', 'ecr', 'logs', 'iam', 'sts', 'cloudtrail', 'ecs', 'lightsail', 'events', 'stratus'] })
+    t.match(await res.json(), { service: 'stratus', accountId: '000000000000', region: 'us-east-1', services: ['batch', 'ecr', 'logs', 'iam', 'sts', 'cloudtrail', 'ecs', 'lightsail', 'events', 'stratus', 'elasticloadbalancing', 'acm'] })
   }
 })

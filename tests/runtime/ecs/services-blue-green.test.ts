@@ -139,3 +139,20 @@ t.test('LINEAR shifts production in steps on the clock; green failing its ELB he
   t.ok(messages.some((m) => /deployment failed: tasks failed to start\.$/.test(m)), 'the circuit breaker tripped')
   t.same(await weights(elb, production), { [blueTg]: 0, [greenTg]: 100 }, 'production stayed with (and is back on) the v2 group, web-b')
 })
+
+t.test('advancedConfiguration naming a rule that does not exist, or forwards elsewhere, is refused', async (t) => {
+  const { engine, elb, lb, blueTg, loadBalancers: lbs } = await setUp(t)
+  await awsvpcDefinition(engine, 'app', sim(36_000))
+  const other = await targetGroup(elb, 'other')
+  const elsewhere = (await elb.createRule({
+    ListenerArn: lb.listenerArn, Priority: 20, Conditions: [{ Field: 'path-pattern', Values: ['/other/*'] }], Actions: [{ Type: 'forward', TargetGroupArn: other }]
+  })).Rules![0].RuleArn!
+  const missing = elsewhere.replace(/[0-9a-f]{16}$/, '0123456789abcdef')
+  const base = { cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, networkConfiguration: NETWORK, deploymentConfiguration: { strategy: 'BLUE_GREEN' as const, bakeTimeInMinutes: 1 } }
+  const withRule = (rule: string) => [{ ...lbs[0], advancedConfiguration: { ...lbs[0].advancedConfiguration, productionListenerRule: rule } }]
+  await t.rejects(engine.ecs.createService({ ...base, loadBalancers: withRule(missing) } as never),
+    { code: 'InvalidParameterException', field: 'loadBalancers[0].advancedConfiguration.productionListenerRule', message: `The production listener rule ${missing} does not exist.` })
+  await t.rejects(engine.ecs.createService({ ...base, loadBalancers: withRule(elsewhere) } as never),
+    { code: 'InvalidParameterException', field: 'loadBalancers[0].advancedConfiguration.productionListenerRule', message: new RegExp(`does not forward to the target group ${blueTg}`) })
+  t.same((await engine.ecs.listServices({ cluster: 'web' })).serviceArns, [], 'nothing was created')
+})
