@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { localId } from '../aws/arn.js'
+import type { StoreReader } from '../store/store.js'
 import type { ElbContext } from './context.js'
 import { Elbv2Error, validation } from './errors.js'
 import type { Tag } from './model.js'
@@ -103,6 +104,13 @@ export function kindOfArn(ctx: ElbContext, value: string): ResourceKind | undefi
 export function notFound(kind: ResourceKind, field: string): Elbv2Error {
   const [code, message] = NOT_FOUND[kind]
   return new Elbv2Error(code, message, { field })
+}
+
+/** The record of `collection` a request member's ARN names, with its version; <Kind>NotFound otherwise. */
+export function getByArn<T>(ctx: ElbContext, collection: string, kind: ResourceKind, value: unknown, field: string, reader: StoreReader): { record: T; version: number } {
+  const found = reader.get<T>(collection, checkArn(ctx, value, field, kind))
+  if (found === undefined) throw notFound(kind, field)
+  return { record: found.value, version: found.version }
 }
 
 /** A page of `items` (already in key order) after the Marker, of PageSize (1–400). */

@@ -7,7 +7,7 @@
 import type { StoreReader, Transaction } from '../store/store.js'
 import type { ElbContext } from './context.js'
 import { Elbv2Error, validation } from './errors.js'
-import { checkArn, checkTags, hexId, notFound, optionalInt, optionalList, optionalString, page, requireList, requireString } from './input.js'
+import { checkTags, hexId, optionalInt, optionalList, optionalString, page, requireList, requireString, getByArn } from './input.js'
 import type {
   AddListenerCertificatesInput, AddListenerCertificatesOutput, Certificate, CreateListenerInput, CreateListenerOutput, DeleteListenerInput,
   DescribeListenerCertificatesInput, DescribeListenerCertificatesOutput, DescribeListenersInput, DescribeListenersOutput, Empty, Listener,
@@ -29,10 +29,7 @@ export function isSecure(protocol: string): boolean {
 
 /** The listener a request's ListenerArn names; ListenerNotFound otherwise. */
 export function getListener(ctx: ElbContext, value: unknown, field = 'ListenerArn', reader: StoreReader = ctx.store): { record: ListenerRecord; version: number } {
-  const key = checkArn(ctx, value, field, 'listener')
-  const found = reader.get<ListenerRecord>(LISTENERS, key)
-  if (found === undefined) throw notFound('listener', field)
-  return { record: found.value, version: found.version }
+  return getByArn<ListenerRecord>(ctx, LISTENERS, 'listener', value, field, reader)
 }
 
 /** A certificate ARN ACM has issued; CertificateNotFound otherwise. */

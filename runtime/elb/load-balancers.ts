@@ -8,7 +8,7 @@ import { arn } from '../aws/arn.js'
 import type { StoreReader } from '../store/store.js'
 import { DEFAULT_SECURITY_GROUP, VPC_ID, type ElbContext } from './context.js'
 import { Elbv2Error, validation } from './errors.js'
-import { checkArn, checkName, checkTags, hexId, notFound, optionalList, optionalString, page, requireList, requireString } from './input.js'
+import { checkArn, checkName, checkTags, hexId, optionalList, optionalString, page, requireList, requireString, getByArn } from './input.js'
 import type {
   AvailabilityZone, CreateLoadBalancerInput, CreateLoadBalancerOutput, DeleteLoadBalancerInput, DescribeLoadBalancerAttributesInput,
   DescribeLoadBalancerAttributesOutput, DescribeLoadBalancersInput, DescribeLoadBalancersOutput, Empty, LoadBalancer,
@@ -29,10 +29,7 @@ export function subnetOf(zone: string): string {
 
 /** The load balancer a request's LoadBalancerArn names; LoadBalancerNotFound otherwise. */
 export function getLoadBalancer(ctx: ElbContext, value: unknown, field = 'LoadBalancerArn', reader: StoreReader = ctx.store): { record: LoadBalancerRecord; version: number } {
-  const key = checkArn(ctx, value, field, 'loadbalancer')
-  const found = reader.get<LoadBalancerRecord>(LOAD_BALANCERS, key)
-  if (found === undefined) throw notFound('loadbalancer', field)
-  return { record: found.value, version: found.version }
+  return getByArn<LoadBalancerRecord>(ctx, LOAD_BALANCERS, 'loadbalancer', value, field, reader)
 }
 
 /** The LoadBalancer shape DescribeLoadBalancers returns (State as of now on the clock). */

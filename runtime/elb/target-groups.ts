@@ -7,7 +7,7 @@ import type { StoreReader } from '../store/store.js'
 import type { TargetGroupProtocol } from '../lb/model.js'
 import { VPC_ID, type ElbContext } from './context.js'
 import { Elbv2Error, validation } from './errors.js'
-import { checkArn, checkName, checkTags, hexId, notFound, optionalInt, optionalList, optionalString, page, requireList, requireString } from './input.js'
+import { checkArn, checkName, checkTags, hexId, notFound, optionalInt, optionalList, optionalString, page, requireList, requireString, getByArn } from './input.js'
 import type {
   CreateTargetGroupInput, CreateTargetGroupOutput, DeleteTargetGroupInput, DescribeTargetGroupAttributesInput, DescribeTargetGroupAttributesOutput,
   DescribeTargetGroupsInput, DescribeTargetGroupsOutput, Empty, ModifyTargetGroupAttributesInput, ModifyTargetGroupAttributesOutput,
@@ -19,10 +19,7 @@ import { dropGroup, loadBalancersOf, syncGroup } from './group-runtimes.js'
 
 /** The group a request's TargetGroupArn names; TargetGroupNotFound otherwise. */
 export function getTargetGroup(ctx: ElbContext, value: unknown, field = 'TargetGroupArn', reader: StoreReader = ctx.store): { record: TargetGroupRecord; version: number } {
-  const key = checkArn(ctx, value, field, 'targetgroup')
-  const found = reader.get<TargetGroupRecord>(TARGET_GROUPS, key)
-  if (found === undefined) throw notFound('targetgroup', field)
-  return { record: found.value, version: found.version }
+  return getByArn<TargetGroupRecord>(ctx, TARGET_GROUPS, 'targetgroup', value, field, reader)
 }
 
 /** The TargetGroup shape DescribeTargetGroups returns (LoadBalancerArns computed). */

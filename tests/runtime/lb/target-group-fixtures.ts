@@ -54,15 +54,15 @@ export async function httpBackend(t: Test, status = 200): Promise<Backend> {
   }
 }
 
-/** A TCP server that accepts and closes. */
-export async function tcpBackend(t: Test): Promise<{ port: number; spec: TargetSpec; stop(): Promise<void> }> {
+/** A TCP server; each connection is given to `serve` (default: accepted and closed). */
+export async function tcpBackend(t: Test, serve: (s: net.Socket) => void = (s) => s.end()): Promise<{ port: number; spec: TargetSpec; stop(): Promise<void> }> {
   const sockets = new Set<net.Socket>()
   const server = net.createServer((s) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
     s.on('error', () => {})
     s.resume()
-    s.end()
+    serve(s)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as net.AddressInfo).port

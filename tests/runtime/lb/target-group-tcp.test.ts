@@ -8,32 +8,16 @@ import { ManualClock } from '../../../runtime/clock/clock.js'
 import { DEFAULT_LB_LIMITS, type ListenerConfig, type TargetGroupConfig, type TargetSpec } from '../../../runtime/lb/model.js'
 import { TcpListener } from '../../../runtime/lb/tcp.js'
 import { TargetGroup } from '../../../runtime/lb/target-group.js'
-import { config } from './target-group-fixtures.js'
+import { config, tcpBackend } from './target-group-fixtures.js'
 
 const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/net/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
 
 /** A TCP target that greets each connection with its name and keeps it open until the client ends it. */
-async function greeter(t: Test, name: string): Promise<{ spec: TargetSpec; stop(): Promise<void> }> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-    s.on('error', () => {})
+function greeter(t: Test, name: string): Promise<{ spec: TargetSpec; stop(): Promise<void> }> {
+  return tcpBackend(t, (s) => {
     s.on('end', () => s.end())
-    s.resume()
     s.write(name)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as net.AddressInfo).port
-  let stopped = false
-  const stop = async () => {
-    if (stopped) return
-    stopped = true
-    for (const s of sockets) s.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-  t.teardown(stop)
-  return { spec: { id: '127.0.0.1', port, host: '127.0.0.1' }, stop }
 }
 
 async function setUp(t: Test, cfg: TargetGroupConfig) {
