@@ -1,9 +1,9 @@
 // The non-forward actions (redirect, fixed-response) and the choice among a
 // forward action's weighted target groups.
 
-import type { ServerResponse } from 'node:http'
 import type { FixedResponseAction, ForwardAction, RedirectAction } from '../model.js'
-import { page, reason } from './pages.js'
+import type { ClientConnection } from './h1-client.js'
+import { page } from './pages.js'
 
 /** What a redirect's placeholders stand for, from the request. */
 export interface RedirectFacts {
@@ -39,27 +39,25 @@ export function redirectLocation(action: RedirectAction, f: RedirectFacts): stri
   return `${protocol}://${host}${defaultPort || port === '' ? '' : `:${port}`}${path}${query === '' ? '' : `?${query}`}`
 }
 
-export function sendRedirect(res: ServerResponse, action: RedirectAction, f: RedirectFacts): void {
+export function sendRedirect(conn: ClientConnection, action: RedirectAction, f: RedirectFacts): void {
   const status = action.statusCode === 'HTTP_301' ? 301 : 302
-  const body = page(status)
-  res.writeHead(status, reason(status), {
-    Server: 'awselb/2.0',
-    'Content-Type': 'text/html',
-    'Content-Length': body.length,
-    Location: redirectLocation(action, f)
-  })
-  res.end(body)
+  conn.answer(status, 'text/html', page(status), `Location: ${redirectLocation(action, f)}\r\n`)
 }
 
-export function sendFixedResponse(res: ServerResponse, action: FixedResponseAction): void {
-  const status = Number(action.statusCode)
-  const body = Buffer.from(action.messageBody ?? '', 'utf8')
-  res.writeHead(status, {
-    Server: 'awselb/2.0',
-    'Content-Type': action.contentType === undefined || action.contentType === '' ? 'text/plain; charset=utf-8' : action.contentType,
-    'Content-Length': body.length
-  })
-  res.end(body)
+/** The fixed response's body (UTF-8) and type, prepared once per action. */
+const fixedBodies = new WeakMap<FixedResponseAction, { body: Buffer; type: string; status: number }>()
+
+export function sendFixedResponse(conn: ClientConnection, action: FixedResponseAction): void {
+  let fixed = fixedBodies.get(action)
+  if (fixed === undefined) {
+    fixed = {
+      body: Buffer.from(action.messageBody ?? '', 'utf8'),
+      type: action.contentType === undefined || action.contentType === '' ? 'text/plain; charset=utf-8' : action.contentType,
+      status: Number(action.statusCode)
+    }
+    fixedBodies.set(action, fixed)
+  }
+  conn.answer(fixed.status, fixed.type, fixed.body)
 }
 
 /**

@@ -1,30 +1,33 @@
-// The ALB data plane for one HTTP or HTTPS listener: a Node http/https server
-// on the load balancer's address that routes each request by the listener's
-// rules and answers it (forward to a target, redirect, fixed response), with
-// ALB's defences on client connections:
+// The ALB data plane for one HTTP or HTTPS listener: a raw net / tls server
+// on the load balancer's address whose connections (h1-client.ts) parse
+// requests; each is routed by the listener's rules and answered (forward to a
+// target over a pooled connection, redirect, fixed response), with ALB's
+// defences on client connections:
 //
-//   client ──► [limits: connections, header bytes/count, header timeout, idle]
+//   client ──► [limits: connections, header bytes/count, header timeout, idle, strict framing]
 //          ──► Router (rules by priority → action; weighted groups, stickiness)
-//          ──► forward (proxy.ts, pooled keep-alive to targets) | redirect | fixed-response
+//          ──► forward (proxy.ts over h1-target.ts) | redirect | fixed-response
 //
-// The header timeout and the idle timeout are socket deadlines in real time
-// (they guard against slow clients, not scheduled work); the target timeout
-// (504) runs on the engine's Clock.
+// The header timeout and the idle timeout are deadlines in real time (they
+// guard against slow clients, not scheduled work: a sweep and socket
+// timeouts, as Node's own http server keeps them); the target timeout (504)
+// runs on the engine's Clock.
 
-import http from 'node:http'
-import https from 'node:https'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import net from 'node:net'
+import tls from 'node:tls'
 import type { Socket } from 'node:net'
-import type { TLSSocket } from 'node:tls'
 import type { Clock } from '../../clock/clock.js'
 import { InvalidArgumentError } from '../../errors.js'
 import type { Action, LbLimits, ListenerConfig, TargetGroupRuntime } from '../model.js'
 import { bindError } from '../tcp.js'
 import { ListenerCertificates } from '../tcp-tls.js'
 import { sendFixedResponse, sendRedirect, redirectLocation } from './actions.js'
+import { ClientConnection, type ClientHandler } from './h1-client.js'
+import type { RequestHead } from './h1-head.js'
+import { TargetPools } from './h1-target.js'
 import { hostWithoutPort } from './headers.js'
-import { sendPage, writeRawPage, page, reason } from './pages.js'
-import { forward, TargetAgents, type ExchangeContext } from './proxy.js'
+import { writeRawPage, page, reason } from './pages.js'
+import { forward, type ExchangeContext } from './proxy.js'
 import { normaliseIp } from './rules.js'
 import { Router } from './router.js'
 import { forwardUpgrade } from './upgrade.js'
@@ -37,26 +40,26 @@ export interface HttpListenerOptions {
   clock: Clock
 }
 
-/** Parser errors → ALB's answers (and the connection is closed after). */
-function clientErrorStatus(code: string | undefined): number {
-  if (code === 'HPE_HEADER_OVERFLOW') return 431
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') return 408
-  return 400
-}
-
 export class HttpListener {
-  readonly #server: http.Server
+  readonly #server: net.Server
   readonly #router: Router
-  readonly #agents = new TargetAgents()
+  readonly #pools: TargetPools
+  readonly #ctx: ExchangeContext
+  readonly #handler: ClientHandler
   #certificates: ListenerCertificates | undefined
   readonly #o: HttpListenerOptions
   readonly #proto: 'http' | 'https'
+  readonly #connections = new Set<ClientConnection>()
+  /** Sockets not (or no longer) owned by a ClientConnection: TLS handshakes, upgrades. */
+  readonly #sockets = new Set<Socket>()
   readonly #upgraded = new Set<Socket>()
+  readonly #sweep: NodeJS.Timeout
   #config: ListenerConfig
   #port = 0
-  #portText = '0'
   #idleTimeoutMs: number
   #closed = false
+  #dateSecond = -1
+  #dateText = ''
 
   private constructor(config: ListenerConfig, o: HttpListenerOptions) {
     if (config.protocol !== 'HTTP' && config.protocol !== 'HTTPS') {
@@ -68,33 +71,43 @@ export class HttpListener {
     this.#proto = config.protocol === 'HTTPS' ? 'https' : 'http'
     this.#router = new Router(config, { targetGroup: o.targetGroup, clock: o.clock })
     const limits = o.limits
-    const serverOptions: http.ServerOptions = {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headerTimeoutMs,
-      requestTimeout: 0,
-      keepAliveTimeout: o.idleTimeoutMs,
-      connectionsCheckingInterval: Math.max(20, Math.min(1000, Math.floor(limits.headerTimeoutMs / 4))),
-      noDelay: true
+    this.#pools = new TargetPools({ localAddress: o.address, maxHeaderBytes: limits.maxHeaderBytes, maxHeaders: limits.maxHeaders })
+    this.#ctx = {
+      clock: o.clock,
+      pools: this.#pools,
+      targetTimeoutMs: limits.targetTimeoutMs,
+      proto: this.#proto,
+      port: '0',
+      maxHeaderBytes: limits.maxHeaderBytes,
+      localAddress: o.address
     }
+    this.#handler = {
+      request: (conn, head) => this.#onRequest(conn, head),
+      upgrade: (socket, head, rest) => this.#onUpgrade(socket, head, rest)
+    }
+    const accept = (socket: Socket): void => this.#accept(socket)
     if (this.#proto === 'https') {
       // SNI reads the current set: update() replaces it for new handshakes.
       this.#certificates = new ListenerCertificates(config.certificates, config.sslPolicy)
-      this.#server = https.createServer({
-        ...serverOptions,
+      const server = tls.createServer({
         ...this.#certificates.options,
+        allowHalfOpen: true,
         SNICallback: (name, cb) => this.#certificates!.sniCallback(name, cb)
-      })
+      }, accept)
+      server.on('connection', (socket: Socket) => this.#hold(socket))
+      server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy())
+      this.#server = server
     } else {
-      this.#server = http.createServer(serverOptions)
+      this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, accept)
     }
-    const server = this.#server
-    server.maxHeadersCount = limits.maxHeaders + 1
-    server.maxConnections = limits.maxConnectionsPerListener
-    server.timeout = o.idleTimeoutMs
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res))
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head))
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#onClientError(err, socket))
-    if (this.#proto === 'https') server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy())
+    this.#server.maxConnections = limits.maxConnectionsPerListener
+    // Heads that take too long (slowloris): checked a few times per timeout, as Node's http server does.
+    const every = Math.max(20, Math.min(1000, Math.floor(limits.headerTimeoutMs / 4)))
+    this.#sweep = setInterval(() => {
+      const now = Date.now()
+      for (const c of this.#connections) c.expireHead(now, limits.headerTimeoutMs)
+    }, every)
+    this.#sweep.unref()
   }
 
   /** Binds the listener (port 0: any free port, see `.port`). */
@@ -120,7 +133,7 @@ export class HttpListener {
     if (this.#certificates !== undefined) {
       // Built (and checked) before anything changes: a bad set leaves the listener as it was.
       const certificates = new ListenerCertificates(config.certificates, config.sslPolicy)
-      ;(this.#server as https.Server).setSecureContext(certificates.options)
+      ;(this.#server as tls.Server).setSecureContext(certificates.options)
       this.#certificates = certificates
     }
     this.#router.update(config)
@@ -130,25 +143,29 @@ export class HttpListener {
   /** The load balancer's idle timeout changed (0: never): for new and open connections' next idle period. */
   setIdleTimeout(ms: number): void {
     this.#idleTimeoutMs = ms
-    this.#server.keepAliveTimeout = ms
-    this.#server.timeout = ms
+    for (const c of this.#connections) c.setIdleTimeout(ms)
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#sweep)
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
-    this.#server.closeAllConnections()
+    for (const c of this.#connections) c.destroy()
+    this.#connections.clear()
+    for (const s of this.#sockets) s.destroy()
+    this.#sockets.clear()
     for (const s of this.#upgraded) s.destroy()
     this.#upgraded.clear()
-    this.#agents.close()
+    this.#pools.close()
     await closed
   }
 
   #listen(port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        this.#agents.close()
+        clearInterval(this.#sweep)
+        this.#pools.close()
         reject(bindError(err, this.#o.address, port, this.#config.protocol))
       }
       this.#server.once('error', onError)
@@ -156,81 +173,82 @@ export class HttpListener {
         this.#server.off('error', onError)
         const address = this.#server.address()
         this.#port = typeof address === 'object' && address !== null ? address.port : port
-        this.#portText = String(this.#port)
+        this.#ctx.port = String(this.#port)
         resolve()
       })
     })
   }
 
-  #context(sourceIp: string): ExchangeContext {
-    return {
-      clock: this.#o.clock,
-      agents: this.#agents,
-      targetTimeoutMs: this.#o.limits.targetTimeoutMs,
-      proto: this.#proto,
-      port: this.#portText,
-      clientIp: sourceIp,
-      localAddress: this.#o.address,
-      maxHeaderBytes: this.#o.limits.maxHeaderBytes
-    }
+  /** A socket tracked until it closes (so close() can end it). */
+  #hold(socket: Socket): void {
+    this.#sockets.add(socket)
+    socket.on('close', () => this.#sockets.delete(socket))
   }
 
-  #tooManyHeaders(req: IncomingMessage): boolean {
-    return req.rawHeaders.length > this.#o.limits.maxHeaders * 2
-  }
-
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#tooManyHeaders(req)) {
-      sendPage(res, 400, true)
-      req.socket.destroySoon()
+  #accept(socket: Socket): void {
+    if (this.#closed) {
+      socket.destroy()
       return
     }
-    const sourceIp = normaliseIp(req.socket.remoteAddress)
-    const action = this.#router.actionFor(req, sourceIp)
+    socket.setNoDelay(true)
+    if (this.#idleTimeoutMs > 0) socket.setTimeout(this.#idleTimeoutMs)
+    const conn = new ClientConnection(socket, normaliseIp(socket.remoteAddress), this.#handler, this.#o.limits, this.#date)
+    this.#connections.add(conn)
+    socket.on('close', () => this.#connections.delete(conn))
+  }
+
+  /** The Date header's value, formatted once per second of the Clock. */
+  #date = (): string => {
+    const now = this.#o.clock.now()
+    const second = Math.floor(now / 1000)
+    if (second !== this.#dateSecond) {
+      this.#dateSecond = second
+      this.#dateText = new Date(now).toUTCString()
+    }
+    return this.#dateText
+  }
+
+  #onRequest(conn: ClientConnection, head: RequestHead): void {
+    const sourceIp = conn.remoteIp
+    const action = this.#router.actionFor(head, sourceIp)
     if (action === undefined) {
-      sendPage(res, 503)
+      conn.answerPage(503)
       return
     }
     switch (action.type) {
       case 'fixed-response':
-        sendFixedResponse(res, action)
+        sendFixedResponse(conn, action)
         return
       case 'redirect':
-        sendRedirect(res, action, this.#redirectFacts(req))
+        sendRedirect(conn, action, this.#redirectFacts(head))
         return
       case 'forward': {
-        const choice = this.#router.choose(action, req, sourceIp)
+        const choice = this.#router.choose(action, head, sourceIp)
         if (choice === undefined) {
-          sendPage(res, 503)
+          conn.answerPage(503)
           return
         }
-        const ctx = this.#context(sourceIp)
-        if (choice.cookies !== undefined) ctx.cookies = choice.cookies
-        forward(req, res, choice.picked, ctx)
+        forward(conn, head, choice.picked, choice.cookies, this.#ctx)
         return
       }
     }
   }
 
-  #redirectFacts(req: IncomingMessage): { protocol: string; host: string; port: number; path: string; query: string } {
-    const url = req.url ?? '/'
+  #redirectFacts(head: RequestHead): { protocol: string; host: string; port: number; path: string; query: string } {
+    const url = head.url
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     return {
       protocol: this.#proto,
-      host: hostWithoutPort(req.headers.host),
+      host: hostWithoutPort(head.headers.host as string | undefined),
       port: this.#port,
       path: path.startsWith('/') ? path.slice(1) : path,
       query: q < 0 ? '' : url.slice(q + 1)
     }
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const date = new Date(this.#o.clock.now()).toUTCString()
-    if (this.#tooManyHeaders(req)) {
-      writeRawPage(socket, 400, date)
-      return
-    }
+  #onUpgrade(socket: Socket, req: RequestHead, head: Buffer): void {
+    const date = this.#date()
     socket.on('error', () => socket.destroy())
     this.#upgraded.add(socket)
     socket.on('close', () => this.#upgraded.delete(socket))
@@ -262,22 +280,13 @@ export class HttpListener {
       return
     }
     forwardUpgrade(req, socket, head, choice.picked, {
-      ...this.#context(sourceIp),
+      ...this.#ctx,
+      clientIp: sourceIp,
       idleTimeoutMs: this.#idleTimeoutMs,
       track: (s) => {
         this.#upgraded.add(s)
         s.on('close', () => this.#upgraded.delete(s))
       }
     })
-  }
-
-  #onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
-    if (err.code === 'ECONNRESET' || !socket.writable || (inFlight !== undefined && inFlight.headersSent)) {
-      socket.destroy()
-      return
-    }
-    writeRawPage(socket, clientErrorStatus(err.code), new Date(this.#o.clock.now()).toUTCString())
-    socket.destroySoon()
   }
 }

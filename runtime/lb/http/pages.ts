@@ -2,7 +2,7 @@
 // (`<html><head><title>502 Bad Gateway</title></head>…`) with `Server:
 // awselb/2.0`, prebuilt once per status so an error costs no formatting.
 
-import type { ServerResponse } from 'node:http'
+import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 
 const REASONS: Record<number, string> = {
@@ -23,7 +23,7 @@ const REASONS: Record<number, string> = {
 }
 
 export function reason(status: number): string {
-  return REASONS[status] ?? ''
+  return REASONS[status] ?? STATUS_CODES[status] ?? ''
 }
 
 const pages = new Map<number, Buffer>()
@@ -37,22 +37,6 @@ export function page(status: number): Buffer {
     pages.set(status, body)
   }
   return body
-}
-
-/** Answers a request with the load balancer's own page (close: the connection ends after it). */
-export function sendPage(res: ServerResponse, status: number, close = false, extra?: Record<string, string>): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
-  const body = page(status)
-  res.statusCode = status
-  res.setHeader('Server', 'awselb/2.0')
-  res.setHeader('Content-Type', 'text/html')
-  res.setHeader('Content-Length', body.length)
-  if (extra !== undefined) for (const [k, v] of Object.entries(extra)) res.setHeader(k, v)
-  if (close) res.setHeader('Connection', 'close')
-  res.end(body)
 }
 
 /** The same page written raw on a socket (parser errors, refused upgrades), then the connection closed. */

@@ -3,13 +3,16 @@
 // the target (pinned by AWSALB / AWSALBAPP-0 when the group is sticky), with
 // the cookies the response must carry.
 
-import type { IncomingMessage } from 'node:http'
 import type { Clock } from '../../clock/clock.js'
 import type { Action, ForwardAction, ListenerConfig, Picked, TargetGroupRuntime } from '../model.js'
 import { WeightedGroups } from './actions.js'
 import { cookieValue, decodeSticky, encodeSticky, setCookies, setsCookie } from './cookies.js'
+import type { RequestHead } from './h1-head.js'
 import { hostWithoutPort } from './headers.js'
 import { RuleTable, type RequestFacts } from './rules.js'
+
+/** What routing reads of a request. */
+export type RoutedRequest = Pick<RequestHead, 'method' | 'url' | 'headers'>
 
 export interface Choice {
   picked: Picked
@@ -38,15 +41,15 @@ export class Router {
   }
 
   /** The action for a request (the first of the matching rule's, else the default ones). */
-  actionFor(req: IncomingMessage, sourceIp: string): Action | undefined {
+  actionFor(req: RoutedRequest, sourceIp: string): Action | undefined {
     if (this.#rules.empty) return this.#rules.defaultActions[0]
-    const url = req.url ?? '/'
+    const url = req.url
     const q = url.indexOf('?')
     const facts: RequestFacts = {
-      method: req.method ?? 'GET',
+      method: req.method,
       path: q < 0 ? url : url.slice(0, q),
       query: q < 0 ? '' : url.slice(q + 1),
-      host: hostWithoutPort(req.headers.host),
+      host: hostWithoutPort(req.headers.host as string | undefined),
       headers: req.headers,
       sourceIp
     }
@@ -54,13 +57,13 @@ export class Router {
   }
 
   /** A target for a forward action; undefined: none available (503). */
-  choose(action: ForwardAction, req: IncomingMessage, sourceIp: string): Choice | undefined {
+  choose(action: ForwardAction, req: RoutedRequest, sourceIp: string): Choice | undefined {
     let groups = this.#weighted.get(action)
     if (groups === undefined) {
       groups = new WeightedGroups(action)
       this.#weighted.set(action, groups)
     }
-    const cookieHeader = req.headers.cookie
+    const cookieHeader = req.headers.cookie as string | undefined
     const groupSticky = action.groupStickiness?.enabled === true && groups.keys.length > 1 ? action.groupStickiness : undefined
     let groupKey: string | undefined
     if (groupSticky !== undefined) {

@@ -5,6 +5,7 @@
 
 import http from 'node:http'
 import type { IncomingMessage } from 'node:http'
+import type { RequestHead } from './h1-head.js'
 import type { Socket } from 'node:net'
 import type { TimerHandle } from '../../clock/clock.js'
 import type { Picked } from '../model.js'
@@ -18,7 +19,7 @@ function head(status: number, message: string, raw: readonly string[]): string {
   return out
 }
 
-export function forwardUpgrade(req: IncomingMessage, socket: Socket, bodyHead: Buffer, picked: Picked, ctx: ExchangeContext & { idleTimeoutMs: number; track: (s: Socket) => void }): void {
+export function forwardUpgrade(req: RequestHead, socket: Socket, bodyHead: Buffer, picked: Picked, ctx: ExchangeContext & { clientIp: string; idleTimeoutMs: number; track: (s: Socket) => void }): void {
   let released = false
   let answered = false
   /** The target's answer (a 101, or its refusal) is being relayed. */

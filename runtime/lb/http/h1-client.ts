@@ -1,0 +1,404 @@
+// One client connection to an HTTP listener, on a raw socket: request heads
+// are found and parsed here (h1-head.ts), bodies are delimited (Content-Length
+// or chunked, h1-chunked.ts) and handed to whoever answers the request — a
+// forward exchange (proxy.ts) or the load balancer itself (pages, redirects,
+// fixed responses). One exchange at a time: bytes of a pipelined next request
+// wait (bounded, the socket paused) until the current answer is complete.
+//
+// Why not node:http: a forwarded request through http.Server and
+// http.request cost ~80 µs of CPU here, most of it in the two stream stacks
+// (IncomingMessage, ServerResponse, ClientRequest, their listeners and
+// timers per request). Here a connection's listeners are registered once and
+// a request is a head parse, one write to the target and one to the client.
+//
+// Defences: the head size limit (431), the header count (400, in the
+// parser), the header timeout (408, checked by the listener's sweep), the
+// idle timeout (a socket deadline), strict framing (400 and the connection
+// closed; see h1-head.ts). Every failure closes the connection: after a
+// framing error nothing more on it can be trusted.
+
+import type { Socket } from 'node:net'
+import { ChunkedScanner, MALFORMED, NEED_MORE } from './h1-chunked.js'
+import { Framing, parseRequestHead, type RequestHead } from './h1-head.js'
+import { page, reason } from './pages.js'
+
+/** Where a request's body goes: the raw framed bytes, then requestEnd() or requestAbort(). */
+export interface BodySink {
+  /** false: the reader pauses until ClientConnection.resumeBody(). */
+  requestChunk(chunk: Buffer): boolean
+  requestEnd(): void
+  /** The body will never complete (the client left, or its framing broke). */
+  requestAbort(): void
+}
+
+export interface ClientHandler {
+  /** A request: answer it, or set a sink for its body, before returning. */
+  request(conn: ClientConnection, head: RequestHead): void
+  /** An upgrade request: the socket is the handler's from here on; rest is what followed the head. */
+  upgrade(socket: Socket, head: RequestHead, rest: Buffer): void
+}
+
+export interface ClientLimits {
+  maxHeaderBytes: number
+  maxHeaders: number
+}
+
+const HEAD = 0
+const BODY = 1
+const WAIT = 2
+const CLOSED = 3
+
+/** Bytes of a pipelined request held while the current one is answered, before reading pauses. */
+const HOLD_BYTES = 65_536
+const EMPTY = Buffer.alloc(0)
+
+const DISCARD: BodySink = { requestChunk: () => true, requestEnd: () => {}, requestAbort: () => {} }
+
+export class ClientConnection {
+  readonly socket: Socket
+  /** The client's address (IPv4-mapped IPv6 given as IPv4). */
+  readonly remoteIp: string
+  /** The current request (valid from handler.request() until the next). */
+  head: RequestHead | undefined
+  /** Set by an exchange: the client socket drained (write() had returned false). */
+  onWritable: (() => void) | undefined
+  /** Set by an exchange: the client went away mid-exchange. */
+  onGone: (() => void) | undefined
+
+  readonly #handler: ClientHandler
+  readonly #limits: ClientLimits
+  readonly #date: () => string
+  #buf: Buffer | undefined
+  #scanFrom = 0
+  #phase = HEAD
+  /** Real time (ms) the current head's first byte came; 0: none pending. */
+  #headStartedAt = 0
+  #remaining = 0
+  #chunked: ChunkedScanner | undefined
+  #sink: BodySink = DISCARD
+  #bodyDone = true
+  #responseDone = true
+  #keepAlive = true
+  #pumping = false
+  #paused = false
+  /** The client half-closed: no more requests will come. */
+  #ended = false
+
+  constructor(socket: Socket, remoteIp: string, handler: ClientHandler, limits: ClientLimits, date: () => string) {
+    this.socket = socket
+    this.remoteIp = remoteIp
+    this.#handler = handler
+    this.#limits = limits
+    this.#date = date
+    socket.on('data', this.#onData)
+    socket.on('end', this.#onEnd)
+    socket.on('drain', this.#onDrain)
+    socket.on('timeout', this.#onTimeout)
+    socket.on('error', this.#onError)
+    socket.on('close', this.#onClose)
+  }
+
+  get closed(): boolean {
+    return this.#phase === CLOSED
+  }
+
+  /** Whether the connection stays open after the current exchange (as far as the client is concerned). */
+  get keepAlive(): boolean {
+    return this.#keepAlive && !this.#ended
+  }
+
+  write(data: string | Buffer): boolean {
+    return this.socket.write(data)
+  }
+
+  /** The next request's body bytes may flow again (a sink's write() returned false). */
+  resumeBody(): void {
+    if (!this.#paused || this.#phase === CLOSED) return
+    this.#paused = false
+    this.socket.resume()
+    this.#pump()
+  }
+
+  setSink(sink: BodySink): void {
+    this.#sink = sink
+  }
+
+  /** The current answer is complete: the next request is read, or the connection ends (keepAlive false). */
+  finish(keepAlive: boolean): void {
+    if (this.#phase === CLOSED || this.#responseDone) return
+    this.#responseDone = true
+    this.onWritable = undefined
+    this.onGone = undefined
+    if (!keepAlive || !this.#keepAlive) {
+      this.#close()
+      return
+    }
+    if (!this.#bodyDone) {
+      // Answered before the body was read (our own page, an early answer): the rest is read and dropped.
+      this.#sink = DISCARD
+      return
+    }
+    this.#next()
+  }
+
+  /** An answer of the load balancer's own (pages, redirects, fixed responses); extra: header lines, each ending CRLF. */
+  answer(status: number, contentType: string, body: Buffer, extra = '', close = false): void {
+    if (this.#phase === CLOSED) return
+    const keep = !close && this.keepAlive
+    const head = this.head
+    const connection = !keep ? 'Connection: close\r\n' : head !== undefined && head.minor === 0 ? 'Connection: keep-alive\r\n' : ''
+    const text = `HTTP/1.1 ${status} ${reason(status)}\r\nServer: awselb/2.0\r\nDate: ${this.#date()}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n${extra}${connection}\r\n`
+    const socket = this.socket
+    socket.cork()
+    socket.write(text, 'latin1')
+    if (body.length > 0 && head?.method !== 'HEAD') socket.write(body)
+    socket.uncork()
+    this.finish(keep)
+  }
+
+  /** ALB's own HTML page for status. */
+  answerPage(status: number, close = false): void {
+    this.answer(status, 'text/html', page(status), '', close)
+  }
+
+  /** Closes at once (no more bytes either way). */
+  destroy(): void {
+    this.#phase = CLOSED
+    this.socket.destroy()
+  }
+
+  /** The listener's sweep: a head that has taken longer than the limit is cut with 408. */
+  expireHead(now: number, timeoutMs: number): void {
+    if (this.#phase === HEAD && this.#headStartedAt !== 0 && now - this.#headStartedAt >= timeoutMs) this.#fail(408)
+  }
+
+  /** New idle deadline (0: none). */
+  setIdleTimeout(ms: number): void {
+    this.socket.setTimeout(ms)
+  }
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#phase === CLOSED) return
+    this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk])
+    if (this.#phase === HEAD && this.#headStartedAt === 0) this.#headStartedAt = Date.now()
+    this.#pump()
+  }
+
+  #onEnd = (): void => {
+    // A client's FIN is taken as the client leaving (as Node's http server
+    // does by default): an exchange in flight is cut, the connection ends.
+    this.#ended = true
+    if (this.#phase === CLOSED) return
+    if (this.#phase === BODY && !this.#bodyDone) this.#sink.requestAbort()
+    const gone = this.#responseDone ? undefined : this.onGone
+    this.onGone = undefined
+    this.onWritable = undefined
+    this.#responseDone = true
+    this.#close()
+    gone?.()
+  }
+
+  #onDrain = (): void => {
+    this.onWritable?.()
+  }
+
+  #onTimeout = (): void => {
+    this.destroy()
+  }
+
+  #onError = (): void => {
+    this.destroy()
+  }
+
+  #onClose = (): void => {
+    const wasBody = this.#phase === BODY && !this.#bodyDone
+    this.#phase = CLOSED
+    if (wasBody) this.#sink.requestAbort()
+    const gone = this.onGone
+    this.onGone = undefined
+    this.onWritable = undefined
+    gone?.()
+  }
+
+  /** Ends the connection after what was written (a half-close; the client's FIN follows). */
+  #close(): void {
+    this.#phase = CLOSED
+    this.#buf = undefined
+    this.socket.end()
+    // A client that never closes its side is not waited for past the flush.
+    this.socket.setTimeout(5_000)
+  }
+
+  #fail(status: number): void {
+    if (this.#phase === CLOSED) return
+    if (!this.socket.writable) {
+      this.destroy()
+      return
+    }
+    this.head = undefined
+    const body = page(status)
+    this.socket.end(
+      `HTTP/1.1 ${status} ${reason(status)}\r\nServer: awselb/2.0\r\nDate: ${this.#date()}\r\nContent-Type: text/html\r\n` +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n` + body.toString('latin1'),
+      'latin1'
+    )
+    this.#phase = CLOSED
+    this.#buf = undefined
+    this.socket.setTimeout(5_000)
+  }
+
+  /** After a complete exchange: on to the next request (or the end, if the client has finished). */
+  #next(): void {
+    this.#phase = HEAD
+    this.head = undefined
+    if (this.#paused) {
+      this.#paused = false
+      this.socket.resume()
+    }
+    if (this.#buf !== undefined) {
+      if (this.#headStartedAt === 0) this.#headStartedAt = Date.now()
+      if (!this.#pumping) this.#pump()
+    } else if (this.#ended) {
+      this.#close()
+    }
+  }
+
+  #pump(): void {
+    if (this.#pumping) return
+    this.#pumping = true
+    try {
+      while (this.#buf !== undefined) {
+        const phase = this.#phase
+        if (phase === HEAD) {
+          if (!this.#readHead()) break
+        } else if (phase === BODY) {
+          if (this.#paused || !this.#readBody()) break
+        } else {
+          if (phase === WAIT && this.#buf.length > HOLD_BYTES && !this.#paused) {
+            this.#paused = true
+            this.socket.pause()
+          }
+          break
+        }
+      }
+    } finally {
+      this.#pumping = false
+    }
+    if (this.#phase === HEAD && this.#buf === undefined && this.#ended) this.#close()
+  }
+
+  /** false: stop pumping (more bytes needed, the connection closed, or it was handed off). */
+  #readHead(): boolean {
+    let buf = this.#buf!
+    // Empty lines before a request line are allowed (RFC 9112 §2.2).
+    let skip = 0
+    while (skip + 1 < buf.length && buf[skip] === 13 && buf[skip + 1] === 10) skip += 2
+    if (skip > 0) {
+      buf = buf.subarray(skip)
+      this.#scanFrom = 0
+      if (buf.length === 0) {
+        this.#buf = undefined
+        this.#headStartedAt = 0
+        return false
+      }
+      this.#buf = buf
+    }
+    const max = this.#limits.maxHeaderBytes
+    const end = buf.indexOf('\r\n\r\n', this.#scanFrom, 'latin1')
+    if (end < 0) {
+      if (buf.length > max) this.#fail(431)
+      else this.#scanFrom = Math.max(0, buf.length - 3)
+      return false
+    }
+    if (end + 4 > max) {
+      this.#fail(431)
+      return false
+    }
+    const head = parseRequestHead(buf.toString('latin1', 0, end), this.#limits.maxHeaders)
+    if (typeof head === 'number') {
+      this.#fail(head)
+      return false
+    }
+    this.#headStartedAt = 0
+    this.#scanFrom = 0
+    const rest = end + 4
+    this.#buf = rest < buf.length ? buf.subarray(rest) : undefined
+    this.head = head
+    this.#keepAlive = head.keepAlive
+    this.#responseDone = false
+    this.#sink = DISCARD
+    if (head.upgrade) {
+      this.#handOff(head)
+      return false
+    }
+    if (head.framing === Framing.None) {
+      this.#bodyDone = true
+      this.#phase = WAIT
+    } else {
+      this.#bodyDone = false
+      this.#phase = BODY
+      this.#remaining = head.length
+      this.#chunked = head.framing === Framing.Chunked ? new ChunkedScanner(max) : undefined
+    }
+    this.#handler.request(this, head)
+    return this.#phase !== CLOSED
+  }
+
+  #readBody(): boolean {
+    const buf = this.#buf!
+    let n: number
+    let done: boolean
+    const chunked = this.#chunked
+    if (chunked !== undefined) {
+      const r = chunked.scan(buf, 0, buf.length)
+      if (r === MALFORMED) {
+        this.#sink.requestAbort()
+        if (this.#responseDone) this.destroy()
+        else this.#fail(400)
+        return false
+      }
+      done = r !== NEED_MORE
+      n = done ? r : buf.length
+    } else {
+      n = Math.min(this.#remaining, buf.length)
+      this.#remaining -= n
+      done = this.#remaining === 0
+    }
+    this.#buf = n < buf.length ? buf.subarray(n) : undefined
+    const sink = this.#sink
+    const more = n === 0 || sink.requestChunk(n === buf.length ? buf : buf.subarray(0, n))
+    if (done) {
+      this.#bodyDone = true
+      this.#chunked = undefined
+      if (this.#responseDone) {
+        this.#next()
+      } else {
+        this.#phase = WAIT
+        sink.requestEnd()
+      }
+      return this.#phase !== CLOSED
+    }
+    if (!more && this.#phase === BODY) {
+      this.#paused = true
+      this.socket.pause()
+      return false
+    }
+    return this.#phase !== CLOSED
+  }
+
+  #handOff(head: RequestHead): void {
+    const socket = this.socket
+    const rest = this.#buf ?? EMPTY
+    this.#buf = undefined
+    this.#phase = CLOSED
+    socket.pause()
+    socket.setTimeout(0)
+    socket.off('data', this.#onData)
+    socket.off('end', this.#onEnd)
+    socket.off('drain', this.#onDrain)
+    socket.off('timeout', this.#onTimeout)
+    socket.off('error', this.#onError)
+    socket.off('close', this.#onClose)
+    this.#handler.upgrade(socket, head, rest)
+  }
+}
