@@ -102,6 +102,7 @@ export function loadBalancerConfig(ctx: ElbContext, reader: StoreReader, lb: Loa
     type: lb.loadBalancer.Type,
     address: lb.address,
     idleTimeoutMs: idle * 1000,
+    http2: lb.loadBalancer.Type === 'application' ? lb.attributes['routing.http2.enabled'] !== 'false' : undefined,
     listeners
   }
 }

@@ -202,6 +202,8 @@ export interface LoadBalancerConfig {
   address: string
   /** ALB idle timeout (attribute idle_timeout.timeout_seconds, default 60 s). */
   idleTimeoutMs: number
+  /** ALB: HTTPS listeners offer HTTP/2 by ALPN (attribute routing.http2.enabled; undefined: true). */
+  http2?: boolean
   listeners: readonly ListenerConfig[]
 }
 

@@ -27,9 +27,11 @@ export interface Listener {
   close(): Promise<void>
   /** The load balancer's idle timeout changed; without it the listener keeps its first one. */
   setIdleTimeout?(ms: number): void
+  /** routing.http2.enabled changed (HTTPS listeners). */
+  setHttp2?(enabled: boolean): void
 }
 
-export type ListenerOpener = (config: ListenerConfig, o: ListenerOptions) => Promise<Listener>
+export type ListenerOpener = (config: ListenerConfig, o: ListenerOptions & { http2?: boolean }) => Promise<Listener>
 export type TargetGroupFactory = (config: TargetGroupConfig, o: { clock: Clock }) => TargetGroupRuntime
 
 export interface LoadBalancerPlaneOptions extends LbPlaneOptions {
@@ -191,7 +193,7 @@ export class LoadBalancerPlane implements LbPlane {
       targetGroup: (key) => this.#groups.get(key)
     }
     try {
-      return NETWORK.has(config.protocol) ? await TcpListener.open(config, o) : await this.#openHttp(config, o)
+      return NETWORK.has(config.protocol) ? await TcpListener.open(config, o) : await this.#openHttp(config, { ...o, http2: lb.http2 !== false })
     } catch (error) {
       // One error for a port that cannot be had, whichever listener met it.
       if (error instanceof StratusError && error.code === 'ListenerPortUnavailable') throw error
@@ -264,6 +266,9 @@ export class LoadBalancerPlane implements LbPlane {
     await Promise.all(removed.map((b) => b.listener.close()))
     if (sameAddress && old.config.idleTimeoutMs !== config.idleTimeoutMs) {
       for (const u of updates) u.bound.listener.setIdleTimeout?.(config.idleTimeoutMs)
+    }
+    if (sameAddress && (old.config.http2 !== false) !== (config.http2 !== false)) {
+      for (const u of updates) u.bound.listener.setHttp2?.(config.http2 !== false)
     }
     const listeners = new Map<number, Bound>()
     for (const u of updates) listeners.set(u.config.port, { config: u.config, listener: u.bound.listener })

@@ -47,7 +47,8 @@ export function sendRedirect(conn: ClientConnection, action: RedirectAction, f: 
 /** The fixed response's body (UTF-8) and type, prepared once per action. */
 const fixedBodies = new WeakMap<FixedResponseAction, { body: Buffer; type: string; status: number }>()
 
-export function sendFixedResponse(conn: ClientConnection, action: FixedResponseAction): void {
+/** A fixed response's status, content type and body. */
+export function fixedBody(action: FixedResponseAction): { body: Buffer; type: string; status: number } {
   let fixed = fixedBodies.get(action)
   if (fixed === undefined) {
     fixed = {
@@ -57,6 +58,11 @@ export function sendFixedResponse(conn: ClientConnection, action: FixedResponseA
     }
     fixedBodies.set(action, fixed)
   }
+  return fixed
+}
+
+export function sendFixedResponse(conn: ClientConnection, action: FixedResponseAction): void {
+  const fixed = fixedBody(action)
   conn.answer(fixed.status, fixed.type, fixed.body)
 }
 

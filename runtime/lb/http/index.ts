@@ -21,7 +21,7 @@ import { InvalidArgumentError } from '../../errors.js'
 import type { Action, LbLimits, ListenerConfig, TargetGroupRuntime } from '../model.js'
 import { bindError } from '../tcp.js'
 import { ListenerCertificates } from '../tcp-tls.js'
-import { sendFixedResponse, sendRedirect, redirectLocation } from './actions.js'
+import { fixedBody, sendFixedResponse, sendRedirect, redirectLocation } from './actions.js'
 import { ClientConnection, type ClientHandler } from './h1-client.js'
 import type { RequestHead } from './h1-head.js'
 import { TargetPools } from './h1-target.js'
@@ -31,6 +31,8 @@ import { forward, type ExchangeContext } from './proxy.js'
 import { normaliseIp } from './rules.js'
 import { Router } from './router.js'
 import { forwardUpgrade } from './upgrade.js'
+import { answerStream, forwardStream, H2Front } from './h2.js'
+import type { ServerHttp2Stream } from 'node:http2'
 
 export interface HttpListenerOptions {
   address: string
@@ -38,6 +40,8 @@ export interface HttpListenerOptions {
   limits: LbLimits
   targetGroup: (key: string) => TargetGroupRuntime | undefined
   clock: Clock
+  /** HTTPS: clients may choose HTTP/2 by ALPN (ALB's routing.http2.enabled; default true). */
+  http2?: boolean
 }
 
 export class HttpListener {
@@ -47,6 +51,9 @@ export class HttpListener {
   readonly #ctx: ExchangeContext
   readonly #handler: ClientHandler
   #certificates: ListenerCertificates | undefined
+  /** HTTPS only: the HTTP/2 sessions' side. */
+  #h2: H2Front | undefined
+  #http2: boolean
   readonly #o: HttpListenerOptions
   readonly #proto: 'http' | 'https'
   readonly #connections = new Set<ClientConnection>()
@@ -68,6 +75,7 @@ export class HttpListener {
     this.#config = config
     this.#o = o
     this.#idleTimeoutMs = o.idleTimeoutMs
+    this.#http2 = o.http2 !== false
     this.#proto = config.protocol === 'HTTPS' ? 'https' : 'http'
     this.#router = new Router(config, { targetGroup: o.targetGroup, clock: o.clock })
     const limits = o.limits
@@ -89,10 +97,19 @@ export class HttpListener {
     if (this.#proto === 'https') {
       // SNI reads the current set: update() replaces it for new handshakes.
       this.#certificates = new ListenerCertificates(config.certificates, config.sslPolicy)
+      this.#h2 = new H2Front({
+        maxHeaderBytes: limits.maxHeaderBytes,
+        maxHeaders: limits.maxHeaders,
+        idleTimeoutMs: o.idleTimeoutMs,
+        date: this.#date,
+        stream: (stream, head, ip) => this.#onStream(stream, head, ip)
+      })
       const server = tls.createServer({
         ...this.#certificates.options,
         allowHalfOpen: true,
-        SNICallback: (name, cb) => this.#certificates!.sniCallback(name, cb)
+        SNICallback: (name, cb) => this.#certificates!.sniCallback(name, cb),
+        // h2 while routing.http2.enabled is on (read at each handshake), else HTTP/1.1.
+        ALPNCallback: ({ protocols }) => (this.#http2 && protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined)
       }, accept)
       server.on('connection', (socket: Socket) => this.#hold(socket))
       server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy())
@@ -144,12 +161,19 @@ export class HttpListener {
   setIdleTimeout(ms: number): void {
     this.#idleTimeoutMs = ms
     for (const c of this.#connections) c.setIdleTimeout(ms)
+    this.#h2?.setIdleTimeout(ms)
+  }
+
+  /** routing.http2.enabled changed: new TLS handshakes offer h2 or not (open connections keep theirs). */
+  setHttp2(enabled: boolean): void {
+    this.#http2 = enabled
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#sweep)
+    this.#h2?.close()
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const c of this.#connections) c.destroy()
     this.#connections.clear()
@@ -191,6 +215,10 @@ export class HttpListener {
       return
     }
     socket.setNoDelay(true)
+    if (this.#h2 !== undefined && (socket as tls.TLSSocket).alpnProtocol === 'h2') {
+      this.#h2.accept(socket as tls.TLSSocket)
+      return
+    }
     if (this.#idleTimeoutMs > 0) socket.setTimeout(this.#idleTimeoutMs)
     const conn = new ClientConnection(socket, normaliseIp(socket.remoteAddress), this.#handler, this.#o.limits, this.#date)
     this.#connections.add(conn)
@@ -229,6 +257,37 @@ export class HttpListener {
           return
         }
         forward(conn, head, choice.picked, choice.cookies, this.#ctx)
+        return
+      }
+    }
+  }
+
+  /** An HTTP/2 stream: the same rules and actions, answered in h2. */
+  #onStream(stream: ServerHttp2Stream, head: RequestHead, sourceIp: string): void {
+    const action = this.#router.actionFor(head, sourceIp)
+    const date = this.#date()
+    if (action === undefined) {
+      answerStream(stream, head.method, 503, 'text/html', page(503), date)
+      return
+    }
+    switch (action.type) {
+      case 'fixed-response': {
+        const f = fixedBody(action)
+        answerStream(stream, head.method, f.status, f.type, f.body, date)
+        return
+      }
+      case 'redirect': {
+        const status = action.statusCode === 'HTTP_301' ? 301 : 302
+        answerStream(stream, head.method, status, 'text/html', page(status), date, { location: redirectLocation(action, this.#redirectFacts(head)) })
+        return
+      }
+      case 'forward': {
+        const choice = this.#router.choose(action, head, sourceIp)
+        if (choice === undefined) {
+          answerStream(stream, head.method, 503, 'text/html', page(503), date)
+          return
+        }
+        forwardStream(stream, head, sourceIp, choice.picked, choice.cookies, this.#ctx, this.#date)
         return
       }
     }

@@ -4,9 +4,11 @@
 import http from 'node:http'
 import net from 'node:net'
 import type { Test } from 'tap'
+import 'reflect-metadata'
+import * as x509 from '@peculiar/x509'
 import { RealClock, type Clock } from '../../../runtime/clock/clock.js'
 import { HttpListener } from '../../../runtime/lb/http/index.js'
-import { DEFAULT_LB_LIMITS, type Action, type LbLimits, type ListenerConfig, type PickRequest, type Picked, type TargetGroupConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
+import { DEFAULT_LB_LIMITS, type Action, type LbLimits, type ListenerCertificate, type ListenerConfig, type PickRequest, type Picked, type TargetGroupConfig, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { TargetGroup } from '../../../runtime/lb/target-group.js'
 
 export const LISTENER_ARN = 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
@@ -25,6 +27,7 @@ export interface OpenOptions {
   groups?: Map<string, TargetGroupRuntime>
   clock?: Clock
   address?: string
+  http2?: boolean
 }
 
 export async function openListener(t: Test, config: ListenerConfig, o: OpenOptions = {}): Promise<HttpListener> {
@@ -34,7 +37,8 @@ export async function openListener(t: Test, config: ListenerConfig, o: OpenOptio
     idleTimeoutMs: o.idleTimeoutMs ?? 60_000,
     limits: { ...DEFAULT_LB_LIMITS, ...o.limits },
     targetGroup: (key) => groups.get(key),
-    clock: o.clock ?? new RealClock()
+    clock: o.clock ?? new RealClock(),
+    ...(o.http2 === undefined ? {} : { http2: o.http2 })
   })
   t.teardown(() => listener.close())
   return listener
@@ -200,3 +204,26 @@ export function group(t: Test, groups: Map<string, TargetGroupRuntime>, key: str
 export async function until(check: () => boolean, tries = 200): Promise<void> {
   for (let i = 0; i < tries && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
 }
+
+// --- certificates -------------------------------------------------------------------
+
+x509.cryptoProvider.set(globalThis.crypto)
+
+/** A self-signed ECDSA certificate for names (valid from yesterday to tomorrow). */
+export async function certificate(key: string, names: string[], isDefault = false): Promise<ListenerCertificate> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+  const keys = await globalThis.crypto.subtle.generateKey(alg, true, ['sign', 'verify'])
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(8))).toString('hex'),
+    name: `CN=${names[0]}`,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    keys,
+    signingAlgorithm: alg,
+    extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))]
+  })
+  const pkcs8 = await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey)
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`
+  return { key, certPem: cert.toString('pem'), keyPem, names, isDefault }
+}
+

@@ -7,27 +7,8 @@ import tls from 'node:tls'
 import 'reflect-metadata'
 import * as x509 from '@peculiar/x509'
 import t from 'tap'
-import type { ListenerCertificate, TargetGroupRuntime } from '../../../runtime/lb/model.js'
-import { backend, fixed, group, groupArn, listenerConfig, openListener } from './http-fixtures.js'
-
-x509.cryptoProvider.set(globalThis.crypto)
-
-async function certificate(key: string, names: string[], isDefault = false): Promise<ListenerCertificate> {
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-  const keys = await globalThis.crypto.subtle.generateKey(alg, true, ['sign', 'verify'])
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(8))).toString('hex'),
-    name: `CN=${names[0]}`,
-    notBefore: new Date(Date.now() - 86_400_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-    keys,
-    signingAlgorithm: alg,
-    extensions: [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))]
-  })
-  const pkcs8 = await globalThis.crypto.subtle.exportKey('pkcs8', keys.privateKey)
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`
-  return { key, certPem: cert.toString('pem'), keyPem, names, isDefault }
-}
+import type { TargetGroupRuntime } from '../../../runtime/lb/model.js'
+import { backend, certificate, fixed, group, groupArn, listenerConfig, openListener } from './http-fixtures.js'
 
 /** The CN of the certificate the listener presents for a server name. */
 function presented(port: number, servername: string | undefined, o: tls.ConnectionOptions = {}): Promise<string> {
