@@ -28,6 +28,7 @@ import { taskDefinitionOperations } from './task-definitions.js'
 import { taskOperations } from './run-task.js'
 import { serviceOperations } from './services.js'
 import { execOperations } from './exec.js'
+import { taskSetOperations } from './task-sets.js'
 
 export interface EcsOptions {
   store: Store
@@ -70,8 +71,9 @@ export class Ecs {
     this.#ctx = ctx
     defineEcsIndexes(o.store)
     // Order matters: clusters first (the default cluster and its instances), then
-    // definitions, tasks (registers the TaskLauncher owner), services (hooks on tasks).
-    Object.assign(this, clusterOperations(ctx), taskDefinitionOperations(ctx), taskOperations(ctx), serviceOperations(ctx), execOperations(ctx))
+    // definitions, tasks (registers the TaskLauncher owner), services (hooks on tasks; the
+    // queue task sets enqueue their service on).
+    Object.assign(this, clusterOperations(ctx), taskDefinitionOperations(ctx), taskOperations(ctx), serviceOperations(ctx), taskSetOperations(ctx), execOperations(ctx))
   }
 
   /** The context (tests and the engine's wiring; not part of the API). */
