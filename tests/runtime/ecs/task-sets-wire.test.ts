@@ -78,6 +78,43 @@ t.test('task sets over the wire, as the official SDK sees them', async (t) => {
   t.equal((await ecs.send(new DescribeTaskSetsCommand({ cluster: 'default', service: 'ext' }))).taskSets![0].runningCount, 2, 'a new desired count: ⌈2 × 100%⌉')
 })
 
+t.test('IAM is asked about the task set ARNs (task-set/<cluster>/<service>/<id>), with ecs:service', async (t) => {
+  const key = { accessKeyId: 'AKIATASKSETSWIRE0001', secretAccessKey: 'task/sets/wire/secret/key/0000000000000' }
+  const locked = 'arn:aws:ecs:us-east-1:000000000000:task-set/default/locked/*'
+  const cloud = await simulatedCloud({
+    auth: 'iam',
+    iam: {
+      users: [{
+        userName: 'deployer', accessKeys: [key],
+        policies: [{
+          policyName: 'ecs', policyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 'ecs:*', Resource: '*' },
+              { Effect: 'Deny', Action: ['ecs:CreateTaskSet', 'ecs:DeleteTaskSet'], Resource: locked },
+              { Effect: 'Deny', Action: 'ecs:UpdateTaskSet', Resource: '*', Condition: { StringEquals: { 'ecs:service': 'arn:aws:ecs:us-east-1:000000000000:service/default/frozen' } } }
+            ]
+          }
+        }]
+      }]
+    }
+  })
+  t.teardown(() => cloud.close())
+  const ecs = new ECSClient({ ...clientConfig(cloud), credentials: key })
+  t.teardown(() => ecs.destroy())
+  await seedDefinition(cloud.engine, 'app', { environment: sim(36_000) })
+  for (const name of ['locked', 'open', 'frozen']) await ecs.send(new CreateServiceCommand({ serviceName: name, desiredCount: 1, deploymentController: { type: 'EXTERNAL' } }))
+  const denied = await ecs.send(new CreateTaskSetCommand({ cluster: 'default', service: 'locked', taskDefinition: 'app' })).catch((e) => e)
+  t.equal(denied.name, 'AccessDeniedException', 'CreateTaskSet on a denied service\'s task sets')
+  const { taskSet } = await ecs.send(new CreateTaskSetCommand({ cluster: 'default', service: 'open', taskDefinition: 'app' }))
+  t.equal(taskSet!.status, 'ACTIVE', 'another service is not denied')
+  const { taskSet: frozen } = await ecs.send(new CreateTaskSetCommand({ cluster: 'default', service: 'frozen', taskDefinition: 'app' }))
+  const byCondition = await ecs.send(new UpdateTaskSetCommand({ cluster: 'default', service: 'frozen', taskSet: frozen!.id, scale: { value: 10, unit: 'PERCENT' } })).catch((e) => e)
+  t.equal(byCondition.name, 'AccessDeniedException', 'UpdateTaskSet denied on the ecs:service condition key')
+  const scaled = await ecs.send(new UpdateTaskSetCommand({ cluster: 'default', service: 'open', taskSet: taskSet!.taskSetArn, scale: { value: 10, unit: 'PERCENT' } }))
+  t.equal(scaled.taskSet!.scale!.value, 10)
+})
+
 async function sdkChecks(t: Test, cloud: StratusClient, prefix: string): Promise<void> {
   const cluster = await cloud.ecs.cluster(`${prefix}-web`).create()
   const def = await cloud.ecs.taskDefinition(`${prefix}-app`).container('main', { image: 'busybox:1.36', memory: 128, environment: [{ name: 'STRATUS_SIM_SECONDS', value: '3600' }] }).register()
