@@ -9,6 +9,7 @@ import { freeze, type Spec } from './spec.js'
 import { Task } from './ecs-tasks.js'
 import type { TaskDefinitionHandle } from './ecs-task-definitions.js'
 import { waitFor, type WaitOptions } from './ecs-wait.js'
+import { TaskSetBuilder, TaskSetHandle } from './ecs-task-sets.js'
 
 type Shape = Record<string, any>
 
@@ -65,6 +66,8 @@ export class ServiceHandle implements AsyncDisposable {
   async waitSteady(options?: WaitOptions): Promise<Shape> {
     return waitFor(`service ${this.name} steady`, () => this.describe(), (s) => {
       if (s.status !== undefined && s.status !== 'ACTIVE') return `it is ${String(s.status)}`
+      // EXTERNAL controller: steady when every task set is (none draining).
+      if (s.deploymentController?.type === 'EXTERNAL') return ((s.taskSets ?? []) as Shape[]).every((ts) => ts.stabilityStatus === 'STEADY_STATE' && ts.status !== 'DRAINING')
       const deployments = (s.deployments ?? []) as Shape[]
       const primary = deployments.find((d) => d.status === 'PRIMARY')
       if (primary?.rolloutState === 'FAILED') return `its deployment failed: ${String(primary.rolloutStateReason ?? '')}`
@@ -83,6 +86,17 @@ export class ServiceHandle implements AsyncDisposable {
       nextToken = page.nextToken as string | undefined
     } while (nextToken !== undefined)
     return arns.map((arn) => new Task(this.#ecs, this.cluster, arn))
+  }
+
+  /** A builder for a task set of this service (the EXTERNAL deployment controller). */
+  taskSet(def: TaskDefinitionHandle | string): TaskSetBuilder {
+    return new TaskSetBuilder(this.#ecs, { cluster: this.cluster, service: this.name, fields: { taskDefinition: definitionName(def) } })
+  }
+
+  /** Its task sets (DescribeTaskSets), PRIMARY, ACTIVE and DRAINING ones. */
+  async taskSets(): Promise<TaskSetHandle[]> {
+    const { taskSets } = await this.#ecs.describeTaskSets({ cluster: this.cluster, service: this.name }) as Shape
+    return ((taskSets ?? []) as Shape[]).map((ts) => new TaskSetHandle(this.#ecs, this.cluster, this.name, ts))
   }
 
   /** ListServiceDeployments: its deployments, newest first (status IN_PROGRESS, SUCCESSFUL, ROLLBACK_SUCCESSFUL …), every page. */
@@ -156,6 +170,11 @@ export class ServiceBuilder {
 
   launchType(launchType: 'EC2' | 'FARGATE' | 'EXTERNAL'): ServiceBuilder {
     return this.#field('launchType', launchType)
+  }
+
+  /** ECS (default: rolling and blue/green deployments) or EXTERNAL (task sets: no task definition here, `handle.taskSet(def)`). */
+  deploymentController(type: 'ECS' | 'EXTERNAL'): ServiceBuilder {
+    return this.#field('deploymentController', { type })
   }
 
   /** REPLICA (default) or DAEMON (one task per active container instance). */

@@ -12,6 +12,7 @@ import { Task } from './ecs-tasks.js'
 
 export { TaskDefinitionBuilder, TaskDefinitionHandle, type ContainerDefinitionFields } from './ecs-task-definitions.js'
 export { ServiceBuilder, ServiceHandle } from './ecs-services.js'
+export { TaskSetBuilder, TaskSetHandle } from './ecs-task-sets.js'
 export { Task, type TaskLogLine } from './ecs-tasks.js'
 export type { WaitOptions } from './ecs-wait.js'
 

@@ -7,7 +7,7 @@ export {
   type FinishedJobDetail, type RetryOptions
 } from './batch.js'
 export {
-  EcsClient, ClusterHandle, TaskDefinitionBuilder, TaskDefinitionHandle, ServiceBuilder, ServiceHandle, Task, type RunTaskOptions, type ContainerDefinitionFields,
+  EcsClient, ClusterHandle, TaskDefinitionBuilder, TaskDefinitionHandle, ServiceBuilder, ServiceHandle, TaskSetBuilder, TaskSetHandle, Task, type RunTaskOptions, type ContainerDefinitionFields,
   type TaskLogLine, type WaitOptions
 } from './ecs.js'
 export type { EcsApi, EcsExtensions, ExecStream, ExecStreamOptions } from '../runtime/ecs/index.js'

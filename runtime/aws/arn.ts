@@ -77,7 +77,9 @@ export const arns = {
     /** task/<cluster>/<32 hex digits>; the id is derived from a run id, so the same run always has the same ARN. */
     task: (p: Partition, cluster: string, runId: string) => arn(p, 'ecs', `task/${cluster}/${taskIdOf(runId)}`),
     taskDefinition: (p: Partition, family: string, revision: number) => arn(p, 'ecs', `task-definition/${family}:${revision}`),
-    service: (p: Partition, cluster: string, name: string) => arn(p, 'ecs', `service/${cluster}/${name}`)
+    service: (p: Partition, cluster: string, name: string) => arn(p, 'ecs', `service/${cluster}/${name}`),
+    /** task-set/<cluster>/<service>/ecs-svc/<19 digits> (the id is ecs-svc/<digits>). */
+    taskSet: (p: Partition, cluster: string, service: string, id: string) => arn(p, 'ecs', `task-set/${cluster}/${service}/${id}`)
   },
   ecr: {
     repository: (p: Partition, name: string) => arn(p, 'ecr', `repository/${name}`)

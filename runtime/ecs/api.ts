@@ -8,7 +8,8 @@ import type { TaskDefinitionExtensions, TaskDefinitionOperations } from './model
 import type { TaskExtensions, TaskOperations } from './model-tasks.js'
 import type { ServiceExtensions, ServiceOperations } from './model-services.js'
 import type { ExecExtensions, ExecOperations } from './model-exec.js'
+import type { TaskSetOperations } from './model-task-sets.js'
 
-export interface EcsApi extends ClusterOperations, TaskDefinitionOperations, TaskOperations, ServiceOperations, ExecOperations {}
+export interface EcsApi extends ClusterOperations, TaskDefinitionOperations, TaskOperations, ServiceOperations, TaskSetOperations, ExecOperations {}
 
 export interface EcsExtensions extends ClusterExtensions, TaskDefinitionExtensions, TaskExtensions, ServiceExtensions, ExecExtensions {}

@@ -12,6 +12,7 @@ export const ECS_EXCEPTIONS = {
   ClusterNotFoundException: 'NotFound',
   ServiceNotFoundException: 'NotFound',
   ServiceNotActiveException: 'Conflict',
+  TaskSetNotFoundException: 'NotFound',
   ClusterContainsContainerInstancesException: 'Conflict',
   ClusterContainsServicesException: 'Conflict',
   ClusterContainsTasksException: 'Conflict',

@@ -6,6 +6,8 @@
 // Lattice, volume configurations, alarms) are listed where a request may
 // carry them so a request naming them is refused by name, not ignored.
 
+import type { TaskSet } from './model-task-sets.js'
+
 export type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL' | 'MANAGED_INSTANCES'
 export type SchedulingStrategy = 'REPLICA' | 'DAEMON'
 export type PropagateTags = 'TASK_DEFINITION' | 'SERVICE' | 'NONE'
@@ -86,6 +88,8 @@ export interface Service {
   platformFamily?: string
   taskDefinition?: string
   deploymentConfiguration?: DeploymentConfiguration
+  /** EXTERNAL deployment controller: the service's task sets (counts computed when described). */
+  taskSets?: TaskSet[]
   deployments?: Deployment[]
   roleArn?: string
   /** Newest first, at most 100. */

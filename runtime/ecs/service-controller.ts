@@ -35,6 +35,8 @@ import { blueGreenOf, rolledBack, sidesOf } from './blue-green-step.js'
 import { shiftTraffic, type TrafficChange } from './blue-green-traffic.js'
 import { withHistory } from './service-deployments.js'
 import { phaseOf } from './service-phases.js'
+import { TaskSetStep } from './task-set-controller.js'
+import { isExternal } from './task-set-records.js'
 
 export const SERVICES_QUEUE = 'ecs:services'
 /** Placement failures are retried this often (clock ms), and their event repeated at most this often. */
@@ -79,7 +81,8 @@ function reconcileService(ctx: EcsContext, key: string, queue: WorkQueue): Recon
       return done
     }
     const before = JSON.stringify(got.value)
-    const step = new Step(ctx, tx, got.value)
+    // EXTERNAL deployment controller: the service runs task sets, not deployments (task-set-controller.ts).
+    const step = isExternal(got.value.service) ? new TaskSetStep(ctx, tx, got.value) : new Step(ctx, tx, got.value)
     const result = step.run()
     const state = withHistory(step.state, ctx.clock.now())
     if (step.deleted) tx.delete(SERVICES, key, got.version)

@@ -12,6 +12,7 @@ import { EcsError, invalidParameter } from './errors.js'
 import { SERVICES, TASKS, type ServiceRecord, type TaskRecord } from './records.js'
 import type { Deployment, Service } from './model-services.js'
 import { isFailedTask } from './circuit-breaker.js'
+import { describedTaskSet } from './task-set-records.js'
 
 export interface ServiceState extends ServiceRecord {
   service: Service
@@ -43,6 +44,8 @@ export interface ServiceState extends ServiceRecord {
   stopRequested?: { deploymentId: string; stopType: 'ROLLBACK' | 'ABORT' }
   /** What ListServiceDeployments / DescribeServiceDeployments report (service-deployments.ts). */
   history?: import('./service-deployments.js').DeploymentHistory[]
+  /** EXTERNAL controller: CreateTaskSet clientTokens, each with the task set it created and that request (task-sets.ts). */
+  taskSetTokens?: Record<string, { taskSetId: string; request: string }>
 }
 
 /** Store key of a service. */
@@ -127,5 +130,7 @@ export function describeService(reader: StoreReader, state: ServiceState, includ
     return { ...d, ...taskCounts(own), failedTasks: Math.max(d.failedTasks ?? 0, failed) }
   })
   const { tags, ...rest } = state.service
-  return { ...rest, ...taskCounts(tasks), deployments, ...(includeTags ? { tags: tags ?? [] } : {}) }
+  // A task set's tasks carry its id as their deploymentId: its counts are those of its tasks, as a deployment's.
+  const taskSets = state.service.taskSets?.map((ts) => describedTaskSet(ts, taskCounts(byDeployment.get(String(ts.id)) ?? []), state.service.desiredCount ?? 0, false))
+  return { ...rest, ...taskCounts(tasks), deployments, ...(taskSets !== undefined ? { taskSets } : {}), ...(includeTags ? { tags: tags ?? [] } : {}) }
 }

@@ -96,9 +96,10 @@ export function checkDeploymentController(value: unknown, field = 'deploymentCon
   if (value === undefined) return { type: 'ECS' }
   if (!isObject(value)) throw invalidParameter(field, `${field} must be an object with a type.`)
   const type = value.type
-  if (type === 'ECS') return { type }
-  if (type === 'CODE_DEPLOY' || type === 'EXTERNAL') {
-    throw new EcsError('UnsupportedFeatureException', `${field}.type ${type}: task sets are not supported by this engine; use the ECS deployment controller, whose deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY shifts traffic between target groups.`, { field: `${field}.type` })
+  if (type === 'ECS' || type === 'EXTERNAL') return { type }
+  if (type === 'CODE_DEPLOY') {
+    // CodeDeploy is not part of this engine: its task sets are driven by EXTERNAL (task-sets.ts) or ECS's own blue/green.
+    throw new EcsError('UnsupportedFeatureException', `${field}.type CODE_DEPLOY: there is no CodeDeploy in this engine; use the EXTERNAL deployment controller (task sets) or the ECS one, whose deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY shifts traffic between target groups.`, { field: `${field}.type` })
   }
   throw invalidParameter(`${field}.type`, `${field}.type must be one of ECS, CODE_DEPLOY, EXTERNAL.`)
 }

@@ -28,6 +28,7 @@ import { taskDefinitionOperations } from './task-definitions.js'
 import { taskOperations } from './run-task.js'
 import { serviceOperations } from './services.js'
 import { execOperations } from './exec.js'
+import { taskSetOperations } from './task-sets.js'
 
 export interface EcsOptions {
   store: Store
@@ -70,8 +71,9 @@ export class Ecs {
     this.#ctx = ctx
     defineEcsIndexes(o.store)
     // Order matters: clusters first (the default cluster and its instances), then
-    // definitions, tasks (registers the TaskLauncher owner), services (hooks on tasks).
-    Object.assign(this, clusterOperations(ctx), taskDefinitionOperations(ctx), taskOperations(ctx), serviceOperations(ctx), execOperations(ctx))
+    // definitions, tasks (registers the TaskLauncher owner), services (hooks on tasks; the
+    // queue task sets enqueue their service on).
+    Object.assign(this, clusterOperations(ctx), taskDefinitionOperations(ctx), taskOperations(ctx), serviceOperations(ctx), taskSetOperations(ctx), execOperations(ctx))
   }
 
   /** The context (tests and the engine's wiring; not part of the API). */
@@ -99,8 +101,9 @@ export class Ecs {
     ctx.targets = targets
     if (traffic !== undefined) ctx.traffic = traffic
     watchTargetHealth(ctx, (key) => ctx.queues.get(SERVICES_QUEUE)?.add(key))
-    // Services that name target groups are looked at again: their RUNNING tasks get registered.
-    for (const key of ctx.queues.keys()) if (key === SERVICES_QUEUE) for (const r of ctx.store.scan<{ service: { loadBalancers?: unknown[] } }>('ecs:services')) if ((r.value.service.loadBalancers ?? []).length > 0) ctx.queues.get(SERVICES_QUEUE)!.add(r.key)
+    // Services that name target groups (themselves or in a task set) are looked at again: their RUNNING tasks get registered.
+    const balanced = (s: { loadBalancers?: unknown[]; taskSets?: Array<{ loadBalancers?: unknown[] }> }) => (s.loadBalancers ?? []).length > 0 || (s.taskSets ?? []).some((ts) => (ts.loadBalancers ?? []).length > 0)
+    for (const key of ctx.queues.keys()) if (key === SERVICES_QUEUE) for (const r of ctx.store.scan<{ service: Parameters<typeof balanced>[0] }>('ecs:services')) if (balanced(r.value.service)) ctx.queues.get(SERVICES_QUEUE)!.add(r.key)
   }
 
   close(): Promise<void> {

@@ -34,6 +34,7 @@ import { checkGraceWithLoadBalancers, checkListenerRules, checkLoadBalancerShape
 import { drainingHook } from './service-targets.js'
 import { serviceDeploymentOperations } from './service-deployments.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
+import { createExternalService, updateExternalService } from './task-set-service.js'
 
 const DESCRIBE_LIMIT = 10
 const LIST_LIMITS = { default: 10, max: 100 } as const
@@ -44,7 +45,7 @@ function taskDefinitionOf(ctx: EcsContext, value: unknown, field = 'taskDefiniti
 }
 
 /** Launch type or capacity provider strategy: never both; neither means the cluster's default strategy, or EC2. */
-function placementTarget(cluster: Record<string, any>, launchType: LaunchType | undefined, strategy: CapacityProviderStrategyItem[] | undefined): { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] } {
+export function placementTarget(cluster: Record<string, any>, launchType: LaunchType | undefined, strategy: CapacityProviderStrategyItem[] | undefined): { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] } {
   if (launchType !== undefined && strategy !== undefined && strategy.length > 0) {
     throw invalidParameter('capacityProviderStrategy', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.')
   }
@@ -55,11 +56,11 @@ function placementTarget(cluster: Record<string, any>, launchType: LaunchType | 
   return { launchType: 'EC2' }
 }
 
-function usesFargate(target: { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] }): boolean {
+export function usesFargate(target: { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] }): boolean {
   return target.launchType === 'FARGATE' || (target.capacityProviderStrategy ?? []).some((i) => i.capacityProvider === 'FARGATE' || i.capacityProvider === 'FARGATE_SPOT')
 }
 
-function checkNetworkForDefinition(td: Record<string, any>, network: Service['networkConfiguration'], field = 'networkConfiguration'): void {
+export function checkNetworkForDefinition(td: Record<string, any>, network: Service['networkConfiguration'], field = 'networkConfiguration'): void {
   if (td.networkMode === 'awsvpc' && network?.awsvpcConfiguration === undefined) {
     throw invalidParameter(field, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
   }
@@ -75,7 +76,7 @@ function checkNetworkForDefinition(td: Record<string, any>, network: Service['ne
  * EC2), the definition's compatibility with the launch type, Fargate's
  * awsvpc, and every memberOf expression parsing (placement/query.ts).
  */
-function checkRunnable(cluster: ClusterRecord, td: Record<string, any>, target: { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] }, constraints: Service['placementConstraints'] | undefined): void {
+export function checkRunnable(cluster: ClusterRecord, td: Record<string, any>, target: { launchType?: LaunchType; capacityProviderStrategy?: CapacityProviderStrategyItem[] }, constraints: Service['placementConstraints'] | undefined): void {
   // One task is enough: a valid strategy is all Fargate or all EC2 (assignCapacity refuses a mix).
   const [capacity] = assignCapacity(cluster, target.launchType as never, target.capacityProviderStrategy, 1)
   const field = target.capacityProviderStrategy !== undefined ? 'capacityProviderStrategy' : 'launchType'
@@ -108,6 +109,8 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     refuseUnsupported(input as unknown as Record<string, unknown>)
     const schedulingStrategy = checkSchedulingStrategy(input.schedulingStrategy)
     const deploymentController = checkDeploymentController(input.deploymentController)
+    // EXTERNAL: the service is a frame for task sets (task-set-service.ts), with no deployment of its own.
+    if (deploymentController.type === 'EXTERNAL') return createExternalService(ctx, input, serviceName, controller.enqueue)
     const desired = checkDesiredCount(input.desiredCount)
     if (schedulingStrategy === 'REPLICA' && desired === undefined) throw invalidParameter('desiredCount', 'desiredCount is required when schedulingStrategy is REPLICA.')
     if (schedulingStrategy === 'DAEMON' && desired !== undefined) throw invalidParameter('desiredCount', 'The DAEMON scheduling strategy does not take a desiredCount: it runs one task on each container instance that meets the placement constraints.')
@@ -177,6 +180,7 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     const clusterName = String(cluster.cluster.clusterName)
     const serviceName = serviceNameOf(ctx, clusterName, input.service)
     const current = activeService(ctx.store, clusterName, serviceName).value.service
+    if (current.deploymentController?.type === 'EXTERNAL') return updateExternalService(ctx, input, clusterName, serviceName, controller.enqueue)
     const strategy = current.schedulingStrategy ?? 'REPLICA'
     const desired = checkDesiredCount(input.desiredCount)
     if (strategy === 'DAEMON' && desired !== undefined) throw invalidParameter('desiredCount', 'The DAEMON scheduling strategy does not take a desiredCount.')

@@ -10,6 +10,7 @@ import { TASK_DEFINITION_OPERATION_NAMES } from '../../runtime/ecs/model-task-de
 import { TASK_OPERATION_NAMES } from '../../runtime/ecs/model-tasks.js'
 import { SERVICE_OPERATION_NAMES } from '../../runtime/ecs/model-services.js'
 import { EXEC_OPERATION_NAMES } from '../../runtime/ecs/model-exec.js'
+import { TASK_SET_OPERATION_NAMES } from '../../runtime/ecs/model-task-sets.js'
 import { ECS_TARGET, ECS_TIMESTAMP_MEMBERS } from '../../runtime/api/tables/ecs.js'
 import type { EcsExtensions } from '../../runtime/ecs/api.js'
 import type { EcsService } from '../services.js'
@@ -18,7 +19,7 @@ import type { StratusApi } from './stratus-api.js'
 import type { WireClient } from './wire.js'
 
 const ECS_OPERATIONS: readonly string[] = [
-  ...CLUSTER_OPERATION_NAMES, ...TASK_DEFINITION_OPERATION_NAMES, ...TASK_OPERATION_NAMES, ...SERVICE_OPERATION_NAMES, ...EXEC_OPERATION_NAMES
+  ...CLUSTER_OPERATION_NAMES, ...TASK_DEFINITION_OPERATION_NAMES, ...TASK_OPERATION_NAMES, ...SERVICE_OPERATION_NAMES, ...TASK_SET_OPERATION_NAMES, ...EXEC_OPERATION_NAMES
 ]
 
 export function remoteEcs(wire: WireClient, stratus: StratusApi): EcsService {

@@ -47,6 +47,17 @@ export function serviceArn(p: Partition, value: unknown, cluster: unknown, field
   return inCluster(p, 'service', value, cluster, field)
 }
 
+/**
+ * A task set member (ecs-svc/<digits> or its ARN) as the ARN IAM is asked
+ * about: task-set/<cluster>/<service>/ecs-svc/<digits> (absent: every task set of the service).
+ */
+export function taskSetArn(p: Partition, value: unknown, service: unknown, cluster: unknown, field = 'taskSet'): string {
+  const serviceName = idOf(p, 'service/', service, 'service').split('/').pop()
+  const v = value === undefined ? '*' : String(value)
+  if (v.startsWith('arn:')) return arn(p, 'ecs', `task-set/${idOf(p, 'task-set/', v, field)}`)
+  return arn(p, 'ecs', `task-set/${clusterName(p, cluster)}/${serviceName}/${v}`)
+}
+
 export function containerInstanceArn(p: Partition, value: unknown, cluster: unknown, field = 'containerInstance'): string {
   return inCluster(p, 'container-instance', value, cluster, field)
 }

@@ -14,7 +14,7 @@ import { ECS_EXCEPTIONS } from '../../ecs/errors.js'
 import { codedOf } from '../errors.js'
 import { readOnlyByName, type Authorization, type CallContext, type Operation, type ServiceTable, type WireError } from '../operation.js'
 import {
-  capacityProviderArn, clusterArn, containerInstanceArn, each, requestTags, serviceArn, taggedArn, taskArn, taskDefinitionArn
+  capacityProviderArn, clusterArn, containerInstanceArn, each, requestTags, serviceArn, taggedArn, taskArn, taskDefinitionArn, taskSetArn
 } from './ecs-resources.js'
 
 export const ECS_TARGET = 'AmazonEC2ContainerServiceV20141113'
@@ -69,6 +69,7 @@ export function ecsOperations(ecs: EcsApi, p: Partition): Operation[] {
   const any: Authorize = () => ({ resources: ['*'] })
   const cluster: Authorize = (i) => ({ resources: [clusterArn(p, i.cluster)] })
   const clusterKey = (i: Input): Keys => ({ 'ecs:cluster': clusterArn(p, i.cluster) })
+  const serviceKey = (i: Input): Keys => ({ 'ecs:service': serviceArn(p, i.service, i.cluster) })
   const execKey = (i: Input): Keys => (typeof i.enableExecuteCommand === 'boolean' ? { 'ecs:enable-execute-command': String(i.enableExecuteCommand) } : {})
   const definitionKey = (i: Input): Keys => (i.taskDefinition !== undefined ? { 'ecs:task-definition': taskDefinitionArn(p, i.taskDefinition) } : {})
   const instances = (field: string): Authorize => (i) => ({
@@ -172,6 +173,30 @@ export function ecsOperations(ecs: EcsApi, p: Partition): Operation[] {
     ['ListServiceDeployments', { method: 'listServiceDeployments', required: ['service'], authorize: (i) => ({ resources: [serviceArn(p, i.service, i.cluster)], context: clusterKey(i) }) }],
     ['DescribeServiceDeployments', { method: 'describeServiceDeployments', required: ['serviceDeploymentArns'], authorize: (i) => ({ resources: Array.isArray(i.serviceDeploymentArns) ? i.serviceDeploymentArns.map(String) : ['*'] }) }],
     ['StopServiceDeployment', { method: 'stopServiceDeployment', required: ['serviceDeploymentArn'], authorize: (i) => ({ resources: [String(i.serviceDeploymentArn)] }) }],
+    // Task sets (EXTERNAL deployment controller): the service's ARN (ecs:service) and its task sets'
+    ['CreateTaskSet', {
+      method: 'createTaskSet', required: ['service', 'cluster', 'taskDefinition'],
+      authorize: (i) => ({
+        resources: [taskSetArn(p, undefined, i.service, i.cluster)], ...requestTags(i),
+        context: { ...clusterKey(i), ...serviceKey(i), ...capacityKey(i), ...definitionKey(i) }
+      })
+    }],
+    ['DescribeTaskSets', {
+      method: 'describeTaskSets', required: ['cluster', 'service'],
+      authorize: (i) => ({ resources: each(i.taskSets, (v, f) => taskSetArn(p, v, i.service, i.cluster, f), 'taskSets').map((r) => r === '*' ? taskSetArn(p, undefined, i.service, i.cluster) : r), context: { ...clusterKey(i), ...serviceKey(i) } })
+    }],
+    ['UpdateTaskSet', {
+      method: 'updateTaskSet', required: ['cluster', 'service', 'taskSet', 'scale'],
+      authorize: (i) => ({ resources: [taskSetArn(p, i.taskSet, i.service, i.cluster)], context: { ...clusterKey(i), ...serviceKey(i) } })
+    }],
+    ['UpdateServicePrimaryTaskSet', {
+      method: 'updateServicePrimaryTaskSet', required: ['cluster', 'service', 'primaryTaskSet'],
+      authorize: (i) => ({ resources: [taskSetArn(p, i.primaryTaskSet, i.service, i.cluster, 'primaryTaskSet')], context: { ...clusterKey(i), ...serviceKey(i) } })
+    }],
+    ['DeleteTaskSet', {
+      method: 'deleteTaskSet', required: ['cluster', 'service', 'taskSet'],
+      authorize: (i) => ({ resources: [taskSetArn(p, i.taskSet, i.service, i.cluster)], context: { ...clusterKey(i), ...serviceKey(i) } })
+    }],
     // ECS Exec
     ['ExecuteCommand', {
       method: 'executeCommand', required: ['command', 'interactive', 'task'], withCaller: true,

@@ -20,9 +20,9 @@ t.test('ECS answers its operations; one it does not serve, and Lightsail, answer
   t.teardown(() => ecs.destroy())
   const listed = await ecs.send(new ListClustersCommand({}))
   t.match(listed.clusterArns, [/:cluster\/default$/], 'ECS is served: the default cluster is listed')
-  const taskSet = await signedRequest(cloud.endpoint, { service: 'ecs', headers: { 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.CreateTaskSet', 'content-type': JSON11 }, body: '{}' })
-  t.equal(taskSet.status, 400)
-  t.match(JSON.parse(taskSet.text), { __type: 'UnknownOperationException', message: /CreateTaskSet/ })
+  const unserved = await signedRequest(cloud.endpoint, { service: 'ecs', headers: { 'x-amz-target': 'AmazonEC2ContainerServiceV20141113.SubmitTaskStateChange', 'content-type': JSON11 }, body: '{}' })
+  t.equal(unserved.status, 400)
+  t.match(JSON.parse(unserved.text), { __type: 'UnknownOperationException', message: /SubmitTaskStateChange/ })
 
   const lightsail = await signedRequest(cloud.endpoint, { service: 'lightsail', headers: { 'x-amz-target': 'Lightsail_20161128.GetInstances', 'content-type': JSON11 }, body: '{}' })
   t.equal(lightsail.status, 400)

@@ -48,7 +48,7 @@ t.test('bad inputs are refused with the member named, and nothing is created', a
     ['a load balancer without a container port', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0123456789abcdef', containerName: 'app' }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].containerPort' }],
     ['a classic load balancer', { loadBalancers: [{ loadBalancerName: 'old', containerName: 'app', containerPort: 80 }] }, { code: 'InvalidParameterException', field: 'loadBalancers[0].loadBalancerName' }],
     ['CODE_DEPLOY', { deploymentController: { type: 'CODE_DEPLOY' } }, { code: 'UnsupportedFeatureException', field: 'deploymentController.type' }],
-    ['EXTERNAL', { deploymentController: { type: 'EXTERNAL' } }, { code: 'UnsupportedFeatureException', field: 'deploymentController.type' }],
+    ['EXTERNAL with a task definition (task sets carry it)', { deploymentController: { type: 'EXTERNAL' } }, { code: 'InvalidParameterException', field: 'taskDefinition' }],
     ['11 constraints', { placementConstraints: Array(11).fill({ type: 'distinctInstance' }) }, { code: 'InvalidParameterException', field: 'placementConstraints', limit: 10 }],
     ['memberOf without an expression', { placementConstraints: [{ type: 'memberOf' }] }, { code: 'InvalidParameterException', field: 'placementConstraints[0].expression' }],
     ['6 strategies', { placementStrategy: Array(6).fill({ type: 'random' }) }, { code: 'InvalidParameterException', field: 'placementStrategy', limit: 5 }],
