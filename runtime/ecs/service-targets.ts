@@ -184,16 +184,35 @@ export function drainingHook(ctx: EcsContext): { stopping(task: TaskRecord): Pro
         return got.value
       })
       if (record === undefined) return undefined
-      const groups = byGroup(record.targets)
-      return Promise.allSettled([...groups].map(([arn, specs]) => registry.deregister(arn, specs))).then(() => {
-        ctx.store.transaction((tx) => {
-          const got = tx.get<TaskTargetsRecord>(TASK_TARGETS, task.taskId)
-          if (got !== undefined) tx.delete(TASK_TARGETS, task.taskId, got.version)
-          for (const [arn, specs] of groups) serviceEvent(ctx, tx, record.clusterName, record.serviceName, lbMessages.deregistered(record.serviceName, specs.length, arn))
-        })
-      })
+      return letGo(ctx, registry, task.taskId, record)
     }
   }
+}
+
+/** Deregisters a stopping task's targets; once every group let them go, its record goes (and the events are written). */
+function letGo(ctx: EcsContext, registry: NonNullable<EcsContext['targets']>, taskId: string, record: TaskTargetsRecord): Promise<void> {
+  const groups = byGroup(record.targets)
+  return Promise.allSettled([...groups].map(([arn, specs]) => registry.deregister(arn, specs))).then(() => {
+    ctx.store.transaction((tx) => {
+      const got = tx.get<TaskTargetsRecord>(TASK_TARGETS, taskId)
+      if (got !== undefined) tx.delete(TASK_TARGETS, taskId, got.version)
+      for (const [arn, specs] of groups) serviceEvent(ctx, tx, record.clusterName, record.serviceName, lbMessages.deregistered(record.serviceName, specs.length, arn))
+    })
+  })
+}
+
+/**
+ * After a restart: a task the crash caught draining (DEACTIVATING, its
+ * targets' record marked draining) drains again before it is stopped, so
+ * in-flight requests still get their deregistration delay. Undefined: it was
+ * not draining.
+ */
+export function resumeDraining(ctx: EcsContext, task: TaskRecord): Promise<void> | undefined {
+  const registry = ctx.targets
+  if (registry === undefined || task.task.lastStatus !== 'DEACTIVATING') return undefined
+  const got = ctx.store.get<TaskTargetsRecord>(TASK_TARGETS, task.taskId)
+  if (got === undefined || got.value.draining !== true) return undefined
+  return letGo(ctx, registry, task.taskId, got.value)
 }
 
 /** What the load balancers say of a task: healthy (every target healthy), unhealthy (one is, naming its group) or not yet. */

@@ -6,10 +6,12 @@
 //
 // After a restart, what a crash cut short is finished (resumeTasks): a stop
 // decided and committed but never sent to the runner is sent; a task whose
-// end was recorded (DEPROVISIONING) but not its STOPPED is stopped.
+// end was recorded (DEPROVISIONING) but not its STOPPED is stopped; one caught
+// draining its load balancer targets drains again first.
 
 import type { EcsContext } from './context.js'
 import { TASK_OWNER, TASKS } from './records.js'
+import { resumeDraining } from './service-targets.js'
 import { containersChanged, finishStop, taskEnded, taskRunning, type EcsTaskRecord } from './task-lifecycle.js'
 
 export function registerTaskOwner(ctx: EcsContext): void {
@@ -31,8 +33,16 @@ export function resumeTasks(ctx: EcsContext): void {
     }
     if (record.task.desiredStatus !== 'STOPPED' || record.runId === undefined) continue
     const row = ctx.launcher.get(record.runId)
-    if (row !== undefined && row.stop === undefined) {
-      ctx.launcher.stop(record.runId, { kind: 'terminate', reason: record.task.stoppedReason ?? 'Task stopped by user', ...(record.stopGraceMs !== undefined ? { graceMs: record.stopGraceMs } : {}) })
+    if (row === undefined || row.stop !== undefined) continue
+    const runId = record.runId
+    const stop = (): void => {
+      ctx.launcher.stop(runId, { kind: 'terminate', reason: record.task.stoppedReason ?? 'Task stopped by user', ...(record.stopGraceMs !== undefined ? { graceMs: record.stopGraceMs } : {}) })
     }
+    // Caught draining: the targets drain again (their delay) before the containers are told.
+    const draining = resumeDraining(ctx, record)
+    if (draining === undefined) stop()
+    else void draining.then(stop, stop).catch(() => {
+      // The engine closed meanwhile: its runner ends the containers.
+    })
   }
 }
