@@ -186,7 +186,8 @@ export interface TargetDescription { Id: string; Port?: number; AvailabilityZone
 export interface RegisterTargetsInput { TargetGroupArn: string; Targets: TargetDescription[] }
 export interface DeregisterTargetsInput { TargetGroupArn: string; Targets: TargetDescription[] }
 export interface TargetHealth { State?: TargetHealthStateEnum; Reason?: TargetHealthReasonEnum; Description?: string }
-export interface TargetHealthDescription { Target?: TargetDescription; HealthCheckPort?: string; TargetHealth?: TargetHealth }
+export interface AnomalyDetection { Result?: 'anomalous' | 'normal'; MitigationInEffect?: 'yes' | 'no' }
+export interface TargetHealthDescription { Target?: TargetDescription; HealthCheckPort?: string; TargetHealth?: TargetHealth; AnomalyDetection?: AnomalyDetection }
 export interface DescribeTargetHealthInput { TargetGroupArn: string; Targets?: TargetDescription[]; Include?: Array<'AnomalyDetection' | 'All'> }
 export interface DescribeTargetHealthOutput { TargetHealthDescriptions?: TargetHealthDescription[] }
 

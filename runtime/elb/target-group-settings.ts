@@ -220,6 +220,7 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
     deregistrationDelayMs: Number(a['deregistration_delay.timeout_seconds'] ?? '300') * 1000,
     slowStartMs: Number(a['slow_start.duration_seconds'] ?? '0') * 1000,
     algorithm: (a['load_balancing.algorithm.type'] ?? 'round_robin') as TargetGroupConfig['algorithm'],
+    anomalyMitigation: a['load_balancing.algorithm.anomaly_mitigation'] === 'on',
     stickiness: {
       enabled: a['stickiness.enabled'] === 'true',
       type,

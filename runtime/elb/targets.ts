@@ -128,7 +128,19 @@ export function targetOperations(ctx: ElbContext) {
       const asked = input.Targets === undefined || input.Targets === null ? undefined : resolveTargets(ctx, record, requireList<TargetDescription>(input.Targets, 'Targets'), 'Targets', false)
       const zoneOf = (id: string, port: number) => record.targets.find((t) => t.Id === id && t.Port === port)?.AvailabilityZone
       const health = runtime.health(asked?.map((t) => ({ id: t.Id, port: t.Port })))
-      return { TargetHealthDescriptions: health.map((h) => describeHealth(h, zoneOf(h.id, h.port))) }
+      const include = input.Include === undefined || input.Include === null ? [] : requireList<string>(input.Include, 'Include')
+      for (const [i, v] of include.entries()) {
+        if (v !== 'AnomalyDetection' && v !== 'All') throw new Elbv2Error('ValidationError', `Value '${String(v)}' at 'include.${i + 1}.member' failed to satisfy constraint: Member must satisfy enum value set: [AnomalyDetection, All]`, { field: 'Include' })
+      }
+      const anomalies = include.length > 0
+      return {
+        TargetHealthDescriptions: health.map((h) => {
+          const d = describeHealth(h, zoneOf(h.id, h.port))
+          // Reported for weighted_random HTTP(S) groups, where anomaly detection runs.
+          if (anomalies && h.anomaly !== undefined) d.AnomalyDetection = { Result: h.anomaly.result, MitigationInEffect: h.anomaly.mitigationInEffect }
+          return d
+        })
+      }
     }
   }
 }

@@ -55,6 +55,8 @@ export interface TargetGroupConfig {
   /** 0 (off) or 30–900 s. */
   slowStartMs: number
   algorithm: Algorithm
+  /** weighted_random only: anomalous targets get less traffic (load_balancing.algorithm.anomaly_mitigation). */
+  anomalyMitigation?: boolean
   stickiness: StickinessConfig
 }
 
@@ -84,6 +86,8 @@ export interface TargetHealth {
   state: TargetState
   reason?: TargetReason
   description?: string
+  /** weighted_random HTTP(S) groups: anomaly detection's verdict (DescribeTargetHealth Include AnomalyDetection). */
+  anomaly?: { result: 'anomalous' | 'normal'; mitigationInEffect: 'yes' | 'no' }
 }
 
 export interface PickRequest {
@@ -97,8 +101,13 @@ export interface Picked {
   target: TargetSpec
   /** `<id>:<port>`: what a sticky cookie carries. */
   key: string
-  /** Called once when the request (HTTP) or connection (TCP) ends: the outstanding count LOR and draining use. */
-  release(): void
+  /**
+   * Called once when the request (HTTP) or connection (TCP) ends: the
+   * outstanding count LOR and draining use. outcome (HTTP): whether the
+   * target failed it (a 5xx, refused, reset, timed out) — anomaly detection's
+   * input; undefined: not the target's doing (the client left).
+   */
+  release(outcome?: 'success' | 'error'): void
 }
 
 /** One target group at run time: its targets, their health, draining, and the choice of a target. */

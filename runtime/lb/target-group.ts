@@ -16,6 +16,7 @@
 
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { Candidate } from './balancing.js'
+import { AnomalyDetector } from './anomaly.js'
 import { balancerFor, bySourceIp, fnv1a, slowStartWeight, type Balancer } from './balancing.js'
 import { DESCRIPTIONS, healthCheckPort, probe, type Matcher, type ProbeResult } from './health-check.js'
 import type { PickRequest, Picked, TargetGroupConfig, TargetGroupRuntime, TargetHealth, TargetReason, TargetSpec, TargetState } from './model.js'
@@ -69,6 +70,8 @@ export class TargetGroup implements TargetGroupRuntime {
   readonly #listeners = new Set<(health: TargetHealth, previous: TargetState | undefined) => void>()
   #matcher: Matcher
   #balancer: Balancer
+  /** weighted_random HTTP(S) groups: automatic target weights. */
+  #anomaly: AnomalyDetector | undefined
   #inUse = false
   #closed = false
   /** The routable targets (cached until a state changes). */
@@ -82,6 +85,7 @@ export class TargetGroup implements TargetGroupRuntime {
     this.#codec = o.secret === undefined ? defaultStickyCodec() : new StickyCodec(o.secret)
     this.#matcher = matcherFor(config)
     this.#balancer = balancerFor(config.algorithm, fnv1a(config.key))
+    this.#anomaly = this.#detectorFor(config)
     // A manual clock's advance() waits for a probe's answer (it decides the next state and timer),
     // but not past YOUNG_PROBE_MS of real time: that target hangs, and its timeout is a timer on the clock.
     this.#removeProbe = o.clock.addBusyProbe?.(() => this.#young > 0)
@@ -98,6 +102,8 @@ export class TargetGroup implements TargetGroupRuntime {
     this.#config = config
     this.#matcher = matcher
     if (before.algorithm !== config.algorithm) this.#balancer = balancerFor(config.algorithm, fnv1a(config.key))
+    if (before.algorithm !== config.algorithm || before.protocol !== config.protocol) this.#anomaly = this.#detectorFor(config)
+    else if (this.#anomaly !== undefined) this.#anomaly.mitigation = config.anomalyMitigation === true
     if (config.slowStartMs <= 0 || config.algorithm !== 'round_robin') for (const e of this.#targets.values()) e.slowStartSince = undefined
     const hc = before.healthCheck
     const changed = JSON.stringify(hc) !== JSON.stringify(config.healthCheck)
@@ -168,6 +174,7 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   health(targets?: readonly { id: string; port: number }[]): TargetHealth[] {
+    this.#anomaly?.evaluate(this.#healthyKeys())
     if (targets === undefined) return [...this.#targets.values()].map((e) => this.#health(e))
     return targets.map((t) => {
       const e = this.#targets.get(keyOf(t))
@@ -242,7 +249,10 @@ export class TargetGroup implements TargetGroupRuntime {
     this.#stopChecks(e)
     this.#clock.clearTimeout(e.drainTimer)
     e.drainTimer = undefined
-    if (this.#targets.get(e.key) === e) this.#targets.delete(e.key)
+    if (this.#targets.get(e.key) === e) {
+      this.#targets.delete(e.key)
+      this.#anomaly?.forget(e.key)
+    }
     this.#invalidate()
     if (!tell) return
     const gone: TargetHealth = {
@@ -282,7 +292,21 @@ export class TargetGroup implements TargetGroupRuntime {
     const h: TargetHealth = { id: e.spec.id, port: e.spec.port, host: e.spec.host, healthCheckPort: this.#healthCheckPort(e), state: e.state }
     if (e.reason !== undefined) h.reason = e.reason
     if (e.description !== undefined) h.description = e.description
+    if (this.#anomaly !== undefined) h.anomaly = this.#anomaly.view(e.key)
     return h
+  }
+
+  #detectorFor(config: TargetGroupConfig): AnomalyDetector | undefined {
+    if (config.algorithm !== 'weighted_random' || (config.protocol !== 'HTTP' && config.protocol !== 'HTTPS')) return undefined
+    const detector = new AnomalyDetector(this.#clock)
+    detector.mitigation = config.anomalyMitigation === true
+    return detector
+  }
+
+  #healthyKeys(): string[] {
+    const keys: string[] = []
+    for (const e of this.#targets.values()) if (e.state === 'healthy') keys.push(e.key)
+    return keys
   }
 
   #healthCheckPort(e: Entry): string {
@@ -377,6 +401,8 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   #weights(candidates: readonly Entry[]): number[] | undefined {
+    const anomaly = this.#anomaly
+    if (anomaly !== undefined && anomaly.mitigation) return this.#mitigated(anomaly, candidates)
     if (this.#config.slowStartMs <= 0) return undefined
     let weights: number[] | undefined
     const now = this.#clock.now()
@@ -394,15 +420,29 @@ export class TargetGroup implements TargetGroupRuntime {
     return weights
   }
 
+  /** Anomaly mitigation's weights (undefined: every candidate at full weight). */
+  #mitigated(anomaly: AnomalyDetector, candidates: readonly Entry[]): number[] | undefined {
+    anomaly.evaluate(this.#healthyKeys())
+    let weights: number[] | undefined
+    for (let i = 0; i < candidates.length; i++) {
+      const w = anomaly.weight(candidates[i]!.key)
+      if (w >= 1) continue
+      weights ??= new Array<number>(candidates.length).fill(1)
+      weights[i] = w
+    }
+    return weights
+  }
+
   #hand(e: Entry): Picked {
     e.inFlight++
     let released = false
     return {
       target: e.spec,
       key: e.key,
-      release: () => {
+      release: (outcome) => {
         if (released) return
         released = true
+        if (outcome !== undefined && this.#targets.get(e.key) === e) this.#anomaly?.record(e.key, outcome === 'error')
         e.inFlight--
         if (e.inFlight === 0 && e.state === 'draining' && this.#targets.get(e.key) === e) this.#leave(e, true)
       }

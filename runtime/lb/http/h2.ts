@@ -110,6 +110,8 @@ class StreamExchange implements TargetExchange {
   #requestSent = false
   #sentBytes = 0
   #decoder: ChunkedScanner | undefined
+  /** The target's final status (a 5xx counts against it). */
+  #status = 0
 
   constructor(stream: http2.ServerHttp2Stream, head: RequestHead, clientIp: string, picked: Picked, cookies: CookieSource | undefined, ctx: ExchangeContext, date: () => string) {
     this.#stream = stream
@@ -187,6 +189,7 @@ class StreamExchange implements TargetExchange {
       return
     }
     this.#answered = true
+    this.#status = h.status
     this.#clearTimer()
     if (h.framing === Framing.Chunked) this.#decoder = new ChunkedScanner(this.#ctx.maxHeaderBytes)
     const cookies = this.#cookies === undefined ? [] : this.#cookies(h.rawHeaders)
@@ -211,7 +214,7 @@ class StreamExchange implements TargetExchange {
   end(): void {
     if (!this.#requestSent) this.#target.destroy()
     if (!this.#stream.destroyed && !this.#stream.writableEnded) this.#stream.end()
-    this.#release()
+    this.#release(this.#status >= 500 ? 'error' : 'success')
   }
 
   error(code: string, answered: boolean): void {
@@ -227,7 +230,7 @@ class StreamExchange implements TargetExchange {
     } else if (!this.#stream.destroyed) {
       this.#stream.close(NGHTTP2_INTERNAL_ERROR)
     }
-    this.#release()
+    this.#release('error')
   }
 
   writable(): void {
@@ -240,7 +243,7 @@ class StreamExchange implements TargetExchange {
     this.#answered = true
     this.#target.destroy()
     answerStream(this.#stream, this.#head.method, 504, 'text/html', page(504), this.#date())
-    this.#release()
+    this.#release('error')
   }
 
   #clearTimer(): void {
@@ -250,11 +253,12 @@ class StreamExchange implements TargetExchange {
     }
   }
 
-  #release(): void {
+  /** outcome: the target's part (anomaly detection); undefined when the client ended it. */
+  #release(outcome?: 'success' | 'error'): void {
     if (this.#released) return
     this.#released = true
     this.#clearTimer()
-    this.#picked.release()
+    this.#picked.release(outcome)
   }
 }
 

@@ -68,6 +68,8 @@ class Exchange implements TargetExchange, BodySink {
   #keep = false
   /** A chunked answer to an HTTP/1.0 client is decoded (it cannot read chunks). */
   #decoder: ChunkedScanner | undefined
+  /** The target's final status (a 5xx counts against it). */
+  #status = 0
 
   constructor(conn: ClientConnection, head: RequestHead, picked: Picked, cookies: CookieSource | undefined, ctx: ExchangeContext) {
     this.#conn = conn
@@ -129,6 +131,7 @@ class Exchange implements TargetExchange, BodySink {
       return
     }
     this.#answered = true
+    this.#status = h.status
     this.#clearTimer()
     let keep = conn.keepAlive
     let framing = ''
@@ -174,7 +177,7 @@ class Exchange implements TargetExchange, BodySink {
     // An answer complete before the request was: the target has what it wanted; its connection is not reused.
     if (!this.#requestSent) this.#target.destroy()
     this.#conn.finish(this.#keep)
-    this.#release()
+    this.#release(this.#status >= 500 ? 'error' : 'success')
   }
 
   error(code: string, answered: boolean): void {
@@ -192,7 +195,7 @@ class Exchange implements TargetExchange, BodySink {
       // The target failed mid-answer: the client's response cannot be completed.
       this.#conn.destroy()
     }
-    this.#release()
+    this.#release('error')
   }
 
   writable(): void {
@@ -207,7 +210,7 @@ class Exchange implements TargetExchange, BodySink {
     this.#answered = true
     this.#target.destroy()
     this.#conn.answerPage(504)
-    this.#release()
+    this.#release('error')
   }
 
   #clientGone(): void {
@@ -222,11 +225,12 @@ class Exchange implements TargetExchange, BodySink {
     }
   }
 
-  #release(): void {
+  /** outcome: the target's part (anomaly detection); undefined when the client ended it. */
+  #release(outcome?: 'success' | 'error'): void {
     if (this.#released) return
     this.#released = true
     this.#clearTimer()
-    this.#picked.release()
+    this.#picked.release(outcome)
   }
 }
 
