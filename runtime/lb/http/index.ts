@@ -107,6 +107,8 @@ export class HttpListener {
       const server = tls.createServer({
         ...this.#certificates.options,
         allowHalfOpen: true,
+        // A handshake is held to the header timeout: a slow TLS client cannot hold a connection either.
+        handshakeTimeout: limits.headerTimeoutMs,
         SNICallback: (name, cb) => this.#certificates!.sniCallback(name, cb),
         // h2 while routing.http2.enabled is on (read at each handshake), else HTTP/1.1.
         ALPNCallback: ({ protocols }) => (this.#http2 && protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined)
