@@ -12,7 +12,9 @@
 // change) as the Stratus data plane has one event loop; each measurement follows a warm-up,
 // the Stratus and HAProxy runs alternate, and with --rounds N the medians are reported.
 //
-//   npm run bench:lb -- [--json] [--connections 50] [--duration 10] [--warmup 2] [--rounds 1] [--haproxy-threads 1]
+//   npm run bench:lb -- [--json] [--connections 50] [--duration 10] [--warmup 2] [--rounds 1] [--haproxy-threads 1] [--modes http,tcp]
+//
+// --modes tcp (or http) measures one listener only; the other's fields are then null.
 //
 // Fields with --json (the last line, one object): http_rps, haproxy_http_rps, http_ratio,
 // http_p99_ms, haproxy_http_p99_ms, tcp_rps, haproxy_tcp_rps, tcp_ratio, rss_mb (the Stratus
@@ -37,6 +39,14 @@ function option (name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`)
   const value = at === -1 ? NaN : Number(process.argv[at + 1])
   return Number.isFinite(value) && value > 0 ? value : fallback
+}
+
+/** The listeners to measure (--modes http,tcp; both by default). */
+function modes (): Array<'http' | 'tcp'> {
+  const at = process.argv.indexOf('--modes')
+  if (at === -1) return ['http', 'tcp']
+  const list = (process.argv[at + 1] ?? '').split(',').filter((m): m is 'http' | 'tcp' => m === 'http' || m === 'tcp')
+  return list.length > 0 ? list : ['http', 'tcp']
 }
 
 function role (): string | undefined {
@@ -304,7 +314,7 @@ async function main (): Promise<void> {
 
   const runs: Record<'http' | 'tcp' | 'haproxy_http' | 'haproxy_tcp', Load[]> = { http: [], tcp: [], haproxy_http: [], haproxy_tcp: [] }
   for (let round = 0; round < rounds; round++) {
-    for (const mode of ['http', 'tcp'] as const) {
+    for (const mode of modes()) {
       // Alternate which goes first from round to round.
       const order: Array<'stratus' | 'haproxy'> = round % 2 === 0 ? ['stratus', 'haproxy'] : ['haproxy', 'stratus']
       for (const who of order) {
@@ -347,7 +357,7 @@ async function main (): Promise<void> {
     haproxy_rss_mb: haproxyRss?.peak ?? null,
     errors: { http: http?.errors ?? null, haproxy_http: hHttp?.errors ?? null, tcp: tcp?.errors ?? null, haproxy_tcp: hTcp?.errors ?? null },
     non2xx: { http: http?.non2xx ?? null, haproxy_http: hHttp?.non2xx ?? null, tcp: tcp?.non2xx ?? null, haproxy_tcp: hTcp?.non2xx ?? null },
-    settings: { ...o, rounds, haproxy_threads: threads, haproxy: haproxy ?? null, backends: backendPorts.length, cpus: os.cpus().length },
+    settings: { ...o, rounds, modes: modes(), haproxy_threads: threads, haproxy: haproxy ?? null, backends: backendPorts.length, cpus: os.cpus().length },
     targets: { http_ratio: '>= 0.7', http_p99_ratio: '<= 2.0', tcp_ratio: '>= 1.0' },
     load_average_start: loadAtStart,
     load_average: os.loadavg().map((x) => round(x))

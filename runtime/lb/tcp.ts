@@ -7,7 +7,8 @@
 // a TLS target group. No target: the connection is reset. A target that
 // refuses or resets: the client is reset too (NLB passes the RST through).
 //
-// The hot path is two socket.pipe() calls with Nagle off: no per-chunk work.
+// The hot path (tcp-pipe.ts): plain TCP sockets read into buffers of their own
+// and write each chunk straight to the other side, Nagle off; TLS sockets pipe.
 // The idle timeout (NLB: 350 s for TCP) is a sweep on the engine's Clock over
 // the connections' byte counters, not a per-socket timer refreshed on every
 // chunk. The connection limit is the server's maxConnections (beyond it a new
@@ -19,6 +20,7 @@ import type { Clock, TimerHandle } from '../clock/clock.js'
 import { ConflictError, InvalidArgumentError } from '../errors.js'
 import type { LbLimits, ListenerConfig, ListenerProtocol, Picked } from './model.js'
 import { pickForward, type TargetGroupLookup } from './tcp-forward.js'
+import { adoptAccepted, BufferedFlow } from './tcp-pipe.js'
 import { ListenerCertificates } from './tcp-tls.js'
 import { UdpRelay } from './tcp-udp.js'
 
@@ -163,7 +165,8 @@ export class TcpListener {
       tlsServer.on('tlsClientError', () => {})
       server = tlsServer
     } else {
-      server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket))
+      // Paused: an accepted socket has read nothing when #accept gives it its own read buffer (tcp-pipe.ts).
+      server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (socket) => this.#accept(socket))
     }
     server.maxConnections = this.#o.limits.maxConnectionsPerListener
     return server
@@ -177,13 +180,17 @@ export class TcpListener {
     const { host, port } = picked.target
     const localAddress = this.#o.address
     let target: net.Socket
+    // target → client: a plain target reads into its own buffer; a TLS one pipes.
+    let down: BufferedFlow | undefined
     if (group.config.protocol === 'TLS') {
       // NLB does not check targets' certificates.
       const raw = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true })
       raw.on('error', () => abort(client))
       target = tls.connect({ socket: raw, rejectUnauthorized: false })
     } else {
-      target = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true })
+      down = new BufferedFlow(client)
+      target = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true, onread: down.options })
+      down.reader = target
     }
     const conn: Connection = { client, target, picked, seen: 0, lastActive: this.#o.clock.now(), done: false }
     this.#connections.add(conn)
@@ -191,8 +198,10 @@ export class TcpListener {
     target.on('error', () => { abort(client); target.destroy() })
     client.on('close', () => this.#finish(conn))
     target.on('close', () => this.#finish(conn))
-    client.pipe(target)
-    target.pipe(client)
+    // client → target: an accepted plain socket reads into its own buffer when this Node allows it.
+    if (client instanceof tls.TLSSocket || !adoptAccepted(client, new BufferedFlow(target))) client.pipe(target)
+    else client.resume()
+    if (down === undefined) target.pipe(client)
     this.#schedule()
   }
 
