@@ -12,7 +12,7 @@
 // control plane in this process, or ELBv2's API of a remote engine (the same
 // code runs on both). Shapes are ELBv2's (PascalCase); times epoch ms.
 
-import type { LoadBalancer, LoadBalancerScheme, LoadBalancerType, Listener, SslPolicy, TargetGroup } from '../runtime/elb/model.js'
+import type { AvailabilityZone, IpAddressType, LoadBalancer, LoadBalancerScheme, LoadBalancerType, Listener, SslPolicy, TargetGroup } from '../runtime/elb/model.js'
 import { NotFoundError } from '../runtime/errors.js'
 import { ListenerBuilder, ListenerHandle, type ListenerOptions } from './elbv2-listeners.js'
 import { TargetGroupHandle, allPages, attributeList, attributeRecord, defined, tagList, type Elbv2Service, type TargetGroupOptions } from './elbv2-target-groups.js'
@@ -25,6 +25,10 @@ export interface LoadBalancerOptions {
   /** application (default: HTTP/HTTPS listeners) or network (TCP/TLS). */
   type?: LoadBalancerType
   scheme?: LoadBalancerScheme
+  /** Subnet ids (`subnet-stratus-<zone>`); default every zone of the region. */
+  subnets?: string[]
+  /** Security group ids; an ALB gets `sg-stratus` without them, an NLB none (and can then never have any). */
+  securityGroups?: string[]
   tags?: Record<string, string>
 }
 
@@ -41,7 +45,9 @@ export class LoadBalancerHandle {
 
   /** CreateLoadBalancer; resolves with this handle (`describe()` has its address and state). */
   async create(options: LoadBalancerOptions = {}): Promise<LoadBalancerHandle> {
-    const { LoadBalancers } = await this.#elb.createLoadBalancer(defined({ Name: this.name, Type: options.type, Scheme: options.scheme, Tags: tagList(options.tags) }))
+    const { LoadBalancers } = await this.#elb.createLoadBalancer(defined({
+      Name: this.name, Type: options.type, Scheme: options.scheme, Subnets: options.subnets, SecurityGroups: options.securityGroups, Tags: tagList(options.tags)
+    }))
     this.#arn = LoadBalancers?.[0]?.LoadBalancerArn
     return this
   }
@@ -91,6 +97,21 @@ export class LoadBalancerHandle {
 
   async setAttributes(values: Record<string, string | number | boolean>): Promise<Record<string, string>> {
     return attributeRecord((await this.#elb.modifyLoadBalancerAttributes({ LoadBalancerArn: await this.arn(), Attributes: attributeList(values) })).Attributes)
+  }
+
+  /** SetSecurityGroups: these replace its security groups (an NLB only if it was created with some); resolves with the ids it has now. */
+  async setSecurityGroups(...groups: string[]): Promise<string[]> {
+    return (await this.#elb.setSecurityGroups({ LoadBalancerArn: await this.arn(), SecurityGroups: groups })).SecurityGroupIds ?? []
+  }
+
+  /** SetSubnets: the subnets (hence Availability Zones) it is in from now on; resolves with its zones. */
+  async setSubnets(...subnets: string[]): Promise<AvailabilityZone[]> {
+    return (await this.#elb.setSubnets({ LoadBalancerArn: await this.arn(), Subnets: subnets })).AvailabilityZones ?? []
+  }
+
+  /** SetIpAddressType (Stratus's subnets have no IPv6: only ipv4 is accepted). */
+  async setIpAddressType(type: IpAddressType): Promise<IpAddressType | undefined> {
+    return (await this.#elb.setIpAddressType({ LoadBalancerArn: await this.arn(), IpAddressType: type })).IpAddressType
   }
 
   /** Its tags as a record. */

@@ -38,6 +38,7 @@ export const ELBV2_ERRORS = {
   InvalidTarget: { kind: 'InvalidArgument', status: 400 },
   InvalidScheme: { kind: 'InvalidArgument', status: 400 },
   InvalidSubnet: { kind: 'InvalidArgument', status: 400 },
+  InvalidSecurityGroup: { kind: 'InvalidArgument', status: 400 },
   SubnetNotFound: { kind: 'NotFound', status: 400 },
   IncompatibleProtocols: { kind: 'InvalidArgument', status: 400 },
   UnsupportedProtocol: { kind: 'InvalidArgument', status: 400 },

@@ -1,5 +1,6 @@
 // Load balancers: CreateLoadBalancer, DescribeLoadBalancers,
-// DeleteLoadBalancer, Describe/ModifyLoadBalancerAttributes. Each gets a
+// DeleteLoadBalancer, Describe/ModifyLoadBalancerAttributes (subnets,
+// security groups and IP address type: load-balancer-network.ts). Each gets a
 // 127.x address of its own (addresses.ts), which is its DNSName; State is
 // provisioning for a moment on the clock, then active. Its listeners bind
 // on that address as soon as they are created.
@@ -9,8 +10,9 @@ import type { StoreReader } from '../store/store.js'
 import { DEFAULT_SECURITY_GROUP, VPC_ID, type ElbContext } from './context.js'
 import { Elbv2Error, validation } from './errors.js'
 import { checkArn, checkName, checkTags, hexId, optionalList, optionalString, page, requireList, requireString, getByArn } from './input.js'
+import { checkIpAddressType, checkSecurityGroups, zonesOf, zonesShown } from './load-balancer-network.js'
 import type {
-  AvailabilityZone, CreateLoadBalancerInput, CreateLoadBalancerOutput, DeleteLoadBalancerInput, DescribeLoadBalancerAttributesInput,
+  CreateLoadBalancerInput, CreateLoadBalancerOutput, DeleteLoadBalancerInput, DescribeLoadBalancerAttributesInput,
   DescribeLoadBalancerAttributesOutput, DescribeLoadBalancersInput, DescribeLoadBalancersOutput, Empty, LoadBalancer,
   ModifyLoadBalancerAttributesInput, ModifyLoadBalancerAttributesOutput
 } from './model.js'
@@ -21,11 +23,6 @@ import { applyThenCommit } from './reconcile.js'
 export const PROVISIONING_MS = 1000
 /** Route 53 hosted zone ids ELBv2 reports (us-east-1's). */
 const HOSTED_ZONE = { application: 'Z35SXDOTRQ7X7K', network: 'Z26RNL4JYFTOTI' } as const
-
-/** The subnet id Stratus reports for a zone (one subnet per zone). */
-export function subnetOf(zone: string): string {
-  return `subnet-stratus-${zone}`
-}
 
 /** The load balancer a request's LoadBalancerArn names; LoadBalancerNotFound otherwise. */
 export function getLoadBalancer(ctx: ElbContext, value: unknown, field = 'LoadBalancerArn', reader: StoreReader = ctx.store): { record: LoadBalancerRecord; version: number } {
@@ -97,24 +94,6 @@ function checkAttribute(key: string, value: string, field: string): void {
   }
 }
 
-/** The zones of a create call's Subnets / SubnetMappings (absent: every zone of the region). */
-function zonesOf(ctx: ElbContext, input: CreateLoadBalancerInput, type: 'application' | 'network'): string[] {
-  const subnets = optionalList<string>(input.Subnets, 'Subnets')
-  const mappings = optionalList<{ SubnetId?: string }>(input.SubnetMappings, 'SubnetMappings')
-  if (subnets !== undefined && mappings !== undefined) throw validation('Subnets', 'You can specify subnets or subnet mappings, not both')
-  const ids = subnets ?? mappings?.map((m, i) => requireString(m?.SubnetId, `SubnetMappings[${i}].SubnetId`))
-  if (ids === undefined || ids.length === 0) return [...ctx.zones]
-  const field = subnets !== undefined ? 'Subnets' : 'SubnetMappings'
-  const zones = ids.map((id, i) => {
-    const zone = ctx.zones.find((z) => subnetOf(z) === id)
-    if (zone === undefined) throw new Elbv2Error('SubnetNotFound', `The subnet ID '${String(id)}' is not valid (Stratus's subnets: ${ctx.zones.map(subnetOf).join(', ')})`, { field: `${field}[${i}]` })
-    return zone
-  })
-  if (new Set(zones).size !== zones.length) throw new Elbv2Error('InvalidConfigurationRequest', 'You can specify only one subnet per Availability Zone', { field })
-  if (type === 'application' && zones.length < 2) throw validation(field, 'At least two subnets in two different Availability Zones must be specified', 2)
-  return zones
-}
-
 export function loadBalancerOperations(ctx: ElbContext) {
   return {
     async createLoadBalancer(input: CreateLoadBalancerInput): Promise<CreateLoadBalancerOutput> {
@@ -124,14 +103,10 @@ export function loadBalancerOperations(ctx: ElbContext) {
         if (type !== 'application' && type !== 'network') throw validation('Type', `Load balancer type '${type}' is not supported (Stratus supports application and network)`)
         const scheme = optionalString(input.Scheme, 'Scheme') ?? 'internet-facing'
         if (scheme !== 'internet-facing' && scheme !== 'internal') throw new Elbv2Error('InvalidScheme', `Scheme '${scheme}' must be internet-facing or internal`, { field: 'Scheme' })
-        const ipType = optionalString(input.IpAddressType, 'IpAddressType') ?? 'ipv4'
-        if (ipType !== 'ipv4') throw validation('IpAddressType', `IP address type '${ipType}' is not supported (Stratus supports ipv4)`)
+        if (input.IpAddressType !== undefined) checkIpAddressType(input.IpAddressType, 'IpAddressType', { type, scheme })
         if (input.CustomerOwnedIpv4Pool !== undefined) throw validation('CustomerOwnedIpv4Pool', 'Customer-owned IPv4 pools are not supported')
-        const zones = zonesOf(ctx, input, type)
-        const groups = optionalList<string>(input.SecurityGroups, 'SecurityGroups')
-        groups?.forEach((g, i) => {
-          if (typeof g !== 'string' || !/^sg-[A-Za-z0-9-]+$/.test(g)) throw new Elbv2Error('InvalidConfigurationRequest', `Security group '${String(g)}' is not a valid security group id`, { field: `SecurityGroups[${i}]` })
-        })
+        const zones = zonesOf(ctx, input, type, true)
+        const groups = checkSecurityGroups(input.SecurityGroups, 'SecurityGroups')
         const tags = checkTags(ctx, input.Tags, 'Tags')
         const id = hexId()
         const lbArn = arn(ctx.partition, 'elasticloadbalancing', `loadbalancer/${type === 'application' ? 'app' : 'net'}/${name}/${id}`)
@@ -148,16 +123,15 @@ export function loadBalancerOperations(ctx: ElbContext) {
             throw new Elbv2Error('TooManyLoadBalancers', `You've reached the limit of ${ctx.quotas.loadBalancersPerRegion} ${type === 'application' ? 'Application' : 'Network'} Load Balancers per region`, { limit: ctx.quotas.loadBalancersPerRegion })
           }
           const address = ctx.addresses.take((a) => tx.count(LOAD_BALANCERS, { index: { name: 'address', value: a } }) > 0)
-          const zonesShown: AvailabilityZone[] = zones.map((z) => ({
-            ZoneName: z, SubnetId: subnetOf(z), LoadBalancerAddresses: type === 'network' ? [{ IpAddress: address }] : []
-          }))
           const hostname = `${scheme === 'internal' ? 'internal-' : ''}${name}-${parseInt(id.slice(0, 8), 16)}.${ctx.partition.region}.elb.stratus.local`
           const r: LoadBalancerRecord = {
             loadBalancer: {
               LoadBalancerArn: lbArn, DNSName: address, CanonicalHostedZoneId: HOSTED_ZONE[type], CreatedTime: ctx.clock.now(),
               LoadBalancerName: name, Scheme: scheme, VpcId: VPC_ID, State: { Code: 'provisioning' }, Type: type,
-              AvailabilityZones: zonesShown,
+              AvailabilityZones: zonesShown(zones, type, address),
               ...(groups !== undefined || type === 'application' ? { SecurityGroups: groups ?? [DEFAULT_SECURITY_GROUP] } : {}),
+              // An NLB created with security groups has them (SetSecurityGroups can change them, never add them to one without).
+              ...(groups !== undefined && type === 'network' ? { EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: 'on' } : {}),
               IpAddressType: 'ipv4'
             },
             address, hostname, attributes: defaultAttributes(type), tags, activeAt: ctx.clock.now() + PROVISIONING_MS

@@ -96,6 +96,8 @@ export interface LoadBalancer {
   AvailabilityZones?: AvailabilityZone[]
   SecurityGroups?: string[]
   IpAddressType?: IpAddressType
+  /** Network Load Balancers with security groups: `on` (default) or `off`. */
+  EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic?: string
 }
 
 export interface CreateLoadBalancerInput {
@@ -117,6 +119,18 @@ export interface DescribeLoadBalancerAttributesInput { LoadBalancerArn: string }
 export interface DescribeLoadBalancerAttributesOutput { Attributes?: Attribute[] }
 export interface ModifyLoadBalancerAttributesInput { LoadBalancerArn: string; Attributes: Attribute[] }
 export interface ModifyLoadBalancerAttributesOutput { Attributes?: Attribute[] }
+export interface SetSecurityGroupsInput { LoadBalancerArn: string; SecurityGroups: string[]; EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic?: 'on' | 'off' }
+export interface SetSecurityGroupsOutput { SecurityGroupIds?: string[]; EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic?: string }
+export interface SetSubnetsInput {
+  LoadBalancerArn: string
+  Subnets?: string[]
+  SubnetMappings?: SubnetMapping[]
+  IpAddressType?: IpAddressType
+  EnablePrefixForIpv6SourceNat?: 'on' | 'off'
+}
+export interface SetSubnetsOutput { AvailabilityZones?: AvailabilityZone[]; IpAddressType?: IpAddressType }
+export interface SetIpAddressTypeInput { LoadBalancerArn: string; IpAddressType: IpAddressType }
+export interface SetIpAddressTypeOutput { IpAddressType?: IpAddressType }
 
 // ---- target groups and targets
 
@@ -277,6 +291,9 @@ export interface Elbv2Operations {
   deleteLoadBalancer(input: DeleteLoadBalancerInput): Promise<Empty>
   describeLoadBalancerAttributes(input: DescribeLoadBalancerAttributesInput): Promise<DescribeLoadBalancerAttributesOutput>
   modifyLoadBalancerAttributes(input: ModifyLoadBalancerAttributesInput): Promise<ModifyLoadBalancerAttributesOutput>
+  setSecurityGroups(input: SetSecurityGroupsInput): Promise<SetSecurityGroupsOutput>
+  setSubnets(input: SetSubnetsInput): Promise<SetSubnetsOutput>
+  setIpAddressType(input: SetIpAddressTypeInput): Promise<SetIpAddressTypeOutput>
   createTargetGroup(input: CreateTargetGroupInput): Promise<CreateTargetGroupOutput>
   describeTargetGroups(input: DescribeTargetGroupsInput): Promise<DescribeTargetGroupsOutput>
   modifyTargetGroup(input: ModifyTargetGroupInput): Promise<ModifyTargetGroupOutput>
@@ -307,6 +324,7 @@ export interface Elbv2Operations {
 /** The operations' method names, in the order above (the wire table's operation names are these, capitalised). */
 export const ELBV2_OPERATION_NAMES = [
   'createLoadBalancer', 'describeLoadBalancers', 'deleteLoadBalancer', 'describeLoadBalancerAttributes', 'modifyLoadBalancerAttributes',
+  'setSecurityGroups', 'setSubnets', 'setIpAddressType',
   'createTargetGroup', 'describeTargetGroups', 'modifyTargetGroup', 'modifyTargetGroupAttributes', 'describeTargetGroupAttributes',
   'deleteTargetGroup', 'registerTargets', 'deregisterTargets', 'describeTargetHealth', 'createListener', 'describeListeners',
   'modifyListener', 'deleteListener', 'createRule', 'describeRules', 'modifyRule', 'setRulePriorities', 'deleteRule',

@@ -3,7 +3,7 @@
 // transaction, and what the records say is driven into the data plane
 // (LbPlane: target group runtimes, listeners on each load balancer's 127.x
 // address). This class wires the areas (load-balancers.ts, target-groups.ts,
-// targets.ts, listeners.ts, rules.ts, tags.ts, ssl-policies.ts) and is the
+// load-balancer-network.ts, targets.ts, listeners.ts, rules.ts, tags.ts, ssl-policies.ts) and is the
 // union of what they return (model.ts: Elbv2Operations); `targets` is the
 // TargetRegistry ECS registers services' tasks through.
 
@@ -17,6 +17,7 @@ import { LbAddressPool } from './addresses.js'
 import type { DescribeSSLPoliciesInput, DescribeSSLPoliciesOutput, Elbv2Operations } from './model.js'
 import { defineElbIndexes, LISTENERS, LOAD_BALANCERS, type ListenerRecord, type LoadBalancerRecord } from './records.js'
 import { loadBalancerOperations } from './load-balancers.js'
+import { loadBalancerNetworkOperations } from './load-balancer-network.js'
 import { targetGroupOperations } from './target-groups.js'
 import { targetOperations, targetRegistry } from './targets.js'
 import { listenerOperations } from './listeners.js'
@@ -77,7 +78,7 @@ export class Elbv2 {
       closers: []
     }
     defineElbIndexes(o.store)
-    Object.assign(this, loadBalancerOperations(this.#ctx), targetGroupOperations(this.#ctx), targetOperations(this.#ctx), listenerOperations(this.#ctx),
+    Object.assign(this, loadBalancerOperations(this.#ctx), loadBalancerNetworkOperations(this.#ctx), targetGroupOperations(this.#ctx), targetOperations(this.#ctx), listenerOperations(this.#ctx),
       ruleOperations(this.#ctx), tagOperations(this.#ctx))
     this.targets = targetRegistry(this.#ctx)
   }

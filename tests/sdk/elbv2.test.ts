@@ -94,6 +94,17 @@ async function checks(t: Test, cloud: StratusClient, prefix: string): Promise<vo
   await nlb.delete()
   await tcp.delete()
 
+  // Subnets, security groups and IP address type (SetSubnets, SetSecurityGroups, SetIpAddressType).
+  const placed = await cloud.elbv2.loadBalancer(`${prefix}-placed`).create({ type: 'network', securityGroups: ['sg-a'], subnets: ['subnet-stratus-us-east-1a'] })
+  t.same((await placed.describe()).AvailabilityZones!.map((z) => z.ZoneName), ['us-east-1a'], 'created in the subnet named')
+  t.same(await placed.setSecurityGroups('sg-b', 'sg-c'), ['sg-b', 'sg-c'])
+  t.same((await placed.setSubnets('subnet-stratus-us-east-1b')).map((z) => z.ZoneName), ['us-east-1b'])
+  t.equal(await placed.setIpAddressType('ipv4'), 'ipv4')
+  const dual = await placed.setIpAddressType('dualstack').then(() => undefined, (e: unknown) => e)
+  t.equal((dual as { code?: string })?.code, 'ValidationError', 'no IPv6 on loopback')
+  t.same((await placed.describe()).SecurityGroups, ['sg-b', 'sg-c'])
+  await placed.delete()
+
   t.ok((await cloud.elbv2.sslPolicies()).some((p) => p.Name === 'ELBSecurityPolicy-TLS-1-2-2017-01'))
   t.ok((await cloud.elbv2.loadBalancers()).some((l) => l.name === `${prefix}-lb`))
   t.ok((await cloud.elbv2.targetGroups()).some((g) => g.name === `${prefix}-api`))
