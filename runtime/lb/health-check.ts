@@ -5,7 +5,9 @@
 // ALB's reason code and description for DescribeTargetHealth.
 //
 // Each probe opens its own connection and closes it after the answer, as
-// ALB's health checker does (no keep-alive, no pooling).
+// ALB's health checker does (no keep-alive, no pooling), from the load
+// balancer's address when it is given (targets see checks come from where
+// the load balancer's traffic comes from).
 
 import http from 'node:http'
 import https from 'node:https'
@@ -73,6 +75,8 @@ export function healthCheckPort(config: HealthCheckConfig, target: TargetSpec | 
 
 export interface ProbeOptions {
   clock: Clock
+  /** The address the check connects from (the load balancer's, as its data connections); absent: the system's choice. */
+  localAddress?: string
   /** Aborts the probe (the group closed or the target left); resolves as a failure nobody reads. */
   signal?: AbortSignal
 }
@@ -107,7 +111,7 @@ function withDeadline(o: ProbeOptions, timeoutMs: number, start: (finish: (r: Pr
 
 function probeTcp(host: string, port: number, timeoutMs: number, o: ProbeOptions): Promise<ProbeResult> {
   return withDeadline(o, timeoutMs, (finish) => {
-    const socket = net.connect({ host, port })
+    const socket = net.connect({ host, port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
     socket.once('connect', () => finish({ ok: true }))
     socket.on('error', () => finish({ ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }))
     return () => socket.destroy()
@@ -123,6 +127,7 @@ function probeHttp(config: HealthCheckConfig, matcher: Matcher, host: string, po
       path: config.path.length > 0 ? config.path : '/',
       method: 'GET',
       agent: false,
+      ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
       headers: { host: `${host}:${port}`, 'user-agent': HEALTH_CHECK_USER_AGENT, connection: 'close' }
     }
     let req: http.ClientRequest

@@ -123,8 +123,15 @@ export interface TargetGroupRuntime {
    * comes first (ALB's rule).
    */
   deregister(targets: readonly { id: string; port: number }[]): void
-  /** Whether a listener forwards to the group: health checks run only then (state unused, Target.NotInUse otherwise). */
-  setInUse(inUse: boolean): void
+  /**
+   * Whether a listener forwards to the group: health checks run only then
+   * (state unused, Target.NotInUse otherwise). `from`: the address health
+   * checks connect from, a load balancer's that forwards to the group (AWS
+   * checks from each load balancer's nodes; when several use the group, the
+   * plane picks one deterministically: the lowest key). A new `from` with the
+   * same `inUse` only moves the next checks. Absent: the system picks (127.0.0.1).
+   */
+  setInUse(inUse: boolean, from?: string): void
   /** The targets' health (draining ones included until they leave); with `targets`, those only (unregistered ones: unused, Target.NotRegistered). */
   health(targets?: readonly { id: string; port: number }[]): TargetHealth[]
   /**

@@ -6,7 +6,8 @@
 // are updated in place (rules, certificates: no connection dropped), those
 // whose protocol changed are rebound, removed ones are closed. A target group
 // is "in use" (health checks run) while some listener forwards to it, by its
-// default actions or its rules.
+// default actions or its rules; its checks come from the address of the load
+// balancer with the lowest key among those that forward to it.
 
 import type { Clock } from '../clock/clock.js'
 import { ConflictError, InvalidArgumentError, StratusError, UnavailableError } from '../errors.js'
@@ -78,9 +79,10 @@ export class LoadBalancerPlane implements LbPlane {
   readonly #createTargetGroup: TargetGroupFactory
   readonly #openHttp: ListenerOpener
   readonly #groups = new Map<string, TargetGroupRuntime>()
-  /** The value each group was last given by setInUse. */
-  readonly #inUse = new Map<string, boolean>()
-  #used = new Set<string>()
+  /** What each group was last given by setInUse: in use, and from which address. */
+  readonly #inUse = new Map<string, { inUse: boolean; from: string | undefined }>()
+  /** Groups some listener forwards to → the address their health checks come from. */
+  #used = new Map<string, string>()
   readonly #balancers = new Map<string, Balancer>()
   readonly #queues = new Map<string, Promise<unknown>>()
   #closed = false
@@ -103,7 +105,7 @@ export class LoadBalancerPlane implements LbPlane {
     }
     const group = this.#createTargetGroup(config, { clock: this.#clock })
     this.#groups.set(config.key, group)
-    this.#setInUse(config.key, group, this.#used.has(config.key))
+    this.#setInUse(config.key, group, this.#used.get(config.key))
     return group
   }
 
@@ -289,17 +291,21 @@ export class LoadBalancerPlane implements LbPlane {
   }
 
   #refreshInUse(): void {
-    const used = new Set<string>()
-    for (const lb of this.#balancers.values()) {
-      for (const b of lb.listeners.values()) for (const key of forwardedGroups(b.config)) used.add(key)
+    const used = new Map<string, string>()
+    // In key order: a group several load balancers use is checked from the first one's address, whichever applied last.
+    for (const lb of [...this.#balancers.values()].sort((a, b) => (a.config.key < b.config.key ? -1 : a.config.key > b.config.key ? 1 : 0))) {
+      for (const b of lb.listeners.values()) for (const key of forwardedGroups(b.config)) if (!used.has(key)) used.set(key, lb.config.address)
     }
     this.#used = used
-    for (const [key, group] of this.#groups) this.#setInUse(key, group, used.has(key))
+    for (const [key, group] of this.#groups) this.#setInUse(key, group, used.get(key))
   }
 
-  #setInUse(key: string, group: TargetGroupRuntime, inUse: boolean): void {
-    if (this.#inUse.get(key) === inUse) return
-    this.#inUse.set(key, inUse)
-    group.setInUse(inUse)
+  /** `from`: the address of a load balancer that forwards to the group (undefined: none does, not in use). */
+  #setInUse(key: string, group: TargetGroupRuntime, from: string | undefined): void {
+    const inUse = from !== undefined
+    const last = this.#inUse.get(key)
+    if (last !== undefined && last.inUse === inUse && last.from === from) return
+    this.#inUse.set(key, { inUse, from })
+    group.setInUse(inUse, from)
   }
 }

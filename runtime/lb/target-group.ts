@@ -73,6 +73,8 @@ export class TargetGroup implements TargetGroupRuntime {
   /** weighted_random HTTP(S) groups: automatic target weights. */
   #anomaly: AnomalyDetector | undefined
   #inUse = false
+  /** Where health checks connect from (setInUse's `from`). */
+  #from: string | undefined
   #closed = false
   /** The routable targets (cached until a state changes). */
   #routable: Entry[] | undefined
@@ -159,8 +161,10 @@ export class TargetGroup implements TargetGroupRuntime {
     this.#invalidate()
   }
 
-  setInUse(inUse: boolean): void {
-    if (this.#closed || inUse === this.#inUse) return
+  setInUse(inUse: boolean, from?: string): void {
+    if (this.#closed) return
+    this.#from = from
+    if (inUse === this.#inUse) return
     this.#inUse = inUse
     for (const e of this.#targets.values()) {
       if (e.state === 'draining') continue
@@ -344,7 +348,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (young) this.#young++
     let result: ProbeResult
     try {
-      result = await probe(hc, this.#matcher, e.spec, { clock: this.#clock, signal: controller.signal })
+      result = await probe(hc, this.#matcher, e.spec, { clock: this.#clock, signal: controller.signal, ...(this.#from !== undefined ? { localAddress: this.#from } : {}) })
     } finally {
       clearTimeout(realTimer)
       grown()
