@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Compiles the native helpers with the system C compiler ($CC, else cc):
 //   build/launcher/stratus-launcher   the process launcher (runtime/runners/launcher/launcher.c)
+//   build/lb/stratus-relay            the NLB TCP byte path (runtime/lb/relay/relay.c)
 //   build/bench/posix-spawn-loop      the C baseline of bench/process-spawn.ts
 // Run by `npm run build` (so by `npm install`) and, in the published package, by its
 // `install` script; also runnable alone. Never fails unless --strict:
@@ -18,6 +19,8 @@ const targets = [
   // -z now: no lazy symbol binding inside a vfork child, which shares our memory.
   { source: 'runtime/runners/launcher/launcher.c', output: 'build/launcher/stratus-launcher', what: 'process launcher', flags: ['-pthread', '-Wl,-z,now'],
     without: 'Stratus will start jobs through its Node backend' },
+  { source: 'runtime/lb/relay/relay.c', output: 'build/lb/stratus-relay', what: 'TCP relay',
+    without: 'NLB TCP listeners will move bytes in Node' },
   { source: 'bench/c/posix-spawn-loop.c', output: 'build/bench/posix-spawn-loop', what: 'posix_spawn baseline',
     without: 'bench:spawn will report no C baseline' }
 ]
