@@ -24,7 +24,7 @@
 // it starts is stopped on every way out (bench/cleanup.ts); the children of this file also
 // exit when it dies (their stdin closes).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import http from 'node:http'
 import net from 'node:net'
@@ -221,12 +221,20 @@ interface Load {
 
 let clockTicks = 100
 
-/** user + system CPU of a process (and its threads), in clock ticks, from /proc/PID/stat. */
+/** A process's live children (its TCP relays), from /proc/PID/task/TID/children. */
+async function childrenOf (pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[])
+  const lists = await Promise.all(tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '')))
+  return lists.join(' ').split(/\s+/).filter((x) => x !== '').map(Number)
+}
+
+/** user + system CPU of a process (and its threads) and of its children (the C relays of TCP listeners), in clock ticks, from /proc/PID/stat. */
 async function cpuTicks (pid: number | undefined): Promise<number | undefined> {
   if (pid === undefined) return undefined
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticks = Number(fields[11]) + Number(fields[12])
+  let ticks = Number(fields[11]) + Number(fields[12])
+  for (const child of await childrenOf(pid)) ticks += (await cpuTicks(child)) ?? 0
   return Number.isFinite(ticks) ? ticks : undefined
 }
 

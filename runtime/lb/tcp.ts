@@ -21,6 +21,7 @@ import { ConflictError, InvalidArgumentError } from '../errors.js'
 import type { LbLimits, ListenerConfig, ListenerProtocol, Picked } from './model.js'
 import { pickForward, type TargetGroupLookup } from './tcp-forward.js'
 import { adoptAccepted, BufferedFlow } from './tcp-pipe.js'
+import { relayBinary, RelayBindError, TcpRelay } from './tcp-relay.js'
 import { ListenerCertificates } from './tcp-tls.js'
 import { UdpRelay } from './tcp-udp.js'
 
@@ -37,6 +38,14 @@ export interface ListenerOptions {
   limits: LbLimits
   targetGroup: TargetGroupLookup
   clock: Clock
+  /** Plain TCP through the C relay when it is built (default true); false: bytes move in Node. */
+  relay?: boolean
+}
+
+/** A connection the C relay carries: its pick, and when it last moved bytes. */
+interface Relayed {
+  picked: Picked | undefined
+  lastActive: number
 }
 
 interface Connection {
@@ -69,6 +78,8 @@ export class TcpListener {
   #idleMs: number
   #certs: ListenerCertificates | undefined
   #server: net.Server | undefined
+  #relay: TcpRelay | undefined
+  readonly #relayed = new Map<string, Relayed>()
   #udp: UdpRelay | undefined
   #port = 0
   readonly #connections = new Set<Connection>()
@@ -104,7 +115,7 @@ export class TcpListener {
 
   /** Client connections open now (TCP/TLS). */
   get connections(): number {
-    return this.#connections.size
+    return this.#connections.size + this.#relayed.size
   }
 
   /** UDP flows open now. */
@@ -115,7 +126,11 @@ export class TcpListener {
   async #bind(): Promise<void> {
     const { protocol } = this.#config
     const { address } = this.#o
-    if (protocol !== 'UDP') {
+    const binary = protocol === 'UDP' || protocol === 'TLS' || this.#o.relay === false ? undefined : relayBinary()
+    if (binary !== undefined) {
+      this.#relay = await this.#startRelay(binary, this.#config.port)
+      this.#port = this.#relay.port
+    } else if (protocol !== 'UDP') {
       const server = this.#createServer()
       try {
         await new Promise<void>((resolve, reject) => {
@@ -133,7 +148,7 @@ export class TcpListener {
       this.#port = (server.address() as net.AddressInfo).port
     }
     if (protocol === 'UDP' || protocol === 'TCP_UDP') {
-      const port = this.#server === undefined ? this.#config.port : this.#port
+      const port = this.#server === undefined && this.#relay === undefined ? this.#config.port : this.#port
       try {
         this.#udp = await UdpRelay.bind({
           address, port, clock: this.#o.clock, maxFlows: this.#o.limits.maxConnectionsPerListener,
@@ -145,6 +160,56 @@ export class TcpListener {
       }
       this.#port = this.#udp.port
     }
+  }
+
+  async #startRelay(binary: string, port: number): Promise<TcpRelay> {
+    const { address } = this.#o
+    try {
+      return await TcpRelay.start(binary, { address, port, maxConnections: this.#o.limits.maxConnectionsPerListener }, {
+        connection: (id, ip) => this.#acceptRelayed(id, ip),
+        finished: (id) => {
+          const conn = this.#relayed.get(id)
+          if (conn === undefined) return
+          this.#relayed.delete(id)
+          conn.picked?.release()
+        },
+        exited: () => this.#relayExited()
+      })
+    } catch (cause) {
+      if (cause instanceof RelayBindError) throw bindError(Object.assign(new Error(cause.message), { code: cause.code }), address, port, this.#config.protocol)
+      throw cause
+    }
+  }
+
+  #acceptRelayed(id: string, ip: string): void {
+    const relay = this.#relay!
+    const choice = this.#closed ? undefined : pickForward(this.#config, this.#o.targetGroup, ip)
+    // The relay carries plain TCP: a TLS target group (TLS listeners only, in NLB) has nowhere to go here.
+    if (choice === undefined || choice.group.config.protocol === 'TLS') {
+      choice?.picked.release()
+      this.#relayed.set(id, { picked: undefined, lastActive: this.#o.clock.now() })
+      return relay.reset(id)
+    }
+    const { host, port } = choice.picked.target
+    this.#relayed.set(id, { picked: choice.picked, lastActive: this.#o.clock.now() })
+    if (net.isIP(host) !== 0) relay.target(id, host, port)
+    else {
+      import('node:dns').then(({ promises }) => promises.lookup(host)).then(({ address }) => relay.target(id, address, port), () => relay.reset(id))
+    }
+    this.#schedule()
+  }
+
+  /** The relay died under an open listener: its connections are gone; a new one binds the same port. */
+  #relayExited(): void {
+    for (const conn of this.#relayed.values()) conn.picked?.release()
+    this.#relayed.clear()
+    if (this.#closed) return
+    const binary = relayBinary()
+    if (binary === undefined) return
+    this.#startRelay(binary, this.#port).then((relay) => {
+      if (this.#closed) void relay.close()
+      else this.#relay = relay
+    }, () => {})
   }
 
   #createServer(): net.Server {
@@ -213,7 +278,7 @@ export class TcpListener {
   }
 
   #schedule(): void {
-    if (this.#sweep !== undefined || this.#closed || this.#idleMs <= 0 || this.#connections.size === 0) return
+    if (this.#sweep !== undefined || this.#closed || this.#idleMs <= 0 || this.connections === 0) return
     this.#sweep = this.#o.clock.setTimeout(() => this.#sweepIdle(), Math.max(100, Math.ceil(this.#idleMs / 10)))
   }
 
@@ -221,6 +286,15 @@ export class TcpListener {
   #sweepIdle(): void {
     this.#sweep = undefined
     const now = this.#o.clock.now()
+    if (this.#relay !== undefined && this.#relayed.size > 0) {
+      const relay = this.#relay
+      void relay.activity().then((active) => {
+        for (const [id, conn] of this.#relayed) {
+          if (active.has(id)) conn.lastActive = now
+          else if (now - conn.lastActive >= this.#idleMs) relay.kill(id)
+        }
+      })
+    }
     for (const conn of this.#connections) {
       const seen = conn.client.bytesRead + conn.client.bytesWritten
       if (seen !== conn.seen) {
@@ -269,6 +343,8 @@ export class TcpListener {
       conn.target.destroy()
     }
     for (const raw of this.#raw) raw.destroy()
-    await Promise.all([closed, this.#udp?.close()])
+    await Promise.all([closed, this.#udp?.close(), this.#relay?.close()])
+    for (const conn of this.#relayed.values()) conn.picked?.release()
+    this.#relayed.clear()
   }
 }
