@@ -17,7 +17,8 @@ export function relayBinary(): string | undefined {
 }
 
 export interface RelayEvents {
-  connection(id: string, ip: string): void
+  /** A client connected to `relay` (answer it with target() or reset()). */
+  connection(id: string, ip: string, relay: TcpRelay): void
   finished(id: string): void
   /** The relay ended without being closed. */
   exited(): void
@@ -67,25 +68,20 @@ export class TcpRelay {
         switch (line[0]) {
           case 'c': {
             const [, id, ip] = line.split(' ')
-            events.connection(id, ip === '-' ? '' : ip)
+            events.connection(id, ip === '-' ? '' : ip, relay)
             break
           }
           case 'x':
             events.finished(line.slice(2))
             break
           case 'A':
-            this.#answer(relay, line)
+            relay.#activity.shift()?.(new Set(line.split(' ').slice(1)))
             break
         }
       })
       child.once('error', (error) => reject(new RelayBindError('EUNKNOWN', error.message)))
       child.once('exit', (code, signal) => { if (relay === undefined) reject(new RelayBindError('EUNKNOWN', `the relay exited (${code ?? signal})`)) })
     })
-  }
-
-  static #answer(relay: TcpRelay, line: string): void {
-    const ids = new Set(line.split(' ').slice(1))
-    relay.#activity.shift()?.(ids)
   }
 
   #send(line: string): void {

@@ -14,6 +14,7 @@
 // chunk. The connection limit is the server's maxConnections (beyond it a new
 // connection is closed at once).
 
+import { promises as dns } from 'node:dns'
 import net from 'node:net'
 import tls from 'node:tls'
 import type { Clock, TimerHandle } from '../clock/clock.js'
@@ -166,7 +167,7 @@ export class TcpListener {
     const { address } = this.#o
     try {
       return await TcpRelay.start(binary, { address, port, maxConnections: this.#o.limits.maxConnectionsPerListener }, {
-        connection: (id, ip) => this.#acceptRelayed(id, ip),
+        connection: (id, ip, relay) => this.#acceptRelayed(relay, id, ip),
         finished: (id) => {
           const conn = this.#relayed.get(id)
           if (conn === undefined) return
@@ -181,8 +182,8 @@ export class TcpListener {
     }
   }
 
-  #acceptRelayed(id: string, ip: string): void {
-    const relay = this.#relay!
+  /** `relay` rather than this.#relay: a restarted relay can report connections before it is recorded. */
+  #acceptRelayed(relay: TcpRelay, id: string, ip: string): void {
     const choice = this.#closed ? undefined : pickForward(this.#config, this.#o.targetGroup, ip)
     // The relay carries plain TCP: a TLS target group (TLS listeners only, in NLB) has nowhere to go here.
     if (choice === undefined || choice.group.config.protocol === 'TLS') {
@@ -193,9 +194,7 @@ export class TcpListener {
     const { host, port } = choice.picked.target
     this.#relayed.set(id, { picked: choice.picked, lastActive: this.#o.clock.now() })
     if (net.isIP(host) !== 0) relay.target(id, host, port)
-    else {
-      import('node:dns').then(({ promises }) => promises.lookup(host)).then(({ address }) => relay.target(id, address, port), () => relay.reset(id))
-    }
+    else dns.lookup(host).then(({ address }) => relay.target(id, address, port), () => relay.reset(id))
     this.#schedule()
   }
 

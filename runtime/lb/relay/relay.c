@@ -39,6 +39,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,6 @@ static size_t out_len, out_cap;
 static int tag_listen, tag_stdin;
 
 static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#include <stdarg.h>
 static void emit(const char *fmt, ...) {
   for (;;) {
     va_list ap;
@@ -340,9 +340,6 @@ static void on_side(struct side *s, uint32_t events) {
     return;
   }
   if (events & EPOLLERR) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
     /* A reset on one side resets the other. */
     finish(c, s->index == 1, s->index == 0);
     return;

@@ -2,14 +2,20 @@
 // build/lb/stratus-relay), driven over its line protocol the way a listener
 // would: bytes both ways with half-close, 4 MiB each way, a refused target
 // and a "no target" answer reset the client, the connection limit, the
-// activity query and a kill. The listener does not use it yet (tcp.ts moves
-// bytes in Node); this pins the helper's behaviour first.
+// activity query and a kill; then a TcpListener whose relay is killed starts
+// another on the same port. (tcp.test.ts runs the listener's own behaviour on
+// the relay, tcp-node-path.test.ts without it.)
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
 import net from 'node:net'
 import readline from 'node:readline'
+import { ManualClock } from '../../../runtime/clock/clock.js'
+import { DEFAULT_LB_LIMITS } from '../../../runtime/lb/model.js'
+import { TargetGroup } from '../../../runtime/lb/target-group.js'
+import { TcpListener } from '../../../runtime/lb/tcp.js'
 import { findBuiltBinary } from '../../../runtime/native.js'
-import { backend, converse, freePort } from './tcp-fixtures.js'
+import { backend, converse, freePort, tcpGroupConfig, tcpListenerConfig } from './tcp-fixtures.js'
 
 const HOST = '127.0.0.1'
 const BINARY = findBuiltBinary('build/lb/stratus-relay')
@@ -109,4 +115,34 @@ t.test('the relay', { skip: BINARY === undefined ? 'build/lb/stratus-relay is no
     t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())))
     await t.rejects(relay(t, 1, (taken.address() as net.AddressInfo).port), { message: /^error EADDRINUSE / })
   })
+
+  t.test('a listener whose relay dies starts another on the same port', async (t) => {
+    const clock = new ManualClock()
+    const g = new TargetGroup(tcpGroupConfig('tg-relay'), { clock })
+    g.register([{ id: a.host, port: a.port, host: a.host }])
+    const listener = await TcpListener.open(tcpListenerConfig('l-relay', 0, ['tg-relay']), {
+      address: HOST, idleTimeoutMs: 350_000, limits: DEFAULT_LB_LIMITS, clock, targetGroup: () => g
+    })
+    t.teardown(() => listener.close())
+    const first = await relayChildren()
+    t.equal(first.length, 1, 'the listener runs one relay')
+    t.equal((await converse(listener.port, HOST, 'one\n')).received, 'a\none\nbye a\n')
+    process.kill(first[0], 'SIGKILL')
+    let again = await relayChildren()
+    for (let i = 0; i < 200 && (again.length !== 1 || again[0] === first[0]); i++) {
+      await new Promise((r) => setTimeout(r, 10))
+      again = await relayChildren()
+    }
+    t.not(again[0], first[0], 'another relay took its place')
+    t.equal((await converse(listener.port, HOST, 'two\n')).received, 'a\ntwo\nbye a\n', 'on the same port')
+  })
 })
+
+/** This process's live stratus-relay children. */
+async function relayChildren(): Promise<number[]> {
+  const tasks = await readdir(`/proc/${process.pid}/task`)
+  const pids = (await Promise.all(tasks.map((tid) => readFile(`/proc/${process.pid}/task/${tid}/children`, 'utf8').catch(() => ''))))
+    .join(' ').split(/\s+/).filter((x) => x !== '').map(Number)
+  const names = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')))
+  return pids.filter((_, i) => names[i].trim() === 'stratus-relay')
+}
