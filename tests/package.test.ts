@@ -101,7 +101,7 @@ t.test('the tarball holds what the package runs, and no tests, benches, maps or 
   ]) t.ok(files.includes(wanted), `has ${wanted}`)
   const unwanted = files.filter((f) =>
     /^(tests|bench|examples|core-as|dist\/(tests|bench|examples))\//.test(f) || /\.map$/.test(f) || /debug\.wasm$|\.wat$/.test(f) ||
-    (/^(sdk|runtime|registry)\//.test(f) && !/^runtime\/runners\/(launcher\/(launcher\.c|build\.mjs)|oci\/[a-z-]+\.c)$/.test(f)))
+    (/^(sdk|runtime|registry)\//.test(f) && !/^runtime\/(runners\/(launcher\/(launcher\.c|build\.mjs)|oci\/[a-z-]+\.c)|lb\/relay\/relay\.c)$/.test(f)))
   t.same(unwanted, [], 'nothing but the package (no tests, benches, examples, sources, maps, debug core)')
 })
 

@@ -30,11 +30,12 @@ function upToDate(source, output) {
   return statSync(output).mtimeMs >= statSync(source).mtimeMs
 }
 
+/** Compiles one target: undefined when built (or nothing to build), else why not. */
 function compile({ source, output, what, without, flags = [] }) {
   const src = join(root, source)
   const out = join(root, output)
-  if (!existsSync(src)) return true
-  if (upToDate(src, out)) return true
+  if (!existsSync(src)) return undefined
+  if (upToDate(src, out)) return undefined
   mkdirSync(dirname(out), { recursive: true })
   // Build beside the target and rename over it: a running helper keeps its old inode.
   const tmp = `${out}.tmp-${process.pid}`
@@ -42,21 +43,22 @@ function compile({ source, output, what, without, flags = [] }) {
   if (result.error || result.status !== 0) {
     rmSync(tmp, { force: true })
     const why = result.error ? result.error.message : `exit code ${result.status}`
-    console.warn(`build-launcher: could not compile the ${what} with ${cc} (${why}); ${without}`)
-    return false
+    return `could not compile the ${what} with ${cc} (${why}); ${without}`
   }
   renameSync(tmp, out)
-  return true
+  return undefined
 }
 
-let ok = true
+// One line for everything not built: a missing compiler fails every target the same way.
+const failures = []
 for (const target of targets) {
   try {
-    ok = compile(target) && ok
+    const failure = compile(target)
+    if (failure !== undefined) failures.push(failure)
   } catch (error) {
     // An unwritable package directory and the like: report it, never fail an install over it.
-    console.warn(`build-launcher: could not build the ${target.what} (${error.message}); ${target.without}`)
-    ok = false
+    failures.push(`could not build the ${target.what} (${error.message}); ${target.without}`)
   }
 }
-if (!ok && process.argv.includes('--strict')) process.exitCode = 1
+if (failures.length > 0) console.warn(`build-launcher: ${failures.join('; ')}`)
+if (failures.length > 0 && process.argv.includes('--strict')) process.exitCode = 1
