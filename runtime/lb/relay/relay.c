@@ -314,8 +314,12 @@ static void on_target(uint64_t id, const char *ip, int port) {
   if (add(fd, &c->side[1]) != 0) { finish(c, 1, 0); return; }
 }
 
-/* The target's connect finished (EPOLLOUT) or failed (EPOLLERR): a refused target resets the client. */
-static int on_connected(struct conn *c) {
+/*
+ * The target's connect finished (EPOLLOUT) or failed (EPOLLERR): a refused target resets the client.
+ * `events` is the whole edge: a target that answers and closes at once has its FIN in the same one,
+ * and no later edge will say so.
+ */
+static int on_connected(struct conn *c, uint32_t events) {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c->side[1].fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
@@ -325,6 +329,7 @@ static int on_connected(struct conn *c) {
   c->state = OPEN;
   c->side[1].writable = 1;
   c->side[1].readable = 1;
+  if (events & (EPOLLRDHUP | EPOLLHUP)) c->side[1].rdhup = 1;
   /* The client joins the set now: whatever it sent while the target connected shows as readable. */
   if (add(c->side[0].fd, &c->side[0]) != 0) { finish(c, 1, 1); return 1; }
   c->side[0].readable = 1;
@@ -336,7 +341,7 @@ static void on_side(struct side *s, uint32_t events) {
   struct conn *c = s->c;
   if (c->dead) return;
   if (c->state == CONNECTING) {
-    if (s->index == 1) on_connected(c);
+    if (s->index == 1) on_connected(c, events);
     return;
   }
   if (events & EPOLLERR) {
