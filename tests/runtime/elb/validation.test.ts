@@ -3,7 +3,7 @@
 // bound refuses CreateListener / ModifyListener with nothing committed and
 // the old listener still serving.
 import net from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { backend, elbEngine, freePort, get, refused, refusal, webStack } from './elb-fixtures.js'
 
 t.test('names, health check ranges, protocols and attributes: coded errors, nothing written', async (t) => {
@@ -52,6 +52,167 @@ t.test('names, health check ranges, protocols and attributes: coded errors, noth
   await refusal(t, () => elb.describeTargetGroups({ Names: ['nope'] }), 'TargetGroupNotFound', 'Names[0]')
   await refusal(t, () => elb.describeTargetGroups({ TargetGroupArns: ['arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/web/0000000000000000'] }), 'ValidationError', 'TargetGroupArns[0]')
   t.equal(engine.store.revision, mid, 'nothing written by the refused changes')
+})
+
+// Both edges of each range: the last valid value is taken, the first invalid
+// one refused with the code, naming the member and the limit, and nothing of
+// a refused call is left (no group, the group or its attributes as before).
+type Limited = Error & { code: string; field?: string; limit?: number | string }
+
+/** A refusal naming the field and the limit (in the error; its message names the bound, by default the limit's numbers). */
+async function beyond(t: Test, fn: () => Promise<unknown>, code: string, field: string, limit?: number | string, said?: string): Promise<Limited> {
+  const e = await refusal(t, fn, code, field) as Limited
+  if (limit === undefined) return e
+  t.equal(e.limit, limit, `limit ${limit}`)
+  for (const n of said !== undefined ? [said] : String(limit).split('-')) t.match(e.message, n, `the message names ${n}`)
+  return e
+}
+
+const HEALTH_RANGES: Array<{ field: 'HealthCheckIntervalSeconds' | 'HealthCheckTimeoutSeconds' | 'HealthyThresholdCount' | 'UnhealthyThresholdCount'; with: Record<string, number>; ok: number[]; bad: Array<[number, number]> }> = [
+  // The timeout must stay below the interval, so each edge goes with a partner that allows it.
+  { field: 'HealthCheckIntervalSeconds', with: { HealthCheckTimeoutSeconds: 2 }, ok: [5, 300], bad: [[4, 5], [301, 300]] },
+  { field: 'HealthCheckTimeoutSeconds', with: { HealthCheckIntervalSeconds: 300 }, ok: [2, 120], bad: [[1, 2], [121, 120]] },
+  { field: 'HealthyThresholdCount', with: {}, ok: [2, 10], bad: [[1, 2], [11, 10]] },
+  { field: 'UnhealthyThresholdCount', with: {}, ok: [2, 10], bad: [[1, 2], [11, 10]] }
+]
+
+t.test('health check ranges, both edges, via CreateTargetGroup and ModifyTargetGroup: a refused call leaves nothing', async (t) => {
+  const engine = await elbEngine(t)
+  const elb = engine.elb
+  let n = 0
+  const create = (o: Record<string, unknown>, protocol = 'HTTP') => elb.createTargetGroup({ Name: `r${++n}`, Protocol: protocol as 'HTTP', Port: 80, TargetType: 'ip', ...o })
+  /** A create refused: nothing written, no group by that name. */
+  const createRefused = async (o: Record<string, unknown>, field: string, limit?: number | string, protocol = 'HTTP', said?: string) => {
+    const before = engine.store.revision
+    await beyond(t, () => create(o, protocol), 'ValidationError', field, limit, said)
+    t.equal(engine.store.revision, before, 'nothing written')
+    await refusal(t, () => elb.describeTargetGroups({ Names: [`r${n}`] }), 'TargetGroupNotFound', 'Names[0]')
+  }
+  const { TargetGroups: [tg] = [] } = await create({})
+  const arn = tg.TargetGroupArn!
+  const now = async () => (await elb.describeTargetGroups({ TargetGroupArns: [arn] })).TargetGroups![0]
+  /** A modify refused: nothing written, DescribeTargetGroups as before. */
+  const modifyRefused = async (o: Record<string, unknown>, field: string, limit?: number | string, group = arn, said?: string) => {
+    const before = engine.store.revision
+    const seen = (await elb.describeTargetGroups({ TargetGroupArns: [group] })).TargetGroups![0]
+    await beyond(t, () => elb.modifyTargetGroup({ TargetGroupArn: group, ...o }), 'ValidationError', field, limit, said)
+    t.equal(engine.store.revision, before, 'nothing written')
+    t.same((await elb.describeTargetGroups({ TargetGroupArns: [group] })).TargetGroups![0], seen, 'DescribeTargetGroups unchanged')
+  }
+
+  for (const r of HEALTH_RANGES) {
+    for (const v of r.ok) {
+      const { TargetGroups: [made] = [] } = await create({ ...r.with, [r.field]: v })
+      t.match(made, { ...r.with, [r.field]: v }, `CreateTargetGroup ${r.field} ${v} accepted`)
+      const { TargetGroups: [changed] = [] } = await elb.modifyTargetGroup({ TargetGroupArn: arn, ...r.with, [r.field]: v })
+      t.match(changed, { ...r.with, [r.field]: v }, `ModifyTargetGroup ${r.field} ${v} accepted`)
+      t.match(await now(), { ...r.with, [r.field]: v }, 'and described')
+    }
+    for (const [v, limit] of r.bad) {
+      await createRefused({ ...r.with, [r.field]: v }, r.field, limit)
+      await modifyRefused({ ...r.with, [r.field]: v }, r.field, limit)
+    }
+  }
+  // The other members of a refused modify are not applied either.
+  await modifyRefused({ HealthCheckIntervalSeconds: 200, HealthCheckPath: '/ok', HealthyThresholdCount: 11 }, 'HealthyThresholdCount', 10)
+
+  // ALB: the timeout below the interval (interval − 1 is the limit).
+  t.match((await create({ HealthCheckIntervalSeconds: 6, HealthCheckTimeoutSeconds: 5 })).TargetGroups![0], { HealthCheckIntervalSeconds: 6, HealthCheckTimeoutSeconds: 5 })
+  await createRefused({ HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 5 }, 'HealthCheckTimeoutSeconds', 4, 'HTTP', "interval '5'")
+  await createRefused({ HealthCheckIntervalSeconds: 5 }, 'HealthCheckTimeoutSeconds', 4, 'HTTP', "interval '5'") // against the default timeout of 5
+  await elb.modifyTargetGroup({ TargetGroupArn: arn, HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 29 })
+  await modifyRefused({ HealthCheckTimeoutSeconds: 30 }, 'HealthCheckTimeoutSeconds', 29, arn, "interval '30'")
+  await modifyRefused({ HealthCheckIntervalSeconds: 29 }, 'HealthCheckTimeoutSeconds', 28, arn, "interval '29'") // against the group's timeout of 29
+  // NLB: the timeout may equal the interval.
+  const { TargetGroups: [tcp] = [] } = await create({ HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 10 }, 'TCP')
+  t.match(tcp, { HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 10 })
+  await createRefused({ HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 11 }, 'HealthCheckTimeoutSeconds', 10, 'TCP', "interval '10'")
+  await modifyRefused({ HealthCheckTimeoutSeconds: 11 }, 'HealthCheckTimeoutSeconds', 10, tcp.TargetGroupArn!, "interval '10'")
+
+  // Matcher HttpCode: 200–499 for HTTP and HTTPS groups, as one code, a list or a range.
+  for (const protocol of ['HTTP', 'HTTPS']) {
+    const { TargetGroups: [g] = [] } = await create({}, protocol)
+    for (const code of ['200', '499', '200-499', '200,302', '200,202-204,499']) {
+      t.match((await create({ Matcher: { HttpCode: code } }, protocol)).TargetGroups![0].Matcher, { HttpCode: code }, `${protocol} CreateTargetGroup matcher ${code} accepted`)
+      t.match((await elb.modifyTargetGroup({ TargetGroupArn: g.TargetGroupArn!, Matcher: { HttpCode: code } })).TargetGroups![0].Matcher, { HttpCode: code }, `${protocol} ModifyTargetGroup matcher ${code} accepted`)
+    }
+    for (const code of ['199', '500', '200-500', '199-299', '200,500', '', '2000', '300-200']) {
+      await createRefused({ Matcher: { HttpCode: code } }, 'Matcher.HttpCode', '200-499', protocol)
+      await modifyRefused({ Matcher: { HttpCode: code } }, 'Matcher.HttpCode', '200-499', g.TargetGroupArn!)
+    }
+  }
+  // An NLB's HTTP health check takes 200–599.
+  t.match((await create({ HealthCheckProtocol: 'HTTP', Matcher: { HttpCode: '200-599' } }, 'TCP')).TargetGroups![0].Matcher, { HttpCode: '200-599' })
+  await createRefused({ HealthCheckProtocol: 'HTTP', Matcher: { HttpCode: '600' } }, 'Matcher.HttpCode', '200-599', 'TCP')
+
+  // HealthCheckPort: 1–65535 or traffic-port.
+  for (const port of ['1', '65535', 'traffic-port']) {
+    t.equal((await create({ HealthCheckPort: port })).TargetGroups![0].HealthCheckPort, port, `CreateTargetGroup HealthCheckPort ${port} accepted`)
+    t.equal((await elb.modifyTargetGroup({ TargetGroupArn: arn, HealthCheckPort: port })).TargetGroups![0].HealthCheckPort, port, `ModifyTargetGroup HealthCheckPort ${port} accepted`)
+    t.equal((await now()).HealthCheckPort, port, 'and described')
+  }
+  await elb.modifyTargetGroup({ TargetGroupArn: arn, HealthCheckPort: '8080' })
+  for (const port of ['0', '65536', '-1', 'traffic', '']) {
+    await createRefused({ HealthCheckPort: port }, 'HealthCheckPort', '1-65535')
+    await modifyRefused({ HealthCheckPort: port }, 'HealthCheckPort', '1-65535')
+  }
+  t.equal((await now()).HealthCheckPort, '8080', 'the port as it was')
+})
+
+t.test('target group attribute ranges, both edges, via ModifyTargetGroupAttributes: a refused call changes no attribute', async (t) => {
+  const engine = await elbEngine(t)
+  const elb = engine.elb
+  const { TargetGroups: [http] = [] } = await elb.createTargetGroup({ Name: 'web', Protocol: 'HTTP', Port: 80, TargetType: 'ip' })
+  const { TargetGroups: [tcp] = [] } = await elb.createTargetGroup({ Name: 'db', Protocol: 'TCP', Port: 5432, TargetType: 'ip' })
+  const attrs = async (arn: string) => Object.fromEntries((await elb.describeTargetGroupAttributes({ TargetGroupArn: arn })).Attributes!.map((a) => [a.Key, a.Value]))
+  const set = async (arn: string, key: string, value: string) => {
+    const out = Object.fromEntries((await elb.modifyTargetGroupAttributes({ TargetGroupArn: arn, Attributes: [{ Key: key, Value: value }] })).Attributes!.map((a) => [a.Key, a.Value]))
+    t.equal(out[key], value, `${key} ${value} accepted`)
+    t.equal((await attrs(arn))[key], value, 'and described')
+  }
+  const refuse = async (arn: string, changes: Array<{ Key: string; Value: string }>, field: string, limit?: string, code = 'ValidationError') => {
+    const before = engine.store.revision
+    const seen = await attrs(arn)
+    const group = (await elb.describeTargetGroups({ TargetGroupArns: [arn] })).TargetGroups![0]
+    const e = await beyond(t, () => elb.modifyTargetGroupAttributes({ TargetGroupArn: arn, Attributes: changes }), code, field, limit)
+    t.equal(engine.store.revision, before, 'nothing written')
+    t.same(await attrs(arn), seen, 'DescribeTargetGroupAttributes unchanged')
+    t.same((await elb.describeTargetGroups({ TargetGroupArns: [arn] })).TargetGroups![0], group, 'DescribeTargetGroups unchanged')
+    return e
+  }
+  const ranges: Array<[string, string[], string[], string]> = [
+    ['deregistration_delay.timeout_seconds', ['0', '3600'], ['-1', '3601'], '0-3600'],
+    ['stickiness.lb_cookie.duration_seconds', ['1', '604800'], ['0', '604801'], '1-604800'],
+    ['stickiness.app_cookie.duration_seconds', ['1', '604800'], ['0', '604801'], '1-604800']
+  ]
+  for (const [key, ok, bad, limit] of ranges) {
+    for (const v of ok) await set(http.TargetGroupArn!, key, v)
+    for (const v of [...bad, '', 'ten', '1.5']) await refuse(http.TargetGroupArn!, [{ Key: key, Value: v }], 'Attributes[0].Value', limit)
+  }
+  // NLB groups have the deregistration delay too.
+  await set(tcp.TargetGroupArn!, 'deregistration_delay.timeout_seconds', '3600')
+  await refuse(tcp.TargetGroupArn!, [{ Key: 'deregistration_delay.timeout_seconds', Value: '3601' }], 'Attributes[0].Value', '0-3600')
+  // A list with a good change before a bad one: neither applied.
+  await set(http.TargetGroupArn!, 'deregistration_delay.timeout_seconds', '300')
+  await refuse(http.TargetGroupArn!, [{ Key: 'deregistration_delay.timeout_seconds', Value: '0' }, { Key: 'stickiness.lb_cookie.duration_seconds', Value: '604801' }], 'Attributes[1].Value', '1-604800')
+  t.equal((await attrs(http.TargetGroupArn!))['deregistration_delay.timeout_seconds'], '300', 'the good change was not applied')
+
+  // The application cookie's name: not beginning with AWSALB, AWSALBAPP or AWSALBTG (the load balancer's own).
+  for (const name of ['session', 'MY-AWSALB', 'AWSAL', 'XAWSALBTG']) await set(http.TargetGroupArn!, 'stickiness.app_cookie.cookie_name', name)
+  for (const name of ['AWSALB', 'AWSALBAPP', 'AWSALBTG', 'AWSALBsession', 'AWSALBAPP-1', 'AWSALBTGCORS']) {
+    const e = await refuse(http.TargetGroupArn!, [{ Key: 'stickiness.app_cookie.cookie_name', Value: name }], 'Attributes[0].Value')
+    t.match(e.message, /AWSALB, AWSALBAPP or AWSALBTG/, 'the message names the reserved prefixes')
+  }
+  t.equal((await attrs(http.TargetGroupArn!))['stickiness.app_cookie.cookie_name'], 'XAWSALBTG', 'the last good name kept')
+
+  // stickiness.type per protocol: lb_cookie / app_cookie for HTTP(S), source_ip for TCP.
+  for (const type of ['app_cookie', 'lb_cookie']) await set(http.TargetGroupArn!, 'stickiness.type', type)
+  for (const type of ['source_ip', 'source_ip_dest_ip', 'LB_COOKIE', '']) await refuse(http.TargetGroupArn!, [{ Key: 'stickiness.type', Value: type }], 'Attributes[0].Value')
+  await set(tcp.TargetGroupArn!, 'stickiness.type', 'source_ip')
+  for (const type of ['lb_cookie', 'app_cookie', 'source_ip_dest_ip_proto']) await refuse(tcp.TargetGroupArn!, [{ Key: 'stickiness.type', Value: type }], 'Attributes[0].Value')
+  // Keys of the other protocol are not the group's.
+  await refuse(tcp.TargetGroupArn!, [{ Key: 'stickiness.lb_cookie.duration_seconds', Value: '60' }], 'Attributes[0].Key', undefined, 'InvalidConfigurationRequest')
+  await refuse(http.TargetGroupArn!, [{ Key: 'proxy_protocol_v2.enabled', Value: 'true' }], 'Attributes[0].Key', undefined, 'InvalidConfigurationRequest')
 })
 
 t.test('listeners and rules: protocols, actions, priorities, certificates, limits; ResourceInUse for a group in use', async (t) => {
