@@ -39,10 +39,10 @@ export async function loadBalancers(engine: Engine): Promise<Balanced> {
   return { elb, close: async () => { await elb.close(); await plane.close() } }
 }
 
-/** An ip target group of port PORT, checked every 5 s (2 to be healthy, 2 to be unhealthy), drained in 10 s. */
-export async function targetGroup(elb: Elbv2, name: string): Promise<string> {
+/** An ip target group of port PORT, checked every 5 s on `healthCheckPath` (2 to be healthy, 2 to be unhealthy), drained in 10 s. */
+export async function targetGroup(elb: Elbv2, name: string, healthCheckPath = '/health'): Promise<string> {
   const { TargetGroups } = await elb.createTargetGroup({
-    Name: name, Protocol: 'HTTP', Port: PORT, TargetType: 'ip', HealthCheckPath: '/health',
+    Name: name, Protocol: 'HTTP', Port: PORT, TargetType: 'ip', HealthCheckPath: healthCheckPath,
     HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2
   })
   const arn = String(TargetGroups![0].TargetGroupArn)
@@ -58,6 +58,13 @@ export async function alb(elb: Elbv2, name: string, defaultGroup: string): Promi
   const port = await freePort(address)
   const { Listeners } = await elb.createListener({ LoadBalancerArn: String(lb.LoadBalancerArn), Protocol: 'HTTP', Port: port, DefaultActions: [{ Type: 'forward', TargetGroupArn: defaultGroup }] })
   return { arn: String(lb.LoadBalancerArn), address, port, listenerArn: String(Listeners![0].ListenerArn) }
+}
+
+/** Another HTTP listener of the load balancer, on a free port of its address, forwarding to `group`; its port and ARN. */
+export async function listener(elb: Elbv2, lb: { arn: string; address: string }, group: string): Promise<{ port: number; listenerArn: string }> {
+  const port = await freePort(lb.address)
+  const { Listeners } = await elb.createListener({ LoadBalancerArn: lb.arn, Protocol: 'HTTP', Port: port, DefaultActions: [{ Type: 'forward', TargetGroupArn: group }] })
+  return { port, listenerArn: String(Listeners![0].ListenerArn) }
 }
 
 async function addressOf(elb: Elbv2, arn: string): Promise<string> {
@@ -80,13 +87,24 @@ export function addressOfTask(r: TaskRecord): string {
   return String(eni?.privateIpv4Address)
 }
 
-/** Real servers standing in for the tasks' containers: each answers its task id on the task's address, port PORT. */
+/**
+ * Real servers standing in for the tasks' containers: each answers its task id on the task's address, port PORT
+ * (404 on a path withheld, until it is served).
+ */
 export class TaskServers {
   readonly #servers = new Map<string, http.Server>()
+  readonly #withheld = new Set<string>()
+
+  /** Paths every server answers 404 (now and later) until servePath. */
+  withhold(path: string): void { this.#withheld.add(path) }
+  servePath(path: string): void { this.#withheld.delete(path) }
 
   async serve(r: TaskRecord, status = 200): Promise<void> {
     if (this.#servers.has(r.taskId)) return
-    const server = http.createServer((req, res) => { res.writeHead(req.url === '/health' ? status : 200, { 'content-type': 'text/plain' }); res.end(r.taskId) })
+    const server = http.createServer((req, res) => {
+      res.writeHead(this.#withheld.has(String(req.url)) ? 404 : req.url === '/health' ? status : 200, { 'content-type': 'text/plain' })
+      res.end(r.taskId)
+    })
     await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(PORT, addressOfTask(r), () => resolve()) })
     this.#servers.set(r.taskId, server)
   }

@@ -6,6 +6,8 @@
 // test traffic to them, then all production traffic, bakes, and drains the
 // blue tasks; the next deployment goes the other way, and StopServiceDeployment
 // ROLLBACK during its bake sends production back to blue and stops green.
+// LINEAR moves production in steps; CANARY moves its canary percent, bakes it,
+// then moves the rest.
 import t, { type Test } from 'tap'
 import { createCluster, describe, liveTasks, sim, simulatedEngine } from './services-fixtures.js'
 import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
@@ -138,6 +140,60 @@ t.test('LINEAR shifts production in steps on the clock; green failing its ELB he
   t.ok(messages.some((m) => /failed ELB health checks in \(target-group /.test(m)), 'green tasks failed their ELB health checks')
   t.ok(messages.some((m) => /deployment failed: tasks failed to start\.$/.test(m)), 'the circuit breaker tripped')
   t.same(await weights(elb, production), { [blueTg]: 0, [greenTg]: 100 }, 'production stayed with (and is back on) the v2 group, web-b')
+})
+
+t.test('CANARY: the canary percent of production on green, its bake on the clock, then all of it, the bake time, and blue drained', async (t) => {
+  const { engine, servers, elb, blueTg, greenTg, lb, production, loadBalancers: lbs } = await setUp(t)
+  const v1 = await awsvpcDefinition(engine, 'app', sim(36_000))
+  await engine.ecs.createService({
+    cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK, loadBalancers: lbs,
+    deploymentConfiguration: { strategy: 'CANARY', bakeTimeInMinutes: 2, canaryConfiguration: { canaryPercent: 20, canaryBakeTimeInMinutes: 5 } }
+  })
+  await until(engine, 'v1 steady', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
+    () => servers.serveRunning(engine, 'web', 'web'))
+  const blueIds = liveTasks(engine, 'web', 'web').map((r) => r.taskId).sort()
+  const v2 = await awsvpcDefinition(engine, 'app', sim(36_000))
+  await engine.ecs.updateService({ cluster: 'web', service: 'web', taskDefinition: 'app' })
+  await until(engine, 'green registered in the alternate group', async () => ((await elb.describeTargetHealth({ TargetGroupArn: greenTg })).TargetHealthDescriptions ?? []).length === 2)
+  t.same(await weights(elb, production), { [blueTg]: 100, [greenTg]: 0 }, 'production stays on blue while green is not healthy')
+  await until(engine, 'the canary on green', async () => (await weights(elb, production))[greenTg] > 0, 1000, 400,
+    () => servers.serveRunning(engine, 'web', 'web', (r) => r.task.taskDefinitionArn === v2))
+  const at = engine.clock.now()
+  t.same(await weights(elb, production), { [blueTg]: 80, [greenTg]: 20 }, 'canaryPercent of production on green')
+  const greenIds = liveTasks(engine, 'web', 'web').filter((r) => r.task.taskDefinitionArn === v2).map((r) => r.taskId).sort()
+  t.equal(greenIds.length, 2)
+  const hits = new Map<string, number>()
+  for (let i = 0; i < 100; i++) { const { body } = await get(lb.address, lb.port); hits.set(body, (hits.get(body) ?? 0) + 1) }
+  const count = (ids: string[]) => ids.reduce((n, id) => n + (hits.get(id) ?? 0), 0)
+  t.equal(count(blueIds) + count(greenIds), 100, 'every request reached a blue or a green task')
+  t.ok(count(greenIds) > 0, 'the canary reaches green')
+  t.ok(count(blueIds) > count(greenIds), 'most production still reaches blue')
+  const [current] = (await engine.ecs.listServiceDeployments({ cluster: 'web', service: 'web', status: ['IN_PROGRESS'] })).serviceDeployments!
+  const stage = async () => (await engine.ecs.describeServiceDeployments({ serviceDeploymentArns: [String(current.serviceDeploymentArn)] })).serviceDeployments![0].lifecycleStage
+  t.equal(await stage(), 'PRODUCTION_TRAFFIC_SHIFT')
+
+  // The canary bakes canaryBakeTimeInMinutes (5) on the clock: a minute short of it, nothing more has moved.
+  await until(engine, '4 minutes on', () => engine.clock.now() - at >= 4 * 60_000)
+  t.same(await weights(elb, production), { [blueTg]: 80, [greenTg]: 20 }, 'the canary is still baking')
+  await until(engine, 'all production on green', async () => (await weights(elb, production))[greenTg] === 100)
+  t.ok(engine.clock.now() - at >= 5 * 60_000 - 1000, 'the rest came after canaryBakeTimeInMinutes')
+  t.same(await weights(elb, production), { [blueTg]: 0, [greenTg]: 100 })
+  t.same([...await bodies(lb.address, lb.port, 8)].sort(), greenIds, 'production reaches green only')
+  t.equal(await stage(), 'BAKE_TIME')
+  t.equal(liveTasks(engine, 'web', 'web').filter((r) => r.task.taskDefinitionArn === v1 && r.task.desiredStatus === 'RUNNING').length, 2, 'blue waits out the bake time')
+
+  // Past the bake time (and the blue group's deregistration delay): blue drained and stopped.
+  await until(engine, 'blue drained and stopped, v2 completed', async () => {
+    const s = await describe(engine, 'web', 'web')
+    return s.deployments!.length === 1 && s.deployments![0].rolloutState === 'COMPLETED' && liveTasks(engine, 'web', 'web').every((r) => r.task.taskDefinitionArn === v2) &&
+      ((await elb.describeTargetHealth({ TargetGroupArn: blueTg })).TargetHealthDescriptions ?? []).length === 0
+  })
+  t.ok(engine.clock.now() - at >= 7 * 60_000 - 1000, 'blue stopped only after the bake time')
+  const messages = (await describe(engine, 'web', 'web')).events!.map((e) => String(e.message))
+  t.ok(messages.includes(`(service web) deregistered 2 targets in (target-group ${blueTg})`) ||
+    messages.filter((m) => m === `(service web) deregistered 1 targets in (target-group ${blueTg})`).length === 2, 'blue\'s targets deregistered')
+  t.same([...await bodies(lb.address, lb.port, 8)].sort(), greenIds, 'green serves on')
+  t.equal((await engine.ecs.describeServiceDeployments({ serviceDeploymentArns: [String(current.serviceDeploymentArn)] })).serviceDeployments![0].status, 'SUCCESSFUL')
 })
 
 t.test('advancedConfiguration naming a rule that does not exist, or forwards elsewhere, is refused', async (t) => {

@@ -4,10 +4,12 @@
 // through the load balancer reach both; the deployment completes only once
 // the targets are healthy; a task whose target fails its health checks is
 // stopped (drained first) and replaced, with ECS's events; the grace period
-// holds that off; a rolling deployment waits for the new targets' health.
+// holds that off; a rolling deployment waits for the new targets' health; a
+// service with two target groups (two listeners) registers, waits on, serves
+// through and drains every task in both.
 import t, { type Test } from 'tap'
 import { createCluster, describe, liveTasks, settle, sim, simulatedEngine } from './services-fixtures.js'
-import { alb, awsvpcDefinition, get, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
+import { addressOfTask, alb, awsvpcDefinition, get, listener, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
 
 async function setUp(t: Test) {
   const engine = await simulatedEngine()
@@ -114,6 +116,74 @@ t.test('a rolling deployment stops an old task only once a new task\'s target is
   t.ok(liveTasks(engine, 'web', 'web').every((r) => r.task.taskDefinitionArn !== v1))
   const health = (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions!
   t.equal(health.length, 1, 'the old target was deregistered')
+})
+
+t.test('two target groups (one per listener): every task in both, healthy in both before the deployment completes, reached through both, drained from both', async (t) => {
+  const { engine, servers, elb, tg, lb } = await setUp(t)
+  // The second group checks /ready, which the tasks' servers answer 404 until they are ready.
+  servers.withhold('/ready')
+  const ready = await targetGroup(elb, 'web-ready', '/ready')
+  const second = await listener(elb, lb, ready)
+  const groups = [tg, ready]
+  await awsvpcDefinition(engine, 'app', sim(36_000))
+  await engine.ecs.createService({
+    cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 2, networkConfiguration: NETWORK, healthCheckGracePeriodSeconds: 600,
+    loadBalancers: [{ targetGroupArn: tg, containerName: 'app', containerPort: PORT }, { targetGroupArn: ready, containerName: 'app', containerPort: PORT }]
+  })
+  const described = async (arn: string) => (await elb.describeTargetHealth({ TargetGroupArn: arn })).TargetHealthDescriptions ?? []
+  await until(engine, 'both tasks registered in both groups', async () => (await described(tg)).length === 2 && (await described(ready)).length === 2)
+  const tasks = liveTasks(engine, 'web', 'web')
+  const ids = tasks.map((r) => r.taskId).sort()
+  const addresses = tasks.map(addressOfTask).sort()
+  for (const arn of groups) {
+    const health = await described(arn)
+    t.same(health.map((h) => h.Target!.Id).sort(), addresses, `every task is a target of ${arn === tg ? 'the first' : 'the second'} group`)
+    t.same(health.map((h) => h.Target!.Port), [PORT, PORT])
+  }
+  const s0 = await describe(engine, 'web', 'web')
+  for (const arn of groups) t.ok(s0.events!.some((e) => e.message === `(service web) registered 2 targets in (target-group ${arn})`), 'a registration event per group')
+
+  // Healthy in the first group, failing /ready in the second: the deployment waits (the grace period keeps the tasks).
+  await until(engine, 'healthy in the first group, unhealthy in the second', async () =>
+    (await described(tg)).every((h) => h.TargetHealth!.State === 'healthy') && (await described(ready)).every((h) => h.TargetHealth!.State === 'unhealthy'),
+  1000, 400, () => servers.serveRunning(engine, 'web', 'web'))
+  await until(engine, '30 s on', () => true, 1000, 30)
+  const waiting = await describe(engine, 'web', 'web')
+  t.equal(waiting.deployments![0].rolloutState, 'IN_PROGRESS', 'healthy in one group is not enough')
+  t.same((await described(ready)).map((h) => h.TargetHealth!.State), ['unhealthy', 'unhealthy'])
+  t.same(liveTasks(engine, 'web', 'web').map((r) => r.taskId).sort(), ids, 'within the grace period the tasks are kept')
+
+  servers.servePath('/ready')
+  await until(engine, 'the deployment completed', async () => (await describe(engine, 'web', 'web')).deployments![0].rolloutState === 'COMPLETED', 1000, 400,
+    () => servers.serveRunning(engine, 'web', 'web'))
+  for (const arn of groups) t.same((await described(arn)).map((h) => h.TargetHealth!.State), ['healthy', 'healthy'], 'healthy in both groups')
+  for (const port of [lb.port, second.port]) {
+    const seen = new Set<string>()
+    for (let i = 0; i < 10; i++) seen.add((await get(lb.address, port)).body)
+    t.same([...seen].sort(), ids, `requests through the listener on ${port === lb.port ? 'the first' : 'the second'} port reach both tasks`)
+  }
+
+  // Scale in: the task stopped drains from both groups (past their deregistration delay) before it stops.
+  await engine.ecs.updateService({ cluster: 'web', service: 'web', desiredCount: 1 })
+  const taskOf = (id: string) => engine.store.get<{ task: Record<string, any> }>('ecs:tasks', id)!.value.task
+  await until(engine, 'a task chosen to stop', () => ids.some((id) => taskOf(id).desiredStatus === 'STOPPED'))
+  const victim = tasks.find((r) => taskOf(r.taskId).desiredStatus === 'STOPPED')!
+  const survivor = tasks.find((r) => r !== victim)!
+  await until(engine, 'the victim drained from both groups and stopped', async () =>
+    taskOf(victim.taskId).lastStatus === 'STOPPED' && (await described(tg)).length === 1 && (await described(ready)).length === 1)
+  t.equal(taskOf(survivor.taskId).desiredStatus, 'RUNNING')
+  const messages = (await describe(engine, 'web', 'web')).events!.map((e) => e.message!)
+  t.ok(messages.includes('(service web) has begun draining connections on 1 tasks.'))
+  for (const arn of groups) {
+    t.ok(messages.includes(`(service web) deregistered 1 targets in (target-group ${arn})`), 'a deregistration event per group')
+    t.same((await described(arn)).map((h) => h.Target!.Id), [addressOfTask(survivor)], 'only the task left is a target')
+  }
+  await servers.serveRunning(engine, 'web', 'web')
+  for (const port of [lb.port, second.port]) {
+    const seen = new Set<string>()
+    for (let i = 0; i < 4; i++) seen.add((await get(lb.address, port)).body)
+    t.same([...seen], [survivor.taskId], 'both listeners reach the task left')
+  }
 })
 
 t.test('a bridge-mode service registers instance targets: the container instance and the host port Docker would publish', async (t) => {
