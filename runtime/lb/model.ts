@@ -225,8 +225,10 @@ export interface LoadBalancerConfig {
 
 /** The defences' limits (each has its own test). */
 export interface LbLimits {
-  /** Bytes of the request line and headers together (ALB: 64 KiB). */
+  /** Bytes of the request line and headers together (ALB: 64 KiB; over it: 400). */
   maxHeaderBytes: number
+  /** Bytes of the request line, and of each header line (ALB: 16 KiB each; over it: 400). */
+  maxHeaderLineBytes: number
   /** Header lines per request. */
   maxHeaders: number
   /** A client must send its request headers within this (real time: a socket deadline). */
@@ -239,6 +241,7 @@ export interface LbLimits {
 
 export const DEFAULT_LB_LIMITS: LbLimits = {
   maxHeaderBytes: 65_536,
+  maxHeaderLineBytes: 16_384,
   maxHeaders: 100,
   headerTimeoutMs: 60_000,
   maxConnectionsPerListener: 10_000,

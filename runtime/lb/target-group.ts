@@ -8,7 +8,12 @@
 //     ─1 success─► healthy ─unhealthyThreshold failures─► unhealthy ─healthyThreshold successes─► healthy
 //   (a new target needs one passing check, as ALB's and NLB's guides say; an
 //   initial one that fails unhealthyThreshold checks in a row turns unhealthy)
-//   deregister ─► draining (Target.DeregistrationInProgress) ─in flight 0, or the delay─► gone
+//   deregister ─► draining (Target.DeregistrationInProgress) ─the delay─► gone
+//   (no new requests from the deregistration on; ELB's guides: a target with
+//   nothing in flight is deregistered at once but "displayed as draining until
+//   the deregistration delay timeout expires", so it is shown, and waited on by
+//   ECS, for the whole delay; delay 0: gone at once, or at the next instant
+//   with requests in flight)
 //   not used by a listener: unused (Target.NotInUse), no checks; checks off: unavailable (Target.HealthCheckDisabled)
 //
 // pick() routes to healthy (and unavailable) targets; when none is, to every
@@ -149,7 +154,7 @@ export class TargetGroup implements TargetGroupRuntime {
       this.#stopChecks(e)
       e.slowStartSince = undefined
       this.#set(e, 'draining', 'Target.DeregistrationInProgress')
-      if (e.inFlight === 0) {
+      if (this.#config.deregistrationDelayMs <= 0 && e.inFlight === 0) {
         this.#leave(e, true)
         continue
       }
@@ -175,6 +180,13 @@ export class TargetGroup implements TargetGroupRuntime {
       else this.#set(e, 'unused', 'Target.NotInUse')
     }
     this.#invalidate()
+  }
+
+  /** Requests and connections open to the group's targets (draining ones too): what least_outstanding_requests counts, per target. */
+  get inFlight(): number {
+    let n = 0
+    for (const e of this.#targets.values()) n += e.inFlight
+    return n
   }
 
   health(targets?: readonly { id: string; port: number }[]): TargetHealth[] {
@@ -448,7 +460,6 @@ export class TargetGroup implements TargetGroupRuntime {
         released = true
         if (outcome !== undefined && this.#targets.get(e.key) === e) this.#anomaly?.record(e.key, outcome === 'error')
         e.inFlight--
-        if (e.inFlight === 0 && e.state === 'draining' && this.#targets.get(e.key) === e) this.#leave(e, true)
       }
     }
   }

@@ -11,7 +11,7 @@
 // timers per request). Here a connection's listeners are registered once and
 // a request is a head parse, one write to the target and one to the client.
 //
-// Defences: the head size limit (431), the header count (400, in the
+// Defences: the head size limits (400: 64 K in all, 16 K a line, as ALB), the header count (400, in the
 // parser), the header timeout (408, checked by the listener's sweep), the
 // idle timeout (a socket deadline), strict framing (400 and the connection
 // closed; see h1-head.ts). Every failure closes the connection: after a
@@ -40,6 +40,8 @@ export interface ClientHandler {
 
 export interface ClientLimits {
   maxHeaderBytes: number
+  /** The request line's and each header line's bytes (absent: only maxHeaderBytes bounds them). */
+  maxHeaderLineBytes?: number
   maxHeaders: number
 }
 
@@ -306,15 +308,16 @@ export class ClientConnection {
     const max = this.#limits.maxHeaderBytes
     const end = buf.indexOf('\r\n\r\n', this.#scanFrom, 'latin1')
     if (end < 0) {
-      if (buf.length > max) this.#fail(431)
+      // ALB answers 400 to a head over its limits (64 K in all, 16 K a line).
+      if (buf.length > max) this.#fail(400)
       else this.#scanFrom = Math.max(0, buf.length - 3)
       return false
     }
     if (end + 4 > max) {
-      this.#fail(431)
+      this.#fail(400)
       return false
     }
-    const head = parseRequestHead(buf.toString('latin1', 0, end), this.#limits.maxHeaders)
+    const head = parseRequestHead(buf.toString('latin1', 0, end), this.#limits.maxHeaders, this.#limits.maxHeaderLineBytes)
     if (typeof head === 'number') {
       this.#fail(head)
       return false

@@ -8,7 +8,7 @@
 //
 // Heads arrive as latin1 text (one byte per char), so the bytes survive the
 // round trip unchanged. Parsing never throws: a request answers with the
-// status ALB would send (400, 431, 505), a response with undefined (502).
+// status ALB would send (400, 505), a response with undefined (502).
 
 /** How a message's body is delimited. */
 export const enum Framing {
@@ -89,7 +89,7 @@ interface Fields {
 }
 
 /** Header lines from `from` (after the start line) to the end of text (the blank line already cut). */
-function parseFields(text: string, from: number, maxHeaders: number): Fields | number {
+function parseFields(text: string, from: number, maxHeaders: number, maxLineBytes = Infinity): Fields | number {
   const raw: string[] = []
   const headers: Record<string, string | string[] | undefined> = Object.create(null)
   let lengths: string[] | undefined
@@ -101,6 +101,7 @@ function parseFields(text: string, from: number, maxHeaders: number): Fields | n
   while (at < end) {
     let eol = text.indexOf('\r\n', at)
     if (eol < 0) eol = end
+    if (eol - at > maxLineBytes) return 400
     const line = text.slice(at, eol)
     at = eol + 2
     const colon = line.indexOf(':')
@@ -156,10 +157,12 @@ function endsChunked(te: string): boolean {
  * header line, without the blank line. A number: the status to answer with
  * (the connection is then closed).
  */
-export function parseRequestHead(text: string, maxHeaders: number): RequestHead | number {
+export function parseRequestHead(text: string, maxHeaders: number, maxLineBytes = Infinity): RequestHead | number {
   if (BARE_CR_LF.test(text)) return 400
   let eol = text.indexOf('\r\n')
   if (eol < 0) eol = text.length
+  // ALB: 16 K per request line and per header, else 400.
+  if (eol > maxLineBytes) return 400
   const line = text.slice(0, eol)
   const sp1 = line.indexOf(' ')
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1)
@@ -173,7 +176,7 @@ export function parseRequestHead(text: string, maxHeaders: number): RequestHead 
   else if (version === 'HTTP/1.0') minor = 0
   else return /^HTTP\/[0-9]\.[0-9]$/.test(version) ? 505 : 400
 
-  const fields = parseFields(text, eol + 2, maxHeaders)
+  const fields = parseFields(text, eol + 2, maxHeaders, maxLineBytes)
   if (typeof fields === 'number') return fields
   // Host: exactly one in HTTP/1.1 (RFC 9112 §3.2), at most one in 1.0.
   if (fields.hosts > 1 || (minor === 1 && fields.hosts === 0)) return 400

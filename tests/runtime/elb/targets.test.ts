@@ -94,7 +94,7 @@ t.test('the TargetRegistry: register writes the record, health and onHealthChang
   t.equal(registry.health(tgArn, { id: b.host, port: b.port })?.state, 'healthy')
   t.same([...new Set(await spread(address, port, 4))].sort(), ['a', 'b'])
 
-  // b holds a request: it drains until that ends (or the delay passes).
+  // b holds a request: it drains (no new requests), shown draining until the group's delay (300 s) has passed.
   const pending: Array<Promise<unknown>> = []
   for (let i = 0; i < 4 && b.held.length === 0; i++) pending.push(get(address, port, '/slow'))
   await holding(b, 1)
@@ -107,8 +107,11 @@ t.test('the TargetRegistry: register writes the record, health and onHealthChang
   for (const release of a.held) release()
   await Promise.all(pending)
   await clock.advance(0)
+  t.equal(left, false, 'its request finished: still draining (ELB shows it so until the delay expires)')
+  t.equal(registry.health(tgArn, { id: b.host, port: b.port })?.state, 'draining')
+  await clock.advance(299_000)
   await gone
-  t.equal(left, true, 'resolved once its in-flight request finished')
+  t.equal(left, true, 'resolved at the deregistration delay')
   t.match(changes, ['->initial', 'initial>initial', 'initial>healthy', 'healthy>draining', 'draining>unused'])
   t.same(await spread(address, port, 2), ['a', 'a'])
 })

@@ -11,14 +11,27 @@ function countResponses(text: string): number {
   return text.split('HTTP/1.1 ').length - 1
 }
 
-t.test('request headers over maxHeaderBytes: 431 and the connection closed', async (t) => {
+t.test('request headers over maxHeaderBytes: 400 (as ALB answers) and the connection closed', async (t) => {
   const listener = await openListener(t, config, { limits: { maxHeaderBytes: 2048 } })
   const small = await raw(listener.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Pad: ${'a'.repeat(1000)}\r\nConnection: close\r\n\r\n`)
   t.equal(statusLine(small.text), 'HTTP/1.1 200 OK', 'under the limit passes')
   const big = await raw(listener.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Pad: ${'a'.repeat(4000)}\r\n\r\n`)
-  t.equal(statusLine(big.text), 'HTTP/1.1 431 Request Header Fields Too Large')
-  t.match(big.text, /<title>431 Request Header Fields Too Large<\/title>/)
+  t.equal(statusLine(big.text), 'HTTP/1.1 400 Bad Request')
+  t.match(big.text, /<title>400 Bad Request<\/title>/)
   t.match(big.text, /\r\nConnection: close\r\n/)
+})
+
+t.test('a request line or a single header over maxHeaderLineBytes (ALB: 16 K each): 400, though the whole head is under 64 K', async (t) => {
+  const listener = await openListener(t, config)
+  const at = (n: number, extra = ''): Promise<{ text: string }> => raw(listener.port, `GET /${'p'.repeat(n)} HTTP/1.1\r\nHost: a\r\n${extra}Connection: close\r\n\r\n`)
+  // The request line "GET /… HTTP/1.1" is the path plus 14 bytes.
+  t.equal(statusLine((await at(16_384 - 14)).text), 'HTTP/1.1 200 OK', 'a request line of 16,384 bytes passes')
+  t.equal(statusLine((await at(16_384 - 13)).text), 'HTTP/1.1 400 Bad Request', 'one byte more is refused')
+  const header = (n: number): string => `X-Big: ${'h'.repeat(n - 7)}\r\n`
+  t.equal(statusLine((await at(1, header(16_384))).text), 'HTTP/1.1 200 OK', 'a header line of 16,384 bytes passes')
+  t.equal(statusLine((await at(1, header(16_385))).text), 'HTTP/1.1 400 Bad Request', 'one byte more is refused')
+  const many = Array.from({ length: 5 }, (_, i) => `X-H${i}: ${'v'.repeat(12_000)}\r\n`).join('')
+  t.equal(statusLine((await at(1, many)).text), 'HTTP/1.1 200 OK', 'five 12 K headers (60 K in all) pass')
 })
 
 t.test('more header lines than maxHeaders: 400 and the connection closed', async (t) => {

@@ -1,14 +1,17 @@
-// Draining: a deregistered target gets no new requests; it leaves when its
-// last in-flight request is released, or at the deregistration delay on the
-// clock, whichever comes first; with nothing in flight it leaves at once.
+// Draining: a deregistered target gets no new requests and is shown draining
+// (Target.DeregistrationInProgress) until the deregistration delay on the
+// clock has passed, whether or not requests are still in flight (ELB's guides:
+// with nothing in flight the deregistration completes at once, "the status of
+// the target is displayed as draining until the deregistration delay timeout
+// expires"); then it is gone. Delay 0: gone at once.
 import t from 'tap'
 import { config, group, httpBackend, spec, spread } from './target-group-fixtures.js'
 import type { TargetState } from '../../../runtime/lb/model.js'
 
 const off = { enabled: false }
 
-t.test('in flight: draining until the last request is released, no new ones meanwhile', async (t) => {
-  const { tg, clock } = group(t, config({ healthCheck: off }))
+t.test('in flight: no new requests while draining; still shown draining after the last release, gone at the delay', async (t) => {
+  const { tg, clock } = group(t, config({ healthCheck: off, deregistrationDelayMs: 300_000 }))
   tg.setInUse(true)
   tg.register([spec(1), spec(2)])
   const events: Array<[string, TargetState | undefined, TargetState, string | undefined]> = []
@@ -20,13 +23,17 @@ t.test('in flight: draining until the last request is released, no new ones mean
   t.same([...spread(tg, 10).keys()], ['127.0.0.2:8080'], 'no new requests to the draining target')
   await clock.advance(100_000)
   held[0].release()
-  t.equal(tg.health().length, 2, 'one still in flight')
   held[1].release()
-  t.same(tg.health().map((h) => h.host), ['127.0.0.2'], 'gone at the last release')
+  t.match(tg.health([{ id: '127.0.0.1', port: 8080 }]), [{ state: 'draining' }], 'nothing in flight any more: still shown draining')
+  t.same([...spread(tg, 10).keys()], ['127.0.0.2:8080'], 'and still given no new requests')
+  await clock.advance(199_999)
+  t.equal(tg.health().length, 2, 'until the delay')
+  await clock.advance(1)
+  t.same(tg.health().map((h) => h.host), ['127.0.0.2'], 'gone at the delay')
   t.match(tg.health([{ id: '127.0.0.1', port: 8080 }]), [{ state: 'unused', reason: 'Target.NotRegistered' }])
   t.same(events, [['127.0.0.1', 'unavailable', 'draining', 'Target.DeregistrationInProgress'], ['127.0.0.1', 'draining', 'unused', 'Target.NotRegistered']])
   held[1].release()
-  t.equal(clock.pending, 0, 'the delay timer was cleared')
+  t.equal(clock.pending, 0, 'no timer left')
 })
 
 t.test('in flight past the deregistration delay: gone at the delay, on the clock', async (t) => {
@@ -47,7 +54,19 @@ t.test('in flight past the deregistration delay: gone at the delay, on the clock
   t.same(tg.health(), [], 'a late release changes nothing')
 })
 
-t.test('nothing in flight: gone at once; unknown targets ignored; delay 0', async (t) => {
+t.test('nothing in flight: shown draining for the whole delay', async (t) => {
+  const { tg, clock } = group(t, config({ healthCheck: off, deregistrationDelayMs: 10_000 }))
+  tg.setInUse(true)
+  tg.register([spec(1), spec(2)])
+  tg.deregister([{ id: '127.0.0.1', port: 8080 }])
+  t.match(tg.health([{ id: '127.0.0.1', port: 8080 }]), [{ state: 'draining', reason: 'Target.DeregistrationInProgress' }])
+  await clock.advance(9_999)
+  t.equal(tg.health()[0]?.state, 'draining')
+  await clock.advance(1)
+  t.same(tg.health().map((h) => h.host), ['127.0.0.2'])
+})
+
+t.test('delay 0: gone at once with nothing in flight (at the next instant with some); unknown targets ignored', async (t) => {
   const { tg, clock } = group(t, config({ healthCheck: off, deregistrationDelayMs: 0 }))
   tg.setInUse(true)
   tg.register([spec(1), spec(2)])
@@ -84,7 +103,7 @@ t.test('registering a draining target again brings it back (initial, checked)', 
 })
 
 t.test('a draining target stays draining when the group stops being used', async (t) => {
-  const { tg } = group(t, config({ healthCheck: off }))
+  const { tg, clock } = group(t, config({ healthCheck: off, deregistrationDelayMs: 5_000 }))
   tg.setInUse(true)
   tg.register([spec(1)])
   const held = tg.pick({ sourceIp: '127.0.0.9' })!
@@ -92,5 +111,7 @@ t.test('a draining target stays draining when the group stops being used', async
   tg.setInUse(false)
   t.equal(tg.health()[0].state, 'draining')
   held.release()
+  t.equal(tg.health()[0].state, 'draining')
+  await clock.advance(5_000)
   t.same(tg.health(), [])
 })

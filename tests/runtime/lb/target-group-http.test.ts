@@ -143,7 +143,7 @@ t.test('round robin through the listener; a dead target is out in time and no re
   }
 })
 
-t.test('draining: the request in flight finishes (none lost), no new ones, the target leaves at its end', async (t) => {
+t.test('draining: the request in flight finishes (none lost), no new ones, the target shown draining until the delay, then gone', async (t) => {
   const b = await httpBackend(t)
   // A target that holds /slow until told.
   let releaseSlow: () => void = () => {}
@@ -181,7 +181,10 @@ t.test('draining: the request in flight finishes (none lost), no new ones, the t
   const done = await inFlight
   t.same([done.status, done.body], [200, 'slow done'], 'the in-flight request finished')
   await clock.advance(0)
-  t.match(tg.health([slowTarget]), [{ state: 'unused', reason: 'Target.NotRegistered' }], 'gone once its last request ended')
+  t.equal(tg.inFlight, 0, 'nothing in flight any more')
+  t.equal(tg.health([slowTarget])[0].state, 'draining', 'still shown draining (as ELB does until the delay expires)')
+  await clock.advance(tg.config.deregistrationDelayMs)
+  t.match(tg.health([slowTarget]), [{ state: 'unused', reason: 'Target.NotRegistered' }], 'gone at the deregistration delay')
 })
 
 t.test('AWSALB stickiness: pinned, then re-pinned when the target turns unhealthy', async (t) => {

@@ -115,5 +115,7 @@ t.test('source_ip: every connection from one client reaches one target; draining
   open.socket.write('ping')
   await close(open.socket)
   await clock.advance(0)
-  t.match(tg.health([pinned.spec]), [{ state: 'unused', reason: 'Target.NotRegistered' }], 'gone when its connection closed')
+  t.equal(tg.health([pinned.spec])[0].state, 'draining', 'closed: still shown draining until the delay')
+  await clock.advance(30_000)
+  t.match(tg.health([pinned.spec]), [{ state: 'unused', reason: 'Target.NotRegistered' }], 'gone at the delay')
 })
