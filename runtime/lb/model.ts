@@ -235,8 +235,12 @@ export interface LbLimits {
   headerTimeoutMs: number
   /** Concurrent client connections per listener. */
   maxConnectionsPerListener: number
-  /** A target must answer (headers) within this, else 504. */
-  targetTimeoutMs: number
+  /**
+   * A target must answer (headers) within this, else 504. Absent (the
+   * default): the load balancer's idle timeout, as ALB ("the target did not
+   * respond before the idle timeout period elapsed"); set: this instead.
+   */
+  targetTimeoutMs?: number
 }
 
 export const DEFAULT_LB_LIMITS: LbLimits = {
@@ -244,8 +248,7 @@ export const DEFAULT_LB_LIMITS: LbLimits = {
   maxHeaderLineBytes: 16_384,
   maxHeaders: 100,
   headerTimeoutMs: 60_000,
-  maxConnectionsPerListener: 10_000,
-  targetTimeoutMs: 60_000
+  maxConnectionsPerListener: 10_000
 }
 
 export interface LbPlaneOptions {

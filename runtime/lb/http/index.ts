@@ -83,7 +83,7 @@ export class HttpListener {
     this.#ctx = {
       clock: o.clock,
       pools: this.#pools,
-      targetTimeoutMs: limits.targetTimeoutMs,
+      targetTimeoutMs: targetTimeout(limits, o.idleTimeoutMs),
       proto: this.#proto,
       port: '0',
       maxHeaderBytes: limits.maxHeaderBytes,
@@ -162,6 +162,7 @@ export class HttpListener {
   /** The load balancer's idle timeout changed (0: never): for new and open connections' next idle period. */
   setIdleTimeout(ms: number): void {
     this.#idleTimeoutMs = ms
+    this.#ctx.targetTimeoutMs = targetTimeout(this.#o.limits, ms)
     for (const c of this.#connections) c.setIdleTimeout(ms)
     this.#h2?.setIdleTimeout(ms)
   }
@@ -350,4 +351,12 @@ export class HttpListener {
       }
     })
   }
+}
+
+/** ALB's idle timeout at its longest (4000 s): the target timeout of a load balancer whose idle timeout is off (0). */
+const LONGEST_IDLE_MS = 4_000_000
+
+/** The target timeout: the limit when set, else the load balancer's idle timeout (a new request's, once it changes). */
+function targetTimeout(limits: LbLimits, idleTimeoutMs: number): number {
+  return limits.targetTimeoutMs ?? (idleTimeoutMs > 0 ? idleTimeoutMs : LONGEST_IDLE_MS)
 }

@@ -18,8 +18,8 @@
 //   until SIGTERM, when it closes the engine and exits 0. Not a test file.
 //
 // The crash took the load balancer's connections with it (the load balancer
-// lives in the engine's process), so the restarted engine's deregistration
-// has nothing in flight to wait for and completes at once, as ALB's does.
+// lives in the engine's process) and the target's draining state (run time,
+// not stored): the restarted engine has nothing left to wait for.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Engine } from '../../../runtime/engine.js'

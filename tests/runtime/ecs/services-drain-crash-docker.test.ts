@@ -9,8 +9,9 @@
 // scale-in's stop code, its container goes, its targets record goes, ECS
 // writes the deregistered event once (the first engine died before it could),
 // and requests through the listener reach the task left. The crash took the
-// load balancer's connections with it, so there is nothing in flight to wait
-// for after the restart and the drain completes at once, as ALB's does.
+// load balancer's connections with it, and the target's draining state (run
+// time, not stored) with them: the restarted engine has nothing left to wait
+// for, and finishes the stop at once.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'

@@ -179,6 +179,38 @@ t.test('502 when the target resets before answering, and the request is not retr
   t.equal(counted.releases, 1)
 })
 
+t.test('without a set target timeout, 504 comes at the load balancer\'s idle timeout (as ALB), and follows a change of it', async (t) => {
+  const clock = new ManualClock()
+  const arrivals: Array<() => void> = []
+  const held: http.ServerResponse[] = []
+  const target = await backend(t, (_req, res) => {
+    held.push(res)
+    arrivals.shift()?.()
+  })
+  t.teardown(() => { for (const res of held) res.destroy() })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const counted = group(t, groups, TG, [target.port], {}, clock)
+  const listener = await openListener(t, listenerConfig({ defaultActions: forwardTo([TG, 1]) }), { groups, clock, idleTimeoutMs: 120_000 })
+  const arrived = () => new Promise<void>((resolve) => arrivals.push(resolve))
+  let came = arrived()
+  let pending = request(listener.port, '/slow')
+  await came
+  await clock.advance(60_000)
+  t.equal(counted.releases, 0, 'past 60 s (the default target timeout before): still waiting')
+  await clock.advance(59_999)
+  t.equal(counted.releases, 0, 'just before the idle timeout')
+  await clock.advance(1)
+  t.equal((await pending).status, 504, '504 at the idle timeout')
+  listener.setIdleTimeout(20_000)
+  came = arrived()
+  pending = request(listener.port, '/slow')
+  await came
+  await clock.advance(19_999)
+  t.equal(counted.releases, 1, 'the idle timeout lowered to 20 s: still waiting just before it')
+  await clock.advance(1)
+  t.equal((await pending).status, 504, '504 at the new idle timeout')
+})
+
 t.test('504 when the target sends no response headers within the target timeout (on the clock)', async (t) => {
   const clock = new ManualClock()
   let arrived!: () => void
