@@ -5,7 +5,8 @@
 // authorityCertificate: the root to trust), what the ELBv2 control plane
 // needs (markInUse / unmarkInUse fill InUseBy and make a certificate eligible
 // for managed renewal; DeleteCertificate is refused while it is in use), and
-// CertificateSource for the listeners (get: ISSUED ones; onRenewed).
+// CertificateSource for the listeners (get: ISSUED ones; served: EXPIRED ones
+// too, which a listener holding them keeps presenting; onRenewed).
 // Opening ACM costs nothing: the CA (and @peculiar/x509 with it) is loaded
 // by a dynamic import and opened — created, or loaded from the store — on
 // first need (an issuance or renewal, authorityCertificate); ImportCertificate
@@ -285,10 +286,19 @@ export class Acm implements CertificateSource {
 
   /** CertificateSource: an ISSUED certificate's material; undefined otherwise. */
   get(arn: string): IssuedCertificate | undefined {
+    return this.#material(arn, false)
+  }
+
+  /** CertificateSource: what a listener holding it presents — an ISSUED or an EXPIRED certificate's material (ELB keeps serving an expired one). */
+  served(arn: string): IssuedCertificate | undefined {
+    return this.#material(arn, true)
+  }
+
+  #material(arn: string, expired: boolean): IssuedCertificate | undefined {
     let found
     try { found = this.#record(arn) } catch { return undefined }
     const r = found.value
-    if (r.status !== 'ISSUED' || r.issued === undefined) return undefined
+    if (!(r.status === 'ISSUED' || (expired && r.status === 'EXPIRED')) || r.issued === undefined) return undefined
     return { arn: r.arn, certPem: r.issued.certPem, keyPem: r.issued.keyPem, chainPem: r.issued.chainPem, names: [...r.names], notBefore: r.issued.notBefore, notAfter: r.issued.notAfter }
   }
 

@@ -60,11 +60,13 @@ export function planeConditions(conditions: readonly RuleCondition[]): Condition
   })
 }
 
-/** The certificates of a listener as the data plane needs them (those ACM no longer has are left out). */
+/** The certificates of a listener as the data plane needs them (expired ones kept, as ELB serves them; those ACM no longer has are left out). */
 function planeCertificates(ctx: ElbContext, l: ListenerRecord): ListenerCertificate[] {
   const out: ListenerCertificate[] = []
+  const source = ctx.certificates
   for (const c of l.certificates) {
-    const issued = c.CertificateArn === undefined ? undefined : ctx.certificates?.get(c.CertificateArn)
+    const arn = c.CertificateArn
+    const issued = arn === undefined || source === undefined ? undefined : source.served !== undefined ? source.served(arn) : source.get(arn)
     if (issued === undefined) continue
     out.push({ key: issued.arn, certPem: issued.certPem, keyPem: issued.keyPem, chainPem: issued.chainPem, names: issued.names, isDefault: c.IsDefault === true })
   }

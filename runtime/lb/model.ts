@@ -301,8 +301,15 @@ export interface IssuedCertificate {
 
 /** What the certificate authority offers the ELBv2 control plane. */
 export interface CertificateSource {
-  /** undefined: no such certificate, or not ISSUED. */
+  /** undefined: no such certificate, or not ISSUED (what a listener can be given). */
   get(arn: string): IssuedCertificate | undefined
+  /**
+   * What a listener that holds the certificate presents: an ISSUED one's
+   * material, or an EXPIRED one's (ELB keeps serving a certificate past its
+   * NotAfter, and clients refuse it, until it is re-imported or replaced).
+   * Absent: get.
+   */
+  served?(arn: string): IssuedCertificate | undefined
   /** Told when a certificate is renewed (listeners re-applied with it). */
   onRenewed(listener: (arn: string) => void): () => void
 }
