@@ -40,8 +40,8 @@ export interface ClientHandler {
 
 export interface ClientLimits {
   maxHeaderBytes: number
-  /** The request line's and each header line's bytes (absent: only maxHeaderBytes bounds them). */
-  maxHeaderLineBytes?: number
+  /** The request line's and each header line's bytes. */
+  maxHeaderLineBytes: number
   maxHeaders: number
 }
 

@@ -29,7 +29,7 @@ import { liveTasks } from './services-fixtures.js'
 import { alb, get, NETWORK, PORT, targetGroup } from './lb-fixtures.js'
 
 /** The target group's deregistration delay: long enough to see the drain, short enough for a test. */
-export const DELAY_S = 8
+const DELAY_S = 8
 
 const exec = promisify(execFile)
 const [dataDir, mode] = process.argv.slice(2)
