@@ -25,6 +25,7 @@ import { adoptAccepted, BufferedFlow } from './tcp-pipe.js'
 import { relayBinary, RelayBindError, TcpRelay } from './tcp-relay.js'
 import { ListenerCertificates } from './tcp-tls.js'
 import { UdpRelay } from './tcp-udp.js'
+import { HandshakeDeadlines, NODE_NEVER_MS } from './deadlines.js'
 
 /** NLB's default idle timeout of TCP connections. */
 export const TCP_IDLE_TIMEOUT_MS = 350_000
@@ -86,6 +87,8 @@ export class TcpListener {
   readonly #connections = new Set<Connection>()
   /** TLS only: every accepted socket, handshaking ones included (close() ends them). */
   readonly #raw = new Set<net.Socket>()
+  /** TLS only: handshakes held to the header timeout, on the clock. */
+  #handshakes: HandshakeDeadlines | undefined
   #sweep: TimerHandle | undefined
   #closed = false
 
@@ -219,13 +222,20 @@ export class TcpListener {
         SNICallback: (name, callback) => this.#certs!.sniCallback(name, callback),
         allowHalfOpen: true,
         noDelay: true,
-        handshakeTimeout: this.#o.limits.headerTimeoutMs
+        handshakeTimeout: NODE_NEVER_MS
       })
+      const handshakes = new HandshakeDeadlines(this.#o.clock, this.#o.limits.headerTimeoutMs, Math.min(250, Math.floor(this.#o.limits.headerTimeoutMs / 20)))
+      this.#handshakes?.close()
+      this.#handshakes = handshakes
       tlsServer.on('connection', (raw: net.Socket) => {
         this.#raw.add(raw)
         raw.once('close', () => this.#raw.delete(raw))
+        handshakes.started(raw)
       })
-      tlsServer.on('secureConnection', (socket) => this.#accept(socket))
+      tlsServer.on('secureConnection', (socket) => {
+        handshakes.done(socket)
+        this.#accept(socket)
+      })
       tlsServer.on('tlsClientError', () => {})
       server = tlsServer
     } else {
@@ -342,6 +352,7 @@ export class TcpListener {
       conn.target.destroy()
     }
     for (const raw of this.#raw) raw.destroy()
+    this.#handshakes?.close()
     await Promise.all([closed, this.#udp?.close(), this.#relay?.close()])
     for (const conn of this.#relayed.values()) conn.picked?.release()
     this.#relayed.clear()

@@ -18,6 +18,7 @@
 // framing error nothing more on it can be trusted.
 
 import type { Socket } from 'node:net'
+import type { Deadlines } from '../deadlines.js'
 import { ChunkedScanner, MALFORMED, NEED_MORE } from './h1-chunked.js'
 import { Framing, parseRequestHead, type RequestHead } from './h1-head.js'
 import { page, reason } from './pages.js'
@@ -43,6 +44,19 @@ export interface ClientLimits {
   /** The request line's and each header line's bytes. */
   maxHeaderLineBytes: number
   maxHeaders: number
+}
+
+/**
+ * A listener's deadlines for its connections, on the engine's Clock: a head must be complete
+ * headerTimeoutMs after its first byte (else 408); a connection waiting for a request (none in
+ * flight) is closed idleTimeoutMs after its last byte (0: never). While an exchange is in flight
+ * the target timeout governs (504 at the idle timeout, as ALB).
+ */
+export interface ClientDeadlines {
+  heads: Deadlines<ClientConnection>
+  idle: Deadlines<ClientConnection>
+  headerTimeoutMs: number
+  idleTimeoutMs: number
 }
 
 const HEAD = 0
@@ -73,8 +87,9 @@ export class ClientConnection {
   #buf: Buffer | undefined
   #scanFrom = 0
   #phase = HEAD
-  /** Real time (ms) the current head's first byte came; 0: none pending. */
-  #headStartedAt = 0
+  readonly #deadlines: ClientDeadlines
+  /** The current head's first byte came (its header deadline runs). */
+  #headStarted = false
   #remaining = 0
   #chunked: ChunkedScanner | undefined
   #sink: BodySink = DISCARD
@@ -86,12 +101,14 @@ export class ClientConnection {
   /** The client half-closed: no more requests will come. */
   #ended = false
 
-  constructor(socket: Socket, remoteIp: string, handler: ClientHandler, limits: ClientLimits, date: () => string) {
+  constructor(socket: Socket, remoteIp: string, handler: ClientHandler, limits: ClientLimits, date: () => string, deadlines: ClientDeadlines) {
     this.socket = socket
     this.remoteIp = remoteIp
     this.#handler = handler
     this.#limits = limits
     this.#date = date
+    this.#deadlines = deadlines
+    this.#waitIdle()
     socket.on('data', this.#onData)
     socket.on('end', this.#onEnd)
     socket.on('drain', this.#onDrain)
@@ -138,6 +155,7 @@ export class ClientConnection {
     if (!this.#bodyDone) {
       // Answered before the body was read (our own page, an early answer): the rest is read and dropped.
       this.#sink = DISCARD
+      this.#waitIdle()
       return
     }
     this.#next()
@@ -166,23 +184,51 @@ export class ClientConnection {
   /** Closes at once (no more bytes either way). */
   destroy(): void {
     this.#phase = CLOSED
+    this.#dropDeadlines()
     this.socket.destroy()
   }
 
-  /** The listener's sweep: a head that has taken longer than the limit is cut with 408. */
-  expireHead(now: number, timeoutMs: number): void {
-    if (this.#phase === HEAD && this.#headStartedAt !== 0 && now - this.#headStartedAt >= timeoutMs) this.#fail(408)
+  /** The header deadline passed: a head still incomplete is cut with 408. */
+  expireHead(): void {
+    if (this.#phase === HEAD && this.#headStarted) this.#fail(408)
   }
 
-  /** New idle deadline (0: none). */
-  setIdleTimeout(ms: number): void {
-    this.socket.setTimeout(ms)
+  /** The idle deadline passed with no exchange in flight: the connection is closed. */
+  expireIdle(): void {
+    if (this.#responseDone) this.destroy()
+  }
+
+  /** The load balancer's idle timeout changed: a connection with no exchange in flight waits the new one from now. */
+  idleTimeoutChanged(): void {
+    if (this.#responseDone && this.#phase !== CLOSED) this.#waitIdle()
+  }
+
+  #waitIdle(): void {
+    const d = this.#deadlines
+    if (d.idleTimeoutMs > 0) d.idle.set(this, d.idleTimeoutMs)
+    else d.idle.delete(this)
+  }
+
+  #startHead(): void {
+    this.#headStarted = true
+    this.#deadlines.heads.set(this, this.#deadlines.headerTimeoutMs)
+  }
+
+  #headDone(): void {
+    this.#headStarted = false
+    this.#deadlines.heads.delete(this)
+  }
+
+  #dropDeadlines(): void {
+    this.#deadlines.heads.delete(this)
+    this.#deadlines.idle.delete(this)
   }
 
   #onData = (chunk: Buffer): void => {
     if (this.#phase === CLOSED) return
     this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk])
-    if (this.#phase === HEAD && this.#headStartedAt === 0) this.#headStartedAt = Date.now()
+    if (this.#responseDone) this.#waitIdle()
+    if (this.#phase === HEAD && !this.#headStarted) this.#startHead()
     this.#pump()
   }
 
@@ -215,6 +261,7 @@ export class ClientConnection {
   #onClose = (): void => {
     const wasBody = this.#phase === BODY && !this.#bodyDone
     this.#phase = CLOSED
+    this.#dropDeadlines()
     if (wasBody) this.#sink.requestAbort()
     const gone = this.onGone
     this.onGone = undefined
@@ -225,6 +272,7 @@ export class ClientConnection {
   /** Ends the connection after what was written (a half-close; the client's FIN follows). */
   #close(): void {
     this.#phase = CLOSED
+    this.#dropDeadlines()
     this.#buf = undefined
     this.socket.end()
     // A client that never closes its side is not waited for past the flush.
@@ -245,6 +293,7 @@ export class ClientConnection {
       'latin1'
     )
     this.#phase = CLOSED
+    this.#dropDeadlines()
     this.#buf = undefined
     this.socket.setTimeout(5_000)
   }
@@ -257,8 +306,9 @@ export class ClientConnection {
       this.#paused = false
       this.socket.resume()
     }
+    this.#waitIdle()
     if (this.#buf !== undefined) {
-      if (this.#headStartedAt === 0) this.#headStartedAt = Date.now()
+      if (!this.#headStarted) this.#startHead()
       if (!this.#pumping) this.#pump()
     } else if (this.#ended) {
       this.#close()
@@ -300,7 +350,7 @@ export class ClientConnection {
       this.#scanFrom = 0
       if (buf.length === 0) {
         this.#buf = undefined
-        this.#headStartedAt = 0
+        this.#headDone()
         return false
       }
       this.#buf = buf
@@ -322,7 +372,8 @@ export class ClientConnection {
       this.#fail(head)
       return false
     }
-    this.#headStartedAt = 0
+    this.#headDone()
+    this.#deadlines.idle.delete(this)
     this.#scanFrom = 0
     const rest = end + 4
     this.#buf = rest < buf.length ? buf.subarray(rest) : undefined
@@ -394,6 +445,7 @@ export class ClientConnection {
     const rest = this.#buf ?? EMPTY
     this.#buf = undefined
     this.#phase = CLOSED
+    this.#dropDeadlines()
     socket.pause()
     socket.setTimeout(0)
     socket.off('data', this.#onData)

@@ -12,7 +12,8 @@
 
 import http2 from 'node:http2'
 import type { TLSSocket } from 'node:tls'
-import type { TimerHandle } from '../../clock/clock.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
+import { Deadlines } from '../deadlines.js'
 import type { Picked } from '../model.js'
 import { ChunkedScanner } from './h1-chunked.js'
 import { Framing, type RequestHead, type ResponseHead } from './h1-head.js'
@@ -269,7 +270,9 @@ export function forwardStream(stream: http2.ServerHttp2Stream, head: RequestHead
 export interface H2FrontOptions {
   maxHeaderBytes: number
   maxHeaders: number
+  /** A session with no stream open is closed this long after its last one ended (0: never), on the clock. */
   idleTimeoutMs: number
+  clock: Clock
   /** A routed stream (the listener answers or forwards it). */
   stream(stream: http2.ServerHttp2Stream, head: RequestHead, clientIp: string): void
   date: () => string
@@ -278,21 +281,40 @@ export interface H2FrontOptions {
 /** The h2 side of an HTTPS listener: sessions over TLS sockets that chose h2. */
 export class H2Front {
   readonly #server: http2.Http2Server
-  readonly #sessions = new Set<http2.ServerHttp2Session>()
+  /** Open sessions and how many streams each has open. */
+  readonly #sessions = new Map<http2.ServerHttp2Session, number>()
+  readonly #idle: Deadlines<http2.ServerHttp2Session>
+  #idleMs: number
 
   constructor(o: H2FrontOptions) {
+    this.#idleMs = o.idleTimeoutMs
+    this.#idle = new Deadlines(o.clock, (session) => session.close())
     this.#server = http2.createServer({
       maxHeaderListPairs: o.maxHeaders + 4,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS, maxHeaderListSize: o.maxHeaderBytes, enablePush: false }
     })
-    if (o.idleTimeoutMs > 0) this.#server.setTimeout(o.idleTimeoutMs)
     this.#server.on('session', (session: http2.ServerHttp2Session) => {
-      this.#sessions.add(session)
-      session.on('close', () => this.#sessions.delete(session))
+      this.#sessions.set(session, 0)
+      this.#waitIdle(session)
+      session.on('close', () => {
+        this.#sessions.delete(session)
+        this.#idle.delete(session)
+      })
       session.on('error', () => session.destroy())
     })
     this.#server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       stream.on('error', () => stream.destroy())
+      const session = stream.session as http2.ServerHttp2Session | undefined
+      if (session !== undefined && this.#sessions.has(session)) {
+        this.#sessions.set(session, this.#sessions.get(session)! + 1)
+        this.#idle.delete(session)
+        stream.once('close', () => {
+          const open = this.#sessions.get(session)
+          if (open === undefined) return
+          this.#sessions.set(session, open - 1)
+          if (open === 1) this.#waitIdle(session)
+        })
+      }
       const socket = stream.session?.socket
       const head = streamHead(headers, rawHeaders, stream.endAfterHeaders)
       if (head === undefined) {
@@ -314,11 +336,18 @@ export class H2Front {
   }
 
   setIdleTimeout(ms: number): void {
-    this.#server.setTimeout(ms)
+    this.#idleMs = ms
+    for (const [session, open] of this.#sessions) if (open === 0) this.#waitIdle(session)
+  }
+
+  #waitIdle(session: http2.ServerHttp2Session): void {
+    if (this.#idleMs > 0) this.#idle.set(session, this.#idleMs)
+    else this.#idle.delete(session)
   }
 
   close(): void {
-    for (const s of this.#sessions) s.destroy()
+    this.#idle.close()
+    for (const s of this.#sessions.keys()) s.destroy()
     this.#sessions.clear()
     this.#server.close()
   }

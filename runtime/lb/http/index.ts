@@ -8,10 +8,10 @@
 //          ──► Router (rules by priority → action; weighted groups, stickiness)
 //          ──► forward (proxy.ts over h1-target.ts) | redirect | fixed-response
 //
-// The header timeout and the idle timeout are deadlines in real time (they
-// guard against slow clients, not scheduled work: a sweep and socket
-// timeouts, as Node's own http server keeps them); the target timeout (504)
-// runs on the engine's Clock.
+// Every timing runs on the engine's Clock: the header timeout (408), the idle
+// timeout of a connection waiting for a request, the TLS handshake timeout
+// (deadlines.ts: one timer per kind and listener, a Map write per activity) and
+// the target timeout (504).
 
 import net from 'node:net'
 import tls from 'node:tls'
@@ -22,7 +22,8 @@ import type { Action, LbLimits, ListenerConfig, TargetGroupRuntime } from '../mo
 import { bindError } from '../tcp.js'
 import { ListenerCertificates } from '../tcp-tls.js'
 import { fixedBody, sendFixedResponse, sendRedirect, redirectLocation } from './actions.js'
-import { ClientConnection, type ClientHandler } from './h1-client.js'
+import { ClientConnection, type ClientDeadlines, type ClientHandler } from './h1-client.js'
+import { Deadlines, HandshakeDeadlines, NODE_NEVER_MS } from '../deadlines.js'
 import type { RequestHead } from './h1-head.js'
 import { TargetPools } from './h1-target.js'
 import { hostWithoutPort } from './headers.js'
@@ -60,7 +61,10 @@ export class HttpListener {
   /** Sockets not (or no longer) owned by a ClientConnection: TLS handshakes, upgrades. */
   readonly #sockets = new Set<Socket>()
   readonly #upgraded = new Set<Socket>()
-  readonly #sweep: NodeJS.Timeout
+  readonly #deadlines: ClientDeadlines
+  readonly #handshakes: HandshakeDeadlines | undefined
+  /** Upgraded (WebSocket) connections, by client socket: closed after the idle timeout with no byte either way. */
+  readonly #upgradedIdle: Deadlines<Socket>
   #config: ListenerConfig
   #port = 0
   #idleTimeoutMs: number
@@ -93,6 +97,15 @@ export class HttpListener {
       request: (conn, head) => this.#onRequest(conn, head),
       upgrade: (socket, head, rest) => this.#onUpgrade(socket, head, rest)
     }
+    // Deadlines spread thinly are checked at most every slack ms (a 20th of the header timeout, at most 250 ms).
+    const slack = Math.min(250, Math.floor(limits.headerTimeoutMs / 20))
+    this.#deadlines = {
+      heads: new Deadlines(o.clock, (c) => c.expireHead(), slack),
+      idle: new Deadlines(o.clock, (c) => c.expireIdle(), slack),
+      headerTimeoutMs: limits.headerTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs
+    }
+    this.#upgradedIdle = new Deadlines(o.clock, (s) => s.destroy(), slack)
     const accept = (socket: Socket): void => this.#accept(socket)
     if (this.#proto === 'https') {
       // SNI reads the current set: update() replaces it for new handshakes.
@@ -101,32 +114,31 @@ export class HttpListener {
         maxHeaderBytes: limits.maxHeaderBytes,
         maxHeaders: limits.maxHeaders,
         idleTimeoutMs: o.idleTimeoutMs,
+        clock: o.clock,
         date: this.#date,
         stream: (stream, head, ip) => this.#onStream(stream, head, ip)
       })
       const server = tls.createServer({
         ...this.#certificates.options,
         allowHalfOpen: true,
-        // A handshake is held to the header timeout: a slow TLS client cannot hold a connection either.
-        handshakeTimeout: limits.headerTimeoutMs,
+        // A handshake is held to the header timeout (on the Clock, #handshakes): a slow TLS client cannot hold a connection either.
+        handshakeTimeout: NODE_NEVER_MS,
         SNICallback: (name, cb) => this.#certificates!.sniCallback(name, cb),
         // h2 while routing.http2.enabled is on (read at each handshake), else HTTP/1.1.
         ALPNCallback: ({ protocols }) => (this.#http2 && protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined)
       }, accept)
-      server.on('connection', (socket: Socket) => this.#hold(socket))
+      const handshakes = new HandshakeDeadlines(o.clock, limits.headerTimeoutMs, slack)
+      this.#handshakes = handshakes
+      server.on('connection', (socket: Socket) => {
+        this.#hold(socket)
+        handshakes.started(socket)
+      })
       server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy())
       this.#server = server
     } else {
       this.#server = net.createServer({ allowHalfOpen: true, noDelay: true }, accept)
     }
     this.#server.maxConnections = limits.maxConnectionsPerListener
-    // Heads that take too long (slowloris): checked a few times per timeout, as Node's http server does.
-    const every = Math.max(20, Math.min(1000, Math.floor(limits.headerTimeoutMs / 4)))
-    this.#sweep = setInterval(() => {
-      const now = Date.now()
-      for (const c of this.#connections) c.expireHead(now, limits.headerTimeoutMs)
-    }, every)
-    this.#sweep.unref()
   }
 
   /** Binds the listener (port 0: any free port, see `.port`). */
@@ -162,8 +174,9 @@ export class HttpListener {
   /** The load balancer's idle timeout changed (0: never): for new and open connections' next idle period. */
   setIdleTimeout(ms: number): void {
     this.#idleTimeoutMs = ms
+    this.#deadlines.idleTimeoutMs = ms
     this.#ctx.targetTimeoutMs = targetTimeout(this.#o.limits, ms)
-    for (const c of this.#connections) c.setIdleTimeout(ms)
+    for (const c of this.#connections) c.idleTimeoutChanged()
     this.#h2?.setIdleTimeout(ms)
   }
 
@@ -175,7 +188,7 @@ export class HttpListener {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    clearInterval(this.#sweep)
+    this.#closeDeadlines()
     this.#h2?.close()
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const c of this.#connections) c.destroy()
@@ -191,7 +204,7 @@ export class HttpListener {
   #listen(port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
-        clearInterval(this.#sweep)
+        this.#closeDeadlines()
         this.#pools.close()
         reject(bindError(err, this.#o.address, port, this.#config.protocol))
       }
@@ -206,6 +219,13 @@ export class HttpListener {
     })
   }
 
+  #closeDeadlines(): void {
+    this.#deadlines.heads.close()
+    this.#deadlines.idle.close()
+    this.#upgradedIdle.close()
+    this.#handshakes?.close()
+  }
+
   /** A socket tracked until it closes (so close() can end it). */
   #hold(socket: Socket): void {
     this.#sockets.add(socket)
@@ -217,13 +237,13 @@ export class HttpListener {
       socket.destroy()
       return
     }
+    this.#handshakes?.done(socket)
     socket.setNoDelay(true)
     if (this.#h2 !== undefined && (socket as tls.TLSSocket).alpnProtocol === 'h2') {
       this.#h2.accept(socket as tls.TLSSocket)
       return
     }
-    if (this.#idleTimeoutMs > 0) socket.setTimeout(this.#idleTimeoutMs)
-    const conn = new ClientConnection(socket, normaliseIp(socket.remoteAddress), this.#handler, this.#o.limits, this.#date)
+    const conn = new ClientConnection(socket, normaliseIp(socket.remoteAddress), this.#handler, this.#o.limits, this.#date, this.#deadlines)
     this.#connections.add(conn)
     socket.on('close', () => this.#connections.delete(conn))
   }
@@ -345,6 +365,7 @@ export class HttpListener {
       ...this.#ctx,
       clientIp: sourceIp,
       idleTimeoutMs: this.#idleTimeoutMs,
+      idle: this.#upgradedIdle,
       track: (s) => {
         this.#upgraded.add(s)
         s.on('close', () => this.#upgraded.delete(s))

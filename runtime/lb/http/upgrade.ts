@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http'
 import type { RequestHead } from './h1-head.js'
 import type { Socket } from 'node:net'
 import type { TimerHandle } from '../../clock/clock.js'
+import type { Deadlines } from '../deadlines.js'
 import type { Picked } from '../model.js'
 import { requestHeaders, responseHeaders } from './headers.js'
 import { writeRawPage } from './pages.js'
@@ -19,7 +20,7 @@ function head(status: number, message: string, raw: readonly string[]): string {
   return out
 }
 
-export function forwardUpgrade(req: RequestHead, socket: Socket, bodyHead: Buffer, picked: Picked, ctx: ExchangeContext & { clientIp: string; idleTimeoutMs: number; track: (s: Socket) => void }): void {
+export function forwardUpgrade(req: RequestHead, socket: Socket, bodyHead: Buffer, picked: Picked, ctx: ExchangeContext & { clientIp: string; idleTimeoutMs: number; idle: Deadlines<Socket>; track: (s: Socket) => void }): void {
   let released = false
   let answered = false
   /** The target's answer (a 101, or its refusal) is being relayed. */
@@ -77,11 +78,12 @@ export function forwardUpgrade(req: RequestHead, socket: Socket, bodyHead: Buffe
     socket.write(head(101, ures.statusMessage ?? 'Switching Protocols', headers) + '\r\n')
     if (theadBytes.length > 0) socket.write(theadBytes)
     if (bodyHead.length > 0) tsocket.write(bodyHead)
+    // Idle: no byte either way for the idle timeout (on the clock) closes both.
+    const active = (): void => { if (ctx.idleTimeoutMs > 0) ctx.idle.set(socket, ctx.idleTimeoutMs) }
+    active()
+    socket.once('close', () => ctx.idle.delete(socket))
     for (const s of [socket, tsocket]) {
-      s.setTimeout(ctx.idleTimeoutMs, () => {
-        socket.destroy()
-        tsocket.destroy()
-      })
+      s.on('data', active)
       s.setNoDelay(true)
     }
     tsocket.on('error', () => socket.destroy())
