@@ -134,17 +134,33 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
       })
       const payloads: Buffer[] = []
       let last: string | undefined
+      /** Frames stamped at or before this are in the file already (the catch-up below). */
+      let after: bigint | undefined
       const demux = new Demultiplexer((_stream, frame) => {
         const space = frame.indexOf(0x20)
-        last = frame.subarray(0, space).toString('latin1')
+        const stamp = frame.subarray(0, space).toString('latin1')
+        if (after !== undefined && timestampNanos(stamp) <= after) return
+        last = stamp
         payloads.push(frame.subarray(space + 1))
       })
-      for await (const chunk of body) {
-        demux.push(chunk as Buffer)
-        if (payloads.length === 0) continue
-        // Awaited: a slow disk holds the engine's stream, never our memory.
-        written += (await file.writev(payloads.splice(0))).bytesWritten
-        await file.utimes(new Date(), resumeMark(last!))
+      const copy = async (stream: AsyncIterable<unknown>): Promise<void> => {
+        for await (const chunk of stream) {
+          demux.push(chunk as Buffer)
+          if (payloads.length === 0) continue
+          // Awaited: a slow disk holds the engine's stream, never our memory.
+          written += (await file!.writev(payloads.splice(0))).bytesWritten
+          await file!.utimes(new Date(), resumeMark(last!))
+        }
+      }
+      await copy(body)
+      // The engine can end a followed stream of a container that just exited before its last
+      // lines (seen under load): once more, not followed, from the last line copied.
+      if (!controller.signal.aborted) {
+        after = last === undefined ? undefined : timestampNanos(last)
+        await copy(await client.stream('GET', `/containers/${containerId}/logs`, {
+          query: { follow: false, stdout: true, stderr: true, timestamps: true, since: after === undefined ? since : unixSeconds(after) },
+          signal: controller.signal
+        }))
       }
     } catch {
       // The container vanished or the engine went away: what arrived is in the file.
@@ -156,11 +172,15 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
   return { done, get ended() { return ended }, get written() { return written }, abort: () => controller.abort() }
 }
 
+/** Nanoseconds since the epoch as the engine's `since` takes them: seconds with nine decimals. */
+function unixSeconds(ns: bigint): string {
+  return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
+}
+
 /** Where to resume a recovered container's output (`since`): its log file's mtime, the mark resumeMark() set after the last message. */
 export async function resumePoint(logPath: string): Promise<string | undefined> {
   try {
-    const ns = (await stat(logPath, { bigint: true })).mtimeNs
-    return `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`
+    return unixSeconds((await stat(logPath, { bigint: true })).mtimeNs)
   } catch {
     return undefined
   }
