@@ -75,13 +75,16 @@ t.test('bind mounts only where the spec asks, read-only where it says, and a rea
       'cat /etc/app/settings',
       'touch /etc/app/x 2>/dev/null && echo "config rw" || echo "config ro"',
       'touch /new 2>/dev/null && echo "root rw" || echo "root ro"',
-      'touch /tmp/x 2>/dev/null && echo "tmp rw" || echo "tmp ro"'
+      'touch /tmp/x 2>/dev/null && echo "tmp rw" || echo "tmp ro"',
+      // Held until the test has inspected it: a container that exits at once is removed at once.
+      'while [ ! -f /data/go ]; do sleep 0.1; done'
     ].join('; ')
   })
   const seen = observer()
   runner.start(sandbox([c]), seen.listener)
   const info = await seen.running
   const inspected = await dockerInspect(info.containers[0].runtimeId!)
+  await writeFile(join(shared, 'go'), '')
   t.match(await seen.done, { exitCode: 0 })
   t.same(await logLines(c.logPath), ['data rw', 'answer=42', 'config ro', 'root ro', 'tmp ro'])
   t.equal(await readFile(join(shared, 'out'), 'utf8'), 'written\n', 'the host sees what the container wrote')
