@@ -94,6 +94,8 @@ export class HandshakeDeadlines {
 
   /** A raw connection came: its handshake starts now. */
   started(raw: Socket): void {
+    // A socket reset before it was accepted has no address (and closes at once anyway).
+    if (raw.remoteAddress === undefined) return
     const key = `${raw.remoteAddress}|${raw.remotePort}`
     this.#raw.set(key, raw)
     this.#deadlines.set(raw, this.timeoutMs)

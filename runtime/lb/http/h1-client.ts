@@ -48,9 +48,9 @@ export interface ClientLimits {
 
 /**
  * A listener's deadlines for its connections, on the engine's Clock: a head must be complete
- * headerTimeoutMs after its first byte (else 408); a connection waiting for a request (none in
- * flight) is closed idleTimeoutMs after its last byte (0: never). While an exchange is in flight
- * the target timeout governs (504 at the idle timeout, as ALB).
+ * headerTimeoutMs after its first byte (else 408); a connection is closed idleTimeoutMs after
+ * its last byte either way (0: never) — except while a request waits for its answer to start:
+ * the target timeout governs then (504 at the idle timeout, as ALB).
  */
 export interface ClientDeadlines {
   heads: Deadlines<ClientConnection>
@@ -90,6 +90,8 @@ export class ClientConnection {
   readonly #deadlines: ClientDeadlines
   /** The current head's first byte came (its header deadline runs). */
   #headStarted = false
+  /** Bytes of the current answer have been written to the client. */
+  #answering = false
   #remaining = 0
   #chunked: ChunkedScanner | undefined
   #sink: BodySink = DISCARD
@@ -127,6 +129,8 @@ export class ClientConnection {
   }
 
   write(data: string | Buffer): boolean {
+    this.#answering = true
+    this.#waitIdle()
     return this.socket.write(data)
   }
 
@@ -193,14 +197,23 @@ export class ClientConnection {
     if (this.#phase === HEAD && this.#headStarted) this.#fail(408)
   }
 
-  /** The idle deadline passed with no exchange in flight: the connection is closed. */
+  /**
+   * No byte either way for the idle timeout: the connection is closed (an exchange in flight
+   * releases its target through onGone). A request still waiting for its answer to start is
+   * the target timeout's (504); it waits on.
+   */
   expireIdle(): void {
-    if (this.#responseDone) this.destroy()
+    if (this.#phase === CLOSED) return
+    if (!this.#responseDone && !this.#answering) {
+      this.#waitIdle()
+      return
+    }
+    this.destroy()
   }
 
-  /** The load balancer's idle timeout changed: a connection with no exchange in flight waits the new one from now. */
+  /** The load balancer's idle timeout changed: the connection's current idle period is the new one, from now. */
   idleTimeoutChanged(): void {
-    if (this.#responseDone && this.#phase !== CLOSED) this.#waitIdle()
+    if (this.#phase !== CLOSED) this.#waitIdle()
   }
 
   #waitIdle(): void {
@@ -227,7 +240,7 @@ export class ClientConnection {
   #onData = (chunk: Buffer): void => {
     if (this.#phase === CLOSED) return
     this.#buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk])
-    if (this.#responseDone) this.#waitIdle()
+    this.#waitIdle()
     if (this.#phase === HEAD && !this.#headStarted) this.#startHead()
     this.#pump()
   }
@@ -247,6 +260,8 @@ export class ClientConnection {
   }
 
   #onDrain = (): void => {
+    // The client took what was queued: activity.
+    if (this.#phase !== CLOSED) this.#waitIdle()
     this.onWritable?.()
   }
 
@@ -373,13 +388,13 @@ export class ClientConnection {
       return false
     }
     this.#headDone()
-    this.#deadlines.idle.delete(this)
     this.#scanFrom = 0
     const rest = end + 4
     this.#buf = rest < buf.length ? buf.subarray(rest) : undefined
     this.head = head
     this.#keepAlive = head.keepAlive
     this.#responseDone = false
+    this.#answering = false
     this.#sink = DISCARD
     if (head.upgrade) {
       this.#handOff(head)

@@ -283,21 +283,27 @@ export class H2Front {
   readonly #server: http2.Http2Server
   /** Open sessions and how many streams each has open. */
   readonly #sessions = new Map<http2.ServerHttp2Session, number>()
+  /** Each session's TLS socket and its byte count when its idle period began. */
+  readonly #sockets = new Map<http2.ServerHttp2Session, { socket: TLSSocket; bytes: number; quiet: boolean }>()
   readonly #idle: Deadlines<http2.ServerHttp2Session>
   #idleMs: number
+  /** The TLS socket whose session 'session' is about to announce. */
+  #accepting: TLSSocket | undefined
 
   constructor(o: H2FrontOptions) {
     this.#idleMs = o.idleTimeoutMs
-    this.#idle = new Deadlines(o.clock, (session) => session.close())
+    this.#idle = new Deadlines(o.clock, (session) => this.#expire(session))
     this.#server = http2.createServer({
       maxHeaderListPairs: o.maxHeaders + 4,
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS, maxHeaderListSize: o.maxHeaderBytes, enablePush: false }
     })
     this.#server.on('session', (session: http2.ServerHttp2Session) => {
       this.#sessions.set(session, 0)
+      if (this.#accepting !== undefined) this.#sockets.set(session, { socket: this.#accepting, bytes: 0, quiet: false })
       this.#waitIdle(session)
       session.on('close', () => {
         this.#sessions.delete(session)
+        this.#sockets.delete(session)
         this.#idle.delete(session)
       })
       session.on('error', () => session.destroy())
@@ -307,12 +313,12 @@ export class H2Front {
       const session = stream.session as http2.ServerHttp2Session | undefined
       if (session !== undefined && this.#sessions.has(session)) {
         this.#sessions.set(session, this.#sessions.get(session)! + 1)
-        this.#idle.delete(session)
+        this.#waitIdle(session)
         stream.once('close', () => {
           const open = this.#sessions.get(session)
           if (open === undefined) return
           this.#sessions.set(session, open - 1)
-          if (open === 1) this.#waitIdle(session)
+          this.#waitIdle(session)
         })
       }
       const socket = stream.session?.socket
@@ -332,17 +338,54 @@ export class H2Front {
 
   /** A TLS socket whose ALPN chose h2. */
   accept(socket: TLSSocket): void {
-    this.#server.emit('connection', socket)
+    this.#accepting = socket
+    try {
+      this.#server.emit('connection', socket)
+    } finally {
+      this.#accepting = undefined
+    }
   }
 
   setIdleTimeout(ms: number): void {
     this.#idleMs = ms
-    for (const [session, open] of this.#sessions) if (open === 0) this.#waitIdle(session)
+    for (const session of this.#sessions.keys()) this.#waitIdle(session)
   }
 
+  /** A new idle period from now: streams opening and ending are activity; so is any byte (checked at expiry). */
   #waitIdle(session: http2.ServerHttp2Session): void {
+    const s = this.#sockets.get(session)
+    if (s !== undefined) {
+      s.bytes = s.socket.bytesRead + s.socket.bytesWritten
+      s.quiet = false
+    }
     if (this.#idleMs > 0) this.#idle.set(session, this.#idleMs)
     else this.#idle.delete(session)
+  }
+
+  /**
+   * An idle period passed. With no stream open the session is closed (GOAWAY). With streams
+   * open, bytes that moved during the period (frames of slow streams) start another; a first
+   * quiet one too, since a stream waiting for its answer gets its 504 at the idle timeout (the
+   * target timeout); a second: the session is destroyed, its stalled streams with it. A stall
+   * is so cut two to three idle periods after the session's last byte.
+   */
+  #expire(session: http2.ServerHttp2Session): void {
+    const open = this.#sessions.get(session)
+    if (open === undefined) return
+    if (open === 0) {
+      session.close()
+      return
+    }
+    const s = this.#sockets.get(session)
+    if (s !== undefined) {
+      const moved = s.socket.bytesRead + s.socket.bytesWritten !== s.bytes
+      if (moved || !s.quiet) {
+        this.#waitIdle(session)
+        s.quiet = !moved
+        return
+      }
+    }
+    session.destroy()
   }
 
   close(): void {

@@ -134,16 +134,29 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
       })
       const payloads: Buffer[] = []
       let last: string | undefined
-      /** Frames stamped at or before this are in the file already (the catch-up below). */
+      /** How many frames copied so far carry the stamp `last`. */
+      let atLast = 0
+      /** The catch-up: frames stamped before this are in the file already, and `skip` of those stamped at it. */
       let after: bigint | undefined
-      const demux = new Demultiplexer((_stream, frame) => {
+      let skip = 0
+      const onFrame = (_stream: number, frame: Buffer): void => {
         const space = frame.indexOf(0x20)
         const stamp = frame.subarray(0, space).toString('latin1')
-        if (after !== undefined && timestampNanos(stamp) <= after) return
+        if (after !== undefined) {
+          const ns = timestampNanos(stamp)
+          if (ns < after) return
+          if (ns === after && skip > 0) {
+            skip--
+            return
+          }
+        }
+        atLast = stamp === last ? atLast + 1 : 1
         last = stamp
         payloads.push(frame.subarray(space + 1))
-      })
+      }
       const copy = async (stream: AsyncIterable<unknown>): Promise<void> => {
+        // A parser per response: a stream that ended inside a frame leaves nothing behind.
+        const demux = new Demultiplexer(onFrame)
         for await (const chunk of stream) {
           demux.push(chunk as Buffer)
           if (payloads.length === 0) continue
@@ -157,6 +170,7 @@ export function pumpLogs(client: DockerClient, containerId: string, logPath: str
       // lines (seen under load): once more, not followed, from the last line copied.
       if (!controller.signal.aborted) {
         after = last === undefined ? undefined : timestampNanos(last)
+        skip = atLast
         await copy(await client.stream('GET', `/containers/${containerId}/logs`, {
           query: { follow: false, stdout: true, stderr: true, timestamps: true, since: after === undefined ? since : unixSeconds(after) },
           signal: controller.signal

@@ -172,3 +172,73 @@ t.test('an upgraded (WebSocket) connection with no byte either way is closed at 
   t.ok(await eventually(() => code !== undefined), 'closed 60 s after the last frame')
   t.equal(code, 1006, 'cut by the load balancer (no close frame)')
 })
+
+t.test('an exchange that stalls after its answer began is closed at the idle timeout on the clock, its target released', async (t) => {
+  const clock = new ManualClock()
+  const TG = groupArn('stall')
+  const target = await backend(t, (req, res) => {
+    req.resume()
+    if (req.url === '/stall') {
+      // A head and a part of the body, then nothing.
+      res.writeHead(200, { 'content-length': '100' })
+      res.write('part')
+      return
+    }
+    res.end('ok')
+  })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const counted = group(t, groups, TG, [target.port])
+  const listener = await openListener(t, listenerConfig({ defaultActions: [{ type: 'forward', targetGroups: [{ key: TG, weight: 1 }] }] }), { groups, clock, idleTimeoutMs: 30_000 })
+  const c = await connect(t, listener.port)
+  c.socket.write('GET /stall HTTP/1.1\r\nHost: a\r\n\r\n')
+  t.ok(await eventually(() => c.text().includes('part')), 'the answer began')
+  await clock.advance(29_999)
+  await pause(50)
+  t.equal(c.closed(), false, 'open just before the idle timeout')
+  await clock.advance(1)
+  t.ok(await eventually(() => c.closed()), 'closed at the idle timeout')
+  t.ok(await eventually(() => counted.releases === 1), 'the target pick released')
+
+  // Answered early by the load balancer, the client then stops sending its announced body.
+  const early = await openListener(t, listenerConfig({ defaultActions: [fixed('403', 'no')] }), { clock, idleTimeoutMs: 30_000 })
+  const u = await connect(t, early.port)
+  u.socket.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nabc')
+  t.ok(await eventually(() => u.text().includes('403')), 'answered before the body')
+  await clock.advance(29_999)
+  await pause(50)
+  t.equal(u.closed(), false, 'open just before the idle timeout')
+  await clock.advance(1)
+  t.ok(await eventually(() => u.closed()), 'the stalled upload is closed at the idle timeout')
+})
+
+t.test('an HTTP/2 stream stalled after its answer began: its session is destroyed two to three idle periods after its last byte', async (t) => {
+  const clock = new ManualClock()
+  const TG = groupArn('h2-stall')
+  const target = await backend(t, (req, res) => {
+    req.resume()
+    res.writeHead(200, { 'content-length': '100' })
+    res.write('part')
+  })
+  const groups = new Map<string, TargetGroupRuntime>()
+  const counted = group(t, groups, TG, [target.port])
+  const cert = await certificate('arn:cert/h2s', ['h2.test'], true)
+  const listener = await openListener(t, listenerConfig({ protocol: 'HTTPS', certificates: [cert], defaultActions: [{ type: 'forward', targetGroups: [{ key: TG, weight: 1 }] }] }), { groups, clock, idleTimeoutMs: 30_000 })
+  const client = http2.connect(`https://127.0.0.1:${listener.port}`, { servername: 'h2.test', rejectUnauthorized: false })
+  client.on('error', () => undefined)
+  t.teardown(() => client.destroy())
+  let closed = false
+  client.on('close', () => (closed = true))
+  let body = ''
+  const req = client.request({ ':path': '/' })
+  req.on('error', () => undefined)
+  req.setEncoding('utf8')
+  req.on('data', (d: string) => (body += d))
+  req.end()
+  t.ok(await eventually(() => body.includes('part')), 'the answer began')
+  await clock.advance(30_000)
+  await pause(50)
+  t.equal(closed, false, 'one idle period after its last byte: still open (a waiting stream gets its 504 then)')
+  await clock.advance(60_000)
+  t.ok(await eventually(() => closed), 'destroyed within three idle periods of its last byte')
+  t.ok(await eventually(() => counted.releases === 1), 'the target pick released')
+})
