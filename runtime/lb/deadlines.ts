@@ -40,10 +40,6 @@ export class Deadlines<K> {
     this.#due.delete(key)
   }
 
-  has(key: K): boolean {
-    return this.#due.has(key)
-  }
-
   /** No more checks; every deadline is dropped. */
   close(): void {
     this.#closed = true
@@ -118,6 +114,11 @@ export class HandshakeDeadlines {
     this.#deadlines.close()
     this.#raw.clear()
   }
+}
+
+/** The slack of a listener's deadlines: a 20th of its header timeout, at most 250 ms. */
+export function deadlineSlack(headerTimeoutMs: number): number {
+  return Math.min(250, Math.floor(headerTimeoutMs / 20))
 }
 
 /** A timeout that Node's own timers never reach (their longest delay). */

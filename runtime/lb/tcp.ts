@@ -25,7 +25,7 @@ import { adoptAccepted, BufferedFlow } from './tcp-pipe.js'
 import { relayBinary, RelayBindError, TcpRelay } from './tcp-relay.js'
 import { ListenerCertificates } from './tcp-tls.js'
 import { UdpRelay } from './tcp-udp.js'
-import { HandshakeDeadlines, NODE_NEVER_MS } from './deadlines.js'
+import { deadlineSlack, HandshakeDeadlines, NODE_NEVER_MS } from './deadlines.js'
 
 /** NLB's default idle timeout of TCP connections. */
 export const TCP_IDLE_TIMEOUT_MS = 350_000
@@ -224,7 +224,7 @@ export class TcpListener {
         noDelay: true,
         handshakeTimeout: NODE_NEVER_MS
       })
-      const handshakes = new HandshakeDeadlines(this.#o.clock, this.#o.limits.headerTimeoutMs, Math.min(250, Math.floor(this.#o.limits.headerTimeoutMs / 20)))
+      const handshakes = new HandshakeDeadlines(this.#o.clock, this.#o.limits.headerTimeoutMs, deadlineSlack(this.#o.limits.headerTimeoutMs))
       this.#handshakes?.close()
       this.#handshakes = handshakes
       tlsServer.on('connection', (raw: net.Socket) => {

@@ -281,10 +281,8 @@ export interface H2FrontOptions {
 /** The h2 side of an HTTPS listener: sessions over TLS sockets that chose h2. */
 export class H2Front {
   readonly #server: http2.Http2Server
-  /** Open sessions and how many streams each has open. */
-  readonly #sessions = new Map<http2.ServerHttp2Session, number>()
-  /** Each session's TLS socket and its byte count when its idle period began. */
-  readonly #sockets = new Map<http2.ServerHttp2Session, { socket: TLSSocket; bytes: number; quiet: boolean }>()
+  /** Open sessions: how many streams each has open, its TLS socket and that socket's byte count when the idle period began. */
+  readonly #sessions = new Map<http2.ServerHttp2Session, { open: number; socket: TLSSocket | undefined; bytes: number; quiet: boolean }>()
   readonly #idle: Deadlines<http2.ServerHttp2Session>
   #idleMs: number
   /** The TLS socket whose session 'session' is about to announce. */
@@ -298,12 +296,10 @@ export class H2Front {
       settings: { maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS, maxHeaderListSize: o.maxHeaderBytes, enablePush: false }
     })
     this.#server.on('session', (session: http2.ServerHttp2Session) => {
-      this.#sessions.set(session, 0)
-      if (this.#accepting !== undefined) this.#sockets.set(session, { socket: this.#accepting, bytes: 0, quiet: false })
+      this.#sessions.set(session, { open: 0, socket: this.#accepting, bytes: 0, quiet: false })
       this.#waitIdle(session)
       session.on('close', () => {
         this.#sessions.delete(session)
-        this.#sockets.delete(session)
         this.#idle.delete(session)
       })
       session.on('error', () => session.destroy())
@@ -311,14 +307,13 @@ export class H2Front {
     this.#server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       stream.on('error', () => stream.destroy())
       const session = stream.session as http2.ServerHttp2Session | undefined
-      if (session !== undefined && this.#sessions.has(session)) {
-        this.#sessions.set(session, this.#sessions.get(session)! + 1)
-        this.#waitIdle(session)
+      const state = session === undefined ? undefined : this.#sessions.get(session)
+      if (state !== undefined) {
+        state.open++
+        this.#waitIdle(session!)
         stream.once('close', () => {
-          const open = this.#sessions.get(session)
-          if (open === undefined) return
-          this.#sessions.set(session, open - 1)
-          this.#waitIdle(session)
+          state.open--
+          if (this.#sessions.has(session!)) this.#waitIdle(session!)
         })
       }
       const socket = stream.session?.socket
@@ -353,11 +348,9 @@ export class H2Front {
 
   /** A new idle period from now: streams opening and ending are activity; so is any byte (checked at expiry). */
   #waitIdle(session: http2.ServerHttp2Session): void {
-    const s = this.#sockets.get(session)
-    if (s !== undefined) {
-      s.bytes = s.socket.bytesRead + s.socket.bytesWritten
-      s.quiet = false
-    }
+    const s = this.#sessions.get(session)
+    if (s?.socket !== undefined) s.bytes = s.socket.bytesRead + s.socket.bytesWritten
+    if (s !== undefined) s.quiet = false
     if (this.#idleMs > 0) this.#idle.set(session, this.#idleMs)
     else this.#idle.delete(session)
   }
@@ -370,14 +363,13 @@ export class H2Front {
    * is so cut two to three idle periods after the session's last byte.
    */
   #expire(session: http2.ServerHttp2Session): void {
-    const open = this.#sessions.get(session)
-    if (open === undefined) return
-    if (open === 0) {
+    const s = this.#sessions.get(session)
+    if (s === undefined) return
+    if (s.open === 0) {
       session.close()
       return
     }
-    const s = this.#sockets.get(session)
-    if (s !== undefined) {
+    if (s.socket !== undefined) {
       const moved = s.socket.bytesRead + s.socket.bytesWritten !== s.bytes
       if (moved || !s.quiet) {
         this.#waitIdle(session)

@@ -23,7 +23,7 @@ import { bindError } from '../tcp.js'
 import { ListenerCertificates } from '../tcp-tls.js'
 import { fixedBody, sendFixedResponse, sendRedirect, redirectLocation } from './actions.js'
 import { ClientConnection, type ClientDeadlines, type ClientHandler } from './h1-client.js'
-import { Deadlines, HandshakeDeadlines, NODE_NEVER_MS } from '../deadlines.js'
+import { Deadlines, deadlineSlack, HandshakeDeadlines, NODE_NEVER_MS } from '../deadlines.js'
 import type { RequestHead } from './h1-head.js'
 import { TargetPools } from './h1-target.js'
 import { hostWithoutPort } from './headers.js'
@@ -67,7 +67,6 @@ export class HttpListener {
   readonly #upgradedIdle: Deadlines<Socket>
   #config: ListenerConfig
   #port = 0
-  #idleTimeoutMs: number
   #closed = false
   #dateSecond = -1
   #dateText = ''
@@ -78,7 +77,6 @@ export class HttpListener {
     }
     this.#config = config
     this.#o = o
-    this.#idleTimeoutMs = o.idleTimeoutMs
     this.#http2 = o.http2 !== false
     this.#proto = config.protocol === 'HTTPS' ? 'https' : 'http'
     this.#router = new Router(config, { targetGroup: o.targetGroup, clock: o.clock })
@@ -97,8 +95,8 @@ export class HttpListener {
       request: (conn, head) => this.#onRequest(conn, head),
       upgrade: (socket, head, rest) => this.#onUpgrade(socket, head, rest)
     }
-    // Deadlines spread thinly are checked at most every slack ms (a 20th of the header timeout, at most 250 ms).
-    const slack = Math.min(250, Math.floor(limits.headerTimeoutMs / 20))
+    // Deadlines spread thinly are checked at most every slack ms.
+    const slack = deadlineSlack(limits.headerTimeoutMs)
     this.#deadlines = {
       heads: new Deadlines(o.clock, (c) => c.expireHead(), slack),
       idle: new Deadlines(o.clock, (c) => c.expireIdle(), slack),
@@ -173,7 +171,6 @@ export class HttpListener {
 
   /** The load balancer's idle timeout changed (0: never): for new and open connections' next idle period. */
   setIdleTimeout(ms: number): void {
-    this.#idleTimeoutMs = ms
     this.#deadlines.idleTimeoutMs = ms
     this.#ctx.targetTimeoutMs = targetTimeout(this.#o.limits, ms)
     for (const c of this.#connections) c.idleTimeoutChanged()
@@ -364,7 +361,7 @@ export class HttpListener {
     forwardUpgrade(req, socket, head, choice.picked, {
       ...this.#ctx,
       clientIp: sourceIp,
-      idleTimeoutMs: this.#idleTimeoutMs,
+      idleTimeoutMs: this.#deadlines.idleTimeoutMs,
       idle: this.#upgradedIdle,
       track: (s) => {
         this.#upgraded.add(s)

@@ -37,6 +37,15 @@ async function eventually(what: () => boolean, boundMs = 5_000): Promise<boolean
   return true
 }
 
+/** Advances the clock to 1 ms before `ms` (asserting `closed()` still false), then to `ms` (asserting it turns true). */
+async function cutAt(t: Test, clock: ManualClock, ms: number, closed: () => boolean, before: string, at: string): Promise<void> {
+  await clock.advance(ms - 1)
+  await pause(50)
+  t.equal(closed(), false, before)
+  await clock.advance(1)
+  t.ok(await eventually(closed), at)
+}
+
 t.test('Deadlines: one timer for many, moved by writes, each expiring once at its time', async (t) => {
   const clock = new ManualClock(0)
   const expired: Array<[string, number]> = []
@@ -87,11 +96,7 @@ t.test('a keep-alive connection waiting for a request is closed at the idle time
   t.ok(await eventually(() => silent.closed()), 'a connection that never sent a byte is closed at 20 s')
   await pause(30)
   t.equal(c.closed(), false, 'the one that made a request at 15 s is still open at 20 s')
-  await clock.advance(14_999)
-  await pause(30)
-  t.equal(c.closed(), false, 'still open just before 20 s after its answer')
-  await clock.advance(1)
-  t.ok(await eventually(() => c.closed()), 'closed 20 s after its answer')
+  await cutAt(t, clock, 15_000, c.closed, 'still open just before 20 s after its answer', 'closed 20 s after its answer')
 
   // A lowered idle timeout applies to a waiting connection from the change.
   const d = await connect(t, listener.port)
@@ -140,11 +145,7 @@ t.test('an HTTP/2 session with no stream open is closed at the idle timeout on t
   })
   t.equal(status, 200)
   await pause(50)
-  await clock.advance(29_999)
-  await pause(50)
-  t.equal(closed, false, 'open 29.999 s after its stream ended (49.999 s after it connected)')
-  await clock.advance(1)
-  t.ok(await eventually(() => closed), 'closed 30 s after its last stream')
+  await cutAt(t, clock, 30_000, () => closed, 'open 29.999 s after its stream ended (49.999 s after it connected)', 'closed 30 s after its last stream')
 })
 
 t.test('an upgraded (WebSocket) connection with no byte either way is closed at the idle timeout on the clock', async (t) => {
@@ -165,11 +166,7 @@ t.test('an upgraded (WebSocket) connection with no byte either way is closed at 
   const echoed = new Promise((resolve) => ws.once('message', resolve))
   ws.send('ping')
   await echoed
-  await clock.advance(59_999)
-  await pause(50)
-  t.equal(code, undefined, 'open 59.999 s after the last frame')
-  await clock.advance(1)
-  t.ok(await eventually(() => code !== undefined), 'closed 60 s after the last frame')
+  await cutAt(t, clock, 60_000, () => code !== undefined, 'open 59.999 s after the last frame', 'closed 60 s after the last frame')
   t.equal(code, 1006, 'cut by the load balancer (no close frame)')
 })
 
@@ -192,11 +189,7 @@ t.test('an exchange that stalls after its answer began is closed at the idle tim
   const c = await connect(t, listener.port)
   c.socket.write('GET /stall HTTP/1.1\r\nHost: a\r\n\r\n')
   t.ok(await eventually(() => c.text().includes('part')), 'the answer began')
-  await clock.advance(29_999)
-  await pause(50)
-  t.equal(c.closed(), false, 'open just before the idle timeout')
-  await clock.advance(1)
-  t.ok(await eventually(() => c.closed()), 'closed at the idle timeout')
+  await cutAt(t, clock, 30_000, c.closed, 'open just before the idle timeout', 'closed at the idle timeout')
   t.ok(await eventually(() => counted.releases === 1), 'the target pick released')
 
   // Answered early by the load balancer, the client then stops sending its announced body.
@@ -204,11 +197,7 @@ t.test('an exchange that stalls after its answer began is closed at the idle tim
   const u = await connect(t, early.port)
   u.socket.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nabc')
   t.ok(await eventually(() => u.text().includes('403')), 'answered before the body')
-  await clock.advance(29_999)
-  await pause(50)
-  t.equal(u.closed(), false, 'open just before the idle timeout')
-  await clock.advance(1)
-  t.ok(await eventually(() => u.closed()), 'the stalled upload is closed at the idle timeout')
+  await cutAt(t, clock, 30_000, u.closed, 'open just before the idle timeout', 'the stalled upload is closed at the idle timeout')
 })
 
 t.test('an HTTP/2 stream stalled after its answer began: its session is destroyed two to three idle periods after its last byte', async (t) => {
