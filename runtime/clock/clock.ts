@@ -10,6 +10,13 @@ export interface Clock {
   readonly kind: 'real' | 'manual'
   /** Milliseconds since the epoch. */
   now(): number
+  /**
+   * Milliseconds on a clock that never steps, for measuring durations only (its origin is
+   * arbitrary): a wall-clock step (an NTP correction, a user setting the date) moves now() but
+   * not this, so deadlines and idle times measured on it neither fire early nor stall. A
+   * manual clock's is its now().
+   */
+  monotonic(): number
   /** Runs fn once, ms from now (on this clock). Timers never keep the process alive. */
   setTimeout(fn: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle | undefined): void
@@ -32,6 +39,10 @@ export class RealClock implements Clock {
 
   now(): number {
     return Date.now()
+  }
+
+  monotonic(): number {
+    return performance.now()
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -77,6 +88,10 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.#now
+  }
+
+  monotonic(): number {
     return this.#now
   }
 

@@ -54,7 +54,7 @@ export class AnomalyDetector {
 
   /** One finished exchange with a target. */
   record(key: string, error: boolean): void {
-    const bucket = Math.floor(this.#clock.now() / BUCKET_MS)
+    const bucket = Math.floor(this.#clock.monotonic() / BUCKET_MS)
     let c = this.#targets.get(key)
     if (c === undefined) {
       c = { requests: new Float64Array(BUCKETS), errors: new Float64Array(BUCKETS), slot: new Float64Array(BUCKETS).fill(-1), anomalous: false, recoveringSince: undefined }
@@ -76,7 +76,7 @@ export class AnomalyDetector {
 
   /** Re-evaluates which of the healthy targets are anomalous (at most once per bucket unless forced). */
   evaluate(healthy: readonly string[], force = false): void {
-    const now = this.#clock.now()
+    const now = this.#clock.monotonic()
     const bucket = Math.floor(now / BUCKET_MS)
     if (!force && bucket === this.#evaluatedIn) return
     this.#evaluatedIn = bucket
@@ -115,7 +115,7 @@ export class AnomalyDetector {
     if (c === undefined) return 1
     if (c.anomalous) return MITIGATED_WEIGHT
     if (c.recoveringSince === undefined) return 1
-    const w = MITIGATED_WEIGHT + ((this.#clock.now() - c.recoveringSince) / RECOVERY_MS) * (1 - MITIGATED_WEIGHT)
+    const w = MITIGATED_WEIGHT + ((this.#clock.monotonic() - c.recoveringSince) / RECOVERY_MS) * (1 - MITIGATED_WEIGHT)
     if (w >= 1) {
       c.recoveringSince = undefined
       return 1

@@ -31,7 +31,7 @@ export class Deadlines<K> {
   /** key's deadline is `ms` from now (on the clock), replacing the one it had. */
   set(key: K, ms: number): void {
     if (this.#closed) return
-    const at = this.#clock.now() + ms
+    const at = this.#clock.monotonic() + ms
     this.#due.set(key, at)
     if (at < this.#timerAt) this.#arm(at)
   }
@@ -54,13 +54,13 @@ export class Deadlines<K> {
     if (this.#timer !== undefined && when >= this.#timerAt) return
     this.#clock.clearTimeout(this.#timer)
     this.#timerAt = when
-    this.#timer = this.#clock.setTimeout(() => this.#check(), Math.max(0, when - this.#clock.now()))
+    this.#timer = this.#clock.setTimeout(() => this.#check(), Math.max(0, when - this.#clock.monotonic()))
   }
 
   #check(): void {
     this.#timer = undefined
     this.#timerAt = Infinity
-    const now = this.#clock.now()
+    const now = this.#clock.monotonic()
     this.#lastCheck = now
     let next = Infinity
     for (const [key, at] of this.#due) {

@@ -351,7 +351,7 @@ export class TargetGroup implements TargetGroupRuntime {
     const hc = this.#config.healthCheck
     if (!hc.enabled) return
     if (e.reason === 'Elb.RegistrationInProgress') this.#set(e, 'initial', 'Elb.InitialHealthChecking')
-    const started = this.#clock.now()
+    const started = this.#clock.monotonic()
     const controller = new AbortController()
     e.probing = controller
     let young = this.#removeProbe !== undefined
@@ -368,7 +368,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (e.probing !== controller || this.#closed) return
     e.probing = undefined
     this.#judge(e, result)
-    this.#schedule(e, Math.max(0, started + this.#config.healthCheck.intervalMs - this.#clock.now()))
+    this.#schedule(e, Math.max(0, started + this.#config.healthCheck.intervalMs - this.#clock.monotonic()))
   }
 
   #judge(e: Entry, r: ProbeResult): void {
@@ -410,7 +410,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (slowStartMs <= 0 || algorithm !== 'round_robin' || e.withGroup) return
     for (const other of this.#targets.values()) {
       if (other !== e && other.state === 'healthy' && other.slowStartSince === undefined) {
-        e.slowStartSince = this.#clock.now()
+        e.slowStartSince = this.#clock.monotonic()
         return
       }
     }
@@ -421,7 +421,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (anomaly !== undefined && anomaly.mitigation) return this.#mitigated(anomaly, candidates)
     if (this.#config.slowStartMs <= 0) return undefined
     let weights: number[] | undefined
-    const now = this.#clock.now()
+    const now = this.#clock.monotonic()
     for (let i = 0; i < candidates.length; i++) {
       const since = candidates[i].slowStartSince
       if (since === undefined) continue

@@ -77,17 +77,17 @@ export class UdpRelay {
       if (picked === undefined) return
       flow = this.#open(id, rinfo, picked)
     }
-    flow.lastActive = this.#o.clock.now()
+    flow.lastActive = this.#o.clock.monotonic()
     flow.upstream.send(msg, flow.picked.target.port, flow.picked.target.host)
   }
 
   #open(id: string, client: dgram.RemoteInfo, picked: Picked): Flow {
     const upstream = dgram.createSocket({ type: 'udp4' })
-    const flow: Flow = { upstream, picked, lastActive: this.#o.clock.now(), closed: false }
+    const flow: Flow = { upstream, picked, lastActive: this.#o.clock.monotonic(), closed: false }
     const { host, port } = picked.target
     upstream.on('message', (msg, from) => {
       if (from.port !== port || from.address !== host || flow.closed) return
-      flow.lastActive = this.#o.clock.now()
+      flow.lastActive = this.#o.clock.monotonic()
       this.#socket.send(msg, client.port, client.address)
     })
     upstream.on('error', () => this.#end(id, flow))
@@ -110,7 +110,7 @@ export class UdpRelay {
     if (this.#sweep !== undefined || this.#closed || this.#flows.size === 0) return
     this.#sweep = this.#o.clock.setTimeout(() => {
       this.#sweep = undefined
-      const now = this.#o.clock.now()
+      const now = this.#o.clock.monotonic()
       for (const [id, flow] of this.#flows) if (now - flow.lastActive >= this.#idleMs) this.#end(id, flow)
       this.#schedule()
     }, Math.max(100, Math.ceil(this.#idleMs / 10)))

@@ -191,11 +191,11 @@ export class TcpListener {
     // The relay carries plain TCP: a TLS target group (TLS listeners only, in NLB) has nowhere to go here.
     if (choice === undefined || choice.group.config.protocol === 'TLS') {
       choice?.picked.release()
-      this.#relayed.set(id, { picked: undefined, lastActive: this.#o.clock.now() })
+      this.#relayed.set(id, { picked: undefined, lastActive: this.#o.clock.monotonic() })
       return relay.reset(id)
     }
     const { host, port } = choice.picked.target
-    this.#relayed.set(id, { picked: choice.picked, lastActive: this.#o.clock.now() })
+    this.#relayed.set(id, { picked: choice.picked, lastActive: this.#o.clock.monotonic() })
     if (net.isIP(host) !== 0) relay.target(id, host, port)
     else dns.lookup(host).then(({ address }) => relay.target(id, address, port), () => relay.reset(id))
     this.#schedule()
@@ -266,7 +266,7 @@ export class TcpListener {
       target = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true, onread: down.options })
       down.reader = target
     }
-    const conn: Connection = { client, target, picked, seen: 0, lastActive: this.#o.clock.now(), done: false }
+    const conn: Connection = { client, target, picked, seen: 0, lastActive: this.#o.clock.monotonic(), done: false }
     this.#connections.add(conn)
     client.on('error', () => { abort(target); client.destroy() })
     target.on('error', () => { abort(client); target.destroy() })
@@ -294,7 +294,7 @@ export class TcpListener {
   /** Closes connections with no bytes either way for the idle timeout (never early: activity is dated at the sweep that sees it). */
   #sweepIdle(): void {
     this.#sweep = undefined
-    const now = this.#o.clock.now()
+    const now = this.#o.clock.monotonic()
     if (this.#relay !== undefined && this.#relayed.size > 0) {
       const relay = this.#relay
       void relay.activity().then((active) => {

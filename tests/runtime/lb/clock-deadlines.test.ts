@@ -6,7 +6,7 @@ import http2 from 'node:http2'
 import net from 'node:net'
 import t, { type Test } from 'tap'
 import WebSocket, { WebSocketServer } from 'ws'
-import { ManualClock } from '../../../runtime/clock/clock.js'
+import { ManualClock, RealClock } from '../../../runtime/clock/clock.js'
 import { Deadlines } from '../../../runtime/lb/deadlines.js'
 import { DEFAULT_LB_LIMITS, type TargetGroupRuntime } from '../../../runtime/lb/model.js'
 import { TcpListener } from '../../../runtime/lb/tcp.js'
@@ -66,6 +66,30 @@ t.test('Deadlines: one timer for many, moved by writes, each expiring once at it
   d.close()
   await clock.advance(100)
   t.equal(expired.length, 2, 'nothing expires after close()')
+})
+
+t.test('Deadlines on the real clock: a wall-clock step neither cuts early nor stalls', async (t) => {
+  const realNow = Date.now
+  let step = 0
+  Date.now = () => realNow() + step
+  t.teardown(() => { Date.now = realNow })
+  const clock = new RealClock()
+  const expired: string[] = []
+  const d = new Deadlines<string>(clock, (k) => expired.push(k))
+  t.teardown(() => d.close())
+
+  // Forward: the wall clock jumps an hour while a short and a long deadline wait.
+  d.set('short', 50)
+  d.set('long', 60_000)
+  step = 3_600_000
+  t.ok(await eventually(() => expired.includes('short')), 'the short deadline expires')
+  t.same(expired, ['short'], 'the long one is still open after the wall clock jumped an hour ahead')
+
+  // Backward: the wall clock goes back two hours; a deadline 50 ms away still comes.
+  d.set('after', 50)
+  step = -3_600_000
+  t.ok(await eventually(() => expired.includes('after')), 'a deadline set before a backward step still expires')
+  t.notOk(expired.includes('long'), 'the long one still open')
 })
 
 t.test('a head not finished within the header timeout on the clock gets 408; real time alone never cuts it', async (t) => {
