@@ -51,6 +51,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, boun
 }
 const health = async (tg: string) => (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions ?? []
 const task = (taskId: string) => engine.store.get<TaskRecord>('ecs:tasks', taskId)?.value
+/** A task's awsvpc address (its target's id). */
+const addressOf = (r: TaskRecord): string => (r.task.containers ?? []).flatMap((c: Record<string, any>) => c.networkInterfaces ?? [])[0]?.privateIpv4Address
 /** The docker state of a task's containers (by the engine's sandbox label). */
 async function containerStates(runId: string): Promise<string[]> {
   const { stdout } = await exec('docker', ['ps', '-a', '--filter', `label=stratus.sandbox=${runId}`, '--format', '{{.State}}'])
@@ -86,7 +88,10 @@ if (mode === 'start') {
     return victim !== undefined
   })
   const survivor = liveTasks(engine, 'web', 'web').find((r) => r.taskId !== victim!.taskId)!
-  say({ phase: 'draining', tg, address: lb.address, port: lb.port, victim: victim!.taskId, victimRun: victim!.runId, survivor: survivor.taskId, survivorRun: survivor.runId })
+  // Each task's page is its hostname: asked of each task directly, it tells where a request through the listener went.
+  const victimName = (await get(addressOf(victim!), PORT)).body.trim()
+  const survivorName = (await get(addressOf(survivor), PORT)).body.trim()
+  say({ phase: 'draining', tg, address: lb.address, port: lb.port, victim: victim!.taskId, victimRun: victim!.runId, survivor: survivor.taskId, survivorRun: survivor.runId, victimName, survivorName })
 } else {
   const victimId = process.argv[4]
   const tg = process.argv[5]
@@ -94,9 +99,12 @@ if (mode === 'start') {
   const port = Number(process.argv[7])
   const victim = task(victimId)!
   const statusAtStart = victim.task.lastStatus
-  const victimAddress = (victim.task.containers ?? []).flatMap((c: Record<string, any>) => c.networkInterfaces ?? [])[0]?.privateIpv4Address
+  const victimAddress = addressOf(victim)
   const inGroup = async () => (await health(tg)).some((d) => d.Target!.Id === victimAddress)
   const targetAtStart = (await health(tg)).find((d) => d.Target!.Id === victimAddress)?.TargetHealth
+  // Requests through the listener at once, while the victim still runs (DEACTIVATING): none may reach it.
+  const bodiesAtStart = await Promise.all(Array.from({ length: 6 }, async () => (await get(address, port)).body.trim()))
+  const statusAfterRequests = task(victimId)!.task.lastStatus
   // Past DEACTIVATING (its containers told to stop) while its target is still in the group: what the restart must not do.
   const early: Array<{ lastStatus: unknown; target: unknown }> = []
   let observations = 0
@@ -112,7 +120,7 @@ if (mode === 'start') {
   const bodies: string[] = []
   for (let i = 0; i < 4; i++) bodies.push((await get(address, port)).body.trim())
   say({
-    phase: 'stopped', statusAtStart, targetAtStart, early, observations, stillInGroup: await inGroup(),
+    phase: 'stopped', statusAtStart, targetAtStart, bodiesAtStart, statusAfterRequests, early, observations, stillInGroup: await inGroup(),
     stopped: { lastStatus: stopped.lastStatus, stopCode: stopped.stopCode, stoppedReason: stopped.stoppedReason },
     containersAfter: await containerStates(String(victim.runId)),
     targets: (await health(tg)).map((h) => ({ id: h.Target!.Id, state: h.TargetHealth!.State })),
