@@ -183,8 +183,10 @@ export function applyTargetGroupAttributes(current: Record<string, string>, chan
   if (next['stickiness.enabled'] === 'true' && next['stickiness.type'] === 'app_cookie' && next['stickiness.app_cookie.cookie_name'] === '') {
     throw validation('Attributes', "Attribute 'stickiness.app_cookie.cookie_name' must be set when the stickiness type is app_cookie")
   }
-  if (next['slow_start.duration_seconds'] !== undefined && next['slow_start.duration_seconds'] !== '0' && next['load_balancing.algorithm.type'] === 'weighted_random') {
-    throw new Elbv2Error('InvalidConfigurationRequest', 'Slow start mode is not supported with the weighted_random load balancing algorithm', { field: 'Attributes' })
+  // ALB ramps slow-start targets up in round robin only: with either other algorithm the setting is refused, not ignored.
+  const algorithm = next['load_balancing.algorithm.type']
+  if (next['slow_start.duration_seconds'] !== undefined && next['slow_start.duration_seconds'] !== '0' && (algorithm === 'weighted_random' || algorithm === 'least_outstanding_requests')) {
+    throw new Elbv2Error('InvalidConfigurationRequest', `Slow start mode is not supported with the ${algorithm} load balancing algorithm`, { field: 'Attributes' })
   }
   if (next['load_balancing.algorithm.anomaly_mitigation'] === 'on' && next['load_balancing.algorithm.type'] !== 'weighted_random') {
     throw new Elbv2Error('InvalidConfigurationRequest', 'Anomaly mitigation can be turned on only with the weighted_random load balancing algorithm', { field: 'Attributes' })
@@ -208,6 +210,8 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
     unhealthyThreshold: tg.UnhealthyThresholdCount ?? 2,
     matcher: tg.Matcher?.HttpCode ?? '200'
   }
+  const minCount = a['target_group_health.unhealthy_state_routing.minimum_healthy_targets.count']
+  const minPercentage = a['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage']
   const type = (a['stickiness.type'] ?? 'lb_cookie') as 'lb_cookie' | 'app_cookie' | 'source_ip'
   const duration = type === 'app_cookie' ? a['stickiness.app_cookie.duration_seconds'] : a['stickiness.lb_cookie.duration_seconds']
   return {
@@ -226,6 +230,10 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
       type,
       durationMs: Number(duration ?? '86400') * 1000,
       ...(type === 'app_cookie' && a['stickiness.app_cookie.cookie_name'] ? { appCookieName: a['stickiness.app_cookie.cookie_name'] } : {})
+    },
+    minimumHealthy: {
+      count: minCount === undefined ? 1 : Number(minCount),
+      ...(minPercentage !== undefined && minPercentage !== 'off' ? { percentage: Number(minPercentage) } : {})
     }
   }
 }

@@ -58,6 +58,12 @@ export interface TargetGroupConfig {
   /** weighted_random only: anomalous targets get less traffic (load_balancing.algorithm.anomaly_mitigation). */
   anomalyMitigation?: boolean
   stickiness: StickinessConfig
+  /**
+   * Routing failover (target_group_health.unhealthy_state_routing.minimum_healthy_targets): with
+   * fewer healthy targets than `count` (default 1), or a smaller share of the registered ones
+   * than `percentage` (1–100; off by default), traffic goes to every target, unhealthy included.
+   */
+  minimumHealthy?: { count: number; percentage?: number }
 }
 
 export interface TargetSpec {

@@ -16,8 +16,9 @@
 //   with requests in flight)
 //   not used by a listener: unused (Target.NotInUse), no checks; checks off: unavailable (Target.HealthCheckDisabled)
 //
-// pick() routes to healthy (and unavailable) targets; when none is, to every
-// registered target that is not draining (fail-open, as ALB does).
+// pick() routes to healthy (and unavailable) targets; when none is, or fewer than the
+// group's minimum healthy targets (a count, default 1, or a percentage of the registered
+// ones), to every registered target that is not draining (fail-open, as ALB does).
 
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { Candidate } from './balancing.js'
@@ -396,8 +397,15 @@ export class TargetGroup implements TargetGroupRuntime {
   #routableSet(): Entry[] {
     if (this.#routable !== undefined) return this.#routable
     let set: Entry[] = []
-    for (const e of this.#targets.values()) if (e.state === 'healthy' || e.state === 'unavailable') set.push(e)
-    if (set.length === 0) set = [...this.#targets.values()].filter((e) => e.state !== 'draining')
+    let registered = 0
+    for (const e of this.#targets.values()) {
+      if (e.state !== 'draining') registered++
+      if (e.state === 'healthy' || e.state === 'unavailable') set.push(e)
+    }
+    const min = this.#config.minimumHealthy
+    const tooFew = set.length === 0 || (min !== undefined &&
+      (set.length < min.count || (min.percentage !== undefined && set.length * 100 < min.percentage * registered)))
+    if (tooFew) set = [...this.#targets.values()].filter((e) => e.state !== 'draining')
     for (const e of set) e.routable = true
     this.#routable = set
     return set

@@ -2,20 +2,13 @@
 // certificate, the default one for clients that send no server name, and the
 // SNI choice among the others as ELBv2 makes it — an exact name first, then a
 // wildcard (`*.example.com` covers one label), then the default certificate.
-// The security policy sets the lowest TLS version (1.2, or 1.3 for the
-// TLS13-1-3 policies); TLS 1.2+ always.
+// The security policy (tls-policies.ts) sets the versions and ciphers of every
+// context.
 
 import tls from 'node:tls'
 import { InvalidArgumentError } from '../errors.js'
 import type { ListenerCertificate } from './model.js'
-
-/** ELBv2's default security policy for TLS listeners. */
-export const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06'
-
-/** The lowest protocol version the policy allows (TLS 1.2 at least: older versions are refused here). */
-export function minTlsVersion(policy: string | undefined): tls.SecureVersion {
-  return /TLS13-1-3|TLS13-13/.test(policy ?? DEFAULT_SSL_POLICY) ? 'TLSv1.3' : 'TLSv1.2'
-}
+import { tlsPolicyOptions } from './tls-policies.js'
 
 interface Entry {
   certificate: ListenerCertificate
@@ -33,17 +26,17 @@ export class ListenerCertificates {
     if (certificates.length === 0) {
       throw new InvalidArgumentError('CertificateRequired', `a TLS listener needs a default certificate (${field} is empty)`, { field })
     }
-    const minVersion = minTlsVersion(sslPolicy)
+    const policy = tlsPolicyOptions(sslPolicy)
     const entries = certificates.map((certificate, i): Entry => {
       try {
-        return { certificate, context: tls.createSecureContext(contextOptions(certificate, minVersion)) }
+        return { certificate, context: tls.createSecureContext(contextOptions(certificate, policy)) }
       } catch (cause) {
         throw new InvalidArgumentError('InvalidCertificate', `certificate ${certificate.key} cannot be loaded: ${(cause as Error).message}`, { field: `${field}[${i}]`, cause })
       }
     })
     const chosen = entries.find((e) => e.certificate.isDefault) ?? entries[0]
     this.#default = chosen
-    this.options = contextOptions(chosen.certificate, minVersion)
+    this.options = contextOptions(chosen.certificate, policy)
     // The default certificate's names win over the others', then the list's order.
     for (const entry of [chosen, ...entries.filter((e) => e !== chosen)]) {
       for (const raw of entry.certificate.names) {
@@ -76,7 +69,7 @@ export class ListenerCertificates {
   }
 }
 
-function contextOptions(certificate: ListenerCertificate, minVersion: tls.SecureVersion): tls.SecureContextOptions {
+function contextOptions(certificate: ListenerCertificate, policy: ReturnType<typeof tlsPolicyOptions>): tls.SecureContextOptions {
   const chain = certificate.chainPem !== undefined && certificate.chainPem.trim() !== '' ? `\n${certificate.chainPem}` : ''
-  return { key: certificate.keyPem, cert: `${certificate.certPem.trim()}${chain}`, minVersion }
+  return { key: certificate.keyPem, cert: `${certificate.certPem.trim()}${chain}`, ...policy }
 }

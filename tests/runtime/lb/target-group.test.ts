@@ -1,7 +1,8 @@
 // Choosing a target: round robin spreads evenly and in turn, least
 // outstanding requests goes to the least busy (ties in turn), weighted
 // random spreads by chance (seeded), fail-open routes to every registered
-// target when none is healthy, and no target means no pick.
+// target when none is healthy (or fewer than the group's minimum healthy
+// targets), and no target means no pick.
 import t from 'tap'
 import { config, group, httpBackend, spec, spread } from './target-group-fixtures.js'
 
@@ -79,6 +80,34 @@ t.test('fail-open: none healthy → every registered target; one healthy → tha
   t.same(tg.health().map((h) => h.state), ['healthy', 'unhealthy'])
   const counts = spread(tg, 10)
   t.same([...counts.entries()], [[`127.0.0.1:${a.port}`, 10]])
+})
+
+t.test('minimum healthy targets (unhealthy state routing): below the count or the percentage, every target gets traffic', async (t) => {
+  const [a, b, c] = [await httpBackend(t, 500), await httpBackend(t, 500), await httpBackend(t, 500)]
+  const healthCheck = { intervalMs: 5_000, healthyThreshold: 2 }
+  const { tg, clock } = group(t, config({ healthCheck, minimumHealthy: { count: 2 } }))
+  tg.setInUse(true)
+  tg.register([a.spec, b.spec, c.spec])
+  await clock.advance(0)
+  await clock.advance(5_000)
+  t.same(tg.health().map((h) => h.state), ['unhealthy', 'unhealthy', 'unhealthy'])
+  a.behave({ status: 200 })
+  await clock.advance(5_000)
+  await clock.advance(5_000)
+  t.same(tg.health().map((h) => h.state), ['healthy', 'unhealthy', 'unhealthy'])
+  t.same([...spread(tg, 9).values()], [3, 3, 3], 'one healthy, fewer than the count of 2: all three get traffic')
+  b.behave({ status: 200 })
+  await clock.advance(5_000)
+  await clock.advance(5_000)
+  t.same(tg.health().map((h) => h.state), ['healthy', 'healthy', 'unhealthy'])
+  const two = spread(tg, 8)
+  t.same([...two.keys()].sort(), [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort(), 'two healthy, the count met: the healthy ones only')
+  tg.update(config({ healthCheck, minimumHealthy: { count: 1, percentage: 100 } }))
+  t.same([...spread(tg, 9).values()], [3, 3, 3], '2 of 3 healthy, under 100%: all three')
+  tg.update(config({ healthCheck, minimumHealthy: { count: 1, percentage: 66 } }))
+  t.equal(spread(tg, 8).size, 2, '2 of 3 healthy, at least 66%: the healthy ones only')
+  tg.update(config({ healthCheck, minimumHealthy: { count: 1, percentage: 67 } }))
+  t.equal(spread(tg, 9).size, 3, '2 of 3 healthy, under 67%: all three')
 })
 
 t.test('no targets, or all draining: no pick', async (t) => {

@@ -1,7 +1,7 @@
 // TLS listeners (NLB, runtime/lb/tcp.ts + tcp-tls.ts): TLS terminated with
 // the listener's certificates — SNI picks exact names, then wildcards, then the
 // default — plain TCP to the targets (or TLS again to a TLS target group),
-// certificates replaced in place, the security policy's lowest version.
+// certificates replaced in place, the security policy's versions and ciphers.
 import t, { type Test } from 'tap'
 import tls from 'node:tls'
 import { ManualClock } from '../../../runtime/clock/clock.js'
@@ -23,17 +23,18 @@ async function open(t: Test, config: ListenerConfig, groups: readonly TargetGrou
 }
 
 /** The CN of the certificate the listener serves for `servername`, and what the connection carried. */
-async function tlsConverse(port: number, servername: string | undefined, o: tls.ConnectionOptions = {}): Promise<{ cn: string; protocol: string | null; received: string }> {
+async function tlsConverse(port: number, servername: string | undefined, o: tls.ConnectionOptions = {}): Promise<{ cn: string; protocol: string | null; cipher: string; received: string }> {
   let cn = ''
   let protocol: string | null = null
+  let cipher = ''
   const c = await converse(port, HOST, 'over tls\n', () => {
     const options = { port, host: HOST, rejectUnauthorized: false, allowHalfOpen: true, ...(servername === undefined ? {} : { servername }), ...o }
     const s = tls.connect(options)
-    s.once('secureConnect', () => { cn = String(s.getPeerCertificate().subject?.CN ?? ''); protocol = s.getProtocol() })
+    s.once('secureConnect', () => { cn = String(s.getPeerCertificate().subject?.CN ?? ''); protocol = s.getProtocol(); cipher = s.getCipher().name })
     return s
   })
   if (c.error !== undefined) throw new Error(`TLS conversation failed: ${c.error}`)
-  return { cn, protocol, received: c.received }
+  return { cn, protocol, cipher, received: c.received }
 }
 
 t.test('SNI picks the certificate: exact name, then wildcard, then the default; plain TCP reaches the target', async (t) => {
@@ -85,6 +86,31 @@ t.test('the security policy: TLS 1.2 by default, 1.3 only with a TLS13-1-3 polic
   const strict = await open(t, tcpListenerConfig('l-13', 0, ['tg-pol'], { protocol: 'TLS', certificates, sslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06' }), [g])
   t.equal((await tlsConverse(strict.port, 'pol.example.com')).protocol, 'TLSv1.3')
   await t.rejects(tlsConverse(strict.port, 'pol.example.com', { maxVersion: 'TLSv1.2' }), 'TLS 1.2 is refused under a TLS 1.3 policy')
+})
+
+t.test("the security policy's ciphers and versions: nothing outside its list, the server's order, TLS 1.2 only where the policy says so", async (t) => {
+  const clock = new ManualClock()
+  const target = await backend('c')
+  t.teardown(() => target.close())
+  const g = new TargetGroup(tcpGroupConfig('tg-ciphers'), { clock })
+  g.register([{ id: HOST, port: target.port, host: HOST }])
+  const certificates = [await listenerCertificate('c', ['ciphers.example.com'], true)]
+  const tls12 = (ciphers: string) => ({ maxVersion: 'TLSv1.2' as const, ciphers })
+  const byPolicy = async (sslPolicy?: string) => (await open(t, tcpListenerConfig(`l-${sslPolicy ?? 'default'}`, 0, ['tg-ciphers'], { protocol: 'TLS', certificates, ...(sslPolicy ? { sslPolicy } : {}) }), [g])).port
+
+  const normal = await byPolicy()
+  t.equal((await tlsConverse(normal, undefined, tls12('ECDHE-ECDSA-AES128-SHA256'))).cipher, 'ECDHE-ECDSA-AES128-SHA256', 'default policy: a CBC suite of its list')
+  await t.rejects(tlsConverse(normal, undefined, tls12('ECDHE-ECDSA-CHACHA20-POLY1305')), 'a suite outside the policy (OpenSSL would offer it) is refused')
+  t.equal((await tlsConverse(normal, undefined, tls12('ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256'))).cipher, 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    "the policy's priority wins over the client's order")
+  t.equal((await tlsConverse(normal, undefined)).protocol, 'TLSv1.3', 'default policy: TLS 1.3 when the client has it')
+
+  const forwardSecret = await byPolicy('ELBSecurityPolicy-FS-1-2-Res-2020-10')
+  await t.rejects(tlsConverse(forwardSecret, undefined, tls12('ECDHE-ECDSA-AES128-SHA256')), 'FS-1-2-Res-2020-10: the CBC suites are out')
+  t.equal((await tlsConverse(forwardSecret, undefined, tls12('ECDHE-ECDSA-AES128-GCM-SHA256'))).cipher, 'ECDHE-ECDSA-AES128-GCM-SHA256', 'its GCM suites are in')
+
+  const only12 = await byPolicy('ELBSecurityPolicy-TLS-1-2-2017-01')
+  t.equal((await tlsConverse(only12, undefined)).protocol, 'TLSv1.2', 'TLS-1-2-2017-01: TLS 1.2 even for a client that has 1.3')
 })
 
 t.test('a TLS target group: TLS again to the target (its certificate is not checked)', async (t) => {
