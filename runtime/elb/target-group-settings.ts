@@ -106,8 +106,8 @@ export function resolveHealthCheck(input: CreateTargetGroupInput | ModifyTargetG
   return { ...out, HealthCheckPath: path, Matcher: matcherIn ?? keep?.Matcher ?? defaults.Matcher }
 }
 
-/** Every attribute of a new target group, with ELBv2's defaults for its protocol. */
-export function defaultTargetGroupAttributes(protocol: TargetGroupProtocol): Record<string, string> {
+/** Every attribute of a new target group, with ELBv2's defaults for its protocol (and target type). */
+export function defaultTargetGroupAttributes(protocol: TargetGroupProtocol, targetType = 'ip'): Record<string, string> {
   if (isAlbProtocol(protocol)) {
     return {
       'deregistration_delay.timeout_seconds': '300',
@@ -126,15 +126,19 @@ export function defaultTargetGroupAttributes(protocol: TargetGroupProtocol): Rec
       'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': 'off'
     }
   }
+  const udp = protocol === 'UDP' || protocol === 'TCP_UDP'
   return {
     'deregistration_delay.timeout_seconds': '300',
-    'deregistration_delay.connection_termination.enabled': 'false',
+    // UDP and TCP_UDP groups end their flows at the end of the delay by default; TCP and TLS groups keep connections.
+    'deregistration_delay.connection_termination.enabled': udp ? 'true' : 'false',
     'stickiness.enabled': 'false',
     'stickiness.type': 'source_ip',
     'proxy_protocol_v2.enabled': 'false',
-    'preserve_client_ip.enabled': 'false',
+    // Off by default only for ip targets over TCP or TLS.
+    'preserve_client_ip.enabled': targetType === 'ip' && !udp ? 'false' : 'true',
     'load_balancing.cross_zone.enabled': 'use_load_balancer_configuration',
-    'target_health_state.unhealthy.connection_termination.enabled': 'true',
+    // Cannot be enabled for UDP and TCP_UDP groups.
+    'target_health_state.unhealthy.connection_termination.enabled': udp ? 'false' : 'true',
     'target_group_health.dns_failover.minimum_healthy_targets.count': '1',
     'target_group_health.dns_failover.minimum_healthy_targets.percentage': 'off',
     'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
@@ -174,6 +178,10 @@ export function applyTargetGroupAttributes(current: Record<string, string>, chan
       if (value.length > 0 && (!/^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/.test(value) || /^(AWSALB|AWSALBAPP|AWSALBTG)/.test(value))) {
         throw validation(vf, `Application cookie name '${value}' is not valid (token characters, not beginning with AWSALB, AWSALBAPP or AWSALBTG)`)
       }
+    } else if (key === 'preserve_client_ip.enabled' && value === 'false' && (protocol === 'UDP' || protocol === 'TCP_UDP')) {
+      throw new Elbv2Error('InvalidConfigurationRequest', `Client IP preservation cannot be disabled for ${protocol} target groups`, { field: vf })
+    } else if (key === 'target_health_state.unhealthy.connection_termination.enabled' && value === 'true' && (protocol === 'UDP' || protocol === 'TCP_UDP')) {
+      throw new Elbv2Error('InvalidConfigurationRequest', `Connection termination for unhealthy targets cannot be enabled for ${protocol} target groups`, { field: vf })
     } else if (key.endsWith('.count')) intIn(key, value, 1, 1_000_000, vf)
     else if (key.endsWith('.percentage')) {
       if (value !== 'off') intIn(key, value, 1, 100, vf)
@@ -231,6 +239,12 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
       durationMs: Number(duration ?? '86400') * 1000,
       ...(type === 'app_cookie' && a['stickiness.app_cookie.cookie_name'] ? { appCookieName: a['stickiness.app_cookie.cookie_name'] } : {})
     },
+    ...(isAlbProtocol(tg.Protocol as TargetGroupProtocol) ? {} : {
+      terminateOnDeregistration: a['deregistration_delay.connection_termination.enabled'] === 'true',
+      terminateWhenUnhealthy: a['target_health_state.unhealthy.connection_termination.enabled'] === 'true',
+      preserveClientIp: a['preserve_client_ip.enabled'] === 'true',
+      proxyProtocolV2: a['proxy_protocol_v2.enabled'] === 'true'
+    }),
     minimumHealthy: {
       count: minCount === undefined ? 1 : Number(minCount),
       ...(minPercentage !== undefined && minPercentage !== 'off' ? { percentage: Number(minPercentage) } : {})

@@ -69,7 +69,7 @@ export function targetGroupOperations(ctx: ElbContext) {
               TargetGroupArn: tgArn, TargetGroupName: name, Protocol: protocol, Port: port, VpcId: VPC_ID, ...health,
               TargetType: targetType, ...(protocol === 'HTTP' || protocol === 'HTTPS' ? { ProtocolVersion: pv ?? 'HTTP1' } : {}), IpAddressType: 'ipv4'
             },
-            attributes: defaultTargetGroupAttributes(protocol),
+            attributes: defaultTargetGroupAttributes(protocol, targetType),
             targets: [],
             tags
           }

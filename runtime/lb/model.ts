@@ -64,6 +64,14 @@ export interface TargetGroupConfig {
    * than `percentage` (1–100; off by default), traffic goes to every target, unhealthy included.
    */
   minimumHealthy?: { count: number; percentage?: number }
+  /** NLB (deregistration_delay.connection_termination.enabled): connections still open to a draining target end with the delay. */
+  terminateOnDeregistration?: boolean
+  /** NLB (target_health_state.unhealthy.connection_termination.enabled): a target turning unhealthy has its connections ended. */
+  terminateWhenUnhealthy?: boolean
+  /** NLB (preserve_client_ip.enabled): connections to targets come from the client's own 127.x address, not the load balancer's. */
+  preserveClientIp?: boolean
+  /** NLB (proxy_protocol_v2.enabled): each TCP connection to a target starts with a PROXY protocol v2 header (client and listener addresses). */
+  proxyProtocolV2?: boolean
 }
 
 export interface TargetSpec {
@@ -114,6 +122,12 @@ export interface Picked {
    * input; undefined: not the target's doing (the client left).
    */
   release(outcome?: 'success' | 'error'): void
+  /**
+   * NLB connection termination: `end` is called if the group ends the connection (its target
+   * drained with connection termination on, or turned unhealthy with unhealthy termination on),
+   * until release().
+   */
+  onTerminate(end: () => void): void
 }
 
 /** One target group at run time: its targets, their health, draining, and the choice of a target. */

@@ -58,6 +58,8 @@ interface Entry extends Candidate {
   routable: boolean
   /** Started with its group (setInUse(true)): no slow start on its first turn to healthy. */
   withGroup: boolean
+  /** NLB connection termination: how each open connection to it is ended. */
+  terminators: Set<() => void> | undefined
 }
 
 export interface TargetGroupOptions {
@@ -139,7 +141,7 @@ export class TargetGroup implements TargetGroupRuntime {
       if (existing !== undefined) this.#leave(existing, false)
       const e: Entry = {
         key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
-        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false
+        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false, terminators: undefined
       }
       this.#targets.set(key, e)
       this.#start(e, existing?.state)
@@ -263,6 +265,7 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   #leave(e: Entry, tell: boolean): void {
+    if (tell && e.state === 'draining' && this.#config.terminateOnDeregistration === true) this.#terminate(e)
     this.#stopChecks(e)
     this.#clock.clearTimeout(e.drainTimer)
     e.drainTimer = undefined
@@ -292,6 +295,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (state === 'healthy' && was !== 'healthy') this.#maybeSlowStart(e)
     if (state !== 'healthy') e.slowStartSince = undefined
     if (state !== 'initial') e.withGroup = false
+    if (state === 'unhealthy' && was !== 'unhealthy' && this.#config.terminateWhenUnhealthy === true) this.#terminate(e)
     this.#tell(this.#health(e), previous)
   }
 
@@ -460,6 +464,7 @@ export class TargetGroup implements TargetGroupRuntime {
   #hand(e: Entry): Picked {
     e.inFlight++
     let released = false
+    let ender: (() => void) | undefined
     return {
       target: e.spec,
       key: e.key,
@@ -468,7 +473,20 @@ export class TargetGroup implements TargetGroupRuntime {
         released = true
         if (outcome !== undefined && this.#targets.get(e.key) === e) this.#anomaly?.record(e.key, outcome === 'error')
         e.inFlight--
+        if (ender !== undefined) e.terminators?.delete(ender)
+      },
+      onTerminate: (end) => {
+        if (released) return
+        ender = end
+        ;(e.terminators ??= new Set()).add(end)
       }
     }
+  }
+
+  /** Ends every connection open to the target (NLB connection termination). */
+  #terminate(e: Entry): void {
+    const enders = e.terminators
+    e.terminators = undefined
+    if (enders !== undefined) for (const end of enders) end()
   }
 }

@@ -18,7 +18,7 @@ export function relayBinary(): string | undefined {
 
 export interface RelayEvents {
   /** A client connected to `relay` (answer it with target() or reset()). */
-  connection(id: string, ip: string, relay: TcpRelay): void
+  connection(id: string, ip: string, port: number, relay: TcpRelay): void
   finished(id: string): void
   /** The relay ended without being closed. */
   exited(): void
@@ -67,8 +67,8 @@ export class TcpRelay {
         }
         switch (line[0]) {
           case 'c': {
-            const [, id, ip] = line.split(' ')
-            events.connection(id, ip === '-' ? '' : ip, relay)
+            const [, id, ip, port] = line.split(' ')
+            events.connection(id, ip === '-' ? '' : ip, Number(port ?? 0), relay)
             break
           }
           case 'x':
@@ -88,8 +88,15 @@ export class TcpRelay {
     if (!this.#closing) this.#child.stdin!.write(line + '\n')
   }
 
-  target(id: string, host: string, port: number): void {
-    this.#send(`t ${id} ${host} ${port}`)
+  /**
+   * Connects the client `id` to host:port. `source`: the address the connection comes from
+   * (client IP preservation; the load balancer's otherwise); `header`: bytes the target gets
+   * before the client's (the PROXY protocol header).
+   */
+  target(id: string, host: string, port: number, o: { source?: string; header?: Buffer } = {}): void {
+    const source = o.source !== undefined ? ` s ${o.source}` : ''
+    const header = o.header !== undefined ? ` h ${o.header.toString('hex')}` : ''
+    this.#send(`t ${id} ${host} ${port}${source}${header}`)
   }
 
   reset(id: string): void {

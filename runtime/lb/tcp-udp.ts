@@ -1,7 +1,8 @@
 // The UDP side of an NLB listener (protocol UDP, or TCP_UDP beside the TCP
 // server): a flow is a client's address and port; its first datagram picks a
 // target, and the flow keeps that target (its own socket on the load
-// balancer's address, so replies come back to the right client) until it has
+// balancer's address, or the client's with client IP preservation, so replies
+// come back to the right client) until it has
 // been idle for the UDP idle timeout (NLB: 120 s, on the engine's Clock).
 // Flows beyond the listener's connection limit are dropped, as datagrams are.
 
@@ -26,7 +27,7 @@ export interface UdpRelayOptions {
   maxFlows: number
   idleTimeoutMs?: number
   /** The target for a new flow from this address (undefined: its datagrams are dropped). */
-  pick: (sourceIp: string) => Picked | undefined
+  pick: (sourceIp: string) => { picked: Picked; preserveClientIp: boolean } | undefined
 }
 
 export class UdpRelay {
@@ -73,15 +74,15 @@ export class UdpRelay {
     let flow = this.#flows.get(id)
     if (flow === undefined) {
       if (this.#closed || this.#flows.size >= this.#o.maxFlows) return
-      const picked = this.#o.pick(rinfo.address)
-      if (picked === undefined) return
-      flow = this.#open(id, rinfo, picked)
+      const choice = this.#o.pick(rinfo.address)
+      if (choice === undefined) return
+      flow = this.#open(id, rinfo, choice.picked, choice.preserveClientIp)
     }
     flow.lastActive = this.#o.clock.monotonic()
     flow.upstream.send(msg, flow.picked.target.port, flow.picked.target.host)
   }
 
-  #open(id: string, client: dgram.RemoteInfo, picked: Picked): Flow {
+  #open(id: string, client: dgram.RemoteInfo, picked: Picked, preserveClientIp: boolean): Flow {
     const upstream = dgram.createSocket({ type: 'udp4' })
     const flow: Flow = { upstream, picked, lastActive: this.#o.clock.monotonic(), closed: false }
     const { host, port } = picked.target
@@ -91,9 +92,10 @@ export class UdpRelay {
       this.#socket.send(msg, client.port, client.address)
     })
     upstream.on('error', () => this.#end(id, flow))
-    // Sends wait for the bind (dgram queues them).
-    upstream.bind({ address: this.#o.address, port: 0 })
+    // Sends wait for the bind (dgram queues them). Client IP preservation: the flow comes from the client's own 127.x address.
+    upstream.bind({ address: preserveClientIp ? client.address : this.#o.address, port: 0 })
     this.#flows.set(id, flow)
+    picked.onTerminate(() => this.#end(id, flow))
     this.#schedule()
     return flow
   }

@@ -20,6 +20,7 @@ import tls from 'node:tls'
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import { ConflictError, InvalidArgumentError } from '../errors.js'
 import type { LbLimits, ListenerConfig, ListenerProtocol, Picked } from './model.js'
+import { proxyV2Header } from './proxy-protocol.js'
 import { pickForward, type TargetGroupLookup } from './tcp-forward.js'
 import { adoptAccepted, BufferedFlow } from './tcp-pipe.js'
 import { relayBinary, RelayBindError, TcpRelay } from './tcp-relay.js'
@@ -68,6 +69,8 @@ export function bindError(cause: unknown, address: string, port: number, protoco
 }
 
 /** Sends an RST where the socket is plain TCP; otherwise closes it. */
+const unmapped = (address: string): string => (address.startsWith('::ffff:') ? address.slice(7) : address)
+
 function abort(socket: net.Socket): void {
   if (socket.destroyed) return
   if (socket instanceof tls.TLSSocket) socket.destroy()
@@ -156,7 +159,10 @@ export class TcpListener {
       try {
         this.#udp = await UdpRelay.bind({
           address, port, clock: this.#o.clock, maxFlows: this.#o.limits.maxConnectionsPerListener,
-          pick: (sourceIp) => pickForward(this.#config, this.#o.targetGroup, sourceIp)?.picked
+          pick: (sourceIp) => {
+            const choice = pickForward(this.#config, this.#o.targetGroup, sourceIp)
+            return choice === undefined ? undefined : { picked: choice.picked, preserveClientIp: choice.group.config.preserveClientIp === true }
+          }
         })
       } catch (cause) {
         await this.close()
@@ -170,7 +176,7 @@ export class TcpListener {
     const { address } = this.#o
     try {
       return await TcpRelay.start(binary, { address, port, maxConnections: this.#o.limits.maxConnectionsPerListener }, {
-        connection: (id, ip, relay) => this.#acceptRelayed(relay, id, ip),
+        connection: (id, ip, clientPort, relay) => this.#acceptRelayed(relay, id, ip, clientPort),
         finished: (id) => {
           const conn = this.#relayed.get(id)
           if (conn === undefined) return
@@ -186,7 +192,7 @@ export class TcpListener {
   }
 
   /** `relay` rather than this.#relay: a restarted relay can report connections before it is recorded. */
-  #acceptRelayed(relay: TcpRelay, id: string, ip: string): void {
+  #acceptRelayed(relay: TcpRelay, id: string, ip: string, clientPort: number): void {
     const choice = this.#closed ? undefined : pickForward(this.#config, this.#o.targetGroup, ip)
     // The relay carries plain TCP: a TLS target group (TLS listeners only, in NLB) has nowhere to go here.
     if (choice === undefined || choice.group.config.protocol === 'TLS') {
@@ -195,9 +201,15 @@ export class TcpListener {
       return relay.reset(id)
     }
     const { host, port } = choice.picked.target
+    const group = choice.group.config
     this.#relayed.set(id, { picked: choice.picked, lastActive: this.#o.clock.monotonic() })
-    if (net.isIP(host) !== 0) relay.target(id, host, port)
-    else dns.lookup(host).then(({ address }) => relay.target(id, address, port), () => relay.reset(id))
+    choice.picked.onTerminate(() => relay.kill(id))
+    const how = {
+      ...(group.preserveClientIp === true && ip !== '' ? { source: ip } : {}),
+      ...(group.proxyProtocolV2 === true ? { header: proxyV2Header({ address: ip, port: clientPort }, { address: this.#o.address, port: this.#port }) } : {})
+    }
+    if (net.isIP(host) !== 0) relay.target(id, host, port, how)
+    else dns.lookup(host).then(({ address }) => relay.target(id, address, port, how), () => relay.reset(id))
     this.#schedule()
   }
 
@@ -252,7 +264,12 @@ export class TcpListener {
     if (choice === undefined) return abort(client)
     const { picked, group } = choice
     const { host, port } = picked.target
-    const localAddress = this.#o.address
+    const clientIp = unmapped(client.remoteAddress ?? '')
+    // Client IP preservation: on loopback every client address is local, so the connection to the target can come from it.
+    const localAddress = group.config.preserveClientIp === true && net.isIPv4(clientIp) ? clientIp : this.#o.address
+    const header = group.config.proxyProtocolV2 === true
+      ? proxyV2Header({ address: clientIp, port: client.remotePort ?? 0 }, { address: this.#o.address, port: this.#port })
+      : undefined
     let target: net.Socket
     // target → client: a plain target reads into its own buffer; a TLS one pipes.
     let down: BufferedFlow | undefined
@@ -260,11 +277,13 @@ export class TcpListener {
       // NLB does not check targets' certificates.
       const raw = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true })
       raw.on('error', () => abort(client))
+      if (header !== undefined) raw.write(header)
       target = tls.connect({ socket: raw, rejectUnauthorized: false })
     } else {
       down = new BufferedFlow(client)
       target = net.connect({ host, port, localAddress, allowHalfOpen: true, noDelay: true, onread: down.options })
       down.reader = target
+      if (header !== undefined) target.write(header)
     }
     const conn: Connection = { client, target, picked, seen: 0, lastActive: this.#o.clock.monotonic(), done: false }
     this.#connections.add(conn)
@@ -272,6 +291,7 @@ export class TcpListener {
     target.on('error', () => { abort(client); target.destroy() })
     client.on('close', () => this.#finish(conn))
     target.on('close', () => this.#finish(conn))
+    picked.onTerminate(() => { abort(client); abort(target) })
     // client → target: an accepted plain socket reads into its own buffer when this Node allows it.
     if (client instanceof tls.TLSSocket || !adoptAccepted(client, new BufferedFlow(target))) client.pipe(target)
     else client.resume()

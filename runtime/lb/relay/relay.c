@@ -283,9 +283,34 @@ static int pump(struct conn *c) {
   return 0;
 }
 
-static void on_target(uint64_t id, const char *ip, int port) {
+/* The value of a hex digit, or -1. */
+static int hexval(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+/*
+ * Connects a waiting client to ip:port. `source`: the address the target connection comes from
+ * (client IP preservation), NULL for the load balancer's. `header`: hex of bytes the target gets
+ * before the client's (the PROXY protocol header), NULL for none; they wait in the client → target
+ * buffer, which is empty until the connection is open.
+ */
+static void on_target(uint64_t id, const char *ip, int port, const char *source, const char *header) {
   struct conn *c = find(id);
   if (c == NULL || c->state != AWAITING) return;
+  if (header != NULL) {
+    size_t n = strlen(header);
+    if (n % 2 != 0 || n / 2 > BUF_BYTES) { finish(c, 1, 0); return; }
+    for (size_t i = 0; i < n / 2; i++) {
+      int hi = hexval(header[2 * i]), lo = hexval(header[2 * i + 1]);
+      if (hi < 0 || lo < 0) { finish(c, 1, 0); return; }
+      c->flow[0].buf[i] = (char)(hi * 16 + lo);
+    }
+    c->flow[0].off = 0;
+    c->flow[0].len = (uint32_t)(n / 2);
+  }
   struct sockaddr_storage to;
   socklen_t to_len;
   memset(&to, 0, sizeof to);
@@ -304,7 +329,15 @@ static void on_target(uint64_t id, const char *ip, int port) {
   if (fd < 0) { finish(c, 1, 0); return; }
   c->side[1].fd = fd;
   nodelay(fd);
-  if (af == family) {
+  if (source != NULL) {
+    struct sockaddr_in from;
+    memset(&from, 0, sizeof from);
+    from.sin_family = AF_INET;
+    if (af != AF_INET || inet_pton(AF_INET, source, &from.sin_addr) != 1) { finish(c, 1, 0); return; }
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&from, sizeof from) != 0) { finish(c, 1, 0); return; }
+  } else if (af == family) {
     int one = 1;
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&local, local_len) != 0) { finish(c, 1, 0); return; }
@@ -394,9 +427,19 @@ static void command(char *line) {
   case 't': {
     unsigned long long id = strtoull(line + 2, &end, 10);
     char ip[INET6_ADDRSTRLEN + 1];
-    int port;
-    if (sscanf(end, " %46s %d", ip, &port) == 2) on_target(id, ip, port);
-    else { struct conn *c = find(id); if (c != NULL) finish(c, 1, 0); }
+    int port, used = 0;
+    if (sscanf(end, " %46s %d%n", ip, &port, &used) == 2) {
+      /* Options after the port: "s <source ip>", "h <hex bytes>". */
+      const char *source = NULL, *header = NULL;
+      char *save = NULL;
+      for (char *key = strtok_r(end + used, " ", &save); key != NULL; key = strtok_r(NULL, " ", &save)) {
+        char *value = strtok_r(NULL, " ", &save);
+        if (value == NULL) break;
+        if (strcmp(key, "s") == 0) source = value;
+        else if (strcmp(key, "h") == 0) header = value;
+      }
+      on_target(id, ip, port, source, header);
+    } else { struct conn *c = find(id); if (c != NULL) finish(c, 1, 0); }
     break;
   }
   case 'r': {

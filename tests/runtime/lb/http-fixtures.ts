@@ -183,6 +183,7 @@ export function group(t: Test, groups: Map<string, TargetGroupRuntime>, key: str
       return {
         target: picked.target,
         key: picked.key,
+        onTerminate: (end) => picked.onTerminate(end),
         release: () => {
           if (done) {
             counted.doubleReleases++
