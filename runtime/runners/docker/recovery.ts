@@ -5,6 +5,7 @@
 // flag, log file and port mappings. What it needs of the live state (which
 // containers still run, the exit status of those that ended, the published
 // ports) it asks the engine.
+import { oomEventSeen } from './oom.js'
 import type { ContainerSpec, HealthCheck, PortMapping, SandboxSpec } from '../runner.js'
 import type { EngineHost } from './hosts.js'
 import { LABEL, networkBindings, networkModeOf, type NetworkMode } from './sandbox.js'
@@ -95,6 +96,9 @@ export async function recoverSandbox(host: EngineHost, id: string, listed: Liste
   sandbox.holderId = holder?.Id
   const inspects = await Promise.all(members.map((c) => host.client.request<ContainerInspect>('GET', `/containers/${c.Id}/json`).catch(() => undefined)))
   const publisher = holder === undefined ? undefined : await host.client.request<ContainerInspect>('GET', `/containers/${holder.Id}/json`).catch(() => undefined)
+  // An exit of 137 under a hard memory limit while the runner was away: the engine's events tell whether it was an OOM kill (oom.ts).
+  const oomKilled = await Promise.all(inspects.map((inspect, i) => inspect === undefined || inspect.State.Running ? false
+    : inspect.State.OOMKilled || (inspect.State.ExitCode === 137 && sandbox.containers[i].spec.memoryMiB > 0 && oomEventSeen(host.client, members[i].Id, inspect.State.StartedAt))))
   const bindIp = networkModeOf(spec) === 'awsvpc' ? address || '127.0.0.1' : '127.0.0.1'
   let startedAt: number | undefined
   members.forEach((listedContainer, i) => {
@@ -109,7 +113,7 @@ export async function recoverSandbox(host: EngineHost, id: string, listed: Liste
       container.started = !created
       container.exit = inspect === undefined || created
         ? { name: container.spec.name, exitCode: null, signal: null, oomKilled: false, ...(created ? { notStarted: true } : {}) }
-        : container.exitFrom(inspect.State.ExitCode, inspect.State.OOMKilled)
+        : container.exitFrom(inspect.State.ExitCode, oomKilled[i])
     } else {
       container.state = 'running'
       container.started = true

@@ -33,6 +33,7 @@ import type { DockerRunnerOptions } from './options.js'
 import { dockerCapabilities, sweepLeftovers, SWEEP_MS } from './closing.js'
 import { runningContainer, sandboxLogs } from './lookup.js'
 import { terminate } from './signals.js'
+import { oomEventSeen, oomRecheckDelay, OOM_RECHECKS } from './oom.js'
 
 export type { DockerRunnerOptions } from './options.js'
 
@@ -40,9 +41,6 @@ export type { DockerRunnerOptions } from './options.js'
 const LOG_DRAIN_MS = 5000
 /** The pause before waiting again on a container whose wait broke off while it runs; doubled per failed inspect, up to MAX_RETRY_MS. */
 const REWAIT_MS = 100
-/** How often, and how far apart, a 137 under a memory limit is asked about again for the OOM event that may follow it. */
-const OOM_RECHECKS = 10
-const OOM_RECHECK_MS = 50
 const MAX_RETRY_MS = 5000
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000
 const NO_LISTENER: SandboxListener = { running() {}, exited() {}, failed() {} }
@@ -247,14 +245,19 @@ export class DockerRunner implements Runner {
       this.#later(s, REWAIT_MS, () => this.#wait(s, c))
       return
     }
-    // The engine learns of an OOM kill from an event of its own, which under load can come after the exit:
-    // a 137 under a hard memory limit that the runner did not send is asked about again, briefly.
-    if (inspect !== undefined && inspect.State.ExitCode === 137 && !inspect.State.OOMKilled && c.spec.memoryMiB > 0 && !c.signals.has('SIGKILL') && oomChecks < OOM_RECHECKS) {
-      this.#later(s, OOM_RECHECK_MS, () => void this.#exited(s, c, failures, oomChecks + 1))
-      return
+    // The engine learns of an OOM kill apart from the exit, and under load after it (oom.ts): a 137 under a hard
+    // memory limit that the runner did not send is looked up in the engine's events, and asked about again, briefly.
+    let oomKilled = inspect?.State.OOMKilled === true
+    if (inspect !== undefined && inspect.State.ExitCode === 137 && !oomKilled && c.spec.memoryMiB > 0 && !c.signals.has('SIGKILL')) {
+      oomKilled = await oomEventSeen(s.host.client, c.id!, inspect.State.StartedAt)
+      if (s.discarded || c.exit !== undefined) return
+      if (!oomKilled && oomChecks < OOM_RECHECKS) {
+        this.#later(s, oomRecheckDelay(oomChecks), () => void this.#exited(s, c, failures, oomChecks + 1))
+        return
+      }
     }
     // Gone without a trace (removed behind the runner's back, the engine answered 404): it was killed.
-    c.exit = inspect === undefined ? { name: c.spec.name, exitCode: null, signal: 'SIGKILL', oomKilled: false } : c.exitFrom(inspect.State.ExitCode, inspect.State.OOMKilled)
+    c.exit = inspect === undefined ? { name: c.spec.name, exitCode: null, signal: 'SIGKILL', oomKilled: false } : c.exitFrom(inspect.State.ExitCode, oomKilled)
     c.state = 'exited'
     if (c.killTimer !== undefined) clearTimeout(c.killTimer)
     if (c.spec.healthCheck !== undefined) this.#health.get(s.host)?.unwatch(c.id!)

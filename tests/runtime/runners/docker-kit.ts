@@ -4,7 +4,8 @@
 import type { Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
+import http from 'node:http'
+import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -92,6 +93,58 @@ export async function eventually<T>(fn: () => Promise<T>, tries = 100): Promise<
     } catch (error) {
       if (i >= tries) throw error
       await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+}
+
+export interface EngineProxyOptions {
+  /** How long to hold a request before it is forwarded (0: at once). */
+  holdMs?: (url: string) => number
+  /** Rewrites the body of the engine's answer to the requests it matches (the answer is read whole first). */
+  rewrite?: { url: RegExp; body: (text: string) => string }
+}
+
+/** A plain-HTTP engine on 127.0.0.1 in front of the local engine, holding or rewriting what `o` names; close() ends it. */
+export async function engineProxy(o: EngineProxyOptions): Promise<{ url: string; close(): void }> {
+  const held = new Set<NodeJS.Timeout>()
+  const server = http.createServer((req, res) => {
+    const forward = () => {
+      const upstream = http.request({ socketPath: '/var/run/docker.sock', path: req.url, method: req.method, headers: req.headers, agent: false }, (answer) => {
+        const rewrite = o.rewrite !== undefined && o.rewrite.url.test(req.url ?? '') ? o.rewrite.body : undefined
+        if (rewrite === undefined) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+          return
+        }
+        const chunks: Buffer[] = []
+        answer.on('data', (d: Buffer) => chunks.push(d))
+        answer.on('end', () => {
+          const body = Buffer.from(rewrite(Buffer.concat(chunks).toString('utf8')))
+          const headers = { ...answer.headers, 'content-length': String(body.length) }
+          delete headers['transfer-encoding']
+          res.writeHead(answer.statusCode ?? 502, headers)
+          res.end(body)
+        })
+      })
+      upstream.on('error', () => res.destroy())
+      res.on('close', () => upstream.destroy())
+      req.pipe(upstream)
+    }
+    const hold = o.holdMs?.(req.url ?? '') ?? 0
+    if (hold <= 0) return forward()
+    const timer = setTimeout(() => {
+      held.delete(timer)
+      forward()
+    }, hold)
+    held.add(timer)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const timer of held) clearTimeout(timer)
+      server.closeAllConnections()
+      server.close()
     }
   }
 }

@@ -6,7 +6,8 @@
 import t from 'tap'
 import { outcomeOf } from '../../../runtime/tasks/task-launcher.js'
 import { logLines, observer, until } from './conformance-kit.js'
-import { container, dockerInspect, dockerReady, dockerRunner, sandbox, tempDir } from './docker-kit.js'
+import { DockerRunner } from '../../../runtime/runners/index.js'
+import { container, dockerInspect, dockerReady, dockerRunner, engineId, engineProxy, sandbox, tempDir } from './docker-kit.js'
 
 await dockerReady()
 
@@ -27,6 +28,28 @@ t.test('a container over its hard memory limit is OOM-killed, and says so', asyn
   runner.start(sandbox([modest]), fine.listener)
   t.match(await fine.done, { exitCode: 0, oomKilled: false }, 'under its limit it runs')
   t.same(await logLines(modest.logPath), ['survived'])
+})
+
+// Regression (CI, under load): the OOM notification reached the engine after the exit, and engines
+// of the 20.10 line then never set State.OOMKilled: the kill was reported as a plain exit 137. The
+// runner now also reads the engine's "oom" event (runtime/runners/docker/oom.ts). An engine proxy
+// that hides OOMKilled from every inspect stands for that race here.
+t.test('an OOM kill the engine\'s inspect does not show is found in its events', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const engine = await engineProxy({ rewrite: { url: /\/containers\/[^/]+\/json/, body: (text) => text.replace('"OOMKilled":true', '"OOMKilled":false') } })
+  const runner = await DockerRunner.create({ engineId: engineId('oom-hidden'), graceMs: 5000, hosts: [{ name: 'hiding', url: engine.url }] })
+  t.teardown(async () => {
+    await runner.close()
+    engine.close()
+  })
+  const hog = container(dir, 'main', { memoryMiB: 16, script: 'x=$(head -c 64m /dev/zero | tr "\\0" a); echo survived' })
+  const seen = observer()
+  runner.start(sandbox([hog]), seen.listener)
+  t.match(await seen.done, { exitCode: null, signal: 'SIGKILL', oomKilled: true, containers: [{ oomKilled: true }] })
+  const other = container(dir, 'main', { memoryMiB: 64, script: 'kill -9 $$' })
+  const killed = observer()
+  runner.start(sandbox([other]), killed.listener)
+  t.match(await killed.done, { exitCode: 137, signal: null, oomKilled: false }, 'a 137 of its own under a limit is no OOM kill')
 })
 
 t.test('vCPUs, memory, ulimits and the program as the engine and the container see them', async (t) => {

@@ -6,11 +6,9 @@
 // A stop right after the start, and one the engine is slow to take, are still
 // SIGTERMs that arrive (runtime/runners/docker/signals.ts).
 import t from 'tap'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { logLines, observer, until } from './conformance-kit.js'
 import { DockerRunner } from '../../../runtime/runners/index.js'
-import { container, dockerReady, dockerRunner, engineId, sandbox, tempDir } from './docker-kit.js'
+import { container, dockerReady, dockerRunner, engineId, engineProxy, sandbox, tempDir } from './docker-kit.js'
 
 await dockerReady()
 
@@ -89,44 +87,13 @@ t.test('a stop the moment a sandbox runs is a SIGTERM that arrives, not a SIGKIL
   t.same(exits.map((e) => [e.signal, e.escalated]), exits.map(() => ['SIGTERM', false]))
 })
 
-/** A plain-HTTP engine on 127.0.0.1 that forwards to the local engine, holding SIGTERM kills for `holdMs`. */
-async function slowKillEngine(holdMs: number): Promise<{ url: string; close(): void }> {
-  const held = new Set<NodeJS.Timeout>()
-  const server = http.createServer((req, res) => {
-    const forward = () => {
-      const upstream = http.request({ socketPath: '/var/run/docker.sock', path: req.url, method: req.method, headers: req.headers, agent: false }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      })
-      upstream.on('error', () => res.destroy())
-      res.on('close', () => upstream.destroy())
-      req.pipe(upstream)
-    }
-    if (!/\/kill\?signal=SIGTERM/.test(req.url ?? '')) return forward()
-    const timer = setTimeout(() => {
-      held.delete(timer)
-      forward()
-    }, holdMs)
-    held.add(timer)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      for (const timer of held) clearTimeout(timer)
-      server.closeAllConnections()
-      server.close()
-    }
-  }
-}
-
 // Regression: the grace ran from the moment the SIGTERM was sent, so an engine slow to take it
 // (a busy dockerd) ate into the grace, and past it the SIGKILL went right after the SIGTERM:
 // a container that would have ended on the SIGTERM died of the SIGKILL. Now the grace counts
 // from the engine's answer, as `docker stop` counts it.
 t.test('the grace counts from the SIGTERM\'s delivery: an engine slow to take it does not make it a SIGKILL', { timeout: 90_000 }, async (t) => {
   const dir = await tempDir(t)
-  const engine = await slowKillEngine(1500)
+  const engine = await engineProxy({ holdMs: (url) => /\/kill\?signal=SIGTERM/.test(url) ? 1500 : 0 })
   // The runner closes through the engine it was given: that one goes last.
   const runner = await DockerRunner.create({ engineId: engineId('stop-slow-engine'), graceMs: 300, hosts: [{ name: 'slow', url: engine.url }] })
   t.teardown(async () => {
