@@ -34,7 +34,7 @@ import { planBlueGreen, type BlueGreenState } from './blue-green.js'
 import { blueGreenOf, rolledBack, sidesOf } from './blue-green-step.js'
 import { shiftTraffic, type TrafficChange } from './blue-green-traffic.js'
 import { withHistory } from './service-deployments.js'
-import { phaseOf } from './service-phases.js'
+import { graceEndOf, phaseOf } from './service-phases.js'
 import { TaskSetStep } from './task-set-controller.js'
 import { isExternal } from './task-set-records.js'
 
@@ -286,19 +286,23 @@ class Step {
    */
   #phase(t: TaskRecord): TaskPhase {
     const base = phaseOf(this.#ctx, t, this.#health)
-    if (base === 'pending' || base === 'unhealthy' || this.#ctx.targets === undefined || (this.#service.loadBalancers ?? []).length === 0) return base
+    if (base === 'unhealthy') return this.#graced(t) ? 'running' : base
+    if (base === 'pending' || this.#ctx.targets === undefined || (this.#service.loadBalancers ?? []).length === 0) return base
     if (t.task.desiredStatus === 'STOPPED') return base
     const lb = lbHealthOf(this.#ctx, this.#tx, t.taskId)
     if (lb.state === 'healthy') return base
-    if (lb.state === 'unhealthy') {
-      const graceEnd = (timeOf(t.task.startedAt) ?? this.#now) + (this.#service.healthCheckGracePeriodSeconds ?? 0) * 1000
-      if (this.#now >= graceEnd) {
-        this.#elbFailed.set(t.taskId, lb.targetGroupArn!)
-        return 'unhealthy'
-      }
-      this.#graceWake = Math.min(this.#graceWake ?? graceEnd, graceEnd)
+    if (lb.state === 'unhealthy' && !this.#graced(t)) {
+      this.#elbFailed.set(t.taskId, lb.targetGroupArn!)
+      return 'unhealthy'
     }
     return 'running'
+  }
+
+  /** Within its health check grace period (looked at again when it ends)? */
+  #graced(t: TaskRecord): boolean {
+    const graceEnd = graceEndOf(t, this.#service.healthCheckGracePeriodSeconds, this.#now)
+    if (graceEnd !== undefined) this.#graceWake = Math.min(this.#graceWake ?? graceEnd, graceEnd)
+    return graceEnd !== undefined
   }
 
   /** Which target groups a deployment's tasks join (blue/green alternates; else the loadBalancers' own). */

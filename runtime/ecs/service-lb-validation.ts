@@ -104,13 +104,6 @@ export function checkLoadBalancersFit(ctx: EcsContext, list: readonly ServiceLoa
   })
 }
 
-/** healthCheckGracePeriodSeconds is ECS's only with load balancers. */
-export function checkGraceWithLoadBalancers(grace: number | undefined, loadBalancers: readonly unknown[] | undefined): void {
-  if (grace !== undefined && (loadBalancers ?? []).length === 0) {
-    throw invalidParameter('healthCheckGracePeriodSeconds', 'Health check grace period is only valid for services configured to use load balancers')
-  }
-}
-
 function forwardsTo(actions: readonly DescribedAction[] | undefined): string[] {
   const out: string[] = []
   for (const a of actions ?? []) {

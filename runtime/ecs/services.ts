@@ -30,7 +30,7 @@ import { startDeployment } from './deployments.js'
 import { serviceCostOf } from './service-cost.js'
 import { daemonEligibility } from './daemon-constraints.js'
 import { startServiceController } from './service-controller.js'
-import { checkGraceWithLoadBalancers, checkListenerRules, checkLoadBalancerShapes, checkLoadBalancersFit, type ServiceLoadBalancer } from './service-lb-validation.js'
+import { checkListenerRules, checkLoadBalancerShapes, checkLoadBalancersFit, type ServiceLoadBalancer } from './service-lb-validation.js'
 import { drainingHook } from './service-targets.js'
 import { serviceDeploymentOperations } from './service-deployments.js'
 import { tagsFromList, tagsToList } from '../aws/tags.js'
@@ -133,7 +133,6 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
     if (input.role !== undefined && typeof input.role !== 'string') throw invalidParameter('role', 'role must be an IAM role name or ARN.')
     const loadBalancers = checkLoadBalancerShapes(input.loadBalancers, isShifting(deploymentConfiguration.strategy)) ?? []
     checkShiftingNeedsLoadBalancers(deploymentConfiguration.strategy, loadBalancers)
-    checkGraceWithLoadBalancers(healthCheckGracePeriodSeconds, loadBalancers)
     refuseServiceRegistries(input.serviceRegistries)
 
     const cluster = getCluster(ctx, input.cluster)
@@ -209,7 +208,6 @@ export function serviceOperations(ctx: EcsContext): ServiceOperations & ServiceE
       checkLoadBalancerShapes(loadBalancersNext, isShifting(strategyNext))
     }
     checkShiftingNeedsLoadBalancers(strategyNext, loadBalancersNext)
-    checkGraceWithLoadBalancers(healthCheckGracePeriodSeconds, loadBalancersNext)
     refuseServiceRegistries(input.serviceRegistries)
     const td = input.taskDefinition === undefined ? undefined : taskDefinitionOf(ctx, input.taskDefinition).taskDefinition
     if (newLoadBalancers !== undefined || td !== undefined) {

@@ -27,7 +27,7 @@ import type { Service } from './model-services.js'
 import type { StabilityStatus, TaskSet } from './model-task-sets.js'
 import { emitServiceAction, messages, withEvent } from './service-events.js'
 import { elbStopReason, forgetEnded, lbHealthOf, lbMessages, registerTasks } from './service-targets.js'
-import { phaseOf } from './service-phases.js'
+import { graceEndOf, phaseOf } from './service-phases.js'
 import { computedDesiredCount } from './task-set-records.js'
 import { launchTaskSetTasks } from './task-set-launch.js'
 
@@ -172,19 +172,23 @@ export class TaskSetStep {
   /** A task's phase with its task set's load balancer's word (a target unhealthy after the grace period: unhealthy). */
   #phase(ts: TaskSet, t: TaskRecord): TaskPhase {
     const base = phaseOf(this.#ctx, t, this.#health)
-    if (base === 'pending' || base === 'unhealthy' || this.#ctx.targets === undefined || (ts.loadBalancers ?? []).length === 0) return base
+    if (base === 'unhealthy') return this.#graced(t) ? 'running' : base
+    if (base === 'pending' || this.#ctx.targets === undefined || (ts.loadBalancers ?? []).length === 0) return base
     if (t.task.desiredStatus === 'STOPPED') return base
     const lb = lbHealthOf(this.#ctx, this.#tx, t.taskId)
     if (lb.state === 'healthy') return base
-    if (lb.state === 'unhealthy') {
-      const graceEnd = (timeOf(t.task.startedAt) ?? this.#now) + (this.#service.healthCheckGracePeriodSeconds ?? 0) * 1000
-      if (this.#now >= graceEnd) {
-        this.#elbFailed.set(t.taskId, lb.targetGroupArn!)
-        return 'unhealthy'
-      }
-      this.#wakeAt(graceEnd)
+    if (lb.state === 'unhealthy' && !this.#graced(t)) {
+      this.#elbFailed.set(t.taskId, lb.targetGroupArn!)
+      return 'unhealthy'
     }
     return 'running'
+  }
+
+  /** Within its health check grace period (looked at again when it ends)? */
+  #graced(t: TaskRecord): boolean {
+    const graceEnd = graceEndOf(t, this.#service.healthCheckGracePeriodSeconds, this.#now)
+    if (graceEnd !== undefined) this.#wakeAt(graceEnd)
+    return graceEnd !== undefined
   }
 
   #launch(ts: TaskSet, count: number, own: readonly TaskRecord[]): void {

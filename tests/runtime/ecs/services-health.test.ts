@@ -53,3 +53,31 @@ t.test('tasks failing their health checks are replaced, and trip the circuit bre
   t.equal(s.runningCount, 1)
   t.ok(liveTasks(engine, 'web', 'web').every((r) => r.task.taskDefinitionArn === good))
 })
+
+// healthCheckGracePeriodSeconds covers container health checks too (ECS's current API: it was once
+// refused without load balancers): a task UNHEALTHY within the period after its start is kept.
+t.test('the health check grace period holds off the replacement of a task failing its container health checks', async (t) => {
+  for (const grace of [0, 60]) {
+    const engine = await simulatedEngine()
+    t.teardown(() => engine.close())
+    await createCluster(engine, 'web')
+    await seedDefinition(engine, 'app', { environment: [...sim(36_000), { name: 'STRATUS_SIM_HEALTHY_SECONDS', value: '0' }], healthCheck: HEALTH })
+    await engine.ecs.createService({ cluster: 'web', serviceName: 'web', taskDefinition: 'app', desiredCount: 1, healthCheckGracePeriodSeconds: grace })
+    t.equal((await describe(engine, 'web', 'web')).healthCheckGracePeriodSeconds, grace)
+    const failed = async () => (await describe(engine, 'web', 'web')).events!.filter((e) => /failed container health checks\.$/.test(e.message!)).length
+    for (let i = 0; i < 6; i++) await advance(engine, 5_000)
+    await settle(engine)
+    const first = liveTasks(engine, 'web', 'web')[0]
+    if (grace === 0) {
+      t.ok(await failed() > 0, 'no grace: replaced once UNHEALTHY')
+    } else {
+      t.equal(await failed(), 0, '30 s in, within the 60 s grace: not replaced')
+      t.equal(first.task.healthStatus, 'UNHEALTHY')
+      t.equal(first.task.desiredStatus, 'RUNNING')
+      for (let i = 0; i < 7; i++) await advance(engine, 5_000)
+      await settle(engine)
+      t.ok(await failed() > 0, 'replaced once the grace is over')
+      t.notOk(liveTasks(engine, 'web', 'web').some((r) => r.taskId === first.taskId && r.task.desiredStatus === 'RUNNING'), 'the first task was stopped')
+    }
+  }
+})
