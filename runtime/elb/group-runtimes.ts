@@ -4,9 +4,9 @@
 // for target state changes (the TargetRegistry's onHealthChange).
 
 import type { StoreReader } from '../store/store.js'
-import type { TargetGroupRuntime } from '../lb/model.js'
+import type { TargetGroupRuntime, TargetSpec } from '../lb/model.js'
 import type { ElbContext } from './context.js'
-import { LISTENERS, RULES, TARGET_GROUPS, type ListenerRecord, type RuleRecord, type TargetGroupRecord } from './records.js'
+import { LISTENERS, RULES, TARGET_GROUPS, type ListenerRecord, type RuleRecord, type TargetGroupRecord, type TargetRecord } from './records.js'
 import { targetGroupConfig } from './target-group-settings.js'
 
 const subscriptions = new WeakMap<ElbContext, Map<string, () => void>>()
@@ -56,17 +56,24 @@ export function loadBalancersOf(reader: StoreReader, arn: string): string[] {
   return [...out].sort()
 }
 
+/**
+ * What the data plane is given for a group's targets: for an instance group,
+ * the instance's address as the engine knows it now (else the one it had) and
+ * whether the instance is still there (gone: Target.InvalidState).
+ */
+export function planeTargets(ctx: ElbContext, record: TargetGroupRecord, targets: readonly TargetRecord[]): TargetSpec[] {
+  const instance = record.targetGroup.TargetType === 'instance'
+  return targets.map((t) => ({
+    id: t.Id, port: t.Port, host: instance ? ctx.resolveInstance(t.Id) ?? t.host : t.host,
+    ...(t.AvailabilityZone !== undefined ? { availabilityZone: t.AvailabilityZone } : {}),
+    ...(instance ? { usable: () => ctx.resolveInstance(t.Id) !== undefined } : {})
+  }))
+}
+
 /** Every group's runtime from the store, targets registered again (an engine restarted over a durable store). */
 export function restoreGroups(ctx: ElbContext): void {
   for (const { value } of ctx.store.scan<TargetGroupRecord>(TARGET_GROUPS)) {
     const runtime = syncGroup(ctx, value)
-    const instance = value.targetGroup.TargetType === 'instance'
-    if (value.targets.length > 0) {
-      // An instance's address as the engine knows it now (else the one it had).
-      runtime.register(value.targets.map((t) => ({
-        id: t.Id, port: t.Port, host: instance ? ctx.resolveInstance(t.Id) ?? t.host : t.host,
-        ...(t.AvailabilityZone !== undefined ? { availabilityZone: t.AvailabilityZone } : {})
-      })))
-    }
+    if (value.targets.length > 0) runtime.register(planeTargets(ctx, value, value.targets))
   }
 }

@@ -13,7 +13,7 @@ import { optionalInt, optionalString, requireList, requireString, checkArn } fro
 import type { DeregisterTargetsInput, DescribeTargetHealthInput, DescribeTargetHealthOutput, Empty, RegisterTargetsInput, TargetDescription, TargetHealthDescription } from './model.js'
 import { TARGET_GROUPS, type TargetGroupRecord, type TargetRecord } from './records.js'
 import { getTargetGroup, describeGroup } from './target-groups.js'
-import { loadBalancersOf, syncGroup } from './group-runtimes.js'
+import { loadBalancersOf, planeTargets, syncGroup } from './group-runtimes.js'
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
@@ -64,10 +64,6 @@ function withTargets(ctx: ElbContext, r: TargetGroupRecord, targets: readonly Ta
   return { ...r, targets: [...r.targets, ...added] }
 }
 
-function spec(t: TargetRecord): TargetSpec {
-  return { id: t.Id, port: t.Port, host: t.host, ...(t.AvailabilityZone !== undefined ? { availabilityZone: t.AvailabilityZone } : {}) }
-}
-
 function describeHealth(h: PlaneHealth, az: string | undefined): TargetHealthDescription {
   return {
     Target: { Id: h.id, Port: h.port, ...(az !== undefined ? { AvailabilityZone: az } : {}) },
@@ -83,7 +79,7 @@ function register(ctx: ElbContext, groupArn: string, resolve: (r: TargetGroupRec
     const targets = resolve(record)
     const next = withTargets(ctx, record, targets)
     if (next.targets.length !== record.targets.length) tx.put(TARGET_GROUPS, groupArn, next, version)
-    tx.afterCommit(() => syncGroup(ctx, next).register(targets.map(spec)))
+    tx.afterCommit(() => syncGroup(ctx, next).register(planeTargets(ctx, next, targets)))
   })
 }
 

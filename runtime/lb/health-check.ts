@@ -18,7 +18,7 @@ import type { HealthCheckConfig, TargetReason, TargetSpec } from './model.js'
 
 export type ProbeResult =
   | { ok: true; statusCode?: number }
-  | { ok: false; reason: Extract<TargetReason, 'Target.ResponseCodeMismatch' | 'Target.Timeout' | 'Target.FailedHealthChecks'>; description: string }
+  | { ok: false; reason: Extract<TargetReason, 'Target.ResponseCodeMismatch' | 'Target.Timeout' | 'Target.FailedHealthChecks' | 'Elb.InternalError'>; description: string }
 
 /** The descriptions ALB gives with each reason code. */
 export const DESCRIPTIONS = {
@@ -29,8 +29,26 @@ export const DESCRIPTIONS = {
   'Target.NotRegistered': 'Target is not registered to the target group',
   'Target.NotInUse': 'Target group is not configured to receive traffic from the load balancer',
   'Target.DeregistrationInProgress': 'Target deregistration is in progress',
-  'Target.HealthCheckDisabled': 'Health checks are disabled'
+  'Target.HealthCheckDisabled': 'Health checks are disabled',
+  'Target.InvalidState': 'Target is in the stopped or terminated state',
+  'Elb.InternalError': 'Health checks failed due to an internal error'
 } as const
+
+/**
+ * Socket errors that come from this side, not from the target: no descriptor
+ * or buffer left, no local port or address to connect from (ephemeral ports
+ * run out under load), an address the socket cannot bind. ALB reports these
+ * as Elb.InternalError rather than blaming the target.
+ */
+const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'EADDRINUSE', 'EAFNOSUPPORT', 'EINVAL'])
+
+/** The failed probe an error of the check's own socket stands for. */
+export function failure(err: unknown): ProbeResult {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return code !== undefined && LOCAL_ERRORS.has(code)
+    ? { ok: false, reason: 'Elb.InternalError', description: DESCRIPTIONS['Elb.InternalError'] }
+    : { ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }
+}
 
 export function codeMismatch(code: number): string {
   return `Health checks failed with these codes: [${code}]`
@@ -113,7 +131,7 @@ function probeTcp(host: string, port: number, timeoutMs: number, o: ProbeOptions
   return withDeadline(o, timeoutMs, (finish) => {
     const socket = net.connect({ host, port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
     socket.once('connect', () => finish({ ok: true }))
-    socket.on('error', () => finish({ ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }))
+    socket.on('error', (err) => finish(failure(err)))
     return () => socket.destroy()
   })
 }
@@ -144,7 +162,7 @@ function probeHttp(config: HealthCheckConfig, matcher: Matcher, host: string, po
       res.resume()
       finish(matcher(code) ? { ok: true, statusCode: code } : { ok: false, reason: 'Target.ResponseCodeMismatch', description: codeMismatch(code) })
     })
-    req.on('error', failed)
+    req.on('error', (err) => finish(failure(err)))
     req.end()
     return () => req.destroy()
   })

@@ -81,6 +81,13 @@ export interface TargetSpec {
   /** Where connections go (127.x): the id itself for ip targets, the instance's address (resolved by the control plane) for instance targets. */
   host: string
   availabilityZone?: string
+  /**
+   * Whether the target exists to take traffic, asked before each health check
+   * (an instance target: its instance is still known to the engine). False:
+   * `unused` Target.InvalidState, no checks and no traffic, until it is true again.
+   * Absent: always.
+   */
+  usable?: () => boolean
 }
 
 export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable'

@@ -15,6 +15,8 @@
 //   ECS, for the whole delay; delay 0: gone at once, or at the next instant
 //   with requests in flight)
 //   not used by a listener: unused (Target.NotInUse), no checks; checks off: unavailable (Target.HealthCheckDisabled)
+//   its instance gone (TargetSpec.usable false, asked at each check): unused (Target.InvalidState),
+//   no checks, no traffic, looked at each interval; usable again: initial, as a new registration
 //
 // pick() routes to healthy (and unavailable) targets; when none is, or fewer than the
 // group's minimum healthy targets (a count, default 1, or a percentage of the registered
@@ -123,7 +125,7 @@ export class TargetGroup implements TargetGroupRuntime {
       this.#stopChecks(e)
       if (!this.#inUse) continue
       if (!config.healthCheck.enabled) {
-        this.#set(e, 'unavailable', 'Target.HealthCheckDisabled')
+        this.#start(e, e.state)
       } else {
         if (!hc.enabled) this.#set(e, 'initial', 'Elb.RegistrationInProgress')
         this.#schedule(e, 0)
@@ -259,6 +261,10 @@ export class TargetGroup implements TargetGroupRuntime {
     e.successes = 0
     e.failures = 0
     if (!this.#inUse) return this.#set(e, 'unused', 'Target.NotInUse', undefined, { was: previous })
+    if (e.spec.usable?.() === false) {
+      this.#set(e, 'unused', 'Target.InvalidState', undefined, { was: previous })
+      return this.#schedule(e, this.#config.healthCheck.intervalMs)
+    }
     if (!this.#config.healthCheck.enabled) return this.#set(e, 'unavailable', 'Target.HealthCheckDisabled', undefined, { was: previous })
     this.#set(e, 'initial', 'Elb.RegistrationInProgress', undefined, { was: previous })
     this.#schedule(e, 0)
@@ -354,6 +360,17 @@ export class TargetGroup implements TargetGroupRuntime {
   async #check(e: Entry): Promise<void> {
     if (this.#closed || !this.#inUse || this.#targets.get(e.key) !== e || e.state === 'draining') return
     const hc = this.#config.healthCheck
+    // A target whose instance is gone is not checked (unused, Target.InvalidState) but looked at each interval; back, it starts over.
+    const invalid = e.reason === 'Target.InvalidState'
+    if (e.spec.usable?.() === false) {
+      if (!invalid) {
+        e.successes = 0
+        e.failures = 0
+        this.#set(e, 'unused', 'Target.InvalidState')
+      }
+      return this.#schedule(e, hc.intervalMs)
+    }
+    if (invalid) return this.#start(e, e.state)
     if (!hc.enabled) return
     if (e.reason === 'Elb.RegistrationInProgress') this.#set(e, 'initial', 'Elb.InitialHealthChecking')
     const started = this.#clock.monotonic()
@@ -403,13 +420,14 @@ export class TargetGroup implements TargetGroupRuntime {
     let set: Entry[] = []
     let registered = 0
     for (const e of this.#targets.values()) {
-      if (e.state !== 'draining') registered++
+      if (e.state !== 'draining' && e.state !== 'unused') registered++
       if (e.state === 'healthy' || e.state === 'unavailable') set.push(e)
     }
     const min = this.#config.minimumHealthy
     const tooFew = set.length === 0 || (min !== undefined &&
       (set.length < min.count || (min.percentage !== undefined && set.length * 100 < min.percentage * registered)))
-    if (tooFew) set = [...this.#targets.values()].filter((e) => e.state !== 'draining')
+    // Fail-open: every registered target that can take traffic (not draining, not a stopped instance's).
+    if (tooFew) set = [...this.#targets.values()].filter((e) => e.state !== 'draining' && e.state !== 'unused')
     for (const e of set) e.routable = true
     this.#routable = set
     return set

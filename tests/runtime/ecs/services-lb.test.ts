@@ -7,8 +7,10 @@
 // holds that off; a rolling deployment waits for the new targets' health; a
 // service with two target groups (two listeners) registers, waits on, serves
 // through and drains every task in both.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
-import { createCluster, describe, liveTasks, settle, sim, simulatedEngine } from './services-fixtures.js'
+import { addInstance, createCluster, describe, liveTasks, settle, sim, simulatedEngine } from './services-fixtures.js'
 import { addressOfTask, alb, awsvpcDefinition, get, listener, loadBalancers, NETWORK, PORT, targetGroup, TaskServers, until } from './lb-fixtures.js'
 
 async function setUp(t: Test) {
@@ -209,6 +211,34 @@ t.test('a bridge-mode service registers instance targets: the container instance
   t.not(binding.hostPort, PORT)
   t.equal(engine.ecs.instanceAddress(String(instance.ec2InstanceId)), '127.0.0.1', 'where the instance\'s published ports listen')
   t.equal(engine.ecs.instanceAddress('i-00000000000000000'), undefined)
+})
+
+t.test('an instance target whose container instance is deregistered: unused (Target.InvalidState), no traffic; registered again by id: refused', async (t) => {
+  const { engine, elb } = await setUp(t)
+  const server = http.createServer((req, res) => res.end(req.url === '/health' ? 'ok' : 'served'))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const port = (server.address() as AddressInfo).port
+  const arn = await addInstance(engine, 'web', { vcpus: 2, memory: 4096 })
+  const [instance] = (await engine.ecs.describeContainerInstances({ cluster: 'web', containerInstances: [arn] })).containerInstances!
+  const id = String(instance.ec2InstanceId)
+  const { TargetGroups } = await elb.createTargetGroup({
+    Name: 'instances', Protocol: 'HTTP', Port: port, TargetType: 'instance', HealthCheckPath: '/health',
+    HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2
+  })
+  const tg = String(TargetGroups![0].TargetGroupArn)
+  const lb = await alb(elb, 'instances', tg)
+  await elb.registerTargets({ TargetGroupArn: tg, Targets: [{ Id: id, Port: port }] })
+  const state = async () => (await elb.describeTargetHealth({ TargetGroupArn: tg })).TargetHealthDescriptions![0].TargetHealth!
+  await until(engine, 'healthy', async () => (await state()).State === 'healthy')
+  t.same(await get(lb.address, lb.port), { status: 200, body: 'served' })
+  await engine.ecs.deregisterContainerInstance({ cluster: 'web', containerInstance: arn })
+  await until(engine, 'invalid', async () => (await state()).State === 'unused')
+  t.same(await state(), { State: 'unused', Reason: 'Target.InvalidState', Description: 'Target is in the stopped or terminated state' })
+  t.equal((await get(lb.address, lb.port)).status, 503, 'no target can take the request')
+  await t.rejects(elb.registerTargets({ TargetGroupArn: tg, Targets: [{ Id: id, Port: port + 1 }] }), { code: 'InvalidTarget', message: `The following targets are not valid instances: '${id}'` })
+  await elb.deregisterTargets({ TargetGroupArn: tg, Targets: [{ Id: id, Port: port }] })
+  t.equal((await state()).State, 'draining')
 })
 
 t.test('loadBalancers that do not fit are refused as ECS refuses them, and nothing is created', async (t) => {

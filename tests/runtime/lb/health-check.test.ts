@@ -7,7 +7,8 @@
 // group is unused.
 import net from 'node:net'
 import t from 'tap'
-import { closedPort, config, group, httpBackend, tcpBackend } from './target-group-fixtures.js'
+import { closedPort, config, group, httpBackend, spread, tcpBackend } from './target-group-fixtures.js'
+import { failure } from '../../../runtime/lb/health-check.js'
 import type { TargetHealth, TargetState } from '../../../runtime/lb/model.js'
 
 t.test('a new target: RegistrationInProgress, then InitialHealthChecking, then healthy after one passing check', async (t) => {
@@ -93,6 +94,74 @@ t.test('a closed port: Target.FailedHealthChecks', async (t) => {
   t.equal(tg.health()[0].state, 'initial', 'one failure of two')
   await clock.advance(5_000)
   t.match(tg.health()[0], { state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
+})
+
+t.test('a check that fails on this side (its socket cannot bind its source): Elb.InternalError, not the target\'s fault', async (t) => {
+  const b = await httpBackend(t)
+  for (const protocol of ['HTTP', 'TCP'] as const) {
+    const { tg, clock } = group(t, config({ healthCheck: { protocol, intervalMs: 5_000 } }))
+    // An IPv6 source for an IPv4 target: bind() fails here, before any packet leaves.
+    tg.setInUse(true, '::1')
+    tg.register([b.spec])
+    await clock.advance(0)
+    await clock.advance(5_000)
+    t.match(tg.health()[0], { state: 'unhealthy', reason: 'Elb.InternalError', description: 'Health checks failed due to an internal error' }, protocol)
+    t.equal(b.hits.length, 0, `${protocol}: nothing reached the target`)
+    tg.close()
+  }
+  t.match(failure(Object.assign(new Error('connect EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' })), { reason: 'Elb.InternalError' }, 'no local port left')
+  t.match(failure(Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' })), { reason: 'Elb.InternalError' }, 'no descriptor left')
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'HPE_INVALID_CONSTANT', undefined]) {
+    t.match(failure(Object.assign(new Error('x'), { code })), { reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }, `${code}: the target's`)
+  }
+})
+
+t.test('an instance target whose instance is gone: unused (Target.InvalidState), no checks, no traffic even failing open; back: checked from initial', async (t) => {
+  const a = await httpBackend(t)
+  const b = await httpBackend(t)
+  let aLives = true
+  const { tg, clock } = group(t, config({ targetType: 'instance', healthCheck: { intervalMs: 10_000, healthyThreshold: 2, unhealthyThreshold: 2 } }))
+  const seen: Array<[string, TargetState | undefined, TargetState, string | undefined]> = []
+  tg.onChange((h, prev) => seen.push([h.id, prev, h.state, h.reason]))
+  tg.setInUse(true)
+  tg.register([
+    { id: 'i-0aaaaaaaaaaaaaaaa', port: a.port, host: '127.0.0.1', usable: () => aLives },
+    { id: 'i-0bbbbbbbbbbbbbbbb', port: b.port, host: '127.0.0.1', usable: () => true }
+  ])
+  await clock.advance(0)
+  t.same(tg.health().map((h) => h.state), ['healthy', 'healthy'])
+  aLives = false
+  await clock.advance(10_000)
+  t.match(tg.health(), [
+    { id: 'i-0aaaaaaaaaaaaaaaa', state: 'unused', reason: 'Target.InvalidState', description: 'Target is in the stopped or terminated state' },
+    { id: 'i-0bbbbbbbbbbbbbbbb', state: 'healthy' }
+  ])
+  const aHits = a.hits.length
+  t.same([...spread(tg, 6).keys()], [`i-0bbbbbbbbbbbbbbbb:${b.port}`], 'only the live instance gets traffic')
+  b.behave({ status: 500 })
+  await clock.advance(10_000)
+  await clock.advance(10_000)
+  t.equal(tg.health()[1].state, 'unhealthy')
+  t.same([...spread(tg, 6).keys()], [`i-0bbbbbbbbbbbbbbbb:${b.port}`], 'failing open: every registered target that can take traffic, not the gone instance')
+  await clock.advance(60_000)
+  t.equal(a.hits.length, aHits, 'a gone instance is not checked')
+  t.equal(seen.filter(([id, , , reason]) => id === 'i-0aaaaaaaaaaaaaaaa' && reason === 'Target.InvalidState').length, 1, 'the change is told once')
+  aLives = true
+  const from = seen.length
+  await clock.advance(10_000)
+  t.same(seen.slice(from).filter(([id]) => id === 'i-0aaaaaaaaaaaaaaaa').map(([, prev, state, reason]) => [prev, state, reason]), [
+    ['unused', 'initial', 'Elb.RegistrationInProgress'], ['initial', 'initial', 'Elb.InitialHealthChecking'], ['initial', 'healthy', undefined]
+  ], 'back: a new start, checked at once')
+  t.ok(a.hits.length > aHits, 'checked again')
+  // Gone at registration: unused from the start, never checked.
+  const c = await httpBackend(t)
+  tg.register([{ id: 'i-0cccccccccccccccc', port: c.port, host: '127.0.0.1', usable: () => false }])
+  t.match(tg.health([{ id: 'i-0cccccccccccccccc', port: c.port }]), [{ state: 'unused', reason: 'Target.InvalidState' }])
+  await clock.advance(30_000)
+  t.equal(c.hits.length, 0)
+  // Deregistered while gone: drained as any other.
+  tg.deregister([{ id: 'i-0cccccccccccccccc', port: c.port }])
+  t.match(tg.health([{ id: 'i-0cccccccccccccccc', port: c.port }]), [{ state: 'draining', reason: 'Target.DeregistrationInProgress' }])
 })
 
 t.test('a target that dies is out within interval × unhealthyThreshold + timeout of clock time', async (t) => {
