@@ -22,6 +22,8 @@ export interface ContainerInspect {
   Id: string
   State: { Status: string; Running: boolean; ExitCode: number; OOMKilled: boolean; StartedAt: string; Pid: number }
   NetworkSettings?: { Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> }
+  /** The hard memory limit in bytes (0: none). */
+  HostConfig?: { Memory?: number }
 }
 
 /** The label filter of GET /containers/json and /events. */
@@ -98,7 +100,7 @@ export async function recoverSandbox(host: EngineHost, id: string, listed: Liste
   const publisher = holder === undefined ? undefined : await host.client.request<ContainerInspect>('GET', `/containers/${holder.Id}/json`).catch(() => undefined)
   // An exit of 137 under a hard memory limit while the runner was away: the engine's events tell whether it was an OOM kill (oom.ts).
   const oomKilled = await Promise.all(inspects.map((inspect, i) => inspect === undefined || inspect.State.Running ? false
-    : inspect.State.OOMKilled || (inspect.State.ExitCode === 137 && sandbox.containers[i].spec.memoryMiB > 0 && oomEventSeen(host.client, members[i].Id, inspect.State.StartedAt))))
+    : inspect.State.OOMKilled || (inspect.State.ExitCode === 137 && (inspect.HostConfig?.Memory ?? 0) > 0 && oomEventSeen(host.client, members[i].Id, inspect.State.StartedAt))))
   const bindIp = networkModeOf(spec) === 'awsvpc' ? address || '127.0.0.1' : '127.0.0.1'
   let startedAt: number | undefined
   members.forEach((listedContainer, i) => {

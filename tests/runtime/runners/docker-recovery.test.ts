@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { SandboxInfo } from '../../../runtime/runners/index.js'
 import { logLines, observer, until } from './conformance-kit.js'
-import { container, dockerInspect, dockerPs, dockerReady, dockerRunner, engineId, run, sandbox, tempDir } from './docker-kit.js'
+import { container, dockerInspect, dockerPs, dockerReady, dockerRunner, engineId, engineProxy, run, sandbox, tempDir } from './docker-kit.js'
 
 await dockerReady()
 
@@ -84,4 +84,44 @@ t.test('a new runner of the same engine recovers what a killed one left', async 
   await until(() => runner.inspect(stoppable.id) === undefined)
   t.same(await dockerPs(`stratus.sandbox=${stoppable.id}`), [], 'stop() ends and removes a recovered sandbox')
   t.same(await dockerPs(`stratus.engine=${engine}`), [], 'nothing of the killed runner is left')
+})
+
+// The OOM kill of a container while no runner watched, on an engine whose inspect does not show
+// OOMKilled (the 20.10 race, oom.ts): recovery reads the hard limit from the inspect and asks the
+// engine's events, so the exit is still reported as the OOM kill it was.
+t.test('an OOM kill while no runner watched is recovered as one, even when the inspect does not show it', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const engine = engineId('recovery-oom')
+  t.teardown(async () => {
+    for (const id of await dockerPs(`stratus.engine=${engine}`)) await run('docker', ['rm', '-f', id])
+  })
+  const hog = container(dir, 'main', { memoryMiB: 16, script: 'echo started; until [ -f /tmp/go ]; do sleep 0.05; done; x=$(head -c 64m /dev/zero | tr "\\0" a); echo survived' })
+  const own = container(dir, 'main', { memoryMiB: 64, script: 'echo started; until [ -f /tmp/go ]; do sleep 0.05; done; kill -9 $$' })
+  const hogs = sandbox([hog])
+  const kills = sandbox([own])
+  const child = spawn(process.execPath, [...process.execArgv, CHILD, engine, JSON.stringify([hogs, kills])], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let line = ''
+  for await (const chunk of child.stdout!) {
+    line += chunk
+    if (line.includes('\n')) break
+  }
+  const before = JSON.parse(line) as SandboxInfo[]
+  child.kill('SIGKILL')
+  await once(child, 'exit')
+  for (const info of before) {
+    const id = info.containers[0].runtimeId!
+    await until(async () => (await logLines(info.id === hogs.id ? hog.logPath : own.logPath)).length > 0)
+    await run('docker', ['exec', id, 'touch', '/tmp/go'])
+    await until(async () => (await dockerInspect(id)).State.Status === 'exited')
+  }
+  const proxy = await engineProxy({ rewrite: { url: /\/containers\/[^/]+\/json/, body: (text) => text.replace('"OOMKilled":true', '"OOMKilled":false') } })
+  t.teardown(() => proxy.close())
+  const { runner } = await dockerRunner(t, 'recovery-oom', { engineId: engine, hosts: [{ name: 'hiding', url: proxy.url }] })
+  const oom = observer()
+  t.equal(runner.attach!(hogs.id, oom.listener), true)
+  t.match(await oom.done, { exitCode: null, signal: 'SIGKILL', oomKilled: true, containers: [{ oomKilled: true }] }, 'the OOM kill, from the engine\'s events')
+  const killed = observer()
+  t.equal(runner.attach!(kills.id, killed.listener), true)
+  t.match(await killed.done, { exitCode: 137, oomKilled: false }, 'a 137 of its own under a limit is no OOM kill')
 })
