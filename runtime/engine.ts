@@ -29,6 +29,7 @@ import { TaskLauncher } from './tasks/task-launcher.js'
 import { RUNNERS, registryImageSource, type ProcessRunnerOptions, type Runner, type RunnerContext, type RunnerName } from './runners/index.js'
 import { Batch, type BatchSettings } from './batch/index.js'
 import { Ecs, execSessionsOf, execUpgradeRoute, type EcsSettings } from './ecs/index.js'
+import { instanceAddressOf } from './ecs/service-targets.js'
 import { LogStore } from './logs/log-store.js'
 import { Elbv2 } from './elb/index.js'
 import { LoadBalancerPlane } from './lb/plane.js'
@@ -340,8 +341,8 @@ export class Engine {
       undo.push(() => acm.close())
       const lbPlane = new LoadBalancerPlane({ clock, createTargetGroup: (config, o) => new TargetGroup(config, o), openHttpListener: (config, o) => HttpListener.open(config, o) })
       undo.push(() => lbPlane.close())
-      let ecsOfElb: Ecs | undefined
-      const elb = new Elbv2({ store, clock, partition, plane: lbPlane, certificates: acm, resolveInstance: (id) => ecsOfElb?.instanceAddress(id) })
+      // Read from the store's nodes, so that targets restored before ECS is made resolve too.
+      const elb = new Elbv2({ store, clock, partition, plane: lbPlane, certificates: acm, resolveInstance: (id) => instanceAddressOf(store, id) })
       undo.push(() => elb.close())
       await elb.start()
       const ecs = new Ecs({
@@ -350,7 +351,6 @@ export class Engine {
         settings: { ...options.ecs, workRoot: join(runDir, 'ecs'), runner: runnerName, allowPrivileged: options.allowPrivileged === true }
       })
       undo.push(() => ecs.close())
-      ecsOfElb = ecs
       // Every owner is registered: tasks of an engine that stopped can be judged now.
       launcher.recover()
       const logs = new CloudWatchLogs({ store, logs: logStore, now, partition, tokens: new PageTokens({ now }), attempt: (name) => batch.logStreamAttempt(name) })

@@ -55,8 +55,8 @@ export const elbStopReason = (targetGroupArn: string): string => `Task failed EL
 export const ELB_STOP_PREFIX = 'Task failed ELB health checks'
 
 /** The container instance with this EC2 instance id: where its published ports listen (every instance is a slice of this machine: 127.0.0.1). */
-export function instanceAddressOf(ctx: EcsContext, ec2InstanceId: string): string | undefined {
-  const node = ctx.store.scan<NodeRecord>(NODES).find((r) => r.value.id === ec2InstanceId)
+export function instanceAddressOf(reader: StoreReader, ec2InstanceId: string): string | undefined {
+  const node = reader.scan<NodeRecord>(NODES).find((r) => r.value.id === ec2InstanceId)
   return node === undefined ? undefined : '127.0.0.1'
 }
 

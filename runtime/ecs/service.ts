@@ -87,7 +87,7 @@ export class Ecs {
    * undefined: no such container instance.
    */
   instanceAddress(ec2InstanceId: string): string | undefined {
-    return instanceAddressOf(this.#ctx, ec2InstanceId)
+    return instanceAddressOf(this.#ctx.store, ec2InstanceId)
   }
 
   /**

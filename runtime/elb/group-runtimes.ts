@@ -70,10 +70,19 @@ export function planeTargets(ctx: ElbContext, record: TargetGroupRecord, targets
   }))
 }
 
-/** Every group's runtime from the store, targets registered again (an engine restarted over a durable store). */
+/**
+ * Every group's runtime from the store (an engine restarted over a durable
+ * store): targets registered again, and those that were draining draining
+ * again for what is left of their delay (as ELB, whose draining a restart of
+ * this engine does not cut short: ECS still waits it out).
+ */
 export function restoreGroups(ctx: ElbContext): void {
+  const now = ctx.clock.now()
   for (const { value } of ctx.store.scan<TargetGroupRecord>(TARGET_GROUPS)) {
     const runtime = syncGroup(ctx, value)
     if (value.targets.length > 0) runtime.register(planeTargets(ctx, value, value.targets))
+    for (const t of value.draining ?? []) {
+      if (t.until > now) runtime.resumeDraining(planeTargets(ctx, value, [t]), t.until - now)
+    }
   }
 }

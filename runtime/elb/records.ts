@@ -43,6 +43,12 @@ export interface TargetGroupRecord {
   attributes: Record<string, string>
   /** Registered targets (deregistered ones leave at once; the data plane drains them). */
   targets: TargetRecord[]
+  /**
+   * Deregistered targets still draining: when their deregistration delay ends
+   * (clock ms), so that an engine restarted before then drains them for what
+   * is left. Pruned once passed, at the next write of the group.
+   */
+  draining?: Array<TargetRecord & { until: number }>
   tags: Tag[]
 }
 

@@ -222,6 +222,7 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
   const minPercentage = a['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage']
   const type = (a['stickiness.type'] ?? 'lb_cookie') as 'lb_cookie' | 'app_cookie' | 'source_ip'
   const duration = type === 'app_cookie' ? a['stickiness.app_cookie.duration_seconds'] : a['stickiness.lb_cookie.duration_seconds']
+  const udp = tg.Protocol === 'UDP' || tg.Protocol === 'TCP_UDP'
   return {
     key: tg.TargetGroupArn,
     name: tg.TargetGroupName,
@@ -239,10 +240,12 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
       durationMs: Number(duration ?? '86400') * 1000,
       ...(type === 'app_cookie' && a['stickiness.app_cookie.cookie_name'] ? { appCookieName: a['stickiness.app_cookie.cookie_name'] } : {})
     },
+    // UDP flows always keep the client's address and are never ended for an unhealthy target
+    // (a group stored before these were enforced may still say otherwise).
     ...(isAlbProtocol(tg.Protocol as TargetGroupProtocol) ? {} : {
       terminateOnDeregistration: a['deregistration_delay.connection_termination.enabled'] === 'true',
-      terminateWhenUnhealthy: a['target_health_state.unhealthy.connection_termination.enabled'] === 'true',
-      preserveClientIp: a['preserve_client_ip.enabled'] === 'true',
+      terminateWhenUnhealthy: !udp && a['target_health_state.unhealthy.connection_termination.enabled'] === 'true',
+      preserveClientIp: udp || a['preserve_client_ip.enabled'] === 'true',
       proxyProtocolV2: a['proxy_protocol_v2.enabled'] === 'true'
     }),
     minimumHealthy: {

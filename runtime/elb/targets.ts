@@ -14,6 +14,7 @@ import type { DeregisterTargetsInput, DescribeTargetHealthInput, DescribeTargetH
 import { TARGET_GROUPS, type TargetGroupRecord, type TargetRecord } from './records.js'
 import { getTargetGroup, describeGroup } from './target-groups.js'
 import { loadBalancersOf, planeTargets, syncGroup } from './group-runtimes.js'
+import { targetGroupConfig } from './target-group-settings.js'
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 
@@ -72,13 +73,30 @@ function describeHealth(h: PlaneHealth, az: string | undefined): TargetHealthDes
   }
 }
 
+/** The record's draining targets whose delay has not passed, less those in `except` (keys Id:Port); the same array when nothing goes. */
+function stillDraining(ctx: ElbContext, r: TargetGroupRecord, except: ReadonlySet<string> = new Set()): TargetGroupRecord['draining'] {
+  const draining = r.draining
+  if (draining === undefined) return undefined
+  const now = ctx.clock.now()
+  const kept = draining.filter((t) => t.until > now && !except.has(`${t.Id}:${t.Port}`))
+  if (kept.length === draining.length) return draining
+  return kept.length === 0 ? undefined : kept
+}
+
+function withDraining(r: TargetGroupRecord, draining: TargetGroupRecord['draining']): TargetGroupRecord {
+  const { draining: _, ...rest } = r
+  return draining === undefined ? rest : { ...rest, draining }
+}
+
 /** Registers targets in one transaction of its own (or the caller's, as a savepoint), then in the runtime after the commit. */
 function register(ctx: ElbContext, groupArn: string, resolve: (r: TargetGroupRecord) => TargetRecord[], field = 'TargetGroupArn'): void {
   ctx.store.transaction((tx: Transaction) => {
     const { record, version } = getTargetGroup(ctx, groupArn, field, tx)
     const targets = resolve(record)
-    const next = withTargets(ctx, record, targets)
-    if (next.targets.length !== record.targets.length) tx.put(TARGET_GROUPS, groupArn, next, version)
+    // A draining target registered again is registered, no longer draining.
+    const draining = stillDraining(ctx, record, new Set(targets.map((t) => `${t.Id}:${t.Port}`)))
+    const next = withDraining(withTargets(ctx, record, targets), draining)
+    if (next.targets.length !== record.targets.length || draining !== record.draining) tx.put(TARGET_GROUPS, groupArn, next, version)
     tx.afterCommit(() => syncGroup(ctx, next).register(planeTargets(ctx, next, targets)))
   })
 }
@@ -91,8 +109,15 @@ function deregister(ctx: ElbContext, groupArn: string, targets: readonly { Id: s
     if (strict && missing.length > 0) {
       throw new Elbv2Error('InvalidTarget', `The following targets are not registered in target group '${groupArn}': '${missing.map((t) => `${t.Id}:${t.Port}`).join("', '")}'`, { field })
     }
-    const next: TargetGroupRecord = { ...record, targets: record.targets.filter((t) => !gone.has(`${t.Id}:${t.Port}`)) }
-    if (next.targets.length !== record.targets.length) tx.put(TARGET_GROUPS, groupArn, next, version)
+    const leaving = record.targets.filter((t) => gone.has(`${t.Id}:${t.Port}`))
+    const delayMs = targetGroupConfig(record).deregistrationDelayMs
+    // Kept with the end of their delay, for an engine that restarts before it.
+    const until = ctx.clock.now() + delayMs
+    // (A target deregistered again while it drains keeps its first end, as the data plane does.)
+    const kept = stillDraining(ctx, record, new Set(leaving.map((t) => `${t.Id}:${t.Port}`)))
+    const draining = delayMs > 0 && leaving.length > 0 ? [...(kept ?? []), ...leaving.map((t) => ({ ...t, until }))] : kept
+    const next = withDraining({ ...record, targets: record.targets.filter((t) => !gone.has(`${t.Id}:${t.Port}`)) }, draining)
+    if (leaving.length > 0 || kept !== record.draining) tx.put(TARGET_GROUPS, groupArn, next, version)
     tx.afterCommit(() => ctx.plane.getTargetGroup(groupArn)?.deregister(targets.map((t) => ({ id: t.Id, port: t.Port }))))
   })
 }

@@ -151,6 +151,12 @@ export interface TargetGroupRuntime {
    */
   deregister(targets: readonly { id: string; port: number }[]): void
   /**
+   * Targets that were draining when the engine stopped (the control plane
+   * keeps their deregistration's end): draining from the start, for what is
+   * left of their delay, then gone. One already there is left as it is.
+   */
+  resumeDraining(targets: readonly TargetSpec[], remainingMs: number): void
+  /**
    * Whether a listener forwards to the group: health checks run only then
    * (state unused, Target.NotInUse otherwise). `from`: the address health
    * checks connect from, a load balancer's that forwards to the group (AWS

@@ -141,10 +141,7 @@ export class TargetGroup implements TargetGroupRuntime {
       const existing = this.#targets.get(key)
       if (existing !== undefined && existing.state !== 'draining') continue
       if (existing !== undefined) this.#leave(existing, false)
-      const e: Entry = {
-        key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
-        timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false, terminators: undefined
-      }
+      const e = this.#entry(key, spec)
       this.#targets.set(key, e)
       this.#start(e, existing?.state)
     }
@@ -159,16 +156,38 @@ export class TargetGroup implements TargetGroupRuntime {
       this.#stopChecks(e)
       e.slowStartSince = undefined
       this.#set(e, 'draining', 'Target.DeregistrationInProgress')
-      if (this.#config.deregistrationDelayMs <= 0 && e.inFlight === 0) {
-        this.#leave(e, true)
-        continue
-      }
-      e.drainTimer = this.#clock.setTimeout(() => {
-        e.drainTimer = undefined
-        if (this.#targets.get(e.key) === e) this.#leave(e, true)
-      }, this.#config.deregistrationDelayMs)
+      this.#drainFor(e, this.#config.deregistrationDelayMs)
     }
     this.#invalidate()
+  }
+
+  resumeDraining(targets: readonly TargetSpec[], remainingMs: number): void {
+    if (this.#closed) return
+    for (const spec of targets) {
+      const key = keyOf(spec)
+      if (this.#targets.has(key)) continue
+      const e = this.#entry(key, spec)
+      this.#targets.set(key, e)
+      this.#set(e, 'draining', 'Target.DeregistrationInProgress', undefined, { was: undefined })
+      this.#drainFor(e, Math.max(0, remainingMs))
+    }
+    this.#invalidate()
+  }
+
+  /** A draining target leaves after `delayMs` (0 with nothing in flight: at once). */
+  #drainFor(e: Entry, delayMs: number): void {
+    if (delayMs <= 0 && e.inFlight === 0) return this.#leave(e, true)
+    e.drainTimer = this.#clock.setTimeout(() => {
+      e.drainTimer = undefined
+      if (this.#targets.get(e.key) === e) this.#leave(e, true)
+    }, delayMs)
+  }
+
+  #entry(key: string, spec: TargetSpec): Entry {
+    return {
+      key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
+      timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false, terminators: undefined
+    }
   }
 
   setInUse(inUse: boolean, from?: string): void {
@@ -389,6 +408,10 @@ export class TargetGroup implements TargetGroupRuntime {
     }
     if (e.probing !== controller || this.#closed) return
     e.probing = undefined
+    // Elb.InternalError is ALB's code only: a Network Load Balancer's group reports the failure as its target's.
+    if (!result.ok && result.reason === 'Elb.InternalError' && this.#config.protocol !== 'HTTP' && this.#config.protocol !== 'HTTPS') {
+      result = { ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }
+    }
     this.#judge(e, result)
     this.#schedule(e, Math.max(0, started + this.#config.healthCheck.intervalMs - this.#clock.monotonic()))
   }
@@ -420,14 +443,14 @@ export class TargetGroup implements TargetGroupRuntime {
     let set: Entry[] = []
     let registered = 0
     for (const e of this.#targets.values()) {
-      if (e.state !== 'draining' && e.state !== 'unused') registered++
+      if (e.state !== 'draining' && e.reason !== 'Target.InvalidState') registered++
       if (e.state === 'healthy' || e.state === 'unavailable') set.push(e)
     }
     const min = this.#config.minimumHealthy
     const tooFew = set.length === 0 || (min !== undefined &&
       (set.length < min.count || (min.percentage !== undefined && set.length * 100 < min.percentage * registered)))
     // Fail-open: every registered target that can take traffic (not draining, not a stopped instance's).
-    if (tooFew) set = [...this.#targets.values()].filter((e) => e.state !== 'draining' && e.state !== 'unused')
+    if (tooFew) set = [...this.#targets.values()].filter((e) => e.state !== 'draining' && e.reason !== 'Target.InvalidState')
     for (const e of set) e.routable = true
     this.#routable = set
     return set

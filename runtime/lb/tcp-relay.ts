@@ -99,6 +99,7 @@ export class TcpRelay {
     this.#send(`t ${id} ${host} ${port}${source}${header}`)
   }
 
+  /** Resets the connection: its client, and its target once it has one (no target; NLB connection termination). */
   reset(id: string): void {
     this.#send(`r ${id}`)
   }

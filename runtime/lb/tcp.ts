@@ -68,9 +68,10 @@ export function bindError(cause: unknown, address: string, port: number, protoco
   return new ConflictError('ListenerPortUnavailable', `${protocol} listener port ${port} on ${address} ${why} (${code})`, { field: 'Port', limit: port, cause })
 }
 
-/** Sends an RST where the socket is plain TCP; otherwise closes it. */
+/** An IPv4 address as itself, not IPv4-mapped IPv6. */
 const unmapped = (address: string): string => (address.startsWith('::ffff:') ? address.slice(7) : address)
 
+/** Sends an RST where the socket is plain TCP; otherwise closes it. */
 function abort(socket: net.Socket): void {
   if (socket.destroyed) return
   if (socket instanceof tls.TLSSocket) socket.destroy()
@@ -203,7 +204,7 @@ export class TcpListener {
     const { host, port } = choice.picked.target
     const group = choice.group.config
     this.#relayed.set(id, { picked: choice.picked, lastActive: this.#o.clock.monotonic() })
-    choice.picked.onTerminate(() => relay.kill(id))
+    choice.picked.onTerminate(() => relay.reset(id))
     const how = {
       ...(group.preserveClientIp === true && ip !== '' ? { source: ip } : {}),
       ...(group.proxyProtocolV2 === true ? { header: proxyV2Header({ address: ip, port: clientPort }, { address: this.#o.address, port: this.#port }) } : {})

@@ -14,8 +14,12 @@
  *   x <id>                a connection is over (both sockets closed)
  *   A <id> <id> ...       answer to "a": connections that moved bytes since the last "a"
  * and from stdin:
- *   t <id> <ip> <port>    connect the client to this target, from <address>
- *   r <id>                reset the client (no target)
+ *   t <id> <ip> <port> [s <source ip>] [h <hex>]
+ *                         connect the client to this target, from <address> (or
+ *                         from <source ip>: client IP preservation), writing the
+ *                         bytes <hex> (a PROXY v2 header) to it before the client's
+ *   r <id>                reset the connection: the client, and its target if it
+ *                         has one (no target; NLB connection termination)
  *   k <id>                close the connection (idle)
  *   a                     which connections moved bytes?
  *   m <n>                 the connection limit

@@ -18,8 +18,9 @@
 //   until SIGTERM, when it closes the engine and exits 0. Not a test file.
 //
 // The crash took the load balancer's connections with it (the load balancer
-// lives in the engine's process) and the target's draining state (run time,
-// not stored): the restarted engine has nothing left to wait for.
+// lives in the engine's process); the end of the target's deregistration delay
+// is in the store (ELBv2's record of the group), so the restarted engine drains
+// it for what is left of the delay, and only then stops the task.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Engine } from '../../../runtime/engine.js'
@@ -27,9 +28,10 @@ import { TASK_TARGETS, type TaskTargetsRecord } from '../../../runtime/ecs/servi
 import type { TaskRecord } from '../../../runtime/ecs/records.js'
 import { liveTasks } from './services-fixtures.js'
 import { alb, get, NETWORK, PORT, targetGroup } from './lb-fixtures.js'
+import { TARGET_GROUPS, type TargetGroupRecord } from '../../../runtime/elb/records.js'
 
-/** The target group's deregistration delay: long enough to see the drain, short enough for a test. */
-const DELAY_S = 8
+/** The target group's deregistration delay: long enough to see the drain and, most times, to restart within it; short enough for a test. */
+const DELAY_S = 12
 
 const exec = promisify(execFile)
 const [dataDir, mode] = process.argv.slice(2)
@@ -91,7 +93,9 @@ if (mode === 'start') {
   // Each task's page is its hostname: asked of each task directly, it tells where a request through the listener went.
   const victimName = (await get(addressOf(victim!), PORT)).body.trim()
   const survivorName = (await get(addressOf(survivor), PORT)).body.trim()
-  say({ phase: 'draining', tg, address: lb.address, port: lb.port, victim: victim!.taskId, victimRun: victim!.runId, survivor: survivor.taskId, survivorRun: survivor.runId, victimName, survivorName })
+  // Where the store says the victim's drain ends (ELBv2 keeps it with the group).
+  const drainUntil = engine.store.get<TargetGroupRecord>(TARGET_GROUPS, tg)?.value.draining?.find((d) => d.Id === addressOf(victim!))?.until
+  say({ phase: 'draining', drainingAt: Date.now(), drainUntil, tg, address: lb.address, port: lb.port, victim: victim!.taskId, victimRun: victim!.runId, survivor: survivor.taskId, survivorRun: survivor.runId, victimName, survivorName })
 } else {
   const victimId = process.argv[4]
   const tg = process.argv[5]
@@ -101,6 +105,8 @@ if (mode === 'start') {
   const statusAtStart = victim.task.lastStatus
   const victimAddress = addressOf(victim)
   const inGroup = async () => (await health(tg)).some((d) => d.Target!.Id === victimAddress)
+  // The target as the restart finds it, and when.
+  const targetReadAt = Date.now()
   const targetAtStart = (await health(tg)).find((d) => d.Target!.Id === victimAddress)?.TargetHealth
   // Requests through the listener at once, while the victim still runs (DEACTIVATING): none may reach it.
   const bodiesAtStart = await Promise.all(Array.from({ length: 6 }, async () => (await get(address, port)).body.trim()))
@@ -108,10 +114,12 @@ if (mode === 'start') {
   // Past DEACTIVATING (its containers told to stop) while its target is still in the group: what the restart must not do.
   const early: Array<{ lastStatus: unknown; target: unknown }> = []
   let observations = 0
+  let leftDeactivatingAt: number | undefined
   await until('the victim STOPPED', async () => {
     const lastStatus = task(victimId)!.task.lastStatus
     const h = (await health(tg)).find((d) => d.Target!.Id === victimAddress)
     observations++
+    if (lastStatus !== 'DEACTIVATING') leftDeactivatingAt ??= Date.now()
     if (lastStatus !== 'DEACTIVATING' && h !== undefined) early.push({ lastStatus, target: h.TargetHealth })
     return lastStatus === 'STOPPED'
   }, 120_000, 5)
@@ -120,7 +128,7 @@ if (mode === 'start') {
   const bodies: string[] = []
   for (let i = 0; i < 4; i++) bodies.push((await get(address, port)).body.trim())
   say({
-    phase: 'stopped', statusAtStart, targetAtStart, bodiesAtStart, statusAfterRequests, early, observations, stillInGroup: await inGroup(),
+    phase: 'stopped', statusAtStart, targetReadAt, targetAtStart, leftDeactivatingAt, bodiesAtStart, statusAfterRequests, early, observations, stillInGroup: await inGroup(),
     stopped: { lastStatus: stopped.lastStatus, stopCode: stopped.stopCode, stoppedReason: stopped.stoppedReason },
     containersAfter: await containerStates(String(victim.runId)),
     targets: (await health(tg)).map((h) => ({ id: h.Target!.Id, state: h.TargetHealth!.State })),

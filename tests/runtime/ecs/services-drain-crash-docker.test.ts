@@ -2,17 +2,17 @@
 // data dir, docker runner, the engine's own ALB, the engine in a child process
 // killed with SIGKILL during the deregistration delay of a scale-in, a slow
 // request in flight holding the drain): the engine started again over the same
-// directory finishes the drain and then the stop. From the restart on, the
-// victim gets no new requests (ELBv2 recorded the deregistration when it began,
-// so its target is out of the group: requests through the listener at the
-// restart, while the victim still runs, all reach the other task); the task never leaves
-// DEACTIVATING while its target is in the group; it then stops with the
-// scale-in's stop code, its container goes, its targets record goes, ECS
+// directory finishes the drain and then the stop. ELBv2 kept the end of the
+// target's deregistration delay with its group: restarted within the delay,
+// the target is draining again for what is left of it (restarted after it,
+// gone). From the restart on, the victim gets no new requests (requests
+// through the listener at the restart, while the victim still runs, all reach
+// the other task); the task never leaves DEACTIVATING while its target is in
+// the group, nor before the delay first begun has passed; it then stops with
+// the scale-in's stop code, its container goes, its targets record goes, ECS
 // writes the deregistered event once (the first engine died before it could),
 // and requests through the listener reach the task left. The crash took the
-// load balancer's connections with it, and the target's draining state (run
-// time, not stored) with them: the restarted engine has nothing left to wait
-// for, and finishes the stop at once.
+// load balancer's connections with it.
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -24,6 +24,8 @@ import { loadBusyboxIntoDocker } from '../../fixtures/busybox-image.js'
 import { requireTool } from '../../tools.js'
 
 const exec = promisify(execFile)
+/** The child's deregistration delay (services-drain-crash-child.ts DELAY_S; the child cannot be imported: it starts an engine). */
+const DELAY_S = 12
 const CHILD = fileURLToPath(new URL('./services-drain-crash-child.ts', import.meta.url))
 
 interface Child { next(): Promise<Record<string, any>>; kill(signal: NodeJS.Signals): Promise<void> }
@@ -89,7 +91,15 @@ t.test('a crash while a task drains: the next engine routes nothing to it, finis
   const stopped = await second.next()
   t.equal(stopped.phase, 'stopped', JSON.stringify(stopped))
   t.equal(stopped.statusAtStart, 'DEACTIVATING', 'the restart found the victim as the crash left it')
-  t.equal(stopped.targetAtStart, undefined, 'its target is out of the group at the restart (ELBv2 recorded the deregistration when it began)')
+  const until = Number(drain.drainUntil)
+  t.ok(until > Number(drain.drainingAt) + DELAY_S * 1000 - 30_000 && until <= Number(drain.drainingAt) + DELAY_S * 1000,
+    `the store kept where the drain ends: the deregistration, before the task was seen draining, plus the delay (${until - Number(drain.drainingAt)} ms after)`)
+  if (Number(stopped.targetReadAt) < until) {
+    t.match(stopped.targetAtStart, { State: 'draining', Reason: 'Target.DeregistrationInProgress' }, `restarted within the delay (${until - Number(stopped.targetReadAt)} ms left): its target is draining again`)
+  } else {
+    t.equal(stopped.targetAtStart, undefined, 'restarted after the delay: its target is gone')
+  }
+  t.ok(Number(stopped.leftDeactivatingAt) >= until, 'it did not leave DEACTIVATING before the drain\'s end')
   t.not(drain.victimName, drain.survivorName, 'the two tasks answer with different pages (their hostnames)')
   t.equal(stopped.statusAfterRequests, 'DEACTIVATING', 'the requests at the restart were sent while the victim still ran')
   t.same(stopped.bodiesAtStart, Array(stopped.bodiesAtStart.length).fill(drain.survivorName), 'from the restart on, every request through the listener reaches the task left, none the victim')

@@ -41,22 +41,24 @@ async function target(t: Test): Promise<Target> {
   return { port, seen, close }
 }
 
-interface Client { socket: net.Socket; ended: () => boolean; ask: (text: string) => Promise<string> }
+interface Client { socket: net.Socket; ended: () => boolean; error: () => string | undefined; ask: (text: string) => Promise<string> }
 
 /** A client connection from CLIENT_IP that stays open; ask() writes and waits for the echo. */
 async function client(t: Test, host: string, port: number): Promise<Client> {
   const socket = net.connect({ host, port, localAddress: CLIENT_IP })
   let ended = false
+  let error: string | undefined
   let got = ''
   let waiting: (() => void) | undefined
   socket.on('data', (d) => { got += d.toString(); waiting?.() })
-  socket.on('error', () => undefined)
+  socket.on('error', (e: NodeJS.ErrnoException) => { error ??= e.code })
   socket.on('close', () => { ended = true; waiting?.() })
   await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
   t.teardown(() => socket.destroy())
   return {
     socket,
     ended: () => ended,
+    error: () => error,
     ask: (text) => new Promise((resolve) => {
       got = ''
       waiting = () => { if (got.length > 0 || ended) { waiting = undefined; resolve(got) } }
@@ -169,7 +171,10 @@ for (const path of ['relay', 'node'] as const) {
         for (let i = 0; i < 2; i++) await clock.advance(10_000)
         const state = (await engine.elb.describeTargetHealth({ TargetGroupArn: tgArn })).TargetHealthDescriptions![0].TargetHealth!.State
         t.equal(state, 'unhealthy')
-        if (terminate === 'true') t.ok(await until(c.ended), 'the connection to the unhealthy target was ended')
+        if (terminate === 'true') {
+          t.ok(await until(c.ended), 'the connection to the unhealthy target was ended')
+          t.equal(c.error(), 'ECONNRESET', 'with a reset')
+        }
         else t.equal(await c.ask('ok'), 'echo:ok', 'termination off: the connection still carries bytes')
         await engine.close()
       }
@@ -190,7 +195,10 @@ for (const path of ['relay', 'node'] as const) {
         t.equal(await c.ask('aa'), 'echo:aa', 'still open while draining')
         await clock.advance(1)
         t.same((await engine.elb.describeTargetHealth({ TargetGroupArn: tgArn })).TargetHealthDescriptions, [], 'the target has left')
-        if (terminate === 'true') t.ok(await until(c.ended), 'connection termination: ended with the delay')
+        if (terminate === 'true') {
+          t.ok(await until(c.ended), 'connection termination: ended with the delay')
+          t.equal(c.error(), 'ECONNRESET', 'with a reset')
+        }
         else t.equal(await c.ask('bb'), 'echo:bb', 'by default the connection goes on after the delay')
         await engine.close()
       }

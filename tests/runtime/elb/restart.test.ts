@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import net from 'node:net'
 import t from 'tap'
 import { Engine } from '../../../runtime/engine.js'
-import { backend, get, refused, spread, webStack } from './elb-fixtures.js'
+import { backend, clockOf, freePort, get, refused, spread, webStack } from './elb-fixtures.js'
 
 t.test('restart over a durable store re-binds the listeners and re-registers the targets', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'stratus-elb-restart-'))
@@ -58,4 +58,64 @@ t.test('restart over a durable store re-binds the listeners and re-registers the
   t.teardown(() => third.close())
   t.same(third.elb.startFailures.map((f) => f.arn), [lb.LoadBalancerArn])
   t.equal((await third.elb.describeListeners({ LoadBalancerArn: lb.LoadBalancerArn! })).Listeners!.length, 1, 'the listener is still recorded')
+})
+
+t.test('restart: a target draining when the engine stopped drains for what is left of its delay; an instance target comes back checked, not InvalidState', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'stratus-elb-restart-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const start = () => Engine.start({ clock: 'manual', runner: 'simulated', dataDir, ecs: { defaultInstances: { count: 0, instanceType: 'm5.xlarge' } } })
+  const [a, b, c] = [await backend(t, 'a'), await backend(t, 'b'), await backend(t, 'c')]
+
+  const first = await start()
+  let closed = false
+  t.teardown(async () => { if (!closed) await first.close() })
+  const { tg, address, port, lb } = await webStack(first, [a])
+  const groupArn = tg.TargetGroupArn!
+  await first.elb.modifyTargetGroupAttributes({ TargetGroupArn: groupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '60' }] })
+  await first.elb.registerTargets({ TargetGroupArn: groupArn, Targets: [{ Id: b.host, Port: b.port }] })
+  // An instance group behind a second listener, its target an ECS container instance.
+  await first.ecs.createCluster({ clusterName: 'web' })
+  const { containerInstance } = await first.ecs.registerContainerInstance({
+    cluster: 'web', totalResources: [{ name: 'CPU', type: 'INTEGER', integerValue: 2048 }, { name: 'MEMORY', type: 'INTEGER', integerValue: 4096 }]
+  } as never)
+  const instanceId = String(containerInstance!.ec2InstanceId)
+  const { TargetGroups: [itg] = [] } = await first.elb.createTargetGroup({
+    Name: 'instances', Protocol: 'HTTP', Port: c.port, TargetType: 'instance', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2, UnhealthyThresholdCount: 2
+  })
+  await first.elb.registerTargets({ TargetGroupArn: itg.TargetGroupArn!, Targets: [{ Id: instanceId, Port: c.port }] })
+  const port2 = await freePort(address)
+  await first.elb.createListener({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: port2, DefaultActions: [{ Type: 'forward', TargetGroupArn: itg.TargetGroupArn! }] })
+  await clockOf(first).advance(0)
+  await clockOf(first).advance(5_000)
+  const states = async (e: Engine, arn = groupArn) => Object.fromEntries(((await e.elb.describeTargetHealth({ TargetGroupArn: arn })).TargetHealthDescriptions ?? [])
+    .map((h) => [`${h.Target!.Id}:${h.Target!.Port}`, `${h.TargetHealth!.State}${h.TargetHealth!.Reason !== undefined ? ` ${h.TargetHealth!.Reason}` : ''}`]))
+  t.same(await states(first), { [`${a.host}:${a.port}`]: 'healthy', [`${b.host}:${b.port}`]: 'healthy' })
+  t.same(await states(first, itg.TargetGroupArn!), { [`${instanceId}:${c.port}`]: 'healthy' })
+  await first.elb.deregisterTargets({ TargetGroupArn: groupArn, Targets: [{ Id: b.host, Port: b.port }] })
+  await clockOf(first).advance(20_000)
+  t.equal((await states(first))[`${b.host}:${b.port}`], 'draining Target.DeregistrationInProgress')
+  const stoppedAt = clockOf(first).now()
+  await first.close()
+  closed = true
+
+  const second = await start()
+  t.teardown(() => second.close())
+  const clock = clockOf(second)
+  t.ok(clock.now() >= stoppedAt, 'the manual clock goes on from where it was')
+  const left = 60_000 - (clock.now() - stoppedAt) - 20_000
+  t.same(await states(second), { [`${a.host}:${a.port}`]: 'initial Elb.RegistrationInProgress', [`${b.host}:${b.port}`]: 'draining Target.DeregistrationInProgress' },
+    'the registered target starts over; the deregistered one is still draining')
+  t.same(await states(second, itg.TargetGroupArn!), { [`${instanceId}:${c.port}`]: 'initial Elb.RegistrationInProgress' }, 'the instance is known at once: no InvalidState')
+  await clock.advance(0)
+  t.same([...new Set(await spread(address, port, 6))], ['a'], 'nothing new goes to the draining target')
+  t.same([...new Set(await spread(address, port2, 2))], ['c'], 'the instance target serves')
+  await clock.advance(left - 1)
+  t.equal((await states(second))[`${b.host}:${b.port}`], 'draining Target.DeregistrationInProgress', 'until the delay ends')
+  await clock.advance(1)
+  t.same(Object.keys(await states(second)), [`${a.host}:${a.port}`], 'gone when the delay first begun has passed')
+  // Registered again after it left, then deregistered with no delay: nothing is kept to drain.
+  await second.elb.modifyTargetGroupAttributes({ TargetGroupArn: groupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '0' }] })
+  await second.elb.registerTargets({ TargetGroupArn: groupArn, Targets: [{ Id: b.host, Port: b.port }] })
+  await second.elb.deregisterTargets({ TargetGroupArn: groupArn, Targets: [{ Id: b.host, Port: b.port }] })
+  t.same(Object.keys(await states(second)), [`${a.host}:${a.port}`])
 })

@@ -96,17 +96,23 @@ t.test('a closed port: Target.FailedHealthChecks', async (t) => {
   t.match(tg.health()[0], { state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
 })
 
-t.test('a check that fails on this side (its socket cannot bind its source): Elb.InternalError, not the target\'s fault', async (t) => {
+t.test('a check that fails on this side (its socket cannot bind its source): Elb.InternalError in an ALB group, FailedHealthChecks in an NLB one', async (t) => {
   const b = await httpBackend(t)
-  for (const protocol of ['HTTP', 'TCP'] as const) {
-    const { tg, clock } = group(t, config({ healthCheck: { protocol, intervalMs: 5_000 } }))
+  const cases = [
+    ['HTTP', 'HTTP', 'Elb.InternalError', 'Health checks failed due to an internal error'],
+    ['HTTP', 'TCP', 'Elb.InternalError', 'Health checks failed due to an internal error'],
+    ['TCP', 'TCP', 'Target.FailedHealthChecks', 'Health checks failed'],
+    ['TCP', 'HTTP', 'Target.FailedHealthChecks', 'Health checks failed']
+  ] as const
+  for (const [protocol, check, reason, description] of cases) {
+    const { tg, clock } = group(t, config({ protocol, healthCheck: { protocol: check, intervalMs: 5_000 } }))
     // An IPv6 source for an IPv4 target: bind() fails here, before any packet leaves.
     tg.setInUse(true, '::1')
     tg.register([b.spec])
     await clock.advance(0)
     await clock.advance(5_000)
-    t.match(tg.health()[0], { state: 'unhealthy', reason: 'Elb.InternalError', description: 'Health checks failed due to an internal error' }, protocol)
-    t.equal(b.hits.length, 0, `${protocol}: nothing reached the target`)
+    t.match(tg.health()[0], { state: 'unhealthy', reason, description }, `${protocol} group, ${check} check`)
+    t.equal(b.hits.length, 0, `${protocol}/${check}: nothing reached the target`)
     tg.close()
   }
   t.match(failure(Object.assign(new Error('connect EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' })), { reason: 'Elb.InternalError' }, 'no local port left')

@@ -171,6 +171,7 @@ export function group(t: Test, groups: Map<string, TargetGroupRuntime>, key: str
     update: (c) => g.update(c),
     register: (x) => g.register(x),
     deregister: (x) => g.deregister(x),
+    resumeDraining: (x, ms) => g.resumeDraining(x, ms),
     setInUse: (x) => g.setInUse(x),
     health: (x) => g.health(x),
     onChange: (l) => g.onChange(l),

@@ -115,3 +115,28 @@ t.test('a draining target stays draining when the group stops being used', async
   await clock.advance(5_000)
   t.same(tg.health(), [])
 })
+
+t.test('resumeDraining (an engine restarted while targets drained): draining from the start for what is left, never checked or picked, then gone', async (t) => {
+  const b = await httpBackend(t)
+  const { tg, clock } = group(t, config({ deregistrationDelayMs: 300_000 }))
+  const events: Array<[TargetState | undefined, TargetState, string | undefined]> = []
+  tg.onChange((h, prev) => events.push([prev, h.state, h.reason]))
+  tg.setInUse(true)
+  tg.register([spec(2)])
+  tg.resumeDraining([b.spec], 40_000)
+  t.match(tg.health([b.spec]), [{ state: 'draining', reason: 'Target.DeregistrationInProgress' }])
+  t.same(events.slice(0, 2).map((e) => e[1]).sort(), ['draining', 'initial'])
+  t.same(events.find((e) => e[1] === 'draining'), [undefined, 'draining', 'Target.DeregistrationInProgress'], 'told as a new target that drains')
+  t.same([...spread(tg, 6).keys()], ['127.0.0.2:8080'], 'no traffic to it, even failing open')
+  tg.resumeDraining([b.spec], 1_000)
+  await clock.advance(39_999)
+  t.equal(tg.health().length, 2, 'a second call changes nothing: still there until the first end')
+  t.equal(b.hits.length, 0, 'never checked')
+  await clock.advance(1)
+  t.same(tg.health().map((h) => h.port), [8080], 'gone')
+  // Nothing left: gone at once; a registered target is left as it is.
+  tg.resumeDraining([b.spec], 0)
+  t.same(tg.health().map((h) => h.port), [8080])
+  tg.resumeDraining([spec(2)], 10_000)
+  t.not(tg.health()[0].state, 'draining', 'a registered target is not put to draining')
+})
