@@ -81,8 +81,10 @@ export function restoreGroups(ctx: ElbContext): void {
   for (const { value } of ctx.store.scan<TargetGroupRecord>(TARGET_GROUPS)) {
     const runtime = syncGroup(ctx, value)
     if (value.targets.length > 0) runtime.register(planeTargets(ctx, value, value.targets))
+    // Never longer than the group's delay (a clock that reads earlier than the one that wrote `until`).
+    const delayMs = runtime.config.deregistrationDelayMs
     for (const t of value.draining ?? []) {
-      if (t.until > now) runtime.resumeDraining(planeTargets(ctx, value, [t]), t.until - now)
+      if (t.until > now) runtime.resumeDraining(planeTargets(ctx, value, [t]), Math.min(t.until - now, delayMs))
     }
   }
 }

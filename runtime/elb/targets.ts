@@ -113,8 +113,9 @@ function deregister(ctx: ElbContext, groupArn: string, targets: readonly { Id: s
     const delayMs = targetGroupConfig(record).deregistrationDelayMs
     // Kept with the end of their delay, for an engine that restarts before it.
     const until = ctx.clock.now() + delayMs
-    // (A target deregistered again while it drains keeps its first end, as the data plane does.)
-    const kept = stillDraining(ctx, record, new Set(leaving.map((t) => `${t.Id}:${t.Port}`)))
+    // A target is in targets or in draining, never both: one deregistered again while it drains
+    // is not leaving, and keeps its first end, as the data plane does.
+    const kept = stillDraining(ctx, record)
     const draining = delayMs > 0 && leaving.length > 0 ? [...(kept ?? []), ...leaving.map((t) => ({ ...t, until }))] : kept
     const next = withDraining({ ...record, targets: record.targets.filter((t) => !gone.has(`${t.Id}:${t.Port}`)) }, draining)
     if (leaving.length > 0 || kept !== record.draining) tx.put(TARGET_GROUPS, groupArn, next, version)
