@@ -202,10 +202,21 @@ export function applyTargetGroupAttributes(current: Record<string, string>, chan
   return next
 }
 
+/**
+ * A group's attributes as they hold: UDP and TCP_UDP groups always keep the
+ * client's address and never end flows for an unhealthy target (a group stored
+ * before these were enforced may say otherwise).
+ */
+export function effectiveAttributes(r: TargetGroupRecord): Record<string, string> {
+  const protocol = r.targetGroup.Protocol
+  if (protocol !== 'UDP' && protocol !== 'TCP_UDP') return r.attributes
+  return { ...r.attributes, 'preserve_client_ip.enabled': 'true', 'target_health_state.unhealthy.connection_termination.enabled': 'false' }
+}
+
 /** The data plane's configuration of a target group record. */
 export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
   const tg = r.targetGroup
-  const a = r.attributes
+  const a = effectiveAttributes(r)
   const port = tg.HealthCheckPort === undefined || tg.HealthCheckPort === 'traffic-port' ? 'traffic-port' : Number(tg.HealthCheckPort)
   const healthCheck: HealthCheckConfig = {
     enabled: tg.HealthCheckEnabled !== false,
@@ -222,7 +233,6 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
   const minPercentage = a['target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage']
   const type = (a['stickiness.type'] ?? 'lb_cookie') as 'lb_cookie' | 'app_cookie' | 'source_ip'
   const duration = type === 'app_cookie' ? a['stickiness.app_cookie.duration_seconds'] : a['stickiness.lb_cookie.duration_seconds']
-  const udp = tg.Protocol === 'UDP' || tg.Protocol === 'TCP_UDP'
   return {
     key: tg.TargetGroupArn,
     name: tg.TargetGroupName,
@@ -240,12 +250,10 @@ export function targetGroupConfig(r: TargetGroupRecord): TargetGroupConfig {
       durationMs: Number(duration ?? '86400') * 1000,
       ...(type === 'app_cookie' && a['stickiness.app_cookie.cookie_name'] ? { appCookieName: a['stickiness.app_cookie.cookie_name'] } : {})
     },
-    // UDP flows always keep the client's address and are never ended for an unhealthy target
-    // (a group stored before these were enforced may still say otherwise).
     ...(isAlbProtocol(tg.Protocol as TargetGroupProtocol) ? {} : {
       terminateOnDeregistration: a['deregistration_delay.connection_termination.enabled'] === 'true',
-      terminateWhenUnhealthy: !udp && a['target_health_state.unhealthy.connection_termination.enabled'] === 'true',
-      preserveClientIp: udp || a['preserve_client_ip.enabled'] === 'true',
+      terminateWhenUnhealthy: a['target_health_state.unhealthy.connection_termination.enabled'] === 'true',
+      preserveClientIp: a['preserve_client_ip.enabled'] === 'true',
       proxyProtocolV2: a['proxy_protocol_v2.enabled'] === 'true'
     }),
     minimumHealthy: {

@@ -14,7 +14,7 @@ import type {
   ModifyTargetGroupInput, ModifyTargetGroupOutput, TargetGroup
 } from './model.js'
 import { LOAD_BALANCERS, TARGET_GROUPS, type TargetGroupRecord } from './records.js'
-import { applyTargetGroupAttributes, defaultTargetGroupAttributes, resolveHealthCheck, TARGET_GROUP_PROTOCOLS } from './target-group-settings.js'
+import { applyTargetGroupAttributes, defaultTargetGroupAttributes, effectiveAttributes, resolveHealthCheck, TARGET_GROUP_PROTOCOLS } from './target-group-settings.js'
 import { dropGroup, loadBalancersOf, syncGroup } from './group-runtimes.js'
 
 /** The group a request's TargetGroupArn names; TargetGroupNotFound otherwise. */
@@ -127,7 +127,7 @@ export function targetGroupOperations(ctx: ElbContext) {
 
     async describeTargetGroupAttributes(input: DescribeTargetGroupAttributesInput): Promise<DescribeTargetGroupAttributesOutput> {
       const { record } = getTargetGroup(ctx, input.TargetGroupArn)
-      return { Attributes: Object.entries(record.attributes).map(([Key, Value]) => ({ Key, Value })) }
+      return { Attributes: Object.entries(effectiveAttributes(record)).map(([Key, Value]) => ({ Key, Value })) }
     },
 
     async modifyTargetGroupAttributes(input: ModifyTargetGroupAttributesInput): Promise<ModifyTargetGroupAttributesOutput> {
@@ -136,12 +136,12 @@ export function targetGroupOperations(ctx: ElbContext) {
         if (changes.length === 0) throw validation('Attributes', 'At least one attribute must be specified', 1)
         const record = ctx.store.transaction((tx) => {
           const { record: r, version } = getTargetGroup(ctx, input.TargetGroupArn, 'TargetGroupArn', tx)
-          const next: TargetGroupRecord = { ...r, attributes: applyTargetGroupAttributes(r.attributes, changes, r.targetGroup.Protocol as TargetGroupProtocol) }
+          const next: TargetGroupRecord = { ...r, attributes: applyTargetGroupAttributes(effectiveAttributes(r), changes, r.targetGroup.Protocol as TargetGroupProtocol) }
           tx.put(TARGET_GROUPS, r.targetGroup.TargetGroupArn, next, version)
           return next
         })
         syncGroup(ctx, record)
-        return { Attributes: Object.entries(record.attributes).map(([Key, Value]) => ({ Key, Value })) }
+        return { Attributes: Object.entries(effectiveAttributes(record)).map(([Key, Value]) => ({ Key, Value })) }
       })
     },
 

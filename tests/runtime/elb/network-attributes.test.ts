@@ -8,6 +8,8 @@
 import dgram from 'node:dgram'
 import net from 'node:net'
 import t, { type Test } from 'tap'
+import { TARGET_GROUPS, type TargetGroupRecord } from '../../../runtime/elb/records.js'
+import { targetGroupConfig } from '../../../runtime/elb/target-group-settings.js'
 import { relayBinary } from '../../../runtime/lb/tcp-relay.js'
 import type { Engine } from '../../../runtime/engine.js'
 import { clockOf, elbEngine, freePort, refusal } from './elb-fixtures.js'
@@ -116,6 +118,16 @@ t.test('NLB target group attributes: defaults per protocol and target type, and 
     TargetGroupArn: udpArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '10' }, { Key: 'target_health_state.unhealthy.connection_termination.enabled', Value: 'true' }]
   }), 'InvalidConfigurationRequest', 'Attributes[1].Value')
   t.same(await attrs(udpArn), before, 'a refused change changes nothing')
+  // A UDP group stored before these were enforced (its record says otherwise): read, run and written as they hold.
+  engine.store.transaction((tx) => {
+    const got = tx.get<TargetGroupRecord>(TARGET_GROUPS, udpArn)!
+    tx.put(TARGET_GROUPS, udpArn, { ...got.value, attributes: { ...got.value.attributes, 'preserve_client_ip.enabled': 'false', 'target_health_state.unhealthy.connection_termination.enabled': 'true' } }, got.version)
+  })
+  const stale = engine.store.get<TargetGroupRecord>(TARGET_GROUPS, udpArn)!.value
+  t.match(targetGroupConfig(stale), { preserveClientIp: true, terminateWhenUnhealthy: false }, 'the data plane keeps UDP\'s fixed values')
+  t.match(await attrs(udpArn), { 'preserve_client_ip.enabled': 'true', 'target_health_state.unhealthy.connection_termination.enabled': 'false' }, 'and DescribeTargetGroupAttributes says so')
+  await elb.modifyTargetGroupAttributes({ TargetGroupArn: udpArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }] })
+  t.match(engine.store.get<TargetGroupRecord>(TARGET_GROUPS, udpArn)!.value.attributes, { 'preserve_client_ip.enabled': 'true', 'target_health_state.unhealthy.connection_termination.enabled': 'false' }, 'the next write stores them')
 })
 
 for (const path of ['relay', 'node'] as const) {
