@@ -169,11 +169,17 @@ export function targetOperations(ctx: ElbContext) {
 
 /** The TargetRegistry over the same records and runtimes (ECS services' loadBalancers). */
 export function targetRegistry(ctx: ElbContext): TargetRegistry {
-  const gone = (arn: string, t: { id: string; port: number }): boolean => {
+  // Nothing left to wait for: the target is out of the group — or, once seen draining, registered
+  // again meanwhile (by RegisterTargets), so no drain of this deregistration goes on. (Before it is
+  // seen draining, the deregistration may not have reached the data plane yet: a caller's transaction.)
+  const gone = (arn: string, t: { id: string; port: number }, drained: Set<string>): boolean => {
     const runtime = ctx.plane.getTargetGroup(arn)
     if (runtime === undefined) return true
     const [h] = runtime.health([t])
-    return h === undefined || (h.state === 'unused' && h.reason === 'Target.NotRegistered')
+    if (h === undefined || (h.state === 'unused' && h.reason === 'Target.NotRegistered')) return true
+    const key = `${t.id}:${t.port}`
+    if (h.state === 'draining') drained.add(key)
+    return h.state !== 'draining' && drained.has(key)
   }
   return {
     describe(targetGroupArn: string) {
@@ -192,7 +198,8 @@ export function targetRegistry(ctx: ElbContext): TargetRegistry {
       if (ctx.store.get(TARGET_GROUPS, targetGroupArn) !== undefined) {
         deregister(ctx, targetGroupArn, targets.map((t) => ({ Id: t.id, Port: t.port })), 'targets', false)
       }
-      const left = () => targets.every((t) => gone(targetGroupArn, t))
+      const drained = new Set<string>()
+      const left = () => targets.map((t) => gone(targetGroupArn, t, drained)).every(Boolean)
       if (left()) return Promise.resolve()
       return new Promise((resolve) => {
         const listener: HealthListener = (arn) => {

@@ -114,6 +114,19 @@ t.test('the TargetRegistry: register writes the record, health and onHealthChang
   t.equal(left, true, 'resolved at the deregistration delay')
   t.match(changes, ['->initial', 'initial>initial', 'initial>healthy', 'healthy>draining', 'draining>unused'])
   t.same(await spread(address, port, 2), ['a', 'a'])
+
+  // Registered again by RegisterTargets while a deregistration waits on it: the wait is over (no drain goes on), at once.
+  registry.register(tgArn, [{ id: b.host, port: b.port, host: b.host }])
+  await clock.advance(0)
+  let over = false
+  const waiting = registry.deregister(tgArn, [{ id: b.host, port: b.port }]).then(() => { over = true })
+  await clock.advance(1000)
+  t.equal(over, false, 'draining')
+  await engine.elb.registerTargets({ TargetGroupArn: tgArn, Targets: [{ Id: b.host, Port: b.port }] })
+  await clock.advance(0)
+  await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 1000))])
+  t.equal(over, true, 'resolved once the target was registered again')
+  t.not(registry.health(tgArn, { id: b.host, port: b.port })?.state, 'draining')
 })
 
 t.test('instance targets resolve through the engine; unknown instances and addresses outside 127/8 are InvalidTarget, nothing written', async (t) => {
