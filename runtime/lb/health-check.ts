@@ -37,15 +37,16 @@ export const DESCRIPTIONS = {
 /**
  * Socket errors that come from this side, not from the target: no descriptor
  * or buffer left, no local port or address to connect from (ephemeral ports
- * run out under load), an address the socket cannot bind. ALB reports these
- * as Elb.InternalError rather than blaming the target.
+ * run out under load), an address the socket cannot bind. An ALB reports
+ * them as Elb.InternalError (still a failed check); AWS gives that code to
+ * ALBs only, so an NLB's group says Target.FailedHealthChecks.
  */
 const LOCAL_ERRORS = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM', 'EADDRNOTAVAIL', 'EADDRINUSE', 'EAFNOSUPPORT', 'EINVAL'])
 
-/** The failed probe an error of the check's own socket stands for. */
-export function failure(err: unknown): ProbeResult {
+/** The failed probe an error of the check's own socket stands for (`internalErrors`: local failures are Elb.InternalError). */
+export function failure(err: unknown, internalErrors = true): ProbeResult {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
-  return code !== undefined && LOCAL_ERRORS.has(code)
+  return internalErrors && code !== undefined && LOCAL_ERRORS.has(code)
     ? { ok: false, reason: 'Elb.InternalError', description: DESCRIPTIONS['Elb.InternalError'] }
     : { ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }
 }
@@ -97,6 +98,8 @@ export interface ProbeOptions {
   localAddress?: string
   /** Aborts the probe (the group closed or the target left); resolves as a failure nobody reads. */
   signal?: AbortSignal
+  /** Failures on this side are Elb.InternalError (an ALB's groups); otherwise Target.FailedHealthChecks. */
+  internalErrors?: boolean
 }
 
 /** Runs one health check against a target. Never rejects. */
@@ -131,7 +134,7 @@ function probeTcp(host: string, port: number, timeoutMs: number, o: ProbeOptions
   return withDeadline(o, timeoutMs, (finish) => {
     const socket = net.connect({ host, port, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) })
     socket.once('connect', () => finish({ ok: true }))
-    socket.on('error', (err) => finish(failure(err)))
+    socket.on('error', (err) => finish(failure(err, o.internalErrors === true)))
     return () => socket.destroy()
   })
 }
@@ -162,7 +165,7 @@ function probeHttp(config: HealthCheckConfig, matcher: Matcher, host: string, po
       res.resume()
       finish(matcher(code) ? { ok: true, statusCode: code } : { ok: false, reason: 'Target.ResponseCodeMismatch', description: codeMismatch(code) })
     })
-    req.on('error', (err) => finish(failure(err)))
+    req.on('error', (err) => finish(failure(err, o.internalErrors === true)))
     req.end()
     return () => req.destroy()
   })

@@ -22,14 +22,14 @@
 // group's minimum healthy targets (a count, default 1, or a percentage of the registered
 // ones), to every registered target that is not draining (fail-open, as ALB does).
 
-import type { Clock, TimerHandle } from '../clock/clock.js'
-import type { Candidate } from './balancing.js'
+import type { Clock } from '../clock/clock.js'
 import { AnomalyDetector } from './anomaly.js'
-import { balancerFor, bySourceIp, fnv1a, slowStartWeight, type Balancer } from './balancing.js'
+import { balancerFor, bySourceIp, fnv1a, type Balancer } from './balancing.js'
 import { DESCRIPTIONS, healthCheckPort, probe, type Matcher, type ProbeResult } from './health-check.js'
 import type { PickRequest, Picked, TargetGroupConfig, TargetGroupRuntime, TargetHealth, TargetReason, TargetSpec, TargetState } from './model.js'
 import { defaultStickyCodec, StickyCodec } from './sticky.js'
 import { matcherFor } from './target-group-config.js'
+import { handOut, mitigatedWeights, newEntry, routableSet, slowStartBegins, slowStartWeights, terminate, type TargetEntry as Entry } from './target-choice.js'
 
 /**
  * Probes younger than this (real time) keep a ManualClock's advance() waiting
@@ -38,31 +38,6 @@ import { matcherFor } from './target-group-config.js'
  * target on a loaded machine is not mistaken for a hanging one.
  */
 const YOUNG_PROBE_MS = 500
-
-interface Entry extends Candidate {
-  readonly key: string
-  readonly spec: TargetSpec
-  inFlight: number
-  state: TargetState
-  reason: TargetReason | undefined
-  description: string | undefined
-  successes: number
-  failures: number
-  /** The next health check. */
-  timer: TimerHandle | undefined
-  /** The health check in flight. */
-  probing: AbortController | undefined
-  /** Leaves at the deregistration delay. */
-  drainTimer: TimerHandle | undefined
-  /** Slow start: when the target turned healthy (undefined: at full share). */
-  slowStartSince: number | undefined
-  /** In the routable set the group last computed. */
-  routable: boolean
-  /** Started with its group (setInUse(true)): no slow start on its first turn to healthy. */
-  withGroup: boolean
-  /** NLB connection termination: how each open connection to it is ended. */
-  terminators: Set<() => void> | undefined
-}
 
 export interface TargetGroupOptions {
   clock: Clock
@@ -141,7 +116,7 @@ export class TargetGroup implements TargetGroupRuntime {
       const existing = this.#targets.get(key)
       if (existing !== undefined && existing.state !== 'draining') continue
       if (existing !== undefined) this.#leave(existing, false)
-      const e = this.#entry(key, spec)
+      const e = newEntry(key, spec)
       this.#targets.set(key, e)
       this.#start(e, existing?.state)
     }
@@ -166,7 +141,7 @@ export class TargetGroup implements TargetGroupRuntime {
     for (const spec of targets) {
       const key = keyOf(spec)
       if (this.#targets.has(key)) continue
-      const e = this.#entry(key, spec)
+      const e = newEntry(key, spec)
       this.#targets.set(key, e)
       this.#set(e, 'draining', 'Target.DeregistrationInProgress', undefined, { was: undefined })
       this.#drainFor(e, Math.max(0, remainingMs))
@@ -181,13 +156,6 @@ export class TargetGroup implements TargetGroupRuntime {
       e.drainTimer = undefined
       if (this.#targets.get(e.key) === e) this.#leave(e, true)
     }, delayMs)
-  }
-
-  #entry(key: string, spec: TargetSpec): Entry {
-    return {
-      key, spec: { ...spec }, inFlight: 0, state: 'initial', reason: undefined, description: undefined, successes: 0, failures: 0,
-      timer: undefined, probing: undefined, drainTimer: undefined, slowStartSince: undefined, routable: false, withGroup: false, terminators: undefined
-    }
   }
 
   setInUse(inUse: boolean, from?: string): void {
@@ -290,7 +258,7 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   #leave(e: Entry, tell: boolean): void {
-    if (tell && e.state === 'draining' && this.#config.terminateOnDeregistration === true) this.#terminate(e)
+    if (tell && e.state === 'draining' && this.#config.terminateOnDeregistration === true) terminate(e)
     this.#stopChecks(e)
     this.#clock.clearTimeout(e.drainTimer)
     e.drainTimer = undefined
@@ -320,7 +288,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (state === 'healthy' && was !== 'healthy') this.#maybeSlowStart(e)
     if (state !== 'healthy') e.slowStartSince = undefined
     if (state !== 'initial') e.withGroup = false
-    if (state === 'unhealthy' && was !== 'unhealthy' && this.#config.terminateWhenUnhealthy === true) this.#terminate(e)
+    if (state === 'unhealthy' && was !== 'unhealthy' && this.#config.terminateWhenUnhealthy === true) terminate(e)
     this.#tell(this.#health(e), previous)
   }
 
@@ -401,17 +369,16 @@ export class TargetGroup implements TargetGroupRuntime {
     if (young) this.#young++
     let result: ProbeResult
     try {
-      result = await probe(hc, this.#matcher, e.spec, { clock: this.#clock, signal: controller.signal, ...(this.#from !== undefined ? { localAddress: this.#from } : {}) })
+      result = await probe(hc, this.#matcher, e.spec, {
+        clock: this.#clock, signal: controller.signal, internalErrors: this.#config.protocol === 'HTTP' || this.#config.protocol === 'HTTPS',
+        ...(this.#from !== undefined ? { localAddress: this.#from } : {})
+      })
     } finally {
       clearTimeout(realTimer)
       grown()
     }
     if (e.probing !== controller || this.#closed) return
     e.probing = undefined
-    // Elb.InternalError is ALB's code only: a Network Load Balancer's group reports the failure as its target's.
-    if (!result.ok && result.reason === 'Elb.InternalError' && this.#config.protocol !== 'HTTP' && this.#config.protocol !== 'HTTPS') {
-      result = { ok: false, reason: 'Target.FailedHealthChecks', description: DESCRIPTIONS['Target.FailedHealthChecks'] }
-    }
     this.#judge(e, result)
     this.#schedule(e, Math.max(0, started + this.#config.healthCheck.intervalMs - this.#clock.monotonic()))
   }
@@ -429,7 +396,7 @@ export class TargetGroup implements TargetGroupRuntime {
     if (e.state === 'unhealthy' || e.failures >= hc.unhealthyThreshold) this.#set(e, 'unhealthy', r.reason, r.description)
   }
 
-  // ── choosing ──
+  // ── choosing (target-choice.ts) ──
 
   #invalidate(): void {
     if (this.#routable === undefined) return
@@ -439,95 +406,26 @@ export class TargetGroup implements TargetGroupRuntime {
   }
 
   #routableSet(): Entry[] {
-    if (this.#routable !== undefined) return this.#routable
-    let set: Entry[] = []
-    let registered = 0
-    for (const e of this.#targets.values()) {
-      if (e.state !== 'draining' && e.reason !== 'Target.InvalidState') registered++
-      if (e.state === 'healthy' || e.state === 'unavailable') set.push(e)
-    }
-    const min = this.#config.minimumHealthy
-    const tooFew = set.length === 0 || (min !== undefined &&
-      (set.length < min.count || (min.percentage !== undefined && set.length * 100 < min.percentage * registered)))
-    // Fail-open: every registered target that can take traffic (not draining, not a stopped instance's).
-    if (tooFew) set = [...this.#targets.values()].filter((e) => e.state !== 'draining' && e.reason !== 'Target.InvalidState')
-    for (const e of set) e.routable = true
-    this.#routable = set
-    return set
+    return this.#routable ??= routableSet(this.#targets.values(), this.#config.minimumHealthy)
   }
 
-  /** Slow start: a target turning healthy ramps up, if another healthy target is at full share (ALB: round robin only). */
   #maybeSlowStart(e: Entry): void {
-    const { slowStartMs, algorithm } = this.#config
-    // Targets that start with their group (it has just come into use) are all new: none ramps up.
-    if (slowStartMs <= 0 || algorithm !== 'round_robin' || e.withGroup) return
-    for (const other of this.#targets.values()) {
-      if (other !== e && other.state === 'healthy' && other.slowStartSince === undefined) {
-        e.slowStartSince = this.#clock.monotonic()
-        return
-      }
-    }
+    if (slowStartBegins(e, this.#targets.values(), this.#config)) e.slowStartSince = this.#clock.monotonic()
   }
 
   #weights(candidates: readonly Entry[]): number[] | undefined {
     const anomaly = this.#anomaly
-    if (anomaly !== undefined && anomaly.mitigation) return this.#mitigated(anomaly, candidates)
+    if (anomaly !== undefined && anomaly.mitigation) return mitigatedWeights(anomaly, candidates, this.#healthyKeys())
     if (this.#config.slowStartMs <= 0) return undefined
-    let weights: number[] | undefined
-    const now = this.#clock.monotonic()
-    for (let i = 0; i < candidates.length; i++) {
-      const since = candidates[i].slowStartSince
-      if (since === undefined) continue
-      const w = slowStartWeight(since, this.#config.slowStartMs, now)
-      if (w >= 1) {
-        candidates[i].slowStartSince = undefined
-        continue
-      }
-      weights ??= new Array<number>(candidates.length).fill(1)
-      weights[i] = w
-    }
-    return weights
-  }
-
-  /** Anomaly mitigation's weights (undefined: every candidate at full weight). */
-  #mitigated(anomaly: AnomalyDetector, candidates: readonly Entry[]): number[] | undefined {
-    anomaly.evaluate(this.#healthyKeys())
-    let weights: number[] | undefined
-    for (let i = 0; i < candidates.length; i++) {
-      const w = anomaly.weight(candidates[i]!.key)
-      if (w >= 1) continue
-      weights ??= new Array<number>(candidates.length).fill(1)
-      weights[i] = w
-    }
-    return weights
+    return slowStartWeights(candidates, this.#config.slowStartMs, this.#clock.monotonic())
   }
 
   #hand(e: Entry): Picked {
-    e.inFlight++
-    let released = false
-    let ender: (() => void) | undefined
-    return {
-      target: e.spec,
-      key: e.key,
-      release: (outcome) => {
-        if (released) return
-        released = true
-        if (outcome !== undefined && this.#targets.get(e.key) === e) this.#anomaly?.record(e.key, outcome === 'error')
-        e.inFlight--
-        if (ender !== undefined) e.terminators?.delete(ender)
-      },
-      onTerminate: (end) => {
-        if (released) return
-        ender = end
-        ;(e.terminators ??= new Set()).add(end)
-      }
-    }
+    return handOut(e, this.#outcome)
   }
 
-  /** Ends every connection open to the target (NLB connection termination). */
-  #terminate(e: Entry): void {
-    const enders = e.terminators
-    e.terminators = undefined
-    if (enders !== undefined) for (const end of enders) end()
+  /** A released request's outcome, for anomaly detection (one function for every hand-out). */
+  readonly #outcome = (e: Entry, result: 'success' | 'error'): void => {
+    if (this.#targets.get(e.key) === e) this.#anomaly?.record(e.key, result === 'error')
   }
 }

@@ -5,17 +5,32 @@
 // while no runner watched), stop() ends and removes one, the output written
 // meanwhile lands in the log file once, and a runner of another engine id
 // sees none of them.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import type { SandboxInfo } from '../../../runtime/runners/index.js'
+import type { SandboxInfo, SandboxSpec } from '../../../runtime/runners/index.js'
 import { logLines, observer, until } from './conformance-kit.js'
 import { container, dockerInspect, dockerPs, dockerReady, dockerRunner, engineId, engineProxy, run, sandbox, tempDir } from './docker-kit.js'
 
 await dockerReady()
 
 const CHILD = fileURLToPath(new URL('./docker-recovery-child.ts', import.meta.url))
+
+/** Starts the sandboxes in a runner process of `engine`, waits for what running() said of each, then kills that process with SIGKILL. */
+async function startThenKillRunner(t: Test, engine: string, specs: SandboxSpec[]): Promise<{ before: SandboxInfo[]; signal: NodeJS.Signals | null }> {
+  const child = spawn(process.execPath, [...process.execArgv, CHILD, engine, JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  let line = ''
+  for await (const chunk of child.stdout!) {
+    line += chunk
+    if (line.includes('\n')) break
+  }
+  const before = JSON.parse(line) as SandboxInfo[]
+  child.kill('SIGKILL')
+  await once(child, 'exit')
+  return { before, signal: child.signalCode }
+}
 
 t.test('a new runner of the same engine recovers what a killed one left', async (t) => {
   const dir = await tempDir(t)
@@ -33,17 +48,8 @@ t.test('a new runner of the same engine recovers what a killed one left', async 
   const quick = container(dir, 'main', { script: 'until [ -f /tmp/finish ]; do sleep 0.05; done; echo done; exit 4' })
   const endsAlone = sandbox([quick], { labels: { suite: 'docker', task: 'c' } })
 
-  const child = spawn(process.execPath, [...process.execArgv, CHILD, engine, JSON.stringify([attachable, stoppable, endsAlone])], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  let line = ''
-  for await (const chunk of child.stdout!) {
-    line += chunk
-    if (line.includes('\n')) break
-  }
-  const before = JSON.parse(line) as SandboxInfo[]
-  child.kill('SIGKILL')
-  await once(child, 'exit')
-  t.equal(child.signalCode, 'SIGKILL', 'the runner process died of SIGKILL')
+  const { before, signal } = await startThenKillRunner(t, engine, [attachable, stoppable, endsAlone])
+  t.equal(signal, 'SIGKILL', 'the runner process died of SIGKILL')
   t.same(await logLines(waits.logPath), ['started'], 'what the first runner wrote')
 
   // While no runner watches: one sandbox ends by itself.
@@ -99,16 +105,7 @@ t.test('an OOM kill while no runner watched is recovered as one, even when the i
   const own = container(dir, 'main', { memoryMiB: 64, script: 'echo started; until [ -f /tmp/go ]; do sleep 0.05; done; kill -9 $$' })
   const hogs = sandbox([hog])
   const kills = sandbox([own])
-  const child = spawn(process.execPath, [...process.execArgv, CHILD, engine, JSON.stringify([hogs, kills])], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  let line = ''
-  for await (const chunk of child.stdout!) {
-    line += chunk
-    if (line.includes('\n')) break
-  }
-  const before = JSON.parse(line) as SandboxInfo[]
-  child.kill('SIGKILL')
-  await once(child, 'exit')
+  const { before } = await startThenKillRunner(t, engine, [hogs, kills])
   for (const info of before) {
     const id = info.containers[0].runtimeId!
     await until(async () => (await logLines(info.id === hogs.id ? hog.logPath : own.logPath)).length > 0)
